@@ -1,0 +1,9 @@
+import type { ServiceDefinition } from '@juggernaut/service-kit';
+import { AgentRunnerModule } from './agent-runner.module';
+import { RunnerEnv } from './config';
+
+export const agentRunner: ServiceDefinition<RunnerEnv> = {
+  name: 'agent-runner',
+  envClass: RunnerEnv,
+  module: AgentRunnerModule,
+};

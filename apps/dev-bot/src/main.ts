@@ -1,0 +1,4 @@
+import { runService } from '@juggernaut/service-kit';
+import { devBot } from './service';
+
+runService(devBot);

@@ -1,0 +1,4 @@
+import { runService } from '@juggernaut/service-kit';
+import { experimentTracker } from './service';
+
+runService(experimentTracker);

@@ -1,0 +1,76 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { Role } from './roles';
+
+export interface ApiKeyRow {
+  id: string;
+  name: string;
+  role: Role;
+  key_hash: Buffer;
+  key_prefix: string;
+  created_by: string | null;
+  created_at: Date;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
+
+@Injectable()
+export class ApiKeysRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async findByHash(hash: Buffer): Promise<ApiKeyRow | undefined> {
+    const rows: ApiKeyRow[] = await this.db.query(`SELECT * FROM governance.api_keys WHERE key_hash = $1`, [hash]);
+    return rows[0];
+  }
+
+  async insert(k: { name: string; role: Role; hash: Buffer; prefix: string; createdBy: string | null; expiresAt: Date | null }): Promise<ApiKeyRow> {
+    const rows: ApiKeyRow[] = await this.db.query(
+      `INSERT INTO governance.api_keys (name, role, key_hash, key_prefix, created_by, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+      [k.name, k.role, k.hash, k.prefix, k.createdBy, k.expiresAt],
+    );
+    return rows[0]!;
+  }
+
+  async list(): Promise<ApiKeyRow[]> {
+    return this.db.query(`SELECT * FROM governance.api_keys ORDER BY created_at DESC, id DESC`);
+  }
+
+  async findById(id: string): Promise<ApiKeyRow | undefined> {
+    const rows: ApiKeyRow[] = await this.db.query(`SELECT * FROM governance.api_keys WHERE id = $1`, [id]);
+    return rows[0];
+  }
+
+  async revoke(id: string): Promise<ApiKeyRow | undefined> {
+    const rows: ApiKeyRow[] = await this.db.query(
+      `UPDATE governance.api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING *`, [id],
+    );
+    return rows[0];
+  }
+
+  /** Records use at most once a minute per key, so authentication stays a read. */
+  async touch(id: string): Promise<void> {
+    await this.db.query(
+      `UPDATE governance.api_keys SET last_used_at = now()
+       WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [id],
+    );
+  }
+
+  /** Runs `fn` holding a transaction-scoped lock, so concurrent replicas bootstrap one admin key. */
+  async withBootstrapLock<T>(fn: (activeAdmins: number, insert: (k: Parameters<ApiKeysRepository['insert']>[0]) => Promise<void>) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (em) => {
+      await em.query(`SELECT pg_advisory_xact_lock(hashtext('juggernaut:bootstrap-admin'))`);
+      const [{ n }] = await em.query(
+        `SELECT count(*)::int AS n FROM governance.api_keys WHERE role = 'admin' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+      );
+      return fn(n, async (k) => {
+        await em.query(
+          `INSERT INTO governance.api_keys (name, role, key_hash, key_prefix, created_by, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key_hash) DO NOTHING`,
+          [k.name, k.role, k.hash, k.prefix, k.createdBy, k.expiresAt],
+        );
+      });
+    });
+  }
+}

@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiKeysController } from './auth/api-keys.controller';
+import { ApiKeysRepository } from './auth/api-keys.repository';
+import { ApiKeysService } from './auth/api-keys.service';
+import { ErrorFilter } from './http/error.filter';
+import { LogsController } from './logs/logs.controller';
+import { LogsMessaging } from './logs/logs.messaging';
+import { LogsRepository } from './logs/logs.repository';
+import { LogsService } from './logs/logs.service';
+import { OpportunitiesController } from './opportunities/opportunities.controller';
+import { OpportunitiesMessaging } from './opportunities/opportunities.messaging';
+import { OpportunitiesRepository } from './opportunities/opportunities.repository';
+import { OpportunitiesService } from './opportunities/opportunities.service';
+
+@Module({
+  controllers: [ApiKeysController, LogsController, OpportunitiesController],
+  providers: [
+    { provide: APP_GUARD, useClass: ApiKeyGuard },
+    { provide: APP_FILTER, useClass: ErrorFilter },
+    ApiKeysRepository, ApiKeysService,
+    LogsRepository, LogsService, LogsMessaging,
+    OpportunitiesRepository, OpportunitiesService, OpportunitiesMessaging,
+  ],
+})
+export class GovernanceModule {}

@@ -1,0 +1,30 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
+import { LOGGER } from '@juggernaut/service-kit';
+import type { Response } from 'express';
+import type { Logger } from 'pino';
+
+/**
+ * One error shape for every route: `{ statusCode, error, message }`. Errors that carry a 4xx
+ * status (bad cursor, remote validation) keep it; anything unexpected is a 500 that is logged
+ * and never echoes internals to the caller.
+ */
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    if (exception instanceof HttpException) {
+      const body = exception.getResponse();
+      res.status(exception.getStatus()).json(typeof body === 'string' ? { statusCode: exception.getStatus(), message: body } : body);
+      return;
+    }
+    const status = (exception as { status?: unknown })?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).json({ statusCode: status, error: 'Request rejected', message: (exception as Error).message });
+      return;
+    }
+    this.logger.error({ err: exception }, 'unhandled error');
+    res.status(500).json({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
+  }
+}

@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import type { CreateExecutionLogDto } from '@juggernaut/contracts';
+import { type Cursor } from '@juggernaut/persistence';
+import { DataSource } from 'typeorm';
+
+export interface ExecutionLogRow {
+  id: string;
+  log_id: string | null;
+  worker_id: string;
+  task_id: string | null;
+  step: number | null;
+  action: string;
+  level: string;
+  message: string;
+  output_data: Record<string, unknown> | null;
+  duration_ms: string | null;
+  created_at: Date;
+}
+
+export interface LogFilter {
+  workerId?: string;
+  taskId?: string;
+  action?: string;
+  level?: string;
+  since?: string;
+}
+
+@Injectable()
+export class LogsRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /** Inserts a log line; a repeated `logId` returns the line stored the first time. */
+  async insert(log: CreateExecutionLogDto): Promise<ExecutionLogRow> {
+    const rows: ExecutionLogRow[] = await this.db.query(
+      `WITH ins AS (
+         INSERT INTO governance.execution_logs (log_id, worker_id, task_id, step, action, level, message, output_data, duration_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (log_id) DO NOTHING RETURNING *)
+       SELECT * FROM ins
+       UNION ALL SELECT * FROM governance.execution_logs WHERE log_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
+      [
+        log.logId ?? null, log.workerId, log.taskId ?? null, log.step ?? null, log.action, log.level ?? 'info',
+        log.message, log.outputData ? JSON.stringify(log.outputData) : null, log.durationMs ?? null,
+      ],
+    );
+    return rows[0]!;
+  }
+
+  async list(filter: LogFilter, limit: number, after?: Cursor): Promise<ExecutionLogRow[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (filter.workerId) add('worker_id = ?', filter.workerId);
+    if (filter.taskId) add('task_id = ?', filter.taskId);
+    if (filter.action) add('action = ?', filter.action);
+    if (filter.level) add('level = ?', filter.level);
+    if (filter.since) add('created_at >= ?', filter.since);
+    if (after) {
+      params.push(after.at, after.id);
+      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(limit);
+    return this.db.query(
+      `SELECT * FROM governance.execution_logs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+  }
+
+  async get(id: string): Promise<ExecutionLogRow | undefined> {
+    const rows: ExecutionLogRow[] = await this.db.query(`SELECT * FROM governance.execution_logs WHERE id = $1`, [id]);
+    return rows[0];
+  }
+}

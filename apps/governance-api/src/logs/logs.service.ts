@@ -1,0 +1,55 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import type { CreateExecutionLogDto, Page } from '@juggernaut/contracts';
+import { redact } from '@juggernaut/observability';
+import { decodeCursor, encodeCursor } from '@juggernaut/persistence';
+import { type ExecutionLogRow, type LogFilter, LogsRepository } from './logs.repository';
+
+export interface ExecutionLogView {
+  id: string;
+  workerId: string;
+  taskId: string | null;
+  step: number | null;
+  action: string;
+  level: string;
+  message: string;
+  outputData: Record<string, unknown> | null;
+  durationMs: number | null;
+  createdAt: string;
+}
+
+function toView(r: ExecutionLogRow): ExecutionLogView {
+  return {
+    id: r.id, workerId: r.worker_id, taskId: r.task_id, step: r.step, action: r.action, level: r.level,
+    message: r.message, outputData: r.output_data, durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
+    createdAt: r.created_at.toISOString(),
+  };
+}
+
+/** The execution log: every step a worker takes. One use case reached from HTTP and NATS alike. */
+@Injectable()
+export class LogsService {
+  constructor(private readonly repo: LogsRepository) {}
+
+  /** Stores a log line with secrets redacted from its message and output. */
+  async append(input: CreateExecutionLogDto): Promise<ExecutionLogView> {
+    const clean: CreateExecutionLogDto = {
+      ...input,
+      message: redact(input.message),
+      ...(input.outputData ? { outputData: redact(input.outputData) } : {}),
+    };
+    return toView(await this.repo.insert(clean));
+  }
+
+  async list(filter: LogFilter, limit = 50, cursor?: string): Promise<Page<ExecutionLogView>> {
+    const rows = await this.repo.list(filter, limit + 1, decodeCursor(cursor));
+    const items = rows.slice(0, limit).map(toView);
+    const last = rows.length > limit ? rows[limit - 1] : undefined;
+    return { items, nextCursor: last ? encodeCursor(last.created_at, last.id) : null };
+  }
+
+  async get(id: string): Promise<ExecutionLogView> {
+    const row = await this.repo.get(id);
+    if (!row) throw new NotFoundException(`log ${id} not found`);
+    return toView(row);
+  }
+}

@@ -1,0 +1,4 @@
+import { runService } from '@juggernaut/service-kit';
+import { governanceApi } from './service';
+
+runService(governanceApi);

@@ -1,0 +1,3 @@
+import { DatabaseEnv } from '@juggernaut/config';
+
+export class LedgerEnv extends DatabaseEnv {}

@@ -1,0 +1,4 @@
+import { runService } from '@juggernaut/service-kit';
+import { revenueLedger } from './service';
+
+runService(revenueLedger);

@@ -1,0 +1,47 @@
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { Secret, ToInt } from './env-decorators';
+
+export const LOG_LEVEL_NAMES = ['debug', 'info', 'warn', 'error'] as const;
+
+/** Environment every service reads. */
+export class BaseEnv {
+  @IsString()
+  @Matches(/^(nats|tls|ws|wss):\/\/[^\s,]+(,\s*(nats|tls|ws|wss):\/\/[^\s,]+)*$/, {
+    message: 'NATS_URL must be one or more nats:// URLs separated by commas',
+  })
+  NATS_URL = 'nats://127.0.0.1:4222';
+
+  @IsOptional() @IsString() @MinLength(1)
+  NATS_USER?: string;
+
+  @IsOptional() @IsString() @Secret()
+  NATS_PASS?: string;
+
+  @IsOptional() @IsString() @Secret()
+  NATS_CREDS?: string;
+
+  /** Prepended to every subject and stream name, so several deployments (or test suites) share one NATS. */
+  @IsOptional() @Matches(/^[A-Za-z0-9_-]+$/, { message: 'NATS_NAMESPACE must be letters, digits, "_" or "-"' })
+  NATS_NAMESPACE?: string;
+
+  @ToInt() @IsInt({ message: 'HTTP_PORT must be an integer port number' }) @Min(0) @Max(65535)
+  HTTP_PORT = 3000;
+
+  @IsIn(LOG_LEVEL_NAMES, { message: `LOG_LEVEL must be one of ${LOG_LEVEL_NAMES.join(', ')}` })
+  LOG_LEVEL: (typeof LOG_LEVEL_NAMES)[number] = 'info';
+
+  /** How long a SIGTERM waits for in-flight work before the process exits. */
+  @ToInt() @IsInt() @Min(0) @Max(600_000)
+  SHUTDOWN_GRACE_MS = 25_000;
+}
+
+/** Environment of services that own a Postgres schema. */
+export class DatabaseEnv extends BaseEnv {
+  @IsString({ message: 'DATABASE_URL must be a postgres:// connection string' })
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// connection string' })
+  @Secret()
+  DATABASE_URL!: string;
+
+  @ToInt() @IsInt() @Min(1) @Max(200)
+  DATABASE_POOL_SIZE = 10;
+}

@@ -1,0 +1,4 @@
+import 'reflect-metadata';
+export * from './env-decorators';
+export * from './load-config';
+export * from './base-env';

@@ -1,0 +1,30 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsArray, IsISO8601, IsInt, IsOptional, IsString, IsUUID } from 'class-validator';
+
+export class PostingV1 {
+  @ApiProperty({ example: 'assets:cash:USD' }) @IsString()
+  account!: string;
+
+  @ApiProperty({ description: 'Signed minor units: debits positive, credits negative.' }) @IsInt()
+  amountMinor!: number;
+
+  @ApiProperty() @IsString()
+  currency!: string;
+}
+
+export class LedgerPostedV1 {
+  @ApiProperty({ format: 'uuid' }) @IsUUID()
+  transactionId!: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString()
+  eventId?: string;
+
+  @ApiProperty({ example: 'revenue' }) @IsString()
+  kind!: string;
+
+  @ApiProperty({ type: [PostingV1] }) @IsArray()
+  postings!: PostingV1[];
+
+  @ApiProperty() @IsISO8601()
+  occurredAt!: string;
+}

@@ -1,0 +1,422 @@
+import {
+  AckPolicy, DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError, RetentionPolicy, StorageType,
+  type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type StreamConfig,
+} from '@nats-io/jetstream';
+import {
+  connect, credsAuthenticator, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type Subscription,
+} from '@nats-io/transport-node';
+import {
+  PayloadClasses, Streams, Subjects, type DeadLetterV1, type RequestSubject, type RequestSubjectMap,
+  type StreamDefinition, type StreamSubject, type StreamSubjectMap,
+} from '@juggernaut/contracts';
+import {
+  CORRELATION_HEADER, currentCorrelationId, Metrics, redactString, withCorrelation,
+} from '@juggernaut/observability';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { RpcError, type RpcReply } from './rpc';
+import { validatePayload } from './validate-payload';
+
+export interface BusOptions {
+  servers: string | string[];
+  user?: string;
+  pass?: string;
+  creds?: string;
+  /** Prefix for subjects and stream names; empty in production, unique per test suite. */
+  namespace?: string;
+  /** Service name: the queue group of its responders and the prefix of its durable consumers. */
+  service: string;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export interface MessageContext {
+  subject: string;
+  correlationId: string;
+  deliveries: number;
+  headers?: MsgHdrs;
+}
+
+export interface ConsumeOptions {
+  /** Durable consumer name (without namespace); replicas with the same name share the work. */
+  durable: string;
+  /** Deliveries before a message whose handler keeps failing is dead-lettered. */
+  maxDeliver?: number;
+  ackWaitMs?: number;
+  /** Messages handled at once by this process. */
+  concurrency?: number;
+  /** Where a new consumer starts; `all` replays the stream. */
+  deliverPolicy?: 'all' | 'new';
+}
+
+export interface ConsumerHandle {
+  stop(): Promise<void>;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const NANOS_PER_MS = 1_000_000;
+
+/**
+ * Typed access to NATS and JetStream. Subjects and payload types come from one map in
+ * `@juggernaut/contracts`, so a publish with the wrong payload does not compile; every consumer
+ * validates what arrives and dead-letters what it cannot use.
+ */
+export class Bus {
+  private readonly consumers = new Set<ConsumerMessages>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly deadLettered;
+  private readonly handled;
+  private readonly published;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    private readonly options: BusOptions,
+  ) {
+    const m = options.metrics;
+    this.deadLettered = m.counter('juggernaut_messages_dead_lettered_total', 'Messages sent to the dead-letter subject', ['subject', 'reason']);
+    this.handled = m.counter('juggernaut_messages_handled_total', 'Messages handled by consumers and responders', ['subject', 'outcome']);
+    this.published = m.counter('juggernaut_messages_published_total', 'Messages published', ['subject']);
+  }
+
+  static async connect(options: BusOptions): Promise<Bus> {
+    const servers = Array.isArray(options.servers) ? options.servers : options.servers.split(',').map((s) => s.trim());
+    const nc = await connect({
+      servers,
+      name: options.service,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      ...(options.user ? { user: options.user, pass: options.pass } : {}),
+      ...(options.creds ? { authenticator: credsAuthenticator(encoder.encode(options.creds)) } : {}),
+    });
+    const jsm = await jetstreamManager(nc);
+    const bus = new Bus(nc, jetstream(nc), jsm, options);
+    void bus.watchStatus();
+    return bus;
+  }
+
+  get service(): string {
+    return this.options.service;
+  }
+
+  /** The subject as it is on the wire (namespaced). */
+  wire(subject: string): string {
+    return this.options.namespace ? `${this.options.namespace}.${subject}` : subject;
+  }
+
+  /** The contract subject of a wire subject. */
+  unwire(subject: string): string {
+    const prefix = this.options.namespace ? `${this.options.namespace}.` : '';
+    return prefix && subject.startsWith(prefix) ? subject.slice(prefix.length) : subject;
+  }
+
+  streamName(name: string): string {
+    return this.options.namespace ? `${this.options.namespace}_${name}` : name;
+  }
+
+  /** Creates or updates the streams; safe to call from every replica at every boot. */
+  async ensureStreams(definitions: readonly StreamDefinition[] = Object.values(Streams)): Promise<void> {
+    for (const def of definitions) {
+      const config: Partial<StreamConfig> & { name: string; subjects: string[] } = {
+        name: this.streamName(def.name),
+        description: def.description,
+        subjects: def.subjects.map((s) => this.wire(s)),
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        max_age: 14 * 24 * 3600 * 1_000_000_000,
+        duplicate_window: 2 * 60 * 1_000_000_000,
+      };
+      try {
+        const info = await this.jsm.streams.info(config.name);
+        const missing = config.subjects.filter((s) => !info.config.subjects?.includes(s));
+        if (missing.length > 0) {
+          await this.jsm.streams.update(config.name, { ...info.config, subjects: [...(info.config.subjects ?? []), ...missing] });
+        }
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        try {
+          await this.jsm.streams.add(config);
+        } catch (addErr) {
+          // Another replica created it between our look and our add.
+          if (!(addErr instanceof JetStreamApiError) || !/already in use/i.test(addErr.message)) throw addErr;
+        }
+      }
+    }
+  }
+
+  /** Publishes an event to JetStream and waits for the stream's acknowledgement. */
+  async publish<S extends StreamSubject>(subject: S, payload: StreamSubjectMap[S], opts: { msgId?: string } = {}): Promise<{ duplicate: boolean }> {
+    const ack = await this.js.publish(this.wire(subject), encoder.encode(JSON.stringify(payload)), {
+      headers: this.outgoingHeaders(),
+      ...(opts.msgId ? { msgID: opts.msgId } : {}),
+    });
+    this.published.inc({ subject });
+    return { duplicate: ack.duplicate };
+  }
+
+  /** Fire-and-forget on core NATS (wake-ups and notifications that may be lost without harm). */
+  signal(subject: string, payload: unknown = {}): void {
+    this.nc.publish(this.wire(subject), encoder.encode(JSON.stringify(payload)), { headers: this.outgoingHeaders() });
+  }
+
+  /** Listens on a core subject; every replica of this service receives each message. */
+  listen(subject: string, handler: (payload: unknown, msg: Msg) => void | Promise<void>): Subscription {
+    return this.nc.subscribe(this.wire(subject), {
+      callback: (err, msg) => {
+        if (err) return;
+        let body: unknown = {};
+        try {
+          body = msg.data.length ? JSON.parse(decoder.decode(msg.data)) : {};
+        } catch {
+          body = {};
+        }
+        this.track(Promise.resolve().then(() => handler(body, msg))).catch((e: unknown) =>
+          this.options.logger.warn({ err: e, subject }, 'listener failed'),
+        );
+      },
+    });
+  }
+
+  /** Sends a request and returns the typed reply; an error reply becomes an RpcError. */
+  async request<S extends RequestSubject>(subject: S, payload: RequestSubjectMap[S]['request'], timeoutMs = 5_000): Promise<RequestSubjectMap[S]['reply']> {
+    const reply = await this.nc.request(this.wire(subject), encoder.encode(JSON.stringify(payload)), {
+      timeout: timeoutMs,
+      headers: this.outgoingHeaders(),
+    });
+    const envelope = JSON.parse(decoder.decode(reply.data)) as RpcReply<RequestSubjectMap[S]['reply']>;
+    if (!envelope.ok) throw new RpcError(envelope.error.status, envelope.error.message);
+    return envelope.data;
+  }
+
+  /**
+   * Answers requests on a subject, in this service's queue group so replicas share the load.
+   * The payload is validated first; an invalid one is answered with 400 and the reasons.
+   */
+  respond<S extends RequestSubject>(
+    subject: S,
+    handler: (payload: RequestSubjectMap[S]['request'], ctx: MessageContext) => Promise<RequestSubjectMap[S]['reply']>,
+  ): Subscription {
+    const cls = PayloadClasses[subject] as unknown as new () => RequestSubjectMap[S]['request'] & object;
+    return this.nc.subscribe(this.wire(subject), {
+      queue: this.options.service,
+      callback: (err, msg) => {
+        if (err) return;
+        const correlationId = msg.headers?.get(CORRELATION_HEADER) || undefined;
+        const work = withCorrelation(correlationId, async () => {
+          const checked = validatePayload(cls, msg.data);
+          let reply: RpcReply<unknown>;
+          if (!checked.ok) {
+            reply = { ok: false, error: { status: 400, message: checked.reason } };
+            this.handled.inc({ subject, outcome: 'invalid' });
+          } else {
+            try {
+              const data = await handler(checked.value, {
+                subject, correlationId: currentCorrelationId()!, deliveries: 1, ...(msg.headers ? { headers: msg.headers } : {}),
+              });
+              reply = { ok: true, data };
+              this.handled.inc({ subject, outcome: 'ok' });
+            } catch (e) {
+              const status = typeof (e as { status?: unknown }).status === 'number' ? (e as { status: number }).status
+                : typeof (e as { getStatus?: unknown }).getStatus === 'function' ? (e as { getStatus(): number }).getStatus() : 500;
+              const message = status >= 500 ? 'internal error' : (e as Error).message;
+              if (status >= 500) this.options.logger.error({ err: e, subject }, 'request handler failed');
+              reply = { ok: false, error: { status, message } };
+              this.handled.inc({ subject, outcome: status >= 500 ? 'error' : 'rejected' });
+            }
+          }
+          if (msg.reply) msg.respond(encoder.encode(JSON.stringify(reply)));
+        });
+        this.track(work).catch(() => undefined);
+      },
+    });
+  }
+
+  /**
+   * Runs a durable JetStream consumer with explicit acks. Each message is validated against its
+   * payload class: an invalid one goes to the dead-letter subject with the reason and is acked;
+   * a handler error is retried with backoff and dead-lettered after `maxDeliver` deliveries.
+   * A message is acked only after its handler has completed, so handlers must be idempotent.
+   */
+  async consume<S extends StreamSubject>(
+    subject: S,
+    options: ConsumeOptions,
+    handler: (payload: StreamSubjectMap[S], ctx: MessageContext) => Promise<void>,
+  ): Promise<ConsumerHandle> {
+    const stream = this.streamOf(subject);
+    const durable = this.options.namespace ? `${this.options.namespace}_${options.durable}` : options.durable;
+    const maxDeliver = options.maxDeliver ?? 5;
+    const config = {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: options.deliverPolicy === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
+      filter_subject: this.wire(subject),
+      ack_wait: (options.ackWaitMs ?? 30_000) * NANOS_PER_MS,
+      max_ack_pending: Math.max(1000, (options.concurrency ?? 1) * 4),
+    };
+    try {
+      await this.jsm.consumers.info(stream, durable);
+      await this.jsm.consumers.update(stream, durable, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await this.jsm.consumers.add(stream, config).catch((e: unknown) => {
+        if (!(e instanceof JetStreamApiError) || !/already/i.test(e.message)) throw e;
+      });
+    }
+    const consumer = await this.js.consumers.get(stream, durable);
+    const messages = await consumer.consume({ max_messages: Math.max(64, (options.concurrency ?? 1) * 8) });
+    this.consumers.add(messages);
+    const cls = PayloadClasses[subject] as unknown as new () => StreamSubjectMap[S] & object;
+    const limit = Math.max(1, options.concurrency ?? 1);
+    const running = new Set<Promise<void>>();
+
+    const loop = (async () => {
+      for await (const m of messages) {
+        const p = this.handleJsMessage(m, subject, cls, maxDeliver, durable, handler).finally(() => running.delete(p));
+        running.add(p);
+        this.track(p).catch(() => undefined);
+        if (running.size >= limit) await Promise.race(running);
+      }
+      await Promise.allSettled([...running]);
+    })();
+    this.track(loop).catch((e: unknown) => this.options.logger.error({ err: e, subject }, 'consumer loop ended'));
+
+    return {
+      stop: async () => {
+        await messages.close().catch(() => undefined);
+        this.consumers.delete(messages);
+        await loop.catch(() => undefined);
+      },
+    };
+  }
+
+  private async handleJsMessage<S extends StreamSubject>(
+    m: JsMsg,
+    subject: S,
+    cls: new () => StreamSubjectMap[S] & object,
+    maxDeliver: number,
+    durable: string,
+    handler: (payload: StreamSubjectMap[S], ctx: MessageContext) => Promise<void>,
+  ): Promise<void> {
+    const correlationId = m.headers?.get(CORRELATION_HEADER) || undefined;
+    await withCorrelation(correlationId, async () => {
+      const checked = validatePayload(cls, m.data);
+      if (!checked.ok) {
+        try {
+          await this.deadLetter(subject, m.data, `invalid payload: ${checked.reason}`, { consumer: durable, deliveries: m.info.deliveryCount });
+          m.ack();
+          this.handled.inc({ subject, outcome: 'invalid' });
+        } catch (e) {
+          this.options.logger.error({ err: e, subject }, 'could not dead-letter an invalid message; will retry');
+          m.nak(1_000);
+        }
+        return;
+      }
+      try {
+        await handler(checked.value, {
+          subject, correlationId: currentCorrelationId()!, deliveries: m.info.deliveryCount,
+          ...(m.headers ? { headers: m.headers } : {}),
+        });
+        m.ack();
+        this.handled.inc({ subject, outcome: 'ok' });
+      } catch (e) {
+        const reason = e instanceof Error ? e.message : String(e);
+        if (isPermanent(e) || m.info.deliveryCount >= maxDeliver) {
+          try {
+            const why = isPermanent(e) ? `rejected: ${reason}` : `handler failed ${m.info.deliveryCount} times: ${reason}`;
+            await this.deadLetter(subject, m.data, why, { consumer: durable, deliveries: m.info.deliveryCount });
+            m.term(why.slice(0, 200));
+            this.handled.inc({ subject, outcome: 'dead-lettered' });
+          } catch {
+            m.nak(5_000);
+          }
+        } else {
+          const delay = Math.min(30_000, 250 * 2 ** (m.info.deliveryCount - 1)) * (0.5 + Math.random() / 2);
+          this.options.logger.warn({ err: e, subject, deliveries: m.info.deliveryCount }, 'handler failed; message will be redelivered');
+          m.nak(Math.round(delay));
+          this.handled.inc({ subject, outcome: 'retry' });
+        }
+      }
+    });
+  }
+
+  /** Sends a message that cannot be processed to `juggernaut.deadletter.v1`, with its reason. */
+  async deadLetter(subject: string, data: Uint8Array | string, reason: string, extra: Partial<DeadLetterV1> = {}): Promise<void> {
+    const text = typeof data === 'string' ? data : decoder.decode(data);
+    const letter: DeadLetterV1 = {
+      subject,
+      reason: redactString(reason).slice(0, 2_000),
+      data: text.slice(0, 256 * 1024),
+      service: this.options.service,
+      at: new Date().toISOString(),
+      ...(currentCorrelationId() ? { correlationId: currentCorrelationId()! } : {}),
+      ...extra,
+    };
+    await this.publish(Subjects.deadLetter, letter);
+    this.deadLettered.inc({ subject, reason: reason.startsWith('invalid') ? 'invalid' : 'failed' });
+    this.options.logger.warn({ subject, reason: letter.reason }, 'message dead-lettered');
+  }
+
+  /** True when the server answers a round trip within the timeout. */
+  async healthy(timeoutMs = 1_000): Promise<boolean> {
+    if (this.nc.isClosed()) return false;
+    try {
+      await Promise.race([
+        this.nc.flush(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref()),
+      ]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Stops consumers, waits for in-flight handlers, drains and closes the connection. */
+  async close(): Promise<void> {
+    for (const c of this.consumers) await c.close().catch(() => undefined);
+    this.consumers.clear();
+    await Promise.allSettled([...this.inflight]);
+    if (!this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
+  }
+
+  private streamOf(subject: StreamSubject): string {
+    for (const def of Object.values(Streams) as StreamDefinition[]) {
+      if (def.subjects.includes(subject)) return this.streamName(def.name);
+    }
+    throw new Error(`no stream captures ${subject}`);
+  }
+
+  private outgoingHeaders(): MsgHdrs {
+    const h = natsHeaders();
+    h.set(CORRELATION_HEADER, currentCorrelationId() ?? randomUUID());
+    return h;
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'reconnect') {
+        this.options.logger.warn({ status: s.type }, `NATS ${s.type}`);
+      }
+    }
+  }
+}
+
+/** A handler throws this when a message can never succeed (it is dead-lettered at once, not retried). */
+export class PermanentMessageError extends Error {
+  readonly permanent = true;
+}
+
+function isPermanent(e: unknown): boolean {
+  return (e as { permanent?: unknown })?.permanent === true;
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof Error && (/not found/i.test(err.message) || (err as { code?: unknown }).code === 404 || err.name === 'StreamNotFoundError' || err.name === 'ConsumerNotFoundError');
+}

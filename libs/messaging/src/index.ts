@@ -1,0 +1,3 @@
+export * from './bus';
+export * from './rpc';
+export * from './validate-payload';

@@ -1,0 +1,51 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+
+export type Validated<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** Largest nesting accepted in a message body; deeper input is refused before it is parsed into classes. */
+const MAX_DEPTH = 32;
+
+/**
+ * Parses and validates a message body against its payload class: unknown fields are refused,
+ * every offending field is named in the reason.
+ */
+export function validatePayload<T extends object>(cls: new () => T, body: Uint8Array | string | unknown): Validated<T> {
+  let plain: unknown = body;
+  if (body instanceof Uint8Array || typeof body === 'string') {
+    const text = typeof body === 'string' ? body : new TextDecoder().decode(body);
+    try {
+      plain = JSON.parse(text);
+    } catch {
+      return { ok: false, reason: 'body is not valid JSON' };
+    }
+  }
+  if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
+    return { ok: false, reason: 'body must be a JSON object' };
+  }
+  if (depthOf(plain) > MAX_DEPTH) return { ok: false, reason: `body is nested deeper than ${MAX_DEPTH} levels` };
+  const instance = plainToInstance(cls, plain);
+  const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+  if (errors.length > 0) return { ok: false, reason: formatValidationErrors(errors).join('; ') };
+  return { ok: true, value: instance };
+}
+
+export function formatValidationErrors(errors: ValidationError[], parent = ''): string[] {
+  const out: string[] = [];
+  for (const e of errors) {
+    const path = parent ? `${parent}.${e.property}` : e.property;
+    for (const message of Object.values(e.constraints ?? {})) {
+      out.push(message.startsWith(e.property) && parent ? `${parent}.${message}` : message);
+    }
+    if (e.children?.length) out.push(...formatValidationErrors(e.children, path));
+  }
+  return out;
+}
+
+function depthOf(value: unknown, depth = 0): number {
+  if (depth > MAX_DEPTH) return depth;
+  if (value === null || typeof value !== 'object') return depth;
+  let max = depth + 1;
+  for (const v of Object.values(value as object)) max = Math.max(max, depthOf(v, depth + 1));
+  return max;
+}

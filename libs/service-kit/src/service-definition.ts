@@ -1,0 +1,21 @@
+import type { INestApplication, Type } from '@nestjs/common';
+import type { BaseEnv } from '@juggernaut/config';
+import type { ServiceContext } from './service-context';
+
+export interface ServiceDefinition<E extends BaseEnv> {
+  /** Service name: logs, metrics label, NATS queue group, Postgres application_name. */
+  name: string;
+  envClass: new () => E;
+  /** The app's root feature module. */
+  module: Type<unknown>;
+  /** The schema this service owns, with its versioned migrations and entities. */
+  database?: {
+    schema: string;
+    migrations: Function[];
+    entities?: Function[];
+    /** Whether the schema has an outbox table the relay publishes from. */
+    outbox?: boolean;
+  };
+  /** Extra HTTP setup (global prefix, Swagger, pipes) before the app listens. */
+  configureHttp?: (app: INestApplication, ctx: ServiceContext<E>) => void | Promise<void>;
+}

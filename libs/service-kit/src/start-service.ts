@@ -1,0 +1,199 @@
+import 'reflect-metadata';
+import { type INestApplication, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { type BaseEnv, type DatabaseEnv, loadConfig, secretValuesOf } from '@juggernaut/config';
+import { Bus } from '@juggernaut/messaging';
+import { createLogger, Metrics, NestJsonLogger, registerSecret } from '@juggernaut/observability';
+import { createServiceDataSource, pendingMigrations, runMigrations } from '@juggernaut/persistence';
+import type { AddressInfo } from 'node:net';
+import type { DataSource } from 'typeorm';
+import { correlationMiddleware, httpMetricsMiddleware } from './http-middleware';
+import { OutboxRelay } from './outbox-relay';
+import { PlatformModule } from './platform.module';
+import type { ServiceContext } from './service-context';
+import type { ServiceDefinition } from './service-definition';
+
+type Env = Record<string, string | undefined>;
+
+export interface RunningService<E extends BaseEnv> {
+  app: INestApplication;
+  ctx: ServiceContext<E>;
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+function hasDatabase(config: BaseEnv): config is DatabaseEnv {
+  return typeof (config as Partial<DatabaseEnv>).DATABASE_URL === 'string';
+}
+
+/** Loads and validates the service's config; the secrets in it are registered for redaction. */
+export function configFor<E extends BaseEnv>(def: ServiceDefinition<E>, env: Env = process.env): E {
+  const config = loadConfig(def.envClass, env);
+  for (const secret of secretValuesOf(config)) registerSecret(secret);
+  return config;
+}
+
+function dataSourceFor<E extends BaseEnv>(def: ServiceDefinition<E>, config: E): DataSource | undefined {
+  if (!def.database) return undefined;
+  if (!hasDatabase(config)) throw new Error(`${def.name} owns schema ${def.database.schema} but its env has no DATABASE_URL`);
+  return createServiceDataSource({
+    url: config.DATABASE_URL,
+    schema: def.database.schema,
+    service: def.name,
+    migrations: def.database.migrations,
+    entities: def.database.entities ?? [],
+    poolSize: config.DATABASE_POOL_SIZE,
+  });
+}
+
+/** Applies the service's pending migrations and returns their names. */
+export async function migrateService<E extends BaseEnv>(def: ServiceDefinition<E>, env: Env = process.env): Promise<string[]> {
+  const config = configFor(def, env);
+  const ds = dataSourceFor(def, config);
+  if (!ds || !def.database) return [];
+  await ds.initialize();
+  try {
+    return await runMigrations(ds, def.database.schema);
+  } finally {
+    await ds.destroy();
+  }
+}
+
+/** Names of the service's migrations not yet applied. */
+export async function checkMigrations<E extends BaseEnv>(def: ServiceDefinition<E>, env: Env = process.env): Promise<string[]> {
+  const config = configFor(def, env);
+  const ds = dataSourceFor(def, config);
+  if (!ds || !def.database) return [];
+  await ds.initialize();
+  try {
+    return await pendingMigrations(ds, def.database.schema);
+  } finally {
+    await ds.destroy();
+  }
+}
+
+/**
+ * Boots a service: config, logger, metrics, NATS (streams ensured), Postgres, the Nest app with
+ * health and metrics routes, the outbox relay; listens on HTTP_PORT (0 picks a free port).
+ */
+export async function startService<E extends BaseEnv>(
+  def: ServiceDefinition<E>,
+  env: Env = process.env,
+  options: { logDestination?: NodeJS.WritableStream } = {},
+): Promise<RunningService<E>> {
+  const config = configFor(def, env);
+  const logger = createLogger({
+    service: def.name,
+    level: config.LOG_LEVEL,
+    ...(options.logDestination ? { destination: options.logDestination, pretty: false } : {}),
+  });
+  const metrics = new Metrics(def.name);
+  const bus = await Bus.connect({
+    servers: config.NATS_URL,
+    service: def.name,
+    logger,
+    metrics,
+    ...(config.NATS_USER ? { user: config.NATS_USER, pass: config.NATS_PASS ?? '' } : {}),
+    ...(config.NATS_CREDS ? { creds: config.NATS_CREDS } : {}),
+    ...(config.NATS_NAMESPACE ? { namespace: config.NATS_NAMESPACE } : {}),
+  });
+  let dataSource: DataSource | undefined;
+  let relay: OutboxRelay | undefined;
+  try {
+    await bus.ensureStreams();
+    dataSource = dataSourceFor(def, config);
+    if (dataSource) {
+      await dataSource.initialize();
+      const pending = await pendingMigrations(dataSource, def.database!.schema);
+      if (pending.length > 0) {
+        throw new Error(`schema ${def.database!.schema} has ${pending.length} pending migration(s); run "${def.name} migrate" first`);
+      }
+    }
+    const ctx: ServiceContext<E> = { service: def.name, config, logger, metrics, bus, ...(dataSource ? { dataSource } : {}) };
+
+    @Module({ imports: [PlatformModule.forRoot(ctx), def.module] })
+    class RootModule {}
+
+    const app = await NestFactory.create(RootModule, { logger: new NestJsonLogger(logger), abortOnError: false, bodyParser: true });
+    app.use(correlationMiddleware);
+    app.use(httpMetricsMiddleware(metrics));
+    await def.configureHttp?.(app, ctx);
+    await app.init();
+    if (dataSource && def.database?.outbox && hasDatabase(config)) {
+      relay = new OutboxRelay(dataSource, config.DATABASE_URL, def.database.schema, bus, logger);
+      await relay.start();
+    }
+    await app.listen(config.HTTP_PORT, '0.0.0.0');
+    const port = (app.getHttpServer().address() as AddressInfo).port;
+    logger.info({ port }, `${def.name} listening on :${port}`);
+
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> => {
+      closing ??= (async () => {
+        await app.close();
+        await relay?.stop();
+        await bus.close();
+        if (dataSource?.isInitialized) await dataSource.destroy();
+        logger.info(`${def.name} stopped`);
+        logger.flush?.();
+      })();
+      return closing;
+    };
+    return { app, ctx, port, url: `http://127.0.0.1:${port}`, close };
+  } catch (e) {
+    await relay?.stop();
+    await bus.close().catch(() => undefined);
+    if (dataSource?.isInitialized) await dataSource.destroy().catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * The process entry point of every service: `main.js` starts it, `main.js migrate` applies its
+ * migrations, `main.js migrate --check` exits non-zero when some are pending. A bad environment
+ * stops it with one line; SIGTERM/SIGINT close it within SHUTDOWN_GRACE_MS.
+ */
+export function runService<E extends BaseEnv>(def: ServiceDefinition<E>): void {
+  const [command, flag] = process.argv.slice(2);
+  const fail = (e: unknown): never => {
+    process.stderr.write(`${def.name}: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  };
+  if (command === 'migrate') {
+    const job = flag === '--check' ? checkMigrations(def) : migrateService(def);
+    job.then((names) => {
+      if (flag === '--check') {
+        process.stdout.write(names.length ? `${def.name}: pending migrations: ${names.join(', ')}\n` : `${def.name}: schema is current\n`);
+        process.exit(names.length ? 2 : 0);
+      }
+      process.stdout.write(`${def.name}: ${names.length ? `applied ${names.join(', ')}` : 'nothing to migrate'}\n`);
+      process.exit(0);
+    }, fail);
+    return;
+  }
+  if (command && command !== 'start') fail(new Error(`unknown command "${command}" (expected start or migrate)`));
+  let config: E;
+  try {
+    config = configFor(def);
+  } catch (e) {
+    fail(e);
+    return;
+  }
+  startService(def).then((running) => {
+    const stop = (signal: string) => {
+      running.ctx.logger.info({ signal }, 'shutting down');
+      const timer = setTimeout(() => {
+        running.ctx.logger.error('shutdown grace period exceeded; exiting');
+        process.exit(1);
+      }, config.SHUTDOWN_GRACE_MS + 2_000);
+      timer.unref();
+      running.close().then(() => process.exit(0), (e: unknown) => {
+        running.ctx.logger.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  }, fail);
+}
