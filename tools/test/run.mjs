@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// `npm test`: builds the services (tests that run them as processes use the build), then runs
+// every Jest suite against the real Postgres and NATS. Extra arguments go to Jest.
+import { spawnSync } from 'node:child_process';
+
+const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+const run = (cmd, args) => {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+};
+
+if (!process.env.SKIP_BUILD) run('npx', ['nx', 'run-many', '-t', 'build', '--parallel=2', '--output-style=static']);
+run('npx', ['jest', ...process.argv.slice(2)]);
