@@ -14,7 +14,12 @@ import { OpportunitiesMessaging } from './opportunities/opportunities.messaging'
 import { OpportunitiesRepository } from './opportunities/opportunities.repository';
 import { OpportunitiesService } from './opportunities/opportunities.service';
 
+/**
+ * The REST front door. Feature modules of other resources (tasks, workers, ledger, experiments,
+ * policies, approvals …) are listed in `imports`; the API-key guard and error filter apply to all.
+ */
 @Module({
+  imports: [],
   controllers: [ApiKeysController, LogsController, OpportunitiesController],
   providers: [
     { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -27,4 +27,22 @@ export class LedgerPostedV1 {
 
   @ApiProperty() @IsISO8601()
   occurredAt!: string;
+
+  @ApiPropertyOptional({ description: 'Revenue source or cost category.' }) @IsOptional() @IsString()
+  source?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString()
+  experimentId?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString()
+  variantKey?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString()
+  unitId?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString()
+  goalId?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString()
+  taskId?: string;
 }
