@@ -14,7 +14,8 @@ export interface LoggerOptions {
 
 /** Structured JSON logs with the service name, correlation id and secrets redacted. */
 export function createLogger(options: LoggerOptions): Logger {
-  const pretty = options.pretty ?? (process.stdout.isTTY === true && process.env['LOG_FORMAT'] !== 'json');
+  const format = process.env['LOG_FORMAT'];
+  const pretty = options.pretty ?? (format === 'pretty' || (process.stdout.isTTY === true && format !== 'json'));
   const base = {
     level: options.level ?? 'info',
     base: { service: options.service },
@@ -40,11 +41,17 @@ export function createLogger(options: LoggerOptions): Logger {
   return pino(base, (options.destination ?? process.stdout) as pino.DestinationStream);
 }
 
+const NOISY_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
+
 /** Adapts the structured logger to Nest's LoggerService so framework messages are structured too. */
 export class NestJsonLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
-  log(message: unknown, ...rest: unknown[]): void { this.write('info', message, rest); }
+  log(message: unknown, ...rest: unknown[]): void {
+    // Nest's boot chatter (modules loaded, routes mapped) is debug detail, not operational news.
+    const context = rest[rest.length - 1];
+    this.write(typeof context === 'string' && NOISY_CONTEXTS.has(context) ? 'debug' : 'info', message, rest);
+  }
   error(message: unknown, ...rest: unknown[]): void { this.write('error', message, rest); }
   warn(message: unknown, ...rest: unknown[]): void { this.write('warn', message, rest); }
   debug(message: unknown, ...rest: unknown[]): void { this.write('debug', message, rest); }

@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// `npm start`: the whole Juggernaut stack on this machine. Builds the services, brings up Postgres
+// (embedded unless DATABASE_URL is set) and NATS (nats-server from PATH unless NATS_URL answers),
+// applies migrations, starts every service as a child process with prefixed logs, and stops it all
+// on Ctrl-C. Data lives under ./.juggernaut/ and is reused by the next start.
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { ensureNats, ensurePostgres } from './infra.mjs';
+import { localAdminKey, mainOf, root, SERVICES } from './services.mjs';
+
+const COLORS = [36, 33, 35, 32, 34, 31, 96, 93];
+const tty = process.stdout.isTTY;
+const paint = (i, s) => (tty ? `\x1b[${COLORS[i % COLORS.length]}m${s}\x1b[0m` : s);
+const log = (msg) => console.log(`${paint(7, '[stack]')} ${msg}`);
+
+const runnerCount = Number(process.env.JUGGERNAUT_RUNNERS ?? 2);
+if (!Number.isInteger(runnerCount) || runnerCount < 0 || runnerCount > 64) {
+  console.error('JUGGERNAUT_RUNNERS must be an integer from 0 to 64');
+  process.exit(1);
+}
+
+const children = [];
+let stopping = false;
+const infra = [];
+
+async function main() {
+  if (!process.env.JUGGERNAUT_SKIP_BUILD) {
+    log('building services…');
+    const b = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '--parallel=2', '--output-style=static'], {
+      cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
+    });
+    if (b.status !== 0) throw new Error('build failed');
+  }
+  const pg = await ensurePostgres(log);
+  infra.push(pg);
+  const nats = await ensureNats(log);
+  infra.push(nats);
+  const admin = localAdminKey();
+
+  const baseEnv = {
+    ...process.env,
+    DATABASE_URL: pg.url,
+    NATS_URL: nats.url,
+    JUGGERNAUT_ADMIN_KEY: admin.key,
+    ...(tty && !process.env.LOG_FORMAT ? { LOG_FORMAT: 'pretty' } : {}),
+  };
+
+  for (const svc of SERVICES.filter((s) => s.schema)) {
+    const r = spawnSync(process.execPath, [mainOf(svc.name), 'migrate'], { cwd: root, env: baseEnv, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`migrations of ${svc.name} failed: ${(r.stderr || r.stdout).trim()}`);
+    log(r.stdout.trim());
+  }
+
+  const instances = [];
+  SERVICES.forEach((svc, i) => {
+    if (svc.name === 'agent-runner') {
+      for (let n = 0; n < runnerCount; n++) {
+        instances.push({ label: `agent-runner-${n}`, svc, color: i + n, env: { HTTP_PORT: String(svc.port + n), HOSTNAME: `agent-runner-${n}` } });
+      }
+    } else {
+      instances.push({ label: svc.name, svc, color: i, env: { HTTP_PORT: String(svc.port) } });
+    }
+  });
+  for (const inst of instances) start(inst, baseEnv);
+
+  const api = 'http://localhost:3000';
+  await waitReady(`${api}/health/ready`, 60_000);
+  log(`Juggernaut is up with ${runnerCount} agent runner(s).`);
+  log(`  API      ${api}/api/v1`);
+  log(`  Swagger  ${api}/docs`);
+  log(`  Admin key ${admin.file ? `in ${admin.file}` : 'from JUGGERNAUT_ADMIN_KEY'} (send it as "Authorization: Bearer <key>")`);
+  log('Press Ctrl-C to stop.');
+}
+
+function start(inst, baseEnv) {
+  const child = spawn(process.execPath, ['--enable-source-maps', mainOf(inst.svc.name)], {
+    cwd: root, env: { ...baseEnv, ...inst.env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const prefix = paint(inst.color, `[${inst.label}]`.padEnd(22));
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => console.log(`${prefix} ${line}`));
+  }
+  child.on('exit', (code, signal) => {
+    children.splice(children.indexOf(child), 1);
+    if (!stopping) {
+      log(`${inst.label} exited (${signal ?? code}); restarting in 2 s`);
+      setTimeout(() => !stopping && start(inst, baseEnv), 2_000);
+    }
+  });
+  children.push(child);
+}
+
+async function waitReady(url, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not become ready in ${timeoutMs / 1000} s`);
+}
+
+async function shutdown(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  log('stopping…');
+  await Promise.all(children.map((c) => new Promise((resolve) => {
+    c.once('exit', resolve);
+    c.kill('SIGTERM');
+    setTimeout(() => c.kill('SIGKILL'), 30_000).unref();
+  })));
+  for (const part of infra.reverse()) await part.stop().catch(() => {});
+  log('stopped.');
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+main().catch((e) => {
+  console.error(`[stack] ${e.message}`);
+  void shutdown(1);
+});
