@@ -3,6 +3,7 @@ export * from './common/pagination';
 export * from './common/validation';
 export * from './revenue/revenue-recorded.v1';
 export * from './tasks/task.v1';
+export * from './tasks/dispatch.v1';
 export * from './experiments/experiment-events.v1';
 export * from './workers/worker-events.v1';
 export * from './opportunities/opportunity.v1';

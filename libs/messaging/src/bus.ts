@@ -7,7 +7,7 @@ import {
 } from '@nats-io/transport-node';
 import {
   PayloadClasses, Streams, Subjects, type DeadLetterV1, type RequestSubject, type RequestSubjectMap,
-  type StreamDefinition, type StreamSubject, type StreamSubjectMap,
+  type SignalSubject, type SignalSubjectMap, type StreamDefinition, type StreamSubject, type StreamSubjectMap,
 } from '@juggernaut/contracts';
 import {
   CORRELATION_HEADER, currentCorrelationId, Metrics, redactString, withCorrelation,
@@ -157,20 +157,21 @@ export class Bus {
   }
 
   /** Fire-and-forget on core NATS (wake-ups and notifications that may be lost without harm). */
-  signal(subject: string, payload: unknown = {}): void {
+  signal<S extends SignalSubject>(subject: S, payload: SignalSubjectMap[S]): void {
     this.nc.publish(this.wire(subject), encoder.encode(JSON.stringify(payload)), { headers: this.outgoingHeaders() });
   }
 
   /** Listens on a core subject; every replica of this service receives each message. */
-  listen(subject: string, handler: (payload: unknown, msg: Msg) => void | Promise<void>): Subscription {
+  listen<S extends SignalSubject>(subject: S, handler: (payload: Partial<SignalSubjectMap[S]>, msg: Msg) => void | Promise<void>): Subscription {
     return this.nc.subscribe(this.wire(subject), {
       callback: (err, msg) => {
         if (err) return;
-        let body: unknown = {};
+        let body: Partial<SignalSubjectMap[S]> = {};
         try {
-          body = msg.data.length ? JSON.parse(decoder.decode(msg.data)) : {};
+          const parsed: unknown = msg.data.length ? JSON.parse(decoder.decode(msg.data)) : {};
+          if (parsed && typeof parsed === 'object') body = parsed as Partial<SignalSubjectMap[S]>;
         } catch {
-          body = {};
+          // a malformed signal is treated as empty: signals only prompt work that is checked anyway
         }
         this.track(Promise.resolve().then(() => handler(body, msg))).catch((e: unknown) =>
           this.options.logger.warn({ err: e, subject }, 'listener failed'),

@@ -1,0 +1,287 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString,
+  IsUUID, Matches, Max, MaxLength, Min, ValidateNested,
+} from 'class-validator';
+import { MAX_NAME, MAX_TEXT } from '../common/validation';
+import { CreateTaskDto, TASK_STATUSES, type TaskStatus } from './task.v1';
+
+/** A runner asking for work: who it is, what it can do, how many slots are free. */
+export class ClaimTasksV1 {
+  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  workerId!: string;
+
+  @IsInt() @Min(1) @Max(5)
+  level!: number;
+
+  @IsArray() @ArrayMaxSize(100) @IsString({ each: true })
+  capabilities!: string[];
+
+  /** Task types this runner has handlers for. */
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(200) @IsString({ each: true })
+  types!: string[];
+
+  @IsInt() @Min(1) @Max(1000)
+  max!: number;
+}
+
+export class ClaimedTaskV1 {
+  id!: string;
+  type!: string;
+  title!: string | null;
+  payload!: Record<string, unknown>;
+  attempt!: number;
+  maxAttempts!: number;
+  claimToken!: string;
+  leaseExpiresAt!: string;
+  leaseMs!: number;
+  goalId!: string | null;
+  budgetMinor!: number | null;
+  createdAt!: string;
+  /** Checkpoint the previous attempt left, so work resumes where it stopped. */
+  checkpoint!: Record<string, unknown> | null;
+}
+
+export class LeaseRefV1 {
+  @IsUUID() taskId!: string;
+  @IsUUID() claimToken!: string;
+}
+
+export class HeartbeatLeasesV1 {
+  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  workerId!: string;
+
+  @IsArray() @ArrayMaxSize(2000) @ValidateNested({ each: true }) @Type(() => LeaseRefV1)
+  leases!: LeaseRefV1[];
+}
+
+export class HeartbeatReplyV1 {
+  /** Leases extended, with their new expiry. */
+  extended!: Array<{ taskId: string; leaseExpiresAt: string }>;
+  /** Leases this worker no longer holds (expired and reclaimed, cancelled): stop that work now. */
+  lost!: Array<{ taskId: string; reason: string }>;
+}
+
+export const TASK_OUTCOMES = ['succeeded', 'failed'] as const;
+
+export class TaskResultV1 {
+  @IsUUID() taskId!: string;
+  @IsUUID() claimToken!: string;
+
+  @IsIn(TASK_OUTCOMES)
+  outcome!: (typeof TASK_OUTCOMES)[number];
+
+  @IsOptional() @IsObject()
+  result?: Record<string, unknown>;
+
+  @IsOptional() @IsString() @MaxLength(MAX_TEXT)
+  error?: string;
+
+  /** For failures: whether another attempt may succeed. Terminal failures go straight to `dead`. */
+  @IsOptional() @IsBoolean()
+  retryable?: boolean;
+}
+
+/** Completions and failures, batched: each is applied only if its claim token is still current. */
+export class FinishTasksV1 {
+  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  workerId!: string;
+
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(2000) @ValidateNested({ each: true }) @Type(() => TaskResultV1)
+  results!: TaskResultV1[];
+}
+
+export class FinishReplyV1 {
+  accepted!: Array<{ taskId: string; status: TaskStatus }>;
+  rejected!: Array<{ taskId: string; reason: string }>;
+}
+
+/** Hands leases back without burning an attempt (a draining runner). */
+export class ReleaseTasksV1 {
+  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  workerId!: string;
+
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(2000) @ValidateNested({ each: true }) @Type(() => LeaseRefV1)
+  leases!: LeaseRefV1[];
+
+  @IsString() @MaxLength(MAX_NAME)
+  reason!: string;
+}
+
+/** Saves a running task's progress (e.g. a conversation) so another runner can resume it. */
+export class CheckpointTaskV1 extends LeaseRefV1 {
+  @IsObject()
+  checkpoint!: Record<string, unknown>;
+}
+
+export class TaskIdV1 {
+  @ApiProperty({ format: 'uuid' }) @IsUUID()
+  id!: string;
+}
+
+export class CancelTaskV1 extends TaskIdV1 {
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(MAX_TEXT)
+  reason?: string;
+
+  @IsOptional() @IsString() @MaxLength(MAX_NAME)
+  by?: string;
+}
+
+export class ListTasksV1 {
+  @ApiPropertyOptional({ enum: TASK_STATUSES }) @IsOptional() @IsIn(TASK_STATUSES)
+  status?: TaskStatus;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100)
+  type?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID()
+  goalId?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(MAX_NAME)
+  workerId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID()
+  parentTaskId?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  limit?: number;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(512)
+  cursor?: string;
+}
+
+export class TaskViewV1 {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() type!: string;
+  @ApiProperty({ nullable: true, type: String }) title!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true }) payload!: Record<string, unknown>;
+  @ApiProperty({ enum: TASK_STATUSES }) status!: TaskStatus;
+  @ApiProperty() priority!: number;
+  @ApiProperty() runAt!: string;
+  @ApiProperty() requiredLevel!: number;
+  @ApiProperty({ type: [String] }) requiredCapabilities!: string[];
+  @ApiProperty() attempts!: number;
+  @ApiProperty() maxAttempts!: number;
+  @ApiProperty({ nullable: true, type: String }) idempotencyKey!: string | null;
+  @ApiProperty({ type: [String] }) dependsOn!: string[];
+  @ApiProperty({ nullable: true, type: String }) goalId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) parentTaskId!: string | null;
+  @ApiProperty({ nullable: true, type: Number }) budgetMinor!: number | null;
+  @ApiProperty({ nullable: true, type: String }) workerId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) leaseExpiresAt!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Why the task is blocked, failed, dead or cancelled.' }) reason!: string | null;
+  @ApiProperty({ nullable: true, type: 'object', additionalProperties: true }) result!: Record<string, unknown> | null;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+  @ApiProperty({ nullable: true, type: String }) finishedAt!: string | null;
+}
+
+export class TaskHistoryEntryV1 {
+  @ApiProperty() id!: number;
+  @ApiProperty({ enum: TASK_STATUSES }) status!: TaskStatus;
+  @ApiProperty() attempt!: number;
+  @ApiProperty({ nullable: true, type: String }) workerId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) reason!: string | null;
+  @ApiProperty() at!: string;
+}
+
+export class TaskPageV1 {
+  @ApiProperty({ type: [TaskViewV1] }) items!: TaskViewV1[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+}
+
+/** A cron schedule that creates one task per tick. */
+export class CreateScheduleDto {
+  @ApiProperty({ example: 'nightly-scan' }) @IsString() @IsNotEmpty() @MaxLength(100) @Matches(/^[a-z0-9][a-z0-9_.-]*$/)
+  name!: string;
+
+  @ApiProperty({ example: '0 3 * * *', description: 'Standard 5-field cron: minute hour day-of-month month day-of-week.' })
+  @IsString() @Matches(/^\S+(\s+\S+){4}$/, { message: 'cron must have 5 fields: minute hour day-of-month month day-of-week' })
+  cron!: string;
+
+  @ApiPropertyOptional({ example: 'Europe/Berlin', default: 'UTC' }) @IsOptional() @IsString() @MaxLength(64)
+  timezone?: string;
+
+  @ApiPropertyOptional({
+    enum: ['latest', 'none'], default: 'latest',
+    description: 'After downtime: `latest` runs the most recent missed tick once, `none` skips missed ticks.',
+  })
+  @IsOptional() @IsIn(['latest', 'none'])
+  catchUp?: 'latest' | 'none';
+
+  @ApiProperty({ type: CreateTaskDto, description: 'The task each tick creates (idempotency key and dependencies are set by the schedule).' })
+  @IsObject() @ValidateNested() @Type(() => CreateTaskDto)
+  task!: CreateTaskDto;
+}
+
+export class ScheduleViewV1 {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() cron!: string;
+  @ApiProperty() timezone!: string;
+  @ApiProperty() catchUp!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) task!: Record<string, unknown>;
+  @ApiProperty() enabled!: boolean;
+  @ApiProperty() nextRunAt!: string;
+  @ApiProperty({ nullable: true, type: String }) lastRunAt!: string | null;
+}
+
+export class ScheduleNameV1 {
+  @IsString() @IsNotEmpty() @MaxLength(100)
+  name!: string;
+}
+
+/** Per task type: concurrency cap, token-bucket rate limit and lease length. */
+export class TaskTypeLimitsDto {
+  @ApiPropertyOptional({ description: 'Most tasks of this type running at once.' }) @IsOptional() @IsInt() @Min(1) @Max(100_000)
+  maxConcurrency?: number;
+
+  @ApiPropertyOptional({ description: 'Tokens added per second (claims per second sustained).' }) @IsOptional() @IsInt() @Min(1) @Max(100_000)
+  ratePerSecond?: number;
+
+  @ApiPropertyOptional({ description: 'Bucket size: claims allowed in a burst.' }) @IsOptional() @IsInt() @Min(1) @Max(100_000)
+  burst?: number;
+
+  @ApiPropertyOptional({ description: 'Lease length for this type in seconds.', default: 30 }) @IsOptional() @IsInt() @Min(1) @Max(86_400)
+  leaseSeconds?: number;
+}
+
+export class SetTaskTypeLimitsV1 extends TaskTypeLimitsDto {
+  @IsString() @IsNotEmpty() @MaxLength(100)
+  type!: string;
+}
+
+export class TaskTypeLimitsViewV1 {
+  @ApiProperty() type!: string;
+  @ApiProperty({ nullable: true, type: Number }) maxConcurrency!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) ratePerSecond!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) burst!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) leaseSeconds!: number | null;
+}
+
+/** Runner presence, sent every few seconds; governance keeps the worker registry from it. */
+export class WorkerHeartbeatV1 {
+  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  workerId!: string;
+
+  @IsInt() @Min(1) @Max(5)
+  level!: number;
+
+  @IsArray() @IsString({ each: true })
+  capabilities!: string[];
+
+  @IsInt() @Min(0)
+  concurrency!: number;
+
+  @IsArray() @IsString({ each: true })
+  runningTaskIds!: string[];
+
+  @IsBoolean()
+  draining!: boolean;
+
+  @IsISO8601()
+  at!: string;
+}
+
+export class Empty {}
