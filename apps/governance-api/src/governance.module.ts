@@ -5,6 +5,8 @@ import { ApiKeysController } from './auth/api-keys.controller';
 import { ApiKeysRepository } from './auth/api-keys.repository';
 import { ApiKeysService } from './auth/api-keys.service';
 import { ErrorFilter } from './http/error.filter';
+import { TasksModule } from './tasks/tasks.module';
+import { WorkersModule } from './workers/workers.module';
 import { LogsController } from './logs/logs.controller';
 import { LogsMessaging } from './logs/logs.messaging';
 import { LogsRepository } from './logs/logs.repository';
@@ -19,7 +21,7 @@ import { OpportunitiesService } from './opportunities/opportunities.service';
  * policies, approvals …) are listed in `imports`; the API-key guard and error filter apply to all.
  */
 @Module({
-  imports: [],
+  imports: [TasksModule, WorkersModule],
   controllers: [ApiKeysController, LogsController, OpportunitiesController],
   providers: [
     { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -1,3 +1,27 @@
-import { DatabaseEnv } from '@juggernaut/config';
+import { DatabaseEnv, ToInt } from '@juggernaut/config';
+import { IsInt, Max, Min } from 'class-validator';
 
-export class DispatcherEnv extends DatabaseEnv {}
+export class DispatcherEnv extends DatabaseEnv {
+  /** Default lease when a task type sets none. */
+  @ToInt() @IsInt() @Min(1) @Max(86_400)
+  DISPATCH_LEASE_SECONDS = 30;
+
+  /** Priority aging: one priority step is worth this much waiting time. */
+  @ToInt() @IsInt() @Min(1) @Max(86_400)
+  DISPATCH_AGING_SECONDS = 60;
+
+  /** How often expired leases are looked for. */
+  @ToInt() @IsInt() @Min(50) @Max(60_000)
+  DISPATCH_REAPER_INTERVAL_MS = 1_000;
+
+  /** Retry backoff: base × 2^(attempt-1), jittered, capped. */
+  @ToInt() @IsInt() @Min(0) @Max(3_600_000)
+  DISPATCH_RETRY_BASE_MS = 1_000;
+
+  @ToInt() @IsInt() @Min(0) @Max(86_400_000)
+  DISPATCH_RETRY_MAX_MS = 300_000;
+
+  /** Longest the run-at timer sleeps before looking again (covers tasks created by other replicas). */
+  @ToInt() @IsInt() @Min(50) @Max(600_000)
+  DISPATCH_TIMER_MAX_MS = 1_000;
+}

@@ -25,7 +25,8 @@ export function validatePayload<T extends object>(cls: new () => T, body: Uint8A
   }
   if (depthOf(plain) > MAX_DEPTH) return { ok: false, reason: `body is nested deeper than ${MAX_DEPTH} levels` };
   const instance = plainToInstance(cls, plain);
-  const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+  // forbidUnknownValues stays off: it would refuse payload classes with no fields (an empty request).
+  const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
   if (errors.length > 0) return { ok: false, reason: formatValidationErrors(errors).join('; ') };
   return { ok: true, value: instance };
 }

@@ -75,3 +75,12 @@ export function quoteIdent(name: string): string {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unsafe identifier: ${name}`);
   return `"${name}"`;
 }
+
+/**
+ * The rows of a query result. TypeORM answers an UPDATE or DELETE (even one with RETURNING, or
+ * behind a CTE) with `[rows, affectedCount]` and anything else with the rows; this makes both rows.
+ */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}

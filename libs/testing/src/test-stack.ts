@@ -47,7 +47,8 @@ export class TestStack {
   async start<E extends BaseEnv>(def: ServiceDefinition<E>, extra: Record<string, string> = {}): Promise<RunningService<E>> {
     const env = this.env(extra);
     await migrateService(def, env);
-    const running = await startService(def, env, { logDestination: this.logs });
+    // TEST_LOG_STDOUT=1 shows service logs while debugging a suite.
+    const running = await startService(def, env, process.env['TEST_LOG_STDOUT'] ? {} : { logDestination: this.logs });
     this.services.push(running as unknown as RunningService<BaseEnv>);
     return running;
   }

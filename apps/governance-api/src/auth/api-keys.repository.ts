@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { rowsOf } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 import type { Role } from './roles';
 
@@ -43,9 +44,9 @@ export class ApiKeysRepository {
   }
 
   async revoke(id: string): Promise<ApiKeyRow | undefined> {
-    const rows: ApiKeyRow[] = await this.db.query(
+    const rows: ApiKeyRow[] = rowsOf(await this.db.query(
       `UPDATE governance.api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING *`, [id],
-    );
+    ));
     return rows[0];
   }
 

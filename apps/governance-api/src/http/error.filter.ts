@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
 import { LOGGER } from '@juggernaut/service-kit';
+import { NoRespondersError, RequestError, TimeoutError } from '@nats-io/transport-node';
 import type { Response } from 'express';
 import type { Logger } from 'pino';
 
@@ -22,6 +23,12 @@ export class ErrorFilter implements ExceptionFilter {
     const status = (exception as { status?: unknown })?.status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       res.status(status).json({ statusCode: status, error: 'Request rejected', message: (exception as Error).message });
+      return;
+    }
+    if (exception instanceof NoRespondersError || exception instanceof TimeoutError || exception instanceof RequestError) {
+      // The owning service is down or overloaded: the caller may retry; nothing was wrong with the request.
+      this.logger.warn({ err: exception }, 'a service behind this route did not answer');
+      res.status(503).setHeader('Retry-After', '1').json({ statusCode: 503, error: 'Service Unavailable', message: 'the service that owns this resource did not answer; retry shortly' });
       return;
     }
     this.logger.error({ err: exception }, 'unhandled error');

@@ -1,0 +1,66 @@
+import type { TaskStatus, TaskViewV1 } from '@juggernaut/contracts';
+
+export interface TaskRow {
+  id: string;
+  type: string;
+  title: string | null;
+  payload: Record<string, unknown>;
+  priority: number;
+  status: TaskStatus;
+  run_at: Date;
+  required_level: number;
+  required_capabilities: string[];
+  max_attempts: number;
+  attempts: number;
+  idempotency_key: string | null;
+  goal_id: string | null;
+  parent_task_id: string | null;
+  budget_minor: string | null;
+  depends_on: string[];
+  worker_id: string | null;
+  lease_expires_at: Date | null;
+  reason: string | null;
+  result: Record<string, unknown> | null;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+export function toTaskView(r: TaskRow): TaskViewV1 {
+  return {
+    id: r.id,
+    type: r.type,
+    title: r.title,
+    payload: r.payload,
+    status: r.status,
+    priority: r.priority,
+    runAt: r.run_at.toISOString(),
+    requiredLevel: r.required_level,
+    requiredCapabilities: r.required_capabilities,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    idempotencyKey: r.idempotency_key,
+    dependsOn: r.depends_on,
+    goalId: r.goal_id,
+    parentTaskId: r.parent_task_id,
+    budgetMinor: r.budget_minor === null ? null : Number(r.budget_minor),
+    workerId: r.worker_id,
+    leaseExpiresAt: r.lease_expires_at?.toISOString() ?? null,
+    reason: r.reason,
+    result: r.result,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+    finishedAt: r.finished_at?.toISOString() ?? null,
+  };
+}
+
+/** A state change to record in history and announce through the outbox. */
+export interface Transition {
+  taskId: string;
+  type: string;
+  status: TaskStatus;
+  attempt: number;
+  workerId?: string | null;
+  reason?: string | null;
+  goalId?: string | null;
+}
