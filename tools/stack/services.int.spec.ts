@@ -56,7 +56,7 @@ describe('services as processes', () => {
       for (let i = 0; i < 200 && !ready; i++) {
         try {
           const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
-          if (res.ok) ready = await res.json();
+          if (res.ok) ready = (await res.json()) as typeof ready;
         } catch {
           // not listening yet
         }

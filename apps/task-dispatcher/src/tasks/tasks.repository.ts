@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CreateTaskDto, ListTasksV1, TaskHistoryEntryV1, TaskStatus } from '@juggernaut/contracts';
-import { decodeCursor, rowsOf } from '@juggernaut/persistence';
+import { decodeCursor, type Queryable, rowsOf } from '@juggernaut/persistence';
 import { APP_CONFIG } from '@juggernaut/service-kit';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DispatcherEnv } from '../config';
 import { TaskError } from './task-errors';
-import type { TaskRow, Transition } from './task-row';
+import type { TaskRow } from './task-row';
 import { recordTransitions } from './transitions';
 
 const TERMINAL: TaskStatus[] = ['succeeded', 'dead', 'cancelled'];
@@ -174,7 +174,7 @@ export class TasksRepository {
  * Cancels, transitively, every unfinished task that depends on the given ones: a task whose
  * dependency died or was cancelled can never run.
  */
-export async function cancelDependents(em: { query(sql: string, p?: unknown[]): Promise<any> }, roots: string[], reason: string): Promise<number> {
+export async function cancelDependents(em: Queryable, roots: string[], reason: string): Promise<number> {
   if (roots.length === 0) return 0;
   const cancelled: Array<{ id: string; type: string; attempts: number; goal_id: string | null }> = rowsOf(await em.query(
     `WITH RECURSIVE dependents(id) AS (

@@ -2,10 +2,10 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { apiClient, connectTestNats, eventually, readStream, TestStack } from '@juggernaut/testing';
 import type { RunningService } from '@juggernaut/service-kit';
 import { Client } from 'pg';
-import { agentRunner } from '../../agent-runner/src/service';
-import { governanceApi } from '../../governance-api/src/service';
-import { KillSwitch } from '../src/policy/kill-switch';
-import { taskDispatcher } from '../src/service';
+import { agentRunner } from '../apps/agent-runner/src/service';
+import { governanceApi } from '../apps/governance-api/src/service';
+import { KillSwitch } from '../apps/task-dispatcher/src/policy/kill-switch';
+import { taskDispatcher } from '../apps/task-dispatcher/src/service';
 
 const ADMIN = 'dispatch-admin-key-0123456789abcdef';
 const FAST = {
