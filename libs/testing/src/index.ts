@@ -2,3 +2,4 @@ export * from './test-database';
 export * from './test-nats';
 export * from './test-stack';
 export * from './http-client';
+export * from './service-process';

@@ -1,0 +1,118 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..', '..');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A built service (dist/apps/<app>/main.js) running as its own process, as in production. */
+export class ServiceProcess {
+  readonly output: string[] = [];
+  readonly exited: Promise<number | null>;
+
+  private constructor(
+    readonly app: string,
+    readonly port: number,
+    readonly child: ChildProcess,
+  ) {
+    const collect = (d: Buffer) => this.output.push(...d.toString('utf8').split('\n').filter(Boolean));
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  static async start(app: string, env: Record<string, string>): Promise<ServiceProcess> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(root, 'dist', 'apps', app, 'main.js')], {
+      env: { PATH: process.env['PATH'] ?? '', LOG_FORMAT: 'json', ...env, HTTP_PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const svc = new ServiceProcess(app, port, child);
+    await svc.ready();
+    return svc;
+  }
+
+  /** Applies the app's migrations (`main.js migrate`). */
+  static migrate(app: string, env: Record<string, string>): void {
+    const r = spawnSync(process.execPath, [join(root, 'dist', 'apps', app, 'main.js'), 'migrate'], {
+      env: { PATH: process.env['PATH'] ?? '', ...env }, encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new Error(`${app} migrate failed: ${r.stderr || r.stdout}`);
+  }
+
+  /** Resolves when /health/ready answers 200; fails if the process exits first. */
+  async ready(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let exited = false;
+    void this.exited.then(() => (exited = true));
+    while (Date.now() < deadline && !exited) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${this.port}/health/ready`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${this.app} did not become ready:\n${this.output.slice(-20).join('\n')}`);
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+/** A throwaway nats-server with JetStream on a free port, for drills that restart the broker. */
+export class NatsServerProcess {
+  private child?: ChildProcess;
+  private constructor(
+    readonly port: number,
+    readonly storeDir: string,
+  ) {}
+
+  static async start(storeDir: string): Promise<NatsServerProcess> {
+    const srv = new NatsServerProcess(await freePort(), storeDir);
+    await srv.restart();
+    return srv;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  async restart(): Promise<void> {
+    const bin = process.env['NATS_SERVER_BIN'] ?? (existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server');
+    this.child = spawn(bin, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: 'ignore' });
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = connect({ host: '127.0.0.1', port: this.port });
+        s.once('connect', () => { s.destroy(); resolve(true); });
+        s.once('error', () => resolve(false));
+      });
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('nats-server did not start');
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    await new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+    });
+  }
+}
