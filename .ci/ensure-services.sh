@@ -25,3 +25,14 @@ fi
 for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p 5432 && port_open 4222 && break; sleep 0.2; done
 pg_isready -h 127.0.0.1 -p 5432
 port_open 4222 && echo "nats: 127.0.0.1:4222 accepting connections"
+
+# Deployment checks: promtool and prometheus (alert rules, the dashboards' Prometheus test) and
+# docker-compose (validates docker/compose.yaml). kubectl, whose built-in kustomize renders k8s/,
+# comes with this machine's image.
+for tool in promtool:prometheus docker-compose:docker-compose; do
+  if ! command -v "${tool%%:*}" >/dev/null; then
+    (apt-get update -qq || true) >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${tool#*:}" >/dev/null
+  fi
+done
+command -v kubectl >/dev/null || echo "warning: kubectl not found; the k8s/ checks need it (kubectl kustomize)" >&2

@@ -83,7 +83,7 @@ async function checkModel() {
   const base = process.env.OPENAI_BASE_URL;
   const key = process.env.OPENAI_API_KEY;
   if (!base && !key) {
-    line('warn', 'model', 'no model configured: agent tasks cannot run until one is',
+    line('warn', 'model', 'no model configured: agent tasks wait blocked ("no model configured") until a runner with a model starts',
       'point at any OpenAI-compatible endpoint: OpenAI (OPENAI_API_KEY=sk-…), Ollama (OPENAI_BASE_URL=http://localhost:11434/v1), vLLM (OPENAI_BASE_URL=http://host:8000/v1) or LM Studio (OPENAI_BASE_URL=http://localhost:1234/v1); JUGGERNAUT_MODEL picks the model');
     return;
   }
@@ -104,8 +104,46 @@ async function checkModel() {
   }
 }
 
+// Models with a built-in price in apps/agent-runner/src/agent/pricing.ts (DEFAULT_PRICES); keep in step.
+const BUILT_IN_PRICES = ['gpt-4o-mini', 'gpt-4.1-mini', 'gpt-4.1-nano', 'gpt-4o'];
+
+/** The agent runtime's settings: every model it may call has a price, and the scan sources parse. */
+function checkAgentSettings() {
+  let prices = {};
+  try {
+    prices = process.env.AGENT_PRICES ? JSON.parse(process.env.AGENT_PRICES) : {};
+  } catch {
+    line('fail', 'prices', 'AGENT_PRICES is not JSON', 'set AGENT_PRICES=\'{"<model>": {"prompt": <minor units per 1M tokens>, "completion": <…>}}\'');
+    return;
+  }
+  let byLevel = {};
+  try {
+    byLevel = process.env.AGENT_MODELS_BY_LEVEL ? JSON.parse(process.env.AGENT_MODELS_BY_LEVEL) : {};
+  } catch {
+    line('fail', 'models', 'AGENT_MODELS_BY_LEVEL is not JSON', 'set it like AGENT_MODELS_BY_LEVEL=\'{"5": "gpt-4.1"}\'');
+  }
+  const models = [...new Set([process.env.JUGGERNAUT_MODEL || 'gpt-4o-mini', ...Object.values(byLevel)])];
+  const unpriced = models.filter((m) => !BUILT_IN_PRICES.includes(m) && !prices[m]);
+  if (unpriced.length) {
+    line('fail', 'prices', `no price for ${unpriced.join(', ')}: agent tasks using it fail, since spend could not be metered`,
+      `add it to AGENT_PRICES, e.g. AGENT_PRICES='{"${unpriced[0]}": {"prompt": 0, "completion": 0}}' for a free local model`);
+  } else {
+    line('ok', 'prices', `every agent model has a price (${models.join(', ')})`);
+  }
+  if (process.env.AGENT_SCAN_SOURCES) {
+    try {
+      const sources = JSON.parse(process.env.AGENT_SCAN_SOURCES);
+      if (!Array.isArray(sources)) throw new Error('not an array');
+      line('ok', 'scan', `${sources.length} opportunity.scan source(s): ${sources.map((s) => s.name).join(', ')}`);
+    } catch (e) {
+      line('fail', 'scan', `AGENT_SCAN_SOURCES is not a JSON array (${e.message})`, 'set it like AGENT_SCAN_SOURCES=\'[{"name": "hn", "url": "https://hnrss.org/newest", "kind": "rss"}]\'');
+    }
+  }
+}
+
 const pgOk = await checkPostgres();
 await checkNats();
 checkMigrations(pgOk);
 await checkModel();
+checkAgentSettings();
 process.exit(failures ? 1 : 0);

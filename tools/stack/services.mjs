@@ -56,3 +56,31 @@ export function localAdminKey() {
   }
   return { key: readFileSync(file, 'utf8').trim(), file };
 }
+
+/**
+ * The connection string each service uses: its own role `jg_<schema>` (rights on its own schema
+ * only), with a password generated once into .juggernaut/db-roles.json. The admin URL is used only
+ * by `migrate` (as DATABASE_ADMIN_URL) to create the roles. JUGGERNAUT_DB_ROLES=off uses the admin
+ * URL for every service, for a Postgres where the configured user may not create roles.
+ */
+export function serviceDatabaseUrl(adminUrl, svc) {
+  if (!svc.schema || process.env.JUGGERNAUT_DB_ROLES === 'off') return adminUrl;
+  const file = join(stateDir, 'db-roles.json');
+  const passwords = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const role = `jg_${svc.schema}`;
+  if (!passwords[role]) {
+    passwords[role] = randomBytes(24).toString('base64url');
+    mkdirSync(stateDir, { recursive: true });
+    writeFileSync(file, `${JSON.stringify(passwords, null, 2)}\n`, { mode: 0o600 });
+  }
+  const url = new URL(adminUrl);
+  url.username = role;
+  url.password = passwords[role];
+  return url.toString();
+}
+
+/** The environment `migrate` needs for one service: its own URL, plus the admin URL to provision its role. */
+export function migrateEnv(baseEnv, adminUrl, svc) {
+  const own = serviceDatabaseUrl(adminUrl, svc);
+  return { ...baseEnv, DATABASE_URL: own, ...(own !== adminUrl ? { DATABASE_ADMIN_URL: adminUrl } : {}) };
+}

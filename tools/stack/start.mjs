@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { ensureNats, ensurePostgres } from './infra.mjs';
-import { localAdminKey, mainOf, root, SERVICES } from './services.mjs';
+import { localAdminKey, mainOf, migrateEnv, root, serviceDatabaseUrl, SERVICES } from './services.mjs';
 
 const COLORS = [36, 33, 35, 32, 34, 31, 96, 93];
 const tty = process.stdout.isTTY;
@@ -46,8 +46,11 @@ async function main() {
   };
 
   for (const svc of SERVICES.filter((s) => s.schema)) {
-    const r = spawnSync(process.execPath, [mainOf(svc.name), 'migrate'], { cwd: root, env: baseEnv, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`migrations of ${svc.name} failed: ${(r.stderr || r.stdout).trim()}`);
+    const r = spawnSync(process.execPath, [mainOf(svc.name), 'migrate'], { cwd: root, env: migrateEnv(baseEnv, pg.url, svc), encoding: 'utf8' });
+    if (r.status !== 0) {
+      const hint = /permission denied|must be superuser|CREATEROLE/i.test(r.stderr) ? ' (set JUGGERNAUT_DB_ROLES=off if this Postgres user may not create roles)' : '';
+      throw new Error(`migrations of ${svc.name} failed: ${(r.stderr || r.stdout).trim()}${hint}`);
+    }
     log(r.stdout.trim());
   }
 
@@ -55,10 +58,12 @@ async function main() {
   SERVICES.forEach((svc, i) => {
     if (svc.name === 'agent-runner') {
       for (let n = 0; n < runnerCount; n++) {
-        instances.push({ label: `agent-runner-${n}`, svc, color: i + n, env: { HTTP_PORT: String(svc.port + n), HOSTNAME: `agent-runner-${n}` } });
+        // stateless: no database credentials at all
+        instances.push({ label: `agent-runner-${n}`, svc, color: i + n, env: { HTTP_PORT: String(svc.port + n), HOSTNAME: `agent-runner-${n}`, DATABASE_URL: undefined } });
       }
     } else {
-      instances.push({ label: svc.name, svc, color: i, env: { HTTP_PORT: String(svc.port) } });
+      // each service connects as its own database role
+      instances.push({ label: svc.name, svc, color: i, env: { HTTP_PORT: String(svc.port), DATABASE_URL: serviceDatabaseUrl(pg.url, svc) } });
     }
   });
   for (const inst of instances) start(inst, baseEnv);
@@ -73,8 +78,9 @@ async function main() {
 }
 
 function start(inst, baseEnv) {
+  const env = Object.fromEntries(Object.entries({ ...baseEnv, ...inst.env }).filter(([, v]) => v !== undefined));
   const child = spawn(process.execPath, ['--enable-source-maps', mainOf(inst.svc.name)], {
-    cwd: root, env: { ...baseEnv, ...inst.env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const prefix = paint(inst.color, `[${inst.label}]`.padEnd(22));
   for (const stream of [child.stdout, child.stderr]) {

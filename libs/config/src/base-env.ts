@@ -44,4 +44,14 @@ export class DatabaseEnv extends BaseEnv {
 
   @ToInt() @IsInt() @Min(1) @Max(200)
   DATABASE_POOL_SIZE = 10;
+
+  /**
+   * Only for `migrate`: a connection allowed to create roles. When set, migrate first makes the role
+   * named in DATABASE_URL the owner of this service's schema (and of nothing else), runs the
+   * migrations as that role, then leaves its append-only tables readable and appendable only.
+   */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_ADMIN_URL must be a postgres:// connection string' })
+  @Secret()
+  DATABASE_ADMIN_URL?: string;
 }

@@ -1,10 +1,29 @@
+import { BudgetReservationV1, BudgetSettlementV1, BudgetUsageV1, ReserveBudgetV1, SettleBudgetV1 } from './agents/budget.v1';
+import { AddGoalNoteV1, GoalNoteV1, ListGoalNotesV1 } from './agents/goal-notes.v1';
+import { BlockTaskV1, UnblockTasksV1 } from './agents/task-block.v1';
 import { AlertRaisedV1 } from './alerts/alert-raised.v1';
+import { AlertResolvedV1 } from './alerts/alert-resolved.v1';
+import { DispatchHealthQueryV1, DispatchHealthV1 } from './alerts/dispatch-health.v1';
+import { ApprovalIdV1, ApprovalV1, RequestApprovalV1 } from './approvals/approval.v1';
 import { ChangeEventV1 } from './changes/change-events.v1';
 import { DeadLetterV1 } from './deadletter/dead-letter.v1';
+import { ExperimentAllocationV1 } from './experiments/experiment-allocation.v1';
 import { ExperimentConversionV1, ExperimentExposureV1, ExperimentLifecycleV1 } from './experiments/experiment-events.v1';
+import type { ExperimentResultsV1 } from './experiments/experiment-results.v1';
+import {
+  AssignmentV1, AssignUnitV1, CreateExperimentDto, DecisionV1, ExperimentIdV1, ExperimentPageV1, ExperimentV1,
+  ExperimentWithDecisionsV1, ListExperimentsV1, SampleSizeQueryV1, SampleSizeV1, ExperimentActionV1,
+} from './experiments/experiment.v1';
+import { GoalIdV1, GoalV1 } from './goals/goal.v1';
 import { LedgerPostedV1 } from './ledger/ledger-posted.v1';
+import {
+  CreateLedgerAccountV1, ExchangeRateViewV1, GetLedgerBalanceV1, GetPnlV1, LedgerAccountViewV1, LedgerBalanceViewV1,
+  LedgerSummaryV1, LedgerTransactionIdV1, LedgerTransactionPageV1, LedgerTransactionViewV1, ListLedgerAccountsV1,
+  ListLedgerTransactionsV1, PnlReportV1, PostLedgerTransactionV1, ReverseLedgerTransactionV1, SetExchangeRateV1,
+} from './ledger/ledger-api.v1';
 import { CreateExecutionLogDto } from './logs/execution-log.v1';
 import { CreateOpportunityDto, OpportunityV1 } from './opportunities/opportunity.v1';
+import { PolicyDocumentV1 } from './policy/policy.v1';
 import { CostRecordedV1, RevenueRecordedV1 } from './revenue/revenue-recorded.v1';
 import {
   CancelTaskV1, CheckpointTaskV1, ClaimedTaskV1, ClaimTasksV1, CreateScheduleDto, Empty, FinishReplyV1, FinishTasksV1,
@@ -43,6 +62,41 @@ export const Subjects = {
   scheduleDelete: 'juggernaut.schedule.delete.v1',
   taskTypeLimitsSet: 'juggernaut.tasktype.limits.set.v1',
   taskTypeLimitsList: 'juggernaut.tasktype.limits.list.v1',
+  // Agent runtime: task blocking, budgets, goal memory.
+  taskBlock: 'juggernaut.task.block.v1',
+  taskUnblock: 'juggernaut.task.unblock.v1',
+  budgetReserve: 'juggernaut.budget.reserve.v1',
+  budgetSettle: 'juggernaut.budget.settle.v1',
+  budgetUsage: 'juggernaut.budget.usage.v1',
+  goalNoteAdd: 'juggernaut.goal.note.add.v1',
+  goalNoteList: 'juggernaut.goal.note.list.v1',
+  experimentCreate: 'juggernaut.experiment.create.v1',
+  experimentGet: 'juggernaut.experiment.get.v1',
+  experimentList: 'juggernaut.experiment.list.v1',
+  experimentStart: 'juggernaut.experiment.start.v1',
+  experimentStop: 'juggernaut.experiment.stop.v1',
+  experimentResults: 'juggernaut.experiment.results.v1',
+  experimentEvaluate: 'juggernaut.experiment.evaluate.v1',
+  experimentAssign: 'juggernaut.experiment.assign.v1',
+  experimentAllocate: 'juggernaut.experiment.allocate.v1',
+  experimentAllocationGet: 'juggernaut.experiment.allocation.get.v1',
+  experimentSampleSize: 'juggernaut.experiment.samplesize.v1',
+  ledgerTransactionPost: 'juggernaut.ledger.transaction.post.v1',
+  ledgerTransactionReverse: 'juggernaut.ledger.transaction.reverse.v1',
+  ledgerTransactionGet: 'juggernaut.ledger.transaction.get.v1',
+  ledgerTransactionList: 'juggernaut.ledger.transaction.list.v1',
+  ledgerAccountCreate: 'juggernaut.ledger.account.create.v1',
+  ledgerAccountList: 'juggernaut.ledger.account.list.v1',
+  ledgerBalanceGet: 'juggernaut.ledger.balance.get.v1',
+  ledgerPnlGet: 'juggernaut.ledger.pnl.get.v1',
+  ledgerSummaryGet: 'juggernaut.ledger.summary.get.v1',
+  ledgerRateSet: 'juggernaut.ledger.rate.set.v1',
+  ledgerRateList: 'juggernaut.ledger.rate.list.v1',
+  policyGet: 'juggernaut.policy.get.v1',
+  approvalRequest: 'juggernaut.approval.request.v1',
+  approvalGet: 'juggernaut.approval.get.v1',
+  goalGet: 'juggernaut.goal.get.v1',
+  dispatchHealth: 'juggernaut.dispatch.health.v1',
   // Core NATS signals: fast notifications whose loss is covered by a fallback (polling, heartbeats).
   runnerWake: 'juggernaut.runner.wake.v1',
   taskAbort: 'juggernaut.task.abort.v1',
@@ -59,11 +113,18 @@ export const Subjects = {
   opportunityCreated: 'juggernaut.opportunity.created.v1',
   experimentStarted: 'juggernaut.experiment.started.v1',
   experimentConcluded: 'juggernaut.experiment.concluded.v1',
+  experimentAllocation: 'juggernaut.experiment.allocation.v1',
   ledgerPosted: 'juggernaut.ledger.posted.v1',
   alertRaised: 'juggernaut.alert.raised.v1',
   changeOpened: 'juggernaut.change.opened.v1',
   changeMerged: 'juggernaut.change.merged.v1',
   deadLetter: 'juggernaut.deadletter.v1',
+  // Governance events. policy.changed is captured by the events stream and, like every JetStream
+  // publish, also reaches core subscribers at once: runners and the dispatcher listen on it.
+  policyChanged: 'juggernaut.policy.changed.v1',
+  approvalRequested: 'juggernaut.approval.requested.v1',
+  approvalDecided: 'juggernaut.approval.decided.v1',
+  alertResolved: 'juggernaut.alert.resolved.v1',
 } as const;
 
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
@@ -86,11 +147,16 @@ export interface StreamSubjectMap {
   'juggernaut.opportunity.created.v1': OpportunityV1;
   'juggernaut.experiment.started.v1': ExperimentLifecycleV1;
   'juggernaut.experiment.concluded.v1': ExperimentLifecycleV1;
+  'juggernaut.experiment.allocation.v1': ExperimentAllocationV1;
   'juggernaut.ledger.posted.v1': LedgerPostedV1;
   'juggernaut.alert.raised.v1': AlertRaisedV1;
   'juggernaut.change.opened.v1': ChangeEventV1;
   'juggernaut.change.merged.v1': ChangeEventV1;
   'juggernaut.deadletter.v1': DeadLetterV1;
+  'juggernaut.policy.changed.v1': PolicyDocumentV1;
+  'juggernaut.approval.requested.v1': ApprovalV1;
+  'juggernaut.approval.decided.v1': ApprovalV1;
+  'juggernaut.alert.resolved.v1': AlertResolvedV1;
 }
 export type StreamSubject = keyof StreamSubjectMap;
 
@@ -113,6 +179,40 @@ export interface RequestSubjectMap {
   'juggernaut.schedule.delete.v1': { request: ScheduleNameV1; reply: { deleted: boolean } };
   'juggernaut.tasktype.limits.set.v1': { request: SetTaskTypeLimitsV1; reply: TaskTypeLimitsViewV1 };
   'juggernaut.tasktype.limits.list.v1': { request: Empty; reply: TaskTypeLimitsViewV1[] };
+  'juggernaut.task.block.v1': { request: BlockTaskV1; reply: { blocked: boolean } };
+  'juggernaut.task.unblock.v1': { request: UnblockTasksV1; reply: { unblocked: string[] } };
+  'juggernaut.budget.reserve.v1': { request: ReserveBudgetV1; reply: BudgetReservationV1 };
+  'juggernaut.budget.settle.v1': { request: SettleBudgetV1; reply: BudgetSettlementV1 };
+  'juggernaut.budget.usage.v1': { request: Empty; reply: BudgetUsageV1 };
+  'juggernaut.goal.note.add.v1': { request: AddGoalNoteV1; reply: GoalNoteV1 };
+  'juggernaut.goal.note.list.v1': { request: ListGoalNotesV1; reply: GoalNoteV1[] };
+  'juggernaut.experiment.create.v1': { request: CreateExperimentDto; reply: ExperimentV1 };
+  'juggernaut.experiment.get.v1': { request: ExperimentIdV1; reply: ExperimentWithDecisionsV1 };
+  'juggernaut.experiment.list.v1': { request: ListExperimentsV1; reply: ExperimentPageV1 };
+  'juggernaut.experiment.start.v1': { request: ExperimentActionV1; reply: ExperimentV1 };
+  'juggernaut.experiment.stop.v1': { request: ExperimentActionV1; reply: ExperimentV1 };
+  'juggernaut.experiment.results.v1': { request: ExperimentIdV1; reply: ExperimentResultsV1 };
+  'juggernaut.experiment.evaluate.v1': { request: ExperimentIdV1; reply: DecisionV1 };
+  'juggernaut.experiment.assign.v1': { request: AssignUnitV1; reply: AssignmentV1 };
+  'juggernaut.experiment.allocate.v1': { request: Empty; reply: ExperimentAllocationV1 };
+  'juggernaut.experiment.allocation.get.v1': { request: Empty; reply: ExperimentAllocationV1 | null };
+  'juggernaut.experiment.samplesize.v1': { request: SampleSizeQueryV1; reply: SampleSizeV1 };
+  'juggernaut.ledger.transaction.post.v1': { request: PostLedgerTransactionV1; reply: LedgerTransactionViewV1 };
+  'juggernaut.ledger.transaction.reverse.v1': { request: ReverseLedgerTransactionV1; reply: LedgerTransactionViewV1 };
+  'juggernaut.ledger.transaction.get.v1': { request: LedgerTransactionIdV1; reply: LedgerTransactionViewV1 };
+  'juggernaut.ledger.transaction.list.v1': { request: ListLedgerTransactionsV1; reply: LedgerTransactionPageV1 };
+  'juggernaut.ledger.account.create.v1': { request: CreateLedgerAccountV1; reply: LedgerAccountViewV1 };
+  'juggernaut.ledger.account.list.v1': { request: ListLedgerAccountsV1; reply: LedgerAccountViewV1[] };
+  'juggernaut.ledger.balance.get.v1': { request: GetLedgerBalanceV1; reply: LedgerBalanceViewV1 };
+  'juggernaut.ledger.pnl.get.v1': { request: GetPnlV1; reply: PnlReportV1 };
+  'juggernaut.ledger.summary.get.v1': { request: Empty; reply: LedgerSummaryV1 };
+  'juggernaut.ledger.rate.set.v1': { request: SetExchangeRateV1; reply: ExchangeRateViewV1 };
+  'juggernaut.ledger.rate.list.v1': { request: Empty; reply: ExchangeRateViewV1[] };
+  'juggernaut.policy.get.v1': { request: Empty; reply: PolicyDocumentV1 };
+  'juggernaut.approval.request.v1': { request: RequestApprovalV1; reply: ApprovalV1 };
+  'juggernaut.approval.get.v1': { request: ApprovalIdV1; reply: ApprovalV1 };
+  'juggernaut.goal.get.v1': { request: GoalIdV1; reply: GoalV1 };
+  'juggernaut.dispatch.health.v1': { request: DispatchHealthQueryV1; reply: DispatchHealthV1 };
 }
 export type RequestSubject = keyof RequestSubjectMap;
 
@@ -142,6 +242,7 @@ export const PayloadClasses: { [S in StreamSubject | RequestSubject]: Ctor<Paylo
   'juggernaut.opportunity.created.v1': OpportunityV1,
   'juggernaut.experiment.started.v1': ExperimentLifecycleV1,
   'juggernaut.experiment.concluded.v1': ExperimentLifecycleV1,
+  'juggernaut.experiment.allocation.v1': ExperimentAllocationV1,
   'juggernaut.ledger.posted.v1': LedgerPostedV1,
   'juggernaut.alert.raised.v1': AlertRaisedV1,
   'juggernaut.change.opened.v1': ChangeEventV1,
@@ -164,6 +265,44 @@ export const PayloadClasses: { [S in StreamSubject | RequestSubject]: Ctor<Paylo
   'juggernaut.schedule.delete.v1': ScheduleNameV1,
   'juggernaut.tasktype.limits.set.v1': SetTaskTypeLimitsV1,
   'juggernaut.tasktype.limits.list.v1': Empty,
+  'juggernaut.task.block.v1': BlockTaskV1,
+  'juggernaut.task.unblock.v1': UnblockTasksV1,
+  'juggernaut.budget.reserve.v1': ReserveBudgetV1,
+  'juggernaut.budget.settle.v1': SettleBudgetV1,
+  'juggernaut.budget.usage.v1': Empty,
+  'juggernaut.goal.note.add.v1': AddGoalNoteV1,
+  'juggernaut.goal.note.list.v1': ListGoalNotesV1,
+  'juggernaut.experiment.create.v1': CreateExperimentDto,
+  'juggernaut.experiment.get.v1': ExperimentIdV1,
+  'juggernaut.experiment.list.v1': ListExperimentsV1,
+  'juggernaut.experiment.start.v1': ExperimentActionV1,
+  'juggernaut.experiment.stop.v1': ExperimentActionV1,
+  'juggernaut.experiment.results.v1': ExperimentIdV1,
+  'juggernaut.experiment.evaluate.v1': ExperimentIdV1,
+  'juggernaut.experiment.assign.v1': AssignUnitV1,
+  'juggernaut.experiment.allocate.v1': Empty,
+  'juggernaut.experiment.allocation.get.v1': Empty,
+  'juggernaut.experiment.samplesize.v1': SampleSizeQueryV1,
+  'juggernaut.ledger.transaction.post.v1': PostLedgerTransactionV1,
+  'juggernaut.ledger.transaction.reverse.v1': ReverseLedgerTransactionV1,
+  'juggernaut.ledger.transaction.get.v1': LedgerTransactionIdV1,
+  'juggernaut.ledger.transaction.list.v1': ListLedgerTransactionsV1,
+  'juggernaut.ledger.account.create.v1': CreateLedgerAccountV1,
+  'juggernaut.ledger.account.list.v1': ListLedgerAccountsV1,
+  'juggernaut.ledger.balance.get.v1': GetLedgerBalanceV1,
+  'juggernaut.ledger.pnl.get.v1': GetPnlV1,
+  'juggernaut.ledger.summary.get.v1': Empty,
+  'juggernaut.ledger.rate.set.v1': SetExchangeRateV1,
+  'juggernaut.ledger.rate.list.v1': Empty,
+  'juggernaut.policy.changed.v1': PolicyDocumentV1,
+  'juggernaut.approval.requested.v1': ApprovalV1,
+  'juggernaut.approval.decided.v1': ApprovalV1,
+  'juggernaut.policy.get.v1': Empty,
+  'juggernaut.approval.request.v1': RequestApprovalV1,
+  'juggernaut.approval.get.v1': ApprovalIdV1,
+  'juggernaut.alert.resolved.v1': AlertResolvedV1,
+  'juggernaut.goal.get.v1': GoalIdV1,
+  'juggernaut.dispatch.health.v1': DispatchHealthQueryV1,
 };
 
 /** Core NATS signals (every replica of a listener receives each one; loss is covered by a fallback). */
@@ -171,6 +310,7 @@ export interface SignalSubjectMap {
   'juggernaut.runner.wake.v1': { reason: string };
   'juggernaut.task.abort.v1': { taskId: string; workerId: string | null; reason: string };
   'juggernaut.worker.heartbeat.v1': WorkerHeartbeatV1;
+  'juggernaut.policy.changed.v1': PolicyDocumentV1;
 }
 export type SignalSubject = keyof SignalSubjectMap;
 
@@ -197,8 +337,9 @@ export const Streams = {
     subjects: [
       Subjects.taskCreated, Subjects.taskClaimed, Subjects.taskSucceeded, Subjects.taskFailed, Subjects.taskDead,
       Subjects.taskCancelled, Subjects.workerOnline, Subjects.workerOffline, Subjects.opportunityCreated,
-      Subjects.experimentStarted, Subjects.experimentConcluded, Subjects.ledgerPosted, Subjects.alertRaised,
+      Subjects.experimentStarted, Subjects.experimentConcluded, Subjects.experimentAllocation, Subjects.ledgerPosted, Subjects.alertRaised,
       Subjects.changeOpened, Subjects.changeMerged,
+      Subjects.policyChanged, Subjects.approvalRequested, Subjects.approvalDecided, Subjects.alertResolved,
     ],
   },
   deadLetter: {

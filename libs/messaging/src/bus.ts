@@ -10,12 +10,12 @@ import {
   type SignalSubject, type SignalSubjectMap, type StreamDefinition, type StreamSubject, type StreamSubjectMap,
 } from '@juggernaut/contracts';
 import {
-  CORRELATION_HEADER, currentCorrelationId, Metrics, redactString, withCorrelation,
+  CORRELATION_HEADER, currentCorrelationId, LATENCY_BUCKETS, Metrics, redactString, withCorrelation,
 } from '@juggernaut/observability';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { RpcError, type RpcReply } from './rpc';
-import { validatePayload } from './validate-payload';
+import { validateFlatPayload, validatePayload } from './validate-payload';
 
 export interface BusOptions {
   servers: string | string[];
@@ -47,6 +47,8 @@ export interface ConsumeOptions {
   concurrency?: number;
   /** Where a new consumer starts; `all` replays the stream. */
   deliverPolicy?: 'all' | 'new';
+  /** The payload class has no class-transformer decorators: validate with the cheaper `validateFlatPayload`. */
+  flatPayload?: boolean;
 }
 
 export interface ConsumerHandle {
@@ -68,6 +70,7 @@ export class Bus {
   private readonly deadLettered;
   private readonly handled;
   private readonly published;
+  private readonly handlerSeconds;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -79,6 +82,7 @@ export class Bus {
     this.deadLettered = m.counter('juggernaut_messages_dead_lettered_total', 'Messages sent to the dead-letter subject', ['subject', 'reason']);
     this.handled = m.counter('juggernaut_messages_handled_total', 'Messages handled by consumers and responders', ['subject', 'outcome']);
     this.published = m.counter('juggernaut_messages_published_total', 'Messages published', ['subject']);
+    this.handlerSeconds = m.histogram('juggernaut_request_handler_duration_seconds', 'Time to answer a NATS request', ['subject'], LATENCY_BUCKETS);
   }
 
   static async connect(options: BusOptions): Promise<Bus> {
@@ -156,6 +160,28 @@ export class Bus {
     return { duplicate: ack.duplicate };
   }
 
+  /**
+   * Publishes many events to JetStream with one acknowledgement round trip: all but the last go out
+   * on the connection without waiting, the last is published with an ack. A stream processes one
+   * connection's messages in order, so the last ack means the earlier ones were stored (each carries
+   * its message id, so a batch that is re-sent after a failure is deduplicated by the stream).
+   */
+  async publishBatch(events: Array<{ subject: StreamSubject; payload: unknown; msgId: string; correlationId?: string | null }>): Promise<void> {
+    if (events.length === 0) return;
+    for (let i = 0; i < events.length - 1; i++) {
+      const e = events[i]!;
+      const h = natsHeaders();
+      h.set(CORRELATION_HEADER, e.correlationId ?? currentCorrelationId() ?? randomUUID());
+      h.set('Nats-Msg-Id', e.msgId);
+      this.nc.publish(this.wire(e.subject), encoder.encode(JSON.stringify(e.payload)), { headers: h });
+    }
+    const last = events[events.length - 1]!;
+    await withCorrelation(last.correlationId ?? undefined, () =>
+      this.publish(last.subject, last.payload as StreamSubjectMap[typeof last.subject], { msgId: last.msgId }),
+    );
+    for (const e of events.slice(0, -1)) this.published.inc({ subject: e.subject });
+  }
+
   /** Fire-and-forget on core NATS (wake-ups and notifications that may be lost without harm). */
   signal<S extends SignalSubject>(subject: S, payload: SignalSubjectMap[S]): void {
     this.nc.publish(this.wire(subject), encoder.encode(JSON.stringify(payload)), { headers: this.outgoingHeaders() });
@@ -206,6 +232,7 @@ export class Bus {
         if (err) return;
         const correlationId = msg.headers?.get(CORRELATION_HEADER) || undefined;
         const work = withCorrelation(correlationId, async () => {
+          const stopTimer = this.handlerSeconds.startTimer({ subject });
           const checked = validatePayload(cls, msg.data);
           let reply: RpcReply<unknown>;
           if (!checked.ok) {
@@ -220,14 +247,17 @@ export class Bus {
               this.handled.inc({ subject, outcome: 'ok' });
             } catch (e) {
               const status = typeof (e as { status?: unknown }).status === 'number' ? (e as { status: number }).status
-                : typeof (e as { getStatus?: unknown }).getStatus === 'function' ? (e as { getStatus(): number }).getStatus() : 500;
-              const message = status >= 500 ? 'internal error' : (e as Error).message;
+                : typeof (e as { getStatus?: unknown }).getStatus === 'function' ? (e as { getStatus(): number }).getStatus()
+                  : isDataException(e) ? 400 : 500;
+              const message = isDataException(e) ? 'a value in the request is malformed or out of range'
+                : status >= 500 ? 'internal error' : (e as Error).message;
               if (status >= 500) this.options.logger.error({ err: e, subject }, 'request handler failed');
               reply = { ok: false, error: { status, message } };
               this.handled.inc({ subject, outcome: status >= 500 ? 'error' : 'rejected' });
             }
           }
           if (msg.reply) msg.respond(encoder.encode(JSON.stringify(reply)));
+          stopTimer();
         });
         this.track(work).catch(() => undefined);
       },
@@ -274,7 +304,7 @@ export class Bus {
 
     const loop = (async () => {
       for await (const m of messages) {
-        const p = this.handleJsMessage(m, subject, cls, maxDeliver, durable, handler).finally(() => running.delete(p));
+        const p = this.handleJsMessage(m, subject, cls, maxDeliver, durable, handler, options.flatPayload === true).finally(() => running.delete(p));
         running.add(p);
         this.track(p).catch(() => undefined);
         if (running.size >= limit) await Promise.race(running);
@@ -299,10 +329,11 @@ export class Bus {
     maxDeliver: number,
     durable: string,
     handler: (payload: StreamSubjectMap[S], ctx: MessageContext) => Promise<void>,
+    flat = false,
   ): Promise<void> {
     const correlationId = m.headers?.get(CORRELATION_HEADER) || undefined;
     await withCorrelation(correlationId, async () => {
-      const checked = validatePayload(cls, m.data);
+      const checked = flat ? validateFlatPayload(cls, m.data) : validatePayload(cls, m.data);
       if (!checked.ok) {
         try {
           await this.deadLetter(subject, m.data, `invalid payload: ${checked.reason}`, { consumer: durable, deliveries: m.info.deliveryCount });
@@ -327,7 +358,9 @@ export class Bus {
           try {
             const why = isPermanent(e) ? `rejected: ${reason}` : `handler failed ${m.info.deliveryCount} times: ${reason}`;
             await this.deadLetter(subject, m.data, why, { consumer: durable, deliveries: m.info.deliveryCount });
-            m.term(why.slice(0, 200));
+            // No reason on the TERM: nats-server 2.9 does not parse "+TERM <reason>" and would leave the
+            // message pending (redelivered after ack_wait); the reason is in the dead letter.
+            m.term();
             this.handled.inc({ subject, outcome: 'dead-lettered' });
           } catch {
             m.nak(5_000);
@@ -415,7 +448,16 @@ export class PermanentMessageError extends Error {
 }
 
 function isPermanent(e: unknown): boolean {
-  return (e as { permanent?: unknown })?.permanent === true;
+  return (e as { permanent?: unknown })?.permanent === true || isDataException(e);
+}
+
+/**
+ * Postgres refused a value the message carried (SQLSTATE class 22: a NUL character, a malformed
+ * time, a number out of range). Retrying cannot help, and it is the sender's fault, not ours.
+ */
+export function isDataException(e: unknown): boolean {
+  const code = (e as { driverError?: { code?: unknown }; code?: unknown } | null)?.driverError?.code ?? (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
 }
 
 function isNotFound(err: unknown): boolean {

@@ -1,5 +1,5 @@
 import { RevenueRecordedV1 } from '@juggernaut/contracts';
-import { validatePayload } from './validate-payload';
+import { validateFlatPayload, validatePayload } from './validate-payload';
 
 const good = { eventId: 'e1', amountMinor: 1250, currency: 'USD', source: 'stripe', occurredAt: '2026-11-25T10:00:00Z' };
 
@@ -25,5 +25,23 @@ describe('validatePayload', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 100; i++) deep = { d: deep };
     expect(validatePayload(RevenueRecordedV1, JSON.stringify({ ...good, description: deep }))).toMatchObject({ ok: false });
+  });
+});
+
+describe('validateFlatPayload', () => {
+  const bodies = [
+    good, { ...good, amountMinor: 12.5, currency: 'dollars' }, { ...good, extra: 1 }, { ...good, occurredAt: 'yesterday' },
+    { eventId: 'x' }, { ...good, description: { nested: true } },
+  ];
+
+  it('gives the same verdict and reasons as validatePayload for flat classes', () => {
+    for (const b of bodies) expect(validateFlatPayload(RevenueRecordedV1, JSON.stringify(b))).toEqual(validatePayload(RevenueRecordedV1, JSON.stringify(b)));
+    expect(validateFlatPayload(RevenueRecordedV1, '{not json')).toEqual({ ok: false, reason: 'body is not valid JSON' });
+    const r = validateFlatPayload(RevenueRecordedV1, JSON.stringify(good));
+    expect(r.ok && r.value instanceof RevenueRecordedV1).toBe(true);
+  });
+
+  it('refuses a body that would replace the instance prototype', () => {
+    expect(validateFlatPayload(RevenueRecordedV1, '{"__proto__": {"x": 1}, "eventId": "e"}')).toEqual({ ok: false, reason: 'body has a forbidden key "__proto__"' });
   });
 });

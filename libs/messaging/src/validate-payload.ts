@@ -11,6 +11,29 @@ const MAX_DEPTH = 32;
  * every offending field is named in the reason.
  */
 export function validatePayload<T extends object>(cls: new () => T, body: Uint8Array | string | unknown): Validated<T> {
+  const parsed = parseBody(body);
+  if (!parsed.ok) return parsed;
+  return check(plainToInstance(cls, parsed.value));
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * `validatePayload` for flat payload classes (no class-transformer decorators such as `@Type` or
+ * `@Transform`): the body's fields are copied onto a new instance instead of going through
+ * `plainToInstance`, which costs about twice the validation itself. Same rules, same reasons; for
+ * high-volume consumers (ledger ingestion).
+ */
+export function validateFlatPayload<T extends object>(cls: new () => T, body: Uint8Array | string | unknown): Validated<T> {
+  const parsed = parseBody(body);
+  if (!parsed.ok) return parsed;
+  for (const key of Object.keys(parsed.value)) {
+    if (FORBIDDEN_KEYS.has(key)) return { ok: false, reason: `body has a forbidden key "${key}"` };
+  }
+  return check(Object.assign(new cls(), parsed.value));
+}
+
+function parseBody(body: Uint8Array | string | unknown): { ok: true; value: object } | { ok: false; reason: string } {
   let plain: unknown = body;
   if (body instanceof Uint8Array || typeof body === 'string') {
     const text = typeof body === 'string' ? body : new TextDecoder().decode(body);
@@ -24,7 +47,10 @@ export function validatePayload<T extends object>(cls: new () => T, body: Uint8A
     return { ok: false, reason: 'body must be a JSON object' };
   }
   if (depthOf(plain) > MAX_DEPTH) return { ok: false, reason: `body is nested deeper than ${MAX_DEPTH} levels` };
-  const instance = plainToInstance(cls, plain);
+  return { ok: true, value: plain };
+}
+
+function check<T extends object>(instance: T): Validated<T> {
   // forbidUnknownValues stays off: it would refuse payload classes with no fields (an empty request).
   const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
   if (errors.length > 0) return { ok: false, reason: formatValidationErrors(errors).join('; ') };

@@ -49,7 +49,9 @@ export async function runMigrations(ds: DataSource, schema: string): Promise<str
   await runner.connect();
   try {
     await runner.query('SELECT pg_advisory_lock(hashtext($1))', [`juggernaut:migrate:${schema}`]);
-    await runner.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    // Only when missing: a service role owns its schema but may not create schemas in the database.
+    const [{ present }] = await runner.query('SELECT to_regnamespace($1) IS NOT NULL AS present', [schema]);
+    if (!present) await runner.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
     const applied = await ds.runMigrations({ transaction: 'each' });
     return applied.map((m) => m.name);
   } finally {

@@ -1,3 +1,4 @@
 export * from './data-source';
 export * from './outbox';
 export * from './pagination';
+export * from './service-role';

@@ -24,7 +24,13 @@ export class HealthController {
     private readonly bus: Bus,
     private readonly metrics: Metrics,
     @Optional() @Inject(DataSource) private readonly dataSource?: DataSource,
-  ) {}
+  ) {
+    // The readiness checks, also as a gauge at scrape time, so dashboards and alerts see them.
+    const checks = () => this.checks();
+    metrics.gauge('juggernaut_dependency_up', 'Whether the dependency (postgres, nats) answers this service: 1 or 0', ['dependency'], async function () {
+      for (const [dependency, check] of Object.entries(await checks())) this.set({ dependency }, check.ok ? 1 : 0);
+    });
+  }
 
   @Get('health/live')
   @HttpCode(200)
@@ -34,6 +40,12 @@ export class HealthController {
 
   @Get('health/ready')
   async ready(@Res() res: Response): Promise<void> {
+    const checks = await this.checks();
+    const ok = Object.values(checks).every((c) => c.ok);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', checks });
+  }
+
+  private async checks(): Promise<Record<string, { ok: boolean; error?: string }>> {
     const checks: Record<string, { ok: boolean; error?: string }> = {};
     if (this.dataSource) {
       try {
@@ -44,8 +56,7 @@ export class HealthController {
       }
     }
     checks['nats'] = (await this.bus.healthy(1_500)) ? { ok: true } : { ok: false, error: 'NATS not reachable' };
-    const ok = Object.values(checks).every((c) => c.ok);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', checks });
+    return checks;
   }
 
   @Get('metrics')

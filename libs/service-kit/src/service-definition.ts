@@ -15,6 +15,8 @@ export interface ServiceDefinition<E extends BaseEnv> {
     entities?: Function[];
     /** Whether the schema has an outbox table the relay publishes from. */
     outbox?: boolean;
+    /** Tables the service's database role may only read and append to (see DATABASE_ADMIN_URL). */
+    appendOnlyTables?: string[];
   };
   /** Extra HTTP setup (global prefix, Swagger, pipes) before the app listens. */
   configureHttp?: (app: INestApplication, ctx: ServiceContext<E>) => void | Promise<void>;

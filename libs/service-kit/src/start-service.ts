@@ -4,7 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import { type BaseEnv, type DatabaseEnv, loadConfig, secretValuesOf } from '@juggernaut/config';
 import { Bus } from '@juggernaut/messaging';
 import { createLogger, Metrics, NestJsonLogger, registerSecret } from '@juggernaut/observability';
-import { createServiceDataSource, pendingMigrations, runMigrations } from '@juggernaut/persistence';
+import {
+  createServiceDataSource, pendingMigrations, protectAppendOnlyTables, provisionServiceRole, runMigrations,
+} from '@juggernaut/persistence';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import { correlationMiddleware, httpMetricsMiddleware } from './http-middleware';
@@ -52,11 +54,17 @@ export async function migrateService<E extends BaseEnv>(def: ServiceDefinition<E
   const config = configFor(def, env);
   const ds = dataSourceFor(def, config);
   if (!ds || !def.database) return [];
+  const roles = hasDatabase(config) && config.DATABASE_ADMIN_URL ? {
+    adminUrl: config.DATABASE_ADMIN_URL, serviceUrl: config.DATABASE_URL, schema: def.database.schema,
+    appendOnlyTables: def.database.appendOnlyTables ?? [],
+  } : undefined;
+  if (roles) await provisionServiceRole(roles);
   await ds.initialize();
   try {
     return await runMigrations(ds, def.database.schema);
   } finally {
     await ds.destroy();
+    if (roles) await protectAppendOnlyTables(roles);
   }
 }
 

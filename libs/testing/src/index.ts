@@ -3,3 +3,5 @@ export * from './test-nats';
 export * from './test-stack';
 export * from './http-client';
 export * from './service-process';
+export * from './fake-openai';
+export * from './nats-rpc';

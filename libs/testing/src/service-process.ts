@@ -51,8 +51,11 @@ export class ServiceProcess {
     if (r.status !== 0) throw new Error(`${app} migrate failed: ${r.stderr || r.stdout}`);
   }
 
-  /** Resolves when /health/ready answers 200; fails if the process exits first. */
-  async ready(timeoutMs = 20_000): Promise<void> {
+  /**
+   * Resolves when /health/ready answers 200; fails at once if the process exits first. The wait is
+   * generous because a suite may start several services while other suites load both cores.
+   */
+  async ready(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let exited = false;
     void this.exited.then(() => (exited = true));

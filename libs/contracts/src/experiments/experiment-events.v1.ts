@@ -21,6 +21,10 @@ export class ExperimentConversionV1 extends ExperimentExposureV1 {
   @ApiPropertyOptional({ description: 'Value of the conversion in minor units.' })
   @IsOptional() @IsInt() @Min(0) @Max(MAX_MINOR)
   valueMinor?: number;
+
+  @ApiPropertyOptional({ description: 'Unique per conversion, so a unit may convert more than once; defaults to unitId (one conversion per unit).' })
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  conversionId?: string;
 }
 
 export class ExperimentLifecycleV1 {
@@ -39,6 +43,9 @@ export class ExperimentLifecycleV1 {
 
   @ApiPropertyOptional() @IsOptional() @IsString()
   reason?: string;
+
+  @ApiPropertyOptional({ description: 'The stored decision that changed the status.' }) @IsOptional() @IsString()
+  decisionId?: string;
 
   @ApiProperty() @IsISO8601()
   at!: string;

@@ -45,4 +45,17 @@ export class LedgerPostedV1 {
 
   @ApiPropertyOptional() @IsOptional() @IsString()
   taskId?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString()
+  taskType?: string;
+
+  @ApiPropertyOptional({ description: 'Headline amount of a revenue or cost event (positive), in minor units of `currency`.' })
+  @IsOptional() @IsInt()
+  amountMinor?: number;
+
+  @ApiPropertyOptional() @IsOptional() @IsString()
+  currency?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'For a reversal: the transaction it reverses.' }) @IsOptional() @IsUUID()
+  reverses?: string;
 }

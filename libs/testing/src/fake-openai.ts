@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * An OpenAI-compatible HTTP server on 127.0.0.1 for tests, used through the real `openai` SDK.
+ * It answers `POST /v1/chat/completions` from scripted steps and records every request, so a
+ * test can assert what the runtime sent (and that it sent nothing). It is a stand-in for a
+ * provider, never a model: every answer is one a test scripted.
+ */
+export interface FakeUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens?: number;
+}
+
+export type FakeStep =
+  | { kind: 'completion'; message: FakeMessage; usage?: FakeUsage | null; finishReason?: string; delayMs?: number; model?: string }
+  | { kind: 'error'; status: number; headers?: Record<string, string>; body?: unknown; delayMs?: number }
+  /** Accepts the connection and never answers (until the client gives up or aborts). */
+  | { kind: 'hang' };
+
+export interface FakeMessage {
+  content: string | null;
+  tool_calls?: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }>;
+}
+
+export interface RecordedRequest {
+  path: string;
+  method: string;
+  headers: IncomingMessage['headers'];
+  body: any;
+  at: number;
+  /** Set when the client hung up before the answer was sent (an aborted call). */
+  aborted?: boolean;
+}
+
+type Responder = (req: RecordedRequest) => FakeStep | undefined;
+
+/** A final answer from the model. */
+export function answer(content: string, usage: FakeUsage | null = { prompt_tokens: 10, completion_tokens: 5 }): FakeStep {
+  return { kind: 'completion', message: { content }, usage, finishReason: 'stop' };
+}
+
+/** One or more tool calls. `args` objects are JSON-encoded; a string is sent as is (to script malformed JSON). */
+export function toolCalls(calls: Array<{ name: string; args: unknown; id?: string }>, usage: FakeUsage | null = { prompt_tokens: 20, completion_tokens: 8 }): FakeStep {
+  return {
+    kind: 'completion',
+    message: {
+      content: null,
+      tool_calls: calls.map((c) => ({
+        id: c.id ?? `call_${randomUUID().slice(0, 8)}`,
+        type: 'function',
+        function: { name: c.name, arguments: typeof c.args === 'string' ? c.args : JSON.stringify(c.args) },
+      })),
+    },
+    usage,
+    finishReason: 'tool_calls',
+  };
+}
+
+export function toolCall(name: string, args: unknown, usage?: FakeUsage | null): FakeStep {
+  return toolCalls([{ name, args }], usage);
+}
+
+export function httpError(status: number, headers: Record<string, string> = {}, message = `fake error ${status}`): FakeStep {
+  return { kind: 'error', status, headers, body: { error: { message, type: 'fake_error', code: null } } };
+}
+
+export class FakeOpenAI {
+  readonly requests: RecordedRequest[] = [];
+  /** Scripts keyed by a marker found in the request's messages ('' matches every request). */
+  private readonly queues = new Map<string, FakeStep[]>();
+  private responder?: Responder;
+  private readonly hanging = new Set<ServerResponse>();
+  private readonly delays = new Set<NodeJS.Timeout>();
+
+  private constructor(private readonly server: Server) {}
+
+  static async start(): Promise<FakeOpenAI> {
+    const server = createServer();
+    const fake = new FakeOpenAI(server);
+    server.on('request', (req, res) => void fake.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return fake;
+  }
+
+  /** The base URL to give the SDK (`OPENAI_BASE_URL`). */
+  get baseUrl(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+  }
+
+  /**
+   * Queues steps for requests whose messages contain `marker` (several tasks can then talk to
+   * the server at once, each with its own script). Without a marker the steps serve any request.
+   */
+  script(steps: FakeStep[], marker = ''): this {
+    this.queues.set(marker, [...(this.queues.get(marker) ?? []), ...steps]);
+    return this;
+  }
+
+  /** Answers every request the scripts do not cover (e.g. an endless identical tool call). */
+  fallback(responder: Responder): this {
+    this.responder = responder;
+    return this;
+  }
+
+  /** Chat requests whose messages contain the marker. */
+  chatRequests(marker = ''): RecordedRequest[] {
+    return this.requests.filter((r) => r.path.endsWith('/chat/completions') && (!marker || JSON.stringify(r.body?.messages ?? []).includes(marker)));
+  }
+
+  remaining(marker = ''): number {
+    return this.queues.get(marker)?.length ?? 0;
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.queues.clear();
+    this.responder = undefined;
+  }
+
+  async close(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    for (const t of this.delays) clearTimeout(t);
+    this.server.closeAllConnections?.();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let body: any;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = text;
+    }
+    const recorded: RecordedRequest = { path: req.url ?? '', method: req.method ?? '', headers: req.headers, body, at: Date.now() };
+    this.requests.push(recorded);
+    res.on('close', () => {
+      if (!res.writableFinished) recorded.aborted = true;
+    });
+
+    if (req.method === 'GET' && recorded.path.endsWith('/models')) {
+      return this.json(res, 200, { object: 'list', data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }] });
+    }
+    if (req.method !== 'POST' || !recorded.path.endsWith('/chat/completions')) {
+      return this.json(res, 404, { error: { message: `no route ${req.method} ${recorded.path}` } });
+    }
+    const step = this.next(recorded);
+    if (!step) return this.json(res, 500, { error: { message: 'fake-openai: no scripted response left for this request', type: 'fake_error' } });
+    if (step.kind === 'hang') {
+      this.hanging.add(res);
+      res.on('close', () => this.hanging.delete(res));
+      return;
+    }
+    if (step.delayMs) {
+      await new Promise<void>((r) => {
+        const t = setTimeout(() => {
+          this.delays.delete(t);
+          r();
+        }, step.delayMs);
+        this.delays.add(t);
+        // A client that hangs up ends the wait: nothing is left to answer.
+        res.once('close', () => {
+          clearTimeout(t);
+          this.delays.delete(t);
+          r();
+        });
+      });
+    }
+    if (res.destroyed) return;
+    if (step.kind === 'error') return this.json(res, step.status, step.body ?? { error: { message: 'error' } }, step.headers);
+    const usage = step.usage === null ? undefined : step.usage ?? { prompt_tokens: 10, completion_tokens: 5 };
+    this.json(res, 200, {
+      id: `chatcmpl-${randomUUID()}`,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: step.model ?? body?.model ?? 'fake-model',
+      choices: [{ index: 0, message: { role: 'assistant', refusal: null, ...step.message }, finish_reason: step.finishReason ?? 'stop', logprobs: null }],
+      ...(usage ? { usage: { ...usage, total_tokens: usage.total_tokens ?? usage.prompt_tokens + usage.completion_tokens } } : {}),
+    });
+  }
+
+  private next(req: RecordedRequest): FakeStep | undefined {
+    const messages = JSON.stringify(req.body?.messages ?? []);
+    for (const [marker, queue] of this.queues) {
+      if (marker && messages.includes(marker) && queue.length) return queue.shift();
+    }
+    const shared = this.queues.get('');
+    if (shared?.length) return shared.shift();
+    return this.responder?.(req);
+  }
+
+  private json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  }
+}
