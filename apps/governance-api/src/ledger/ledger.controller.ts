@@ -1,0 +1,102 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  CreateLedgerAccountV1, ExchangeRateViewV1, GetLedgerBalanceV1, GetPnlV1, LedgerAccountViewV1, LedgerBalanceViewV1,
+  LedgerSummaryV1, LedgerTransactionPageV1, LedgerTransactionViewV1, ListLedgerAccountsV1, ListLedgerTransactionsV1,
+  PnlReportV1, PostLedgerTransactionDto, ReverseLedgerTransactionDto, SetExchangeRateDto, Subjects,
+} from '@juggernaut/contracts';
+import { Bus } from '@juggernaut/messaging';
+import { CurrentCaller } from '../auth/caller.decorator';
+import { type Caller, READERS, Roles } from '../auth/roles';
+
+/** The revenue ledger, owned by revenue-ledger and reached over NATS. Only admins change it. */
+@ApiTags('ledger')
+@Controller('ledger')
+export class LedgerController {
+  constructor(private readonly bus: Bus) {}
+
+  @Get('accounts')
+  @Roles(...READERS)
+  @ApiOkResponse({ type: [LedgerAccountViewV1], description: 'The chart of accounts with each account\'s own balance per currency.' })
+  accounts(@Query() q: ListLedgerAccountsV1): Promise<LedgerAccountViewV1[]> {
+    return this.bus.request(Subjects.ledgerAccountList, q);
+  }
+
+  @Post('accounts')
+  @Roles('admin')
+  @ApiCreatedResponse({ type: LedgerAccountViewV1 })
+  createAccount(@Body() body: CreateLedgerAccountV1): Promise<LedgerAccountViewV1> {
+    return this.bus.request(Subjects.ledgerAccountCreate, body);
+  }
+
+  @Get('balances')
+  @Roles(...READERS)
+  @ApiOperation({ summary: 'Balance of an account and its subaccounts, now or as of a past time' })
+  @ApiOkResponse({ type: LedgerBalanceViewV1 })
+  balance(@Query() q: GetLedgerBalanceV1): Promise<LedgerBalanceViewV1> {
+    return this.bus.request(Subjects.ledgerBalanceGet, q);
+  }
+
+  @Get('transactions')
+  @Roles(...READERS)
+  @ApiOkResponse({ type: LedgerTransactionPageV1 })
+  list(@Query() q: ListLedgerTransactionsV1): Promise<LedgerTransactionPageV1> {
+    return this.bus.request(Subjects.ledgerTransactionList, q);
+  }
+
+  @Get('transactions/:id')
+  @Roles(...READERS)
+  @ApiOkResponse({ type: LedgerTransactionViewV1 })
+  get(@Param('id', new ParseUUIDPipe()) id: string): Promise<LedgerTransactionViewV1> {
+    return this.bus.request(Subjects.ledgerTransactionGet, { id });
+  }
+
+  @Post('transactions')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Post a manual adjusting entry (postings must sum to zero per currency)' })
+  @ApiCreatedResponse({ type: LedgerTransactionViewV1, description: 'The same idempotencyKey returns the entry already posted.' })
+  post(@Body() body: PostLedgerTransactionDto, @CurrentCaller() caller: Caller): Promise<LedgerTransactionViewV1> {
+    return this.bus.request(Subjects.ledgerTransactionPost, { ...body, createdBy: caller.name });
+  }
+
+  @Post('transactions/:id/reverse')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Reverse a posted transaction (once); the original stays as it was' })
+  @ApiCreatedResponse({ type: LedgerTransactionViewV1 })
+  reverse(
+    @Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReverseLedgerTransactionDto, @CurrentCaller() caller: Caller,
+  ): Promise<LedgerTransactionViewV1> {
+    return this.bus.request(Subjects.ledgerTransactionReverse, { id, reason: body.reason, createdBy: caller.name });
+  }
+
+  @Get('pnl')
+  @Roles(...READERS)
+  @ApiOperation({ summary: 'Profit and loss by period, source, experiment, goal or task type' })
+  @ApiOkResponse({ type: PnlReportV1 })
+  pnl(@Query() q: GetPnlV1): Promise<PnlReportV1> {
+    return this.bus.request(Subjects.ledgerPnlGet, q);
+  }
+
+  @Get('summary')
+  @Roles(...READERS)
+  @ApiOperation({ summary: 'Totals per currency and progress to the revenue target' })
+  @ApiOkResponse({ type: LedgerSummaryV1 })
+  summary(): Promise<LedgerSummaryV1> {
+    return this.bus.request(Subjects.ledgerSummaryGet, {});
+  }
+
+  @Get('rates')
+  @Roles(...READERS)
+  @ApiOkResponse({ type: [ExchangeRateViewV1] })
+  rates(): Promise<ExchangeRateViewV1[]> {
+    return this.bus.request(Subjects.ledgerRateList, {});
+  }
+
+  @Put('rates/:currency')
+  @HttpCode(200)
+  @Roles('admin')
+  @ApiOkResponse({ type: ExchangeRateViewV1 })
+  setRate(@Param('currency') currency: string, @Body() body: SetExchangeRateDto): Promise<ExchangeRateViewV1> {
+    return this.bus.request(Subjects.ledgerRateSet, { currency, rate: body.rate });
+  }
+}

@@ -1,0 +1,139 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { LOGGER } from '@juggernaut/service-kit';
+import { currentCorrelationId } from '@juggernaut/observability';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { type Account, AccountsRepository } from '../accounts/accounts.repository';
+import { LedgerMetrics } from '../ledger-metrics';
+import { LedgerError } from '../ledger-errors';
+import { assertBalanced, type JournalEntry } from './journal-entry';
+import { PostingRepository } from './posting.repository';
+
+export type PostOutcome =
+  | { status: 'posted' }
+  | { status: 'duplicate' }
+  | { status: 'rejected'; error: LedgerError };
+
+/**
+ * Posts journal entries exactly once. A batch is written in one database transaction; an entry that
+ * cannot be posted (unknown account, currency mismatch, overdraft) is rejected on its own without
+ * holding up the rest. Errors that are not the entry's fault (the database is down) are thrown, so
+ * the caller retries and nothing is acknowledged.
+ */
+@Injectable()
+export class PostingService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly accounts: AccountsRepository,
+    private readonly repo: PostingRepository,
+    private readonly metrics: LedgerMetrics,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async post(entries: JournalEntry[]): Promise<PostOutcome[]> {
+    const outcomes: PostOutcome[] = new Array(entries.length);
+    // The first entry with an event id wins; later ones in the same batch are duplicates.
+    const firstIndex = new Map<string, number>();
+    entries.forEach((e, i) => {
+      if (firstIndex.has(e.eventId)) outcomes[i] = { status: 'duplicate' };
+      else firstIndex.set(e.eventId, i);
+    });
+    const accounts = await this.resolveAccounts(entries, outcomes);
+    const fast: number[] = [];
+    const guarded: number[] = [];
+    for (const i of firstIndex.values()) {
+      if (outcomes[i]) continue;
+      const problem = checkEntry(entries[i]!, accounts);
+      if (problem) outcomes[i] = { status: 'rejected', error: problem };
+      else if (entries[i]!.postings.some((p) => accounts.get(p.account)!.noOverdraft)) guarded.push(i);
+      else fast.push(i);
+    }
+    if (fast.length > 0) {
+      try {
+        await this.write(fast.map((i) => entries[i]!), accounts, fast, outcomes);
+      } catch (e) {
+        if (!isEntryError(e)) throw e;
+        // Something in the batch the checks above did not catch: find it by posting one at a time.
+        guarded.unshift(...fast);
+      }
+    }
+    // Entries on no-overdraft accounts go one per transaction, so each sees the balance the last one left.
+    for (const i of guarded) {
+      try {
+        await this.write([entries[i]!], accounts, [i], outcomes);
+      } catch (e) {
+        if (!isEntryError(e)) throw e;
+        outcomes[i] = { status: 'rejected', error: toLedgerError(e, entries[i]!, accounts) };
+      }
+    }
+    this.metrics.duplicate(outcomes.filter((o) => o.status === 'duplicate').length);
+    return outcomes;
+  }
+
+  private async write(batch: JournalEntry[], accounts: Map<string, Account>, indexes: number[], outcomes: PostOutcome[]): Promise<void> {
+    const correlationId = currentCorrelationId();
+    const stopTimer = this.metrics.batchSeconds.startTimer();
+    const inserted = await this.db.transaction((em) => this.repo.insert(em, batch, accounts, correlationId));
+    stopTimer();
+    this.metrics.batchSize.observe(batch.length);
+    this.metrics.posted(batch.filter((e) => inserted.has(e.id)));
+    batch.forEach((e, k) => {
+      outcomes[indexes[k]!] = inserted.has(e.id) ? { status: 'posted' } : { status: 'duplicate' };
+    });
+  }
+
+  /** All accounts the entries name; when one is refused, each entry is resolved alone to find whose it is. */
+  private async resolveAccounts(entries: JournalEntry[], outcomes: PostOutcome[]): Promise<Map<string, Account>> {
+    const names = entries.flatMap((e, i) => (outcomes[i] ? [] : e.postings.map((p) => p.account)));
+    try {
+      return await this.accounts.resolve(names);
+    } catch (e) {
+      if (!(e instanceof LedgerError)) throw e;
+    }
+    const all = new Map<string, Account>();
+    for (let i = 0; i < entries.length; i++) {
+      if (outcomes[i]) continue;
+      try {
+        for (const [k, v] of await this.accounts.resolve(entries[i]!.postings.map((p) => p.account))) all.set(k, v);
+      } catch (e) {
+        if (!(e instanceof LedgerError)) throw e;
+        outcomes[i] = { status: 'rejected', error: e };
+      }
+    }
+    return all;
+  }
+}
+
+/** What is wrong with an entry before it reaches the database, or null. */
+function checkEntry(e: JournalEntry, accounts: Map<string, Account>): LedgerError | null {
+  try {
+    assertBalanced(e.postings);
+  } catch (err) {
+    return err as LedgerError;
+  }
+  for (const p of e.postings) {
+    const a = accounts.get(p.account)!;
+    if (a.currency && a.currency !== p.currency) {
+      return new LedgerError(409, `currency mismatch: account ${a.name} holds only ${a.currency}, not ${p.currency}`);
+    }
+  }
+  return null;
+}
+
+/** Postgres refusals caused by the entry itself (constraint and trigger checks), as opposed to outages. */
+function isEntryError(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('23') || code === 'P0001');
+}
+
+function toLedgerError(e: unknown, entry: JournalEntry, accounts: Map<string, Account>): LedgerError {
+  const err = e as { code?: string; constraint?: string; message?: string };
+  if (err.constraint === 'balances_no_overdraft') {
+    const guarded = [...new Set(entry.postings.map((p) => accounts.get(p.account)!).filter((a) => a.noOverdraft).map((a) => a.name))];
+    return new LedgerError(409, `insufficient funds: posting would overdraw no-overdraft account ${guarded.join(', ')}`);
+  }
+  if (err.code === '23505' && err.constraint === 'transactions_reverses_key') {
+    return new LedgerError(409, 'transaction is already reversed');
+  }
+  return new LedgerError(409, `refused by the ledger: ${err.message ?? 'constraint violated'}`);
+}
