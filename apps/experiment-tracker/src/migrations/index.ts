@@ -1,4 +1,5 @@
 import { ExperimentsInit1764000000000 } from './1764000000000-experiments-init';
+import { Experiments1764200000000 } from './1764200000000-experiments';
 
 /** Every migration of the experiments schema, in order. */
-export const experimentsMigrations = [ExperimentsInit1764000000000];
+export const experimentsMigrations = [ExperimentsInit1764000000000, Experiments1764200000000];

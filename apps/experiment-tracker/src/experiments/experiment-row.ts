@@ -1,0 +1,75 @@
+import type { DecisionRuleV1, DecisionV1, ExperimentV1, GuardrailV1, VariantV1 } from '@juggernaut/contracts';
+
+export interface ExperimentRow {
+  id: string;
+  name: string;
+  hypothesis: string;
+  status: ExperimentV1['status'];
+  primary_metric: ExperimentV1['primaryMetric'];
+  currency: string;
+  budget_minor: string;
+  decision_rule: DecisionRuleV1;
+  guardrails: GuardrailV1[];
+  always_valid: Record<string, number>;
+  winner: string | null;
+  end_reason: string | null;
+  opportunity_id: string | null;
+  created_by: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  ended_at: Date | null;
+}
+
+export interface VariantRow {
+  key: string;
+  name: string;
+  weight: number;
+  is_control: boolean;
+}
+
+export interface DecisionRow {
+  id: string;
+  experiment_id: string;
+  action: DecisionV1['action'];
+  reason: string;
+  winner: string | null;
+  numbers: Record<string, unknown>;
+  decided_by: string;
+  created_at: Date;
+}
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+export function toVariant(v: VariantRow): VariantV1 {
+  return { key: v.key, name: v.name, weight: v.weight, control: v.is_control };
+}
+
+export function toExperiment(r: ExperimentRow, variants: VariantRow[], spentMinor: number): ExperimentV1 {
+  return {
+    id: r.id,
+    name: r.name,
+    hypothesis: r.hypothesis,
+    status: r.status,
+    primaryMetric: r.primary_metric,
+    variants: variants.map(toVariant),
+    guardrails: r.guardrails,
+    decisionRule: r.decision_rule,
+    budgetMinor: Number(r.budget_minor),
+    spentMinor,
+    currency: r.currency,
+    winner: r.winner,
+    endReason: r.end_reason,
+    opportunityId: r.opportunity_id,
+    createdBy: r.created_by,
+    createdAt: iso(r.created_at)!,
+    startedAt: iso(r.started_at),
+    endedAt: iso(r.ended_at),
+  };
+}
+
+export function toDecision(r: DecisionRow): DecisionV1 {
+  return {
+    id: r.id, experimentId: r.experiment_id, action: r.action, reason: r.reason, winner: r.winner, numbers: r.numbers,
+    decidedBy: r.decided_by, at: iso(r.created_at)!,
+  };
+}

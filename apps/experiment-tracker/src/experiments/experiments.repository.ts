@@ -1,0 +1,122 @@
+import { Injectable } from '@nestjs/common';
+import type { CreateExperimentDto, DecisionRuleV1, DecisionV1, ExperimentStatus, GuardrailV1, ListExperimentsV1 } from '@juggernaut/contracts';
+import { decodeCursor, type Queryable, rowsOf } from '@juggernaut/persistence';
+import { DataSource } from 'typeorm';
+import { type DecisionRow, type ExperimentRow, toDecision, type VariantRow } from './experiment-row';
+
+/** Experiments, their variants and their decisions. */
+@Injectable()
+export class ExperimentsRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async insert(db: Queryable, dto: CreateExperimentDto, rule: DecisionRuleV1, guardrails: GuardrailV1[]): Promise<ExperimentRow> {
+    const [row] = (await db.query(
+      `INSERT INTO experiments.experiments (name, hypothesis, primary_metric, currency, budget_minor, decision_rule, guardrails, opportunity_id, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+      [dto.name, dto.hypothesis, dto.primaryMetric, dto.currency ?? 'USD', dto.budgetMinor, JSON.stringify(rule), JSON.stringify(guardrails),
+        dto.opportunityId ?? null, dto.createdBy ?? null],
+    )) as ExperimentRow[];
+    await db.query(
+      `INSERT INTO experiments.variants (experiment_id, key, name, weight, is_control, position)
+       SELECT $1, k, n, w, c, p FROM unnest($2::text[], $3::text[], $4::int[], $5::bool[], $6::smallint[]) AS t(k, n, w, c, p)`,
+      [row!.id, dto.variants.map((v) => v.key), dto.variants.map((v) => v.name ?? v.key), dto.variants.map((v) => v.weight),
+        dto.variants.map((v) => v.control === true), dto.variants.map((_, i) => i)],
+    );
+    return row!;
+  }
+
+  async find(id: string, db: Queryable = this.db, lock: '' | 'FOR UPDATE' | 'FOR UPDATE SKIP LOCKED' = ''): Promise<ExperimentRow | undefined> {
+    const rows = (await db.query(`SELECT * FROM experiments.experiments WHERE id = $1 ${lock}`, [id])) as ExperimentRow[];
+    return rows[0];
+  }
+
+  async variants(id: string, db: Queryable = this.db): Promise<VariantRow[]> {
+    return (await db.query(
+      `SELECT key, name, weight, is_control FROM experiments.variants WHERE experiment_id = $1 ORDER BY position`, [id],
+    )) as VariantRow[];
+  }
+
+  async variantsOf(ids: string[]): Promise<Map<string, VariantRow[]>> {
+    const rows = (await this.db.query(
+      `SELECT experiment_id, key, name, weight, is_control FROM experiments.variants WHERE experiment_id = ANY($1::uuid[]) ORDER BY experiment_id, position`,
+      [ids],
+    )) as Array<VariantRow & { experiment_id: string }>;
+    const out = new Map<string, VariantRow[]>();
+    for (const r of rows) out.set(r.experiment_id, [...(out.get(r.experiment_id) ?? []), r]);
+    return out;
+  }
+
+  async list(q: ListExperimentsV1): Promise<ExperimentRow[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.status) {
+      params.push(q.status);
+      where.push(`status = $${params.length}`);
+    }
+    const after = decodeCursor(q.cursor);
+    if (after) {
+      params.push(after.at, after.id);
+      where.push(`(date_trunc('milliseconds', created_at), id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push((q.limit ?? 50) + 1);
+    return (await this.db.query(
+      `SELECT * FROM experiments.experiments ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY date_trunc('milliseconds', created_at) DESC, id DESC LIMIT $${params.length}`,
+      params,
+    )) as ExperimentRow[];
+  }
+
+  async running(): Promise<ExperimentRow[]> {
+    return (await this.db.query(`SELECT * FROM experiments.experiments WHERE status = 'running' ORDER BY started_at, id`)) as ExperimentRow[];
+  }
+
+  /** Moves an experiment to a new status; started_at or ended_at is set by the move. */
+  async setStatus(db: Queryable, id: string, status: ExperimentStatus, end: { winner?: string | null; reason?: string } = {}): Promise<ExperimentRow> {
+    const rows = rowsOf<ExperimentRow>(await db.query(
+      `UPDATE experiments.experiments SET status = $2, winner = $3, end_reason = $4, updated_at = now(),
+         started_at = CASE WHEN $2 = 'running' THEN now() ELSE started_at END,
+         ended_at = CASE WHEN $2 IN ('stopped', 'concluded') THEN now() ELSE ended_at END
+       WHERE id = $1 RETURNING *`,
+      [id, status, end.winner ?? null, end.reason ?? null],
+    ));
+    return rows[0]!;
+  }
+
+  async saveAlwaysValid(db: Queryable, id: string, values: Record<string, number>): Promise<void> {
+    await db.query(`UPDATE experiments.experiments SET always_valid = $2 WHERE id = $1`, [id, JSON.stringify(values)]);
+  }
+
+  async addDecision(db: Queryable, d: Omit<DecisionV1, 'id' | 'at'>): Promise<DecisionV1> {
+    const [row] = (await db.query(
+      `INSERT INTO experiments.decisions (experiment_id, action, reason, winner, numbers, decided_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+      [d.experimentId, d.action, d.reason, d.winner, JSON.stringify(d.numbers), d.decidedBy],
+    )) as DecisionRow[];
+    return toDecision(row!);
+  }
+
+  async lastDecision(db: Queryable, id: string): Promise<DecisionV1 | undefined> {
+    const rows = (await db.query(
+      `SELECT * FROM experiments.decisions WHERE experiment_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1`, [id],
+    )) as DecisionRow[];
+    return rows[0] ? toDecision(rows[0]) : undefined;
+  }
+
+  async decisions(id: string, limit = 50): Promise<DecisionV1[]> {
+    const rows = (await this.db.query(
+      `SELECT * FROM experiments.decisions WHERE experiment_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, [id, limit],
+    )) as DecisionRow[];
+    return rows.map(toDecision);
+  }
+
+  /** Cost the ledger attributed to each experiment, in its own currency. */
+  async spent(ids: string[], db: Queryable = this.db): Promise<Map<string, number>> {
+    if (ids.length === 0) return new Map();
+    const rows = (await db.query(
+      `SELECT a.experiment_id, sum(a.amount_minor)::text AS spent
+       FROM experiments.ledger_attributions a JOIN experiments.experiments e ON e.id = a.experiment_id AND e.currency = a.currency
+       WHERE a.experiment_id = ANY($1::uuid[]) AND a.kind = 'cost' GROUP BY a.experiment_id`,
+      [ids],
+    )) as Array<{ experiment_id: string; spent: string }>;
+    return new Map(rows.map((r) => [r.experiment_id, Number(r.spent)]));
+  }
+}

@@ -1,0 +1,119 @@
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiProperty, ApiTags } from '@nestjs/swagger';
+import {
+  AssignmentV1, CreateExperimentDto, DecisionV1, ExperimentAllocationV1, ExperimentPageV1, ExperimentResultsV1, ExperimentV1,
+  ExperimentWithDecisionsV1, ListExperimentsV1, MAX_NAME, MAX_TEXT, SampleSizeQueryV1, SampleSizeV1, Subjects,
+} from '@juggernaut/contracts';
+import { Bus } from '@juggernaut/messaging';
+import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { CurrentCaller } from '../auth/caller.decorator';
+import { type Caller, READERS, Roles, WRITERS } from '../auth/roles';
+
+export class StopExperimentDto {
+  @ApiPropertyOptional({ example: 'the offer was withdrawn' }) @IsOptional() @IsString() @MaxLength(MAX_TEXT)
+  reason?: string;
+}
+
+export class AssignmentQueryDto {
+  @ApiProperty({ example: 'visitor-42', description: 'The unit (user, visitor, account) to assign.' })
+  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  unitId!: string;
+}
+
+/** Revenue experiments, owned by experiment-tracker and reached over NATS. */
+@ApiTags('experiments')
+@Controller('experiments')
+export class ExperimentsController {
+  constructor(private readonly bus: Bus) {}
+
+  // Fixed paths come before `:id`, so "allocation" is never read as an id.
+  @Get('allocation')
+  @Roles(...READERS)
+  @ApiOperation({ summary: 'The latest Thompson sampling allocation of the budget pool across running experiments' })
+  @ApiOkResponse({ type: ExperimentAllocationV1 })
+  @ApiNotFoundResponse({ description: 'No allocation has been computed yet.' })
+  async allocation(): Promise<ExperimentAllocationV1> {
+    const latest = await this.bus.request(Subjects.experimentAllocationGet, {});
+    if (!latest) throw new NotFoundException('no allocation has been computed yet; POST /experiments/allocation computes one');
+    return latest;
+  }
+
+  @Post('allocation')
+  @HttpCode(200)
+  @Roles('admin', 'operator')
+  @ApiOperation({ summary: 'Recompute the allocation now (it is also recomputed on every rules pass) and publish it' })
+  @ApiOkResponse({ type: ExperimentAllocationV1 })
+  allocate(): Promise<ExperimentAllocationV1> {
+    return this.bus.request(Subjects.experimentAllocate, {}, 15_000);
+  }
+
+  @Get('sample-size')
+  @Roles(...READERS)
+  @ApiOperation({ summary: 'Units per variant needed to detect an effect (conversion: baselineRate + relativeLift; revenue_per_unit: standardDeviation + minimumDetectableDifference)' })
+  @ApiOkResponse({ type: SampleSizeV1 })
+  sampleSize(@Query() q: SampleSizeQueryV1): Promise<SampleSizeV1> {
+    return this.bus.request(Subjects.experimentSampleSize, q);
+  }
+
+  @Post()
+  @Roles(...WRITERS)
+  @ApiCreatedResponse({ type: ExperimentV1, description: 'A draft; start it to assign units and collect data.' })
+  create(@Body() body: CreateExperimentDto, @CurrentCaller() caller: Caller): Promise<ExperimentV1> {
+    return this.bus.request(Subjects.experimentCreate, { ...body, createdBy: caller.name });
+  }
+
+  @Get()
+  @Roles(...READERS)
+  @ApiOkResponse({ type: ExperimentPageV1 })
+  list(@Query() q: ListExperimentsV1): Promise<ExperimentPageV1> {
+    return this.bus.request(Subjects.experimentList, q);
+  }
+
+  @Get(':id')
+  @Roles(...READERS)
+  @ApiOkResponse({ type: ExperimentWithDecisionsV1, description: 'The experiment with its latest decisions.' })
+  get(@Param('id', new ParseUUIDPipe()) id: string): Promise<ExperimentWithDecisionsV1> {
+    return this.bus.request(Subjects.experimentGet, { id });
+  }
+
+  @Post(':id/start')
+  @HttpCode(200)
+  @Roles('admin', 'operator')
+  @ApiOkResponse({ type: ExperimentV1, description: '409 unless the experiment is a draft.' })
+  start(@Param('id', new ParseUUIDPipe()) id: string, @CurrentCaller() caller: Caller): Promise<ExperimentV1> {
+    return this.bus.request(Subjects.experimentStart, { id, by: caller.name });
+  }
+
+  @Post(':id/stop')
+  @HttpCode(200)
+  @Roles('admin', 'operator')
+  @ApiOkResponse({ type: ExperimentV1, description: '409 unless the experiment is running.' })
+  stop(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: StopExperimentDto, @CurrentCaller() caller: Caller): Promise<ExperimentV1> {
+    return this.bus.request(Subjects.experimentStop, { id, by: caller.name, ...(body.reason ? { reason: body.reason } : {}) });
+  }
+
+  @Get(':id/results')
+  @Roles(...READERS)
+  @ApiOperation({ summary: 'Every statistic now: posteriors, chance to beat control and to be best, expected loss, z/Welch tests, always-valid p-values, guardrails, SRM, and what the rules would decide' })
+  @ApiOkResponse({ type: ExperimentResultsV1 })
+  results(@Param('id', new ParseUUIDPipe()) id: string): Promise<ExperimentResultsV1> {
+    return this.bus.request(Subjects.experimentResults, { id }, 15_000);
+  }
+
+  @Post(':id/evaluate')
+  @HttpCode(200)
+  @Roles('admin', 'operator')
+  @ApiOperation({ summary: 'Run the rules now and store the decision (conclusion and stop-loss take effect at once)' })
+  @ApiOkResponse({ type: DecisionV1 })
+  evaluate(@Param('id', new ParseUUIDPipe()) id: string): Promise<DecisionV1> {
+    return this.bus.request(Subjects.experimentEvaluate, { id }, 15_000);
+  }
+
+  @Get(':id/assignment')
+  @Roles(...READERS)
+  @ApiOperation({ summary: 'The variant for a unit: the same unit always gets the same variant' })
+  @ApiOkResponse({ type: AssignmentV1 })
+  assign(@Param('id', new ParseUUIDPipe()) id: string, @Query() q: AssignmentQueryDto): Promise<AssignmentV1> {
+    return this.bus.request(Subjects.experimentAssign, { experimentId: id, unitId: q.unitId });
+  }
+}
