@@ -9,4 +9,52 @@ export class GovernanceEnv extends DatabaseEnv {
   /** A worker whose heartbeats stop for this long is marked offline. */
   @ToInt() @IsInt() @Min(300) @Max(3_600_000)
   JUGGERNAUT_WORKER_SILENT_MS = 15_000;
+
+  /** How often pending approvals past their time are expired. */
+  @ToInt() @IsInt() @Min(50) @Max(60_000)
+  JUGGERNAUT_APPROVAL_SWEEP_MS = 1_000;
+
+  /** Requests per second each API key may make on average (token bucket refill rate), per replica. */
+  @ToInt() @IsInt() @Min(1) @Max(100_000)
+  JUGGERNAUT_RATE_LIMIT_PER_SECOND = 50;
+
+  /** Requests an API key may make at once before it is slowed to the average rate (bucket size). */
+  @ToInt() @IsInt() @Min(1) @Max(1_000_000)
+  JUGGERNAUT_RATE_LIMIT_BURST = 200;
+
+  /** How often the monitor evaluates its conditions (one replica at a time). */
+  @ToInt() @IsInt() @Min(100) @Max(3_600_000)
+  JUGGERNAUT_MONITOR_INTERVAL_MS = 15_000;
+
+  /** A running task whose lease expired this many seconds ago is stuck (the reaper should have taken it). */
+  @ToInt() @IsInt() @Min(0) @Max(86_400)
+  JUGGERNAUT_ALERT_STUCK_AFTER_S = 60;
+
+  /** Alert when the oldest ready task has waited longer than this many seconds. */
+  @ToInt() @IsInt() @Min(1) @Max(604_800)
+  JUGGERNAUT_ALERT_QUEUE_AGE_S = 300;
+
+  /** The window (seconds) over which failures, error rate and dead letters are counted. */
+  @ToInt() @IsInt() @Min(10) @Max(86_400)
+  JUGGERNAUT_ALERT_WINDOW_S = 600;
+
+  /** Failed or dead tasks of one worker within the window that make it "failing repeatedly". */
+  @ToInt() @IsInt() @Min(1) @Max(100_000)
+  JUGGERNAUT_ALERT_WORKER_FAILURES = 5;
+
+  /** Dead letters within the window that count as "rising". */
+  @ToInt() @IsInt() @Min(1) @Max(1_000_000)
+  JUGGERNAUT_ALERT_DEAD_LETTERS = 10;
+
+  /** Share of finished tasks that failed within the window (percent) that counts as an error spike. */
+  @ToInt() @IsInt() @Min(1) @Max(100)
+  JUGGERNAUT_ALERT_ERROR_RATE_PCT = 50;
+
+  /** Finished tasks needed in the window before the error rate is judged. */
+  @ToInt() @IsInt() @Min(1) @Max(1_000_000)
+  JUGGERNAUT_ALERT_ERROR_MIN_TASKS = 10;
+
+  /** Spend today above this percentage of the pro-rata daily cap is burning too fast. */
+  @ToInt() @IsInt() @Min(100) @Max(10_000)
+  JUGGERNAUT_ALERT_SPEND_BURN_PCT = 150;
 }

@@ -4,7 +4,16 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeysController } from './auth/api-keys.controller';
 import { ApiKeysRepository } from './auth/api-keys.repository';
 import { ApiKeysService } from './auth/api-keys.service';
+import { AlertsModule } from './alerts/alerts.module';
+import { ApprovalsModule } from './approvals/approvals.module';
+import { AuditModule } from './audit/audit.module';
 import { ErrorFilter } from './http/error.filter';
+import { ExperimentsModule } from './experiments/experiments.module';
+import { BudgetsModule } from './budgets/budgets.module';
+import { GoalMemoryModule } from './goal-memory/goal-memory.module';
+import { LedgerModule } from './ledger/ledger.module';
+import { PoliciesModule } from './policies/policies.module';
+import { RateLimiter } from './rate-limit/rate-limiter';
 import { TasksModule } from './tasks/tasks.module';
 import { WorkersModule } from './workers/workers.module';
 import { LogsController } from './logs/logs.controller';
@@ -21,12 +30,23 @@ import { OpportunitiesService } from './opportunities/opportunities.service';
  * policies, approvals …) are listed in `imports`; the API-key guard and error filter apply to all.
  */
 @Module({
-  imports: [TasksModule, WorkersModule],
+  imports: [
+    AuditModule,
+    PoliciesModule,
+    ApprovalsModule,
+    AlertsModule,
+    TasksModule,
+    WorkersModule,
+    BudgetsModule,
+    GoalMemoryModule,
+    LedgerModule,
+    ExperimentsModule,
+  ],
   controllers: [ApiKeysController, LogsController, OpportunitiesController],
   providers: [
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: ErrorFilter },
-    ApiKeysRepository, ApiKeysService,
+    ApiKeysRepository, ApiKeysService, RateLimiter,
     LogsRepository, LogsService, LogsMessaging,
     OpportunitiesRepository, OpportunitiesService, OpportunitiesMessaging,
   ],

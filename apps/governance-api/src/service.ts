@@ -8,6 +8,6 @@ export const governanceApi: ServiceDefinition<GovernanceEnv> = {
   name: 'governance-api',
   envClass: GovernanceEnv,
   module: GovernanceModule,
-  database: { schema: 'governance', migrations: governanceMigrations, outbox: true },
+  database: { schema: 'governance', migrations: governanceMigrations, outbox: true, appendOnlyTables: ['audit_log'] },
   configureHttp: (app) => configureHttp(app),
 };

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { rowsOf } from '@juggernaut/persistence';
+import { type Queryable, rowsOf } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 import type { Role } from './roles';
 
@@ -25,12 +25,12 @@ export class ApiKeysRepository {
     return rows[0];
   }
 
-  async insert(k: { name: string; role: Role; hash: Buffer; prefix: string; createdBy: string | null; expiresAt: Date | null }): Promise<ApiKeyRow> {
-    const rows: ApiKeyRow[] = await this.db.query(
+  async insert(k: { name: string; role: Role; hash: Buffer; prefix: string; createdBy: string | null; expiresAt: Date | null }, tx: Queryable = this.db): Promise<ApiKeyRow> {
+    const rows = (await tx.query(
       `INSERT INTO governance.api_keys (name, role, key_hash, key_prefix, created_by, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
       [k.name, k.role, k.hash, k.prefix, k.createdBy, k.expiresAt],
-    );
+    )) as ApiKeyRow[];
     return rows[0]!;
   }
 
@@ -38,14 +38,22 @@ export class ApiKeysRepository {
     return this.db.query(`SELECT * FROM governance.api_keys ORDER BY created_at DESC, id DESC`);
   }
 
-  async findById(id: string): Promise<ApiKeyRow | undefined> {
-    const rows: ApiKeyRow[] = await this.db.query(`SELECT * FROM governance.api_keys WHERE id = $1`, [id]);
+  /** `lock` holds the row until the transaction ends, so two admins cannot rotate one key twice. */
+  async findById(id: string, tx: Queryable = this.db, lock = false): Promise<ApiKeyRow | undefined> {
+    const rows = (await tx.query(`SELECT * FROM governance.api_keys WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id])) as ApiKeyRow[];
     return rows[0];
   }
 
-  async revoke(id: string): Promise<ApiKeyRow | undefined> {
-    const rows: ApiKeyRow[] = rowsOf(await this.db.query(
+  async revoke(id: string, tx: Queryable = this.db): Promise<ApiKeyRow | undefined> {
+    const rows: ApiKeyRow[] = rowsOf(await tx.query(
       `UPDATE governance.api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING *`, [id],
+    ));
+    return rows[0];
+  }
+
+  async setExpiry(id: string, expiresAt: Date | null, tx: Queryable = this.db): Promise<ApiKeyRow | undefined> {
+    const rows: ApiKeyRow[] = rowsOf(await tx.query(
+      `UPDATE governance.api_keys SET expires_at = $2 WHERE id = $1 RETURNING *`, [id, expiresAt],
     ));
     return rows[0];
   }

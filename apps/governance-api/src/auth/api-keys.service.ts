@@ -1,7 +1,9 @@
-import { ConflictException, Inject, Injectable, NotFoundException, type OnApplicationBootstrap } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, LOGGER } from '@juggernaut/service-kit';
 import { registerSecret } from '@juggernaut/observability';
 import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { AuditLog } from '../audit/audit-log';
 import type { GovernanceEnv } from '../config';
 import { generateKey, hashKey, keyPrefix, sameHash } from './api-key-hash';
 import { type ApiKeyRow, ApiKeysRepository } from './api-keys.repository';
@@ -31,6 +33,8 @@ export function toView(r: ApiKeyRow): ApiKeyView {
 export class ApiKeysService implements OnApplicationBootstrap {
   constructor(
     private readonly repo: ApiKeysRepository,
+    private readonly db: DataSource,
+    private readonly audit: AuditLog,
     @Inject(APP_CONFIG) private readonly config: GovernanceEnv,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -65,32 +69,71 @@ export class ApiKeysService implements OnApplicationBootstrap {
   }
 
   async create(input: { name: string; role: Role; expiresAt?: string }, by: Caller): Promise<ApiKeyView & { key: string }> {
-    const key = generateKey();
-    registerSecret(key);
-    const row = await this.repo.insert({
-      name: input.name, role: input.role, hash: hashKey(key), prefix: keyPrefix(key), createdBy: by.name,
-      expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
+    const expiresAt = this.futureExpiry(input.expiresAt);
+    return this.db.transaction(async (tx) => {
+      const key = generateKey();
+      registerSecret(key);
+      const row = await this.repo.insert({
+        name: input.name, role: input.role, hash: hashKey(key), prefix: keyPrefix(key), createdBy: by.name, expiresAt,
+      }, tx);
+      const view = toView(row);
+      await this.audit.record({ actor: by, action: 'api_key.create', resourceType: 'api-keys', resourceId: row.id, after: view }, tx);
+      return { ...view, key };
     });
-    return { ...toView(row), key };
   }
 
   async list(): Promise<ApiKeyView[]> {
     return (await this.repo.list()).map(toView);
   }
 
-  async revoke(id: string): Promise<ApiKeyView> {
-    const row = await this.repo.revoke(id);
-    if (!row) throw new NotFoundException(`api key ${id} not found`);
-    return toView(row);
+  async revoke(id: string, by: Caller): Promise<ApiKeyView> {
+    return this.db.transaction(async (tx) => {
+      const before = await this.repo.findById(id, tx, true);
+      if (!before) throw new NotFoundException(`api key ${id} not found`);
+      const row = (await this.repo.revoke(id, tx))!;
+      await this.audit.record({ actor: by, action: 'api_key.revoke', resourceType: 'api-keys', resourceId: id, before: toView(before), after: toView(row) }, tx);
+      return toView(row);
+    });
   }
 
-  /** Issues a new key with the same name and role and revokes the old one. */
+  /** Sets when a key stops working (a time in the past expires it at once), or clears the expiry with null. */
+  async setExpiry(id: string, expiresAt: string | null, by: Caller): Promise<ApiKeyView> {
+    const at = expiresAt === null ? null : new Date(expiresAt);
+    if (at && Number.isNaN(at.getTime())) throw new BadRequestException('expiresAt must be an ISO 8601 time');
+    return this.db.transaction(async (tx) => {
+      const before = await this.repo.findById(id, tx, true);
+      if (!before) throw new NotFoundException(`api key ${id} not found`);
+      if (before.revoked_at) throw new ConflictException(`api key ${id} is revoked`);
+      const row = (await this.repo.setExpiry(id, at, tx))!;
+      await this.audit.record({ actor: by, action: 'api_key.expire', resourceType: 'api-keys', resourceId: id, before: toView(before), after: toView(row) }, tx);
+      return toView(row);
+    });
+  }
+
+  /** Issues a new key with the same name, role and expiry and revokes the old one, atomically. */
   async rotate(id: string, by: Caller): Promise<ApiKeyView & { key: string }> {
-    const old = await this.repo.findById(id);
-    if (!old) throw new NotFoundException(`api key ${id} not found`);
-    if (old.revoked_at) throw new ConflictException(`api key ${id} is revoked`);
-    const fresh = await this.create({ name: old.name, role: old.role, ...(old.expires_at ? { expiresAt: old.expires_at.toISOString() } : {}) }, by);
-    await this.repo.revoke(id);
-    return fresh;
+    return this.db.transaction(async (tx) => {
+      const old = await this.repo.findById(id, tx, true);
+      if (!old) throw new NotFoundException(`api key ${id} not found`);
+      if (old.revoked_at) throw new ConflictException(`api key ${id} is revoked`);
+      const key = generateKey();
+      registerSecret(key);
+      const fresh = await this.repo.insert({
+        name: old.name, role: old.role, hash: hashKey(key), prefix: keyPrefix(key), createdBy: by.name, expiresAt: old.expires_at,
+      }, tx);
+      const revoked = (await this.repo.revoke(id, tx))!;
+      await this.audit.record({
+        actor: by, action: 'api_key.rotate', resourceType: 'api-keys', resourceId: id,
+        before: toView(old), after: { revoked: toView(revoked), replacement: toView(fresh) },
+      }, tx);
+      return { ...toView(fresh), key };
+    });
+  }
+
+  private futureExpiry(expiresAt: string | undefined): Date | null {
+    if (!expiresAt) return null;
+    const at = new Date(expiresAt);
+    if (Number.isNaN(at.getTime()) || at.getTime() <= Date.now()) throw new BadRequestException('expiresAt must be a time in the future');
+    return at;
   }
 }

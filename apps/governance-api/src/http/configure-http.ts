@@ -1,10 +1,12 @@
 import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { BodyShapePipe } from './body-shape.pipe';
 
 /** The REST conventions of the public API: base path, strict validation, Swagger at /docs. */
 export function configureHttp(app: INestApplication): void {
   app.setGlobalPrefix('api/v1', { exclude: ['health/live', 'health/ready', 'metrics'] });
   app.useGlobalPipes(
+    new BodyShapePipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,

@@ -1,4 +1,5 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
+import { isDataException } from '@juggernaut/messaging';
 import { LOGGER } from '@juggernaut/service-kit';
 import { NoRespondersError, RequestError, TimeoutError } from '@nats-io/transport-node';
 import type { Response } from 'express';
@@ -25,6 +26,13 @@ export class ErrorFilter implements ExceptionFilter {
       res.status(status).json({ statusCode: status, error: 'Request rejected', message: (exception as Error).message });
       return;
     }
+    if (isDataException(exception)) {
+      // Postgres refused a value the caller sent (a malformed time or number cast, an out-of-range
+      // amount): the request was bad, nothing was changed, and the caller learns which kind of value.
+      this.logger.warn({ err: exception }, 'a request value was refused by the database');
+      res.status(400).json({ statusCode: 400, error: 'Bad Request', message: 'a value in the request is malformed or out of range' });
+      return;
+    }
     if (exception instanceof NoRespondersError || exception instanceof TimeoutError || exception instanceof RequestError) {
       // The owning service is down or overloaded: the caller may retry; nothing was wrong with the request.
       this.logger.warn({ err: exception }, 'a service behind this route did not answer');
@@ -35,3 +43,4 @@ export class ErrorFilter implements ExceptionFilter {
     res.status(500).json({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
   }
 }
+

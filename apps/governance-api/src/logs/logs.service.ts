@@ -1,7 +1,8 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { CreateExecutionLogDto, Page } from '@juggernaut/contracts';
 import { redact } from '@juggernaut/observability';
-import { decodeCursor, encodeCursor } from '@juggernaut/persistence';
+import { encodeCursor } from '@juggernaut/persistence';
+import { checkedCursor } from '../http/checked-cursor';
 import { type ExecutionLogRow, type LogFilter, LogsRepository } from './logs.repository';
 
 export interface ExecutionLogView {
@@ -41,7 +42,7 @@ export class LogsService {
   }
 
   async list(filter: LogFilter, limit = 50, cursor?: string): Promise<Page<ExecutionLogView>> {
-    const rows = await this.repo.list(filter, limit + 1, decodeCursor(cursor));
+    const rows = await this.repo.list(filter, limit + 1, checkedCursor(cursor, 'uuid'));
     const items = rows.slice(0, limit).map(toView);
     const last = rows.length > limit ? rows[limit - 1] : undefined;
     return { items, nextCursor: last ? encodeCursor(last.created_at, last.id) : null };

@@ -1,6 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { CreateOpportunityDto, OpportunityV1, Page } from '@juggernaut/contracts';
-import { decodeCursor, encodeCursor } from '@juggernaut/persistence';
+import { encodeCursor } from '@juggernaut/persistence';
+import { checkedCursor } from '../http/checked-cursor';
 import { OpportunitiesRepository, type OpportunityFilter, toOpportunity } from './opportunities.repository';
 
 @Injectable()
@@ -12,7 +13,7 @@ export class OpportunitiesService {
   }
 
   async list(filter: OpportunityFilter, limit = 50, cursor?: string): Promise<Page<OpportunityV1>> {
-    const rows = await this.repo.list(filter, limit + 1, decodeCursor(cursor));
+    const rows = await this.repo.list(filter, limit + 1, checkedCursor(cursor, 'uuid'));
     const last = rows.length > limit ? rows[limit - 1] : undefined;
     return { items: rows.slice(0, limit).map(toOpportunity), nextCursor: last ? encodeCursor(last.created_at, last.id) : null };
   }

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { BudgetsController } from './budgets.controller';
+import { BudgetsMessaging } from './budgets.messaging';
+import { BudgetsRepository } from './budgets.repository';
+import { BudgetsService } from './budgets.service';
+import { PolicyView } from './policy-view';
+
+@Module({
+  controllers: [BudgetsController],
+  providers: [PolicyView, BudgetsRepository, BudgetsService, BudgetsMessaging],
+})
+export class BudgetsModule {}

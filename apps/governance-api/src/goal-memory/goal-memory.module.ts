@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { GoalNotesController } from './goal-notes.controller';
+import { GoalProgressController } from './goal-progress.controller';
+import { GoalNotesMessaging } from './goal-notes.messaging';
+import { GoalNotesRepository } from './goal-notes.repository';
+import { GoalNotesService } from './goal-notes.service';
+
+@Module({
+  controllers: [GoalNotesController, GoalProgressController],
+  providers: [GoalNotesRepository, GoalNotesService, GoalNotesMessaging],
+})
+export class GoalMemoryModule {}

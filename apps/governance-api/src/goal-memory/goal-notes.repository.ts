@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import type { AddGoalNoteV1, GoalNoteV1, ListGoalNotesV1 } from '@juggernaut/contracts';
+import { DataSource } from 'typeorm';
+
+interface NoteRow {
+  id: string;
+  goal_id: string;
+  task_id: string | null;
+  author: string;
+  key: string | null;
+  content: string;
+  created_at: Date;
+}
+
+function toNote(r: NoteRow): GoalNoteV1 {
+  return { id: r.id, goalId: r.goal_id, taskId: r.task_id, author: r.author, key: r.key, content: r.content, createdAt: r.created_at.toISOString() };
+}
+
+/** Goals' shared memory: notes every task under a goal reads and writes. */
+@Injectable()
+export class GoalNotesRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /** Inserts a note; a repeated `noteId` (a resumed task writing again) returns the note stored first. */
+  async add(n: AddGoalNoteV1): Promise<GoalNoteV1> {
+    const rows: NoteRow[] = await this.db.query(
+      `WITH ins AS (
+         INSERT INTO governance.goal_notes (note_id, goal_id, task_id, author, key, content) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (note_id) DO NOTHING RETURNING *)
+       SELECT * FROM ins
+       UNION ALL SELECT * FROM governance.goal_notes WHERE note_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
+      [n.noteId ?? null, n.goalId, n.taskId ?? null, n.author, n.key ?? null, n.content],
+    );
+    return toNote(rows[0]!);
+  }
+
+  async list(q: ListGoalNotesV1): Promise<GoalNoteV1[]> {
+    const rows: NoteRow[] = await this.db.query(
+      `SELECT * FROM governance.goal_notes WHERE goal_id = $1 AND ($2::text IS NULL OR key = $2)
+       ORDER BY created_at DESC, id DESC LIMIT $3`,
+      [q.goalId, q.key ?? null, q.limit ?? 50],
+    );
+    return rows.map(toNote);
+  }
+}

@@ -1,0 +1,143 @@
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { apiClient, connectTestNats, eventually, readStream, TestStack } from '@juggernaut/testing';
+import { randomUUID } from 'node:crypto';
+import { governanceApi } from '../apps/governance-api/src/service';
+import { taskDispatcher } from '../apps/task-dispatcher/src/service';
+
+const ADMIN = 'monitor-admin-key-0123456789abcdef';
+
+/** The monitor raises deduplicated alerts from real conditions and resolves them when they clear. */
+describe('self-monitoring alerts', () => {
+  let stack: TestStack;
+  let nc: NatsConnection;
+  let api: ReturnType<typeof apiClient>;
+  let url: string;
+  const wire = (s: string) => `${stack.namespace}.${s}`;
+  const active = async (kind: string, key = '') => {
+    const page = await api.get(`/api/v1/alerts?status=active&kind=${kind}`);
+    return (page.body.items as any[]).filter((a) => a.key === key);
+  };
+  const raisedEvents = () => readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.alert.raised.v1'));
+  const resolvedEvents = () => readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.alert.resolved.v1'));
+  const heartbeat = (workerId: string) => nc.publish(wire('juggernaut.worker.heartbeat.v1'), JSON.stringify({
+    workerId, level: 3, capabilities: [], concurrency: 1, runningTaskIds: [], draining: false, at: new Date().toISOString(),
+  }));
+
+  beforeAll(async () => {
+    stack = await TestStack.create('monitor');
+    url = (await stack.start(governanceApi, {
+      JUGGERNAUT_ADMIN_KEY: ADMIN, JUGGERNAUT_MONITOR_INTERVAL_MS: '150', JUGGERNAUT_WORKER_SILENT_MS: '60000',
+      JUGGERNAUT_ALERT_QUEUE_AGE_S: '1', JUGGERNAUT_ALERT_STUCK_AFTER_S: '0', JUGGERNAUT_ALERT_WORKER_FAILURES: '3',
+      JUGGERNAUT_ALERT_DEAD_LETTERS: '3', JUGGERNAUT_ALERT_ERROR_MIN_TASKS: '3', JUGGERNAUT_ALERT_ERROR_RATE_PCT: '50',
+    })).url;
+    await stack.start(taskDispatcher, { DISPATCH_LEASE_SECONDS: '1', DISPATCH_REAPER_INTERVAL_MS: '60000' });
+    api = apiClient(url, ADMIN);
+    nc = await connectTestNats();
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await stack?.close();
+  });
+
+  it('raises "no workers" once, announces it, and resolves it when a worker comes online', async () => {
+    const [alert] = await eventually(async () => {
+      const got = await active('no_workers');
+      return got.length ? got : undefined;
+    });
+    expect(alert).toMatchObject({ severity: 'critical', status: 'active' });
+    // evaluated again and again, still one alert (deduplicated), its lastSeenAt moving on
+    await new Promise((r) => setTimeout(r, 500));
+    const again = await active('no_workers');
+    expect(again.map((a) => a.id)).toEqual([alert.id]);
+    expect(Date.parse(again[0].lastSeenAt)).toBeGreaterThan(Date.parse(alert.lastSeenAt));
+    expect((await apiClient(url).get<string>('/metrics')).body).toMatch(/juggernaut_alerts_active\{[^}]*kind="no_workers"[^}]*\} 1/);
+
+    heartbeat('monitor-worker-1');
+    const resolved = await eventually(async () => {
+      const got = (await api.get(`/api/v1/alerts/${alert.id}`)).body;
+      return got.status === 'resolved' ? got : undefined;
+    });
+    expect(resolved.resolvedAt).toBeDefined();
+    await eventually(async () => (await raisedEvents()).some((e) => e.alertId === alert.id && e.kind === 'no_workers'));
+    await eventually(async () => (await resolvedEvents()).some((e) => e.alertId === alert.id && e.resolvedAt));
+    expect((await raisedEvents()).filter((e) => e.alertId === alert.id)).toHaveLength(1);
+  });
+
+  it('raises "queue stale" for a ready task nobody claims, and resolves it when the task is cancelled', async () => {
+    const { id } = (await api.post('/api/v1/tasks', { type: 'nobody-handles-this' })).body;
+    const [alert] = await eventually(async () => {
+      const got = await active('queue_stale');
+      return got.length ? got : undefined;
+    });
+    expect(alert.details.pendingCount).toBe(1);
+    await api.post(`/api/v1/tasks/${id}/cancel`, {});
+    await eventually(async () => (await api.get(`/api/v1/alerts/${alert.id}`)).body.status === 'resolved');
+  });
+
+  it('raises "task stuck" for a running task whose lease expired without the reaper taking it', async () => {
+    const { id } = (await api.post('/api/v1/tasks', { type: 'will-get-stuck' })).body;
+    const claim = (await nc.request(wire('juggernaut.task.claim.v1'), JSON.stringify({
+      workerId: 'vanished-worker', level: 5, capabilities: [], types: ['will-get-stuck'], max: 1,
+    }), { timeout: 5_000 })).json<any>();
+    expect(claim.data.tasks.map((t: any) => t.id)).toEqual([id]);
+    const [alert] = await eventually(async () => {
+      const got = await active('task_stuck');
+      return got.length ? got : undefined;
+    });
+    expect(alert.details.tasks).toEqual([expect.objectContaining({ taskId: id, workerId: 'vanished-worker' })]);
+  });
+
+  it('raises "worker failing" per worker and "error rate high" from task events', async () => {
+    const js = jetstream(nc);
+    for (let i = 0; i < 3; i++) {
+      await js.publish(wire('juggernaut.task.failed.v1'), JSON.stringify({
+        taskId: randomUUID(), type: 'x', status: 'failed', attempt: 1, workerId: 'flaky-worker', at: new Date().toISOString(),
+      }));
+    }
+    await js.publish(wire('juggernaut.task.succeeded.v1'), JSON.stringify({ taskId: randomUUID(), type: 'x', status: 'succeeded', attempt: 1, at: new Date().toISOString() }));
+    await eventually(async () => (await active('worker_failing', 'flaky-worker')).length === 1);
+    const [rate] = await eventually(async () => {
+      const got = await active('error_rate_high');
+      return got.length ? got : undefined;
+    });
+    expect(rate.details).toMatchObject({ failed: 3, succeeded: 1, pct: 75 });
+  });
+
+  it('raises "dead letters rising" when invalid messages pile up', async () => {
+    const js = jetstream(nc);
+    for (let i = 0; i < 3; i++) await js.publish(wire('juggernaut.log.append.v1'), JSON.stringify({ workerId: i }));
+    const [alert] = await eventually(async () => {
+      const got = await active('dead_letters_rising');
+      return got.length ? got : undefined;
+    });
+    expect(alert.details.bySubject['juggernaut.log.append.v1']).toBeGreaterThanOrEqual(3);
+  });
+
+  it('raises "spend burn" when spend reaches the daily cap of the policy', async () => {
+    await api.put('/api/v1/policies', {
+      budgets: { currency: 'USD', globalDailyCapMinor: 1000 }, permissions: { taskTypes: {}, tools: {} },
+      approvals: { toolsRequiringApproval: [], ttlSeconds: 600 },
+    });
+    const cost = (eventId: string, amountMinor: number) => jetstream(nc).publish(wire('juggernaut.cost.recorded.v1'), JSON.stringify({
+      eventId, amountMinor, currency: 'USD', category: 'llm', source: 'test', occurredAt: new Date().toISOString(),
+    }));
+    await cost('c-1', 600);
+    await cost('c-1', 600); // a redelivery counts once
+    await cost('c-2', 400);
+    const [alert] = await eventually(async () => {
+      const got = await active('spend_burn', 'USD');
+      return got.length && got[0].severity === 'critical' ? got : undefined;
+    });
+    expect(alert.details).toMatchObject({ spentMinor: 1000, capMinor: 1000 });
+  });
+
+  it('lists alerts to any reader, filtered, and refuses a bad filter with 400', async () => {
+    const viewer = (await api.post('/api/v1/api-keys', { name: 'alert-viewer', role: 'viewer' })).body.key;
+    const all = await apiClient(url, viewer).get('/api/v1/alerts?limit=200');
+    expect(all.status).toBe(200);
+    expect(new Set(all.body.items.map((a: any) => a.kind))).toEqual(new Set(['no_workers', 'queue_stale', 'task_stuck', 'worker_failing', 'error_rate_high', 'dead_letters_rising', 'spend_burn']));
+    expect((await apiClient(url, viewer).get('/api/v1/alerts?kind=everything')).status).toBe(400);
+  });
+});
