@@ -1,15 +1,29 @@
 import { Module } from '@nestjs/common';
+import { AgentLoop } from './agent/agent-loop';
+import { ModelClient } from './agent/model-client';
+import { Spend } from './agent/spend';
+import { StepLog } from './agent/step-log';
+import { AgentGoalHandler } from './handlers/agent-goal.handler';
+import { GoalPlanHandler } from './handlers/goal-plan.handler';
+import { OpportunityScanHandler } from './handlers/opportunity-scan.handler';
 import { NoopHandler } from './handlers/noop.handler';
 import { TASK_HANDLERS, type TaskHandler } from './handlers/task-handler';
+import { PolicyState } from './policy/policy-state';
+import { ToolRegistry } from './tools/tool-registry';
 import { Worker } from './worker/worker';
 
 /** Task handlers are listed here; the runner claims only the types it has a handler for. */
 @Module({
   providers: [
-    NoopHandler,
-    { provide: TASK_HANDLERS, useFactory: (...handlers: TaskHandler[]) => handlers, inject: [NoopHandler] },
+    PolicyState, ModelClient, Spend, StepLog, ToolRegistry, AgentLoop,
+    NoopHandler, AgentGoalHandler, OpportunityScanHandler, GoalPlanHandler,
+    {
+      provide: TASK_HANDLERS,
+      useFactory: (...handlers: TaskHandler[]) => handlers,
+      inject: [NoopHandler, AgentGoalHandler, OpportunityScanHandler, GoalPlanHandler],
+    },
     Worker,
   ],
-  exports: [Worker],
+  exports: [Worker, PolicyState],
 })
 export class AgentRunnerModule {}

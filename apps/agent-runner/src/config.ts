@@ -1,5 +1,5 @@
-import { BaseEnv, ToInt, ToList } from '@juggernaut/config';
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { BaseEnv, Secret, ToInt, ToList } from '@juggernaut/config';
+import { ArrayMaxSize, IsArray, IsInt, IsJSON, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
 
 /** agent-runner is stateless: no database, only NATS. */
 export class RunnerEnv extends BaseEnv {
@@ -33,4 +33,77 @@ export class RunnerEnv extends BaseEnv {
   /** On SIGTERM, how long running tasks may finish before their leases are released. */
   @ToInt() @IsInt() @Min(0) @Max(600_000)
   RUNNER_DRAIN_MS = 20_000;
+
+  // ---- The model (any OpenAI-compatible endpoint). With neither variable set, agent tasks wait blocked.
+
+  @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'] }, { message: 'OPENAI_BASE_URL must be an http(s) URL such as http://localhost:11434/v1' })
+  OPENAI_BASE_URL?: string;
+
+  @IsOptional() @IsString() @Secret()
+  OPENAI_API_KEY?: string;
+
+  /** Default chat model. */
+  @IsString() @MaxLength(200)
+  JUGGERNAUT_MODEL = 'gpt-4o-mini';
+
+  /** Model per autonomy level, JSON: {"5": "gpt-4.1"}; levels not listed use JUGGERNAUT_MODEL. */
+  @IsOptional() @IsJSON({ message: 'AGENT_MODELS_BY_LEVEL must be JSON such as {"5": "gpt-4.1"}' })
+  AGENT_MODELS_BY_LEVEL?: string;
+
+  /** Prices in minor units per million tokens, JSON: {"llama3": {"prompt": 0, "completion": 0}} (extends the built-in table). */
+  @IsOptional() @IsString()
+  AGENT_PRICES?: string;
+
+  @IsString() @Matches(/^[A-Z]{3}$/, { message: 'AGENT_CURRENCY must be an ISO 4217 code such as USD' })
+  AGENT_CURRENCY = 'USD';
+
+  /** Completion tokens allowed per model call (also what the budget reserves for the answer). */
+  @ToInt() @IsInt() @Min(16) @Max(200_000)
+  AGENT_MAX_TOKENS = 1_024;
+
+  /** Model calls per task before it stops with `max_steps` (a task payload may ask for fewer). */
+  @ToInt() @IsInt() @Min(1) @Max(1_000)
+  AGENT_MAX_STEPS = 20;
+
+  /** Active wall-clock time per task across resumes before it stops with `timeout`. */
+  @ToInt() @IsInt() @Min(1_000) @Max(86_400_000)
+  AGENT_TIMEOUT_MS = 600_000;
+
+  /** Retries of a model call on 429, 5xx and connection errors (retry-after is honoured). */
+  @ToInt() @IsInt() @Min(0) @Max(10)
+  AGENT_MODEL_MAX_RETRIES = 3;
+
+  @ToInt() @IsInt() @Min(100) @Max(600_000)
+  AGENT_MODEL_TIMEOUT_MS = 60_000;
+
+  /** Invalid tool calls in a row sent back to the model (with the schema) before the run stops. */
+  @ToInt() @IsInt() @Min(0) @Max(20)
+  AGENT_TOOL_ARG_RETRIES = 2;
+
+  /** Loop detection: the same call with the same result this many times, or this many steps with nothing new. */
+  @ToInt() @IsInt() @Min(2) @Max(100)
+  AGENT_LOOP_REPEATS = 3;
+
+  @ToInt() @IsInt() @Min(2) @Max(100)
+  AGENT_LOOP_STALE_STEPS = 6;
+
+  // ---- Tools
+
+  /** host:port pairs http_fetch may reach even though they resolve to private addresses (tests, trusted local services). */
+  @ToList() @IsArray() @ArrayMaxSize(100) @IsString({ each: true }) @Matches(/^[^\s:]+:\d+$/, { each: true, message: 'AGENT_HTTP_ALLOW_HOSTS must be host:port pairs' })
+  AGENT_HTTP_ALLOW_HOSTS: string[] = [];
+
+  @ToInt() @IsInt() @Min(1_024) @Max(50_000_000)
+  AGENT_HTTP_MAX_BYTES = 1_000_000;
+
+  @ToInt() @IsInt() @Min(100) @Max(120_000)
+  AGENT_HTTP_TIMEOUT_MS = 10_000;
+
+  /** Parent of the per-task scratch directories (the only place tools may write files). */
+  @IsOptional() @IsString()
+  AGENT_SCRATCH_DIR?: string;
+
+  /** Sources opportunity.scan reads, JSON: [{"name": "hn", "url": "https://…/feed.json", "kind": "json" | "rss"}]. */
+  @IsOptional() @IsJSON({ message: 'AGENT_SCAN_SOURCES must be a JSON array of {name, url, kind}' })
+  AGENT_SCAN_SOURCES?: string;
 }

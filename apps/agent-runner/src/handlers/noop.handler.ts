@@ -17,9 +17,10 @@ export class NoopHandler implements TaskHandler {
       throw new TerminalTaskError('noop payload: sleepMs must be an integer from 0 to 600000');
     }
     if (fail !== false && fail !== true && fail !== 'terminal') throw new TerminalTaskError('noop payload: fail must be true, false or "terminal"');
+    const startedAt = new Date().toISOString();
     if (sleepMs > 0) await sleep(sleepMs, ctx.signal);
     if (fail === 'terminal') throw new TerminalTaskError('noop told to fail terminally');
     if (fail) throw new Error('noop told to fail');
-    return { sleptMs: sleepMs, attempt: ctx.task.attempt };
+    return { sleptMs: sleepMs, attempt: ctx.task.attempt, startedAt };
   }
 }

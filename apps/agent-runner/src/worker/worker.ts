@@ -9,7 +9,9 @@ import type { Subscription } from '@nats-io/transport-node';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { RunnerEnv } from '../config';
-import { isTerminal, TASK_HANDLERS, type TaskHandler } from '../handlers/task-handler';
+import { BlockTaskError, isTerminal, LeaseLostError, TASK_HANDLERS, type TaskHandler } from '../handlers/task-handler';
+import { ModelClient } from '../agent/model-client';
+import { PolicyState } from '../policy/policy-state';
 import { FinishBatcher } from './finish-batcher';
 
 interface Running {
@@ -39,6 +41,7 @@ export class Worker implements OnApplicationBootstrap, BeforeApplicationShutdown
   private loop?: Promise<void>;
   private timers: NodeJS.Timeout[] = [];
   private subs: Subscription[] = [];
+  private unwatchKill?: () => void;
   private readonly runningGauge;
   private readonly taskDuration;
   private readonly lostLeases;
@@ -49,9 +52,11 @@ export class Worker implements OnApplicationBootstrap, BeforeApplicationShutdown
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(TASK_HANDLERS) handlers: TaskHandler[],
     metrics: Metrics,
+    private readonly policy: PolicyState,
+    private readonly model: ModelClient,
   ) {
     this.id = config.HOSTNAME ?? hostname();
-    this.handlers = new Map(handlers.map((h) => [h.type, h]));
+    this.handlers = new Map(handlers.filter((h) => (h.minLevel ?? 1) <= config.RUNNER_LEVEL).map((h) => [h.type, h]));
     this.finisher = new FinishBatcher(bus, this.id);
     this.runningGauge = metrics.gauge('juggernaut_runner_tasks_running', 'Tasks running in this runner');
     this.taskDuration = metrics.histogram('juggernaut_runner_task_duration_seconds', 'Handler run time', ['type', 'outcome']);
@@ -64,11 +69,18 @@ export class Worker implements OnApplicationBootstrap, BeforeApplicationShutdown
       const entry = msg.taskId ? this.running.get(msg.taskId) : undefined;
       if (entry) this.abandon(entry, msg.reason ?? 'cancelled');
     }));
+    // The kill switch aborts running work at once (model and tool calls see the signal) and hands
+    // the leases back without burning attempts; the checkpoints let the tasks resume later.
+    this.unwatchKill = this.policy.onKillSwitch((engaged, reason) => {
+      if (engaged) void this.stopAll(`kill switch engaged${reason ? `: ${reason}` : ''}`);
+      else this.wake();
+    });
     this.timers.push(setInterval(() => void this.heartbeat(), this.config.RUNNER_HEARTBEAT_INTERVAL_MS));
     this.timers.push(setInterval(() => this.announce(), this.config.RUNNER_PRESENCE_INTERVAL_MS));
     void this.presence('online', 'started');
     this.announce();
     this.loop = this.claimLoop();
+    void this.releaseWaitingForModel();
     this.logger.info({ workerId: this.id, level: this.config.RUNNER_LEVEL, types: [...this.handlers.keys()], concurrency: this.config.RUNNER_CONCURRENCY }, 'worker started');
   }
 
@@ -96,6 +108,7 @@ export class Worker implements OnApplicationBootstrap, BeforeApplicationShutdown
     }
     for (const t of this.timers) clearInterval(t);
     for (const s of this.subs) s.unsubscribe();
+    this.unwatchKill?.();
     this.announce();
     await this.presence('offline', 'stopped');
   }
@@ -128,10 +141,15 @@ export class Worker implements OnApplicationBootstrap, BeforeApplicationShutdown
   private async claimLoop(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
-      const free = this.config.RUNNER_CONCURRENCY - this.running.size;
-      if (free <= 0) {
+      let free = this.config.RUNNER_CONCURRENCY - this.running.size;
+      if (free <= 0 || this.policy.killSwitchEngaged) {
         await this.waitForWake(this.config.RUNNER_POLL_INTERVAL_MS);
         continue;
+      }
+      if (free < this.config.RUNNER_CONCURRENCY / 4) {
+        // Busy: let a few more slots free up so one claim fills several (fewer, larger transactions).
+        await new Promise((r) => setTimeout(r, 2));
+        free = this.config.RUNNER_CONCURRENCY - this.running.size;
       }
       let tasks: ClaimedTaskV1[] = [];
       try {
@@ -170,13 +188,17 @@ export class Worker implements OnApplicationBootstrap, BeforeApplicationShutdown
     let result: Record<string, unknown> | undefined;
     let error: unknown;
     try {
-      result = (await handler.run(task.payload, { task, workerId: this.id, signal: controller.signal })) ?? undefined;
+      result = (await handler.run(task.payload, {
+        task, workerId: this.id, level: this.config.RUNNER_LEVEL, signal: controller.signal,
+        checkpoint: (data) => this.checkpoint(entry, data),
+      })) ?? undefined;
     } catch (e) {
       error = e;
     }
     const outcome = error === undefined ? 'succeeded' : 'failed';
-    this.taskDuration.observe({ type: task.type, outcome }, (performance.now() - started) / 1000);
+    this.taskDuration.observe({ type: task.type, outcome: error instanceof BlockTaskError ? 'blocked' : outcome }, (performance.now() - started) / 1000);
     if (entry.abandoned) return;
+    if (error instanceof BlockTaskError) return this.block(entry, error);
     try {
       const answer = await this.finisher.submit({
         taskId: task.id, claimToken: task.claimToken, outcome,
@@ -188,6 +210,55 @@ export class Worker implements OnApplicationBootstrap, BeforeApplicationShutdown
       // The lease will expire and the task will be retried elsewhere: never lost.
       this.logger.warn({ err: e, taskId: task.id }, 'could not report a result');
     }
+  }
+
+  /** A runner with a model configured frees the agent tasks that were parked for want of one. */
+  private async releaseWaitingForModel(): Promise<void> {
+    if (!this.model.configured) return;
+    try {
+      const { unblocked } = await this.bus.request(Subjects.taskUnblock, { blockedOn: 'model' });
+      if (unblocked.length) this.logger.info({ tasks: unblocked.length }, 'released tasks that waited for a model');
+    } catch (e) {
+      this.logger.warn({ err: e }, 'could not release tasks waiting for a model');
+    }
+  }
+
+  private async checkpoint(entry: Running, data: Record<string, unknown>): Promise<void> {
+    if (entry.abandoned) throw new LeaseLostError(`lease given up: ${entry.abandoned}`);
+    const { saved } = await this.bus.request(Subjects.taskCheckpoint, { taskId: entry.task.id, claimToken: entry.task.claimToken, checkpoint: data }, 10_000);
+    if (!saved) {
+      this.abandon(entry, 'lease lost');
+      throw new LeaseLostError('checkpoint refused: the lease is no longer held');
+    }
+  }
+
+  /** Parks the task `blocked` (approval, model, budget): the lease goes back without burning an attempt. */
+  private async block(entry: Running, e: BlockTaskError): Promise<void> {
+    try {
+      const { blocked } = await this.bus.request(Subjects.taskBlock, {
+        taskId: entry.task.id, claimToken: entry.task.claimToken, workerId: this.id, blockedOn: e.blockedOn, reason: e.message.slice(0, 10_000),
+        ...(e.approvalId ? { approvalId: e.approvalId } : {}),
+      });
+      if (!blocked) this.logger.warn({ taskId: entry.task.id }, 'block refused: lease no longer held');
+    } catch (err) {
+      // The lease expires and the task is retried; its checkpoint brings it back to the same wait.
+      this.logger.warn({ err, taskId: entry.task.id }, 'could not block a task');
+    }
+  }
+
+  /** Aborts every running task and hands its lease back (kill switch). */
+  private async stopAll(reason: string): Promise<void> {
+    const held = [...this.running.values()].filter((r) => !r.abandoned);
+    if (held.length === 0) return;
+    for (const r of held) this.abandon(r, reason);
+    try {
+      await this.bus.request(Subjects.taskRelease, {
+        workerId: this.id, reason, leases: held.map((r) => ({ taskId: r.task.id, claimToken: r.task.claimToken })),
+      });
+    } catch (e) {
+      this.logger.warn({ err: e }, 'could not release leases after the kill switch; they will expire');
+    }
+    this.logger.warn({ tasks: held.length, reason }, 'running tasks stopped');
   }
 
   private abandon(entry: Running, reason: string): void {

@@ -1,0 +1,388 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type AgentStopReason, type ApprovalV1, Subjects } from '@juggernaut/contracts';
+import { Bus } from '@juggernaut/messaging';
+import { Metrics, redact, redactString } from '@juggernaut/observability';
+import { APP_CONFIG, LOGGER } from '@juggernaut/service-kit';
+import { createHash } from 'node:crypto';
+import type { ChatCompletionMessage, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type { Logger } from 'pino';
+import type { RunnerEnv } from '../config';
+import { BlockTaskError, type TaskContext, TerminalTaskError } from '../handlers/task-handler';
+import { PolicyState } from '../policy/policy-state';
+import { ArgsValidator } from '../tools/args-validator';
+import type { AgentTool, JsonSchema } from '../tools/tool';
+import { type AgentState, agentStateOf, newAgentState, pendingToolCalls } from './agent-state';
+import { argsHash } from './canonical-json';
+import { recordStep } from './loop-detector';
+import { ModelClient } from './model-client';
+import { costMinor, reservationMinor } from './pricing';
+import { Spend } from './spend';
+import { StepLog } from './step-log';
+
+export interface AgentSpec {
+  system: string;
+  /** The task in natural language; redacted before the model sees it. */
+  user: string;
+  /** Tools offered; each call is still checked against the worker's level and the policy. */
+  tools: AgentTool[];
+  /** When set, the final answer must be JSON valid against it. */
+  outputSchema?: JsonSchema;
+  /** Checks beyond the schema (a plan's graph, its budget); a message is sent back to the model like a schema error. */
+  checkAnswer?: (value: unknown) => string | null;
+  maxSteps?: number;
+  /** Saved beside the conversation in every checkpoint (e.g. the feed items a scan is scoring). */
+  keep?: Record<string, unknown>;
+}
+
+export interface AgentRunResult {
+  stopReason: AgentStopReason;
+  detail?: string;
+  answer?: unknown;
+  steps: number;
+  tokens: { prompt: number; completion: number };
+  costMinor: number;
+  currency: string;
+}
+
+const MAX_TOOL_RESULT_CHARS = 16_000;
+const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
+
+/**
+ * The LLM tool loop. Each step reserves budget, calls the model, settles and records the cost,
+ * runs the tool calls it asked for (validated, authorised, approved where the policy says so),
+ * logs everything and checkpoints the conversation, so a run survives the runner that started it.
+ * It always ends with an explicit stop reason.
+ */
+@Injectable()
+export class AgentLoop {
+  private readonly validator = new ArgsValidator();
+  private readonly toolCalls;
+  private readonly runs;
+
+  constructor(
+    private readonly model: ModelClient,
+    private readonly spend: Spend,
+    private readonly steps: StepLog,
+    private readonly policy: PolicyState,
+    private readonly bus: Bus,
+    @Inject(APP_CONFIG) private readonly config: RunnerEnv,
+    @Inject(LOGGER) private readonly logger: Logger,
+    metrics: Metrics,
+  ) {
+    this.toolCalls = metrics.counter('juggernaut_tool_calls_total', 'Agent tool calls by outcome', ['tool', 'outcome']);
+    this.runs = metrics.counter('juggernaut_agent_runs_total', 'Agent runs by how they ended', ['type', 'stop_reason']);
+  }
+
+  async run(spec: AgentSpec, ctx: TaskContext): Promise<AgentRunResult> {
+    const resumed = agentStateOf(ctx.task.checkpoint);
+    const state = resumed ?? newAgentState(spec.system, redactString(spec.user));
+    const began = Date.now();
+    const activeBefore = state.activeMs;
+    const elapsed = () => activeBefore + (Date.now() - began);
+    const save = async () => {
+      state.activeMs = elapsed();
+      await ctx.checkpoint({ ...(spec.keep ?? {}), agent: state });
+    };
+    const maxSteps = Math.min(spec.maxSteps ?? this.config.AGENT_MAX_STEPS, this.config.AGENT_MAX_STEPS);
+    // The wall-clock limit aborts a model or tool call in flight, not only between steps.
+    const timeLeft = Math.max(0, this.config.AGENT_TIMEOUT_MS - elapsed());
+    const timeout = AbortSignal.timeout(Math.max(1, timeLeft));
+    const signal = AbortSignal.any([ctx.signal, timeout]);
+    const stop = (reason: AgentStopReason, detail?: string, answer?: unknown) => this.finish(ctx, state, reason, detail, answer);
+
+    try {
+      if (resumed) await this.reconcile(ctx, state);
+      const tools = new Map(spec.tools.map((t) => [t.name, t]));
+      // Calls the model asked for before the run stopped (a crash, an approval) come first.
+      const first = await this.runToolCalls(ctx, state, tools, signal, save);
+      if (first) return await stop(first.reason, first.detail);
+
+      for (;;) {
+        if (timeLeft <= 0 || timeout.aborted) return await stop('timeout', `active time over ${this.config.AGENT_TIMEOUT_MS} ms`);
+        if (state.step >= maxSteps) return await stop('max_steps', `${state.step} model calls made, the limit is ${maxSteps}`);
+        const reply = await this.modelStep(ctx, state, tools, signal, save);
+        if ('refused' in reply) return await stop('budget', reply.refused);
+        const calls = reply.tool_calls ?? [];
+        if (calls.length === 0) {
+          const final = this.checkAnswer(spec, reply.content ?? '');
+          if (final.ok) {
+            await save();
+            return await stop('completed', undefined, final.value);
+          }
+          state.invalidStreak++;
+          if (state.invalidStreak > this.config.AGENT_TOOL_ARG_RETRIES) {
+            return await stop('loop_detected', `the final answer was invalid ${state.invalidStreak} times in a row: ${final.error}`);
+          }
+          state.messages.push({ role: 'user', content: `Your answer is not valid: ${final.error}. Reply with JSON only, matching this schema: ${JSON.stringify(spec.outputSchema)}` });
+          await save();
+          continue;
+        }
+        await save();
+        const outcome = await this.runToolCalls(ctx, state, tools, signal, save);
+        if (outcome) return await stop(outcome.reason, outcome.detail);
+      }
+    } catch (e) {
+      if (ctx.signal.aborted) {
+        await this.finish(ctx, state, 'cancelled', String((ctx.signal.reason as Error)?.message ?? ctx.signal.reason ?? 'aborted'));
+        throw ctx.signal.reason ?? e;
+      }
+      if (timeout.aborted) return await stop('timeout', `active time over ${this.config.AGENT_TIMEOUT_MS} ms`);
+      throw e;
+    }
+  }
+
+  /** One model call with its money: reserve (or stop), intent, call, settle, record, log. */
+  private async modelStep(
+    ctx: TaskContext, state: AgentState, tools: Map<string, AgentTool>, signal: AbortSignal, save: () => Promise<void>,
+  ): Promise<ChatCompletionMessage | { refused: string }> {
+    const model = this.model.modelFor(ctx.level);
+    const price = this.model.priceOf(model);
+    if (!price) throw new TerminalTaskError(`no price for model "${model}": add it to AGENT_PRICES (minor units per million tokens)`);
+    const offered = this.offeredTools(tools, ctx.level);
+    const step = state.step + 1;
+    const maxTokens = this.config.AGENT_MAX_TOKENS;
+    const estimate = reservationMinor(price, Buffer.byteLength(JSON.stringify({ m: state.messages, t: offered })), maxTokens);
+    const reservationId = `llm:${ctx.task.id}:${step}`;
+    const reservation = await this.spend.reserve(ctx.task, ctx.workerId, ctx.level, reservationId, estimate);
+    if (!reservation.granted) {
+      return { refused: `${reservation.reason} (the next call needed up to ${estimate} ${this.spend.currency} minor units; no request was made)` };
+    }
+    state.inflight = { kind: 'model', step, reservationId, reservedMinor: estimate };
+    state.step = step;
+    await save();
+    let reply;
+    try {
+      reply = await this.model.complete({ model, messages: state.messages, tools: offered, maxTokens, signal });
+    } catch (e) {
+      // A failed call was not billed: free the reservation, keep the step counted.
+      await this.spend.settle(reservationId, 0).catch(() => undefined);
+      state.inflight = undefined;
+      await save().catch(() => undefined);
+      throw e;
+    }
+    const cost = reply.usage ? costMinor(price, reply.usage.promptTokens, reply.usage.completionTokens) : estimate;
+    await this.spend.settle(reservationId, cost);
+    await this.spend.record(ctx.task, step, model, cost, reply.usage);
+    state.spentMinor += cost;
+    state.tokens.prompt += reply.usage?.promptTokens ?? 0;
+    state.tokens.completion += reply.usage?.completionTokens ?? 0;
+    state.inflight = undefined;
+    const message = reply.message;
+    state.messages.push({
+      role: 'assistant',
+      content: message.content ?? null,
+      ...(message.tool_calls?.length ? { tool_calls: message.tool_calls.filter((c) => c.type === 'function').map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.function.name, arguments: c.function.arguments } })) } : {}),
+    });
+    const names = (message.tool_calls ?? []).map((c) => (c.type === 'function' ? c.function.name : c.type));
+    await this.steps.write(ctx.task, ctx.workerId, {
+      step, key: 'model', action: 'agent.model', durationMs: reply.durationMs,
+      message: names.length ? `model asked for ${names.join(', ')}` : `model answered: ${(message.content ?? '').slice(0, 500)}`,
+      ...(reply.usage ? {} : { level: 'warn' as const }),
+      data: {
+        model, usage: { prompt: reply.usage?.promptTokens ?? 0, completion: reply.usage?.completionTokens ?? 0 }, costMinor: cost,
+        currency: this.spend.currency, retries: reply.retries, toolCalls: names,
+        ...(reply.usage ? {} : { usageMissing: true, note: 'the provider reported no usage: the reservation was charged' }),
+        ...(message.content ? { content: message.content.slice(0, 4_000) } : {}),
+      },
+    });
+    return message;
+  }
+
+  /** Tools offered to the model: those the worker's level and the policy allow. */
+  private offeredTools(tools: Map<string, AgentTool>, level: number): ChatCompletionTool[] {
+    return [...tools.values()]
+      .filter((t) => level >= this.policy.toolLevel(t.name, t.minLevel))
+      .map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } }));
+  }
+
+  /** Runs the calls of the last assistant message that have no result yet; returns a stop if one is due. */
+  private async runToolCalls(
+    ctx: TaskContext, state: AgentState, tools: Map<string, AgentTool>, signal: AbortSignal, save: () => Promise<void>,
+  ): Promise<{ reason: AgentStopReason; detail: string } | undefined> {
+    const pending = pendingToolCalls(state.messages);
+    if (pending.length === 0) return undefined;
+    const observed: Array<{ action: string; observation: string }> = [];
+    for (const call of pending) {
+      const tool = tools.get(call.name);
+      const started = performance.now();
+      let content: string;
+      let outcome: 'ok' | 'error' | 'denied' | 'approval';
+      let args: Record<string, unknown> | undefined;
+      let invalid = false;
+      const parsed = parseArgs(call.arguments);
+      if (!tool) {
+        content = `error: there is no tool named "${call.name}". Available: ${[...tools.keys()].join(', ')}`;
+        outcome = 'error';
+        invalid = true;
+      } else if (!parsed.ok) {
+        content = `error: the arguments are not a JSON object (${parsed.error}). Call ${tool.name} again with arguments matching this JSON schema: ${JSON.stringify(tool.parameters)}`;
+        outcome = 'error';
+        invalid = true;
+      } else {
+        args = parsed.value;
+        const problems = this.validator.check(tool.parameters, args);
+        const needed = this.policy.toolLevel(tool.name, tool.minLevel);
+        if (problems) {
+          content = `error: invalid arguments: ${problems}. Call ${tool.name} again with arguments matching this JSON schema: ${JSON.stringify(tool.parameters)}`;
+          outcome = 'error';
+          invalid = true;
+        } else if (ctx.level < needed) {
+          content = `denied: ${tool.name} needs autonomy level ${needed}; this worker is level ${ctx.level}. Do the task without it.`;
+          outcome = 'denied';
+        } else {
+          const amount = tool.amountOf?.(args);
+          const why = this.policy.approvalReason(tool.name, amount);
+          const approval = why ? await this.approvalFor(ctx, state, call.id, tool, args, why, amount) : undefined;
+          if (approval && approval.status === 'pending') {
+            this.toolCalls.inc({ tool: tool.name, outcome: 'approval' });
+            await save();
+            await this.steps.write(ctx.task, ctx.workerId, {
+              step: state.step, key: `approval:${call.id}`, action: 'agent.approval', message: `${tool.name} waits for approval ${approval.id}`,
+              data: { tool: tool.name, outcome: 'approval', approvalId: approval.id, argsHash: approval.argsHash, args },
+            });
+            throw new BlockTaskError('approval', `waiting for approval ${approval.id} to run ${tool.name}`, approval.id);
+          }
+          if (approval && approval.status !== 'approved') {
+            const why = `approval ${approval.id} for ${tool.name} was ${approval.status}${approval.decisionReason ? `: ${approval.decisionReason}` : ''}`;
+            this.toolCalls.inc({ tool: tool.name, outcome: 'denied' });
+            await this.steps.write(ctx.task, ctx.workerId, {
+              step: state.step, key: `tool:${call.id}`, action: 'agent.tool', level: 'warn', message: why,
+              data: { tool: tool.name, outcome: 'denied', approvalId: approval.id },
+            });
+            return { reason: 'denied', detail: why };
+          }
+          ({ content, outcome } = await this.execute(ctx, state, tool, args, call, signal, save));
+        }
+      }
+      state.invalidStreak = invalid ? state.invalidStreak + 1 : 0;
+      this.toolCalls.inc({ tool: tool ? tool.name : 'unknown', outcome });
+      state.messages.push({ role: 'tool', tool_call_id: call.id, content });
+      state.inflight = undefined;
+      observed.push({ action: `${call.name}#${argsHash(args ?? call.arguments)}`, observation: hash(content) });
+      await save();
+      await this.steps.write(ctx.task, ctx.workerId, {
+        step: state.step, key: `tool:${call.id}`, action: 'agent.tool', durationMs: performance.now() - started,
+        level: outcome === 'ok' ? 'info' : 'warn',
+        message: `${call.name}: ${outcome}${outcome === 'ok' ? '' : ` — ${content.slice(0, 300)}`}`,
+        data: { tool: call.name, outcome, args: args ?? { raw: call.arguments.slice(0, 2_000) }, result: content.slice(0, 4_000) },
+      });
+      if (state.invalidStreak > this.config.AGENT_TOOL_ARG_RETRIES) {
+        return { reason: 'loop_detected', detail: `${state.invalidStreak} invalid tool calls in a row` };
+      }
+    }
+    const verdict = recordStep(state.loop, observed, { maxRepeats: this.config.AGENT_LOOP_REPEATS, maxStaleSteps: this.config.AGENT_LOOP_STALE_STEPS });
+    if (verdict.loop) {
+      await save();
+      return { reason: 'loop_detected', detail: verdict.detail ?? 'loop' };
+    }
+    return undefined;
+  }
+
+  /** Runs an authorised tool; its intent is checkpointed first when it has side effects. */
+  private async execute(
+    ctx: TaskContext, state: AgentState, tool: AgentTool, args: Record<string, unknown>,
+    call: { id: string; index: number }, signal: AbortSignal, save: () => Promise<void>,
+  ): Promise<{ content: string; outcome: 'ok' | 'error' }> {
+    const idempotencyKey = `tool:${ctx.task.id}:${state.step}:${call.index}`;
+    if (tool.sideEffects) {
+      state.inflight = { kind: 'tool', step: state.step, callId: call.id, tool: tool.name, idempotencyKey };
+      await save();
+    }
+    try {
+      const result = await tool.run(args, {
+        task: ctx.task, workerId: ctx.workerId, level: ctx.level, step: state.step, idempotencyKey, signal,
+        budgetLeftMinor: ctx.task.budgetMinor === null ? null : Math.max(0, ctx.task.budgetMinor - state.spentMinor),
+      });
+      return { content: truncate(JSON.stringify(redact(result ?? null))), outcome: 'ok' };
+    } catch (e) {
+      if (signal.aborted) throw e;
+      // A tool error goes back to the model as the call's result, so it can recover.
+      return { content: `error: ${redactString((e as Error)?.message ?? String(e)).slice(0, 2_000)}`, outcome: 'error' };
+    }
+  }
+
+  /**
+   * The approval this call needs, bound to the hash of its canonical arguments. A resumed run asks
+   * for the approval it already has; governance returns the same one for the same task, action and
+   * hash, so nothing is ever requested twice or approved by accident.
+   */
+  private async approvalFor(
+    ctx: TaskContext, state: AgentState, callId: string, tool: AgentTool, args: Record<string, unknown>, reason: string, amountMinor: number | undefined,
+  ): Promise<ApprovalV1> {
+    const bound = `sha256:${argsHash(args)}`;
+    const known = state.approvals[callId];
+    const approval = known
+      ? await this.bus.request(Subjects.approvalGet, { id: known })
+      : await this.bus.request(Subjects.approvalRequest, {
+        taskId: ctx.task.id, workerId: ctx.workerId, action: `tool:${tool.name}`, argsHash: bound,
+        args: redact(args), reason, ...(amountMinor !== undefined ? { amountMinor } : {}),
+      });
+    if (approval.argsHash !== bound || approval.action !== `tool:${tool.name}`) {
+      throw new TerminalTaskError(`approval ${approval.id} is for other arguments than this call; refusing to run ${tool.name}`);
+    }
+    state.approvals[callId] = approval.id;
+    return approval;
+  }
+
+  /** On resume: an interrupted model call keeps its reservation (it may have been billed); a tool re-runs with its idempotency key. */
+  private async reconcile(ctx: TaskContext, state: AgentState): Promise<void> {
+    const inflight = state.inflight;
+    if (!inflight) return;
+    if (inflight.kind === 'model') {
+      await this.steps.write(ctx.task, ctx.workerId, {
+        step: inflight.step, key: 'model-interrupted', action: 'agent.reconcile', level: 'warn',
+        message: `model call ${inflight.step} was interrupted; its reservation of ${inflight.reservedMinor} stays counted and the step is made again`,
+        data: { reservationId: inflight.reservationId, costMinor: inflight.reservedMinor },
+      });
+      state.spentMinor += inflight.reservedMinor;
+      state.inflight = undefined;
+    } else {
+      await this.steps.write(ctx.task, ctx.workerId, {
+        step: inflight.step, key: `tool-interrupted:${inflight.callId}`, action: 'agent.reconcile', level: 'warn',
+        message: `${inflight.tool} was interrupted; it runs again with the same idempotency key, so its effect lands once`,
+        data: { tool: inflight.tool, idempotencyKey: inflight.idempotencyKey },
+      });
+    }
+  }
+
+  private checkAnswer(spec: AgentSpec, content: string): { ok: true; value: unknown } | { ok: false; error: string } {
+    if (!spec.outputSchema) return { ok: true, value: content };
+    const text = content.trim().replace(/^```(?:json)?\s*/i, '').replace(/\s*```$/, '');
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return { ok: false, error: 'it is not JSON' };
+    }
+    const problems = this.validator.check(spec.outputSchema, value) ?? spec.checkAnswer?.(value) ?? null;
+    return problems ? { ok: false, error: problems } : { ok: true, value };
+  }
+
+  private async finish(ctx: TaskContext, state: AgentState, reason: AgentStopReason, detail?: string, answer?: unknown): Promise<AgentRunResult> {
+    this.runs.inc({ type: ctx.task.type, stop_reason: reason });
+    await this.steps.write(ctx.task, ctx.workerId, {
+      step: state.step, key: `stop:${ctx.task.attempt}`, action: 'agent.stop', level: reason === 'completed' ? 'info' : 'warn',
+      message: `run stopped: ${reason}${detail ? ` (${detail})` : ''}`,
+      data: { stopReason: reason, steps: state.step, costMinor: state.spentMinor, currency: this.spend.currency, usage: { ...state.tokens } },
+    });
+    this.logger.info({ taskId: ctx.task.id, stopReason: reason, detail, steps: state.step }, 'agent run stopped');
+    return {
+      stopReason: reason, ...(detail ? { detail } : {}), ...(answer !== undefined ? { answer } : {}),
+      steps: state.step, tokens: { ...state.tokens }, costMinor: state.spentMinor, currency: this.spend.currency,
+    };
+  }
+}
+
+function parseArgs(raw: string): { ok: true; value: Record<string, unknown> } | { ok: false; error: string } {
+  try {
+    const v: unknown = JSON.parse(raw || '{}');
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return { ok: false, error: 'not an object' };
+    return { ok: true, value: v as Record<string, unknown> };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message.slice(0, 200) };
+  }
+}
+
+function truncate(s: string): string {
+  return s.length > MAX_TOOL_RESULT_CHARS ? `${s.slice(0, MAX_TOOL_RESULT_CHARS)}… [truncated]` : s;
+}
