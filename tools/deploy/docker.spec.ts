@@ -1,0 +1,92 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DockerfileParser, type Instruction } from 'dockerfile-ast';
+import { validate } from 'dockerfile-utils';
+import { parse } from 'yaml';
+import { APPS, root, SCHEMA_OWNERS } from './kubernetes';
+
+/**
+ * docker/: the Dockerfile is linted by dockerfile-utils (the linter of the Docker language server)
+ * and parsed by dockerfile-ast to check the image's promises; the compose file is validated by
+ * docker-compose's own `config`. No Docker engine runs here, so no image is built in this suite.
+ */
+const dockerfile = readFileSync(join(root, 'docker', 'Dockerfile'), 'utf8');
+const lint = (text: string) => validate(text).map((d) => `line ${d.range.start.line + 1}: ${d.message}`);
+
+function stages(text: string): Instruction[][] {
+  const out: Instruction[][] = [];
+  for (const i of DockerfileParser.parse(text).getInstructions()) {
+    if (i.getKeyword() === 'FROM') out.push([]);
+    out.at(-1)?.push(i);
+  }
+  return out;
+}
+const args = (i: Instruction) => i.getArgumentsContent() ?? '';
+
+describe('docker/Dockerfile', () => {
+  it('passes the Dockerfile linter with no problem reported', () => {
+    expect(lint(dockerfile)).toEqual([]);
+  });
+
+  it('the linter reports a broken Dockerfile (it is not a rubber stamp)', () => {
+    expect(lint('FROM node:20-bookworm-slim\nRUNN npm ci\nEXPOSE port\nHEALTHCHECK CMD\n')).toHaveLength(3);
+  });
+
+  it('is multi-stage on node 20 bookworm-slim; the runtime stage is non-root, has a HEALTHCHECK and holds only the built app', () => {
+    const all = stages(dockerfile);
+    expect(all.length).toBeGreaterThanOrEqual(2);
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20[.\d]*-bookworm-slim$/m);
+    for (const s of all) expect(args(s[0]!)).toMatch(/^\$\{NODE_IMAGE\}/);
+    const runtime = all.at(-1)!;
+    const user = runtime.filter((i) => i.getKeyword() === 'USER').map(args).at(-1);
+    expect(user).toBeDefined();
+    expect(user).not.toMatch(/^(root|0)(:|$)/);
+    const health = runtime.find((i) => i.getKeyword() === 'HEALTHCHECK');
+    expect(args(health!)).toContain('/health/live');
+    const copies = runtime.filter((i) => i.getKeyword() === 'COPY').map((i) => i.getTextContent());
+    expect(copies).toEqual([expect.stringContaining('--from=deps'), expect.stringContaining('/src/dist/apps/${APP}/')]);
+    expect(runtime.some((i) => i.getKeyword() === 'RUN')).toBe(false);
+  });
+
+  it('.dockerignore sends only the sources the build copies', () => {
+    const ignore = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(ignore[0]).toBe('**');
+    expect(ignore).toEqual(expect.arrayContaining(['!apps/**', '!libs/**', '**/node_modules', '**/dist']));
+  });
+});
+
+describe('docker/compose.yaml', () => {
+  const composeConfig = (file: string) => spawnSync('docker-compose', ['-f', file, 'config', '-q'], { encoding: 'utf8' });
+
+  it('is valid for docker-compose', () => {
+    const r = composeConfig(join(root, 'docker', 'compose.yaml'));
+    if (r.error) throw new Error(`docker-compose is needed (apt-get install docker-compose): ${r.error.message}`);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('docker-compose rejects a broken compose file (it is not a rubber stamp)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'compose-'));
+    try {
+      writeFileSync(join(dir, 'compose.yaml'), 'services:\n  a:\n    image: x\n    depends_on: { b: { condition: when-it-feels-like-it } }\n  b: { image: y }\n');
+      expect(composeConfig(join(dir, 'compose.yaml')).status).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs Postgres, NATS with JetStream, a migration per schema owner before its service, all six services, Prometheus and Grafana', () => {
+    const compose = parse(readFileSync(join(root, 'docker', 'compose.yaml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { command?: string[]; depends_on?: Record<string, { condition: string }> }>;
+    };
+    const names = Object.keys(compose.services);
+    expect(names).toEqual(expect.arrayContaining(['postgres', 'nats', 'prometheus', 'grafana', ...APPS]));
+    expect(compose.services['nats']!.command).toContain('-js');
+    for (const app of SCHEMA_OWNERS) {
+      expect(compose.services[`migrate-${app}`]!.command).toEqual(['migrate']);
+      expect(compose.services[app]!.depends_on![`migrate-${app}`]).toEqual({ condition: 'service_completed_successfully' });
+    }
+  });
+});

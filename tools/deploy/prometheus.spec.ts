@@ -1,0 +1,86 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { root } from './kubernetes';
+
+/**
+ * deploy/: alert rules checked and unit-tested by promtool (from Debian's prometheus package),
+ * the compose stack's Prometheus config checked by promtool, the dashboards regenerated from their
+ * definitions without drift, and Grafana's provisioning pointing at them. The dashboards' queries
+ * run against live data in e2e/prometheus-dashboards.e2e.spec.ts.
+ */
+const prom = join(root, 'deploy', 'prometheus');
+function run(cmd: string, args: string[], cwd = root) {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
+  if (r.error) throw new Error(`${cmd} is needed (apt-get install prometheus): ${r.error.message}`);
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+describe('Prometheus alert rules', () => {
+  it('pass promtool check rules', () => {
+    const r = run('promtool', ['check', 'rules', join(prom, 'alerts.rules.yml')]);
+    expect(r.out).toContain('SUCCESS');
+    expect(r.status).toBe(0);
+  });
+
+  it('pass their unit tests (promtool test rules)', () => {
+    const r = run('promtool', ['test', 'rules', 'alerts.test.yml'], prom);
+    expect(r.out).toContain('SUCCESS');
+    expect(r.status).toBe(0);
+  });
+
+  it('the unit tests fail when a rule stops firing as expected (they are not a rubber stamp)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rules-'));
+    try {
+      cpSync(join(prom, 'alerts.test.yml'), join(dir, 'alerts.test.yml'));
+      const rules = readFileSync(join(prom, 'alerts.rules.yml'), 'utf8').replace('max(juggernaut_queue_oldest_pending_age_seconds) > 300', 'max(juggernaut_queue_oldest_pending_age_seconds) > 30000');
+      writeFileSync(join(dir, 'alerts.rules.yml'), rules);
+      const r = run('promtool', ['test', 'rules', 'alerts.test.yml'], dir);
+      expect(r.status).not.toBe(0);
+      expect(r.out).toContain('JuggernautQueueStuck');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('cover every alert the issue asks for, each with a unit test', () => {
+    const names = (parse(readFileSync(join(prom, 'alerts.rules.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ alert: string }> }> })
+      .groups.flatMap((g) => g.rules.map((r) => r.alert));
+    expect(names).toEqual(expect.arrayContaining([
+      'JuggernautQueueStuck', 'JuggernautNoWorkers', 'JuggernautDeadLettersRising', 'JuggernautHighErrorRate', 'JuggernautServiceDown',
+    ]));
+    const tested = new Set((parse(readFileSync(join(prom, 'alerts.test.yml'), 'utf8')) as { tests: Array<{ alert_rule_test: Array<{ alertname: string }> }> })
+      .tests.flatMap((t) => t.alert_rule_test.map((a) => a.alertname)));
+    expect(names.filter((n) => !tested.has(n))).toEqual([]);
+  });
+});
+
+describe('Prometheus and Grafana configuration', () => {
+  it("the compose stack's Prometheus config passes promtool check config", () => {
+    const r = run('promtool', ['check', 'config', join(prom, 'prometheus.compose.yml')]);
+    expect(r.status).toBe(0);
+  });
+
+  it('the dashboards are what deploy/grafana/dashboards.mjs generates', () => {
+    const r = run(process.execPath, [join(root, 'deploy', 'grafana', 'dashboards.mjs'), '--check']);
+    expect(r.out).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('Grafana provisioning loads the dashboards from the folder compose mounts, against the datasource every panel names', () => {
+    const grafana = join(root, 'deploy', 'grafana');
+    const provider = parse(readFileSync(join(grafana, 'provisioning', 'dashboards', 'juggernaut.yaml'), 'utf8'));
+    const datasource = parse(readFileSync(join(grafana, 'provisioning', 'datasources', 'prometheus.yaml'), 'utf8'));
+    const compose = readFileSync(join(root, 'docker', 'compose.yaml'), 'utf8');
+    expect(compose).toContain(`../deploy/grafana/dashboards:${provider.providers[0].options.path}:ro`);
+    const uid = datasource.datasources[0].uid;
+    const files = readdirSync(join(grafana, 'dashboards')).filter((f) => f.endsWith('.json'));
+    expect(files.sort()).toEqual(['agents.json', 'experiments.json', 'money.json', 'overview.json', 'service-health.json']);
+    for (const f of files) {
+      const d = JSON.parse(readFileSync(join(grafana, 'dashboards', f), 'utf8'));
+      for (const p of d.panels) expect(p.datasource.uid).toBe(uid);
+    }
+  });
+});
