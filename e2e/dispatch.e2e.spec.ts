@@ -27,8 +27,14 @@ describe('task dispatch through the REST API, NATS and runners', () => {
     if (!reply.ok) throw Object.assign(new Error(JSON.stringify(reply.error.message)), { status: reply.error.status });
     return reply.data as T;
   }
+  // Each test claims its own task type, so a task one test leaves behind cannot reach another.
+  let manual = 'manual';
+  let testNo = 0;
+  beforeEach(() => {
+    manual = `manual-${++testNo}`;
+  });
   const claim = (over: Record<string, unknown> = {}) =>
-    rpc<{ tasks: any[] }>('juggernaut.task.claim.v1', { workerId: 'raw-worker', level: 5, capabilities: [], types: ['manual'], max: 10, ...over });
+    rpc<{ tasks: any[] }>('juggernaut.task.claim.v1', { workerId: 'raw-worker', level: 5, capabilities: [], types: [manual], max: 10, ...over });
   const submit = async (body: Record<string, unknown>) => {
     const r = await api.post('/api/v1/tasks', body);
     if (r.status !== 201) throw new Error(`submit failed: ${r.status} ${JSON.stringify(r.body)}`);
@@ -67,7 +73,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       const { id, status } = await submit({ type: 'noop', title: 'hello', payload: { sleepMs: 5 } });
       expect(status).toBe('pending');
       const done = await until(id, 'succeeded');
-      expect(done).toMatchObject({ attempts: 1, workerId: 'runner-a', result: { sleptMs: 5, attempt: 1 } });
+      expect(done).toMatchObject({ attempts: 1, workerId: 'runner-a', result: { sleptMs: 5, attempt: 1, startedAt: expect.any(String) } });
       expect(done.history.map((h: any) => h.status)).toEqual(['pending', 'running', 'succeeded']);
       const events = await eventually(async () => {
         const all = [
@@ -183,7 +189,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
 
   describe('claiming rules (driven over NATS as a worker would)', () => {
     it('fences completion with the claim token: a stale or repeated completion changes nothing', async () => {
-      const { id } = await submit({ type: 'manual' });
+      const { id } = await submit({ type: manual });
       const [t] = (await claim()).tasks;
       expect(t.id).toBe(id);
       const wrong = await rpc('juggernaut.task.finish.v1', { workerId: 'raw-worker', results: [{ taskId: id, claimToken: '00000000-0000-4000-8000-000000000000', outcome: 'succeeded' }] });
@@ -197,7 +203,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
     });
 
     it('reclaims an expired lease, counts the attempt, and rejects the old holder', async () => {
-      const { id } = await submit({ type: 'manual', maxAttempts: 5 });
+      const { id } = await submit({ type: manual, maxAttempts: 5 });
       const first = (await claim({ workerId: 'crashed' })).tasks[0];
       // No heartbeat: the 2 s lease runs out and the reaper returns the task.
       const requeued = await eventually(async () => ((await task(id)).status === 'failed' || (await task(id)).status === 'pending' ? task(id) : undefined), 5_000);
@@ -213,7 +219,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
     });
 
     it('extends a lease on heartbeat, so a long task keeps it', async () => {
-      const { id } = await submit({ type: 'manual' });
+      const { id } = await submit({ type: manual });
       const t = (await claim()).tasks[0];
       for (let i = 0; i < 5; i++) {
         await new Promise((r) => setTimeout(r, 600));
@@ -225,7 +231,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
     });
 
     it('releases a lease without burning the attempt', async () => {
-      const { id } = await submit({ type: 'manual' });
+      const { id } = await submit({ type: manual });
       const t = (await claim()).tasks[0];
       const r = await rpc('juggernaut.task.release.v1', { workerId: 'raw-worker', reason: 'draining', leases: [{ taskId: id, claimToken: t.claimToken }] });
       expect(r.released).toEqual([id]);
@@ -236,18 +242,18 @@ describe('task dispatch through the REST API, NATS and runners', () => {
     });
 
     it('claims by priority, with aging so old low-priority work is not starved', async () => {
-      const low = await submit({ type: 'manual', priority: 9 });
-      const high = await submit({ type: 'manual', priority: 0 });
-      const mid = await submit({ type: 'manual', priority: 5 });
+      const low = await submit({ type: manual, priority: 9 });
+      const high = await submit({ type: manual, priority: 0 });
+      const mid = await submit({ type: manual, priority: 5 });
       // Waiting for 2 hours is worth more than 9 priority steps of 60 s: it goes first.
-      const aged = await submit({ type: 'manual', priority: 9, runAt: new Date(Date.now() - 2 * 3600_000).toISOString() });
+      const aged = await submit({ type: manual, priority: 9, runAt: new Date(Date.now() - 2 * 3600_000).toISOString() });
       const got = (await claim({ max: 4 })).tasks.map((t: any) => t.id);
       expect(got).toEqual([aged.id, high.id, mid.id, low.id]);
       for (const id of got) await api.post(`/api/v1/tasks/${id}/cancel`, {});
     });
 
     it('gives a task only to a worker with its level and capabilities', async () => {
-      const { id } = await submit({ type: 'manual', requiredLevel: 4, requiredCapabilities: ['browser'] });
+      const { id } = await submit({ type: manual, requiredLevel: 4, requiredCapabilities: ['browser'] });
       expect((await claim({ level: 3, capabilities: ['browser'] })).tasks).toEqual([]);
       expect((await claim({ level: 5, capabilities: ['email'] })).tasks).toEqual([]);
       const got = (await claim({ level: 4, capabilities: ['browser', 'email'] })).tasks;
@@ -272,7 +278,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
     });
 
     it('claims nothing while the kill switch is engaged', async () => {
-      const { id } = await submit({ type: 'manual' });
+      const { id } = await submit({ type: manual });
       dispatcher.app.get(KillSwitch).set(true, 'drill');
       try {
         expect((await claim()).tasks).toEqual([]);
@@ -285,9 +291,9 @@ describe('task dispatch through the REST API, NATS and runners', () => {
 
   describe('cron schedules', () => {
     it('validates the expression and time zone', async () => {
-      expect((await api.post('/api/v1/schedules', { name: 'bad', cron: '61 * * * *', task: { type: 'manual' } })).status).toBe(400);
-      expect((await api.post('/api/v1/schedules', { name: 'bad2', cron: '* * * * *', timezone: 'Mars/Base', task: { type: 'manual' } })).status).toBe(400);
-      expect((await api.post('/api/v1/schedules', { name: 'bad3', cron: '* * * *', task: { type: 'manual' } })).status).toBe(400);
+      expect((await api.post('/api/v1/schedules', { name: 'bad', cron: '61 * * * *', task: { type: manual } })).status).toBe(400);
+      expect((await api.post('/api/v1/schedules', { name: 'bad2', cron: '* * * * *', timezone: 'Mars/Base', task: { type: manual } })).status).toBe(400);
+      expect((await api.post('/api/v1/schedules', { name: 'bad3', cron: '* * * *', task: { type: manual } })).status).toBe(400);
     });
 
     it('creates exactly one task per tick, even with two dispatcher replicas', async () => {

@@ -10,7 +10,7 @@ import { LOGGER } from '@juggernaut/service-kit';
 import type { Logger } from 'pino';
 import { LeasesRepository } from './claiming/leases.repository';
 import { DispatchMetrics } from './dispatch-metrics';
-import { KillSwitch } from './policy/kill-switch';
+import { DispatchPolicy } from './policy/dispatch-policy';
 import { TaskError } from './tasks/task-errors';
 import { toTaskView } from './tasks/task-row';
 import { TasksRepository } from './tasks/tasks.repository';
@@ -23,7 +23,7 @@ export class DispatchService {
     private readonly leases: LeasesRepository,
     private readonly metrics: DispatchMetrics,
     private readonly bus: Bus,
-    private readonly killSwitch: KillSwitch,
+    private readonly policy: DispatchPolicy,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -38,8 +38,10 @@ export class DispatchService {
   }
 
   async claim(req: ClaimTasksV1): Promise<{ tasks: ClaimedTaskV1[] }> {
-    if (this.killSwitch.engaged) return { tasks: [] };
-    const { tasks, pickupSeconds } = await this.leases.claim(req);
+    // The kill switch and per-type minimum levels narrow what this worker may claim (maybe to nothing).
+    const types = this.policy.claimableTypes(req.types, req.level);
+    if (types.length === 0) return { tasks: [] };
+    const { tasks, pickupSeconds } = await this.leases.claim({ ...req, types });
     for (const s of pickupSeconds) this.metrics.pickup.observe(s);
     if (tasks.length) this.metrics.claimed.inc(tasks.length);
     return { tasks };

@@ -1,10 +1,15 @@
 import { Module } from '@nestjs/common';
+import { BlockingMessaging } from './blocking/blocking.messaging';
+import { BlockingRepository } from './blocking/blocking.repository';
 import { LeasesRepository } from './claiming/leases.repository';
 import { DispatchMetrics } from './dispatch-metrics';
 import { DispatchMessaging } from './dispatch.messaging';
 import { DispatchService } from './dispatch.service';
+import { HealthReport } from './health-report/health-report';
 import { TypeLimitsRepository } from './limits/type-limits.repository';
+import { DispatchPolicy } from './policy/dispatch-policy';
 import { KillSwitch } from './policy/kill-switch';
+import { PolicyFollower } from './policy/policy-follower';
 import { QueueClock } from './scheduling/queue-clock';
 import { SchedulesRepository } from './scheduling/schedules.repository';
 import { TasksRepository } from './tasks/tasks.repository';
@@ -12,7 +17,8 @@ import { TasksRepository } from './tasks/tasks.repository';
 @Module({
   providers: [
     TasksRepository, LeasesRepository, TypeLimitsRepository, SchedulesRepository, DispatchMetrics, KillSwitch,
-    DispatchService, QueueClock, DispatchMessaging,
+    DispatchPolicy, PolicyFollower, HealthReport,
+    DispatchService, QueueClock, DispatchMessaging, BlockingRepository, BlockingMessaging,
   ],
   exports: [DispatchService, QueueClock, KillSwitch],
 })

@@ -7,7 +7,8 @@ import type { DispatcherEnv } from '../config';
 import { TypeLimitsRepository } from '../limits/type-limits.repository';
 import { cancelDependents } from '../tasks/tasks.repository';
 import type { Transition } from '../tasks/task-row';
-import { recordTransitions } from '../tasks/transitions';
+import { recordTransitions, selectRecorded, transitionCtes } from '../tasks/transitions';
+import { currentCorrelationId } from '@juggernaut/observability';
 
 interface ClaimedRow {
   id: string;
@@ -40,6 +41,52 @@ function leaseUpdate(from: string, workerParam: string, leaseParam: string): str
 }
 
 /**
+ * Fenced completion: only rows whose claim token is still current change. Successes store their
+ * result; retryable failures with attempts left go back to the queue after a jittered exponential
+ * backoff; the rest are dead. Parameters: ids, tokens, outcomes, results, errors, retryable flags,
+ * retry base ms, retry max ms, aging seconds.
+ */
+const FINISH_INPUT = `input AS (
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::text[], $6::bool[])
+             AS i(id, token, outcome, result, error, retryable)
+         ), next AS (
+           SELECT i.*, t.claimed_at,
+             CASE WHEN i.outcome = 'succeeded' THEN 'succeeded'
+                  WHEN i.retryable AND t.attempts < t.max_attempts THEN 'failed'
+                  ELSE 'dead' END AS new_status,
+             now() + make_interval(secs => least($8::double precision, $7::double precision * power(2, greatest(t.attempts - 1, 0)))
+                                            * (0.5 + random() / 2) / 1000.0) AS retry_at
+           FROM input i JOIN dispatch.tasks t ON t.id = i.id
+           WHERE t.claim_token = i.token AND t.status = 'running'
+           FOR UPDATE OF t
+         )`;
+
+const FINISH_UPDATE = `UPDATE dispatch.tasks t SET
+           status = n.new_status,
+           result = CASE WHEN n.outcome = 'succeeded' THEN n.result ELSE t.result END,
+           reason = CASE WHEN n.outcome = 'succeeded' THEN NULL
+                         WHEN n.new_status = 'dead' AND n.retryable THEN 'attempts exhausted: ' || coalesce(n.error, 'failed')
+                         ELSE coalesce(n.error, 'failed') END,
+           run_at = CASE WHEN n.new_status = 'failed' THEN n.retry_at ELSE t.run_at END,
+           sort_key = CASE WHEN n.new_status = 'failed' THEN n.retry_at + make_interval(secs => t.priority * $9::int) ELSE t.sort_key END,
+           claim_token = NULL, lease_expires_at = NULL, updated_at = now(),
+           finished_at = CASE WHEN n.new_status IN ('succeeded', 'dead') THEN now() ELSE NULL END
+         FROM next n WHERE t.id = n.id
+         RETURNING t.id, t.type, t.status, t.attempts, t.goal_id, t.reason, extract(epoch FROM now() - n.claimed_at)::float8 AS run_seconds, t.worker_id`;
+
+/** Dependents of the tasks counted in `done` (task_id, n) lose n pending dependencies; at zero they are queued. */
+const UNBLOCK_UPDATE = `UPDATE dispatch.tasks t SET
+         pending_deps = greatest(t.pending_deps - done.n, 0),
+         status = CASE WHEN t.pending_deps - done.n > 0 THEN 'blocked' WHEN t.run_at > now() THEN 'scheduled' ELSE 'pending' END,
+         reason = CASE WHEN t.pending_deps - done.n > 0 THEN 'waiting on ' || (t.pending_deps - done.n) || ' dependencies' ELSE NULL END,
+         updated_at = now()
+       FROM done WHERE t.id = done.task_id AND t.status = 'blocked'
+       RETURNING t.id, t.type, t.status, t.attempts, t.goal_id`;
+
+interface FinishedRow { id: string; type: string; status: TaskStatus; attempts: number; goal_id: string | null; reason: string | null; run_seconds: number }
+interface FinishOutcome { reply: FinishReplyV1; runSeconds: Array<{ type: string; status: TaskStatus; seconds: number }>; unblocked: number }
+
+/**
  * Leases: claiming with FOR UPDATE SKIP LOCKED, heartbeats, fenced completion, release and the
  * reaper. Every write checks the claim token, so a worker that lost its lease can change nothing.
  */
@@ -58,8 +105,7 @@ export class LeasesRepository {
    */
   async claim(req: ClaimTasksV1): Promise<{ tasks: ClaimedTaskV1[]; pickupSeconds: number[] }> {
     const limited = await this.limits.cached(req.types);
-    const rows = await this.db.transaction(async (em) => {
-      if (limited.size === 0) return this.claimRows(em, req, req.types, req.max);
+    const rows = limited.size === 0 ? await this.claimRows(req) : await this.db.transaction(async (em) => {
       const allowance = await this.limits.allowances(em, [...limited.keys()]);
       const types = req.types.filter((t) => (allowance.get(t) ?? Number.POSITIVE_INFINITY) > 0);
       if (types.length === 0) return [];
@@ -90,21 +136,24 @@ export class LeasesRepository {
     };
   }
 
-  /** The common path: one statement selects, locks and leases the batch. */
-  private async claimRows(em: EntityManager, req: ClaimTasksV1, types: string[], max: number): Promise<ClaimedRow[]> {
-    const rows: ClaimedRow[] = rowsOf(await em.query(
+  /**
+   * The common path (no type limits): one statement selects, locks and leases the batch and writes
+   * its history and events, committed in a single round trip.
+   */
+  private async claimRows(req: ClaimTasksV1): Promise<ClaimedRow[]> {
+    return this.db.query(
       `WITH candidates AS (
          SELECT id FROM dispatch.tasks
          WHERE ${CLAIMABLE} AND type = ANY($1::text[]) AND required_level <= $2 AND required_capabilities <@ $3::text[]
          ORDER BY sort_key
          LIMIT $4
          FOR UPDATE SKIP LOCKED
-       )
-       ${leaseUpdate('candidates', '$5', '$6')}`,
-      [types, req.level, req.capabilities, max, req.workerId, this.config.DISPATCH_LEASE_SECONDS],
-    ));
-    await this.recordClaims(em, rows, req.workerId);
-    return rows;
+       ), claimed AS (
+         ${leaseUpdate('candidates', '$5', '$6')}, t.status, t.worker_id, t.reason
+       ), ${transitionCtes('claimed', '$7')}
+       ${selectRecorded('claimed')}`,
+      [req.types, req.level, req.capabilities, req.max, req.workerId, this.config.DISPATCH_LEASE_SECONDS, currentCorrelationId() ?? null],
+    );
   }
 
   private async lockCandidates(em: EntityManager, req: ClaimTasksV1, types: string[], max: number): Promise<Array<{ id: string; type: string }>> {
@@ -157,57 +206,50 @@ export class LeasesRepository {
    * Applies completions and failures whose claim token is current; a stale token changes nothing
    * and is reported as rejected. Successes unblock dependents; deaths cancel them.
    */
-  async finish(workerId: string, results: TaskResultV1[]): Promise<{ reply: FinishReplyV1; runSeconds: Array<{ type: string; status: TaskStatus; seconds: number }>; unblocked: number }> {
+  async finish(workerId: string, results: TaskResultV1[]): Promise<FinishOutcome> {
+    if (results.every((r) => r.outcome === 'succeeded')) return this.finishSucceeded(results);
     return this.db.transaction(async (em) => {
-      const rows: Array<{ id: string; type: string; status: TaskStatus; attempts: number; goal_id: string | null; reason: string | null; run_seconds: number }> = rowsOf(await em.query(
-        `WITH input AS (
-           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::text[], $6::bool[])
-             AS i(id, token, outcome, result, error, retryable)
-         ), next AS (
-           SELECT i.*, t.claimed_at,
-             CASE WHEN i.outcome = 'succeeded' THEN 'succeeded'
-                  WHEN i.retryable AND t.attempts < t.max_attempts THEN 'failed'
-                  ELSE 'dead' END AS new_status,
-             now() + make_interval(secs => least($8::double precision, $7::double precision * power(2, greatest(t.attempts - 1, 0)))
-                                            * (0.5 + random() / 2) / 1000.0) AS retry_at
-           FROM input i JOIN dispatch.tasks t ON t.id = i.id
-           WHERE t.claim_token = i.token AND t.status = 'running'
-           FOR UPDATE OF t
-         )
-         UPDATE dispatch.tasks t SET
-           status = n.new_status,
-           result = CASE WHEN n.outcome = 'succeeded' THEN n.result ELSE t.result END,
-           reason = CASE WHEN n.outcome = 'succeeded' THEN NULL
-                         WHEN n.new_status = 'dead' AND n.retryable THEN 'attempts exhausted: ' || coalesce(n.error, 'failed')
-                         ELSE coalesce(n.error, 'failed') END,
-           run_at = CASE WHEN n.new_status = 'failed' THEN n.retry_at ELSE t.run_at END,
-           sort_key = CASE WHEN n.new_status = 'failed' THEN n.retry_at + make_interval(secs => t.priority * $9::int) ELSE t.sort_key END,
-           claim_token = NULL, lease_expires_at = NULL, updated_at = now(),
-           finished_at = CASE WHEN n.new_status IN ('succeeded', 'dead') THEN now() ELSE NULL END
-         FROM next n WHERE t.id = n.id
-         RETURNING t.id, t.type, t.status, t.attempts, t.goal_id, t.reason, extract(epoch FROM now() - n.claimed_at)::float8 AS run_seconds`,
-        [
-          results.map((r) => r.taskId), results.map((r) => r.claimToken), results.map((r) => r.outcome),
-          results.map((r) => (r.result ? JSON.stringify(r.result) : null)), results.map((r) => r.error ?? null),
-          results.map((r) => r.retryable ?? true), this.config.DISPATCH_RETRY_BASE_MS, this.config.DISPATCH_RETRY_MAX_MS,
-          this.config.DISPATCH_AGING_SECONDS,
-        ],
-      ));
+      const rows: FinishedRow[] = rowsOf(await em.query(`WITH ${FINISH_INPUT} ${FINISH_UPDATE}`, this.finishParams(results)));
       await recordTransitions(em, rows.map((r) => ({ taskId: r.id, type: r.type, status: r.status, attempt: r.attempts, workerId, reason: r.reason, goalId: r.goal_id })));
-      const succeeded = rows.filter((r) => r.status === 'succeeded').map((r) => r.id);
-      const unblocked = await this.unblockDependents(em, succeeded);
-      const dead = rows.filter((r) => r.status === 'dead');
-      for (const d of dead) await cancelDependents(em, [d.id], `dependency ${d.id} died: ${d.reason ?? 'failed'}`);
-      const accepted = new Set(rows.map((r) => r.id));
-      return {
-        reply: {
-          accepted: rows.map((r) => ({ taskId: r.id, status: r.status })),
-          rejected: results.filter((r) => !accepted.has(r.taskId)).map((r) => ({ taskId: r.taskId, reason: 'stale claim token: the lease is no longer held' })),
-        },
-        runSeconds: rows.map((r) => ({ type: r.type, status: r.status, seconds: Number(r.run_seconds) })),
-        unblocked,
-      };
+      const unblocked = await this.unblockDependents(em, rows.filter((r) => r.status === 'succeeded').map((r) => r.id));
+      for (const d of rows.filter((r) => r.status === 'dead')) await cancelDependents(em, [d.id], `dependency ${d.id} died: ${d.reason ?? 'failed'}`);
+      return finishOutcome(results, rows, unblocked);
     });
+  }
+
+  /**
+   * The hot path: every result is a success. One statement applies the fenced completions, makes
+   * dependents whose last dependency just succeeded claimable, and records history and events for
+   * both, committed in a single round trip. Failures take the transactional path (retries, deaths
+   * and the cascade that cancels dependents).
+   */
+  private async finishSucceeded(results: TaskResultV1[]): Promise<FinishOutcome> {
+    const rows: Array<FinishedRow & { kind: 'finished' | 'unblocked' }> = await this.db.query(
+      `WITH ${FINISH_INPUT}, finished AS (
+         ${FINISH_UPDATE}
+       ), done AS (
+         SELECT d.task_id, count(*)::int AS n FROM dispatch.task_dependencies d JOIN finished f ON f.id = d.depends_on GROUP BY d.task_id
+       ), unblocked AS (
+         ${UNBLOCK_UPDATE}
+       ), changed AS (
+         SELECT 'finished' AS kind, id, type, status, attempts, worker_id, reason, goal_id, run_seconds FROM finished
+         UNION ALL
+         SELECT 'unblocked', id, type, status, attempts, NULL, 'dependencies succeeded', goal_id, NULL FROM unblocked WHERE status <> 'blocked'
+       ), ${transitionCtes('changed', '$10')}
+       ${selectRecorded('changed')}`,
+      [...this.finishParams(results), currentCorrelationId() ?? null],
+    );
+    const finished = rows.filter((r) => r.kind === 'finished');
+    return finishOutcome(results, finished, rows.length - finished.length);
+  }
+
+  private finishParams(results: TaskResultV1[]): unknown[] {
+    return [
+      results.map((r) => r.taskId), results.map((r) => r.claimToken), results.map((r) => r.outcome),
+      results.map((r) => (r.result ? JSON.stringify(r.result) : null)), results.map((r) => r.error ?? null),
+      results.map((r) => r.retryable ?? true), this.config.DISPATCH_RETRY_BASE_MS, this.config.DISPATCH_RETRY_MAX_MS,
+      this.config.DISPATCH_AGING_SECONDS,
+    ];
   }
 
   /** Dependents whose last dependency just succeeded become claimable. */
@@ -217,13 +259,7 @@ export class LeasesRepository {
       `WITH done AS (
          SELECT task_id, count(*)::int AS n FROM dispatch.task_dependencies WHERE depends_on = ANY($1::uuid[]) GROUP BY task_id
        )
-       UPDATE dispatch.tasks t SET
-         pending_deps = greatest(t.pending_deps - done.n, 0),
-         status = CASE WHEN t.pending_deps - done.n > 0 THEN 'blocked' WHEN t.run_at > now() THEN 'scheduled' ELSE 'pending' END,
-         reason = CASE WHEN t.pending_deps - done.n > 0 THEN 'waiting on ' || (t.pending_deps - done.n) || ' dependencies' ELSE NULL END,
-         updated_at = now()
-       FROM done WHERE t.id = done.task_id AND t.status = 'blocked'
-       RETURNING t.id, t.type, t.status, t.attempts, t.goal_id`,
+       ${UNBLOCK_UPDATE}`,
       [succeeded],
     ));
     const ready = rows.filter((r) => r.status !== 'blocked');
@@ -282,4 +318,16 @@ export class LeasesRepository {
       return transitions;
     });
   }
+}
+
+function finishOutcome(results: TaskResultV1[], rows: FinishedRow[], unblocked: number): FinishOutcome {
+  const accepted = new Set(rows.map((r) => r.id));
+  return {
+    reply: {
+      accepted: rows.map((r) => ({ taskId: r.id, status: r.status })),
+      rejected: results.filter((r) => !accepted.has(r.taskId)).map((r) => ({ taskId: r.taskId, reason: 'stale claim token: the lease is no longer held' })),
+    },
+    runSeconds: rows.map((r) => ({ type: r.type, status: r.status, seconds: Number(r.run_seconds) })),
+    unblocked,
+  };
 }

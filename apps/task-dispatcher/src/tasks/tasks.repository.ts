@@ -6,9 +6,17 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { DispatcherEnv } from '../config';
 import { TaskError } from './task-errors';
 import type { TaskRow } from './task-row';
-import { recordTransitions } from './transitions';
+import { recordTransitions, selectRecorded, transitionCtes } from './transitions';
+import { currentCorrelationId } from '@juggernaut/observability';
 
 const TERMINAL: TaskStatus[] = ['succeeded', 'dead', 'cancelled'];
+
+/** Inserts one task; an idempotency key already used inserts nothing (the caller returns the first task). */
+const INSERT_TASK = `INSERT INTO dispatch.tasks (type, title, payload, priority, status, run_at, sort_key, required_level, required_capabilities,
+    max_attempts, idempotency_key, goal_id, parent_task_id, budget_minor, depends_on, pending_deps, reason)
+  VALUES ($1, $2, $3, $4::int, $5, $6, $6::timestamptz + make_interval(secs => $4::int * $16::int), $7, $8, $9, $10, $11, $12, $13, $14, $15, $17)
+  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  RETURNING *`;
 
 /** Task creation, queries, cancellation and redrive. Claiming and finishing live in claiming/. */
 @Injectable()
@@ -24,7 +32,35 @@ export class TasksRepository {
    * tasks that already exist, so the dependency graph can never contain a cycle.
    */
   async create(dto: CreateTaskDto, extra: { parentTaskId?: string } = {}): Promise<{ row: TaskRow; created: boolean }> {
+    if (!dto.dependsOn?.length) return this.createIndependent(dto, extra);
     return this.db.transaction((em) => this.createIn(em, dto, extra));
+  }
+
+  /**
+   * The hot path: a task without dependencies is inserted with its history entry and its
+   * `task.created` event in one statement, committed in one round trip.
+   */
+  private async createIndependent(dto: CreateTaskDto, extra: { parentTaskId?: string }): Promise<{ row: TaskRow; created: boolean }> {
+    const runAt = dto.runAt ? new Date(dto.runAt) : new Date();
+    const status: TaskStatus = runAt.getTime() > Date.now() ? 'scheduled' : 'pending';
+    const rows: TaskRow[] = await this.db.query(
+      `WITH inserted AS (${INSERT_TASK}), ${transitionCtes('inserted', '$18', { created: true })}
+       ${selectRecorded('inserted')}`,
+      [...this.insertParams(dto, extra, status, runAt, [], 0), currentCorrelationId() ?? null],
+    );
+    if (rows[0]) return { row: rows[0], created: true };
+    // Lost a race on the idempotency key (or it was used before): return the task created first.
+    const existing = await this.findByKey(this.db.manager, dto.idempotencyKey!);
+    return { row: existing!, created: false };
+  }
+
+  private insertParams(dto: CreateTaskDto, extra: { parentTaskId?: string }, status: TaskStatus, runAt: Date, deps: string[], pendingDeps: number): unknown[] {
+    return [
+      dto.type, dto.title ?? null, JSON.stringify(dto.payload ?? {}), dto.priority ?? 5, status, runAt,
+      dto.requiredLevel ?? 1, dto.requiredCapabilities ?? [], dto.maxAttempts ?? 5, dto.idempotencyKey ?? null,
+      dto.goalId ?? null, extra.parentTaskId ?? null, dto.budgetMinor ?? null, deps, pendingDeps,
+      this.config.DISPATCH_AGING_SECONDS, pendingDeps > 0 ? `waiting on ${pendingDeps} dependenc${pendingDeps === 1 ? 'y' : 'ies'}` : null,
+    ];
   }
 
   /** `create` inside the caller's transaction (a schedule tick creates its task this way). */
@@ -50,19 +86,7 @@ export class TasksRepository {
       const runAt = dto.runAt ? new Date(dto.runAt) : new Date();
       const future = runAt.getTime() > Date.now();
       const status: TaskStatus = pendingDeps > 0 ? 'blocked' : future ? 'scheduled' : 'pending';
-      const inserted: TaskRow[] = await em.query(
-        `INSERT INTO dispatch.tasks (type, title, payload, priority, status, run_at, sort_key, required_level, required_capabilities,
-            max_attempts, idempotency_key, goal_id, parent_task_id, budget_minor, depends_on, pending_deps, reason)
-         VALUES ($1, $2, $3, $4::int, $5, $6, $6::timestamptz + make_interval(secs => $4::int * $16::int), $7, $8, $9, $10, $11, $12, $13, $14, $15, $17)
-         ON CONFLICT (idempotency_key) DO NOTHING
-         RETURNING *`,
-        [
-          dto.type, dto.title ?? null, JSON.stringify(dto.payload ?? {}), dto.priority ?? 5, status, runAt,
-          dto.requiredLevel ?? 1, dto.requiredCapabilities ?? [], dto.maxAttempts ?? 5, dto.idempotencyKey ?? null,
-          dto.goalId ?? null, extra.parentTaskId ?? null, dto.budgetMinor ?? null, deps, pendingDeps,
-          this.config.DISPATCH_AGING_SECONDS, pendingDeps > 0 ? `waiting on ${pendingDeps} dependenc${pendingDeps === 1 ? 'y' : 'ies'}` : null,
-        ],
-      );
+      const inserted: TaskRow[] = await em.query(INSERT_TASK, this.insertParams(dto, extra, status, runAt, deps, pendingDeps));
       const row = inserted[0];
       if (!row) {
         // Lost a race on the idempotency key to a concurrent submit: return the winner.

@@ -1,0 +1,225 @@
+#!/usr/bin/env node
+// Dispatch benchmark: Juggernaut's task-dispatcher + agent-runner against graphile-worker, on the
+// same local Postgres, in one run. Prints one JSON line per figure and the drain ratio last.
+//   drain:  50,000 pre-inserted noop tasks, two runner processes, tasks/s (claim and completion committed)
+//   pickup: 1,000 tasks submitted one at a time from this process, submit → handler start (p50/p99/max)
+//   scale:  1, 2 and 4 runner processes on noop tasks sleeping 100 ms, tasks/s and efficiency against linear
+// Sizes can be lowered for a quick look: BENCH_DRAIN=5000 BENCH_PICKUP=200 npm run bench -- dispatch
+import { fork, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { freePort, freshDatabase, NATS_URL, out, round, sleep, waitUntil } from './bench-kit.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DRAIN = Number(process.env.BENCH_DRAIN ?? 50_000);
+const PICKUP = Number(process.env.BENCH_PICKUP ?? 1_000);
+const RUNNER_CONCURRENCY = Number(process.env.BENCH_RUNNER_CONCURRENCY ?? 64);
+const SCALE_CONCURRENCY = 25;
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+const ports = new Map();
+async function startService(app, env, nodeArgs = []) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist/apps', app, 'main.js')], {
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'error', LOG_FORMAT: 'json', ...env, HTTP_PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let i = 0; i < 200; i++) {
+    try { if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) { ports.set(child, port); return child; } } catch { /* not yet */ }
+    await sleep(100);
+  }
+  throw new Error(`${app} did not start`);
+}
+
+const stop = (children) => Promise.all(children.map((c) => new Promise((resolve) => {
+  if (c.exitCode !== null) return resolve();
+  c.once('exit', resolve);
+  c.kill('SIGTERM');
+  setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
+})));
+
+/** A Juggernaut deployment in its own database and NATS namespace. */
+async function juggernaut(label) {
+  const db = await freshDatabase(label);
+  const ns = `bench${randomBytes(4).toString('hex')}`;
+  const env = { DATABASE_URL: db.url, NATS_URL, NATS_NAMESPACE: ns, DATABASE_POOL_SIZE: '8' };
+  const m = spawnSync(process.execPath, [join(root, 'dist/apps/task-dispatcher/main.js'), 'migrate'], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+  if (m.status !== 0) throw new Error(m.stderr);
+  const sql = new pg.Client({ connectionString: db.url });
+  await sql.connect();
+  // BENCH_PROFILE=<dir> writes a CPU profile of the dispatcher there.
+  const children = [await startService('task-dispatcher', env, process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [])];
+  const runners = async (n, concurrency) => {
+    const started = await Promise.all(Array.from({ length: n }, (_, i) => startService('agent-runner', {
+      ...env, HOSTNAME: `bench-${label}-${i}`, RUNNER_CONCURRENCY: String(concurrency), RUNNER_POLL_INTERVAL_MS: '1000',
+    })));
+    children.push(...started);
+    return started;
+  };
+  return {
+    env, sql, ns, runners, children,
+    async close() {
+      await stop(children);
+      await sql.end();
+      const nc = await connect({ servers: NATS_URL });
+      const jsm = await jetstreamManager(nc);
+      for await (const s of jsm.streams.names()) if (s.startsWith(`${ns}_`)) await jsm.streams.delete(s);
+      await nc.close();
+      if (!process.env.BENCH_KEEP_DB) await db.drop();
+    },
+  };
+}
+
+async function insertNoops(sql, n, payload = {}) {
+  await sql.query(
+    `INSERT INTO dispatch.tasks (type, payload, status, run_at, sort_key)
+     SELECT 'noop', $2::jsonb, 'pending', now(), now() + make_interval(secs => 5 * 60) FROM generate_series(1, $1)`,
+    [n, JSON.stringify(payload)],
+  );
+}
+
+const succeeded = async (sql) => (await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE status = 'succeeded'`)).rows[0].n;
+
+async function juggernautDrain() {
+  const j = await juggernaut('drain');
+  try {
+    await insertNoops(j.sql, DRAIN);
+    const t0 = performance.now();
+    await j.runners(2, RUNNER_CONCURRENCY);
+    await waitUntil(async () => (await succeeded(j.sql)) === DRAIN, 600_000, 100);
+    const secs = (performance.now() - t0) / 1000;
+    if (process.env.BENCH_DEBUG) {
+      const text = await (await fetch(`http://127.0.0.1:${ports.get(j.children[0])}/metrics`)).text();
+      console.error(text.split('\n').filter((l) => l.startsWith('juggernaut_request_handler_duration_seconds_sum') || l.startsWith('juggernaut_request_handler_duration_seconds_count')).join('\n'));
+    }
+    return DRAIN / secs;
+  } finally {
+    await j.close();
+  }
+}
+
+async function graphileDrain() {
+  const db = await freshDatabase('gw');
+  const sql = new pg.Client({ connectionString: db.url });
+  await sql.connect();
+  const { runMigrations } = await import('graphile-worker');
+  await runMigrations({ connectionString: db.url, logger: undefined });
+  const children = [];
+  try {
+    await sql.query(`SELECT graphile_worker.add_job('noop', '{}'::json) FROM generate_series(1, $1)`, [DRAIN]);
+    const t0 = performance.now();
+    for (let i = 0; i < 2; i++) children.push(fork(join(root, 'tools/bench/graphile-runner.mjs'), [], { env: { ...process.env, DATABASE_URL: db.url, CONCURRENCY: String(RUNNER_CONCURRENCY) }, stdio: 'ignore' }));
+    await waitUntil(async () => (await sql.query(`SELECT count(*)::int AS n FROM graphile_worker.jobs`)).rows[0].n === 0, 600_000, 100);
+    return DRAIN / ((performance.now() - t0) / 1000);
+  } finally {
+    await stop(children);
+    await sql.end();
+    await db.drop();
+  }
+}
+
+async function juggernautPickup() {
+  const j = await juggernaut('pickup');
+  const nc = await connect({ servers: NATS_URL });
+  try {
+    await j.runners(2, 16);
+    await sleep(500);
+    const submitted = new Map();
+    for (let i = 0; i < PICKUP; i++) {
+      const t0 = Date.now() + (performance.timeOrigin % 1) * 0;
+      const r = (await nc.request(`${j.ns}.juggernaut.task.submit.v1`, JSON.stringify({ type: 'noop' }), { timeout: 5_000 })).json();
+      submitted.set(r.data.id, t0);
+      await sleep(5);
+    }
+    await waitUntil(async () => (await succeeded(j.sql)) === PICKUP, 60_000, 100);
+    if (process.env.BENCH_DEBUG) {
+      const text = await (await fetch(`http://127.0.0.1:${ports.get(j.children[0])}/metrics`)).text();
+      console.error(text.split('\n').filter((l) => /juggernaut_request_handler_duration_seconds_(sum|count)/.test(l)).join('\n'));
+      const ev = await j.sql.query(`SELECT avg(extract(epoch FROM r.at - p.at) * 1000) AS create_to_claim_ms FROM dispatch.task_events p JOIN dispatch.task_events r ON r.task_id = p.task_id AND r.status = 'running' WHERE p.status = 'pending'`);
+      console.error(ev.rows);
+    }
+    const { rows } = await j.sql.query(`SELECT id, result->>'startedAt' AS started FROM dispatch.tasks`);
+    return rows.map((r) => Math.max(0, Date.parse(r.started) - submitted.get(r.id))).sort((a, b) => a - b);
+  } finally {
+    await nc.close();
+    await j.close();
+  }
+}
+
+async function graphilePickup() {
+  const db = await freshDatabase('gwp');
+  const sql = new pg.Client({ connectionString: db.url });
+  await sql.connect();
+  const { runMigrations } = await import('graphile-worker');
+  await runMigrations({ connectionString: db.url });
+  const latencies = [];
+  const children = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      const c = fork(join(root, 'tools/bench/graphile-runner.mjs'), [], { env: { ...process.env, DATABASE_URL: db.url, CONCURRENCY: '16' }, stdio: 'ignore' });
+      c.on('message', (m) => latencies.push(m.pickupMs));
+      children.push(c);
+    }
+    await sleep(1500);
+    for (let i = 0; i < PICKUP; i++) {
+      await sql.query(`SELECT graphile_worker.add_job('noop', json_build_object('t0', $1::bigint))`, [Date.now()]);
+      await sleep(5);
+    }
+    await waitUntil(async () => latencies.length >= PICKUP, 60_000, 100);
+    return latencies.sort((a, b) => a - b);
+  } finally {
+    await stop(children);
+    await sql.end();
+    await db.drop();
+  }
+}
+
+async function juggernautScale(runnerCount) {
+  const j = await juggernaut(`scale${runnerCount}`);
+  try {
+    const tasks = runnerCount * SCALE_CONCURRENCY * 25;
+    await j.runners(runnerCount, SCALE_CONCURRENCY);
+    await sleep(500);
+    await insertNoops(j.sql, tasks, { sleepMs: 100 });
+    const t0 = performance.now();
+    await j.sql.query(`NOTIFY dispatch_outbox`);
+    await waitUntil(async () => (await succeeded(j.sql)) === tasks, 300_000, 50);
+    return tasks / ((performance.now() - t0) / 1000);
+  } finally {
+    await j.close();
+  }
+}
+
+// BENCH_PARTS=drain,pickup,scale,peer chooses parts (all by default; `peer` runs graphile-worker).
+const parts = new Set((process.env.BENCH_PARTS ?? 'drain,pickup,scale,peer').split(','));
+let jDrain;
+let gDrain;
+if (parts.has('drain')) {
+  jDrain = await juggernautDrain();
+  out({ bench: 'dispatch.drain', system: 'juggernaut', tasks: DRAIN, runners: 2, tasksPerSec: round(jDrain, 0) });
+  if (parts.has('peer')) {
+    gDrain = await graphileDrain();
+    out({ bench: 'dispatch.drain', system: 'graphile-worker', tasks: DRAIN, runners: 2, tasksPerSec: round(gDrain, 0) });
+  }
+}
+if (parts.has('pickup')) {
+  const jp = await juggernautPickup();
+  out({ bench: 'dispatch.pickup', system: 'juggernaut', tasks: PICKUP, p50Ms: percentile(jp, 50), p99Ms: percentile(jp, 99), maxMs: jp.at(-1) });
+  if (parts.has('peer')) {
+    const gp = await graphilePickup();
+    out({ bench: 'dispatch.pickup', system: 'graphile-worker', tasks: PICKUP, p50Ms: percentile(gp, 50), p99Ms: percentile(gp, 99), maxMs: gp.at(-1) });
+  }
+}
+if (parts.has('scale')) {
+  const base = await juggernautScale(1);
+  out({ bench: 'dispatch.scale', system: 'juggernaut', runners: 1, concurrencyPerRunner: SCALE_CONCURRENCY, tasksPerSec: round(base, 1), efficiency: 1 });
+  for (const n of [2, 4]) {
+    const rate = await juggernautScale(n);
+    out({ bench: 'dispatch.scale', system: 'juggernaut', runners: n, concurrencyPerRunner: SCALE_CONCURRENCY, tasksPerSec: round(rate, 1), efficiency: round(rate / (n * base), 3) });
+  }
+}
+if (jDrain && gDrain) out({ bench: 'dispatch.drain', ratio: round(jDrain / gDrain, 3) });
