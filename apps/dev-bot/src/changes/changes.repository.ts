@@ -135,10 +135,13 @@ export class ChangesRepository {
   }
 
   /** Records something that happened without changing the status (a tool call, a check run). */
-  async note(id: string, stage: string, message: string, data?: Record<string, unknown>, patch?: ChangeData): Promise<void> {
+  async note(
+    id: string, stage: string, message: string, data?: Record<string, unknown>, patch?: ChangeData, events: (m: Queryable) => Promise<void> = async () => undefined,
+  ): Promise<void> {
     await this.db.transaction(async (m) => {
       if (patch) await m.query(`UPDATE devbot.changes SET data = data || $2::jsonb, updated_at = now() WHERE id = $1`, [id, JSON.stringify(redact(patch))]);
       await this.step(m, id, stage, message, data);
+      await events(m);
     });
   }
 
