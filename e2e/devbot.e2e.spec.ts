@@ -20,6 +20,7 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
   const approve = (why = 'small and tested') => answer(JSON.stringify({ approve: true, reasons: [why] }));
   const write = (path: string, content: string) => toolCall('write_file', { path, content });
   const finish = (summary = 'done') => toolCall('finish', { summary });
+  const onMain = (r: SampleRepo, path: string) => sh(r.inspect(), 'ls-tree', '--name-only', 'origin/main', path) !== '';
 
   const change = async (body: Record<string, unknown>) => {
     const r = await f.api.post('/api/v1/changes', body);
@@ -103,7 +104,8 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
       const r = await f.api.get(`/api/v1/ledger/transactions?taskId=${c.taskId}`);
       return r.body.items?.length === 3 ? r.body.items : undefined;
     });
-    expect(costs.map((t: any) => t.source).every((s: string) => s === 'dev-bot')).toBe(true);
+    expect(costs.map((t: any) => [t.kind, t.createdBy])).toEqual([['cost', 'dev-bot'], ['cost', 'dev-bot'], ['cost', 'dev-bot']]);
+    expect(costs.map((t: any) => t.postings[0].amountMinor).sort()).toEqual([...each].sort());
     const events = await readStream<any>(f.nc, `${f.stack.namespace}_JUGGERNAUT_EVENTS`, `${f.stack.namespace}.juggernaut.change.>`);
     expect(events.filter((e) => e.changeId === c.id).map((e) => e.status ?? 'opened')).toEqual(['opened', 'merged']);
     expect((await f.task(c.taskId)).status).toBe('succeeded');
@@ -155,7 +157,7 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     expect(done).toMatchObject({ status: 'rejected', review: { approve: false, reasons: ['the note is not what the goal asks for', 'no test'] } });
     expect(done.reason).toBe('the reviewer said no: the note is not what the goal asks for; no test');
     expect(done.mergeCommit).toBeNull();
-    expect(() => repo.fileAt('main', 'src/note.js')).toThrow();
+    expect(onMain(repo, 'src/note.js')).toBe(false);
   });
 
   it('waits for a human approval on a protected path: approved it merges, rejected it is rejected', async () => {
@@ -182,7 +184,7 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     const rejected = await until(b.id, ['merged', 'failed', 'rejected', 'reverted']);
     expect(rejected.status).toBe('rejected');
     expect(rejected.reason).toContain('no deployments from bots');
-    expect(() => repo.fileAt('main', 'k8s/deploy.yaml')).toThrow();
+    expect(onMain(repo, 'k8s/deploy.yaml')).toBe(false);
   });
 
   it('reverts a merge whose post-merge checks fail, and marks the change reverted', async () => {
@@ -198,7 +200,7 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     const log = fragile.log('main');
     expect(log[0]).toBe('Revert "Add extra"');
     expect(log[1]).toBe('Add extra');
-    expect(() => fragile.fileAt('main', 'src/extra.js')).toThrow();
+    expect(onMain(fragile, 'src/extra.js')).toBe(false);
   });
 
   it('merges two changes to the same repository at once, both correctly, in a linear history', async () => {
@@ -217,5 +219,41 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     const dir = repo.inspect();
     expect(sh(dir, 'log', '--merges', '--format=%H', 'origin/main')).toBe('');
     expect(repo.log('main').slice(0, 2).sort()).toEqual(['Add one', 'Add two']);
+  });
+
+  it('carries out a dev.change task an agent submitted (one change per task), and fails a change the budget refuses before any model call', async () => {
+    const m = '[case-agent]';
+    f.fake.script([write('src/agent.js', 'module.exports = "agent";\n'), finish('agent'), approve()], m);
+    const taskId = await f.submit({
+      type: 'dev.change', requiredLevel: 4, requiredCapabilities: ['dev-bot'], title: 'From an agent',
+      payload: { repository: 'sample', goal: `Add the agent module ${m}`, title: 'Add the agent module' },
+    });
+    const filed = await eventually(async () => (await f.api.get('/api/v1/changes?repository=sample&limit=200')).body.items.find((c: any) => c.taskId === taskId));
+    const done = await until(filed.id, ['merged', 'failed', 'rejected', 'reverted']);
+    expect(done).toMatchObject({ status: 'merged', title: 'Add the agent module', taskId });
+    expect(repo.fileAt('main', 'src/agent.js')).toContain('agent');
+    expect((await f.api.get('/api/v1/changes?repository=sample&limit=200')).body.items.filter((c: any) => c.taskId === taskId)).toHaveLength(1);
+
+    const poor = '[case-poor]';
+    const poorTask = await f.submit({
+      type: 'dev.change', requiredLevel: 4, requiredCapabilities: ['dev-bot'], budgetMinor: 1,
+      payload: { repository: 'sample', goal: `Anything ${poor}` },
+    });
+    const refused = await eventually(async () => {
+      const c = (await f.api.get('/api/v1/changes?repository=sample&limit=200')).body.items.find((x: any) => x.taskId === poorTask);
+      return c && c.status === 'failed' ? c : undefined;
+    }, 30_000);
+    expect(refused.reason).toContain('budget');
+    expect(refused.costMinor).toBe(0);
+    expect(f.fake.chatRequests(poor)).toHaveLength(0);
+  });
+
+  it('files nothing for a dev.change task that names no registered repository: the task fails with the reason', async () => {
+    const taskId = await f.submit({ type: 'dev.change', requiredLevel: 4, requiredCapabilities: ['dev-bot'], maxAttempts: 1, payload: { repository: 'nowhere', goal: 'x' } });
+    const task = await eventually(async () => {
+      const t = await f.task(taskId);
+      return ['dead', 'failed'].includes(t.status) ? t : undefined;
+    }, 20_000);
+    expect(task.reason).toContain('repository "nowhere" is not registered');
   });
 });

@@ -4,7 +4,7 @@ import type {
   ListChangesV1, PullRequestViewV1,
 } from '@juggernaut/contracts';
 import { redact, redactString } from '@juggernaut/observability';
-import { decodeCursor, encodeCursor, type Queryable } from '@juggernaut/persistence';
+import { decodeCursor, encodeCursor, type Queryable, rowsOf } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 
 /** What each stage leaves on a change, kept as one JSON document beside its status. */
@@ -118,7 +118,7 @@ export class ChangesRepository {
     attempts?: number;
   } = {}, events: (m: Queryable) => Promise<void> = async () => undefined): Promise<boolean> {
     return this.db.transaction(async (m) => {
-      const rows = (await m.query(
+      const rows = rowsOf<{ id: string }>(await m.query(
         `UPDATE devbot.changes SET status = $2, data = data || $3::jsonb, reason = COALESCE($4, reason),
            approval_id = CASE WHEN $5::boolean THEN $6::uuid ELSE approval_id END,
            merge_commit = COALESCE($7, merge_commit), revert_commit = COALESCE($8, revert_commit),
@@ -126,7 +126,7 @@ export class ChangesRepository {
          WHERE id = $1 AND status NOT IN ('merged', 'rejected', 'failed', 'reverted', 'cancelled') RETURNING id`,
         [id, status, JSON.stringify(redact(update.data ?? {})), update.reason === undefined ? null : redactString(update.reason),
           update.approvalId !== undefined, update.approvalId ?? null, update.mergeCommit ?? null, update.revertCommit ?? null, update.attempts ?? null],
-      )) as unknown[];
+      ));
       if (rows.length === 0) return false;
       await this.step(m, id, status, message, update.stepData);
       await events(m);
@@ -147,10 +147,10 @@ export class ChangesRepository {
 
   /** Reserves the next model-call number of a change (for budget reservation ids and cost event ids). */
   async nextModelCall(id: string): Promise<number> {
-    const rows = (await this.db.query(
+    const rows = rowsOf<{ n: number }>(await this.db.query(
       `UPDATE devbot.changes SET data = jsonb_set(data, '{modelCalls}', to_jsonb(COALESCE((data->>'modelCalls')::int, 0) + 1))
        WHERE id = $1 RETURNING (data->>'modelCalls')::int AS n`, [id],
-    )) as Array<{ n: number }>;
+    ));
     return rows[0]!.n;
   }
 
