@@ -104,7 +104,7 @@ async function checkModel() {
   }
 }
 
-// Models with a built-in price in apps/agent-runner/src/agent/pricing.ts (DEFAULT_PRICES); keep in step.
+// Models with a built-in price in libs/llm/src/pricing.ts (DEFAULT_PRICES); keep in step.
 const BUILT_IN_PRICES = ['gpt-4o-mini', 'gpt-4.1-mini', 'gpt-4.1-nano', 'gpt-4o'];
 
 /** The agent runtime's settings: every model it may call has a price, and the scan sources parse. */

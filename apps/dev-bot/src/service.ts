@@ -7,5 +7,5 @@ export const devBot: ServiceDefinition<DevBotEnv> = {
   name: 'dev-bot',
   envClass: DevBotEnv,
   module: DevBotModule,
-  database: { schema: 'devbot', migrations: devbotMigrations, outbox: true },
+  database: { schema: 'devbot', migrations: devbotMigrations, outbox: true, appendOnlyTables: ['change_steps'] },
 };

@@ -6,6 +6,7 @@ import { ApiKeysRepository } from './auth/api-keys.repository';
 import { ApiKeysService } from './auth/api-keys.service';
 import { AlertsModule } from './alerts/alerts.module';
 import { ApprovalsModule } from './approvals/approvals.module';
+import { ChangesModule } from './changes/changes.module';
 import { AuditModule } from './audit/audit.module';
 import { ErrorFilter } from './http/error.filter';
 import { ExperimentsModule } from './experiments/experiments.module';
@@ -41,6 +42,7 @@ import { OpportunitiesService } from './opportunities/opportunities.service';
     GoalMemoryModule,
     LedgerModule,
     ExperimentsModule,
+    ChangesModule,
   ],
   controllers: [ApiKeysController, LogsController, OpportunitiesController],
   providers: [

@@ -15,6 +15,8 @@ export * from './ledger/ledger-posted.v1';
 export * from './ledger/ledger-api.v1';
 export * from './alerts/alert-raised.v1';
 export * from './changes/change-events.v1';
+export * from './changes/change.v1';
+export * from './changes/repository.v1';
 export * from './deadletter/dead-letter.v1';
 export * from './agents/budget.v1';
 export * from './agents/task-block.v1';

@@ -6,6 +6,8 @@ import { AlertResolvedV1 } from './alerts/alert-resolved.v1';
 import { DispatchHealthQueryV1, DispatchHealthV1 } from './alerts/dispatch-health.v1';
 import { ApprovalIdV1, ApprovalV1, RequestApprovalV1 } from './approvals/approval.v1';
 import { ChangeEventV1 } from './changes/change-events.v1';
+import { ChangeIdV1, ChangePageV1, ChangeViewV1, CreateChangeV1, ListChangesV1 } from './changes/change.v1';
+import { RegisterRepositoryV1, RepositoryNameV1, RepositoryV1 } from './changes/repository.v1';
 import { DeadLetterV1 } from './deadletter/dead-letter.v1';
 import { ExperimentAllocationV1 } from './experiments/experiment-allocation.v1';
 import { ExperimentConversionV1, ExperimentExposureV1, ExperimentLifecycleV1 } from './experiments/experiment-events.v1';
@@ -97,6 +99,12 @@ export const Subjects = {
   approvalGet: 'juggernaut.approval.get.v1',
   goalGet: 'juggernaut.goal.get.v1',
   dispatchHealth: 'juggernaut.dispatch.health.v1',
+  changeCreate: 'juggernaut.change.create.v1',
+  changeGet: 'juggernaut.change.get.v1',
+  changeList: 'juggernaut.change.list.v1',
+  repositoryRegister: 'juggernaut.repository.register.v1',
+  repositoryList: 'juggernaut.repository.list.v1',
+  repositoryGet: 'juggernaut.repository.get.v1',
   // Core NATS signals: fast notifications whose loss is covered by a fallback (polling, heartbeats).
   runnerWake: 'juggernaut.runner.wake.v1',
   taskAbort: 'juggernaut.task.abort.v1',
@@ -118,6 +126,7 @@ export const Subjects = {
   alertRaised: 'juggernaut.alert.raised.v1',
   changeOpened: 'juggernaut.change.opened.v1',
   changeMerged: 'juggernaut.change.merged.v1',
+  changeClosed: 'juggernaut.change.closed.v1',
   deadLetter: 'juggernaut.deadletter.v1',
   // Governance events. policy.changed is captured by the events stream and, like every JetStream
   // publish, also reaches core subscribers at once: runners and the dispatcher listen on it.
@@ -152,6 +161,7 @@ export interface StreamSubjectMap {
   'juggernaut.alert.raised.v1': AlertRaisedV1;
   'juggernaut.change.opened.v1': ChangeEventV1;
   'juggernaut.change.merged.v1': ChangeEventV1;
+  'juggernaut.change.closed.v1': ChangeEventV1;
   'juggernaut.deadletter.v1': DeadLetterV1;
   'juggernaut.policy.changed.v1': PolicyDocumentV1;
   'juggernaut.approval.requested.v1': ApprovalV1;
@@ -213,6 +223,12 @@ export interface RequestSubjectMap {
   'juggernaut.approval.get.v1': { request: ApprovalIdV1; reply: ApprovalV1 };
   'juggernaut.goal.get.v1': { request: GoalIdV1; reply: GoalV1 };
   'juggernaut.dispatch.health.v1': { request: DispatchHealthQueryV1; reply: DispatchHealthV1 };
+  'juggernaut.change.create.v1': { request: CreateChangeV1; reply: ChangeViewV1 };
+  'juggernaut.change.get.v1': { request: ChangeIdV1; reply: ChangeViewV1 };
+  'juggernaut.change.list.v1': { request: ListChangesV1; reply: ChangePageV1 };
+  'juggernaut.repository.register.v1': { request: RegisterRepositoryV1; reply: RepositoryV1 };
+  'juggernaut.repository.list.v1': { request: Empty; reply: RepositoryV1[] };
+  'juggernaut.repository.get.v1': { request: RepositoryNameV1; reply: RepositoryV1 };
 }
 export type RequestSubject = keyof RequestSubjectMap;
 
@@ -247,6 +263,7 @@ export const PayloadClasses: { [S in StreamSubject | RequestSubject]: Ctor<Paylo
   'juggernaut.alert.raised.v1': AlertRaisedV1,
   'juggernaut.change.opened.v1': ChangeEventV1,
   'juggernaut.change.merged.v1': ChangeEventV1,
+  'juggernaut.change.closed.v1': ChangeEventV1,
   'juggernaut.deadletter.v1': DeadLetterV1,
   'juggernaut.task.submit.v1': CreateTaskDto,
   'juggernaut.opportunity.create.v1': CreateOpportunityDto,
@@ -303,6 +320,12 @@ export const PayloadClasses: { [S in StreamSubject | RequestSubject]: Ctor<Paylo
   'juggernaut.alert.resolved.v1': AlertResolvedV1,
   'juggernaut.goal.get.v1': GoalIdV1,
   'juggernaut.dispatch.health.v1': DispatchHealthQueryV1,
+  'juggernaut.change.create.v1': CreateChangeV1,
+  'juggernaut.change.get.v1': ChangeIdV1,
+  'juggernaut.change.list.v1': ListChangesV1,
+  'juggernaut.repository.register.v1': RegisterRepositoryV1,
+  'juggernaut.repository.list.v1': Empty,
+  'juggernaut.repository.get.v1': RepositoryNameV1,
 };
 
 /** Core NATS signals (every replica of a listener receives each one; loss is covered by a fallback). */
@@ -338,7 +361,7 @@ export const Streams = {
       Subjects.taskCreated, Subjects.taskClaimed, Subjects.taskSucceeded, Subjects.taskFailed, Subjects.taskDead,
       Subjects.taskCancelled, Subjects.workerOnline, Subjects.workerOffline, Subjects.opportunityCreated,
       Subjects.experimentStarted, Subjects.experimentConcluded, Subjects.experimentAllocation, Subjects.ledgerPosted, Subjects.alertRaised,
-      Subjects.changeOpened, Subjects.changeMerged,
+      Subjects.changeOpened, Subjects.changeMerged, Subjects.changeClosed,
       Subjects.policyChanged, Subjects.approvalRequested, Subjects.approvalDecided, Subjects.alertResolved,
     ],
   },

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AgentStopReason, type ApprovalV1, Subjects } from '@juggernaut/contracts';
+import { costMinor, ModelClient, reservationMinor, Spend } from '@juggernaut/llm';
 import { Bus } from '@juggernaut/messaging';
 import { Metrics, redact, redactString } from '@juggernaut/observability';
 import { APP_CONFIG, LOGGER } from '@juggernaut/service-kit';
@@ -14,9 +15,6 @@ import type { AgentTool, JsonSchema } from '../tools/tool';
 import { type AgentState, agentStateOf, newAgentState, pendingToolCalls } from './agent-state';
 import { argsHash } from './canonical-json';
 import { recordStep } from './loop-detector';
-import { ModelClient } from './model-client';
-import { costMinor, reservationMinor } from './pricing';
-import { Spend } from './spend';
 import { StepLog } from './step-log';
 
 export interface AgentSpec {

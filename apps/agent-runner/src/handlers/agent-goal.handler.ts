@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AgentLoop, type AgentRunResult } from '../agent/agent-loop';
-import { ModelClient } from '../agent/model-client';
+import { ModelClient } from '@juggernaut/llm';
 import { ToolRegistry } from '../tools/tool-registry';
 import { type JsonSchema } from '../tools/tool';
 import { BlockTaskError, type TaskContext, type TaskHandler, TerminalTaskError } from './task-handler';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Subjects } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
 import { AgentLoop } from '../agent/agent-loop';
-import { ModelClient } from '../agent/model-client';
+import { ModelClient } from '@juggernaut/llm';
 import { levelFor, SUB_TASK_FIELDS } from '../tools/create-task.tool';
 import { ToolRegistry } from '../tools/tool-registry';
 import type { JsonSchema } from '../tools/tool';

@@ -3,7 +3,7 @@ import { Subjects } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
 import { APP_CONFIG } from '@juggernaut/service-kit';
 import { AgentLoop } from '../agent/agent-loop';
-import { ModelClient } from '../agent/model-client';
+import { ModelClient } from '@juggernaut/llm';
 import type { RunnerEnv } from '../config';
 import { fetchGuarded } from '../tools/http-fetch.tool';
 import type { JsonSchema } from '../tools/tool';

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { RunnerEnv } from '../config';
 import { BlockTaskError, isTerminal, LeaseLostError, TASK_HANDLERS, type TaskHandler } from '../handlers/task-handler';
-import { ModelClient } from '../agent/model-client';
+import { ModelClient } from '@juggernaut/llm';
 import { PolicyState } from '../policy/policy-state';
 import { FinishBatcher } from './finish-batcher';
 

@@ -1,12 +1,23 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { Metrics } from '@juggernaut/observability';
-import { APP_CONFIG } from '@juggernaut/service-kit';
+import type { Metrics } from '@juggernaut/observability';
 import OpenAI, { APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionMessage, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
-import type { RunnerEnv } from '../config';
-import { sleep, TerminalTaskError } from '../handlers/task-handler';
 import { parsePriceTable, type ModelPrice, type PriceTable } from './pricing';
 import { isRetryableStatus, retryDelayMs } from './retry-policy';
+
+/** How to reach the model: any OpenAI-compatible endpoint. With neither baseUrl nor apiKey, no model is configured. */
+export interface ModelClientOptions {
+  baseUrl?: string;
+  apiKey?: string;
+  /** Default chat model. */
+  model: string;
+  /** Model per autonomy level, JSON: {"5": "gpt-4.1"}; levels not listed use `model`. */
+  modelsByLevel?: string;
+  /** Prices in minor units per million tokens, JSON (extends the built-in table). */
+  prices?: string;
+  /** Retries of a call on 429, 5xx and connection errors. */
+  maxRetries: number;
+  timeoutMs: number;
+}
 
 export interface ModelReply {
   message: ChatCompletionMessage;
@@ -19,12 +30,16 @@ export interface ModelReply {
 /** The model endpoint could not be reached or kept failing: the task fails retryably, the runner carries on. */
 export class ModelUnavailableError extends Error {}
 
+/** The model refused the request (or none is configured): retrying cannot help, the task fails terminally. */
+export class ModelRefusedError extends Error {
+  readonly terminal = true;
+}
+
 /**
  * The chat model behind any OpenAI-compatible endpoint, through the `openai` SDK. Retries are
  * ours, not the SDK's, so that the wait honouring `retry-after` is aborted by the task's signal
  * (kill switch, cancel) instead of sleeping through it.
  */
-@Injectable()
 export class ModelClient {
   readonly configured: boolean;
   readonly prices: PriceTable;
@@ -33,17 +48,17 @@ export class ModelClient {
   private readonly tokens;
   private readonly duration;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: RunnerEnv, metrics: Metrics) {
-    this.configured = Boolean(config.OPENAI_BASE_URL || config.OPENAI_API_KEY);
-    this.prices = parsePriceTable(config.AGENT_PRICES);
-    this.byLevel = parseModelsByLevel(config.AGENT_MODELS_BY_LEVEL);
+  constructor(private readonly options: ModelClientOptions, metrics: Metrics) {
+    this.configured = Boolean(options.baseUrl || options.apiKey);
+    this.prices = parsePriceTable(options.prices);
+    this.byLevel = parseModelsByLevel(options.modelsByLevel);
     if (this.configured) {
       this.client = new OpenAI({
         // Local servers (Ollama, vLLM, LM Studio) need no key, but the SDK insists on one.
-        apiKey: config.OPENAI_API_KEY ?? 'no-key',
-        ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
+        apiKey: options.apiKey ?? 'no-key',
+        ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
         maxRetries: 0,
-        timeout: config.AGENT_MODEL_TIMEOUT_MS,
+        timeout: options.timeoutMs,
       });
     }
     this.tokens = metrics.counter('juggernaut_llm_tokens_total', 'LLM tokens as reported by the provider', ['model', 'kind']);
@@ -52,7 +67,7 @@ export class ModelClient {
   }
 
   modelFor(level: number): string {
-    return this.byLevel[String(level)] ?? this.config.JUGGERNAUT_MODEL;
+    return this.byLevel[String(level)] ?? this.options.model;
   }
 
   priceOf(model: string): ModelPrice | undefined {
@@ -60,7 +75,7 @@ export class ModelClient {
   }
 
   async complete(req: { model: string; messages: ChatCompletionMessageParam[]; tools: ChatCompletionTool[]; maxTokens: number; signal: AbortSignal }): Promise<ModelReply> {
-    if (!this.client) throw new TerminalTaskError('no model configured');
+    if (!this.client) throw new ModelRefusedError('no model configured');
     const started = performance.now();
     for (let attempt = 1; ; attempt++) {
       const t0 = performance.now();
@@ -86,9 +101,9 @@ export class ModelClient {
         this.duration.observe({ model: req.model, outcome: status ? String(status) : 'unreachable' }, (performance.now() - t0) / 1000);
         if (e instanceof ModelUnavailableError) throw e;
         if (!isRetryableStatus(status)) {
-          throw new TerminalTaskError(`the model refused the request (${status}): ${(e as Error).message}`);
+          throw new ModelRefusedError(`the model refused the request (${status}): ${(e as Error).message}`);
         }
-        if (attempt > this.config.AGENT_MODEL_MAX_RETRIES) {
+        if (attempt > this.options.maxRetries) {
           throw new ModelUnavailableError(`model ${req.model} unavailable after ${attempt} attempt(s): ${status ?? ''} ${(e as Error).message}`.trim());
         }
         await sleep(retryDelayMs(attempt, e instanceof APIError ? e.headers : undefined), req.signal);
@@ -105,4 +120,20 @@ function parseModelsByLevel(json: string | undefined): Record<string, string> {
     if (!/^[1-5]$/.test(k) || typeof v !== 'string' || !v) throw new Error(`AGENT_MODELS_BY_LEVEL: "${k}" must be a level 1-5 mapped to a model name`);
   }
   return parsed as Record<string, string>;
+}
+
+/** Resolves after `ms`, or rejects as soon as the signal aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason ?? new Error('aborted'));
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason ?? new Error('aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

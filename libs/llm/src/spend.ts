@@ -1,9 +1,16 @@
-import { Inject, Injectable } from '@nestjs/common';
 import { type ClaimedTaskV1, Subjects } from '@juggernaut/contracts';
-import { Bus } from '@juggernaut/messaging';
-import { Metrics } from '@juggernaut/observability';
-import { APP_CONFIG } from '@juggernaut/service-kit';
-import type { RunnerEnv } from '../config';
+import type { Bus } from '@juggernaut/messaging';
+import type { Metrics } from '@juggernaut/observability';
+
+export interface SpendOptions {
+  /** ISO 4217 currency of prices, budgets and costs. */
+  currency: string;
+  /** Who spent it, on the cost event (`agent-runner`, `dev-bot`). */
+  source: string;
+}
+
+/** What a reservation and a cost are booked against. */
+export type SpendTask = Pick<ClaimedTaskV1, 'id' | 'type' | 'budgetMinor' | 'goalId'>;
 
 /** Governance did not answer a budget request: no model call is made, and the task is retried later. */
 export class BudgetUnavailableError extends Error {}
@@ -14,14 +21,13 @@ export class BudgetUnavailableError extends Error {}
  * to the ledger as `juggernaut.cost.recorded.v1` with an event id per task step, so a replay
  * posts nothing twice.
  */
-@Injectable()
 export class Spend {
   private readonly costTotal;
   private readonly reserved;
 
   constructor(
     private readonly bus: Bus,
-    @Inject(APP_CONFIG) private readonly config: RunnerEnv,
+    private readonly options: SpendOptions,
     metrics: Metrics,
   ) {
     this.costTotal = metrics.counter('juggernaut_llm_cost_minor_total', 'LLM spend in minor units, from provider-reported usage', ['model', 'currency']);
@@ -29,10 +35,10 @@ export class Spend {
   }
 
   get currency(): string {
-    return this.config.AGENT_CURRENCY;
+    return this.options.currency;
   }
 
-  async reserve(task: ClaimedTaskV1, workerId: string, level: number, reservationId: string, amountMinor: number): Promise<{ granted: boolean; reason?: string }> {
+  async reserve(task: SpendTask, workerId: string, level: number, reservationId: string, amountMinor: number): Promise<{ granted: boolean; reason?: string }> {
     let reply;
     try {
       reply = await this.bus.request(Subjects.budgetReserve, {
@@ -51,11 +57,11 @@ export class Spend {
   }
 
   /** Posts the cost of one model call to the ledger; the event id makes a replay a no-op. */
-  async record(task: ClaimedTaskV1, step: number, model: string, amountMinor: number, usage?: { promptTokens: number; completionTokens: number }): Promise<void> {
+  async record(task: SpendTask, step: number, model: string, amountMinor: number, usage?: { promptTokens: number; completionTokens: number }): Promise<void> {
     if (amountMinor <= 0) return;
     const eventId = `llm:${task.id}:${step}`;
     const { duplicate } = await this.bus.publish(Subjects.costRecorded, {
-      eventId, amountMinor, currency: this.currency, category: `llm:${model}`, source: 'agent-runner',
+      eventId, amountMinor, currency: this.currency, category: `llm:${model}`, source: this.options.source,
       occurredAt: new Date().toISOString(), taskId: task.id, taskType: task.type,
       ...(task.goalId ? { goalId: task.goalId } : {}),
       description: usage

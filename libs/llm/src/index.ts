@@ -1,0 +1,4 @@
+export * from './model-client';
+export * from './pricing';
+export * from './retry-policy';
+export * from './spend';
