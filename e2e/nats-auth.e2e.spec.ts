@@ -1,5 +1,6 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { PayloadClasses, Streams, Subjects } from '@juggernaut/contracts';
 import { inboxPrefixOf } from '@juggernaut/messaging';
 import {
   apiClient, createTestDatabase, eventually, NatsServerProcess, ServiceProcess, type TestDatabase, testNamespace,
@@ -15,10 +16,22 @@ import { join } from 'node:path';
  */
 const CONFIG = join(__dirname, '..', 'deploy', 'nats', 'nats-server.conf');
 const ADMIN = 'nats-auth-admin-key-0123456789abcdef';
-const SERVICES = ['governance-api', 'revenue-ledger', 'task-dispatcher', 'experiment-tracker', 'agent-runner'] as const;
-const USERS = [...SERVICES, 'dev-bot', 'external'] as const;
+const SERVICES = ['governance-api', 'revenue-ledger', 'task-dispatcher', 'experiment-tracker', 'dev-bot', 'agent-runner'] as const;
+const USERS = [...SERVICES, 'external'] as const;
 type User = (typeof USERS)[number];
 const passwordVar = (user: User) => `NATS_PASS_${user.toUpperCase().replace(/-/g, '_')}`;
+
+/** Each user's publish and subscribe allow lists, read from the file. */
+function permissionsOf(text: string): Record<string, { publish: string[]; subscribe: string[] }> {
+  const out: Record<string, { publish: string[]; subscribe: string[] }> = {};
+  const code = text.split('\n').map((l) => l.replace(/^\s*#.*$/, '')).join('\n');
+  for (const block of code.split(/\buser: /).slice(1)) {
+    const user = /^"([^"]+)"/.exec(block)![1]!;
+    const list = (kind: string) => [...(new RegExp(`${kind}: \\{\\s*allow: \\[([^\\]]*)\\]`).exec(block)?.[1] ?? '').matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
+    out[user] = { publish: list('publish'), subscribe: list('subscribe') };
+  }
+  return out;
+}
 
 /** What the config's header tells a deployment with NATS_NAMESPACE to do (its sed line), plus a store dir. */
 function render(text: string, namespace: string, storeDir: string): string {
@@ -70,12 +83,12 @@ describe('NATS users and permissions (deploy/nats/nats-server.conf)', () => {
       configFile: file, env: Object.fromEntries(USERS.map((u) => [passwordVar(u), passwords[u]])),
     });
     db = await createTestDatabase('natsauth');
-    for (const app of ['governance-api', 'revenue-ledger', 'task-dispatcher', 'experiment-tracker']) ServiceProcess.migrate(app, { DATABASE_URL: db.url });
+    for (const app of ['governance-api', 'revenue-ledger', 'task-dispatcher', 'experiment-tracker', 'dev-bot']) ServiceProcess.migrate(app, { DATABASE_URL: db.url });
     const env = (app: (typeof SERVICES)[number]) => ({
       DATABASE_URL: db.url, NATS_URL: nats.url, NATS_NAMESPACE: ns, NATS_USER: app, NATS_PASS: passwords[app], LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: '3',
     });
     procs['governance-api'] = await ServiceProcess.start('governance-api', { ...env('governance-api'), JUGGERNAUT_ADMIN_KEY: ADMIN });
-    await Promise.all((['revenue-ledger', 'task-dispatcher', 'experiment-tracker'] as const).map(async (app) => (procs[app] = await ServiceProcess.start(app, env(app)))));
+    await Promise.all((['revenue-ledger', 'task-dispatcher', 'experiment-tracker', 'dev-bot'] as const).map(async (app) => (procs[app] = await ServiceProcess.start(app, env(app)))));
     procs['agent-runner'] = await ServiceProcess.start('agent-runner', { ...env('agent-runner'), RUNNER_POLL_INTERVAL_MS: '300', RUNNER_DRAIN_MS: '500' });
     api = apiClient(`http://127.0.0.1:${procs['governance-api'].port}`, ADMIN);
   }, 180_000);
@@ -117,9 +130,26 @@ describe('NATS users and permissions (deploy/nats/nats-server.conf)', () => {
     const workers = await api.get('/api/v1/workers');
     expect(workers.body.items?.length ?? workers.body.length).toBeGreaterThan(0);
     expect((await api.get('/api/v1/experiments')).status).toBe(200);
+    expect((await api.get('/api/v1/repositories')).status).toBe(200);
     expect((await api.get('/api/v1/policies')).status).toBe(200);
 
     expect(violations()).toEqual([]);
+  });
+
+  it('gives every contract subject a publisher, and every request and signal a listener', () => {
+    const perms = permissionsOf(readFileSync(CONFIG, 'utf8'));
+    expect(Object.keys(perms).sort()).toEqual([...USERS].sort());
+    const published = new Set(Object.values(perms).flatMap((p) => p.publish));
+    const subscribed = new Set(Object.values(perms).flatMap((p) => p.subscribe));
+    const streamed = new Set<string>(Object.values(Streams).flatMap((d) => d.subjects));
+    // budget.usage is answered for operators' tools; no service asks it, so no service user may.
+    expect(Object.values(Subjects).filter((s) => !published.has(s))).toEqual([Subjects.budgetUsage]);
+    const answered = [...Object.keys(PayloadClasses), ...Object.values(Subjects)].filter((s) => !streamed.has(s) || s === Subjects.policyChanged);
+    expect([...new Set(answered)].filter((s) => !subscribed.has(s))).toEqual([]);
+    expect(perms.external).toEqual({
+      publish: [Subjects.revenueRecorded, Subjects.costRecorded, Subjects.experimentExposure, Subjects.experimentConversion],
+      subscribe: ['_INBOX.external.>'],
+    });
   });
 
   it('refuses a wrong password and a missing user', async () => {
