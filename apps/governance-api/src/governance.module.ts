@@ -12,6 +12,7 @@ import { ErrorFilter } from './http/error.filter';
 import { ExperimentsModule } from './experiments/experiments.module';
 import { BudgetsModule } from './budgets/budgets.module';
 import { GoalMemoryModule } from './goal-memory/goal-memory.module';
+import { GoalsModule } from './goals/goals.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { PoliciesModule } from './policies/policies.module';
 import { RateLimiter } from './rate-limit/rate-limiter';
@@ -40,6 +41,7 @@ import { OpportunitiesService } from './opportunities/opportunities.service';
     WorkersModule,
     BudgetsModule,
     GoalMemoryModule,
+    GoalsModule,
     LedgerModule,
     ExperimentsModule,
     ChangesModule,

@@ -1,8 +1,7 @@
-import { Controller, Get, Param, ParseUUIDPipe } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Injectable } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
 import { Subjects, type TaskViewV1 } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
-import { READERS, Roles } from '../auth/roles';
 
 export class GoalTaskSummary {
   @ApiProperty({ format: 'uuid' }) id!: string;
@@ -13,27 +12,26 @@ export class GoalTaskSummary {
   @ApiProperty({ nullable: true, type: String }) reason!: string | null;
 }
 
-export class GoalProgress {
-  @ApiProperty({ format: 'uuid' }) goalId!: string;
+export class GoalProgressSummary {
   @ApiProperty() total!: number;
   @ApiProperty() succeeded!: number;
   @ApiProperty({ description: 'succeeded / total, 0 when the goal has no tasks.' }) fraction!: number;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' } }) byStatus!: Record<string, number>;
-  @ApiProperty({ type: [GoalTaskSummary] }) tasks!: GoalTaskSummary[];
+}
+
+export class GoalProgress extends GoalProgressSummary {
+  @ApiProperty({ format: 'uuid' }) goalId!: string;
+  @ApiProperty({ type: [GoalTaskSummary], description: 'Oldest first.' }) tasks!: GoalTaskSummary[];
 }
 
 const MAX_TASKS = 1_000;
 
-/** How far a goal has come: the state of every task under it (the planner's and its sub-tasks). */
-@ApiTags('goals')
-@Controller('goals/:goalId/progress')
-export class GoalProgressController {
+/** How far a goal has come, rolled up from every task under it (the planner's and its sub-tasks). */
+@Injectable()
+export class GoalProgressReader {
   constructor(private readonly bus: Bus) {}
 
-  @Get()
-  @Roles(...READERS)
-  @ApiOkResponse({ type: GoalProgress })
-  async progress(@Param('goalId', new ParseUUIDPipe()) goalId: string): Promise<GoalProgress> {
+  async progress(goalId: string): Promise<GoalProgress> {
     const tasks: TaskViewV1[] = [];
     let cursor: string | null = null;
     do {
