@@ -17,6 +17,7 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
   let repo: SampleRepo;
   let fragile: SampleRepo;
   let workRoot: string;
+  let devbotUrl: string;
   const approve = (why = 'small and tested') => answer(JSON.stringify({ approve: true, reasons: [why] }));
   const write = (path: string, content: string) => toolCall('write_file', { path, content });
   const finish = (summary = 'done') => toolCall('finish', { summary });
@@ -51,10 +52,10 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     sh(f2, 'commit', '--quiet', '-m', 'a check that fails after merge');
     sh(f2, 'push', '--quiet', 'origin', 'main');
 
-    await f.stack.start(devBot, {
+    devbotUrl = (await f.stack.start(devBot, {
       ...f.runnerEnv(), DEVBOT_WORKSPACE_ROOT: workRoot, DEVBOT_MAX_ATTEMPTS: '2', DEVBOT_CONCURRENCY: '3', DEVBOT_POLL_INTERVAL_MS: '200',
       DEVBOT_HEARTBEAT_INTERVAL_MS: '300', DEVBOT_CHECK_TIMEOUT_MS: '60000', DEVBOT_MAX_TOKENS: '256', DEVBOT_AUTHOR_MAX_STEPS: '6',
-    });
+    })).url;
     const reg = async (name: string, r: SampleRepo, checks: Array<{ name: string; command: string }>) => {
       const res = await f.api.post('/api/v1/repositories', { name, cloneUrl: r.remote, checks });
       if (res.status !== 201) throw new Error(`register failed: ${JSON.stringify(res.body)}`);
@@ -109,6 +110,7 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     const events = await readStream<any>(f.nc, `${f.stack.namespace}_JUGGERNAUT_EVENTS`, `${f.stack.namespace}.juggernaut.change.>`);
     expect(events.filter((e) => e.changeId === c.id).map((e) => e.status ?? 'opened')).toEqual(['opened', 'merged']);
     expect((await f.task(c.taskId)).status).toBe('succeeded');
+    expect(await (await fetch(`${devbotUrl}/metrics`)).text()).toMatch(/juggernaut_devbot_changes_total\{status="merged"\} 1\b/);
   });
 
   it('does not merge a change that breaks the tests: the author gets the failure output, and after the limit the change fails with the reason', async () => {

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type {
-  ChangeDiffSummaryV1, ChangePageV1, ChangeReviewV1, ChangeStatus, ChangeStepV1, ChangeViewV1, CheckResultV1, GateFindingV1,
-  ListChangesV1, PullRequestViewV1,
+import {
+  type ChangeDiffSummaryV1, type ChangePageV1, type ChangeReviewV1, type ChangeStatus, type ChangeStepV1, type ChangeViewV1, type CheckResultV1,
+  FINAL_CHANGE_STATUSES, type GateFindingV1, type ListChangesV1, type PullRequestViewV1,
 } from '@juggernaut/contracts';
-import { redact, redactString } from '@juggernaut/observability';
+import { Metrics, redact, redactString } from '@juggernaut/observability';
 import { decodeCursor, encodeCursor, type Queryable, rowsOf } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 
@@ -77,7 +77,11 @@ export interface NewChange {
 /** Change requests, their append-only timeline and their local pull requests. */
 @Injectable()
 export class ChangesRepository {
-  constructor(private readonly db: DataSource) {}
+  private readonly ended;
+
+  constructor(private readonly db: DataSource, metrics: Metrics) {
+    this.ended = metrics.counter('juggernaut_devbot_changes_total', 'Change requests by how they ended (merged, rejected, failed, reverted, cancelled)', ['status']);
+  }
 
   /** Stores a new change (queued); a change for the same task already stored is returned instead. */
   async insert(c: NewChange): Promise<ChangeRow> {
@@ -131,6 +135,9 @@ export class ChangesRepository {
       await this.step(m, id, status, message, update.stepData);
       await events(m);
       return true;
+    }).then((moved) => {
+      if (moved && FINAL_CHANGE_STATUSES.includes(status)) this.ended.inc({ status });
+      return moved;
     });
   }
 
