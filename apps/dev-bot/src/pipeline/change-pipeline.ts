@@ -17,7 +17,7 @@ import { ChangesService } from '../changes/changes.service';
 import { RepositoriesRepository } from '../repositories/repositories.repository';
 import { type CheckResult, runChecks } from '../checks/check-runner';
 import type { DevBotEnv } from '../config';
-import { GitHubForge } from '../forge/forge';
+import { ForgeError, GitHubForge } from '../forge/forge';
 import { DEFAULT_GATE_POLICY, evaluateGates, type GatePolicy } from '../gates/gates';
 import { checkoutCommit, MergeError, revertCommit, squashMerge } from '../git/merge';
 import { BudgetRefusedError } from '../llm/metered-model';
@@ -57,7 +57,8 @@ export class ChangePipeline {
       return await this.proceed(ctx, change, repo);
     } catch (e) {
       if (ctx.signal.aborted) throw e;
-      const terminal = e instanceof BudgetRefusedError || e instanceof MergeError || (e as { terminal?: unknown })?.terminal === true;
+      const refusedByGitHub = e instanceof ForgeError && typeof e.status === 'number' && e.status >= 400 && e.status < 500;
+      const terminal = e instanceof BudgetRefusedError || e instanceof MergeError || refusedByGitHub || (e as { terminal?: unknown })?.terminal === true;
       if (terminal || ctx.task.attempt >= ctx.task.maxAttempts) {
         const why = e instanceof BudgetRefusedError ? `budget: ${e.message}` : (e as Error)?.message ?? String(e);
         await this.close(change.id, 'failed', why);
@@ -89,7 +90,7 @@ export class ChangePipeline {
     if (change.status === 'merging' || change.status === 'verifying') return this.merge(ctx, change, repo);
     await mkdir(this.config.DEVBOT_WORKSPACE_ROOT, { recursive: true });
     const options = {
-      root: this.config.DEVBOT_WORKSPACE_ROOT, cloneUrl: repo.cloneUrl, targetBranch: change.target_branch, branch: change.branch,
+      root: this.config.DEVBOT_WORKSPACE_ROOT, cloneUrl: this.cloneUrlOf(repo), targetBranch: change.target_branch, branch: change.branch,
       author: this.gitAuthor, branchPrefix: BRANCH_PREFIX,
     };
     const ws = change.data.pushed ? await Workspace.resume(options) : await Workspace.create(options);
@@ -220,7 +221,7 @@ export class ChangePipeline {
       // Merges to one repository are serialised across replicas: the verify-and-revert below must see only this merge.
       await lock.query(`SELECT pg_advisory_lock(hashtext($1))`, [`devbot:merge:${repo.name}`]);
       const commit = change.merge_commit ?? (await this.squash(change, repo));
-      const checkout = await checkoutCommit({ root: this.config.DEVBOT_WORKSPACE_ROOT, cloneUrl: repo.cloneUrl, commit });
+      const checkout = await checkoutCommit({ root: this.config.DEVBOT_WORKSPACE_ROOT, cloneUrl: this.cloneUrlOf(repo), commit });
       let run;
       try {
         run = await runChecks(checkout.dir, repo.checks, {
@@ -238,7 +239,7 @@ export class ChangePipeline {
       const failure = failureOf(run.results);
       const merged = commit;
       const revert = await revertCommit({
-        root: this.config.DEVBOT_WORKSPACE_ROOT, cloneUrl: repo.cloneUrl, targetBranch: change.target_branch, commit: merged, author: this.gitAuthor,
+        root: this.config.DEVBOT_WORKSPACE_ROOT, cloneUrl: this.cloneUrlOf(repo), targetBranch: change.target_branch, commit: merged, author: this.gitAuthor,
         message: `Revert "${change.title}"\n\nPost-merge checks failed on ${merged}: ${failure}\n\nChange ${change.id} by Juggernaut dev-bot.`.slice(0, 10_000),
       });
       const reason = `post-merge checks failed on ${merged}: ${failure}; reverted by ${revert.commit}`;
@@ -260,7 +261,7 @@ export class ChangePipeline {
     const pr = forge ? (await this.changes.view(change.id))?.pullRequest : undefined;
     const { commit } = forge?.merge && pr
       ? await forge.merge({ number: pr.number, title: change.title, message })
-      : await squashMerge({ root: this.config.DEVBOT_WORKSPACE_ROOT, cloneUrl: repo.cloneUrl, targetBranch: change.target_branch, branch: change.branch, message, author: this.gitAuthor });
+      : await squashMerge({ root: this.config.DEVBOT_WORKSPACE_ROOT, cloneUrl: this.cloneUrlOf(repo), targetBranch: change.target_branch, branch: change.branch, message, author: this.gitAuthor });
     await this.changes.advance(change.id, 'verifying', `squash-merged into ${change.target_branch} as ${commit}`, { mergeCommit: commit }, async (m) => {
       await this.changes.recordMerge(m, change.id, repo.name, change.target_branch, commit);
       await this.event(m, Subjects.changeMerged, change, { commit, status: 'merged' });
@@ -299,6 +300,15 @@ export class ChangePipeline {
       token: this.config.DEVBOT_GITHUB_TOKEN, repository: repo.forge.repository!,
       ...(this.config.DEVBOT_GITHUB_API_URL ? { apiUrl: this.config.DEVBOT_GITHUB_API_URL } : {}),
     });
+  }
+
+  /**
+   * Where git clones and pushes. The GitHub token is deliberately not put into it: the clone's
+   * .git/config is readable by the check commands, which the author may have edited, so git must
+   * reach the remote with credentials kept outside the workspace (an SSH deploy key, a credential helper).
+   */
+  private cloneUrlOf(repo: RepositoryV1): string {
+    return repo.cloneUrl;
   }
 
   private get gitAuthor(): { name: string; email: string } {
