@@ -90,6 +90,9 @@ export class Bus {
     const nc = await connect({
       servers,
       name: options.service,
+      // Replies come back on the service's own inbox, so a server can let each service read only
+      // its own replies (see deploy/nats/nats-server.conf).
+      inboxPrefix: inboxPrefixOf(options.service),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       ...(options.user ? { user: options.user, pass: options.pass } : {}),
@@ -440,6 +443,11 @@ export class Bus {
       }
     }
   }
+}
+
+/** The reply inbox prefix of a service: `_INBOX.<service>`. */
+export function inboxPrefixOf(service: string): string {
+  return `_INBOX.${service}`;
 }
 
 /** A handler throws this when a message can never succeed (it is dead-lettered at once, not retried). */

@@ -5,3 +5,4 @@ export * from './http-client';
 export * from './service-process';
 export * from './fake-openai';
 export * from './nats-rpc';
+export * from './fake-github';

@@ -76,16 +76,26 @@ export class ServiceProcess {
   }
 }
 
+export interface NatsServerOptions {
+  /** A configuration file (`-c`); it must enable JetStream itself (with its own store_dir). */
+  configFile?: string;
+  /** Environment of the server, for the variables a configuration file refers to. */
+  env?: Record<string, string>;
+}
+
 /** A throwaway nats-server with JetStream on a free port, for drills that restart the broker. */
 export class NatsServerProcess {
   private child?: ChildProcess;
+  /** The server's log lines (stderr), e.g. its permission violations. */
+  readonly output: string[] = [];
   private constructor(
     readonly port: number,
     readonly storeDir: string,
+    private readonly options: NatsServerOptions,
   ) {}
 
-  static async start(storeDir: string): Promise<NatsServerProcess> {
-    const srv = new NatsServerProcess(await freePort(), storeDir);
+  static async start(storeDir: string, options: NatsServerOptions = {}): Promise<NatsServerProcess> {
+    const srv = new NatsServerProcess(await freePort(), storeDir, options);
     await srv.restart();
     return srv;
   }
@@ -96,9 +106,17 @@ export class NatsServerProcess {
 
   async restart(): Promise<void> {
     const bin = process.env['NATS_SERVER_BIN'] ?? (existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server');
-    this.child = spawn(bin, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: 'ignore' });
+    const args = this.options.configFile
+      ? ['-c', this.options.configFile, '-a', '127.0.0.1', '-p', String(this.port)]
+      : ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir];
+    const child = spawn(bin, args, {
+      env: { PATH: process.env['PATH'] ?? '', ...this.options.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr?.on('data', (d: Buffer) => this.output.push(...d.toString('utf8').split('\n').filter(Boolean)));
+    this.child = child;
     const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && child.exitCode === null) {
       const ok = await new Promise<boolean>((resolve) => {
         const s = connect({ host: '127.0.0.1', port: this.port });
         s.once('connect', () => { s.destroy(); resolve(true); });
@@ -107,7 +125,7 @@ export class NatsServerProcess {
       if (ok) return;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error('nats-server did not start');
+    throw new Error(`nats-server did not start:\n${this.output.slice(-10).join('\n')}`);
   }
 
   async stop(): Promise<void> {
