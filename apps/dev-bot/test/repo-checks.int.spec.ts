@@ -168,6 +168,25 @@ describe('check runner', () => {
       expect(host.results[0]!.output).toContain('refused ECONNREFUSED');
     });
 
+    it("cannot change the workspace's .git (hooks, config, refs), only the working tree", async () => {
+      const config = readFileSync(join(ws.dir, '.git/config'), 'utf8');
+      const head = readFileSync(join(ws.dir, '.git/HEAD'), 'utf8');
+      const attempt = [
+        'printf "[filter \\"x\\"]\\n\\tclean = touch /tmp/pwned\\n" >> .git/config',
+        'echo "#!/bin/sh" > .git/hooks/post-commit',
+        'echo ref: refs/heads/main > .git/HEAD',
+        'umount .git',
+        'mount -o remount,bind,rw .git',
+      ];
+      const run = await runChecks(ws.dir, attempt.map((command, i) => ({ name: `tamper-${i}`, command: `${command}; echo wrote > src/ok.txt; exit 0` })), { timeoutMs: 15_000 });
+      expect(run.ok).toBe(true);
+      expect(readFileSync(join(ws.dir, '.git/config'), 'utf8')).toBe(config);
+      expect(readFileSync(join(ws.dir, '.git/HEAD'), 'utf8')).toBe(head);
+      expect(existsSync(join(ws.dir, '.git/hooks/post-commit'))).toBe(false);
+      expect(run.results.map((r) => r.output).join('\n')).toMatch(/Read-only file system/);
+      expect(readFileSync(join(ws.dir, 'src/ok.txt'), 'utf8')).toBe('wrote\n');
+    });
+
     it('can reach a server it starts on 127.0.0.1 (loopback is up)', async () => {
       const script = join(scratch, 'loop.js');
       writeFileSync(

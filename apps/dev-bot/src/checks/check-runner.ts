@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { redactString } from '@juggernaut/observability';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -48,10 +48,10 @@ const logger = new Logger('CheckRunner');
  * Runs a repository's check commands one after another in `dir`, stopping at the first failure.
  *
  * Each command sees only PATH, HOME (a fresh temporary directory), LANG and CI=true: never the service's
- * environment. Where the platform allows it, commands run in their own user, network and PID namespaces
- * (`unshare -rnp`) with only loopback up, so they can talk to servers they start themselves and nothing
- * else, and the whole process tree dies with the command. Otherwise they run with the host's network and a
- * warning is logged; the run says which.
+ * environment. Where the platform allows it, commands run in their own user, mount, network and PID
+ * namespaces with only loopback up, so they can talk to servers they start themselves and nothing else,
+ * `.git` is read-only, and the whole process tree dies with the command. Otherwise they run with the host's
+ * network and a writable `.git`, and a warning is logged; the run says which.
  */
 export async function runChecks(dir: string, commands: CheckCommand[], o: CheckRunOptions): Promise<CheckRun> {
   if (!Number.isFinite(o.timeoutMs) || o.timeoutMs <= 0) throw new Error('timeoutMs must be a positive number');
@@ -74,20 +74,42 @@ export async function runChecks(dir: string, commands: CheckCommand[], o: CheckR
 interface Sandbox {
   unshare: string;
   ip: string;
+  mount: string;
 }
 
 let sandboxProbe: Promise<Sandbox | null> | undefined;
 
-/** Whether user+network+PID namespaces work here and loopback can be brought up inside them (probed once). */
+/**
+ * The command line that runs `command` sandboxed. An outer user+mount namespace makes `.git` read-only (so
+ * a check cannot plant hooks, filters or moved refs for the service's own git calls to pick up); the inner
+ * user namespace locks that mount, and adds the network namespace with only loopback up and a PID namespace
+ * whose end takes every process of the check with it.
+ */
+function sandboxed(sb: Sandbox, command: string): [string, string[]] {
+  const outer = `if [ -d .git ]; then ${sb.mount} --bind .git .git && ${sb.mount} -o remount,bind,ro .git || exit 125; fi; exec ${sb.unshare} -rnpm --fork --kill-child sh -c "$2" check "$1"`;
+  const inner = `${sb.ip} link set lo up && exec sh -c "$1"`;
+  return [sb.unshare, ['-rm', 'sh', '-c', outer, 'check', command, inner]];
+}
+
+/** Whether the namespaces work here and loopback can be brought up inside them (probed once). */
 export function detectSandbox(): Promise<Sandbox | null> {
   sandboxProbe ??= (async () => {
     const unshare = findBinary('unshare');
     const ip = findBinary('ip');
-    if (!unshare || !ip) return null;
-    const ok = await new Promise<boolean>((resolve) => {
-      execFile(unshare, ['-rnp', '--fork', '--kill-child', ip, 'link', 'set', 'lo', 'up'], { timeout: 10_000, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }, (err) => resolve(!err));
-    });
-    return ok ? { unshare, ip } : null;
+    const mount = findBinary('mount');
+    if (!unshare || !ip || !mount) return null;
+    const sb = { unshare, ip, mount };
+    const dir = await mkdtemp(join(tmpdir(), 'jg-sandbox-probe-'));
+    try {
+      await mkdir(join(dir, '.git'));
+      const [file, args] = sandboxed(sb, 'touch .git/probe 2>/dev/null && exit 3; exit 0');
+      const ok = await new Promise<boolean>((resolve) => {
+        execFile(file, args, { cwd: dir, timeout: 10_000, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }, (err) => resolve(!err));
+      });
+      return ok ? sb : null;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   })();
   return sandboxProbe;
 }
@@ -108,10 +130,7 @@ async function runOne(dir: string, c: CheckCommand, o: CheckRunOptions, sandbox:
     LANG: process.env['LANG'] ?? 'C.UTF-8',
     CI: 'true',
   };
-  // Inside the namespaces: bring loopback up, then run the command as a child of the namespace's init.
-  const [file, args] = sandbox
-    ? [sandbox.unshare, ['-rnp', '--fork', '--kill-child', 'sh', '-c', `${sandbox.ip} link set lo up && exec sh -c "$1"`, 'check', c.command]]
-    : ['sh', ['-c', c.command]];
+  const [file, args] = sandbox ? sandboxed(sandbox, c.command) : ['sh', ['-c', c.command]];
   const tail = new OutputTail(o.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT);
   const started = Date.now();
   let timedOut = false;
