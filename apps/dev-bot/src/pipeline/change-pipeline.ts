@@ -303,12 +303,13 @@ export class ChangePipeline {
   }
 
   /**
-   * Where git clones and pushes. The GitHub token is deliberately not put into it: the clone's
-   * .git/config is readable by the check commands, which the author may have edited, so git must
-   * reach the remote with credentials kept outside the workspace (an SSH deploy key, a credential helper).
+   * Where git clones and pushes. On the github forge an https clone URL gets the token, which git
+   * sends only in an Authorization header (never written into the clone, where checks could read it).
    */
   private cloneUrlOf(repo: RepositoryV1): string {
-    return repo.cloneUrl;
+    if (repo.forge.kind !== 'github' || !/^https:\/\//.test(repo.cloneUrl)) return repo.cloneUrl;
+    if (!this.config.DEVBOT_GITHUB_TOKEN) throw new TerminalChangeError(`repository ${repo.name} uses the github forge but DEVBOT_GITHUB_TOKEN is not set`);
+    return GitHubForge.cloneUrl(repo.forge.repository!, this.config.DEVBOT_GITHUB_TOKEN, new URL(repo.cloneUrl).host);
   }
 
   private get gitAuthor(): { name: string; email: string } {
