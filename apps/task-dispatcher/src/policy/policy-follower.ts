@@ -41,7 +41,7 @@ export class PolicyFollower implements OnApplicationBootstrap, OnModuleDestroy {
       this.receive(await this.bus.request(Subjects.policyGet, {}, 2_000), 'fetched');
     } catch (e) {
       if (this.stopped) return;
-      if (first) this.logger.warn({ err: e }, 'could not fetch the policy from governance-api; retrying until it answers');
+      if (first) this.logger.warn({ reason: (e as Error).message }, 'could not fetch the policy from governance-api yet; retrying until it answers');
       this.retry = setTimeout(() => void this.fetch(false), RETRY_MS);
       this.retry.unref();
     }
