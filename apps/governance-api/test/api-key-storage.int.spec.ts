@@ -57,4 +57,15 @@ describe('API key storage', () => {
     const empty = await fetch(`${url}/api/v1/policies`, { headers: { authorization: 'Bearer ' } });
     expect(empty.status).toBe(401);
   });
+
+  it('keeps a revoked bootstrap admin key revoked when the service restarts with it still configured', async () => {
+    const second = (await admin().post('/api/v1/api-keys', { name: 'second-admin', role: 'admin' })).body.key as string;
+    const keys = (await apiClient(url, second).get('/api/v1/api-keys')).body as Array<{ id: string; name: string }>;
+    const bootstrap = keys.find((k) => k.name === 'bootstrap-admin')!;
+    expect((await apiClient(url, second).delete(`/api/v1/api-keys/${bootstrap.id}`)).status).toBe(200);
+    expect((await admin().get('/api/v1/policies')).status).toBe(401);
+    const restarted = await stack.start(governanceApi, { JUGGERNAUT_ADMIN_KEY: ADMIN_KEY });
+    expect((await apiClient(restarted.url, ADMIN_KEY).get('/api/v1/policies')).status).toBe(401);
+    expect((await apiClient(restarted.url, second).get('/api/v1/policies')).status).toBe(200);
+  });
 });
