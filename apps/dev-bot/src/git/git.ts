@@ -1,4 +1,4 @@
-import { redactString } from '@juggernaut/observability';
+import { redactString, registerSecret } from '@juggernaut/observability';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -67,7 +67,7 @@ export function git(
           return;
         }
         const detail = (stderr || stdout || err.message).trim();
-        reject(new GitError(`git ${args[0]} failed (exit ${exitCode}): ${detail}`, args, exitCode, stderr));
+        reject(new GitError(`git ${args.find((a, i) => !a.startsWith('-') && args[i - 1] !== '-c')} failed (exit ${exitCode}): ${detail}`, args, exitCode, stderr));
       },
     );
     if (o.input !== undefined) child.stdin?.end(o.input);
@@ -84,9 +84,38 @@ export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
 
-/** Clones cloneUrl into dir (which must be empty) and sets the committer identity for this clone only. */
-export async function cloneInto(dir: string, cloneUrl: string, author: GitAuthor): Promise<void> {
-  await git(dir, ['clone', '--quiet', '--no-tags', '--', cloneUrl, '.']);
+/**
+ * A remote as git is given it. Credentials in an http(s) clone URL (`https://user:token@host/...`) are taken
+ * out of the URL and sent as an Authorization header on each call that talks to the remote, so they are never
+ * written into the clone's `.git/config`, where the checks running in the clone could read them.
+ */
+export interface Remote {
+  url: string;
+  /** `-c` options carrying the credentials, for clone, fetch and push only. */
+  auth: string[];
+}
+
+export function remoteFor(cloneUrl: string): Remote {
+  let u: URL;
+  try {
+    u = new URL(cloneUrl);
+  } catch {
+    return { url: cloneUrl, auth: [] }; // a local path or scp-like address
+  }
+  if (!/^https?:$/.test(u.protocol) || (!u.username && !u.password)) return { url: cloneUrl, auth: [] };
+  const user = decodeURIComponent(u.username);
+  const password = decodeURIComponent(u.password);
+  registerSecret(password);
+  const basic = Buffer.from(`${user}:${password}`).toString('base64');
+  registerSecret(basic);
+  u.username = '';
+  u.password = '';
+  return { url: u.toString(), auth: ['-c', `http.extraHeader=Authorization: Basic ${basic}`] };
+}
+
+/** Clones the remote into dir (which must be empty) and sets the committer identity for this clone only. */
+export async function cloneInto(dir: string, remote: Remote, author: GitAuthor): Promise<void> {
+  await git(dir, [...remote.auth, 'clone', '--quiet', '--no-tags', '--', remote.url, '.']);
   await git(dir, ['config', 'user.name', author.name]);
   await git(dir, ['config', 'user.email', author.email]);
   await git(dir, ['config', 'commit.gpgsign', 'false']);

@@ -5,8 +5,10 @@ import {
   cloneInto,
   freshDir,
   git,
+  type Remote,
   isRejectedPush,
   remoteBranchSha,
+  remoteFor,
   removeDir,
 } from './git';
 
@@ -53,11 +55,11 @@ const DEFAULT_ATTEMPTS = 5;
  */
 export async function squashMerge(o: SquashMergeOptions): Promise<{ commit: string }> {
   requireMessage(o.message);
-  return withClone(o, async (dir) => {
+  return withClone(o, async (dir, remote) => {
     await assertBranchName(dir, o.branch, 'branch');
     await assertBranchName(dir, o.targetBranch, 'targetBranch');
-    await cloneInto(dir, o.cloneUrl, o.author);
-    return pushWithRetry(dir, o.targetBranch, o.maxAttempts, async () => {
+    await cloneInto(dir, remote, o.author);
+    return pushWithRetry(dir, remote, o.targetBranch, o.maxAttempts, async () => {
       if (!(await remoteBranchSha(dir, o.branch))) throw new MergeError(`branch "${o.branch}" does not exist in the repository`, 'missing-ref');
       const merge = await git(dir, ['merge', '--squash', '--no-commit', `refs/remotes/origin/${o.branch}`], { okCodes: [0, 1, 128] });
       if (merge.exitCode !== 0) {
@@ -79,7 +81,7 @@ export async function checkoutCommit(o: RemoteOptions & { commit: string }): Pro
   requireSha(o.commit);
   const dir = await freshDir(o.root, 'checkout');
   try {
-    await cloneInto(dir, o.cloneUrl, { name: 'checkout', email: 'checkout@localhost' });
+    await cloneInto(dir, remoteFor(o.cloneUrl), { name: 'checkout', email: 'checkout@localhost' });
     const r = await git(dir, ['checkout', '--quiet', '--detach', `${o.commit}^{commit}`], { okCodes: [0, 1, 128] });
     if (r.exitCode !== 0) throw new MergeError(`commit "${o.commit}" is not in the repository`, 'missing-ref');
     return { dir, dispose: () => removeDir(dir) };
@@ -93,10 +95,10 @@ export async function checkoutCommit(o: RemoteOptions & { commit: string }): Pro
 export async function revertCommit(o: RevertOptions): Promise<{ commit: string }> {
   requireMessage(o.message);
   requireSha(o.commit);
-  return withClone(o, async (dir) => {
+  return withClone(o, async (dir, remote) => {
     await assertBranchName(dir, o.targetBranch, 'targetBranch');
-    await cloneInto(dir, o.cloneUrl, o.author);
-    return pushWithRetry(dir, o.targetBranch, o.maxAttempts, async () => {
+    await cloneInto(dir, remote, o.author);
+    return pushWithRetry(dir, remote, o.targetBranch, o.maxAttempts, async () => {
       const known = await git(dir, ['merge-base', '--is-ancestor', o.commit, 'HEAD'], { okCodes: [0, 1, 128] });
       if (known.exitCode !== 0) throw new MergeError(`commit "${o.commit}" is not on "${o.targetBranch}"`, 'missing-ref');
       const parents = (await git(dir, ['rev-list', '--parents', '-n', '1', o.commit])).stdout.trim().split(' ').length - 1;
@@ -117,9 +119,9 @@ export async function revertCommit(o: RevertOptions): Promise<{ commit: string }
  * Puts the clone on the remote target tip, lets `apply` make one commit, and pushes it without force. A push
  * refused because the target moved on starts over from the new tip.
  */
-async function pushWithRetry(dir: string, target: string, maxAttempts = DEFAULT_ATTEMPTS, apply: () => Promise<void>): Promise<{ commit: string }> {
+async function pushWithRetry(dir: string, remote: Remote, target: string, maxAttempts = DEFAULT_ATTEMPTS, apply: () => Promise<void>): Promise<{ commit: string }> {
   for (let attempt = 1; ; attempt++) {
-    await git(dir, ['fetch', '--quiet', '--prune', 'origin']);
+    await git(dir, [...remote.auth, 'fetch', '--quiet', '--prune', 'origin']);
     if (!(await remoteBranchSha(dir, target))) throw new MergeError(`targetBranch "${target}" does not exist in the repository`, 'missing-ref');
     await git(dir, ['reset', '--quiet', '--merge']).catch(() => undefined);
     await git(dir, ['checkout', '--quiet', '--force', '--no-track', '-B', target, `refs/remotes/origin/${target}`]);
@@ -127,7 +129,7 @@ async function pushWithRetry(dir: string, target: string, maxAttempts = DEFAULT_
     await apply();
     const commit = (await git(dir, ['rev-parse', 'HEAD'])).stdout.trim();
     try {
-      await git(dir, ['push', '--quiet', '--no-verify', 'origin', `refs/heads/${target}:refs/heads/${target}`]);
+      await git(dir, [...remote.auth, 'push', '--quiet', '--no-verify', 'origin', `refs/heads/${target}:refs/heads/${target}`]);
       return { commit };
     } catch (err) {
       if (!isRejectedPush(err)) throw err;
@@ -140,11 +142,12 @@ async function pushWithRetry(dir: string, target: string, maxAttempts = DEFAULT_
   }
 }
 
-async function withClone<T>(o: RemoteOptions, fn: (dir: string) => Promise<T>): Promise<T> {
+async function withClone<T>(o: RemoteOptions, fn: (dir: string, remote: Remote) => Promise<T>): Promise<T> {
   if (!o.cloneUrl) throw new MergeError('cloneUrl is required', 'git');
+  const remote = remoteFor(o.cloneUrl);
   const dir = await freshDir(o.root, 'merge');
   try {
-    return await fn(dir);
+    return await fn(dir, remote);
   } catch (err) {
     throw translate(err);
   } finally {

@@ -4,11 +4,13 @@ import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import {
   type GitAuthor,
   GitError,
+  type Remote,
   assertBranchName,
   cloneInto,
   freshDir,
   git,
   remoteBranchSha,
+  remoteFor,
   removeDir,
 } from '../git/git';
 
@@ -68,6 +70,7 @@ export class Workspace {
     private readonly realDir: string,
     private readonly targetBranch: string,
     readonly branch: string,
+    private readonly remote: Remote,
     /** Where the remote branch stood when this workspace opened it (null: it did not exist). */
     private pushedSha: string | null,
   ) {}
@@ -86,17 +89,18 @@ export class Workspace {
     if (!o.cloneUrl) throw new WorkspaceError('cloneUrl is required');
     if (o.branch === o.targetBranch) throw new WorkspaceError(`branch "${o.branch}" must differ from targetBranch: the target is only changed by the merge step`);
     if (o.branchPrefix && !o.branch.startsWith(o.branchPrefix)) throw new WorkspaceError(`branch "${o.branch}" must start with "${o.branchPrefix}"`);
+    const remote = remoteFor(o.cloneUrl);
     const dir = await freshDir(o.root, 'ws');
     try {
       await wrapGit(() => assertBranchName(dir, o.branch, 'branch'));
       await wrapGit(() => assertBranchName(dir, o.targetBranch, 'targetBranch'));
-      await wrapGit(() => cloneInto(dir, o.cloneUrl, o.author));
+      await wrapGit(() => cloneInto(dir, remote, o.author));
       const target = await remoteBranchSha(dir, o.targetBranch);
       if (!target) throw new WorkspaceError(`targetBranch "${o.targetBranch}" does not exist in the repository`);
       const existing = await remoteBranchSha(dir, o.branch);
       const start = resume && existing ? `refs/remotes/origin/${o.branch}` : `refs/remotes/origin/${o.targetBranch}`;
       await wrapGit(() => git(dir, ['checkout', '--quiet', '--no-track', '-B', o.branch, start]));
-      return new Workspace(dir, await realpath(dir), o.targetBranch, o.branch, existing);
+      return new Workspace(dir, await realpath(dir), o.targetBranch, o.branch, remote, existing);
     } catch (err) {
       await removeDir(dir);
       throw err;
@@ -223,7 +227,7 @@ export class Workspace {
     await this.assertOnBranch();
     const ref = `refs/heads/${this.branch}`;
     const lease = `--force-with-lease=${ref}:${this.pushedSha ?? ''}`;
-    await wrapGit(() => git(this.dir, ['push', '--quiet', '--no-verify', lease, 'origin', `${ref}:${ref}`]));
+    await wrapGit(() => git(this.dir, [...this.remote.auth, 'push', '--quiet', '--no-verify', lease, 'origin', `${ref}:${ref}`]));
     this.pushedSha = (await git(this.dir, ['rev-parse', 'HEAD'])).stdout.trim();
   }
 
