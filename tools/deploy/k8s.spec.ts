@@ -1,4 +1,6 @@
-import { APPS, type K8sObject, kustomize, SCHEMA_OWNERS, validateObject } from './kubernetes';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { APPS, type K8sObject, kustomize, root, SCHEMA_OWNERS, validateObject } from './kubernetes';
 
 /**
  * The Kubernetes manifests: every overlay renders with kustomize, every object is valid against the
@@ -8,7 +10,7 @@ const OVERLAYS = ['k8s/overlays/dev', 'k8s/overlays/prod'];
 
 type Container = {
   name: string; image: string; args?: string[];
-  env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>;
+  env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }>;
   envFrom?: Array<{ configMapRef?: { name: string } }>;
   securityContext?: Record<string, unknown>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
@@ -19,6 +21,7 @@ type PodSpec = { containers: Container[]; initContainers?: Container[]; terminat
 const podOf = (o: K8sObject) => (o as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
 const find = (objs: K8sObject[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name);
 const envOf = (c: Container, name: string) => c.env?.find((e) => e.name === name);
+const natsUsers = [...readFileSync(join(root, 'deploy', 'nats', 'nats-server.conf'), 'utf8').matchAll(/^\s*user: "([^"]+)"/gm)].map((m) => m[1]);
 
 describe.each(OVERLAYS)('%s', (overlay) => {
   let objects: K8sObject[];
@@ -68,6 +71,11 @@ describe.each(OVERLAYS)('%s', (overlay) => {
       expect(app.livenessProbe?.httpGet?.path).toBe('/health/live');
       expect(app.readinessProbe?.httpGet?.path).toBe('/health/ready');
       expect(envOf(app, 'NATS_URL')?.valueFrom?.secretKeyRef?.key).toBe('NATS_URL');
+      // its own NATS user (a user of that name in deploy/nats/nats-server.conf), from its own optional Secret
+      for (const key of ['NATS_USER', 'NATS_PASS']) {
+        expect(envOf(app, key)?.valueFrom?.secretKeyRef).toEqual({ name: `juggernaut-nats-${d.metadata.name}`, key, optional: true });
+      }
+      expect(natsUsers).toContain(d.metadata.name);
       if (SCHEMA_OWNERS.includes(d.metadata.name)) {
         // Each service connects as its own role, from its own Secret; only the migration Job has the admin URL.
         const own = { name: expect.stringMatching(`^juggernaut-db-${d.metadata.name}`), key: 'DATABASE_URL' };
