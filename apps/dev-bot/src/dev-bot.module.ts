@@ -1,10 +1,21 @@
 import { Module } from '@nestjs/common';
+import { Author } from './author/author';
 import { ChangesMessaging } from './changes/changes.messaging';
 import { ChangesRepository } from './changes/changes.repository';
 import { ChangesService } from './changes/changes.service';
+import { llmProviders } from './llm/llm.providers';
+import { MeteredModel } from './llm/metered-model';
+import { ApprovalDecisions } from './pipeline/approval-decisions';
+import { ChangePipeline } from './pipeline/change-pipeline';
+import { TaskOutcomes } from './pipeline/task-outcomes';
 import { RepositoriesRepository } from './repositories/repositories.repository';
+import { Reviewer } from './review/reviewer';
+import { DevBotWorker } from './worker/dev-bot-worker';
 
 @Module({
-  providers: [RepositoriesRepository, ChangesRepository, ChangesService, ChangesMessaging],
+  providers: [
+    RepositoriesRepository, ChangesRepository, ChangesService, ChangesMessaging,
+    ...llmProviders, MeteredModel, Author, Reviewer, ChangePipeline, ApprovalDecisions, TaskOutcomes, DevBotWorker,
+  ],
 })
 export class DevBotModule {}

@@ -130,6 +130,7 @@ describe('check runner', () => {
     await expect(runChecks(ws.dir, [{ name: '', command: 'true' }], { timeoutMs: 1000 })).rejects.toThrow('commands[0].name');
     await expect(runChecks(ws.dir, [{ name: 'x', command: ' ' }], { timeoutMs: 1000 })).rejects.toThrow('commands[0].command');
     await expect(runChecks(ws.dir, [], { timeoutMs: 0 })).rejects.toThrow('timeoutMs');
+    await expect(runChecks(join(ws.dir, 'missing'), [{ name: 'x', command: 'true' }], { timeoutMs: 1000 })).rejects.toThrow(/dir ".*missing" is not a directory/);
   });
 
   (namespacesAvailable ? describe : describe.skip)('network', () => {

@@ -21,6 +21,9 @@ describe('workspace over a real git remote', () => {
     expect(sh(ws.dir, 'symbolic-ref', 'HEAD')).toBe('refs/heads/juggernaut/c1-sum');
     expect(await ws.list()).toEqual(['README.md', 'package.json', 'src/sum.js', 'test/sum.test.js']);
     expect(await ws.list('src')).toEqual(['src/sum.js']);
+    // Paths are paths, not git pathspec magic.
+    expect(await ws.list(':(exclude)src')).toEqual([]);
+    expect(await ws.search('sum', { path: ':/' })).toEqual([]);
     const other = await Workspace.create({ root: repo.root, cloneUrl: repo.remote, targetBranch: 'main', branch: 'juggernaut/c2', author: AUTHOR });
     expect(other.dir).not.toBe(ws.dir);
     await other.dispose();

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type {
-  ChangeDiffSummaryV1, ChangePageV1, ChangeReviewV1, ChangeStatus, ChangeStepV1, ChangeViewV1, CheckResultV1, GateFindingV1,
-  ListChangesV1, PullRequestViewV1,
+import {
+  type ChangeDiffSummaryV1, type ChangePageV1, type ChangeReviewV1, type ChangeStatus, type ChangeStepV1, type ChangeViewV1, type CheckResultV1,
+  FINAL_CHANGE_STATUSES, type GateFindingV1, type ListChangesV1, type PullRequestViewV1,
 } from '@juggernaut/contracts';
-import { redact, redactString } from '@juggernaut/observability';
-import { decodeCursor, encodeCursor, type Queryable } from '@juggernaut/persistence';
+import { Metrics, redact, redactString } from '@juggernaut/observability';
+import { decodeCursor, encodeCursor, type Queryable, rowsOf } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 
 /** What each stage leaves on a change, kept as one JSON document beside its status. */
@@ -77,7 +77,11 @@ export interface NewChange {
 /** Change requests, their append-only timeline and their local pull requests. */
 @Injectable()
 export class ChangesRepository {
-  constructor(private readonly db: DataSource) {}
+  private readonly ended;
+
+  constructor(private readonly db: DataSource, metrics: Metrics) {
+    this.ended = metrics.counter('juggernaut_devbot_changes_total', 'Change requests by how they ended (merged, rejected, failed, reverted, cancelled)', ['status']);
+  }
 
   /** Stores a new change (queued); a change for the same task already stored is returned instead. */
   async insert(c: NewChange): Promise<ChangeRow> {
@@ -101,6 +105,10 @@ export class ChangesRepository {
     return ((await this.db.query(`SELECT * FROM devbot.changes WHERE id = $1`, [id])) as ChangeRow[])[0];
   }
 
+  async findByTask(taskId: string): Promise<ChangeRow | undefined> {
+    return ((await this.db.query(`SELECT * FROM devbot.changes WHERE task_id = $1`, [taskId])) as ChangeRow[])[0];
+  }
+
   async findByApproval(approvalId: string): Promise<ChangeRow | undefined> {
     return ((await this.db.query(`SELECT * FROM devbot.changes WHERE approval_id = $1`, [approvalId])) as ChangeRow[])[0];
   }
@@ -118,7 +126,7 @@ export class ChangesRepository {
     attempts?: number;
   } = {}, events: (m: Queryable) => Promise<void> = async () => undefined): Promise<boolean> {
     return this.db.transaction(async (m) => {
-      const rows = (await m.query(
+      const rows = rowsOf<{ id: string }>(await m.query(
         `UPDATE devbot.changes SET status = $2, data = data || $3::jsonb, reason = COALESCE($4, reason),
            approval_id = CASE WHEN $5::boolean THEN $6::uuid ELSE approval_id END,
            merge_commit = COALESCE($7, merge_commit), revert_commit = COALESCE($8, revert_commit),
@@ -126,28 +134,34 @@ export class ChangesRepository {
          WHERE id = $1 AND status NOT IN ('merged', 'rejected', 'failed', 'reverted', 'cancelled') RETURNING id`,
         [id, status, JSON.stringify(redact(update.data ?? {})), update.reason === undefined ? null : redactString(update.reason),
           update.approvalId !== undefined, update.approvalId ?? null, update.mergeCommit ?? null, update.revertCommit ?? null, update.attempts ?? null],
-      )) as unknown[];
+      ));
       if (rows.length === 0) return false;
       await this.step(m, id, status, message, update.stepData);
       await events(m);
       return true;
+    }).then((moved) => {
+      if (moved && FINAL_CHANGE_STATUSES.includes(status)) this.ended.inc({ status });
+      return moved;
     });
   }
 
   /** Records something that happened without changing the status (a tool call, a check run). */
-  async note(id: string, stage: string, message: string, data?: Record<string, unknown>, patch?: ChangeData): Promise<void> {
+  async note(
+    id: string, stage: string, message: string, data?: Record<string, unknown>, patch?: ChangeData, events: (m: Queryable) => Promise<void> = async () => undefined,
+  ): Promise<void> {
     await this.db.transaction(async (m) => {
       if (patch) await m.query(`UPDATE devbot.changes SET data = data || $2::jsonb, updated_at = now() WHERE id = $1`, [id, JSON.stringify(redact(patch))]);
       await this.step(m, id, stage, message, data);
+      await events(m);
     });
   }
 
   /** Reserves the next model-call number of a change (for budget reservation ids and cost event ids). */
   async nextModelCall(id: string): Promise<number> {
-    const rows = (await this.db.query(
+    const rows = rowsOf<{ n: number }>(await this.db.query(
       `UPDATE devbot.changes SET data = jsonb_set(data, '{modelCalls}', to_jsonb(COALESCE((data->>'modelCalls')::int, 0) + 1))
        WHERE id = $1 RETURNING (data->>'modelCalls')::int AS n`, [id],
-    )) as Array<{ n: number }>;
+    ));
     return rows[0]!.n;
   }
 

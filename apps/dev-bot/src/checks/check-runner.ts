@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { redactString } from '@juggernaut/observability';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -59,6 +59,8 @@ export async function runChecks(dir: string, commands: CheckCommand[], o: CheckR
     if (!c || typeof c.name !== 'string' || !c.name.trim()) throw new Error(`commands[${i}].name must be a non-empty string`);
     if (typeof c.command !== 'string' || !c.command.trim()) throw new Error(`commands[${i}].command must be a non-empty string`);
   }
+  const st = await stat(dir).catch(() => null);
+  if (!st?.isDirectory()) throw new Error(`dir "${dir}" is not a directory`);
   const sandbox = await detectSandbox();
   if (!sandbox) logger.warn('network namespaces are not available here: checks run with the host network');
   const results: CheckResult[] = [];

@@ -45,20 +45,23 @@ function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-const HARDENING = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'protocol.ext.allow=never'];
+/** A git call that hangs (an unresponsive remote) is killed after this long. */
+const GIT_TIMEOUT_MS = 10 * 60_000;
+
+const HARDENING = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'protocol.ext.allow=never', '--literal-pathspecs'];
 
 /** Runs git; resolves for every exit code listed in `okCodes` (default only 0), rejects with GitError otherwise. */
 export function git(
   cwd: string,
   args: string[],
-  o: { okCodes?: number[]; input?: string; env?: Record<string, string>; maxBuffer?: number } = {},
+  o: { okCodes?: number[]; input?: string; env?: Record<string, string>; maxBuffer?: number; timeoutMs?: number } = {},
 ): Promise<GitResult> {
   const okCodes = o.okCodes ?? [0];
   return new Promise((resolve, reject) => {
     const child = execFile(
       'git',
       [...HARDENING, ...args],
-      { cwd, env: gitEnv(o.env), maxBuffer: o.maxBuffer ?? 64 * 1024 * 1024, encoding: 'utf8' },
+      { cwd, env: gitEnv(o.env), maxBuffer: o.maxBuffer ?? 64 * 1024 * 1024, encoding: 'utf8', timeout: o.timeoutMs ?? GIT_TIMEOUT_MS, killSignal: 'SIGKILL' },
       (err, stdout, stderr) => {
         const code = (err as { code?: unknown } | null)?.code;
         const exitCode = err ? (typeof code === 'number' ? code : -1) : 0;
@@ -66,7 +69,8 @@ export function git(
           resolve({ stdout, stderr, exitCode });
           return;
         }
-        const detail = (stderr || stdout || err.message).trim();
+        const killed = (err as { killed?: boolean }).killed === true;
+        const detail = killed ? `no answer within ${(o.timeoutMs ?? GIT_TIMEOUT_MS) / 1000} s` : (stderr || stdout || err.message).trim();
         reject(new GitError(`git ${args.find((a, i) => !a.startsWith('-') && args[i - 1] !== '-c')} failed (exit ${exitCode}): ${detail}`, args, exitCode, stderr));
       },
     );

@@ -1,0 +1,20 @@
+import type { ClaimedTaskV1 } from '@juggernaut/contracts';
+
+/** What the worker hands the pipeline for one claimed `dev.change` task. */
+export interface ChangeTaskContext {
+  task: ClaimedTaskV1;
+  workerId: string;
+  level: number;
+  /** Aborted when the lease is lost, the task is cancelled or the process must stop. */
+  signal: AbortSignal;
+}
+
+/** How a claimed task ends: finished (the change reached a final state), or parked until an approval is decided. */
+export type ChangeTaskOutcome =
+  | { kind: 'finished'; result: Record<string, unknown> }
+  | { kind: 'blocked'; approvalId: string; reason: string };
+
+/** A failure another attempt cannot fix (the change is failed with it). */
+export class TerminalChangeError extends Error {
+  readonly terminal = true;
+}
