@@ -258,4 +258,19 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     }, 20_000);
     expect(task.reason).toContain('repository "nowhere" is not registered');
   });
+
+  it('cancels a change when its task is cancelled (here while it waits for approval)', async () => {
+    const m = '[case-cancel]';
+    f.fake.script([write('docker/Dockerfile', 'FROM scratch\n'), finish('image'), approve()], m);
+    const c = await change({ repository: 'sample', goal: `Add an image ${m}` });
+    const waiting = await until(c.id, ['awaiting_approval', 'merged', 'failed', 'rejected']);
+    expect(waiting.status).toBe('awaiting_approval');
+    expect((await f.api.post(`/api/v1/tasks/${c.taskId}/cancel`, { reason: 'not this quarter' })).status).toBe(200);
+    const done = await until(c.id, ['cancelled', 'merged', 'failed', 'rejected']);
+    expect(done.status).toBe('cancelled');
+    expect(done.reason).toContain('not this quarter');
+    const events = await readStream<any>(f.nc, `${f.stack.namespace}_JUGGERNAUT_EVENTS`, `${f.stack.namespace}.juggernaut.change.closed.v1`);
+    expect(events.find((e) => e.changeId === c.id)).toMatchObject({ status: 'cancelled' });
+    expect(onMain(repo, 'docker/Dockerfile')).toBe(false);
+  });
 });

@@ -7,6 +7,7 @@ import { llmProviders } from './llm/llm.providers';
 import { MeteredModel } from './llm/metered-model';
 import { ApprovalDecisions } from './pipeline/approval-decisions';
 import { ChangePipeline } from './pipeline/change-pipeline';
+import { TaskOutcomes } from './pipeline/task-outcomes';
 import { RepositoriesRepository } from './repositories/repositories.repository';
 import { Reviewer } from './review/reviewer';
 import { DevBotWorker } from './worker/dev-bot-worker';
@@ -14,7 +15,7 @@ import { DevBotWorker } from './worker/dev-bot-worker';
 @Module({
   providers: [
     RepositoriesRepository, ChangesRepository, ChangesService, ChangesMessaging,
-    ...llmProviders, MeteredModel, Author, Reviewer, ChangePipeline, ApprovalDecisions, DevBotWorker,
+    ...llmProviders, MeteredModel, Author, Reviewer, ChangePipeline, ApprovalDecisions, TaskOutcomes, DevBotWorker,
   ],
 })
 export class DevBotModule {}

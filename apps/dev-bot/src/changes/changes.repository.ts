@@ -105,6 +105,10 @@ export class ChangesRepository {
     return ((await this.db.query(`SELECT * FROM devbot.changes WHERE id = $1`, [id])) as ChangeRow[])[0];
   }
 
+  async findByTask(taskId: string): Promise<ChangeRow | undefined> {
+    return ((await this.db.query(`SELECT * FROM devbot.changes WHERE task_id = $1`, [taskId])) as ChangeRow[])[0];
+  }
+
   async findByApproval(approvalId: string): Promise<ChangeRow | undefined> {
     return ((await this.db.query(`SELECT * FROM devbot.changes WHERE approval_id = $1`, [approvalId])) as ChangeRow[])[0];
   }

@@ -25,7 +25,7 @@ import { Reviewer } from '../review/reviewer';
 import { type ChangeTaskContext, type ChangeTaskOutcome, TerminalChangeError } from '../worker/change-task';
 import { type ChangeDiff, Workspace } from '../workspace/workspace';
 
-type Closing = Extract<ChangeStatus, 'rejected' | 'failed' | 'reverted'>;
+type Closing = Extract<ChangeStatus, 'rejected' | 'failed' | 'reverted' | 'cancelled'>;
 
 /**
  * A change from request to merge: the author edits until the checks pass (or the attempts run out),
@@ -269,7 +269,7 @@ export class ChangePipeline {
     return commit;
   }
 
-  /** Ends a change rejected, failed or reverted, with the reason, and announces it. */
+  /** Ends a change rejected, failed, reverted or cancelled, with the reason, and announces it. */
   async close(id: string, status: Closing, reason: string, data?: ChangeData): Promise<boolean> {
     const change = await this.changes.find(id);
     if (!change) return false;
