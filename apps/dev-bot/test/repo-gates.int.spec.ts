@@ -39,4 +39,14 @@ describe('gates over a real workspace diff', () => {
     expect(r.findings).toHaveLength(3);
     expect(r).toMatchObject({ refused: true, needsApproval: true });
   });
+
+  it('scans files whatever their names, as git prints them', async () => {
+    await ws.write('src/tëst "quoted"\tname.js', "const key = 'AKIAIOSFODNN7EXAMPL3';\n");
+    await ws.write('my dir/a b.js', "const gh = 'ghp_0123456789abcdefghijABCDEFGHIJ012345';\n");
+    const r = evaluateGates(await ws.diff(), DEFAULT_GATE_POLICY);
+    expect(r.findings.map((f) => [f.gate, f.path]).sort()).toEqual([
+      ['secret', 'my dir/a b.js'],
+      ['secret', 'src/tëst "quoted"\tname.js'],
+    ]);
+  });
 });

@@ -199,7 +199,7 @@ export class Workspace {
       const realIndex = join(this.dir, '.git', 'index');
       if (await exists(realIndex)) await copyFile(realIndex, env.GIT_INDEX_FILE);
       await git(this.dir, ['add', '-A'], { env });
-      const patch = (await git(this.dir, ['diff', '--cached', '-M', '--no-color', '--no-ext-diff', base], { env })).stdout;
+      const patch = (await git(this.dir, ['-c', 'core.quotePath=false', 'diff', '--cached', '-M', '--no-color', '--no-ext-diff', base], { env })).stdout;
       const status = (await git(this.dir, ['diff', '--cached', '-M', '--name-status', '-z', base], { env })).stdout;
       const numstat = (await git(this.dir, ['diff', '--cached', '-M', '--numstat', '-z', base], { env })).stdout;
       return summarize(patch, status, numstat);
