@@ -1,9 +1,11 @@
 import { answer, eventually, ServiceProcess, toolCall } from '@juggernaut/testing';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { devBot } from '../apps/dev-bot/src/service';
-import { sampleRepo, type SampleRepo } from '../apps/dev-bot/test/repo-fixture';
+import { sampleRepo, sh, type SampleRepo } from '../apps/dev-bot/test/repo-fixture';
+import { Client } from 'pg';
 import { AgentsFixture } from './agents-fixture';
 
 /**
@@ -63,5 +65,40 @@ describe('dev-bot killed mid-change', () => {
     expect(repo.log('main').filter((s) => s === 'Add half')).toHaveLength(1);
     const task = await f.task(c.taskId);
     expect(task).toMatchObject({ status: 'succeeded', attempts: 2 });
+  });
+
+  it('finds a merge that was pushed but not recorded before a crash, and does not merge twice', async () => {
+    // The state a worker leaves when it dies right after pushing the squash commit: the change is
+    // `merging`, its branch pushed, its merge commit on main but not recorded.
+    const id = randomUUID();
+    const branch = `juggernaut/${id}-add-third`;
+    const dir = repo.inspect();
+    sh(dir, 'checkout', '--quiet', '-b', branch, 'origin/main');
+    writeFileSync(join(dir, 'third.txt'), 'third\n');
+    sh(dir, 'add', '-A');
+    sh(dir, 'commit', '--quiet', '-m', 'Add third');
+    sh(dir, 'push', '--quiet', 'origin', branch);
+    sh(dir, 'checkout', '--quiet', 'main');
+    sh(dir, 'merge', '--quiet', '--squash', branch);
+    sh(dir, 'commit', '--quiet', '-m', `Add third\n\nChange ${id} (${branch}) by Juggernaut dev-bot.`);
+    sh(dir, 'push', '--quiet', 'origin', 'main');
+    const merged = sh(dir, 'rev-parse', 'HEAD');
+    const db = new Client({ connectionString: f.stack.db.url });
+    await db.connect();
+    try {
+      await db.query(
+        `INSERT INTO devbot.changes (id, repository, target_branch, branch, title, goal, status, max_attempts, currency, attempts, data)
+         VALUES ($1, 'sample', 'main', $2, 'Add third', 'add a third file', 'merging', 2, 'USD', 1, '{"pushed": true}')`, [id, branch]);
+    } finally {
+      await db.end();
+    }
+    await f.submit({ type: 'dev.change', requiredLevel: 4, requiredCapabilities: ['dev-bot'], payload: { changeId: id } });
+    const done = await eventually(async () => {
+      const v = (await f.api.get(`/api/v1/changes/${id}`)).body;
+      return ['merged', 'failed', 'rejected', 'reverted'].includes(v.status) ? v : undefined;
+    }, 30_000, 100);
+    expect(done).toMatchObject({ status: 'merged', mergeCommit: merged });
+    expect(done.steps.map((x: { message: string }) => x.message)).toContain(`found the merge ${merged} already on main`);
+    expect(repo.log('main').filter((m) => m === 'Add third')).toHaveLength(1);
   });
 });

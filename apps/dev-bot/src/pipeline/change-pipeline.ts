@@ -19,6 +19,7 @@ import { type CheckResult, runChecks } from '../checks/check-runner';
 import type { DevBotEnv } from '../config';
 import { ForgeError, GitHubForge } from '../forge/forge';
 import { DEFAULT_GATE_POLICY, evaluateGates, type GatePolicy } from '../gates/gates';
+import { cloneInto, freshDir, git, remoteFor, removeDir } from '../git/git';
 import { checkoutCommit, MergeError, revertCommit, squashMerge } from '../git/merge';
 import { BudgetRefusedError } from '../llm/metered-model';
 import { Reviewer } from '../review/reviewer';
@@ -87,7 +88,7 @@ export class ChangePipeline {
 
   private async proceed(ctx: ChangeTaskContext, change: ChangeRow, repo: RepositoryV1): Promise<ChangeTaskOutcome> {
     if (change.status === 'awaiting_approval') return this.afterApproval(ctx, change, repo);
-    if (change.status === 'merging' || change.status === 'verifying') return this.merge(ctx, change, repo);
+    if (change.status === 'merging' || change.status === 'verifying') return this.merge(ctx, change, repo, true);
     await mkdir(this.config.DEVBOT_WORKSPACE_ROOT, { recursive: true });
     const options = {
       root: this.config.DEVBOT_WORKSPACE_ROOT, cloneUrl: this.cloneUrlOf(repo), targetBranch: change.target_branch, branch: change.branch,
@@ -214,13 +215,14 @@ export class ChangePipeline {
   }
 
   /** Squash-merges, one merge per repository at a time, then verifies the merge commit and reverts it on failure. */
-  private async merge(ctx: ChangeTaskContext, change: ChangeRow, repo: RepositoryV1): Promise<ChangeTaskOutcome> {
+  private async merge(ctx: ChangeTaskContext, change: ChangeRow, repo: RepositoryV1, resumed = false): Promise<ChangeTaskOutcome> {
     const lock = this.db.createQueryRunner();
     await lock.connect();
     try {
       // Merges to one repository are serialised across replicas: the verify-and-revert below must see only this merge.
       await lock.query(`SELECT pg_advisory_lock(hashtext($1))`, [`devbot:merge:${repo.name}`]);
-      const commit = change.merge_commit ?? (await this.squash(change, repo));
+      // A worker that died between pushing the merge and recording it left the commit on the target: find it, never merge twice.
+      const commit = change.merge_commit ?? (resumed ? await this.findMerged(change, repo) : null) ?? (await this.squash(change, repo));
       const checkout = await checkoutCommit({ root: this.config.DEVBOT_WORKSPACE_ROOT, cloneUrl: this.cloneUrlOf(repo), commit });
       let run;
       try {
@@ -252,6 +254,24 @@ export class ChangePipeline {
       await lock.query(`SELECT pg_advisory_unlock(hashtext($1))`, [`devbot:merge:${repo.name}`]).catch(() => undefined);
       await lock.release();
     }
+  }
+
+  /** The merge commit of this change already on the target branch (its message names the change), recorded as the merge. */
+  private async findMerged(change: ChangeRow, repo: RepositoryV1): Promise<string | null> {
+    const dir = await freshDir(this.config.DEVBOT_WORKSPACE_ROOT, 'find-merge');
+    let commit: string;
+    try {
+      await cloneInto(dir, remoteFor(this.cloneUrlOf(repo)), this.gitAuthor);
+      commit = (await git(dir, ['log', `origin/${change.target_branch}`, '--fixed-strings', `--grep=Change ${change.id} (`, '--format=%H', '-n', '1'])).stdout.trim();
+    } finally {
+      await removeDir(dir);
+    }
+    if (!commit) return null;
+    await this.changes.advance(change.id, 'verifying', `found the merge ${commit} already on ${change.target_branch}`, { mergeCommit: commit }, async (m) => {
+      await this.changes.recordMerge(m, change.id, repo.name, change.target_branch, commit);
+      await this.event(m, Subjects.changeMerged, change, { commit, status: 'merged' });
+    });
+    return commit;
   }
 
   /** Squash-merges the branch (through the forge on GitHub), records the merge and announces it. */
