@@ -46,6 +46,9 @@ describe('workspace over a real git remote', () => {
     expect(await ws.read('README.md', { maxBytes: 8 })).toBe('# sample\n[truncated: showing 8 of 28 bytes]');
     await expect(ws.read('missing.js')).rejects.toThrow('path "missing.js" does not exist');
     await expect(ws.read('src')).rejects.toThrow('path "src" is a directory');
+    writeFileSync(join(ws.dir, 'logo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2]));
+    await expect(ws.read('logo.png')).rejects.toThrow('path "logo.png" is a binary file');
+    await expect(ws.write('src', 'x')).rejects.toThrow('path "src" is a directory');
   });
 
   describe('confinement', () => {
@@ -131,6 +134,13 @@ describe('workspace over a real git remote', () => {
     expect(await ws.applyPatch(patch)).toEqual({ files: ['src/sum.js', 'src/extra.js'] });
     expect(await ws.read('src/sum.js')).toContain('module.exports = { sum, product };');
     expect(await ws.read('src/extra.js')).toBe("module.exports = 'extra';\n");
+
+    // A plain diff of repository-relative paths (no a/ b/ prefixes) applies as well.
+    const plain = ['--- src/extra.js', '+++ src/extra.js', '@@ -1 +1 @@', "-module.exports = 'extra';", "+module.exports = 'plain';", ''].join('\n');
+    expect(await ws.applyPatch(plain)).toEqual({ files: ['src/extra.js'] });
+    expect(await ws.read('src/extra.js')).toBe("module.exports = 'plain';\n");
+    const plainEscape = ['--- ../x.js', '+++ ../x.js', '@@ -0,0 +1 @@', '+x', ''].join('\n');
+    await expect(ws.applyPatch(plainEscape)).rejects.toThrow(/patch path "..\/x.js" escapes the workspace/);
 
     const stale = ['--- a/src/sum.js', '+++ b/src/sum.js', '@@ -1,3 +1,3 @@', ' function sum(a, b) {', '-  return a - b;', '+  return b - a;', ' }', ''].join('\n');
     await expect(ws.applyPatch(stale)).rejects.toThrow(/patch does not apply: .*src\/sum\.js/s);

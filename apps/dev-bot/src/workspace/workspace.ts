@@ -175,14 +175,15 @@ export class Workspace {
     const patchFile = join(tmp, 'change.patch');
     try {
       await writeFile(patchFile, unifiedDiff.endsWith('\n') ? unifiedDiff : `${unifiedDiff}\n`, 'utf8');
-      const numstat = await git(this.dir, ['apply', '--numstat', '-z', '--recount', patchFile], { okCodes: [0, 1, 128] });
+      const strip = stripLevel(unifiedDiff);
+      const numstat = await git(this.dir, ['apply', strip, '--numstat', '-z', '--recount', patchFile], { okCodes: [0, 1, 128] });
       if (numstat.exitCode !== 0) throw new WorkspaceError(`patch could not be read: ${numstat.stderr.trim() || 'not a unified diff'}`);
       const files = parseNumstatPaths(numstat.stdout);
       if (files.length === 0) throw new WorkspaceError('patch changes no files');
       for (const f of files) await this.confine(f, 'patch path');
-      const check = await git(this.dir, ['apply', '--check', '--recount', '--whitespace=nowarn', patchFile], { okCodes: [0, 1, 128] });
+      const check = await git(this.dir, ['apply', strip, '--check', '--recount', '--whitespace=nowarn', patchFile], { okCodes: [0, 1, 128] });
       if (check.exitCode !== 0) throw new WorkspaceError(`patch does not apply: ${check.stderr.trim()}`);
-      await wrapGit(() => git(this.dir, ['apply', '--recount', '--whitespace=nowarn', patchFile]));
+      await wrapGit(() => git(this.dir, ['apply', strip, '--recount', '--whitespace=nowarn', patchFile]));
       return { files: [...new Set(files)] };
     } finally {
       await removeDir(tmp);
@@ -289,6 +290,16 @@ async function wrapGit<T>(fn: () => Promise<T>): Promise<T> {
     if (err instanceof GitError) throw new WorkspaceError(err.message);
     throw err;
   }
+}
+
+/**
+ * `-p1` for git-style patches (`a/` and `b/` prefixes), `-p0` for a plain `diff -u` of paths relative to the
+ * repository root, which is how patches written by hand often come.
+ */
+function stripLevel(patch: string): '-p0' | '-p1' {
+  if (/^diff --git /m.test(patch)) return '-p1';
+  const names = [...patch.matchAll(/^(?:---|\+\+\+) ("?)([^\t\n]+)/gm)].map((m) => m[2]!.replace(/"$/, '')).filter((n) => n !== '/dev/null');
+  return names.length > 0 && names.every((n) => /^[ab]\//.test(n)) ? '-p1' : '-p0';
 }
 
 /** Paths named by `git apply --numstat -z` (a rename names both). */
