@@ -299,4 +299,28 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
       await f.stopRunner(runner);
     }
   });
+
+  it('stops a running change at once on the kill switch, hands its task back, and resumes it when the switch is released', async () => {
+    const m = '[case-kill]';
+    f.fake.script([{ kind: 'hang' }, write('src/kill.js', 'module.exports = "k";\n'), finish('k'), approve()], m);
+    const c = await change({ repository: 'sample', goal: `Add kill ${m}` });
+    await eventually(() => f.fake.chatRequests(m).length === 1, 20_000);
+    try {
+      await f.killSwitch(true);
+      await eventually(() => f.fake.chatRequests(m)[0]!.aborted === true, 5_000);
+      const task = await eventually(async () => {
+        const t = await f.task(c.taskId);
+        return t.status === 'pending' ? t : undefined;
+      }, 5_000);
+      expect(task.attempts).toBe(0); // handed back without burning an attempt
+      expect((await view(c.id)).status).toBe('editing');
+      await new Promise((r) => setTimeout(r, 600));
+      expect(f.fake.chatRequests(m)).toHaveLength(1);
+    } finally {
+      await f.killSwitch(false);
+    }
+    const done = await until(c.id, ['merged', 'failed', 'rejected', 'reverted']);
+    expect(done.status).toBe('merged');
+    expect(repo.fileAt('main', 'src/kill.js')).toContain('k');
+  });
 });

@@ -11,11 +11,12 @@ import { TaskOutcomes } from './pipeline/task-outcomes';
 import { RepositoriesRepository } from './repositories/repositories.repository';
 import { Reviewer } from './review/reviewer';
 import { DevBotWorker } from './worker/dev-bot-worker';
+import { KillSwitch } from './worker/kill-switch';
 
 @Module({
   providers: [
     RepositoriesRepository, ChangesRepository, ChangesService, ChangesMessaging,
-    ...llmProviders, MeteredModel, Author, Reviewer, ChangePipeline, ApprovalDecisions, TaskOutcomes, DevBotWorker,
+    ...llmProviders, MeteredModel, Author, Reviewer, ChangePipeline, ApprovalDecisions, TaskOutcomes, KillSwitch, DevBotWorker,
   ],
 })
 export class DevBotModule {}

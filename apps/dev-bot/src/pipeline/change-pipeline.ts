@@ -109,6 +109,7 @@ export class ChangePipeline {
           return finished((await this.changes.find(change.id))!);
         }
         ({ diff, checks } = edited);
+        ctx.signal.throwIfAborted();
         await ws.push();
         await this.changes.note(change.id, 'checking', `pushed ${change.branch}`, undefined, { pushed: true });
       }
@@ -123,6 +124,7 @@ export class ChangePipeline {
         return finished((await this.changes.find(change.id))!);
       }
 
+      ctx.signal.throwIfAborted();
       const review = await this.reviewer.review(ctx, change, { patch: diff.patch, checks, findings: gates.findings });
       await this.changes.note(change.id, 'reviewing', `reviewer ${review.approve ? 'approves' : 'says no'}: ${review.reasons.join('; ') || '(no reasons)'}`,
         { review }, { review });
@@ -216,6 +218,7 @@ export class ChangePipeline {
 
   /** Squash-merges, one merge per repository at a time, then verifies the merge commit and reverts it on failure. */
   private async merge(ctx: ChangeTaskContext, change: ChangeRow, repo: RepositoryV1, resumed = false): Promise<ChangeTaskOutcome> {
+    ctx.signal.throwIfAborted();
     const lock = this.db.createQueryRunner();
     await lock.connect();
     try {

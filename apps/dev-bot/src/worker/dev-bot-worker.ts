@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { DEV_BOT_CAPABILITY, DEV_CHANGE_TASK } from '../changes/changes.service';
 import type { DevBotEnv } from '../config';
 import { ChangePipeline } from '../pipeline/change-pipeline';
+import { KillSwitch } from './kill-switch';
 
 interface Running {
   task: ClaimedTaskV1;
@@ -21,7 +22,9 @@ interface Running {
  * dev-bot as a worker of the task queue: claims `dev.change` tasks (capability `dev-bot`, its
  * level), heartbeats each lease from a timer, runs the change pipeline and reports the outcome.
  * A task whose lease is lost is abandoned at once; the next claim resumes the change from its
- * persisted status. Without a model configured it claims nothing.
+ * persisted status. The kill switch aborts running changes at once (model calls and checks see the
+ * signal) and hands their leases back without burning attempts. Without a model configured it
+ * claims nothing.
  */
 @Injectable()
 export class DevBotWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -32,11 +35,13 @@ export class DevBotWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private loop?: Promise<void>;
   private timers: NodeJS.Timeout[] = [];
   private subs: Subscription[] = [];
+  private unwatchKill?: () => void;
 
   constructor(
     private readonly bus: Bus,
     private readonly pipeline: ChangePipeline,
     private readonly model: ModelClient,
+    private readonly killSwitch: KillSwitch,
     @Inject(APP_CONFIG) private readonly config: DevBotEnv,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -53,6 +58,10 @@ export class DevBotWorker implements OnApplicationBootstrap, BeforeApplicationSh
       const entry = msg.taskId ? this.running.get(msg.taskId) : undefined;
       if (entry) this.abandon(entry, msg.reason ?? 'cancelled');
     }));
+    this.unwatchKill = this.killSwitch.onChange((engaged, reason) => {
+      if (engaged) void this.stopAll(`kill switch engaged: ${reason}`);
+      else this.wake();
+    });
     this.timers.push(setInterval(() => void this.heartbeat(), this.config.DEVBOT_HEARTBEAT_INTERVAL_MS));
     this.loop = this.claimLoop();
     this.logger.info({ workerId: this.id, level: this.config.DEVBOT_LEVEL, concurrency: this.config.DEVBOT_CONCURRENCY }, 'dev-bot worker started');
@@ -77,6 +86,20 @@ export class DevBotWorker implements OnApplicationBootstrap, BeforeApplicationSh
     }
     for (const t of this.timers) clearInterval(t);
     for (const s of this.subs) s.unsubscribe();
+    this.unwatchKill?.();
+  }
+
+  /** Aborts every running change and hands its lease back (kill switch); the changes resume when it is released. */
+  private async stopAll(reason: string): Promise<void> {
+    const held = [...this.running.values()].filter((r) => !r.abandoned);
+    if (held.length === 0) return;
+    for (const r of held) this.abandon(r, reason);
+    try {
+      await this.bus.request(Subjects.taskRelease, { workerId: this.id, reason, leases: held.map((r) => ({ taskId: r.task.id, claimToken: r.task.claimToken })) });
+    } catch (e) {
+      this.logger.warn({ err: e }, 'could not release leases after the kill switch; they will expire');
+    }
+    this.logger.warn({ changes: held.length, reason }, 'running changes stopped');
   }
 
   private wake(): void {
@@ -101,7 +124,7 @@ export class DevBotWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private async claimLoop(): Promise<void> {
     while (!this.stopping) {
       const free = this.config.DEVBOT_CONCURRENCY - this.running.size;
-      if (free <= 0) {
+      if (free <= 0 || this.killSwitch.engaged) {
         await this.waitForWake(this.config.DEVBOT_POLL_INTERVAL_MS);
         continue;
       }
