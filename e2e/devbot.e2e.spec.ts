@@ -273,4 +273,30 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     expect(events.find((e) => e.changeId === c.id)).toMatchObject({ status: 'cancelled' });
     expect(onMain(repo, 'docker/Dockerfile')).toBe(false);
   });
+
+  it('takes a change an L4 agent asked for with request_code_change through to the merge', async () => {
+    const agent = '[case-agentic]';
+    const dev = '[case-agentic-dev]';
+    // The agent's script first: its later requests carry both markers, and the first queue that matches answers.
+    f.fake.script([
+      toolCall('request_code_change', { repository: 'sample', title: 'Add triple', description: `Add a triple function ${dev}`, acceptanceCriteria: ['triple(2) is 6'] }),
+      answer('filed the change'),
+    ], agent);
+    f.fake.script([write('src/triple.js', 'module.exports = (x) => 3 * x;\n'), finish('triple'), approve()], dev);
+    const runner = await f.startRunner({ HOSTNAME: 'agent-l4', RUNNER_LEVEL: '4' });
+    try {
+      const goalTask = await f.submit({ type: 'agent.goal', payload: { goal: `Get a triple function into the sample repository ${agent}` } });
+      const finished = await f.until(goalTask, 'succeeded', 30_000);
+      expect(finished.result).toMatchObject({ stopReason: 'completed' });
+      const filed = await eventually(async () => (await f.api.get('/api/v1/changes?repository=sample&limit=200')).body.items.find((c: any) => c.goal.includes(dev)));
+      expect(filed).toMatchObject({ title: 'Add triple', requestedBy: `task:${goalTask}` });
+      expect(filed.goal).toContain('- triple(2) is 6');
+      const done = await until(filed.id, ['merged', 'failed', 'rejected', 'reverted']);
+      expect(done.status).toBe('merged');
+      expect(repo.fileAt('main', 'src/triple.js')).toContain('3 * x');
+      expect((await f.task(done.taskId)).type).toBe('dev.change');
+    } finally {
+      await f.stopRunner(runner);
+    }
+  });
 });

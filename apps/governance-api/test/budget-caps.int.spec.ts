@@ -62,6 +62,16 @@ describe('budget caps through budget.reserve', () => {
 
     const usage = (await admin().get('/api/v1/budgets/usage')).body;
     expect(usage).toMatchObject({ currency: 'USD', globalMinor: 1_500, byLevelMinor: { '3': 1_200, '4': 300 }, byWorkerMinor: { 'w-a': 800, 'w-b': 400, 'w-c': 300 } });
+
+    // the worker registry shows each worker's spend against its cap
+    nc.publish(`${stack.namespace}.juggernaut.worker.heartbeat.v1`, JSON.stringify({ workerId: 'w-a', level: 3, capabilities: [], concurrency: 4, runningTaskIds: [], at: new Date().toISOString() }));
+    const worker = await eventually(async () => {
+      const r = await admin().get('/api/v1/workers/w-a');
+      return r.status === 200 ? r.body : undefined;
+    });
+    expect(worker.spend).toEqual({ currency: 'USD', spentTodayMinor: 800, dailyCapMinor: 800 });
+    const listed = (await admin().get('/api/v1/workers')).body.find((w: any) => w.id === 'w-a');
+    expect(listed.spend.spentTodayMinor).toBe(800);
   });
 
   it('frees what a settled call did not spend, and refuses a currency other than the budget’s', async () => {

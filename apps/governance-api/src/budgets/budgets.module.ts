@@ -8,5 +8,6 @@ import { PolicyView } from './policy-view';
 @Module({
   controllers: [BudgetsController],
   providers: [PolicyView, BudgetsRepository, BudgetsService, BudgetsMessaging],
+  exports: [BudgetsService],
 })
 export class BudgetsModule {}

@@ -54,4 +54,11 @@ export class BudgetsService {
     const policy = await this.policy.current().catch(() => undefined);
     return this.repo.today(policy?.budgets.currency ?? 'USD');
   }
+
+  /** Today's spend (settled or held) of each worker, and the per-worker daily cap it counts against. */
+  async workerSpend(): Promise<{ currency: string; dailyCapMinor: number | null; byWorkerMinor: Record<string, number> }> {
+    const policy = await this.policy.current().catch(() => undefined);
+    const usage = await this.repo.today(policy?.budgets.currency ?? 'USD');
+    return { currency: usage.currency, dailyCapMinor: policy?.budgets.perWorkerDailyCapMinor ?? null, byWorkerMinor: usage.byWorkerMinor };
+  }
 }
