@@ -34,7 +34,7 @@ describe('docker/Dockerfile', () => {
     expect(lint('FROM node:20-bookworm-slim\nRUNN npm ci\nEXPOSE port\nHEALTHCHECK CMD\n')).toHaveLength(3);
   });
 
-  it('is multi-stage on node 20 bookworm-slim; the runtime stage is non-root, has a HEALTHCHECK and holds only the built app', () => {
+  it('is multi-stage on node 20 bookworm-slim; the runtime stage is non-root, has a HEALTHCHECK and holds only the built app (plus git for dev-bot)', () => {
     const all = stages(dockerfile);
     expect(all.length).toBeGreaterThanOrEqual(2);
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20[.\d]*-bookworm-slim$/m);
@@ -47,7 +47,9 @@ describe('docker/Dockerfile', () => {
     expect(args(health!)).toContain('/health/live');
     const copies = runtime.filter((i) => i.getKeyword() === 'COPY').map((i) => i.getTextContent());
     expect(copies).toEqual([expect.stringContaining('--from=deps'), expect.stringContaining('/src/dist/apps/${APP}/')]);
-    expect(runtime.some((i) => i.getKeyword() === 'RUN')).toBe(false);
+    // The one RUN installs git and iproute2 for dev-bot only; every other service's runtime is node and its bundle.
+    const runs = runtime.filter((i) => i.getKeyword() === 'RUN').map(args);
+    expect(runs).toEqual([expect.stringMatching(/^if \[ "\$\{APP\}" = "dev-bot" \]; then\s*\\?\s*apt-get update && apt-get install -y --no-install-recommends git iproute2/)]);
   });
 
   it('.dockerignore sends only the sources the build copies', () => {

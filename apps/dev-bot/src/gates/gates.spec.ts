@@ -168,6 +168,17 @@ describe('gates', () => {
       expect(tamper(diffOf({ path: 'src/guard.js', remove: ["assert(x, 'x');"], add: ['check(x);'] }))).toEqual([]);
     });
 
+    it('flags assertions weakened to existence or truthiness checks, not equally strict rewrites', () => {
+      expect(tamper(diffOf({ path: 'src/sum.spec.ts', remove: ['    expect(sum(2, 3)).toBe(5);'], add: ['    expect(sum(2, 3)).toBeDefined();'] }))).toEqual([
+        'assertions weakened: src/sum.spec.ts:1: expect(sum(2, 3)).toBe(5); became src/sum.spec.ts:1: expect(sum(2, 3)).toBeDefined();',
+      ]);
+      expect(tamper(diffOf({ path: 'test/sum.test.js', remove: ['assert.strictEqual(sum(2, 3), 5);'], add: ['assert(sum);'] }))).toHaveLength(1);
+      expect(tamper(diffOf({ path: 'src/a.spec.ts', remove: ['expect(fn).toHaveBeenCalledWith(1);'], add: ['expect(fn).toHaveBeenCalled();'] }))).toHaveLength(1);
+      expect(tamper(diffOf({ path: 'src/sum.spec.ts', remove: ['expect(sum(2, 3)).toBe(5);'], add: ['expect(sum(2, 3)).toStrictEqual(5);'] }))).toEqual([]);
+      // A new weak check next to the strict ones is fine.
+      expect(tamper(diffOf({ path: 'src/sum.spec.ts', add: ['expect(sum).toBeDefined();'] }))).toEqual([]);
+    });
+
     it('flags new lint and type-check suppressions', () => {
       expect(tamper(diffOf({ path: 'src/a.ts', add: ['// @ts-ignore', 'const a: number = "x";'] }))).toEqual(['lint/type/coverage suppression added: src/a.ts:1: // @ts-ignore']);
       expect(tamper(diffOf({ path: 'src/b.ts', add: ['/* eslint-disable */'] }))).toHaveLength(1);

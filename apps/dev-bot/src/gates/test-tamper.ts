@@ -25,6 +25,10 @@ const SKIPS = [
 /** Lines that assert something. */
 const ASSERTION = /\b(?:expect|assert\w*|should|expectTypeOf|t\.(?:is|deepEqual|true|false|throws|equal)|require\.(?:Equal|NoError|True))\b\s*[.(]/;
 
+/** Assertions that pin a value or behaviour, and ones that only check something exists or is truthy. */
+const STRICT_ASSERTION = /\.(?:toBe|toEqual|toStrictEqual|toMatch|toMatchObject|toThrow|toContain|toHaveLength|toHaveBeenCalledWith|toHaveProperty|toBeCloseTo|rejects|resolves)\s*\(|\bassert\.(?:strictEqual|deepStrictEqual|equal|deepEqual|throws|rejects|match)\s*\(|\bassertEquals\b|\bassert\s+\S+\s*==/;
+const WEAK_ASSERTION = /\.(?:toBeDefined|toBeTruthy|toBeFalsy|toHaveBeenCalled)\s*\(\s*\)|\.not\.(?:toBeNull|toBeUndefined|toThrow)\s*\(\s*\)|\bassert(?:\.ok)?\s*\(\s*[\w.]+\s*\)|\bassert\s+\w+\s*$/;
+
 /** Suppressions that silence the linter or the type checker. */
 const SUPPRESSIONS = /@ts-(?:ignore|nocheck|expect-error)\b|eslint-disable|# *noqa\b|# *type: *ignore\b|\/\/ *nolint\b|istanbul ignore|c8 ignore|v8 ignore|# *pragma: *no cover/;
 
@@ -78,6 +82,13 @@ export function detectTestTamper(files: ChangeDiffFile[], patches: FilePatch[]):
       if (lost > 0) {
         const first = p.removed.find((l) => ASSERTION.test(l.text))!;
         hits.push({ path: p.path, message: `${lost} assertion(s) removed without replacement, e.g. removed ${evidence(p.oldPath ?? p.path, first.line, first.text)}` });
+      } else {
+        const weakened = countMatches(p.removed, [STRICT_ASSERTION]) - countMatches(p.added, [STRICT_ASSERTION]);
+        const weak = p.added.find((l) => WEAK_ASSERTION.test(l.text));
+        if (weakened > 0 && weak) {
+          const was = p.removed.find((l) => STRICT_ASSERTION.test(l.text))!;
+          hits.push({ path: p.path, message: `assertions weakened: ${evidence(p.oldPath ?? p.path, was.line, was.text)} became ${evidence(p.path, weak.line, weak.text)}` });
+        }
       }
     }
     const newSuppressions = p.added.filter((l) => SUPPRESSIONS.test(l.text)).length - p.removed.filter((l) => SUPPRESSIONS.test(l.text)).length;
