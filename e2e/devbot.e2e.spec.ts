@@ -110,6 +110,12 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     const events = await readStream<any>(f.nc, `${f.stack.namespace}_JUGGERNAUT_EVENTS`, `${f.stack.namespace}.juggernaut.change.>`);
     expect(events.filter((e) => e.changeId === c.id).map((e) => e.status ?? 'opened')).toEqual(['opened', 'merged']);
     expect((await f.task(c.taskId)).status).toBe('succeeded');
+    // Every timeline step is also in the execution log of the task.
+    const logs = await eventually(async () => {
+      const items = (await f.api.get(`/api/v1/logs?taskId=${c.taskId}&limit=200`)).body.items as any[];
+      return items.length === done.steps.length - 1 ? items : undefined;
+    });
+    expect(new Set(logs.map((l) => l.action))).toEqual(new Set(stages.filter((s: string) => s !== 'queued').map((s: string) => `devbot.${s}`)));
     expect(await (await fetch(`${devbotUrl}/metrics`)).text()).toMatch(/juggernaut_devbot_changes_total\{[^}]*status="merged"[^}]*\} 1\b/);
   });
 

@@ -3,6 +3,7 @@ import { Author } from './author/author';
 import { ChangesMessaging } from './changes/changes.messaging';
 import { ChangesRepository } from './changes/changes.repository';
 import { ChangesService } from './changes/changes.service';
+import { StepLog } from './changes/step-log';
 import { llmProviders } from './llm/llm.providers';
 import { MeteredModel } from './llm/metered-model';
 import { ApprovalDecisions } from './pipeline/approval-decisions';
@@ -15,7 +16,7 @@ import { KillSwitch } from './worker/kill-switch';
 
 @Module({
   providers: [
-    RepositoriesRepository, ChangesRepository, ChangesService, ChangesMessaging,
+    RepositoriesRepository, StepLog, ChangesRepository, ChangesService, ChangesMessaging,
     ...llmProviders, MeteredModel, Author, Reviewer, ChangePipeline, ApprovalDecisions, TaskOutcomes, KillSwitch, DevBotWorker,
   ],
 })

@@ -6,6 +6,7 @@ import {
 import { Metrics, redact, redactString } from '@juggernaut/observability';
 import { decodeCursor, encodeCursor, type Queryable, rowsOf } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
+import { type StoredStep, StepLog } from './step-log';
 
 /** What each stage leaves on a change, kept as one JSON document beside its status. */
 export interface ChangeData {
@@ -79,13 +80,17 @@ export interface NewChange {
 export class ChangesRepository {
   private readonly ended;
 
-  constructor(private readonly db: DataSource, metrics: Metrics) {
+  constructor(
+    private readonly db: DataSource,
+    private readonly stepLog: StepLog,
+    metrics: Metrics,
+  ) {
     this.ended = metrics.counter('juggernaut_devbot_changes_total', 'Change requests by how they ended (merged, rejected, failed, reverted, cancelled)', ['status']);
   }
 
   /** Stores a new change (queued); a change for the same task already stored is returned instead. */
   async insert(c: NewChange): Promise<ChangeRow> {
-    return this.db.transaction(async (m) => {
+    return this.logged(async (m, steps) => {
       const rows = (await m.query(
         `INSERT INTO devbot.changes (id, repository, target_branch, branch, title, goal, status, requested_by, task_id, max_attempts, currency)
          VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10)
@@ -93,7 +98,7 @@ export class ChangesRepository {
         [c.id, c.repository, c.targetBranch, c.branch, c.title, c.goal, c.requestedBy, c.taskId, c.maxAttempts, c.currency],
       )) as ChangeRow[];
       if (rows[0]) {
-        await this.step(m, c.id, 'queued', `change requested${c.requestedBy ? ` by ${c.requestedBy}` : ''}: ${c.title}`);
+        steps.push(await this.step(m, c.id, 'queued', `change requested${c.requestedBy ? ` by ${c.requestedBy}` : ''}: ${c.title}`));
         return rows[0];
       }
       const existing = (await m.query(`SELECT * FROM devbot.changes WHERE task_id = $1`, [c.taskId])) as ChangeRow[];
@@ -125,7 +130,7 @@ export class ChangesRepository {
     data?: ChangeData; stepData?: Record<string, unknown>; reason?: string; approvalId?: string | null; mergeCommit?: string; revertCommit?: string;
     attempts?: number;
   } = {}, events: (m: Queryable) => Promise<void> = async () => undefined): Promise<boolean> {
-    return this.db.transaction(async (m) => {
+    return this.logged(async (m, steps) => {
       const rows = rowsOf<{ id: string }>(await m.query(
         `UPDATE devbot.changes SET status = $2, data = data || $3::jsonb, reason = COALESCE($4, reason),
            approval_id = CASE WHEN $5::boolean THEN $6::uuid ELSE approval_id END,
@@ -136,7 +141,7 @@ export class ChangesRepository {
           update.approvalId !== undefined, update.approvalId ?? null, update.mergeCommit ?? null, update.revertCommit ?? null, update.attempts ?? null],
       ));
       if (rows.length === 0) return false;
-      await this.step(m, id, status, message, update.stepData);
+      steps.push(await this.step(m, id, status, message, update.stepData));
       await events(m);
       return true;
     }).then((moved) => {
@@ -149,9 +154,9 @@ export class ChangesRepository {
   async note(
     id: string, stage: string, message: string, data?: Record<string, unknown>, patch?: ChangeData, events: (m: Queryable) => Promise<void> = async () => undefined,
   ): Promise<void> {
-    await this.db.transaction(async (m) => {
+    await this.logged(async (m, steps) => {
       if (patch) await m.query(`UPDATE devbot.changes SET data = data || $2::jsonb, updated_at = now() WHERE id = $1`, [id, JSON.stringify(redact(patch))]);
-      await this.step(m, id, stage, message, data);
+      steps.push(await this.step(m, id, stage, message, data));
       await events(m);
     });
   }
@@ -252,9 +257,23 @@ export class ChangesRepository {
     });
   }
 
-  private async step(m: Queryable, id: string, stage: string, message: string, data?: Record<string, unknown>): Promise<void> {
-    await m.query(`INSERT INTO devbot.change_steps (change_id, stage, message, data) VALUES ($1, $2, $3, $4)`,
-      [id, stage, redactString(message).slice(0, 10_000), data ? JSON.stringify(redact(data)) : null]);
+  /** Runs `work` in a transaction; the timeline steps it stored go to the execution log once it has committed. */
+  private async logged<T>(work: (m: Queryable, steps: StoredStep[]) => Promise<T>): Promise<T> {
+    const steps: StoredStep[] = [];
+    const result = await this.db.transaction((m) => work(m, steps));
+    if (steps.length) await this.stepLog.publish(steps);
+    return result;
+  }
+
+  private async step(m: Queryable, id: string, stage: string, message: string, data?: Record<string, unknown>): Promise<StoredStep> {
+    const text = redactString(message).slice(0, 10_000);
+    const clean = data ? redact(data) : undefined;
+    const rows = (await m.query(
+      `INSERT INTO devbot.change_steps (change_id, stage, message, data) VALUES ($1, $2, $3, $4)
+       RETURNING id, (SELECT task_id FROM devbot.changes WHERE id = $1) AS task_id`,
+      [id, stage, text, clean ? JSON.stringify(clean) : null],
+    )) as Array<{ id: string; task_id: string | null }>;
+    return { seq: Number(rows[0]!.id), changeId: id, taskId: rows[0]!.task_id, stage, message: text, ...(clean ? { data: clean } : {}) };
   }
 }
 

@@ -4,12 +4,12 @@ import { ModelClient } from '@juggernaut/llm';
 import { Bus } from '@juggernaut/messaging';
 import { APP_CONFIG, LOGGER } from '@juggernaut/service-kit';
 import type { Subscription } from '@nats-io/transport-node';
-import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { DEV_BOT_CAPABILITY, DEV_CHANGE_TASK } from '../changes/changes.service';
 import type { DevBotEnv } from '../config';
 import { ChangePipeline } from '../pipeline/change-pipeline';
 import { KillSwitch } from './kill-switch';
+import { workerIdOf } from './worker-id';
 
 interface Running {
   task: ClaimedTaskV1;
@@ -45,7 +45,7 @@ export class DevBotWorker implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(APP_CONFIG) private readonly config: DevBotEnv,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.id = `dev-bot:${config.HOSTNAME ?? hostname()}:${process.pid}`;
+    this.id = workerIdOf(config);
   }
 
   onApplicationBootstrap(): void {
