@@ -229,7 +229,7 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     expect(repo.log('main').slice(0, 2).sort()).toEqual(['Add one', 'Add two']);
   });
 
-  it('carries out a dev.change task an agent submitted (one change per task), and fails a change the budget refuses before any model call', async () => {
+  it('carries out a dev.change task an agent submitted (one change per task), and pauses a change the budget refuses before any model call', async () => {
     const m = '[case-agent]';
     f.fake.script([write('src/agent.js', 'module.exports = "agent";\n'), finish('agent'), approve()], m);
     const taskId = await f.submit({
@@ -247,12 +247,11 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
       type: 'dev.change', requiredLevel: 4, requiredCapabilities: ['dev-bot'], budgetMinor: 1,
       payload: { repository: 'sample', goal: `Anything ${poor}` },
     });
-    const refused = await eventually(async () => {
-      const c = (await f.api.get('/api/v1/changes?repository=sample&limit=200')).body.items.find((x: any) => x.taskId === poorTask);
-      return c && c.status === 'failed' ? c : undefined;
-    }, 30_000);
-    expect(refused.reason).toContain('budget');
-    expect(refused.costMinor).toBe(0);
+    const parked = await f.until(poorTask, 'blocked', 30_000);
+    expect(parked.reason).toContain('budget');
+    const paused = (await f.api.get('/api/v1/changes?repository=sample&limit=200')).body.items.find((x: any) => x.taskId === poorTask);
+    expect(paused).toMatchObject({ status: 'editing', costMinor: 0 });
+    expect(paused.steps.at(-1).message).toContain('waiting for budget');
     expect(f.fake.chatRequests(poor)).toHaveLength(0);
   });
 

@@ -58,10 +58,15 @@ export class ChangePipeline {
       return await this.proceed(ctx, change, repo);
     } catch (e) {
       if (ctx.signal.aborted) throw e;
+      if (e instanceof BudgetRefusedError) {
+        // Over budget: the change pauses with its work kept, and goes on when governance releases the task (a raised cap, a new day).
+        await this.changes.note(change.id, (await this.changes.find(change.id))?.status ?? change.status, `waiting for budget: ${e.message}`);
+        return { kind: 'blocked', blockedOn: 'budget', reason: `budget: ${e.message}` };
+      }
       const refusedByGitHub = e instanceof ForgeError && typeof e.status === 'number' && e.status >= 400 && e.status < 500;
-      const terminal = e instanceof BudgetRefusedError || e instanceof MergeError || refusedByGitHub || (e as { terminal?: unknown })?.terminal === true;
+      const terminal = e instanceof MergeError || refusedByGitHub || (e as { terminal?: unknown })?.terminal === true;
       if (terminal || ctx.task.attempt >= ctx.task.maxAttempts) {
-        const why = e instanceof BudgetRefusedError ? `budget: ${e.message}` : (e as Error)?.message ?? String(e);
+        const why = (e as Error)?.message ?? String(e);
         await this.close(change.id, 'failed', why);
         return finished((await this.changes.find(change.id))!);
       }
@@ -146,22 +151,26 @@ export class ChangePipeline {
   private async editUntilGreen(ctx: ChangeTaskContext, change: ChangeRow, repo: RepositoryV1, ws: Workspace): Promise<
     { kind: 'green'; diff: ChangeDiff; checks: CheckResultV1[] } | { kind: 'failed'; reason: string }
   > {
-    let feedback: string | undefined;
-    let lastFailure = 'no attempt was made';
-    for (let attempt = change.attempts + 1; attempt <= change.max_attempts; attempt++) {
-      await this.changes.advance(change.id, 'editing', `author round ${attempt} of ${change.max_attempts}`, { attempts: attempt });
-      const out = await this.author.run(ctx, change, ws, attempt, feedback);
+    const before = change.data.checks?.find((c) => !c.ok);
+    let feedback = before ? feedbackOf(before) : undefined;
+    let lastFailure = before ? failureOf([before]) : 'no round finished';
+    // A round counts once the author has finished it; one interrupted (a crash, the kill switch, the budget) is made again.
+    for (let made = change.attempts; made < change.max_attempts;) {
+      const round = made + 1;
+      await this.changes.advance(change.id, 'editing', `author round ${round} of ${change.max_attempts}`);
+      const out = await this.author.run(ctx, change, ws, round, feedback);
       if (!out.finished) return { kind: 'failed', reason: out.reason };
       const diff = await ws.diff();
+      made = round;
       if (diff.files.length === 0) {
         lastFailure = 'the author finished without changing any file';
         feedback = `${lastFailure}. Make the change the goal asks for, then call finish.`;
-        await this.changes.note(change.id, 'editing', lastFailure);
+        await this.changes.advance(change.id, 'editing', lastFailure, { attempts: round });
         continue;
       }
-      await ws.commitAll(`${change.title}\n\nChange ${change.id}, round ${attempt}: ${out.summary}`.slice(0, 5_000));
-      await this.changes.advance(change.id, 'checking', `author finished round ${attempt}: ${out.summary}`.slice(0, 2_000), {
-        data: { diff: summaryOf(diff), summary: out.summary },
+      await ws.commitAll(`${change.title}\n\nChange ${change.id}, round ${round}: ${out.summary}`.slice(0, 5_000));
+      await this.changes.advance(change.id, 'checking', `author finished round ${round}: ${out.summary}`.slice(0, 2_000), {
+        attempts: round, data: { diff: summaryOf(diff), summary: out.summary },
       });
       const run = await runChecks(ws.dir, repo.checks, {
         timeoutMs: this.config.DEVBOT_CHECK_TIMEOUT_MS, outputLimitBytes: this.config.DEVBOT_CHECK_OUTPUT_BYTES, signal: ctx.signal,
@@ -171,9 +180,8 @@ export class ChangePipeline {
         { network: run.network, results: checks.map((c) => ({ name: c.name, ok: c.ok, exitCode: c.exitCode, timedOut: c.timedOut })) }, { checks });
       if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
       if (run.ok) return { kind: 'green', diff, checks };
-      const failed = run.results.find((r) => !r.ok)!;
       lastFailure = failureOf(run.results);
-      feedback = `Check "${failed.name}" (\`${failed.command}\`) ${failed.timedOut ? 'timed out' : `exited with ${failed.exitCode}`}. The end of its output:\n${failed.output}`;
+      feedback = feedbackOf(run.results.find((r) => !r.ok)!);
     }
     return { kind: 'failed', reason: `the checks still failed after ${change.max_attempts} attempt(s): ${lastFailure}` };
   }
@@ -201,13 +209,13 @@ export class ChangePipeline {
       reason: `merge of change "${change.title}" needs approval: ${why}`.slice(0, 10_000),
     });
     await this.changes.advance(change.id, 'awaiting_approval', `waiting for approval ${approval.id}: ${why}`, { approvalId: approval.id });
-    if (approval.status === 'pending') return { kind: 'blocked', approvalId: approval.id, reason: `change ${change.id} waits for approval ${approval.id} to merge` };
+    if (approval.status === 'pending') return { kind: 'blocked', blockedOn: 'approval', approvalId: approval.id, reason: `change ${change.id} waits for approval ${approval.id} to merge` };
     return this.afterApproval(ctx, (await this.changes.find(change.id))!, await this.repositories.get(change.repository));
   }
 
   private async afterApproval(ctx: ChangeTaskContext, change: ChangeRow, repo: RepositoryV1): Promise<ChangeTaskOutcome> {
     const approval = await this.bus.request(Subjects.approvalGet, { id: change.approval_id! });
-    if (approval.status === 'pending') return { kind: 'blocked', approvalId: approval.id, reason: `change ${change.id} waits for approval ${approval.id} to merge` };
+    if (approval.status === 'pending') return { kind: 'blocked', blockedOn: 'approval', approvalId: approval.id, reason: `change ${change.id} waits for approval ${approval.id} to merge` };
     if (approval.status !== 'approved') {
       await this.close(change.id, 'rejected', `approval ${approval.id} was ${approval.status}${approval.decisionReason ? `: ${approval.decisionReason}` : ''}`);
       return finished((await this.changes.find(change.id))!);
@@ -352,7 +360,12 @@ function checkView(r: CheckResult): CheckResultV1 {
   return { name: r.name, command: r.command, exitCode: r.exitCode, timedOut: r.timedOut, durationMs: r.durationMs, output: r.output, ok: r.ok };
 }
 
-function failureOf(results: CheckResult[]): string {
+/** What the author is told about a failed check: which, how, and the end of its output. */
+function feedbackOf(f: CheckResult | CheckResultV1): string {
+  return `Check "${f.name}" (\`${f.command}\`) ${f.timedOut ? 'timed out' : `exited with ${f.exitCode}`}. The end of its output:\n${f.output}`;
+}
+
+function failureOf(results: Array<CheckResult | CheckResultV1>): string {
   const f = results.find((r) => !r.ok);
   return f ? `${f.name} (${f.command}) ${f.timedOut ? 'timed out' : `exited with ${f.exitCode}`}` : 'no check failed';
 }

@@ -9,10 +9,11 @@ export interface ChangeTaskContext {
   signal: AbortSignal;
 }
 
-/** How a claimed task ends: finished (the change reached a final state), or parked until an approval is decided. */
+/** How a claimed task ends: finished (the change reached a final state), or parked until an approval is decided or the budget allows more. */
 export type ChangeTaskOutcome =
   | { kind: 'finished'; result: Record<string, unknown> }
-  | { kind: 'blocked'; approvalId: string; reason: string };
+  | { kind: 'blocked'; blockedOn: 'approval'; approvalId: string; reason: string }
+  | { kind: 'blocked'; blockedOn: 'budget'; reason: string };
 
 /** A failure another attempt cannot fix (the change is failed with it). */
 export class TerminalChangeError extends Error {

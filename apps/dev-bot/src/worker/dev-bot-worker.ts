@@ -157,7 +157,8 @@ export class DevBotWorker implements OnApplicationBootstrap, BeforeApplicationSh
       if (entry.abandoned) return;
       if (outcome.kind === 'blocked') {
         const { blocked } = await this.bus.request(Subjects.taskBlock, {
-          taskId: task.id, claimToken: task.claimToken, workerId: this.id, blockedOn: 'approval', reason: outcome.reason.slice(0, 10_000), approvalId: outcome.approvalId,
+          taskId: task.id, claimToken: task.claimToken, workerId: this.id, blockedOn: outcome.blockedOn, reason: outcome.reason.slice(0, 10_000),
+          ...(outcome.blockedOn === 'approval' ? { approvalId: outcome.approvalId } : {}),
         });
         if (!blocked) this.logger.warn({ taskId: task.id }, 'block refused: lease no longer held');
         return;
