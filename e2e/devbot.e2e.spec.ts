@@ -328,4 +328,21 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     expect(done.status).toBe('merged');
     expect(repo.fileAt('main', 'src/kill.js')).toContain('k');
   });
+
+  it('rejects a change the gates refuse (a secret in the diff) before any review, with the reason', async () => {
+    const m = '[case-secret]';
+    f.fake.script([write('src/aws.js', "module.exports = { id: 'AKIAIOSFODNN7EXAMPLE' };\n"), finish('aws'), approve()], m);
+    const c = await change({ repository: 'sample', goal: `Configure AWS ${m}` });
+    const done = await until(c.id, ['merged', 'failed', 'rejected', 'reverted']);
+    expect(done.status).toBe('rejected');
+    expect(done.reason).toMatch(/^refused by the gates: /);
+    expect(done.gateFindings).toEqual(expect.arrayContaining([expect.objectContaining({ gate: 'secret', verdict: 'refuse', path: 'src/aws.js' })]));
+    expect(done.review).toBeNull();
+    expect(done.pullRequest).toBeNull();
+    expect(f.fake.chatRequests(m)).toHaveLength(2);
+    expect(JSON.stringify(done.steps)).not.toContain('AKIAIOSFODNN7EXAMPLE');
+    expect(onMain(repo, 'src/aws.js')).toBe(false);
+    // Refused before the push: the branch never reached the remote.
+    expect(sh(repo.inspect(), 'ls-remote', '--heads', 'origin', c.branch)).toBe('');
+  });
 });

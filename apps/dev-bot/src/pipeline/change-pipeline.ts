@@ -114,11 +114,9 @@ export class ChangePipeline {
           return finished((await this.changes.find(change.id))!);
         }
         ({ diff, checks } = edited);
-        ctx.signal.throwIfAborted();
-        await ws.push();
-        await this.changes.note(change.id, 'checking', `pushed ${change.branch}`, undefined, { pushed: true });
       }
 
+      // The gates come before the push: a refused diff (a secret, a denied path) never leaves this machine.
       gates = evaluateGates(diff, this.policyOf(repo));
       await this.changes.advance(change.id, 'reviewing', gates.findings.length
         ? `gates: ${gates.findings.map((f) => `${f.gate} ${f.verdict}`).join(', ')}` : 'gates: nothing found',
@@ -127,6 +125,11 @@ export class ChangePipeline {
         const why = gates.findings.filter((f) => f.verdict === 'refuse').map((f) => f.message).join('; ');
         await this.close(change.id, 'rejected', `refused by the gates: ${why}`);
         return finished((await this.changes.find(change.id))!);
+      }
+      if (!change.data.pushed) {
+        ctx.signal.throwIfAborted();
+        await ws.push();
+        await this.changes.note(change.id, 'reviewing', `pushed ${change.branch}`, undefined, { pushed: true });
       }
 
       ctx.signal.throwIfAborted();
