@@ -345,4 +345,22 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     // Refused before the push: the branch never reached the remote.
     expect(sh(repo.inspect(), 'ls-remote', '--heads', 'origin', c.branch)).toBe('');
   });
+
+  it('does not merge an approved change whose branch changed after the approval was asked for', async () => {
+    const m = '[case-tamper]';
+    f.fake.script([write('.github/workflows/lint.yml', 'name: lint\n'), finish('lint'), approve()], m);
+    const c = await change({ repository: 'sample', goal: `Add a lint workflow ${m}` });
+    const waiting = await until(c.id, ['awaiting_approval', 'merged', 'failed', 'rejected']);
+    expect(waiting.status).toBe('awaiting_approval');
+    const dir = repo.inspect();
+    sh(dir, 'checkout', '--quiet', '-b', 'tamper', `origin/${c.branch}`);
+    writeFileSync(join(dir, '.github', 'workflows', 'lint.yml'), 'name: lint\non: push\njobs: { x: { runs-on: evil } }\n');
+    sh(dir, 'commit', '--quiet', '-am', 'sneak in');
+    sh(dir, 'push', '--quiet', 'origin', `tamper:${c.branch}`);
+    expect((await f.api.post(`/api/v1/approvals/${waiting.approvalId}/approve`, { reason: 'looks fine' })).status).toBe(200);
+    const done = await until(c.id, ['merged', 'failed', 'rejected', 'reverted']);
+    expect(done.status).toBe('rejected');
+    expect(done.reason).toContain('changed after approval');
+    expect(onMain(repo, '.github/workflows/lint.yml')).toBe(false);
+  });
 });

@@ -7,7 +7,6 @@ import { Bus } from '@juggernaut/messaging';
 import { enqueueEvent, type Queryable } from '@juggernaut/persistence';
 import { APP_CONFIG, LOGGER } from '@juggernaut/service-kit';
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { Author } from '../author/author';
@@ -24,7 +23,7 @@ import { checkoutCommit, MergeError, revertCommit, squashMerge } from '../git/me
 import { BudgetRefusedError } from '../llm/metered-model';
 import { Reviewer } from '../review/reviewer';
 import { type ChangeTaskContext, type ChangeTaskOutcome, TerminalChangeError } from '../worker/change-task';
-import { type ChangeDiff, Workspace } from '../workspace/workspace';
+import { type ChangeDiff, Workspace, type WorkspaceOptions } from '../workspace/workspace';
 
 type Closing = Extract<ChangeStatus, 'rejected' | 'failed' | 'reverted' | 'cancelled'>;
 
@@ -94,11 +93,7 @@ export class ChangePipeline {
   private async proceed(ctx: ChangeTaskContext, change: ChangeRow, repo: RepositoryV1): Promise<ChangeTaskOutcome> {
     if (change.status === 'awaiting_approval') return this.afterApproval(ctx, change, repo);
     if (change.status === 'merging' || change.status === 'verifying') return this.merge(ctx, change, repo, true);
-    await mkdir(this.config.DEVBOT_WORKSPACE_ROOT, { recursive: true });
-    const options = {
-      root: this.config.DEVBOT_WORKSPACE_ROOT, cloneUrl: this.cloneUrlOf(repo), targetBranch: change.target_branch, branch: change.branch,
-      author: this.gitAuthor, branchPrefix: BRANCH_PREFIX,
-    };
+    const options = this.workspaceOptions(change, repo);
     const ws = change.data.pushed ? await Workspace.resume(options) : await Workspace.create(options);
     let gates: { findings: GateFindingV1[]; refused: boolean; needsApproval: boolean };
     let diff: ChangeDiff;
@@ -207,7 +202,7 @@ export class ChangePipeline {
   private async requestApproval(ctx: ChangeTaskContext, change: ChangeRow, diff: ChangeDiff, findings: GateFindingV1[], url: string): Promise<ChangeTaskOutcome> {
     const why = findings.filter((f) => f.verdict === 'needs-approval').map((f) => f.message).join('; ');
     const approval = await this.bus.request(Subjects.approvalRequest, {
-      taskId: ctx.task.id, workerId: ctx.workerId, action: 'merge:change', argsHash: `sha256:${createHash('sha256').update(diff.patch).digest('hex')}`,
+      taskId: ctx.task.id, workerId: ctx.workerId, action: 'merge:change', argsHash: `sha256:${sha256(diff.patch)}`,
       args: { changeId: change.id, repository: change.repository, targetBranch: change.target_branch, branch: change.branch, pullRequest: url, files: diff.files.map((f) => f.path) },
       reason: `merge of change "${change.title}" needs approval: ${why}`.slice(0, 10_000),
     });
@@ -221,6 +216,18 @@ export class ChangePipeline {
     if (approval.status === 'pending') return { kind: 'blocked', blockedOn: 'approval', approvalId: approval.id, reason: `change ${change.id} waits for approval ${approval.id} to merge` };
     if (approval.status !== 'approved') {
       await this.close(change.id, 'rejected', `approval ${approval.id} was ${approval.status}${approval.decisionReason ? `: ${approval.decisionReason}` : ''}`);
+      return finished((await this.changes.find(change.id))!);
+    }
+    // The approval is for one exact diff: if the branch no longer has it, nothing is merged.
+    const ws = await Workspace.resume(this.workspaceOptions(change, repo));
+    let approvedDiff: boolean;
+    try {
+      approvedDiff = `sha256:${sha256((await ws.diff()).patch)}` === approval.argsHash;
+    } finally {
+      await ws.dispose().catch(() => undefined);
+    }
+    if (!approvedDiff) {
+      await this.close(change.id, 'rejected', `the branch ${change.branch} changed after approval ${approval.id} was asked for; the approved diff is not what would be merged`);
       return finished((await this.changes.find(change.id))!);
     }
     await this.changes.advance(change.id, 'merging', `approved by ${approval.decidedBy ?? 'an approver'}: merging`);
@@ -346,9 +353,20 @@ export class ChangePipeline {
     return GitHubForge.cloneUrl(repo.forge.repository!, this.config.DEVBOT_GITHUB_TOKEN, new URL(repo.cloneUrl).host);
   }
 
+  private workspaceOptions(change: ChangeRow, repo: RepositoryV1): WorkspaceOptions {
+    return {
+      root: this.config.DEVBOT_WORKSPACE_ROOT, cloneUrl: this.cloneUrlOf(repo), targetBranch: change.target_branch, branch: change.branch,
+      author: this.gitAuthor, branchPrefix: BRANCH_PREFIX,
+    };
+  }
+
   private get gitAuthor(): { name: string; email: string } {
     return { name: this.config.DEVBOT_GIT_AUTHOR_NAME, email: this.config.DEVBOT_GIT_AUTHOR_EMAIL };
   }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 function finished(change: ChangeRow): ChangeTaskOutcome {
