@@ -53,7 +53,7 @@ export class Author {
         ...(calls.length ? { tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.function.name, arguments: c.function.arguments } })) } : {}),
       });
       await this.changes.note(change.id, 'editing', calls.length ? `author asked for ${calls.map((c) => c.function.name).join(', ')}` : 'author answered without a tool call', {
-        round, step, call: reply.call, costMinor: reply.costMinor, usage: reply.usage ?? null, ...(reply.message.content ? { content: reply.message.content.slice(0, 2_000) } : {}),
+        round, step, call: reply.call, costMinor: reply.costMinor, usage: reply.usage ?? null, retries: reply.retries, ...(reply.message.content ? { content: reply.message.content.slice(0, 2_000) } : {}),
       });
       if (calls.length === 0) {
         messages.push({ role: 'user', content: 'Work through the tools, and call finish when the change is complete.' });
