@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Workspace, WorkspaceError } from '../src/workspace/workspace';
 import { AUTHOR, type SampleRepo, sampleRepo, sh } from './repo-fixture';
@@ -173,6 +173,19 @@ describe('workspace over a real git remote', () => {
     expect(d.patch).toContain('-  return a + b;');
     // The real index was not touched by the summary.
     expect(sh(ws.dir, 'status', '--porcelain')).toContain('?? src/new.js');
+  });
+
+  it('sees a same-size edit whose timestamps match the index (git would trust the stat data of a copied index)', async () => {
+    const file = join(ws.dir, 'src/sum.js');
+    const index = statSync(join(ws.dir, '.git', 'index'));
+    const before = readFileSync(file, 'utf8');
+    await ws.write('src/sum.js', before.replace('a + b', 'a - b'));
+    // Same size, and the file's times set to the index's: only the content tells the edit apart.
+    utimesSync(file, index.atime, index.mtime);
+    await new Promise((r) => setTimeout(r, 1_100));
+    const d = await ws.diff();
+    expect(d.files).toEqual([{ path: 'src/sum.js', status: 'modified', added: 1, removed: 1 }]);
+    expect(await ws.commitAll('Subtract')).toMatch(/^[0-9a-f]{40}$/);
   });
 
   it('commits everything, returns null when nothing changed, and pushes only the change branch', async () => {

@@ -1,4 +1,4 @@
-import { copyFile, lstat, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import {
@@ -193,12 +193,14 @@ export class Workspace {
   /** Everything this change does relative to where it forked from the target: commits and uncommitted edits. */
   async diff(): Promise<ChangeDiff> {
     const base = (await git(this.dir, ['merge-base', `refs/remotes/origin/${this.targetBranch}`, 'HEAD'])).stdout.trim();
-    // A scratch index so untracked files show up without touching the real index.
+    // A scratch index so untracked files show up without touching the real index. It is built from
+    // HEAD's tree with no stat data, so every file is compared by content: a copy of the real index
+    // would carry its stat data under a newer timestamp, and git would trust it and miss a same-size
+    // edit made within the same second as the index was written.
     const tmp = await freshDir(tmpdir(), 'jg-index');
     const env = { GIT_INDEX_FILE: join(tmp, 'index') };
     try {
-      const realIndex = join(this.dir, '.git', 'index');
-      if (await exists(realIndex)) await copyFile(realIndex, env.GIT_INDEX_FILE);
+      await git(this.dir, ['read-tree', 'HEAD'], { env });
       await git(this.dir, ['add', '-A'], { env });
       const patch = (await git(this.dir, ['-c', 'core.quotePath=false', 'diff', '--cached', '-M', '--no-color', '--no-ext-diff', base], { env })).stdout;
       const status = (await git(this.dir, ['diff', '--cached', '-M', '--name-status', '-z', base], { env })).stdout;
