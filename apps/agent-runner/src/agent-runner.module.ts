@@ -1,9 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ModelClient, Spend } from '@juggernaut/llm';
-import { Bus } from '@juggernaut/messaging';
-import { Metrics } from '@juggernaut/observability';
-import { APP_CONFIG } from '@juggernaut/service-kit';
-import type { RunnerEnv } from './config';
+import { llmProviders } from '@juggernaut/llm';
 import { AgentLoop } from './agent/agent-loop';
 import { StepLog } from './agent/step-log';
 import { AgentGoalHandler } from './handlers/agent-goal.handler';
@@ -19,24 +15,7 @@ import { Worker } from './worker/worker';
 @Module({
   providers: [
     PolicyState, StepLog,
-    {
-      provide: ModelClient,
-      useFactory: (config: RunnerEnv, metrics: Metrics) => new ModelClient({
-        ...(config.OPENAI_BASE_URL ? { baseUrl: config.OPENAI_BASE_URL } : {}),
-        ...(config.OPENAI_API_KEY ? { apiKey: config.OPENAI_API_KEY } : {}),
-        model: config.JUGGERNAUT_MODEL,
-        ...(config.AGENT_MODELS_BY_LEVEL ? { modelsByLevel: config.AGENT_MODELS_BY_LEVEL } : {}),
-        ...(config.AGENT_PRICES ? { prices: config.AGENT_PRICES } : {}),
-        maxRetries: config.AGENT_MODEL_MAX_RETRIES,
-        timeoutMs: config.AGENT_MODEL_TIMEOUT_MS,
-      }, metrics),
-      inject: [APP_CONFIG, Metrics],
-    },
-    {
-      provide: Spend,
-      useFactory: (bus: Bus, config: RunnerEnv, metrics: Metrics) => new Spend(bus, { currency: config.AGENT_CURRENCY, source: 'agent-runner' }, metrics),
-      inject: [Bus, APP_CONFIG, Metrics],
-    }, ToolRegistry, AgentLoop,
+    ...llmProviders('agent-runner'), ToolRegistry, AgentLoop,
     NoopHandler, AgentGoalHandler, OpportunityScanHandler, GoalPlanHandler,
     {
       provide: TASK_HANDLERS,

@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
+import { llmProviders } from '@juggernaut/llm';
 import { Author } from './author/author';
 import { ChangesMessaging } from './changes/changes.messaging';
 import { ChangesRepository } from './changes/changes.repository';
 import { ChangesService } from './changes/changes.service';
 import { StepLog } from './changes/step-log';
-import { llmProviders } from './llm/llm.providers';
 import { MeteredModel } from './llm/metered-model';
 import { ApprovalDecisions } from './pipeline/approval-decisions';
 import { ChangePipeline } from './pipeline/change-pipeline';
@@ -17,7 +17,7 @@ import { KillSwitch } from './worker/kill-switch';
 @Module({
   providers: [
     RepositoriesRepository, StepLog, ChangesRepository, ChangesService, ChangesMessaging,
-    ...llmProviders, MeteredModel, Author, Reviewer, ChangePipeline, ApprovalDecisions, TaskOutcomes, KillSwitch, DevBotWorker,
+    ...llmProviders('dev-bot'), MeteredModel, Author, Reviewer, ChangePipeline, ApprovalDecisions, TaskOutcomes, KillSwitch, DevBotWorker,
   ],
 })
 export class DevBotModule {}
