@@ -8,20 +8,21 @@ import ts from 'typescript';
  * Each one must be a reviewed fragment below (an identifier quoted by quoteIdent, a fixed SQL
  * constant, a choice between fixed strings, a placeholder number): a new interpolation fails this
  * test until someone has looked at it. Placeholders built in WHERE-clause builders
- * (`$${params.length}`) may only splice the parameter count.
+ * (`$${params.length}`) may only splice the parameter count, and the conditions given to
+ * `SqlWhere.add` must be fixed text.
  */
 const root = join(__dirname, '..', '..');
 
 /** file → the expressions it may splice into SQL text, with why each is safe. */
 const REVIEWED: Record<string, Record<string, string>> = {
   'apps/dev-bot/src/changes/changes.repository.ts': {
-    "where.length ? `WHERE ${where.join(' AND ')}` : ''": 'conditions are fixed strings with $n placeholders',
-    'params.length': 'placeholder number',
+    'where.clause': 'SqlWhere: fixed conditions, values bound',
+    'where.bind(limit + 1)': 'SqlWhere: a bound value\'s placeholder',
   },
   'apps/experiment-tracker/src/experiments/experiments.repository.ts': {
     lock: "' FOR UPDATE' or ''",
-    "where.length ? `WHERE ${where.join(' AND ')}` : ''": 'conditions are fixed strings with $n placeholders',
-    'params.length': 'placeholder number',
+    'where.clause': 'SqlWhere: fixed conditions, values bound',
+    'where.bind((q.limit ?? 50) + 1)': 'SqlWhere: a bound value\'s placeholder',
   },
   'apps/experiment-tracker/src/ingestion/ingestion.repository.ts': { insert: 'a fixed INSERT … SELECT over unnest($n) arrays' },
   'apps/experiment-tracker/src/migrations/1764200000000-experiments.ts': { t: 'table names from a fixed list in the migration' },
@@ -29,27 +30,27 @@ const REVIEWED: Record<string, Record<string, string>> = {
   'apps/governance-api/src/approvals/approvals.repository.ts': { "forUpdate ? ' FOR UPDATE' : ''": 'fixed strings' },
   'apps/governance-api/src/policies/policies.repository.ts': { "forUpdate ? ' FOR UPDATE' : ''": 'fixed strings' },
   'apps/governance-api/src/logs/logs.repository.ts': {
-    "where.length ? `WHERE ${where.join(' AND ')}` : ''": 'conditions are fixed strings with $n placeholders',
-    'params.length': 'placeholder number',
+    'where.clause': 'SqlWhere: fixed conditions, values bound',
+    'where.bind(limit)': 'SqlWhere: a bound value\'s placeholder',
   },
   'apps/governance-api/src/opportunities/opportunities.repository.ts': {
-    "where.length ? `WHERE ${where.join(' AND ')}` : ''": 'conditions are fixed strings with $n placeholders',
-    'params.length': 'placeholder number',
+    'where.clause': 'SqlWhere: fixed conditions, values bound',
+    'where.bind(limit)': 'SqlWhere: a bound value\'s placeholder',
   },
   'apps/revenue-ledger/src/migrations/1764100000000-ledger-double-entry.ts': { table: 'table names from a fixed list in the migration' },
   'apps/revenue-ledger/src/reports/pnl.repository.ts': { 'KEY_SQL[q.groupBy]': 'a fixed map keyed by a validated enum' },
   'apps/revenue-ledger/src/transactions/transactions.repository.ts': {
     SELECT_VIEW: 'fixed SQL constant',
-    "where.length ? `WHERE ${where.join(' AND ')}` : ''": 'conditions are fixed strings with $n placeholders',
-    'params.length': 'placeholder number',
+    'where.clause': 'SqlWhere: fixed conditions, values bound',
+    'where.bind(limit + 1)': 'SqlWhere: a bound value\'s placeholder',
   },
   'apps/task-dispatcher/src/claiming/leases.repository.ts': {
     FINISH_UPDATE: 'fixed SQL constant', FINISH_INPUT: 'fixed SQL constant', CLAIMABLE: 'fixed SQL constant', UNBLOCK_UPDATE: 'fixed SQL constant',
   },
   'apps/task-dispatcher/src/tasks/tasks.repository.ts': {
     INSERT_TASK: 'fixed SQL constant',
-    "where.length ? `WHERE ${where.join(' AND ')}` : ''": 'conditions are fixed strings with $n placeholders',
-    'params.length': 'placeholder number',
+    'where.clause': 'SqlWhere: fixed conditions, values bound',
+    'where.bind((q.limit ?? 50) + 1)': 'SqlWhere: a bound value\'s placeholder',
   },
   'libs/persistence/src/data-source.ts': { 'quoteIdent(schema)': 'identifier quoted' },
   'libs/persistence/src/outbox.ts': { 'quoteIdent(schema)': 'identifier quoted' },
@@ -74,7 +75,7 @@ function isLiteral(n: ts.Node): boolean {
 }
 
 /** What may follow the `$` of a placeholder: the parameter count, or an index plus one. */
-const PLACEHOLDER_NUMBER = /^(params\.length( - \d+)?|i \+ 1)$/;
+const PLACEHOLDER_NUMBER = /^((this\.)?params\.length( - \d+)?|i \+ 1)$/;
 
 function sourceFiles(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -123,6 +124,14 @@ function scan(): { splices: Splice[]; placeholders: Splice[] } {
           arg.templateSpans.forEach((span, i) => {
             if (!texts[i]!.endsWith('$')) placeholders.push({ file: rel, line: at(span.expression), expr: span.expression.getText() });
           });
+        }
+      }
+      // SqlWhere: a condition is fixed text; its values go in as further arguments
+      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && n.expression.name.text === 'add'
+        && ts.isIdentifier(n.expression.expression) && n.expression.expression.text === 'where') {
+        const condition = n.arguments[0];
+        if (condition && !ts.isStringLiteral(condition) && !ts.isNoSubstitutionTemplateLiteral(condition)) {
+          placeholders.push({ file: rel, line: at(condition), expr: condition.getText() });
         }
       }
       // `$${…}` builds a placeholder: only the parameter count may go there

@@ -2,3 +2,4 @@ export * from './data-source';
 export * from './outbox';
 export * from './pagination';
 export * from './service-role';
+export * from './sql-where';

@@ -4,7 +4,7 @@ import {
   FINAL_CHANGE_STATUSES, type GateFindingV1, type ListChangesV1, type PullRequestViewV1,
 } from '@juggernaut/contracts';
 import { Metrics, redact, redactString } from '@juggernaut/observability';
-import { decodeCursor, encodeCursor, type Queryable, rowsOf } from '@juggernaut/persistence';
+import { decodeCursor, encodeCursor, type Queryable, rowsOf, SqlWhere } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 import { type StoredStep, StepLog } from './step-log';
 
@@ -211,22 +211,12 @@ export class ChangesRepository {
   async list(q: ListChangesV1): Promise<ChangePageV1> {
     const limit = q.limit ?? 50;
     const after = decodeCursor(q.cursor);
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, ...values: unknown[]) => {
-      let s = sql;
-      for (const v of values) {
-        params.push(v);
-        s = s.replace('?', `$${params.length}`);
-      }
-      where.push(s);
-    };
-    if (q.status) add('status = ?', q.status);
-    if (q.repository) add('repository = ?', q.repository);
-    if (after) add('(created_at, id) < (?::timestamptz, ?::uuid)', after.at, /^[0-9a-f-]{36}$/i.test(after.id) ? after.id : '00000000-0000-0000-0000-000000000000');
-    params.push(limit + 1);
+    const where = new SqlWhere();
+    if (q.status) where.add('status = ?', q.status);
+    if (q.repository) where.add('repository = ?', q.repository);
+    if (after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', after.at, /^[0-9a-f-]{36}$/i.test(after.id) ? after.id : '00000000-0000-0000-0000-000000000000');
     const rows = (await this.db.query(
-      `SELECT * FROM devbot.changes ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`, params,
+      `SELECT * FROM devbot.changes ${where.clause} ORDER BY created_at DESC, id DESC LIMIT ${where.bind(limit + 1)}`, where.params,
     )) as ChangeRow[];
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { CreateExperimentDto, DecisionRuleV1, DecisionV1, ExperimentStatus, GuardrailV1, ListExperimentsV1 } from '@juggernaut/contracts';
-import { decodeCursor, type Queryable, rowsOf } from '@juggernaut/persistence';
+import { decodeCursor, type Queryable, rowsOf, SqlWhere } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 import { type DecisionRow, type ExperimentRow, toDecision, type VariantRow } from './experiment-row';
 
@@ -47,22 +47,14 @@ export class ExperimentsRepository {
   }
 
   async list(q: ListExperimentsV1): Promise<ExperimentRow[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (q.status) {
-      params.push(q.status);
-      where.push(`status = $${params.length}`);
-    }
+    const where = new SqlWhere();
+    if (q.status) where.add('status = ?', q.status);
     const after = decodeCursor(q.cursor);
-    if (after) {
-      params.push(after.at, after.id);
-      where.push(`(date_trunc('milliseconds', created_at), id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push((q.limit ?? 50) + 1);
+    if (after) where.add("(date_trunc('milliseconds', created_at), id) < (?::timestamptz, ?::uuid)", after.at, after.id);
     return (await this.db.query(
-      `SELECT * FROM experiments.experiments ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY date_trunc('milliseconds', created_at) DESC, id DESC LIMIT $${params.length}`,
-      params,
+      `SELECT * FROM experiments.experiments ${where.clause}
+       ORDER BY date_trunc('milliseconds', created_at) DESC, id DESC LIMIT ${where.bind((q.limit ?? 50) + 1)}`,
+      where.params,
     )) as ExperimentRow[];
   }
 

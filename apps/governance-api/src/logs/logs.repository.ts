@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { CreateExecutionLogDto } from '@juggernaut/contracts';
-import { type Cursor } from '@juggernaut/persistence';
+import { type Cursor, SqlWhere } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 
 export interface ExecutionLogRow {
@@ -47,26 +47,17 @@ export class LogsRepository {
   }
 
   async list(filter: LogFilter, limit: number, after?: Cursor): Promise<ExecutionLogRow[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (filter.workerId) add('worker_id = ?', filter.workerId);
-    if (filter.taskId) add('task_id = ?', filter.taskId);
-    if (filter.action) add('action = ?', filter.action);
-    if (filter.level) add('level = ?', filter.level);
-    if (filter.since) add('created_at >= ?', filter.since);
-    if (after) {
-      params.push(after.at, after.id);
-      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(limit);
+    const where = new SqlWhere();
+    if (filter.workerId) where.add('worker_id = ?', filter.workerId);
+    if (filter.taskId) where.add('task_id = ?', filter.taskId);
+    if (filter.action) where.add('action = ?', filter.action);
+    if (filter.level) where.add('level = ?', filter.level);
+    if (filter.since) where.add('created_at >= ?', filter.since);
+    if (after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', after.at, after.id);
     return this.db.query(
-      `SELECT * FROM governance.execution_logs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
-      params,
+      `SELECT * FROM governance.execution_logs ${where.clause}
+       ORDER BY created_at DESC, id DESC LIMIT ${where.bind(limit)}`,
+      where.params,
     );
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type CreateOpportunityDto, type OpportunityV1, Subjects } from '@juggernaut/contracts';
 import { currentCorrelationId } from '@juggernaut/observability';
-import { type Cursor, enqueueEvent } from '@juggernaut/persistence';
+import { type Cursor, enqueueEvent, SqlWhere } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 
 export interface OpportunityRow {
@@ -75,25 +75,16 @@ export class OpportunitiesRepository {
   }
 
   async list(filter: OpportunityFilter, limit: number, after?: Cursor): Promise<OpportunityRow[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (filter.opportunityType) add('opportunity_type = ?', filter.opportunityType);
-    if (filter.category) add('category = ?', filter.category);
-    if (filter.status) add('status = ?', filter.status);
-    if (filter.minConfidence !== undefined) add('confidence_score >= ?', filter.minConfidence);
-    if (after) {
-      params.push(after.at, after.id);
-      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(limit);
+    const where = new SqlWhere();
+    if (filter.opportunityType) where.add('opportunity_type = ?', filter.opportunityType);
+    if (filter.category) where.add('category = ?', filter.category);
+    if (filter.status) where.add('status = ?', filter.status);
+    if (filter.minConfidence !== undefined) where.add('confidence_score >= ?', filter.minConfidence);
+    if (after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', after.at, after.id);
     return this.db.query(
-      `SELECT * FROM governance.opportunities ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
-      params,
+      `SELECT * FROM governance.opportunities ${where.clause}
+       ORDER BY created_at DESC, id DESC LIMIT ${where.bind(limit)}`,
+      where.params,
     );
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { LedgerKind, LedgerTransactionPageV1, LedgerTransactionViewV1, ListLedgerTransactionsV1 } from '@juggernaut/contracts';
-import { decodeCursor, encodeCursor } from '@juggernaut/persistence';
+import { decodeCursor, encodeCursor, SqlWhere } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 
 interface TransactionRow {
@@ -48,33 +48,23 @@ export class TransactionsRepository {
   async list(q: ListLedgerTransactionsV1): Promise<LedgerTransactionPageV1> {
     const limit = q.limit ?? 50;
     const after = decodeCursor(q.cursor);
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, ...values: unknown[]) => {
-      let s = sql;
-      for (const v of values) {
-        params.push(v);
-        s = s.replace('?', `$${params.length}`);
-      }
-      where.push(s);
-    };
-    if (q.kind) add('t.kind = ?', q.kind);
-    if (q.experimentId) add('t.experiment_id = ?', q.experimentId);
-    if (q.goalId) add('t.goal_id = ?', q.goalId);
-    if (q.taskId) add('t.task_id = ?', q.taskId);
-    if (q.eventId) add('t.event_id = ?', q.eventId);
+    const where = new SqlWhere();
+    if (q.kind) where.add('t.kind = ?', q.kind);
+    if (q.experimentId) where.add('t.experiment_id = ?', q.experimentId);
+    if (q.goalId) where.add('t.goal_id = ?', q.goalId);
+    if (q.taskId) where.add('t.task_id = ?', q.taskId);
+    if (q.eventId) where.add('t.event_id = ?', q.eventId);
     if (q.account) {
-      add(`EXISTS (SELECT 1 FROM ledger.postings p JOIN ledger.accounts a ON a.id = p.account_id
+      where.add(`EXISTS (SELECT 1 FROM ledger.postings p JOIN ledger.accounts a ON a.id = p.account_id
                    WHERE p.transaction_id = t.id AND (a.name = ? OR a.name LIKE ?))`,
       q.account, `${q.account.replace(/[\\%_]/g, (c) => `\\${c}`)}:%`);
     }
     if (after) {
-      if (!/^\d+$/.test(after.id)) add('false');
-      else add('t.seq < ?::bigint', after.id);
+      if (!/^\d+$/.test(after.id)) where.add('false');
+      else where.add('t.seq < ?::bigint', after.id);
     }
-    params.push(limit + 1);
     const rows = (await this.db.query(
-      `${SELECT_VIEW} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY t.seq DESC LIMIT $${params.length}`, params,
+      `${SELECT_VIEW} ${where.clause} ORDER BY t.seq DESC LIMIT ${where.bind(limit + 1)}`, where.params,
     )) as TransactionRow[];
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];

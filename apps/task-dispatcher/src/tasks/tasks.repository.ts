@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CreateTaskDto, ListTasksV1, TaskHistoryEntryV1, TaskStatus } from '@juggernaut/contracts';
-import { decodeCursor, type Queryable, rowsOf } from '@juggernaut/persistence';
+import { decodeCursor, type Queryable, rowsOf, SqlWhere } from '@juggernaut/persistence';
 import { APP_CONFIG } from '@juggernaut/service-kit';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DispatcherEnv } from '../config';
@@ -120,27 +120,18 @@ export class TasksRepository {
   }
 
   async list(q: ListTasksV1): Promise<TaskRow[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, v: unknown) => {
-      params.push(v);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (q.status) add('status = ?', q.status);
-    if (q.type) add('type = ?', q.type);
-    if (q.goalId) add('goal_id = ?', q.goalId);
-    if (q.workerId) add('worker_id = ?', q.workerId);
-    if (q.parentTaskId) add('parent_task_id = ?', q.parentTaskId);
+    const where = new SqlWhere();
+    if (q.status) where.add('status = ?', q.status);
+    if (q.type) where.add('type = ?', q.type);
+    if (q.goalId) where.add('goal_id = ?', q.goalId);
+    if (q.workerId) where.add('worker_id = ?', q.workerId);
+    if (q.parentTaskId) where.add('parent_task_id = ?', q.parentTaskId);
     const after = decodeCursor(q.cursor);
-    if (after) {
-      params.push(after.at, after.id);
-      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push((q.limit ?? 50) + 1);
+    if (after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', after.at, after.id);
     return this.db.query(
-      `SELECT * FROM dispatch.tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
-      params,
+      `SELECT * FROM dispatch.tasks ${where.clause}
+       ORDER BY created_at DESC, id DESC LIMIT ${where.bind((q.limit ?? 50) + 1)}`,
+      where.params,
     );
   }
 
