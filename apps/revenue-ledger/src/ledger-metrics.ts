@@ -39,11 +39,24 @@ export class LedgerMetrics {
     });
   }
 
+  /** Counts a committed batch: one increment per label set, not per entry. */
   posted(entries: JournalEntry[]): void {
+    const kinds = new Map<string, number>();
+    const money = new Map<string, { counter: 'revenue' | 'cost'; currency: string; label: string; amount: number }>();
     for (const e of entries) {
-      this.transactions.inc({ kind: e.kind });
-      if (e.kind === 'revenue' && e.amountMinor) this.revenue.inc({ currency: e.currency!, source: e.source ?? 'unknown' }, e.amountMinor);
-      if (e.kind === 'cost' && e.amountMinor) this.cost.inc({ currency: e.currency!, category: e.source ?? 'unknown' }, e.amountMinor);
+      kinds.set(e.kind, (kinds.get(e.kind) ?? 0) + 1);
+      if ((e.kind === 'revenue' || e.kind === 'cost') && e.amountMinor) {
+        const label = e.source ?? 'unknown';
+        const key = `${e.kind}\u0000${e.currency}\u0000${label}`;
+        const m = money.get(key) ?? { counter: e.kind, currency: e.currency!, label, amount: 0 };
+        m.amount += e.amountMinor;
+        money.set(key, m);
+      }
+    }
+    for (const [kind, n] of kinds) this.transactions.inc({ kind }, n);
+    for (const m of money.values()) {
+      if (m.counter === 'revenue') this.revenue.inc({ currency: m.currency, source: m.label }, m.amount);
+      else this.cost.inc({ currency: m.currency, category: m.label }, m.amount);
     }
   }
 

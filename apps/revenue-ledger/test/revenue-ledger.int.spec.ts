@@ -91,20 +91,24 @@ describe('revenue-ledger against real Postgres and NATS', () => {
     await publish('juggernaut.revenue.recorded.v1', { eventId: 'bad-1', amountMinor: 12.5, currency: 'USD', source: 's', occurredAt: '2026-11-01T00:00:00Z' });
     await publish('juggernaut.cost.recorded.v1', { eventId: 'bad-2', amountMinor: 10, currency: 'DOLLARS', category: 'x', source: 's', occurredAt: 'yesterday' });
     await jetstream(nc).publish(wire('juggernaut.revenue.recorded.v1'), 'not json at all');
+    // Postgres text cannot hold NUL: refused up front, never a batch that fails for everyone in it.
+    await publish('juggernaut.revenue.recorded.v1', revenue({ eventId: 'bad-nul', description: 'a\u0000b' }));
     await publish('juggernaut.revenue.recorded.v1', revenue({ eventId: 'after-bad', source: 'afterbad' }));
     await untilPosted('after-bad');
     const letters = await eventually(async () => {
       const got = await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_DEADLETTER`, wire('juggernaut.deadletter.v1'));
-      return got.length >= 3 ? got : undefined;
+      return got.length >= 4 ? got : undefined;
     });
     const reasons = letters.map((l) => `${l.subject} ${l.reason}`).join('\n');
+    expect(reasons).toMatch(/juggernaut.revenue.recorded.v1 invalid payload: description must not contain NUL/);
     expect(reasons).toMatch(/juggernaut.revenue.recorded.v1 invalid payload: .*amountMinor/);
     expect(reasons).toMatch(/juggernaut.cost.recorded.v1 invalid payload: .*currency/);
     expect(reasons).toMatch(/juggernaut.cost.recorded.v1 invalid payload: .*occurredAt/);
     expect(reasons).toContain('body is not valid JSON');
     expect(await posted('bad-1')).toHaveLength(0);
     const metrics = (await apiClient(url).get<string>('/metrics')).body;
-    expect(metrics).toMatch(/juggernaut_messages_dead_lettered_total\{[^}]*subject="juggernaut.revenue.recorded.v1"[^}]*\} 2/);
+    expect(metrics).toMatch(/juggernaut_messages_dead_lettered_total\{[^}]*subject="juggernaut.revenue.recorded.v1"[^}]*\} 3/);
+    expect(await posted('bad-nul')).toHaveLength(0);
   });
 
   it('refuses an unbalanced entry in code, and the database refuses one written with raw SQL', async () => {
@@ -140,6 +144,23 @@ describe('revenue-ledger against real Postgres and NATS', () => {
     )).rejects.toThrow(/already posted/);
     // Currency mixing: a EUR posting to a USD-only account is refused by the database as well.
     await expect(rawTxCurrency(db, cash, rev)).rejects.toThrow(/currency mismatch/);
+    // References: a posting needs an existing transaction and account, and an account is never removed.
+    await expect(db.query(
+      `INSERT INTO ledger.postings (transaction_id, account_id, currency, amount_minor, occurred_at) VALUES (gen_random_uuid(), $1, 'USD', 1, now()), (gen_random_uuid(), $2, 'USD', -1, now())`,
+      [cash, rev],
+    )).rejects.toMatchObject({ code: '23503', message: expect.stringMatching(/does not exist/) });
+    await db.query('BEGIN');
+    try {
+      const id = (await db.query(`INSERT INTO ledger.transactions (id, event_id, kind, occurred_at) VALUES (gen_random_uuid(), gen_random_uuid()::text, 'manual', now()) RETURNING id`)).rows[0].id;
+      await expect(db.query(
+        `INSERT INTO ledger.postings (transaction_id, account_id, currency, amount_minor, occurred_at) VALUES ($1, $2, 'USD', 1, now()), ($1, 999999, 'USD', -1, now())`,
+        [id, cash],
+      )).rejects.toMatchObject({ code: '23503', message: expect.stringMatching(/account that does not exist/) });
+    } finally {
+      await db.query('ROLLBACK');
+    }
+    await expect(db.query(`DELETE FROM ledger.accounts WHERE id = $1`, [rev])).rejects.toThrow(/never deleted/);
+    await expect(db.query(`TRUNCATE ledger.accounts CASCADE`)).rejects.toThrow(/never deleted|immutable/);
   });
 
   it('never changes or deletes a posted transaction or posting', async () => {

@@ -168,21 +168,27 @@ export class Bus {
    * on the connection without waiting, the last is published with an ack. A stream processes one
    * connection's messages in order, so the last ack means the earlier ones were stored (each carries
    * its message id, so a batch that is re-sent after a failure is deduplicated by the stream).
+   * Each event comes already serialised (`data`, its payload's JSON text), as an outbox stores it.
    */
-  async publishBatch(events: Array<{ subject: StreamSubject; payload: unknown; msgId: string; correlationId?: string | null }>): Promise<void> {
+  async publishBatch(events: Array<{ subject: StreamSubject; data: string; msgId: string; correlationId?: string | null }>): Promise<void> {
     if (events.length === 0) return;
-    for (let i = 0; i < events.length - 1; i++) {
-      const e = events[i]!;
+    const headersOf = (e: (typeof events)[number]) => {
       const h = natsHeaders();
       h.set(CORRELATION_HEADER, e.correlationId ?? currentCorrelationId() ?? randomUUID());
+      return h;
+    };
+    const counts = new Map<StreamSubject, number>();
+    for (let i = 0; i < events.length - 1; i++) {
+      const e = events[i]!;
+      const h = headersOf(e);
       h.set('Nats-Msg-Id', e.msgId);
-      this.nc.publish(this.wire(e.subject), encoder.encode(JSON.stringify(e.payload)), { headers: h });
+      this.nc.publish(this.wire(e.subject), encoder.encode(e.data), { headers: h });
+      counts.set(e.subject, (counts.get(e.subject) ?? 0) + 1);
     }
     const last = events[events.length - 1]!;
-    await withCorrelation(last.correlationId ?? undefined, () =>
-      this.publish(last.subject, last.payload as StreamSubjectMap[typeof last.subject], { msgId: last.msgId }),
-    );
-    for (const e of events.slice(0, -1)) this.published.inc({ subject: e.subject });
+    await this.js.publish(this.wire(last.subject), encoder.encode(last.data), { headers: headersOf(last), msgID: last.msgId });
+    counts.set(last.subject, (counts.get(last.subject) ?? 0) + 1);
+    for (const [subject, n] of counts) this.published.inc({ subject }, n);
   }
 
   /** Fire-and-forget on core NATS (wake-ups and notifications that may be lost without harm). */
@@ -303,16 +309,28 @@ export class Bus {
     this.consumers.add(messages);
     const cls = PayloadClasses[subject] as unknown as new () => StreamSubjectMap[S] & object;
     const limit = Math.max(1, options.concurrency ?? 1);
-    const running = new Set<Promise<void>>();
-
+    // A counting gate, not a race over the running handlers: at a limit in the thousands, racing
+    // them all for every message was quadratic work. The loop (tracked below) ends only when every
+    // handler has, so a shutdown waits for them.
+    let active = 0;
+    let wake: (() => void) | undefined;
+    const finished = () => {
+      active--;
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const failed = (e: unknown) => {
+      this.options.logger.error({ err: e, subject }, 'message handling failed');
+      finished();
+    };
     const loop = (async () => {
       for await (const m of messages) {
-        const p = this.handleJsMessage(m, subject, cls, maxDeliver, durable, handler, options.flatPayload === true).finally(() => running.delete(p));
-        running.add(p);
-        this.track(p).catch(() => undefined);
-        if (running.size >= limit) await Promise.race(running);
+        active++;
+        this.handleJsMessage(m, subject, cls, maxDeliver, durable, handler, options.flatPayload === true).then(finished, failed);
+        while (active >= limit) await new Promise<void>((resolve) => (wake = resolve));
       }
-      await Promise.allSettled([...running]);
+      while (active > 0) await new Promise<void>((resolve) => (wake = resolve));
     })();
     this.track(loop).catch((e: unknown) => this.options.logger.error({ err: e, subject }, 'consumer loop ended'));
 

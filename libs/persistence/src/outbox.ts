@@ -48,16 +48,13 @@ export async function enqueueEvents(
   events: Array<{ subject: StreamSubject; payload: unknown; correlationId?: string }>,
 ): Promise<void> {
   if (events.length === 0) return;
+  // One JSON array for the whole batch: cheaper to send and to read than an array literal of JSON
+  // texts, each escaped element by element. Rows keep the events' order.
   await db.query(
     `WITH ins AS (
        INSERT INTO ${quoteIdent(schema)}.outbox (subject, payload, correlation_id)
-       SELECT * FROM unnest($1::text[], $2::jsonb[], $3::text[]) RETURNING 1)
-     SELECT pg_notify($4, '') FROM (SELECT 1 FROM ins LIMIT 1) x`,
-    [
-      events.map((e) => e.subject),
-      events.map((e) => JSON.stringify(e.payload)),
-      events.map((e) => e.correlationId ?? null),
-      outboxChannel(schema),
-    ],
+       SELECT e->>'s', e->'p', e->>'c' FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n RETURNING 1)
+     SELECT pg_notify($2, '') FROM (SELECT 1 FROM ins LIMIT 1) x`,
+    [JSON.stringify(events.map((e) => ({ s: e.subject, p: e.payload, c: e.correlationId ?? null }))), outboxChannel(schema)],
   );
 }

@@ -1,6 +1,7 @@
 import { LedgerInit1764000000000 } from './1764000000000-ledger-init';
 import { LedgerDoubleEntry1764100000000 } from './1764100000000-ledger-double-entry';
 import { LedgerLeanPosting1764100100000 } from './1764100100000-ledger-lean-posting';
+import { LedgerSetChecks1764100200000 } from './1764100200000-ledger-set-checks';
 
 /** Every migration of the ledger schema, in order. */
-export const ledgerMigrations = [LedgerInit1764000000000, LedgerDoubleEntry1764100000000, LedgerLeanPosting1764100100000];
+export const ledgerMigrations = [LedgerInit1764000000000, LedgerDoubleEntry1764100000000, LedgerLeanPosting1764100100000, LedgerSetChecks1764100200000];

@@ -123,7 +123,7 @@ function checkEntry(e: JournalEntry, accounts: Map<string, Account>): LedgerErro
 /** Postgres refusals caused by the entry itself (constraint and trigger checks), as opposed to outages. */
 function isEntryError(e: unknown): boolean {
   const code = (e as { code?: unknown }).code;
-  return typeof code === 'string' && (code.startsWith('23') || code === 'P0001');
+  return typeof code === 'string' && (code.startsWith('23') || code.startsWith('22') || code === 'P0001');
 }
 
 function toLedgerError(e: unknown, entry: JournalEntry, accounts: Map<string, Account>): LedgerError {
