@@ -2,10 +2,13 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { apiClient, connectTestNats, eventually, natsRpc, readStream, TestStack } from '@juggernaut/testing';
 import { Client } from 'pg';
+import { costEntry } from '../src/posting/journal-entry';
+import { PostingService } from '../src/posting/posting.service';
 import { revenueLedger } from '../src/service';
 
 describe('revenue-ledger against real Postgres and NATS', () => {
   let stack: TestStack;
+  let ledger: Awaited<ReturnType<TestStack['start']>>;
   let nc: NatsConnection;
   let db: Client;
   let url: string;
@@ -35,7 +38,8 @@ describe('revenue-ledger against real Postgres and NATS', () => {
 
   beforeAll(async () => {
     stack = await TestStack.create('ledger');
-    url = (await stack.start(revenueLedger)).url;
+    ledger = await stack.start(revenueLedger);
+    url = ledger.url;
     nc = await connectTestNats();
     db = new Client({ connectionString: stack.db.url });
     await db.connect();
@@ -210,6 +214,22 @@ describe('revenue-ledger against real Postgres and NATS', () => {
     const unknown = await rpcError('juggernaut.ledger.transaction.post.v1', manual([['liabilities:loan', -5], ['assets:cash:USD', 5]]));
     expect(unknown.status).toBe(400);
     expect(unknown.message).toContain('liabilities:loan');
+  });
+
+  it('applies entries on a no-overdraft account in the order their batches came, even when batches are written at once', async () => {
+    await rpc('juggernaut.ledger.account.create.v1', { name: 'assets:cash:SEK', currency: 'SEK', noOverdraft: true });
+    await rpc('juggernaut.ledger.account.create.v1', { name: 'equity:owner-sek' });
+    await rpc('juggernaut.ledger.transaction.post.v1', manual([['assets:cash:SEK', 1_000, 'SEK'], ['equity:owner-sek', -1_000, 'SEK']]));
+    const posting = ledger.app.get(PostingService);
+    const sek = (eventId: string, amountMinor: number) => costEntry(cost({ eventId, amountMinor, currency: 'SEK', category: 'tools' }) as any);
+    // The first batch is slower to reach its guarded entry (it writes many other entries first);
+    // the second holds only guarded entries. The first batch's entry still comes first.
+    const first = Array.from({ length: 300 }, (_, i) => costEntry(cost({ eventId: `order-filler-${i}` }) as any)).concat(sek('sek-first', 600));
+    const [a, b] = await Promise.all([posting.post(first), posting.post([sek('sek-second', 600), sek('sek-third', 400)])]);
+    expect(a.at(-1)).toEqual({ status: 'posted' });
+    expect(b[0]).toMatchObject({ status: 'rejected', error: { message: expect.stringContaining('insufficient funds') } });
+    expect(b[1]).toEqual({ status: 'posted' });
+    expect(await balance('assets:cash:SEK')).toEqual({});
   });
 
   it('keeps a no-overdraft account at or above zero, for manual entries and for ingested events', async () => {

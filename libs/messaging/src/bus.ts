@@ -69,6 +69,7 @@ export class Bus {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly deadLettered;
   private readonly handled;
+  private readonly okCounters = new Map<string, { inc: () => void }>();
   private readonly published;
   private readonly handlerSeconds;
 
@@ -368,11 +369,15 @@ export class Bus {
       }
       try {
         await handler(checked.value, {
-          subject, correlationId: currentCorrelationId()!, deliveries: m.info.deliveryCount,
+          subject, correlationId: currentCorrelationId()!,
+          // read on demand: it parses the delivery's reply subject, and most handlers never ask
+          get deliveries() {
+            return m.info.deliveryCount;
+          },
           ...(m.headers ? { headers: m.headers } : {}),
         });
         m.ack();
-        this.handled.inc({ subject, outcome: 'ok' });
+        this.handledOk(subject).inc();
       } catch (e) {
         const reason = e instanceof Error ? e.message : String(e);
         if (isPermanent(e) || m.info.deliveryCount >= maxDeliver) {
@@ -446,6 +451,16 @@ export class Bus {
     const h = natsHeaders();
     h.set(CORRELATION_HEADER, currentCorrelationId() ?? randomUUID());
     return h;
+  }
+
+  /** The `ok` child of the handled counter per subject, looked up once (it is hit per message). */
+  private handledOk(subject: string): { inc: () => void } {
+    let child = this.okCounters.get(subject);
+    if (!child) {
+      child = this.handled.labels({ subject, outcome: 'ok' });
+      this.okCounters.set(subject, child);
+    }
+    return child;
   }
 
   private track<T>(p: Promise<T>): Promise<T> {

@@ -31,6 +31,22 @@ export class PostingService {
   ) {}
 
   async post(entries: JournalEntry[]): Promise<PostOutcome[]> {
+    // Entries on no-overdraft accounts are applied in the order their batches were handed in, even
+    // when batches are written concurrently: each batch takes its place in this lane now and posts
+    // its guarded entries only after the batch before it is done.
+    const previous = this.guardedLane;
+    let done!: () => void;
+    this.guardedLane = new Promise<void>((resolve) => (done = resolve));
+    try {
+      return await this.postInLane(entries, previous);
+    } finally {
+      done();
+    }
+  }
+
+  private guardedLane: Promise<void> = Promise.resolve();
+
+  private async postInLane(entries: JournalEntry[], previous: Promise<void>): Promise<PostOutcome[]> {
     const outcomes: PostOutcome[] = new Array(entries.length);
     // The first entry with an event id wins; later ones in the same batch are duplicates.
     const firstIndex = new Map<string, number>();
@@ -58,6 +74,7 @@ export class PostingService {
       }
     }
     // Entries on no-overdraft accounts go one per transaction, so each sees the balance the last one left.
+    if (guarded.length > 0) await previous;
     for (const i of guarded) {
       try {
         await this.write([entries[i]!], accounts, [i], outcomes);
