@@ -108,13 +108,18 @@ export function assertBalanced(postings: ReadonlyArray<{ currency: string; amoun
 
 /** The `juggernaut.ledger.posted.v1` event of an entry. */
 export function postedEvent(e: JournalEntry): LedgerPostedV1 {
-  const optional = {
-    eventId: e.eventId, source: e.source, experimentId: e.experimentId, variantKey: e.variantKey, unitId: e.unitId,
-    goalId: e.goalId, taskId: e.taskId, taskType: e.taskType, amountMinor: e.amountMinor, currency: e.currency, reverses: e.reverses,
-  };
-  return {
+  const event: LedgerPostedV1 = {
     transactionId: e.id, kind: e.kind, occurredAt: e.occurredAt,
     postings: e.postings.map((p) => ({ account: p.account, amountMinor: p.amountMinor, currency: p.currency })),
-    ...(Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== null && v !== undefined)) as Partial<LedgerPostedV1>),
   };
+  // Only the optional fields that have a value (one event per posted transaction: no temporaries).
+  for (const k of POSTED_OPTIONAL) {
+    const v = e[k];
+    if (v !== null && v !== undefined) (event as unknown as Record<string, unknown>)[k] = v;
+  }
+  return event;
 }
+
+const POSTED_OPTIONAL = [
+  'eventId', 'source', 'experimentId', 'variantKey', 'unitId', 'goalId', 'taskId', 'taskType', 'amountMinor', 'currency', 'reverses',
+] as const satisfies ReadonlyArray<keyof JournalEntry & keyof LedgerPostedV1>;
