@@ -71,6 +71,22 @@ describe('goals', () => {
     expect(read.body.progress.fraction).toBeCloseTo(1 / 3, 10);
     const detail = await api.get(`/api/v1/goals/${id}/progress`);
     expect(detail.body.tasks.map((t: any) => t.title)).toEqual(['step 0', 'step 1', 'step 2']);
+    expect(detail.body).toMatchObject({ total: 3, succeeded: 1, tasksTruncated: false });
+  });
+
+  it('counts every task of a large goal, listing only the newest thousand', async () => {
+    const id = (await api.post('/api/v1/goals', goal({ title: 'large' }))).body.id as string;
+    for (let chunk = 0; chunk < 21; chunk++) {
+      const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => rpc('juggernaut.task.submit.v1', { type: 'goal.bulk', goalId: id, title: `bulk ${chunk * 50 + i}` })));
+      expect(replies.every((r) => r.ok)).toBe(true);
+    }
+    const read = await api.get(`/api/v1/goals/${id}`);
+    expect(read.body.progress).toMatchObject({ total: 1_050, succeeded: 0, fraction: 0, byStatus: { pending: 1_050 } });
+    const detail = await api.get(`/api/v1/goals/${id}/progress`);
+    expect(detail.body).toMatchObject({ total: 1_050, tasksTruncated: true });
+    expect(detail.body.tasks).toHaveLength(1_000);
+    expect(await rpc('juggernaut.task.count.v1', { goalId: id })).toEqual({ ok: true, data: { total: 1_050, byStatus: { pending: 1_050 } } });
+    expect((await rpc('juggernaut.task.count.v1', { goalId: 'not-a-uuid' })).ok).toBe(false);
   });
 
   it('changes a goal with its before and after audited, filters by status, and answers planners over NATS', async () => {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   type ClaimedTaskV1, type ClaimTasksV1, type CreateTaskDto, type FinishReplyV1, type FinishTasksV1, type HeartbeatLeasesV1,
   type HeartbeatReplyV1, type ListTasksV1, type ReleaseTasksV1, Subjects, type TaskHistoryEntryV1, type TaskPageV1,
-  type TaskSubmitReplyV1, type TaskViewV1,
+  type TaskCountsV1, type TaskSubmitReplyV1, type TaskViewV1,
 } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
 import { encodeCursor } from '@juggernaut/persistence';
@@ -79,6 +79,10 @@ export class DispatchService {
     const rows = await this.tasks.list({ ...q, limit });
     const last = rows.length > limit ? rows[limit - 1] : undefined;
     return { items: rows.slice(0, limit).map(toTaskView), nextCursor: last ? encodeCursor(last.created_at, last.id) : null };
+  }
+
+  countByGoal(goalId: string): Promise<TaskCountsV1> {
+    return this.tasks.countByGoal(goalId);
   }
 
   async cancel(id: string, reason: string): Promise<TaskViewV1> {

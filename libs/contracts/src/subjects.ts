@@ -29,8 +29,8 @@ import { PolicyDocumentV1 } from './policy/policy.v1';
 import { CostRecordedV1, RevenueRecordedV1 } from './revenue/revenue-recorded.v1';
 import {
   CancelTaskV1, CheckpointTaskV1, ClaimedTaskV1, ClaimTasksV1, CreateScheduleDto, Empty, FinishReplyV1, FinishTasksV1,
-  HeartbeatLeasesV1, HeartbeatReplyV1, ListTasksV1, ReleaseTasksV1, ScheduleNameV1, ScheduleViewV1, SetTaskTypeLimitsV1,
-  TaskHistoryEntryV1, TaskIdV1, TaskPageV1, TaskTypeLimitsViewV1, TaskViewV1, WorkerHeartbeatV1,
+  CountTasksV1, HeartbeatLeasesV1, HeartbeatReplyV1, ListTasksV1, ReleaseTasksV1, ScheduleNameV1, ScheduleViewV1, SetTaskTypeLimitsV1,
+  TaskCountsV1, TaskHistoryEntryV1, TaskIdV1, TaskPageV1, TaskTypeLimitsViewV1, TaskViewV1, WorkerHeartbeatV1,
 } from './tasks/dispatch.v1';
 import { CreateTaskDto, TaskEventV1, TaskSubmitReplyV1 } from './tasks/task.v1';
 import { WorkerPresenceV1 } from './workers/worker-events.v1';
@@ -57,6 +57,7 @@ export const Subjects = {
   taskCheckpoint: 'juggernaut.task.checkpoint.v1',
   taskGet: 'juggernaut.task.get.v1',
   taskList: 'juggernaut.task.list.v1',
+  taskCount: 'juggernaut.task.count.v1',
   taskCancel: 'juggernaut.task.cancel.v1',
   taskRetry: 'juggernaut.task.retry.v1',
   scheduleCreate: 'juggernaut.schedule.create.v1',
@@ -182,6 +183,7 @@ export interface RequestSubjectMap {
   'juggernaut.task.checkpoint.v1': { request: CheckpointTaskV1; reply: { saved: boolean } };
   'juggernaut.task.get.v1': { request: TaskIdV1; reply: TaskViewV1 & { history: TaskHistoryEntryV1[] } };
   'juggernaut.task.list.v1': { request: ListTasksV1; reply: TaskPageV1 };
+  'juggernaut.task.count.v1': { request: CountTasksV1; reply: TaskCountsV1 };
   'juggernaut.task.cancel.v1': { request: CancelTaskV1; reply: TaskViewV1 };
   'juggernaut.task.retry.v1': { request: TaskIdV1; reply: TaskViewV1 };
   'juggernaut.schedule.create.v1': { request: CreateScheduleDto; reply: ScheduleViewV1 };
@@ -275,6 +277,7 @@ export const PayloadClasses: { [S in StreamSubject | RequestSubject]: Ctor<Paylo
   'juggernaut.task.checkpoint.v1': CheckpointTaskV1,
   'juggernaut.task.get.v1': TaskIdV1,
   'juggernaut.task.list.v1': ListTasksV1,
+  'juggernaut.task.count.v1': CountTasksV1,
   'juggernaut.task.cancel.v1': CancelTaskV1,
   'juggernaut.task.retry.v1': TaskIdV1,
   'juggernaut.schedule.create.v1': CreateScheduleDto,

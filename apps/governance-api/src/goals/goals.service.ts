@@ -48,8 +48,7 @@ export class GoalsService {
   /** The goal with its progress rolled up from its tasks. */
   async getWithProgress(id: string): Promise<GoalWithProgress> {
     const goal = await this.get(id);
-    const { total, succeeded, fraction, byStatus } = await this.reader.progress(id);
-    return { ...goal, progress: { total, succeeded, fraction, byStatus } };
+    return { ...goal, progress: await this.reader.summary(id) };
   }
 
   async list(status: GoalStatus | undefined, limit = 50, cursor?: string): Promise<Page<GoalV1>> {

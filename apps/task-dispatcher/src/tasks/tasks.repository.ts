@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { CreateTaskDto, ListTasksV1, TaskHistoryEntryV1, TaskStatus } from '@juggernaut/contracts';
+import type { CreateTaskDto, ListTasksV1, TaskCountsV1, TaskHistoryEntryV1, TaskStatus } from '@juggernaut/contracts';
 import { decodeCursor, type Queryable, rowsOf, SqlWhere } from '@juggernaut/persistence';
 import { APP_CONFIG } from '@juggernaut/service-kit';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -133,6 +133,17 @@ export class TasksRepository {
        ORDER BY created_at DESC, id DESC LIMIT ${where.bind((q.limit ?? 50) + 1)}`,
       where.params,
     );
+  }
+
+  /** How many of a goal's tasks are in each status (one index range, however many tasks). */
+  async countByGoal(goalId: string): Promise<TaskCountsV1> {
+    const rows: Array<{ status: TaskStatus; n: number }> = await this.db.query(
+      `SELECT status, count(*)::int AS n FROM dispatch.tasks WHERE goal_id = $1 GROUP BY status`,
+      [goalId],
+    );
+    const byStatus: Record<string, number> = {};
+    for (const r of rows) byStatus[r.status] = r.n;
+    return { total: rows.reduce((sum, r) => sum + r.n, 0), byStatus };
   }
 
   /**

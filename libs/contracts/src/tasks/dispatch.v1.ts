@@ -151,6 +151,18 @@ export class ListTasksV1 {
   cursor?: string;
 }
 
+/** Counts of a goal's tasks by status (every task, however many). */
+export class CountTasksV1 {
+  @ApiProperty({ format: 'uuid' }) @IsUUID()
+  goalId!: string;
+}
+
+export class TaskCountsV1 {
+  @ApiProperty() total!: number;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, description: 'Tasks per status; statuses with none are left out.' })
+  byStatus!: Record<string, number>;
+}
+
 export class TaskViewV1 {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() type!: string;
