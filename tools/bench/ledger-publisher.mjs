@@ -69,7 +69,7 @@ process.send?.({ ready: true });
 await new Promise((resolve) => process.once('message', resolve));
 const t0 = performance.now();
 // A window of WINDOW unacknowledged publishes, kept with a counter (racing every pending publish for
-// each new one costs the publisher, and so the machine under test, far more than the publishing).
+// each new one is work that grows with the window, on the cores the system under test uses).
 let inflight = 0;
 let wake;
 const acked = () => {
