@@ -1,25 +1,51 @@
 import { type StreamSubject } from '@juggernaut/contracts';
 import type { Bus } from '@juggernaut/messaging';
+import type { Metrics } from '@juggernaut/observability';
 import { outboxChannel, quoteIdent } from '@juggernaut/persistence';
 import { Client } from 'pg';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 
-const BATCH = 500;
+export interface OutboxRelayOptions {
+  /** How often to drain without a NOTIFY: the fallback for notifications missed. */
+  fallbackMs?: number;
+  /** Rows published per transaction. */
+  batchSize?: number;
+  /** First pause before the listener reconnects; doubled per failed attempt, up to `reconnectMaxMs`. */
+  reconnectMs?: number;
+  reconnectMaxMs?: number;
+  /** Where `juggernaut_outbox_publish_failures_total` is counted. */
+  metrics?: Metrics;
+}
+
+interface OutboxRow {
+  id: string;
+  subject: StreamSubject;
+  data: string;
+  correlation_id: string | null;
+}
 
 /**
  * Publishes outbox rows to JetStream after their transaction commits. Woken by LISTEN/NOTIFY,
- * with a timer as the fallback. Rows are locked with SKIP LOCKED so several replicas share the
- * work, published with the row id as the JetStream message id (a crash between publish and
- * delete re-publishes a duplicate the stream drops), then deleted.
+ * with a timer as the fallback. One relay per schema drains at a time (an advisory lock), so events
+ * reach the stream in outbox order; rows are published with the row id as the JetStream message id
+ * (a crash between publish and delete re-publishes a duplicate the stream drops), and each row is
+ * deleted only once the stream has acknowledged it: a row the stream refuses stays and is retried.
  */
 export class OutboxRelay {
   private listener?: Client;
+  private supervisor: Promise<void> = Promise.resolve();
+  private endPause?: () => void;
   private timer?: NodeJS.Timeout;
   private running = false;
   private again = false;
   private stopped = false;
   private current: Promise<void> = Promise.resolve();
+  private readonly fallbackMs: number;
+  private readonly batchSize: number;
+  private readonly reconnectMs: number;
+  private readonly reconnectMaxMs: number;
+  private readonly failures;
 
   constructor(
     private readonly ds: DataSource,
@@ -27,34 +53,94 @@ export class OutboxRelay {
     private readonly schema: string,
     private readonly bus: Bus,
     private readonly logger: Logger,
-    private readonly fallbackMs = 1_000,
-  ) {}
+    options: OutboxRelayOptions = {},
+  ) {
+    this.fallbackMs = options.fallbackMs ?? 1_000;
+    this.batchSize = options.batchSize ?? 500;
+    this.reconnectMs = options.reconnectMs ?? 250;
+    this.reconnectMaxMs = options.reconnectMaxMs ?? 10_000;
+    this.failures = options.metrics?.counter(
+      'juggernaut_outbox_publish_failures_total',
+      'Outbox rows JetStream did not acknowledge (refused or timed out); they stay in the outbox and are retried',
+      ['schema', 'subject'],
+    );
+  }
 
+  /** Starts the listener (returns after its first attempt, connected or not) and the fallback timer. */
   async start(): Promise<void> {
-    await this.listen();
+    let ready!: () => void;
+    const firstAttempt = new Promise<void>((resolve) => (ready = resolve));
+    this.supervisor = this.superviseListener(ready).catch((e: unknown) => {
+      this.logger.error({ err: e }, 'outbox listener stopped; the timer drains alone');
+      ready();
+    });
+    await firstAttempt;
     this.timer = setInterval(() => this.kick(), this.fallbackMs);
     this.timer.unref();
     this.kick();
   }
 
-  private async listen(): Promise<void> {
-    if (this.stopped) return;
-    const client = new Client({ connectionString: this.url, application_name: `juggernaut-outbox-${this.schema}` });
-    client.on('error', (e) => {
-      this.logger.warn({ err: e }, 'outbox listener lost its connection; reconnecting');
-      this.listener = undefined;
-      setTimeout(() => void this.listen().catch(() => undefined), 1_000).unref();
+  /**
+   * The one loop that owns the LISTEN connection: connect, wait until that connection is lost, end
+   * it, pause (backing off while attempts fail), again. So a flapping database never sees more than
+   * one listener connection from this relay, nor more than one reconnect pending.
+   */
+  private async superviseListener(ready: () => void): Promise<void> {
+    let failed = 0;
+    while (!this.stopped) {
+      const connected = await this.listenUntilLost(ready);
+      if (this.stopped) return;
+      failed = connected ? 0 : failed + 1;
+      const pause = Math.min(this.reconnectMaxMs, this.reconnectMs * 2 ** Math.max(0, failed - 1)) * (0.5 + Math.random() / 2);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, pause);
+        this.endPause = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.endPause = undefined;
+    }
+  }
+
+  /** Listens on one new connection until it is lost; false when it could not connect at all. */
+  private async listenUntilLost(ready: () => void): Promise<boolean> {
+    const client = new Client({
+      connectionString: this.url,
+      application_name: `juggernaut-outbox-${this.schema}`,
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
     });
+    // pg reports one lost connection more than once (the server's termination message, then the
+    // socket's end): the first report ends this wait, later ones change nothing. The handler stays
+    // attached so an old client's late 'error' is never an unhandled event.
+    let lost!: (err?: unknown) => void;
+    const gone = new Promise<unknown>((resolve) => (lost = resolve));
+    client.on('error', (e) => lost(e));
+    client.on('end', () => lost());
+    client.on('notification', () => this.kick());
     try {
       await client.connect();
-      client.on('notification', () => this.kick());
       await client.query(`LISTEN ${quoteIdent(outboxChannel(this.schema))}`);
-      this.listener = client;
     } catch (e) {
-      this.logger.warn({ err: e }, 'outbox listener could not connect; polling until it can');
+      if (!this.stopped) this.logger.warn({ err: e }, 'outbox listener could not connect; retrying (the timer drains meanwhile)');
       await client.end().catch(() => undefined);
-      setTimeout(() => void this.listen().catch(() => undefined), 1_000).unref();
+      ready();
+      return false;
     }
+    ready();
+    if (this.stopped) {
+      await client.end().catch(() => undefined);
+      return true;
+    }
+    this.listener = client;
+    // Notifications sent while nobody listened are gone: drain once for them.
+    this.kick();
+    const err = await gone;
+    this.listener = undefined;
+    if (!this.stopped) this.logger.warn({ err }, 'outbox listener lost its connection; reconnecting');
+    await client.end().catch(() => undefined);
+    return true;
   }
 
   /** Runs a drain now, or once more after the current one if a drain is running. */
@@ -78,27 +164,54 @@ export class OutboxRelay {
 
   private async drain(): Promise<void> {
     const table = `${quoteIdent(this.schema)}.outbox`;
+    // Rows this drain has passed (published or refused); a refused row waits for the next drain
+    // instead of being selected again and again in this one.
+    let after = '0';
     for (;;) {
-      const published = await this.ds.transaction(async (em) => {
+      const batch = await this.ds.transaction(async (em) => {
+        // One relay per schema at a time: two replicas publishing side by side (each its own batch)
+        // would put one task's events on the stream out of order. A replica without the lock skips
+        // this drain; the holder, which hears the same NOTIFY, drains again, and timers cover the rest.
+        const [{ mine }] = (await em.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS mine`, [`juggernaut:outbox:${this.schema}`])) as Array<{ mine: boolean }>;
+        if (!mine) return undefined;
         // The payload is read as text and sent as it is: no parse and re-serialise per event.
-        const rows: Array<{ id: string; subject: StreamSubject; data: string; correlation_id: string | null }> = await em.query(
-          `SELECT id, subject, payload::text AS data, correlation_id FROM ${table} ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
-        );
-        if (rows.length === 0) return 0;
-        await this.bus.publishBatch(rows.map((r) => ({
+        const rows = (await em.query(
+          `SELECT id, subject, payload::text AS data, correlation_id FROM ${table} WHERE id > $1 ORDER BY id LIMIT ${this.batchSize} FOR UPDATE`,
+          [after],
+        )) as OutboxRow[];
+        if (rows.length === 0) return undefined;
+        const outcomes = await this.bus.publishBatch(rows.map((r) => ({
           subject: r.subject, data: r.data, msgId: `${this.schema}:outbox:${r.id}`, correlationId: r.correlation_id,
         })));
-        await em.query(`DELETE FROM ${table} WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
-        return rows.length;
+        // Each row goes only with its own ack.
+        const acked = rows.filter((_, i) => outcomes[i]!.status === 'fulfilled').map((r) => r.id);
+        if (acked.length > 0) await em.query(`DELETE FROM ${table} WHERE id = ANY($1::bigint[])`, [acked]);
+        if (acked.length < rows.length) this.refused(rows, outcomes);
+        return { size: rows.length, last: rows[rows.length - 1]!.id };
       });
-      if (published < BATCH || this.stopped) return;
+      if (!batch || batch.size < this.batchSize || this.stopped) return;
+      after = batch.last;
     }
+  }
+
+  private refused(rows: OutboxRow[], outcomes: Array<PromiseSettledResult<unknown>>): void {
+    const refused: Array<{ id: string; subject: StreamSubject; reason: unknown }> = [];
+    outcomes.forEach((o, i) => {
+      if (o.status === 'rejected') refused.push({ id: rows[i]!.id, subject: rows[i]!.subject, reason: o.reason });
+    });
+    for (const r of refused) this.failures?.inc({ schema: this.schema, subject: r.subject });
+    this.logger.warn(
+      { schema: this.schema, refused: refused.length, ids: refused.slice(0, 20).map((r) => r.id), subjects: [...new Set(refused.map((r) => r.subject))], err: refused[0]!.reason },
+      'JetStream did not acknowledge outbox rows; they stay in the outbox and are retried on the next drain',
+    );
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.current.catch(() => undefined);
+    this.endPause?.();
     await this.listener?.end().catch(() => undefined);
+    await this.supervisor;
+    await this.current.catch(() => undefined);
   }
 }

@@ -129,7 +129,7 @@ export async function startService<E extends BaseEnv>(
     await def.configureHttp?.(app, ctx);
     await app.init();
     if (dataSource && def.database?.outbox && hasDatabase(config)) {
-      relay = new OutboxRelay(dataSource, config.DATABASE_URL, def.database.schema, bus, logger);
+      relay = new OutboxRelay(dataSource, config.DATABASE_URL, def.database.schema, bus, logger, { metrics });
       await relay.start();
     }
     await app.listen(config.HTTP_PORT, '0.0.0.0');
