@@ -75,6 +75,11 @@ describe('the ledger through the REST API and NATS', () => {
     const posted = await admin().post('/api/v1/ledger/transactions', entry(1_000, { idempotencyKey: 'rest-1' }));
     expect(posted.status).toBe(201);
     expect(posted.body).toMatchObject({ kind: 'manual', createdBy: expect.any(String), description: 'opening balance' });
+    // The same key: the same entry answers the one posted; another entry is a 409 naming what differs.
+    expect((await admin().post('/api/v1/ledger/transactions', entry(1_000, { idempotencyKey: 'rest-1', description: 'retry' }))).body.id).toBe(posted.body.id);
+    const conflict = await admin().post('/api/v1/ledger/transactions', entry(1_500, { idempotencyKey: 'rest-1' }));
+    expect(conflict.status).toBe(409);
+    expect(JSON.stringify(conflict.body)).toContain(`conflict: idempotencyKey rest-1 was posted as transaction ${posted.body.id} with postings`);
     const reversed = await admin().post(`/api/v1/ledger/transactions/${posted.body.id}/reverse`, { reason: 'entered twice' });
     expect(reversed.status).toBe(201);
     expect(reversed.body).toMatchObject({ kind: 'reversal', reverses: posted.body.id });

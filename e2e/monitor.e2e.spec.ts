@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { apiClient, connectTestNats, eventually, readStream, TestStack } from '@juggernaut/testing';
 import { randomUUID } from 'node:crypto';
 import { governanceApi } from '../apps/governance-api/src/service';
+import { revenueLedger } from '../apps/revenue-ledger/src/service';
 import { taskDispatcher } from '../apps/task-dispatcher/src/service';
 
 const ADMIN = 'monitor-admin-key-0123456789abcdef';
@@ -32,6 +33,7 @@ describe('self-monitoring alerts', () => {
       JUGGERNAUT_ALERT_DEAD_LETTERS: '3', JUGGERNAUT_ALERT_ERROR_MIN_TASKS: '3', JUGGERNAUT_ALERT_ERROR_RATE_PCT: '50',
     })).url;
     await stack.start(taskDispatcher, { DISPATCH_LEASE_SECONDS: '1', DISPATCH_REAPER_INTERVAL_MS: '60000' });
+    await stack.start(revenueLedger);
     api = apiClient(url, ADMIN);
     nc = await connectTestNats();
   });
@@ -133,11 +135,40 @@ describe('self-monitoring alerts', () => {
     expect(alert.details).toMatchObject({ spentMinor: 1000, capMinor: 1000 });
   });
 
+  it('raises "ledger conflict" for an event that reuses a posted event id with other content, naming the event and the transaction', async () => {
+    const js = jetstream(nc);
+    const sale = { eventId: 'order-77', amountMinor: 500, currency: 'USD', source: 'shop', occurredAt: new Date().toISOString() };
+    await js.publish(wire('juggernaut.revenue.recorded.v1'), JSON.stringify(sale));
+    const t = await eventually(async () => (await api.get('/api/v1/ledger/transactions?eventId=order-77')).body.items?.[0]);
+    await js.publish(wire('juggernaut.revenue.recorded.v1'), JSON.stringify(sale)); // the same sale again: nothing to say
+    await js.publish(wire('juggernaut.revenue.recorded.v1'), JSON.stringify({ ...sale, amountMinor: 700 }));
+    const [alert] = await eventually(async () => {
+      const got = await active('ledger_conflict', 'order-77');
+      return got.length ? got : undefined;
+    });
+    expect(alert).toMatchObject({
+      severity: 'critical',
+      message: `ledger conflict: eventId order-77 was posted as transaction ${t.id} with amountMinor 500; this event has amountMinor 700 `
+        + '(dead-lettered from juggernaut.revenue.recorded.v1, not posted)',
+      details: { eventId: 'order-77', transactionId: t.id, subject: 'juggernaut.revenue.recorded.v1', deadLetters: 1 },
+    });
+    await eventually(async () => (await raisedEvents()).some((e) => e.alertId === alert.id && e.kind === 'ledger_conflict' && e.severity === 'critical'));
+    // A second conflicting copy refreshes the same alert (its count grows); the posted sale is unchanged.
+    await js.publish(wire('juggernaut.revenue.recorded.v1'), JSON.stringify({ ...sale, amountMinor: 900 }));
+    const refreshed = await eventually(async () => {
+      const got = await active('ledger_conflict', 'order-77');
+      return got[0]?.details.deadLetters === 2 ? got : undefined;
+    });
+    expect(refreshed.map((a) => a.id)).toEqual([alert.id]);
+    expect(refreshed[0].message).toContain('this event has amountMinor 900');
+    expect((await api.get('/api/v1/ledger/transactions?eventId=order-77')).body.items).toEqual([t]);
+  });
+
   it('lists alerts to any reader, filtered, and refuses a bad filter with 400', async () => {
     const viewer = (await api.post('/api/v1/api-keys', { name: 'alert-viewer', role: 'viewer' })).body.key;
     const all = await apiClient(url, viewer).get('/api/v1/alerts?limit=200');
     expect(all.status).toBe(200);
-    expect(new Set(all.body.items.map((a: any) => a.kind))).toEqual(new Set(['no_workers', 'queue_stale', 'task_stuck', 'worker_failing', 'error_rate_high', 'dead_letters_rising', 'spend_burn']));
+    expect(new Set(all.body.items.map((a: any) => a.kind))).toEqual(new Set(['no_workers', 'queue_stale', 'task_stuck', 'worker_failing', 'error_rate_high', 'dead_letters_rising', 'spend_burn', 'ledger_conflict']));
     expect((await apiClient(url, viewer).get('/api/v1/alerts?kind=everything')).status).toBe(400);
   });
 });

@@ -42,6 +42,10 @@ export class GovernanceEnv extends DatabaseEnv {
   @ToInt() @IsInt() @Min(1) @Max(100_000)
   JUGGERNAUT_ALERT_WORKER_FAILURES = 5;
 
+  /** How long (seconds) a ledger conflict stays alerted after its last dead letter. */
+  @ToInt() @IsInt() @Min(10) @Max(604_800)
+  JUGGERNAUT_ALERT_LEDGER_CONFLICT_S = 86_400;
+
   /** Dead letters within the window that count as "rising". */
   @ToInt() @IsInt() @Min(1) @Max(1_000_000)
   JUGGERNAUT_ALERT_DEAD_LETTERS = 10;

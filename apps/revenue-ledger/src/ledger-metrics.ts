@@ -16,6 +16,7 @@ export class LedgerMetrics {
   private readonly cost;
   private readonly transactions;
   private readonly duplicates;
+  private readonly conflictCount;
   readonly batchSize;
   readonly batchSeconds;
 
@@ -24,6 +25,9 @@ export class LedgerMetrics {
     this.cost = metrics.counter('juggernaut_ledger_cost_minor_total', 'Cost posted from cost events, in minor units', ['currency', 'category']);
     this.transactions = metrics.counter('juggernaut_ledger_transactions_total', 'Ledger transactions posted', ['kind']);
     this.duplicates = metrics.counter('juggernaut_ledger_duplicates_total', 'Events and entries already posted (redelivered or re-published), skipped');
+    this.conflictCount = metrics.counter(
+      'juggernaut_ledger_conflicts_total', 'Events and entries refused because their event id was posted with other content', ['kind'],
+    );
     this.batchSeconds = metrics.histogram('juggernaut_ledger_batch_duration_seconds', 'Time to write one batch of entries (one database transaction)', [], LATENCY_BUCKETS);
     this.batchSize = metrics.histogram('juggernaut_ledger_batch_size', 'Entries written per database transaction', [], [1, 10, 50, 100, 250, 500, 1000, 2500, 5000]);
     metrics.gauge('juggernaut_ledger_target_progress_ratio', `Revenue to target in ${config.LEDGER_BASE_CURRENCY}, 0..1`, [], async function () {
@@ -62,5 +66,10 @@ export class LedgerMetrics {
 
   duplicate(n: number): void {
     if (n > 0) this.duplicates.inc(n);
+  }
+
+  /** Counts refused entries by their kind (revenue, cost, manual). */
+  conflicts(entries: JournalEntry[]): void {
+    for (const e of entries) this.conflictCount.inc({ kind: e.kind });
   }
 }

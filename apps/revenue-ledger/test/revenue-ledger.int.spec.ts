@@ -206,9 +206,14 @@ describe('revenue-ledger against real Postgres and NATS', () => {
     ], { description: 'convert EUR to USD', idempotencyKey: 'fx-1' }));
     expect(fx.kind).toBe('manual');
     expect(await balance('equity:exchange')).toEqual({ EUR: 92, USD: -100 });
-    // The same idempotency key returns the entry already posted.
-    const again = await rpc('juggernaut.ledger.transaction.post.v1', manual([['assets:cash:USD', 1], ['equity:exchange', -1]], { idempotencyKey: 'fx-1' }));
+    // The same idempotency key with the same entry returns the entry already posted; with another entry it is a conflict.
+    const again = await rpc('juggernaut.ledger.transaction.post.v1', manual([
+      ['assets:cash:EUR', -92, 'EUR'], ['equity:exchange', 92, 'EUR'], ['equity:exchange', -100, 'USD'], ['assets:cash:USD', 100, 'USD'],
+    ], { description: 'convert EUR to USD', idempotencyKey: 'fx-1' }));
     expect(again.id).toBe(fx.id);
+    const other = await rpcError('juggernaut.ledger.transaction.post.v1', manual([['assets:cash:USD', 1], ['equity:exchange', -1]], { idempotencyKey: 'fx-1' }));
+    expect(other.status).toBe(409);
+    expect(other.message).toContain(`conflict: idempotencyKey fx-1 was posted as transaction ${fx.id} with postings`);
     expect(await balance('equity:exchange')).toEqual({ EUR: 92, USD: -100 });
     // Unknown accounts outside the auto-create policy are refused, naming them.
     const unknown = await rpcError('juggernaut.ledger.transaction.post.v1', manual([['liabilities:loan', -5], ['assets:cash:USD', 5]]));

@@ -13,6 +13,7 @@ export * from './opportunities/opportunity.v1';
 export * from './logs/execution-log.v1';
 export * from './ledger/ledger-posted.v1';
 export * from './ledger/ledger-api.v1';
+export * from './ledger/ledger-conflict';
 export * from './alerts/alert-raised.v1';
 export * from './changes/change-events.v1';
 export * from './changes/change.v1';

@@ -4,7 +4,7 @@ const t: MonitorThresholds = { queueAgeSeconds: 300, workerFailures: 3, deadLett
 const noon = new Date('2026-03-01T12:00:00Z');
 const quiet: MonitorInputs = {
   now: noon, dispatch: { pendingCount: 0, oldestPendingSince: null, stuckCount: 0, stuck: [] }, workersOnline: 2,
-  failuresByWorker: {}, outcomes: { succeeded: 10, failed: 0 }, deadLettersBySubject: {},
+  failuresByWorker: {}, outcomes: { succeeded: 10, failed: 0 }, deadLettersBySubject: {}, ledgerConflicts: [],
 };
 const kinds = (i: MonitorInputs) => evaluate(i, t).findings.map((f) => `${f.kind}:${f.key}`);
 
@@ -12,7 +12,7 @@ describe('monitor conditions', () => {
   it('raises nothing when all is well, and judges every kind it has inputs for', () => {
     const r = evaluate(quiet, t);
     expect(r.findings).toEqual([]);
-    expect(r.evaluated.sort()).toEqual(['dead_letters_rising', 'error_rate_high', 'no_workers', 'queue_stale', 'spend_burn', 'task_stuck', 'worker_failing']);
+    expect(r.evaluated.sort()).toEqual(['dead_letters_rising', 'error_rate_high', 'ledger_conflict', 'no_workers', 'queue_stale', 'spend_burn', 'task_stuck', 'worker_failing']);
   });
 
   it('flags tasks stuck past their lease and a queue older than the threshold', () => {
@@ -44,6 +44,27 @@ describe('monitor conditions', () => {
   it('flags dead letters rising past the threshold across subjects', () => {
     expect(kinds({ ...quiet, deadLettersBySubject: { a: 3, b: 2 } })).toEqual(['dead_letters_rising:']);
     expect(kinds({ ...quiet, deadLettersBySubject: { a: 4 } })).toEqual([]);
+  });
+
+  it('raises a critical ledger conflict per event id, naming the event, the posted transaction and what differs', () => {
+    const transactionId = '0b7c3a52-5d1e-4c39-9a53-0d6f1e2b8c41';
+    const seen = {
+      eventId: 'rev-1', transactionId, subject: 'juggernaut.revenue.recorded.v1', deadLetters: 2, lastAt: '2026-03-01T11:59:00Z',
+      reason: `conflict: eventId rev-1 was posted as transaction ${transactionId} with amountMinor 500; this event has amountMinor 700`,
+    };
+    const other = { ...seen, eventId: 'cost-9', subject: 'juggernaut.cost.recorded.v1', deadLetters: 1 };
+    const r = evaluate({ ...quiet, ledgerConflicts: [seen, other] }, t);
+    expect(r.findings.map((f) => `${f.kind}:${f.key}`)).toEqual(['ledger_conflict:rev-1', 'ledger_conflict:cost-9']);
+    expect(r.findings[0]).toEqual({
+      kind: 'ledger_conflict', key: 'rev-1', severity: 'critical',
+      message: `ledger conflict: eventId rev-1 was posted as transaction ${transactionId} with amountMinor 500; this event has amountMinor 700 `
+        + '(dead-lettered from juggernaut.revenue.recorded.v1, not posted)',
+      details: seen,
+    });
+  });
+
+  it('does not judge ledger conflicts when their samples could not be read (so their alerts are not resolved)', () => {
+    expect(evaluate({ ...quiet, ledgerConflicts: undefined }, t).evaluated).not.toContain('ledger_conflict');
   });
 
   it('flags spend burning faster than its pro-rata daily cap, and a reached cap as critical', () => {

@@ -18,8 +18,22 @@ export interface MonitorInputs {
   failuresByWorker?: Record<string, number>;
   outcomes?: { succeeded: number; failed: number };
   deadLettersBySubject?: Record<string, number>;
+  /** Event ids the ledger refused in the conflict window because they were posted with other content. */
+  ledgerConflicts?: LedgerConflictSeen[];
   /** Spend since 00:00 UTC in the policy's currency, against the global daily cap (absent: no cap). */
   spendToday?: { currency: string; spentMinor: number; capMinor: number };
+}
+
+/** A ledger conflict as its dead letters told it: the latest reason and how many times it came. */
+export interface LedgerConflictSeen {
+  eventId: string;
+  transactionId: string;
+  /** The inbound subject the conflicting event came on. */
+  subject: string;
+  /** `conflict: eventId … was posted as transaction … with …; this event has …`, from the latest dead letter. */
+  reason: string;
+  deadLetters: number;
+  lastAt: string;
 }
 
 export interface Finding {
@@ -103,6 +117,18 @@ export function evaluate(i: MonitorInputs, t: MonitorThresholds): { findings: Fi
         kind: 'dead_letters_rising', key: '', severity: 'warning',
         message: `${total} message(s) dead-lettered in the window (threshold ${t.deadLetters})`,
         details: { total, bySubject: i.deadLettersBySubject },
+      });
+    }
+  }
+
+  if (i.ledgerConflicts) {
+    evaluated.push('ledger_conflict');
+    // One per event id: money was reported twice, differently, and only the first is in the books.
+    for (const c of i.ledgerConflicts) {
+      findings.push({
+        kind: 'ledger_conflict', key: c.eventId, severity: 'critical',
+        message: `ledger ${c.reason} (dead-lettered from ${c.subject}, not posted)`,
+        details: { ...c },
       });
     }
   }

@@ -1,12 +1,16 @@
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Subjects, type TaskEventV1 } from '@juggernaut/contracts';
+import { parseLedgerConflict, Subjects, type TaskEventV1 } from '@juggernaut/contracts';
 import { Bus, type ConsumerHandle } from '@juggernaut/messaging';
 import { createHash } from 'node:crypto';
 import { MonitorSamplesRepository } from './monitor-samples.repository';
 
+/** The ledger's inbound subjects: a dead letter from one of them may be a ledger conflict. */
+const LEDGER_INBOUND: ReadonlySet<string> = new Set([Subjects.revenueRecorded, Subjects.costRecorded]);
+
 /**
  * Feeds the monitor: task outcomes, spend and dead letters arrive on durable consumers (each
- * validated, invalid ones dead-lettered by the bus) and are kept as samples for its windows.
+ * validated, invalid ones dead-lettered by the bus) and are kept as samples for its windows. A dead
+ * letter the ledger wrote for an event id posted with other content is also kept as a ledger conflict.
  */
 @Injectable()
 export class MonitorSamplesConsumer implements OnApplicationBootstrap, OnModuleDestroy {
@@ -34,6 +38,12 @@ export class MonitorSamplesConsumer implements OnApplicationBootstrap, OnModuleD
       await this.bus.consume(Subjects.deadLetter, { durable: 'governance-monitor-deadletters', concurrency: 4 }, async (d) => {
         const digest = createHash('sha256').update(JSON.stringify([d.subject, d.at, d.consumer, d.data])).digest('hex');
         await this.samples.add('dead_letter', d.subject, 1, new Date(d.at), `dl:${digest}`);
+        const conflict = LEDGER_INBOUND.has(d.subject) ? parseLedgerConflict(d.reason) : null;
+        if (conflict) {
+          await this.samples.add('ledger_conflict', conflict.eventId, 1, new Date(d.at), `lc:${digest}`, {
+            transactionId: conflict.transactionId, subject: d.subject, reason: conflict.reason,
+          });
+        }
       }),
     );
   }

@@ -13,6 +13,9 @@ import { type AlertRow, AlertsRepository } from './alerts.repository';
 import { evaluate, type MonitorInputs, type MonitorThresholds } from './conditions';
 import { MonitorSamplesRepository } from './monitor-samples.repository';
 
+/** Ledger conflicts alerted at once, the most recent first; every one of them is in the dead letters. */
+const MAX_LEDGER_CONFLICT_ALERTS = 100;
+
 export function toAlertEvent(r: AlertRow): AlertRaisedV1 {
   return {
     alertId: r.id, kind: r.kind, severity: r.severity, message: r.message,
@@ -81,7 +84,8 @@ export class Monitor implements OnApplicationBootstrap, OnModuleDestroy {
         }
         for (const row of await this.alerts.resolveCleared(evaluated, findings, tx)) await this.announce(tx, row, 'resolved');
       });
-      await this.samples.prune(new Date(Date.now() - Math.max(2 * this.config.JUGGERNAUT_ALERT_WINDOW_S * 1000, 2 * 86_400_000)));
+      const keepS = Math.max(2 * this.config.JUGGERNAUT_ALERT_WINDOW_S, 2 * 86_400, this.config.JUGGERNAUT_ALERT_LEDGER_CONFLICT_S);
+      await this.samples.prune(new Date(Date.now() - keepS * 1000));
     } catch (e) {
       this.logger.warn({ err: e }, 'monitor evaluation failed; will retry');
     }
@@ -111,6 +115,8 @@ export class Monitor implements OnApplicationBootstrap, OnModuleDestroy {
     const policy = await this.policies.current();
     const cap = policy.budgets.globalDailyCapMinor;
     const spent = cap !== undefined ? (await this.samples.sumByKey('spend', dayStart))[policy.budgets.currency] ?? 0 : 0;
+    const conflictsSince = new Date(now.getTime() - this.config.JUGGERNAUT_ALERT_LEDGER_CONFLICT_S * 1000);
+    const conflicts = await this.samples.latestByKey('ledger_conflict', conflictsSince, MAX_LEDGER_CONFLICT_ALERTS);
     return {
       now,
       ...(dispatch ? { dispatch } : {}),
@@ -118,6 +124,10 @@ export class Monitor implements OnApplicationBootstrap, OnModuleDestroy {
       failuresByWorker: await this.samples.sumByKey('worker_failure', windowStart),
       outcomes: { succeeded: outcomes['succeeded'] ?? 0, failed: outcomes['failed'] ?? 0 },
       deadLettersBySubject: await this.samples.sumByKey('dead_letter', windowStart),
+      ledgerConflicts: conflicts.map((c) => ({
+        eventId: c.key, transactionId: String(c.detail?.['transactionId'] ?? ''), subject: String(c.detail?.['subject'] ?? ''),
+        reason: String(c.detail?.['reason'] ?? ''), deadLetters: c.count, lastAt: c.at.toISOString(),
+      })),
       ...(cap !== undefined ? { spendToday: { currency: policy.budgets.currency, spentMinor: spent, capMinor: cap } } : {}),
     };
   }

@@ -54,7 +54,7 @@ export class LedgerController {
   @Post('transactions')
   @Roles('admin')
   @ApiOperation({ summary: 'Post a manual adjusting entry (postings must sum to zero per currency)' })
-  @ApiCreatedResponse({ type: LedgerTransactionViewV1, description: 'The same idempotencyKey returns the entry already posted.' })
+  @ApiCreatedResponse({ type: LedgerTransactionViewV1, description: 'The same idempotencyKey with the same entry returns the entry already posted; with another entry, 409 naming what differs.' })
   post(@Body() body: PostLedgerTransactionDto, @CurrentCaller() caller: Caller): Promise<LedgerTransactionViewV1> {
     return this.bus.request(Subjects.ledgerTransactionPost, { ...body, createdBy: caller.name });
   }

@@ -7,6 +7,7 @@ import { Approvals1764300200000 } from './1764300200000-approvals';
 import { MonitorSamples1764300300000 } from './1764300300000-monitor-samples';
 import { Goals1764300400000 } from './1764300400000-goals';
 import { Alerts1764300500000 } from './1764300500000-alerts';
+import { MonitorSampleDetail1764400100000 } from './1764400100000-monitor-sample-detail';
 
 /** Every migration of the governance schema, in order. */
 export const governanceMigrations = [
@@ -19,4 +20,5 @@ export const governanceMigrations = [
   Goals1764300400000,
   Alerts1764300500000,
   BudgetsGoalNotes1764400000000,
+  MonitorSampleDetail1764400100000,
 ];

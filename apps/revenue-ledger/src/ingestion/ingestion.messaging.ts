@@ -10,8 +10,9 @@ import { GroupCommit } from './group-commit';
 /**
  * Revenue and cost events from other systems, through durable JetStream consumers. Each message
  * waits for the batch it joined to commit before it is acknowledged; an event already posted is
- * acknowledged without change; one the ledger refuses (e.g. it would overdraw a protected account)
- * is dead-lettered with the reason. Invalid payloads are dead-lettered by the bus before they get here.
+ * acknowledged without change; one the ledger refuses (e.g. it would overdraw a protected account,
+ * or its event id was posted with other content) is dead-lettered with the reason and not retried.
+ * Invalid payloads are dead-lettered by the bus before they get here.
  */
 @Injectable()
 export class IngestionMessaging implements OnApplicationBootstrap, OnModuleDestroy {
@@ -37,7 +38,7 @@ export class IngestionMessaging implements OnApplicationBootstrap, OnModuleDestr
 
   private async apply(entry: JournalEntry): Promise<void> {
     const outcome = await this.batcher.submit(entry);
-    if (outcome.status === 'rejected') throw new PermanentMessageError(outcome.error.message);
+    if (outcome.status === 'rejected' || outcome.status === 'conflict') throw new PermanentMessageError(outcome.error.message);
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Subjects } from '@juggernaut/contracts';
 import { enqueueEvents, type Queryable } from '@juggernaut/persistence';
 import type { Account } from '../accounts/accounts.repository';
+import type { PostedEntry } from './entry-conflict';
 import { type JournalEntry, postedEvent } from './journal-entry';
 
 /**
@@ -12,6 +13,8 @@ import { type JournalEntry, postedEvent } from './journal-entry';
  * - the postings insert moves the kept balances (a statement trigger sums the batch per account and
  *   currency and applies it in a fixed order, see the migration), and the database checks at commit
  *   that every transaction balances.
+ * The entries skipped as seen before are compared with what was posted (`posted`), one query for all
+ * of them, so a batch without repeats pays nothing for it.
  */
 /** The journal entry fields stored on a transaction row (JSON.stringify keeps only these). */
 const TRANSACTION_FIELDS: Array<keyof JournalEntry> = [
@@ -57,5 +60,19 @@ export class PostingRepository {
       [JSON.stringify(postings)],
     );
     return ids;
+  }
+
+  /** The transactions posted under these event ids, with their postings, by event id. */
+  async posted(db: Queryable, eventIds: string[]): Promise<Map<string, PostedEntry>> {
+    const rows = (await db.query(
+      `SELECT t.id, t.event_id AS "eventId", t.kind, t.source, t.created_by AS "createdBy", t.experiment_id AS "experimentId",
+          t.variant_key AS "variantKey", t.unit_id AS "unitId", t.goal_id AS "goalId", t.task_id AS "taskId", t.task_type AS "taskType",
+          t.opportunity_id AS "opportunityId", t.customer_ref AS "customerRef",
+          (SELECT json_agg(json_build_object('account', a.name, 'currency', p.currency, 'amountMinor', p.amount_minor) ORDER BY p.id)
+           FROM ledger.postings p JOIN ledger.accounts a ON a.id = p.account_id WHERE p.transaction_id = t.id) AS postings
+       FROM ledger.transactions t WHERE t.event_id = ANY($1::text[])`,
+      [eventIds],
+    )) as PostedEntry[];
+    return new Map(rows.map((r) => [r.eventId, { ...r, postings: (r.postings ?? []).map((p) => ({ ...p, amountMinor: Number(p.amountMinor) })) }]));
   }
 }

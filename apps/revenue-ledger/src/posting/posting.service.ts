@@ -6,19 +6,23 @@ import { DataSource } from 'typeorm';
 import { type Account, AccountsRepository } from '../accounts/accounts.repository';
 import { LedgerMetrics } from '../ledger-metrics';
 import { LedgerError } from '../ledger-errors';
+import { conflictError, entryDifferences } from './entry-conflict';
 import { assertBalanced, type JournalEntry } from './journal-entry';
 import { PostingRepository } from './posting.repository';
 
 export type PostOutcome =
   | { status: 'posted' }
   | { status: 'duplicate' }
+  | { status: 'conflict'; transactionId: string; error: LedgerError }
   | { status: 'rejected'; error: LedgerError };
 
 /**
  * Posts journal entries exactly once. A batch is written in one database transaction; an entry that
  * cannot be posted (unknown account, currency mismatch, overdraft) is rejected on its own without
- * holding up the rest. Errors that are not the entry's fault (the database is down) are thrown, so
- * the caller retries and nothing is acknowledged.
+ * holding up the rest. An entry whose event id is already posted is a `duplicate` when it is the
+ * same entry and a `conflict` (naming the posted transaction and each differing field) when it is
+ * not. Errors that are not the entry's fault (the database is down) are thrown, so the caller
+ * retries and nothing is acknowledged.
  */
 @Injectable()
 export class PostingService {
@@ -38,7 +42,10 @@ export class PostingService {
     let done!: () => void;
     this.guardedLane = new Promise<void>((resolve) => (done = resolve));
     try {
-      return await this.postInLane(entries, previous);
+      const outcomes = await this.postInLane(entries, previous);
+      this.metrics.duplicate(outcomes.filter((o) => o.status === 'duplicate').length);
+      this.metrics.conflicts(entries.filter((_, i) => outcomes[i]!.status === 'conflict'));
+      return outcomes;
     } finally {
       done();
     }
@@ -83,8 +90,36 @@ export class PostingService {
         outcomes[i] = { status: 'rejected', error: toLedgerError(e, entries[i]!, accounts) };
       }
     }
-    this.metrics.duplicate(outcomes.filter((o) => o.status === 'duplicate').length);
+    await this.settleRepeats(entries, outcomes, previous);
     return outcomes;
+  }
+
+  /**
+   * Entries whose event id the insert found taken: each is compared with the transaction posted
+   * under it (one query for all of them, and none for a batch without repeats) and stays a
+   * `duplicate` only when it is the same entry. An id with no transaction was taken by an earlier
+   * entry of this batch that was refused, so its repeats are posted in a round of their own.
+   */
+  private async settleRepeats(entries: JournalEntry[], outcomes: PostOutcome[], previous: Promise<void>): Promise<void> {
+    const repeats: number[] = [];
+    outcomes.forEach((o, i) => {
+      if (o.status === 'duplicate') repeats.push(i);
+    });
+    if (repeats.length === 0) return;
+    const posted = await this.repo.posted(this.db, [...new Set(repeats.map((i) => entries[i]!.eventId))]);
+    const unposted: number[] = [];
+    for (const i of repeats) {
+      const original = posted.get(entries[i]!.eventId);
+      if (!original) {
+        unposted.push(i);
+        continue;
+      }
+      const differences = entryDifferences(original, entries[i]!);
+      if (differences.length > 0) outcomes[i] = { status: 'conflict', transactionId: original.id, error: conflictError(original, entries[i]!, differences) };
+    }
+    if (unposted.length === 0) return;
+    const again = await this.postInLane(unposted.map((i) => entries[i]!), previous);
+    unposted.forEach((i, k) => (outcomes[i] = again[k]!));
   }
 
   private async write(batch: JournalEntry[], accounts: Map<string, Account>, indexes: number[], outcomes: PostOutcome[]): Promise<void> {

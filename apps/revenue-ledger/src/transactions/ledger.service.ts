@@ -13,7 +13,10 @@ export class LedgerService {
     private readonly transactions: TransactionsRepository,
   ) {}
 
-  /** Posts an adjusting entry; the same idempotency key returns the entry posted first. */
+  /**
+   * Posts an adjusting entry. The same idempotency key with the same entry returns the one posted
+   * first; with other postings or attribution it is a 409 naming what differs.
+   */
   async postManual(dto: PostLedgerTransactionV1): Promise<LedgerTransactionViewV1> {
     return this.postOne(manualEntry(dto));
   }
@@ -26,7 +29,7 @@ export class LedgerService {
     const entry = reversalEntry(original, req.reason, req.createdBy ?? null);
     const [outcome] = await this.posting.post([entry]);
     if (outcome!.status === 'rejected') throw outcome!.error;
-    if (outcome!.status === 'duplicate') throw new LedgerError(409, `transaction ${req.id} is already reversed`);
+    if (outcome!.status === 'duplicate' || outcome!.status === 'conflict') throw new LedgerError(409, `transaction ${req.id} is already reversed`);
     return this.get(entry.id);
   }
 
@@ -38,7 +41,7 @@ export class LedgerService {
 
   private async postOne(entry: JournalEntry): Promise<LedgerTransactionViewV1> {
     const [outcome] = await this.posting.post([entry]);
-    if (outcome!.status === 'rejected') throw outcome!.error;
+    if (outcome!.status === 'rejected' || outcome!.status === 'conflict') throw outcome!.error;
     const stored = await this.transactions.getByEventId(entry.eventId);
     if (!stored) throw new Error(`posted entry ${entry.eventId} not found`);
     return stored;

@@ -39,7 +39,7 @@ export class PostLedgerTransactionDto {
   @ApiProperty({ example: 'Opening balance' }) @IsString() @IsNotEmpty() @MaxLength(MAX_TEXT)
   description!: string;
 
-  @ApiPropertyOptional({ description: 'The same key returns the transaction already posted.' })
+  @ApiPropertyOptional({ description: 'The same key with the same entry returns the transaction already posted; with other postings or attribution it is refused (409, naming what differs).' })
   @IsOptional() @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
   idempotencyKey?: string;
 
