@@ -21,7 +21,7 @@ export const PRICE = { prompt: 100_000, completion: 200_000 };
 export const costOf = (p: number, c: number) => Math.ceil((p * PRICE.prompt + c * PRICE.completion) / 1_000_000);
 
 export const DISPATCH = {
-  DISPATCH_LEASE_SECONDS: '2', DISPATCH_REAPER_INTERVAL_MS: '100', DISPATCH_RETRY_BASE_MS: '20', DISPATCH_RETRY_MAX_MS: '200', DISPATCH_TIMER_MAX_MS: '200',
+  DISPATCH_LEASE_SECONDS: '2', DISPATCH_REAPER_INTERVAL_MS: '100', DISPATCH_REAPER_GRACE_MS: '500', DISPATCH_RETRY_BASE_MS: '20', DISPATCH_RETRY_MAX_MS: '200', DISPATCH_TIMER_MAX_MS: '200',
 };
 
 export const BASE_POLICY: PolicySettingsV1 = {

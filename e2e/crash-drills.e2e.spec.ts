@@ -12,7 +12,7 @@ import { Client } from 'pg';
  * NATS restarted, Postgres connections killed. Leases are short so the drills stay quick.
  * Every task must finish exactly once, counted from the task history.
  */
-const DISPATCH = { DISPATCH_LEASE_SECONDS: '2', DISPATCH_REAPER_INTERVAL_MS: '200', DISPATCH_RETRY_BASE_MS: '20', DISPATCH_TIMER_MAX_MS: '200', DATABASE_POOL_SIZE: '4' };
+const DISPATCH = { DISPATCH_LEASE_SECONDS: '2', DISPATCH_REAPER_INTERVAL_MS: '200', DISPATCH_REAPER_GRACE_MS: '1000', DISPATCH_RETRY_BASE_MS: '20', DISPATCH_TIMER_MAX_MS: '200', DATABASE_POOL_SIZE: '4' };
 const RUNNER = { RUNNER_HEARTBEAT_INTERVAL_MS: '400', RUNNER_POLL_INTERVAL_MS: '300', RUNNER_DRAIN_MS: '500' };
 
 describe('crash drills', () => {
@@ -24,6 +24,7 @@ describe('crash drills', () => {
   beforeEach(async () => {
     db = await createTestDatabase('drills');
     ServiceProcess.migrate('task-dispatcher', { DATABASE_URL: db.url });
+    ServiceProcess.migrate('governance-api', { DATABASE_URL: db.url });
     sql = new Client({ connectionString: db.url });
     await sql.connect();
   });
@@ -39,6 +40,9 @@ describe('crash drills', () => {
     procs.push(p);
     return p;
   }
+
+  /** The dispatcher and the runners fail closed without a policy: governance-api answers it. */
+  const governance = (env: Record<string, string>) => start('governance-api', { ...env, JUGGERNAUT_ADMIN_KEY: 'crash-drills-admin-key-0123456789' });
 
   async function submitMany(nc: NatsConnection, ns: string, n: number, payload: Record<string, unknown>): Promise<string[]> {
     const ids: string[] = [];
@@ -65,6 +69,7 @@ describe('crash drills', () => {
     const nc = await connect({ servers: TEST_NATS_URL });
     try {
       const env = { NATS_URL: TEST_NATS_URL, NATS_NAMESPACE: ns };
+      await governance(env);
       await start('task-dispatcher', { ...env, ...DISPATCH });
       const doomed = await start('agent-runner', { ...env, ...RUNNER, HOSTNAME: 'doomed', RUNNER_CONCURRENCY: '1' });
       const [id] = await submitMany(nc, ns, 1, { sleepMs: 1_500 });
@@ -86,6 +91,7 @@ describe('crash drills', () => {
     const nc = await connect({ servers: TEST_NATS_URL });
     try {
       const env = { NATS_URL: TEST_NATS_URL, NATS_NAMESPACE: ns };
+      await governance(env);
       await start('task-dispatcher', { ...env, ...DISPATCH });
       const runners = await Promise.all(['r1', 'r2', 'r3'].map((h) => start('agent-runner', { ...env, ...RUNNER, HOSTNAME: h, RUNNER_CONCURRENCY: '16' })));
       const ids = await submitMany(nc, ns, 2_000, { sleepMs: 10 });
@@ -110,6 +116,7 @@ describe('crash drills', () => {
     let nc: NatsConnection | undefined;
     try {
       const env = { NATS_URL: nats.url, NATS_NAMESPACE: ns };
+      await governance(env);
       const dispatcher = await start('task-dispatcher', { ...env, ...DISPATCH });
       await start('agent-runner', { ...env, ...RUNNER, HOSTNAME: 'steady', RUNNER_CONCURRENCY: '8' });
       nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
@@ -136,6 +143,7 @@ describe('crash drills', () => {
     const nc = await connect({ servers: TEST_NATS_URL });
     try {
       const env = { NATS_URL: TEST_NATS_URL, NATS_NAMESPACE: ns };
+      await governance(env);
       const dispatcher = await start('task-dispatcher', { ...env, ...DISPATCH });
       await start('agent-runner', { ...env, ...RUNNER, HOSTNAME: 'pg-drill' });
       const first = await submitMany(nc, ns, 20, { sleepMs: 5 });

@@ -4,12 +4,12 @@ import type { RunningService } from '@juggernaut/service-kit';
 import { Client } from 'pg';
 import { agentRunner } from '../apps/agent-runner/src/service';
 import { governanceApi } from '../apps/governance-api/src/service';
-import { KillSwitch } from '../apps/task-dispatcher/src/policy/kill-switch';
+import { DispatchPolicy } from '../apps/task-dispatcher/src/policy/dispatch-policy';
 import { taskDispatcher } from '../apps/task-dispatcher/src/service';
 
 const ADMIN = 'dispatch-admin-key-0123456789abcdef';
 const FAST = {
-  DISPATCH_LEASE_SECONDS: '2', DISPATCH_REAPER_INTERVAL_MS: '100', DISPATCH_RETRY_BASE_MS: '20', DISPATCH_RETRY_MAX_MS: '200',
+  DISPATCH_LEASE_SECONDS: '2', DISPATCH_REAPER_INTERVAL_MS: '100', DISPATCH_REAPER_GRACE_MS: '500', DISPATCH_RETRY_BASE_MS: '20', DISPATCH_RETRY_MAX_MS: '200',
   DISPATCH_TIMER_MAX_MS: '200',
 };
 const RUNNER = { RUNNER_HEARTBEAT_INTERVAL_MS: '300', RUNNER_PRESENCE_INTERVAL_MS: '200', RUNNER_POLL_INTERVAL_MS: '500', RUNNER_CONCURRENCY: '4', RUNNER_DRAIN_MS: '300' };
@@ -188,7 +188,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
   });
 
   describe('claiming rules (driven over NATS as a worker would)', () => {
-    it('fences completion with the claim token: a stale or repeated completion changes nothing', async () => {
+    it('fences completion with the claim token: a stale completion is refused, a repeated one is answered as already done and changes nothing', async () => {
       const { id } = await submit({ type: manual });
       const [t] = (await claim()).tasks;
       expect(t.id).toBe(id);
@@ -198,7 +198,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       const right = await rpc('juggernaut.task.finish.v1', { workerId: 'raw-worker', results: [{ taskId: id, claimToken: t.claimToken, outcome: 'succeeded', result: { n: 1 } }] });
       expect(right.accepted).toEqual([{ taskId: id, status: 'succeeded' }]);
       const again = await rpc('juggernaut.task.finish.v1', { workerId: 'raw-worker', results: [{ taskId: id, claimToken: t.claimToken, outcome: 'failed', error: 'late' }] });
-      expect(again.rejected).toHaveLength(1);
+      expect(again).toEqual({ accepted: [{ taskId: id, status: 'succeeded', alreadyDone: true }], rejected: [] });
       expect(await task(id)).toMatchObject({ status: 'succeeded', result: { n: 1 } });
     });
 
@@ -279,12 +279,14 @@ describe('task dispatch through the REST API, NATS and runners', () => {
 
     it('claims nothing while the kill switch is engaged', async () => {
       const { id } = await submit({ type: manual });
-      dispatcher.app.get(KillSwitch).set(true, 'drill');
+      expect((await api.put('/api/v1/policies/kill-switch', { engaged: true, reason: 'drill' })).status).toBe(200);
       try {
+        await eventually(() => dispatcher.app.get(DispatchPolicy).stopped !== undefined, 5_000);
         expect((await claim()).tasks).toEqual([]);
       } finally {
-        dispatcher.app.get(KillSwitch).set(false);
+        expect((await api.put('/api/v1/policies/kill-switch', { engaged: false })).status).toBe(200);
       }
+      await eventually(() => dispatcher.app.get(DispatchPolicy).stopped === undefined, 5_000);
       expect((await claim()).tasks.map((t: any) => t.id)).toEqual([id]);
     });
   });
@@ -357,7 +359,10 @@ describe('task dispatch through the REST API, NATS and runners', () => {
 
   it('exposes queue metrics on /metrics', async () => {
     const text = (await apiClient(dispatcher.url).get<string>('/metrics')).body;
-    expect(text).toMatch(/juggernaut_tasks\{state="succeeded",service="task-dispatcher"\} \d+/);
+    expect(text).toMatch(/juggernaut_tasks\{state="pending",service="task-dispatcher"\} \d+/);
+    expect(text).toMatch(/juggernaut_tasks\{state="dead",service="task-dispatcher"\} \d+/);
+    expect(text).not.toMatch(/juggernaut_tasks\{state="succeeded"/);
+    expect(text).toMatch(/juggernaut_tasks_completed_total\{type="noop",outcome="succeeded",service="task-dispatcher"\} [1-9]/);
     expect(text).toContain('juggernaut_queue_depth');
     expect(text).toContain('juggernaut_queue_oldest_pending_age_seconds');
     expect(text).toContain('juggernaut_task_pickup_latency_seconds_bucket');

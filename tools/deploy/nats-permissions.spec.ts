@@ -52,7 +52,10 @@ function sourcesOf(dir: string): string[] {
  */
 function subjectsUsedBy(app: string): { publish: string[]; subscribe: string[] } {
   const files = sourcesOf(join(root, 'apps', app, 'src'));
-  if (files.some((f) => readFileSync(f, 'utf8').includes("from '@juggernaut/llm'"))) files.push(...sourcesOf(join(root, 'libs', 'llm', 'src')));
+  // The libraries that speak to NATS on a service's behalf count as its code.
+  for (const lib of ['llm', 'policy', 'worker']) {
+    if (files.some((f) => readFileSync(f, 'utf8').includes(`from '@juggernaut/${lib}'`))) files.push(...sourcesOf(join(root, 'libs', lib, 'src')));
+  }
   const publish = new Set<string>();
   const subscribe = new Set<string>();
   for (const file of files) {

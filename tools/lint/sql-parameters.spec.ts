@@ -45,8 +45,10 @@ const REVIEWED: Record<string, Record<string, string>> = {
     'where.bind(limit + 1)': 'SqlWhere: a bound value\'s placeholder',
   },
   'apps/task-dispatcher/src/claiming/leases.repository.ts': {
-    FINISH_UPDATE: 'fixed SQL constant', FINISH_INPUT: 'fixed SQL constant', CLAIMABLE: 'fixed SQL constant', UNBLOCK_UPDATE: 'fixed SQL constant',
+    FINISH_UPDATE: 'fixed SQL constant', FINISH_INPUT: 'fixed SQL constant',
+    text: 'claimStatement(): fixed SQL whose values are all bound parameters',
   },
+  'apps/task-dispatcher/src/dispatch-metrics.ts': { q: 'TASK_GAUGE_STATEMENTS: fixed SQL constants' },
   'apps/task-dispatcher/src/tasks/tasks.repository.ts': {
     INSERT_TASK: 'fixed SQL constant',
     'where.clause': 'SqlWhere: fixed conditions, values bound',
@@ -60,12 +62,12 @@ const REVIEWED: Record<string, Record<string, string>> = {
     's.seq': 'a regclass name read from the catalog', 'f.fn': 'a regprocedure name read from the catalog',
   },
   'libs/service-kit/src/outbox-relay.ts': {
-    'quoteIdent(outboxChannel(this.schema))': 'identifier quoted', table: 'schema-qualified outbox table, quoted', BATCH: 'a numeric constant (LIMIT)',
+    'quoteIdent(outboxChannel(this.schema))': 'identifier quoted', table: 'schema-qualified outbox table, quoted',
   },
 };
 
 /** Helpers whose output is fixed SQL text (arguments are literals or other fixed fragments). */
-const FIXED_FRAGMENT_CALLS = new Set(['leaseUpdate', 'transitionCtes', 'selectRecorded', 'outboxTableSql']);
+const FIXED_FRAGMENT_CALLS = new Set(['transitionCtes', 'selectRecorded', 'outboxTableSql', 'backoff']);
 
 /** A literal: string, number, true/false, or an object literal of literals. */
 function isLiteral(n: ts.Node): boolean {

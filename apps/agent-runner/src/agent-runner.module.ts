@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { llmProviders } from '@juggernaut/llm';
+import { PolicyFollower } from '@juggernaut/policy';
 import { AgentLoop } from './agent/agent-loop';
 import { StepLog } from './agent/step-log';
 import { AgentGoalHandler } from './handlers/agent-goal.handler';
@@ -14,7 +15,7 @@ import { Worker } from './worker/worker';
 /** Task handlers are listed here; the runner claims only the types it has a handler for. */
 @Module({
   providers: [
-    PolicyState, StepLog,
+    PolicyFollower, PolicyState, StepLog,
     ...llmProviders('agent-runner'), ToolRegistry, AgentLoop,
     NoopHandler, AgentGoalHandler, OpportunityScanHandler, GoalPlanHandler,
     {
@@ -24,6 +25,6 @@ import { Worker } from './worker/worker';
     },
     Worker,
   ],
-  exports: [Worker, PolicyState],
+  exports: [Worker, PolicyState, PolicyFollower],
 })
 export class AgentRunnerModule {}

@@ -19,9 +19,20 @@ export class DevBotEnv extends DatabaseEnv {
   @ToInt() @IsInt() @Min(10) @Max(60_000)
   DEVBOT_POLL_INTERVAL_MS = 1_000;
 
-  /** How often held leases are extended; keep well under the dispatcher's lease. */
+  /** Longest gap between lease heartbeats (they go at a third of the lease when that is sooner). */
   @ToInt() @IsInt() @Min(50) @Max(60_000)
   DEVBOT_HEARTBEAT_INTERVAL_MS = 5_000;
+
+  /** How often this process announces itself to the worker registry. */
+  @ToInt() @IsInt() @Min(100) @Max(60_000)
+  DEVBOT_PRESENCE_INTERVAL_MS = 5_000;
+
+  /**
+   * On SIGTERM, how long running changes may finish before their tasks are handed back (a change
+   * handed back resumes elsewhere from its last recorded stage).
+   */
+  @ToInt() @IsInt() @Min(0) @Max(600_000)
+  DEVBOT_DRAIN_MS = 20_000;
 
   /** Parent of the per-change clones (an emptyDir volume in Kubernetes). */
   @IsString() @IsNotEmptyPath()

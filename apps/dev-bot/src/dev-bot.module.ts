@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { llmProviders } from '@juggernaut/llm';
+import { PolicyFollower } from '@juggernaut/policy';
 import { Author } from './author/author';
 import { ChangesMessaging } from './changes/changes.messaging';
 import { ChangesRepository } from './changes/changes.repository';
@@ -12,12 +13,11 @@ import { TaskOutcomes } from './pipeline/task-outcomes';
 import { RepositoriesRepository } from './repositories/repositories.repository';
 import { Reviewer } from './review/reviewer';
 import { DevBotWorker } from './worker/dev-bot-worker';
-import { KillSwitch } from './worker/kill-switch';
 
 @Module({
   providers: [
     RepositoriesRepository, StepLog, ChangesRepository, ChangesService, ChangesMessaging,
-    ...llmProviders('dev-bot'), MeteredModel, Author, Reviewer, ChangePipeline, ApprovalDecisions, TaskOutcomes, KillSwitch, DevBotWorker,
+    ...llmProviders('dev-bot'), MeteredModel, Author, Reviewer, ChangePipeline, ApprovalDecisions, TaskOutcomes, PolicyFollower, DevBotWorker,
   ],
 })
 export class DevBotModule {}

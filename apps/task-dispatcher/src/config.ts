@@ -14,6 +14,14 @@ export class DispatcherEnv extends DatabaseEnv {
   @ToInt() @IsInt() @Min(50) @Max(60_000)
   DISPATCH_REAPER_INTERVAL_MS = 1_000;
 
+  /**
+   * After the dispatcher starts, or regains its database or NATS, it waits this long before it
+   * reaps expired leases: runners that could not heartbeat through the outage get to extend their
+   * leases (and report their results) first, so an infrastructure fault burns no attempt.
+   */
+  @ToInt() @IsInt() @Min(0) @Max(600_000)
+  DISPATCH_REAPER_GRACE_MS = 10_000;
+
   /** Retry backoff: base × 2^(attempt-1), jittered, capped. */
   @ToInt() @IsInt() @Min(0) @Max(3_600_000)
   DISPATCH_RETRY_BASE_MS = 1_000;

@@ -1,7 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { LATENCY_BUCKETS, Metrics } from '@juggernaut/observability';
 import { DataSource } from 'typeorm';
-import { TASK_STATUSES } from '@juggernaut/contracts';
+
+/**
+ * What the `juggernaut_tasks` gauge reads at each scrape: the live states and the dead ones (the
+ * dead-letter queue), each counted through the partial index that holds it, so a scrape reads the
+ * work in hand and never the finished history (succeeded and cancelled tasks are counted by
+ * `juggernaut_tasks_completed_total` instead).
+ */
+export const GAUGE_STATES = ['pending', 'scheduled', 'failed', 'running', 'blocked', 'dead'] as const;
+export const TASK_GAUGE_STATEMENTS = [
+  `SELECT status, count(*)::int AS n FROM dispatch.tasks WHERE status IN ('pending', 'scheduled', 'failed') GROUP BY status`,
+  `SELECT 'running' AS status, count(*)::int AS n FROM dispatch.tasks WHERE status = 'running' AND lease_expires_at IS NOT NULL`,
+  `SELECT status, count(*)::int AS n FROM dispatch.tasks WHERE status IN ('blocked', 'dead') GROUP BY status`,
+];
 
 /** Queue metrics of CONTRACT.md. Gauges are read from Postgres at scrape time, so every replica reports the truth. */
 @Injectable()
@@ -12,6 +24,7 @@ export class DispatchMetrics {
   readonly completed;
   readonly claimed;
   readonly created;
+  readonly claimsTooLate;
 
   constructor(metrics: Metrics, db: DataSource) {
     this.pickup = metrics.histogram('juggernaut_task_pickup_latency_seconds', 'From due (created or run-at) to claimed', [], LATENCY_BUCKETS);
@@ -20,10 +33,13 @@ export class DispatchMetrics {
     this.completed = metrics.counter('juggernaut_tasks_completed_total', 'Tasks finished by outcome', ['type', 'outcome']);
     this.claimed = metrics.counter('juggernaut_tasks_claimed_total', 'Tasks claimed by runners');
     this.created = metrics.counter('juggernaut_tasks_created_total', 'Tasks created', ['type']);
-    metrics.gauge('juggernaut_tasks', 'Tasks by state', ['state'], async function () {
-      const rows: Array<{ status: string; n: number }> = await db.query(`SELECT status, count(*)::int AS n FROM dispatch.tasks GROUP BY status`);
-      const counts = new Map(rows.map((r) => [r.status, r.n]));
-      for (const s of TASK_STATUSES) this.set({ state: s }, counts.get(s) ?? 0);
+    this.claimsTooLate = metrics.counter('juggernaut_claims_too_late_total', 'Claims rolled back because they could not commit before the runner stopped waiting');
+    metrics.gauge('juggernaut_tasks', 'Unfinished and dead tasks by state', ['state'], async function () {
+      const counts = new Map<string, number>();
+      for (const q of TASK_GAUGE_STATEMENTS) {
+        for (const r of (await db.query(q)) as Array<{ status: string; n: number }>) counts.set(r.status, r.n);
+      }
+      for (const s of GAUGE_STATES) this.set({ state: s }, counts.get(s) ?? 0);
     });
     metrics.gauge('juggernaut_queue_depth', 'Tasks due and waiting for a runner', [], async function () {
       const [r] = await db.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE status IN ('pending', 'scheduled', 'failed') AND run_at <= now()`);

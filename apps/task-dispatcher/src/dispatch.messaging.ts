@@ -27,7 +27,7 @@ export class DispatchMessaging implements OnApplicationBootstrap, OnModuleDestro
     this.subs = [
       b.respond(Subjects.taskSubmit, async (dto) => {
         const reply = await this.dispatch.submit(dto);
-        if (reply.status === 'scheduled' && dto.runAt) this.clock.notifyDue(new Date(dto.runAt));
+        if (reply.status === 'scheduled') this.clock.recheck();
         return reply;
       }),
       b.respond(Subjects.taskClaim, (req) => this.dispatch.claim(req)),
@@ -42,7 +42,7 @@ export class DispatchMessaging implements OnApplicationBootstrap, OnModuleDestro
       b.respond(Subjects.taskRetry, (req) => this.dispatch.retry(req.id)),
       b.respond(Subjects.scheduleCreate, async (req) => {
         const s = await this.schedules.create(req);
-        this.clock.notifyDue(new Date(s.nextRunAt));
+        this.clock.recheck();
         return s;
       }),
       b.respond(Subjects.scheduleList, () => this.schedules.list()),
@@ -52,7 +52,8 @@ export class DispatchMessaging implements OnApplicationBootstrap, OnModuleDestro
     ];
   }
 
-  onModuleDestroy(): void {
-    for (const s of this.subs) s.unsubscribe();
+  /** SIGTERM: stop taking requests but answer every one already received (drain, not unsubscribe). */
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all(this.subs.map((s) => s.drain().catch(() => undefined)));
   }
 }

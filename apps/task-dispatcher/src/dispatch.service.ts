@@ -2,13 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   type ClaimedTaskV1, type ClaimTasksV1, type CreateTaskDto, type FinishReplyV1, type FinishTasksV1, type HeartbeatLeasesV1,
   type HeartbeatReplyV1, type ListTasksV1, type ReleaseTasksV1, Subjects, type TaskHistoryEntryV1, type TaskPageV1,
-  type TaskCountsV1, type TaskSubmitReplyV1, type TaskViewV1,
+  MAX_TEXT, type TaskCountsV1, TaskResultV1, type TaskSubmitReplyV1, type TaskViewV1,
 } from '@juggernaut/contracts';
-import { Bus } from '@juggernaut/messaging';
+import { Bus, validatePayload } from '@juggernaut/messaging';
 import { encodeCursor } from '@juggernaut/persistence';
 import { LOGGER } from '@juggernaut/service-kit';
 import type { Logger } from 'pino';
-import { LeasesRepository } from './claiming/leases.repository';
+import { ClaimTooLateError, LeasesRepository } from './claiming/leases.repository';
 import { DispatchMetrics } from './dispatch-metrics';
 import { DispatchPolicy } from './policy/dispatch-policy';
 import { TaskError } from './tasks/task-errors';
@@ -37,14 +37,34 @@ export class DispatchService {
     return { id: row.id, status: row.status };
   }
 
-  async claim(req: ClaimTasksV1): Promise<{ tasks: ClaimedTaskV1[] }> {
-    // The kill switch and per-type minimum levels narrow what this worker may claim (maybe to nothing).
+  /**
+   * `receivedAt` (performance.now() when the request arrived) and the requester's `timeoutMs` give
+   * the claim its time budget: what cannot be committed well before the requester gives up is
+   * rolled back and answered empty, so no lease goes to a runner that is no longer listening.
+   */
+  async claim(req: ClaimTasksV1, receivedAt = performance.now()): Promise<{ tasks: ClaimedTaskV1[] }> {
+    // The kill switch, a policy not known yet and per-type minimum levels narrow what this worker may claim (maybe to nothing).
     const types = this.policy.claimableTypes(req.types, req.level);
     if (types.length === 0) return { tasks: [] };
-    const { tasks, pickupSeconds } = await this.leases.claim({ ...req, types });
-    for (const s of pickupSeconds) this.metrics.pickup.observe(s);
-    if (tasks.length) this.metrics.claimed.inc(tasks.length);
-    return { tasks };
+    let budgetMs: number | undefined;
+    if (req.timeoutMs !== undefined) {
+      budgetMs = claimBudgetMs(req.timeoutMs) - (performance.now() - receivedAt);
+      if (budgetMs <= 0) {
+        this.metrics.claimsTooLate.inc();
+        return { tasks: [] };
+      }
+    }
+    try {
+      const { tasks, pickupSeconds } = await this.leases.claim({ ...req, types }, budgetMs);
+      for (const s of pickupSeconds) this.metrics.pickup.observe(s);
+      if (tasks.length) this.metrics.claimed.inc(tasks.length);
+      return { tasks };
+    } catch (e) {
+      if (!(e instanceof ClaimTooLateError)) throw e;
+      this.metrics.claimsTooLate.inc();
+      this.logger.warn({ workerId: req.workerId, budgetMs }, 'claim rolled back: it could not commit before the runner stops waiting');
+      return { tasks: [] };
+    }
   }
 
   heartbeat(req: HeartbeatLeasesV1): Promise<HeartbeatReplyV1> {
@@ -52,18 +72,28 @@ export class DispatchService {
   }
 
   async finish(req: FinishTasksV1): Promise<FinishReplyV1> {
-    const { reply, runSeconds, unblocked } = await this.leases.finish(req.workerId, req.results);
+    // Each result is checked on its own: an invalid one is refused alone, its batch-mates are applied.
+    const valid: TaskResultV1[] = [];
+    const invalid: FinishReplyV1['rejected'] = [];
+    for (const raw of req.results as Array<Record<string, unknown>>) {
+      const checked = validatePayload(TaskResultV1, withErrorCut(raw));
+      if (checked.ok) valid.push(checked.value);
+      else invalid.push({ taskId: typeof raw['taskId'] === 'string' ? raw['taskId'].slice(0, 100) : '(none)', reason: `invalid result: ${checked.reason}` });
+    }
+    if (invalid.length) this.logger.warn({ workerId: req.workerId, invalid }, 'invalid task results refused');
+    if (valid.length === 0) return { accepted: [], rejected: invalid };
+    const { reply, runSeconds, unblocked } = await this.leases.finish(req.workerId, valid);
     for (const r of runSeconds) {
       this.metrics.runDuration.observe({ type: r.type, outcome: r.status }, r.seconds);
       this.metrics.completed.inc({ type: r.type, outcome: r.status });
     }
     if (unblocked > 0 || runSeconds.some((r) => r.status === 'failed')) this.wake('tasks became claimable');
     if (reply.rejected.length) this.logger.warn({ workerId: req.workerId, rejected: reply.rejected.length }, 'stale completions rejected');
-    return reply;
+    return { accepted: reply.accepted, rejected: [...reply.rejected, ...invalid] };
   }
 
   async release(req: ReleaseTasksV1): Promise<{ released: string[] }> {
-    const released = await this.leases.release(req.workerId, req.leases, req.reason);
+    const released = await this.leases.release(req.workerId, req.leases ?? [], req.claimIds ?? [], req.reason);
     if (released.length) this.wake('tasks released');
     return { released };
   }
@@ -101,4 +131,19 @@ export class DispatchService {
   wake(reason: string): void {
     this.bus.signal(Subjects.runnerWake, { reason });
   }
+}
+
+/** How much of a requester's timeout a claim may use: the rest covers the commit and the answer's way back. */
+export function claimBudgetMs(timeoutMs: number): number {
+  return timeoutMs - Math.min(1_000, timeoutMs / 2);
+}
+
+const ERROR_LIMIT = MAX_TEXT;
+const CUT = '… (truncated)';
+
+/** A result whose error text is over the limit keeps its first part: the failure is recorded, not refused. */
+function withErrorCut(raw: Record<string, unknown>): Record<string, unknown> {
+  const error = raw['error'];
+  if (typeof error !== 'string' || error.length <= ERROR_LIMIT) return raw;
+  return { ...raw, error: error.slice(0, ERROR_LIMIT - CUT.length) + CUT };
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PolicyFollower } from '@juggernaut/policy';
 import { BlockingMessaging } from './blocking/blocking.messaging';
 import { BlockingRepository } from './blocking/blocking.repository';
 import { LeasesRepository } from './claiming/leases.repository';
@@ -8,18 +9,16 @@ import { DispatchService } from './dispatch.service';
 import { HealthReport } from './health-report/health-report';
 import { TypeLimitsRepository } from './limits/type-limits.repository';
 import { DispatchPolicy } from './policy/dispatch-policy';
-import { KillSwitch } from './policy/kill-switch';
-import { PolicyFollower } from './policy/policy-follower';
 import { QueueClock } from './scheduling/queue-clock';
 import { SchedulesRepository } from './scheduling/schedules.repository';
 import { TasksRepository } from './tasks/tasks.repository';
 
 @Module({
   providers: [
-    TasksRepository, LeasesRepository, TypeLimitsRepository, SchedulesRepository, DispatchMetrics, KillSwitch,
+    TasksRepository, LeasesRepository, TypeLimitsRepository, SchedulesRepository, DispatchMetrics,
     DispatchPolicy, PolicyFollower, HealthReport,
     DispatchService, QueueClock, DispatchMessaging, BlockingRepository, BlockingMessaging,
   ],
-  exports: [DispatchService, QueueClock, KillSwitch],
+  exports: [DispatchService, QueueClock, DispatchPolicy],
 })
 export class TaskDispatcherModule {}

@@ -72,6 +72,7 @@ export class Bus {
   private readonly okCounters = new Map<string, { inc: () => void }>();
   private readonly published;
   private readonly handlerSeconds;
+  private readonly connectionListeners = new Set<(connected: boolean) => void>();
 
   private constructor(
     readonly nc: NatsConnection,
@@ -515,10 +516,17 @@ export class Bus {
     return p;
   }
 
+  /** Hears every loss (false) and return (true) of the NATS connection. */
+  onConnectionChange(listener: (connected: boolean) => void): () => void {
+    this.connectionListeners.add(listener);
+    return () => this.connectionListeners.delete(listener);
+  }
+
   private async watchStatus(): Promise<void> {
     for await (const s of this.nc.status()) {
       if (s.type === 'disconnect' || s.type === 'reconnect') {
         this.options.logger.warn({ status: s.type }, `NATS ${s.type}`);
+        for (const l of this.connectionListeners) l(s.type === 'reconnect');
       }
     }
   }

@@ -176,8 +176,8 @@ export class OutboxRelay {
         if (!mine) return undefined;
         // The payload is read as text and sent as it is: no parse and re-serialise per event.
         const rows = (await em.query(
-          `SELECT id, subject, payload::text AS data, correlation_id FROM ${table} WHERE id > $1 ORDER BY id LIMIT ${this.batchSize} FOR UPDATE`,
-          [after],
+          `SELECT id, subject, payload::text AS data, correlation_id FROM ${table} WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE`,
+          [after, this.batchSize],
         )) as OutboxRow[];
         if (rows.length === 0) return undefined;
         const outcomes = await this.bus.publishBatch(rows.map((r) => ({

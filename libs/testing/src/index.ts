@@ -6,3 +6,4 @@ export * from './service-process';
 export * from './fake-openai';
 export * from './nats-rpc';
 export * from './fake-github';
+export * from './clock-skew';

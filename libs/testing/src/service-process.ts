@@ -137,3 +137,85 @@ export class NatsServerProcess {
     });
   }
 }
+
+/**
+ * A throwaway Postgres server on a free port (Debian's binaries, run as the `postgres` user when the
+ * tests run as root), for drills that stop, kill and restart the database — never the shared one.
+ */
+export class PostgresProcess {
+  private child?: ChildProcess;
+  readonly output: string[] = [];
+
+  private constructor(
+    readonly port: number,
+    readonly dataDir: string,
+    private readonly bin: string,
+  ) {}
+
+  static async start(dataDir: string): Promise<PostgresProcess> {
+    const bin = process.env['PG_BIN_DIR'] ?? postgresBinDir();
+    const srv = new PostgresProcess(await freePort(), dataDir, bin);
+    if (process.getuid?.() === 0) spawnSync('chown', ['-R', 'postgres', dataDir]);
+    const init = srv.asOwner(join(bin, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+    if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
+    await srv.restart();
+    return srv;
+  }
+
+  /** The URL of a database on this server (`postgres` unless named). */
+  url(database = 'postgres'): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
+  }
+
+  async restart(): Promise<void> {
+    const args = ['-D', this.dataDir, '-p', String(this.port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${this.dataDir}`,
+      '-c', 'fsync=off', '-c', 'max_connections=200'];
+    // Run as the server's own user (Postgres refuses root), signalled directly: no wrapper in between.
+    const child = spawn(join(this.bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], ...ownerIds() });
+    child.stderr?.on('data', (d: Buffer) => this.output.push(...d.toString('utf8').split('\n').filter(Boolean)));
+    this.child = child;
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && child.exitCode === null) {
+      const r = spawnSync(join(this.bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(this.port), '-q']);
+      if (r.status === 0) return;
+      await new Promise((r2) => setTimeout(r2, 50));
+    }
+    throw new Error(`postgres did not start:\n${this.output.slice(-10).join('\n')}`);
+  }
+
+  /** Stops the server: `SIGINT` is Postgres's fast shutdown, `SIGKILL` a crash (recovery at the next start). */
+  async stop(signal: NodeJS.Signals = 'SIGINT'): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.kill(signal);
+    });
+    if (signal === 'SIGKILL') {
+      // The postmaster's children outlive it for a moment; wait until the port is free again.
+      for (let i = 0; i < 100 && spawnSync(join(this.bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(this.port), '-q']).status === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  private asOwner(cmd: string, args: string[]): ReturnType<typeof spawnSync> {
+    return spawnSync(cmd, args, { encoding: 'utf8', ...ownerIds() });
+  }
+}
+
+/** As root: the uid and gid of the `postgres` user, to run the server as; otherwise nothing (run as ourselves). */
+function ownerIds(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+  const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+  if (!Number.isInteger(uid) || !Number.isInteger(gid)) throw new Error('running as root, but there is no postgres user to run a test Postgres as');
+  return { uid, gid };
+}
+
+function postgresBinDir(): string {
+  const r = spawnSync('sh', ['-c', 'ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1'], { encoding: 'utf8' });
+  const dir = r.stdout.trim();
+  if (!dir) throw new Error('Postgres server binaries not found: install postgresql or set PG_BIN_DIR');
+  return dir;
+}

@@ -44,7 +44,7 @@ export class BlockTaskError extends Error {
 }
 
 /** The checkpoint was refused: this runner no longer holds the lease, so it must stop. */
-export class LeaseLostError extends Error {}
+export { LeaseGoneError as LeaseLostError } from '@juggernaut/worker';
 
 export function isTerminal(e: unknown): boolean {
   return (e as { terminal?: unknown })?.terminal === true;

@@ -41,7 +41,7 @@ export class BlockingMessaging implements OnApplicationBootstrap, OnModuleDestro
   }
 
   async onModuleDestroy(): Promise<void> {
-    for (const s of this.subs) s.unsubscribe();
+    await Promise.all(this.subs.map((s) => s.drain().catch(() => undefined)));
     await this.consumer?.stop();
   }
 

@@ -2,13 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ClaimedTaskV1, ClaimTasksV1, FinishReplyV1, LeaseRefV1, TaskResultV1, TaskStatus } from '@juggernaut/contracts';
 import { APP_CONFIG } from '@juggernaut/service-kit';
 import { rowsOf } from '@juggernaut/persistence';
+import { currentCorrelationId } from '@juggernaut/observability';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DispatcherEnv } from '../config';
 import { TypeLimitsRepository } from '../limits/type-limits.repository';
 import { cancelDependents } from '../tasks/tasks.repository';
 import type { Transition } from '../tasks/task-row';
 import { recordTransitions, selectRecorded, transitionCtes } from '../tasks/transitions';
-import { currentCorrelationId } from '@juggernaut/observability';
 
 interface ClaimedRow {
   id: string;
@@ -20,30 +20,84 @@ interface ClaimedRow {
   claim_token: string;
   lease_expires_at: Date;
   claimed_at: Date;
-  run_at: Date;
   goal_id: string | null;
   budget_minor: string | null;
   created_at: Date;
   checkpoint: Record<string, unknown> | null;
+  pickup_seconds: number;
 }
 
-const CLAIMABLE = `status IN ('pending', 'scheduled', 'failed') AND run_at <= now()`;
+/** Raised by `dispatch.claim_in_time` when a claim could not be committed before its requester stopped waiting. */
+const CLAIM_TOO_LATE = 'JGLAT';
 
-/** Leases the rows listed in `from`: a fresh claim token, the attempt counted, the type's lease length. */
-function leaseUpdate(from: string, workerParam: string, leaseParam: string): string {
-  return `UPDATE dispatch.tasks t SET
-       status = 'running', attempts = t.attempts + 1, claim_token = gen_random_uuid(), worker_id = ${workerParam},
-       claimed_at = now(), updated_at = now(), reason = NULL,
-       lease_expires_at = now() + make_interval(secs => coalesce((SELECT l.lease_seconds FROM dispatch.type_limits l WHERE l.type = t.type), ${leaseParam}::int))
-     FROM ${from} c WHERE t.id = c.id
-     RETURNING t.id, t.type, t.title, t.payload, t.attempts, t.max_attempts, t.claim_token, t.lease_expires_at, t.claimed_at,
-       t.run_at, t.goal_id, t.budget_minor, t.created_at, t.checkpoint`;
+/** The jittered exponential backoff of a retry: base × 2^(attempts−1), capped, times 0.5–1. */
+const backoff = (attempts: string, base: string, max: string) =>
+  `make_interval(secs => least(${max}::double precision, ${base}::double precision * power(2, greatest(${attempts} - 1, 0))) * (0.5 + random() / 2) / 1000.0)`;
+
+export interface ClaimOptions {
+  leaseSeconds: number;
+  /** Most tasks of each of `req.types` (same order) this claim may take; absent: `req.max` each. */
+  perType?: number[];
+  /**
+   * The claim is rolled back unless it commits within this many ms of its transaction's start (the
+   * moment the statement reached the database, before any lock wait).
+   */
+  budgetMs?: number;
 }
 
 /**
- * Fenced completion: only rows whose claim token is still current change. Successes store their
- * result; retryable failures with attempts left go back to the queue after a jittered exponential
- * backoff; the rest are dead. Parameters: ids, tokens, outcomes, results, errors, retryable flags,
+ * The claim as one statement: for each type, its most urgent due tasks through the per-type claim
+ * index (so other types' backlog is never read), locked with SKIP LOCKED; the best `max` of them
+ * leased (the lease runs from the moment of the claim: clock_timestamp(), not the transaction's
+ * start) and recorded in history and the outbox. When the claim has a time budget, the statement
+ * fails — and so changes nothing — if it finishes after it.
+ */
+export function claimStatement(req: ClaimTasksV1, opts: ClaimOptions = { leaseSeconds: 30 }): { text: string; params: unknown[] } {
+  const perType = opts.perType ?? req.types.map(() => req.max);
+  return {
+    text: `WITH locked AS (
+         SELECT c.id, c.sort_key FROM unnest($1::text[], $8::int[]) AS ty(type, lim)
+         CROSS JOIN LATERAL (
+           SELECT id, sort_key FROM dispatch.tasks
+           WHERE type = ty.type AND status IN ('pending', 'scheduled', 'failed') AND run_at <= now()
+             AND required_level <= $2 AND required_capabilities <@ $3::text[]
+           ORDER BY sort_key
+           LIMIT least($4::int, ty.lim)
+           FOR UPDATE SKIP LOCKED
+         ) c
+       ), candidates AS (
+         SELECT id FROM locked ORDER BY sort_key LIMIT $4
+       ), claimed AS (
+         UPDATE dispatch.tasks t SET
+           status = 'running', attempts = t.attempts + 1, claim_token = gen_random_uuid(), claim_id = $9::uuid, worker_id = $5,
+           claimed_at = clock_timestamp(), updated_at = clock_timestamp(), reason = NULL,
+           lease_expires_at = clock_timestamp() + make_interval(secs => coalesce((SELECT l.lease_seconds FROM dispatch.type_limits l WHERE l.type = t.type), $6::int))
+         FROM candidates c WHERE t.id = c.id
+         RETURNING t.id, t.type, t.title, t.payload, t.attempts, t.max_attempts, t.claim_token, t.lease_expires_at, t.claimed_at,
+           t.goal_id, t.budget_minor, t.created_at, t.checkpoint, t.status, t.worker_id, t.reason,
+           extract(epoch FROM clock_timestamp() - greatest(t.run_at, t.created_at))::float8 AS pickup_seconds
+       ), ${transitionCtes('claimed', '$7')}
+       -- The time check reads the counts of every write, so it runs after all of them: a claim that
+       -- stalled anywhere in the statement is caught.
+       SELECT s.*, w.n AS _relay_woken,
+         ($10::int IS NULL OR dispatch.claim_in_time(transaction_timestamp() + make_interval(secs => $10::int / 1000.0))) AS _in_time
+       FROM claimed s
+       CROSS JOIN (SELECT count(*) AS n FROM _history) h
+       CROSS JOIN (SELECT count(*) AS n FROM _events) e
+       CROSS JOIN (SELECT count(*) AS n FROM _wake_relay) w
+       WHERE h.n + e.n >= 0`,
+    params: [
+      req.types, req.level, req.capabilities, req.max, req.workerId, opts.leaseSeconds, currentCorrelationId() ?? null,
+      perType, req.claimId ?? null, opts.budgetMs === undefined ? null : Math.max(0, Math.floor(opts.budgetMs)),
+    ],
+  };
+}
+
+/**
+ * Fenced completion: only rows whose claim token is current change. Successes store their result;
+ * retryable failures with attempts left go back to the queue after a jittered exponential backoff;
+ * the rest are dead. The claim token stays on the row, so a finish repeated after a lost answer is
+ * recognised as already done. Parameters: ids, tokens, outcomes, results, errors, retryable flags,
  * retry base ms, retry max ms, aging seconds.
  */
 const FINISH_INPUT = `input AS (
@@ -54,8 +108,7 @@ const FINISH_INPUT = `input AS (
              CASE WHEN i.outcome = 'succeeded' THEN 'succeeded'
                   WHEN i.retryable AND t.attempts < t.max_attempts THEN 'failed'
                   ELSE 'dead' END AS new_status,
-             now() + make_interval(secs => least($8::double precision, $7::double precision * power(2, greatest(t.attempts - 1, 0)))
-                                            * (0.5 + random() / 2) / 1000.0) AS retry_at
+             now() + ${backoff('t.attempts', '$7', '$8')} AS retry_at
            FROM input i JOIN dispatch.tasks t ON t.id = i.id
            WHERE t.claim_token = i.token AND t.status = 'running'
            FOR UPDATE OF t
@@ -69,22 +122,16 @@ const FINISH_UPDATE = `UPDATE dispatch.tasks t SET
                          ELSE coalesce(n.error, 'failed') END,
            run_at = CASE WHEN n.new_status = 'failed' THEN n.retry_at ELSE t.run_at END,
            sort_key = CASE WHEN n.new_status = 'failed' THEN n.retry_at + make_interval(secs => t.priority * $9::int) ELSE t.sort_key END,
-           claim_token = NULL, lease_expires_at = NULL, updated_at = now(),
+           lease_expires_at = NULL, updated_at = now(),
            finished_at = CASE WHEN n.new_status IN ('succeeded', 'dead') THEN now() ELSE NULL END
          FROM next n WHERE t.id = n.id
          RETURNING t.id, t.type, t.status, t.attempts, t.goal_id, t.reason, extract(epoch FROM now() - n.claimed_at)::float8 AS run_seconds, t.worker_id`;
 
-/** Dependents of the tasks counted in `done` (task_id, n) lose n pending dependencies; at zero they are queued. */
-const UNBLOCK_UPDATE = `UPDATE dispatch.tasks t SET
-         pending_deps = greatest(t.pending_deps - done.n, 0),
-         status = CASE WHEN t.pending_deps - done.n > 0 THEN 'blocked' WHEN t.run_at > now() THEN 'scheduled' ELSE 'pending' END,
-         reason = CASE WHEN t.pending_deps - done.n > 0 THEN 'waiting on ' || (t.pending_deps - done.n) || ' dependencies' ELSE NULL END,
-         updated_at = now()
-       FROM done WHERE t.id = done.task_id AND t.status = 'blocked'
-       RETURNING t.id, t.type, t.status, t.attempts, t.goal_id`;
-
 interface FinishedRow { id: string; type: string; status: TaskStatus; attempts: number; goal_id: string | null; reason: string | null; run_seconds: number }
 interface FinishOutcome { reply: FinishReplyV1; runSeconds: Array<{ type: string; status: TaskStatus; seconds: number }>; unblocked: number }
+
+/** A claim that could not be committed before its requester gave up: nothing was claimed. */
+export class ClaimTooLateError extends Error {}
 
 /**
  * Leases: claiming with FOR UPDATE SKIP LOCKED, heartbeats, fenced completion, release and the
@@ -99,31 +146,30 @@ export class LeasesRepository {
   ) {}
 
   /**
-   * Claims up to `max` eligible tasks for a worker in one transaction. Eligible: due, of a type the
-   * worker handles, at or below its level, its capabilities covering the task's, and its type under
-   * its concurrency and rate limits. Ordered by the aging priority key.
+   * Claims up to `max` eligible tasks for a worker. Eligible: due, of a type the worker handles, at
+   * or below its level, its capabilities covering the task's, and its type under its concurrency
+   * and rate limits. Ordered by the aging priority key. With `budgetMs`, a claim that cannot commit
+   * within it is rolled back (ClaimTooLateError): its requester has stopped waiting for the answer.
    */
-  async claim(req: ClaimTasksV1): Promise<{ tasks: ClaimedTaskV1[]; pickupSeconds: number[] }> {
+  async claim(req: ClaimTasksV1, budgetMs?: number): Promise<{ tasks: ClaimedTaskV1[]; pickupSeconds: number[] }> {
     const limited = await this.limits.cached(req.types);
-    const rows = limited.size === 0 ? await this.claimRows(req) : await this.db.transaction(async (em) => {
-      const allowance = await this.limits.allowances(em, [...limited.keys()]);
-      const types = req.types.filter((t) => (allowance.get(t) ?? Number.POSITIVE_INFINITY) > 0);
-      if (types.length === 0) return [];
-      const candidates = await this.lockCandidates(em, req, types, req.max);
-      const chosen: string[] = [];
-      const taken = new Map<string, number>();
-      for (const c of candidates) {
-        const left = allowance.get(c.type) ?? Number.POSITIVE_INFINITY;
-        if (left <= 0) continue;
-        allowance.set(c.type, left - 1);
-        taken.set(c.type, (taken.get(c.type) ?? 0) + 1);
-        chosen.push(c.id);
-      }
-      if (chosen.length === 0) return [];
-      await this.limits.consume(em, taken);
-      return this.markClaimed(em, req.workerId, chosen);
-    });
-    const now = Date.now();
+    let rows: ClaimedRow[];
+    try {
+      rows = limited.size === 0
+        ? await this.claimRows(this.db.manager, req, budgetMs)
+        : await this.db.transaction(async (em) => {
+          if (budgetMs !== undefined) await em.query(`SELECT set_config('lock_timeout', $1, true)`, [`${Math.max(1, Math.floor(budgetMs))}ms`]);
+          const allowance = await this.limits.allowances(em, [...limited.keys()]);
+          const perType = req.types.map((t) => Math.min(req.max, allowance.get(t) ?? req.max));
+          if (perType.every((n) => n <= 0)) return [];
+          const claimed = await this.claimRows(em, req, budgetMs, perType);
+          await this.limits.consume(em, countBy(claimed.map((r) => r.type)));
+          return claimed;
+        });
+    } catch (e) {
+      if (isTooLate(e)) throw new ClaimTooLateError(`claim not committed within ${budgetMs} ms`);
+      throw e;
+    }
     return {
       tasks: rows.map((r) => ({
         id: r.id, type: r.type, title: r.title, payload: r.payload, attempt: r.attempts, maxAttempts: r.max_attempts,
@@ -132,59 +178,23 @@ export class LeasesRepository {
         goalId: r.goal_id, budgetMinor: r.budget_minor === null ? null : Number(r.budget_minor),
         createdAt: r.created_at.toISOString(), checkpoint: r.checkpoint,
       })),
-      pickupSeconds: rows.map((r) => Math.max(0, (now - Math.max(r.run_at.getTime(), r.created_at.getTime())) / 1000)),
+      pickupSeconds: rows.map((r) => Math.max(0, Number(r.pickup_seconds))),
     };
   }
 
-  /**
-   * The common path (no type limits): one statement selects, locks and leases the batch and writes
-   * its history and events, committed in a single round trip.
-   */
-  private async claimRows(req: ClaimTasksV1): Promise<ClaimedRow[]> {
-    return this.db.query(
-      `WITH candidates AS (
-         SELECT id FROM dispatch.tasks
-         WHERE ${CLAIMABLE} AND type = ANY($1::text[]) AND required_level <= $2 AND required_capabilities <@ $3::text[]
-         ORDER BY sort_key
-         LIMIT $4
-         FOR UPDATE SKIP LOCKED
-       ), claimed AS (
-         ${leaseUpdate('candidates', '$5', '$6')}, t.status, t.worker_id, t.reason
-       ), ${transitionCtes('claimed', '$7')}
-       ${selectRecorded('claimed')}`,
-      [req.types, req.level, req.capabilities, req.max, req.workerId, this.config.DISPATCH_LEASE_SECONDS, currentCorrelationId() ?? null],
-    );
+  private async claimRows(em: EntityManager, req: ClaimTasksV1, budgetMs?: number, perType?: number[]): Promise<ClaimedRow[]> {
+    const { text, params } = claimStatement(req, {
+      leaseSeconds: this.config.DISPATCH_LEASE_SECONDS, ...(perType ? { perType } : {}), ...(budgetMs !== undefined ? { budgetMs } : {}),
+    });
+    return em.query(text, params);
   }
 
-  private async lockCandidates(em: EntityManager, req: ClaimTasksV1, types: string[], max: number): Promise<Array<{ id: string; type: string }>> {
-    return em.query(
-      `SELECT id, type FROM dispatch.tasks
-       WHERE ${CLAIMABLE} AND type = ANY($1::text[]) AND required_level <= $2 AND required_capabilities <@ $3::text[]
-       ORDER BY sort_key LIMIT $4 FOR UPDATE SKIP LOCKED`,
-      [types, req.level, req.capabilities, max],
-    );
-  }
-
-  private async markClaimed(em: EntityManager, workerId: string, ids: string[]): Promise<ClaimedRow[]> {
-    const rows: ClaimedRow[] = rowsOf(await em.query(
-      `WITH candidates AS (SELECT unnest($1::uuid[]) AS id)
-       ${leaseUpdate('candidates', '$2', '$3')}`,
-      [ids, workerId, this.config.DISPATCH_LEASE_SECONDS],
-    ));
-    await this.recordClaims(em, rows, workerId);
-    return rows;
-  }
-
-  private async recordClaims(em: EntityManager, rows: ClaimedRow[], workerId: string): Promise<void> {
-    await recordTransitions(em, rows.map((r) => ({ taskId: r.id, type: r.type, status: 'running' as const, attempt: r.attempts, workerId, goalId: r.goal_id })));
-  }
-
-  /** Extends the leases a worker still holds; reports the ones it lost so it stops that work. */
+  /** Extends the leases a worker still holds; reports the ones it lost (and why) so it stops that work. */
   async heartbeat(workerId: string, leases: LeaseRefV1[]): Promise<{ extended: Array<{ taskId: string; leaseExpiresAt: string }>; lost: Array<{ taskId: string; reason: string }> }> {
     if (leases.length === 0) return { extended: [], lost: [] };
     const rows: Array<{ id: string; lease_expires_at: Date }> = rowsOf(await this.db.query(
       `UPDATE dispatch.tasks t SET
-         lease_expires_at = now() + make_interval(secs => coalesce((SELECT l.lease_seconds FROM dispatch.type_limits l WHERE l.type = t.type), $4::int)),
+         lease_expires_at = clock_timestamp() + make_interval(secs => coalesce((SELECT l.lease_seconds FROM dispatch.type_limits l WHERE l.type = t.type), $4::int)),
          updated_at = now()
        FROM unnest($1::uuid[], $2::uuid[]) AS i(id, token)
        WHERE t.id = i.id AND t.claim_token = i.token AND t.status = 'running' AND t.worker_id = $3
@@ -192,45 +202,55 @@ export class LeasesRepository {
       [leases.map((l) => l.taskId), leases.map((l) => l.claimToken), workerId, this.config.DISPATCH_LEASE_SECONDS],
     ));
     const kept = new Set(rows.map((r) => r.id));
-    const lostIds = leases.map((l) => l.taskId).filter((id) => !kept.has(id));
+    const lostRefs = leases.filter((l) => !kept.has(l.taskId));
     let lost: Array<{ taskId: string; reason: string }> = [];
-    if (lostIds.length) {
-      const why: Array<{ id: string; status: TaskStatus }> = await this.db.query(`SELECT id, status FROM dispatch.tasks WHERE id = ANY($1::uuid[])`, [lostIds]);
-      const status = new Map(why.map((w) => [w.id, w.status]));
-      lost = lostIds.map((id) => ({ taskId: id, reason: status.get(id) === 'cancelled' ? 'cancelled' : 'lease lost' }));
+    if (lostRefs.length) {
+      const why: Array<{ id: string; status: TaskStatus; same_token: boolean }> = await this.db.query(
+        `SELECT t.id, t.status, t.claim_token IS NOT DISTINCT FROM i.token AS same_token
+         FROM unnest($1::uuid[], $2::uuid[]) AS i(id, token) JOIN dispatch.tasks t ON t.id = i.id`,
+        [lostRefs.map((l) => l.taskId), lostRefs.map((l) => l.claimToken)],
+      );
+      const byId = new Map(why.map((w) => [w.id, w]));
+      lost = lostRefs.map((l) => {
+        const w = byId.get(l.taskId);
+        const reason = w?.status === 'cancelled' ? 'cancelled' : w?.same_token ? `finished: ${w.status}` : 'lease lost';
+        return { taskId: l.taskId, reason };
+      });
     }
     return { extended: rows.map((r) => ({ taskId: r.id, leaseExpiresAt: r.lease_expires_at.toISOString() })), lost };
   }
 
   /**
    * Applies completions and failures whose claim token is current; a stale token changes nothing
-   * and is reported as rejected. Successes unblock dependents; deaths cancel them.
+   * and is reported as rejected, a token whose attempt already finished is answered `alreadyDone`.
+   * Successes unblock dependents; deaths cancel them.
    */
   async finish(workerId: string, results: TaskResultV1[]): Promise<FinishOutcome> {
-    if (results.every((r) => r.outcome === 'succeeded')) return this.finishSucceeded(results);
-    return this.db.transaction(async (em) => {
-      const rows: FinishedRow[] = rowsOf(await em.query(`WITH ${FINISH_INPUT} ${FINISH_UPDATE}`, this.finishParams(results)));
-      await recordTransitions(em, rows.map((r) => ({ taskId: r.id, type: r.type, status: r.status, attempt: r.attempts, workerId, reason: r.reason, goalId: r.goal_id })));
-      const unblocked = await this.unblockDependents(em, rows.filter((r) => r.status === 'succeeded').map((r) => r.id));
-      for (const d of rows.filter((r) => r.status === 'dead')) await cancelDependents(em, [d.id], `dependency ${d.id} died: ${d.reason ?? 'failed'}`);
-      return finishOutcome(results, rows, unblocked);
-    });
+    const outcome = results.every((r) => r.outcome === 'succeeded')
+      ? await this.finishSucceeded(results)
+      : await this.db.transaction(async (em) => {
+        const rows: FinishedRow[] = rowsOf(await em.query(`WITH ${FINISH_INPUT} ${FINISH_UPDATE}`, this.finishParams(results)));
+        await recordTransitions(em, rows.map((r) => ({ taskId: r.id, type: r.type, status: r.status, attempt: r.attempts, workerId, reason: r.reason, goalId: r.goal_id })));
+        const unblocked = await this.unblockDependents(em, rows.filter((r) => r.status === 'succeeded').map((r) => r.id));
+        for (const d of rows.filter((r) => r.status === 'dead')) await cancelDependents(em, [d.id], `dependency ${d.id} died: ${d.reason ?? 'failed'}`);
+        return finishOutcome(results, rows, unblocked);
+      });
+    return this.recognizeRepeats(results, outcome);
   }
 
   /**
    * The hot path: every result is a success. One statement applies the fenced completions, makes
-   * dependents whose last dependency just succeeded claimable, and records history and events for
-   * both, committed in a single round trip. Failures take the transactional path (retries, deaths
-   * and the cascade that cancels dependents).
+   * dependents whose last dependency just succeeded claimable (through `dispatch.release_dependents`,
+   * which reads the dependency edges after the parents are locked), and records history and events
+   * for both, committed in a single round trip. Failures take the transactional path (retries,
+   * deaths and the cascade that cancels dependents).
    */
   private async finishSucceeded(results: TaskResultV1[]): Promise<FinishOutcome> {
     const rows: Array<FinishedRow & { kind: 'finished' | 'unblocked' }> = await this.db.query(
       `WITH ${FINISH_INPUT}, finished AS (
          ${FINISH_UPDATE}
-       ), done AS (
-         SELECT d.task_id, count(*)::int AS n FROM dispatch.task_dependencies d JOIN finished f ON f.id = d.depends_on GROUP BY d.task_id
        ), unblocked AS (
-         ${UNBLOCK_UPDATE}
+         SELECT r.* FROM dispatch.release_dependents((SELECT coalesce(array_agg(f.id), '{}') FROM finished f)) r
        ), changed AS (
          SELECT 'finished' AS kind, id, type, status, attempts, worker_id, reason, goal_id, run_seconds FROM finished
          UNION ALL
@@ -241,6 +261,27 @@ export class LeasesRepository {
     );
     const finished = rows.filter((r) => r.kind === 'finished');
     return finishOutcome(results, finished, rows.length - finished.length);
+  }
+
+  /** Results refused as stale whose token did finish its attempt (a retried finish): answered as already done. */
+  private async recognizeRepeats(results: TaskResultV1[], outcome: FinishOutcome): Promise<FinishOutcome> {
+    const refused = outcome.reply.rejected;
+    if (refused.length === 0) return outcome;
+    const byId = new Map(results.map((r) => [r.taskId, r]));
+    const done: Array<{ id: string; status: TaskStatus }> = await this.db.query(
+      `SELECT t.id, t.status FROM unnest($1::uuid[], $2::uuid[]) AS i(id, token) JOIN dispatch.tasks t ON t.id = i.id
+       WHERE t.claim_token = i.token AND t.status <> 'running'`,
+      [refused.map((r) => r.taskId), refused.map((r) => byId.get(r.taskId)!.claimToken)],
+    );
+    if (done.length === 0) return outcome;
+    const repeated = new Map(done.map((d) => [d.id, d.status]));
+    return {
+      ...outcome,
+      reply: {
+        accepted: [...outcome.reply.accepted, ...done.map((d) => ({ taskId: d.id, status: d.status, alreadyDone: true }))],
+        rejected: refused.filter((r) => !repeated.has(r.taskId)),
+      },
+    };
   }
 
   private finishParams(results: TaskResultV1[]): unknown[] {
@@ -255,28 +296,31 @@ export class LeasesRepository {
   /** Dependents whose last dependency just succeeded become claimable. */
   private async unblockDependents(em: EntityManager, succeeded: string[]): Promise<number> {
     if (succeeded.length === 0) return 0;
-    const rows: Array<{ id: string; type: string; status: TaskStatus; attempts: number; goal_id: string | null }> = rowsOf(await em.query(
-      `WITH done AS (
-         SELECT task_id, count(*)::int AS n FROM dispatch.task_dependencies WHERE depends_on = ANY($1::uuid[]) GROUP BY task_id
-       )
-       ${UNBLOCK_UPDATE}`,
-      [succeeded],
-    ));
+    const rows: Array<{ id: string; type: string; status: TaskStatus; attempts: number; goal_id: string | null }> =
+      await em.query(`SELECT * FROM dispatch.release_dependents($1::uuid[])`, [succeeded]);
     const ready = rows.filter((r) => r.status !== 'blocked');
     await recordTransitions(em, ready.map((r) => ({ taskId: r.id, type: r.type, status: r.status, attempt: r.attempts, reason: 'dependencies succeeded', goalId: r.goal_id })));
     return ready.length;
   }
 
-  /** Hands leases back: the task is queued again and the attempt is not counted. */
-  async release(workerId: string, leases: LeaseRefV1[], reason: string): Promise<string[]> {
+  /**
+   * Hands leases back: the task is queued again and the attempt is not counted. Leases are named by
+   * their tokens, or by the claim request they came from (a claim whose answer never reached the
+   * worker).
+   */
+  async release(workerId: string, leases: LeaseRefV1[], claimIds: string[], reason: string): Promise<string[]> {
     return this.db.transaction(async (em) => {
       const rows: Array<{ id: string; type: string; attempts: number; goal_id: string | null }> = rowsOf(await em.query(
-        `UPDATE dispatch.tasks t SET status = 'pending', attempts = greatest(t.attempts - 1, 0), claim_token = NULL,
+        `WITH target AS (
+           SELECT t.id FROM unnest($1::uuid[], $2::uuid[]) AS i(id, token) JOIN dispatch.tasks t ON t.id = i.id AND t.claim_token = i.token
+           UNION
+           SELECT id FROM dispatch.tasks WHERE claim_id = ANY($5::uuid[]) AND status = 'running'
+         )
+         UPDATE dispatch.tasks t SET status = 'pending', attempts = greatest(t.attempts - 1, 0), claim_token = NULL, claim_id = NULL,
            lease_expires_at = NULL, worker_id = NULL, reason = $4, updated_at = now()
-         FROM unnest($1::uuid[], $2::uuid[]) AS i(id, token)
-         WHERE t.id = i.id AND t.claim_token = i.token AND t.status = 'running' AND t.worker_id = $3
+         FROM target WHERE t.id = target.id AND t.status = 'running' AND t.worker_id = $3
          RETURNING t.id, t.type, t.attempts, t.goal_id`,
-        [leases.map((l) => l.taskId), leases.map((l) => l.claimToken), workerId, `released: ${reason}`],
+        [leases.map((l) => l.taskId), leases.map((l) => l.claimToken), workerId, `released: ${reason}`, claimIds],
       ));
       await recordTransitions(em, rows.map((r) => ({ taskId: r.id, type: r.type, status: 'pending' as const, attempt: r.attempts, workerId, reason: `released: ${reason}`, goalId: r.goal_id })));
       return rows.map((r) => r.id);
@@ -293,8 +337,9 @@ export class LeasesRepository {
   }
 
   /**
-   * Returns expired leases to the queue (status `failed`, claimable at once, the attempt counted)
-   * or to `dead` when attempts are exhausted. SKIP LOCKED lets several replicas reap together.
+   * Returns expired leases to the queue (status `failed`, after the same jittered backoff as a
+   * failure, the attempt counted) or to `dead` when attempts are exhausted. SKIP LOCKED lets several
+   * replicas reap together.
    */
   async reap(): Promise<Transition[]> {
     return this.db.transaction(async (em) => {
@@ -307,10 +352,12 @@ export class LeasesRepository {
            status = CASE WHEN t.attempts >= t.max_attempts THEN 'dead' ELSE 'failed' END,
            reason = CASE WHEN t.attempts >= t.max_attempts THEN 'attempts exhausted: lease expired on ' || coalesce(e.worker_id, '?')
                          ELSE 'lease expired on ' || coalesce(e.worker_id, '?') END,
-           claim_token = NULL, lease_expires_at = NULL, run_at = now(), sort_key = t.sort_key, updated_at = now(),
+           claim_token = NULL, claim_id = NULL, lease_expires_at = NULL, updated_at = now(),
+           run_at = CASE WHEN t.attempts >= t.max_attempts THEN t.run_at ELSE now() + ${backoff('t.attempts', '$1', '$2')} END,
            finished_at = CASE WHEN t.attempts >= t.max_attempts THEN now() ELSE NULL END
          FROM expired e WHERE t.id = e.id
          RETURNING t.id, t.type, t.status, t.attempts, e.worker_id, t.goal_id, t.reason`,
+        [this.config.DISPATCH_RETRY_BASE_MS, this.config.DISPATCH_RETRY_MAX_MS],
       ));
       const transitions = rows.map((r) => ({ taskId: r.id, type: r.type, status: r.status, attempt: r.attempts, workerId: r.worker_id, reason: r.reason, goalId: r.goal_id }));
       await recordTransitions(em, transitions);
@@ -318,6 +365,18 @@ export class LeasesRepository {
       return transitions;
     });
   }
+}
+
+function countBy(values: string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const v of values) out.set(v, (out.get(v) ?? 0) + 1);
+  return out;
+}
+
+function isTooLate(e: unknown): boolean {
+  const code = (e as { driverError?: { code?: unknown }; code?: unknown } | null)?.driverError?.code ?? (e as { code?: unknown } | null)?.code;
+  // 55P03: lock_timeout, set to the claim's budget on the transactional path.
+  return code === CLAIM_TOO_LATE || code === '55P03';
 }
 
 function finishOutcome(results: TaskResultV1[], rows: FinishedRow[], unblocked: number): FinishOutcome {

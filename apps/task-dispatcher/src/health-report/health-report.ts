@@ -22,8 +22,8 @@ export class HealthReport implements OnApplicationBootstrap, OnModuleDestroy {
     this.sub = this.bus.respond(Subjects.dispatchHealth, (q) => this.report(q.stuckAfterSeconds));
   }
 
-  onModuleDestroy(): void {
-    this.sub?.unsubscribe();
+  async onModuleDestroy(): Promise<void> {
+    await this.sub?.drain().catch(() => undefined);
   }
 
   async report(stuckAfterSeconds: number): Promise<DispatchHealthV1> {

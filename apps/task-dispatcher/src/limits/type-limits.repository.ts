@@ -62,39 +62,41 @@ export class TypeLimitsRepository {
   }
 
   /**
-   * Inside a claim transaction: locks the limit rows of the given types, refills their buckets and
-   * returns how many tasks of each may start now (concurrency left, tokens left).
+   * Inside a claim transaction: locks the limit rows of the given types, then — in a second
+   * statement, whose snapshot is taken after the lock, so the claims committed by whoever held it
+   * are counted — returns how many tasks of each may start now (concurrency left, tokens left).
+   * The bucket is refilled on the database's clock, the same clock that stamps `refilled_at`.
    */
   async allowances(em: EntityManager, types: string[]): Promise<Map<string, number>> {
-    const rows: Array<LimitRow & { running: number }> = await em.query(
-      `SELECT l.*, (SELECT count(*)::int FROM dispatch.tasks t WHERE t.type = l.type AND t.status = 'running') AS running
-       FROM dispatch.type_limits l WHERE l.type = ANY($1::text[]) ORDER BY l.type FOR UPDATE OF l`,
+    await em.query(`SELECT type FROM dispatch.type_limits WHERE type = ANY($1::text[]) ORDER BY type FOR UPDATE`, [types]);
+    const rows: Array<{ type: string; slots: number | null; tokens: number | null }> = await em.query(
+      `SELECT l.type,
+         CASE WHEN l.max_concurrency IS NULL THEN NULL
+              ELSE greatest(0, l.max_concurrency - (SELECT count(*)::int FROM dispatch.tasks t WHERE t.type = l.type AND t.status = 'running')) END AS slots,
+         CASE WHEN l.rate_per_second IS NULL THEN NULL
+              ELSE floor(least(coalesce(l.burst, l.rate_per_second),
+                l.tokens + greatest(0, extract(epoch FROM clock_timestamp() - l.refilled_at)) * l.rate_per_second))::int END AS tokens
+       FROM dispatch.type_limits l WHERE l.type = ANY($1::text[])`,
       [types],
     );
     const out = new Map<string, number>();
     for (const r of rows) {
-      let allowed = Number.POSITIVE_INFINITY;
-      if (r.max_concurrency !== null) allowed = Math.min(allowed, Math.max(0, r.max_concurrency - r.running));
-      if (r.rate_per_second !== null) {
-        const elapsed = (Date.now() - r.refilled_at.getTime()) / 1000;
-        const tokens = Math.min(r.burst ?? r.rate_per_second, r.tokens + elapsed * r.rate_per_second);
-        allowed = Math.min(allowed, Math.floor(tokens));
-      }
-      out.set(r.type, allowed);
+      out.set(r.type, Math.min(r.slots ?? Number.POSITIVE_INFINITY, r.tokens ?? Number.POSITIVE_INFINITY));
     }
     return out;
   }
 
-  /** Takes tokens for the tasks just claimed (refilling first, so the bucket's clock moves on). */
+  /** Takes tokens for the tasks just claimed, refilling first on the database's clock (which never runs backwards here). */
   async consume(em: EntityManager, taken: Map<string, number>): Promise<void> {
-    for (const [type, n] of taken) {
-      await em.query(
-        `UPDATE dispatch.type_limits SET
-           tokens = greatest(0, least(coalesce(burst, rate_per_second), tokens + extract(epoch FROM now() - refilled_at) * rate_per_second) - $2),
-           refilled_at = now()
-         WHERE type = $1 AND rate_per_second IS NOT NULL`,
-        [type, n],
-      );
-    }
+    if (taken.size === 0) return;
+    await em.query(
+      `UPDATE dispatch.type_limits l SET
+         tokens = greatest(0, least(coalesce(l.burst, l.rate_per_second),
+           l.tokens + greatest(0, extract(epoch FROM c.now - l.refilled_at)) * l.rate_per_second) - i.n),
+         refilled_at = greatest(l.refilled_at, c.now)
+       FROM unnest($1::text[], $2::int[]) AS i(type, n), (SELECT clock_timestamp() AS now) c
+       WHERE l.type = i.type AND l.rate_per_second IS NOT NULL`,
+      [[...taken.keys()], [...taken.values()]],
+    );
   }
 }

@@ -1,31 +1,29 @@
 import { Injectable } from '@nestjs/common';
-import { minimumLevel, type PolicyDocumentV1 } from '@juggernaut/contracts';
-import { KillSwitch } from './kill-switch';
+import { minimumLevel } from '@juggernaut/contracts';
+import { PolicyFollower } from '@juggernaut/policy';
 
 /**
  * The parts of the governance policy the dispatcher enforces at claim time: the kill switch, and
- * the minimum autonomy level of each task type. Until the first policy arrives nothing is
- * restricted (version 0), so the queue keeps working when governance-api is not up yet.
+ * the minimum autonomy level of each task type. It fails closed: until governance has answered
+ * with a policy, nothing is handed out.
  */
 @Injectable()
 export class DispatchPolicy {
-  version = 0;
-  private taskTypeLevels: Record<string, number> = {};
+  constructor(private readonly follower: PolicyFollower) {}
 
-  constructor(private readonly killSwitch: KillSwitch) {}
-
-  /** Applies a policy document unless it is older than the one in force; returns whether it applied. */
-  apply(doc: PolicyDocumentV1): boolean {
-    if (doc.version <= this.version) return false;
-    this.version = doc.version;
-    this.taskTypeLevels = { ...doc.permissions.taskTypes };
-    this.killSwitch.set(doc.killSwitch.engaged, doc.killSwitch.reason);
-    return true;
+  get version(): number {
+    return this.follower.current?.version ?? 0;
   }
 
-  /** The task types a worker of `level` may claim now: none while the kill switch is engaged. */
+  /** Why nothing may be claimed now (no policy known yet, or the kill switch), or undefined. */
+  get stopped(): string | undefined {
+    return this.follower.killSwitchEngaged ? this.follower.stopReason : undefined;
+  }
+
+  /** The task types a worker of `level` may claim now: none while the kill switch is engaged or no policy is known. */
   claimableTypes(types: readonly string[], level: number): string[] {
-    if (this.killSwitch.engaged) return [];
-    return types.filter((t) => minimumLevel(this.taskTypeLevels, t) <= level);
+    const doc = this.follower.current;
+    if (!doc || doc.killSwitch.engaged) return [];
+    return types.filter((t) => minimumLevel(doc.permissions.taskTypes, t) <= level);
   }
 }

@@ -26,3 +26,17 @@ export function latestTick(expr: string, timezone: string, at: Date): Date {
   // prev() is strictly before currentDate; nudge forward so a tick exactly at `at` counts.
   return CronExpressionParser.parse(expr, { tz: timezone, currentDate: new Date(at.getTime() + 1) }).prev().toDate();
 }
+
+/** A tick that comes this late is "missed" rather than merely delayed. */
+export const ON_TIME_MS = 60_000;
+
+/**
+ * Which tick a due schedule runs at `now` (or null: none). The most recent tick is run when it is on
+ * time (at most a minute late), whatever the catch-up mode; when it is later than that, `latest`
+ * runs it once and `none` skips it. Older missed ticks are never run.
+ */
+export function tickToRun(expr: string, timezone: string, catchUp: 'latest' | 'none', now: Date): Date | null {
+  const tick = latestTick(expr, timezone, now);
+  if (now.getTime() - tick.getTime() <= ON_TIME_MS) return tick;
+  return catchUp === 'latest' ? tick : null;
+}

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Bus } from '@juggernaut/messaging';
 import { APP_CONFIG, LOGGER } from '@juggernaut/service-kit';
 import type { Logger } from 'pino';
 import { rowsOf } from '@juggernaut/persistence';
@@ -14,7 +15,12 @@ import { SchedulesRepository } from './schedules.repository';
  * The dispatcher's clocks: the reaper (expired leases back to the queue), and a timer armed for the
  * next due moment — a scheduled task's run-at, a retry's backoff, a cron tick — that makes those
  * tasks pending and wakes the runners. The timer never sleeps longer than DISPATCH_TIMER_MAX_MS, so
- * work another replica scheduled is noticed too.
+ * work another replica scheduled is noticed too. Every "when" is the database's clock: delays are
+ * computed in SQL, never from this host's wall clock.
+ *
+ * The reaper holds back for DISPATCH_REAPER_GRACE_MS after the dispatcher starts and after it
+ * regains Postgres or NATS: leases that expired during an outage belong to runners that could not
+ * reach us, and they get that long to heartbeat (or report) before their tasks are taken back.
  */
 @Injectable()
 export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -22,6 +28,10 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private busy: Promise<unknown> = Promise.resolve();
+  /** performance.now() since which Postgres and NATS have both been reachable; undefined while one is not. */
+  private healthySince: number | undefined = performance.now();
+  private natsUp = true;
+  private unwatch?: () => void;
 
   constructor(
     private readonly db: DataSource,
@@ -29,26 +39,34 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly schedules: SchedulesRepository,
     private readonly dispatch: DispatchService,
     private readonly metrics: DispatchMetrics,
+    private readonly bus: Bus,
     @Inject(APP_CONFIG) private readonly config: DispatcherEnv,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   onApplicationBootstrap(): void {
+    this.unwatch = this.bus.onConnectionChange((up) => {
+      this.natsUp = up;
+      this.healthySince = up ? performance.now() : undefined;
+    });
     this.reaper = setInterval(() => void this.reap(), this.config.DISPATCH_REAPER_INTERVAL_MS);
     this.arm(0);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    this.unwatch?.();
     clearInterval(this.reaper);
     clearTimeout(this.timer);
     await this.busy.catch(() => undefined);
   }
 
-  /** Re-arms the timer to fire at `at` if that is sooner than planned (a new scheduled task). */
-  notifyDue(at: Date): void {
-    const delay = Math.max(0, at.getTime() - Date.now());
-    if (delay < this.config.DISPATCH_TIMER_MAX_MS) this.arm(delay);
+  /** Something new is scheduled (a task's run-at, a cron schedule): look again at once when the next due moment is. */
+  recheck(): void {
+    if (this.stopped) return;
+    void this.nextDueInMs().then((ms) => {
+      if (ms !== undefined && ms < this.config.DISPATCH_TIMER_MAX_MS) this.arm(ms);
+    }, () => undefined);
   }
 
   private arm(delayMs: number): void {
@@ -59,6 +77,13 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
 
   async reap(): Promise<number> {
     if (this.stopped) return 0;
+    if (this.healthySince === undefined || performance.now() - this.healthySince < this.config.DISPATCH_REAPER_GRACE_MS) {
+      // Still in the grace after a start or an outage; a cheap look tells whether Postgres is back.
+      if (this.healthySince === undefined && this.natsUp) {
+        await this.db.query('SELECT 1').then(() => (this.healthySince = performance.now()), () => undefined);
+      }
+      return 0;
+    }
     const run = this.leases.reap().then((t) => {
       if (t.length) {
         this.metrics.leasesExpired.inc(t.length);
@@ -69,7 +94,8 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
     });
     this.busy = run.catch(() => undefined);
     return run.catch((e: unknown) => {
-      this.logger.warn({ err: e }, 'reaper failed; will retry');
+      this.healthySince = undefined;
+      this.logger.warn({ err: e }, 'reaper failed; it waits out the grace once the database answers again');
       return 0;
     });
   }
@@ -80,8 +106,8 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
       const created = await this.schedules.tick();
       const promoted = await this.promoteDue();
       if (created > 0 || promoted > 0) this.dispatch.wake('tasks due');
-      const nextAt = await this.nextDueAt();
-      if (nextAt) next = Math.min(next, Math.max(0, nextAt.getTime() - Date.now()));
+      const ms = await this.nextDueInMs();
+      if (ms !== undefined) next = Math.min(next, ms);
     })();
     this.busy = run.catch(() => undefined);
     try {
@@ -111,10 +137,13 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
     });
   }
 
-  private async nextDueAt(): Promise<Date | undefined> {
-    const [row] = await this.db.query(`SELECT min(run_at) AS at FROM dispatch.tasks WHERE status IN ('scheduled', 'failed')`);
-    const schedule = await this.schedules.nextDue();
-    const candidates = [row?.at as Date | null, schedule].filter((d): d is Date => d instanceof Date);
-    return candidates.length ? new Date(Math.min(...candidates.map((d) => d.getTime()))) : undefined;
+  /** Milliseconds, on the database's clock, until the next scheduled task, retry or cron tick is due. */
+  private async nextDueInMs(): Promise<number | undefined> {
+    const [row] = (await this.db.query(
+      `SELECT greatest(0, extract(epoch FROM least(
+         (SELECT min(run_at) FROM dispatch.tasks WHERE status IN ('scheduled', 'failed')),
+         (SELECT min(next_run_at) FROM dispatch.schedules WHERE enabled)) - now()) * 1000)::float8 AS ms`,
+    )) as Array<{ ms: number | null }>;
+    return row?.ms === null || row?.ms === undefined ? undefined : Math.ceil(row.ms);
   }
 }

@@ -4,7 +4,7 @@ import { rowsOf } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 import { TaskError } from '../tasks/task-errors';
 import { TasksRepository } from '../tasks/tasks.repository';
-import { cronProblem, latestTick, nextTick } from './cron';
+import { cronProblem, nextTick, tickToRun } from './cron';
 
 interface ScheduleRow {
   id: string;
@@ -25,16 +25,15 @@ function toView(r: ScheduleRow): ScheduleViewV1 {
   };
 }
 
-/** A tick that comes this late is "missed" rather than merely delayed. */
-const ON_TIME_MS = 60_000;
-
 /**
  * Cron schedules. Each due schedule row is locked with SKIP LOCKED and its task carries the
  * idempotency key `schedule:<id>:<tick>`, so however many dispatcher replicas tick at once, each
  * tick creates exactly one task.
  *
  * Missed ticks after downtime: `catchUp = latest` (default) runs the most recent missed tick once
- * and then resumes the normal cadence; `none` skips every tick that is more than a minute late.
+ * and then resumes the normal cadence; `none` skips every tick that is more than a minute late but
+ * still runs the most recent one when it is on time. Time is the database's (`now()`), never this
+ * host's clock.
  */
 @Injectable()
 export class SchedulesRepository {
@@ -48,10 +47,11 @@ export class SchedulesRepository {
     const problem = cronProblem(dto.cron, timezone);
     if (problem) throw new TaskError(400, problem);
     const { idempotencyKey: _k, dependsOn: _d, ...task } = dto.task;
+    const [{ now }] = (await this.db.query(`SELECT now() AS now`)) as Array<{ now: Date }>;
     const rows: ScheduleRow[] = await this.db.query(
       `INSERT INTO dispatch.schedules (name, cron, timezone, catch_up, task, next_run_at)
        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING *`,
-      [dto.name, dto.cron, timezone, dto.catchUp ?? 'latest', JSON.stringify(task), nextTick(dto.cron, timezone, new Date())],
+      [dto.name, dto.cron, timezone, dto.catchUp ?? 'latest', JSON.stringify(task), nextTick(dto.cron, timezone, now!)],
     );
     if (!rows[0]) throw new TaskError(409, `schedule ${dto.name} already exists`);
     return toView(rows[0]);
@@ -69,27 +69,22 @@ export class SchedulesRepository {
   }
 
   /** Creates the task of every due tick; returns how many tasks were created. */
-  async tick(now = new Date()): Promise<number> {
+  async tick(): Promise<number> {
     return this.db.transaction(async (em) => {
-      const due: ScheduleRow[] = await em.query(
-        `SELECT * FROM dispatch.schedules WHERE enabled AND next_run_at <= $1 ORDER BY next_run_at LIMIT 100 FOR UPDATE SKIP LOCKED`, [now],
+      const due: Array<ScheduleRow & { db_now: Date }> = await em.query(
+        `SELECT *, now() AS db_now FROM dispatch.schedules WHERE enabled AND next_run_at <= now() ORDER BY next_run_at LIMIT 100 FOR UPDATE SKIP LOCKED`,
       );
       let created = 0;
       for (const s of due) {
-        const late = now.getTime() - s.next_run_at.getTime() > ON_TIME_MS;
-        const tick = late ? latestTick(s.cron, s.timezone, now) : s.next_run_at;
-        if (!late || s.catch_up === 'latest') {
+        const now = s.db_now;
+        const tick = tickToRun(s.cron, s.timezone, s.catch_up, now);
+        if (tick) {
           const r = await this.tasks.createIn(em, { ...s.task, idempotencyKey: `schedule:${s.id}:${tick.toISOString()}` });
           if (r.created) created++;
         }
-        await em.query(`UPDATE dispatch.schedules SET next_run_at = $2, last_run_at = $3 WHERE id = $1`, [s.id, nextTick(s.cron, s.timezone, now), tick]);
+        await em.query(`UPDATE dispatch.schedules SET next_run_at = $2, last_run_at = coalesce($3, last_run_at) WHERE id = $1`, [s.id, nextTick(s.cron, s.timezone, now), tick]);
       }
       return created;
     });
-  }
-
-  async nextDue(): Promise<Date | undefined> {
-    const [row] = await this.db.query(`SELECT min(next_run_at) AS at FROM dispatch.schedules WHERE enabled`);
-    return row?.at ?? undefined;
   }
 }

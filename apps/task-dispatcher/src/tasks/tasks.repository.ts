@@ -11,10 +11,18 @@ import { currentCorrelationId } from '@juggernaut/observability';
 
 const TERMINAL: TaskStatus[] = ['succeeded', 'dead', 'cancelled'];
 
-/** Inserts one task; an idempotency key already used inserts nothing (the caller returns the first task). */
+/**
+ * Inserts one task; an idempotency key already used inserts nothing (the caller returns the first
+ * task). Its run-at defaults to the database's now, and whether it is pending or scheduled is
+ * decided on the database's clock too: a dispatcher whose clock drifts cannot park a task in the
+ * future or run it early.
+ */
 const INSERT_TASK = `INSERT INTO dispatch.tasks (type, title, payload, priority, status, run_at, sort_key, required_level, required_capabilities,
     max_attempts, idempotency_key, goal_id, parent_task_id, budget_minor, depends_on, pending_deps, reason)
-  VALUES ($1, $2, $3, $4::int, $5, $6, $6::timestamptz + make_interval(secs => $4::int * $16::int), $7, $8, $9, $10, $11, $12, $13, $14, $15, $17)
+  SELECT $1, $2, $3, $4::int,
+    CASE WHEN $14::int > 0 THEN 'blocked' WHEN r.at > now() THEN 'scheduled' ELSE 'pending' END,
+    r.at, r.at + make_interval(secs => $4::int * $15::int), $6, $7, $8, $9, $10, $11, $12, $13, $14, $16
+  FROM (SELECT coalesce($5::timestamptz, now()) AS at) r
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING *`;
 
@@ -41,12 +49,10 @@ export class TasksRepository {
    * `task.created` event in one statement, committed in one round trip.
    */
   private async createIndependent(dto: CreateTaskDto, extra: { parentTaskId?: string }): Promise<{ row: TaskRow; created: boolean }> {
-    const runAt = dto.runAt ? new Date(dto.runAt) : new Date();
-    const status: TaskStatus = runAt.getTime() > Date.now() ? 'scheduled' : 'pending';
     const rows: TaskRow[] = await this.db.query(
-      `WITH inserted AS (${INSERT_TASK}), ${transitionCtes('inserted', '$18', { created: true })}
+      `WITH inserted AS (${INSERT_TASK}), ${transitionCtes('inserted', '$17', { created: true })}
        ${selectRecorded('inserted')}`,
-      [...this.insertParams(dto, extra, status, runAt, [], 0), currentCorrelationId() ?? null],
+      [...this.insertParams(dto, extra, [], 0), currentCorrelationId() ?? null],
     );
     if (rows[0]) return { row: rows[0], created: true };
     // Lost a race on the idempotency key (or it was used before): return the task created first.
@@ -54,9 +60,9 @@ export class TasksRepository {
     return { row: existing!, created: false };
   }
 
-  private insertParams(dto: CreateTaskDto, extra: { parentTaskId?: string }, status: TaskStatus, runAt: Date, deps: string[], pendingDeps: number): unknown[] {
+  private insertParams(dto: CreateTaskDto, extra: { parentTaskId?: string }, deps: string[], pendingDeps: number): unknown[] {
     return [
-      dto.type, dto.title ?? null, JSON.stringify(dto.payload ?? {}), dto.priority ?? 5, status, runAt,
+      dto.type, dto.title ?? null, JSON.stringify(dto.payload ?? {}), dto.priority ?? 5, dto.runAt ?? null,
       dto.requiredLevel ?? 1, dto.requiredCapabilities ?? [], dto.maxAttempts ?? 5, dto.idempotencyKey ?? null,
       dto.goalId ?? null, extra.parentTaskId ?? null, dto.budgetMinor ?? null, deps, pendingDeps,
       this.config.DISPATCH_AGING_SECONDS, pendingDeps > 0 ? `waiting on ${pendingDeps} dependenc${pendingDeps === 1 ? 'y' : 'ies'}` : null,
@@ -83,10 +89,7 @@ export class TasksRepository {
         if (doomed.length) throw new TaskError(409, `dependsOn: task ${doomed[0]!.id} is ${doomed[0]!.status} and can never succeed`);
         pendingDeps = rows.filter((r) => r.status !== 'succeeded').length;
       }
-      const runAt = dto.runAt ? new Date(dto.runAt) : new Date();
-      const future = runAt.getTime() > Date.now();
-      const status: TaskStatus = pendingDeps > 0 ? 'blocked' : future ? 'scheduled' : 'pending';
-      const inserted: TaskRow[] = await em.query(INSERT_TASK, this.insertParams(dto, extra, status, runAt, deps, pendingDeps));
+      const inserted: TaskRow[] = await em.query(INSERT_TASK, this.insertParams(dto, extra, deps, pendingDeps));
       const row = inserted[0];
       if (!row) {
         // Lost a race on the idempotency key to a concurrent submit: return the winner.
@@ -98,7 +101,7 @@ export class TasksRepository {
           `INSERT INTO dispatch.task_dependencies (task_id, depends_on) SELECT $1, unnest($2::uuid[])`, [row.id, deps],
         );
       }
-      await recordTransitions(em, [{ taskId: row.id, type: row.type, status, attempt: 0, reason: row.reason, goalId: row.goal_id }], { created: true });
+      await recordTransitions(em, [{ taskId: row.id, type: row.type, status: row.status, attempt: 0, reason: row.reason, goalId: row.goal_id }], { created: true });
       return { row, created: true };
     }
   }
@@ -169,7 +172,13 @@ export class TasksRepository {
     });
   }
 
-  /** Redrives a dead, failed or cancelled task: it gets a fresh set of attempts and is queued now. */
+  /**
+   * Redrives a dead, failed or cancelled task: it gets a fresh set of attempts and is queued now (or
+   * blocked, when a dependency has not succeeded yet). A task whose dependency is dead or cancelled
+   * cannot be redriven on its own (it would wait forever): the answer names the dependency to
+   * redrive instead. Redriving a task brings back, blocked on it, the dependents its death or
+   * cancellation had cancelled.
+   */
   async retry(id: string): Promise<TaskRow> {
     return this.db.transaction(async (em) => {
       const rows: TaskRow[] = await em.query(`SELECT * FROM dispatch.tasks WHERE id = $1 FOR UPDATE`, [id]);
@@ -178,6 +187,13 @@ export class TasksRepository {
       if (!['dead', 'failed', 'cancelled'].includes(task.status)) {
         throw new TaskError(409, `task ${id} is ${task.status}; only dead, failed or cancelled tasks can be retried`);
       }
+      const doomed: Array<{ id: string; status: TaskStatus }> = await em.query(
+        `SELECT t.id, t.status FROM dispatch.task_dependencies d JOIN dispatch.tasks t ON t.id = d.depends_on
+         WHERE d.task_id = $1 AND t.status IN ('dead', 'cancelled') ORDER BY t.id LIMIT 1`, [id],
+      );
+      if (doomed[0]) {
+        throw new TaskError(409, `task ${id} depends on task ${doomed[0].id}, which is ${doomed[0].status}: redrive that one instead (its cancelled dependents come back with it)`);
+      }
       const [{ waiting }] = await em.query(
         `SELECT count(*)::int AS waiting FROM dispatch.task_dependencies d JOIN dispatch.tasks t ON t.id = d.depends_on
          WHERE d.task_id = $1 AND t.status <> 'succeeded'`, [id],
@@ -185,31 +201,85 @@ export class TasksRepository {
       const status: TaskStatus = waiting > 0 ? 'blocked' : 'pending';
       const updated: TaskRow[] = rowsOf(await em.query(
         `UPDATE dispatch.tasks SET status = $2, attempts = 0, run_at = now(), sort_key = now() + make_interval(secs => priority * $3::int),
-           pending_deps = $4, reason = $5, claim_token = NULL, worker_id = NULL, lease_expires_at = NULL, finished_at = NULL, updated_at = now()
+           pending_deps = $4, reason = $5, claim_token = NULL, claim_id = NULL, cascade_root = NULL, worker_id = NULL,
+           lease_expires_at = NULL, finished_at = NULL, updated_at = now()
          WHERE id = $1 RETURNING *`,
         [id, status, this.config.DISPATCH_AGING_SECONDS, waiting, waiting > 0 ? `waiting on ${waiting} dependencies` : 'redriven'],
       ));
       const row = updated[0]!;
       await recordTransitions(em, [{ taskId: id, type: row.type, status, attempt: 0, reason: 'redriven', goalId: row.goal_id }]);
+      await reviveDependents(em, id);
       return row;
     });
   }
 }
 
 /**
- * Cancels, transitively, every unfinished task that depends on the given ones: a task whose
- * dependency died or was cancelled can never run.
+ * Brings back the dependents that the cascade from `root` cancelled: each waits `blocked` again for
+ * the dependencies it still lacks. One that also depends on another dead or cancelled task stays
+ * cancelled, now recorded as waiting on that one (redriving it brings the task back). Dependents of a
+ * task brought back whose cascade was recorded against it come back too.
+ */
+async function reviveDependents(em: Queryable, root: string): Promise<void> {
+  const roots = [root];
+  while (roots.length) {
+    const current = roots.shift()!;
+    const members = (await em.query(
+      `SELECT id FROM dispatch.tasks WHERE cascade_root = $1 AND status = 'cancelled' FOR UPDATE`, [current],
+    )) as Array<{ id: string }>;
+    const reviving = new Set(members.map((m) => m.id));
+    if (reviving.size === 0) continue;
+    // Dependencies that are dead or cancelled and not coming back hold their dependents cancelled
+    // (and, in turn, those dependents' own dependents): repeat until nothing more drops out.
+    for (let changed = true; changed;) {
+      changed = false;
+      const blockers = (await em.query(
+        `SELECT DISTINCT ON (d.task_id) d.task_id, d.depends_on AS blocker FROM dispatch.task_dependencies d JOIN dispatch.tasks t ON t.id = d.depends_on
+         WHERE d.task_id = ANY($1::uuid[]) AND t.status IN ('dead', 'cancelled') AND NOT (t.id = ANY($1::uuid[]))
+         ORDER BY d.task_id, d.depends_on`,
+        [[...reviving]],
+      )) as Array<{ task_id: string; blocker: string }>;
+      for (const b of blockers) {
+        reviving.delete(b.task_id);
+        await em.query(`UPDATE dispatch.tasks SET cascade_root = $2, reason = $3, updated_at = now() WHERE id = $1`,
+          [b.task_id, b.blocker, `dependency ${b.blocker} is dead or cancelled`]);
+        changed = true;
+      }
+    }
+    if (reviving.size === 0) continue;
+    const revived: Array<{ id: string; type: string; attempts: number; goal_id: string | null; pending: number }> = rowsOf(await em.query(
+      `UPDATE dispatch.tasks t SET status = 'blocked', pending_deps = w.pending, cascade_root = NULL, finished_at = NULL, updated_at = now(),
+         reason = 'waiting on ' || w.pending || ' dependencies'
+       FROM (SELECT d.task_id, count(*) FILTER (WHERE p.status <> 'succeeded')::int AS pending
+             FROM dispatch.task_dependencies d JOIN dispatch.tasks p ON p.id = d.depends_on
+             WHERE d.task_id = ANY($1::uuid[]) GROUP BY d.task_id) w
+       WHERE t.id = w.task_id
+       RETURNING t.id, t.type, t.attempts, t.goal_id, w.pending`,
+      [[...reviving]],
+    ));
+    await recordTransitions(em, revived.map((r) => ({
+      taskId: r.id, type: r.type, status: 'blocked' as const, attempt: r.attempts, goalId: r.goal_id, reason: `dependency ${current} redriven`,
+    })));
+    roots.push(...revived.map((r) => r.id));
+  }
+}
+
+/**
+ * Cancels, transitively, every unfinished task that depends on the given one: a task whose
+ * dependency died or was cancelled can never run. Each is marked with the root of the cascade, so
+ * redriving the root brings it back.
  */
 export async function cancelDependents(em: Queryable, roots: string[], reason: string): Promise<number> {
   if (roots.length === 0) return 0;
   const cancelled: Array<{ id: string; type: string; attempts: number; goal_id: string | null }> = rowsOf(await em.query(
-    `WITH RECURSIVE dependents(id) AS (
-       SELECT task_id FROM dispatch.task_dependencies WHERE depends_on = ANY($1::uuid[])
+    `WITH RECURSIVE dependents(id, root) AS (
+       SELECT task_id, depends_on FROM dispatch.task_dependencies WHERE depends_on = ANY($1::uuid[])
        UNION
-       SELECT d.task_id FROM dispatch.task_dependencies d JOIN dependents ON d.depends_on = dependents.id
+       SELECT d.task_id, dependents.root FROM dispatch.task_dependencies d JOIN dependents ON d.depends_on = dependents.id
      )
-     UPDATE dispatch.tasks t SET status = 'cancelled', reason = $2, finished_at = now(), updated_at = now()
-     FROM dependents WHERE t.id = dependents.id AND t.status IN ('blocked', 'pending', 'scheduled', 'failed')
+     UPDATE dispatch.tasks t SET status = 'cancelled', reason = $2, cascade_root = dep.root, finished_at = now(), updated_at = now()
+     FROM (SELECT DISTINCT ON (id) id, root FROM dependents ORDER BY id, root) dep
+     WHERE t.id = dep.id AND t.status IN ('blocked', 'pending', 'scheduled', 'failed')
      RETURNING t.id, t.type, t.attempts, t.goal_id`,
     [roots, reason],
   ));

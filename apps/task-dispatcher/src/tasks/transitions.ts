@@ -61,6 +61,7 @@ export function transitionCtes(source: string, correlationParam: string, opts: {
   return `_history AS (
        INSERT INTO dispatch.task_events (task_id, status, attempt, worker_id, reason)
        SELECT s.id, s.status, s.attempts, s.worker_id, s.reason FROM ${source} s
+       RETURNING 1
      ), _events AS (
        INSERT INTO dispatch.outbox (subject, payload, correlation_id)
        SELECT e.subject, jsonb_strip_nulls(jsonb_build_object(

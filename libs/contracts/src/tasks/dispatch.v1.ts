@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString,
-  IsUUID, Matches, Max, MaxLength, Min, ValidateNested,
+  IsUUID, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested,
 } from 'class-validator';
 import { MAX_NAME, MAX_TEXT } from '../common/validation';
 import { CreateTaskDto, TASK_STATUSES, type TaskStatus } from './task.v1';
@@ -24,6 +24,20 @@ export class ClaimTasksV1 {
 
   @IsInt() @Min(1) @Max(1000)
   max!: number;
+
+  /**
+   * Names this claim request, so a runner that never got its answer can hand its leases back by
+   * this id (`task.release` with `claimIds`) without burning an attempt.
+   */
+  @IsOptional() @IsUUID()
+  claimId?: string;
+
+  /**
+   * How long the runner waits for the answer. A claim the dispatcher cannot commit well within it is
+   * rolled back and answered empty, so no lease is handed to a runner that stopped listening.
+   */
+  @IsOptional() @IsInt() @Min(100) @Max(600_000)
+  timeoutMs?: number;
 }
 
 export class ClaimedTaskV1 {
@@ -83,27 +97,43 @@ export class TaskResultV1 {
   retryable?: boolean;
 }
 
-/** Completions and failures, batched: each is applied only if its claim token is still current. */
+/**
+ * Completions and failures, batched: each is applied only if its claim token is still current.
+ * Each result is validated on its own (`TaskResultV1`), so one malformed entry is refused alone
+ * and never fails its batch-mates; an `error` longer than the limit is cut, not refused.
+ */
 export class FinishTasksV1 {
   @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
   workerId!: string;
 
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(2000) @ValidateNested({ each: true }) @Type(() => TaskResultV1)
-  results!: TaskResultV1[];
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(2000) @IsObject({ each: true })
+  results!: Array<TaskResultV1 | Record<string, unknown>>;
 }
 
 export class FinishReplyV1 {
-  accepted!: Array<{ taskId: string; status: TaskStatus }>;
+  /**
+   * Results applied now, and (`alreadyDone`) results of an attempt this token had already finished:
+   * a finish retried after a lost answer is answered, never applied twice.
+   */
+  accepted!: Array<{ taskId: string; status: TaskStatus; alreadyDone?: boolean }>;
+  /** Results refused: a stale claim token (the lease is gone), or an invalid entry. */
   rejected!: Array<{ taskId: string; reason: string }>;
 }
 
-/** Hands leases back without burning an attempt (a draining runner). */
+/**
+ * Hands leases back without burning an attempt: a draining runner names its leases; a runner that
+ * never received a claim's answer names the claim (`claimIds`).
+ */
 export class ReleaseTasksV1 {
   @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
   workerId!: string;
 
+  @ValidateIf((o: ReleaseTasksV1) => o.claimIds === undefined || o.leases !== undefined)
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(2000) @ValidateNested({ each: true }) @Type(() => LeaseRefV1)
-  leases!: LeaseRefV1[];
+  leases?: LeaseRefV1[];
+
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(100) @IsUUID('all', { each: true })
+  claimIds?: string[];
 
   @IsString() @MaxLength(MAX_NAME)
   reason!: string;
