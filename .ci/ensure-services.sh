@@ -26,6 +26,9 @@ for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p 5432 && port_open 4222 &&
 pg_isready -h 127.0.0.1 -p 5432
 port_open 4222 && echo "nats: 127.0.0.1:4222 accepting connections"
 
+# The fault drills run a dispatcher with its clock skewed by libfaketime (e2e/fault-drills.e2e.spec.ts).
+command -v faketime >/dev/null || apt_install faketime
+
 # Deployment checks: promtool and prometheus (alert rules, the dashboards' Prometheus test) and
 # docker-compose (validates docker/compose.yaml). kubectl, whose built-in kustomize renders k8s/,
 # comes with this machine's image.

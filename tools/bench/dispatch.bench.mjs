@@ -4,6 +4,8 @@
 //   drain:  50,000 pre-inserted noop tasks, two runner processes, tasks/s (claim and completion committed)
 //   pickup: 1,000 tasks submitted one at a time from this process, submit → handler start (p50/p99/max)
 //   scale:  1, 2 and 4 runner processes on noop tasks sleeping 100 ms, tasks/s and efficiency against linear
+//   backlog: the drain again with 100,000 pending tasks of another type in the table; drain rate and the
+//           dispatcher's mean claim time, each as a ratio to the empty-table drain
 // Sizes can be lowered for a quick look: BENCH_DRAIN=5000 BENCH_PICKUP=200 npm run bench -- dispatch
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +21,7 @@ const DRAIN = Number(process.env.BENCH_DRAIN ?? 50_000);
 const PICKUP = Number(process.env.BENCH_PICKUP ?? 1_000);
 const RUNNER_CONCURRENCY = Number(process.env.BENCH_RUNNER_CONCURRENCY ?? 64);
 const SCALE_CONCURRENCY = 25;
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 100_000);
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
@@ -47,12 +50,16 @@ async function juggernaut(label) {
   const db = await freshDatabase(label);
   const ns = `bench${randomBytes(4).toString('hex')}`;
   const env = { DATABASE_URL: db.url, NATS_URL, NATS_NAMESPACE: ns, DATABASE_POOL_SIZE: '8' };
-  const m = spawnSync(process.execPath, [join(root, 'dist/apps/task-dispatcher/main.js'), 'migrate'], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
-  if (m.status !== 0) throw new Error(m.stderr);
+  for (const app of ['governance-api', 'task-dispatcher']) {
+    const m = spawnSync(process.execPath, [join(root, 'dist/apps', app, 'main.js'), 'migrate'], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+    if (m.status !== 0) throw new Error(m.stderr);
+  }
   const sql = new pg.Client({ connectionString: db.url });
   await sql.connect();
+  // The dispatcher and the runners hand out and run nothing until governance-api answers the policy.
+  const governance = await startService('governance-api', { ...env, DATABASE_POOL_SIZE: '2', JUGGERNAUT_ADMIN_KEY: `bench-admin-${randomBytes(12).toString('hex')}` });
   // BENCH_PROFILE=<dir> writes a CPU profile of the dispatcher there.
-  const children = [await startService('task-dispatcher', env, process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [])];
+  const children = [await startService('task-dispatcher', env, process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), governance];
   const runners = async (n, concurrency) => {
     const started = await Promise.all(Array.from({ length: n }, (_, i) => startService('agent-runner', {
       ...env, HOSTNAME: `bench-${label}-${i}`, RUNNER_CONCURRENCY: String(concurrency), RUNNER_POLL_INTERVAL_MS: '1000',
@@ -74,20 +81,30 @@ async function juggernaut(label) {
   };
 }
 
-async function insertNoops(sql, n, payload = {}) {
+async function insertNoops(sql, n, payload = {}, type = 'noop') {
   await sql.query(
     `INSERT INTO dispatch.tasks (type, payload, status, run_at, sort_key)
-     SELECT 'noop', $2::jsonb, 'pending', now(), now() + make_interval(secs => 5 * 60) FROM generate_series(1, $1)`,
-    [n, JSON.stringify(payload)],
+     SELECT $3, $2::jsonb, 'pending', now(), now() + make_interval(secs => 5 * 60) FROM generate_series(1, $1)`,
+    [n, JSON.stringify(payload), type],
   );
+}
+
+/** The dispatcher's mean time answering claims, in ms, from its /metrics. */
+async function meanClaimMs(dispatcher) {
+  const text = await (await fetch(`http://127.0.0.1:${ports.get(dispatcher)}/metrics`)).text();
+  const value = (kind) => Number(new RegExp(`^juggernaut_request_handler_duration_seconds_${kind}\\{subject="juggernaut\\.task\\.claim\\.v1"[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return (value('sum') / value('count')) * 1000;
 }
 
 const succeeded = async (sql) => (await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE status = 'succeeded'`)).rows[0].n;
 
-async function juggernautDrain() {
-  const j = await juggernaut('drain');
+/** Drains DRAIN noop tasks with two runners; `backlog` pending tasks of another type sit in the table throughout. */
+async function juggernautDrain(backlog = 0) {
+  const j = await juggernaut(backlog ? 'backlog' : 'drain');
   try {
+    if (backlog) await insertNoops(j.sql, backlog, {}, 'other-work');
     await insertNoops(j.sql, DRAIN);
+    await j.sql.query('VACUUM ANALYZE dispatch.tasks');
     const t0 = performance.now();
     await j.runners(2, RUNNER_CONCURRENCY);
     await waitUntil(async () => (await succeeded(j.sql)) === DRAIN, 600_000, 100);
@@ -96,7 +113,9 @@ async function juggernautDrain() {
       const text = await (await fetch(`http://127.0.0.1:${ports.get(j.children[0])}/metrics`)).text();
       console.error(text.split('\n').filter((l) => l.startsWith('juggernaut_request_handler_duration_seconds_sum') || l.startsWith('juggernaut_request_handler_duration_seconds_count')).join('\n'));
     }
-    return DRAIN / secs;
+    const left = (await j.sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE type = 'other-work' AND status = 'pending'`)).rows[0].n;
+    if (left !== backlog) throw new Error(`the other type's backlog changed: ${left} of ${backlog} left`);
+    return { rate: DRAIN / secs, claimMs: await meanClaimMs(j.children[0]) };
   } finally {
     await j.close();
   }
@@ -194,13 +213,15 @@ async function juggernautScale(runnerCount) {
   }
 }
 
-// BENCH_PARTS=drain,pickup,scale,peer chooses parts (all by default; `peer` runs graphile-worker).
-const parts = new Set((process.env.BENCH_PARTS ?? 'drain,pickup,scale,peer').split(','));
+// BENCH_PARTS=drain,pickup,scale,backlog,peer chooses parts (all by default; `peer` runs graphile-worker).
+const parts = new Set((process.env.BENCH_PARTS ?? 'drain,pickup,scale,backlog,peer').split(','));
 let jDrain;
 let gDrain;
+let emptyDrain;
 if (parts.has('drain')) {
-  jDrain = await juggernautDrain();
-  out({ bench: 'dispatch.drain', system: 'juggernaut', tasks: DRAIN, runners: 2, tasksPerSec: round(jDrain, 0) });
+  emptyDrain = await juggernautDrain();
+  jDrain = emptyDrain.rate;
+  out({ bench: 'dispatch.drain', system: 'juggernaut', tasks: DRAIN, runners: 2, tasksPerSec: round(jDrain, 0), meanClaimMs: round(emptyDrain.claimMs, 2) });
   if (parts.has('peer')) {
     gDrain = await graphileDrain();
     out({ bench: 'dispatch.drain', system: 'graphile-worker', tasks: DRAIN, runners: 2, tasksPerSec: round(gDrain, 0) });
@@ -221,5 +242,13 @@ if (parts.has('scale')) {
     const rate = await juggernautScale(n);
     out({ bench: 'dispatch.scale', system: 'juggernaut', runners: n, concurrencyPerRunner: SCALE_CONCURRENCY, tasksPerSec: round(rate, 1), efficiency: round(rate / (n * base), 3) });
   }
+}
+if (parts.has('backlog')) {
+  emptyDrain ??= await juggernautDrain();
+  const full = await juggernautDrain(BACKLOG);
+  out({
+    bench: 'dispatch.backlog', system: 'juggernaut', tasks: DRAIN, otherTypePending: BACKLOG, tasksPerSec: round(full.rate, 0), meanClaimMs: round(full.claimMs, 2),
+    drainRatio: round(full.rate / emptyDrain.rate, 3), claimTimeRatio: round(full.claimMs / emptyDrain.claimMs, 3),
+  });
 }
 if (jDrain && gDrain) out({ bench: 'dispatch.drain', ratio: round(jDrain / gDrain, 3) });

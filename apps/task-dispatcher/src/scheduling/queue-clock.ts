@@ -19,8 +19,9 @@ import { SchedulesRepository } from './schedules.repository';
  * computed in SQL, never from this host's wall clock.
  *
  * The reaper holds back for DISPATCH_REAPER_GRACE_MS after the dispatcher starts and after it
- * regains Postgres or NATS: leases that expired during an outage belong to runners that could not
- * reach us, and they get that long to heartbeat (or report) before their tasks are taken back.
+ * regains Postgres or NATS, or finds itself stalled (its timer firing far too late): leases that
+ * expired meanwhile belong to runners that could not reach us, and they get that long to heartbeat
+ * (or report) before their tasks are taken back.
  */
 @Injectable()
 export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -32,6 +33,7 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
   private healthySince: number | undefined = performance.now();
   private natsUp = true;
   private unwatch?: () => void;
+  private lastReapTick = performance.now();
 
   constructor(
     private readonly db: DataSource,
@@ -77,6 +79,15 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
 
   async reap(): Promise<number> {
     if (this.stopped) return 0;
+    // A tick far later than planned means this process was stalled (stopped, swapped, a long pause):
+    // runners could not reach it either, so they get the same grace as after an outage.
+    const now = performance.now();
+    const late = now - this.lastReapTick - this.config.DISPATCH_REAPER_INTERVAL_MS;
+    this.lastReapTick = now;
+    if (late > Math.max(1_000, this.config.DISPATCH_REAPER_INTERVAL_MS) && this.healthySince !== undefined) {
+      this.logger.warn({ lateMs: Math.round(late) }, 'the dispatcher was stalled; expired leases wait out the grace first');
+      this.healthySince = now;
+    }
     if (this.healthySince === undefined || performance.now() - this.healthySince < this.config.DISPATCH_REAPER_GRACE_MS) {
       // Still in the grace after a start or an outage; a cheap look tells whether Postgres is back.
       if (this.healthySince === undefined && this.natsUp) {
