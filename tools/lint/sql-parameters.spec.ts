@@ -49,8 +49,12 @@ const REVIEWED: Record<string, Record<string, string>> = {
     text: 'claimStatement(): fixed SQL whose values are all bound parameters',
   },
   'apps/task-dispatcher/src/dispatch-metrics.ts': { q: 'TASK_GAUGE_STATEMENTS: fixed SQL constants' },
+  'apps/task-dispatcher/src/tasks/bulk-operations.ts': {
+    'where.clause': 'SqlWhere: fixed conditions, values bound',
+    'where.bind(limit + 1)': 'SqlWhere: a bound value\'s placeholder',
+  },
   'apps/task-dispatcher/src/tasks/tasks.repository.ts': {
-    INSERT_TASK: 'fixed SQL constant',
+    INSERT_TASK: 'fixed SQL constant', INSERT_BATCH: 'fixed SQL constant',
     'where.clause': 'SqlWhere: fixed conditions, values bound',
     'where.bind((q.limit ?? 50) + 1)': 'SqlWhere: a bound value\'s placeholder',
   },

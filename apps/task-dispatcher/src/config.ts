@@ -29,6 +29,22 @@ export class DispatcherEnv extends DatabaseEnv {
   @ToInt() @IsInt() @Min(0) @Max(86_400_000)
   DISPATCH_RETRY_MAX_MS = 300_000;
 
+  /** Succeeded and cancelled tasks (with their history and idempotency keys) are deleted this many hours after they finished. */
+  @ToInt() @IsInt() @Min(1) @Max(87_600)
+  DISPATCH_RETENTION_HOURS = 720;
+
+  /** Dead tasks are deleted this many hours after they died. */
+  @ToInt() @IsInt() @Min(1) @Max(87_600)
+  DISPATCH_RETENTION_DEAD_HOURS = 2_160;
+
+  /** How often retention runs. */
+  @ToInt() @IsInt() @Min(100) @Max(86_400_000)
+  DISPATCH_RETENTION_INTERVAL_MS = 600_000;
+
+  /** Tasks deleted per retention transaction. */
+  @ToInt() @IsInt() @Min(1) @Max(100_000)
+  DISPATCH_RETENTION_BATCH = 1_000;
+
   /** Longest the run-at timer sleeps before looking again (covers tasks created by other replicas). */
   @ToInt() @IsInt() @Min(50) @Max(600_000)
   DISPATCH_TIMER_MAX_MS = 1_000;

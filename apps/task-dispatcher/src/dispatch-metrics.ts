@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { LATENCY_BUCKETS, Metrics } from '@juggernaut/observability';
 import { DataSource } from 'typeorm';
+import { TypeLimitsRepository } from './limits/type-limits.repository';
 
 /**
  * What the `juggernaut_tasks` gauge reads at each scrape: the live states and the dead ones (the
@@ -25,14 +26,18 @@ export class DispatchMetrics {
   readonly claimed;
   readonly created;
   readonly claimsTooLate;
+  readonly snoozed;
+  readonly pruned;
 
-  constructor(metrics: Metrics, db: DataSource) {
+  constructor(metrics: Metrics, db: DataSource, limits: TypeLimitsRepository) {
     this.pickup = metrics.histogram('juggernaut_task_pickup_latency_seconds', 'From due (created or run-at) to claimed', [], LATENCY_BUCKETS);
     this.runDuration = metrics.histogram('juggernaut_task_run_duration_seconds', 'From claim to completion or failure', ['type', 'outcome'], LATENCY_BUCKETS);
     this.leasesExpired = metrics.counter('juggernaut_leases_expired_total', 'Leases that expired and were reclaimed by the reaper');
     this.completed = metrics.counter('juggernaut_tasks_completed_total', 'Tasks finished by outcome', ['type', 'outcome']);
     this.claimed = metrics.counter('juggernaut_tasks_claimed_total', 'Tasks claimed by runners');
     this.created = metrics.counter('juggernaut_tasks_created_total', 'Tasks created', ['type']);
+    this.snoozed = metrics.counter('juggernaut_tasks_snoozed_total', 'Tasks their handler asked to run again later (no attempt counted)', ['type']);
+    this.pruned = metrics.counter('juggernaut_tasks_pruned_total', 'Finished tasks (and their history) removed by retention', ['status']);
     this.claimsTooLate = metrics.counter('juggernaut_claims_too_late_total', 'Claims rolled back because they could not commit before the runner stopped waiting');
     metrics.gauge('juggernaut_tasks', 'Unfinished and dead tasks by state', ['state'], async function () {
       const counts = new Map<string, number>();
@@ -40,6 +45,9 @@ export class DispatchMetrics {
         for (const r of (await db.query(q)) as Array<{ status: string; n: number }>) counts.set(r.status, r.n);
       }
       for (const s of GAUGE_STATES) this.set({ state: s }, counts.get(s) ?? 0);
+    });
+    metrics.gauge('juggernaut_task_types_paused', 'Task types paused (none of their tasks is handed out)', [], async function () {
+      this.set(await limits.pausedCount());
     });
     metrics.gauge('juggernaut_queue_depth', 'Tasks due and waiting for a runner', [], async function () {
       const [r] = await db.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE status IN ('pending', 'scheduled', 'failed') AND run_at <= now()`);

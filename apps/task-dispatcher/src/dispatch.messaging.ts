@@ -7,6 +7,9 @@ import { TypeLimitsRepository } from './limits/type-limits.repository';
 import { LeasesRepository } from './claiming/leases.repository';
 import { QueueClock } from './scheduling/queue-clock';
 import { SchedulesRepository } from './scheduling/schedules.repository';
+import { RetentionPruner } from './retention/retention';
+import { BulkOperations } from './tasks/bulk-operations';
+import { TaskError } from './tasks/task-errors';
 
 /** Every dispatcher operation on NATS request/reply, in the `task-dispatcher` queue group. */
 @Injectable()
@@ -20,6 +23,8 @@ export class DispatchMessaging implements OnApplicationBootstrap, OnModuleDestro
     private readonly schedules: SchedulesRepository,
     private readonly limits: TypeLimitsRepository,
     private readonly clock: QueueClock,
+    private readonly bulk: BulkOperations,
+    private readonly retention: RetentionPruner,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -49,6 +54,26 @@ export class DispatchMessaging implements OnApplicationBootstrap, OnModuleDestro
       b.respond(Subjects.scheduleDelete, async (req) => ({ deleted: await this.schedules.delete(req.name) })),
       b.respond(Subjects.taskTypeLimitsSet, (req) => this.limits.set(req)),
       b.respond(Subjects.taskTypeLimitsList, () => this.limits.list()),
+      b.respond(Subjects.taskTypePause, (req) => this.limits.pause(req.type, req.reason)),
+      b.respond(Subjects.taskTypeResume, async (req) => {
+        const view = await this.limits.resume(req.type);
+        if (!view) throw new TaskError(404, `task type ${req.type} is not paused`);
+        this.dispatch.wake('task type resumed');
+        return view;
+      }),
+      b.respond(Subjects.taskSubmitBatch, async (req) => {
+        const reply = await this.dispatch.submitBatch(req.tasks);
+        if (reply.results.some((r) => r.status === 'scheduled')) this.clock.recheck();
+        return reply;
+      }),
+      b.respond(Subjects.taskCancelBulk, (req) => this.bulk.cancel(req)),
+      b.respond(Subjects.taskRetryBulk, (req) => this.bulk.retry(req)),
+      b.respond(Subjects.taskSnooze, async (req) => {
+        const reply = await this.dispatch.snooze(req);
+        if (reply.snoozed) this.clock.recheck();
+        return reply;
+      }),
+      b.respond(Subjects.taskRetentionGet, async () => this.retention.status()),
     ];
   }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   type ClaimedTaskV1, type ClaimTasksV1, type CreateTaskDto, type FinishReplyV1, type FinishTasksV1, type HeartbeatLeasesV1,
   type HeartbeatReplyV1, type ListTasksV1, type ReleaseTasksV1, Subjects, type TaskHistoryEntryV1, type TaskPageV1,
-  MAX_TEXT, type TaskCountsV1, TaskResultV1, type TaskSubmitReplyV1, type TaskViewV1,
+  MAX_TEXT, type SnoozeTaskV1, type TaskBatchReplyV1, type TaskCountsV1, TaskResultV1, type TaskSubmitReplyV1, type TaskViewV1,
 } from '@juggernaut/contracts';
 import { Bus, validatePayload } from '@juggernaut/messaging';
 import { encodeCursor } from '@juggernaut/persistence';
@@ -13,7 +13,7 @@ import { DispatchMetrics } from './dispatch-metrics';
 import { DispatchPolicy } from './policy/dispatch-policy';
 import { TaskError } from './tasks/task-errors';
 import { toTaskView } from './tasks/task-row';
-import { TasksRepository } from './tasks/tasks.repository';
+import { type CreateOutcome, submissionProblem, TasksRepository } from './tasks/tasks.repository';
 
 /** The dispatcher's use cases, reached from NATS (and through governance-api, from REST). */
 @Injectable()
@@ -28,13 +28,29 @@ export class DispatchService {
   ) {}
 
   async submit(dto: CreateTaskDto): Promise<TaskSubmitReplyV1> {
-    if (dto.runAt && Number.isNaN(Date.parse(dto.runAt))) throw new TaskError(400, 'runAt must be an ISO 8601 time');
-    const { row, created } = await this.tasks.create(dto);
-    if (created) {
-      this.metrics.created.inc({ type: row.type });
-      if (row.status === 'pending') this.wake('task created');
+    const problem = submissionProblem(dto);
+    if (problem) throw new TaskError(400, problem);
+    const outcome = await this.tasks.create(dto);
+    this.afterCreate([outcome]);
+    return replyOf(outcome);
+  }
+
+  /** Up to 1,000 tasks in one transaction; an invalid one refuses the batch, naming it. */
+  async submitBatch(dtos: CreateTaskDto[]): Promise<TaskBatchReplyV1> {
+    const problems = dtos.map((d, i) => ({ i, problem: submissionProblem(d) })).filter((p) => p.problem);
+    if (problems.length) throw new TaskError(400, problems.map((p) => `tasks.${p.i}: ${p.problem}`).join('; '));
+    const outcomes = await this.tasks.createBatch(dtos);
+    this.afterCreate(outcomes);
+    return { results: outcomes.map(replyOf) };
+  }
+
+  private afterCreate(outcomes: CreateOutcome[]): void {
+    let ready = false;
+    for (const o of outcomes) {
+      if (o.created) this.metrics.created.inc({ type: o.row.type });
+      if ((o.created || o.replaced) && o.row.status === 'pending') ready = true;
     }
-    return { id: row.id, status: row.status };
+    if (ready) this.wake('task created');
   }
 
   /**
@@ -98,6 +114,13 @@ export class DispatchService {
     return { released };
   }
 
+  /** A handler asked to run again later: scheduled without burning the attempt, and the timer told. */
+  async snooze(req: SnoozeTaskV1): Promise<{ snoozed: boolean }> {
+    const moved = await this.leases.snooze(req);
+    if (moved) this.metrics.snoozed.inc({ type: moved.type });
+    return { snoozed: moved !== undefined };
+  }
+
   async get(id: string): Promise<TaskViewV1 & { history: TaskHistoryEntryV1[] }> {
     const row = await this.tasks.get(id);
     if (!row) throw new TaskError(404, `task ${id} not found`);
@@ -146,4 +169,8 @@ function withErrorCut(raw: Record<string, unknown>): Record<string, unknown> {
   const error = raw['error'];
   if (typeof error !== 'string' || error.length <= ERROR_LIMIT) return raw;
   return { ...raw, error: error.slice(0, ERROR_LIMIT - CUT.length) + CUT };
+}
+
+function replyOf(o: CreateOutcome): TaskSubmitReplyV1 {
+  return { id: o.row.id, status: o.row.status, created: o.created, ...(o.replaced ? { replaced: true } : {}) };
 }

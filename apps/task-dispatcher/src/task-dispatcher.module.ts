@@ -12,12 +12,14 @@ import { DispatchPolicy } from './policy/dispatch-policy';
 import { QueueClock } from './scheduling/queue-clock';
 import { SchedulesRepository } from './scheduling/schedules.repository';
 import { TasksRepository } from './tasks/tasks.repository';
+import { BulkOperations } from './tasks/bulk-operations';
+import { RetentionPruner } from './retention/retention';
 
 @Module({
   providers: [
     TasksRepository, LeasesRepository, TypeLimitsRepository, SchedulesRepository, DispatchMetrics,
     DispatchPolicy, PolicyFollower, HealthReport,
-    DispatchService, QueueClock, DispatchMessaging, BlockingRepository, BlockingMessaging,
+    DispatchService, QueueClock, DispatchMessaging, BlockingRepository, BlockingMessaging, BulkOperations, RetentionPruner,
   ],
   exports: [DispatchService, QueueClock, DispatchPolicy],
 })

@@ -31,6 +31,7 @@ import {
   CancelTaskV1, CheckpointTaskV1, ClaimedTaskV1, ClaimTasksV1, CreateScheduleDto, Empty, FinishReplyV1, FinishTasksV1,
   CountTasksV1, HeartbeatLeasesV1, HeartbeatReplyV1, ListTasksV1, ReleaseTasksV1, ScheduleNameV1, ScheduleViewV1, SetTaskTypeLimitsV1,
   TaskCountsV1, TaskHistoryEntryV1, TaskIdV1, TaskPageV1, TaskTypeLimitsViewV1, TaskViewV1, WorkerHeartbeatV1,
+  BulkTasksReplyV1, BulkTasksV1, PauseTaskTypeV1, SnoozeTaskV1, SubmitTaskBatchV1, TaskBatchReplyV1, TaskRetentionV1, TaskTypeNameV1,
 } from './tasks/dispatch.v1';
 import { CreateTaskDto, TaskEventV1, TaskSubmitReplyV1 } from './tasks/task.v1';
 import { WorkerPresenceV1 } from './workers/worker-events.v1';
@@ -65,6 +66,13 @@ export const Subjects = {
   scheduleDelete: 'juggernaut.schedule.delete.v1',
   taskTypeLimitsSet: 'juggernaut.tasktype.limits.set.v1',
   taskTypeLimitsList: 'juggernaut.tasktype.limits.list.v1',
+  taskTypePause: 'juggernaut.tasktype.pause.v1',
+  taskTypeResume: 'juggernaut.tasktype.resume.v1',
+  taskSubmitBatch: 'juggernaut.task.submit.batch.v1',
+  taskCancelBulk: 'juggernaut.task.cancel.bulk.v1',
+  taskRetryBulk: 'juggernaut.task.retry.bulk.v1',
+  taskSnooze: 'juggernaut.task.snooze.v1',
+  taskRetentionGet: 'juggernaut.task.retention.get.v1',
   // Agent runtime: task blocking, budgets, goal memory.
   taskBlock: 'juggernaut.task.block.v1',
   taskUnblock: 'juggernaut.task.unblock.v1',
@@ -191,6 +199,13 @@ export interface RequestSubjectMap {
   'juggernaut.schedule.delete.v1': { request: ScheduleNameV1; reply: { deleted: boolean } };
   'juggernaut.tasktype.limits.set.v1': { request: SetTaskTypeLimitsV1; reply: TaskTypeLimitsViewV1 };
   'juggernaut.tasktype.limits.list.v1': { request: Empty; reply: TaskTypeLimitsViewV1[] };
+  'juggernaut.tasktype.pause.v1': { request: PauseTaskTypeV1; reply: TaskTypeLimitsViewV1 };
+  'juggernaut.tasktype.resume.v1': { request: TaskTypeNameV1; reply: TaskTypeLimitsViewV1 };
+  'juggernaut.task.submit.batch.v1': { request: SubmitTaskBatchV1; reply: TaskBatchReplyV1 };
+  'juggernaut.task.cancel.bulk.v1': { request: BulkTasksV1; reply: BulkTasksReplyV1 };
+  'juggernaut.task.retry.bulk.v1': { request: BulkTasksV1; reply: BulkTasksReplyV1 };
+  'juggernaut.task.snooze.v1': { request: SnoozeTaskV1; reply: { snoozed: boolean } };
+  'juggernaut.task.retention.get.v1': { request: Empty; reply: TaskRetentionV1 };
   'juggernaut.task.block.v1': { request: BlockTaskV1; reply: { blocked: boolean } };
   'juggernaut.task.unblock.v1': { request: UnblockTasksV1; reply: { unblocked: string[] } };
   'juggernaut.budget.reserve.v1': { request: ReserveBudgetV1; reply: BudgetReservationV1 };
@@ -285,6 +300,13 @@ export const PayloadClasses: { [S in StreamSubject | RequestSubject]: Ctor<Paylo
   'juggernaut.schedule.delete.v1': ScheduleNameV1,
   'juggernaut.tasktype.limits.set.v1': SetTaskTypeLimitsV1,
   'juggernaut.tasktype.limits.list.v1': Empty,
+  'juggernaut.tasktype.pause.v1': PauseTaskTypeV1,
+  'juggernaut.tasktype.resume.v1': TaskTypeNameV1,
+  'juggernaut.task.submit.batch.v1': SubmitTaskBatchV1,
+  'juggernaut.task.cancel.bulk.v1': BulkTasksV1,
+  'juggernaut.task.retry.bulk.v1': BulkTasksV1,
+  'juggernaut.task.snooze.v1': SnoozeTaskV1,
+  'juggernaut.task.retention.get.v1': Empty,
   'juggernaut.task.block.v1': BlockTaskV1,
   'juggernaut.task.unblock.v1': UnblockTasksV1,
   'juggernaut.budget.reserve.v1': ReserveBudgetV1,

@@ -36,7 +36,9 @@ export type TaskOutcome =
   | { kind: 'succeeded'; result?: Record<string, unknown> }
   | { kind: 'failed'; error: string; retryable: boolean }
   /** Parked until something outside the queue happens (an approval, a model, more budget); no attempt is burned. */
-  | { kind: 'blocked'; blockedOn: BlockedOn; reason: string; approvalId?: string };
+  | { kind: 'blocked'; blockedOn: BlockedOn; reason: string; approvalId?: string }
+  /** Run again after `delayMs`, for the reason given; no attempt is burned. */
+  | { kind: 'snoozed'; delayMs: number; reason: string };
 
 export interface RunContext {
   /** Aborted when the task is cancelled, its lease is lost, the kill switch is engaged or the worker must stop. */
@@ -50,6 +52,12 @@ export type ExecuteTask = (task: ClaimedTaskV1, ctx: RunContext) => Promise<Task
 
 /** The lease is no longer this worker's (taken back, cancelled, handed back): the work must stop. */
 export class LeaseGoneError extends Error {}
+
+/** The attempt ran past its execution timeout: the run is aborted and counts as a retryable failure. */
+export class TaskTimeoutError extends Error {}
+
+/** After a timeout's abort, how long a handler may take to wind down before its slot is freed anyway. */
+const HUNG_GRACE_MS = 1_000;
 
 interface Entry {
   task: ClaimedTaskV1;
@@ -243,20 +251,16 @@ export class TaskWorker {
   }
 
   private async run(entry: Entry): Promise<void> {
-    const { task, controller } = entry;
+    const { task } = entry;
     const started = performance.now();
-    let outcome: TaskOutcome;
-    try {
-      outcome = await this.execute(task, { signal: controller.signal, checkpoint: (data) => this.checkpoint(entry, data) });
-    } catch (e) {
-      outcome = { kind: 'failed', error: (e as Error)?.message ?? String(e), retryable: (e as { terminal?: unknown })?.terminal !== true };
-    }
+    const outcome = await this.runWithTimeout(entry);
     this.taskDuration.observe({ type: task.type, outcome: outcome.kind }, (performance.now() - started) / 1000);
     if (entry.abandoned) return;
     entry.phase = 'reporting';
     this.wakeSignal.wake();
     try {
       if (outcome.kind === 'blocked') return await this.block(entry, outcome);
+      if (outcome.kind === 'snoozed') return await this.snooze(entry, outcome);
       const answer = await this.reporter.submit({
         taskId: task.id, claimToken: task.claimToken, outcome: outcome.kind,
         ...(outcome.kind === 'succeeded' && outcome.result ? { result: outcome.result } : {}),
@@ -269,6 +273,47 @@ export class TaskWorker {
       // expires and the task runs again elsewhere.
       this.logger.warn({ err: e, taskId: task.id }, 'could not report a result');
     }
+  }
+
+  /**
+   * Runs the task; past its execution timeout the run is aborted (the handler sees the signal) and
+   * reported as a retryable timeout. A handler that does not stop within a second of the abort is
+   * left behind: its slot is freed and its result, should it ever come, is ignored.
+   */
+  private async runWithTimeout(entry: Entry): Promise<TaskOutcome> {
+    const { task, controller } = entry;
+    const failedWith = (e: unknown): TaskOutcome => ({ kind: 'failed', error: (e as Error)?.message ?? String(e), retryable: (e as { terminal?: unknown })?.terminal !== true });
+    const running = this.execute(task, { signal: controller.signal, checkpoint: (data) => this.checkpoint(entry, data) }).catch(failedWith);
+    if (task.timeoutMs === null || task.timeoutMs === undefined) return running;
+    let timer: NodeJS.Timeout | undefined;
+    let grace: NodeJS.Timeout | undefined;
+    const timeout = new TaskTimeoutError(`execution timeout: ran longer than ${Math.round(task.timeoutMs / 100) / 10} s`);
+    const timedOut = new Promise<TaskOutcome>((resolve) => {
+      timer = setTimeout(() => {
+        controller.abort(timeout);
+        grace = setTimeout(() => {
+          this.logger.warn({ taskId: task.id, type: task.type }, 'handler did not stop after its timeout; its slot is freed and it is left behind');
+          resolve({ kind: 'failed', error: timeout.message, retryable: true });
+        }, HUNG_GRACE_MS);
+      }, task.timeoutMs!);
+    });
+    try {
+      const outcome = await Promise.race([running, timedOut]);
+      // A run that ended because of the timeout's abort is a timeout, whatever the handler made of it.
+      return controller.signal.reason === timeout ? { kind: 'failed', error: timeout.message, retryable: true } : outcome;
+    } finally {
+      clearTimeout(timer);
+      clearTimeout(grace);
+    }
+  }
+
+  /** Asks to run again later; sent until answered, like a result. */
+  private async snooze(entry: Entry, outcome: Extract<TaskOutcome, { kind: 'snoozed' }>): Promise<void> {
+    const { task } = entry;
+    const { snoozed } = await untilAnswered(() => this.bus.request(Subjects.taskSnooze, {
+      taskId: task.id, claimToken: task.claimToken, workerId: this.id, delayMs: outcome.delayMs, reason: cutError(outcome.reason),
+    }), { giveUp: () => this.giveUpReports || entry.abandoned !== undefined });
+    if (!snoozed) this.logger.warn({ taskId: task.id }, 'snooze refused: lease no longer held');
   }
 
   /** Parks the task `blocked`; sent until answered, like a result. */
@@ -348,8 +393,9 @@ export class TaskWorker {
         }, Math.max(1_000, next));
         for (const lost of reply.lost) {
           const entry = this.running.get(lost.taskId);
-          // A lease whose attempt already finished belongs to a result on its way: its report learns the rest.
-          if (!entry || lost.reason.startsWith('finished')) continue;
+          // A lease whose attempt already finished belongs to a result on its way: its report learns the
+          // rest. One past its execution timeout is being stopped by this worker's own timer.
+          if (!entry || lost.reason.startsWith('finished') || lost.reason === 'execution timeout') continue;
           this.lostLeases.inc();
           this.logger.warn({ taskId: lost.taskId, reason: lost.reason }, 'lease lost; stopping that task');
           this.abandon(entry, lost.reason);

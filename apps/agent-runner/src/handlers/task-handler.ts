@@ -43,6 +43,16 @@ export class BlockTaskError extends Error {
   }
 }
 
+/** Thrown by a handler that wants to run again later (with the reason): the attempt is not counted. */
+export class SnoozeTaskError extends Error {
+  constructor(
+    readonly delayMs: number,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
 /** The checkpoint was refused: this runner no longer holds the lease, so it must stop. */
 export { LeaseGoneError as LeaseLostError } from '@juggernaut/worker';
 

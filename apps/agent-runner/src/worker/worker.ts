@@ -9,7 +9,7 @@ import { LeaseGoneError, type RunContext, type TaskOutcome, TaskWorker } from '@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { RunnerEnv } from '../config';
-import { BlockTaskError, isTerminal, TASK_HANDLERS, type TaskHandler } from '../handlers/task-handler';
+import { BlockTaskError, isTerminal, SnoozeTaskError, TASK_HANDLERS, type TaskHandler } from '../handlers/task-handler';
 
 /**
  * The agent-runner process as a worker of the task queue: the shared TaskWorker (claims, leases,
@@ -69,6 +69,7 @@ export class Worker implements OnApplicationBootstrap, BeforeApplicationShutdown
       return { kind: 'succeeded', ...(result ? { result } : {}) };
     } catch (e) {
       if (e instanceof BlockTaskError) return { kind: 'blocked', blockedOn: e.blockedOn, reason: e.message, ...(e.approvalId ? { approvalId: e.approvalId } : {}) };
+      if (e instanceof SnoozeTaskError) return { kind: 'snoozed', delayMs: e.delayMs, reason: e.message };
       if (e instanceof LeaseGoneError) throw e;
       return { kind: 'failed', error: (e as Error)?.message ?? String(e), retryable: !isTerminal(e) };
     }

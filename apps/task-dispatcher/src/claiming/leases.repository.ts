@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ClaimedTaskV1, ClaimTasksV1, FinishReplyV1, LeaseRefV1, TaskResultV1, TaskStatus } from '@juggernaut/contracts';
+import type { ClaimedTaskV1, ClaimTasksV1, FinishReplyV1, LeaseRefV1, SnoozeTaskV1, TaskResultV1, TaskStatus } from '@juggernaut/contracts';
 import { APP_CONFIG } from '@juggernaut/service-kit';
 import { rowsOf } from '@juggernaut/persistence';
 import { currentCorrelationId } from '@juggernaut/observability';
@@ -24,6 +24,7 @@ interface ClaimedRow {
   budget_minor: string | null;
   created_at: Date;
   checkpoint: Record<string, unknown> | null;
+  run_deadline_at: Date | null;
   pickup_seconds: number;
 }
 
@@ -56,7 +57,11 @@ export function claimStatement(req: ClaimTasksV1, opts: ClaimOptions = { leaseSe
   const perType = opts.perType ?? req.types.map(() => req.max);
   return {
     text: `WITH locked AS (
-         SELECT c.id, c.sort_key FROM unnest($1::text[], $8::int[]) AS ty(type, lim)
+         SELECT c.id, c.sort_key FROM (
+           -- a paused type is read from the table at every claim, so a pause holds at once everywhere
+           SELECT u.type, u.lim FROM unnest($1::text[], $8::int[]) AS u(type, lim)
+           WHERE NOT EXISTS (SELECT 1 FROM dispatch.type_limits p WHERE p.type = u.type AND p.paused)
+         ) ty
          CROSS JOIN LATERAL (
            SELECT id, sort_key FROM dispatch.tasks
            WHERE type = ty.type AND status IN ('pending', 'scheduled', 'failed') AND run_at <= now()
@@ -67,14 +72,20 @@ export function claimStatement(req: ClaimTasksV1, opts: ClaimOptions = { leaseSe
          ) c
        ), candidates AS (
          SELECT id FROM locked ORDER BY sort_key LIMIT $4
+       ), timed AS (
+         -- each candidate's lease length and execution timeout: its own, else its type's, else the default
+         SELECT c.id, coalesce(l.lease_seconds, $6::int) AS lease, coalesce(t.timeout_seconds, l.timeout_seconds) AS timeout
+         FROM candidates c JOIN dispatch.tasks t ON t.id = c.id LEFT JOIN dispatch.type_limits l ON l.type = t.type
        ), claimed AS (
          UPDATE dispatch.tasks t SET
            status = 'running', attempts = t.attempts + 1, claim_token = gen_random_uuid(), claim_id = $9::uuid, worker_id = $5,
            claimed_at = clock_timestamp(), updated_at = clock_timestamp(), reason = NULL,
-           lease_expires_at = clock_timestamp() + make_interval(secs => coalesce((SELECT l.lease_seconds FROM dispatch.type_limits l WHERE l.type = t.type), $6::int))
-         FROM candidates c WHERE t.id = c.id
+           run_deadline_at = clock_timestamp() + make_interval(secs => m.timeout),
+           -- past its deadline an attempt gets no more lease (two seconds more, for its runner to report the timeout)
+           lease_expires_at = least(clock_timestamp() + make_interval(secs => m.lease), clock_timestamp() + make_interval(secs => m.timeout + 2))
+         FROM timed m WHERE t.id = m.id
          RETURNING t.id, t.type, t.title, t.payload, t.attempts, t.max_attempts, t.claim_token, t.lease_expires_at, t.claimed_at,
-           t.goal_id, t.budget_minor, t.created_at, t.checkpoint, t.status, t.worker_id, t.reason,
+           t.goal_id, t.budget_minor, t.created_at, t.checkpoint, t.status, t.worker_id, t.reason, t.run_deadline_at,
            extract(epoch FROM clock_timestamp() - greatest(t.run_at, t.created_at))::float8 AS pickup_seconds
        ), ${transitionCtes('claimed', '$7')}
        -- The time check reads the counts of every write, so it runs after all of them: a claim that
@@ -106,10 +117,13 @@ const FINISH_INPUT = `input AS (
          ), next AS (
            SELECT i.*, t.claimed_at,
              CASE WHEN i.outcome = 'succeeded' THEN 'succeeded'
-                  WHEN i.retryable AND t.attempts < t.max_attempts THEN 'failed'
+                  WHEN i.retryable AND t.attempts < t.max_attempts
+                       -- the task's (else its type's) never-retried errors
+                       AND NOT EXISTS (SELECT 1 FROM unnest(coalesce(t.terminal_errors, l.terminal_errors)) AS e(text)
+                                       WHERE strpos(coalesce(i.error, ''), e.text) > 0) THEN 'failed'
                   ELSE 'dead' END AS new_status,
-             now() + ${backoff('t.attempts', '$7', '$8')} AS retry_at
-           FROM input i JOIN dispatch.tasks t ON t.id = i.id
+             now() + ${backoff('t.attempts', 'coalesce(t.retry_base_ms, l.retry_base_ms, $7)', 'coalesce(t.retry_max_ms, l.retry_max_ms, $8)')} AS retry_at
+           FROM input i JOIN dispatch.tasks t ON t.id = i.id LEFT JOIN dispatch.type_limits l ON l.type = t.type
            WHERE t.claim_token = i.token AND t.status = 'running'
            FOR UPDATE OF t
          )`;
@@ -122,7 +136,7 @@ const FINISH_UPDATE = `UPDATE dispatch.tasks t SET
                          ELSE coalesce(n.error, 'failed') END,
            run_at = CASE WHEN n.new_status = 'failed' THEN n.retry_at ELSE t.run_at END,
            sort_key = CASE WHEN n.new_status = 'failed' THEN n.retry_at + make_interval(secs => t.priority * $9::int) ELSE t.sort_key END,
-           lease_expires_at = NULL, updated_at = now(),
+           lease_expires_at = NULL, run_deadline_at = NULL, updated_at = now(),
            finished_at = CASE WHEN n.new_status IN ('succeeded', 'dead') THEN now() ELSE NULL END
          FROM next n WHERE t.id = n.id
          RETURNING t.id, t.type, t.status, t.attempts, t.goal_id, t.reason, extract(epoch FROM now() - n.claimed_at)::float8 AS run_seconds, t.worker_id`;
@@ -177,6 +191,7 @@ export class LeasesRepository {
         leaseMs: r.lease_expires_at.getTime() - r.claimed_at.getTime(),
         goalId: r.goal_id, budgetMinor: r.budget_minor === null ? null : Number(r.budget_minor),
         createdAt: r.created_at.toISOString(), checkpoint: r.checkpoint,
+        timeoutMs: r.run_deadline_at ? r.run_deadline_at.getTime() - r.claimed_at.getTime() : null,
       })),
       pickupSeconds: rows.map((r) => Math.max(0, Number(r.pickup_seconds))),
     };
@@ -194,10 +209,13 @@ export class LeasesRepository {
     if (leases.length === 0) return { extended: [], lost: [] };
     const rows: Array<{ id: string; lease_expires_at: Date }> = rowsOf(await this.db.query(
       `UPDATE dispatch.tasks t SET
-         lease_expires_at = clock_timestamp() + make_interval(secs => coalesce((SELECT l.lease_seconds FROM dispatch.type_limits l WHERE l.type = t.type), $4::int)),
+         lease_expires_at = least(
+           clock_timestamp() + make_interval(secs => coalesce((SELECT l.lease_seconds FROM dispatch.type_limits l WHERE l.type = t.type), $4::int)),
+           t.run_deadline_at + interval '2 seconds'),
          updated_at = now()
        FROM unnest($1::uuid[], $2::uuid[]) AS i(id, token)
        WHERE t.id = i.id AND t.claim_token = i.token AND t.status = 'running' AND t.worker_id = $3
+         AND (t.run_deadline_at IS NULL OR t.run_deadline_at > clock_timestamp())
        RETURNING t.id, t.lease_expires_at`,
       [leases.map((l) => l.taskId), leases.map((l) => l.claimToken), workerId, this.config.DISPATCH_LEASE_SECONDS],
     ));
@@ -205,15 +223,17 @@ export class LeasesRepository {
     const lostRefs = leases.filter((l) => !kept.has(l.taskId));
     let lost: Array<{ taskId: string; reason: string }> = [];
     if (lostRefs.length) {
-      const why: Array<{ id: string; status: TaskStatus; same_token: boolean }> = await this.db.query(
-        `SELECT t.id, t.status, t.claim_token IS NOT DISTINCT FROM i.token AS same_token
+      const why: Array<{ id: string; status: TaskStatus; same_token: boolean; timed_out: boolean }> = await this.db.query(
+        `SELECT t.id, t.status, t.claim_token IS NOT DISTINCT FROM i.token AS same_token,
+           t.status = 'running' AND t.run_deadline_at <= clock_timestamp() AS timed_out
          FROM unnest($1::uuid[], $2::uuid[]) AS i(id, token) JOIN dispatch.tasks t ON t.id = i.id`,
         [lostRefs.map((l) => l.taskId), lostRefs.map((l) => l.claimToken)],
       );
       const byId = new Map(why.map((w) => [w.id, w]));
       lost = lostRefs.map((l) => {
         const w = byId.get(l.taskId);
-        const reason = w?.status === 'cancelled' ? 'cancelled' : w?.same_token ? `finished: ${w.status}` : 'lease lost';
+        const reason = w?.status === 'cancelled' ? 'cancelled' : w?.timed_out && w.same_token ? 'execution timeout'
+          : w?.same_token && w.status !== 'running' ? `finished: ${w.status}` : 'lease lost';
         return { taskId: l.taskId, reason };
       });
     }
@@ -317,13 +337,34 @@ export class LeasesRepository {
            SELECT id FROM dispatch.tasks WHERE claim_id = ANY($5::uuid[]) AND status = 'running'
          )
          UPDATE dispatch.tasks t SET status = 'pending', attempts = greatest(t.attempts - 1, 0), claim_token = NULL, claim_id = NULL,
-           lease_expires_at = NULL, worker_id = NULL, reason = $4, updated_at = now()
+           lease_expires_at = NULL, run_deadline_at = NULL, worker_id = NULL, reason = $4, updated_at = now()
          FROM target WHERE t.id = target.id AND t.status = 'running' AND t.worker_id = $3
          RETURNING t.id, t.type, t.attempts, t.goal_id`,
         [leases.map((l) => l.taskId), leases.map((l) => l.claimToken), workerId, `released: ${reason}`, claimIds],
       ));
       await recordTransitions(em, rows.map((r) => ({ taskId: r.id, type: r.type, status: 'pending' as const, attempt: r.attempts, workerId, reason: `released: ${reason}`, goalId: r.goal_id })));
       return rows.map((r) => r.id);
+    });
+  }
+
+  /**
+   * A running task asks to run again after `delayMs` (with its reason): it is scheduled, its lease
+   * ends, and the attempt is not counted. Only the current lease holder may.
+   */
+  async snooze(req: SnoozeTaskV1): Promise<Transition | undefined> {
+    return this.db.transaction(async (em) => {
+      const rows: Array<{ id: string; type: string; attempts: number; goal_id: string | null; reason: string }> = rowsOf(await em.query(
+        `UPDATE dispatch.tasks t SET status = 'scheduled', attempts = greatest(t.attempts - 1, 0), claim_token = NULL, claim_id = NULL,
+           lease_expires_at = NULL, run_deadline_at = NULL, worker_id = NULL, reason = $5, updated_at = now(),
+           run_at = r.at, sort_key = r.at + make_interval(secs => t.priority * $6::int)
+         FROM (SELECT now() + make_interval(secs => $4::double precision / 1000) AS at) r
+         WHERE t.id = $1 AND t.claim_token = $2 AND t.status = 'running' AND t.worker_id = $3
+         RETURNING t.id, t.type, t.attempts, t.goal_id, t.reason`,
+        [req.taskId, req.claimToken, req.workerId, req.delayMs, `snoozed: ${req.reason}`, this.config.DISPATCH_AGING_SECONDS],
+      ));
+      const moved = rows.map((r) => ({ taskId: r.id, type: r.type, status: 'scheduled' as const, attempt: r.attempts, workerId: req.workerId, reason: r.reason, goalId: r.goal_id }));
+      await recordTransitions(em, moved);
+      return moved[0];
     });
   }
 
@@ -345,17 +386,19 @@ export class LeasesRepository {
     return this.db.transaction(async (em) => {
       const rows: Array<{ id: string; type: string; status: TaskStatus; attempts: number; worker_id: string | null; goal_id: string | null; reason: string }> = rowsOf(await em.query(
         `WITH expired AS (
-           SELECT id, worker_id FROM dispatch.tasks WHERE status = 'running' AND lease_expires_at < now()
+           SELECT id, type, worker_id FROM dispatch.tasks WHERE status = 'running' AND lease_expires_at < now()
            ORDER BY lease_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED
          )
          UPDATE dispatch.tasks t SET
            status = CASE WHEN t.attempts >= t.max_attempts THEN 'dead' ELSE 'failed' END,
-           reason = CASE WHEN t.attempts >= t.max_attempts THEN 'attempts exhausted: lease expired on ' || coalesce(e.worker_id, '?')
-                         ELSE 'lease expired on ' || coalesce(e.worker_id, '?') END,
-           claim_token = NULL, claim_id = NULL, lease_expires_at = NULL, updated_at = now(),
-           run_at = CASE WHEN t.attempts >= t.max_attempts THEN t.run_at ELSE now() + ${backoff('t.attempts', '$1', '$2')} END,
+           reason = CASE WHEN t.attempts >= t.max_attempts THEN 'attempts exhausted: ' ELSE '' END
+             || CASE WHEN t.run_deadline_at <= now() THEN 'execution timeout: ran past ' || extract(epoch FROM t.run_deadline_at - t.claimed_at)::int || ' s on '
+                     ELSE 'lease expired on ' END || coalesce(e.worker_id, '?'),
+           claim_token = NULL, claim_id = NULL, lease_expires_at = NULL, run_deadline_at = NULL, updated_at = now(),
+           run_at = CASE WHEN t.attempts >= t.max_attempts THEN t.run_at
+                         ELSE now() + ${backoff('t.attempts', 'coalesce(t.retry_base_ms, l.retry_base_ms, $1)', 'coalesce(t.retry_max_ms, l.retry_max_ms, $2)')} END,
            finished_at = CASE WHEN t.attempts >= t.max_attempts THEN now() ELSE NULL END
-         FROM expired e WHERE t.id = e.id
+         FROM expired e LEFT JOIN dispatch.type_limits l ON l.type = e.type WHERE t.id = e.id
          RETURNING t.id, t.type, t.status, t.attempts, e.worker_id, t.goal_id, t.reason`,
         [this.config.DISPATCH_RETRY_BASE_MS, this.config.DISPATCH_RETRY_MAX_MS],
       ));

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CreateTaskDto, ListTasksV1, TaskCountsV1, TaskHistoryEntryV1, TaskStatus } from '@juggernaut/contracts';
+import { randomUUID } from 'node:crypto';
 import { decodeCursor, type Queryable, rowsOf, SqlWhere } from '@juggernaut/persistence';
 import { APP_CONFIG } from '@juggernaut/service-kit';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -11,20 +12,64 @@ import { currentCorrelationId } from '@juggernaut/observability';
 
 const TERMINAL: TaskStatus[] = ['succeeded', 'dead', 'cancelled'];
 
+/** The columns a submitted task sets, in INSERT order (the batch insert reads the same names from JSON). */
+const TASK_COLUMNS = `type, title, payload, priority, status, run_at, sort_key, required_level, required_capabilities,
+    max_attempts, idempotency_key, goal_id, parent_task_id, budget_minor, depends_on, pending_deps, reason,
+    timeout_seconds, unique_key, unique_until, retry_base_ms, retry_max_ms, terminal_errors`;
+
 /**
  * Inserts one task; an idempotency key already used inserts nothing (the caller returns the first
  * task). Its run-at defaults to the database's now, and whether it is pending or scheduled is
  * decided on the database's clock too: a dispatcher whose clock drifts cannot park a task in the
- * future or run it early.
+ * future or run it early. Attempts default to the type's, then to 5.
  */
-const INSERT_TASK = `INSERT INTO dispatch.tasks (type, title, payload, priority, status, run_at, sort_key, required_level, required_capabilities,
-    max_attempts, idempotency_key, goal_id, parent_task_id, budget_minor, depends_on, pending_deps, reason)
+const INSERT_TASK = `INSERT INTO dispatch.tasks (${TASK_COLUMNS})
   SELECT $1, $2, $3, $4::int,
     CASE WHEN $14::int > 0 THEN 'blocked' WHEN r.at > now() THEN 'scheduled' ELSE 'pending' END,
-    r.at, r.at + make_interval(secs => $4::int * $15::int), $6, $7, $8, $9, $10, $11, $12, $13, $14, $16
+    r.at, r.at + make_interval(secs => $4::int * $15::int), $6, $7,
+    coalesce($8::int, (SELECT l.max_attempts FROM dispatch.type_limits l WHERE l.type = $1), 5),
+    $9, $10, $11, $12, $13, $14, $16,
+    $17::int, $18::text, CASE WHEN $19::int IS NULL THEN NULL ELSE now() + make_interval(secs => $19::int) END, $20::int, $21::int, $22::text[]
   FROM (SELECT coalesce($5::timestamptz, now()) AS at) r
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING *`;
+
+/**
+ * A batch of tasks without dependencies or unique keys as one INSERT over a JSON array, ids chosen
+ * by the caller so each answer finds its task. Same defaults and clock as INSERT_TASK.
+ */
+const INSERT_BATCH = `INSERT INTO dispatch.tasks (id, ${TASK_COLUMNS})
+  SELECT x.id, x.type, x.title, coalesce(x.payload, '{}'), x.priority,
+    CASE WHEN r.at > now() THEN 'scheduled' ELSE 'pending' END,
+    r.at, r.at + make_interval(secs => x.priority * $2::int), x.required_level, x.required_capabilities,
+    coalesce(x.max_attempts, l.max_attempts, 5), x.idempotency_key, x.goal_id, NULL, x.budget_minor, '{}', 0, NULL,
+    x.timeout_seconds, NULL, NULL, x.retry_base_ms, x.retry_max_ms, x.terminal_errors
+  FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id uuid, type text, title text, payload jsonb, priority int, run_at timestamptz,
+      required_level int, required_capabilities text[], max_attempts int, idempotency_key text, goal_id uuid, budget_minor bigint,
+      timeout_seconds int, retry_base_ms int, retry_max_ms int, terminal_errors text[])) WITH ORDINALITY
+    AS x(id, type, title, payload, priority, run_at, required_level, required_capabilities, max_attempts, idempotency_key, goal_id,
+      budget_minor, timeout_seconds, retry_base_ms, retry_max_ms, terminal_errors, n)
+  CROSS JOIN LATERAL (SELECT coalesce(x.run_at, now()) AS at) r
+  LEFT JOIN dispatch.type_limits l ON l.type = x.type
+  ORDER BY x.n
+  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  RETURNING *`;
+
+/** Statuses in which a keyed task holds its key (scope "active"). */
+const ACTIVE: TaskStatus[] = ['pending', 'scheduled', 'blocked', 'running', 'failed'];
+
+export interface CreateOutcome { row: TaskRow; created: boolean; replaced?: boolean }
+
+/** What is wrong with a submission beyond its field formats, or null. */
+export function submissionProblem(dto: CreateTaskDto): string | null {
+  if (dto.runAt && Number.isNaN(Date.parse(dto.runAt))) return 'runAt must be an ISO 8601 time';
+  if (!dto.uniqueKey && (dto.uniqueScope || dto.uniqueMode || dto.uniquePeriodSeconds !== undefined)) {
+    return 'uniqueScope, uniqueMode and uniquePeriodSeconds need a uniqueKey';
+  }
+  if (dto.uniqueScope === 'period' && dto.uniquePeriodSeconds === undefined) return 'uniquePeriodSeconds is required when uniqueScope is "period"';
+  if (dto.uniqueScope !== 'period' && dto.uniquePeriodSeconds !== undefined) return 'uniquePeriodSeconds applies only to uniqueScope "period"';
+  return null;
+}
 
 /** Task creation, queries, cancellation and redrive. Claiming and finishing live in claiming/. */
 @Injectable()
@@ -36,11 +81,12 @@ export class TasksRepository {
 
   /**
    * Inserts a task, its dependency edges, its history entry and its `task.created` event in one
-   * transaction. The same idempotency key returns the task created first. A task may only depend on
-   * tasks that already exist, so the dependency graph can never contain a cycle.
+   * transaction. The same idempotency key returns the task created first; a unique key in scope
+   * answers (or updates) the task holding it. A task may only depend on tasks that already exist,
+   * so the dependency graph can never contain a cycle.
    */
-  async create(dto: CreateTaskDto, extra: { parentTaskId?: string } = {}): Promise<{ row: TaskRow; created: boolean }> {
-    if (!dto.dependsOn?.length) return this.createIndependent(dto, extra);
+  async create(dto: CreateTaskDto, extra: { parentTaskId?: string } = {}): Promise<CreateOutcome> {
+    if (!dto.dependsOn?.length && !dto.uniqueKey) return this.createIndependent(dto, extra);
     return this.db.transaction((em) => this.createIn(em, dto, extra));
   }
 
@@ -48,9 +94,9 @@ export class TasksRepository {
    * The hot path: a task without dependencies is inserted with its history entry and its
    * `task.created` event in one statement, committed in one round trip.
    */
-  private async createIndependent(dto: CreateTaskDto, extra: { parentTaskId?: string }): Promise<{ row: TaskRow; created: boolean }> {
+  private async createIndependent(dto: CreateTaskDto, extra: { parentTaskId?: string }): Promise<CreateOutcome> {
     const rows: TaskRow[] = await this.db.query(
-      `WITH inserted AS (${INSERT_TASK}), ${transitionCtes('inserted', '$17', { created: true })}
+      `WITH inserted AS (${INSERT_TASK}), ${transitionCtes('inserted', '$23', { created: true })}
        ${selectRecorded('inserted')}`,
       [...this.insertParams(dto, extra, [], 0), currentCorrelationId() ?? null],
     );
@@ -63,47 +109,123 @@ export class TasksRepository {
   private insertParams(dto: CreateTaskDto, extra: { parentTaskId?: string }, deps: string[], pendingDeps: number): unknown[] {
     return [
       dto.type, dto.title ?? null, JSON.stringify(dto.payload ?? {}), dto.priority ?? 5, dto.runAt ?? null,
-      dto.requiredLevel ?? 1, dto.requiredCapabilities ?? [], dto.maxAttempts ?? 5, dto.idempotencyKey ?? null,
+      dto.requiredLevel ?? 1, dto.requiredCapabilities ?? [], dto.maxAttempts ?? null, dto.idempotencyKey ?? null,
       dto.goalId ?? null, extra.parentTaskId ?? null, dto.budgetMinor ?? null, deps, pendingDeps,
       this.config.DISPATCH_AGING_SECONDS, pendingDeps > 0 ? `waiting on ${pendingDeps} dependenc${pendingDeps === 1 ? 'y' : 'ies'}` : null,
+      dto.timeoutSeconds ?? null, dto.uniqueKey ?? null, dto.uniqueScope === 'period' ? dto.uniquePeriodSeconds! : null,
+      dto.retry?.backoffBaseMs ?? null, dto.retry?.backoffMaxMs ?? null, dto.retry?.terminalErrors ?? null,
     ];
   }
 
+  /**
+   * Up to 1,000 tasks in one transaction: the plain ones (no dependencies, no unique key) in one
+   * set-based INSERT, the others one by one in order. Each is answered with its id and whether it
+   * was created; a failure creates none.
+   */
+  async createBatch(dtos: CreateTaskDto[]): Promise<CreateOutcome[]> {
+    return this.db.transaction(async (em) => {
+      const out: CreateOutcome[] = new Array(dtos.length);
+      const plain = dtos.map((d, i) => ({ d, i, id: randomUUID() })).filter(({ d }) => !d.dependsOn?.length && !d.uniqueKey);
+      if (plain.length) {
+        const rows: TaskRow[] = await em.query(
+          `WITH inserted AS (${INSERT_BATCH}), ${transitionCtes('inserted', '$3', { created: true })}
+           ${selectRecorded('inserted')}`,
+          [JSON.stringify(plain.map(({ d, id }) => ({
+            id, type: d.type, title: d.title ?? null, payload: d.payload ?? {}, priority: d.priority ?? 5, run_at: d.runAt ?? null,
+            required_level: d.requiredLevel ?? 1, required_capabilities: d.requiredCapabilities ?? [], max_attempts: d.maxAttempts ?? null,
+            idempotency_key: d.idempotencyKey ?? null, goal_id: d.goalId ?? null, budget_minor: d.budgetMinor ?? null,
+            timeout_seconds: d.timeoutSeconds ?? null, retry_base_ms: d.retry?.backoffBaseMs ?? null, retry_max_ms: d.retry?.backoffMaxMs ?? null,
+            terminal_errors: d.retry?.terminalErrors ?? null,
+          }))), this.config.DISPATCH_AGING_SECONDS, currentCorrelationId() ?? null],
+        );
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        for (const { d, i, id } of plain) {
+          const row = byId.get(id);
+          // Not inserted: its idempotency key was taken (before, or earlier in this batch).
+          out[i] = row ? { row, created: true } : { row: (await this.findByKey(em, d.idempotencyKey!))!, created: false };
+        }
+      }
+      for (let i = 0; i < dtos.length; i++) {
+        if (!out[i]) out[i] = await this.createIn(em, dtos[i]!);
+      }
+      return out;
+    });
+  }
+
   /** `create` inside the caller's transaction (a schedule tick creates its task this way). */
-  async createIn(em: EntityManager, dto: CreateTaskDto, extra: { parentTaskId?: string } = {}): Promise<{ row: TaskRow; created: boolean }> {
-    {
-      if (dto.idempotencyKey) {
-        const existing = await this.findByKey(em, dto.idempotencyKey);
-        if (existing) return { row: existing, created: false };
-      }
-      const deps = [...new Set(dto.dependsOn ?? [])];
-      let pendingDeps = 0;
-      if (deps.length > 0) {
-        const rows: Array<{ id: string; status: TaskStatus }> = await em.query(
-          `SELECT id, status FROM dispatch.tasks WHERE id = ANY($1::uuid[]) FOR SHARE`, [deps],
-        );
-        const found = new Map(rows.map((r) => [r.id, r.status]));
-        const missing = deps.filter((d) => !found.has(d));
-        if (missing.length) throw new TaskError(400, `dependsOn: unknown task(s) ${missing.join(', ')}`);
-        const doomed = rows.filter((r) => r.status === 'dead' || r.status === 'cancelled');
-        if (doomed.length) throw new TaskError(409, `dependsOn: task ${doomed[0]!.id} is ${doomed[0]!.status} and can never succeed`);
-        pendingDeps = rows.filter((r) => r.status !== 'succeeded').length;
-      }
-      const inserted: TaskRow[] = await em.query(INSERT_TASK, this.insertParams(dto, extra, deps, pendingDeps));
-      const row = inserted[0];
-      if (!row) {
-        // Lost a race on the idempotency key to a concurrent submit: return the winner.
-        const existing = await this.findByKey(em, dto.idempotencyKey!);
-        return { row: existing!, created: false };
-      }
-      if (deps.length) {
-        await em.query(
-          `INSERT INTO dispatch.task_dependencies (task_id, depends_on) SELECT $1, unnest($2::uuid[])`, [row.id, deps],
-        );
-      }
-      await recordTransitions(em, [{ taskId: row.id, type: row.type, status: row.status, attempt: 0, reason: row.reason, goalId: row.goal_id }], { created: true });
-      return { row, created: true };
+  async createIn(em: EntityManager, dto: CreateTaskDto, extra: { parentTaskId?: string } = {}): Promise<CreateOutcome> {
+    if (dto.idempotencyKey) {
+      const existing = await this.findByKey(em, dto.idempotencyKey);
+      if (existing) return { row: existing, created: false };
     }
+    if (dto.uniqueKey) {
+      const held = await this.holderOf(em, dto.uniqueKey);
+      if (held) {
+        const mode = dto.uniqueMode ?? 'return';
+        if (mode === 'return') return { row: held, created: false };
+        // A task that has not started takes the new submission; one already running keeps its
+        // payload, and the new submission is queued after it.
+        if (held.status !== 'running') return { row: await this.replace(em, held, dto, mode === 'debounce'), created: false, replaced: true };
+      }
+    }
+    const deps = [...new Set(dto.dependsOn ?? [])];
+    let pendingDeps = 0;
+    if (deps.length > 0) {
+      const rows: Array<{ id: string; status: TaskStatus }> = await em.query(
+        `SELECT id, status FROM dispatch.tasks WHERE id = ANY($1::uuid[]) FOR SHARE`, [deps],
+      );
+      const found = new Map(rows.map((r) => [r.id, r.status]));
+      const missing = deps.filter((d) => !found.has(d));
+      if (missing.length) throw new TaskError(400, `dependsOn: unknown task(s) ${missing.join(', ')}`);
+      const doomed = rows.filter((r) => r.status === 'dead' || r.status === 'cancelled');
+      if (doomed.length) throw new TaskError(409, `dependsOn: task ${doomed[0]!.id} is ${doomed[0]!.status} and can never succeed`);
+      pendingDeps = rows.filter((r) => r.status !== 'succeeded').length;
+    }
+    const inserted: TaskRow[] = await em.query(INSERT_TASK, this.insertParams(dto, extra, deps, pendingDeps));
+    const row = inserted[0];
+    if (!row) {
+      // Lost a race on the idempotency key to a concurrent submit: return the winner.
+      const existing = await this.findByKey(em, dto.idempotencyKey!);
+      return { row: existing!, created: false };
+    }
+    if (deps.length) {
+      await em.query(
+        `INSERT INTO dispatch.task_dependencies (task_id, depends_on) SELECT $1, unnest($2::uuid[])`, [row.id, deps],
+      );
+    }
+    await recordTransitions(em, [{ taskId: row.id, type: row.type, status: row.status, attempt: 0, reason: row.reason, goalId: row.goal_id }], { created: true });
+    return { row, created: true };
+  }
+
+  /**
+   * The task holding a unique key, if any: the newest one that is unfinished, or still within its
+   * period. Concurrent submissions with one key are serialised by a transaction-scoped advisory lock.
+   */
+  private async holderOf(em: EntityManager, key: string): Promise<TaskRow | undefined> {
+    await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('dispatch:unique:' || $1, 0))`, [key]);
+    const rows: TaskRow[] = await em.query(
+      `SELECT * FROM dispatch.tasks WHERE unique_key = $1 AND (status = ANY($2::text[]) OR unique_until > now())
+       ORDER BY created_at DESC LIMIT 1 FOR UPDATE`,
+      [key, ACTIVE],
+    );
+    return rows[0];
+  }
+
+  /** uniqueMode replace/debounce: the waiting task takes the new payload, title and priority (and, debouncing, its run-at). */
+  private async replace(em: EntityManager, held: TaskRow, dto: CreateTaskDto, debounce: boolean): Promise<TaskRow> {
+    if (!ACTIVE.includes(held.status)) return held; // finished, held only by its period: nothing to replace
+    const rows: TaskRow[] = rowsOf(await em.query(
+      `UPDATE dispatch.tasks t SET payload = $2, title = coalesce($3, t.title), priority = $4::int,
+         run_at = CASE WHEN $5 THEN r.at ELSE t.run_at END,
+         sort_key = CASE WHEN $5 THEN r.at ELSE t.run_at END + make_interval(secs => $4::int * $6::int),
+         status = CASE WHEN t.status IN ('pending', 'scheduled') THEN CASE WHEN (CASE WHEN $5 THEN r.at ELSE t.run_at END) > now() THEN 'scheduled' ELSE 'pending' END
+                       ELSE t.status END,
+         updated_at = now()
+       FROM (SELECT coalesce($7::timestamptz, now()) AS at) r
+       WHERE t.id = $1 RETURNING t.*`,
+      [held.id, JSON.stringify(dto.payload ?? {}), dto.title ?? null, dto.priority ?? held.priority, debounce, this.config.DISPATCH_AGING_SECONDS, dto.runAt ?? null],
+    ));
+    return rows[0]!;
   }
 
   private async findByKey(em: EntityManager, key: string): Promise<TaskRow | undefined> {

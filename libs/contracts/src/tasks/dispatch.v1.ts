@@ -5,7 +5,7 @@ import {
   IsUUID, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested,
 } from 'class-validator';
 import { MAX_NAME, MAX_TEXT } from '../common/validation';
-import { CreateTaskDto, TASK_STATUSES, type TaskStatus } from './task.v1';
+import { CreateTaskDto, RetryPolicyDto, TASK_STATUSES, type TaskStatus, TaskSubmitReplyV1 } from './task.v1';
 
 /** A runner asking for work: who it is, what it can do, how many slots are free. */
 export class ClaimTasksV1 {
@@ -55,6 +55,8 @@ export class ClaimedTaskV1 {
   createdAt!: string;
   /** Checkpoint the previous attempt left, so work resumes where it stopped. */
   checkpoint!: Record<string, unknown> | null;
+  /** The attempt's execution timeout (null: none): past it the worker aborts the run and the dispatcher extends no lease. */
+  timeoutMs!: number | null;
 }
 
 export class LeaseRefV1 {
@@ -139,10 +141,101 @@ export class ReleaseTasksV1 {
   reason!: string;
 }
 
+/** A running task asks to run again later, with a reason; the attempt is not counted. Fenced by the claim token. */
+export class SnoozeTaskV1 extends LeaseRefV1 {
+  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  workerId!: string;
+
+  @IsInt() @Min(0) @Max(31 * 24 * 3_600_000)
+  delayMs!: number;
+
+  @IsString() @IsNotEmpty() @MaxLength(MAX_TEXT)
+  reason!: string;
+}
+
 /** Saves a running task's progress (e.g. a conversation) so another runner can resume it. */
 export class CheckpointTaskV1 extends LeaseRefV1 {
   @IsObject()
   checkpoint!: Record<string, unknown>;
+}
+
+/** Up to 1,000 tasks submitted in one transaction: all are created (or found by their keys), or none. */
+export class SubmitTaskBatchV1 {
+  @ApiProperty({ type: [CreateTaskDto], maxItems: 1000 })
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(1000) @ValidateNested({ each: true }) @Type(() => CreateTaskDto)
+  tasks!: CreateTaskDto[];
+}
+
+export class TaskBatchReplyV1 {
+  @ApiProperty({ type: [TaskSubmitReplyV1], description: 'One answer per submitted task, in order.' })
+  results!: TaskSubmitReplyV1[];
+}
+
+/** Which tasks a bulk operation takes; at least one field. */
+export class TaskFilterV1 {
+  @ApiPropertyOptional({ example: 'opportunity.scan' }) @IsOptional() @IsString() @MaxLength(100)
+  type?: string;
+
+  @ApiPropertyOptional({ enum: TASK_STATUSES }) @IsOptional() @IsIn(TASK_STATUSES)
+  status?: TaskStatus;
+
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID()
+  goalId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID()
+  parentTaskId?: string;
+
+  @ApiPropertyOptional({ description: 'Only tasks created before this time (ISO 8601).' }) @IsOptional() @IsISO8601({ strict: true })
+  createdBefore?: string;
+
+  @ApiPropertyOptional({ description: 'Only tasks created after this time (ISO 8601).' }) @IsOptional() @IsISO8601({ strict: true })
+  createdAfter?: string;
+}
+
+export class BulkTasksV1 {
+  @ApiProperty({ type: TaskFilterV1 }) @IsObject() @ValidateNested() @Type(() => TaskFilterV1)
+  filter!: TaskFilterV1;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 1000, description: 'At most this many tasks per call; `more` says when others match.' })
+  @IsOptional() @IsInt() @Min(1) @Max(1000)
+  limit?: number;
+
+  @ApiPropertyOptional({ example: 'superseded by plan v2' }) @IsOptional() @IsString() @MaxLength(MAX_TEXT)
+  reason?: string;
+
+  @IsOptional() @IsString() @MaxLength(MAX_NAME)
+  by?: string;
+}
+
+export class BulkTasksReplyV1 {
+  @ApiProperty({ type: [String], description: 'Tasks changed.' }) changed!: string[];
+  @ApiProperty({ type: 'array', items: { type: 'object', properties: { taskId: { type: 'string' }, reason: { type: 'string' } } }, description: 'Tasks matched but left as they were, with why.' })
+  skipped!: Array<{ taskId: string; reason: string }>;
+  @ApiProperty({ description: 'More tasks match the filter than this call took: call again.' }) more!: boolean;
+}
+
+export class TaskTypeNameV1 {
+  @IsString() @IsNotEmpty() @MaxLength(100)
+  type!: string;
+}
+
+export class PauseTaskTypeV1 extends TaskTypeNameV1 {
+  @IsOptional() @IsString() @MaxLength(MAX_TEXT)
+  reason?: string;
+}
+
+export class PauseTaskTypeDto {
+  @ApiPropertyOptional({ example: 'the payments provider is down' }) @IsOptional() @IsString() @MaxLength(MAX_TEXT)
+  reason?: string;
+}
+
+export class TaskRetentionV1 {
+  @ApiProperty({ description: 'Succeeded and cancelled tasks are pruned this many hours after they finished.' }) finishedHours!: number;
+  @ApiProperty({ description: 'Dead tasks are pruned this many hours after they died.' }) deadHours!: number;
+  @ApiProperty({ description: 'How often pruning runs (ms).' }) intervalMs!: number;
+  @ApiProperty({ description: 'Tasks deleted per transaction.' }) batchSize!: number;
+  @ApiProperty({ nullable: true, type: String, description: 'When this replica last pruned.' }) lastRunAt!: string | null;
+  @ApiProperty({ description: 'Tasks this replica pruned in its last run.' }) lastPruned!: number;
 }
 
 export class TaskIdV1 {
@@ -274,7 +367,7 @@ export class ScheduleNameV1 {
   name!: string;
 }
 
-/** Per task type: concurrency cap, token-bucket rate limit and lease length. */
+/** Per task type: concurrency cap, token-bucket rate limit, lease length, execution timeout and retry policy. */
 export class TaskTypeLimitsDto {
   @ApiPropertyOptional({ description: 'Most tasks of this type running at once.' }) @IsOptional() @IsInt() @Min(1) @Max(100_000)
   maxConcurrency?: number;
@@ -287,6 +380,16 @@ export class TaskTypeLimitsDto {
 
   @ApiPropertyOptional({ description: 'Lease length for this type in seconds.', default: 30 }) @IsOptional() @IsInt() @Min(1) @Max(86_400)
   leaseSeconds?: number;
+
+  @ApiPropertyOptional({ description: 'Execution timeout of this type\'s tasks in seconds (a task may set its own).' }) @IsOptional() @IsInt() @Min(1) @Max(86_400)
+  timeoutSeconds?: number;
+
+  @ApiPropertyOptional({ description: 'Attempts for this type\'s tasks that do not set maxAttempts.' }) @IsOptional() @IsInt() @Min(1) @Max(100)
+  maxAttempts?: number;
+
+  @ApiPropertyOptional({ type: RetryPolicyDto, description: 'Retry backoff and never-retried errors for this type (a task may set its own).' })
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => RetryPolicyDto)
+  retry?: RetryPolicyDto;
 }
 
 export class SetTaskTypeLimitsV1 extends TaskTypeLimitsDto {
@@ -300,6 +403,12 @@ export class TaskTypeLimitsViewV1 {
   @ApiProperty({ nullable: true, type: Number }) ratePerSecond!: number | null;
   @ApiProperty({ nullable: true, type: Number }) burst!: number | null;
   @ApiProperty({ nullable: true, type: Number }) leaseSeconds!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) timeoutSeconds!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) maxAttempts!: number | null;
+  @ApiProperty({ type: RetryPolicyDto }) retry!: RetryPolicyDto;
+  @ApiProperty({ description: 'A paused type is not handed out until it is resumed.' }) paused!: boolean;
+  @ApiProperty({ nullable: true, type: String }) pausedReason!: string | null;
+  @ApiProperty({ nullable: true, type: String }) pausedAt!: string | null;
 }
 
 /** Runner presence, sent every few seconds; governance keeps the worker registry from it. */
