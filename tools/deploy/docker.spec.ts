@@ -91,4 +91,28 @@ describe('docker/compose.yaml', () => {
       expect(compose.services[app]!.depends_on![`migrate-${app}`]).toEqual({ condition: 'service_completed_successfully' });
     }
   });
+
+  it("migrates as each schema's owner (through the administrator's URL) and runs each service as its runtime role only", () => {
+    const compose = parse(readFileSync(join(root, 'docker', 'compose.yaml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { environment?: Record<string, string> }>;
+    };
+    const userOf = (url: string | undefined) => /^postgres:\/\/([^:@/]+)[:@]/.exec(url ?? '')?.[1];
+    const runtimeRoles = new Set<string>();
+    for (const app of SCHEMA_OWNERS) {
+      const migration = compose.services[`migrate-${app}`]!.environment!;
+      const service = compose.services[app]!.environment!;
+      const admin = userOf(migration['DATABASE_ADMIN_URL']);
+      expect(admin).toBe('juggernaut');
+      // the migration names the same runtime role (and password) the service connects with
+      expect(migration['DATABASE_URL']).toBe(service['DATABASE_URL']);
+      const runtime = userOf(service['DATABASE_URL'])!;
+      expect(runtime).toMatch(/^jg_[a-z]+$/);
+      runtimeRoles.add(runtime);
+      expect(service['DATABASE_ADMIN_URL']).toBeUndefined();
+    }
+    expect(runtimeRoles.size).toBe(SCHEMA_OWNERS.length);
+    expect(Object.entries(compose.services).filter(([name, s]) => !name.startsWith('migrate-') && s.environment?.['DATABASE_ADMIN_URL']).map(([n]) => n)).toEqual([]);
+    // the stateless runner gets no database credentials at all
+    expect(compose.services['agent-runner']!.environment?.['DATABASE_URL']).toBeUndefined();
+  });
 });

@@ -54,8 +54,33 @@ describe.each(OVERLAYS)('%s', (overlay) => {
       expect(job.containers[0]).toMatchObject({ args: ['migrate'] });
       expect(job.containers[0]!.image).toContain(`/${app}`);
       expect(envOf(job.containers[0]!, 'DATABASE_URL')?.valueFrom?.secretKeyRef).toMatchObject({ name: expect.stringMatching(`^juggernaut-db-${app}`), key: 'DATABASE_URL' });
-      expect(envOf(job.containers[0]!, 'DATABASE_ADMIN_URL')?.valueFrom?.secretKeyRef).toMatchObject({ key: 'DATABASE_ADMIN_URL', optional: true });
+      // migrations run as the schema's owner through the administrator's connection: it is required,
+      // since the runtime role the service's own DATABASE_URL names may not run DDL
+      const admin = envOf(job.containers[0]!, 'DATABASE_ADMIN_URL')?.valueFrom?.secretKeyRef;
+      expect(admin).toMatchObject({ name: expect.stringMatching(/^juggernaut-db-admin/), key: 'DATABASE_ADMIN_URL' });
+      expect(admin?.optional).not.toBe(true);
     }
+  });
+
+  it("gives each migration Job and its Deployment the same runtime role's URL, and only the Job the administrator's", () => {
+    for (const app of SCHEMA_OWNERS) {
+      const job = podOf(find(objects, 'Job', `${app}-migrate`)!).containers[0]!;
+      const deployment = podOf(find(objects, 'Deployment', app)!).containers.find((c) => c.name === 'app')!;
+      expect(envOf(job, 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual(envOf(deployment, 'DATABASE_URL')?.valueFrom?.secretKeyRef);
+    }
+    const secrets = objects.filter((o) => o.kind === 'Secret') as unknown as Array<{ metadata: { name: string }; data?: Record<string, string> }>;
+    if (secrets.length === 0) return; // prod: the Secrets are created by hand (README)
+    const value = (prefix: string, key: string) => {
+      const s = secrets.find((x) => x.metadata.name.startsWith(prefix));
+      return Buffer.from(s!.data![key]!, 'base64').toString('utf8');
+    };
+    const userOf = (url: string) => decodeURIComponent(new URL(url).username);
+    const admin = userOf(value('juggernaut-db-admin', 'DATABASE_ADMIN_URL'));
+    const runtimes = SCHEMA_OWNERS.map((app) => userOf(value(`juggernaut-db-${app}-`, 'DATABASE_URL')));
+    expect(new Set(runtimes).size).toBe(SCHEMA_OWNERS.length);
+    expect(runtimes).not.toContain(admin);
+    // the owner role (`<runtime>_owner`) cannot log in, so no Secret holds its credentials
+    expect(runtimes.filter((r) => r.endsWith('_owner'))).toEqual([]);
   });
 
   it('runs every container non-root on a read-only root filesystem, with probes, resources and URLs from Secrets', () => {

@@ -61,9 +61,11 @@ const REVIEWED: Record<string, Record<string, string>> = {
   'libs/persistence/src/data-source.ts': { 'quoteIdent(schema)': 'identifier quoted' },
   'libs/persistence/src/outbox.ts': { 'quoteIdent(schema)': 'identifier quoted' },
   'libs/persistence/src/service-role.ts': {
-    'quoteIdent(role)': 'identifier quoted', schema: 'the schema name, quoted by the caller', qualified: 'schema.table, both quoted',
+    schema: 'the schema name, quoted by quoteIdent', ownerId: 'the owner role, quoted by quoteIdent', runtimeId: 'the runtime role, quoted by quoteIdent',
+    defaults: 'ALTER DEFAULT PRIVILEGES FOR ROLE <ownerId> IN SCHEMA <schema>: identifiers quoted by quoteIdent',
+    ADOPT_STATEMENTS: 'fixed SQL constant (schema and role bound as $1, $2)',
+    'r.sql': 'a statement built by server-side format(%I, %s of regtype/regprocedure) from catalog names',
     placeholders: '$1 … $n', template: 'format() template with %I identifiers', 'rows[0]!.sql': 'the output of format(%I)',
-    's.seq': 'a regclass name read from the catalog', 'f.fn': 'a regprocedure name read from the catalog',
   },
   'libs/service-kit/src/outbox-relay.ts': {
     'quoteIdent(outboxChannel(this.schema))': 'identifier quoted', table: 'schema-qualified outbox table, quoted',

@@ -58,10 +58,12 @@ export function localAdminKey() {
 }
 
 /**
- * The connection string each service uses: its own role `jg_<schema>` (rights on its own schema
- * only), with a password generated once into .juggernaut/db-roles.json. The admin URL is used only
- * by `migrate` (as DATABASE_ADMIN_URL) to create the roles. JUGGERNAUT_DB_ROLES=off uses the admin
- * URL for every service, for a Postgres where the configured user may not create roles.
+ * The connection string each service runs with: its runtime role `jg_<schema>` (DML on its own
+ * schema, no DDL), with a password generated once into .juggernaut/db-roles.json. The admin URL is
+ * used only by `migrate` (as DATABASE_ADMIN_URL): it creates that role and the schema's owner role
+ * `jg_<schema>_owner` (NOLOGIN, so it has no password) and runs the migrations as the owner
+ * (docs/adr/0001-schema-owner-and-runtime-roles.md). JUGGERNAUT_DB_ROLES=off uses the admin URL for
+ * every service, for a Postgres where the configured user may not create roles.
  */
 export function serviceDatabaseUrl(adminUrl, svc) {
   if (!svc.schema || process.env.JUGGERNAUT_DB_ROLES === 'off') return adminUrl;
@@ -79,7 +81,7 @@ export function serviceDatabaseUrl(adminUrl, svc) {
   return url.toString();
 }
 
-/** The environment `migrate` needs for one service: its own URL, plus the admin URL to provision its role. */
+/** The environment `migrate` needs for one service: its runtime URL, plus the admin URL to provision both roles and act as the owner. */
 export function migrateEnv(baseEnv, adminUrl, svc) {
   const own = serviceDatabaseUrl(adminUrl, svc);
   return { ...baseEnv, DATABASE_URL: own, ...(own !== adminUrl ? { DATABASE_ADMIN_URL: adminUrl } : {}) };

@@ -62,7 +62,7 @@ async function main() {
         instances.push({ label: `agent-runner-${n}`, svc, color: i + n, env: { HTTP_PORT: String(svc.port + n), HOSTNAME: `agent-runner-${n}`, DATABASE_URL: undefined } });
       }
     } else {
-      // each service connects as its own database role
+      // each service runs as its own runtime role (migrate ran the DDL as the schema's owner role)
       instances.push({ label: svc.name, svc, color: i, env: { HTTP_PORT: String(svc.port), DATABASE_URL: serviceDatabaseUrl(pg.url, svc) } });
     }
   });

@@ -7,5 +7,10 @@ export const revenueLedger: ServiceDefinition<LedgerEnv> = {
   name: 'revenue-ledger',
   envClass: LedgerEnv,
   module: RevenueLedgerModule,
-  database: { schema: 'ledger', migrations: ledgerMigrations, outbox: true },
+  database: {
+    schema: 'ledger', migrations: ledgerMigrations, outbox: true,
+    // posted entries are immutable (their triggers refuse UPDATE, DELETE, TRUNCATE) and accounts are
+    // never removed; the service only reads and inserts them, so its runtime role may do nothing else
+    appendOnlyTables: ['transactions', 'postings', 'accounts'],
+  },
 };

@@ -46,9 +46,10 @@ export class DatabaseEnv extends BaseEnv {
   DATABASE_POOL_SIZE = 10;
 
   /**
-   * Only for `migrate`: a connection allowed to create roles. When set, migrate first makes the role
-   * named in DATABASE_URL the owner of this service's schema (and of nothing else), runs the
-   * migrations as that role, then leaves its append-only tables readable and appendable only.
+   * Only for `migrate`: a connection allowed to create roles. When set, migrate provisions the
+   * service's runtime role (named in DATABASE_URL: DML on its schema, no DDL) and the schema's owner
+   * role `<runtime>_owner` (NOLOGIN, owns the schema and everything in it), runs the migrations as the
+   * owner and grants the runtime role what it needs (docs/adr/0001-schema-owner-and-runtime-roles.md).
    */
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_ADMIN_URL must be a postgres:// connection string' })

@@ -11,20 +11,31 @@ export interface ServiceDataSourceOptions {
   entities?: MixedList<string | Function | EntitySchema>;
   migrations?: MixedList<string | Function>;
   poolSize?: number;
+  /**
+   * A role every connection acts as (`SET ROLE` at connect): migrate connects with the
+   * administrator's URL and acts as the schema's owner role, which cannot log in itself.
+   */
+  role?: string;
 }
+
+/** Each schema's table of applied migrations (TypeORM's), read-only to the service's runtime role. */
+export const MIGRATIONS_TABLE = 'migrations';
 
 /**
  * One TypeORM data source per service, confined to its schema: `synchronize` is off, migrations are
  * versioned classes recorded in `<schema>.migrations`, and the connection's search_path is the schema.
  */
 export function createServiceDataSource(options: ServiceDataSourceOptions): DataSource {
+  // quoteIdent refuses anything but a plain identifier, which the startup options take unquoted
+  if (options.role) quoteIdent(options.role);
+  const role = options.role ? ` -c role=${options.role}` : '';
   return new DataSource({
     type: 'postgres',
     url: options.url,
     schema: options.schema,
     entities: options.entities ?? [],
     migrations: options.migrations ?? [],
-    migrationsTableName: 'migrations',
+    migrationsTableName: MIGRATIONS_TABLE,
     migrationsTransactionMode: 'each',
     synchronize: false,
     migrationsRun: false,
@@ -32,7 +43,7 @@ export function createServiceDataSource(options: ServiceDataSourceOptions): Data
     extra: {
       max: options.poolSize ?? 10,
       application_name: `juggernaut-${options.service}`,
-      options: `-c search_path=${options.schema},public`,
+      options: `-c search_path=${options.schema},public${role}`,
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
       keepAlive: true,

@@ -15,7 +15,10 @@ export interface ServiceDefinition<E extends BaseEnv> {
     entities?: Function[];
     /** Whether the schema has an outbox table the relay publishes from. */
     outbox?: boolean;
-    /** Tables the service's database role may only read and append to (see DATABASE_ADMIN_URL). */
+    /**
+     * Tables the service's runtime database role may only read and append to (SELECT, INSERT): an
+     * audit log, a ledger, a timeline. Enforced when migrate provisions the roles (DATABASE_ADMIN_URL).
+     */
     appendOnlyTables?: string[];
   };
   /** Extra HTTP setup (global prefix, Swagger, pipes) before the app listens. */

@@ -5,7 +5,7 @@ import { type BaseEnv, type DatabaseEnv, loadConfig, secretValuesOf } from '@jug
 import { Bus } from '@juggernaut/messaging';
 import { createLogger, Metrics, NestJsonLogger, registerSecret } from '@juggernaut/observability';
 import {
-  createServiceDataSource, pendingMigrations, protectAppendOnlyTables, provisionServiceRole, runMigrations,
+  createServiceDataSource, grantRuntimePrivileges, pendingMigrations, provisionServiceRoles, runMigrations,
 } from '@juggernaut/persistence';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
@@ -36,35 +36,42 @@ export function configFor<E extends BaseEnv>(def: ServiceDefinition<E>, env: Env
   return config;
 }
 
-function dataSourceFor<E extends BaseEnv>(def: ServiceDefinition<E>, config: E): DataSource | undefined {
+function dataSourceFor<E extends BaseEnv>(def: ServiceDefinition<E>, config: E, as?: { url: string; role: string }): DataSource | undefined {
   if (!def.database) return undefined;
   if (!hasDatabase(config)) throw new Error(`${def.name} owns schema ${def.database.schema} but its env has no DATABASE_URL`);
   return createServiceDataSource({
-    url: config.DATABASE_URL,
+    url: as?.url ?? config.DATABASE_URL,
     schema: def.database.schema,
     service: def.name,
     migrations: def.database.migrations,
     entities: def.database.entities ?? [],
     poolSize: config.DATABASE_POOL_SIZE,
+    ...(as ? { role: as.role } : {}),
   });
 }
 
-/** Applies the service's pending migrations and returns their names. */
+/**
+ * Applies the service's pending migrations and returns their names. With DATABASE_ADMIN_URL (the
+ * split described in docs/adr/0001-schema-owner-and-runtime-roles.md) it first provisions the
+ * schema's owner role and DATABASE_URL's runtime role, runs the migrations as the owner, and then
+ * grants the runtime role its privileges on what they created. Without it, the migrations run as
+ * DATABASE_URL's role, which must then own the schema (one role for everything: not least privilege).
+ */
 export async function migrateService<E extends BaseEnv>(def: ServiceDefinition<E>, env: Env = process.env): Promise<string[]> {
   const config = configFor(def, env);
-  const ds = dataSourceFor(def, config);
-  if (!ds || !def.database) return [];
+  if (!def.database) return [];
   const roles = hasDatabase(config) && config.DATABASE_ADMIN_URL ? {
     adminUrl: config.DATABASE_ADMIN_URL, serviceUrl: config.DATABASE_URL, schema: def.database.schema,
     appendOnlyTables: def.database.appendOnlyTables ?? [],
   } : undefined;
-  if (roles) await provisionServiceRole(roles);
+  const asOwner = roles ? { url: roles.adminUrl, role: (await provisionServiceRoles(roles)).owner } : undefined;
+  const ds = dataSourceFor(def, config, asOwner)!;
   await ds.initialize();
   try {
     return await runMigrations(ds, def.database.schema);
   } finally {
     await ds.destroy();
-    if (roles) await protectAppendOnlyTables(roles);
+    if (roles) await grantRuntimePrivileges(roles);
   }
 }
 
