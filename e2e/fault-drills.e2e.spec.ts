@@ -224,16 +224,15 @@ describe('fault drills on a Postgres and a NATS of their own', () => {
   it('hundreds of dependents created while their parents finish are all released, and every task runs once', async () => {
     await dispatcher();
     await Promise.all([runner('dag-r1'), runner('dag-r2')]);
-    const parents = await submitMany(100, { payload: { sleepMs: 30 } });
+    const parents = await submitMany(150, { payload: { sleepMs: 10 } });
     const children: string[] = [];
-    // Children and grandchildren arrive while the parents are being claimed and finished.
-    for (let wave = 0; wave < 6; wave++) {
+    // Children and grandchildren arrive in bursts while the parents are being claimed and finished.
+    for (let wave = 0; wave < 8; wave++) {
       const pool = [...parents, ...children];
-      children.push(...await Promise.all(Array.from({ length: 60 }, async (_, i) => {
+      children.push(...await Promise.all(Array.from({ length: 80 }, async (_, i) => {
         const deps = [...new Set([pool[(wave * 61 + i * 7) % pool.length]!, pool[(wave * 13 + i * 11) % pool.length]!, pool[(i * 17 + wave) % pool.length]!])];
-        return (await request<{ id: string }>('juggernaut.task.submit.v1', { type: 'noop', maxAttempts: 1, payload: { sleepMs: 5 }, dependsOn: deps })).id;
+        return (await request<{ id: string }>('juggernaut.task.submit.v1', { type: 'noop', maxAttempts: 1, payload: { sleepMs: 2 }, dependsOn: deps })).id;
       })));
-      await new Promise((r) => setTimeout(r, 100));
     }
     const edges = (await query(`SELECT count(*)::int AS n FROM dispatch.task_dependencies`))[0].n as number;
     expect(edges).toBeGreaterThanOrEqual(600);
