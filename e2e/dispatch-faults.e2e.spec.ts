@@ -289,6 +289,22 @@ describe('the dispatcher under concurrency and faults', () => {
     });
   });
 
+  describe('shutdown', () => {
+    it('a dispatcher stopped with requests in flight answers every one it received (drain, not unsubscribe)', async () => {
+      const second = await stack.start(taskDispatcher, FAST);
+      const requests = Array.from({ length: 400 }, (_, i) =>
+        nc.request(`${stack.namespace}.juggernaut.task.submit.v1`, JSON.stringify({ type, title: `t${i}` }), { timeout: 15_000 })
+          .then((m) => m.json<{ ok: boolean }>().ok, () => false));
+      // Stopped while the burst is still arriving: what it took must be answered, the rest goes to the other replica.
+      await new Promise((r) => setImmediate(r));
+      await second.close();
+      stack.services.splice(stack.services.indexOf(second as any), 1);
+      const answered = await Promise.all(requests);
+      expect(answered.filter((ok) => !ok)).toHaveLength(0);
+      expect((await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE type = $1`, [type])).rows[0].n).toBe(400);
+    });
+  });
+
   describe('cron', () => {
     it('catchUp "none" runs the on-time tick even when older ticks were missed', async () => {
       const name = `every-minute-${n}`;
