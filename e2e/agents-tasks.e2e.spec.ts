@@ -1,6 +1,5 @@
 import type { RunningService } from '@juggernaut/service-kit';
 import { answer, eventually, toolCall } from '@juggernaut/testing';
-import { randomUUID } from 'node:crypto';
 import { AgentsFixture } from './agents-fixture';
 
 /**
@@ -85,8 +84,9 @@ describe('agent task types', () => {
 
   describe('goal.plan', () => {
     it('decomposes a goal into sub-tasks that run on other runners, in dependency order, building on shared goal memory', async () => {
-      const goalId = randomUUID();
       const [mp, ma, mb] = ['plan', 'research', 'report'].map((k) => `[${k}-${Date.now()}]`);
+      // the goal is recorded, so its notes and progress can be read through the API (404 for goals governance does not know)
+      const goalId = (await f.api.post('/api/v1/goals', { title: 'Launch a YAML linter', successCriteria: ['a report on competitors'] })).body.id as string;
       const planner = await f.startRunner({ HOSTNAME: 'planner', RUNNER_LEVEL: '5' });
       const worker = await f.startRunner({ HOSTNAME: 'worker-l3', RUNNER_LEVEL: '3', RUNNER_CAPABILITIES: 'research' });
       try {

@@ -153,8 +153,13 @@ async function snapshot(pg: Client): Promise<Record<string, string>> {
   return out;
 }
 
-async function auditCount(pg: Client): Promise<number> {
-  return (await pg.query('SELECT count(*)::int AS n FROM governance.audit_log')).rows[0].n;
+async function lastAuditId(pg: Client): Promise<string> {
+  return (await pg.query('SELECT coalesce(max(id), 0)::text AS id FROM governance.audit_log')).rows[0].id;
+}
+
+/** The audit entries written after `afterId`. */
+async function auditSince(pg: Client, afterId: string): Promise<Array<{ id: string; action: string; details: any }>> {
+  return (await pg.query('SELECT id::text, action, details FROM governance.audit_log WHERE id > $1 ORDER BY id', [afterId])).rows;
 }
 
 describe('hostile input to every route of the OpenAPI document and every NATS entry point', () => {
@@ -194,7 +199,7 @@ describe('hostile input to every route of the OpenAPI document and every NATS en
   it('answers every generated invalid request with a 4xx, never a 5xx, and changes no stored data', async () => {
     expect(operations.length).toBeGreaterThan(25);
     const before = await snapshot(pg);
-    const auditBefore = await auditCount(pg);
+    const auditBefore = await lastAuditId(pg);
     let succeededWrites = 0;
     const admin = apiClient(url, ADMIN);
     const failures: string[] = [];
@@ -231,8 +236,17 @@ describe('hostile input to every route of the OpenAPI document and every NATS en
     // the inputs reached validation on many routes (a walk that only ever met 404s would prove little)
     expect(statuses.get(400)).toBeGreaterThan(operations.length);
     expect(await snapshot(pg)).toEqual(before);
-    // nothing was recorded but the writes that were answered 2xx (no-ops such as deleting what does not exist)
-    expect(await auditCount(pg)).toBe(auditBefore + succeededWrites);
+    // Each write answered 2xx (no-ops such as deleting what does not exist) has one outcome entry. A
+    // call governance refused itself adds nothing; one it forwarded to the service that owns the
+    // resource, refused there, has its intent and a `.refused` outcome pointing at it — and no
+    // entry is anything else (no `.failed`: every service answered).
+    const added = await auditSince(pg, auditBefore);
+    const intents = added.filter((e) => e.action.endsWith('.intent'));
+    const outcomes = added.filter((e) => !e.action.endsWith('.intent'));
+    expect(outcomes.filter((e) => /^http\.[a-z]+$/.test(e.action))).toHaveLength(succeededWrites);
+    expect(outcomes.filter((e) => !/^http\.[a-z]+(\.refused)?$/.test(e.action)).map((e) => e.action)).toEqual([]);
+    for (const intent of intents) expect(outcomes.filter((o) => o.details?.intentId === intent.id)).toHaveLength(1);
+    expect(outcomes.filter((o) => o.action.endsWith('.refused') && !intents.some((i) => i.id === o.details?.intentId))).toEqual([]);
   });
 
   it('answers hostile payloads on every request/reply subject with a 4xx error, never a 5xx', async () => {

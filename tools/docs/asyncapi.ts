@@ -99,7 +99,8 @@ export function buildAsyncApi(): Schema {
     additionalConverters: {
       // Custom class-validator decorators of libs/contracts, as JSON Schema.
       [ValidationTypes.CUSTOM_VALIDATION]: (meta) =>
-        meta.name === 'isIntegerMap' ? { type: 'object', additionalProperties: { type: 'integer' } } : {},
+        meta.name === 'isIntegerMap' ? { type: 'object', additionalProperties: { type: 'integer' } }
+          : meta.name === 'isListMap' ? { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } } : {},
     },
   }) as Record<string, Schema>;
   resolveDanglingRefs(schemas);

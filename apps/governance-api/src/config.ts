@@ -22,6 +22,25 @@ export class GovernanceEnv extends DatabaseEnv {
   @ToInt() @IsInt() @Min(1) @Max(1_000_000)
   JUGGERNAUT_RATE_LIMIT_BURST = 200;
 
+  /**
+   * Requests per second one client address may make without a valid API key (none, malformed,
+   * unknown, revoked or expired), per replica; each costs the API-key lookup a valid key costs.
+   */
+  @ToInt() @IsInt() @Min(1) @Max(100_000)
+  JUGGERNAUT_RATE_LIMIT_UNAUTH_PER_SECOND = 1;
+
+  /** Requests without a valid API key one address may make at once before it is slowed to the rate above. */
+  @ToInt() @IsInt() @Min(1) @Max(1_000_000)
+  JUGGERNAUT_RATE_LIMIT_UNAUTH_BURST = 30;
+
+  /**
+   * Proxies in front of governance-api whose X-Forwarded-For is trusted for the client address
+   * (Express "trust proxy" hop count). 0: the address is the TCP peer's. Behind an ingress, set it,
+   * or every caller shares the ingress's address and its limit of unauthenticated calls.
+   */
+  @ToInt() @IsInt() @Min(0) @Max(10)
+  JUGGERNAUT_TRUSTED_PROXY_HOPS = 0;
+
   /** How often the monitor evaluates its conditions (one replica at a time). */
   @ToInt() @IsInt() @Min(100) @Max(3_600_000)
   JUGGERNAUT_MONITOR_INTERVAL_MS = 15_000;

@@ -8,6 +8,8 @@ export const governanceApi: ServiceDefinition<GovernanceEnv> = {
   name: 'governance-api',
   envClass: GovernanceEnv,
   module: GovernanceModule,
+  // The stream administrator: the one NATS user allowed to change a stream (to add a release's new subjects).
+  natsStreams: 'administer',
   database: { schema: 'governance', migrations: governanceMigrations, outbox: true, appendOnlyTables: ['audit_log'] },
-  configureHttp: (app) => configureHttp(app),
+  configureHttp: (app, ctx) => configureHttp(app, ctx.config.JUGGERNAUT_TRUSTED_PROXY_HOPS),
 };

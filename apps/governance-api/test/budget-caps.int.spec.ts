@@ -15,7 +15,7 @@ describe('budget caps through budget.reserve', () => {
   let url: string;
   let nc: NatsConnection;
   const admin = () => apiClient(url, ADMIN_KEY);
-  const reserve = (over: Record<string, unknown>) => natsRpc(nc, stack.namespace).call<{ granted: boolean; reason?: string; taskSpentMinor: number }>(
+  const reserve = (over: Record<string, unknown>) => natsRpc(nc, stack.namespace).call<{ reservationId: string; granted: boolean; reason?: string; taskSpentMinor: number }>(
     'juggernaut.budget.reserve.v1', { reservationId: randomUUID(), taskId: randomUUID(), workerId: 'w-a', level: 3, amountMinor: 100, currency: 'USD', ...over },
   );
 
@@ -29,8 +29,13 @@ describe('budget caps through budget.reserve', () => {
       approvals: { toolsRequiringApproval: [], ttlSeconds: 600 },
     });
     expect(put.status).toBe(200);
-    // governance follows its own pushed policy before the caps are exercised
-    await eventually(async () => (await reserve({ amountMinor: 501 })).reason?.includes('task budget cap 500') ?? false);
+    // governance follows its own pushed policy before the caps are exercised; a probe granted under
+    // the policy before (no caps) is settled at nothing, so it holds no money the tests below count
+    await eventually(async () => {
+      const probe = await reserve({ amountMinor: 501 });
+      if (probe.granted) await natsRpc(nc, stack.namespace).call('juggernaut.budget.settle.v1', { reservationId: probe.reservationId, actualMinor: 0 });
+      return probe.reason?.includes('task budget cap 500') ?? false;
+    });
   });
 
   afterAll(async () => {

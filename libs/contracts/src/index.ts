@@ -25,6 +25,7 @@ export * from './agents/goal-notes.v1';
 export * from './agents/agent-run.v1';
 export * from './policy/policy.v1';
 export * from './policy/number-map';
+export * from './policy/role-map';
 export * from './approvals/approval.v1';
 export * from './alerts/alert-resolved.v1';
 export * from './goals/goal.v1';

@@ -1,3 +1,4 @@
 export * from './bus';
 export * from './rpc';
 export * from './validate-payload';
+export * from './storable-text';

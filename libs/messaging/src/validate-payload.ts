@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, type ValidationArguments, type ValidationError, ValidationTypes } from 'class-validator';
+import { findUnstorableText, jsonMayHoldUnstorableText, unstorableTextMessage } from './storable-text';
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -104,9 +105,9 @@ export function compileChecks(cls: new () => object): CompiledCheck | null {
 
 function parseBody(body: Uint8Array | string | unknown): { ok: true; value: object } | { ok: false; reason: string } {
   let plain: unknown = body;
-  // Postgres text cannot hold NUL, so a string with one could never be stored. A raw NUL is not
-  // valid JSON, so in a text body only the escape can carry one: look for NULs only when it is there.
-  let mayHoldNul = true;
+  // Only strings Postgres can store are accepted (see storable-text.ts). In a text body only JSON
+  // escapes (or, in a JS string, raw surrogates) can carry the others: walk the parsed body only then.
+  let mayHoldUnstorable = true;
   if (body instanceof Uint8Array || typeof body === 'string') {
     const text = typeof body === 'string' ? body : decoder.decode(body);
     try {
@@ -114,28 +115,15 @@ function parseBody(body: Uint8Array | string | unknown): { ok: true; value: obje
     } catch {
       return { ok: false, reason: 'body is not valid JSON' };
     }
-    mayHoldNul = text.includes('\\u0000');
+    mayHoldUnstorable = jsonMayHoldUnstorableText(text);
   }
   if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
     return { ok: false, reason: 'body must be a JSON object' };
   }
   if (depthOf(plain) > MAX_DEPTH) return { ok: false, reason: `body is nested deeper than ${MAX_DEPTH} levels` };
-  const nul = mayHoldNul ? nulPath(plain, '') : null;
-  if (nul !== null) return { ok: false, reason: `${nul} must not contain NUL characters (\\u0000)` };
+  const unstorable = mayHoldUnstorable ? findUnstorableText(plain) : undefined;
+  if (unstorable) return { ok: false, reason: unstorableTextMessage(unstorable) };
   return { ok: true, value: plain };
-}
-
-/** Path of the first string (or key) holding a NUL character, or null. */
-function nulPath(value: unknown, path: string): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
-  if (value === null || typeof value !== 'object') return null;
-  for (const [k, v] of Object.entries(value as object)) {
-    const p = path ? `${path}.${k}` : k;
-    if (k.includes('\u0000')) return p;
-    const found = nulPath(v, p);
-    if (found !== null) return found;
-  }
-  return null;
 }
 
 function check<T extends object>(instance: T): Validated<T> {

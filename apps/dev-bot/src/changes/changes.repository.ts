@@ -210,11 +210,12 @@ export class ChangesRepository {
   /** Newest first, keyset-paginated on (created_at, id). */
   async list(q: ListChangesV1): Promise<ChangePageV1> {
     const limit = q.limit ?? 50;
-    const after = decodeCursor(q.cursor);
+    // A cursor that is not one this list made is a 400, never an empty page.
+    const after = decodeCursor(q.cursor, 'uuid');
     const where = new SqlWhere();
     if (q.status) where.add('status = ?', q.status);
     if (q.repository) where.add('repository = ?', q.repository);
-    if (after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', after.at, /^[0-9a-f-]{36}$/i.test(after.id) ? after.id : '00000000-0000-0000-0000-000000000000');
+    if (after) where.add('(created_at, id) < (?::timestamptz, ?::uuid)', after.at, after.id);
     const rows = (await this.db.query(
       `SELECT * FROM devbot.changes ${where.clause} ORDER BY created_at DESC, id DESC LIMIT ${where.bind(limit + 1)}`, where.params,
     )) as ChangeRow[];

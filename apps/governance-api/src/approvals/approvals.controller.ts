@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { APPROVAL_STATUSES, type ApprovalStatus, ApprovalV1, type Page, PageQuery, RequestApprovalV1 } from '@juggernaut/contracts';
+import { redact } from '@juggernaut/observability';
 import { encodeCursor } from '@juggernaut/persistence';
 import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { AuditedInHandler } from '../audit/audited.decorator';
@@ -57,14 +58,14 @@ export class ApprovalsController {
     const rows = await this.repo.list(filter, limit + 1, checkedCursor(cursor, 'uuid'));
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+    return { items: items.map((a) => redact(a)), nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
   }
 
   @Get(':id')
   @Roles(...READERS)
   @ApiOkResponse({ type: ApprovalV1 })
-  get(@Param('id', new ParseUUIDPipe()) id: string): Promise<ApprovalV1> {
-    return this.approvals.get(id);
+  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<ApprovalV1> {
+    return redact(await this.approvals.get(id));
   }
 
   @Post()

@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { type Page, PageQuery } from '@juggernaut/contracts';
+import { redact } from '@juggernaut/observability';
 import { encodeCursor } from '@juggernaut/persistence';
 import { IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { Roles } from '../auth/roles';
@@ -48,10 +49,11 @@ export class AuditPage {
   @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
 }
 
+/** An entry as readers see it: its values redacted again, so entries stored before a redaction rule existed do not show what it hides. */
 function toView(r: AuditRow): AuditEntryView {
   return {
     id: r.id, at: r.at.toISOString(), actor: r.actor, actorKeyId: r.actor_key_id, actorRole: r.actor_role, action: r.action,
-    resourceType: r.resource_type, resourceId: r.resource_id, before: r.before, after: r.after, details: r.details,
+    resourceType: r.resource_type, resourceId: r.resource_id, before: redact(r.before), after: redact(r.after), details: redact(r.details),
     correlationId: r.correlation_id,
   };
 }
@@ -64,7 +66,8 @@ export class AuditController {
 
   @Get()
   @Roles('admin', 'operator')
-  @ApiOkResponse({ type: AuditPage })
+  @ApiOkResponse({ type: AuditPage, description: 'Newest first; values redacted. A mutation forwarded to another service has an `http.<method>.intent` entry written before it was sent and an outcome entry (`http.<method>`, `.refused` or `.failed`) whose details.intentId points at it.' })
+  @ApiBadRequestResponse({ description: 'A filter is invalid, or the cursor is not one this list returned.' })
   async list(@Query() q: ListAuditQuery): Promise<Page<AuditEntryView>> {
     const { limit = 50, cursor, ...filter } = q;
     const rows = await this.repo.list(filter, limit + 1, checkedCursor(cursor, 'bigint'));

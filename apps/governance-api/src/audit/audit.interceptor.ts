@@ -2,17 +2,21 @@ import { type CallHandler, type ExecutionContext, Inject, Injectable, type NestI
 import { Reflector } from '@nestjs/core';
 import { LOGGER } from '@juggernaut/service-kit';
 import type { Logger } from 'pino';
-import { from, type Observable, switchMap } from 'rxjs';
+import { from, lastValueFrom, type Observable } from 'rxjs';
 import type { AuthedRequest } from '../auth/api-key.guard';
 import { AUDITED_IN_HANDLER } from './audited.decorator';
 import { AuditLog } from './audit-log';
+import { AuditTrail } from './audit-trail';
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * Records every successful mutating HTTP call: who, which route, the request and the result.
- * The entry is written before the response goes out, so a change the caller saw succeed is
- * always in the log. Refused calls (4xx) changed nothing and are only logged.
+ * Gives every mutating HTTP call with a caller its AuditTrail (`@Trail()` in the handler). Routes
+ * marked `@AuditedInHandler()` write their entries themselves: governance decisions with before and
+ * after in their transaction, local changes through `trail.inTransaction`, changes other services
+ * make through `trail.forward` (intent first). A mutating route without that mark is still never
+ * run unaudited: its whole handler is treated as a forwarded call, so the intent is committed
+ * before it runs (before validation, too: a body it refuses leaves an intent and a `.refused`).
  */
 @Injectable()
 export class AuditInterceptor implements NestInterceptor {
@@ -24,26 +28,18 @@ export class AuditInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const req = context.switchToHttp().getRequest<AuthedRequest>();
-    const targets = [context.getHandler(), context.getClass()];
-    if (READ_METHODS.has(req.method) || !req.caller || this.reflector.getAllAndOverride<boolean>(AUDITED_IN_HANDLER, targets)) {
-      return next.handle();
-    }
-    const caller = req.caller;
-    const resourceType = String(Reflect.getMetadata('path', context.getClass()) ?? 'unknown').replace(/^\/+/, '');
-    const params = req.params as Record<string, string>;
-    return next.handle().pipe(
-      switchMap((result: unknown) => from((async () => {
-        await this.audit.record({
-          actor: caller,
-          action: `http.${req.method.toLowerCase()}`,
-          resourceType,
-          resourceId: params['id'] ?? params['name'] ?? params['type'] ?? (result as { id?: unknown } | null)?.id?.toString() ?? null,
-          after: result,
-          details: { route: `${req.method} ${req.baseUrl ?? ''}${(req.route as { path?: string } | undefined)?.path ?? req.path}`, params, body: req.body },
-        }).catch((e: unknown) => this.logger.error({ err: e }, 'could not append to the audit log'));
-        return result;
-      })())),
-    );
+    const req = context.switchToHttp().getRequest<AuthedRequest & { auditTrail?: AuditTrail }>();
+    if (READ_METHODS.has(req.method) || !req.caller) return next.handle();
+    const trail = new AuditTrail(this.audit, this.logger, {
+      actor: req.caller,
+      method: req.method.toLowerCase(),
+      route: `${req.method} ${req.baseUrl ?? ''}${(req.route as { path?: string } | undefined)?.path ?? req.path}`,
+      resourceType: String(Reflect.getMetadata('path', context.getClass()) ?? 'unknown').replace(/^\/+/, ''),
+      params: { ...(req.params as Record<string, string>) },
+      body: req.body,
+    });
+    req.auditTrail = trail;
+    if (this.reflector.getAllAndOverride<boolean>(AUDITED_IN_HANDLER, [context.getHandler(), context.getClass()])) return next.handle();
+    return from(trail.forward(() => lastValueFrom(next.handle(), { defaultValue: undefined })));
   }
 }

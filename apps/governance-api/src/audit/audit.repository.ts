@@ -45,13 +45,14 @@ const json = (v: unknown): string | null => (v === undefined || v === null ? nul
 export class AuditRepository {
   constructor(private readonly db: DataSource) {}
 
-  /** Appends one entry; pass the caller's transaction so the entry commits with the change it records. */
-  async append(e: AuditInsert, tx: Queryable = this.db): Promise<void> {
-    await tx.query(
+  /** Appends one entry and answers its id; pass the caller's transaction so the entry commits with the change it records. */
+  async append(e: AuditInsert, tx: Queryable = this.db): Promise<string> {
+    const rows = (await tx.query(
       `INSERT INTO governance.audit_log (actor, actor_key_id, actor_role, action, resource_type, resource_id, before, after, details, correlation_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10)`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10) RETURNING id::text AS id`,
       [e.actor, e.actorKeyId, e.actorRole, e.action, e.resourceType, e.resourceId, json(e.before), json(e.after), json(e.details), e.correlationId],
-    );
+    )) as Array<{ id: string }>;
+    return rows[0]!.id;
   }
 
   /** Newest first, keyset-paginated; every filter is a bound parameter (NULL means "any"). */

@@ -1,13 +1,18 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsIn, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { AuditedInHandler } from '../audit/audited.decorator';
 import { ApiKeysService, type ApiKeyView } from './api-keys.service';
 import { CurrentCaller } from './caller.decorator';
 import { type Caller, type Role, ROLES, Roles } from './roles';
 
 export class CreateApiKeyDto {
-  @ApiProperty({ example: 'grafana-reader' }) @IsString() @IsNotEmpty() @MaxLength(200)
+  @ApiProperty({
+    example: 'grafana-reader',
+    description: 'Unique among keys that are not revoked (compared without case). Names starting with "system:" are the system\'s own actors in the audit log and are refused.',
+  })
+  @IsString() @IsNotEmpty() @MaxLength(200)
+  @Matches(/^(?!\s*system:)/i, { message: 'name must not start with "system:": such names are the system\'s own actors in the audit log' })
   name!: string;
 
   @ApiProperty({ enum: ROLES }) @IsIn(ROLES)
@@ -32,6 +37,8 @@ export class ApiKeysController {
   @Post()
   @Roles('admin')
   @ApiCreatedResponse({ description: 'The key itself is in `key` and is shown only in this response.' })
+  @ApiBadRequestResponse({ description: 'A field is invalid (a name starting with "system:", an expiry in the past); the message names it.' })
+  @ApiConflictResponse({ description: 'A key that is not revoked already has this name.' })
   create(@Body() body: CreateApiKeyDto, @CurrentCaller() caller: Caller): Promise<ApiKeyView & { key: string }> {
     return this.keys.create(body, caller);
   }
@@ -44,6 +51,7 @@ export class ApiKeysController {
 
   @Delete(':id')
   @Roles('admin')
+  @ApiNotFoundResponse({ description: 'No key with this id.' })
   revoke(@Param('id', new ParseUUIDPipe()) id: string, @CurrentCaller() caller: Caller): Promise<ApiKeyView> {
     return this.keys.revoke(id, caller);
   }

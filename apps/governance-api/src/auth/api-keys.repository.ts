@@ -34,6 +34,20 @@ export class ApiKeysRepository {
     return rows[0]!;
   }
 
+  /**
+   * Holds, until `tx` ends, the right to give out `name`: two admins creating keys with one name
+   * are serialised, and the second finds the first's key. Names are compared without case.
+   */
+  async lockName(name: string, tx: Queryable): Promise<void> {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('juggernaut:api-key-name'), hashtext(lower($1)))`, [name]);
+  }
+
+  /** Whether a key that is not revoked has this name (without case); an expired key can be given a new expiry, so it counts. */
+  async nameTaken(name: string, tx: Queryable = this.db): Promise<boolean> {
+    const rows = (await tx.query(`SELECT 1 FROM governance.api_keys WHERE lower(name) = lower($1) AND revoked_at IS NULL LIMIT 1`, [name])) as unknown[];
+    return rows.length > 0;
+  }
+
   async list(): Promise<ApiKeyRow[]> {
     return this.db.query(`SELECT * FROM governance.api_keys ORDER BY created_at DESC, id DESC`);
   }
@@ -74,10 +88,15 @@ export class ApiKeysRepository {
         `SELECT count(*)::int AS n FROM governance.api_keys WHERE role = 'admin' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
       );
       return fn(n, async (k) => {
+        const known = (await em.query(`SELECT 1 FROM governance.api_keys WHERE key_hash = $1`, [k.hash])) as unknown[];
+        if (known.length > 0) return;
+        // Names are unique among keys not revoked: a new configured key next to an earlier one gets a numbered name.
+        let name = k.name;
+        for (let n = 2; await this.nameTaken(name, em); n++) name = `${k.name}-${n}`;
         await em.query(
           `INSERT INTO governance.api_keys (name, role, key_hash, key_prefix, created_by, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key_hash) DO NOTHING`,
-          [k.name, k.role, k.hash, k.prefix, k.createdBy, k.expiresAt],
+          [name, k.role, k.hash, k.prefix, k.createdBy, k.expiresAt],
         );
       });
     });

@@ -1,11 +1,11 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, LOGGER } from '@juggernaut/service-kit';
-import { registerSecret } from '@juggernaut/observability';
+import { Metrics, registerSecret } from '@juggernaut/observability';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
 import type { GovernanceEnv } from '../config';
-import { generateKey, hashKey, keyPrefix, sameHash } from './api-key-hash';
+import { generateKey, hashKey, isWellFormedKey, keyPrefix, sameHash } from './api-key-hash';
 import { type ApiKeyRow, ApiKeysRepository } from './api-keys.repository';
 import type { Caller, Role } from './roles';
 
@@ -31,13 +31,18 @@ export function toView(r: ApiKeyRow): ApiKeyView {
 
 @Injectable()
 export class ApiKeysService implements OnApplicationBootstrap {
+  private readonly lookups;
+
   constructor(
     private readonly repo: ApiKeysRepository,
     private readonly db: DataSource,
     private readonly audit: AuditLog,
     @Inject(APP_CONFIG) private readonly config: GovernanceEnv,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.lookups = metrics.counter('juggernaut_api_key_lookups_total', 'API keys looked up in the database to authenticate a request');
+  }
 
   /** Ensures an admin key exists: the configured one, or a new one printed once to the terminal. */
   async onApplicationBootstrap(): Promise<void> {
@@ -57,10 +62,11 @@ export class ApiKeysService implements OnApplicationBootstrap {
     });
   }
 
-  /** Resolves a presented key to its caller, or undefined when it is unknown, revoked or expired. */
+  /** Resolves a presented key to its caller, or undefined when it is malformed (no lookup), unknown, revoked or expired. */
   async authenticate(presented: string): Promise<Caller | undefined> {
-    if (presented.length < 16 || presented.length > 512) return undefined;
+    if (!isWellFormedKey(presented)) return undefined;
     const hash = hashKey(presented);
+    this.lookups.inc();
     const row = await this.repo.findByHash(hash);
     if (!row || !sameHash(row.key_hash, hash)) return undefined;
     if (row.revoked_at || (row.expires_at && row.expires_at.getTime() <= Date.now())) return undefined;
@@ -68,9 +74,14 @@ export class ApiKeysService implements OnApplicationBootstrap {
     return { keyId: row.id, name: row.name, role: row.role };
   }
 
+  /** Issues a key. Its name is unique among keys that are not revoked (409 otherwise), compared without case. */
   async create(input: { name: string; role: Role; expiresAt?: string }, by: Caller): Promise<ApiKeyView & { key: string }> {
     const expiresAt = this.futureExpiry(input.expiresAt);
     return this.db.transaction(async (tx) => {
+      await this.repo.lockName(input.name, tx);
+      if (await this.repo.nameTaken(input.name, tx)) {
+        throw new ConflictException(`an API key named "${input.name}" already exists; revoke it or choose another name`);
+      }
       const key = generateKey();
       registerSecret(key);
       const row = await this.repo.insert({
@@ -118,10 +129,11 @@ export class ApiKeysService implements OnApplicationBootstrap {
       if (old.revoked_at) throw new ConflictException(`api key ${id} is revoked`);
       const key = generateKey();
       registerSecret(key);
+      // Revoked first, so the name is free for its replacement.
+      const revoked = (await this.repo.revoke(id, tx))!;
       const fresh = await this.repo.insert({
         name: old.name, role: old.role, hash: hashKey(key), prefix: keyPrefix(key), createdBy: by.name, expiresAt: old.expires_at,
       }, tx);
-      const revoked = (await this.repo.revoke(id, tx))!;
       await this.audit.record({
         actor: by, action: 'api_key.rotate', resourceType: 'api-keys', resourceId: id,
         before: toView(old), after: { revoked: toView(revoked), replacement: toView(fresh) },

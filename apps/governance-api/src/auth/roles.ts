@@ -1,5 +1,5 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 
 export const ROLES = ['admin', 'operator', 'viewer', 'agent'] as const;
 export type Role = (typeof ROLES)[number];
@@ -8,11 +8,21 @@ export const ROLES_KEY = 'juggernaut:roles';
 
 /** Declares who may call a route. A route without it is refused to everyone (deny by default). */
 export function Roles(...roles: Role[]) {
+  return rolesWithNote(roles);
+}
+
+/** `Roles`, for a route that also refuses some calls by policy: the 403 documentation says which. */
+export function RolesAndPolicy(policyNote: string, ...roles: Role[]) {
+  return rolesWithNote(roles, policyNote);
+}
+
+function rolesWithNote(roles: Role[], note?: string) {
   return applyDecorators(
     SetMetadata(ROLES_KEY, roles),
     ApiBearerAuth(),
-    ApiUnauthorizedResponse({ description: 'No valid API key.' }),
-    ApiForbiddenResponse({ description: `Allowed roles: ${roles.join(', ')}.` }),
+    ApiUnauthorizedResponse({ description: 'No valid API key, or a malformed one.' }),
+    ApiForbiddenResponse({ description: `Allowed roles: ${roles.join(', ')}.${note ? ` ${note}` : ''}` }),
+    ApiTooManyRequestsResponse({ description: 'Over the rate limit of this key, or of this address for calls without a valid key; see Retry-After.' }),
   );
 }
 

@@ -1,7 +1,9 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { BudgetUsageV1, Subjects } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
+import { AuditedInHandler } from '../audit/audited.decorator';
+import { type AuditTrail, Trail } from '../audit/audit-trail';
 import { READERS, Roles } from '../auth/roles';
 import { BudgetsService } from './budgets.service';
 
@@ -24,8 +26,10 @@ export class BudgetsController {
   @Post('release')
   @HttpCode(200)
   @Roles('admin', 'operator')
+  @AuditedInHandler()
   @ApiOkResponse({ description: 'Tasks that waited blocked for budget go back to the queue (their next call is checked against the caps again).' })
-  release(): Promise<{ unblocked: string[] }> {
-    return this.bus.request(Subjects.taskUnblock, { blockedOn: 'budget' });
+  @ApiServiceUnavailableResponse({ description: 'The audit entry of the intent could not be written, so the request was not sent; or the service that owns this did not answer.' })
+  release(@Trail() trail: AuditTrail): Promise<{ unblocked: string[] }> {
+    return trail.forward(() => this.bus.request(Subjects.taskUnblock, { blockedOn: 'budget' }));
   }
 }

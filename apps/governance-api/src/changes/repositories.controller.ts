@@ -1,12 +1,15 @@
 import { Body, Controller, Get, Param, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { RegisterRepositoryV1, RepositoryNameV1, RepositoryV1, Subjects } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
+import { AuditedInHandler } from '../audit/audited.decorator';
+import { type AuditTrail, Trail } from '../audit/audit-trail';
 import { READERS, Roles } from '../auth/roles';
 
 /** The git repositories dev-bot may develop, with their checks, gate policy and forge. */
 @ApiTags('changes')
 @Controller('repositories')
+@AuditedInHandler()
 export class RepositoriesController {
   constructor(private readonly bus: Bus) {}
 
@@ -14,8 +17,9 @@ export class RepositoriesController {
   @Roles('admin')
   @ApiOperation({ summary: 'Register a repository (or replace its settings): clone URL, default branch, checks, gate policy, forge' })
   @ApiCreatedResponse({ type: RepositoryV1 })
-  register(@Body() body: RegisterRepositoryV1): Promise<RepositoryV1> {
-    return this.bus.request(Subjects.repositoryRegister, body);
+  @ApiServiceUnavailableResponse({ description: 'The audit entry of the intent could not be written, so the request was not sent; or the service that owns this did not answer.' })
+  register(@Body() body: RegisterRepositoryV1, @Trail() trail: AuditTrail): Promise<RepositoryV1> {
+    return trail.forward(() => this.bus.request(Subjects.repositoryRegister, body));
   }
 
   @Get()

@@ -1,13 +1,18 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiProperty, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiProperty, ApiServiceUnavailableResponse, ApiTags,
+} from '@nestjs/swagger';
 import {
   AssignmentV1, CreateExperimentDto, DecisionV1, ExperimentAllocationV1, ExperimentPageV1, ExperimentResultsV1, ExperimentV1,
   ExperimentWithDecisionsV1, ListExperimentsV1, MAX_NAME, MAX_TEXT, SampleSizeQueryV1, SampleSizeV1, Subjects,
 } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
 import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { AuditedInHandler } from '../audit/audited.decorator';
+import { type AuditTrail, Trail } from '../audit/audit-trail';
 import { CurrentCaller } from '../auth/caller.decorator';
 import { type Caller, READERS, Roles, WRITERS } from '../auth/roles';
+import { checkedCursor } from '../http/checked-cursor';
 
 export class StopExperimentDto {
   @ApiPropertyOptional({ example: 'the offer was withdrawn' }) @IsOptional() @IsString() @MaxLength(MAX_TEXT)
@@ -20,9 +25,10 @@ export class AssignmentQueryDto {
   unitId!: string;
 }
 
-/** Revenue experiments, owned by experiment-tracker and reached over NATS. */
+/** Revenue experiments, owned by experiment-tracker and reached over NATS. Every change is audited, intent first. */
 @ApiTags('experiments')
 @Controller('experiments')
+@AuditedInHandler()
 export class ExperimentsController {
   constructor(private readonly bus: Bus) {}
 
@@ -43,8 +49,9 @@ export class ExperimentsController {
   @Roles('admin', 'operator')
   @ApiOperation({ summary: 'Recompute the allocation now (it is also recomputed on every rules pass) and publish it' })
   @ApiOkResponse({ type: ExperimentAllocationV1 })
-  allocate(): Promise<ExperimentAllocationV1> {
-    return this.bus.request(Subjects.experimentAllocate, {}, 15_000);
+  @ApiServiceUnavailableResponse({ description: 'The audit entry of the intent could not be written, so the request was not sent; or the service that owns this did not answer.' })
+  allocate(@Trail() trail: AuditTrail): Promise<ExperimentAllocationV1> {
+    return trail.forward(() => this.bus.request(Subjects.experimentAllocate, {}, 15_000));
   }
 
   @Get('sample-size')
@@ -58,14 +65,18 @@ export class ExperimentsController {
   @Post()
   @Roles(...WRITERS)
   @ApiCreatedResponse({ type: ExperimentV1, description: 'A draft; start it to assign units and collect data.' })
-  create(@Body() body: CreateExperimentDto, @CurrentCaller() caller: Caller): Promise<ExperimentV1> {
-    return this.bus.request(Subjects.experimentCreate, { ...body, createdBy: caller.name });
+  @ApiBadRequestResponse({ description: 'A field is invalid, or holds text that cannot be stored (NUL, a lone UTF-16 surrogate); the message names it.' })
+  @ApiServiceUnavailableResponse({ description: 'The audit entry of the intent could not be written, so the request was not sent; or the service that owns this did not answer.' })
+  create(@Body() body: CreateExperimentDto, @CurrentCaller() caller: Caller, @Trail() trail: AuditTrail): Promise<ExperimentV1> {
+    return trail.forward(() => this.bus.request(Subjects.experimentCreate, { ...body, createdBy: caller.name }));
   }
 
   @Get()
   @Roles(...READERS)
   @ApiOkResponse({ type: ExperimentPageV1 })
+  @ApiBadRequestResponse({ description: 'A filter is invalid, or the cursor is not one this list returned.' })
   list(@Query() q: ListExperimentsV1): Promise<ExperimentPageV1> {
+    checkedCursor(q.cursor, 'uuid');
     return this.bus.request(Subjects.experimentList, q);
   }
 
@@ -80,16 +91,20 @@ export class ExperimentsController {
   @HttpCode(200)
   @Roles('admin', 'operator')
   @ApiOkResponse({ type: ExperimentV1, description: '409 unless the experiment is a draft.' })
-  start(@Param('id', new ParseUUIDPipe()) id: string, @CurrentCaller() caller: Caller): Promise<ExperimentV1> {
-    return this.bus.request(Subjects.experimentStart, { id, by: caller.name });
+  @ApiServiceUnavailableResponse({ description: 'The audit entry of the intent could not be written, so the request was not sent; or the service that owns this did not answer.' })
+  start(@Param('id', new ParseUUIDPipe()) id: string, @CurrentCaller() caller: Caller, @Trail() trail: AuditTrail): Promise<ExperimentV1> {
+    return trail.forward(() => this.bus.request(Subjects.experimentStart, { id, by: caller.name }));
   }
 
   @Post(':id/stop')
   @HttpCode(200)
   @Roles('admin', 'operator')
   @ApiOkResponse({ type: ExperimentV1, description: '409 unless the experiment is running.' })
-  stop(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: StopExperimentDto, @CurrentCaller() caller: Caller): Promise<ExperimentV1> {
-    return this.bus.request(Subjects.experimentStop, { id, by: caller.name, ...(body.reason ? { reason: body.reason } : {}) });
+  @ApiServiceUnavailableResponse({ description: 'The audit entry of the intent could not be written, so the request was not sent; or the service that owns this did not answer.' })
+  stop(
+    @Param('id', new ParseUUIDPipe()) id: string, @Body() body: StopExperimentDto, @CurrentCaller() caller: Caller, @Trail() trail: AuditTrail,
+  ): Promise<ExperimentV1> {
+    return trail.forward(() => this.bus.request(Subjects.experimentStop, { id, by: caller.name, ...(body.reason ? { reason: body.reason } : {}) }));
   }
 
   @Get(':id/results')
@@ -105,8 +120,9 @@ export class ExperimentsController {
   @Roles('admin', 'operator')
   @ApiOperation({ summary: 'Run the rules now and store the decision (conclusion and stop-loss take effect at once)' })
   @ApiOkResponse({ type: DecisionV1 })
-  evaluate(@Param('id', new ParseUUIDPipe()) id: string): Promise<DecisionV1> {
-    return this.bus.request(Subjects.experimentEvaluate, { id }, 15_000);
+  @ApiServiceUnavailableResponse({ description: 'The audit entry of the intent could not be written, so the request was not sent; or the service that owns this did not answer.' })
+  evaluate(@Param('id', new ParseUUIDPipe()) id: string, @Trail() trail: AuditTrail): Promise<DecisionV1> {
+    return trail.forward(() => this.bus.request(Subjects.experimentEvaluate, { id }, 15_000));
   }
 
   @Get(':id/assignment')

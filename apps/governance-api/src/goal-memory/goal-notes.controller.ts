@@ -1,8 +1,10 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiPropertyOptional, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { AddGoalNoteDto, GoalNoteV1 } from '@juggernaut/contracts';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { AuditedInHandler } from '../audit/audited.decorator';
+import { type AuditTrail, Trail } from '../audit/audit-trail';
 import { CurrentCaller } from '../auth/caller.decorator';
 import { type Caller, READERS, Roles, WRITERS } from '../auth/roles';
 import { GoalNotesService } from './goal-notes.service';
@@ -24,14 +26,21 @@ export class GoalNotesController {
   @Get()
   @Roles(...READERS)
   @ApiOkResponse({ type: [GoalNoteV1], description: 'Newest first.' })
+  @ApiNotFoundResponse({ description: 'No goal with this id.' })
   list(@Param('goalId', new ParseUUIDPipe()) goalId: string, @Query() q: ListGoalNotesQuery): Promise<GoalNoteV1[]> {
-    return this.notes.list({ goalId, ...q });
+    return this.notes.list({ goalId, ...q }, true);
   }
 
   @Post()
   @Roles(...WRITERS)
-  @ApiOkResponse({ type: GoalNoteV1 })
-  add(@Param('goalId', new ParseUUIDPipe()) goalId: string, @Body() body: AddGoalNoteDto, @CurrentCaller() caller: Caller): Promise<GoalNoteV1> {
-    return this.notes.add({ ...body, goalId, author: caller.name });
+  @AuditedInHandler()
+  @ApiCreatedResponse({ type: GoalNoteV1, description: 'The note as stored (secrets redacted); the same noteId returns the note stored first.' })
+  @ApiBadRequestResponse({ description: 'A field is invalid, or holds text that cannot be stored (NUL, a lone UTF-16 surrogate); the message names it.' })
+  @ApiNotFoundResponse({ description: 'No goal with this id.' })
+  @ApiServiceUnavailableResponse({ description: 'The audit entry could not be written, so nothing was stored.' })
+  add(
+    @Param('goalId', new ParseUUIDPipe()) goalId: string, @Body() body: AddGoalNoteDto, @CurrentCaller() caller: Caller, @Trail() trail: AuditTrail,
+  ): Promise<GoalNoteV1> {
+    return this.notes.add({ ...body, goalId, author: caller.name }, trail);
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { AddGoalNoteV1, GoalNoteV1, ListGoalNotesV1 } from '@juggernaut/contracts';
+import type { Queryable } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 
 interface NoteRow {
@@ -22,15 +23,15 @@ export class GoalNotesRepository {
   constructor(private readonly db: DataSource) {}
 
   /** Inserts a note; a repeated `noteId` (a resumed task writing again) returns the note stored first. */
-  async add(n: AddGoalNoteV1): Promise<GoalNoteV1> {
-    const rows: NoteRow[] = await this.db.query(
+  async add(n: AddGoalNoteV1, tx: Queryable = this.db): Promise<GoalNoteV1> {
+    const rows = (await tx.query(
       `WITH ins AS (
          INSERT INTO governance.goal_notes (note_id, goal_id, task_id, author, key, content) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (note_id) DO NOTHING RETURNING *)
        SELECT * FROM ins
        UNION ALL SELECT * FROM governance.goal_notes WHERE note_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
       [n.noteId ?? null, n.goalId, n.taskId ?? null, n.author, n.key ?? null, n.content],
-    );
+    )) as NoteRow[];
     return toNote(rows[0]!);
   }
 
@@ -41,5 +42,11 @@ export class GoalNotesRepository {
       [q.goalId, q.key ?? null, q.limit ?? 50],
     );
     return rows.map(toNote);
+  }
+
+  /** Whether governance records this goal (tasks, and so their notes over NATS, may name goals it does not). */
+  async goalExists(goalId: string, tx: Queryable = this.db): Promise<boolean> {
+    const rows = (await tx.query(`SELECT 1 FROM governance.goals WHERE id = $1`, [goalId])) as unknown[];
+    return rows.length > 0;
   }
 }

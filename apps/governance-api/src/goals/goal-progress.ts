@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Subjects, type TaskViewV1 } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
+import { redactString } from '@juggernaut/observability';
 
 /** Tasks listed in a goal's progress; the counts always cover all of them. */
 export const GOAL_TASKS_LISTED = 1_000;
@@ -46,7 +47,9 @@ export class GoalProgressReader {
     const [summary, tasks] = await Promise.all([this.summary(goalId), this.newestTasks(goalId)]);
     return {
       goalId, ...summary,
-      tasks: tasks.reverse().map((t) => ({ id: t.id, type: t.type, title: t.title, status: t.status, dependsOn: t.dependsOn, reason: t.reason })),
+      tasks: tasks.reverse().map((t) => ({
+        id: t.id, type: t.type, title: t.title && redactString(t.title), status: t.status, dependsOn: t.dependsOn, reason: t.reason && redactString(t.reason),
+      })),
       tasksTruncated: summary.total > tasks.length,
     };
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CreateGoalDto, GOAL_STATUSES, type GoalStatus, GoalV1, type Page, PageQuery, UpdateGoalDto } from '@juggernaut/contracts';
 import { IsIn, IsOptional } from 'class-validator';
 import { AuditedInHandler } from '../audit/audited.decorator';
@@ -58,11 +58,13 @@ export class GoalsController {
     return this.goals.update(id, body, caller);
   }
 
-  /** Every task under the goal id with its state (tasks may name a goal id governance does not record). */
+  /** Every task under the goal with its state. */
   @Get(':id/progress')
   @Roles(...READERS)
   @ApiOkResponse({ type: GoalProgress })
-  progress(@Param('id', new ParseUUIDPipe()) id: string): Promise<GoalProgress> {
+  @ApiNotFoundResponse({ description: 'No goal with this id.' })
+  async progress(@Param('id', new ParseUUIDPipe()) id: string): Promise<GoalProgress> {
+    await this.goals.get(id);
     return this.reader.progress(id);
   }
 }

@@ -40,6 +40,14 @@ describe('BodyShapePipe', () => {
   it('refuses NUL characters in strings and keys, which Postgres cannot store', () => {
     expect(refusal({ message: 'a\u0000b' })).toContain('NUL');
     expect(refusal({ payload: { 'k\u0000': 1 } })).toContain('NUL');
+    expect(refusal({ message: 'a\u0000b' })).toContain('message');
+  });
+
+  it('refuses lone UTF-16 surrogates, which jsonb (and so the audit log) cannot store, naming the field', () => {
+    expect(refusal({ title: '\ud800' })).toBe(JSON.stringify({ message: ['title must not contain a lone UTF-16 surrogate (such as \\ud800)'], error: 'Bad Request', statusCode: 400 }));
+    expect(refusal({ payload: { notes: ['ok', 'x\udfff'] } })).toContain('payload.notes.1 must not contain a lone UTF-16 surrogate');
+    expect(refusal(JSON.parse('{"description": "\\ud83d"}'))).toContain('description must not');
+    expect(pipe.transform({ title: 'emoji 😀 is a pair' }, { type: 'body' })).toEqual({ title: 'emoji 😀 is a pair' });
   });
 
   it('leaves query strings and path parameters to their own validation', () => {

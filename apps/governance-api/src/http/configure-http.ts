@@ -3,7 +3,10 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { BodyShapePipe } from './body-shape.pipe';
 
 /** The REST conventions of the public API: base path, strict validation, Swagger at /docs. */
-export function configureHttp(app: INestApplication): void {
+export function configureHttp(app: INestApplication, proxyHops = 0): void {
+  // The client address (per-address rate limit of unauthenticated calls) comes from X-Forwarded-For
+  // only through as many proxies as are configured; otherwise it is the TCP peer.
+  if (proxyHops > 0) (app.getHttpAdapter().getInstance() as { set(setting: string, value: unknown): void }).set('trust proxy', proxyHops);
   app.setGlobalPrefix('api/v1', { exclude: ['health/live', 'health/ready', 'metrics'] });
   app.useGlobalPipes(
     new BodyShapePipe(),

@@ -1,17 +1,21 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import {
   CreateLedgerAccountV1, ExchangeRateViewV1, GetLedgerBalanceV1, GetPnlV1, LedgerAccountViewV1, LedgerBalanceViewV1,
   LedgerSummaryV1, LedgerTransactionPageV1, LedgerTransactionViewV1, ListLedgerAccountsV1, ListLedgerTransactionsV1,
   PnlReportV1, PostLedgerTransactionDto, ReverseLedgerTransactionDto, SetExchangeRateDto, Subjects,
 } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
+import { AuditedInHandler } from '../audit/audited.decorator';
+import { type AuditTrail, Trail } from '../audit/audit-trail';
 import { CurrentCaller } from '../auth/caller.decorator';
 import { type Caller, READERS, Roles } from '../auth/roles';
+import { checkedCursor } from '../http/checked-cursor';
 
-/** The revenue ledger, owned by revenue-ledger and reached over NATS. Only admins change it. */
+/** The revenue ledger, owned by revenue-ledger and reached over NATS. Only admins change it; every change is audited, intent first. */
 @ApiTags('ledger')
 @Controller('ledger')
+@AuditedInHandler()
 export class LedgerController {
   constructor(private readonly bus: Bus) {}
 
@@ -25,8 +29,9 @@ export class LedgerController {
   @Post('accounts')
   @Roles('admin')
   @ApiCreatedResponse({ type: LedgerAccountViewV1 })
-  createAccount(@Body() body: CreateLedgerAccountV1): Promise<LedgerAccountViewV1> {
-    return this.bus.request(Subjects.ledgerAccountCreate, body);
+  @ApiServiceUnavailableResponse({ description: 'The audit entry of the intent could not be written, so the request was not sent; or the service that owns this did not answer.' })
+  createAccount(@Body() body: CreateLedgerAccountV1, @Trail() trail: AuditTrail): Promise<LedgerAccountViewV1> {
+    return trail.forward(() => this.bus.request(Subjects.ledgerAccountCreate, body));
   }
 
   @Get('balances')
@@ -40,7 +45,9 @@ export class LedgerController {
   @Get('transactions')
   @Roles(...READERS)
   @ApiOkResponse({ type: LedgerTransactionPageV1 })
+  @ApiBadRequestResponse({ description: 'A filter is invalid, or the cursor is not one this list returned.' })
   list(@Query() q: ListLedgerTransactionsV1): Promise<LedgerTransactionPageV1> {
+    checkedCursor(q.cursor, 'bigint');
     return this.bus.request(Subjects.ledgerTransactionList, q);
   }
 
@@ -55,18 +62,20 @@ export class LedgerController {
   @Roles('admin')
   @ApiOperation({ summary: 'Post a manual adjusting entry (postings must sum to zero per currency)' })
   @ApiCreatedResponse({ type: LedgerTransactionViewV1, description: 'The same idempotencyKey with the same entry returns the entry already posted; with another entry, 409 naming what differs.' })
-  post(@Body() body: PostLedgerTransactionDto, @CurrentCaller() caller: Caller): Promise<LedgerTransactionViewV1> {
-    return this.bus.request(Subjects.ledgerTransactionPost, { ...body, createdBy: caller.name });
+  @ApiServiceUnavailableResponse({ description: 'The audit entry of the intent could not be written, so the request was not sent; or the service that owns this did not answer.' })
+  post(@Body() body: PostLedgerTransactionDto, @CurrentCaller() caller: Caller, @Trail() trail: AuditTrail): Promise<LedgerTransactionViewV1> {
+    return trail.forward(() => this.bus.request(Subjects.ledgerTransactionPost, { ...body, createdBy: caller.name }));
   }
 
   @Post('transactions/:id/reverse')
   @Roles('admin')
   @ApiOperation({ summary: 'Reverse a posted transaction (once); the original stays as it was' })
   @ApiCreatedResponse({ type: LedgerTransactionViewV1 })
+  @ApiServiceUnavailableResponse({ description: 'The audit entry of the intent could not be written, so the request was not sent; or the service that owns this did not answer.' })
   reverse(
-    @Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReverseLedgerTransactionDto, @CurrentCaller() caller: Caller,
+    @Param('id', new ParseUUIDPipe()) id: string, @Body() body: ReverseLedgerTransactionDto, @CurrentCaller() caller: Caller, @Trail() trail: AuditTrail,
   ): Promise<LedgerTransactionViewV1> {
-    return this.bus.request(Subjects.ledgerTransactionReverse, { id, reason: body.reason, createdBy: caller.name });
+    return trail.forward(() => this.bus.request(Subjects.ledgerTransactionReverse, { id, reason: body.reason, createdBy: caller.name }));
   }
 
   @Get('pnl')
@@ -96,7 +105,8 @@ export class LedgerController {
   @HttpCode(200)
   @Roles('admin')
   @ApiOkResponse({ type: ExchangeRateViewV1 })
-  setRate(@Param('currency') currency: string, @Body() body: SetExchangeRateDto): Promise<ExchangeRateViewV1> {
-    return this.bus.request(Subjects.ledgerRateSet, { currency, rate: body.rate });
+  @ApiServiceUnavailableResponse({ description: 'The audit entry of the intent could not be written, so the request was not sent; or the service that owns this did not answer.' })
+  setRate(@Param('currency') currency: string, @Body() body: SetExchangeRateDto, @Trail() trail: AuditTrail): Promise<ExchangeRateViewV1> {
+    return trail.forward(() => this.bus.request(Subjects.ledgerRateSet, { currency, rate: body.rate }));
   }
 }

@@ -1,7 +1,9 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiPropertyOptional, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { CreateExecutionLogDto, LOG_LEVELS, type LogLevel, type Page, PageQuery } from '@juggernaut/contracts';
 import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { AuditedInHandler } from '../audit/audited.decorator';
+import { type AuditTrail, Trail } from '../audit/audit-trail';
 import { READERS, Roles, WRITERS } from '../auth/roles';
 import { type ExecutionLogView, LogsService } from './logs.service';
 
@@ -29,8 +31,12 @@ export class LogsController {
 
   @Post()
   @Roles(...WRITERS)
-  create(@Body() body: CreateExecutionLogDto): Promise<ExecutionLogView> {
-    return this.logs.append(body);
+  @AuditedInHandler()
+  @ApiCreatedResponse({ description: 'The line as stored (secrets redacted); the same logId returns the line stored the first time.' })
+  @ApiBadRequestResponse({ description: 'A field is invalid, or holds text that cannot be stored (NUL, a lone UTF-16 surrogate); the message names it.' })
+  @ApiServiceUnavailableResponse({ description: 'The audit entry could not be written, so nothing was stored.' })
+  create(@Body() body: CreateExecutionLogDto, @Trail() trail: AuditTrail): Promise<ExecutionLogView> {
+    return this.logs.append(body, trail);
   }
 
   @Get()

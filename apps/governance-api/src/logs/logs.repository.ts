@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { CreateExecutionLogDto } from '@juggernaut/contracts';
-import { type Cursor, SqlWhere } from '@juggernaut/persistence';
+import { type Cursor, type Queryable, SqlWhere } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 
 export interface ExecutionLogRow {
@@ -30,8 +30,8 @@ export class LogsRepository {
   constructor(private readonly db: DataSource) {}
 
   /** Inserts a log line; a repeated `logId` returns the line stored the first time. */
-  async insert(log: CreateExecutionLogDto): Promise<ExecutionLogRow> {
-    const rows: ExecutionLogRow[] = await this.db.query(
+  async insert(log: CreateExecutionLogDto, tx: Queryable = this.db): Promise<ExecutionLogRow> {
+    const rows = (await tx.query(
       `WITH ins AS (
          INSERT INTO governance.execution_logs (log_id, worker_id, task_id, step, action, level, message, output_data, duration_ms)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -42,7 +42,7 @@ export class LogsRepository {
         log.logId ?? null, log.workerId, log.taskId ?? null, log.step ?? null, log.action, log.level ?? 'info',
         log.message, log.outputData ? JSON.stringify(log.outputData) : null, log.durationMs ?? null,
       ],
-    );
+    )) as ExecutionLogRow[];
     return rows[0]!;
   }
 

@@ -2,6 +2,8 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import type { CreateExecutionLogDto, Page } from '@juggernaut/contracts';
 import { redact } from '@juggernaut/observability';
 import { encodeCursor } from '@juggernaut/persistence';
+import { DataSource } from 'typeorm';
+import type { AuditTrail } from '../audit/audit-trail';
 import { checkedCursor } from '../http/checked-cursor';
 import { type ExecutionLogRow, type LogFilter, LogsRepository } from './logs.repository';
 
@@ -18,10 +20,11 @@ export interface ExecutionLogView {
   createdAt: string;
 }
 
+/** A stored line as readers see it: redacted again, so lines stored before a redaction rule existed do not show what it hides. */
 function toView(r: ExecutionLogRow): ExecutionLogView {
   return {
     id: r.id, workerId: r.worker_id, taskId: r.task_id, step: r.step, action: r.action, level: r.level,
-    message: r.message, outputData: r.output_data, durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
+    message: redact(r.message), outputData: r.output_data && redact(r.output_data), durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
     createdAt: r.created_at.toISOString(),
   };
 }
@@ -29,16 +32,27 @@ function toView(r: ExecutionLogRow): ExecutionLogView {
 /** The execution log: every step a worker takes. One use case reached from HTTP and NATS alike. */
 @Injectable()
 export class LogsService {
-  constructor(private readonly repo: LogsRepository) {}
+  constructor(
+    private readonly repo: LogsRepository,
+    private readonly db: DataSource,
+  ) {}
 
-  /** Stores a log line with secrets redacted from its message and output. */
-  async append(input: CreateExecutionLogDto): Promise<ExecutionLogView> {
+  /**
+   * Stores a log line with secrets redacted from its message and output. Through HTTP (`trail`),
+   * the line and its audit entry commit together or not at all.
+   */
+  async append(input: CreateExecutionLogDto, trail?: AuditTrail): Promise<ExecutionLogView> {
     const clean: CreateExecutionLogDto = {
       ...input,
       message: redact(input.message),
       ...(input.outputData ? { outputData: redact(input.outputData) } : {}),
     };
-    return toView(await this.repo.insert(clean));
+    if (!trail) return toView(await this.repo.insert(clean));
+    return this.db.transaction(async (tx) => {
+      const view = toView(await this.repo.insert(clean, tx));
+      await trail.inTransaction(tx, view);
+      return view;
+    });
   }
 
   async list(filter: LogFilter, limit = 50, cursor?: string): Promise<Page<ExecutionLogView>> {

@@ -1,8 +1,10 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiPropertyOptional, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { CreateOpportunityDto, type OpportunityV1, type Page, PageQuery } from '@juggernaut/contracts';
 import { Type } from 'class-transformer';
 import { IsNumber, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { AuditedInHandler } from '../audit/audited.decorator';
+import { type AuditTrail, Trail } from '../audit/audit-trail';
 import { READERS, Roles, WRITERS } from '../auth/roles';
 import { OpportunitiesService } from './opportunities.service';
 
@@ -27,8 +29,12 @@ export class OpportunitiesController {
 
   @Post()
   @Roles(...WRITERS)
-  create(@Body() body: CreateOpportunityDto): Promise<OpportunityV1> {
-    return this.opportunities.create(body);
+  @AuditedInHandler()
+  @ApiCreatedResponse({ description: 'The opportunity; the same dedupeKey returns the one already recorded.' })
+  @ApiBadRequestResponse({ description: 'A field is invalid, or holds text that cannot be stored (NUL, a lone UTF-16 surrogate); the message names it.' })
+  @ApiServiceUnavailableResponse({ description: 'The audit entry could not be written, so nothing was stored.' })
+  create(@Body() body: CreateOpportunityDto, @Trail() trail: AuditTrail): Promise<OpportunityV1> {
+    return this.opportunities.create(body, trail);
   }
 
   @Get()

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type CreateOpportunityDto, type OpportunityV1, Subjects } from '@juggernaut/contracts';
 import { currentCorrelationId } from '@juggernaut/observability';
-import { type Cursor, enqueueEvent, SqlWhere } from '@juggernaut/persistence';
+import { type Cursor, enqueueEvent, type Queryable, SqlWhere } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 
 export interface OpportunityRow {
@@ -51,27 +51,36 @@ export class OpportunitiesRepository {
 
   /**
    * Inserts an opportunity and its `opportunity.created` event in one transaction. A repeated
-   * dedupe key returns the existing row and announces nothing.
+   * dedupe key returns the existing row and announces nothing. `alsoInTx` runs last in the same
+   * transaction (the audit entry of an HTTP call): if it fails, nothing is stored.
    */
-  async create(input: CreateOpportunityDto): Promise<{ row: OpportunityRow; created: boolean }> {
+  async create(
+    input: CreateOpportunityDto, alsoInTx?: (tx: Queryable, row: OpportunityRow) => Promise<void>,
+  ): Promise<{ row: OpportunityRow; created: boolean }> {
     return this.db.transaction(async (em) => {
-      const inserted: OpportunityRow[] = await em.query(
-        `INSERT INTO governance.opportunities
-           (opportunity_type, category, description, estimated_value_minor, currency, confidence_score, source, dedupe_key, worker_id, task_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (dedupe_key) DO NOTHING RETURNING *`,
-        [
-          input.opportunityType, input.category, input.description, input.estimatedValueMinor, input.currency ?? 'USD',
-          input.confidenceScore, input.source ?? null, input.dedupeKey ?? null, input.workerId ?? null, input.taskId ?? null,
-        ],
-      );
-      if (inserted[0]) {
-        await enqueueEvent(em, 'governance', Subjects.opportunityCreated, toOpportunity(inserted[0]), currentCorrelationId());
-        return { row: inserted[0], created: true };
-      }
-      const existing: OpportunityRow[] = await em.query(`SELECT * FROM governance.opportunities WHERE dedupe_key = $1`, [input.dedupeKey]);
-      return { row: existing[0]!, created: false };
+      const result = await this.insertOrFind(em, input);
+      await alsoInTx?.(em, result.row);
+      return result;
     });
+  }
+
+  private async insertOrFind(em: Queryable, input: CreateOpportunityDto): Promise<{ row: OpportunityRow; created: boolean }> {
+    const inserted = (await em.query(
+      `INSERT INTO governance.opportunities
+         (opportunity_type, category, description, estimated_value_minor, currency, confidence_score, source, dedupe_key, worker_id, task_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (dedupe_key) DO NOTHING RETURNING *`,
+      [
+        input.opportunityType, input.category, input.description, input.estimatedValueMinor, input.currency ?? 'USD',
+        input.confidenceScore, input.source ?? null, input.dedupeKey ?? null, input.workerId ?? null, input.taskId ?? null,
+      ],
+    )) as OpportunityRow[];
+    if (inserted[0]) {
+      await enqueueEvent(em, 'governance', Subjects.opportunityCreated, toOpportunity(inserted[0]), currentCorrelationId());
+      return { row: inserted[0], created: true };
+    }
+    const existing = (await em.query(`SELECT * FROM governance.opportunities WHERE dedupe_key = $1`, [input.dedupeKey])) as OpportunityRow[];
+    return { row: existing[0]!, created: false };
   }
 
   async list(filter: OpportunityFilter, limit: number, after?: Cursor): Promise<OpportunityRow[]> {

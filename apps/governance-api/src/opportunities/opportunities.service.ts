@@ -1,15 +1,18 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { CreateOpportunityDto, OpportunityV1, Page } from '@juggernaut/contracts';
-import { encodeCursor } from '@juggernaut/persistence';
+import { encodeCursor, type Queryable } from '@juggernaut/persistence';
+import type { AuditTrail } from '../audit/audit-trail';
 import { checkedCursor } from '../http/checked-cursor';
-import { OpportunitiesRepository, type OpportunityFilter, toOpportunity } from './opportunities.repository';
+import { OpportunitiesRepository, type OpportunityFilter, type OpportunityRow, toOpportunity } from './opportunities.repository';
 
 @Injectable()
 export class OpportunitiesService {
   constructor(private readonly repo: OpportunitiesRepository) {}
 
-  async create(input: CreateOpportunityDto): Promise<OpportunityV1> {
-    return toOpportunity((await this.repo.create(input)).row);
+  /** Records an opportunity; through HTTP (`trail`) with its audit entry in the same transaction. */
+  async create(input: CreateOpportunityDto, trail?: AuditTrail): Promise<OpportunityV1> {
+    const audited = trail && ((tx: Queryable, row: OpportunityRow) => trail.inTransaction(tx, toOpportunity(row)));
+    return toOpportunity((await this.repo.create(input, audited)).row);
   }
 
   async list(filter: OpportunityFilter, limit = 50, cursor?: string): Promise<Page<OpportunityV1>> {

@@ -5,23 +5,44 @@ import type { Response } from 'express';
 import type { GovernanceEnv } from '../config';
 import { TokenBuckets } from './token-bucket';
 
-/** Per-API-key HTTP rate limit (a token bucket per key, in each replica): 429 with Retry-After. */
+/**
+ * HTTP rate limits, in each replica: a token bucket per API key for authenticated calls, and one per
+ * client address for calls that are not (no key, a malformed key, an unknown, revoked or expired
+ * one). Over either: 429 with Retry-After.
+ */
 @Injectable()
 export class RateLimiter {
   private readonly buckets: TokenBuckets;
+  private readonly strangers: TokenBuckets;
   private readonly limited;
 
   constructor(@Inject(APP_CONFIG) config: GovernanceEnv, metrics: Metrics) {
     this.buckets = new TokenBuckets(config.JUGGERNAUT_RATE_LIMIT_PER_SECOND, config.JUGGERNAUT_RATE_LIMIT_BURST);
-    this.limited = metrics.counter('juggernaut_http_rate_limited_total', 'HTTP requests refused with 429 by the per-key rate limit');
+    this.strangers = new TokenBuckets(config.JUGGERNAUT_RATE_LIMIT_UNAUTH_PER_SECOND, config.JUGGERNAUT_RATE_LIMIT_UNAUTH_BURST);
+    this.limited = metrics.counter('juggernaut_http_rate_limited_total', 'HTTP requests refused with 429 by a rate limit', ['limit']);
   }
 
   /** Throws 429 (with Retry-After on the response) when the key has used its budget. */
   check(keyId: string, res: Response): void {
     const wait = this.buckets.take(keyId, Date.now());
-    if (wait === 0) return;
-    this.limited.inc();
+    if (wait > 0) this.refuse(res, wait, 'key', `rate limit exceeded for this API key; retry in ${wait} s`);
+  }
+
+  /** Throws 429 when the address has used its budget of unauthenticated calls, without spending any. */
+  checkAddress(address: string, res: Response): void {
+    const wait = this.strangers.peek(address, Date.now());
+    if (wait > 0) this.refuse(res, wait, 'address', `too many requests without a valid API key from this address; retry in ${wait} s`);
+  }
+
+  /** Spends one of the address's unauthenticated calls; throws 429 when none was left. */
+  chargeAddress(address: string, res: Response): void {
+    const wait = this.strangers.take(address, Date.now());
+    if (wait > 0) this.refuse(res, wait, 'address', `too many requests without a valid API key from this address; retry in ${wait} s`);
+  }
+
+  private refuse(res: Response, wait: number, limit: 'key' | 'address', message: string): never {
+    this.limited.inc({ limit });
     res.setHeader('Retry-After', String(wait));
-    throw new HttpException({ statusCode: 429, error: 'Too Many Requests', message: `rate limit exceeded for this API key; retry in ${wait} s` }, HttpStatus.TOO_MANY_REQUESTS);
+    throw new HttpException({ statusCode: 429, error: 'Too Many Requests', message }, HttpStatus.TOO_MANY_REQUESTS);
   }
 }

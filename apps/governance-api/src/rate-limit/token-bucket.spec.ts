@@ -32,6 +32,18 @@ describe('TokenBuckets', () => {
     expect(b.size).toBe(1);
   });
 
+  it('peeks without taking', () => {
+    const b = new TokenBuckets(1, 2);
+    expect(b.peek('k', 0)).toBe(0);
+    b.take('k', 0);
+    expect(b.peek('k', 0)).toBe(0);
+    expect(b.peek('k', 0)).toBe(0);
+    b.take('k', 0);
+    expect(b.peek('k', 0)).toBe(1);
+    expect(b.peek('k', 1_000)).toBe(0);
+    expect(b.take('k', 1_000)).toBe(0);
+  });
+
   it('asks a slow-rate caller to wait several seconds', () => {
     const b = new TokenBuckets(1 / 10, 1);
     b.take('k', 0);

@@ -26,6 +26,14 @@ export class TokenBuckets {
     return Math.max(1, Math.ceil((1 - b.tokens) / this.perSecond));
   }
 
+  /** Like `take`, without taking: 0 when `key` has a token at `now`, else the seconds until it has one. */
+  peek(key: string, now: number): number {
+    const b = this.buckets.get(key);
+    if (!b) return 0;
+    const tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
+    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / this.perSecond));
+  }
+
   get size(): number {
     return this.buckets.size;
   }

@@ -47,7 +47,8 @@ export class TransactionsRepository {
   /** Newest first, keyset-paginated on the posting sequence. */
   async list(q: ListLedgerTransactionsV1): Promise<LedgerTransactionPageV1> {
     const limit = q.limit ?? 50;
-    const after = decodeCursor(q.cursor);
+    // A cursor that is not one this list made (its id is the posting sequence) is a 400, never an empty page.
+    const after = decodeCursor(q.cursor, 'bigint');
     const where = new SqlWhere();
     if (q.kind) where.add('t.kind = ?', q.kind);
     if (q.experimentId) where.add('t.experiment_id = ?', q.experimentId);
@@ -59,10 +60,7 @@ export class TransactionsRepository {
                    WHERE p.transaction_id = t.id AND (a.name = ? OR a.name LIKE ?))`,
       q.account, `${q.account.replace(/[\\%_]/g, (c) => `\\${c}`)}:%`);
     }
-    if (after) {
-      if (!/^\d+$/.test(after.id)) where.add('false');
-      else where.add('t.seq < ?::bigint', after.id);
-    }
+    if (after) where.add('t.seq < ?::bigint', after.id);
     const rows = (await this.db.query(
       `${SELECT_VIEW} ${where.clause} ORDER BY t.seq DESC LIMIT ${where.bind(limit + 1)}`, where.params,
     )) as TransactionRow[];

@@ -6,6 +6,7 @@ import {
 } from 'class-validator';
 import { MAX_MINOR, MAX_NAME } from '../common/validation';
 import { IsIntegerMap } from './number-map';
+import { IsListMap } from './role-map';
 
 /** Task types and tool names as they appear in policy maps. */
 const NAME_KEY = /^[a-z][a-z0-9_.:-]{0,99}$/;
@@ -39,6 +40,24 @@ export class BudgetPolicyV1 {
   perTaskCapMinor?: number;
 }
 
+/** API-key roles that may submit tasks over REST (`POST /api/v1/tasks`); viewers never may. */
+export const TASK_SUBMITTER_ROLES = ['admin', 'operator', 'agent'] as const;
+export type TaskSubmitterRole = (typeof TASK_SUBMITTER_ROLES)[number];
+
+/**
+ * Who may submit which task types when the policy does not say: a code change (`dev.change`,
+ * carried out by dev-bot) and planning (`goal.plan`, level 5) only by people's keys. Entries in
+ * `permissions.taskSubmitters` replace these per type; types listed in neither are open to every
+ * submitter role.
+ */
+export const DEFAULT_TASK_SUBMITTERS: Readonly<Record<string, readonly TaskSubmitterRole[]>> = Object.freeze({
+  'dev.change': ['admin', 'operator'],
+  'goal.plan': ['admin', 'operator'],
+});
+
+/** The highest level of task an `agent` key may submit when the policy does not say (level 5 is planning and delegation). */
+export const DEFAULT_AGENT_MAX_SUBMIT_LEVEL = 4;
+
 /** The minimum autonomy level (1–5) a worker needs for each task type and each tool; unlisted ones need level 1. */
 export class PermissionPolicyV1 {
   @ApiProperty({ type: 'object', additionalProperties: { type: 'integer', minimum: 1, maximum: 5 }, example: { 'experiment.run': 4 } })
@@ -48,6 +67,24 @@ export class PermissionPolicyV1 {
   @ApiProperty({ type: 'object', additionalProperties: { type: 'integer', minimum: 1, maximum: 5 }, example: { 'http.post': 3, 'git.merge': 5 } })
   @IsDefined() @IsIntegerMap({ key: NAME_KEY, min: 1, max: 5, maxEntries: MAX_ENTRIES })
   tools!: Record<string, number>;
+
+  @ApiPropertyOptional({
+    type: 'object', additionalProperties: { type: 'array', items: { type: 'string', enum: [...TASK_SUBMITTER_ROLES] } },
+    example: { 'dev.change': ['admin', 'operator'], 'experiment.run': ['admin', 'operator', 'agent'] },
+    description: 'Which API-key roles may submit each task type through POST /api/v1/tasks. An entry replaces the default for its type; '
+      + `the defaults (also when the field is absent) are ${JSON.stringify(DEFAULT_TASK_SUBMITTERS)}; a type listed nowhere may be submitted by `
+      + 'admin, operator and agent keys. A refusal is 403 naming the rule.',
+  })
+  @IsOptional() @IsListMap({ key: NAME_KEY, values: TASK_SUBMITTER_ROLES, maxEntries: MAX_ENTRIES })
+  taskSubmitters?: Record<string, TaskSubmitterRole[]>;
+
+  @ApiPropertyOptional({
+    minimum: 1, maximum: 5, default: DEFAULT_AGENT_MAX_SUBMIT_LEVEL,
+    description: 'The highest level an agent key may submit a task at through POST /api/v1/tasks: the task\'s requiredLevel, or the minimum level '
+      + `this policy sets for its type (taskTypes), whichever is higher. Default ${DEFAULT_AGENT_MAX_SUBMIT_LEVEL}.`,
+  })
+  @IsOptional() @IsInt() @Min(1) @Max(5)
+  agentMaxSubmitLevel?: number;
 }
 
 /** When an action must wait for a human. Approvals are never granted automatically. */
