@@ -206,7 +206,7 @@ describe('queue features', () => {
 
   describe('bulk operations', () => {
     it('cancels and redrives by filter, and refuses an empty filter', async () => {
-      const ids = [];
+      const ids: string[] = [];
       for (let i = 0; i < 5; i++) ids.push((await submit({})).id);
       expect((await api.post('/api/v1/tasks/bulk-cancel', { filter: {} })).status).toBe(400);
       const cancelled = await api.post('/api/v1/tasks/bulk-cancel', { filter: { type }, limit: 3, reason: 'superseded' });
@@ -265,7 +265,7 @@ describe('queue features', () => {
       );
       const oldPending = (await sql.query(`INSERT INTO dispatch.tasks (type, status, sort_key, created_at) VALUES ('old-work-unfinished', 'blocked', now(), now() - interval '40 days') RETURNING id`)).rows[0].id;
       // Meanwhile the queue serves new work.
-      const served = [];
+      const served: string[] = [];
       for (let i = 0; i < 20; i++) served.push((await api.post('/api/v1/tasks', { type: 'noop', payload: {} })).body.id);
       await eventually(async () => (await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE type = 'old-work'`)).rows[0].n === 0, 60_000, 250);
       expect((await sql.query(`SELECT count(*)::int AS n FROM dispatch.task_events e WHERE NOT EXISTS (SELECT 1 FROM dispatch.tasks t WHERE t.id = e.task_id)`)).rows[0].n).toBe(0);
