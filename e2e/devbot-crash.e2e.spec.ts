@@ -24,7 +24,7 @@ describe('dev-bot killed mid-change', () => {
     workRoot = mkdtempSync(join(tmpdir(), 'jg-devbot-crash-'));
     repo = sampleRepo();
     await f.stack.start(devBot, { DEVBOT_CONCURRENCY: '1' }); // migrates; no model configured, so it claims nothing
-    const r = await f.api.post('/api/v1/repositories', { name: 'sample', cloneUrl: repo.remote, checks: [{ name: 'test', command: 'node test/sum.test.js' }] });
+    const r = await f.api.post('/api/v1/repositories', { name: 'sample', cloneUrl: repo.remote, checks: [{ name: 'test', command: 'node test/sum.test.js' }], gatePolicy: { mergeRequiresApproval: false } });
     if (r.status !== 201) throw new Error(JSON.stringify(r.body));
   }, 120_000);
 

@@ -56,12 +56,15 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
       ...f.runnerEnv(), DEVBOT_WORKSPACE_ROOT: workRoot, DEVBOT_MAX_ATTEMPTS: '2', DEVBOT_CONCURRENCY: '3', DEVBOT_POLL_INTERVAL_MS: '200',
       DEVBOT_HEARTBEAT_INTERVAL_MS: '300', DEVBOT_CHECK_TIMEOUT_MS: '60000', DEVBOT_MAX_TOKENS: '256', DEVBOT_AUTHOR_MAX_STEPS: '6',
     })).url;
-    const reg = async (name: string, r: SampleRepo, checks: Array<{ name: string; command: string }>) => {
-      const res = await f.api.post('/api/v1/repositories', { name, cloneUrl: r.remote, checks });
+    // These repositories let a change that passes every gate merge on its own (an admin's choice; the
+    // default asks a human for every merge, tested below).
+    const reg = async (name: string, r: SampleRepo, checks: Array<{ name: string; command: string }>, gatePolicy: Record<string, unknown> = { mergeRequiresApproval: false }) => {
+      const res = await f.api.post('/api/v1/repositories', { name, cloneUrl: r.remote, checks, gatePolicy });
       if (res.status !== 201) throw new Error(`register failed: ${JSON.stringify(res.body)}`);
     };
     await reg('sample', repo, [{ name: 'test', command: 'node test/sum.test.js' }]);
     await reg('fragile', fragile, [{ name: 'test', command: 'node test/sum.test.js' }, { name: 'merged', command: 'sh check.sh' }]);
+    await reg('guarded', repo, [{ name: 'test', command: 'node test/sum.test.js' }], {});
   }, 120_000);
 
   afterAll(async () => {
@@ -193,6 +196,19 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     expect(rejected.status).toBe('rejected');
     expect(rejected.reason).toContain('no deployments from bots');
     expect(onMain(repo, 'k8s/deploy.yaml')).toBe(false);
+  });
+
+  it('with the default gate policy every merge waits for a human, even a clean change: approved, it merges', async () => {
+    const marker = '[case-guarded]';
+    f.fake.script([write('docs/notes.md', 'guarded notes\n'), finish('notes'), approve()], marker);
+    const c = await change({ repository: 'guarded', goal: `Add notes ${marker}` });
+    const waiting = await until(c.id, ['awaiting_approval', 'merged', 'failed', 'rejected']);
+    expect(waiting.status).toBe('awaiting_approval');
+    expect(waiting.gateFindings).toEqual([expect.objectContaining({ gate: 'merge-approval', verdict: 'needs-approval' })]);
+    expect(onMain(repo, 'docs/notes.md')).toBe(false);
+    expect((await f.api.post(`/api/v1/approvals/${waiting.approvalId}/approve`, { reason: 'read it' })).status).toBe(200);
+    expect((await until(c.id, ['merged', 'failed', 'rejected', 'reverted'])).status).toBe('merged');
+    expect(repo.fileAt('main', 'docs/notes.md')).toContain('guarded notes');
   });
 
   it('reverts a merge whose post-merge checks fail, and marks the change reverted', async () => {

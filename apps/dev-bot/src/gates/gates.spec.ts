@@ -31,7 +31,9 @@ function diffOf(...entries: Entry[]): ChangeDiff {
   return { patch, files, added: files.reduce((s, f) => s + f.added, 0), removed: files.reduce((s, f) => s + f.removed, 0) };
 }
 
-const gates = (d: ChangeDiff, p: GatePolicy = DEFAULT_GATE_POLICY) => evaluateGates(d, p);
+/** The other gates, with merges left to them (the default asks a human for every merge; tested below). */
+const AUTO_MERGE: GatePolicy = { ...DEFAULT_GATE_POLICY, mergeRequiresApproval: false };
+const gates = (d: ChangeDiff, p: GatePolicy = AUTO_MERGE) => evaluateGates(d, p);
 const only = (d: ChangeDiff, p?: GatePolicy) => gates(d, p).findings.map((f) => [f.gate, f.verdict]);
 
 describe('gates', () => {
@@ -46,7 +48,7 @@ describe('gates', () => {
   });
 
   describe('size and files', () => {
-    const policy = { ...DEFAULT_GATE_POLICY, maxChangedLines: 10, maxFiles: 2 };
+    const policy = { ...AUTO_MERGE, maxChangedLines: 10, maxFiles: 2 };
     it('refuses a change above the line limit and passes one at it', () => {
       const big = diffOf({ path: 'src/a.js', add: Array.from({ length: 11 }, (_, i) => `const a${i} = ${i};`) });
       expect(only(big, policy)).toEqual([['size', 'refuse']]);
@@ -83,7 +85,7 @@ describe('gates', () => {
       expect(r.findings).toEqual([expect.objectContaining({ gate: 'protected-path', path: '.github/workflows/ci.yml' })]);
     });
     it('follows a custom policy', () => {
-      const policy = { ...DEFAULT_GATE_POLICY, protectedPaths: ['src/**', '!src/safe/**'], deniedPaths: ['vendor/**'] };
+      const policy = { ...AUTO_MERGE, protectedPaths: ['src/**', '!src/safe/**'], deniedPaths: ['vendor/**'] };
       expect(only(diffOf({ path: 'src/core.js', add: ['1'] }), policy)).toEqual([['protected-path', 'needs-approval']]);
       expect(only(diffOf({ path: 'src/safe/ok.js', add: ['1'] }), policy)).toEqual([]);
       expect(only(diffOf({ path: 'vendor/lib.js', add: ['1'] }), policy)).toEqual([['denied-path', 'refuse']]);
@@ -216,8 +218,31 @@ describe('gates', () => {
     });
   });
 
+  describe('safe defaults', () => {
+    it('every merge waits for a human unless the repository turns that off', () => {
+      const r = evaluateGates(clean);
+      expect(r).toMatchObject({ refused: false, needsApproval: true });
+      expect(r.findings).toEqual([{ gate: 'merge-approval', verdict: 'needs-approval', message: expect.stringContaining('mergeRequiresApproval') }]);
+      expect(evaluateGates(clean, AUTO_MERGE)).toEqual({ findings: [], refused: false, needsApproval: false });
+    });
+
+    it('protects the code that decides who may do what, every dependency manifest and lockfile, CI and deployment', () => {
+      const paths = [
+        'apps/governance-api/src/auth/api-key.guard.ts', 'apps/governance-api/src/approvals/approvals.service.ts',
+        'apps/governance-api/src/audit/audit-trail.ts', 'apps/task-dispatcher/src/policy/dispatch-policy.ts', 'libs/policy/src/policy-follower.ts',
+        'libs/worker/src/task-worker.ts', 'package.json', 'package-lock.json', 'web/yarn.lock', 'svc/requirements.txt', 'go.sum', 'Cargo.lock',
+        '.ci/run', '.github/workflows/ci.yml', 'k8s/base/deployment.yaml', 'docker/Dockerfile',
+      ];
+      for (const path of paths) {
+        expect([path, only(diffOf({ path, add: ['x'] }))]).toEqual([path, [['protected-path', 'needs-approval']]]);
+      }
+      expect(only(diffOf({ path: 'apps/governance-api/src/policies/policies.service.ts', add: ['x'] }))).toEqual([['denied-path', 'refuse']]);
+    });
+  });
+
   it('refuses an invalid policy, naming the field', () => {
     expect(() => gates(clean, { ...DEFAULT_GATE_POLICY, maxFiles: 0 })).toThrow('gate policy maxFiles must be a positive integer');
     expect(() => gates(clean, { ...DEFAULT_GATE_POLICY, deniedPaths: [''] })).toThrow('gate policy deniedPaths');
+    expect(() => gates(clean, { ...DEFAULT_GATE_POLICY, mergeRequiresApproval: 'no' as unknown as boolean })).toThrow('gate policy mergeRequiresApproval');
   });
 });

@@ -13,9 +13,15 @@ export interface GatePolicy {
   protectedPaths: string[];
   /** Globs of paths the bot may never change. */
   deniedPaths: string[];
+  /**
+   * Every merge waits for a human's approval, whatever the other gates say. On by default: an admin
+   * registering the repository turns it off (`gatePolicy.mergeRequiresApproval: false`) to let
+   * low-risk changes that pass every gate merge on their own.
+   */
+  mergeRequiresApproval: boolean;
 }
 
-export type GateName = 'size' | 'files' | 'protected-path' | 'denied-path' | 'secret' | 'test-tamper';
+export type GateName = 'size' | 'files' | 'protected-path' | 'denied-path' | 'secret' | 'test-tamper' | 'merge-approval';
 
 export interface GateFinding {
   gate: GateName;
@@ -61,10 +67,35 @@ const SECRETS_FILES = [
   '*.secret.*',
 ];
 
+/** Dependency manifests and lockfiles: a change to them changes what code runs, so a human looks. */
+const DEPENDENCY_FILES = [
+  '**/package.json', '**/package-lock.json', '**/npm-shrinkwrap.json', '**/yarn.lock', '**/pnpm-lock.yaml', '**/bun.lockb', '**/.yarnrc*',
+  '**/requirements*.txt', '**/constraints*.txt', '**/Pipfile', '**/Pipfile.lock', '**/poetry.lock', '**/pyproject.toml', '**/setup.py', '**/setup.cfg',
+  '**/go.mod', '**/go.sum', '**/Cargo.toml', '**/Cargo.lock', '**/Gemfile', '**/Gemfile.lock', '**/composer.json', '**/composer.lock',
+  '**/pom.xml', '**/build.gradle', '**/build.gradle.kts', '**/gradle.lockfile', '**/*.csproj', '**/packages.lock.json',
+];
+
+/**
+ * The code that decides who may do what (Juggernaut's own, for when the bot develops Juggernaut):
+ * authentication, roles and API keys, approvals, the audit trail, the policy follower and the kill
+ * switch, the worker library that enforces them, and every shared library.
+ */
+const GOVERNING_CODE = [
+  'apps/governance-api/src/auth/**',
+  'apps/governance-api/src/approvals/**',
+  'apps/governance-api/src/audit/**',
+  'apps/governance-api/src/rate-limit/**',
+  'apps/task-dispatcher/src/policy/**',
+  'libs/**',
+];
+
 export const DEFAULT_GATE_POLICY: GatePolicy = Object.freeze({
   maxChangedLines: 500,
   maxFiles: 20,
+  mergeRequiresApproval: true,
   protectedPaths: Object.freeze([
+    ...DEPENDENCY_FILES,
+    ...GOVERNING_CODE,
     // CI configuration
     '.github/**',
     '.ci/**',
@@ -104,6 +135,7 @@ export function validateGatePolicy(policy: GatePolicy): void {
     const v = policy[field];
     if (!Number.isInteger(v) || v < 1) throw new Error(`gate policy ${field} must be a positive integer, got ${String(v)}`);
   }
+  if (typeof policy.mergeRequiresApproval !== 'boolean') throw new Error('gate policy mergeRequiresApproval must be true or false');
   for (const field of ['protectedPaths', 'deniedPaths'] as const) {
     const v = policy[field];
     if (!Array.isArray(v) || v.some((g) => typeof g !== 'string' || !g.trim())) throw new Error(`gate policy ${field} must be a list of non-empty globs`);
@@ -113,7 +145,7 @@ export function validateGatePolicy(policy: GatePolicy): void {
 /**
  * Every policy gate over one change. Passing tests are not enough on their own: a change that is too large,
  * touches denied paths or carries a secret is refused; one that touches protected paths or weakens the tests
- * waits for a human.
+ * waits for a human — and so does every merge, unless the repository's admin turned that off.
  */
 export function evaluateGates(diff: ChangeDiff, policy: GatePolicy = DEFAULT_GATE_POLICY): GateEvaluation {
   validateGatePolicy(policy);
@@ -144,6 +176,9 @@ export function evaluateGates(diff: ChangeDiff, policy: GatePolicy = DEFAULT_GAT
   }
   for (const t of detectTestTamper(diff.files, patches)) {
     findings.push({ gate: 'test-tamper', verdict: 'needs-approval', path: t.path, message: t.message });
+  }
+  if (policy.mergeRequiresApproval) {
+    findings.push({ gate: 'merge-approval', verdict: 'needs-approval', message: 'every merge needs a human approval (the repository\'s gatePolicy.mergeRequiresApproval, on by default)' });
   }
   return {
     findings,

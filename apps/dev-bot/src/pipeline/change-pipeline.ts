@@ -347,6 +347,7 @@ export class ChangePipeline {
    * Where git clones and pushes. On the github forge an https clone URL gets the token, which git
    * sends only in an Authorization header (never written into the clone, where checks could read it).
    */
+      mergeRequiresApproval: o.mergeRequiresApproval ?? DEFAULT_GATE_POLICY.mergeRequiresApproval,
   private cloneUrlOf(repo: RepositoryV1): string {
     if (repo.forge.kind !== 'github' || !/^https:\/\//.test(repo.cloneUrl)) return repo.cloneUrl;
     if (!this.config.DEVBOT_GITHUB_TOKEN) throw new TerminalChangeError(`repository ${repo.name} uses the github forge but DEVBOT_GITHUB_TOKEN is not set`);

@@ -83,7 +83,7 @@ export class CheckResultV1 {
 }
 
 export class GateFindingV1 {
-  @ApiProperty({ enum: ['size', 'files', 'protected-path', 'denied-path', 'secret', 'test-tamper'] }) gate!: string;
+  @ApiProperty({ enum: ['size', 'files', 'protected-path', 'denied-path', 'secret', 'test-tamper', 'merge-approval'] }) gate!: string;
   @ApiProperty({ enum: ['refuse', 'needs-approval'] }) verdict!: 'refuse' | 'needs-approval';
   @ApiProperty() message!: string;
   @ApiPropertyOptional() path?: string;

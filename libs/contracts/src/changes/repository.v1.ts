@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, IsArray, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested,
+  ArrayMaxSize, IsBoolean, IsArray, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested,
 } from 'class-validator';
 import { MAX_NAME } from '../common/validation';
 
@@ -38,6 +38,13 @@ export class GatePolicyOverridesV1 {
   @ApiPropertyOptional({ type: [String], description: 'Globs a change may never touch (replace the defaults).', example: ['**/*.pem'] })
   @IsOptional() @IsArray() @ArrayMaxSize(200) @IsString({ each: true }) @MaxLength(500, { each: true })
   deniedPaths?: string[];
+
+  @ApiPropertyOptional({
+    default: true,
+    description: 'Every merge waits for a human approval. Set false to let a change that passes every gate (checks, size, paths, secrets, test tampering, the reviewer) merge on its own.',
+  })
+  @IsOptional() @IsBoolean()
+  mergeRequiresApproval?: boolean;
 }
 
 /** Where pull requests are opened: the local forge (a record with its diff) or GitHub (token from DEVBOT_GITHUB_TOKEN). */
