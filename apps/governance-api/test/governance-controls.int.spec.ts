@@ -9,6 +9,7 @@ const ADMIN_KEY = 'test-admin-key-controls-0123456789';
 describe('governance controls against real Postgres and NATS', () => {
   let stack: TestStack;
   let url: string;
+  let metricsUrl: string;
   let nc: NatsConnection;
   let pg: Client;
   let operatorKey: string;
@@ -20,7 +21,7 @@ describe('governance controls against real Postgres and NATS', () => {
 
   beforeAll(async () => {
     stack = await TestStack.create('controls');
-    url = (await stack.start(governanceApi, { JUGGERNAUT_ADMIN_KEY: ADMIN_KEY, JUGGERNAUT_APPROVAL_SWEEP_MS: '100' })).url;
+    ({ url, metricsUrl } = await stack.start(governanceApi, { JUGGERNAUT_ADMIN_KEY: ADMIN_KEY, JUGGERNAUT_APPROVAL_SWEEP_MS: '100' }));
     nc = await connectTestNats();
     pg = new Client({ connectionString: stack.db.url });
     await pg.connect();
@@ -43,12 +44,16 @@ describe('governance controls against real Postgres and NATS', () => {
       approvals: { spendAboveMinor: 1_000, toolsRequiringApproval: ['git.merge'], ttlSeconds: 3600 },
     };
 
-    it('serves the policy in force over REST and NATS, starting at version 1 with the kill switch off', async () => {
+    it('serves the policy in force over REST and NATS: a fresh install starts from the safe defaults (daily caps, approval above $100), kill switch off', async () => {
       const rest = await apiClient(url, viewerKey).get('/api/v1/policies');
       expect(rest.status).toBe(200);
-      expect(rest.body).toMatchObject({ version: 1, killSwitch: { engaged: false }, budgets: { currency: 'USD' } });
+      expect(rest.body).toMatchObject({
+        version: 2, updatedBy: 'system:safe-defaults', killSwitch: { engaged: false },
+        budgets: { currency: 'USD', globalDailyCapMinor: 5_000, perWorkerDailyCapMinor: 1_000, perTaskCapMinor: 200 },
+        approvals: { spendAboveMinor: 10_000 },
+      });
       const nats = await rpc('juggernaut.policy.get.v1', {});
-      expect(nats).toMatchObject({ ok: true, data: { version: 1 } });
+      expect(nats).toMatchObject({ ok: true, data: { version: 2 } });
     });
 
     it('lets only an admin change it; each change is a new version pushed on policy.changed at once', async () => {
@@ -80,7 +85,7 @@ describe('governance controls against real Postgres and NATS', () => {
 
       const events = await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.policy.changed.v1'));
       expect(events.map((e) => e.version)).toEqual([before + 1, before + 2, before + 3]);
-      const metrics = (await apiClient(url).get<string>('/metrics')).body;
+      const metrics = (await apiClient(metricsUrl).get<string>('/metrics')).body;
       expect(metrics).toMatch(new RegExp(`juggernaut_policy_version\\{[^}]*\\} ${before + 3}`));
       expect(metrics).toMatch(/juggernaut_kill_switch_engaged\{[^}]*\} 0/);
     });
@@ -116,7 +121,7 @@ describe('governance controls against real Postgres and NATS', () => {
         return got.length >= 2 ? got : undefined;
       });
       expect(requested.filter((e) => e.id === first.data.id)).toHaveLength(1);
-      expect((await apiClient(url).get<string>('/metrics')).body).toMatch(/juggernaut_approvals_pending\{[^}]*\} [1-9]/);
+      expect((await apiClient(metricsUrl).get<string>('/metrics')).body).toMatch(/juggernaut_approvals_pending\{[^}]*\} [1-9]/);
     });
 
     it('answers hostile payloads with errors, never a stored approval', async () => {

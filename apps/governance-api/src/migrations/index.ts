@@ -8,6 +8,7 @@ import { MonitorSamples1764300300000 } from './1764300300000-monitor-samples';
 import { Goals1764300400000 } from './1764300400000-goals';
 import { Alerts1764300500000 } from './1764300500000-alerts';
 import { MonitorSampleDetail1764400100000 } from './1764400100000-monitor-sample-detail';
+import { SafeDefaultPolicy1764900000000 } from './1764900000000-safe-default-policy';
 
 /** Every migration of the governance schema, in order. */
 export const governanceMigrations = [
@@ -21,4 +22,5 @@ export const governanceMigrations = [
   Alerts1764300500000,
   BudgetsGoalNotes1764400000000,
   MonitorSampleDetail1764400100000,
+  SafeDefaultPolicy1764900000000,
 ];
