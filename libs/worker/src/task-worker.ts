@@ -155,6 +155,8 @@ export class TaskWorker {
     this.stopping = true;
     this.wakeSignal.wake();
     await this.loop;
+    // A claim whose answer never came may hold leases this worker will never run: hand them back now.
+    if (this.orphanedClaims.size) await this.releaseOrphanedClaims();
     const deadline = Date.now() + this.settings.drainMs;
     const handlersRunning = () => [...this.running.values()].filter((r) => r.phase === 'running' && !r.abandoned);
     while (handlersRunning().length > 0 && Date.now() < deadline) {
