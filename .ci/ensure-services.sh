@@ -29,6 +29,10 @@ port_open 4222 && echo "nats: 127.0.0.1:4222 accepting connections"
 # The fault drills run a dispatcher with its clock skewed by libfaketime (e2e/fault-drills.e2e.spec.ts).
 command -v faketime >/dev/null || apt_install faketime
 
+# dev-bot runs repository checks only inside a bubblewrap sandbox (apps/dev-bot/src/checks/sandbox.ts);
+# without it every check is refused (apps/dev-bot/test/repo-checks.int.spec.ts, e2e/devbot*.e2e.spec.ts).
+command -v bwrap >/dev/null || apt_install bubblewrap
+
 # Deployment checks: promtool and prometheus (alert rules, the dashboards' Prometheus test) and
 # docker-compose (validates docker/compose.yaml). kubectl, whose built-in kustomize renders k8s/,
 # comes with this machine's image.

@@ -14,6 +14,7 @@ describe('self-monitoring alerts', () => {
   let nc: NatsConnection;
   let api: ReturnType<typeof apiClient>;
   let url: string;
+  let metricsUrl: string;
   const wire = (s: string) => `${stack.namespace}.${s}`;
   const active = async (kind: string, key = '') => {
     const page = await api.get(`/api/v1/alerts?status=active&kind=${kind}`);
@@ -27,11 +28,11 @@ describe('self-monitoring alerts', () => {
 
   beforeAll(async () => {
     stack = await TestStack.create('monitor');
-    url = (await stack.start(governanceApi, {
+    ({ url, metricsUrl } = await stack.start(governanceApi, {
       JUGGERNAUT_ADMIN_KEY: ADMIN, JUGGERNAUT_MONITOR_INTERVAL_MS: '150', JUGGERNAUT_WORKER_SILENT_MS: '60000',
       JUGGERNAUT_ALERT_QUEUE_AGE_S: '1', JUGGERNAUT_ALERT_STUCK_AFTER_S: '0', JUGGERNAUT_ALERT_WORKER_FAILURES: '3',
       JUGGERNAUT_ALERT_DEAD_LETTERS: '3', JUGGERNAUT_ALERT_ERROR_MIN_TASKS: '3', JUGGERNAUT_ALERT_ERROR_RATE_PCT: '50',
-    })).url;
+    }));
     await stack.start(taskDispatcher, { DISPATCH_LEASE_SECONDS: '1', DISPATCH_REAPER_INTERVAL_MS: '60000' });
     await stack.start(revenueLedger);
     api = apiClient(url, ADMIN);
@@ -54,7 +55,7 @@ describe('self-monitoring alerts', () => {
     const again = await active('no_workers');
     expect(again.map((a) => a.id)).toEqual([alert.id]);
     expect(Date.parse(again[0].lastSeenAt)).toBeGreaterThan(Date.parse(alert.lastSeenAt));
-    expect((await apiClient(url).get<string>('/metrics')).body).toMatch(/juggernaut_alerts_active\{[^}]*kind="no_workers"[^}]*\} 1/);
+    expect((await apiClient(metricsUrl).get<string>('/metrics')).body).toMatch(/juggernaut_alerts_active\{[^}]*kind="no_workers"[^}]*\} 1/);
 
     heartbeat('monitor-worker-1');
     const resolved = await eventually(async () => {

@@ -1,9 +1,10 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { inboxPrefixOf } from '@juggernaut/messaging';
 import {
   apiClient, createTestDatabase, eventually, NatsServerProcess, ServiceProcess, type TestDatabase, testNamespace,
 } from '@juggernaut/testing';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,13 +18,16 @@ import { join } from 'node:path';
 const CONFIG = join(__dirname, '..', 'deploy', 'nats', 'nats-server.conf');
 const ADMIN = 'nats-auth-admin-key-0123456789abcdef';
 const SERVICES = ['governance-api', 'revenue-ledger', 'task-dispatcher', 'experiment-tracker', 'dev-bot', 'agent-runner'] as const;
-const USERS = [...SERVICES, 'external'] as const;
+const USERS = [...SERVICES, 'external', 'operator'] as const;
 type User = (typeof USERS)[number];
 const passwordVar = (user: User) => `NATS_PASS_${user.toUpperCase().replace(/-/g, '_')}`;
 
-/** What the config's header tells a deployment with NATS_NAMESPACE to do (its sed line), plus a store dir. */
-function render(text: string, namespace: string, storeDir: string): string {
-  return text.replace(/"juggernaut\./g, `"${namespace}.juggernaut.`).replace('store_dir: "/data/jetstream"', `store_dir: ${JSON.stringify(storeDir)}`);
+/** What the config's header tells a deployment with NATS_NAMESPACE to do: its own sed line, run as written; plus a store dir. */
+function render(file: string, namespace: string, storeDir: string): string {
+  const line = /^#\s+sed -E '([^']+)' nats-server\.conf > nats-server\.<ns>\.conf$/m.exec(readFileSync(file, 'utf8'));
+  if (!line) throw new Error('the header of nats-server.conf no longer says how to render it for a namespace');
+  const rendered = execFileSync('sed', ['-E', line[1]!.replaceAll('<ns>', namespace), file], { encoding: 'utf8' });
+  return rendered.replace('store_dir: "/data/jetstream"', `store_dir: ${JSON.stringify(storeDir)}`);
 }
 
 describe('NATS users and permissions (deploy/nats/nats-server.conf)', () => {
@@ -66,7 +70,7 @@ describe('NATS users and permissions (deploy/nats/nats-server.conf)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'jg-nats-auth-'));
     const file = join(dir, 'nats-server.conf');
-    writeFileSync(file, render(readFileSync(CONFIG, 'utf8'), ns, join(dir, 'js')));
+    writeFileSync(file, render(CONFIG, ns, join(dir, 'js')));
     nats = await NatsServerProcess.start(join(dir, 'js'), {
       configFile: file, env: Object.fromEntries(USERS.map((u) => [passwordVar(u), passwords[u]])),
     });
@@ -90,7 +94,7 @@ describe('NATS users and permissions (deploy/nats/nats-server.conf)', () => {
   });
 
   it('boots every service with its own user and carries the flows end to end without a single violation', async () => {
-    for (const p of Object.values(procs)) expect((await fetch(`http://127.0.0.1:${p.port}/health/ready`)).status).toBe(200);
+    for (const p of Object.values(procs)) expect((await fetch(`http://127.0.0.1:${p.metricsPort}/health/ready`)).status).toBe(200);
 
     // Another system publishes revenue as the external user; the ledger posts it; REST shows it.
     const external = await as('external');
@@ -168,5 +172,45 @@ describe('NATS users and permissions (deploy/nats/nats-server.conf)', () => {
     // the stream is still there and the ledger's own event subject is still publishable by the ledger
     expect((await (await jetstreamManager(ledger)).streams.info(`${ns}_JUGGERNAUT_INBOUND`)).config.name).toBe(`${ns}_JUGGERNAUT_INBOUND`);
     expect(violations().some((l) => l.includes('"revenue-ledger"') || l.includes('revenue-ledger'))).toBe(true);
+  });
+
+  it("keeps each user to its own part of JetStream: no purging or changing streams, no pulling from another service's consumer", async () => {
+    const inbound = `${ns}_JUGGERNAUT_INBOUND`;
+    const events = `${ns}_JUGGERNAUT_EVENTS`;
+    const ledgerDurable = `${ns}_revenue-ledger-revenue`;
+    const refused = /Permissions Violation/i;
+    // A runner (every agent-runner replica has this user, dev-bot another) may not purge or update a stream ...
+    const runner = await jetstreamManager(await as('agent-runner'), { checkAPI: false });
+    await expect(runner.streams.purge(inbound)).rejects.toThrow(refused);
+    const config = (await (await jetstreamManager(await as('revenue-ledger'))).streams.info(inbound)).config;
+    await expect(runner.streams.update(inbound, { ...config, max_msgs: 1 })).rejects.toThrow(refused);
+    await expect(runner.streams.add({ name: `${ns}_RUNNER_OWN`, subjects: [`${ns}.juggernaut.task.submit.v1`] })).rejects.toThrow(refused);
+    // ... nor create a consumer, nor look up or pull from the ledger's
+    await expect(runner.consumers.add(inbound, { durable_name: `${ns}_runner-peek`, ack_policy: AckPolicy.Explicit, filter_subject: `${ns}.juggernaut.revenue.recorded.v1` })).rejects.toThrow(refused);
+    await expect(runner.consumers.info(inbound, ledgerDurable)).rejects.toThrow(refused);
+    const runnerNc = await as('agent-runner');
+    await expect(runnerNc.request(`$JS.API.CONSUMER.MSG.NEXT.${inbound}.${ledgerDurable}`, JSON.stringify({ batch: 1, no_wait: true }), { timeout: 2_000 }))
+      .rejects.toThrow(/Permissions Violation for Publish/i);
+    // dev-bot, a different user, cannot pull from the ledger's consumer either, nor change a stream
+    const devbot = await as('dev-bot');
+    await expect(devbot.request(`$JS.API.CONSUMER.MSG.NEXT.${inbound}.${ledgerDurable}`, JSON.stringify({ batch: 1, no_wait: true }), { timeout: 2_000 }))
+      .rejects.toThrow(/Permissions Violation for Publish/i);
+    await expect((await jetstreamManager(devbot)).streams.update(events, { ...(await (await jetstreamManager(devbot)).streams.info(events)).config, max_age: 1_000_000_000 }))
+      .rejects.toThrow(refused);
+    // the ledger may create and pull from its own consumers only: not the experiment tracker's, not a new name
+    const ledger = await as('revenue-ledger');
+    await expect(ledger.request(`$JS.API.CONSUMER.MSG.NEXT.${inbound}.${ns}_experiment-tracker-exposures`, JSON.stringify({ batch: 1, no_wait: true }), { timeout: 2_000 }))
+      .rejects.toThrow(/Permissions Violation for Publish/i);
+    await expect((await jetstreamManager(ledger)).consumers.add(inbound, { durable_name: `${ns}_ledger-extra`, ack_policy: AckPolicy.Explicit, filter_subject: `${ns}.juggernaut.cost.recorded.v1` }))
+      .rejects.toThrow(refused);
+    // not even the stream administrator may purge or delete
+    const gov = await jetstreamManager(await as('governance-api'));
+    await expect(gov.streams.purge(inbound)).rejects.toThrow(refused);
+    // the ledger's own consumer still works for it, and every event is still there
+    expect((await (await jetstreamManager(ledger)).consumers.info(inbound, ledgerDurable)).name).toBe(ledgerDurable);
+    const info = await (await jetstreamManager(ledger)).streams.info(inbound);
+    expect(info.config.max_msgs).toBe(config.max_msgs);
+    expect(info.state.messages).toBeGreaterThanOrEqual(1);
+    expect(violations().some((l) => l.includes('agent-runner') && l.includes('PURGE'))).toBe(true);
   });
 });

@@ -83,7 +83,8 @@ describe('Grafana dashboards on a real Prometheus scraping the running services'
       rule_files: [join(root, 'deploy', 'prometheus', 'alerts.rules.yml')],
       scrape_configs: [{
         job_name: 'juggernaut',
-        static_configs: procs.map((p) => ({ targets: [`127.0.0.1:${p.port}`], labels: { app: p.app } })),
+        // health and metrics have their own port (METRICS_PORT), apart from the API's
+        static_configs: procs.map((p) => ({ targets: [`127.0.0.1:${p.metricsPort}`], labels: { app: p.app } })),
       }],
     }));
     prometheus = spawn(PROMETHEUS, [

@@ -29,7 +29,7 @@ const ports = new Map();
 async function startService(app, env, nodeArgs = []) {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist/apps', app, 'main.js')], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'error', LOG_FORMAT: 'json', ...env, HTTP_PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'],
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'error', LOG_FORMAT: 'json', ...env, METRICS_PORT: String(port), HTTP_PORT: '0' }, stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; i < 200; i++) {
     try { if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) { ports.set(child, port); return child; } } catch { /* not yet */ }

@@ -67,7 +67,7 @@ try {
   await admin(`CREATE DATABASE ${dbName}`);
   const port = await freePort();
   const env = {
-    PATH: process.env.PATH, DATABASE_URL: dbUrl, NATS_URL, NATS_NAMESPACE: namespace, HTTP_PORT: String(port), LOG_LEVEL: 'error', LOG_FORMAT: 'json',
+    PATH: process.env.PATH, DATABASE_URL: dbUrl, NATS_URL, NATS_NAMESPACE: namespace, METRICS_PORT: String(port), LOG_LEVEL: 'error', LOG_FORMAT: 'json',
     EXPERIMENTS_EVALUATE_INTERVAL_MS: '3600000',
   };
   await run([main, 'migrate'], env);

@@ -27,7 +27,7 @@ async function startLedger(env) {
   // BENCH_PROFILE=<dir> writes a CPU profile of the ledger there.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   const child = spawn(process.execPath, [...profile, join(root, 'dist/apps/revenue-ledger/main.js')], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'error', LOG_FORMAT: 'json', ...env, HTTP_PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'],
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'error', LOG_FORMAT: 'json', ...env, METRICS_PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; i < 200; i++) {
     try { if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) return Object.assign(child, { port }); } catch { /* not yet */ }

@@ -34,7 +34,7 @@ describe('docker/Dockerfile', () => {
     expect(lint('FROM node:20-bookworm-slim\nRUNN npm ci\nEXPOSE port\nHEALTHCHECK CMD\n')).toHaveLength(3);
   });
 
-  it('is multi-stage on node 20 bookworm-slim; the runtime stage is non-root, has a HEALTHCHECK and holds only the built app (plus git for dev-bot)', () => {
+  it('is multi-stage on node 20 bookworm-slim; the runtime stage is non-root, has a HEALTHCHECK on the metrics port and holds only the built app (plus git and bubblewrap for dev-bot)', () => {
     const all = stages(dockerfile);
     expect(all.length).toBeGreaterThanOrEqual(2);
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20[.\d]*-bookworm-slim$/m);
@@ -45,11 +45,17 @@ describe('docker/Dockerfile', () => {
     expect(user).not.toMatch(/^(root|0)(:|$)/);
     const health = runtime.find((i) => i.getKeyword() === 'HEALTHCHECK');
     expect(args(health!)).toContain('/health/live');
+    // health and metrics have their own port (not the API's), open to the container network only
+    expect(args(health!)).toContain('process.env.METRICS_PORT||9464');
+    const env = runtime.filter((i) => i.getKeyword() === 'ENV').map(args).join(' ');
+    expect(env).toMatch(/\bMETRICS_PORT=9464\b/);
+    expect(env).toMatch(/\bMETRICS_HOST=0\.0\.0\.0\b/);
     const copies = runtime.filter((i) => i.getKeyword() === 'COPY').map((i) => i.getTextContent());
     expect(copies).toEqual([expect.stringContaining('--from=deps'), expect.stringContaining('/src/dist/apps/${APP}/')]);
-    // The one RUN installs git and iproute2 for dev-bot only; every other service's runtime is node and its bundle.
+    // The one RUN installs git and bubblewrap (the check sandbox; prlimit comes with util-linux) for dev-bot
+    // only; every other service's runtime is node and its bundle.
     const runs = runtime.filter((i) => i.getKeyword() === 'RUN').map(args);
-    expect(runs).toEqual([expect.stringMatching(/^if \[ "\$\{APP\}" = "dev-bot" \]; then\s*\\?\s*apt-get update && apt-get install -y --no-install-recommends git iproute2/)]);
+    expect(runs).toEqual([expect.stringMatching(/^if \[ "\$\{APP\}" = "dev-bot" \]; then\s*\\?\s*apt-get update && apt-get install -y --no-install-recommends git bubblewrap/)]);
   });
 
   it('.dockerignore sends only the sources the build copies', () => {
@@ -85,7 +91,9 @@ describe('docker/compose.yaml', () => {
     };
     const names = Object.keys(compose.services);
     expect(names).toEqual(expect.arrayContaining(['postgres', 'nats', 'prometheus', 'grafana', ...APPS]));
-    expect(compose.services['nats']!.command).toContain('-js');
+    // JetStream is enabled by the configuration file nats runs with (-c deploy/nats/nats-server.conf)
+    expect(compose.services['nats']!.command).toContain('-c');
+    expect(readFileSync(join(root, 'deploy', 'nats', 'nats-server.conf'), 'utf8')).toMatch(/^jetstream \{/m);
     for (const app of SCHEMA_OWNERS) {
       expect(compose.services[`migrate-${app}`]!.command).toEqual(['migrate']);
       expect(compose.services[app]!.depends_on![`migrate-${app}`]).toEqual({ condition: 'service_completed_successfully' });
@@ -114,5 +122,27 @@ describe('docker/compose.yaml', () => {
     expect(Object.entries(compose.services).filter(([name, s]) => !name.startsWith('migrate-') && s.environment?.['DATABASE_ADMIN_URL']).map(([n]) => n)).toEqual([]);
     // the stateless runner gets no database credentials at all
     expect(compose.services['agent-runner']!.environment?.['DATABASE_URL']).toBeUndefined();
+  });
+
+  it('runs NATS with deploy/nats/nats-server.conf, each service logged in as its own user, and publishes no metrics port', () => {
+    const compose = parse(readFileSync(join(root, 'docker', 'compose.yaml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { command?: string[]; volumes?: string[]; ports?: string[]; environment?: Record<string, string> }>;
+    };
+    const nats = compose.services['nats']!;
+    expect(nats.command).toEqual(['-c', '/etc/nats/nats-server.conf', '-m', '8222']);
+    expect(nats.volumes).toContain('../deploy/nats/nats-server.conf:/etc/nats/nats-server.conf:ro');
+    const conf = readFileSync(join(root, 'deploy', 'nats', 'nats-server.conf'), 'utf8');
+    const wanted = [...conf.matchAll(/password: \$(NATS_PASS_[A-Z_]+)/g)].map((m) => m[1]!).sort();
+    expect(Object.keys(nats.environment!).sort()).toEqual(wanted);
+    const passwords = new Set<string>();
+    for (const app of APPS) {
+      const env = compose.services[app]!.environment!;
+      expect([app, env['NATS_USER']]).toEqual([app, app]);
+      expect(env['NATS_PASS']).toBe(nats.environment![`NATS_PASS_${app.toUpperCase().replace(/-/g, '_')}`]);
+      passwords.add(env['NATS_PASS']!);
+      expect(env['METRICS_PORT']).toBe('9464');
+      expect(compose.services[app]!.ports ?? []).toEqual(app === 'governance-api' ? ['3000:3000'] : []);
+    }
+    expect(passwords.size).toBe(APPS.length);
   });
 });

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPS, type K8sObject, kustomize, root, SCHEMA_OWNERS, validateObject } from './kubernetes';
 
@@ -14,11 +16,17 @@ type Container = {
   envFrom?: Array<{ configMapRef?: { name: string } }>;
   securityContext?: Record<string, unknown>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  livenessProbe?: { httpGet?: { path: string } }; readinessProbe?: { httpGet?: { path: string } };
+  livenessProbe?: { httpGet?: { path: string; port: string | number } }; readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  startupProbe?: { httpGet?: { path: string; port: string | number } };
+  ports?: Array<{ name?: string; containerPort: number }>;
   lifecycle?: { preStop?: { exec?: { command: string[] } } };
 };
-type PodSpec = { containers: Container[]; initContainers?: Container[]; terminationGracePeriodSeconds?: number; securityContext?: Record<string, unknown> };
+type PodSpec = {
+  containers: Container[]; initContainers?: Container[]; terminationGracePeriodSeconds?: number; securityContext?: Record<string, unknown>;
+  volumes?: Array<{ name: string; configMap?: { name: string } }>;
+};
 const podOf = (o: K8sObject) => (o as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
+const annotationsOf = (o: K8sObject) => (o as unknown as { spec: { template: { metadata: { annotations?: Record<string, string> } } } }).spec.template.metadata.annotations ?? {};
 const find = (objs: K8sObject[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name);
 const envOf = (c: Container, name: string) => c.env?.find((e) => e.name === name);
 const natsUsers = [...readFileSync(join(root, 'deploy', 'nats', 'nats-server.conf'), 'utf8').matchAll(/^\s*user: "([^"]+)"/gm)].map((m) => m[1]);
@@ -93,12 +101,15 @@ describe.each(OVERLAYS)('%s', (overlay) => {
         expect(c.resources?.limits).toBeDefined();
       }
       const app = pod.containers.find((c) => c.name === 'app')!;
-      expect(app.livenessProbe?.httpGet?.path).toBe('/health/live');
-      expect(app.readinessProbe?.httpGet?.path).toBe('/health/ready');
+      expect(app.livenessProbe?.httpGet).toEqual({ path: '/health/live', port: 'metrics' });
+      expect(app.readinessProbe?.httpGet).toEqual({ path: '/health/ready', port: 'metrics' });
+      expect(app.startupProbe?.httpGet).toEqual({ path: '/health/live', port: 'metrics' });
       expect(envOf(app, 'NATS_URL')?.valueFrom?.secretKeyRef?.key).toBe('NATS_URL');
-      // its own NATS user (a user of that name in deploy/nats/nats-server.conf), from its own optional Secret
+      // its own NATS user (a user of that name in deploy/nats/nats-server.conf), from its own Secret: required, so
+      // no service starts without NATS authentication
       for (const key of ['NATS_USER', 'NATS_PASS']) {
-        expect(envOf(app, key)?.valueFrom?.secretKeyRef).toEqual({ name: `juggernaut-nats-${d.metadata.name}`, key, optional: true });
+        expect(envOf(app, key)?.valueFrom?.secretKeyRef).toMatchObject({ name: expect.stringMatching(`^juggernaut-nats-${d.metadata.name}`), key });
+        expect(envOf(app, key)?.valueFrom?.secretKeyRef?.optional).toBeUndefined();
       }
       expect(natsUsers).toContain(d.metadata.name);
       if (SCHEMA_OWNERS.includes(d.metadata.name)) {
@@ -111,6 +122,23 @@ describe.each(OVERLAYS)('%s', (overlay) => {
       }
       for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) expect(envOf(c, 'DATABASE_ADMIN_URL')).toBeUndefined();
     }
+  });
+
+  it('serves health and metrics on their own port (9464), scraped there; only governance-api has the API port', () => {
+    for (const d of objects.filter((o) => o.kind === 'Deployment' && APPS.includes(o.metadata.name))) {
+      const app = podOf(d).containers.find((c) => c.name === 'app')!;
+      const ports = Object.fromEntries((app.ports ?? []).map((p) => [p.name, p.containerPort]));
+      expect([d.metadata.name, ports]).toEqual([d.metadata.name, d.metadata.name === 'governance-api' ? { metrics: 9464, http: 3000 } : { metrics: 9464 }]);
+      expect(annotationsOf(d)).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9464', 'prometheus.io/path': '/metrics' });
+    }
+    const config = find(objects, 'ConfigMap', 'juggernaut-config') ?? objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('juggernaut-config'));
+    expect((config as unknown as { data: Record<string, string> }).data).toMatchObject({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0', HTTP_PORT: '3000' });
+    const ingressPorts = (name: string) => ((find(objects, 'NetworkPolicy', name) as unknown as { spec: { ingress: Array<{ ports: Array<{ port: number }> }> } }).spec.ingress.flatMap((i) => i.ports.map((p) => p.port)));
+    expect(ingressPorts('allow-api-ingress')).toEqual([3000]);
+    expect(ingressPorts('allow-metrics-scrape')).toEqual([9464]);
+    const servicePorts = (name: string) => (find(objects, 'Service', name) as unknown as { spec: { ports: Array<{ name: string; port: number }> } }).spec.ports;
+    expect(servicePorts('governance-api')).toEqual([expect.objectContaining({ name: 'http', port: 3000 })]);
+    for (const app of APPS.filter((a) => a !== 'governance-api')) expect(servicePorts(app)).toEqual([expect.objectContaining({ name: 'metrics', port: 9464 })]);
   });
 
   it("gives agent-runner a grace period that covers preStop, its drain and the release of its leases", () => {
@@ -129,6 +157,44 @@ describe.each(OVERLAYS)('%s', (overlay) => {
   it('denies all traffic by default and allows only what the services need', () => {
     const policies = objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata.name);
     expect(policies).toEqual(expect.arrayContaining(['default-deny', 'allow-dns-postgres-nats', 'allow-api-ingress', 'allow-metrics-scrape']));
+  });
+});
+
+describe('k8s/overlays/dev: NATS with the users of deploy/nats/nats-server.conf', () => {
+  const secretData = (o: K8sObject) => Object.fromEntries(Object.entries((o as unknown as { data: Record<string, string> }).data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+
+  it('runs nats-server with a copy of the configuration kept identical to deploy/nats/nats-server.conf', () => {
+    const copy = readFileSync(join(root, 'k8s', 'overlays', 'dev', 'nats-server.conf'), 'utf8');
+    // after a change to deploy/nats/nats-server.conf: cp deploy/nats/nats-server.conf k8s/overlays/dev/
+    expect(copy).toBe(readFileSync(join(root, 'deploy', 'nats', 'nats-server.conf'), 'utf8'));
+    const dev = kustomize('k8s/overlays/dev');
+    const nats = podOf(find(dev, 'StatefulSet', 'nats')!);
+    expect(nats.containers[0]!.args).toEqual(['-c', '/etc/nats/nats-server.conf', '-m', '8222']);
+    const cm = dev.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('nats-config'))!;
+    expect(nats.volumes?.find((v) => v.name === 'config')?.configMap?.name).toBe(cm.metadata.name);
+    expect((cm as unknown as { data: Record<string, string> }).data['nats-server.conf']).toBe(copy);
+  });
+
+  it('gives the server every password it reads, and each service the password of its own user; nats-server accepts the result', () => {
+    const dev = kustomize('k8s/overlays/dev');
+    const passwords = secretData(dev.find((o) => o.kind === 'Secret' && o.metadata.name.startsWith('nats-passwords'))!);
+    const conf = readFileSync(join(root, 'deploy', 'nats', 'nats-server.conf'), 'utf8');
+    const wanted = [...conf.matchAll(/password: \$(NATS_PASS_[A-Z_]+)/g)].map((m) => m[1]!).sort();
+    expect(Object.keys(passwords).sort()).toEqual(wanted);
+    for (const app of APPS) {
+      const own = secretData(dev.find((o) => o.kind === 'Secret' && o.metadata.name.startsWith(`juggernaut-nats-${app}-`))!);
+      expect(own).toEqual({ NATS_USER: app, NATS_PASS: passwords[`NATS_PASS_${app.toUpperCase().replace(/-/g, '_')}`] });
+    }
+    // the real server parses the file with these passwords (nats-server -t: configuration test)
+    const dir = mkdtempSync(join(tmpdir(), 'jg-nats-dev-'));
+    try {
+      writeFileSync(join(dir, 'nats-server.conf'), conf.replace('store_dir: "/data/jetstream"', `store_dir: ${JSON.stringify(join(dir, 'js'))}`));
+      const r = spawnSync(process.env['NATS_SERVER_BIN'] ?? '/usr/sbin/nats-server', ['-c', join(dir, 'nats-server.conf'), '-t'], { env: { PATH: process.env['PATH'] ?? '', ...passwords }, encoding: 'utf8' });
+      expect(`${r.stdout}${r.stderr}`).toContain('is valid');
+      expect(r.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -12,7 +12,7 @@ import ts from 'typescript';
 const root = join(__dirname, '..', '..');
 const CONFIG = join(root, 'deploy', 'nats', 'nats-server.conf');
 const SERVICES = ['governance-api', 'revenue-ledger', 'task-dispatcher', 'experiment-tracker', 'dev-bot', 'agent-runner'] as const;
-const USERS = [...SERVICES, 'external'] as const;
+const USERS = [...SERVICES, 'external', 'operator'] as const;
 
 /** Each user's publish and subscribe allow lists, read from the file. */
 function permissionsOf(text: string): Record<string, { publish: string[]; subscribe: string[] }> {
@@ -88,6 +88,51 @@ function subjectsUsedBy(app: string): { publish: string[]; subscribe: string[] }
   return { publish: [...publish].sort(), subscribe: [...subscribe].sort() };
 }
 
+const STREAM_NAMES = Object.values(Streams).map((d) => d.name);
+const streamOf = (subject: string) => Object.values(Streams).find((d) => (d.subjects as readonly string[]).includes(subject))!.name;
+
+/** The durable consumers a service's code runs: `bus.consume(Subjects.X, { durable: '…' })`, with the stream that holds X. */
+function durablesOf(app: string): Array<{ stream: string; durable: string }> {
+  const out: Array<{ stream: string; durable: string }> = [];
+  for (const file of sourcesOf(join(root, 'apps', app, 'src'))) {
+    const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    const visit = (n: ts.Node): void => {
+      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && n.expression.name.text === 'consume' && n.arguments.length >= 2) {
+        const [subject, options] = n.arguments;
+        if (subject && options && ts.isPropertyAccessExpression(subject) && subject.expression.getText() === 'Subjects' && ts.isObjectLiteralExpression(options)) {
+          const durable = options.properties.find((p): p is ts.PropertyAssignment => ts.isPropertyAssignment(p) && p.name.getText() === 'durable');
+          if (!durable || !ts.isStringLiteral(durable.initializer)) throw new Error(`${file}: a consume call whose durable name is not a string literal`);
+          out.push({ stream: streamOf(SUBJECT_NAMES[subject.name.text]!), durable: durable.initializer.text });
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+  }
+  return out;
+}
+
+/** What a service does with the streams at boot (its service definition's natsStreams; `create` by default). */
+function streamModeOf(app: string): 'create' | 'administer' | 'none' {
+  const m = /natsStreams:\s*'(create|administer|none)'/.exec(readFileSync(join(root, 'apps', app, 'src', 'service.ts'), 'utf8'));
+  return (m?.[1] as 'create' | 'administer' | 'none' | undefined) ?? 'create';
+}
+
+/** The JetStream API subjects a service needs, and nothing more. */
+function jetStreamApiOf(app: string): string[] {
+  const mode = streamModeOf(app);
+  const api = ['$JS.API.INFO'];
+  if (mode !== 'none') api.push(...STREAM_NAMES.map((s) => `$JS.API.STREAM.INFO.${s}`), ...STREAM_NAMES.map((s) => `$JS.API.STREAM.CREATE.${s}`));
+  if (mode === 'administer') api.push(...STREAM_NAMES.map((s) => `$JS.API.STREAM.UPDATE.${s}`));
+  for (const { stream, durable } of durablesOf(app)) {
+    api.push(
+      `$JS.API.CONSUMER.CREATE.${stream}.${durable}.>`, `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${durable}`,
+      `$JS.API.CONSUMER.INFO.${stream}.${durable}`, `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`,
+    );
+  }
+  return api.sort();
+}
+
 describe('NATS permissions (deploy/nats/nats-server.conf)', () => {
   it('gives every contract subject a publisher, and every request and signal a listener', () => {
     const perms = permissionsOf(readFileSync(CONFIG, 'utf8'));
@@ -103,6 +148,31 @@ describe('NATS permissions (deploy/nats/nats-server.conf)', () => {
       publish: [Subjects.revenueRecorded, Subjects.costRecorded, Subjects.experimentExposure, Subjects.experimentConversion],
       subscribe: ['_INBOX.external.>'],
     });
+  });
+
+  it("allows each service's user exactly the JetStream API its code uses: its own durable consumers by name, stream changes only to the administrator", () => {
+    const perms = permissionsOf(readFileSync(CONFIG, 'utf8'));
+    for (const app of SERVICES) {
+      const js = perms[app]!.publish.filter((s) => s.startsWith('$JS.'));
+      expect([app, js.sort()]).toEqual([app, jetStreamApiOf(app)]);
+    }
+    // what that means, said plainly
+    const all = SERVICES.flatMap((app) => perms[app]!.publish.filter((s) => s.startsWith('$JS.')).map((s) => `${app} ${s}`));
+    expect(all.filter((s) => /\.(PURGE|DELETE)\.|MSG\.DELETE|\$JS\.API\.STREAM\.(PURGE|DELETE)/.test(s))).toEqual([]);
+    expect(all.filter((s) => /STREAM\.UPDATE/.test(s)).map((s) => s.split(' ')[0])).toEqual(['governance-api', 'governance-api', 'governance-api']);
+    expect(all.filter((s) => /[*>]/.test(s.replace(/\.>$/, '')))).toEqual([]);
+    expect(perms['agent-runner']!.publish.filter((s) => s.startsWith('$JS.'))).toEqual(['$JS.API.INFO']);
+    expect(perms.external!.publish.filter((s) => s.startsWith('$JS.'))).toEqual([]);
+    // the operator's tools read the dead letters through consumers of their own and change no stream
+    const operator = perms.operator!.publish.filter((s) => s.startsWith('$JS.'));
+    expect(operator.filter((s) => s.startsWith('$JS.API.CONSUMER.')).every((s) => s.includes('.JUGGERNAUT_DEADLETTER.'))).toBe(true);
+    expect(operator.filter((s) => /STREAM\.(CREATE|UPDATE|PURGE|DELETE)/.test(s))).toEqual([]);
+    // the scan sees the code: consumers found in every service that has them
+    expect(durablesOf('revenue-ledger')).toEqual(expect.arrayContaining([{ stream: 'JUGGERNAUT_INBOUND', durable: 'revenue-ledger-revenue' }]));
+    expect(durablesOf('governance-api').length).toBeGreaterThanOrEqual(8);
+    expect(durablesOf('agent-runner')).toEqual([]);
+    expect(streamModeOf('governance-api')).toBe('administer');
+    expect(streamModeOf('agent-runner')).toBe('none');
   });
 
   it("allows each service's user exactly the subjects its code publishes, requests, answers or listens to", () => {

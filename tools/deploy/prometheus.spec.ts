@@ -63,6 +63,28 @@ describe('Prometheus and Grafana configuration', () => {
     expect(r.status).toBe(0);
   });
 
+  it("the local stack's Prometheus config passes promtool check config", () => {
+    const r = run('promtool', ['check', 'config', join(prom, 'prometheus.local.yml')]);
+    expect(r.status).toBe(0);
+  });
+
+  it('scrapes the port each service serves health and metrics on, never the API port', () => {
+    type Config = { scrape_configs: Array<{ static_configs?: Array<{ targets: string[] }>; dns_sd_configs?: Array<{ port: number }> }> };
+    const ports = (file: string) => {
+      const c = parse(readFileSync(join(prom, file), 'utf8')) as Config;
+      return c.scrape_configs.flatMap((j) => [
+        ...(j.static_configs ?? []).flatMap((s) => s.targets.map((t) => Number(t.split(':')[1]))), ...(j.dns_sd_configs ?? []).map((d) => d.port),
+      ]);
+    };
+    const compose = parse(readFileSync(join(root, 'docker', 'compose.yaml'), 'utf8'), { merge: true }) as { services: Record<string, { environment?: Record<string, string> }> };
+    const composeMetrics = Number(compose.services['task-dispatcher']!.environment!['METRICS_PORT']);
+    expect(composeMetrics).toBe(9464);
+    expect(new Set(ports('prometheus.compose.yml'))).toEqual(new Set([composeMetrics]));
+    // npm start: JUGGERNAUT_METRICS_PORT_BASE (9400) + each service's offset, runners from 9410 (tools/stack/services.mjs)
+    expect(ports('prometheus.local.yml').sort()).toEqual([9400, 9401, 9402, 9403, 9404, 9410, 9411]);
+    expect(readFileSync(join(root, 'tools', 'stack', 'services.mjs'), 'utf8')).toMatch(/JUGGERNAUT_METRICS_PORT_BASE \|\| 9400/);
+  });
+
   it('the dashboards are what deploy/grafana/dashboards.mjs generates', () => {
     const r = run(process.execPath, [join(root, 'deploy', 'grafana', 'dashboards.mjs'), '--check']);
     expect(r.out).toBe('');

@@ -4,12 +4,16 @@
 // message again on its original subject, once the cause is fixed. Only inbound subjects (the
 // JUGGERNAUT_INBOUND stream) are replayed: their consumers apply each message exactly once (by
 // eventId or logId), so replaying a letter whose message was applied after all changes nothing.
-// Uses NATS_URL, NATS_NAMESPACE, NATS_USER/NATS_PASS like the services. The stream keeps the
+// Uses NATS_URL, NATS_NAMESPACE, NATS_USER/NATS_PASS like the services (replies on _INBOX.<user>);
+// against the local stack's own nats-server it logs in as its `operator` user. The stream keeps the
 // letters: a replay does not remove them; use --since to replay only newer ones.
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_NATS_URL, stateDir } from '../stack/services.mjs';
 
 const { values: opts } = parseArgs({
   options: { subject: { type: 'string' }, since: { type: 'string' }, service: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
@@ -22,9 +26,13 @@ const ns = process.env.NATS_NAMESPACE;
 const wire = (s) => (ns ? `${ns}.${s}` : s);
 const stream = ns ? `${ns}_JUGGERNAUT_DEADLETTER` : 'JUGGERNAUT_DEADLETTER';
 
+const localUsers = join(stateDir, 'nats-users.json');
+const login = process.env.NATS_USER
+  ? { user: process.env.NATS_USER, pass: process.env.NATS_PASS ?? '' }
+  : !process.env.NATS_URL && existsSync(localUsers) ? { user: 'operator', pass: JSON.parse(readFileSync(localUsers, 'utf8')).operator } : null;
 const nc = await connect({
-  servers: (process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(',').map((s) => s.trim()),
-  ...(process.env.NATS_USER ? { user: process.env.NATS_USER, pass: process.env.NATS_PASS ?? '' } : {}),
+  servers: (process.env.NATS_URL || DEFAULT_NATS_URL).split(',').map((s) => s.trim()),
+  ...(login ? { ...login, inboxPrefix: `_INBOX.${login.user}` } : {}),
 });
 let replayed = 0;
 let skipped = 0;

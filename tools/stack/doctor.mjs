@@ -2,7 +2,7 @@
 // `npm run doctor`: checks what Juggernaut needs and prints one line per check, with the fix for
 // each failure. Exits non-zero when a required check fails.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -20,6 +20,16 @@ const line = (status, name, detail, fix) => {
 const usingEmbedded = !process.env.DATABASE_URL;
 const databaseUrl = process.env.DATABASE_URL || EMBEDDED_DATABASE_URL;
 const natsUrl = process.env.NATS_URL || DEFAULT_NATS_URL;
+/** NATS_USER/NATS_PASS if set; else, for the local stack's own nats-server, its `operator` user (.juggernaut/nats-users.json). */
+function natsLogin() {
+  if (process.env.NATS_USER) return { user: process.env.NATS_USER, pass: process.env.NATS_PASS ?? '', inboxPrefix: `_INBOX.${process.env.NATS_USER}` };
+  const file = join(stateDir, 'nats-users.json');
+  if (!process.env.NATS_URL && existsSync(file)) {
+    const pass = JSON.parse(readFileSync(file, 'utf8')).operator;
+    if (pass) return { user: 'operator', pass, inboxPrefix: '_INBOX.operator' };
+  }
+  return {};
+}
 
 async function checkPostgres() {
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 3_000 });
@@ -42,10 +52,13 @@ async function checkPostgres() {
 async function checkNats() {
   let nc;
   try {
-    nc = await connect({ servers: natsUrl.split(','), timeout: 3_000, ...(process.env.NATS_USER ? { user: process.env.NATS_USER, pass: process.env.NATS_PASS } : {}) });
+    nc = await connect({ servers: natsUrl.split(','), timeout: 3_000, ...natsLogin() });
     line('ok', 'nats', `reachable at ${natsUrl} (server ${nc.info?.version ?? '?'})`);
   } catch (e) {
-    line('fail', 'nats', `not reachable at ${natsUrl}: ${e.message}`, 'install nats-server (Debian/Ubuntu: apt-get install nats-server; macOS: brew install nats-server) and let `npm start` run it, or set NATS_URL');
+    const fix = /authorization|authentication/i.test(e.message)
+      ? 'set NATS_USER and NATS_PASS to a user of that server (the local stack\'s are in .juggernaut/nats-users.json)'
+      : 'install nats-server (Debian/Ubuntu: apt-get install nats-server; macOS: brew install nats-server) and let `npm start` run it, or set NATS_URL';
+    line('fail', 'nats', `not reachable at ${natsUrl}: ${e.message}`, fix);
     line('fail', 'jetstream', 'not checked: NATS is not reachable');
     return;
   }

@@ -1,9 +1,12 @@
 // Local infrastructure for `npm start`: an embedded Postgres and a nats-server when none is configured.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { DEFAULT_NATS_URL, EMBEDDED_DATABASE_URL, EMBEDDED_PG_PORT, natsAddress, reachable, stateDir } from './services.mjs';
+import {
+  EMBEDDED_DATABASE_URL, EMBEDDED_PG_PORT, LOCAL_NATS_PORT, localNatsUsers, NATS_CONFIG, NATS_USERS, natsAddress, natsPasswordVar, reachable,
+  renderNatsConfig, stateDir,
+} from './services.mjs';
 
 /** DATABASE_URL if set; otherwise an embedded Postgres with its data under .juggernaut/postgres (kept between runs). */
 export async function ensurePostgres(log) {
@@ -41,13 +44,31 @@ export async function ensurePostgres(log) {
   return { url: EMBEDDED_DATABASE_URL, stop: () => server.stop() };
 }
 
-/** NATS_URL if reachable; otherwise nats-server with JetStream from PATH, data under .juggernaut/nats. */
+/**
+ * NATS, always with users. NATS_URL set: that server, with the credentials its operator gives (each
+ * service its own user when NATS_PASS_<SERVICE> is set for every service, as the variables of
+ * deploy/nats/nats-server.conf are named; otherwise NATS_USER/NATS_PASS for all). NATS_URL unset:
+ * nats-server from PATH with JetStream and deploy/nats/nats-server.conf on 127.0.0.1:4223
+ * (JUGGERNAUT_NATS_PORT), data under .juggernaut/nats, each service logging in as its own user with a
+ * password generated once into .juggernaut/nats-users.json (mode 0600).
+ *
+ * Returns the URL, `credentials(service)` (the NATS_USER/NATS_PASS that service gets) and `stop()`.
+ */
 export async function ensureNats(log) {
-  const url = process.env.NATS_URL || DEFAULT_NATS_URL;
-  const { host, port } = natsAddress(url);
-  if (await reachable(host, port)) {
-    log(`NATS: using ${url}`);
-    return { url, stop: async () => {} };
+  if (process.env.NATS_URL) {
+    const url = process.env.NATS_URL;
+    const { host, port } = natsAddress(url);
+    if (!(await reachable(host, port))) throw new Error(`NATS is not reachable at NATS_URL=${url}; unset NATS_URL to let npm start run its own nats-server`);
+    const services = NATS_USERS.filter((u) => u !== 'external' && u !== 'operator');
+    const perService = services.every((u) => process.env[natsPasswordVar(u)]);
+    if (perService) log(`NATS: using ${url}, each service as its own user (${services.map(natsPasswordVar).join(', ')})`);
+    else if (process.env.NATS_USER) log(`NATS: using ${url} as user ${process.env.NATS_USER} for every service`);
+    else log(`NATS: using ${url} WITHOUT authentication: set NATS_USER/NATS_PASS, or NATS_PASS_<SERVICE> for each service, to log in`);
+    return {
+      url,
+      credentials: (service) => (perService ? { NATS_USER: service, NATS_PASS: process.env[natsPasswordVar(service)] } : {}),
+      stop: async () => {},
+    };
   }
   const which = spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' });
   const bin = which.stdout.trim() || (existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : '');
@@ -56,16 +77,26 @@ export async function ensureNats(log) {
       'nats-server not found: install it (Debian/Ubuntu: sudo apt-get install nats-server; macOS: brew install nats-server) or set NATS_URL to a NATS server with JetStream',
     );
   }
-  const localPort = process.env.NATS_URL ? port : 4222;
+  const port = LOCAL_NATS_PORT;
+  if (await reachable('127.0.0.1', port)) {
+    throw new Error(`port ${port} is taken (another nats-server?): stop it, set JUGGERNAUT_NATS_PORT to a free port, or set NATS_URL (and NATS_USER/NATS_PASS) to use that server`);
+  }
+  const { users, file: usersFile } = localNatsUsers();
   const dir = join(stateDir, 'nats');
   mkdirSync(dir, { recursive: true });
+  const config = join(stateDir, 'nats-server.conf');
+  writeFileSync(config, renderNatsConfig(readFileSync(NATS_CONFIG, 'utf8'), dir, process.env.NATS_NAMESPACE), { mode: 0o600 });
   const out = openSync(join(stateDir, 'nats-server.log'), 'a');
-  const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(localPort), '-js', '-sd', dir], { stdio: ['ignore', out, out] });
-  for (let i = 0; i < 50 && !(await reachable('127.0.0.1', localPort)); i++) await new Promise((r) => setTimeout(r, 100));
-  if (!(await reachable('127.0.0.1', localPort))) throw new Error(`nats-server did not start; see ${join(stateDir, 'nats-server.log')}`);
-  log(`NATS: started nats-server with JetStream on 127.0.0.1:${localPort} (data in ${dir})`);
+  const passwords = Object.fromEntries(NATS_USERS.map((u) => [natsPasswordVar(u), users[u]]));
+  const child = spawn(bin, ['-c', config, '-a', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', out, out], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...passwords },
+  });
+  for (let i = 0; i < 50 && child.exitCode === null && !(await reachable('127.0.0.1', port)); i++) await new Promise((r) => setTimeout(r, 100));
+  if (!(await reachable('127.0.0.1', port))) throw new Error(`nats-server did not start; see ${join(stateDir, 'nats-server.log')}`);
+  log(`NATS: started nats-server with JetStream on 127.0.0.1:${port} (data in ${dir}); every service logs in as its own user (passwords in ${usersFile})`);
   return {
-    url: `nats://127.0.0.1:${localPort}`,
+    url: `nats://127.0.0.1:${port}`,
+    credentials: (service) => ({ NATS_USER: service, NATS_PASS: users[service] }),
     stop: () => new Promise((resolve) => {
       if (child.exitCode !== null) return resolve();
       child.once('exit', () => resolve());

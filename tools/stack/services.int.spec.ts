@@ -39,14 +39,15 @@ describe('services as processes', () => {
     await db.drop();
   });
 
-  it.each(APPS)('%s migrates, becomes ready, and stops cleanly on SIGTERM', async (app) => {
+  it.each(APPS)('%s migrates, becomes ready, serves health and metrics on METRICS_PORT only, and stops cleanly on SIGTERM', async (app) => {
     const migrate = spawnSync(process.execPath, [main(app), 'migrate'], { env, encoding: 'utf8' });
     expect(migrate.status).toBe(0);
     const check = spawnSync(process.execPath, [main(app), 'migrate', '--check'], { env, encoding: 'utf8' });
     expect(check.status).toBe(0);
 
     const port = await freePort();
-    const child = spawn(process.execPath, [main(app)], { env: { ...env, HTTP_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const httpPort = await freePort();
+    const child = spawn(process.execPath, [main(app)], { env: { ...env, METRICS_PORT: String(port), HTTP_PORT: String(httpPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -64,8 +65,15 @@ describe('services as processes', () => {
       }
       expect(ready?.checks['nats']).toEqual({ ok: true });
       if (app !== 'agent-runner') expect(ready?.checks['postgres']).toEqual({ ok: true });
-      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const scrape = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(scrape.headers.get('x-powered-by')).toBeNull();
+      const metrics = await scrape.text();
       expect(metrics).toContain(`juggernaut_process_resident_memory_bytes{service="${app}"}`);
+      // The API port (governance-api's only) never serves health or metrics; the other services do not listen on it at all.
+      for (const path of ['/metrics', '/health/ready']) {
+        const onApi = await fetch(`http://127.0.0.1:${httpPort}${path}`).then((r) => r.status, () => 'not listening');
+        expect([path, onApi]).toEqual([path, app === 'governance-api' ? 404 : 'not listening']);
+      }
     } finally {
       child.kill('SIGTERM');
     }
@@ -78,10 +86,10 @@ describe('services as processes', () => {
   });
 
   it('stops at boot with one line naming a bad variable', () => {
-    const r = spawnSync(process.execPath, [main('revenue-ledger')], { env: { ...env, HTTP_PORT: 'eighty' }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [main('revenue-ledger')], { env: { ...env, METRICS_PORT: 'eighty' }, encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain('HTTP_PORT');
+    expect(r.stderr).toContain('METRICS_PORT');
     const missing = spawnSync(process.execPath, [main('task-dispatcher')], { env: { ...env, DATABASE_URL: '' }, encoding: 'utf8' });
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/DATABASE_URL.*not set/);
@@ -90,7 +98,7 @@ describe('services as processes', () => {
   it('refuses to start on a schema with pending migrations, naming the command to run', async () => {
     const fresh = await createTestDatabase('pending');
     try {
-      const r = spawnSync(process.execPath, [main('dev-bot')], { env: { ...env, DATABASE_URL: fresh.url, HTTP_PORT: '0' }, encoding: 'utf8', timeout: 20_000 });
+      const r = spawnSync(process.execPath, [main('dev-bot')], { env: { ...env, DATABASE_URL: fresh.url, METRICS_PORT: '0' }, encoding: 'utf8', timeout: 20_000 });
       expect(r.status).toBe(1);
       expect(r.stderr).toContain('pending migration');
     } finally {

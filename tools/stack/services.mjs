@@ -2,25 +2,42 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const stateDir = join(root, '.juggernaut');
+/** Where the local stack keeps its data and generated secrets (JUGGERNAUT_STATE_DIR moves it, e.g. for a test). */
+export const stateDir = process.env.JUGGERNAUT_STATE_DIR ? resolve(process.env.JUGGERNAUT_STATE_DIR) : join(root, '.juggernaut');
 
-/** Services in start order; `schema` marks those that own Postgres data. */
+/**
+ * Services in start order; `schema` marks those that own Postgres data. Each serves health and
+ * metrics on its own port, JUGGERNAUT_METRICS_PORT_BASE (9400) + `metrics` (runner n: + 10 + n); only
+ * governance-api has an API (HTTP_PORT, 3000).
+ */
 export const SERVICES = [
-  { name: 'governance-api', port: 3000, schema: 'governance' },
-  { name: 'task-dispatcher', port: 3001, schema: 'dispatch' },
-  { name: 'revenue-ledger', port: 3002, schema: 'ledger' },
-  { name: 'experiment-tracker', port: 3003, schema: 'experiments' },
-  { name: 'dev-bot', port: 3004, schema: 'devbot' },
-  { name: 'agent-runner', port: 3100, schema: null },
+  { name: 'governance-api', metrics: 0, schema: 'governance' },
+  { name: 'task-dispatcher', metrics: 1, schema: 'dispatch' },
+  { name: 'revenue-ledger', metrics: 2, schema: 'ledger' },
+  { name: 'experiment-tracker', metrics: 3, schema: 'experiments' },
+  { name: 'dev-bot', metrics: 4, schema: 'devbot' },
+  { name: 'agent-runner', metrics: 10, schema: null },
 ];
+export const API_PORT = Number(process.env.HTTP_PORT || 3000);
+export const METRICS_PORT_BASE = Number(process.env.JUGGERNAUT_METRICS_PORT_BASE || 9400);
 
 export const EMBEDDED_PG_PORT = Number(process.env.JUGGERNAUT_PG_PORT ?? 54329);
 export const EMBEDDED_DATABASE_URL = `postgres://postgres:postgres@127.0.0.1:${EMBEDDED_PG_PORT}/juggernaut`;
-export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+/**
+ * The port of the nats-server `npm start` runs when NATS_URL is unset: not 4222, so it never meets a
+ * nats-server that Debian's package starts there (without users or JetStream).
+ */
+export const LOCAL_NATS_PORT = Number(process.env.JUGGERNAUT_NATS_PORT || 4223);
+export const DEFAULT_NATS_URL = `nats://127.0.0.1:${LOCAL_NATS_PORT}`;
+export const NATS_CONFIG = join(root, 'deploy', 'nats', 'nats-server.conf');
+/** The users of deploy/nats/nats-server.conf: one per service, one for other systems, one for operators' tools. */
+export const NATS_USERS = ['governance-api', 'task-dispatcher', 'revenue-ledger', 'experiment-tracker', 'dev-bot', 'agent-runner', 'external', 'operator'];
+/** The variable nats-server reads a user's password from (`$NATS_PASS_<USER>` in the configuration). */
+export const natsPasswordVar = (user) => `NATS_PASS_${user.toUpperCase().replace(/-/g, '_')}`;
 
 export function mainOf(service) {
   return join(root, 'dist', 'apps', service, 'main.js');
@@ -55,6 +72,43 @@ export function localAdminKey() {
     writeFileSync(file, `jg_${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
   }
   return { key: readFileSync(file, 'utf8').trim(), file };
+}
+
+/**
+ * The local stack's NATS passwords, one per user of deploy/nats/nats-server.conf: generated once into
+ * .juggernaut/nats-users.json (mode 0600) like the admin key, and kept. Letters and digits starting
+ * with a letter, as nats-server reads them from its environment as configuration values.
+ */
+export function localNatsUsers() {
+  const file = join(stateDir, 'nats-users.json');
+  const users = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  let changed = false;
+  for (const user of NATS_USERS) {
+    if (!users[user]) {
+      users[user] = `p${randomBytes(24).toString('hex')}`;
+      changed = true;
+    }
+  }
+  if (changed) {
+    mkdirSync(stateDir, { recursive: true });
+    writeFileSync(file, `${JSON.stringify(users, null, 2)}\n`, { mode: 0o600 });
+  }
+  return { users, file };
+}
+
+/**
+ * deploy/nats/nats-server.conf for the local server: JetStream data under `storeDir`, and, with a
+ * NATS_NAMESPACE, subjects, streams and durable consumers prefixed as the file's header says (the
+ * same three substitutions as its sed line).
+ */
+export function renderNatsConfig(text, storeDir, namespace) {
+  let out = text.replace('store_dir: "/data/jetstream"', `store_dir: ${JSON.stringify(storeDir)}`);
+  if (namespace) {
+    out = out.replace(/"juggernaut\./g, `"${namespace}.juggernaut.`)
+      .replace(/(JUGGERNAUT_[A-Z]+\.)([a-z])/g, `$1${namespace}_$2`)
+      .replace(/\.JUGGERNAUT_/g, `.${namespace}_JUGGERNAUT_`);
+  }
+  return out;
 }
 
 /**

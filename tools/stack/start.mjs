@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // `npm start`: the whole Juggernaut stack on this machine. Builds the services, brings up Postgres
-// (embedded unless DATABASE_URL is set) and NATS (nats-server from PATH unless NATS_URL answers),
-// applies migrations, starts every service as a child process with prefixed logs, and stops it all
-// on Ctrl-C. Data lives under ./.juggernaut/ and is reused by the next start.
+// (embedded unless DATABASE_URL is set) and NATS (nats-server from PATH with a user per service,
+// unless NATS_URL is set), applies migrations, starts every service as a child process with
+// prefixed logs, and stops it all on Ctrl-C. Data and generated secrets live under ./.juggernaut/
+// and are reused by the next start.
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { ensureNats, ensurePostgres } from './infra.mjs';
-import { localAdminKey, mainOf, migrateEnv, root, serviceDatabaseUrl, SERVICES } from './services.mjs';
+import { API_PORT, localAdminKey, mainOf, METRICS_PORT_BASE, migrateEnv, NATS_USERS, natsPasswordVar, root, serviceDatabaseUrl, SERVICES } from './services.mjs';
 
 const COLORS = [36, 33, 35, 32, 34, 31, 96, 93];
 const tty = process.stdout.isTTY;
@@ -37,8 +38,10 @@ async function main() {
   infra.push(nats);
   const admin = localAdminKey();
 
+  // Every service gets only its own NATS password (below), never the others'.
+  const shared = Object.fromEntries(Object.entries(process.env).filter(([k]) => !NATS_USERS.some((u) => k === natsPasswordVar(u))));
   const baseEnv = {
-    ...process.env,
+    ...shared,
     DATABASE_URL: pg.url,
     NATS_URL: nats.url,
     JUGGERNAUT_ADMIN_KEY: admin.key,
@@ -59,20 +62,31 @@ async function main() {
     if (svc.name === 'agent-runner') {
       for (let n = 0; n < runnerCount; n++) {
         // stateless: no database credentials at all
-        instances.push({ label: `agent-runner-${n}`, svc, color: i + n, env: { HTTP_PORT: String(svc.port + n), HOSTNAME: `agent-runner-${n}`, DATABASE_URL: undefined } });
+        instances.push({
+          label: `agent-runner-${n}`, svc, color: i + n,
+          env: { METRICS_PORT: String(METRICS_PORT_BASE + svc.metrics + n), HOSTNAME: `agent-runner-${n}`, DATABASE_URL: undefined, ...nats.credentials(svc.name) },
+        });
       }
     } else {
       // each service runs as its own runtime role (migrate ran the DDL as the schema's owner role)
-      instances.push({ label: svc.name, svc, color: i, env: { HTTP_PORT: String(svc.port), DATABASE_URL: serviceDatabaseUrl(pg.url, svc) } });
+      instances.push({
+        label: svc.name, svc, color: i,
+        env: {
+          ...(svc.name === 'governance-api' ? { HTTP_PORT: String(API_PORT) } : {}), METRICS_PORT: String(METRICS_PORT_BASE + svc.metrics),
+          DATABASE_URL: serviceDatabaseUrl(pg.url, svc), ...nats.credentials(svc.name),
+        },
+      });
     }
   });
   for (const inst of instances) start(inst, baseEnv);
 
-  const api = 'http://localhost:3000';
-  await waitReady(`${api}/health/ready`, 60_000);
+  const api = `http://localhost:${API_PORT}`;
+  // Up means every service answers ready (its Postgres and NATS reachable), not only the API.
+  await Promise.all(instances.map((inst) => waitReady(`http://127.0.0.1:${inst.env.METRICS_PORT}/health/ready`, 90_000)));
   log(`Juggernaut is up with ${runnerCount} agent runner(s).`);
   log(`  API      ${api}/api/v1`);
   log(`  Swagger  ${api}/docs`);
+  log(`  Metrics  http://127.0.0.1:${METRICS_PORT_BASE}/metrics … (one port per service, loopback only)`);
   log(`  Admin key ${admin.file ? `in ${admin.file}` : 'from JUGGERNAUT_ADMIN_KEY'} (send it as "Authorization: Bearer <key>")`);
   log('Press Ctrl-C to stop.');
 }

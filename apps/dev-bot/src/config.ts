@@ -35,7 +35,7 @@ export class DevBotEnv extends DatabaseEnv {
   DEVBOT_DRAIN_MS = 20_000;
 
   /** Parent of the per-change clones (an emptyDir volume in Kubernetes). */
-  @IsString() @IsNotEmptyPath()
+  @IsString() @IsNotEmptyPath('DEVBOT_WORKSPACE_ROOT')
   DEVBOT_WORKSPACE_ROOT = join(tmpdir(), 'juggernaut-devbot');
 
   /** Author rounds (edit, then checks) before a change whose checks keep failing is failed. */
@@ -49,6 +49,29 @@ export class DevBotEnv extends DatabaseEnv {
   /** Time limit of each check command. */
   @ToInt() @IsInt() @Min(1_000) @Max(3_600_000)
   DEVBOT_CHECK_TIMEOUT_MS = 600_000;
+
+  /**
+   * The bubblewrap binary the checks run under (the system's when unset). Without a working sandbox
+   * no check runs: the change fails with the reason.
+   */
+  @IsOptional() @IsString() @IsNotEmptyPath('DEVBOT_CHECK_BWRAP')
+  DEVBOT_CHECK_BWRAP?: string;
+
+  /** Memory of one check command (the cgroup's limit where there is one; each process's data size always). */
+  @ToInt() @IsInt() @Min(64) @Max(1_048_576)
+  DEVBOT_CHECK_MEMORY_MB = 2_048;
+
+  /** Processes and threads of one check command. */
+  @ToInt() @IsInt() @Min(8) @Max(100_000)
+  DEVBOT_CHECK_MAX_PROCESSES = 512;
+
+  /** CPU seconds each process of a check may use. */
+  @ToInt() @IsInt() @Min(1) @Max(86_400)
+  DEVBOT_CHECK_CPU_SECONDS = 600;
+
+  /** CPUs one check command may use at once (a cgroup CPU quota, where there is one). */
+  @ToInt() @IsInt() @Min(1) @Max(256)
+  DEVBOT_CHECK_CPUS = 1;
 
   /** Bytes of check output kept (the tail) and sent back to the author. */
   @ToInt() @IsInt() @Min(1_024) @Max(1_000_000)
@@ -101,6 +124,6 @@ export class DevBotEnv extends DatabaseEnv {
   AGENT_MODEL_TIMEOUT_MS = 120_000;
 }
 
-function IsNotEmptyPath(): PropertyDecorator {
-  return Matches(/^\/\S*/, { message: 'DEVBOT_WORKSPACE_ROOT must be an absolute path' });
+function IsNotEmptyPath(name: string): PropertyDecorator {
+  return Matches(/^\/\S*/, { message: `${name} must be an absolute path` });
 }

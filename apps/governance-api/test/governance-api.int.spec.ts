@@ -8,6 +8,7 @@ const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 describe('governance-api against real Postgres and NATS', () => {
   let stack: TestStack;
   let url: string;
+  let metricsUrl: string;
   let nc: NatsConnection;
   const admin = () => apiClient(url, ADMIN_KEY);
 
@@ -15,6 +16,7 @@ describe('governance-api against real Postgres and NATS', () => {
     stack = await TestStack.create('governance');
     const svc = await stack.start(governanceApi, { JUGGERNAUT_ADMIN_KEY: ADMIN_KEY });
     url = svc.url;
+    metricsUrl = svc.metricsUrl;
     nc = await connectTestNats();
   });
 
@@ -25,12 +27,13 @@ describe('governance-api against real Postgres and NATS', () => {
 
   const wire = (s: string) => `${stack.namespace}.${s}`;
 
-  it('becomes ready only with Postgres and NATS reachable, and serves live and metrics', async () => {
-    const ready = await apiClient(url).get('/health/ready');
+  it('becomes ready only with Postgres and NATS reachable, and serves live and metrics (on the metrics port)', async () => {
+    const ready = await apiClient(metricsUrl).get('/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body.checks).toEqual({ postgres: { ok: true }, nats: { ok: true } });
-    expect((await apiClient(url).get('/health/live')).status).toBe(200);
-    const metrics = await apiClient(url).get<string>('/metrics');
+    expect((await apiClient(metricsUrl).get('/health/live')).status).toBe(200);
+    expect((await apiClient(url).get('/api/v1/logs')).status).toBe(401);
+    const metrics = await apiClient(metricsUrl).get<string>('/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.body).toContain('juggernaut_process_cpu_user_seconds_total');
     expect(metrics.body).toContain('juggernaut_http_request_duration_seconds_bucket');
@@ -142,7 +145,7 @@ describe('governance-api against real Postgres and NATS', () => {
     });
     expect(letters[0]).toMatchObject({ subject: 'juggernaut.log.append.v1', service: 'governance-api' });
     expect(letters[0].reason).toContain('workerId');
-    const metrics = (await apiClient(url).get<string>('/metrics')).body;
+    const metrics = (await apiClient(metricsUrl).get<string>('/metrics')).body;
     expect(metrics).toMatch(/juggernaut_messages_dead_lettered_total\{[^}]*subject="juggernaut.log.append.v1"[^}]*\} 1/);
   });
 

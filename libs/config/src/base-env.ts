@@ -1,4 +1,4 @@
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsIP, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { Secret, ToInt } from './env-decorators';
 
 export const LOG_LEVEL_NAMES = ['debug', 'info', 'warn', 'error'] as const;
@@ -24,8 +24,20 @@ export class BaseEnv {
   @IsOptional() @Matches(/^[A-Za-z0-9_-]+$/, { message: 'NATS_NAMESPACE must be letters, digits, "_" or "-"' })
   NATS_NAMESPACE?: string;
 
+  /** The API's port (governance-api); a service without an API does not listen on it. */
   @ToInt() @IsInt({ message: 'HTTP_PORT must be an integer port number' }) @Min(0) @Max(65535)
   HTTP_PORT = 3000;
+
+  /**
+   * Port of health and metrics (`/health/live`, `/health/ready`, `/metrics`), never the API's. Unset:
+   * the service's own default (governance-api 9400 … agent-runner 9405).
+   */
+  @IsOptional() @ToInt() @IsInt({ message: 'METRICS_PORT must be an integer port number' }) @Min(0) @Max(65535)
+  METRICS_PORT?: number;
+
+  /** Address health and metrics listen on: loopback unless a deployment opens it to its scraper and probes (containers: 0.0.0.0). */
+  @IsIP(undefined, { message: 'METRICS_HOST must be an IP address such as 127.0.0.1 or 0.0.0.0' })
+  METRICS_HOST = '127.0.0.1';
 
   @IsIn(LOG_LEVEL_NAMES, { message: `LOG_LEVEL must be one of ${LOG_LEVEL_NAMES.join(', ')}` })
   LOG_LEVEL: (typeof LOG_LEVEL_NAMES)[number] = 'info';

@@ -125,8 +125,13 @@ export class Bus {
     return this.options.namespace ? `${this.options.namespace}_${name}` : name;
   }
 
-  /** Creates or updates the streams; safe to call from every replica at every boot. */
-  async ensureStreams(definitions: readonly StreamDefinition[] = Object.values(Streams)): Promise<void> {
+  /**
+   * Creates the streams that do not exist yet; safe to call from every replica at every boot. With
+   * `update` (the stream administrator: governance-api), a stream that lacks subjects of the contract
+   * gets them; otherwise that is left to the administrator and logged, because a NATS user allowed to
+   * update a stream could also shrink or empty it (deploy/nats/nats-server.conf allows it one service).
+   */
+  async ensureStreams(definitions: readonly StreamDefinition[] = Object.values(Streams), opts: { update?: boolean } = {}): Promise<void> {
     for (const def of definitions) {
       const config: Partial<StreamConfig> & { name: string; subjects: string[] } = {
         name: this.streamName(def.name),
@@ -140,8 +145,10 @@ export class Bus {
       try {
         const info = await this.jsm.streams.info(config.name);
         const missing = config.subjects.filter((s) => !info.config.subjects?.includes(s));
-        if (missing.length > 0) {
+        if (missing.length > 0 && opts.update) {
           await this.jsm.streams.update(config.name, { ...info.config, subjects: [...(info.config.subjects ?? []), ...missing] });
+        } else if (missing.length > 0) {
+          this.options.logger.warn({ stream: config.name, missing }, 'stream lacks subjects; the stream administrator (governance-api) adds them at its start');
         }
       } catch (err) {
         if (!isNotFound(err)) throw err;

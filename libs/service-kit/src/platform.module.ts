@@ -2,7 +2,6 @@ import { type DynamicModule, Global, Module, type Provider } from '@nestjs/commo
 import { Bus } from '@juggernaut/messaging';
 import { Metrics } from '@juggernaut/observability';
 import { DataSource } from 'typeorm';
-import { HealthController } from './health.controller';
 import type { ServiceContext } from './service-context';
 import { APP_CONFIG, LOGGER, SERVICE_NAME } from './tokens';
 
@@ -21,7 +20,6 @@ export class PlatformModule {
     if (ctx.dataSource) providers.push({ provide: DataSource, useValue: ctx.dataSource });
     return {
       module: PlatformModule,
-      controllers: [HealthController],
       providers,
       exports: providers.map((p) => (p as { provide: unknown }).provide as string | symbol),
     };

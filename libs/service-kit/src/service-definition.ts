@@ -21,6 +21,21 @@ export interface ServiceDefinition<E extends BaseEnv> {
      */
     appendOnlyTables?: string[];
   };
-  /** Extra HTTP setup (global prefix, Swagger, pipes) before the app listens. */
+  /**
+   * What the service does with the JetStream streams at boot (its NATS user allows just that):
+   * `create` (default) creates missing ones; `administer` also adds subjects a new release brings to
+   * an existing stream (one service: governance-api); `none` leaves them alone (agent-runner, which
+   * only publishes to them).
+   */
+  natsStreams?: 'create' | 'administer' | 'none';
+  /**
+   * Where health and metrics are served when METRICS_PORT is unset (DEFAULT_METRICS_PORTS otherwise):
+   * each service its own, so the whole stack runs side by side on one host.
+   */
+  metricsPort?: number;
+  /**
+   * The service's API: only a service with one listens on HTTP_PORT. Extra HTTP setup (global prefix,
+   * Swagger, pipes) before the app listens.
+   */
   configureHttp?: (app: INestApplication, ctx: ServiceContext<E>) => void | Promise<void>;
 }

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { type BaseEnv, type DatabaseEnv, loadConfig, secretValuesOf } from '@juggernaut/config';
 import { Bus } from '@juggernaut/messaging';
 import { createLogger, Metrics, NestJsonLogger, registerSecret } from '@juggernaut/observability';
@@ -9,7 +10,9 @@ import {
 } from '@juggernaut/persistence';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
+import { HealthChecks } from './health-checks';
 import { correlationMiddleware, httpMetricsMiddleware } from './http-middleware';
+import { OpsServer } from './ops-server';
 import { OutboxRelay } from './outbox-relay';
 import { PlatformModule } from './platform.module';
 import type { ServiceContext } from './service-context';
@@ -20,9 +23,27 @@ type Env = Record<string, string | undefined>;
 export interface RunningService<E extends BaseEnv> {
   app: INestApplication;
   ctx: ServiceContext<E>;
+  /** The API's port (HTTP_PORT) for a service that has an API; otherwise the same as metricsPort. */
   port: number;
   url: string;
+  /** Health and metrics (METRICS_PORT). */
+  metricsPort: number;
+  metricsUrl: string;
   close(): Promise<void>;
+}
+
+/**
+ * Where each service serves health and metrics unless METRICS_PORT says otherwise: one port each, so
+ * the whole stack runs side by side on one host (`npm start` gives its extra runners 9410 and up).
+ * Containers set METRICS_PORT=9464 (docker/Dockerfile).
+ */
+export const DEFAULT_METRICS_PORTS: Readonly<Record<string, number>> = {
+  'governance-api': 9400, 'task-dispatcher': 9401, 'revenue-ledger': 9402, 'experiment-tracker': 9403, 'dev-bot': 9404, 'agent-runner': 9405,
+};
+const FALLBACK_METRICS_PORT = 9464;
+
+function metricsPortOf<E extends BaseEnv>(def: ServiceDefinition<E>, config: E): number {
+  return config.METRICS_PORT ?? def.metricsPort ?? DEFAULT_METRICS_PORTS[def.name] ?? FALLBACK_METRICS_PORT;
 }
 
 function hasDatabase(config: BaseEnv): config is DatabaseEnv {
@@ -89,8 +110,9 @@ export async function checkMigrations<E extends BaseEnv>(def: ServiceDefinition<
 }
 
 /**
- * Boots a service: config, logger, metrics, NATS (streams ensured), Postgres, the Nest app with
- * health and metrics routes, the outbox relay; listens on HTTP_PORT (0 picks a free port).
+ * Boots a service: config, logger, metrics, NATS (streams ensured), Postgres, the Nest app, the
+ * outbox relay; serves health and metrics on METRICS_PORT at METRICS_HOST, and, for a service with an
+ * API, the API on HTTP_PORT (0 picks a free port for either).
  */
 export async function startService<E extends BaseEnv>(
   def: ServiceDefinition<E>,
@@ -115,8 +137,9 @@ export async function startService<E extends BaseEnv>(
   });
   let dataSource: DataSource | undefined;
   let relay: OutboxRelay | undefined;
+  let ops: OpsServer | undefined;
   try {
-    await bus.ensureStreams();
+    if (def.natsStreams !== 'none') await bus.ensureStreams(undefined, { update: def.natsStreams === 'administer' });
     dataSource = dataSourceFor(def, config);
     if (dataSource) {
       await dataSource.initialize();
@@ -130,7 +153,9 @@ export async function startService<E extends BaseEnv>(
     @Module({ imports: [PlatformModule.forRoot(ctx), def.module] })
     class RootModule {}
 
-    const app = await NestFactory.create(RootModule, { logger: new NestJsonLogger(logger), abortOnError: false, bodyParser: true });
+    const app = await NestFactory.create<NestExpressApplication>(RootModule, { logger: new NestJsonLogger(logger), abortOnError: false, bodyParser: true });
+    // No response says what serves it.
+    app.disable('x-powered-by');
     app.use(correlationMiddleware);
     app.use(httpMetricsMiddleware(metrics));
     await def.configureHttp?.(app, ctx);
@@ -139,14 +164,23 @@ export async function startService<E extends BaseEnv>(
       relay = new OutboxRelay(dataSource, config.DATABASE_URL, def.database.schema, bus, logger, { metrics });
       await relay.start();
     }
-    await app.listen(config.HTTP_PORT, '0.0.0.0');
-    const port = (app.getHttpServer().address() as AddressInfo).port;
-    logger.info({ port }, `${def.name} listening on :${port}`);
+    ops = await OpsServer.listen(metricsPortOf(def, config), config.METRICS_HOST, new HealthChecks(bus, metrics, dataSource), metrics);
+    const metricsPort = ops.port;
+    let port = metricsPort;
+    if (def.configureHttp) {
+      await app.listen(config.HTTP_PORT, '0.0.0.0');
+      port = (app.getHttpServer().address() as AddressInfo).port;
+      logger.info({ port, metricsPort }, `${def.name} listening on :${port} (API), health and metrics on ${config.METRICS_HOST}:${metricsPort}`);
+    } else {
+      logger.info({ metricsPort }, `${def.name} serving health and metrics on ${config.METRICS_HOST}:${metricsPort}`);
+    }
 
+    const opsServer = ops;
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {
       closing ??= (async () => {
         await app.close();
+        await opsServer.close();
         await relay?.stop();
         await bus.close();
         if (dataSource?.isInitialized) await dataSource.destroy();
@@ -155,8 +189,10 @@ export async function startService<E extends BaseEnv>(
       })();
       return closing;
     };
-    return { app, ctx, port, url: `http://127.0.0.1:${port}`, close };
+    const local = (p: number) => `http://127.0.0.1:${p}`;
+    return { app, ctx, port, url: local(port), metricsPort, metricsUrl: local(metricsPort), close };
   } catch (e) {
+    await ops?.close();
     await relay?.stop();
     await bus.close().catch(() => undefined);
     if (dataSource?.isInitialized) await dataSource.destroy().catch(() => undefined);

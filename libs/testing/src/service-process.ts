@@ -23,7 +23,10 @@ export class ServiceProcess {
 
   private constructor(
     readonly app: string,
+    /** HTTP_PORT: the API, for a service that has one (governance-api). */
     readonly port: number,
+    /** METRICS_PORT: health and metrics, every service. */
+    readonly metricsPort: number,
     readonly child: ChildProcess,
   ) {
     const collect = (d: Buffer) => this.output.push(...d.toString('utf8').split('\n').filter(Boolean));
@@ -34,11 +37,13 @@ export class ServiceProcess {
 
   static async start(app: string, env: Record<string, string>): Promise<ServiceProcess> {
     const port = await freePort();
+    let metricsPort = await freePort();
+    while (metricsPort === port) metricsPort = await freePort();
     const child = spawn(process.execPath, [join(root, 'dist', 'apps', app, 'main.js')], {
-      env: { PATH: process.env['PATH'] ?? '', LOG_FORMAT: 'json', ...env, HTTP_PORT: String(port) },
+      env: { PATH: process.env['PATH'] ?? '', LOG_FORMAT: 'json', ...env, HTTP_PORT: String(port), METRICS_PORT: String(metricsPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const svc = new ServiceProcess(app, port, child);
+    const svc = new ServiceProcess(app, port, metricsPort, child);
     await svc.ready();
     return svc;
   }
@@ -61,7 +66,7 @@ export class ServiceProcess {
     void this.exited.then(() => (exited = true));
     while (Date.now() < deadline && !exited) {
       try {
-        if ((await fetch(`http://127.0.0.1:${this.port}/health/ready`)).ok) return;
+        if ((await fetch(`http://127.0.0.1:${this.metricsPort}/health/ready`)).ok) return;
       } catch {
         // not listening yet
       }

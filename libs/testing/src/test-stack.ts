@@ -36,6 +36,7 @@ export class TestStack {
       NATS_URL: TEST_NATS_URL,
       NATS_NAMESPACE: this.namespace,
       HTTP_PORT: '0',
+      METRICS_PORT: '0',
       LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'warn',
       DATABASE_POOL_SIZE: '4',
       SHUTDOWN_GRACE_MS: '5000',

@@ -1,16 +1,19 @@
-import { Logger } from '@nestjs/common';
 import { redactString } from '@juggernaut/observability';
-import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rm, stat } from 'node:fs/promises';
+import { type CgroupLimit, createCheckCgroup } from './check-cgroup';
+import { type CheckLimits, DEFAULT_CHECK_LIMITS, makeEtc, probeSandbox, sandboxArgs, type SandboxTools } from './sandbox';
+
+export { CheckSandboxError, type CheckLimits, DEFAULT_CHECK_LIMITS } from './sandbox';
 
 export interface CheckCommand {
   name: string;
   /** Run with `sh -c` in the workspace. */
   command: string;
 }
+
+export type CheckLimitName = 'time' | 'cpu' | 'memory' | 'processes';
 
 export interface CheckResult {
   name: string;
@@ -22,36 +25,56 @@ export interface CheckResult {
   /** The tail of stdout and stderr interleaved, capped, with secrets redacted. */
   output: string;
   ok: boolean;
+  /** Limits the command ran into, as far as the kernel tells (also said at the end of the output). */
+  limitsReached: CheckLimitName[];
 }
 
-/** How the checks were isolated from the network. */
-export type CheckNetwork = 'loopback-only' | 'unrestricted';
+/** How the checks were isolated from the network: always loopback only (there is no unsandboxed run). */
+export type CheckNetwork = 'loopback-only';
+
+/** The sandbox the checks ran in, and what holds each limit on this host. */
+export interface CheckSandboxReport {
+  isolation: 'bubblewrap';
+  network: CheckNetwork;
+  limits: CheckLimits & { timeoutMs: number };
+  /**
+   * The mechanisms that hold each limit here: `rlimit` per process (set inside the sandbox; the
+   * process count is not applied by the kernel to a service running as root), `cgroup` for the whole
+   * check (where this process may create one), `timer` for the wall clock.
+   */
+  enforcedBy: Record<CheckLimitName, Array<'timer' | 'rlimit' | 'cgroup'>>;
+}
 
 export interface CheckRun {
   ok: boolean;
   results: CheckResult[];
   network: CheckNetwork;
+  sandbox: CheckSandboxReport;
 }
 
 export interface CheckRunOptions {
   timeoutMs: number;
   outputLimitBytes?: number;
   signal?: AbortSignal;
+  limits?: Partial<CheckLimits>;
+  /** The bubblewrap binary (DEVBOT_CHECK_BWRAP); the system's when unset. */
+  bwrapPath?: string;
 }
 
 const DEFAULT_OUTPUT_LIMIT = 64 * 1024;
 /** Time a command gets between SIGTERM and SIGKILL once its limit has passed. */
 const KILL_GRACE_MS = 2_000;
-const logger = new Logger('CheckRunner');
+/** What bwrap exits with when the command died of SIGXCPU (128 + 24): its CPU seconds ran out. */
+const EXIT_SIGXCPU = 152;
 
 /**
  * Runs a repository's check commands one after another in `dir`, stopping at the first failure.
  *
- * Each command sees only PATH, HOME (a fresh temporary directory), LANG and CI=true: never the service's
- * environment. Where the platform allows it, commands run in their own user, mount, network and PID
- * namespaces with only loopback up, so they can talk to servers they start themselves and nothing else,
- * `.git` is read-only, and the whole process tree dies with the command. Otherwise they run with the host's
- * network and a writable `.git`, and a warning is logged; the run says which.
+ * Each command runs in a bubblewrap sandbox (see sandboxArgs): it sees the clone, a private /tmp and
+ * the toolchain, read-only, with a fresh /proc and only loopback; never the host's files, processes
+ * or network, and never the service's environment. It is held to CPU, memory, process and time
+ * limits. Where the sandbox cannot be made (no bwrap, user namespaces refused) nothing runs: this
+ * throws CheckSandboxError with the reason, so an untrusted check never runs on the host.
  */
 export async function runChecks(dir: string, commands: CheckCommand[], o: CheckRunOptions): Promise<CheckRun> {
   if (!Number.isFinite(o.timeoutMs) || o.timeoutMs <= 0) throw new Error('timeoutMs must be a positive number');
@@ -59,87 +82,52 @@ export async function runChecks(dir: string, commands: CheckCommand[], o: CheckR
     if (!c || typeof c.name !== 'string' || !c.name.trim()) throw new Error(`commands[${i}].name must be a non-empty string`);
     if (typeof c.command !== 'string' || !c.command.trim()) throw new Error(`commands[${i}].command must be a non-empty string`);
   }
+  const limits = { ...DEFAULT_CHECK_LIMITS, ...o.limits };
+  for (const [k, v] of Object.entries(limits)) if (!Number.isFinite(v) || v <= 0) throw new Error(`limits.${k} must be a positive number`);
   const st = await stat(dir).catch(() => null);
   if (!st?.isDirectory()) throw new Error(`dir "${dir}" is not a directory`);
-  const sandbox = await detectSandbox();
-  if (!sandbox) logger.warn('network namespaces are not available here: checks run with the host network');
+  const tools = await probeSandbox(o.bwrapPath);
   const results: CheckResult[] = [];
+  const cgroupHolds = new Set<CgroupLimit>();
   for (const c of commands) {
     if (o.signal?.aborted) break;
-    const r = await runOne(dir, c, o, sandbox);
+    const r = await runOne(dir, c, o, tools, limits, cgroupHolds);
     results.push(r);
     if (!r.ok) break;
   }
-  return { ok: results.length === commands.length && results.every((r) => r.ok), results, network: sandbox ? 'loopback-only' : 'unrestricted' };
-}
-
-interface Sandbox {
-  unshare: string;
-  ip: string;
-  mount: string;
-}
-
-let sandboxProbe: Promise<Sandbox | null> | undefined;
-
-/**
- * The command line that runs `command` sandboxed. An outer user+mount namespace makes `.git` read-only (so
- * a check cannot plant hooks, filters or moved refs for the service's own git calls to pick up); the inner
- * user namespace locks that mount, and adds the network namespace with only loopback up and a PID namespace
- * whose end takes every process of the check with it.
- */
-function sandboxed(sb: Sandbox, command: string): [string, string[]] {
-  const outer = `if [ -d .git ]; then ${sb.mount} --bind .git .git && ${sb.mount} -o remount,bind,ro .git || exit 125; fi; exec ${sb.unshare} -rnpm --fork --kill-child sh -c "$2" check "$1"`;
-  const inner = `${sb.ip} link set lo up && exec sh -c "$1"`;
-  return [sb.unshare, ['-rm', 'sh', '-c', outer, 'check', command, inner]];
-}
-
-/** Whether the namespaces work here and loopback can be brought up inside them (probed once). */
-export function detectSandbox(): Promise<Sandbox | null> {
-  sandboxProbe ??= (async () => {
-    const unshare = findBinary('unshare');
-    const ip = findBinary('ip');
-    const mount = findBinary('mount');
-    if (!unshare || !ip || !mount) return null;
-    const sb = { unshare, ip, mount };
-    const dir = await mkdtemp(join(tmpdir(), 'jg-sandbox-probe-'));
-    try {
-      await mkdir(join(dir, '.git'));
-      const [file, args] = sandboxed(sb, 'touch .git/probe 2>/dev/null && exit 3; exit 0');
-      const ok = await new Promise<boolean>((resolve) => {
-        execFile(file, args, { cwd: dir, timeout: 10_000, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }, (err) => resolve(!err));
-      });
-      return ok ? sb : null;
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  })();
-  return sandboxProbe;
-}
-
-function findBinary(name: string): string | null {
-  for (const d of ['/usr/bin', '/bin', '/usr/sbin', '/sbin', '/usr/local/bin']) {
-    const p = join(d, name);
-    if (existsSync(p)) return p;
-  }
-  return null;
-}
-
-async function runOne(dir: string, c: CheckCommand, o: CheckRunOptions, sandbox: Sandbox | null): Promise<CheckResult> {
-  const home = await mkdtemp(join(tmpdir(), 'jg-check-home-'));
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
-    HOME: home,
-    LANG: process.env['LANG'] ?? 'C.UTF-8',
-    CI: 'true',
+  const by = (limit: CgroupLimit, rlimit: boolean) => [...(rlimit ? ['rlimit' as const] : []), ...(cgroupHolds.has(limit) ? ['cgroup' as const] : [])];
+  const sandbox: CheckSandboxReport = {
+    isolation: 'bubblewrap',
+    network: 'loopback-only',
+    limits: { ...limits, timeoutMs: o.timeoutMs },
+    enforcedBy: {
+      time: ['timer'],
+      cpu: by('cpu', true),
+      memory: by('memory', true),
+      // RLIMIT_NPROC does not bind a process whose real user is root (here: the sandbox's user maps to it).
+      processes: by('processes', process.getuid?.() !== 0),
+    },
   };
-  const [file, args] = sandbox ? sandboxed(sandbox, c.command) : ['sh', ['-c', c.command]];
+  return { ok: results.length === commands.length && results.every((r) => r.ok), results, network: 'loopback-only', sandbox };
+}
+
+async function runOne(dir: string, c: CheckCommand, o: CheckRunOptions, tools: SandboxTools, limits: CheckLimits, cgroupHolds: Set<CgroupLimit>): Promise<CheckResult> {
+  const etc = await makeEtc();
+  const cgroup = await createCheckCgroup(`jg-check-${randomBytes(6).toString('hex')}`, limits);
+  for (const l of cgroup?.enforces ?? []) cgroupHolds.add(l);
+  const lang = process.env['LANG'] ?? 'C.UTF-8';
+  const bwrapArgs = sandboxArgs(tools, dir, etc, limits, c.command, lang);
+  // With a cgroup, the first process joins it (every process of the check is then counted) and becomes bwrap.
+  const [file, args] = cgroup
+    ? ['/bin/sh', ['-c', 'for f in "$@"; do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; shift; done; shift; exec "$@"', 'cgroup', ...cgroup.procsFiles, '--', tools.bwrap, ...bwrapArgs]]
+    : [tools.bwrap, bwrapArgs];
   const tail = new OutputTail(o.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT);
   const started = Date.now();
   let timedOut = false;
   let aborted = false;
   try {
     const exitCode = await new Promise<number | null>((resolve) => {
-      const child = spawn(file, args, { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(file, args, { cwd: dir, env: {}, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       const killGroup = (signal: NodeJS.Signals) => {
         if (child.pid === undefined) return;
         try {
@@ -150,6 +138,7 @@ async function runOne(dir: string, c: CheckCommand, o: CheckRunOptions, sandbox:
       };
       let killTimer: NodeJS.Timeout | undefined;
       const stop = () => {
+        // bwrap dies, and with it (--die-with-parent, its PID namespace) every process of the check.
         killGroup('SIGTERM');
         killTimer ??= setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
       };
@@ -171,14 +160,19 @@ async function runOne(dir: string, c: CheckCommand, o: CheckRunOptions, sandbox:
         clearTimeout(limit);
         if (killTimer) clearTimeout(killTimer);
         o.signal?.removeEventListener('abort', onAbort);
-        // Anything the command left running in its group goes with it.
         killGroup('SIGKILL');
         resolve(timedOut || aborted ? null : code);
       });
     });
+    const reached = new Set<CheckLimitName>(await cgroup?.reached() ?? []);
+    if (timedOut) reached.add('time');
+    if (exitCode === EXIT_SIGXCPU) reached.add('cpu');
     let output = tail.text();
     if (timedOut) output += `\n[killed: time limit of ${o.timeoutMs} ms reached]`;
     if (aborted) output += '\n[killed: the run was cancelled]';
+    if (reached.has('cpu')) output += `\n[killed: CPU time limit of ${limits.cpuSeconds} s per process reached]`;
+    if (reached.has('memory')) output += `\n[killed: memory limit of ${Math.round(limits.memoryBytes / 1024 / 1024)} MiB reached]`;
+    if (reached.has('processes')) output += `\n[limit: process limit of ${limits.processes} reached; further processes were refused]`;
     return {
       name: c.name,
       command: c.command,
@@ -187,9 +181,11 @@ async function runOne(dir: string, c: CheckCommand, o: CheckRunOptions, sandbox:
       durationMs: Date.now() - started,
       output: redactString(output),
       ok: exitCode === 0 && !timedOut && !aborted,
+      limitsReached: [...reached],
     };
   } finally {
-    await rm(home, { recursive: true, force: true });
+    await cgroup?.remove();
+    await rm(etc, { recursive: true, force: true });
   }
 }
 

@@ -14,7 +14,7 @@ import { BRANCH_PREFIX } from '../changes/branch-name';
 import { type ChangeData, type ChangeRow, ChangesRepository } from '../changes/changes.repository';
 import { ChangesService } from '../changes/changes.service';
 import { RepositoriesRepository } from '../repositories/repositories.repository';
-import { type CheckResult, runChecks } from '../checks/check-runner';
+import { CheckSandboxError, type CheckResult, type CheckRunOptions, runChecks } from '../checks/check-runner';
 import type { DevBotEnv } from '../config';
 import { ForgeError, GitHubForge } from '../forge/forge';
 import { DEFAULT_GATE_POLICY, evaluateGates, type GatePolicy } from '../gates/gates';
@@ -170,18 +170,36 @@ export class ChangePipeline {
       await this.changes.advance(change.id, 'checking', `author finished round ${round}: ${out.summary}`.slice(0, 2_000), {
         attempts: round, data: { diff: summaryOf(diff), summary: out.summary },
       });
-      const run = await runChecks(ws.dir, repo.checks, {
-        timeoutMs: this.config.DEVBOT_CHECK_TIMEOUT_MS, outputLimitBytes: this.config.DEVBOT_CHECK_OUTPUT_BYTES, signal: ctx.signal,
-      });
+      let run;
+      try {
+        run = await runChecks(ws.dir, repo.checks, this.checkOptions(ctx.signal));
+      } catch (e) {
+        // No sandbox, no checks: the repository's commands are untrusted and never run on the host.
+        if (e instanceof CheckSandboxError) return { kind: 'failed', reason: e.message };
+        throw e;
+      }
       const checks = run.results.map(checkView);
       await this.changes.note(change.id, 'checking', run.ok ? `checks passed (${checks.length})` : `checks failed: ${failureOf(run.results)}`,
-        { network: run.network, results: checks.map((c) => ({ name: c.name, ok: c.ok, exitCode: c.exitCode, timedOut: c.timedOut })) }, { checks });
+        { network: run.network, sandbox: run.sandbox, results: checks.map((c) => ({ name: c.name, ok: c.ok, exitCode: c.exitCode, timedOut: c.timedOut })) }, { checks });
       if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
       if (run.ok) return { kind: 'green', diff, checks };
       lastFailure = failureOf(run.results);
       feedback = feedbackOf(run.results.find((r) => !r.ok)!);
     }
     return { kind: 'failed', reason: `the checks still failed after ${change.max_attempts} attempt(s): ${lastFailure}` };
+  }
+
+  /** How the repository's checks run: the sandbox's binary and limits from the environment. */
+  private checkOptions(signal: AbortSignal): CheckRunOptions {
+    const c = this.config;
+    return {
+      timeoutMs: c.DEVBOT_CHECK_TIMEOUT_MS, outputLimitBytes: c.DEVBOT_CHECK_OUTPUT_BYTES, signal,
+      ...(c.DEVBOT_CHECK_BWRAP ? { bwrapPath: c.DEVBOT_CHECK_BWRAP } : {}),
+      limits: {
+        memoryBytes: c.DEVBOT_CHECK_MEMORY_MB * 1024 * 1024, processes: c.DEVBOT_CHECK_MAX_PROCESSES,
+        cpuSeconds: c.DEVBOT_CHECK_CPU_SECONDS, cpus: c.DEVBOT_CHECK_CPUS,
+      },
+    };
   }
 
   private async openPullRequest(change: ChangeRow, repo: RepositoryV1, diff: ChangeDiff): Promise<{ url: string }> {
@@ -247,9 +265,7 @@ export class ChangePipeline {
       const checkout = await checkoutCommit({ root: this.config.DEVBOT_WORKSPACE_ROOT, cloneUrl: this.cloneUrlOf(repo), commit });
       let run;
       try {
-        run = await runChecks(checkout.dir, repo.checks, {
-          timeoutMs: this.config.DEVBOT_CHECK_TIMEOUT_MS, outputLimitBytes: this.config.DEVBOT_CHECK_OUTPUT_BYTES, signal: ctx.signal,
-        });
+        run = await runChecks(checkout.dir, repo.checks, this.checkOptions(ctx.signal));
       } finally {
         await checkout.dispose().catch(() => undefined);
       }
@@ -331,6 +347,7 @@ export class ChangePipeline {
       maxFiles: o.maxFiles ?? DEFAULT_GATE_POLICY.maxFiles,
       protectedPaths: o.protectedPaths ?? DEFAULT_GATE_POLICY.protectedPaths,
       deniedPaths: o.deniedPaths ?? DEFAULT_GATE_POLICY.deniedPaths,
+      mergeRequiresApproval: o.mergeRequiresApproval ?? DEFAULT_GATE_POLICY.mergeRequiresApproval,
     };
   }
 
@@ -347,7 +364,6 @@ export class ChangePipeline {
    * Where git clones and pushes. On the github forge an https clone URL gets the token, which git
    * sends only in an Authorization header (never written into the clone, where checks could read it).
    */
-      mergeRequiresApproval: o.mergeRequiresApproval ?? DEFAULT_GATE_POLICY.mergeRequiresApproval,
   private cloneUrlOf(repo: RepositoryV1): string {
     if (repo.forge.kind !== 'github' || !/^https:\/\//.test(repo.cloneUrl)) return repo.cloneUrl;
     if (!this.config.DEVBOT_GITHUB_TOKEN) throw new TerminalChangeError(`repository ${repo.name} uses the github forge but DEVBOT_GITHUB_TOKEN is not set`);
