@@ -1,5 +1,5 @@
 import { DatabaseEnv, Secret, ToInt } from '@juggernaut/config';
-import { IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
 export class GovernanceEnv extends DatabaseEnv {
   /** Bootstrap admin API key; when unset and no admin key exists, one is generated and printed once. */
@@ -80,4 +80,35 @@ export class GovernanceEnv extends DatabaseEnv {
   /** Spend today above this percentage of the pro-rata daily cap is burning too fast. */
   @ToInt() @IsInt() @Min(100) @Max(10_000)
   JUGGERNAUT_ALERT_SPEND_BURN_PCT = 150;
+
+  /**
+   * The signing secret of the Stripe webhook endpoint (`whsec_…`, from the Stripe dashboard). Without
+   * it `POST /api/v1/webhooks/stripe` answers 404.
+   */
+  @IsOptional() @IsString() @MinLength(16, { message: 'STRIPE_WEBHOOK_SECRET must be the endpoint secret (whsec_…)' }) @Secret()
+  STRIPE_WEBHOOK_SECRET?: string;
+
+  /** How old a webhook signature's timestamp may be (Stripe's default tolerance is 300 s). */
+  @ToInt() @IsInt() @Min(10) @Max(3_600)
+  STRIPE_WEBHOOK_TOLERANCE_S = 300;
+
+  /**
+   * The key generic webhook sources' signing secrets are encrypted with (AES-256-GCM): 32 random
+   * bytes as 64 hex digits or base64 (`openssl rand -hex 32`). Without it no generic source can be
+   * created. Changing it makes the stored secrets unreadable: create the sources again.
+   */
+  @IsOptional() @IsString() @Matches(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=?)$/, { message: 'JUGGERNAUT_WEBHOOK_KEY must be 32 bytes as 64 hex digits or base64 (openssl rand -hex 32)' }) @Secret()
+  JUGGERNAUT_WEBHOOK_KEY?: string;
+
+  /** Webhook deliveries each client address may make per second on average, per replica (signed or not). */
+  @ToInt() @IsInt() @Min(1) @Max(100_000)
+  JUGGERNAUT_WEBHOOK_RATE_PER_SECOND = 50;
+
+  /** Webhook deliveries one address may make at once before it is slowed to the rate above. */
+  @ToInt() @IsInt() @Min(1) @Max(1_000_000)
+  JUGGERNAUT_WEBHOOK_RATE_BURST = 500;
+
+  /** Largest webhook body accepted (413 above it). */
+  @ToInt() @IsInt() @Min(1_024) @Max(900_000)
+  JUGGERNAUT_WEBHOOK_MAX_BYTES = 512 * 1024;
 }

@@ -26,6 +26,10 @@ import { OpportunitiesController } from './opportunities/opportunities.controlle
 import { OpportunitiesMessaging } from './opportunities/opportunities.messaging';
 import { OpportunitiesRepository } from './opportunities/opportunities.repository';
 import { OpportunitiesService } from './opportunities/opportunities.service';
+import { WebhookIntake } from './webhooks/webhook-intake';
+import { WebhookSourcesController } from './webhooks/webhook-sources.controller';
+import { WebhookSourcesRepository } from './webhooks/webhook-sources.repository';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 /**
  * The REST front door. Feature modules of other resources (tasks, workers, ledger, experiments,
@@ -46,13 +50,15 @@ import { OpportunitiesService } from './opportunities/opportunities.service';
     ExperimentsModule,
     ChangesModule,
   ],
-  controllers: [ApiKeysController, LogsController, OpportunitiesController],
+  controllers: [ApiKeysController, LogsController, OpportunitiesController, WebhooksController, WebhookSourcesController],
   providers: [
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: ErrorFilter },
     ApiKeysRepository, ApiKeysService, RateLimiter,
     LogsRepository, LogsService, LogsMessaging,
     OpportunitiesRepository, OpportunitiesService, OpportunitiesMessaging,
+    // the webhooks share the RateLimiter with the API-key guard (one budget per address for bad credentials of either kind)
+    WebhookIntake, WebhookSourcesRepository,
   ],
 })
 export class GovernanceModule {}

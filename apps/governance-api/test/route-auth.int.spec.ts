@@ -9,7 +9,12 @@ interface Operation {
   path: string;
   responses: Record<string, { description?: string }>;
   security?: unknown[];
+  /** Set on the routes a signature authenticates instead of an API key (payment webhooks). */
+  'x-juggernaut-public'?: string;
 }
+
+/** The only operations reachable without an API key: each authenticated by a signature over its raw body instead. */
+const SIGNED_PUBLIC = ['POST /api/v1/webhooks/stripe', 'POST /api/v1/webhooks/{source}'];
 
 /** Fills path parameters with values of the right shape, so the route is found and only auth decides. */
 function concrete(path: string): string {
@@ -26,6 +31,7 @@ describe('every route in the OpenAPI document', () => {
   let url: string;
   let viewerKey: string;
   let operations: Operation[];
+  let publicOperations: Operation[];
 
   beforeAll(async () => {
     stack = await TestStack.create('routes');
@@ -35,8 +41,10 @@ describe('every route in the OpenAPI document', () => {
     })).url;
     viewerKey = (await apiClient(url, ADMIN_KEY).post('/api/v1/api-keys', { name: 'walker', role: 'viewer' })).body.key;
     const doc = (await apiClient(url).get('/docs-json')).body as { paths: Record<string, Record<string, Omit<Operation, 'method' | 'path'>>> };
-    operations = Object.entries(doc.paths).flatMap(([path, item]) =>
+    const all: Operation[] = Object.entries(doc.paths).flatMap(([path, item]) =>
       METHODS.filter((m) => item[m]).map((method) => ({ method, path, ...item[method]! })));
+    publicOperations = all.filter((o) => o['x-juggernaut-public']);
+    operations = all.filter((o) => !o['x-juggernaut-public']);
   });
 
   afterAll(async () => {
@@ -49,6 +57,17 @@ describe('every route in the OpenAPI document', () => {
       expect(paths).toContain(p);
     }
     expect(operations.length).toBeGreaterThan(25);
+  });
+
+  it('has no public operation but the signed payment webhooks, which refuse an unsigned call whatever key it carries', async () => {
+    expect(publicOperations.map((o) => `${o.method.toUpperCase()} ${o.path}`).sort()).toEqual([...SIGNED_PUBLIC].sort());
+    for (const op of publicOperations) {
+      for (const auth of [undefined, `Bearer ${ADMIN_KEY}`]) {
+        const r = await apiClient(url).call('POST', concrete(op.path), {}, auth ? { authorization: auth } : {});
+        // 404: no such source or no Stripe secret configured; 400: a source exists but the call is unsigned
+        expect([400, 404]).toContain(r.status);
+      }
+    }
   });
 
   it('answers 401 to every operation called without a key, with an empty token or with an unknown key', async () => {

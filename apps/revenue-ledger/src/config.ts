@@ -23,6 +23,10 @@ export class LedgerEnv extends DatabaseEnv {
   @ToInt() @IsInt() @Min(1) @Max(16)
   LEDGER_FLUSH_CONCURRENCY = 2;
 
+  /** The bank account payment providers' payouts go to (docs/payments.md). */
+  @Matches(/^assets(:[A-Za-z0-9_.@+\-/]{1,64}){1,6}$/, { message: 'PAYMENTS_BANK_ACCOUNT must be an assets account such as assets:bank' })
+  PAYMENTS_BANK_ACCOUNT = 'assets:bank';
+
   /** Inbound events held unacknowledged at once per consumer (they wait for their batch to commit). */
   @ToInt() @IsInt() @Min(1) @Max(20_000)
   LEDGER_CONSUMER_CONCURRENCY = 2_000;

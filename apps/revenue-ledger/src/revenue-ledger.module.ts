@@ -4,6 +4,8 @@ import { BalancesRepository } from './accounts/balances.repository';
 import { IngestionMessaging } from './ingestion/ingestion.messaging';
 import { LedgerMetrics } from './ledger-metrics';
 import { LedgerMessaging } from './ledger.messaging';
+import { PaymentsConsumer } from './payments/payments.consumer';
+import { PaymentsService } from './payments/payments.service';
 import { PostingRepository } from './posting/posting.repository';
 import { PostingService } from './posting/posting.service';
 import { RatesRepository } from './rates/rates.repository';
@@ -16,6 +18,7 @@ import { TransactionsRepository } from './transactions/transactions.repository';
   providers: [
     AccountsRepository, BalancesRepository, PostingRepository, PostingService, RatesRepository, SummaryService, PnlRepository,
     TransactionsRepository, LedgerService, LedgerMetrics, LedgerMessaging, IngestionMessaging,
+    PaymentsService, PaymentsConsumer,
   ],
 })
 export class RevenueLedgerModule {}

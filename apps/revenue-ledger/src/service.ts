@@ -11,6 +11,7 @@ export const revenueLedger: ServiceDefinition<LedgerEnv> = {
     schema: 'ledger', migrations: ledgerMigrations, outbox: true,
     // posted entries are immutable (their triggers refuse UPDATE, DELETE, TRUNCATE) and accounts are
     // never removed; the service only reads and inserts them, so its runtime role may do nothing else
-    appendOnlyTables: ['transactions', 'postings', 'accounts'],
+    // payment_events likewise: what each provider event meant is kept as it was first applied
+    appendOnlyTables: ['transactions', 'postings', 'accounts', 'payment_events'],
   },
 };

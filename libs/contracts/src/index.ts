@@ -30,3 +30,6 @@ export * from './approvals/approval.v1';
 export * from './alerts/alert-resolved.v1';
 export * from './goals/goal.v1';
 export * from './alerts/dispatch-health.v1';
+export * from './payments/payment-event.v1';
+export * from './payments/reconciliation.v1';
+export * from './payments/webhook-source.v1';

@@ -26,6 +26,10 @@ import {
 import { CreateExecutionLogDto } from './logs/execution-log.v1';
 import { CreateOpportunityDto, OpportunityV1 } from './opportunities/opportunity.v1';
 import { PolicyDocumentV1 } from './policy/policy.v1';
+import { PaymentEventV1 } from './payments/payment-event.v1';
+import {
+  LedgerReconciledV1, ListReconciliationsV1, ReconciliationIdV1, ReconciliationPageV1, ReconciliationV1,
+} from './payments/reconciliation.v1';
 import { CostRecordedV1, RevenueRecordedV1 } from './revenue/revenue-recorded.v1';
 import {
   CancelTaskV1, CheckpointTaskV1, ClaimedTaskV1, ClaimTasksV1, CreateScheduleDto, Empty, FinishReplyV1, FinishTasksV1,
@@ -47,6 +51,8 @@ export const Subjects = {
   experimentExposure: 'juggernaut.experiment.exposure.v1',
   experimentConversion: 'juggernaut.experiment.conversion.v1',
   logAppend: 'juggernaut.log.append.v1',
+  // Payment providers' events, accepted by governance-api's signed webhooks (only it publishes them).
+  paymentEvent: 'juggernaut.payment.event.v1',
   // Request/reply (core NATS, queue groups).
   taskSubmit: 'juggernaut.task.submit.v1',
   opportunityCreate: 'juggernaut.opportunity.create.v1',
@@ -103,6 +109,8 @@ export const Subjects = {
   ledgerSummaryGet: 'juggernaut.ledger.summary.get.v1',
   ledgerRateSet: 'juggernaut.ledger.rate.set.v1',
   ledgerRateList: 'juggernaut.ledger.rate.list.v1',
+  ledgerReconciliationGet: 'juggernaut.ledger.reconciliation.get.v1',
+  ledgerReconciliationList: 'juggernaut.ledger.reconciliation.list.v1',
   policyGet: 'juggernaut.policy.get.v1',
   approvalRequest: 'juggernaut.approval.request.v1',
   approvalGet: 'juggernaut.approval.get.v1',
@@ -132,6 +140,7 @@ export const Subjects = {
   experimentConcluded: 'juggernaut.experiment.concluded.v1',
   experimentAllocation: 'juggernaut.experiment.allocation.v1',
   ledgerPosted: 'juggernaut.ledger.posted.v1',
+  ledgerReconciled: 'juggernaut.ledger.reconciled.v1',
   alertRaised: 'juggernaut.alert.raised.v1',
   changeOpened: 'juggernaut.change.opened.v1',
   changeMerged: 'juggernaut.change.merged.v1',
@@ -154,6 +163,7 @@ export interface StreamSubjectMap {
   'juggernaut.experiment.exposure.v1': ExperimentExposureV1;
   'juggernaut.experiment.conversion.v1': ExperimentConversionV1;
   'juggernaut.log.append.v1': CreateExecutionLogDto;
+  'juggernaut.payment.event.v1': PaymentEventV1;
   'juggernaut.task.created.v1': TaskEventV1;
   'juggernaut.task.claimed.v1': TaskEventV1;
   'juggernaut.task.succeeded.v1': TaskEventV1;
@@ -167,6 +177,7 @@ export interface StreamSubjectMap {
   'juggernaut.experiment.concluded.v1': ExperimentLifecycleV1;
   'juggernaut.experiment.allocation.v1': ExperimentAllocationV1;
   'juggernaut.ledger.posted.v1': LedgerPostedV1;
+  'juggernaut.ledger.reconciled.v1': LedgerReconciledV1;
   'juggernaut.alert.raised.v1': AlertRaisedV1;
   'juggernaut.change.opened.v1': ChangeEventV1;
   'juggernaut.change.merged.v1': ChangeEventV1;
@@ -235,6 +246,8 @@ export interface RequestSubjectMap {
   'juggernaut.ledger.summary.get.v1': { request: Empty; reply: LedgerSummaryV1 };
   'juggernaut.ledger.rate.set.v1': { request: SetExchangeRateV1; reply: ExchangeRateViewV1 };
   'juggernaut.ledger.rate.list.v1': { request: Empty; reply: ExchangeRateViewV1[] };
+  'juggernaut.ledger.reconciliation.get.v1': { request: ReconciliationIdV1; reply: ReconciliationV1 };
+  'juggernaut.ledger.reconciliation.list.v1': { request: ListReconciliationsV1; reply: ReconciliationPageV1 };
   'juggernaut.policy.get.v1': { request: Empty; reply: PolicyDocumentV1 };
   'juggernaut.approval.request.v1': { request: RequestApprovalV1; reply: ApprovalV1 };
   'juggernaut.approval.get.v1': { request: ApprovalIdV1; reply: ApprovalV1 };
@@ -264,6 +277,7 @@ export const PayloadClasses: { [S in StreamSubject | RequestSubject]: Ctor<Paylo
   'juggernaut.experiment.exposure.v1': ExperimentExposureV1,
   'juggernaut.experiment.conversion.v1': ExperimentConversionV1,
   'juggernaut.log.append.v1': CreateExecutionLogDto,
+  'juggernaut.payment.event.v1': PaymentEventV1,
   'juggernaut.task.created.v1': TaskEventV1,
   'juggernaut.task.claimed.v1': TaskEventV1,
   'juggernaut.task.succeeded.v1': TaskEventV1,
@@ -277,6 +291,7 @@ export const PayloadClasses: { [S in StreamSubject | RequestSubject]: Ctor<Paylo
   'juggernaut.experiment.concluded.v1': ExperimentLifecycleV1,
   'juggernaut.experiment.allocation.v1': ExperimentAllocationV1,
   'juggernaut.ledger.posted.v1': LedgerPostedV1,
+  'juggernaut.ledger.reconciled.v1': LedgerReconciledV1,
   'juggernaut.alert.raised.v1': AlertRaisedV1,
   'juggernaut.change.opened.v1': ChangeEventV1,
   'juggernaut.change.merged.v1': ChangeEventV1,
@@ -336,6 +351,8 @@ export const PayloadClasses: { [S in StreamSubject | RequestSubject]: Ctor<Paylo
   'juggernaut.ledger.summary.get.v1': Empty,
   'juggernaut.ledger.rate.set.v1': SetExchangeRateV1,
   'juggernaut.ledger.rate.list.v1': Empty,
+  'juggernaut.ledger.reconciliation.get.v1': ReconciliationIdV1,
+  'juggernaut.ledger.reconciliation.list.v1': ListReconciliationsV1,
   'juggernaut.policy.changed.v1': PolicyDocumentV1,
   'juggernaut.approval.requested.v1': ApprovalV1,
   'juggernaut.approval.decided.v1': ApprovalV1,
@@ -376,7 +393,7 @@ export const Streams = {
     description: 'Events from other systems and from runners, applied exactly once by their owners.',
     subjects: [
       Subjects.revenueRecorded, Subjects.costRecorded, Subjects.experimentExposure, Subjects.experimentConversion,
-      Subjects.logAppend,
+      Subjects.logAppend, Subjects.paymentEvent,
     ],
   },
   events: {
@@ -386,7 +403,7 @@ export const Streams = {
       Subjects.taskCreated, Subjects.taskClaimed, Subjects.taskSucceeded, Subjects.taskFailed, Subjects.taskDead,
       Subjects.taskCancelled, Subjects.workerOnline, Subjects.workerOffline, Subjects.opportunityCreated,
       Subjects.experimentStarted, Subjects.experimentConcluded, Subjects.experimentAllocation, Subjects.ledgerPosted, Subjects.alertRaised,
-      Subjects.changeOpened, Subjects.changeMerged, Subjects.changeClosed,
+      Subjects.ledgerReconciled, Subjects.changeOpened, Subjects.changeMerged, Subjects.changeClosed,
       Subjects.policyChanged, Subjects.approvalRequested, Subjects.approvalDecided, Subjects.alertResolved,
     ],
   },

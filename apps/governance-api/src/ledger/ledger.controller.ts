@@ -3,7 +3,8 @@ import { ApiBadRequestResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation,
 import {
   CreateLedgerAccountV1, ExchangeRateViewV1, GetLedgerBalanceV1, GetPnlV1, LedgerAccountViewV1, LedgerBalanceViewV1,
   LedgerSummaryV1, LedgerTransactionPageV1, LedgerTransactionViewV1, ListLedgerAccountsV1, ListLedgerTransactionsV1,
-  PnlReportV1, PostLedgerTransactionDto, ReverseLedgerTransactionDto, SetExchangeRateDto, Subjects,
+  ListReconciliationsV1, PnlReportV1, PostLedgerTransactionDto, ReconciliationPageV1, ReconciliationV1, ReverseLedgerTransactionDto,
+  SetExchangeRateDto, Subjects,
 } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
 import { AuditedInHandler } from '../audit/audited.decorator';
@@ -108,5 +109,23 @@ export class LedgerController {
   @ApiServiceUnavailableResponse({ description: 'The audit entry of the intent could not be written, so the request was not sent; or the service that owns this did not answer.' })
   setRate(@Param('currency') currency: string, @Body() body: SetExchangeRateDto, @Trail() trail: AuditTrail): Promise<ExchangeRateViewV1> {
     return trail.forward(() => this.bus.request(Subjects.ledgerRateSet, { currency, rate: body.rate }));
+  }
+
+  @Get('reconciliations')
+  @Roles(...READERS)
+  @ApiOperation({ summary: "Reconciliations of a payment provider's balance with the ledger, newest first (the `ledger.reconcile` task makes them)" })
+  @ApiOkResponse({ type: ReconciliationPageV1 })
+  @ApiBadRequestResponse({ description: 'A filter is invalid, or the cursor is not one this list returned.' })
+  reconciliations(@Query() q: ListReconciliationsV1): Promise<ReconciliationPageV1> {
+    checkedCursor(q.cursor, 'bigint');
+    return this.bus.request(Subjects.ledgerReconciliationList, q);
+  }
+
+  @Get('reconciliations/:id')
+  @Roles(...READERS)
+  @ApiOperation({ summary: 'One reconciliation: what is missing from the ledger, extra in it, or posted for another amount, and the adjusting entry offered for approval' })
+  @ApiOkResponse({ type: ReconciliationV1 })
+  reconciliation(@Param('id', new ParseUUIDPipe()) id: string): Promise<ReconciliationV1> {
+    return this.bus.request(Subjects.ledgerReconciliationGet, { id });
   }
 }

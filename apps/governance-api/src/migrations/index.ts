@@ -9,6 +9,7 @@ import { Goals1764300400000 } from './1764300400000-goals';
 import { Alerts1764300500000 } from './1764300500000-alerts';
 import { MonitorSampleDetail1764400100000 } from './1764400100000-monitor-sample-detail';
 import { SafeDefaultPolicy1764900000000 } from './1764900000000-safe-default-policy';
+import { WebhookSources1765100000000 } from './1765100000000-webhook-sources';
 
 /** Every migration of the governance schema, in order. */
 export const governanceMigrations = [
@@ -23,4 +24,5 @@ export const governanceMigrations = [
   BudgetsGoalNotes1764400000000,
   MonitorSampleDetail1764400100000,
   SafeDefaultPolicy1764900000000,
+  WebhookSources1765100000000,
 ];

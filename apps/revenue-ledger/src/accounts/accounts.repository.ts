@@ -40,9 +40,10 @@ export class AccountsRepository {
 
   /**
    * The accounts with these names, creating (with their parents) those the auto-create policy
-   * allows. An unknown account outside the policy is refused, naming it.
+   * allows, or that lie beneath `alsoCreate` (the ledger's own accounts for payment providers). An
+   * unknown account outside both is refused, naming it.
    */
-  async resolve(names: Iterable<string>): Promise<Map<string, Account>> {
+  async resolve(names: Iterable<string>, alsoCreate: readonly string[] = []): Promise<Map<string, Account>> {
     const out = new Map<string, Account>();
     const missing: string[] = [];
     for (const n of new Set(names)) {
@@ -54,7 +55,7 @@ export class AccountsRepository {
     for (const a of await this.load(this.db, missing)) out.set(a.name, a);
     const toCreate = missing.filter((n) => !out.has(n));
     if (toCreate.length > 0) {
-      const refused = toCreate.filter((n) => !mayAutoCreate(n, this.config.LEDGER_AUTO_CREATE));
+      const refused = toCreate.filter((n) => !mayAutoCreate(n, this.config.LEDGER_AUTO_CREATE) && !mayAutoCreate(n, alsoCreate));
       if (refused.length > 0) {
         throw new LedgerError(400, `account ${refused.join(', ')} does not exist and is not created on first use ` +
           `(created on first use: ${this.config.LEDGER_AUTO_CREATE.join(', ')}); create it first`);
@@ -101,6 +102,18 @@ export class AccountsRepository {
   async exists(name: string): Promise<boolean> {
     if (this.cache.has(name)) return true;
     return (await this.load(this.db, [name])).length > 0;
+  }
+
+  /** The accounts among `names` that exist as `db` sees them (inside a transaction: committed ones, since accounts are never created in one). */
+  async existing(db: Queryable, names: string[]): Promise<Map<string, Account>> {
+    const out = new Map<string, Account>();
+    const missing = names.filter((n) => {
+      const hit = this.cache.get(n);
+      if (hit) out.set(n, hit);
+      return !hit;
+    });
+    if (missing.length) for (const a of await this.load(db, missing)) out.set(a.name, a);
+    return out;
   }
 
   private async load(db: Queryable, names: string[]): Promise<Account[]> {

@@ -31,6 +31,10 @@ export interface JournalEntry {
   customerRef?: string | null;
   createdBy?: string | null;
   reverses?: string | null;
+  /** A payment provider's refund, fee or dispute: the payment transaction it belongs to. */
+  originalId?: string | null;
+  /** A payment provider's id of what moved the money (a charge, refund, payout, dispute). */
+  externalRef?: string | null;
   /** Headline amount of a revenue or cost event (positive). */
   amountMinor?: number;
   currency?: string;

@@ -19,7 +19,7 @@ import { type JournalEntry, postedEvent } from './journal-entry';
 /** The journal entry fields stored on a transaction row (JSON.stringify keeps only these). */
 const TRANSACTION_FIELDS: Array<keyof JournalEntry> = [
   'id', 'eventId', 'kind', 'occurredAt', 'description', 'source', 'experimentId', 'variantKey', 'unitId', 'goalId', 'taskId',
-  'taskType', 'opportunityId', 'customerRef', 'createdBy', 'reverses',
+  'taskType', 'opportunityId', 'customerRef', 'createdBy', 'reverses', 'originalId', 'externalRef',
 ];
 
 @Injectable()
@@ -31,12 +31,12 @@ export class PostingRepository {
     // were built and escaped element by element (the largest allocation of the ingestion path).
     const inserted = (await db.query(
       `INSERT INTO ledger.transactions (id, event_id, kind, occurred_at, description, source, experiment_id, variant_key, unit_id,
-          goal_id, task_id, task_type, opportunity_id, customer_ref, created_by, reverses)
+          goal_id, task_id, task_type, opportunity_id, customer_ref, created_by, reverses, original_id, external_ref)
        SELECT id, "eventId", kind, "occurredAt", description, source, "experimentId", "variantKey", "unitId",
-          "goalId", "taskId", "taskType", "opportunityId", "customerRef", "createdBy", reverses
+          "goalId", "taskId", "taskType", "opportunityId", "customerRef", "createdBy", reverses, "originalId", "externalRef"
        FROM json_to_recordset($1::json) AS t(id uuid, "eventId" text, kind text, "occurredAt" timestamptz, description text,
           source text, "experimentId" text, "variantKey" text, "unitId" text, "goalId" text, "taskId" text, "taskType" text,
-          "opportunityId" text, "customerRef" text, "createdBy" text, reverses uuid)
+          "opportunityId" text, "customerRef" text, "createdBy" text, reverses uuid, "originalId" uuid, "externalRef" text)
        ON CONFLICT (event_id) DO NOTHING
        RETURNING id`,
       [JSON.stringify(entries, TRANSACTION_FIELDS)],

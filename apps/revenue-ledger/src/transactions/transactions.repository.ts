@@ -20,6 +20,8 @@ interface TransactionRow {
   created_by: string | null;
   reverses: string | null;
   reversed_by: string | null;
+  original_id: string | null;
+  external_ref: string | null;
   postings: Array<{ account: string; amountMinor: number | string; currency: string }>;
 }
 
@@ -75,6 +77,7 @@ function view(r: TransactionRow): LedgerTransactionViewV1 {
     id: r.id, eventId: r.event_id, kind: r.kind, occurredAt: r.occurred_at.toISOString(), postedAt: r.posted_at.toISOString(),
     description: r.description, source: r.source, experimentId: r.experiment_id, variantKey: r.variant_key, goalId: r.goal_id,
     taskId: r.task_id, taskType: r.task_type, createdBy: r.created_by, reverses: r.reverses, reversedBy: r.reversed_by,
+    originalId: r.original_id, externalRef: r.external_ref,
     postings: (r.postings ?? []).map((p) => ({ account: p.account, amountMinor: Number(p.amountMinor), currency: p.currency })),
   };
 }

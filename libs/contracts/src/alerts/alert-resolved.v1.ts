@@ -11,5 +11,6 @@ export class AlertResolvedV1 extends AlertRaisedV1 {
 /** The conditions the governance monitor watches (the `kind` of an alert). */
 export const ALERT_KINDS = [
   'task_stuck', 'queue_stale', 'no_workers', 'worker_failing', 'spend_burn', 'dead_letters_rising', 'error_rate_high', 'ledger_conflict',
+  'reconciliation_differences',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];

@@ -14,7 +14,11 @@ export type AccountRoot = (typeof ACCOUNT_ROOTS)[number];
 export const ACCOUNT_NAME_PATTERN = /^(assets|liabilities|equity|revenue|expense)(:[A-Za-z0-9_.@+\-/]{1,64}){0,7}$/;
 const ACCOUNT_NAME_MESSAGE = 'account must be root:segment… with root one of assets, liabilities, equity, revenue, expense';
 
-export const LEDGER_KINDS = ['revenue', 'cost', 'manual', 'reversal'] as const;
+/**
+ * `refund`, `dispute` and `payout` come from payment providers (docs/payments.md): a refund or a lost
+ * dispute reverses part of a payment and points at it (`originalId`); a payout moves cash to the bank.
+ */
+export const LEDGER_KINDS = ['revenue', 'cost', 'manual', 'reversal', 'refund', 'dispute', 'payout'] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
 
 export class LedgerPostingInputV1 {
@@ -116,6 +120,10 @@ export class LedgerTransactionViewV1 {
   @ApiProperty({ nullable: true, type: String }) createdBy!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) reverses!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) reversedBy!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, format: 'uuid', description: 'A refund, fee or dispute entry: the payment it belongs to.' })
+  originalId?: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: "A payment provider's entry: the provider's id of what moved the money (charge, refund, payout, dispute)." })
+  externalRef?: string | null;
   @ApiProperty({ type: [LedgerPostingViewV1] }) postings!: LedgerPostingViewV1[];
 }
 

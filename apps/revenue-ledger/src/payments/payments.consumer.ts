@@ -1,0 +1,31 @@
+import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Subjects } from '@juggernaut/contracts';
+import { Bus, type ConsumerHandle, PermanentMessageError } from '@juggernaut/messaging';
+import { PaymentsService } from './payments.service';
+
+/**
+ * Payment providers' events (`juggernaut.payment.event.v1`, published by governance-api's webhooks
+ * once their signature checked out) through a durable JetStream consumer. A message is acknowledged
+ * once its database transaction committed; an event under a known id with other content (a conflict)
+ * or one that cannot be posted is dead-lettered with the reason, not retried.
+ */
+@Injectable()
+export class PaymentsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
+  private consumer?: ConsumerHandle;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly payments: PaymentsService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.consumer = await this.bus.consume(Subjects.paymentEvent, { durable: 'revenue-ledger-payments', concurrency: 4, ackWaitMs: 60_000, maxDeliver: 10 }, async (e) => {
+      const outcome = await this.payments.apply(e);
+      if (outcome.status === 'conflict' || outcome.status === 'rejected') throw new PermanentMessageError(outcome.reason);
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.consumer?.stop();
+  }
+}
