@@ -1,5 +1,5 @@
-import { DatabaseEnv, ToInt, ToList } from '@juggernaut/config';
-import { ArrayMinSize, IsArray, IsInt, IsISO4217CurrencyCode, Matches, Max, Min } from 'class-validator';
+import { DatabaseEnv, Secret, ToInt, ToList } from '@juggernaut/config';
+import { ArrayMinSize, IsArray, IsInt, IsISO4217CurrencyCode, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 
 export class LedgerEnv extends DatabaseEnv {
   /** Currency the revenue target and converted totals are in. */
@@ -30,4 +30,31 @@ export class LedgerEnv extends DatabaseEnv {
   /** Inbound events held unacknowledged at once per consumer (they wait for their batch to commit). */
   @ToInt() @IsInt() @Min(1) @Max(20_000)
   LEDGER_CONSUMER_CONCURRENCY = 2_000;
+
+  /**
+   * A Stripe secret or restricted key that may read balance transactions: with it, revenue-ledger
+   * runs `ledger.reconcile` tasks and schedules one a day (docs/payments.md). It stays in this service.
+   */
+  @IsOptional() @IsString() @MinLength(8, { message: 'STRIPE_API_KEY must be a Stripe key (sk_… or rk_…)' }) @Secret()
+  STRIPE_API_KEY?: string;
+
+  /** Where the Stripe API is (tests point it at a local fake); Stripe's own when unset. */
+  @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'] }, { message: 'STRIPE_API_BASE_URL must be an http(s) URL such as http://127.0.0.1:12111' })
+  STRIPE_API_BASE_URL?: string;
+
+  /** When the daily reconciliation runs (5-field cron, UTC); it reconciles the previous UTC day. */
+  @IsString() @Matches(/^\S+(\s+\S+){4}$/, { message: 'LEDGER_RECONCILE_CRON must have 5 fields, e.g. 30 2 * * *' })
+  LEDGER_RECONCILE_CRON = '30 2 * * *';
+
+  /** Seconds around the period whose balance transactions still account for an entry (so an entry stamped a little off is not extra). */
+  @ToInt() @IsInt() @Min(0) @Max(86_400)
+  LEDGER_RECONCILE_MARGIN_S = 3_600;
+
+  /** The worker id of this process when it runs reconciliations (the pod name in Kubernetes). */
+  @IsOptional() @IsString() @MaxLength(200) @Matches(/^[A-Za-z0-9._:-]+$/, { message: 'HOSTNAME must be a plain host or pod name' })
+  HOSTNAME?: string;
+
+  /** How often the reconciliation worker looks for tasks when no wake-up came. */
+  @ToInt() @IsInt() @Min(50) @Max(600_000)
+  LEDGER_WORKER_POLL_INTERVAL_MS = 5_000;
 }

@@ -5,6 +5,7 @@ import type { Subscription } from '@nats-io/transport-node';
 import { AccountsRepository } from './accounts/accounts.repository';
 import { BalancesRepository } from './accounts/balances.repository';
 import { RatesRepository } from './rates/rates.repository';
+import { ReconciliationsRepository } from './reconciliation/reconciliations.repository';
 import { PnlRepository } from './reports/pnl.repository';
 import { SummaryService } from './reports/summary.service';
 import { LedgerService } from './transactions/ledger.service';
@@ -24,6 +25,7 @@ export class LedgerMessaging implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly pnl: PnlRepository,
     private readonly summary: SummaryService,
     private readonly rates: RatesRepository,
+    private readonly reconciliations: ReconciliationsRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -40,6 +42,8 @@ export class LedgerMessaging implements OnApplicationBootstrap, OnModuleDestroy 
       b.respond(Subjects.ledgerSummaryGet, () => this.summary.summary()),
       b.respond(Subjects.ledgerRateSet, (req) => this.rates.set(req)),
       b.respond(Subjects.ledgerRateList, () => this.rates.list()),
+      b.respond(Subjects.ledgerReconciliationGet, (req) => this.reconciliations.get(req.id)),
+      b.respond(Subjects.ledgerReconciliationList, (req) => this.reconciliations.list(req)),
     ];
   }
 

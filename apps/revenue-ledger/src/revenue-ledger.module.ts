@@ -7,6 +7,9 @@ import { LedgerMessaging } from './ledger.messaging';
 import { PaymentsConsumer } from './payments/payments.consumer';
 import { PaymentsService } from './payments/payments.service';
 import { PostingRepository } from './posting/posting.repository';
+import { ReconcileWorker } from './reconciliation/reconcile-worker';
+import { ReconciliationsRepository } from './reconciliation/reconciliations.repository';
+import { StripeBalance } from './reconciliation/stripe-balance';
 import { PostingService } from './posting/posting.service';
 import { RatesRepository } from './rates/rates.repository';
 import { PnlRepository } from './reports/pnl.repository';
@@ -18,7 +21,7 @@ import { TransactionsRepository } from './transactions/transactions.repository';
   providers: [
     AccountsRepository, BalancesRepository, PostingRepository, PostingService, RatesRepository, SummaryService, PnlRepository,
     TransactionsRepository, LedgerService, LedgerMetrics, LedgerMessaging, IngestionMessaging,
-    PaymentsService, PaymentsConsumer,
+    PaymentsService, PaymentsConsumer, StripeBalance, ReconciliationsRepository, ReconcileWorker,
   ],
 })
 export class RevenueLedgerModule {}

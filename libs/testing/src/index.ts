@@ -7,3 +7,4 @@ export * from './fake-openai';
 export * from './nats-rpc';
 export * from './fake-github';
 export * from './clock-skew';
+export * from './fake-stripe';

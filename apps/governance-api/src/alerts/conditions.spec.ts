@@ -81,4 +81,15 @@ describe('monitor conditions', () => {
     expect(kinds({ ...quiet, now: early, spendToday: { currency: 'USD', spentMinor: 60, capMinor: 1000 } })).toEqual([]);
     expect(kinds({ ...quiet, now: early, spendToday: { currency: 'USD', spentMinor: 70, capMinor: 1000 } })).toEqual(['spend_burn:USD']);
   });
+
+  it("raises a warning per payment provider while its latest reconciliation differs, and none once it is clean", () => {
+    const rec = { source: 'stripe', reconciliationId: 'r1', from: '2026-02-28T00:00:00.000Z', to: '2026-03-01T00:00:00.000Z', missing: 2, extra: 1, mismatched: 0 };
+    const r = evaluate({ ...quiet, reconciliations: [rec, { ...rec, source: 'my-shop', missing: 0, extra: 0 }] }, t);
+    expect(r.evaluated).toContain('reconciliation_differences');
+    expect(r.findings).toEqual([expect.objectContaining({
+      kind: 'reconciliation_differences', key: 'stripe', severity: 'warning', message: expect.stringContaining('2 missing, 1 extra, 0 mismatched'),
+    })]);
+    expect(kinds({ ...quiet, reconciliations: [{ ...rec, missing: 0, extra: 0 }] })).toEqual([]);
+    expect(evaluate(quiet, t).evaluated).not.toContain('reconciliation_differences');
+  });
 });

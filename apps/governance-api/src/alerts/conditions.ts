@@ -20,6 +20,8 @@ export interface MonitorInputs {
   deadLettersBySubject?: Record<string, number>;
   /** Event ids the ledger refused in the conflict window because they were posted with other content. */
   ledgerConflicts?: LedgerConflictSeen[];
+  /** The latest reconciliation of each payment provider with the ledger (within a week). */
+  reconciliations?: ReconciliationSeen[];
   /** Spend since 00:00 UTC in the policy's currency, against the global daily cap (absent: no cap). */
   spendToday?: { currency: string; spentMinor: number; capMinor: number };
 }
@@ -34,6 +36,17 @@ export interface LedgerConflictSeen {
   reason: string;
   deadLetters: number;
   lastAt: string;
+}
+
+/** A provider's latest reconciliation: how many entries differ between its balance and the ledger. */
+export interface ReconciliationSeen {
+  source: string;
+  reconciliationId: string;
+  from: string;
+  to: string;
+  missing: number;
+  extra: number;
+  mismatched: number;
 }
 
 export interface Finding {
@@ -129,6 +142,20 @@ export function evaluate(i: MonitorInputs, t: MonitorThresholds): { findings: Fi
         kind: 'ledger_conflict', key: c.eventId, severity: 'critical',
         message: `ledger ${c.reason} (dead-lettered from ${c.subject}, not posted)`,
         details: { ...c },
+      });
+    }
+  }
+
+  if (i.reconciliations) {
+    evaluated.push('reconciliation_differences');
+    // One per provider, while its latest reconciliation differs; the next clean one resolves it.
+    for (const r of i.reconciliations) {
+      const total = r.missing + r.extra + r.mismatched;
+      if (total === 0) continue;
+      findings.push({
+        kind: 'reconciliation_differences', key: r.source, severity: 'warning',
+        message: `${r.source} and the ledger differ for ${r.from} – ${r.to}: ${r.missing} missing, ${r.extra} extra, ${r.mismatched} mismatched (GET /api/v1/ledger/reconciliations/${r.reconciliationId})`,
+        details: { ...r },
       });
     }
   }

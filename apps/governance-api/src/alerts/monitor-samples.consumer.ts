@@ -5,12 +5,13 @@ import { createHash } from 'node:crypto';
 import { MonitorSamplesRepository } from './monitor-samples.repository';
 
 /** The ledger's inbound subjects: a dead letter from one of them may be a ledger conflict. */
-const LEDGER_INBOUND: ReadonlySet<string> = new Set([Subjects.revenueRecorded, Subjects.costRecorded]);
+const LEDGER_INBOUND: ReadonlySet<string> = new Set([Subjects.revenueRecorded, Subjects.costRecorded, Subjects.paymentEvent]);
 
 /**
  * Feeds the monitor: task outcomes, spend and dead letters arrive on durable consumers (each
  * validated, invalid ones dead-lettered by the bus) and are kept as samples for its windows. A dead
- * letter the ledger wrote for an event id posted with other content is also kept as a ledger conflict.
+ * letter the ledger wrote for an event id posted with other content is also kept as a ledger conflict,
+ * and each reconciliation of a payment provider with the ledger as the latest word on that provider.
  */
 @Injectable()
 export class MonitorSamplesConsumer implements OnApplicationBootstrap, OnModuleDestroy {
@@ -34,6 +35,11 @@ export class MonitorSamplesConsumer implements OnApplicationBootstrap, OnModuleD
       await this.bus.consume(Subjects.taskDead, { durable: 'governance-monitor-dead', concurrency: 4 }, outcome(true)),
       await this.bus.consume(Subjects.costRecorded, { durable: 'governance-monitor-cost', concurrency: 4 }, async (c) => {
         await this.samples.add('spend', c.currency, c.amountMinor, new Date(c.occurredAt), `cost:${c.eventId}`);
+      }),
+      await this.bus.consume(Subjects.ledgerReconciled, { durable: 'governance-monitor-reconciled', concurrency: 2 }, async (r) => {
+        await this.samples.add('reconciliation', r.source, r.missing + r.extra + r.mismatched, new Date(r.at), `rec:${r.reconciliationId}`, {
+          reconciliationId: r.reconciliationId, from: r.from, to: r.to, missing: r.missing, extra: r.extra, mismatched: r.mismatched,
+        });
       }),
       await this.bus.consume(Subjects.deadLetter, { durable: 'governance-monitor-deadletters', concurrency: 4 }, async (d) => {
         const digest = createHash('sha256').update(JSON.stringify([d.subject, d.at, d.consumer, d.data])).digest('hex');

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
-export type SampleKind = 'task_outcome' | 'worker_failure' | 'spend' | 'dead_letter' | 'ledger_conflict';
+export type SampleKind = 'task_outcome' | 'worker_failure' | 'spend' | 'dead_letter' | 'ledger_conflict' | 'reconciliation';
 
 @Injectable()
 export class MonitorSamplesRepository {

@@ -15,6 +15,8 @@ import { MonitorSamplesRepository } from './monitor-samples.repository';
 
 /** Ledger conflicts alerted at once, the most recent first; every one of them is in the dead letters. */
 const MAX_LEDGER_CONFLICT_ALERTS = 100;
+/** How long a provider's latest reconciliation stands (reconciliations run daily; a week covers an outage). */
+const RECONCILIATION_WINDOW_S = 7 * 86_400;
 
 export function toAlertEvent(r: AlertRow): AlertRaisedV1 {
   return {
@@ -84,7 +86,7 @@ export class Monitor implements OnApplicationBootstrap, OnModuleDestroy {
         }
         for (const row of await this.alerts.resolveCleared(evaluated, findings, tx)) await this.announce(tx, row, 'resolved');
       });
-      const keepS = Math.max(2 * this.config.JUGGERNAUT_ALERT_WINDOW_S, 2 * 86_400, this.config.JUGGERNAUT_ALERT_LEDGER_CONFLICT_S);
+      const keepS = Math.max(2 * this.config.JUGGERNAUT_ALERT_WINDOW_S, 2 * 86_400, this.config.JUGGERNAUT_ALERT_LEDGER_CONFLICT_S, RECONCILIATION_WINDOW_S);
       await this.samples.prune(new Date(Date.now() - keepS * 1000));
     } catch (e) {
       this.logger.warn({ err: e }, 'monitor evaluation failed; will retry');
@@ -117,6 +119,7 @@ export class Monitor implements OnApplicationBootstrap, OnModuleDestroy {
     const spent = cap !== undefined ? (await this.samples.sumByKey('spend', dayStart))[policy.budgets.currency] ?? 0 : 0;
     const conflictsSince = new Date(now.getTime() - this.config.JUGGERNAUT_ALERT_LEDGER_CONFLICT_S * 1000);
     const conflicts = await this.samples.latestByKey('ledger_conflict', conflictsSince, MAX_LEDGER_CONFLICT_ALERTS);
+    const reconciled = await this.samples.latestByKey('reconciliation', new Date(now.getTime() - RECONCILIATION_WINDOW_S * 1000), 100);
     return {
       now,
       ...(dispatch ? { dispatch } : {}),
@@ -127,6 +130,10 @@ export class Monitor implements OnApplicationBootstrap, OnModuleDestroy {
       ledgerConflicts: conflicts.map((c) => ({
         eventId: c.key, transactionId: String(c.detail?.['transactionId'] ?? ''), subject: String(c.detail?.['subject'] ?? ''),
         reason: String(c.detail?.['reason'] ?? ''), deadLetters: c.count, lastAt: c.at.toISOString(),
+      })),
+      reconciliations: reconciled.map((r) => ({
+        source: r.key, reconciliationId: String(r.detail?.['reconciliationId'] ?? ''), from: String(r.detail?.['from'] ?? ''), to: String(r.detail?.['to'] ?? ''),
+        missing: Number(r.detail?.['missing'] ?? 0), extra: Number(r.detail?.['extra'] ?? 0), mismatched: Number(r.detail?.['mismatched'] ?? 0),
       })),
       ...(cap !== undefined ? { spendToday: { currency: policy.budgets.currency, spentMinor: spent, capMinor: cap } } : {}),
     };

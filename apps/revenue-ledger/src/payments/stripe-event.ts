@@ -119,7 +119,7 @@ function disputeMovements(dispute: Obj, type: string, at: string): Movement[] {
   const key = stripePaymentKey(dispute);
   if (!id || !amount || amount <= 0 || !currency || !key) return [];
   const status = str(dispute['status']);
-  const occurredAt = at;
+  const occurredAt = iso(dispute['created'], at);
   const bts = Array.isArray(dispute['balance_transactions']) ? (dispute['balance_transactions'] as unknown[]) : [];
   const base = { ref: id, paymentRef: key, amountMinor: amount, currency, occurredAt };
   if (type === 'charge.dispute.created' || type === 'charge.dispute.funds_withdrawn') {
@@ -128,9 +128,10 @@ function disputeMovements(dispute: Obj, type: string, at: string): Movement[] {
     return [{ kind: 'dispute_opened', ...base, ...(settlement ? { settlement } : {}) }, ...feeOf(withdrawn, key, occurredAt, {})];
   }
   if ((type === 'charge.dispute.closed' && status === 'won') || type === 'charge.dispute.funds_reinstated') {
-    return [{ kind: 'dispute_won', ...base }];
+    // when the money came back (the event's time), not when the dispute opened
+    return [{ kind: 'dispute_won', ...base, occurredAt: at }];
   }
-  if (type === 'charge.dispute.closed' && status === 'lost') return [{ kind: 'dispute_lost', ...base }];
+  if (type === 'charge.dispute.closed' && status === 'lost') return [{ kind: 'dispute_lost', ...base, occurredAt: at }];
   return [];
 }
 
@@ -139,7 +140,8 @@ function payoutMovements(payout: Obj, type: string, at: string): Movement[] {
   const amount = int(payout['amount']);
   const currency = str(payout['currency'])?.toUpperCase();
   if (!id || !amount || amount <= 0 || !currency) return [];
-  const occurredAt = iso(payout['arrival_date'] ?? payout['created'], at);
+  // The time it left the balance (the balance transaction's), so reconciliation finds it in the same period.
+  const occurredAt = iso(payout['created'] ?? payout['arrival_date'], at);
   if (type === 'payout.paid') return [{ kind: 'payout', ref: id, amountMinor: amount, currency, occurredAt, description: `Stripe payout ${id}` }];
   if (type === 'payout.failed') return [{ kind: 'payout_failed', ref: id, amountMinor: amount, currency, occurredAt, description: `Stripe payout ${id} failed` }];
   return [];
