@@ -31,7 +31,7 @@ const ownerOf = (role: string) => `${role}_owner`;
 const APPEND_ONLY: Record<Schema, string[]> = {
   governance: ['audit_log'],
   dispatch: [],
-  ledger: ['accounts', 'postings', 'transactions'],
+  ledger: ['accounts', 'payment_events', 'postings', 'transactions'],
   devbot: ['change_steps'],
   experiments: [],
 };
