@@ -39,6 +39,10 @@ const REVIEWED: Record<string, Record<string, string>> = {
   },
   'apps/revenue-ledger/src/migrations/1764100000000-ledger-double-entry.ts': { table: 'table names from a fixed list in the migration' },
   'apps/revenue-ledger/src/reports/pnl.repository.ts': { 'KEY_SQL[q.groupBy]': 'a fixed map keyed by a validated enum' },
+  'apps/revenue-ledger/src/reconciliation/reconciliations.repository.ts': {
+    'where.clause': 'SqlWhere: fixed conditions, values bound',
+    'where.bind(limit + 1)': 'SqlWhere: a bound value\'s placeholder',
+  },
   'apps/revenue-ledger/src/transactions/transactions.repository.ts': {
     SELECT_VIEW: 'fixed SQL constant',
     'where.clause': 'SqlWhere: fixed conditions, values bound',
