@@ -24,6 +24,9 @@ const REVIEWED: Record<string, Record<string, string>> = {
     'where.clause': 'SqlWhere: fixed conditions, values bound',
     'where.bind((q.limit ?? 50) + 1)': 'SqlWhere: a bound value\'s placeholder',
   },
+  'apps/experiment-tracker/src/analysis/variant-stats.repository.ts': {
+    'query.sql': 'buildQuery(): fixed SQL fragments with numbered columns; metric names, caps, lookback and period starts bound as $n',
+  },
   'apps/experiment-tracker/src/ingestion/ingestion.repository.ts': { insert: 'a fixed INSERT … SELECT over unnest($n) arrays' },
   'apps/experiment-tracker/src/migrations/1764200000000-experiments.ts': { t: 'table names from a fixed list in the migration' },
   'apps/governance-api/src/auth/api-keys.repository.ts': { "lock ? ' FOR UPDATE' : ''": 'fixed strings' },

@@ -5,11 +5,12 @@ import { enqueueEvent } from '@juggernaut/persistence';
 import { APP_CONFIG } from '@juggernaut/service-kit';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { posteriorOf } from '../analysis/analyze';
-import { VariantStatsRepository } from '../analysis/variant-stats.repository';
+import { analyze } from '../analysis/analyze';
+import { betaPosterior } from '../stats/posterior';
 import type { ExperimentsEnv } from '../config';
 import { ExperimentMetrics } from '../experiment-metrics';
 import { ExperimentsRepository } from '../experiments/experiments.repository';
+import { ExperimentsService } from '../experiments/experiments.service';
 import { type AllocationCandidate, thompsonAllocation } from './thompson';
 
 /**
@@ -22,7 +23,7 @@ export class Allocator {
   constructor(
     private readonly db: DataSource,
     private readonly experiments: ExperimentsRepository,
-    private readonly stats: VariantStatsRepository,
+    private readonly service: ExperimentsService,
     private readonly metrics: ExperimentMetrics,
     @Inject(APP_CONFIG) private readonly config: ExperimentsEnv,
   ) {}
@@ -34,14 +35,16 @@ export class Allocator {
       const spent = await this.experiments.spent(running.map((r) => r.id), em);
       const candidates: AllocationCandidate[] = [];
       for (const row of running) {
-        const variants = await this.stats.load(row.id, row.currency, em);
+        const analysis = analyze(await this.service.analysisInput(row, em));
         candidates.push({
           experimentId: row.id,
           name: row.name,
           currency: row.currency,
           remainingBudgetMinor: Math.max(0, Number(row.budget_minor) - (spent.get(row.id) ?? 0)),
           // Revenue experiments without two units per variant yet are scored on conversion until they have.
-          variants: variants.map((v) => ({ key: v.key, control: v.control, posterior: posteriorOf(v, row.primary_metric) ?? posteriorOf(v, 'conversion')! })),
+          variants: analysis.variants.map((v, i) => ({
+            key: v.key, control: v.control, posterior: analysis.posteriors[i] ?? betaPosterior(v.conversions, v.units),
+          })),
         });
       }
       const allocationId = randomUUID();

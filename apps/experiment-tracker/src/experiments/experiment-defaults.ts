@@ -1,12 +1,13 @@
 import type { CreateExperimentDto, DecisionRuleV1, GuardrailV1 } from '@juggernaut/contracts';
 import { ExperimentError } from './experiment-errors';
+import { type ExperimentSettings, resolveSettings } from './experiment-settings';
 
 export const DEFAULT_RULE: DecisionRuleV1 = {
   method: 'bayesian', minUnitsPerVariant: 100, maxUnitsPerVariant: null, chanceToWinThreshold: 0.95, maxRelativeLoss: 0.01, alpha: 0.05,
 };
 
 /** Fills in the rule's defaults and checks what field validation cannot: one control, unique keys, sane limits. */
-export function resolveExperiment(dto: CreateExperimentDto): { rule: DecisionRuleV1; guardrails: GuardrailV1[] } {
+export function resolveExperiment(dto: CreateExperimentDto): { rule: DecisionRuleV1; guardrails: GuardrailV1[]; settings: ExperimentSettings } {
   const controls = dto.variants.filter((v) => v.control === true).length;
   if (controls !== 1) throw new ExperimentError(400, `variants: exactly one variant must have control: true (found ${controls})`);
   const keys = new Set(dto.variants.map((v) => v.key));
@@ -24,5 +25,5 @@ export function resolveExperiment(dto: CreateExperimentDto): { rule: DecisionRul
     throw new ExperimentError(400, 'decisionRule.maxUnitsPerVariant must be at least decisionRule.minUnitsPerVariant');
   }
   const guardrails = (dto.guardrails ?? []).map((g) => ({ metric: g.metric, maxRelativeDrop: g.maxRelativeDrop, confidence: g.confidence ?? 0.95 }));
-  return { rule, guardrails };
+  return { rule, guardrails, settings: resolveSettings(dto, dto.variants.length) };
 }

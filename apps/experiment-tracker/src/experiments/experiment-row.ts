@@ -1,4 +1,5 @@
-import type { DecisionRuleV1, DecisionV1, ExperimentV1, GuardrailV1, VariantV1 } from '@juggernaut/contracts';
+import type { DecisionRuleV1, DecisionV1, ExperimentV1, GuardrailV1, VariantV1, VariantWeightsV1 } from '@juggernaut/contracts';
+import { type ExperimentSettings, storedSettings } from './experiment-settings';
 
 export interface ExperimentRow {
   id: string;
@@ -11,6 +12,7 @@ export interface ExperimentRow {
   decision_rule: DecisionRuleV1;
   guardrails: GuardrailV1[];
   always_valid: Record<string, number>;
+  settings: Partial<ExperimentSettings>;
   winner: string | null;
   end_reason: string | null;
   opportunity_id: string | null;
@@ -38,13 +40,32 @@ export interface DecisionRow {
   created_at: Date;
 }
 
+export interface WeightsRow {
+  version: number;
+  weights: Record<string, number>;
+  chance_to_be_best: Record<string, number> | null;
+  units: Record<string, number> | null;
+  reason: string;
+  created_at: Date;
+}
+
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+export function toWeights(r: WeightsRow): VariantWeightsV1 {
+  return { version: r.version, weights: r.weights, chanceToBeBest: r.chance_to_be_best, units: r.units, reason: r.reason, at: iso(r.created_at)! };
+}
+
+/** The settings of a row, defaults filled in. */
+export function settingsOf(r: ExperimentRow): ExperimentSettings {
+  return storedSettings(r.settings);
+}
 
 export function toVariant(v: VariantRow): VariantV1 {
   return { key: v.key, name: v.name, weight: v.weight, control: v.is_control };
 }
 
 export function toExperiment(r: ExperimentRow, variants: VariantRow[], spentMinor: number): ExperimentV1 {
+  const settings = settingsOf(r);
   return {
     id: r.id,
     name: r.name,
@@ -54,6 +75,10 @@ export function toExperiment(r: ExperimentRow, variants: VariantRow[], spentMino
     variants: variants.map(toVariant),
     guardrails: r.guardrails,
     decisionRule: r.decision_rule,
+    metrics: settings.metrics,
+    analysis: settings.analysis,
+    power: settings.power,
+    bandit: settings.bandit,
     budgetMinor: Number(r.budget_minor),
     spentMinor,
     currency: r.currency,

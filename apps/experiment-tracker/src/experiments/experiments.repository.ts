@@ -1,20 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import type { CreateExperimentDto, DecisionRuleV1, DecisionV1, ExperimentStatus, GuardrailV1, ListExperimentsV1 } from '@juggernaut/contracts';
+import type {
+  CreateExperimentDto, DecisionRuleV1, DecisionV1, ExperimentStatus, GuardrailV1, ListExperimentsV1, VariantWeightsV1,
+} from '@juggernaut/contracts';
 import { decodeCursor, type Queryable, rowsOf, SqlWhere } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
-import { type DecisionRow, type ExperimentRow, toDecision, type VariantRow } from './experiment-row';
+import { type DecisionRow, type ExperimentRow, toDecision, toWeights, type VariantRow, type WeightsRow } from './experiment-row';
+import type { ExperimentSettings } from './experiment-settings';
 
 /** Experiments, their variants and their decisions. */
 @Injectable()
 export class ExperimentsRepository {
   constructor(private readonly db: DataSource) {}
 
-  async insert(db: Queryable, dto: CreateExperimentDto, rule: DecisionRuleV1, guardrails: GuardrailV1[]): Promise<ExperimentRow> {
+  async insert(db: Queryable, dto: CreateExperimentDto, rule: DecisionRuleV1, guardrails: GuardrailV1[], settings: ExperimentSettings): Promise<ExperimentRow> {
     const [row] = (await db.query(
-      `INSERT INTO experiments.experiments (name, hypothesis, primary_metric, currency, budget_minor, decision_rule, guardrails, opportunity_id, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+      `INSERT INTO experiments.experiments (name, hypothesis, primary_metric, currency, budget_minor, decision_rule, guardrails, opportunity_id, created_by, settings)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
       [dto.name, dto.hypothesis, dto.primaryMetric, dto.currency ?? 'USD', dto.budgetMinor, JSON.stringify(rule), JSON.stringify(guardrails),
-        dto.opportunityId ?? null, dto.createdBy ?? null],
+        dto.opportunityId ?? null, dto.createdBy ?? null, JSON.stringify(settings)],
     )) as ExperimentRow[];
     await db.query(
       `INSERT INTO experiments.variants (experiment_id, key, name, weight, is_control, position)
@@ -98,6 +101,42 @@ export class ExperimentsRepository {
       `SELECT * FROM experiments.decisions WHERE experiment_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, [id, limit],
     )) as DecisionRow[];
     return rows.map(toDecision);
+  }
+
+  /** Stores a set of traffic weights as the next version (the first at the start). */
+  async addWeights(db: Queryable, experimentId: string, w: Omit<VariantWeightsV1, 'version' | 'at'>): Promise<VariantWeightsV1> {
+    const [row] = (await db.query(
+      `INSERT INTO experiments.variant_weights (experiment_id, version, weights, chance_to_be_best, units, reason)
+       SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5 FROM experiments.variant_weights WHERE experiment_id = $1
+       RETURNING *`,
+      [experimentId, JSON.stringify(w.weights), w.chanceToBeBest ? JSON.stringify(w.chanceToBeBest) : null, w.units ? JSON.stringify(w.units) : null, w.reason],
+    )) as WeightsRow[];
+    return toWeights(row!);
+  }
+
+  /** Every set of weights, oldest first (a bandit's periods). */
+  async weights(experimentId: string, db: Queryable = this.db, limit = 10_000): Promise<VariantWeightsV1[]> {
+    const rows = (await db.query(
+      `SELECT * FROM (SELECT * FROM experiments.variant_weights WHERE experiment_id = $1 ORDER BY version DESC LIMIT $2) w ORDER BY version`,
+      [experimentId, limit],
+    )) as WeightsRow[];
+    return rows.map(toWeights);
+  }
+
+  /** The weights in force now, or undefined when the experiment has none stored (fixed weights). */
+  async currentWeights(experimentId: string, db: Queryable = this.db): Promise<VariantWeightsV1 | undefined> {
+    const rows = (await db.query(
+      `SELECT * FROM experiments.variant_weights WHERE experiment_id = $1 ORDER BY version DESC LIMIT 1`, [experimentId],
+    )) as WeightsRow[];
+    return rows[0] ? toWeights(rows[0]) : undefined;
+  }
+
+  /** The variant a unit was first exposed to, if it was. */
+  async exposedVariant(experimentId: string, unitId: string): Promise<string | undefined> {
+    const rows = (await this.db.query(
+      `SELECT variant_key FROM experiments.exposures WHERE experiment_id = $1 AND unit_id = $2`, [experimentId, unitId],
+    )) as Array<{ variant_key: string }>;
+    return rows[0]?.variant_key;
   }
 
   /** Cost the ledger attributed to each experiment, in its own currency. */

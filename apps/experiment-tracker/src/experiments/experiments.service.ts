@@ -3,18 +3,21 @@ import {
   type AssignmentV1, type CreateExperimentDto, type ExperimentPageV1, type ExperimentResultsV1, type ExperimentV1,
   type ExperimentWithDecisionsV1, type ListExperimentsV1, Subjects,
 } from '@juggernaut/contracts';
-import { encodeCursor, enqueueEvent } from '@juggernaut/persistence';
+import { encodeCursor, enqueueEvent, type Queryable } from '@juggernaut/persistence';
 import { currentCorrelationId } from '@juggernaut/observability';
 import { DataSource } from 'typeorm';
-import { analyze } from '../analysis/analyze';
-import { VariantStatsRepository } from '../analysis/variant-stats.repository';
+import { analyze, type AnalysisInput } from '../analysis/analyze';
+import { loadPlan, VariantStatsRepository } from '../analysis/variant-stats.repository';
 import { assignVariant } from '../assignment/assign';
 import { ExperimentMetrics } from '../experiment-metrics';
 import { decide } from '../rules/decide';
 import { resolveExperiment } from './experiment-defaults';
 import { ExperimentError } from './experiment-errors';
-import { type ExperimentRow, toExperiment, type VariantRow } from './experiment-row';
+import { type ExperimentRow, settingsOf, toExperiment, type VariantRow } from './experiment-row';
 import { ExperimentsRepository } from './experiments.repository';
+
+/** Sets of weights shown with an experiment (a bandit reweighting hourly keeps about a week). */
+const WEIGHTS_SHOWN = 200;
 
 /** Creating, reading, starting and stopping experiments; results; assignment. */
 @Injectable()
@@ -30,16 +33,20 @@ export class ExperimentsService {
   ) {}
 
   async create(dto: CreateExperimentDto): Promise<ExperimentV1> {
-    const { rule, guardrails } = resolveExperiment(dto);
+    const { rule, guardrails, settings } = resolveExperiment(dto);
     return this.db.transaction(async (em) => {
-      const row = await this.experiments.insert(em, dto, rule, guardrails);
+      const row = await this.experiments.insert(em, dto, rule, guardrails, settings);
       return toExperiment(row, await this.experiments.variants(row.id, em), 0);
     });
   }
 
   async get(id: string): Promise<ExperimentWithDecisionsV1> {
     const row = await this.require(id);
-    return { ...(await this.view(row)), decisions: await this.experiments.decisions(id) };
+    return {
+      ...(await this.view(row)),
+      decisions: await this.experiments.decisions(id),
+      weights: (await this.experiments.weights(id, undefined, WEIGHTS_SHOWN)).reverse(),
+    };
   }
 
   async list(q: ListExperimentsV1): Promise<ExperimentPageV1> {
@@ -62,6 +69,12 @@ export class ExperimentsService {
       if (!current) throw new ExperimentError(404, `experiment ${id} not found`);
       if (current.status !== 'draft') throw new ExperimentError(409, `experiment ${id} is ${current.status}; only a draft can start`);
       const updated = await this.experiments.setStatus(em, id, 'running');
+      // The weights the experiment starts with: the first period (a bandit adds one per reweighting).
+      const variants = await this.experiments.variants(id, em);
+      const total = variants.reduce((s, v) => s + v.weight, 0);
+      await this.experiments.addWeights(em, id, {
+        weights: Object.fromEntries(variants.map((v) => [v.key, v.weight / total])), chanceToBeBest: null, units: null, reason: 'configured weights',
+      });
       const decision = await this.experiments.addDecision(em, {
         experimentId: id, action: 'start', reason: 'started', winner: null, numbers: {}, decidedBy: by,
       });
@@ -112,7 +125,11 @@ export class ExperimentsService {
       spentMinor,
       revenueMinor,
       srm: analysis.srm,
+      health: analysis.health,
+      correction: analysis.correction,
       variants: analysis.variants,
+      metrics: analysis.metrics,
+      weights: analysis.weights,
       decision: { action: decision.action, reason: decision.reason, winner: decision.winner },
       computedAt: new Date().toISOString(),
     };
@@ -123,12 +140,23 @@ export class ExperimentsService {
    * reads the same state it writes its decision against).
    */
   async evaluateIn(db: DataSource['manager'], row: ExperimentRow) {
-    const variants = await this.stats.load(row.id, row.currency, db);
-    const input = { metric: row.primary_metric, variants, guardrails: row.guardrails, rule: row.decision_rule, previousAlwaysValid: row.always_valid };
+    const input = await this.analysisInput(row, db);
     const analysis = analyze(input);
     const spentMinor = (await this.experiments.spent([row.id], db)).get(row.id) ?? 0;
-    const decision = decide({ input, analysis, budgetMinor: Number(row.budget_minor), spentMinor });
-    return { analysis, decision, spentMinor };
+    const decision = decide({ analysis, budgetMinor: Number(row.budget_minor), spentMinor });
+    return { analysis, decision, spentMinor, input };
+  }
+
+  /** Everything the analysis of an experiment reads, from one snapshot when `db` is a transaction. */
+  async analysisInput(row: ExperimentRow, db: Queryable = this.db): Promise<AnalysisInput> {
+    const settings = settingsOf(row);
+    const weights = await this.experiments.weights(row.id, db);
+    // Period p (p ≥ 1) starts when weights version p + 1 was stored.
+    const data = await this.stats.load(row.id, loadPlan(row.currency, settings, weights.slice(1).map((w) => new Date(w.at))), db);
+    return {
+      metric: row.primary_metric, settings, data, guardrails: row.guardrails, rule: row.decision_rule, previousAlwaysValid: row.always_valid,
+      weights, startedAt: row.started_at ? new Date(row.started_at) : null, now: new Date(),
+    };
   }
 
   /**
@@ -144,10 +172,24 @@ export class ExperimentsService {
       this.variantCache.set(experimentId, variants);
     }
     if (row.status === 'running') {
+      if (settingsOf(row).bandit) return this.assignBandit(experimentId, unitId, variants);
       return { experimentId, unitId, variantKey: assignVariant(experimentId, unitId, variants), inExperiment: true, status: row.status };
     }
     const control = variants.find((v) => v.is_control)!.key;
     return { experimentId, unitId, variantKey: row.winner ?? control, inExperiment: false, status: row.status };
+  }
+
+  /**
+   * A bandit's assignment: a unit already exposed keeps its variant (reweighting never moves anyone);
+   * a new unit is placed by the current weights, by the same hash as fixed weights.
+   */
+  private async assignBandit(experimentId: string, unitId: string, variants: VariantRow[]): Promise<AssignmentV1> {
+    const base = { experimentId, unitId, inExperiment: true, status: 'running' as const };
+    const exposed = await this.experiments.exposedVariant(experimentId, unitId);
+    if (exposed) return { ...base, variantKey: exposed };
+    const current = await this.experiments.currentWeights(experimentId);
+    const weighted = variants.map((v) => ({ key: v.key, weight: current?.weights[v.key] ?? v.weight }));
+    return { ...base, variantKey: assignVariant(experimentId, unitId, weighted) };
   }
 
   private async require(id: string): Promise<ExperimentRow> {

@@ -19,19 +19,19 @@ export class IngestionRepository {
   /** Returns true when the exposure is new, false for a repeat of a unit already exposed. */
   async recordExposure(e: ExperimentExposureV1): Promise<boolean> {
     return this.insertChecked(e.experimentId, e.variantKey, ['running'],
-      `INSERT INTO experiments.exposures (experiment_id, unit_id, variant_key, occurred_at)
-       SELECT $1::uuid, $3::text, $2::text, $4::timestamptz FROM target WHERE status = 'running' AND variant_ok
+      `INSERT INTO experiments.exposures (experiment_id, unit_id, variant_key, occurred_at, covariate, stratum)
+       SELECT $1::uuid, $3::text, $2::text, $4::timestamptz, $5::float8, $6::text FROM target WHERE status = 'running' AND variant_ok
        ON CONFLICT (experiment_id, unit_id) DO NOTHING RETURNING 1`,
-      [e.unitId, e.occurredAt]);
+      [e.unitId, e.occurredAt, e.covariate ?? null, e.stratum ?? null]);
   }
 
   /** Conversions are accepted while running and after the end (late arrivals), never for a draft. */
   async recordConversion(c: ExperimentConversionV1): Promise<boolean> {
     return this.insertChecked(c.experimentId, c.variantKey, ['running', 'stopped', 'concluded'],
-      `INSERT INTO experiments.conversions (experiment_id, conversion_id, unit_id, variant_key, value_minor, occurred_at)
-       SELECT $1::uuid, $3::text, $4::text, $2::text, $5::bigint, $6::timestamptz FROM target WHERE status <> 'draft' AND variant_ok
+      `INSERT INTO experiments.conversions (experiment_id, conversion_id, unit_id, variant_key, value_minor, occurred_at, metrics)
+       SELECT $1::uuid, $3::text, $4::text, $2::text, $5::bigint, $6::timestamptz, $7::jsonb FROM target WHERE status <> 'draft' AND variant_ok
        ON CONFLICT (experiment_id, conversion_id) DO NOTHING RETURNING 1`,
-      [c.conversionId ?? c.unitId, c.unitId, c.valueMinor ?? 0, c.occurredAt]);
+      [c.conversionId ?? c.unitId, c.unitId, c.valueMinor ?? 0, c.occurredAt, c.metrics ? JSON.stringify(c.metrics) : null]);
   }
 
   /**
@@ -54,18 +54,30 @@ export class IngestionRepository {
 
   /**
    * Revenue and cost of a ledger transaction that names an experiment. Money counts whatever the
-   * experiment's status (revenue earned after a stop is still earned). Returns how many amounts were new.
+   * experiment's status (revenue earned after a stop is still earned). Revenue for a unit is also
+   * kept per unit whatever the experiment (or none): a unit's revenue before its first exposure is
+   * its CUPED covariate in every experiment it later joins. Returns how many amounts were new.
    */
   async recordLedger(e: LedgerPostedV1): Promise<number> {
-    if (!e.experimentId) return 0;
+    if (!e.experimentId && !e.unitId) return 0;
     for (const p of e.postings as unknown[]) {
       const posting = p as { account?: unknown; amountMinor?: unknown; currency?: unknown };
       if (typeof posting?.account !== 'string' || !Number.isSafeInteger(posting.amountMinor) || typeof posting.currency !== 'string' || !/^[A-Z]{3}$/.test(posting.currency)) {
         throw new PermanentMessageError('postings: each needs an account, an integer amountMinor and a currency code');
       }
     }
-    await this.check(e.experimentId, e.variantKey, ['running', 'stopped', 'concluded', 'draft']);
     const amounts = ledgerAmounts(e);
+    const revenue = amounts.filter((a) => a.kind === 'revenue');
+    if (e.unitId && revenue.length > 0) {
+      await this.db.query(
+        `INSERT INTO experiments.unit_revenue (transaction_id, currency, unit_id, amount_minor, occurred_at)
+         SELECT $1, c, $2, a, $3 FROM unnest($4::text[], $5::bigint[]) AS t(c, a)
+         ON CONFLICT (transaction_id, currency) DO NOTHING`,
+        [e.transactionId, e.unitId, e.occurredAt, revenue.map((a) => a.currency), revenue.map((a) => String(a.amountMinor))],
+      );
+    }
+    if (!e.experimentId) return 0;
+    await this.check(e.experimentId, e.variantKey, ['running', 'stopped', 'concluded', 'draft']);
     if (amounts.length === 0) return 0;
     const rows = (await this.db.query(
       `INSERT INTO experiments.ledger_attributions (transaction_id, kind, currency, experiment_id, variant_key, unit_id, amount_minor, occurred_at)

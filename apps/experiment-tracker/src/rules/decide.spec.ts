@@ -1,5 +1,5 @@
 import type { DecisionRuleV1, GuardrailV1 } from '@juggernaut/contracts';
-import { analyze, type AnalysisInput, type VariantStats } from '../analysis/analyze';
+import { analyze, inputFromTotals, type VariantStats } from '../analysis/analyze';
 import { decide } from './decide';
 
 const RULE: DecisionRuleV1 = { method: 'bayesian', minUnitsPerVariant: 100, maxUnitsPerVariant: null, chanceToWinThreshold: 0.95, maxRelativeLoss: 0.01, alpha: 0.05 };
@@ -9,11 +9,9 @@ function variant(key: string, units: number, conversions: number, control = fals
 }
 
 function run(variants: VariantStats[], over: { rule?: Partial<DecisionRuleV1>; guardrails?: GuardrailV1[]; budget?: number; spent?: number; previous?: Record<string, number> } = {}) {
-  const input: AnalysisInput = {
-    metric: 'conversion', variants, guardrails: over.guardrails ?? [], rule: { ...RULE, ...over.rule }, previousAlwaysValid: over.previous ?? {},
-  };
+  const input = inputFromTotals('conversion', variants, { guardrails: over.guardrails ?? [], rule: { ...RULE, ...over.rule }, previousAlwaysValid: over.previous ?? {} });
   const analysis = analyze(input);
-  return { analysis, decision: decide({ input, analysis, budgetMinor: over.budget ?? 100_000, spentMinor: over.spent ?? 0 }) };
+  return { analysis, decision: decide({ analysis, budgetMinor: over.budget ?? 100_000, spentMinor: over.spent ?? 0 }) };
 }
 
 describe('decision rules', () => {

@@ -4,11 +4,14 @@ import { currentCorrelationId } from '@juggernaut/observability';
 import { enqueueEvent } from '@juggernaut/persistence';
 import { APP_CONFIG, LOGGER } from '@juggernaut/service-kit';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { Allocator } from '../allocation/allocator';
+import { topTwoThompsonWeights } from '../allocation/top-two-thompson';
+import type { Analysis } from '../analysis/analyze';
 import type { ExperimentsEnv } from '../config';
 import { ExperimentMetrics } from '../experiment-metrics';
 import { ExperimentError } from '../experiments/experiment-errors';
+import { type ExperimentRow, settingsOf } from '../experiments/experiment-row';
 import { ExperimentsRepository } from '../experiments/experiments.repository';
 import { ExperimentsService } from '../experiments/experiments.service';
 
@@ -78,6 +81,7 @@ export class RulesEvaluator implements OnApplicationBootstrap, OnApplicationShut
       const { analysis, decision } = await this.service.evaluateIn(em, row);
       await this.experiments.saveAlwaysValid(em, id, analysis.alwaysValid);
       const ends = decision.action === 'conclude' || decision.action === 'stop';
+      if (!ends) await this.reweight(em, row, analysis);
       if (!ends && opts.onlyChanges) {
         const last = await this.experiments.lastDecision(em, id);
         if (last && last.action === decision.action) return null;
@@ -95,5 +99,27 @@ export class RulesEvaluator implements OnApplicationBootstrap, OnApplicationShut
     });
     if (result) this.metrics.decisions.inc({ decision: result.action });
     return result;
+  }
+
+  /**
+   * A bandit's new traffic weights, under the evaluation's row lock: top-two Thompson sampling on the
+   * primary metric's chance to be best, once every variant has the bandit's minimum units, no sooner
+   * than its interval after the last set, and never while assignment is suspect (SRM, imbalance).
+   */
+  private async reweight(em: EntityManager, row: ExperimentRow, analysis: Analysis): Promise<void> {
+    const bandit = settingsOf(row).bandit;
+    if (!bandit) return;
+    if (analysis.srm.flagged || analysis.health.balance.some((b) => b.flagged)) return;
+    if (analysis.variants.some((v) => v.units < bandit.minUnitsPerVariant || !v.bayesian)) return;
+    const last = analysis.weights;
+    if (last && Date.now() - new Date(last.at).getTime() < bandit.reweightEveryMinutes * 60_000) return;
+    const chances = analysis.variants.map((v) => v.bayesian!.chanceToBeBest);
+    const weights = topTwoThompsonWeights(chances, bandit.topTwoProbability, bandit.minWeight);
+    await this.experiments.addWeights(em, row.id, {
+      weights: Object.fromEntries(analysis.variants.map((v, i) => [v.key, weights[i]!])),
+      chanceToBeBest: Object.fromEntries(analysis.variants.map((v, i) => [v.key, chances[i]!])),
+      units: Object.fromEntries(analysis.variants.map((v) => [v.key, v.units])),
+      reason: `top-two Thompson sampling (β = ${bandit.topTwoProbability}, minimum weight ${bandit.minWeight})`,
+    });
   }
 }

@@ -1,7 +1,7 @@
 import { twoProportionZTest, welchTTest } from './frequentist';
-import { bonferroniAdjust, holmAdjust } from './multiple-comparisons';
+import { adjustPValues, benjaminiHochbergAdjust, bonferroniAdjust, holmAdjust } from './multiple-comparisons';
 import { sampleSizeForMeans, sampleSizeForProportions } from './sample-size';
-import { sampleRatioMismatch } from './srm';
+import { sampleRatioMismatch, sampleRatioMismatchByPeriod } from './srm';
 
 // Reference values: tools/reference/experiments_reference.py (scipy 1.17.1).
 const near = (a: number, b: number, tol: number) => expect(Math.abs(a - b)).toBeLessThanOrEqual(tol);
@@ -55,6 +55,19 @@ describe('sample ratio mismatch', () => {
     expect(three.flagged).toBe(false);
     expect(sampleRatioMismatch([10000, 5000, 5600], [50, 25, 25]).flagged).toBe(true);
   });
+
+  it('fires only once every arm is expected to hold the minimum, an empty arm included', () => {
+    expect(sampleRatioMismatch([40, 0], [50, 50], undefined, 50)).toMatchObject({ checked: false, flagged: false });
+    expect(sampleRatioMismatch([100, 0], [50, 50], undefined, 50)).toMatchObject({ checked: true, flagged: true });
+  });
+
+  it('with weights that changed over time (a bandit), expects Σ N_p w_p per arm: scipy chisquare (1e-12)', () => {
+    const r = sampleRatioMismatchByPeriod([700, 520, 280], [{ units: 600, weights: [1, 1, 1] }, { units: 900, weights: [0.5, 0.3, 0.2] }]);
+    r.expected.forEach((e, i) => near(e, [650, 470, 380][i]!, 1e-9));
+    near(r.chiSquare, 35.48109225600827, 1e-10);
+    near(r.pValue, 1.974143465538636e-08, 1e-18);
+    expect(r.flagged).toBe(true);
+  });
 });
 
 describe('sample size', () => {
@@ -63,6 +76,12 @@ describe('sample size', () => {
     expect(sampleSizeForProportions(0.03, 0.2, 0.01, 0.9)).toBe(26377);
     // scipy.stats.nct gives a power of 0.79989 at this n for the equivalent t-test.
     expect(sampleSizeForMeans(1500, 100)).toBe(3532);
+  });
+
+  it('shrinks by the CUPED variance reduction: n·(1 − r) (exact integers)', () => {
+    expect(sampleSizeForProportions(0.1, 0.1, 0.05, 0.8, 0.3)).toBe(10326);
+    expect(sampleSizeForMeans(1500, 100, 0.05, 0.8, 0.45)).toBe(1943);
+    expect(() => sampleSizeForMeans(1500, 100, 0.05, 0.8, 1)).toThrow(RangeError);
   });
 
   it('refuses a lift that leaves the rate range', () => {
@@ -74,5 +93,12 @@ describe('multiple comparisons', () => {
   it('Holm matches the step-down written out in the script; Bonferroni multiplies by m', () => {
     expect(holmAdjust([0.01, 0.04, 0.03, 0.005]).map((p) => +p.toFixed(12))).toEqual([0.03, 0.06, 0.06, 0.02]);
     expect(bonferroniAdjust([0.01, 0.04, 0.3])).toEqual([0.03, 0.12, 0.8999999999999999]);
+  });
+
+  it('Benjamini–Hochberg matches scipy.stats.false_discovery_control(method="bh") (1e-15)', () => {
+    const bh = benjaminiHochbergAdjust([0.01, 0.04, 0.03, 0.005, 0.2, 0.041]);
+    [0.03, 0.0492, 0.0492, 0.03, 0.2, 0.0492].forEach((ref, i) => near(bh[i]!, ref, 1e-15));
+    expect(adjustPValues([0.01, 0.04], 'none')).toEqual([0.01, 0.04]);
+    expect(adjustPValues([0.01, 0.04], 'holm')).toEqual(holmAdjust([0.01, 0.04]));
   });
 });

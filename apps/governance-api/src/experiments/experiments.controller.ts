@@ -4,7 +4,7 @@ import {
 } from '@nestjs/swagger';
 import {
   AssignmentV1, CreateExperimentDto, DecisionV1, ExperimentAllocationV1, ExperimentPageV1, ExperimentResultsV1, ExperimentV1,
-  ExperimentWithDecisionsV1, ListExperimentsV1, MAX_NAME, MAX_TEXT, SampleSizeQueryV1, SampleSizeV1, Subjects,
+  ExperimentWithDecisionsV1, ListExperimentsV1, MAX_NAME, MAX_TEXT, SampleSizeQueryV1, SampleSizeV1, Subjects, VariantWeightsHistoryV1,
 } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
 import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
@@ -56,7 +56,9 @@ export class ExperimentsController {
 
   @Get('sample-size')
   @Roles(...READERS)
-  @ApiOperation({ summary: 'Units per variant needed to detect an effect (conversion: baselineRate + relativeLift; revenue_per_unit: standardDeviation + minimumDetectableDifference)' })
+  @ApiOperation({
+    summary: 'Units per variant needed to detect an effect (conversion: baselineRate + relativeLift; revenue_per_unit: standardDeviation + minimumDetectableDifference), shrunk by a CUPED varianceReduction when given',
+  })
   @ApiOkResponse({ type: SampleSizeV1 })
   sampleSize(@Query() q: SampleSizeQueryV1): Promise<SampleSizeV1> {
     return this.bus.request(Subjects.experimentSampleSize, q);
@@ -109,7 +111,11 @@ export class ExperimentsController {
 
   @Get(':id/results')
   @Roles(...READERS)
-  @ApiOperation({ summary: 'Every statistic now: posteriors, chance to beat control and to be best, expected loss, z/Welch tests, always-valid p-values, guardrails, SRM, and what the rules would decide' })
+  @ApiOperation({
+    summary: 'Every statistic now, for every metric: capped and CUPED-adjusted, post-stratified estimates; z/Welch tests corrected across variants and metrics; '
+      + 'confidence sequences and always-valid p-values; lift posteriors with the metric\'s prior; power at the planned end; posteriors, chance to beat control and to be best, '
+      + 'expected loss; guardrails; SRM and covariate balance; a bandit\'s weights; and what the rules would decide',
+  })
   @ApiOkResponse({ type: ExperimentResultsV1 })
   results(@Param('id', new ParseUUIDPipe()) id: string): Promise<ExperimentResultsV1> {
     return this.bus.request(Subjects.experimentResults, { id }, 15_000);
@@ -131,5 +137,17 @@ export class ExperimentsController {
   @ApiOkResponse({ type: AssignmentV1 })
   assign(@Param('id', new ParseUUIDPipe()) id: string, @Query() q: AssignmentQueryDto): Promise<AssignmentV1> {
     return this.bus.request(Subjects.experimentAssign, { experimentId: id, unitId: q.unitId });
+  }
+
+  @Get(':id/weights')
+  @Roles(...READERS)
+  @ApiOperation({ summary: 'Traffic weights now and their history: the configured weights, then each reweighting of a bandit (top-two Thompson sampling)' })
+  @ApiOkResponse({ type: VariantWeightsHistoryV1 })
+  @ApiNotFoundResponse({ description: 'No such experiment, or it has not started (weights are stored from the start).' })
+  async weights(@Param('id', new ParseUUIDPipe()) id: string): Promise<VariantWeightsHistoryV1> {
+    const experiment = await this.bus.request(Subjects.experimentGet, { id });
+    const [current] = experiment.weights;
+    if (!current) throw new NotFoundException(`experiment ${id} has no weights yet: they are stored when it starts`);
+    return { experimentId: id, bandit: experiment.bandit !== null, current, history: experiment.weights };
   }
 }

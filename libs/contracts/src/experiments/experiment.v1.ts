@@ -5,6 +5,10 @@ import {
   Max, MaxLength, Min, ValidateNested,
 } from 'class-validator';
 import { MAX_MINOR, MAX_NAME, MAX_TEXT } from '../common/validation';
+import {
+  AnalysisSettingsDto, AnalysisSettingsV1, BanditSettingsDto, BanditSettingsV1, MetricDto, MetricV1, PowerSettingsDto, PowerSettingsV1,
+} from './experiment-settings.v1';
+import { VariantWeightsV1 } from './experiment-weights.v1';
 
 export const EXPERIMENT_STATUSES = ['draft', 'running', 'stopped', 'concluded'] as const;
 export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
@@ -13,8 +17,11 @@ export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
 export const EXPERIMENT_METRICS = ['conversion', 'revenue_per_unit'] as const;
 export type ExperimentMetric = (typeof EXPERIMENT_METRICS)[number];
 
-/** How the decision rule reads the results: Bayesian chance to win and risk, or the always-valid p-value. */
-export const DECISION_METHODS = ['bayesian', 'sequential'] as const;
+/**
+ * How the decision rule reads the results: Bayesian chance to win and risk, the mSPRT always-valid
+ * p-value (sequential), or the confidence sequence's anytime-valid p-value.
+ */
+export const DECISION_METHODS = ['bayesian', 'sequential', 'confidence-sequence'] as const;
 export type DecisionMethod = (typeof DECISION_METHODS)[number];
 
 export const DECISION_ACTIONS = ['start', 'continue', 'blocked', 'conclude', 'stop'] as const;
@@ -69,7 +76,7 @@ export class DecisionRuleDto {
   @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(1)
   maxRelativeLoss?: number;
 
-  @ApiPropertyOptional({ default: 0.05, description: 'Sequential: significance level of the always-valid p-value (Holm-corrected across variants).' })
+  @ApiPropertyOptional({ default: 0.05, description: 'sequential and confidence-sequence: significance level of the anytime-valid p-value (corrected across variants and metrics).' })
   @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0.0001) @Max(0.5)
   alpha?: number;
 }
@@ -104,6 +111,22 @@ export class CreateExperimentDto {
   @ApiPropertyOptional({ type: DecisionRuleDto })
   @IsOptional() @ValidateNested() @Type(() => DecisionRuleDto)
   decisionRule?: DecisionRuleDto;
+
+  @ApiPropertyOptional({ type: [MetricDto], description: 'Metrics besides the built-ins, and cappings or priors for the built-ins (at most 10).' })
+  @IsOptional() @IsArray() @ArrayMaxSize(10) @ValidateNested({ each: true }) @Type(() => MetricDto)
+  metrics?: MetricDto[];
+
+  @ApiPropertyOptional({ type: AnalysisSettingsDto })
+  @IsOptional() @ValidateNested() @Type(() => AnalysisSettingsDto)
+  analysis?: AnalysisSettingsDto;
+
+  @ApiPropertyOptional({ type: PowerSettingsDto, description: 'The effect to detect and the planned end, for the power reported with the results.' })
+  @IsOptional() @ValidateNested() @Type(() => PowerSettingsDto)
+  power?: PowerSettingsDto;
+
+  @ApiPropertyOptional({ type: BanditSettingsDto, description: 'Adaptive traffic weights (top-two Thompson sampling) instead of fixed ones.' })
+  @IsOptional() @ValidateNested() @Type(() => BanditSettingsDto)
+  bandit?: BanditSettingsDto;
 
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID()
   opportunityId?: string;
@@ -157,6 +180,10 @@ export class ExperimentV1 {
   @ApiProperty({ type: [VariantV1] }) variants!: VariantV1[];
   @ApiProperty({ type: [GuardrailV1] }) guardrails!: GuardrailV1[];
   @ApiProperty({ type: DecisionRuleV1 }) decisionRule!: DecisionRuleV1;
+  @ApiProperty({ type: [MetricV1], description: 'Every metric analysed, built-ins first, with cappings and priors.' }) metrics!: MetricV1[];
+  @ApiProperty({ type: AnalysisSettingsV1 }) analysis!: AnalysisSettingsV1;
+  @ApiProperty({ nullable: true, type: PowerSettingsV1 }) power!: PowerSettingsV1 | null;
+  @ApiProperty({ nullable: true, type: BanditSettingsV1 }) bandit!: BanditSettingsV1 | null;
   @ApiProperty() budgetMinor!: number;
   @ApiProperty({ description: 'Cost attributed from the ledger, in minor units.' }) spentMinor!: number;
   @ApiProperty() currency!: string;
@@ -171,6 +198,8 @@ export class ExperimentV1 {
 
 export class ExperimentWithDecisionsV1 extends ExperimentV1 {
   @ApiProperty({ type: [DecisionV1], description: 'Latest decisions first (up to 50).' }) decisions!: DecisionV1[];
+  @ApiProperty({ type: [VariantWeightsV1], description: 'Traffic weights, newest first: the configured ones, then each reweighting of a bandit (up to 200).' })
+  weights!: VariantWeightsV1[];
 }
 
 export class ExperimentIdV1 {
@@ -247,6 +276,13 @@ export class SampleSizeQueryV1 {
   @ApiPropertyOptional({ default: 2, description: 'Variants including control; the total is per-variant units × variants.' })
   @IsOptional() @Type(() => Number) @IsInt() @Min(2) @Max(10)
   variants?: number;
+
+  @ApiPropertyOptional({
+    default: 0, example: 0.3,
+    description: 'Share of the variance CUPED removes (the varianceReduction a running experiment reports; ρ² for one covariate of correlation ρ): the units needed shrink by it.',
+  })
+  @IsOptional() @Type(() => Number) @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(0.99)
+  varianceReduction?: number;
 }
 
 export class SampleSizeV1 {
@@ -254,5 +290,6 @@ export class SampleSizeV1 {
   @ApiProperty() totalUnits!: number;
   @ApiProperty() alpha!: number;
   @ApiProperty() power!: number;
+  @ApiProperty({ description: 'The CUPED variance reduction applied (0 without).' }) varianceReduction!: number;
   @ApiProperty() formula!: string;
 }
