@@ -270,5 +270,9 @@ describe('payments: signed webhooks into the ledger, once', () => {
     expect((await deliver({ ...paid, id: 'ord-evt-2', type: 'order.refunded', order: { ...paid.order, total: '10' } })).status).toBe(200);
     expect(await posted('my-shop:refund:ord-1')).toMatchObject({ kind: 'refund', originalId: payment.id });
     expect(await balance('revenue:my-shop')).toEqual({ EUR: -3_990 });
+
+    expect((await admin().delete('/api/v1/webhook-sources/no-such-source')).status).toBe(404);
+    expect((await admin().delete('/api/v1/webhook-sources/my-shop')).status).toBe(200);
+    expect((await deliver({ ...paid, id: 'ord-evt-3' })).status).toBe(404);
   });
 });

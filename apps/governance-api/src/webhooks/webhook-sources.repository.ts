@@ -1,6 +1,7 @@
 import { ConflictException, Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import type { CreatedWebhookSourceV1, CreateWebhookSourceDto, WebhookMappingV1, WebhookScheme, WebhookSourceViewV1 } from '@juggernaut/contracts';
 import { registerSecret } from '@juggernaut/observability';
+import { rowsOf } from '@juggernaut/persistence';
 import { APP_CONFIG } from '@juggernaut/service-kit';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -81,7 +82,8 @@ export class WebhookSourcesRepository {
 
   async delete(name: string, trail: AuditTrail): Promise<{ deleted: true }> {
     return this.db.transaction(async (tx) => {
-      const rows = (await tx.query(`DELETE FROM governance.webhook_sources WHERE name = $1 RETURNING *`, [name])) as SourceRow[];
+      // a DELETE … RETURNING answers [rows, count] through TypeORM: rowsOf takes the rows
+      const rows: SourceRow[] = rowsOf(await tx.query(`DELETE FROM governance.webhook_sources WHERE name = $1 RETURNING *`, [name]));
       if (!rows[0]) throw new NotFoundException(`webhook source ${name} not found`);
       await trail.inTransaction(tx, { deleted: view(rows[0]) });
       return { deleted: true as const };
