@@ -276,3 +276,40 @@ describe('payments: signed webhooks into the ledger, once', () => {
     expect((await deliver({ ...paid, id: 'ord-evt-3' })).status).toBe(404);
   });
 });
+
+describe('payments: the webhooks are limited per address', () => {
+  let stack: TestStack;
+  let url: string;
+
+  beforeAll(async () => {
+    stack = await TestStack.create('paylimits');
+    url = (await stack.start(governanceApi, {
+      JUGGERNAUT_ADMIN_KEY: ADMIN, STRIPE_WEBHOOK_SECRET: WHSEC, JUGGERNAUT_RATE_LIMIT_UNAUTH_BURST: '3', JUGGERNAUT_WEBHOOK_RATE_BURST: '8', JUGGERNAUT_WEBHOOK_RATE_PER_SECOND: '1',
+    })).url;
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('slows an address that sends bad signatures to the pace of bad API keys, and caps deliveries per address', async () => {
+    const event = stripeEvent.payoutPaid({ id: 'evt_limit', payout: 'po_limit', amount: 100 });
+    const payload = JSON.stringify(event);
+    const post = (signature: string) => apiClient(url).call('POST', '/api/v1/webhooks/stripe', payload, { 'content-type': 'application/json', 'stripe-signature': signature });
+    const good = () => stripe.webhooks.generateTestHeaderString({ payload, secret: WHSEC });
+    expect((await post(good())).status).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await post(`t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}`)).status);
+    expect(statuses).toEqual([400, 400, 400, 429]);
+    // the address spent its budget for bad credentials: even a good signature waits now
+    const locked = await post(good());
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+    // and deliveries per address are capped whatever their signature (8 at once here, then 1 a second)
+    const flood: number[] = [];
+    for (let i = 0; i < 6; i++) flood.push((await post(good())).status);
+    expect(flood.filter((s) => s === 429).length).toBeGreaterThan(0);
+    const metrics = await (await fetch(`${stack.services[0]!.metricsUrl}/metrics`)).text();
+    expect(metrics).toMatch(/juggernaut_http_rate_limited_total\{[^}]*limit="webhook"[^}]*\} [1-9]/);
+  });
+});
