@@ -74,27 +74,29 @@ export class ModelClient {
     return this.prices[model];
   }
 
-  async complete(req: { model: string; messages: ChatCompletionMessageParam[]; tools: ChatCompletionTool[]; maxTokens: number; signal: AbortSignal }): Promise<ModelReply> {
+  /**
+   * One chat completion, retried on 408/409/429/5xx and lost connections. With `stream`, the answer
+   * is streamed and its text handed to `stream.text` as it comes (usage asked for in the last
+   * chunk); a stream that breaks after some text is retried from the start, after `stream.restart`
+   * says so, so whoever shows the text can drop what came before.
+   */
+  async complete(req: {
+    model: string; messages: ChatCompletionMessageParam[]; tools: ChatCompletionTool[]; maxTokens: number; signal: AbortSignal;
+    stream?: { text(delta: string): void; restart(reason: string): void };
+  }): Promise<ModelReply> {
     if (!this.client) throw new ModelRefusedError('no model configured');
     const started = performance.now();
     for (let attempt = 1; ; attempt++) {
       const t0 = performance.now();
+      const progress = { streamed: false };
       try {
-        const res = await this.client.chat.completions.create({
-          model: req.model,
-          messages: req.messages,
-          max_tokens: req.maxTokens,
-          ...(req.tools.length ? { tools: req.tools } : {}),
-        }, { signal: req.signal });
+        const { message, usage } = req.stream ? await this.streamed(req, req.stream, progress) : await this.whole(req);
         this.duration.observe({ model: req.model, outcome: 'ok' }, (performance.now() - t0) / 1000);
-        const choice = res.choices[0];
-        if (!choice) throw new ModelUnavailableError('the model answered with no choices');
-        const usage = res.usage ? { promptTokens: res.usage.prompt_tokens, completionTokens: res.usage.completion_tokens } : undefined;
         if (usage) {
           this.tokens.inc({ model: req.model, kind: 'prompt' }, usage.promptTokens);
           this.tokens.inc({ model: req.model, kind: 'completion' }, usage.completionTokens);
         }
-        return { message: choice.message, ...(usage ? { usage } : {}), durationMs: Math.round(performance.now() - started), retries: attempt - 1 };
+        return { message, ...(usage ? { usage } : {}), durationMs: Math.round(performance.now() - started), retries: attempt - 1 };
       } catch (e) {
         if (req.signal.aborted || e instanceof APIUserAbortError) throw req.signal.reason ?? e;
         const status = e instanceof APIError ? e.status : undefined;
@@ -106,10 +108,74 @@ export class ModelClient {
         if (attempt > this.options.maxRetries) {
           throw new ModelUnavailableError(`model ${req.model} unavailable after ${attempt} attempt(s): ${status ?? ''} ${(e as Error).message}`.trim());
         }
+        if (progress.streamed) req.stream?.restart(`the model's answer broke off (${(e as Error).message}); it is asked again`);
         await sleep(retryDelayMs(attempt, e instanceof APIError ? e.headers : undefined), req.signal);
       }
     }
   }
+
+  private async whole(req: { model: string; messages: ChatCompletionMessageParam[]; tools: ChatCompletionTool[]; maxTokens: number; signal: AbortSignal }): Promise<Completion> {
+    const res = await this.client!.chat.completions.create({
+      model: req.model,
+      messages: req.messages,
+      max_tokens: req.maxTokens,
+      ...(req.tools.length ? { tools: req.tools } : {}),
+    }, { signal: req.signal });
+    const choice = res.choices[0];
+    if (!choice) throw new ModelUnavailableError('the model answered with no choices');
+    const usage = res.usage ? { promptTokens: res.usage.prompt_tokens, completionTokens: res.usage.completion_tokens } : undefined;
+    return { message: choice.message, ...(usage ? { usage } : {}) };
+  }
+
+  /** The same call streamed: text deltas go out as they come; tool calls and usage are put together from the chunks. */
+  private async streamed(
+    req: { model: string; messages: ChatCompletionMessageParam[]; tools: ChatCompletionTool[]; maxTokens: number; signal: AbortSignal },
+    out: { text(delta: string): void },
+    progress: { streamed: boolean },
+  ): Promise<Completion> {
+    const stream = await this.client!.chat.completions.create({
+      model: req.model,
+      messages: req.messages,
+      max_tokens: req.maxTokens,
+      ...(req.tools.length ? { tools: req.tools } : {}),
+      stream: true,
+      stream_options: { include_usage: true },
+    }, { signal: req.signal });
+    let content = '';
+    let sawChoice = false;
+    let usage: Completion['usage'];
+    const calls = new Map<number, { id: string; name: string; arguments: string }>();
+    for await (const chunk of stream) {
+      if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+      const choice = chunk.choices?.[0];
+      if (!choice) continue;
+      sawChoice = true;
+      const delta = choice.delta;
+      if (delta?.content) {
+        content += delta.content;
+        progress.streamed = true;
+        out.text(delta.content);
+      }
+      for (const c of delta?.tool_calls ?? []) {
+        const call = calls.get(c.index) ?? { id: '', name: '', arguments: '' };
+        if (c.id) call.id = c.id;
+        if (c.function?.name) call.name += c.function.name;
+        if (c.function?.arguments) call.arguments += c.function.arguments;
+        calls.set(c.index, call);
+      }
+    }
+    if (!sawChoice) throw new ModelUnavailableError('the model answered with no choices');
+    const toolCalls = [...calls.entries()].sort(([a], [b]) => a - b).map(([i, c]) => ({
+      id: c.id || `call_${i}`, type: 'function' as const, function: { name: c.name, arguments: c.arguments },
+    }));
+    const message: ChatCompletionMessage = { role: 'assistant', content: content || null, refusal: null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) };
+    return { message, ...(usage ? { usage } : {}) };
+  }
+}
+
+interface Completion {
+  message: ChatCompletionMessage;
+  usage?: { promptTokens: number; completionTokens: number };
 }
 
 function parseModelsByLevel(json: string | undefined): Record<string, string> {

@@ -15,7 +15,12 @@ export interface FakeUsage {
 }
 
 export type FakeStep =
-  | { kind: 'completion'; message: FakeMessage; usage?: FakeUsage | null; finishReason?: string; delayMs?: number; model?: string }
+  /**
+   * A completion. A request with `stream: true` gets it as server-sent chunks: the content in pieces of
+   * `chunkSize` characters (default 8), `chunkDelayMs` apart, each tool call whole, then the finish
+   * reason and, when the request asked for it (`stream_options.include_usage`), the usage.
+   */
+  | { kind: 'completion'; message: FakeMessage; usage?: FakeUsage | null; finishReason?: string; delayMs?: number; model?: string; chunkSize?: number; chunkDelayMs?: number }
   | { kind: 'error'; status: number; headers?: Record<string, string>; body?: unknown; delayMs?: number }
   /** Accepts the connection and never answers (until the client gives up or aborts). */
   | { kind: 'hang' };
@@ -174,6 +179,7 @@ export class FakeOpenAI {
     if (res.destroyed) return;
     if (step.kind === 'error') return this.json(res, step.status, step.body ?? { error: { message: 'error' } }, step.headers);
     const usage = step.usage === null ? undefined : step.usage ?? { prompt_tokens: 10, completion_tokens: 5 };
+    if (body?.stream === true) return this.stream(res, step, body, usage);
     this.json(res, 200, {
       id: `chatcmpl-${randomUUID()}`,
       object: 'chat.completion',
@@ -182,6 +188,43 @@ export class FakeOpenAI {
       choices: [{ index: 0, message: { role: 'assistant', refusal: null, ...step.message }, finish_reason: step.finishReason ?? 'stop', logprobs: null }],
       ...(usage ? { usage: { ...usage, total_tokens: usage.total_tokens ?? usage.prompt_tokens + usage.completion_tokens } } : {}),
     });
+  }
+
+  /** A completion as the chunks of a streamed answer (`data: {…}` lines, then `data: [DONE]`). */
+  private async stream(res: ServerResponse, step: Extract<FakeStep, { kind: 'completion' }>, body: any, usage: FakeUsage | undefined): Promise<void> {
+    const base = { id: `chatcmpl-${randomUUID()}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: step.model ?? body?.model ?? 'fake-model' };
+    const chunks: unknown[] = [{ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] }];
+    const text = step.message.content ?? '';
+    const size = Math.max(1, step.chunkSize ?? 8);
+    for (let i = 0; i < text.length; i += size) chunks.push({ ...base, choices: [{ index: 0, delta: { content: text.slice(i, i + size) }, finish_reason: null }] });
+    (step.message.tool_calls ?? []).forEach((c, index) => chunks.push({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index, ...c }] }, finish_reason: null }] }));
+    chunks.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: step.finishReason ?? 'stop' }] });
+    if (usage && body?.stream_options?.include_usage) {
+      chunks.push({ ...base, choices: [], usage: { ...usage, total_tokens: usage.total_tokens ?? usage.prompt_tokens + usage.completion_tokens } });
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    // One wake-up for whichever wait is on when the client hangs up.
+    let wake: (() => void) | undefined;
+    res.once('close', () => wake?.());
+    for (const chunk of chunks) {
+      if (res.destroyed) return;
+      res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+      if (step.chunkDelayMs) {
+        await new Promise<void>((r) => {
+          const t = setTimeout(() => {
+            this.delays.delete(t);
+            r();
+          }, step.chunkDelayMs);
+          this.delays.add(t);
+          wake = () => {
+            clearTimeout(t);
+            this.delays.delete(t);
+            r();
+          };
+        });
+      }
+    }
+    if (!res.destroyed) res.end('data: [DONE]\n\n');
   }
 
   private next(req: RecordedRequest): FakeStep | undefined {

@@ -5,13 +5,13 @@ import { Bus } from '@juggernaut/messaging';
 import { Metrics, redact, redactString } from '@juggernaut/observability';
 import { APP_CONFIG, LOGGER } from '@juggernaut/service-kit';
 import { createHash } from 'node:crypto';
-import type { ChatCompletionMessage, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type { ChatCompletionMessage, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { Logger } from 'pino';
 import type { RunnerEnv } from '../config';
 import { BlockTaskError, type TaskContext, TerminalTaskError } from '../handlers/task-handler';
 import { PolicyState } from '../policy/policy-state';
 import { ArgsValidator } from '../tools/args-validator';
-import type { AgentTool, JsonSchema } from '../tools/tool';
+import { type AgentTool, type JsonSchema, ToolDeniedError } from '../tools/tool';
 import { type AgentState, agentStateOf, newAgentState, pendingToolCalls } from './agent-state';
 import { argsHash } from './canonical-json';
 import { recordStep } from './loop-detector';
@@ -25,12 +25,39 @@ export interface AgentSpec {
   tools: AgentTool[];
   /** When set, the final answer must be JSON valid against it. */
   outputSchema?: JsonSchema;
-  /** Checks beyond the schema (a plan's graph, its budget); a message is sent back to the model like a schema error. */
-  checkAnswer?: (value: unknown) => string | null;
+  /**
+   * Checks beyond the schema (a plan's graph, its budget), or of a plain-text answer when there is
+   * no schema (what it cites); given the conversation so far. A message is sent back to the model
+   * like a schema error.
+   */
+  checkAnswer?: (value: unknown, messages: readonly ChatCompletionMessageParam[]) => string | null;
   maxSteps?: number;
   /** Saved beside the conversation in every checkpoint (e.g. the feed items a scan is scoring). */
   keep?: Record<string, unknown>;
+  /** Earlier turns of a conversation, placed between the system message and `user`. */
+  history?: ChatCompletionMessageParam[];
+  /** Checkpoint key of this run's state (`agent` by default): a task that makes two runs, one after the other, keeps each resumable. */
+  stateKey?: string;
+  /** Model calls an earlier run of the same task made: this run's steps are numbered after them, so reservation, cost and log ids stay unique. */
+  stepsBefore?: number;
+  /** The model is called streaming, and the text it writes is handed over as it comes (`restart`: a broken stream is asked again). */
+  stream?: { text(step: number, delta: string): void; restart(step: number, reason: string): void };
+  /** Told of each tool call's outcome as the model will see it. */
+  onToolResult?: (r: { step: number; tool: string; outcome: ToolOutcome; content: string }) => void;
+  /**
+   * A call of a tool that is not offered: the refusal the model is sent instead of "no such tool"
+   * (a tool that would change something, in a read-only run). Logged and counted as `refused`.
+   */
+  refuseTool?: (name: string, args: string) => string | undefined;
+  /**
+   * False: the execution log says which model and tool calls were made and how they went, but not
+   * what the tools returned or the model wrote (content meant for one caller, while every role may
+   * read execution logs).
+   */
+  logContent?: boolean;
 }
+
+export type ToolOutcome = 'ok' | 'error' | 'denied' | 'approval' | 'refused';
 
 export interface AgentRunResult {
   stopReason: AgentStopReason;
@@ -72,14 +99,15 @@ export class AgentLoop {
   }
 
   async run(spec: AgentSpec, ctx: TaskContext): Promise<AgentRunResult> {
-    const resumed = agentStateOf(ctx.task.checkpoint);
-    const state = resumed ?? newAgentState(spec.system, redactString(spec.user));
+    const key = spec.stateKey ?? 'agent';
+    const resumed = agentStateOf(ctx.task.checkpoint, key);
+    const state = resumed ?? newAgentState(spec.system, redactString(spec.user), spec.history ?? [], spec.stepsBefore ?? 0);
     const began = Date.now();
     const activeBefore = state.activeMs;
     const elapsed = () => activeBefore + (Date.now() - began);
     const save = async () => {
       state.activeMs = elapsed();
-      await ctx.checkpoint({ ...(spec.keep ?? {}), agent: state });
+      await ctx.checkpoint({ ...(spec.keep ?? {}), [key]: state });
     };
     const maxSteps = Math.min(spec.maxSteps ?? this.config.AGENT_MAX_STEPS, this.config.AGENT_MAX_STEPS);
     // The wall-clock limit aborts a model or tool call in flight, not only between steps.
@@ -92,17 +120,18 @@ export class AgentLoop {
       if (resumed) await this.reconcile(ctx, state);
       const tools = new Map(spec.tools.map((t) => [t.name, t]));
       // Calls the model asked for before the run stopped (a crash, an approval) come first.
-      const first = await this.runToolCalls(ctx, state, tools, signal, save);
+      const first = await this.runToolCalls(spec, ctx, state, tools, signal, save);
       if (first) return await stop(first.reason, first.detail);
 
       for (;;) {
         if (timeLeft <= 0 || timeout.aborted) return await stop('timeout', `active time over ${this.config.AGENT_TIMEOUT_MS} ms`);
-        if (state.step >= maxSteps) return await stop('max_steps', `${state.step} model calls made, the limit is ${maxSteps}`);
-        const reply = await this.modelStep(ctx, state, tools, signal, save);
+        const made = state.step - (state.base ?? 0);
+        if (made >= maxSteps) return await stop('max_steps', `${made} model calls made, the limit is ${maxSteps}`);
+        const reply = await this.modelStep(spec, ctx, state, tools, signal, save);
         if ('refused' in reply) return await stop('budget', reply.refused);
         const calls = reply.tool_calls ?? [];
         if (calls.length === 0) {
-          const final = this.checkAnswer(spec, reply.content ?? '');
+          const final = this.checkAnswer(spec, reply.content ?? '', state.messages);
           if (final.ok) {
             await save();
             return await stop('completed', undefined, final.value);
@@ -111,12 +140,17 @@ export class AgentLoop {
           if (state.invalidStreak > this.config.AGENT_TOOL_ARG_RETRIES) {
             return await stop('loop_detected', `the final answer was invalid ${state.invalidStreak} times in a row: ${final.error}`);
           }
-          state.messages.push({ role: 'user', content: `Your answer is not valid: ${final.error}. Reply with JSON only, matching this schema: ${JSON.stringify(spec.outputSchema)}` });
+          state.messages.push({
+            role: 'user',
+            content: spec.outputSchema
+              ? `Your answer is not valid: ${final.error}. Reply with JSON only, matching this schema: ${JSON.stringify(spec.outputSchema)}`
+              : `Your answer is not valid: ${final.error}. Answer again.`,
+          });
           await save();
           continue;
         }
         await save();
-        const outcome = await this.runToolCalls(ctx, state, tools, signal, save);
+        const outcome = await this.runToolCalls(spec, ctx, state, tools, signal, save);
         if (outcome) return await stop(outcome.reason, outcome.detail);
       }
     } catch (e) {
@@ -131,7 +165,7 @@ export class AgentLoop {
 
   /** One model call with its money: reserve (or stop), intent, call, settle, record, log. */
   private async modelStep(
-    ctx: TaskContext, state: AgentState, tools: Map<string, AgentTool>, signal: AbortSignal, save: () => Promise<void>,
+    spec: AgentSpec, ctx: TaskContext, state: AgentState, tools: Map<string, AgentTool>, signal: AbortSignal, save: () => Promise<void>,
   ): Promise<ChatCompletionMessage | { refused: string }> {
     const model = this.model.modelFor(ctx.level);
     const price = this.model.priceOf(model);
@@ -150,7 +184,11 @@ export class AgentLoop {
     await save();
     let reply;
     try {
-      reply = await this.model.complete({ model, messages: state.messages, tools: offered, maxTokens, signal });
+      const stream = spec.stream;
+      reply = await this.model.complete({
+        model, messages: state.messages, tools: offered, maxTokens, signal,
+        ...(stream ? { stream: { text: (d: string) => stream.text(step, d), restart: (why: string) => stream.restart(step, why) } } : {}),
+      });
     } catch (e) {
       // A failed call was not billed: free the reservation, keep the step counted.
       await this.spend.settle(reservationId, 0).catch(() => undefined);
@@ -172,15 +210,17 @@ export class AgentLoop {
       ...(message.tool_calls?.length ? { tool_calls: message.tool_calls.filter((c) => c.type === 'function').map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.function.name, arguments: c.function.arguments } })) } : {}),
     });
     const names = (message.tool_calls ?? []).map((c) => (c.type === 'function' ? c.function.name : c.type));
+    const withContent = spec.logContent !== false;
     await this.steps.write(ctx.task, ctx.workerId, {
       step, key: 'model', action: 'agent.model', durationMs: reply.durationMs,
-      message: names.length ? `model asked for ${names.join(', ')}` : `model answered: ${(message.content ?? '').slice(0, 500)}`,
+      message: names.length ? `model asked for ${names.join(', ')}`
+        : withContent ? `model answered: ${(message.content ?? '').slice(0, 500)}` : `model answered (${(message.content ?? '').length} characters)`,
       ...(reply.usage ? {} : { level: 'warn' as const }),
       data: {
         model, usage: { prompt: reply.usage?.promptTokens ?? 0, completion: reply.usage?.completionTokens ?? 0 }, costMinor: cost,
         currency: this.spend.currency, retries: reply.retries, toolCalls: names,
         ...(reply.usage ? {} : { usageMissing: true, note: 'the provider reported no usage: the reservation was charged' }),
-        ...(message.content ? { content: message.content.slice(0, 4_000) } : {}),
+        ...(message.content && withContent ? { content: message.content.slice(0, 4_000) } : {}),
       },
     });
     return message;
@@ -195,7 +235,7 @@ export class AgentLoop {
 
   /** Runs the calls of the last assistant message that have no result yet; returns a stop if one is due. */
   private async runToolCalls(
-    ctx: TaskContext, state: AgentState, tools: Map<string, AgentTool>, signal: AbortSignal, save: () => Promise<void>,
+    spec: AgentSpec, ctx: TaskContext, state: AgentState, tools: Map<string, AgentTool>, signal: AbortSignal, save: () => Promise<void>,
   ): Promise<{ reason: AgentStopReason; detail: string } | undefined> {
     const pending = pendingToolCalls(state.messages);
     if (pending.length === 0) return undefined;
@@ -204,11 +244,15 @@ export class AgentLoop {
       const tool = tools.get(call.name);
       const started = performance.now();
       let content: string;
-      let outcome: 'ok' | 'error' | 'denied' | 'approval';
+      let outcome: ToolOutcome;
       let args: Record<string, unknown> | undefined;
       let invalid = false;
       const parsed = parseArgs(call.arguments);
-      if (!tool) {
+      const refusal = tool ? undefined : spec.refuseTool?.(call.name, call.arguments);
+      if (refusal) {
+        content = `refused: ${refusal}`;
+        outcome = 'refused';
+      } else if (!tool) {
         content = `error: there is no tool named "${call.name}". Available: ${[...tools.keys()].join(', ')}`;
         outcome = 'error';
         invalid = true;
@@ -258,11 +302,15 @@ export class AgentLoop {
       state.inflight = undefined;
       observed.push({ action: `${call.name}#${argsHash(args ?? call.arguments)}`, observation: hash(content) });
       await save();
+      spec.onToolResult?.({ step: state.step, tool: call.name, outcome, content });
       await this.steps.write(ctx.task, ctx.workerId, {
         step: state.step, key: `tool:${call.id}`, action: 'agent.tool', durationMs: performance.now() - started,
         level: outcome === 'ok' ? 'info' : 'warn',
         message: `${call.name}: ${outcome}${outcome === 'ok' ? '' : ` — ${content.slice(0, 300)}`}`,
-        data: { tool: call.name, outcome, args: args ?? { raw: call.arguments.slice(0, 2_000) }, result: content.slice(0, 4_000) },
+        data: {
+          tool: call.name, outcome, args: args ?? { raw: call.arguments.slice(0, 2_000) },
+          ...(spec.logContent === false ? { resultChars: content.length } : { result: content.slice(0, 4_000) }),
+        },
       });
       if (state.invalidStreak > this.config.AGENT_TOOL_ARG_RETRIES) {
         return { reason: 'loop_detected', detail: `${state.invalidStreak} invalid tool calls in a row` };
@@ -280,7 +328,7 @@ export class AgentLoop {
   private async execute(
     ctx: TaskContext, state: AgentState, tool: AgentTool, args: Record<string, unknown>,
     call: { id: string; index: number }, signal: AbortSignal, save: () => Promise<void>,
-  ): Promise<{ content: string; outcome: 'ok' | 'error' }> {
+  ): Promise<{ content: string; outcome: 'ok' | 'error' | 'denied' }> {
     const idempotencyKey = `tool:${ctx.task.id}:${state.step}:${call.index}`;
     if (tool.sideEffects) {
       state.inflight = { kind: 'tool', step: state.step, callId: call.id, tool: tool.name, idempotencyKey };
@@ -294,8 +342,10 @@ export class AgentLoop {
       return { content: truncate(JSON.stringify(redact(result ?? null))), outcome: 'ok' };
     } catch (e) {
       if (signal.aborted) throw e;
+      const why = redactString((e as Error)?.message ?? String(e)).slice(0, 2_000);
+      if (e instanceof ToolDeniedError) return { content: `denied: ${why}`, outcome: 'denied' };
       // A tool error goes back to the model as the call's result, so it can recover.
-      return { content: `error: ${redactString((e as Error)?.message ?? String(e)).slice(0, 2_000)}`, outcome: 'error' };
+      return { content: `error: ${why}`, outcome: 'error' };
     }
   }
 
@@ -343,8 +393,11 @@ export class AgentLoop {
     }
   }
 
-  private checkAnswer(spec: AgentSpec, content: string): { ok: true; value: unknown } | { ok: false; error: string } {
-    if (!spec.outputSchema) return { ok: true, value: content };
+  private checkAnswer(spec: AgentSpec, content: string, messages: readonly ChatCompletionMessageParam[]): { ok: true; value: unknown } | { ok: false; error: string } {
+    if (!spec.outputSchema) {
+      const problem = spec.checkAnswer?.(content, messages) ?? null;
+      return problem ? { ok: false, error: problem } : { ok: true, value: content };
+    }
     const text = content.trim().replace(/^```(?:json)?\s*/i, '').replace(/\s*```$/, '');
     let value: unknown;
     try {
@@ -352,7 +405,7 @@ export class AgentLoop {
     } catch {
       return { ok: false, error: 'it is not JSON' };
     }
-    const problems = this.validator.check(spec.outputSchema, value) ?? spec.checkAnswer?.(value) ?? null;
+    const problems = this.validator.check(spec.outputSchema, value) ?? spec.checkAnswer?.(value, messages) ?? null;
     return problems ? { ok: false, error: problems } : { ok: true, value };
   }
 

@@ -11,6 +11,8 @@ export interface AgentState {
   messages: ChatCompletionMessageParam[];
   /** Model calls made (or started) so far; the number of the last step. */
   step: number;
+  /** Model calls an earlier run of the same task made before this one began (its steps are numbered after them). */
+  base?: number;
   /** Active wall-clock time across resumes (time blocked or queued does not count). */
   activeMs: number;
   spentMinor: number;
@@ -23,17 +25,21 @@ export interface AgentState {
   approvals: Record<string, string>;
 }
 
-export function newAgentState(system: string, user: string): AgentState {
+/**
+ * A new run: the system message, earlier turns of a conversation if any, the task. `base` is the
+ * number of model calls an earlier run of the same task made, so this run's steps follow them.
+ */
+export function newAgentState(system: string, user: string, history: ChatCompletionMessageParam[] = [], base = 0): AgentState {
   return {
     v: 1,
-    messages: [{ role: 'system', content: system }, { role: 'user', content: user }],
-    step: 0, activeMs: 0, spentMinor: 0, tokens: { prompt: 0, completion: 0 }, invalidStreak: 0, loop: newLoopState(), approvals: {},
+    messages: [{ role: 'system', content: system }, ...history, { role: 'user', content: user }],
+    step: base, ...(base ? { base } : {}), activeMs: 0, spentMinor: 0, tokens: { prompt: 0, completion: 0 }, invalidStreak: 0, loop: newLoopState(), approvals: {},
   };
 }
 
-/** The agent state inside a task checkpoint, if the checkpoint holds one. */
-export function agentStateOf(checkpoint: Record<string, unknown> | null | undefined): AgentState | undefined {
-  const s = checkpoint?.['agent'] as AgentState | undefined;
+/** The agent state inside a task checkpoint (under `key`, `agent` unless a task makes several runs), if the checkpoint holds one. */
+export function agentStateOf(checkpoint: Record<string, unknown> | null | undefined, key = 'agent'): AgentState | undefined {
+  const s = checkpoint?.[key] as AgentState | undefined;
   return s && s.v === 1 && Array.isArray(s.messages) ? s : undefined;
 }
 

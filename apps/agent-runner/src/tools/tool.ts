@@ -34,3 +34,6 @@ export interface AgentTool {
 
 /** A tool failure the model should see and may recover from (bad input, a refused URL, a 404). */
 export class ToolError extends Error {}
+
+/** The caller may not have what the tool would return (its role cannot read it): sent back as `denied: …` and counted as denied. */
+export class ToolDeniedError extends ToolError {}

@@ -13,7 +13,7 @@ export interface AgentStepLogData {
   costMinor?: number;
   currency?: string;
   tool?: string;
-  outcome?: 'ok' | 'error' | 'denied' | 'approval';
+  outcome?: 'ok' | 'error' | 'denied' | 'approval' | 'refused';
   stopReason?: AgentStopReason;
   [key: string]: unknown;
 }
