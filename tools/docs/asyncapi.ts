@@ -36,6 +36,18 @@ const SIGNALS: Record<SignalSubject, { description: string; payload: Ctor | Sche
   },
   'juggernaut.worker.heartbeat.v1': { description: 'A runner announces itself and its load to the worker registry.', payload: WorkerHeartbeatV1 },
   'juggernaut.policy.changed.v1': { description: 'The policy in force changed (kill switch, limits); runners and the dispatcher apply it at once.', payload: PolicyDocumentV1 },
+  'juggernaut.conversation.stream.v1': {
+    description: 'Progress of a conversation answer: the runner\'s text as the model writes it (delta), its tool calls (tool), a draft the runtime refused (retract), a summary stored (compacted); governance-api\'s done once the answer is stored. Relayed to callers as server-sent events; a lost one costs nothing, the stored answer is the truth.',
+    payload: {
+      type: 'object',
+      properties: {
+        conversationId: { type: 'string', format: 'uuid' }, messageId: { type: 'string', format: 'uuid' }, taskId: { type: 'string', format: 'uuid' },
+        kind: { type: 'string', enum: ['delta', 'tool', 'retract', 'compacted', 'done'] },
+        step: { type: 'integer' }, text: { type: 'string' }, tool: { type: 'string' }, outcome: { type: 'string' }, reason: { type: 'string' },
+      },
+      required: ['conversationId', 'messageId', 'kind'],
+    },
+  },
 };
 
 const REPLY_ENVELOPE: Schema = {

@@ -111,4 +111,11 @@ export class GovernanceEnv extends DatabaseEnv {
   /** Largest webhook body accepted (413 above it). */
   @ToInt() @IsInt() @Min(1_024) @Max(900_000)
   JUGGERNAUT_WEBHOOK_MAX_BYTES = 512 * 1024;
+
+  /**
+   * How long `POST /api/v1/conversations/:id/messages` waits for the answer (JSON or a server-sent
+   * event stream) before it answers 202 with where to read it; the answer is written on regardless.
+   */
+  @ToInt() @IsInt() @Min(1_000) @Max(3_600_000)
+  JUGGERNAUT_CONVERSATION_WAIT_MS = 120_000;
 }

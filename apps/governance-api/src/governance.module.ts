@@ -8,6 +8,7 @@ import { AlertsModule } from './alerts/alerts.module';
 import { ApprovalsModule } from './approvals/approvals.module';
 import { ChangesModule } from './changes/changes.module';
 import { AuditModule } from './audit/audit.module';
+import { ConversationsModule } from './conversations/conversations.module';
 import { ErrorFilter } from './http/error.filter';
 import { ExperimentsModule } from './experiments/experiments.module';
 import { BudgetsModule } from './budgets/budgets.module';
@@ -49,6 +50,7 @@ import { WebhooksController } from './webhooks/webhooks.controller';
     LedgerModule,
     ExperimentsModule,
     ChangesModule,
+    ConversationsModule,
   ],
   controllers: [ApiKeysController, LogsController, OpportunitiesController, WebhooksController, WebhookSourcesController],
   providers: [

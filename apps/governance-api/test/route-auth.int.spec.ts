@@ -16,6 +16,9 @@ interface Operation {
 /** The only operations reachable without an API key: each authenticated by a signature over its raw body instead. */
 const SIGNED_PUBLIC = ['POST /api/v1/webhooks/stripe', 'POST /api/v1/webhooks/{source}'];
 
+/** The only writes a viewer may make: starting and continuing its own conversations (a question changes nothing but what it costs). */
+const VIEWER_WRITES = ['POST /api/v1/conversations', 'POST /api/v1/conversations/{id}/messages'];
+
 /** Fills path parameters with values of the right shape, so the route is found and only auth decides. */
 function concrete(path: string): string {
   return path.replace(/\{([^}]+)\}/g, (_, name: string) =>
@@ -81,13 +84,23 @@ describe('every route in the OpenAPI document', () => {
     expect(failures).toEqual([]);
   });
 
-  it('answers 403 to a viewer on every operation that is not a read', async () => {
+  it('answers 403 to a viewer on every operation that is not a read, but conversing', async () => {
     const failures: string[] = [];
-    for (const op of operations.filter((o) => o.method !== 'get')) {
+    for (const op of operations.filter((o) => o.method !== 'get' && !VIEWER_WRITES.includes(`${o.method.toUpperCase()} ${o.path}`))) {
       const r = await apiClient(url, viewerKey).call(op.method.toUpperCase(), concrete(op.path), op.method === 'delete' ? undefined : {});
       if (r.status !== 403) failures.push(`${op.method.toUpperCase()} ${op.path}: ${r.status}`);
     }
     expect(failures).toEqual([]);
+  });
+
+  it('lets a viewer converse: start a conversation and ask in it (refused there only for what it sent)', async () => {
+    const viewer = apiClient(url, viewerKey);
+    expect(operations.map((o) => `${o.method.toUpperCase()} ${o.path}`)).toEqual(expect.arrayContaining(VIEWER_WRITES));
+    const started = await viewer.post('/api/v1/conversations', {});
+    expect(started.status).toBe(201);
+    expect(started.body).toMatchObject({ createdBy: 'walker', role: 'viewer', messages: 0 });
+    expect((await viewer.post(`/api/v1/conversations/${started.body.id}/messages`, {})).status).toBe(400);
+    expect((await viewer.post(`/api/v1/conversations/${concrete('{id}')}/messages`, { content: 'hello' })).status).toBe(404);
   });
 
   it('documents for every operation the bearer key it needs and the roles it allows', () => {

@@ -26,6 +26,7 @@ export * from './agents/budget.v1';
 export * from './agents/task-block.v1';
 export * from './agents/goal-notes.v1';
 export * from './agents/agent-run.v1';
+export * from './conversations/conversation.v1';
 export * from './policy/policy.v1';
 export * from './policy/number-map';
 export * from './policy/role-map';

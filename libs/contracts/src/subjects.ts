@@ -17,6 +17,10 @@ import {
   ExperimentWithDecisionsV1, ListExperimentsV1, SampleSizeQueryV1, SampleSizeV1, ExperimentActionV1,
 } from './experiments/experiment.v1';
 import { GoalIdV1, GoalV1 } from './goals/goal.v1';
+import {
+  AddConversationSummaryV1, ConversationReadV1, type ConversationReplyRecordedV1, type ConversationContextV1, type ConversationStreamEventV1,
+  ConversationSummaryV1, ConversationTurnRefV1, RecordConversationReplyV1,
+} from './conversations/conversation.v1';
 import { LedgerPostedV1 } from './ledger/ledger-posted.v1';
 import {
   CreateLedgerAccountV1, ExchangeRateViewV1, GetLedgerBalanceV1, GetPnlV1, LedgerAccountViewV1, LedgerBalanceViewV1,
@@ -122,10 +126,16 @@ export const Subjects = {
   repositoryRegister: 'juggernaut.repository.register.v1',
   repositoryList: 'juggernaut.repository.list.v1',
   repositoryGet: 'juggernaut.repository.get.v1',
+  // Conversations: a runner writing an answer asks governance for the turn, reads on the caller's behalf, records the answer.
+  conversationContext: 'juggernaut.conversation.context.v1',
+  conversationRead: 'juggernaut.conversation.read.v1',
+  conversationSummary: 'juggernaut.conversation.summary.v1',
+  conversationReply: 'juggernaut.conversation.reply.v1',
   // Core NATS signals: fast notifications whose loss is covered by a fallback (polling, heartbeats).
   runnerWake: 'juggernaut.runner.wake.v1',
   taskAbort: 'juggernaut.task.abort.v1',
   workerHeartbeat: 'juggernaut.worker.heartbeat.v1',
+  conversationStream: 'juggernaut.conversation.stream.v1',
   // Outbound events.
   taskCreated: 'juggernaut.task.created.v1',
   taskClaimed: 'juggernaut.task.claimed.v1',
@@ -259,6 +269,10 @@ export interface RequestSubjectMap {
   'juggernaut.repository.register.v1': { request: RegisterRepositoryV1; reply: RepositoryV1 };
   'juggernaut.repository.list.v1': { request: Empty; reply: RepositoryV1[] };
   'juggernaut.repository.get.v1': { request: RepositoryNameV1; reply: RepositoryV1 };
+  'juggernaut.conversation.context.v1': { request: ConversationTurnRefV1; reply: ConversationContextV1 };
+  'juggernaut.conversation.read.v1': { request: ConversationReadV1; reply: unknown };
+  'juggernaut.conversation.summary.v1': { request: AddConversationSummaryV1; reply: ConversationSummaryV1 };
+  'juggernaut.conversation.reply.v1': { request: RecordConversationReplyV1; reply: ConversationReplyRecordedV1 };
 }
 export type RequestSubject = keyof RequestSubjectMap;
 
@@ -368,6 +382,10 @@ export const PayloadClasses: { [S in StreamSubject | RequestSubject]: Ctor<Paylo
   'juggernaut.repository.register.v1': RegisterRepositoryV1,
   'juggernaut.repository.list.v1': Empty,
   'juggernaut.repository.get.v1': RepositoryNameV1,
+  'juggernaut.conversation.context.v1': ConversationTurnRefV1,
+  'juggernaut.conversation.read.v1': ConversationReadV1,
+  'juggernaut.conversation.summary.v1': AddConversationSummaryV1,
+  'juggernaut.conversation.reply.v1': RecordConversationReplyV1,
 };
 
 /** Core NATS signals (every replica of a listener receives each one; loss is covered by a fallback). */
@@ -376,6 +394,7 @@ export interface SignalSubjectMap {
   'juggernaut.task.abort.v1': { taskId: string; workerId: string | null; reason: string };
   'juggernaut.worker.heartbeat.v1': WorkerHeartbeatV1;
   'juggernaut.policy.changed.v1': PolicyDocumentV1;
+  'juggernaut.conversation.stream.v1': ConversationStreamEventV1;
 }
 export type SignalSubject = keyof SignalSubjectMap;
 

@@ -10,6 +10,7 @@ import { Alerts1764300500000 } from './1764300500000-alerts';
 import { MonitorSampleDetail1764400100000 } from './1764400100000-monitor-sample-detail';
 import { SafeDefaultPolicy1764900000000 } from './1764900000000-safe-default-policy';
 import { WebhookSources1765100000000 } from './1765100000000-webhook-sources';
+import { Conversations1765200000000 } from './1765200000000-conversations';
 
 /** Every migration of the governance schema, in order. */
 export const governanceMigrations = [
@@ -25,4 +26,5 @@ export const governanceMigrations = [
   MonitorSampleDetail1764400100000,
   SafeDefaultPolicy1764900000000,
   WebhookSources1765100000000,
+  Conversations1765200000000,
 ];

@@ -23,6 +23,16 @@ describe('who may submit which task', () => {
     expect(submissionRefusal(policy, 'agent', { type: 'goal.plan' })).toContain('permissions.taskSubmitters');
   });
 
+  it('lets no key submit the task that answers in a conversation: only a question creates one', () => {
+    for (const role of ['admin', 'operator', 'agent'] as const) {
+      expect(submissionRefusal(open, role, { type: 'conversation.reply' })).toBe(
+        '"conversation.reply" tasks are created only for a question asked with POST /api/v1/conversations/{id}/messages',
+      );
+    }
+    const opened = { ...open, taskSubmitters: { 'conversation.reply': ['admin'] as const } } as unknown as PermissionPolicyV1;
+    expect(submissionRefusal(opened, 'admin', { type: 'conversation.reply' })).toContain('created only for a question');
+  });
+
   it('keeps agent keys below level 5: by requiredLevel or by the level the policy sets for the type', () => {
     expect(submissionRefusal(open, 'agent', { type: 'agent.goal', requiredLevel: 5 })).toBe(
       'policy rule permissions.agentMaxSubmitLevel: agent keys may submit tasks up to level 4; this "agent.goal" task needs level 5',

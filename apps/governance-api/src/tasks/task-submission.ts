@@ -1,5 +1,5 @@
 import {
-  DEFAULT_AGENT_MAX_SUBMIT_LEVEL, DEFAULT_TASK_SUBMITTERS, minimumLevel, type PermissionPolicyV1, TASK_SUBMITTER_ROLES,
+  CONVERSATION_TASK_TYPE, DEFAULT_AGENT_MAX_SUBMIT_LEVEL, DEFAULT_TASK_SUBMITTERS, minimumLevel, type PermissionPolicyV1, TASK_SUBMITTER_ROLES,
 } from '@juggernaut/contracts';
 import type { Role } from '../auth/roles';
 
@@ -17,9 +17,13 @@ export function submittersOf(permissions: PermissionPolicyV1, type: string): rea
  * it may. Two rules: the roles allowed per task type (`permissions.taskSubmitters`, with defaults
  * that keep `dev.change` and `goal.plan` to people), and for agent keys a ceiling on the task's level
  * (`permissions.agentMaxSubmitLevel`): its requiredLevel or the level the policy sets for its type,
- * whichever is higher, so an agent cannot hand work to a worker above its own kind.
+ * whichever is higher, so an agent cannot hand work to a worker above its own kind. Answers in
+ * conversations are no one's to submit: governance creates them for a question, with the asker's role.
  */
 export function submissionRefusal(permissions: PermissionPolicyV1, role: Role, task: { type: string; requiredLevel?: number }): string | undefined {
+  if (task.type === CONVERSATION_TASK_TYPE) {
+    return `"${CONVERSATION_TASK_TYPE}" tasks are created only for a question asked with POST /api/v1/conversations/{id}/messages`;
+  }
   const allowed = submittersOf(permissions, task.type);
   if (!allowed.includes(role)) {
     const source = has(permissions.taskSubmitters, task.type) ? 'the policy' : 'the default';
