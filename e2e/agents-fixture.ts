@@ -39,10 +39,10 @@ export class AgentsFixture {
   /** Pages the local web server serves, by path. */
   readonly pages = new Map<string, { status?: number; type?: string; body: string }>();
 
-  static async start(label: string): Promise<AgentsFixture> {
+  static async start(label: string, governanceEnv: Record<string, string> = {}): Promise<AgentsFixture> {
     const f = new AgentsFixture();
     f.stack = await TestStack.create(label);
-    await f.stack.start(governanceApi, { JUGGERNAUT_ADMIN_KEY: ADMIN });
+    await f.stack.start(governanceApi, { JUGGERNAUT_ADMIN_KEY: ADMIN, ...governanceEnv });
     await f.stack.start(taskDispatcher, DISPATCH);
     await f.stack.start(revenueLedger);
     f.api = apiClient(f.stack.services[0]!.url, ADMIN);

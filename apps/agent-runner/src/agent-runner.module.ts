@@ -3,7 +3,9 @@ import { llmProviders } from '@juggernaut/llm';
 import { PolicyFollower } from '@juggernaut/policy';
 import { AgentLoop } from './agent/agent-loop';
 import { StepLog } from './agent/step-log';
+import { ConversationClient } from './conversation/conversation-client';
 import { AgentGoalHandler } from './handlers/agent-goal.handler';
+import { ConversationReplyHandler } from './handlers/conversation-reply.handler';
 import { GoalPlanHandler } from './handlers/goal-plan.handler';
 import { OpportunityScanHandler } from './handlers/opportunity-scan.handler';
 import { NoopHandler } from './handlers/noop.handler';
@@ -17,11 +19,11 @@ import { Worker } from './worker/worker';
   providers: [
     PolicyFollower, PolicyState, StepLog,
     ...llmProviders('agent-runner'), ToolRegistry, AgentLoop,
-    NoopHandler, AgentGoalHandler, OpportunityScanHandler, GoalPlanHandler,
+    NoopHandler, AgentGoalHandler, OpportunityScanHandler, GoalPlanHandler, ConversationClient, ConversationReplyHandler,
     {
       provide: TASK_HANDLERS,
       useFactory: (...handlers: TaskHandler[]) => handlers,
-      inject: [NoopHandler, AgentGoalHandler, OpportunityScanHandler, GoalPlanHandler],
+      inject: [NoopHandler, AgentGoalHandler, OpportunityScanHandler, GoalPlanHandler, ConversationReplyHandler],
     },
     Worker,
   ],

@@ -87,6 +87,21 @@ export class RunnerEnv extends BaseEnv {
   @ToInt() @IsInt() @Min(2) @Max(100)
   AGENT_LOOP_STALE_STEPS = 6;
 
+  // ---- Conversations (conversation.reply)
+
+  /**
+   * The model context a conversation may fill, in tokens (estimated from the text's size, erring
+   * high): past it, the oldest turns are summarised (a stored summary) and only the newest sent as
+   * they are. The system message and the tools take about 3,300 of it. Keep it under the model's
+   * context window less AGENT_MAX_TOKENS (lower it for a small local model with an 8k context).
+   */
+  @ToInt() @IsInt() @Min(500) @Max(2_000_000)
+  AGENT_CONVERSATION_CONTEXT_TOKENS = 12_000;
+
+  /** Model calls an answer may take (tool calls and drafts sent back included). */
+  @ToInt() @IsInt() @Min(1) @Max(100)
+  AGENT_CONVERSATION_MAX_STEPS = 8;
+
   // ---- Tools
 
   /** host:port pairs http_fetch may reach even though they resolve to private addresses (tests, trusted local services). */

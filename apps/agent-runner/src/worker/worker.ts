@@ -1,5 +1,5 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { type ClaimedTaskV1, Subjects } from '@juggernaut/contracts';
+import { type ClaimedTaskV1, MODEL_CAPABILITY, Subjects } from '@juggernaut/contracts';
 import { ModelClient } from '@juggernaut/llm';
 import { Bus } from '@juggernaut/messaging';
 import { Metrics } from '@juggernaut/observability';
@@ -33,9 +33,11 @@ export class Worker implements OnApplicationBootstrap, BeforeApplicationShutdown
   ) {
     this.id = config.HOSTNAME ?? hostname();
     this.handlers = new Map(handlers.filter((h) => (h.minLevel ?? 1) <= config.RUNNER_LEVEL).map((h) => [h.type, h]));
+    // A runner with a model says so: conversation answers (someone waits for them) go only to runners that can write them.
+    const capabilities = model.configured ? [...new Set([...config.RUNNER_CAPABILITIES, MODEL_CAPABILITY])] : config.RUNNER_CAPABILITIES;
     this.worker = new TaskWorker(
       bus, policy, logger, metrics,
-      { workerId: this.id, level: config.RUNNER_LEVEL, capabilities: config.RUNNER_CAPABILITIES, concurrency: config.RUNNER_CONCURRENCY },
+      { workerId: this.id, level: config.RUNNER_LEVEL, capabilities, concurrency: config.RUNNER_CONCURRENCY },
       {
         pollIntervalMs: config.RUNNER_POLL_INTERVAL_MS, heartbeatMaxIntervalMs: config.RUNNER_HEARTBEAT_INTERVAL_MS,
         presenceIntervalMs: config.RUNNER_PRESENCE_INTERVAL_MS, drainMs: config.RUNNER_DRAIN_MS,
