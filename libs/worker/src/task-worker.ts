@@ -160,10 +160,7 @@ export class TaskWorker {
     const deadline = Date.now() + this.settings.drainMs;
     const handlersRunning = () => [...this.running.values()].filter((r) => r.phase === 'running' && !r.abandoned);
     while (handlersRunning().length > 0 && Date.now() < deadline) {
-      await Promise.race([
-        Promise.all(handlersRunning().map((r) => r.done)),
-        new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now()))),
-      ]);
+      await within(Promise.all(handlersRunning().map((r) => r.done)), deadline - Date.now());
     }
     const left = handlersRunning();
     if (left.length) {
@@ -171,10 +168,9 @@ export class TaskWorker {
       await this.release(left.map((r) => r.task), 'worker shutting down', () => Date.now() > deadline + 2_000);
     }
     // Results still on their way get the rest of the drain time (at least a moment) to arrive.
-    const reportsBy = Math.max(deadline, Date.now() + 2_000);
-    await Promise.race([this.reporter.settled(), new Promise((r) => setTimeout(r, reportsBy - Date.now()))]);
+    await within(this.reporter.settled(), Math.max(deadline, Date.now() + 2_000) - Date.now());
     this.giveUpReports = true;
-    await Promise.race([Promise.allSettled([...this.running.values()].map((r) => r.done)), new Promise((r) => setTimeout(r, 1_000))]);
+    await within(Promise.allSettled([...this.running.values()].map((r) => r.done)), 1_000);
     this.stopped = true;
     clearTimeout(this.heartbeatTimer);
     clearInterval(this.presenceTimer);
@@ -428,5 +424,15 @@ export class TaskWorker {
     } catch (e) {
       this.logger.warn({ err: e }, `could not announce worker ${state}`);
     }
+  }
+}
+
+/** Waits for `work`, or `ms` at most; the timer does not outlive the wait (it would hold the process open). */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([work, new Promise((r) => (timer = setTimeout(r, Math.max(0, ms))))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
