@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 
 /**
  * The Grafana dashboards against live data: the six built services run as processes, a real
@@ -46,7 +46,7 @@ describe('Grafana dashboards on a real Prometheus scraping the running services'
 
   const promQuery = async (expr: string) => {
     const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    const body = (await res.json()) as { status: string; error?: string; data?: { result: Array<{ value: [number, string] }> } };
+    const body = (await res.json()) as { status: string; error?: string; data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
     if (body.status !== 'success') throw new Error(body.error);
     return body.data!.result;
   };
@@ -81,10 +81,22 @@ describe('Grafana dashboards on a real Prometheus scraping the running services'
     writeFileSync(join(dir, 'prometheus.yml'), stringify({
       global: { scrape_interval: '1s', evaluation_interval: '1s' },
       rule_files: [join(root, 'deploy', 'prometheus', 'alerts.rules.yml')],
+      // Each service scraped twice, with the target labels of both setups the rules and panels must
+      // work with: compose and npm start (job "juggernaut", the label service set by the scrape
+      // configuration) and Kubernetes' PodMonitor (job <namespace>/<PodMonitor>, namespace, pod,
+      // container, endpoint, and service from the pod label app.kubernetes.io/name).
       scrape_configs: [{
         job_name: 'juggernaut',
+        honor_labels: true,
         // health and metrics have their own port (METRICS_PORT), apart from the API's
-        static_configs: procs.map((p) => ({ targets: [`127.0.0.1:${p.metricsPort}`], labels: { app: p.app } })),
+        static_configs: procs.map((p) => ({ targets: [`127.0.0.1:${p.metricsPort}`], labels: { service: p.app } })),
+      }, {
+        job_name: 'juggernaut/juggernaut',
+        honor_labels: true,
+        static_configs: procs.map((p, i) => ({
+          targets: [`127.0.0.1:${p.metricsPort}`],
+          labels: { service: p.app, namespace: 'juggernaut', pod: `${p.app}-5d8f7c9b6-${i}x2q`, container: 'app', endpoint: 'metrics' },
+        })),
       }],
     }));
     prometheus = spawn(PROMETHEUS, [
@@ -108,8 +120,22 @@ describe('Grafana dashboards on a real Prometheus scraping the running services'
   it('scrapes every service', async () => {
     await eventually(async () => {
       const res = (await (await fetch(`${promUrl}/api/v1/targets`)).json()) as { data: { activeTargets: Array<{ health: string }> } };
-      return res.data.activeTargets.length === APPS.length && res.data.activeTargets.every((t) => t.health === 'up');
+      return res.data.activeTargets.length === 2 * APPS.length && res.data.activeTargets.every((t) => t.health === 'up');
     }, 20_000, 250);
+  });
+
+  it("selects every service's target under both label sets, as the Up panel and JuggernautServiceDown do", async () => {
+    const serviceDown = (parse(readFileSync(join(root, 'deploy', 'prometheus', 'alerts.rules.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> })
+      .groups.flatMap((g) => g.rules).find((r) => r.alert === 'JuggernautServiceDown')!.expr;
+    const selector = /^(up\{[^}]*\})/.exec(serviceDown)![1]!;
+    const up = queries.find((q) => q.expr.startsWith('up{'))!.expr;
+    expect(up).toBe(selector);
+    const found = await eventually(async () => {
+      const result = await promQuery(selector);
+      return result.length === 2 * APPS.length ? result : undefined;
+    }, 20_000, 250);
+    const seen = found.map((r) => `${r.metric['job']} ${r.metric['service']}`).sort();
+    expect(seen).toEqual(APPS.flatMap((a) => [`juggernaut ${a}`, `juggernaut/juggernaut ${a}`]).sort());
   });
 
   it('every panel query of every dashboard returns data while tasks flow', async () => {

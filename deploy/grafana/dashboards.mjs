@@ -6,10 +6,16 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 
 const out = join(dirname(fileURLToPath(import.meta.url)), 'dashboards');
 const ds = { type: 'prometheus', uid: 'prometheus' };
 const R = '$__rate_interval';
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The backlog agent-runner's autoscaler reads, as its ScaledObject queries it (one definition, shown as is). */
+const runnerBacklog = parse(readFileSync(join(root, 'k8s', 'components', 'keda-autoscaling', 'scaled-object.yaml'), 'utf8')).spec.triggers[0].metadata.query;
+/** The services' targets, as every scrape configuration labels them (compose, npm start, the Kubernetes PodMonitor). */
+const SERVICES = 'governance-api|task-dispatcher|revenue-ledger|experiment-tracker|dev-bot|agent-runner';
 
 /** A time series panel: [expr, legend] pairs. */
 const ts = (title, unit, targets, description = '') => ({ type: 'timeseries', title, unit, targets, description });
@@ -54,6 +60,7 @@ const dashboards = {
     description: 'What the agent runners are doing, and the governance around them: approvals, kill switch, policy, audit.',
     panels: [
       stat('Tasks running', 'short', 'sum(juggernaut_runner_tasks_running)'),
+      stat('Runner backlog (autoscaler)', 'short', runnerBacklog, 'Due and running tasks the runners take (their types, levels 1-3), 0 while the kill switch is engaged: KEDA runs one runner per 8 of them (k8s/components/keda-autoscaling).'),
       stat('Approvals waiting', 'short', 'max(juggernaut_approvals_pending)', 'Risky actions waiting for a human decision (GET /api/v1/approvals).'),
       stat('Kill switch', 'short', 'max(juggernaut_kill_switch_engaged)', '1 while engaged: no task is claimed (PUT /api/v1/policies/kill-switch).'),
       stat('Policy version', 'short', 'max(juggernaut_policy_version)', 'Version of the policy in force.'),
@@ -61,6 +68,7 @@ const dashboards = {
       stat('Tool denials, last hour', 'short', 'sum(increase(juggernaut_tool_calls_total{outcome="denied"}[1h]))', 'Tool calls refused: the worker\'s level is below the tool\'s, or an approval was rejected or expired.'),
       stat('Budget reserved, last hour (minor units)', 'short', 'sum(increase(juggernaut_budget_reserved_minor_total[1h]))', 'Reserved before each model call, settled against reported usage.'),
       ts('Tasks running per runner', 'short', [['sum by (instance) (juggernaut_runner_tasks_running)', '{{instance}}']]),
+      ts('Due and running tasks by type and level', 'short', [['max by (type, level, state) (juggernaut_tasks_due_or_running)', '{{type}} L{{level}} {{state}}']], 'What the runners could be doing now, read from the queue; the autoscaler counts the types and levels the runners claim.'),
       ts('Handler time p95 by type', 's', [[quantile(0.95, 'juggernaut_runner_task_duration_seconds', 'type'), '{{type}}']]),
       ts('Tasks handled per second by outcome', 'ops', [[`sum by (outcome) (rate(juggernaut_runner_task_duration_seconds_count[${R}]))`, '{{outcome}}']]),
       ts('Leases lost (last hour)', 'short', [['sum by (instance) (increase(juggernaut_runner_leases_lost_total[1h]))', '{{instance}}']], 'Tasks cancelled or reclaimed while a runner worked on them.'),
@@ -114,7 +122,7 @@ const dashboards = {
     title: 'Juggernaut — Service health',
     description: 'HTTP latency and errors, NATS and Postgres health, process resources.',
     panels: [
-      ts('Up', 'short', [['up{job=~"juggernaut.*"}', '{{app}} {{instance}}']], 'Scrape succeeded (1) or not (0).'),
+      ts('Up', 'short', [[`up{service=~"${SERVICES}"}`, '{{service}} {{instance}}']], 'Scrape succeeded (1) or not (0), by the target label service every scrape configuration sets.'),
       ts('Dependencies reachable', 'short', [['min by (service, dependency) (juggernaut_dependency_up)', '{{service}} → {{dependency}}']], 'The readiness checks: 1 when the service reaches Postgres or NATS.'),
       ts('HTTP request latency p95', 's', [[quantile(0.95, 'juggernaut_http_request_duration_seconds', 'service'), '{{service}}']]),
       ts('HTTP requests per second', 'reqps', [[`sum by (service, status_code) (rate(juggernaut_http_request_duration_seconds_count[${R}]))`, '{{service}} {{status_code}}']]),

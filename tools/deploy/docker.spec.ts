@@ -34,10 +34,15 @@ describe('docker/Dockerfile', () => {
     expect(lint('FROM node:20-bookworm-slim\nRUNN npm ci\nEXPOSE port\nHEALTHCHECK CMD\n')).toHaveLength(3);
   });
 
-  it('is multi-stage on node 20 bookworm-slim; the runtime stage is non-root, has a HEALTHCHECK on the metrics port and holds only the built app (plus git and bubblewrap for dev-bot)', () => {
+  it('is multi-stage on an exact release of the current Node LTS (24), whose digest is pinned at build time; the runtime stage is non-root, has a HEALTHCHECK on the metrics port and holds only the built app (plus git and bubblewrap for dev-bot)', () => {
     const all = stages(dockerfile);
     expect(all.length).toBeGreaterThanOrEqual(2);
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20[.\d]*-bookworm-slim$/m);
+    // an exact release (major.minor.patch), never a moving tag; no digest invented where none could be looked up
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24\.\d+\.\d+-bookworm-slim$/m);
+    expect(dockerfile).toContain('--build-arg NODE_IMAGE=node:24.');
+    expect(dockerfile).toMatch(/@sha256:<digest>/);
+    // the source's own promise stays what it is tested on
+    expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).engines.node).toBe('>=20.19.0');
     for (const s of all) expect(args(s[0]!)).toMatch(/^\$\{NODE_IMAGE\}/);
     const runtime = all.at(-1)!;
     const user = runtime.filter((i) => i.getKeyword() === 'USER').map(args).at(-1);
@@ -52,10 +57,17 @@ describe('docker/Dockerfile', () => {
     expect(env).toMatch(/\bMETRICS_HOST=0\.0\.0\.0\b/);
     const copies = runtime.filter((i) => i.getKeyword() === 'COPY').map((i) => i.getTextContent());
     expect(copies).toEqual([expect.stringContaining('--from=deps'), expect.stringContaining('/src/dist/apps/${APP}/')]);
-    // The one RUN installs git and bubblewrap (the check sandbox; prlimit comes with util-linux) for dev-bot
-    // only; every other service's runtime is node and its bundle.
+    // The one RUN installs tini for every service, and git and bubblewrap (the check sandbox; prlimit comes
+    // with util-linux) for dev-bot only; every other service's runtime is node, tini and its bundle.
     const runs = runtime.filter((i) => i.getKeyword() === 'RUN').map(args);
-    expect(runs).toEqual([expect.stringMatching(/^if \[ "\$\{APP\}" = "dev-bot" \]; then\s*\\?\s*apt-get update && apt-get install -y --no-install-recommends git bubblewrap/)]);
+    expect(runs).toEqual([expect.stringMatching(/^apt-get update\s*\\?\s*&& apt-get install -y --no-install-recommends tini\s*\\?\s*&& if \[ "\$\{APP\}" = "dev-bot" \]; then apt-get install -y --no-install-recommends git bubblewrap/)]);
+  });
+
+  it('runs node under tini, an init process that forwards signals and reaps the children dev-bot leaves behind', () => {
+    const runtime = stages(dockerfile).at(-1)!;
+    const entrypoint = JSON.parse(args(runtime.find((i) => i.getKeyword() === 'ENTRYPOINT')!)) as string[];
+    expect(entrypoint.slice(0, 3)).toEqual(['/usr/bin/tini', '--', 'node']);
+    expect(entrypoint.at(-1)).toBe('main.js');
   });
 
   it('.dockerignore sends only the sources the build copies', () => {

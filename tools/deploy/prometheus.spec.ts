@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -50,10 +50,37 @@ describe('Prometheus alert rules', () => {
       .groups.flatMap((g) => g.rules.map((r) => r.alert));
     expect(names).toEqual(expect.arrayContaining([
       'JuggernautQueueStuck', 'JuggernautNoWorkers', 'JuggernautDeadLettersRising', 'JuggernautHighErrorRate', 'JuggernautServiceDown',
+      'JuggernautTargetMissing',
     ]));
     const tested = new Set((parse(readFileSync(join(prom, 'alerts.test.yml'), 'utf8')) as { tests: Array<{ alert_rule_test: Array<{ alertname: string }> }> })
       .tests.flatMap((t) => t.alert_rule_test.map((a) => a.alertname)));
     expect(names.filter((n) => !tested.has(n))).toEqual([]);
+  });
+
+  it("link every alert to its runbook in docs/runbooks/, and select targets by the label every setup gives them, never the job", () => {
+    type Rule = { alert: string; expr: string; annotations: Record<string, string> };
+    const rules = (parse(readFileSync(join(prom, 'alerts.rules.yml'), 'utf8')) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules);
+    for (const r of rules) {
+      const runbook = /^https:\/\/github\.com\/juggernaut\/juggernaut\/blob\/main\/(docs\/runbooks\/[a-z-]+\.md)$/.exec(r.annotations['runbook_url'] ?? '');
+      expect([r.alert, runbook && existsSync(join(root, runbook[1]!))]).toEqual([r.alert, true]);
+      expect([r.alert, r.expr]).not.toEqual([r.alert, expect.stringMatching(/job\s*=/)]);
+    }
+    // every service has its own absent() (absent names the missing one by the label it matches on)
+    const missing = rules.find((r) => r.alert === 'JuggernautTargetMissing')!.expr;
+    const apps = readdirSync(join(root, 'apps')).filter((a) => existsSync(join(root, 'apps', a, 'src', 'main.ts')));
+    expect([...missing.matchAll(/absent\(up\{service="([^"]+)"\}\)/g)].map((m) => m[1]).sort()).toEqual(apps.sort());
+    const down = rules.find((r) => r.alert === 'JuggernautServiceDown')!.expr;
+    expect(/service=~"([^"]+)"/.exec(down)![1]!.split('|').sort()).toEqual(apps.sort());
+  });
+
+  it("label every target with its service in the compose and npm start configurations, as the Kubernetes PodMonitor does", () => {
+    type Job = { honor_labels?: boolean; static_configs?: Array<{ labels?: Record<string, string> }>; relabel_configs?: Array<{ target_label?: string }> };
+    for (const file of ['prometheus.compose.yml', 'prometheus.local.yml']) {
+      for (const job of (parse(readFileSync(join(prom, file), 'utf8')) as { scrape_configs: Job[] }).scrape_configs) {
+        const labelled = (job.relabel_configs ?? []).some((r) => r.target_label === 'service') || (job.static_configs ?? []).every((c) => c.labels?.['service']);
+        expect([file, labelled, job.honor_labels]).toEqual([file, true, true]);
+      }
+    }
   });
 });
 
@@ -87,6 +114,12 @@ describe('Prometheus and Grafana configuration', () => {
 
   it('the dashboards are what deploy/grafana/dashboards.mjs generates', () => {
     const r = run(process.execPath, [join(root, 'deploy', 'grafana', 'dashboards.mjs'), '--check']);
+    expect(r.out).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it("Kubernetes' PrometheusRule and dashboard ConfigMaps are what deploy/k8s-monitoring.mjs generates from the rules and dashboards", () => {
+    const r = run(process.execPath, [join(root, 'deploy', 'k8s-monitoring.mjs'), '--check']);
     expect(r.out).toBe('');
     expect(r.status).toBe(0);
   });

@@ -16,6 +16,13 @@ export const TASK_GAUGE_STATEMENTS = [
   `SELECT status, count(*)::int AS n FROM dispatch.tasks WHERE status IN ('blocked', 'dead') GROUP BY status`,
 ];
 
+export const TASKS_DUE_OR_RUNNING = `
+  SELECT type, required_level AS level, 'due' AS state, count(*)::int AS n FROM dispatch.tasks
+   WHERE status IN ('pending', 'scheduled', 'failed') AND run_at <= now() GROUP BY type, required_level
+  UNION ALL
+  SELECT type, required_level, 'running', count(*)::int FROM dispatch.tasks
+   WHERE status = 'running' AND lease_expires_at IS NOT NULL GROUP BY type, required_level`;
+
 /** Queue metrics of CONTRACT.md. Gauges are read from Postgres at scrape time, so every replica reports the truth. */
 @Injectable()
 export class DispatchMetrics {
@@ -52,6 +59,14 @@ export class DispatchMetrics {
     metrics.gauge('juggernaut_queue_depth', 'Tasks due and waiting for a runner', [], async function () {
       const [r] = await db.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE status IN ('pending', 'scheduled', 'failed') AND run_at <= now()`);
       this.set(r.n);
+    });
+    // What agent-runner's autoscaler reads (k8s/components/keda-autoscaling): the work the runners could
+    // be doing now, by type and required level (the runners' handlers and level decide which they take),
+    // both through partial indexes (tasks_claim_idx for due tasks, tasks_running_type_idx for running).
+    metrics.gauge('juggernaut_tasks_due_or_running', 'Tasks due and waiting for a runner, and tasks running, by type and required level', ['type', 'level', 'state'], async function () {
+      const rows = (await db.query(TASKS_DUE_OR_RUNNING)) as Array<{ type: string; level: number; state: string; n: number }>;
+      this.reset();
+      for (const r of rows) this.set({ type: r.type, level: String(r.level), state: r.state }, r.n);
     });
     metrics.gauge('juggernaut_queue_oldest_pending_age_seconds', 'Age of the oldest due task not yet claimed', [], async function () {
       const [r] = await db.query(
