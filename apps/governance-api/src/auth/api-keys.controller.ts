@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { AuditedInHandler } from '../audit/audited.decorator';
+import { ApiKeyResponse, CreatedApiKeyResponse } from './api-key.responses';
 import { ApiKeysService, type ApiKeyView } from './api-keys.service';
 import { CurrentCaller } from './caller.decorator';
 import { type Caller, type Role, ROLES, Roles } from './roles';
@@ -36,7 +37,7 @@ export class ApiKeysController {
 
   @Post()
   @Roles('admin')
-  @ApiCreatedResponse({ description: 'The key itself is in `key` and is shown only in this response.' })
+  @ApiCreatedResponse({ type: CreatedApiKeyResponse, description: 'The key itself is in `key` and is shown only in this response.' })
   @ApiBadRequestResponse({ description: 'A field is invalid (a name starting with "system:", an expiry in the past); the message names it.' })
   @ApiConflictResponse({ description: 'A key that is not revoked already has this name.' })
   create(@Body() body: CreateApiKeyDto, @CurrentCaller() caller: Caller): Promise<ApiKeyView & { key: string }> {
@@ -45,12 +46,14 @@ export class ApiKeysController {
 
   @Get()
   @Roles('admin')
+  @ApiOkResponse({ type: [ApiKeyResponse] })
   list(): Promise<ApiKeyView[]> {
     return this.keys.list();
   }
 
   @Delete(':id')
   @Roles('admin')
+  @ApiOkResponse({ type: ApiKeyResponse, description: 'The key, revoked: it is refused from now on.' })
   @ApiNotFoundResponse({ description: 'No key with this id.' })
   revoke(@Param('id', new ParseUUIDPipe()) id: string, @CurrentCaller() caller: Caller): Promise<ApiKeyView> {
     return this.keys.revoke(id, caller);
@@ -58,6 +61,7 @@ export class ApiKeysController {
 
   @Patch(':id')
   @Roles('admin')
+  @ApiOkResponse({ type: ApiKeyResponse })
   setExpiry(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: SetKeyExpiryDto, @CurrentCaller() caller: Caller): Promise<ApiKeyView> {
     return this.keys.setExpiry(id, body.expiresAt, caller);
   }
@@ -65,6 +69,7 @@ export class ApiKeysController {
   @Post(':id/rotate')
   @HttpCode(201)
   @Roles('admin')
+  @ApiCreatedResponse({ type: CreatedApiKeyResponse, description: 'A new key under the same name and role; the old one stops working.' })
   rotate(@Param('id', new ParseUUIDPipe()) id: string, @CurrentCaller() caller: Caller): Promise<ApiKeyView & { key: string }> {
     return this.keys.rotate(id, caller);
   }

@@ -5,6 +5,7 @@ import { Bus } from '@juggernaut/messaging';
 import { AuditedInHandler } from '../audit/audited.decorator';
 import { type AuditTrail, Trail } from '../audit/audit-trail';
 import { READERS, Roles } from '../auth/roles';
+import { UnblockedResponse } from '../http/response-types';
 import { BudgetsService } from './budgets.service';
 
 /** Today's spend against the caps the policy sets (caps themselves are edited under policies). */
@@ -27,7 +28,7 @@ export class BudgetsController {
   @HttpCode(200)
   @Roles('admin', 'operator')
   @AuditedInHandler()
-  @ApiOkResponse({ description: 'Tasks that waited blocked for budget go back to the queue (their next call is checked against the caps again).' })
+  @ApiOkResponse({ type: UnblockedResponse, description: 'Tasks that waited blocked for budget go back to the queue (their next call is checked against the caps again).' })
   @ApiServiceUnavailableResponse({ description: 'The audit entry of the intent could not be written, so the request was not sent; or the service that owns this did not answer.' })
   release(@Trail() trail: AuditTrail): Promise<{ unblocked: string[] }> {
     return trail.forward(() => this.bus.request(Subjects.taskUnblock, { blockedOn: 'budget' }));

@@ -6,6 +6,7 @@ import { AuditedInHandler } from '../audit/audited.decorator';
 import { CurrentCaller } from '../auth/caller.decorator';
 import { type Caller, READERS, type Role, Roles } from '../auth/roles';
 import { GoalProgress, GoalProgressReader, GoalProgressSummary } from './goal-progress';
+import { PageOf } from '../http/response-types';
 import { GoalsService } from './goals.service';
 
 /** Goals are set by people: admins and operators. */
@@ -39,6 +40,7 @@ export class GoalsController {
 
   @Get()
   @Roles(...READERS)
+  @ApiOkResponse({ type: PageOf(GoalV1) })
   list(@Query() q: ListGoalsQuery): Promise<Page<GoalV1>> {
     return this.goals.list(q.status, q.limit ?? 50, q.cursor);
   }

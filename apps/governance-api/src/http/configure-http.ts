@@ -2,6 +2,7 @@ import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { rawBody } from '../webhooks/raw-body';
 import { BodyShapePipe } from './body-shape.pipe';
+import { completeOpenApi } from './openapi-conventions';
 
 /** The REST conventions of the public API: base path, strict validation, Swagger at /docs. */
 export function configureHttp(app: INestApplication, proxyHops = 0, webhookMaxBytes = 512 * 1024): void {
@@ -22,7 +23,9 @@ export function configureHttp(app: INestApplication, proxyHops = 0, webhookMaxBy
       validationError: { target: false, value: false },
     }),
   );
-  const document = SwaggerModule.createDocument(
+  // Summaries, error answers, success statuses, servers and tag descriptions by convention, so a new
+  // route is complete without its author remembering each (http/openapi-conventions.ts).
+  const document = completeOpenApi(SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Juggernaut API')
@@ -30,6 +33,6 @@ export function configureHttp(app: INestApplication, proxyHops = 0, webhookMaxBy
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key' })
       .build(),
-  );
+  ), app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }

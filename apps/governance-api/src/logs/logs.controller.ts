@@ -1,10 +1,12 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiCreatedResponse, ApiPropertyOptional, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiOkResponse, ApiPropertyOptional, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { CreateExecutionLogDto, LOG_LEVELS, type LogLevel, type Page, PageQuery } from '@juggernaut/contracts';
 import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { AuditedInHandler } from '../audit/audited.decorator';
 import { type AuditTrail, Trail } from '../audit/audit-trail';
 import { READERS, Roles, WRITERS } from '../auth/roles';
+import { PageOf } from '../http/response-types';
+import { ExecutionLogResponse } from './execution-log.response';
 import { type ExecutionLogView, LogsService } from './logs.service';
 
 export class ListLogsQuery extends PageQuery {
@@ -32,7 +34,7 @@ export class LogsController {
   @Post()
   @Roles(...WRITERS)
   @AuditedInHandler()
-  @ApiCreatedResponse({ description: 'The line as stored (secrets redacted); the same logId returns the line stored the first time.' })
+  @ApiCreatedResponse({ type: ExecutionLogResponse, description: 'The line as stored (secrets redacted); the same logId returns the line stored the first time.' })
   @ApiBadRequestResponse({ description: 'A field is invalid, or holds text that cannot be stored (NUL, a lone UTF-16 surrogate); the message names it.' })
   @ApiServiceUnavailableResponse({ description: 'The audit entry could not be written, so nothing was stored.' })
   create(@Body() body: CreateExecutionLogDto, @Trail() trail: AuditTrail): Promise<ExecutionLogView> {
@@ -41,6 +43,7 @@ export class LogsController {
 
   @Get()
   @Roles(...READERS)
+  @ApiOkResponse({ type: PageOf(ExecutionLogResponse) })
   list(@Query() q: ListLogsQuery): Promise<Page<ExecutionLogView>> {
     const { limit, cursor, ...filter } = q;
     return this.logs.list(filter, limit ?? 50, cursor);
@@ -48,6 +51,7 @@ export class LogsController {
 
   @Get(':id')
   @Roles(...READERS)
+  @ApiOkResponse({ type: ExecutionLogResponse })
   get(@Param('id', new ParseUUIDPipe()) id: string): Promise<ExecutionLogView> {
     return this.logs.get(id);
   }

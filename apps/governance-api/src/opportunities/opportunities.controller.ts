@@ -1,11 +1,12 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiCreatedResponse, ApiPropertyOptional, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { CreateOpportunityDto, type OpportunityV1, type Page, PageQuery } from '@juggernaut/contracts';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiOkResponse, ApiPropertyOptional, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { CreateOpportunityDto, OpportunityV1, type Page, PageQuery } from '@juggernaut/contracts';
 import { Type } from 'class-transformer';
 import { IsNumber, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { AuditedInHandler } from '../audit/audited.decorator';
 import { type AuditTrail, Trail } from '../audit/audit-trail';
 import { READERS, Roles, WRITERS } from '../auth/roles';
+import { PageOf } from '../http/response-types';
 import { OpportunitiesService } from './opportunities.service';
 
 export class ListOpportunitiesQuery extends PageQuery {
@@ -30,7 +31,7 @@ export class OpportunitiesController {
   @Post()
   @Roles(...WRITERS)
   @AuditedInHandler()
-  @ApiCreatedResponse({ description: 'The opportunity; the same dedupeKey returns the one already recorded.' })
+  @ApiCreatedResponse({ type: OpportunityV1, description: 'The opportunity; the same dedupeKey returns the one already recorded.' })
   @ApiBadRequestResponse({ description: 'A field is invalid, or holds text that cannot be stored (NUL, a lone UTF-16 surrogate); the message names it.' })
   @ApiServiceUnavailableResponse({ description: 'The audit entry could not be written, so nothing was stored.' })
   create(@Body() body: CreateOpportunityDto, @Trail() trail: AuditTrail): Promise<OpportunityV1> {
@@ -39,6 +40,7 @@ export class OpportunitiesController {
 
   @Get()
   @Roles(...READERS)
+  @ApiOkResponse({ type: PageOf(OpportunityV1) })
   list(@Query() q: ListOpportunitiesQuery): Promise<Page<OpportunityV1>> {
     const { limit, cursor, ...filter } = q;
     return this.opportunities.list(filter, limit ?? 50, cursor);
@@ -46,6 +48,7 @@ export class OpportunitiesController {
 
   @Get(':id')
   @Roles(...READERS)
+  @ApiOkResponse({ type: OpportunityV1 })
   get(@Param('id', new ParseUUIDPipe()) id: string): Promise<OpportunityV1> {
     return this.opportunities.get(id);
   }

@@ -4,8 +4,8 @@ import {
   ApiServiceUnavailableResponse, ApiTags,
 } from '@nestjs/swagger';
 import {
-  CreateScheduleDto, CreateTaskDto, ListTasksV1, type ScheduleViewV1, Subjects, TaskHistoryEntryV1, TaskPageV1,
-  TaskSubmitReplyV1, TaskTypeLimitsDto, type TaskTypeLimitsViewV1, TaskViewV1,
+  CreateScheduleDto, CreateTaskDto, ListTasksV1, ScheduleViewV1, Subjects, TaskHistoryEntryV1, TaskPageV1,
+  TaskSubmitReplyV1, TaskTypeLimitsDto, TaskTypeLimitsViewV1, TaskViewV1,
 } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
 import { redact } from '@juggernaut/observability';
@@ -15,6 +15,7 @@ import { type AuditTrail, Trail } from '../audit/audit-trail';
 import { CurrentCaller } from '../auth/caller.decorator';
 import { type Caller, READERS, Roles, RolesAndPolicy, WRITERS } from '../auth/roles';
 import { checkedCursor } from '../http/checked-cursor';
+import { DeletedResponse } from '../http/response-types';
 import { PoliciesService } from '../policies/policies.service';
 import { submissionRefusal, withRequester } from './task-submission';
 import { TaskTypeParamPipe } from './task-type.pipe';
@@ -118,6 +119,7 @@ export class SchedulesController {
 
   @Post()
   @Roles('admin', 'operator')
+  @ApiCreatedResponse({ type: ScheduleViewV1 })
   @ApiServiceUnavailableResponse({ description: AUDIT_UNAVAILABLE })
   create(@Body() body: CreateScheduleDto, @Trail() trail: AuditTrail): Promise<ScheduleViewV1> {
     return trail.forward(() => this.bus.request(Subjects.scheduleCreate, body));
@@ -125,12 +127,14 @@ export class SchedulesController {
 
   @Get()
   @Roles(...READERS)
+  @ApiOkResponse({ type: [ScheduleViewV1] })
   async list(): Promise<ScheduleViewV1[]> {
     return redact(await this.bus.request(Subjects.scheduleList, {}));
   }
 
   @Delete(':name')
   @Roles('admin', 'operator')
+  @ApiOkResponse({ type: DeletedResponse })
   @ApiServiceUnavailableResponse({ description: AUDIT_UNAVAILABLE })
   delete(@Param('name') name: string, @Trail() trail: AuditTrail): Promise<{ deleted: boolean }> {
     return trail.forward(() => this.bus.request(Subjects.scheduleDelete, { name }));
@@ -146,6 +150,7 @@ export class TaskTypesController {
 
   @Get('limits')
   @Roles(...READERS)
+  @ApiOkResponse({ type: [TaskTypeLimitsViewV1] })
   list(): Promise<TaskTypeLimitsViewV1[]> {
     return this.bus.request(Subjects.taskTypeLimitsList, {});
   }
@@ -153,6 +158,7 @@ export class TaskTypesController {
   @Put(':type/limits')
   @Roles('admin')
   @ApiParam({ name: 'type', description: 'A task type, in the format of CreateTaskDto.type: lowercase letters, digits, ".", "_" or "-", starting with a letter; at most 100 characters.' })
+  @ApiOkResponse({ type: TaskTypeLimitsViewV1 })
   @ApiBadRequestResponse({ description: 'The type is not a task type name, or a limit is invalid; the message names it.' })
   @ApiServiceUnavailableResponse({ description: AUDIT_UNAVAILABLE })
   set(@Param('type', new TaskTypeParamPipe()) type: string, @Body() body: TaskTypeLimitsDto, @Trail() trail: AuditTrail): Promise<TaskTypeLimitsViewV1> {

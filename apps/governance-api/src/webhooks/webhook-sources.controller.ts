@@ -5,6 +5,7 @@ import { AuditedInHandler } from '../audit/audited.decorator';
 import { type AuditTrail, Trail } from '../audit/audit-trail';
 import { CurrentCaller } from '../auth/caller.decorator';
 import { type Caller, Roles } from '../auth/roles';
+import { DeletedResponse } from '../http/response-types';
 import { SourceNamePipe } from './source-name.pipe';
 import { mappingProblems } from './webhook-mapping';
 import { WebhookSourcesRepository } from './webhook-sources.repository';
@@ -44,7 +45,7 @@ export class WebhookSourcesController {
 
   @Delete(':name')
   @Roles('admin')
-  @ApiOkResponse({ description: 'Deleted: its deliveries are refused from now on (404).' })
+  @ApiOkResponse({ type: DeletedResponse, description: 'Deleted: its deliveries are refused from now on (404).' })
   delete(@Param('name', SourceNamePipe) name: string, @Trail() trail: AuditTrail): Promise<{ deleted: true }> {
     return this.sources.delete(name, trail);
   }

@@ -5,6 +5,7 @@ import {
 } from '@nestjs/swagger';
 import { PUBLIC_ROUTE } from '@juggernaut/service-kit';
 import type { Request, Response } from 'express';
+import { WebhookAnswerResponse } from '../http/response-types';
 import { SourceNamePipe } from './source-name.pipe';
 import { type WebhookAnswer, WebhookIntake } from './webhook-intake';
 
@@ -27,7 +28,7 @@ export class WebhooksController {
   @ApiExtension(PUBLIC_SIGNED, 'Stripe-Signature over the raw body, checked against STRIPE_WEBHOOK_SECRET with its timestamp tolerance')
   @ApiHeader({ name: 'Stripe-Signature', required: true, description: 'Set by Stripe: `t=<unix s>,v1=<hex HMAC-SHA256>`.' })
   @ApiBody({ schema: { type: 'object', additionalProperties: true, description: 'A Stripe event, exactly as Stripe sent it.' } })
-  @ApiOkResponse({ description: 'Captured by JetStream before this answer (`duplicate`: the same delivery was captured before).' })
+  @ApiOkResponse({ type: WebhookAnswerResponse, description: 'Captured by JetStream before this answer (`duplicate`: the same delivery was captured before).' })
   @ApiBadRequestResponse({ description: 'Unsigned, badly signed, stale or not a Stripe event; nothing was captured.' })
   @ApiNotFoundResponse({ description: 'STRIPE_WEBHOOK_SECRET is not set.' })
   @ApiPayloadTooLargeResponse({ description: 'Over JUGGERNAUT_WEBHOOK_MAX_BYTES.' })
@@ -45,7 +46,7 @@ export class WebhooksController {
   @ApiHeader({ name: 'Webhook-Timestamp', required: false, description: 'Unix seconds (scheme `juggernaut`).' })
   @ApiHeader({ name: 'Paddle-Signature', required: false, description: '`ts=<unix s>;h1=<hex>` (scheme `paddle`).' })
   @ApiBody({ schema: { type: 'object', additionalProperties: true, description: "The provider's event, JSON or form-encoded." } })
-  @ApiOkResponse({ description: 'Captured by JetStream before this answer; `ignored` for a kind the mapping does not name.' })
+  @ApiOkResponse({ type: WebhookAnswerResponse, description: 'Captured by JetStream before this answer; `ignored` for a kind the mapping does not name.' })
   @ApiBadRequestResponse({ description: 'Unsigned, badly signed, stale, or not readable with the mapping; nothing was captured.' })
   @ApiNotFoundResponse({ description: 'No such source.' })
   @ApiTooManyRequestsResponse({ description: 'Over the per-address webhook limit, or this address sent too many bad signatures; see Retry-After.' })
