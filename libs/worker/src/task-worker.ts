@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type BlockedOn, type ClaimedTaskV1, type LeaseRefV1, Subjects } from '@juggernaut/contracts';
-import type { Bus } from '@juggernaut/messaging';
+import { type Bus, RpcError } from '@juggernaut/messaging';
 import type { Metrics } from '@juggernaut/observability';
 import type { PolicyFollower } from '@juggernaut/policy';
 import type { Subscription } from '@nats-io/transport-node';
@@ -70,6 +70,8 @@ interface Entry {
 }
 
 const CLAIM_TIMEOUT_MS = 5_000;
+/** How soon the leases of an unanswered claim are offered back again, and a claim retried when no dispatcher listens. */
+const ORPHAN_RETRY_MS = 500;
 /** Heartbeats never go more often than this, however short the lease. */
 const MIN_HEARTBEAT_MS = 100;
 
@@ -190,8 +192,10 @@ export class TaskWorker {
         await this.wakeSignal.sleep(this.settings.pollIntervalMs);
         continue;
       }
+      // Handing back an unanswered claim's leases is urgent (the dispatcher's reaper would burn their
+      // attempts once its grace ends): retried within a second, whatever the claims' backoff.
       if (this.orphanedClaims.size && !(await this.releaseOrphanedClaims())) {
-        await this.wakeSignal.sleep(Math.min(5_000, 100 * 2 ** Math.min(++failures, 6)));
+        await this.wakeSignal.sleep(ORPHAN_RETRY_MS);
         continue;
       }
       if (free < this.identity.concurrency / 4) {
@@ -210,10 +214,13 @@ export class TaskWorker {
         failures = 0;
       } catch (e) {
         // Without an answer the claim may still have leased tasks: hand them back before claiming again.
-        if (mayHaveBeenHandled(e)) this.orphanedClaims.add(claimId);
+        const unanswered = mayHaveBeenHandled(e);
+        if (unanswered) this.orphanedClaims.add(claimId);
         failures++;
         if (failures === 1 || failures % 20 === 0) this.logger.warn({ err: e, failures }, 'claim failed; retrying');
-        await this.wakeSignal.sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
+        // A dispatcher that answers with errors is given room (backoff to 5 s); none listening at all
+        // (restarting) costs nothing to ask again each second.
+        await this.wakeSignal.sleep(unanswered || e instanceof RpcError ? Math.min(5_000, 100 * 2 ** Math.min(failures, 6)) : ORPHAN_RETRY_MS);
         continue;
       }
       for (const t of tasks) this.startTask(t);
