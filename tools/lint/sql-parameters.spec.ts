@@ -55,7 +55,7 @@ const REVIEWED: Record<string, Record<string, string>> = {
     FINISH_UPDATE: 'fixed SQL constant', FINISH_INPUT: 'fixed SQL constant',
     text: 'claimStatement(): fixed SQL whose values are all bound parameters',
   },
-  'apps/task-dispatcher/src/dispatch-metrics.ts': { q: 'TASK_GAUGE_STATEMENTS: fixed SQL constants' },
+  'apps/task-dispatcher/src/dispatch-metrics.ts': { q: 'TASK_GAUGE_STATEMENTS: fixed SQL constants', TASKS_DUE_OR_RUNNING: 'fixed SQL constant' },
   'apps/task-dispatcher/src/tasks/bulk-operations.ts': {
     'where.clause': 'SqlWhere: fixed conditions, values bound',
     'where.bind(limit + 1)': 'SqlWhere: a bound value\'s placeholder',

@@ -1,4 +1,7 @@
-import { DEFAULT_GATE_POLICY, evaluateGates } from '../src/gates/gates';
+import { DEFAULT_GATE_POLICY, evaluateGates, type GatePolicy } from '../src/gates/gates';
+
+/** The gates over the diff, merge approval left to them (the default asks a human for every merge: gates.spec.ts). */
+const POLICY: GatePolicy = { ...DEFAULT_GATE_POLICY, mergeRequiresApproval: false };
 import { Workspace } from '../src/workspace/workspace';
 import { AUTHOR, type SampleRepo, sampleRepo, sh } from './repo-fixture';
 
@@ -19,7 +22,7 @@ describe('gates over a real workspace diff', () => {
     await ws.write('src/sum.js', 'function sum(a, b) {\n  return Number(a) + Number(b);\n}\n\nmodule.exports = { sum };\n');
     await ws.write('test/sum.test.js', (await ws.read('test/sum.test.js')).replace("console.log('sum ok');", "assert.strictEqual(sum('2', 3), 5);\nconsole.log('sum ok');"));
     await ws.commitAll('Coerce operands');
-    expect(evaluateGates(await ws.diff(), DEFAULT_GATE_POLICY)).toEqual({ findings: [], refused: false, needsApproval: false });
+    expect(evaluateGates(await ws.diff(), POLICY)).toEqual({ findings: [], refused: false, needsApproval: false });
   });
 
   it('sees committed and uncommitted tampering, protected paths and secrets in git’s own diff output', async () => {
@@ -28,7 +31,7 @@ describe('gates over a real workspace diff', () => {
     await ws.write('.github/workflows/ci.yml', 'on: push\njobs: {}\n');
     await ws.write('src/config.js', "module.exports = { key: 'AKIAIOSFODNN7EXAMPL3' };\n");
     sh(ws.dir, 'mv', 'README.md', 'docs.md');
-    const r = evaluateGates(await ws.diff(), DEFAULT_GATE_POLICY);
+    const r = evaluateGates(await ws.diff(), POLICY);
     expect(r.findings).toEqual(
       expect.arrayContaining([
         { gate: 'test-tamper', verdict: 'needs-approval', path: 'test/sum.test.js', message: "1 assertion(s) removed without replacement, e.g. removed test/sum.test.js:4: assert.strictEqual(sum(2, 3), 5);" },
@@ -43,7 +46,7 @@ describe('gates over a real workspace diff', () => {
   it('scans files whatever their names, as git prints them', async () => {
     await ws.write('src/tëst "quoted"\tname.js', "const key = 'AKIAIOSFODNN7EXAMPL3';\n");
     await ws.write('my dir/a b.js', "const gh = 'ghp_0123456789abcdefghijABCDEFGHIJ012345';\n");
-    const r = evaluateGates(await ws.diff(), DEFAULT_GATE_POLICY);
+    const r = evaluateGates(await ws.diff(), POLICY);
     expect(r.findings.map((f) => [f.gate, f.path]).sort()).toEqual([
       ['secret', 'my dir/a b.js'],
       ['secret', 'src/tëst "quoted"\tname.js'],

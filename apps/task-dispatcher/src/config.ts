@@ -17,7 +17,9 @@ export class DispatcherEnv extends DatabaseEnv {
   /**
    * After the dispatcher starts, or regains its database or NATS, it waits this long before it
    * reaps expired leases: runners that could not heartbeat through the outage get to extend their
-   * leases (and report their results) first, so an infrastructure fault burns no attempt.
+   * leases (and report their results) first, so an infrastructure fault burns no attempt. Keep it
+   * above the runners' claim timeout (5 s): a runner whose claim went unanswered hands that claim's
+   * leases back once it has waited that long.
    */
   @ToInt() @IsInt() @Min(0) @Max(600_000)
   DISPATCH_REAPER_GRACE_MS = 10_000;

@@ -3,7 +3,7 @@ import { type BlockedOn, type ClaimedTaskV1, type LeaseRefV1, Subjects } from '@
 import { type Bus, RpcError } from '@juggernaut/messaging';
 import type { Metrics } from '@juggernaut/observability';
 import type { PolicyFollower } from '@juggernaut/policy';
-import type { Subscription } from '@nats-io/transport-node';
+import { RequestError, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { cutError, FinishReporter } from './finish-reporter';
 import { mayHaveBeenHandled, untilAnswered } from './until-answered';
@@ -214,13 +214,13 @@ export class TaskWorker {
         failures = 0;
       } catch (e) {
         // Without an answer the claim may still have leased tasks: hand them back before claiming again.
-        const unanswered = mayHaveBeenHandled(e);
-        if (unanswered) this.orphanedClaims.add(claimId);
+        if (mayHaveBeenHandled(e)) this.orphanedClaims.add(claimId);
         failures++;
         if (failures === 1 || failures % 20 === 0) this.logger.warn({ err: e, failures }, 'claim failed; retrying');
         // A dispatcher that answers with errors is given room (backoff to 5 s); none listening at all
         // (restarting) costs nothing to ask again each second.
-        await this.wakeSignal.sleep(unanswered || e instanceof RpcError ? Math.min(5_000, 100 * 2 ** Math.min(failures, 6)) : ORPHAN_RETRY_MS);
+        await this.wakeSignal.sleep(e instanceof RpcError || !(e instanceof RequestError && e.isNoResponders())
+          ? Math.min(5_000, 100 * 2 ** Math.min(failures, 6)) : ORPHAN_RETRY_MS);
         continue;
       }
       for (const t of tasks) this.startTask(t);

@@ -10,11 +10,13 @@ export function isRetryable(e: unknown): boolean {
 }
 
 /**
- * Whether the request may have reached a responder that acted on it though no answer came back: a
- * timeout or a lost connection may hide a processed request; "no responders" and an answer do not.
+ * Whether the request may have reached a responder that acted on it though no answer said so: a
+ * timeout or a lost connection may hide a processed request, and so may a responder's failure
+ * (5xx) — its database may have committed just before the connection was lost. "No responders"
+ * and a refusal (4xx) do not.
  */
 export function mayHaveBeenHandled(e: unknown): boolean {
-  if (e instanceof RpcError) return false;
+  if (e instanceof RpcError) return e.status >= 500;
   if (e instanceof RequestError && e.isNoResponders()) return false;
   return true;
 }
