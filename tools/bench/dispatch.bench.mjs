@@ -92,7 +92,9 @@ async function insertNoops(sql, n, payload = {}, type = 'noop') {
 /** The dispatcher's mean time answering claims, in ms, from its /metrics. */
 async function meanClaimMs(dispatcher) {
   const text = await (await fetch(`http://127.0.0.1:${ports.get(dispatcher)}/metrics`)).text();
-  const value = (kind) => Number(new RegExp(`^juggernaut_request_handler_duration_seconds_${kind}\\{subject="juggernaut\\.task\\.claim\\.v1"[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  // Label order is the registry's: read the claim subject's line whatever comes around it.
+  const value = (kind) => Number(text.split('\n').find((l) => l.startsWith(`juggernaut_request_handler_duration_seconds_${kind}{`)
+    && l.includes('subject="juggernaut.task.claim.v1"'))?.split(' ').at(-1) ?? NaN);
   return (value('sum') / value('count')) * 1000;
 }
 
