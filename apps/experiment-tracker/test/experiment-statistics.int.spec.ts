@@ -140,7 +140,11 @@ describe('experiment statistics against real Postgres and NATS', () => {
     await publish('juggernaut.ledger.posted.v1', ledger({ unitId: unit('b', 0), occurredAt: days(5), experimentId: randomUUID() }, 800));
     await publish('juggernaut.ledger.posted.v1', ledger({ unitId: unit('b', 1), occurredAt: days(5) }, 400));
     await publish('juggernaut.ledger.posted.v1', ledger({ unitId: unit('b', 1), occurredAt: days(6) }, 400));
-    const r = await unitsSeen(id, 8, (x) => x.health.balance.find((b: any) => b.covariate === 'pre_revenue')?.means[0] === 4000 / 4);
+    // Both arms' postings are consumed in their own time: wait for the last of them.
+    const r = await unitsSeen(id, 8, (x) => {
+      const means = x.health.balance.find((b: any) => b.covariate === 'pre_revenue')?.means;
+      return means?.[0] === 4000 / 4 && means?.[1] === (800 + 800) / 4;
+    });
     const pre = r.health.balance.find((b: any) => b.covariate === 'pre_revenue');
     // b-0's 800 was attributed to an experiment that does not exist: dead-lettered, but still the unit's revenue.
     expect(pre.means).toEqual([4000 / 4, (800 + 800) / 4]);
