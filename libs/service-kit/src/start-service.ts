@@ -138,6 +138,7 @@ export async function startService<E extends BaseEnv>(
   let dataSource: DataSource | undefined;
   let relay: OutboxRelay | undefined;
   let ops: OpsServer | undefined;
+  let app: NestExpressApplication | undefined;
   try {
     if (def.natsStreams !== 'none') await bus.ensureStreams(undefined, { update: def.natsStreams === 'administer' });
     dataSource = dataSourceFor(def, config);
@@ -153,7 +154,7 @@ export async function startService<E extends BaseEnv>(
     @Module({ imports: [PlatformModule.forRoot(ctx), def.module] })
     class RootModule {}
 
-    const app = await NestFactory.create<NestExpressApplication>(RootModule, { logger: new NestJsonLogger(logger), abortOnError: false, bodyParser: true });
+    app = await NestFactory.create<NestExpressApplication>(RootModule, { logger: new NestJsonLogger(logger), abortOnError: false, bodyParser: true });
     // No response says what serves it.
     app.disable('x-powered-by');
     app.use(correlationMiddleware);
@@ -164,22 +165,27 @@ export async function startService<E extends BaseEnv>(
       relay = new OutboxRelay(dataSource, config.DATABASE_URL, def.database.schema, bus, logger, { metrics });
       await relay.start();
     }
-    ops = await OpsServer.listen(metricsPortOf(def, config), config.METRICS_HOST, new HealthChecks(bus, metrics, dataSource), metrics);
-    const metricsPort = ops.port;
-    let port = metricsPort;
+    // The API listens first: a service that answers /health/ready takes requests.
+    let apiPort: number | undefined;
     if (def.configureHttp) {
       await app.listen(config.HTTP_PORT, '0.0.0.0');
-      port = (app.getHttpServer().address() as AddressInfo).port;
+      apiPort = (app.getHttpServer().address() as AddressInfo).port;
+    }
+    ops = await OpsServer.listen(metricsPortOf(def, config), config.METRICS_HOST, new HealthChecks(bus, metrics, dataSource), metrics);
+    const metricsPort = ops.port;
+    const port = apiPort ?? metricsPort;
+    if (apiPort !== undefined) {
       logger.info({ port, metricsPort }, `${def.name} listening on :${port} (API), health and metrics on ${config.METRICS_HOST}:${metricsPort}`);
     } else {
       logger.info({ metricsPort }, `${def.name} serving health and metrics on ${config.METRICS_HOST}:${metricsPort}`);
     }
 
     const opsServer = ops;
+    const nest = app;
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {
       closing ??= (async () => {
-        await app.close();
+        await nest.close();
         await opsServer.close();
         await relay?.stop();
         await bus.close();
@@ -192,6 +198,7 @@ export async function startService<E extends BaseEnv>(
     const local = (p: number) => `http://127.0.0.1:${p}`;
     return { app, ctx, port, url: local(port), metricsPort, metricsUrl: local(metricsPort), close };
   } catch (e) {
+    await app?.close().catch(() => undefined);
     await ops?.close();
     await relay?.stop();
     await bus.close().catch(() => undefined);
