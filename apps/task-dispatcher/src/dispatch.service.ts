@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   type ClaimedTaskV1, type ClaimTasksV1, type CreateTaskDto, type FinishReplyV1, type FinishTasksV1, type HeartbeatLeasesV1,
   type HeartbeatReplyV1, type ListTasksV1, type ReleaseTasksV1, Subjects, type TaskHistoryEntryV1, type TaskPageV1,
-  MAX_TEXT, type SnoozeTaskV1, type TaskBatchReplyV1, type TaskCountsV1, TaskResultV1, type TaskSubmitReplyV1, type TaskViewV1,
+  cutText, type SnoozeTaskV1, type TaskBatchReplyV1, type TaskCountsV1, TaskResultV1, type TaskSubmitReplyV1, type TaskViewV1,
 } from '@juggernaut/contracts';
 import { Bus, validatePayload } from '@juggernaut/messaging';
 import { encodeCursor } from '@juggernaut/persistence';
@@ -161,14 +161,11 @@ export function claimBudgetMs(timeoutMs: number): number {
   return timeoutMs - Math.min(1_000, timeoutMs / 2);
 }
 
-const ERROR_LIMIT = MAX_TEXT;
-const CUT = '… (truncated)';
-
 /** A result whose error text is over the limit keeps its first part: the failure is recorded, not refused. */
 function withErrorCut(raw: Record<string, unknown>): Record<string, unknown> {
   const error = raw['error'];
-  if (typeof error !== 'string' || error.length <= ERROR_LIMIT) return raw;
-  return { ...raw, error: error.slice(0, ERROR_LIMIT - CUT.length) + CUT };
+  const cut = typeof error === 'string' ? cutText(error) : error;
+  return cut === error ? raw : { ...raw, error: cut };
 }
 
 function replyOf(o: CreateOutcome): TaskSubmitReplyV1 {

@@ -1,4 +1,4 @@
-import { MAX_TEXT, Subjects, type TaskResultV1, type TaskStatus } from '@juggernaut/contracts';
+import { cutText, Subjects, type TaskResultV1, type TaskStatus } from '@juggernaut/contracts';
 import type { Bus } from '@juggernaut/messaging';
 import type { Logger } from 'pino';
 import { untilAnswered } from './until-answered';
@@ -20,14 +20,8 @@ interface Item {
   giveUp: () => boolean;
 }
 
-const CUT = '… (truncated)';
 /** Room left in a message for the envelope, the worker id and headers. */
 const ENVELOPE_BYTES = 4_096;
-
-/** An error text within the contract's limit: its first part, marked as cut. */
-export function cutError(error: string): string {
-  return error.length <= MAX_TEXT ? error : error.slice(0, MAX_TEXT - CUT.length) + CUT;
-}
 
 /**
  * Reports task results to the dispatcher. Results finishing within the same tick share one request
@@ -54,7 +48,7 @@ export class FinishReporter {
   }
 
   submit(result: TaskResultV1, giveUp: () => boolean = () => false): Promise<FinishAnswer> {
-    let r: TaskResultV1 = result.error !== undefined ? { ...result, error: cutError(result.error) } : result;
+    let r: TaskResultV1 = result.error !== undefined ? { ...result, error: cutText(result.error) } : result;
     let bytes = Buffer.byteLength(JSON.stringify(r));
     if (bytes > this.maxBytes) {
       r = {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type BlockedOn, type ClaimedTaskV1, type LeaseRefV1, Subjects } from '@juggernaut/contracts';
+import { type BlockedOn, type ClaimedTaskV1, cutText, type LeaseRefV1, Subjects } from '@juggernaut/contracts';
 import { type Bus, RpcError } from '@juggernaut/messaging';
 import type { Metrics } from '@juggernaut/observability';
 import type { PolicyFollower } from '@juggernaut/policy';
 import { RequestError, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { cutError, FinishReporter } from './finish-reporter';
+import { FinishReporter } from './finish-reporter';
 import { mayHaveBeenHandled, untilAnswered } from './until-answered';
 import { WakeSignal } from './wake-signal';
 
@@ -316,7 +316,7 @@ export class TaskWorker {
   private async snooze(entry: Entry, outcome: Extract<TaskOutcome, { kind: 'snoozed' }>): Promise<void> {
     const { task } = entry;
     const { snoozed } = await untilAnswered(() => this.bus.request(Subjects.taskSnooze, {
-      taskId: task.id, claimToken: task.claimToken, workerId: this.id, delayMs: outcome.delayMs, reason: cutError(outcome.reason),
+      taskId: task.id, claimToken: task.claimToken, workerId: this.id, delayMs: outcome.delayMs, reason: cutText(outcome.reason),
     }), { giveUp: () => this.giveUpReports || entry.abandoned !== undefined });
     if (!snoozed) this.logger.warn({ taskId: task.id }, 'snooze refused: lease no longer held');
   }
@@ -325,7 +325,7 @@ export class TaskWorker {
   private async block(entry: Entry, outcome: Extract<TaskOutcome, { kind: 'blocked' }>): Promise<void> {
     const { task } = entry;
     const { blocked } = await untilAnswered(() => this.bus.request(Subjects.taskBlock, {
-      taskId: task.id, claimToken: task.claimToken, workerId: this.id, blockedOn: outcome.blockedOn, reason: cutError(outcome.reason),
+      taskId: task.id, claimToken: task.claimToken, workerId: this.id, blockedOn: outcome.blockedOn, reason: cutText(outcome.reason),
       ...(outcome.approvalId ? { approvalId: outcome.approvalId } : {}),
     }), { giveUp: () => this.giveUpReports || entry.abandoned !== undefined });
     if (!blocked) this.logger.warn({ taskId: task.id }, 'block refused: lease no longer held');
