@@ -53,9 +53,6 @@ export class SnoozeTaskError extends Error {
   }
 }
 
-/** The checkpoint was refused: this runner no longer holds the lease, so it must stop. */
-export { LeaseGoneError as LeaseLostError } from '@juggernaut/worker';
-
 export function isTerminal(e: unknown): boolean {
   return (e as { terminal?: unknown })?.terminal === true;
 }

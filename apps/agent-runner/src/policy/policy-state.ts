@@ -15,11 +15,6 @@ export class PolicyState {
     return this.follower.current;
   }
 
-  /** Engaged, or no policy known yet. */
-  get killSwitchEngaged(): boolean {
-    return this.follower.killSwitchEngaged;
-  }
-
   /** The level a tool needs: its own minimum, raised (never lowered) by the policy. */
   toolLevel(tool: string, ownMinimum: number): number {
     const doc = this.follower.current;
