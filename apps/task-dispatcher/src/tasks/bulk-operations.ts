@@ -4,9 +4,8 @@ import { SqlWhere } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 import { DispatchService } from '../dispatch.service';
 import { TaskError } from './task-errors';
+import { REDRIVABLE, UNFINISHED } from './task-row';
 
-const UNFINISHED: TaskStatus[] = ['pending', 'scheduled', 'blocked', 'running', 'failed'];
-const REDRIVABLE: TaskStatus[] = ['dead', 'failed', 'cancelled'];
 
 /**
  * Cancel and redrive by filter, up to 1,000 tasks per call, oldest first. Each task goes through the

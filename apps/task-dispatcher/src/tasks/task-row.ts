@@ -1,5 +1,10 @@
 import type { TaskStatus, TaskViewV1 } from '@juggernaut/contracts';
 
+/** Statuses of a task that has not finished: it may still run (and holds its unique key). */
+export const UNFINISHED: TaskStatus[] = ['pending', 'scheduled', 'blocked', 'running', 'failed'];
+/** Statuses a redrive takes a task out of. */
+export const REDRIVABLE: TaskStatus[] = ['dead', 'failed', 'cancelled'];
+
 export interface TaskRow {
   id: string;
   type: string;

@@ -6,7 +6,7 @@ import { APP_CONFIG } from '@juggernaut/service-kit';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DispatcherEnv } from '../config';
 import { TaskError } from './task-errors';
-import type { TaskRow } from './task-row';
+import { REDRIVABLE, type TaskRow, UNFINISHED } from './task-row';
 import { recordTransitions, selectRecorded, transitionCtes } from './transitions';
 import { currentCorrelationId } from '@juggernaut/observability';
 
@@ -55,8 +55,6 @@ const INSERT_BATCH = `INSERT INTO dispatch.tasks (id, ${TASK_COLUMNS})
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING *`;
 
-/** Statuses in which a keyed task holds its key (scope "active"). */
-const ACTIVE: TaskStatus[] = ['pending', 'scheduled', 'blocked', 'running', 'failed'];
 
 export interface CreateOutcome { row: TaskRow; created: boolean; replaced?: boolean }
 
@@ -206,14 +204,14 @@ export class TasksRepository {
     const rows: TaskRow[] = await em.query(
       `SELECT * FROM dispatch.tasks WHERE unique_key = $1 AND (status = ANY($2::text[]) OR unique_until > now())
        ORDER BY created_at DESC LIMIT 1 FOR UPDATE`,
-      [key, ACTIVE],
+      [key, UNFINISHED],
     );
     return rows[0];
   }
 
   /** uniqueMode replace/debounce: the waiting task takes the new payload, title and priority (and, debouncing, its run-at). */
   private async replace(em: EntityManager, held: TaskRow, dto: CreateTaskDto, debounce: boolean): Promise<TaskRow> {
-    if (!ACTIVE.includes(held.status)) return held; // finished, held only by its period: nothing to replace
+    if (!UNFINISHED.includes(held.status)) return held; // finished, held only by its period: nothing to replace
     const rows: TaskRow[] = rowsOf(await em.query(
       `UPDATE dispatch.tasks t SET payload = $2, title = coalesce($3, t.title), priority = $4::int,
          run_at = CASE WHEN $5 THEN r.at ELSE t.run_at END,
@@ -306,7 +304,7 @@ export class TasksRepository {
       const rows: TaskRow[] = await em.query(`SELECT * FROM dispatch.tasks WHERE id = $1 FOR UPDATE`, [id]);
       const task = rows[0];
       if (!task) throw new TaskError(404, `task ${id} not found`);
-      if (!['dead', 'failed', 'cancelled'].includes(task.status)) {
+      if (!REDRIVABLE.includes(task.status)) {
         throw new TaskError(409, `task ${id} is ${task.status}; only dead, failed or cancelled tasks can be retried`);
       }
       const doomed: Array<{ id: string; status: TaskStatus }> = await em.query(
