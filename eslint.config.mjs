@@ -20,8 +20,14 @@ export default [
           allow: [],
           banTransitiveDependencies: false,
           depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:contracts', 'type:util'] },
-            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:data-access', 'type:contracts', 'type:util'] },
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:contracts', 'type:util'],
+            },
+            {
+              sourceTag: 'type:feature',
+              onlyDependOnLibsWithTags: ['type:data-access', 'type:contracts', 'type:util'],
+            },
             { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'] },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
@@ -30,7 +36,10 @@ export default [
             { sourceTag: 'scope:task-dispatcher', onlyDependOnLibsWithTags: ['scope:task-dispatcher', 'scope:shared'] },
             { sourceTag: 'scope:agent-runner', onlyDependOnLibsWithTags: ['scope:agent-runner', 'scope:shared'] },
             { sourceTag: 'scope:dev-bot', onlyDependOnLibsWithTags: ['scope:dev-bot', 'scope:shared'] },
-            { sourceTag: 'scope:experiment-tracker', onlyDependOnLibsWithTags: ['scope:experiment-tracker', 'scope:shared'] },
+            {
+              sourceTag: 'scope:experiment-tracker',
+              onlyDependOnLibsWithTags: ['scope:experiment-tracker', 'scope:shared'],
+            },
             { sourceTag: 'scope:revenue-ledger', onlyDependOnLibsWithTags: ['scope:revenue-ledger', 'scope:shared'] },
           ],
         },

@@ -21,7 +21,13 @@ describe('agent runtime: a runner killed mid-conversation', () => {
 
   it('resumes the task on another runner from its checkpoint; the side effect of the finished step happens once', async () => {
     const m = `[crash-${Date.now()}]`;
-    const args = { opportunityType: 'saas', category: 'ops', description: `Crash-proof idea ${m}`, estimatedValueMinor: 1_000, confidenceScore: 0.5 };
+    const args = {
+      opportunityType: 'saas',
+      category: 'ops',
+      description: `Crash-proof idea ${m}`,
+      estimatedValueMinor: 1_000,
+      confidenceScore: 0.5,
+    };
     f.fake.script([toolCall('create_opportunity', args), { kind: 'hang' }, answer('survived the crash')], m);
     const env = f.stack.env(f.runnerEnv({ HOSTNAME: 'doomed', RUNNER_LEVEL: '3', LOG_LEVEL: 'warn' }));
     delete env['HTTP_PORT'];
@@ -44,7 +50,9 @@ describe('agent runtime: a runner killed mid-conversation', () => {
     const resumed = calls[2]!.body.messages;
     expect(resumed.filter((x: any) => x.role === 'user')).toHaveLength(1);
     expect(resumed.map((x: any) => x.role)).toEqual(['system', 'user', 'assistant', 'tool']);
-    const opps = ((await f.api.get('/api/v1/opportunities?limit=200')).body.items as any[]).filter((o) => o.taskId === id);
+    const opps = ((await f.api.get('/api/v1/opportunities?limit=200')).body.items as any[]).filter(
+      (o) => o.taskId === id,
+    );
     expect(opps).toHaveLength(1);
 
     const steps = await eventually(async () => {

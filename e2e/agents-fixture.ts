@@ -21,7 +21,12 @@ export const PRICE = { prompt: 100_000, completion: 200_000 };
 export const costOf = (p: number, c: number) => Math.ceil((p * PRICE.prompt + c * PRICE.completion) / 1_000_000);
 
 export const DISPATCH = {
-  DISPATCH_LEASE_SECONDS: '2', DISPATCH_REAPER_INTERVAL_MS: '100', DISPATCH_REAPER_GRACE_MS: '500', DISPATCH_RETRY_BASE_MS: '20', DISPATCH_RETRY_MAX_MS: '200', DISPATCH_TIMER_MAX_MS: '200',
+  DISPATCH_LEASE_SECONDS: '2',
+  DISPATCH_REAPER_INTERVAL_MS: '100',
+  DISPATCH_REAPER_GRACE_MS: '500',
+  DISPATCH_RETRY_BASE_MS: '20',
+  DISPATCH_RETRY_MAX_MS: '200',
+  DISPATCH_TIMER_MAX_MS: '200',
 };
 
 export const BASE_POLICY: PolicySettingsV1 = {
@@ -64,10 +69,18 @@ export class AgentsFixture {
 
   runnerEnv(extra: Record<string, string> = {}): Record<string, string> {
     return {
-      OPENAI_BASE_URL: this.fake.baseUrl, OPENAI_API_KEY: 'sk-test-secret-key-0123456789abcdef', JUGGERNAUT_MODEL: 'fake-model',
-      AGENT_PRICES: JSON.stringify({ 'fake-model': PRICE }), AGENT_MAX_TOKENS: '256', AGENT_HTTP_ALLOW_HOSTS: this.webHost,
-      AGENT_MODEL_MAX_RETRIES: '2', RUNNER_HEARTBEAT_INTERVAL_MS: '300', RUNNER_PRESENCE_INTERVAL_MS: '500', RUNNER_POLL_INTERVAL_MS: '300',
-      RUNNER_DRAIN_MS: '300', RUNNER_CONCURRENCY: '4',
+      OPENAI_BASE_URL: this.fake.baseUrl,
+      OPENAI_API_KEY: 'sk-test-secret-key-0123456789abcdef',
+      JUGGERNAUT_MODEL: 'fake-model',
+      AGENT_PRICES: JSON.stringify({ 'fake-model': PRICE }),
+      AGENT_MAX_TOKENS: '256',
+      AGENT_HTTP_ALLOW_HOSTS: this.webHost,
+      AGENT_MODEL_MAX_RETRIES: '2',
+      RUNNER_HEARTBEAT_INTERVAL_MS: '300',
+      RUNNER_PRESENCE_INTERVAL_MS: '500',
+      RUNNER_POLL_INTERVAL_MS: '300',
+      RUNNER_DRAIN_MS: '300',
+      RUNNER_CONCURRENCY: '4',
       ...extra,
     };
   }
@@ -98,7 +111,8 @@ export class AgentsFixture {
   }
 
   private async awaitVersion(version: number, runners: RunningService<any>[]): Promise<void> {
-    for (const runner of runners) await eventually(() => (runner.app.get(PolicyState).current?.version ?? 0) >= version, 5_000);
+    for (const runner of runners)
+      await eventually(() => (runner.app.get(PolicyState).current?.version ?? 0) >= version, 5_000);
   }
 
   async submit(body: Record<string, unknown>): Promise<string> {
@@ -126,12 +140,20 @@ export class AgentsFixture {
   async steps(id: string): Promise<any[]> {
     const r = await this.api.get(`/api/v1/logs?taskId=${id}&limit=200`);
     const rank = ['agent.reconcile', 'agent.model', 'agent.approval', 'agent.tool', 'agent.note', 'agent.stop'];
-    return (r.body.items as any[]).slice().sort((a, b) =>
-      a.step - b.step || rank.indexOf(a.action) - rank.indexOf(b.action) || a.createdAt.localeCompare(b.createdAt));
+    return (r.body.items as any[])
+      .slice()
+      .sort(
+        (a, b) =>
+          a.step - b.step || rank.indexOf(a.action) - rank.indexOf(b.action) || a.createdAt.localeCompare(b.createdAt),
+      );
   }
 
   async costEvents(taskId: string): Promise<any[]> {
-    const all = await readStream<any>(this.nc, `${this.stack.namespace}_JUGGERNAUT_INBOUND`, `${this.stack.namespace}.juggernaut.cost.recorded.v1`);
+    const all = await readStream<any>(
+      this.nc,
+      `${this.stack.namespace}_JUGGERNAUT_INBOUND`,
+      `${this.stack.namespace}.juggernaut.cost.recorded.v1`,
+    );
     return all.filter((e) => e.taskId === taskId);
   }
 

@@ -13,7 +13,11 @@ describe('agent runtime under governance', () => {
   let n = 0;
   const marker = () => `[gov-${++n}-${Date.now()}]`;
   const opportunity = (description: string) => ({
-    opportunityType: 'saas', category: 'devtools', description, estimatedValueMinor: 250_000, confidenceScore: 0.4,
+    opportunityType: 'saas',
+    category: 'devtools',
+    description,
+    estimatedValueMinor: 250_000,
+    confidenceScore: 0.4,
   });
   const opportunitiesOf = async (taskId: string) =>
     ((await f.api.get('/api/v1/opportunities?limit=200')).body.items as any[]).filter((o) => o.taskId === taskId);
@@ -24,7 +28,10 @@ describe('agent runtime under governance', () => {
     f = await AgentsFixture.start('agentsgov');
     await f.stack.start(experimentTracker);
     runner = await f.startRunner({ HOSTNAME: 'gov-runner', RUNNER_LEVEL: '4' });
-    await f.setPolicy({ ...BASE_POLICY, approvals: { toolsRequiringApproval: ['create_opportunity'], ttlSeconds: 3600 } }, [runner]);
+    await f.setPolicy(
+      { ...BASE_POLICY, approvals: { toolsRequiringApproval: ['create_opportunity'], ttlSeconds: 3600 } },
+      [runner],
+    );
   });
 
   afterAll(async () => {
@@ -39,9 +46,18 @@ describe('agent runtime under governance', () => {
 
     const blocked = await f.until(id, 'blocked');
     const approval = await approvalOf(id);
-    expect(approval).toMatchObject({ status: 'pending', action: 'tool:create_opportunity', taskId: id, workerId: 'gov-runner', args });
+    expect(approval).toMatchObject({
+      status: 'pending',
+      action: 'tool:create_opportunity',
+      taskId: id,
+      workerId: 'gov-runner',
+      args,
+    });
     expect(approval.argsHash).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(blocked).toMatchObject({ reason: `waiting for approval ${approval.id} to run create_opportunity`, attempts: 0 });
+    expect(blocked).toMatchObject({
+      reason: `waiting for approval ${approval.id} to run create_opportunity`,
+      attempts: 0,
+    });
     expect(await opportunitiesOf(id)).toHaveLength(0);
 
     // The approval lives in Postgres, not in a runner: restart the runner before deciding.
@@ -61,12 +77,25 @@ describe('agent runtime under governance', () => {
     expect(calls).toHaveLength(2);
     const tool = calls[1]!.body.messages.find((x: any) => x.role === 'tool');
     expect(JSON.parse(tool.content)).toMatchObject({ id: opps[0].id });
-    expect(done.history.map((h: any) => h.status)).toEqual(['pending', 'running', 'blocked', 'pending', 'running', 'succeeded']);
+    expect(done.history.map((h: any) => h.status)).toEqual([
+      'pending',
+      'running',
+      'blocked',
+      'pending',
+      'running',
+      'succeeded',
+    ]);
     const steps = await eventually(async () => {
       const s = await f.steps(id);
       return s.some((x) => x.action === 'agent.stop') ? s : undefined;
     });
-    expect(steps.map((s) => s.action)).toEqual(['agent.model', 'agent.approval', 'agent.tool', 'agent.model', 'agent.stop']);
+    expect(steps.map((s) => s.action)).toEqual([
+      'agent.model',
+      'agent.approval',
+      'agent.tool',
+      'agent.model',
+      'agent.stop',
+    ]);
   });
 
   it('fails the task with the reason when the approval is rejected, and the tool never runs', async () => {
@@ -75,7 +104,9 @@ describe('agent runtime under governance', () => {
     const id = await f.submit({ type: 'agent.goal', payload: { goal: `Record another ${m}` } });
     await f.until(id, 'blocked');
     const approval = await approvalOf(id);
-    expect((await f.api.post(`/api/v1/approvals/${approval.id}/reject`, { reason: 'not our market' })).status).toBe(200);
+    expect((await f.api.post(`/api/v1/approvals/${approval.id}/reject`, { reason: 'not our market' })).status).toBe(
+      200,
+    );
     const dead = await f.until(id, 'dead');
     expect(dead.reason).toBe(`approval ${approval.id} rejected: not our market`);
     expect(await opportunitiesOf(id)).toHaveLength(0);
@@ -83,20 +114,39 @@ describe('agent runtime under governance', () => {
   });
 
   it('asks for approval when a call commits money above the threshold, and the experiment is drafted once approved', async () => {
-    await f.setPolicy({ ...BASE_POLICY, approvals: { toolsRequiringApproval: [], ttlSeconds: 3600, spendAboveMinor: 10_000 } }, [runner]);
+    await f.setPolicy(
+      { ...BASE_POLICY, approvals: { toolsRequiringApproval: [], ttlSeconds: 3600, spendAboveMinor: 10_000 } },
+      [runner],
+    );
     const m = marker();
     const proposal = {
-      name: `Annual plan discount ${m}`, hypothesis: 'A 20% annual discount raises conversion', primaryMetric: 'conversion', budgetMinor: 50_000,
-      variants: [{ key: 'control', weight: 50, control: true }, { key: 'discount', weight: 50 }],
+      name: `Annual plan discount ${m}`,
+      hypothesis: 'A 20% annual discount raises conversion',
+      primaryMetric: 'conversion',
+      budgetMinor: 50_000,
+      variants: [
+        { key: 'control', weight: 50, control: true },
+        { key: 'discount', weight: 50 },
+      ],
     };
     f.fake.script([toolCall('propose_experiment', proposal), answer('proposed')], m);
-    const id = await f.submit({ type: 'agent.goal', requiredLevel: 4, payload: { goal: `Propose an experiment ${m}` } });
+    const id = await f.submit({
+      type: 'agent.goal',
+      requiredLevel: 4,
+      payload: { goal: `Propose an experiment ${m}` },
+    });
     await f.until(id, 'blocked');
     const approval = await approvalOf(id);
-    expect(approval).toMatchObject({ action: 'tool:propose_experiment', amountMinor: 50_000, reason: 'propose_experiment commits 50000 minor units, above the approval threshold of 10000' });
+    expect(approval).toMatchObject({
+      action: 'tool:propose_experiment',
+      amountMinor: 50_000,
+      reason: 'propose_experiment commits 50000 minor units, above the approval threshold of 10000',
+    });
     expect((await f.api.post(`/api/v1/approvals/${approval.id}/approve`, {})).status).toBe(200);
     await f.until(id, 'succeeded');
-    const drafts = ((await f.api.get('/api/v1/experiments?status=draft&limit=200')).body.items as any[]).filter((e) => e.name === proposal.name);
+    const drafts = ((await f.api.get('/api/v1/experiments?status=draft&limit=200')).body.items as any[]).filter(
+      (e) => e.name === proposal.name,
+    );
     expect(drafts).toHaveLength(1);
     expect(drafts[0]).toMatchObject({ budgetMinor: 50_000, status: 'draft' });
   });
@@ -104,10 +154,18 @@ describe('agent runtime under governance', () => {
   it('the kill switch aborts a model call in flight, hands the task back, claims nothing while engaged, and the run resumes after', async () => {
     await f.setPolicy(BASE_POLICY, [runner]);
     const m = marker();
-    f.fake.script([
-      { kind: 'completion', message: { content: 'too late' }, usage: { prompt_tokens: 5, completion_tokens: 5 }, delayMs: 20_000 },
-      answer('finished after the drill'),
-    ], m);
+    f.fake.script(
+      [
+        {
+          kind: 'completion',
+          message: { content: 'too late' },
+          usage: { prompt_tokens: 5, completion_tokens: 5 },
+          delayMs: 20_000,
+        },
+        answer('finished after the drill'),
+      ],
+      m,
+    );
     const id = await f.submit({ type: 'agent.goal', payload: { goal: `Slow thinker ${m}` } });
     await eventually(() => f.fake.chatRequests(m).length === 1);
 

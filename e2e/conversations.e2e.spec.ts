@@ -24,8 +24,10 @@ describe('conversations with Juggernaut', () => {
     if (r.status !== 201) throw new Error(`conversation not started: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body.id as string;
   };
-  const ask = (id: string, content: string, api = admin()) => api.post(`/api/v1/conversations/${id}/messages`, { content });
-  const messagesOf = async (id: string, api = admin()) => (await api.get(`/api/v1/conversations/${id}/messages?limit=200`)).body.items as any[];
+  const ask = (id: string, content: string, api = admin()) =>
+    api.post(`/api/v1/conversations/${id}/messages`, { content });
+  const messagesOf = async (id: string, api = admin()) =>
+    (await api.get(`/api/v1/conversations/${id}/messages?limit=200`)).body.items as any[];
   /** What the model was told by the tools in a request. */
   const toolMessages = (req: RecordedRequest) => (req.body.messages as any[]).filter((m) => m.role === 'tool');
   const offered = (req: RecordedRequest) => ((req.body.tools ?? []) as any[]).map((t) => t.function.name as string);
@@ -49,13 +51,17 @@ describe('conversations with Juggernaut', () => {
       }
     }
   }
-  const streamAsk = (id: string, content: string, key = ADMIN) => fetch(`${f.stack.services[0]!.url}/api/v1/conversations/${id}/messages`, {
-    method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({ content }),
-  });
-  const workerSeen = (id: string, capability?: string) => eventually(async () => {
-    const w = (await admin().get(`/api/v1/workers/${id}`)).body;
-    return w.status === 'online' && (!capability || w.capabilities?.includes(capability)) ? w : undefined;
-  }, 15_000);
+  const streamAsk = (id: string, content: string, key = ADMIN) =>
+    fetch(`${f.stack.services[0]!.url}/api/v1/conversations/${id}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ content }),
+    });
+  const workerSeen = (id: string, capability?: string) =>
+    eventually(async () => {
+      const w = (await admin().get(`/api/v1/workers/${id}`)).body;
+      return w.status === 'online' && (!capability || w.capabilities?.includes(capability)) ? w : undefined;
+    }, 15_000);
 
   beforeAll(async () => {
     f = await AgentsFixture.start('conversations', { JUGGERNAUT_CONVERSATION_WAIT_MS: '30000' });
@@ -75,13 +81,18 @@ describe('conversations with Juggernaut', () => {
       expect(none.body.message).toContain(MODEL_SETUP_GUIDANCE);
 
       const runner = await f.stack.start(agentRunner, {
-        HOSTNAME: 'no-model-runner', RUNNER_LEVEL: '3', RUNNER_PRESENCE_INTERVAL_MS: '300', RUNNER_POLL_INTERVAL_MS: '300',
+        HOSTNAME: 'no-model-runner',
+        RUNNER_LEVEL: '3',
+        RUNNER_PRESENCE_INTERVAL_MS: '300',
+        RUNNER_POLL_INTERVAL_MS: '300',
       });
       try {
         await workerSeen('no-model-runner');
         const r = await ask(id, 'What did we earn this week?');
         expect(r.status).toBe(503);
-        expect(r.body.message).toBe(`no model configured: no agent runner of level 2 or above has a model to answer with. Fix: ${MODEL_SETUP_GUIDANCE} (set it for the agent runners; \`npm run doctor\` checks it)`);
+        expect(r.body.message).toBe(
+          `no model configured: no agent runner of level 2 or above has a model to answer with. Fix: ${MODEL_SETUP_GUIDANCE} (set it for the agent runners; \`npm run doctor\` checks it)`,
+        );
         expect(await messagesOf(id)).toEqual([]);
       } finally {
         await f.stopRunner(runner);
@@ -94,25 +105,56 @@ describe('conversations with Juggernaut', () => {
 
     beforeAll(async () => {
       // A small context budget, so that a conversation of a few long questions outgrows it.
-      runner = await f.startRunner({ HOSTNAME: 'conv-runner', RUNNER_LEVEL: '3', AGENT_CONVERSATION_CONTEXT_TOKENS: '4500', AGENT_MAX_TOKENS: '256' });
+      runner = await f.startRunner({
+        HOSTNAME: 'conv-runner',
+        RUNNER_LEVEL: '3',
+        AGENT_CONVERSATION_CONTEXT_TOKENS: '4500',
+        AGENT_MAX_TOKENS: '256',
+      });
       await workerSeen('conv-runner', 'llm');
     });
 
     it('remembers earlier turns: the second question is answered with the first question and answer in view, from the id the first one cited', async () => {
       const m1 = marker();
       const m2 = marker();
-      const exp = (await admin().post('/api/v1/experiments', {
-        name: `Checkout copy ${m1}`, hypothesis: 'Shorter copy converts more', primaryMetric: 'conversion', budgetMinor: 20_000,
-        variants: [{ key: 'control', weight: 50, control: true }, { key: 'short', weight: 50 }],
-      })).body;
-      f.fake.script([toolCall('experiments_list', { status: 'draft' }), answer(`The newest draft is "Checkout copy" [${exp.id}].`)], m1);
-      f.fake.script([toolCall('experiment_get', { id: exp.id }), answer(`It has the variants control and short, and a budget of 20000 USD minor units [${exp.id}].`)], m2);
+      const exp = (
+        await admin().post('/api/v1/experiments', {
+          name: `Checkout copy ${m1}`,
+          hypothesis: 'Shorter copy converts more',
+          primaryMetric: 'conversion',
+          budgetMinor: 20_000,
+          variants: [
+            { key: 'control', weight: 50, control: true },
+            { key: 'short', weight: 50 },
+          ],
+        })
+      ).body;
+      f.fake.script(
+        [toolCall('experiments_list', { status: 'draft' }), answer(`The newest draft is "Checkout copy" [${exp.id}].`)],
+        m1,
+      );
+      f.fake.script(
+        [
+          toolCall('experiment_get', { id: exp.id }),
+          answer(`It has the variants control and short, and a budget of 20000 USD minor units [${exp.id}].`),
+        ],
+        m2,
+      );
       const id = await start();
       const first = await ask(id, `Which experiment was drafted last? ${m1}`);
       expect(first.status).toBe(200);
-      expect(first.body.answer).toMatchObject({ status: 'completed', stopReason: 'completed', content: `The newest draft is "Checkout copy" [${exp.id}].`, citations: [{ ref: exp.id, tool: 'experiments_list' }] });
+      expect(first.body.answer).toMatchObject({
+        status: 'completed',
+        stopReason: 'completed',
+        content: `The newest draft is "Checkout copy" [${exp.id}].`,
+        citations: [{ ref: exp.id, tool: 'experiments_list' }],
+      });
       const second = await ask(id, `How many variants does it have, and what budget? ${m2}`);
-      expect(second.body.answer).toMatchObject({ status: 'completed', citations: [{ ref: exp.id, tool: 'experiment_get' }], toolCalls: [{ name: 'experiment_get', outcome: 'ok' }] });
+      expect(second.body.answer).toMatchObject({
+        status: 'completed',
+        citations: [{ ref: exp.id, tool: 'experiment_get' }],
+        toolCalls: [{ name: 'experiment_get', outcome: 'ok' }],
+      });
 
       const [turn2] = f.fake.chatRequests(m2);
       const sent = (turn2!.body.messages as any[]).map((m) => [m.role, m.content]);
@@ -125,45 +167,85 @@ describe('conversations with Juggernaut', () => {
       expect(await messagesOf(id)).toHaveLength(4);
       // The task says how the run went; the answer itself is for the caller only (every role reads tasks).
       const task = (await admin().get(`/api/v1/tasks/${second.body.answer.taskId}`)).body;
-      expect(task).toMatchObject({ type: 'conversation.reply', status: 'succeeded', payload: { conversationId: id, messageId: second.body.answer.id, role: 'admin' } });
+      expect(task).toMatchObject({
+        type: 'conversation.reply',
+        status: 'succeeded',
+        payload: { conversationId: id, messageId: second.body.answer.id, role: 'admin' },
+      });
       expect(JSON.stringify(task.result)).not.toContain('variants');
       const logs = await f.steps(second.body.answer.taskId);
       expect(logs.map((l) => l.action)).toEqual(['agent.model', 'agent.tool', 'agent.model', 'agent.stop']);
       expect(JSON.stringify(logs)).not.toContain('variants control and short');
       // Spend was reserved, settled and posted to the ledger like any agent task's.
-      await eventually(async () => (await admin().get(`/api/v1/ledger/transactions?taskId=${second.body.answer.taskId}`)).body.items?.length === 2);
+      await eventually(
+        async () =>
+          (await admin().get(`/api/v1/ledger/transactions?taskId=${second.body.answer.taskId}`)).body.items?.length ===
+          2,
+      );
       expect((await admin().get(`/api/v1/conversations/${id}`)).body.spentMinor).toBeGreaterThan(0);
     });
 
-    it('chains tools — P&L by experiment, then that experiment\'s results — and holds every number of the answer to what they returned', async () => {
+    it("chains tools — P&L by experiment, then that experiment's results — and holds every number of the answer to what they returned", async () => {
       const m = marker();
-      const exp = (await admin().post('/api/v1/experiments', {
-        name: `Annual plan ${m}`, hypothesis: 'An annual plan lifts revenue', primaryMetric: 'conversion', budgetMinor: 50_000,
-        variants: [{ key: 'control', weight: 50, control: true }, { key: 'annual', weight: 50 }],
-      })).body;
+      const exp = (
+        await admin().post('/api/v1/experiments', {
+          name: `Annual plan ${m}`,
+          hypothesis: 'An annual plan lifts revenue',
+          primaryMetric: 'conversion',
+          budgetMinor: 50_000,
+          variants: [
+            { key: 'control', weight: 50, control: true },
+            { key: 'annual', weight: 50 },
+          ],
+        })
+      ).body;
       expect((await admin().post(`/api/v1/experiments/${exp.id}/start`, {})).status).toBe(200);
       const js = jetstream(f.nc);
-      for (const [i, amount] of [[1, 80_000], [2, 45_000]] as const) {
-        await js.publish(`${f.stack.namespace}.juggernaut.revenue.recorded.v1`, JSON.stringify({
-          eventId: `conv-sale-${m}-${i}`, amountMinor: amount, currency: 'USD', source: 'shop', occurredAt: new Date().toISOString(), experimentId: exp.id, variantKey: 'annual',
-        }));
+      for (const [i, amount] of [
+        [1, 80_000],
+        [2, 45_000],
+      ] as const) {
+        await js.publish(
+          `${f.stack.namespace}.juggernaut.revenue.recorded.v1`,
+          JSON.stringify({
+            eventId: `conv-sale-${m}-${i}`,
+            amountMinor: amount,
+            currency: 'USD',
+            source: 'shop',
+            occurredAt: new Date().toISOString(),
+            experimentId: exp.id,
+            variantKey: 'annual',
+          }),
+        );
       }
-      await eventually(async () => ((await admin().get('/api/v1/ledger/pnl?groupBy=experiment')).body.rows as any[]).some((r) => r.key === exp.id && r.revenueMinor === 125_000));
+      await eventually(async () =>
+        ((await admin().get('/api/v1/ledger/pnl?groupBy=experiment')).body.rows as any[]).some(
+          (r) => r.key === exp.id && r.revenueMinor === 125_000,
+        ),
+      );
 
-      f.fake.script([
-        toolCall('ledger_pnl', { groupBy: 'experiment' }),
-        toolCall('experiment_results', { id: exp.id }),
-        // a draft with a number no tool returned: refused by the runtime, sent back, written again
-        answer(`Experiment [${exp.id}] earned 130000 USD minor units.`),
-        answer(`Experiment [${exp.id}] earned the most: 125000 USD minor units ($1,250.00) of revenue; its results are still collecting units.`),
-      ], m);
+      f.fake.script(
+        [
+          toolCall('ledger_pnl', { groupBy: 'experiment' }),
+          toolCall('experiment_results', { id: exp.id }),
+          // a draft with a number no tool returned: refused by the runtime, sent back, written again
+          answer(`Experiment [${exp.id}] earned 130000 USD minor units.`),
+          answer(
+            `Experiment [${exp.id}] earned the most: 125000 USD minor units ($1,250.00) of revenue; its results are still collecting units.`,
+          ),
+        ],
+        m,
+      );
       const id = await start();
       const r = await ask(id, `Which experiment earned the most, and how is it doing? ${m}`);
       expect(r.status).toBe(200);
       expect(r.body.answer).toMatchObject({
         status: 'completed',
         content: `Experiment [${exp.id}] earned the most: 125000 USD minor units ($1,250.00) of revenue; its results are still collecting units.`,
-        toolCalls: [{ name: 'ledger_pnl', outcome: 'ok' }, { name: 'experiment_results', outcome: 'ok' }],
+        toolCalls: [
+          { name: 'ledger_pnl', outcome: 'ok' },
+          { name: 'experiment_results', outcome: 'ok' },
+        ],
       });
       expect(r.body.answer.citations).toEqual(expect.arrayContaining([{ ref: exp.id, tool: 'ledger_pnl' }]));
 
@@ -171,7 +253,11 @@ describe('conversations with Juggernaut', () => {
       expect(requests).toHaveLength(4);
       // the second call asked for the results of the experiment the first call returned
       const [pnl] = toolMessages(requests[1]!);
-      expect(JSON.parse(pnl.content).rows).toEqual(expect.arrayContaining([{ key: exp.id, currency: 'USD', revenueMinor: 125_000, costMinor: 0, netMinor: 125_000 }]));
+      expect(JSON.parse(pnl.content).rows).toEqual(
+        expect.arrayContaining([
+          { key: exp.id, currency: 'USD', revenueMinor: 125_000, costMinor: 0, netMinor: 125_000 },
+        ]),
+      );
       const results = toolMessages(requests[2]!)[1];
       expect(JSON.parse(results.content)).toMatchObject({ experimentId: exp.id });
       // the invented number was sent back, named
@@ -179,7 +265,9 @@ describe('conversations with Juggernaut', () => {
       expect(refusal).toMatchObject({ role: 'user' });
       expect(refusal.content).toContain('no tool result of this conversation shows (130000)');
       // every number of the stored answer is in what the tools returned (money written as $ with cents: its minor units)
-      const told = toolMessages(requests[3]!).map((t) => t.content).join('\n');
+      const told = toolMessages(requests[3]!)
+        .map((t) => t.content)
+        .join('\n');
       for (const num of numbersIn(r.body.answer.content.replace(/\[[^\]]+\]/g, ''))) {
         const minor = num.decimals === 2 ? String(Math.round(num.value * 100)) : num.canonical;
         expect([num.text, told.includes(num.canonical) || told.includes(minor)]).toEqual([num.text, true]);
@@ -189,7 +277,10 @@ describe('conversations with Juggernaut', () => {
     it('streams the answer as server-sent events: the question, the pending answer, tool calls, the text as the model writes it, then the stored answer', async () => {
       const m = marker();
       const text = 'Nothing is waiting for approval right now [approvals_list].';
-      f.fake.script([toolCall('approvals_list', { status: 'pending' }), { ...answer(text), chunkSize: 6 } as FakeStep], m);
+      f.fake.script(
+        [toolCall('approvals_list', { status: 'pending' }), { ...answer(text), chunkSize: 6 } as FakeStep],
+        m,
+      );
       const id = await start();
       const res = await streamAsk(id, `What is waiting for me? ${m}`);
       expect(res.status).toBe(200);
@@ -203,17 +294,24 @@ describe('conversations with Juggernaut', () => {
       const deltas = seen.filter((e) => e.event === 'delta');
       expect(deltas.length).toBeGreaterThan(5);
       expect(deltas.map((e) => e.data.text).join('')).toBe(text);
-      expect(seen.at(-1)!.data.answer).toMatchObject({ status: 'completed', content: text, citations: [{ ref: 'approvals_list', tool: 'approvals_list' }] });
+      expect(seen.at(-1)!.data.answer).toMatchObject({
+        status: 'completed',
+        content: text,
+        citations: [{ ref: 'approvals_list', tool: 'approvals_list' }],
+      });
       expect(seen[1]!.data).toMatchObject({ status: 'pending', id: seen.at(-1)!.data.answer.id });
     });
 
-    it('ends the reply with a clear message when the conversation\'s budget runs out mid-conversation, and spends nothing more', async () => {
+    it("ends the reply with a clear message when the conversation's budget runs out mid-conversation, and spends nothing more", async () => {
       const m1 = marker();
       const m2 = marker();
       const m3 = marker();
       f.fake.script([answer('Hello. Ask me about the ledger, tasks, goals or experiments.')], m1);
       // the tool call's usage is huge: after it the conversation has nothing left for the next model call
-      f.fake.script([toolCall('ledger_summary', {}, { prompt_tokens: 1_000_000, completion_tokens: 10 }), answer('unreached')], m2);
+      f.fake.script(
+        [toolCall('ledger_summary', {}, { prompt_tokens: 1_000_000, completion_tokens: 10 }), answer('unreached')],
+        m2,
+      );
       f.fake.script([answer('unreached either')], m3);
       const id = await start(admin(), { budgetMinor: 50_000 });
       expect((await ask(id, `Hi ${m1}`)).body.answer.status).toBe('completed');
@@ -221,8 +319,14 @@ describe('conversations with Juggernaut', () => {
       const r = await ask(id, `How is the business doing? ${m2}`);
       expect(r.status).toBe(200);
       expect(Date.now() - began).toBeLessThan(15_000);
-      expect(r.body.answer).toMatchObject({ status: 'stopped', stopReason: 'budget', toolCalls: [{ name: 'ledger_summary', outcome: 'ok' }] });
-      expect(r.body.answer.content).toMatch(/^I had to stop: the next model call would have gone over a budget \(.*task budget.*\)\. Nothing more was spent\./);
+      expect(r.body.answer).toMatchObject({
+        status: 'stopped',
+        stopReason: 'budget',
+        toolCalls: [{ name: 'ledger_summary', outcome: 'ok' }],
+      });
+      expect(r.body.answer.content).toMatch(
+        /^I had to stop: the next model call would have gone over a budget \(.*task budget.*\)\. Nothing more was spent\./,
+      );
       expect(f.fake.chatRequests(m2)).toHaveLength(1);
       const conversation = (await admin().get(`/api/v1/conversations/${id}`)).body;
       expect(conversation.spentMinor).toBeGreaterThan(50_000);
@@ -239,7 +343,18 @@ describe('conversations with Juggernaut', () => {
 
     it('ends a streamed answer with a clear message when the kill switch is engaged mid-answer, and the answer never resumes', async () => {
       const m = marker();
-      f.fake.script([{ ...answer('Revenue this week comes from three experiments, and the largest of them is the annual plan, which'), chunkSize: 4, chunkDelayMs: 400 } as FakeStep], m);
+      f.fake.script(
+        [
+          {
+            ...answer(
+              'Revenue this week comes from three experiments, and the largest of them is the annual plan, which',
+            ),
+            chunkSize: 4,
+            chunkDelayMs: 400,
+          } as FakeStep,
+        ],
+        m,
+      );
       const id = await start();
       const res = await streamAsk(id, `Tell me about revenue ${m}`);
       const seen: Array<{ event: string; data: any }> = [];
@@ -256,9 +371,14 @@ describe('conversations with Juggernaut', () => {
         const done = seen.at(-1)!;
         expect(done.event).toBe('done');
         expect(done.data.answer).toMatchObject({ status: 'stopped', stopReason: 'kill_switch' });
-        expect(done.data.answer.content).toMatch(/^I stopped: the kill switch was engaged while I was answering \(drill\)/);
+        expect(done.data.answer.content).toMatch(
+          /^I stopped: the kill switch was engaged while I was answering \(drill\)/,
+        );
         await eventually(() => f.fake.chatRequests(m)[0]!.aborted === true, 5_000);
-        await eventually(async () => (await admin().get(`/api/v1/tasks/${done.data.answer.taskId}`)).body.status === 'cancelled', 5_000);
+        await eventually(
+          async () => (await admin().get(`/api/v1/tasks/${done.data.answer.taskId}`)).body.status === 'cancelled',
+          5_000,
+        );
       } finally {
         await f.killSwitch(false, [runner]);
       }
@@ -266,35 +386,68 @@ describe('conversations with Juggernaut', () => {
       expect(f.fake.chatRequests(m)).toHaveLength(1);
       const [, stored] = await messagesOf(id);
       expect(stored).toMatchObject({ status: 'stopped', stopReason: 'kill_switch' });
-      expect((await admin().get(`/api/v1/audit?action=conversation.answer.stop`)).body.items[0]).toMatchObject({ actor: 'system:conversations', resourceId: id });
+      expect((await admin().get(`/api/v1/audit?action=conversation.answer.stop`)).body.items[0]).toMatchObject({
+        actor: 'system:conversations',
+        resourceId: id,
+      });
     });
 
     it('shows a viewer only what a viewer may read: the audit log is not offered, a call of it is refused, and governance refuses the read for that turn', async () => {
-      const viewerKey = (await admin().post('/api/v1/api-keys', { name: 'conv-viewer', role: 'viewer' })).body.key as string;
+      const viewerKey = (await admin().post('/api/v1/api-keys', { name: 'conv-viewer', role: 'viewer' })).body
+        .key as string;
       const viewer = apiClient(f.stack.services[0]!.url, viewerKey);
       const m = marker();
-      f.fake.script([
-        { ...toolCall('audit_log', {}), delayMs: 1_500 } as FakeStep,
-        answer('I cannot read the audit log for you: it is for admin and operator keys, so one of them must ask.'),
-      ], m);
+      f.fake.script(
+        [
+          { ...toolCall('audit_log', {}), delayMs: 1_500 } as FakeStep,
+          answer('I cannot read the audit log for you: it is for admin and operator keys, so one of them must ask.'),
+        ],
+        m,
+      );
       const id = await start(viewer);
-      expect((await viewer.get(`/api/v1/conversations/${id}`)).body).toMatchObject({ role: 'viewer', createdBy: 'conv-viewer' });
+      expect((await viewer.get(`/api/v1/conversations/${id}`)).body).toMatchObject({
+        role: 'viewer',
+        createdBy: 'conv-viewer',
+      });
       const pending = ask(id, `Who changed the policy last? ${m}`, viewer);
       // while the answer is written, governance refuses the audit log to this turn whoever asks for it
-      const answerRow = await eventually(async () => (await messagesOf(id, viewer)).find((x) => x.author === 'assistant' && x.taskId), 10_000);
-      const read = (resource: string) => f.nc.request(`${f.stack.namespace}.juggernaut.conversation.read.v1`, JSON.stringify({ taskId: answerRow.taskId, resource, query: {} }), { timeout: 5_000 }).then((x) => x.json<any>());
-      expect(await read('audit')).toEqual({ ok: false, error: { status: 403, message: 'a viewer key may not read audit (allowed: admin, operator), so this conversation may not either' } });
+      const answerRow = await eventually(
+        async () => (await messagesOf(id, viewer)).find((x) => x.author === 'assistant' && x.taskId),
+        10_000,
+      );
+      const read = (resource: string) =>
+        f.nc
+          .request(
+            `${f.stack.namespace}.juggernaut.conversation.read.v1`,
+            JSON.stringify({ taskId: answerRow.taskId, resource, query: {} }),
+            { timeout: 5_000 },
+          )
+          .then((x) => x.json<any>());
+      expect(await read('audit')).toEqual({
+        ok: false,
+        error: {
+          status: 403,
+          message: 'a viewer key may not read audit (allowed: admin, operator), so this conversation may not either',
+        },
+      });
       expect(await read('api-keys')).toMatchObject({ ok: false, error: { status: 403 } });
       expect(await read('ledger.summary')).toMatchObject({ ok: true, data: { baseCurrency: 'USD' } });
 
       const r = await pending;
-      expect(r.body.answer).toMatchObject({ status: 'completed', toolCalls: [{ name: 'audit_log', outcome: 'refused' }] });
+      expect(r.body.answer).toMatchObject({
+        status: 'completed',
+        toolCalls: [{ name: 'audit_log', outcome: 'refused' }],
+      });
       const [first, second] = f.fake.chatRequests(m);
       expect(offered(first!)).not.toContain('audit_log');
       expect(offered(first!)).not.toContain('api_keys_list');
-      expect(offered(first!)).toEqual(expect.arrayContaining(['ledger_summary', 'tasks_list', 'approvals_list', 'logs_list']));
+      expect(offered(first!)).toEqual(
+        expect.arrayContaining(['ledger_summary', 'tasks_list', 'approvals_list', 'logs_list']),
+      );
       const [refused] = toolMessages(second!);
-      expect(refused.content).toBe('refused: audit_log reads what only admin and operator keys may read (GET /audit), and this conversation\'s caller holds a viewer key. Tell the caller so: someone with such a key must ask.');
+      expect(refused.content).toBe(
+        "refused: audit_log reads what only admin and operator keys may read (GET /audit), and this conversation's caller holds a viewer key. Tell the caller so: someone with such a key must ask.",
+      );
       expect(refused.content).not.toContain('policy.update');
       // another key's conversation is not the viewer's to read; an admin may read it
       const adminsOwn = await start();
@@ -306,33 +459,48 @@ describe('conversations with Juggernaut', () => {
     it('refuses a tool that writes: the call goes back to the model as refused with the REST call to make instead, is logged, and changes nothing', async () => {
       const m = marker();
       const title = `Retry the failed payouts ${m}`;
-      f.fake.script([
-        toolCall('create_task', { type: 'noop', title, goal: 'retry the payouts', requiredLevel: 1, budgetMinor: 0 }),
-        answer('I cannot create tasks. Make this call yourself with an admin, operator or agent key: POST /api/v1/tasks {"type":"noop","title":"Retry the failed payouts"}'),
-      ], m);
+      f.fake.script(
+        [
+          toolCall('create_task', { type: 'noop', title, goal: 'retry the payouts', requiredLevel: 1, budgetMinor: 0 }),
+          answer(
+            'I cannot create tasks. Make this call yourself with an admin, operator or agent key: POST /api/v1/tasks {"type":"noop","title":"Retry the failed payouts"}',
+          ),
+        ],
+        m,
+      );
       const id = await start();
       const r = await ask(id, `Create a task to retry the failed payouts ${m}`);
-      expect(r.body.answer).toMatchObject({ status: 'completed', toolCalls: [{ name: 'create_task', outcome: 'refused' }] });
+      expect(r.body.answer).toMatchObject({
+        status: 'completed',
+        toolCalls: [{ name: 'create_task', outcome: 'refused' }],
+      });
       const [refused] = toolMessages(f.fake.chatRequests(m)[1]!);
-      expect(refused.content).toBe(`refused: create_task would change the system, and this conversation may only read. Do not retry it: tell the caller the exact call to make themselves with an admin, operator or agent key: POST /api/v1/tasks {"type":"noop","title":"${title}","requiredLevel":1,"budgetMinor":0,"payload":{"goal":"retry the payouts"}}`);
+      expect(refused.content).toBe(
+        `refused: create_task would change the system, and this conversation may only read. Do not retry it: tell the caller the exact call to make themselves with an admin, operator or agent key: POST /api/v1/tasks {"type":"noop","title":"${title}","requiredLevel":1,"budgetMinor":0,"payload":{"goal":"retry the payouts"}}`,
+      );
       expect(offered(f.fake.chatRequests(m)[0]!)).not.toContain('create_task');
       const tasks = (await admin().get('/api/v1/tasks?type=noop&limit=200')).body.items as any[];
       expect(tasks.filter((t) => t.title === title)).toEqual([]);
-      const line = await eventually(async () => (await f.steps(r.body.answer.taskId)).find((l) => l.action === 'agent.tool'));
+      const line = await eventually(async () =>
+        (await f.steps(r.body.answer.taskId)).find((l) => l.action === 'agent.tool'),
+      );
       expect(line).toMatchObject({ level: 'warn', outputData: { tool: 'create_task', outcome: 'refused' } });
       expect(line.message).toMatch(/^create_task: refused — refused: create_task would change the system/);
     });
 
-    it('compacts a conversation that outgrew the model\'s context into a stored summary, and keeps every message whole', async () => {
+    it("compacts a conversation that outgrew the model's context into a stored summary, and keeps every message whole", async () => {
       const m = marker();
-      const long = (k: number) => `Question ${k} ${m}: ${'tell me everything about the ledger and the experiments. '.repeat(120)}`;
+      const long = (k: number) =>
+        `Question ${k} ${m}: ${'tell me everything about the ledger and the experiments. '.repeat(120)}`;
       let summaries = 0;
       f.fake.fallback((req) => {
         const body = JSON.stringify(req.body.messages);
         if (!body.includes(m)) return undefined;
         if (String(req.body.messages[0].content).startsWith('You keep the memory of a conversation')) {
           summaries++;
-          return answer(`SUMMARY-${summaries}: the operator asked long questions about the ledger and experiments; nothing was looked up yet.`);
+          return answer(
+            `SUMMARY-${summaries}: the operator asked long questions about the ledger and experiments; nothing was looked up yet.`,
+          );
         }
         return answer('Noted; ask me something specific.');
       });
@@ -342,7 +510,10 @@ describe('conversations with Juggernaut', () => {
         expect(summaries).toBeGreaterThanOrEqual(1);
         const detail = (await admin().get(`/api/v1/conversations/${id}`)).body;
         expect(detail.summaries.length).toBe(summaries);
-        expect(detail.summaries[0]).toMatchObject({ content: expect.stringMatching(/^SUMMARY-1: /), throughSeq: expect.any(Number) });
+        expect(detail.summaries[0]).toMatchObject({
+          content: expect.stringMatching(/^SUMMARY-1: /),
+          throughSeq: expect.any(Number),
+        });
         // what the summary stands for stays stored whole
         const all = await messagesOf(id);
         expect(all).toHaveLength(6);
@@ -370,9 +541,13 @@ describe('conversations with Juggernaut', () => {
       expect(busy.status).toBe(409);
       expect(busy.body.message).toMatch(/^an answer is still being written/);
       expect((await first).body.answer.status).toBe('completed');
-      const operatorKey = (await admin().post('/api/v1/api-keys', { name: 'conv-operator', role: 'operator' })).body.key as string;
+      const operatorKey = (await admin().post('/api/v1/api-keys', { name: 'conv-operator', role: 'operator' })).body
+        .key as string;
       expect((await ask(id, 'mine now?', apiClient(f.stack.services[0]!.url, operatorKey))).status).toBe(404);
-      const forged = await admin().post('/api/v1/tasks', { type: 'conversation.reply', payload: { conversationId: id, messageId: id } });
+      const forged = await admin().post('/api/v1/tasks', {
+        type: 'conversation.reply',
+        payload: { conversationId: id, messageId: id },
+      });
       expect(forged.status).toBe(403);
     });
   });

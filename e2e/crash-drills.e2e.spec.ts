@@ -1,6 +1,13 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
-  cleanupNamespace, createTestDatabase, eventually, NatsServerProcess, ServiceProcess, type TestDatabase, TEST_NATS_URL, testNamespace,
+  cleanupNamespace,
+  createTestDatabase,
+  eventually,
+  NatsServerProcess,
+  ServiceProcess,
+  type TestDatabase,
+  TEST_NATS_URL,
+  testNamespace,
 } from '@juggernaut/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +19,14 @@ import { Client } from 'pg';
  * NATS restarted, Postgres connections killed. Leases are short so the drills stay quick.
  * Every task must finish exactly once, counted from the task history.
  */
-const DISPATCH = { DISPATCH_LEASE_SECONDS: '2', DISPATCH_REAPER_INTERVAL_MS: '200', DISPATCH_REAPER_GRACE_MS: '1000', DISPATCH_RETRY_BASE_MS: '20', DISPATCH_TIMER_MAX_MS: '200', DATABASE_POOL_SIZE: '4' };
+const DISPATCH = {
+  DISPATCH_LEASE_SECONDS: '2',
+  DISPATCH_REAPER_INTERVAL_MS: '200',
+  DISPATCH_REAPER_GRACE_MS: '1000',
+  DISPATCH_RETRY_BASE_MS: '20',
+  DISPATCH_TIMER_MAX_MS: '200',
+  DATABASE_POOL_SIZE: '4',
+};
 const RUNNER = { RUNNER_HEARTBEAT_INTERVAL_MS: '400', RUNNER_POLL_INTERVAL_MS: '300', RUNNER_DRAIN_MS: '500' };
 
 describe('crash drills', () => {
@@ -42,16 +56,28 @@ describe('crash drills', () => {
   }
 
   /** The dispatcher and the runners fail closed without a policy: governance-api answers it. */
-  const governance = (env: Record<string, string>) => start('governance-api', { ...env, JUGGERNAUT_ADMIN_KEY: 'crash-drills-admin-key-0123456789' });
+  const governance = (env: Record<string, string>) =>
+    start('governance-api', { ...env, JUGGERNAUT_ADMIN_KEY: 'crash-drills-admin-key-0123456789' });
 
-  async function submitMany(nc: NatsConnection, ns: string, n: number, payload: Record<string, unknown>): Promise<string[]> {
+  async function submitMany(
+    nc: NatsConnection,
+    ns: string,
+    n: number,
+    payload: Record<string, unknown>,
+  ): Promise<string[]> {
     const ids: string[] = [];
     for (let i = 0; i < n; i += 100) {
-      const batch = await Promise.all(Array.from({ length: Math.min(100, n - i) }, async () => {
-        const r = (await nc.request(`${ns}.juggernaut.task.submit.v1`, JSON.stringify({ type: 'noop', payload }), { timeout: 10_000 })).json<any>();
-        if (!r.ok) throw new Error(JSON.stringify(r.error));
-        return r.data.id as string;
-      }));
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(100, n - i) }, async () => {
+          const r = (
+            await nc.request(`${ns}.juggernaut.task.submit.v1`, JSON.stringify({ type: 'noop', payload }), {
+              timeout: 10_000,
+            })
+          ).json<any>();
+          if (!r.ok) throw new Error(JSON.stringify(r.error));
+          return r.data.id as string;
+        }),
+      );
       ids.push(...batch);
     }
     return ids;
@@ -59,7 +85,8 @@ describe('crash drills', () => {
 
   async function successesPerTask(ids: string[]): Promise<Map<string, number>> {
     const { rows } = await sql.query(
-      `SELECT task_id, count(*)::int AS n FROM dispatch.task_events WHERE status = 'succeeded' AND task_id = ANY($1::uuid[]) GROUP BY task_id`, [ids],
+      `SELECT task_id, count(*)::int AS n FROM dispatch.task_events WHERE status = 'succeeded' AND task_id = ANY($1::uuid[]) GROUP BY task_id`,
+      [ids],
     );
     return new Map(rows.map((r) => [r.task_id as string, r.n as number]));
   }
@@ -73,10 +100,18 @@ describe('crash drills', () => {
       await start('task-dispatcher', { ...env, ...DISPATCH });
       const doomed = await start('agent-runner', { ...env, ...RUNNER, HOSTNAME: 'doomed', RUNNER_CONCURRENCY: '1' });
       const [id] = await submitMany(nc, ns, 1, { sleepMs: 1_500 });
-      await eventually(async () => (await sql.query(`SELECT worker_id FROM dispatch.tasks WHERE id = $1 AND status = 'running'`, [id])).rows[0]?.worker_id === 'doomed');
+      await eventually(
+        async () =>
+          (await sql.query(`SELECT worker_id FROM dispatch.tasks WHERE id = $1 AND status = 'running'`, [id])).rows[0]
+            ?.worker_id === 'doomed',
+      );
       await doomed.kill('SIGKILL');
       await start('agent-runner', { ...env, ...RUNNER, HOSTNAME: 'survivor' });
-      await eventually(async () => (await sql.query(`SELECT status FROM dispatch.tasks WHERE id = $1`, [id])).rows[0]?.status === 'succeeded', 15_000);
+      await eventually(
+        async () =>
+          (await sql.query(`SELECT status FROM dispatch.tasks WHERE id = $1`, [id])).rows[0]?.status === 'succeeded',
+        15_000,
+      );
       const { rows } = await sql.query(`SELECT attempts, worker_id FROM dispatch.tasks WHERE id = $1`, [id]);
       expect(rows[0]).toEqual({ attempts: 2, worker_id: 'survivor' });
       expect((await successesPerTask([id!])).get(id!)).toBe(1);
@@ -93,15 +128,41 @@ describe('crash drills', () => {
       const env = { NATS_URL: TEST_NATS_URL, NATS_NAMESPACE: ns };
       await governance(env);
       await start('task-dispatcher', { ...env, ...DISPATCH });
-      const runners = await Promise.all(['r1', 'r2', 'r3'].map((h) => start('agent-runner', { ...env, ...RUNNER, HOSTNAME: h, RUNNER_CONCURRENCY: '16' })));
+      const runners = await Promise.all(
+        ['r1', 'r2', 'r3'].map((h) =>
+          start('agent-runner', { ...env, ...RUNNER, HOSTNAME: h, RUNNER_CONCURRENCY: '16' }),
+        ),
+      );
       const ids = await submitMany(nc, ns, 2_000, { sleepMs: 10 });
-      await eventually(async () => (await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE status = 'succeeded' AND id = ANY($1::uuid[])`, [ids])).rows[0].n >= 500, 30_000);
+      await eventually(
+        async () =>
+          (
+            await sql.query(
+              `SELECT count(*)::int AS n FROM dispatch.tasks WHERE status = 'succeeded' AND id = ANY($1::uuid[])`,
+              [ids],
+            )
+          ).rows[0].n >= 500,
+        30_000,
+      );
       await runners[1]!.kill('SIGKILL');
-      await eventually(async () => (await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE status = 'succeeded' AND id = ANY($1::uuid[])`, [ids])).rows[0].n === 2_000, 60_000, 200);
+      await eventually(
+        async () =>
+          (
+            await sql.query(
+              `SELECT count(*)::int AS n FROM dispatch.tasks WHERE status = 'succeeded' AND id = ANY($1::uuid[])`,
+              [ids],
+            )
+          ).rows[0].n === 2_000,
+        60_000,
+        200,
+      );
       const per = await successesPerTask(ids);
       expect(per.size).toBe(2_000);
       expect([...per.values()].every((n) => n === 1)).toBe(true);
-      const { rows } = await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE id = ANY($1::uuid[]) AND status <> 'succeeded'`, [ids]);
+      const { rows } = await sql.query(
+        `SELECT count(*)::int AS n FROM dispatch.tasks WHERE id = ANY($1::uuid[]) AND status <> 'succeeded'`,
+        [ids],
+      );
       expect(rows[0].n).toBe(0);
     } finally {
       await nc.close();
@@ -127,10 +188,23 @@ describe('crash drills', () => {
       await dispatcher.ready();
       const after = await submitMany(nc, ns, 50, { sleepMs: 10 });
       const all = [...before, ...after];
-      await eventually(async () => (await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE status = 'succeeded' AND id = ANY($1::uuid[])`, [all])).rows[0].n === 100, 30_000, 200);
+      await eventually(
+        async () =>
+          (
+            await sql.query(
+              `SELECT count(*)::int AS n FROM dispatch.tasks WHERE status = 'succeeded' AND id = ANY($1::uuid[])`,
+              [all],
+            )
+          ).rows[0].n === 100,
+        30_000,
+        200,
+      );
       expect([...(await successesPerTask(all)).values()].every((n) => n === 1)).toBe(true);
       // The outbox kept every event while NATS was down and delivered it afterwards.
-      await eventually(async () => (await sql.query(`SELECT count(*)::int AS n FROM dispatch.outbox`)).rows[0].n === 0, 15_000);
+      await eventually(
+        async () => (await sql.query(`SELECT count(*)::int AS n FROM dispatch.outbox`)).rows[0].n === 0,
+        15_000,
+      );
     } finally {
       await nc?.close();
       await nats.stop();
@@ -147,10 +221,22 @@ describe('crash drills', () => {
       const dispatcher = await start('task-dispatcher', { ...env, ...DISPATCH });
       await start('agent-runner', { ...env, ...RUNNER, HOSTNAME: 'pg-drill' });
       const first = await submitMany(nc, ns, 20, { sleepMs: 5 });
-      await sql.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+      await sql.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+      );
       const second = await eventually(async () => submitMany(nc, ns, 20, { sleepMs: 5 }), 15_000, 200);
       const all = [...first, ...second];
-      await eventually(async () => (await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE status = 'succeeded' AND id = ANY($1::uuid[])`, [all])).rows[0].n === 40, 20_000, 200);
+      await eventually(
+        async () =>
+          (
+            await sql.query(
+              `SELECT count(*)::int AS n FROM dispatch.tasks WHERE status = 'succeeded' AND id = ANY($1::uuid[])`,
+              [all],
+            )
+          ).rows[0].n === 40,
+        20_000,
+        200,
+      );
       await dispatcher.ready();
     } finally {
       await nc.close();

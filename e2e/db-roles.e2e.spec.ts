@@ -80,8 +80,9 @@ async function expectRefused(c: Client, refusals: Array<[string, RegExp]>): Prom
 
 /** Objects in a schema (the schema itself, relations, routines, types) and who owns each. */
 async function ownersIn(db: Client, schema: string): Promise<Array<{ object: string; owner: string }>> {
-  return (await db.query(
-    `SELECT 'schema ' || n.nspname AS object, pg_get_userbyid(n.nspowner) AS owner FROM pg_namespace n WHERE n.nspname = $1
+  return (
+    await db.query(
+      `SELECT 'schema ' || n.nspname AS object, pg_get_userbyid(n.nspowner) AS owner FROM pg_namespace n WHERE n.nspname = $1
      UNION ALL
      SELECT 'relation ' || c.relname, pg_get_userbyid(c.relowner) FROM pg_class c WHERE c.relnamespace = $1::regnamespace
      UNION ALL
@@ -89,36 +90,49 @@ async function ownersIn(db: Client, schema: string): Promise<Array<{ object: str
      UNION ALL
      SELECT 'type ' || t.typname, pg_get_userbyid(t.typowner) FROM pg_type t WHERE t.typnamespace = $1::regnamespace
      ORDER BY 1`,
-    [schema],
-  )).rows;
+      [schema],
+    )
+  ).rows;
 }
 
 /** The table privileges a role holds on every table of a schema, table by table. */
 async function tablePrivileges(db: Client, schema: string, role: string): Promise<Record<string, string[]>> {
-  const rows = (await db.query(
-    `SELECT c.relname AS name, array_remove(ARRAY[${TABLE_PRIVILEGES.map((_, i) => `CASE WHEN has_table_privilege($2, c.oid, $${i + 3}) THEN $${i + 3} END`).join(', ')}], NULL) AS privileges
+  const rows = (
+    await db.query(
+      `SELECT c.relname AS name, array_remove(ARRAY[${TABLE_PRIVILEGES.map((_, i) => `CASE WHEN has_table_privilege($2, c.oid, $${i + 3}) THEN $${i + 3} END`).join(', ')}], NULL) AS privileges
        FROM pg_class c WHERE c.relnamespace = $1::regnamespace AND c.relkind IN ('r', 'p') ORDER BY 1`,
-    [schema, role, ...TABLE_PRIVILEGES],
-  )).rows as Array<{ name: string; privileges: string[] }>;
+      [schema, role, ...TABLE_PRIVILEGES],
+    )
+  ).rows as Array<{ name: string; privileges: string[] }>;
   return Object.fromEntries(rows.map((r) => [r.name, r.privileges]));
 }
 
 /** What each table should give the runtime role: read-only migrations, append-only history, DML elsewhere. */
 function expectedPrivileges(schema: Schema, tables: string[]): Record<string, string[]> {
-  return Object.fromEntries(tables.map((t) => [t,
-    t === 'migrations' ? ['SELECT'] : APPEND_ONLY[schema].includes(t) ? ['SELECT', 'INSERT'] : ['SELECT', 'INSERT', 'UPDATE', 'DELETE']]));
+  return Object.fromEntries(
+    tables.map((t) => [
+      t,
+      t === 'migrations'
+        ? ['SELECT']
+        : APPEND_ONLY[schema].includes(t)
+          ? ['SELECT', 'INSERT']
+          : ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+    ]),
+  );
 }
 
 /** Everything provisioning decides, to compare two runs: owners and access lists of the schema and what is in it. */
 async function accessSnapshot(db: Client, schema: string): Promise<unknown[]> {
-  return (await db.query(
-    `SELECT 'schema' AS kind, n.nspname::text AS name, pg_get_userbyid(n.nspowner) AS owner, n.nspacl::text AS acl FROM pg_namespace n WHERE n.nspname = $1
+  return (
+    await db.query(
+      `SELECT 'schema' AS kind, n.nspname::text AS name, pg_get_userbyid(n.nspowner) AS owner, n.nspacl::text AS acl FROM pg_namespace n WHERE n.nspname = $1
      UNION ALL SELECT 'relation', c.relname::text, pg_get_userbyid(c.relowner), c.relacl::text FROM pg_class c WHERE c.relnamespace = $1::regnamespace
      UNION ALL SELECT 'routine', p.oid::regprocedure::text, pg_get_userbyid(p.proowner), p.proacl::text FROM pg_proc p WHERE p.pronamespace = $1::regnamespace
      UNION ALL SELECT 'default', d.defaclobjtype::text, pg_get_userbyid(d.defaclrole), d.defaclacl::text FROM pg_default_acl d WHERE d.defaclnamespace = $1::regnamespace
      ORDER BY 1, 2`,
-    [schema],
-  )).rows;
+      [schema],
+    )
+  ).rows;
 }
 
 /**
@@ -132,10 +146,15 @@ describe('per-service database roles: a schema owner for migrations, a runtime r
   let nc: NatsConnection;
   let db: Client;
   let api: ReturnType<typeof apiClient>;
-  const passwords = Object.fromEntries(SCHEMAS.map((s) => [s, randomBytes(12).toString('hex')])) as Record<Schema, string>;
+  const passwords = Object.fromEntries(SCHEMAS.map((s) => [s, randomBytes(12).toString('hex')])) as Record<
+    Schema,
+    string
+  >;
   const runtimeUrl = (s: Schema) => urlAs(stack.db.url, SERVICES[s].role, passwords[s]);
   const envOf = (s: Schema): Record<string, string> => ({
-    DATABASE_URL: runtimeUrl(s), DATABASE_ADMIN_URL: stack.db.url, ...(s === 'governance' ? { JUGGERNAUT_ADMIN_KEY: ADMIN_KEY } : {}),
+    DATABASE_URL: runtimeUrl(s),
+    DATABASE_ADMIN_URL: stack.db.url,
+    ...(s === 'governance' ? { JUGGERNAUT_ADMIN_KEY: ADMIN_KEY } : {}),
   });
   const as = <T>(s: Schema, fn: (c: Client) => Promise<T>) => withClient(runtimeUrl(s), fn);
 
@@ -155,7 +174,8 @@ describe('per-service database roles: a schema owner for migrations, a runtime r
     await db?.end();
     await stack?.close();
     for (const s of SCHEMAS) {
-      for (const r of [SERVICES[s].role, ownerOf(SERVICES[s].role)]) await adminQuery(`DROP ROLE IF EXISTS ${r}`).catch(() => undefined);
+      for (const r of [SERVICES[s].role, ownerOf(SERVICES[s].role)])
+        await adminQuery(`DROP ROLE IF EXISTS ${r}`).catch(() => undefined);
     }
   });
 
@@ -165,15 +185,25 @@ describe('per-service database roles: a schema owner for migrations, a runtime r
       const owners = await ownersIn(db, s);
       expect(owners.length).toBeGreaterThan(5);
       expect(owners.filter((o) => o.owner !== ownerOf(role))).toEqual([]);
-      const [roles] = (await db.query(
-        `SELECT (SELECT rolcanlogin FROM pg_roles WHERE rolname = $2) AS owner_logs_in, (SELECT rolcanlogin FROM pg_roles WHERE rolname = $1) AS runtime_logs_in,
-                pg_has_role($1, $2, 'MEMBER') AS runtime_is_owner`, [role, ownerOf(role)],
-      )).rows;
-      expect({ schema: s, ...roles }).toEqual({ schema: s, owner_logs_in: false, runtime_logs_in: true, runtime_is_owner: false });
+      const [roles] = (
+        await db.query(
+          `SELECT (SELECT rolcanlogin FROM pg_roles WHERE rolname = $2) AS owner_logs_in, (SELECT rolcanlogin FROM pg_roles WHERE rolname = $1) AS runtime_logs_in,
+                pg_has_role($1, $2, 'MEMBER') AS runtime_is_owner`,
+          [role, ownerOf(role)],
+        )
+      ).rows;
+      expect({ schema: s, ...roles }).toEqual({
+        schema: s,
+        owner_logs_in: false,
+        runtime_logs_in: true,
+        runtime_is_owner: false,
+      });
     }
-    const sessions = (await db.query(
-      `SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'juggernaut-%' ORDER BY 1`,
-    )).rows.map((r) => r.usename as string);
+    const sessions = (
+      await db.query(
+        `SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'juggernaut-%' ORDER BY 1`,
+      )
+    ).rows.map((r) => r.usename as string);
     expect(sessions).toEqual(SCHEMAS.map((s) => SERVICES[s].role).sort());
   });
 
@@ -183,25 +213,36 @@ describe('per-service database roles: a schema owner for migrations, a runtime r
       const privileges = await tablePrivileges(db, s, role);
       expect(Object.keys(privileges)).toEqual(expect.arrayContaining(['migrations', 'outbox', ...APPEND_ONLY[s]]));
       expect(privileges).toEqual(expectedPrivileges(s, Object.keys(privileges)));
-      const [schema] = (await db.query(
-        `SELECT has_schema_privilege($1, $2, 'USAGE') AS usage, has_schema_privilege($1, $2, 'CREATE') AS create,
-                has_database_privilege($1, current_database(), 'CREATE') AS create_in_database`, [role, s],
-      )).rows;
+      const [schema] = (
+        await db.query(
+          `SELECT has_schema_privilege($1, $2, 'USAGE') AS usage, has_schema_privilege($1, $2, 'CREATE') AS create,
+                has_database_privilege($1, current_database(), 'CREATE') AS create_in_database`,
+          [role, s],
+        )
+      ).rows;
       expect({ schema: s, ...schema }).toEqual({ schema: s, usage: true, create: false, create_in_database: false });
-      const sequences = (await db.query(
-        `SELECT c.relname AS name, has_sequence_privilege($2, c.oid, 'USAGE') AS usage, has_sequence_privilege($2, c.oid, 'SELECT') AS select,
+      const sequences = (
+        await db.query(
+          `SELECT c.relname AS name, has_sequence_privilege($2, c.oid, 'USAGE') AS usage, has_sequence_privilege($2, c.oid, 'SELECT') AS select,
                 has_sequence_privilege($2, c.oid, 'UPDATE') AS update
-           FROM pg_class c WHERE c.relnamespace = $1::regnamespace AND c.relkind = 'S' ORDER BY 1`, [s, role],
-      )).rows;
+           FROM pg_class c WHERE c.relnamespace = $1::regnamespace AND c.relkind = 'S' ORDER BY 1`,
+          [s, role],
+        )
+      ).rows;
       expect(sequences.length).toBeGreaterThan(0);
       for (const q of sequences) expect(q).toEqual({ name: q.name, usage: true, select: true, update: false });
-      const routines = (await db.query(
-        `SELECT p.oid::regprocedure::text AS name, has_function_privilege($2, p.oid, 'EXECUTE') AS execute
-           FROM pg_proc p WHERE p.pronamespace = $1::regnamespace ORDER BY 1`, [s, role],
-      )).rows;
+      const routines = (
+        await db.query(
+          `SELECT p.oid::regprocedure::text AS name, has_function_privilege($2, p.oid, 'EXECUTE') AS execute
+           FROM pg_proc p WHERE p.pronamespace = $1::regnamespace ORDER BY 1`,
+          [s, role],
+        )
+      ).rows;
       for (const r of routines) expect(r).toEqual({ name: r.name, execute: true });
     }
-    const dispatchRoutines = (await db.query(`SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'dispatch'::regnamespace`)).rows.map((r) => r.proname);
+    const dispatchRoutines = (
+      await db.query(`SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'dispatch'::regnamespace`)
+    ).rows.map((r) => r.proname);
     expect(dispatchRoutines).toEqual(expect.arrayContaining(['release_dependents', 'claim_in_time']));
   });
 
@@ -213,14 +254,28 @@ describe('per-service database roles: a schema owner for migrations, a runtime r
         ['DROP TABLE governance.audit_log', /^42501: must be owner of table audit_log$/],
         ['DROP TABLE governance.audit_log CASCADE', /^42501: must be owner of table audit_log$/],
         ['ALTER TABLE governance.audit_log DISABLE TRIGGER ALL', /^42501: must be owner of table audit_log$/],
-        ['ALTER TABLE governance.audit_log DISABLE TRIGGER audit_log_no_update_delete', /^42501: must be owner of table audit_log$/],
-        ['DROP TRIGGER audit_log_no_update_delete ON governance.audit_log', /^42501: must be owner of relation audit_log$/],
+        [
+          'ALTER TABLE governance.audit_log DISABLE TRIGGER audit_log_no_update_delete',
+          /^42501: must be owner of table audit_log$/,
+        ],
+        [
+          'DROP TRIGGER audit_log_no_update_delete ON governance.audit_log',
+          /^42501: must be owner of relation audit_log$/,
+        ],
         ['ALTER TABLE governance.audit_log RENAME TO audit_log_old', /^42501: must be owner of table audit_log$/],
         [`ALTER TABLE governance.audit_log OWNER TO ${role}`, /^42501: must be owner of table audit_log$/],
-        ['DROP FUNCTION governance.audit_log_is_append_only()', /^42501: must be owner of function governance\.audit_log_is_append_only$/],
-        ['DROP FUNCTION governance.audit_log_is_append_only() CASCADE', /^42501: must be owner of function governance\.audit_log_is_append_only$/],
-        [`CREATE OR REPLACE FUNCTION governance.audit_log_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$`,
-          /^42501: permission denied for schema governance$/],
+        [
+          'DROP FUNCTION governance.audit_log_is_append_only()',
+          /^42501: must be owner of function governance\.audit_log_is_append_only$/,
+        ],
+        [
+          'DROP FUNCTION governance.audit_log_is_append_only() CASCADE',
+          /^42501: must be owner of function governance\.audit_log_is_append_only$/,
+        ],
+        [
+          `CREATE OR REPLACE FUNCTION governance.audit_log_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$`,
+          /^42501: permission denied for schema governance$/,
+        ],
         ['CREATE TABLE governance.audit_log_copy (id int)', /^42501: permission denied for schema governance$/],
         ['CREATE VIEW governance.v AS SELECT 1 AS one', /^42501: permission denied for schema governance$/],
         ['TRUNCATE governance.audit_log', /^42501: permission denied for table audit_log$/],
@@ -248,18 +303,32 @@ describe('per-service database roles: a schema owner for migrations, a runtime r
         );
       }
       refusals.push(
-        ['ALTER TABLE ledger.transactions DISABLE TRIGGER transactions_immutable', /^42501: must be owner of table transactions$/],
+        [
+          'ALTER TABLE ledger.transactions DISABLE TRIGGER transactions_immutable',
+          /^42501: must be owner of table transactions$/,
+        ],
         ['ALTER TABLE ledger.postings DISABLE TRIGGER postings_immutable', /^42501: must be owner of table postings$/],
-        ['DROP TRIGGER transactions_immutable ON ledger.transactions', /^42501: must be owner of relation transactions$/],
-        [`UPDATE ledger.transactions SET description = 'rewritten'`, /^42501: permission denied for table transactions$/],
+        [
+          'DROP TRIGGER transactions_immutable ON ledger.transactions',
+          /^42501: must be owner of relation transactions$/,
+        ],
+        [
+          `UPDATE ledger.transactions SET description = 'rewritten'`,
+          /^42501: permission denied for table transactions$/,
+        ],
         ['UPDATE ledger.postings SET amount_minor = 0', /^42501: permission denied for table postings$/],
         [`UPDATE ledger.accounts SET name = name || ':old'`, /^42501: permission denied for table accounts$/],
         ['DROP FUNCTION ledger.refuse_change() CASCADE', /^42501: must be owner of function ledger\.refuse_change$/],
         ['DROP FUNCTION ledger.check_balanced() CASCADE', /^42501: must be owner of function ledger\.check_balanced$/],
-        [`CREATE OR REPLACE FUNCTION ledger.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$`,
-          /^42501: permission denied for schema ledger$/],
+        [
+          `CREATE OR REPLACE FUNCTION ledger.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$`,
+          /^42501: permission denied for schema ledger$/,
+        ],
         ['CREATE TABLE ledger.transactions_copy (id int)', /^42501: permission denied for schema ledger$/],
-        ['ALTER TABLE ledger.balances DROP CONSTRAINT balances_no_overdraft', /^42501: must be owner of table balances$/],
+        [
+          'ALTER TABLE ledger.balances DROP CONSTRAINT balances_no_overdraft',
+          /^42501: must be owner of table balances$/,
+        ],
         ['DROP SCHEMA ledger CASCADE', /^42501: must be owner of schema ledger$/],
       );
       await expectRefused(c, refusals);
@@ -290,18 +359,29 @@ describe('per-service database roles: a schema owner for migrations, a runtime r
         ['TRUNCATE dispatch.tasks CASCADE', /^42501: permission denied for table tasks$/],
         ['ALTER TABLE dispatch.tasks DISABLE TRIGGER ALL', /^42501: must be owner of table tasks$/],
         ['ALTER TABLE dispatch.tasks ADD COLUMN x int', /^42501: must be owner of table tasks$/],
-        ['DROP FUNCTION dispatch.release_dependents(uuid[])', /^42501: must be owner of function dispatch\.release_dependents$/],
+        [
+          'DROP FUNCTION dispatch.release_dependents(uuid[])',
+          /^42501: must be owner of function dispatch\.release_dependents$/,
+        ],
         ['DELETE FROM dispatch.migrations', /^42501: permission denied for table migrations$/],
       ];
       await expectRefused(c, refusals);
       // and it may run its own functions
       expect((await c.query(`SELECT dispatch.claim_in_time(now() + interval '1 minute') AS ok`)).rows[0].ok).toBe(true);
-      expect((await c.query(`SELECT count(*)::int AS n FROM dispatch.release_dependents('{}'::uuid[])`)).rows[0].n).toBe(0);
+      expect(
+        (await c.query(`SELECT count(*)::int AS n FROM dispatch.release_dependents('{}'::uuid[])`)).rows[0].n,
+      ).toBe(0);
     });
     await as('experiments', async (c) => {
-      expect(await attempt(c, 'CREATE TABLE experiments.sneaky (id int)')).toBe('42501: permission denied for schema experiments');
-      expect(await attempt(c, 'DROP TABLE experiments.experiments CASCADE')).toBe('42501: must be owner of table experiments');
-      expect(await attempt(c, 'TRUNCATE experiments.experiments CASCADE')).toBe('42501: permission denied for table experiments');
+      expect(await attempt(c, 'CREATE TABLE experiments.sneaky (id int)')).toBe(
+        '42501: permission denied for schema experiments',
+      );
+      expect(await attempt(c, 'DROP TABLE experiments.experiments CASCADE')).toBe(
+        '42501: must be owner of table experiments',
+      );
+      expect(await attempt(c, 'TRUNCATE experiments.experiments CASCADE')).toBe(
+        '42501: permission denied for table experiments',
+      );
     });
   });
 
@@ -312,33 +392,58 @@ describe('per-service database roles: a schema owner for migrations, a runtime r
     const child = (await api.post('/api/v1/tasks', { type: 'roles.child', dependsOn: [parent.id] })).body;
     expect(child.status).toBe('blocked');
     const claimed = await eventually(async () => {
-      const r = await rpc.call<{ tasks: Array<{ id: string; claimToken: string }> }>('juggernaut.task.claim.v1',
-        { workerId: 'roles-worker', level: 5, capabilities: [], types: ['roles.parent'], max: 1, timeoutMs: 5_000 });
+      const r = await rpc.call<{ tasks: Array<{ id: string; claimToken: string }> }>('juggernaut.task.claim.v1', {
+        workerId: 'roles-worker',
+        level: 5,
+        capabilities: [],
+        types: ['roles.parent'],
+        max: 1,
+        timeoutMs: 5_000,
+      });
       return r.tasks[0];
     });
     expect(claimed.id).toBe(parent.id);
-    const finished = await rpc.call<{ accepted: unknown[] }>('juggernaut.task.finish.v1',
-      { workerId: 'roles-worker', results: [{ taskId: claimed.id, claimToken: claimed.claimToken, outcome: 'succeeded' }] });
+    const finished = await rpc.call<{ accepted: unknown[] }>('juggernaut.task.finish.v1', {
+      workerId: 'roles-worker',
+      results: [{ taskId: claimed.id, claimToken: claimed.claimToken, outcome: 'succeeded' }],
+    });
     expect(finished.accepted).toEqual([{ taskId: parent.id, status: 'succeeded' }]);
     expect((await api.get(`/api/v1/tasks/${child.id}`)).body.status).toBe('pending');
 
     // ledger: an account and an entry through REST (accounts, a transaction, its postings, balances) and revenue from NATS
     expect((await api.post('/api/v1/ledger/accounts', { name: 'equity:opening' })).status).toBe(201);
     const entry = {
-      description: 'opening balance', idempotencyKey: 'roles-1',
-      postings: [{ account: 'assets:cash:USD', amountMinor: 1_000, currency: 'USD' }, { account: 'equity:opening', amountMinor: -1_000, currency: 'USD' }],
+      description: 'opening balance',
+      idempotencyKey: 'roles-1',
+      postings: [
+        { account: 'assets:cash:USD', amountMinor: 1_000, currency: 'USD' },
+        { account: 'equity:opening', amountMinor: -1_000, currency: 'USD' },
+      ],
     };
     const posted = await api.post('/api/v1/ledger/transactions', entry);
     expect({ status: posted.status, body: posted.body }).toMatchObject({ status: 201, body: { kind: 'manual' } });
-    await jetstream(nc).publish(`${stack.namespace}.juggernaut.revenue.recorded.v1`, JSON.stringify({
-      eventId: 'roles-sale-1', amountMinor: 2_500, currency: 'USD', source: 'shop', occurredAt: '2026-11-20T09:00:00Z',
-    }));
-    await eventually(async () => (await api.get('/api/v1/ledger/transactions?eventId=roles-sale-1')).body.items?.length === 1);
+    await jetstream(nc).publish(
+      `${stack.namespace}.juggernaut.revenue.recorded.v1`,
+      JSON.stringify({
+        eventId: 'roles-sale-1',
+        amountMinor: 2_500,
+        currency: 'USD',
+        source: 'shop',
+        occurredAt: '2026-11-20T09:00:00Z',
+      }),
+    );
+    await eventually(
+      async () => (await api.get('/api/v1/ledger/transactions?eventId=roles-sale-1')).body.items?.length === 1,
+    );
     // the opening 1,000 and the sale's 2,500, kept by the postings trigger running as the runtime role
-    expect((await api.get('/api/v1/ledger/balances?account=assets:cash:USD')).body.balances).toEqual([{ currency: 'USD', balanceMinor: 3_500 }]);
+    expect((await api.get('/api/v1/ledger/balances?account=assets:cash:USD')).body.balances).toEqual([
+      { currency: 'USD', balanceMinor: 3_500 },
+    ]);
 
     // dev-bot: a repository and a change (its timeline in change_steps, its task in the dispatcher)
-    expect((await api.post('/api/v1/repositories', { name: 'roles-repo', cloneUrl: '/srv/git/roles.git' })).status).toBe(201);
+    expect(
+      (await api.post('/api/v1/repositories', { name: 'roles-repo', cloneUrl: '/srv/git/roles.git' })).status,
+    ).toBe(201);
     const change = await api.post('/api/v1/changes', { repository: 'roles-repo', goal: 'Say hello in the README.' });
     expect(change.status).toBe(201);
     const shown = (await api.get(`/api/v1/changes/${change.body.id}`)).body;
@@ -346,21 +451,34 @@ describe('per-service database roles: a schema owner for migrations, a runtime r
 
     // experiment-tracker: create and read back
     const experiment = await api.post('/api/v1/experiments', {
-      name: 'Roles', hypothesis: 'A runtime role is enough to run an experiment.', primaryMetric: 'conversion', budgetMinor: 1_000,
-      variants: [{ key: 'control', weight: 50, control: true }, { key: 'b', weight: 50 }],
+      name: 'Roles',
+      hypothesis: 'A runtime role is enough to run an experiment.',
+      primaryMetric: 'conversion',
+      budgetMinor: 1_000,
+      variants: [
+        { key: 'control', weight: 50, control: true },
+        { key: 'b', weight: 50 },
+      ],
     });
     expect(experiment.status).toBe(201);
-    expect((await api.get(`/api/v1/experiments/${experiment.body.id}`)).body).toMatchObject({ name: 'Roles', status: 'draft' });
+    expect((await api.get(`/api/v1/experiments/${experiment.body.id}`)).body).toMatchObject({
+      name: 'Roles',
+      status: 'draft',
+    });
 
     // governance: every one of those calls is in the audit log
-    const audit = (await api.get('/api/v1/audit?action=http.post&limit=100')).body.items as Array<{ resourceType: string }>;
+    const audit = (await api.get('/api/v1/audit?action=http.post&limit=100')).body.items as Array<{
+      resourceType: string;
+    }>;
     expect(audit.length).toBeGreaterThanOrEqual(6);
   });
 
   it("refuses one service's role every read of another service's tables", async () => {
     await as('governance', async (c) => {
       await expect(c.query('SELECT * FROM dispatch.tasks')).rejects.toThrow(/permission denied/);
-      await expect(c.query('INSERT INTO dispatch.tasks (type) VALUES ($1)', ['x'])).rejects.toThrow(/permission denied/);
+      await expect(c.query('INSERT INTO dispatch.tasks (type) VALUES ($1)', ['x'])).rejects.toThrow(
+        /permission denied/,
+      );
       await expect(c.query('SELECT * FROM ledger.transactions')).rejects.toThrow(/permission denied/);
     });
     await as('dispatch', async (c) => {
@@ -379,7 +497,12 @@ describe('per-service database roles: a schema owner for migrations, a runtime r
       await db.query('RESET ROLE');
     }
     try {
-      expect((await tablePrivileges(db, 'governance', role))['later_table']).toEqual(['SELECT', 'INSERT', 'UPDATE', 'DELETE']);
+      expect((await tablePrivileges(db, 'governance', role))['later_table']).toEqual([
+        'SELECT',
+        'INSERT',
+        'UPDATE',
+        'DELETE',
+      ]);
       await as('governance', async (c) => {
         await c.query(`INSERT INTO governance.later_table (note) VALUES ('written by the service')`);
         expect(await attempt(c, 'DROP TABLE governance.later_table')).toBe('42501: must be owner of table later_table');
@@ -404,13 +527,16 @@ describe('per-service database roles: a schema owner for migrations, a runtime r
       expect(await checkMigrations(def, stack.env({ DATABASE_URL: runtimeUrl(s) }))).toEqual([]);
     }
     expect(await snapshot()).toEqual(before);
-    expect((await db.query('SELECT count(*)::int AS n FROM governance.audit_log')).rows[0].n).toBeGreaterThanOrEqual(audited);
+    expect((await db.query('SELECT count(*)::int AS n FROM governance.audit_log')).rows[0].n).toBeGreaterThanOrEqual(
+      audited,
+    );
     expect((await api.get('/api/v1/audit?limit=1')).status).toBe(200);
   });
 
   it('refuses to provision when DATABASE_URL names the administrator itself', async () => {
-    await expect(migrateService(governanceApi, stack.env({ DATABASE_ADMIN_URL: stack.db.url, JUGGERNAUT_ADMIN_KEY: ADMIN_KEY })))
-      .rejects.toThrow(/DATABASE_URL must name the service's own role/);
+    await expect(
+      migrateService(governanceApi, stack.env({ DATABASE_ADMIN_URL: stack.db.url, JUGGERNAUT_ADMIN_KEY: ADMIN_KEY })),
+    ).rejects.toThrow(/DATABASE_URL must name the service's own role/);
   });
 });
 
@@ -451,22 +577,39 @@ describe('per-service database roles on a database provisioned the old way', () 
       await admin.query(`GRANT SELECT, INSERT ON governance.audit_log TO ${role}`);
       await admin.query(`GRANT USAGE, SELECT ON SEQUENCE governance.audit_log_id_seq TO ${role}`);
     });
-    await withClient(runtimeUrl, (c) => c.query(`INSERT INTO governance.audit_log (actor, action, resource_type) VALUES ('before-the-split', 'test.history', 'test')`));
+    await withClient(runtimeUrl, (c) =>
+      c.query(
+        `INSERT INTO governance.audit_log (actor, action, resource_type) VALUES ('before-the-split', 'test.history', 'test')`,
+      ),
+    );
 
     await migrateService(governanceApi, stack.env({ DATABASE_URL: runtimeUrl, DATABASE_ADMIN_URL: stack.db.url }));
 
     await withClient(stack.db.url, async (admin) => {
       const owners = await ownersIn(admin, 'governance');
       expect(owners.filter((o) => o.owner !== ownerOf(role))).toEqual([]);
-      expect(await tablePrivileges(admin, 'governance', role)).toEqual(expectedPrivileges('governance', Object.keys(await tablePrivileges(admin, 'governance', role))));
-      expect((await admin.query(`SELECT count(*)::int AS n FROM governance.audit_log WHERE actor = 'before-the-split'`)).rows[0].n).toBe(1);
+      expect(await tablePrivileges(admin, 'governance', role)).toEqual(
+        expectedPrivileges('governance', Object.keys(await tablePrivileges(admin, 'governance', role))),
+      );
+      expect(
+        (await admin.query(`SELECT count(*)::int AS n FROM governance.audit_log WHERE actor = 'before-the-split'`))
+          .rows[0].n,
+      ).toBe(1);
     });
     await withClient(runtimeUrl, async (c) => {
       expect(await attempt(c, 'DROP TABLE governance.audit_log')).toBe('42501: must be owner of table audit_log');
-      expect(await attempt(c, 'DROP FUNCTION governance.audit_log_is_append_only() CASCADE')).toBe('42501: must be owner of function governance.audit_log_is_append_only');
-      expect(await attempt(c, 'CREATE TABLE governance.t (id int)')).toBe('42501: permission denied for schema governance');
+      expect(await attempt(c, 'DROP FUNCTION governance.audit_log_is_append_only() CASCADE')).toBe(
+        '42501: must be owner of function governance.audit_log_is_append_only',
+      );
+      expect(await attempt(c, 'CREATE TABLE governance.t (id int)')).toBe(
+        '42501: permission denied for schema governance',
+      );
     });
-    const gov = await startService(governanceApi, stack.env({ DATABASE_URL: runtimeUrl, JUGGERNAUT_ADMIN_KEY: ADMIN_KEY }), { logDestination: stack.logs });
+    const gov = await startService(
+      governanceApi,
+      stack.env({ DATABASE_URL: runtimeUrl, JUGGERNAUT_ADMIN_KEY: ADMIN_KEY }),
+      { logDestination: stack.logs },
+    );
     try {
       const history = await apiClient(gov.url, ADMIN_KEY).get('/api/v1/audit?actor=before-the-split');
       expect(history.body.items).toEqual([expect.objectContaining({ action: 'test.history' })]);
@@ -509,7 +652,9 @@ describe('per-service database roles provisioned by an administrator that is not
       expect(privileges).toEqual(expectedPrivileges('governance', Object.keys(privileges)));
     });
     await withClient(runtimeUrl, async (c) => {
-      await c.query(`INSERT INTO governance.audit_log (actor, action, resource_type) VALUES ('managed', 'test.append', 'test')`);
+      await c.query(
+        `INSERT INTO governance.audit_log (actor, action, resource_type) VALUES ('managed', 'test.append', 'test')`,
+      );
       expect(await attempt(c, 'DROP TABLE governance.audit_log')).toBe('42501: must be owner of table audit_log');
     });
   });

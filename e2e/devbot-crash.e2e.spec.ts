@@ -24,7 +24,12 @@ describe('dev-bot killed mid-change', () => {
     workRoot = mkdtempSync(join(tmpdir(), 'jg-devbot-crash-'));
     repo = sampleRepo();
     await f.stack.start(devBot, { DEVBOT_CONCURRENCY: '1' }); // migrates; no model configured, so it claims nothing
-    const r = await f.api.post('/api/v1/repositories', { name: 'sample', cloneUrl: repo.remote, checks: [{ name: 'test', command: 'node test/sum.test.js' }], gatePolicy: { mergeRequiresApproval: false } });
+    const r = await f.api.post('/api/v1/repositories', {
+      name: 'sample',
+      cloneUrl: repo.remote,
+      checks: [{ name: 'test', command: 'node test/sum.test.js' }],
+      gatePolicy: { mergeRequiresApproval: false },
+    });
     if (r.status !== 201) throw new Error(JSON.stringify(r.body));
   }, 120_000);
 
@@ -37,28 +42,53 @@ describe('dev-bot killed mid-change', () => {
 
   it('resumes the change on another dev-bot after the lease expires, and merges it once', async () => {
     const m = '[case-crash]';
-    f.fake.script([
-      toolCall('write_file', { path: 'src/half.js', content: 'module.exports = 0.5;\n' }),
-      { kind: 'hang' },
-      toolCall('write_file', { path: 'src/half.js', content: 'module.exports = 1 / 2;\n' }),
-      toolCall('finish', { summary: 'half' }),
-      answer(JSON.stringify({ approve: true, reasons: ['fine'] })),
-    ], m);
+    f.fake.script(
+      [
+        toolCall('write_file', { path: 'src/half.js', content: 'module.exports = 0.5;\n' }),
+        { kind: 'hang' },
+        toolCall('write_file', { path: 'src/half.js', content: 'module.exports = 1 / 2;\n' }),
+        toolCall('finish', { summary: 'half' }),
+        answer(JSON.stringify({ approve: true, reasons: ['fine'] })),
+      ],
+      m,
+    );
     const env = {
-      ...f.stack.env(f.runnerEnv({ DEVBOT_WORKSPACE_ROOT: workRoot, DEVBOT_POLL_INTERVAL_MS: '200', DEVBOT_HEARTBEAT_INTERVAL_MS: '300', DEVBOT_MAX_TOKENS: '256', AGENT_MODEL_TIMEOUT_MS: '600000' })),
+      ...f.stack.env(
+        f.runnerEnv({
+          DEVBOT_WORKSPACE_ROOT: workRoot,
+          DEVBOT_POLL_INTERVAL_MS: '200',
+          DEVBOT_HEARTBEAT_INTERVAL_MS: '300',
+          DEVBOT_MAX_TOKENS: '256',
+          AGENT_MODEL_TIMEOUT_MS: '600000',
+        }),
+      ),
       HOSTNAME: 'devbot-doomed',
     };
     killed = await ServiceProcess.start('dev-bot', env);
-    const c = (await f.api.post('/api/v1/changes', { repository: 'sample', goal: `Add half ${m}`, title: 'Add half' })).body;
+    const c = (await f.api.post('/api/v1/changes', { repository: 'sample', goal: `Add half ${m}`, title: 'Add half' }))
+      .body;
     await eventually(() => f.fake.chatRequests(m).length === 2, 30_000);
     expect((await f.api.get(`/api/v1/changes/${c.id}`)).body.status).toBe('editing');
     await killed.kill('SIGKILL');
 
-    await f.stack.start(devBot, f.runnerEnv({ DEVBOT_WORKSPACE_ROOT: workRoot, DEVBOT_POLL_INTERVAL_MS: '200', DEVBOT_HEARTBEAT_INTERVAL_MS: '300', DEVBOT_MAX_TOKENS: '256', HOSTNAME: 'devbot-heir' }));
-    const done = await eventually(async () => {
-      const v = (await f.api.get(`/api/v1/changes/${c.id}`)).body;
-      return ['merged', 'failed', 'rejected', 'reverted'].includes(v.status) ? v : undefined;
-    }, 45_000, 100);
+    await f.stack.start(
+      devBot,
+      f.runnerEnv({
+        DEVBOT_WORKSPACE_ROOT: workRoot,
+        DEVBOT_POLL_INTERVAL_MS: '200',
+        DEVBOT_HEARTBEAT_INTERVAL_MS: '300',
+        DEVBOT_MAX_TOKENS: '256',
+        HOSTNAME: 'devbot-heir',
+      }),
+    );
+    const done = await eventually(
+      async () => {
+        const v = (await f.api.get(`/api/v1/changes/${c.id}`)).body;
+        return ['merged', 'failed', 'rejected', 'reverted'].includes(v.status) ? v : undefined;
+      },
+      45_000,
+      100,
+    );
     expect(done.status).toBe('merged');
     expect(done.attempts.made).toBe(1); // the interrupted round is made again, not counted twice
     expect(repo.fileAt('main', 'src/half.js')).toContain('1 / 2');
@@ -88,17 +118,30 @@ describe('dev-bot killed mid-change', () => {
     try {
       await db.query(
         `INSERT INTO devbot.changes (id, repository, target_branch, branch, title, goal, status, max_attempts, currency, attempts, data)
-         VALUES ($1, 'sample', 'main', $2, 'Add third', 'add a third file', 'merging', 2, 'USD', 1, '{"pushed": true}')`, [id, branch]);
+         VALUES ($1, 'sample', 'main', $2, 'Add third', 'add a third file', 'merging', 2, 'USD', 1, '{"pushed": true}')`,
+        [id, branch],
+      );
     } finally {
       await db.end();
     }
-    await f.submit({ type: 'dev.change', requiredLevel: 4, requiredCapabilities: ['dev-bot'], payload: { changeId: id } });
-    const done = await eventually(async () => {
-      const v = (await f.api.get(`/api/v1/changes/${id}`)).body;
-      return ['merged', 'failed', 'rejected', 'reverted'].includes(v.status) ? v : undefined;
-    }, 30_000, 100);
+    await f.submit({
+      type: 'dev.change',
+      requiredLevel: 4,
+      requiredCapabilities: ['dev-bot'],
+      payload: { changeId: id },
+    });
+    const done = await eventually(
+      async () => {
+        const v = (await f.api.get(`/api/v1/changes/${id}`)).body;
+        return ['merged', 'failed', 'rejected', 'reverted'].includes(v.status) ? v : undefined;
+      },
+      30_000,
+      100,
+    );
     expect(done).toMatchObject({ status: 'merged', mergeCommit: merged });
-    expect(done.steps.map((x: { message: string }) => x.message)).toContain(`found the merge ${merged} already on main`);
+    expect(done.steps.map((x: { message: string }) => x.message)).toContain(
+      `found the merge ${merged} already on main`,
+    );
     expect(repo.log('main').filter((m) => m === 'Add third')).toHaveLength(1);
   });
 });

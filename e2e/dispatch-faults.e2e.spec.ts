@@ -15,11 +15,21 @@ import { taskDispatcher } from '../apps/task-dispatcher/src/service';
  */
 const ADMIN = 'dispatch-faults-admin-key-0123456789';
 const FAST = {
-  DISPATCH_LEASE_SECONDS: '30', DISPATCH_REAPER_INTERVAL_MS: '100', DISPATCH_RETRY_BASE_MS: '20', DISPATCH_RETRY_MAX_MS: '200',
-  DISPATCH_TIMER_MAX_MS: '200', DISPATCH_REAPER_GRACE_MS: '0', DATABASE_POOL_SIZE: '6',
+  DISPATCH_LEASE_SECONDS: '30',
+  DISPATCH_REAPER_INTERVAL_MS: '100',
+  DISPATCH_RETRY_BASE_MS: '20',
+  DISPATCH_RETRY_MAX_MS: '200',
+  DISPATCH_TIMER_MAX_MS: '200',
+  DISPATCH_REAPER_GRACE_MS: '0',
+  DATABASE_POOL_SIZE: '6',
 };
 
-interface Claimed { id: string; claimToken: string; attempt: number; leaseMs: number }
+interface Claimed {
+  id: string;
+  claimToken: string;
+  attempt: number;
+  leaseMs: number;
+}
 
 describe('the dispatcher under concurrency and faults', () => {
   let stack: TestStack;
@@ -33,17 +43,30 @@ describe('the dispatcher under concurrency and faults', () => {
     type = `fault-${++n}`;
   });
 
-  const submit = (body: Record<string, unknown>) => rpc.call<{ id: string; status: string }>('juggernaut.task.submit.v1', { type, ...body });
+  const submit = (body: Record<string, unknown>) =>
+    rpc.call<{ id: string; status: string }>('juggernaut.task.submit.v1', { type, ...body });
   const claim = (over: Record<string, unknown> = {}) =>
-    rpc.call<{ tasks: Claimed[] }>('juggernaut.task.claim.v1', { workerId: 'w1', level: 5, capabilities: [], types: [type], max: 10, ...over });
-  const finish = (results: unknown[], workerId = 'w1') => rpc.call<{ accepted: Array<{ taskId: string; status: string; alreadyDone?: boolean }>; rejected: Array<{ taskId: string; reason: string }> }>(
-    'juggernaut.task.finish.v1', { workerId, results },
-  );
+    rpc.call<{ tasks: Claimed[] }>('juggernaut.task.claim.v1', {
+      workerId: 'w1',
+      level: 5,
+      capabilities: [],
+      types: [type],
+      max: 10,
+      ...over,
+    });
+  const finish = (results: unknown[], workerId = 'w1') =>
+    rpc.call<{
+      accepted: Array<{ taskId: string; status: string; alreadyDone?: boolean }>;
+      rejected: Array<{ taskId: string; reason: string }>;
+    }>('juggernaut.task.finish.v1', { workerId, results });
   const row = async (id: string) => (await sql.query(`SELECT * FROM dispatch.tasks WHERE id = $1`, [id])).rows[0];
   /** Backends of this database waiting on a lock (the test's own connections excluded by the caller). */
-  const lockWaiters = async () => (await sql.query(
-    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-  )).rows[0].n as number;
+  const lockWaiters = async () =>
+    (
+      await sql.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      )
+    ).rows[0].n as number;
 
   beforeAll(async () => {
     stack = await TestStack.create('dispatchfaults');
@@ -55,10 +78,14 @@ describe('the dispatcher under concurrency and faults', () => {
     sql = new Client({ connectionString: stack.db.url });
     await sql.connect();
     // The dispatcher hands out nothing until it knows the policy.
-    await eventually(async () => {
-      await submit({ type: 'warmup' });
-      return (await claim({ types: ['warmup'] })).tasks.length > 0;
-    }, 15_000, 100);
+    await eventually(
+      async () => {
+        await submit({ type: 'warmup' });
+        return (await claim({ types: ['warmup'] })).tasks.length > 0;
+      },
+      15_000,
+      100,
+    );
   });
 
   afterAll(async () => {
@@ -68,7 +95,7 @@ describe('the dispatcher under concurrency and faults', () => {
   });
 
   describe('dependencies', () => {
-    it('releases a dependent created while its parent was finishing (the finish waited on the creator\'s lock)', async () => {
+    it("releases a dependent created while its parent was finishing (the finish waited on the creator's lock)", async () => {
       const parent = await submit({});
       const [lease] = (await claim()).tasks;
       // A transaction holding the child's idempotency key makes the child's creation wait after it
@@ -77,7 +104,9 @@ describe('the dispatcher under concurrency and faults', () => {
       await holder.connect();
       try {
         await holder.query('BEGIN');
-        await holder.query(`INSERT INTO dispatch.tasks (type, status, sort_key, idempotency_key) VALUES ('holder', 'cancelled', now(), 'race-child')`);
+        await holder.query(
+          `INSERT INTO dispatch.tasks (type, status, sort_key, idempotency_key) VALUES ('holder', 'cancelled', now(), 'race-child')`,
+        );
         const child = submit({ type: `${type}-child`, dependsOn: [parent.id], idempotencyKey: 'race-child' });
         await eventually(async () => (await lockWaiters()) === 1, 5_000, 20);
         const finished = finish([{ taskId: lease!.id, claimToken: lease!.claimToken, outcome: 'succeeded' }]);
@@ -97,7 +126,9 @@ describe('the dispatcher under concurrency and faults', () => {
       const child = await submit({ dependsOn: [parent.id] });
       const grandchild = await submit({ dependsOn: [child.id] });
       const [lease] = (await claim()).tasks;
-      await finish([{ taskId: lease!.id, claimToken: lease!.claimToken, outcome: 'failed', error: 'boom', retryable: false }]);
+      await finish([
+        { taskId: lease!.id, claimToken: lease!.claimToken, outcome: 'failed', error: 'boom', retryable: false },
+      ]);
       expect((await row(parent.id)).status).toBe('dead');
       expect((await row(child.id)).status).toBe('cancelled');
       expect((await row(grandchild.id)).status).toBe('cancelled');
@@ -122,9 +153,11 @@ describe('the dispatcher under concurrency and faults', () => {
       const child = await submit({ dependsOn: [parent.id] });
       await rpc.call('juggernaut.task.cancel.v1', { id: child.id, reason: 'not wanted' });
       const [lease] = (await claim()).tasks;
-      await finish([{ taskId: lease!.id, claimToken: lease!.claimToken, outcome: 'failed', error: 'boom', retryable: false }]);
+      await finish([
+        { taskId: lease!.id, claimToken: lease!.claimToken, outcome: 'failed', error: 'boom', retryable: false },
+      ]);
       await rpc.call('juggernaut.task.retry.v1', { id: parent.id });
-      expect((await row(child.id))).toMatchObject({ status: 'cancelled', reason: 'not wanted' });
+      expect(await row(child.id)).toMatchObject({ status: 'cancelled', reason: 'not wanted' });
     });
   });
 
@@ -137,14 +170,20 @@ describe('the dispatcher under concurrency and faults', () => {
       const again = await finish([result]);
       expect(again.rejected).toEqual([]);
       expect(again.accepted).toEqual([{ taskId: lease!.id, status: 'succeeded', alreadyDone: true }]);
-      const history = (await sql.query(`SELECT status FROM dispatch.task_events WHERE task_id = $1 ORDER BY id`, [lease!.id])).rows.map((r) => r.status);
+      const history = (
+        await sql.query(`SELECT status FROM dispatch.task_events WHERE task_id = $1 ORDER BY id`, [lease!.id])
+      ).rows.map((r) => r.status);
       expect(history).toEqual(['pending', 'running', 'succeeded']);
     });
 
     it('a token that never finished its attempt (lease lost) is still refused as stale', async () => {
       await submit({});
       const [lease] = (await claim()).tasks;
-      await rpc.call('juggernaut.task.release.v1', { workerId: 'w1', reason: 'test', leases: [{ taskId: lease!.id, claimToken: lease!.claimToken }] });
+      await rpc.call('juggernaut.task.release.v1', {
+        workerId: 'w1',
+        reason: 'test',
+        leases: [{ taskId: lease!.id, claimToken: lease!.claimToken }],
+      });
       const reply = await finish([{ taskId: lease!.id, claimToken: lease!.claimToken, outcome: 'succeeded' }]);
       expect(reply.accepted).toEqual([]);
       expect(reply.rejected[0]!.reason).toMatch(/stale/);
@@ -175,10 +214,16 @@ describe('the dispatcher under concurrency and faults', () => {
       await rpc.call('juggernaut.tasktype.limits.set.v1', { type, maxConcurrency: 1 });
       for (let i = 0; i < 10; i++) await submit({});
       await Promise.all(Array.from({ length: 10 }, (_, i) => claim({ workerId: `w${i}`, max: 1 })));
-      expect((await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE type = $1 AND status = 'running'`, [type])).rows[0].n).toBe(1);
+      expect(
+        (
+          await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE type = $1 AND status = 'running'`, [
+            type,
+          ])
+        ).rows[0].n,
+      ).toBe(1);
     });
 
-    it('keeps a rate limit with the dispatcher\'s clock ahead of the database\'s (one clock: the database\'s)', async () => {
+    it("keeps a rate limit with the dispatcher's clock ahead of the database's (one clock: the database's)", async () => {
       await rpc.call('juggernaut.tasktype.limits.set.v1', { type, ratePerSecond: 1, burst: 1 });
       for (let i = 0; i < 40; i++) await submit({});
       const restore = skewClock(1_500);
@@ -210,23 +255,40 @@ describe('the dispatcher under concurrency and faults', () => {
   });
 
   describe('claims and leases', () => {
-    it('a claim that waits past the runner\'s timeout is answered empty or rolled back: no orphaned lease, no attempt burned', async () => {
+    it("a claim that waits past the runner's timeout is answered empty or rolled back: no orphaned lease, no attempt burned", async () => {
       // Two places a claim can stall: the type-limit lock (limited types) and any write of the claim
       // statement itself (here: the outbox, locked by the test). Either way nothing may be leased.
       for (const stall of ['limits', 'statement'] as const) {
         const kind = `${type}-${stall}`;
-        if (stall === 'limits') await rpc.call('juggernaut.tasktype.limits.set.v1', { type: kind, maxConcurrency: 100 });
+        if (stall === 'limits')
+          await rpc.call('juggernaut.tasktype.limits.set.v1', { type: kind, maxConcurrency: 100 });
         const t = await submit({ type: kind, maxAttempts: 1 });
         const holder = new Client({ connectionString: stack.db.url });
         await holder.connect();
         try {
           await holder.query('BEGIN');
-          if (stall === 'limits') await holder.query(`SELECT * FROM dispatch.type_limits WHERE type = $1 FOR UPDATE`, [kind]);
+          if (stall === 'limits')
+            await holder.query(`SELECT * FROM dispatch.type_limits WHERE type = $1 FOR UPDATE`, [kind]);
           else await holder.query(`LOCK TABLE dispatch.outbox IN ACCESS EXCLUSIVE MODE`);
           const claimId = randomUUID();
-          const answer = await nc.request(`${stack.namespace}.juggernaut.task.claim.v1`, JSON.stringify({
-            workerId: 'slow', level: 5, capabilities: [], types: [kind], max: 1, claimId, timeoutMs: 1_000,
-          }), { timeout: 1_000 }).then((m) => m.json<{ data: { tasks: unknown[] } }>(), () => undefined);
+          const answer = await nc
+            .request(
+              `${stack.namespace}.juggernaut.task.claim.v1`,
+              JSON.stringify({
+                workerId: 'slow',
+                level: 5,
+                capabilities: [],
+                types: [kind],
+                max: 1,
+                claimId,
+                timeoutMs: 1_000,
+              }),
+              { timeout: 1_000 },
+            )
+            .then(
+              (m) => m.json<{ data: { tasks: unknown[] } }>(),
+              () => undefined,
+            );
           // Answered in time, it is empty; otherwise the runner gave up (and tells the dispatcher so).
           if (answer) expect(answer.data.tasks).toEqual([]);
           await new Promise((r) => setTimeout(r, 500));
@@ -234,7 +296,11 @@ describe('the dispatcher under concurrency and faults', () => {
           // The stalled claim finished after its budget: rolled back by the dispatcher itself.
           await new Promise((r) => setTimeout(r, 300));
           expect(await row(t.id)).toMatchObject({ status: 'pending', attempts: 0 });
-          const { released } = await rpc.call<{ released: string[] }>('juggernaut.task.release.v1', { workerId: 'slow', reason: 'claim reply not received', claimIds: [claimId] });
+          const { released } = await rpc.call<{ released: string[] }>('juggernaut.task.release.v1', {
+            workerId: 'slow',
+            reason: 'claim reply not received',
+            claimIds: [claimId],
+          });
           expect(released).toEqual([]);
         } finally {
           await holder.end();
@@ -249,7 +315,11 @@ describe('the dispatcher under concurrency and faults', () => {
       const claimId = randomUUID();
       const { tasks } = await claim({ claimId, timeoutMs: 5_000 });
       expect(tasks.map((x) => x.id)).toEqual([t.id]);
-      const { released } = await rpc.call<{ released: string[] }>('juggernaut.task.release.v1', { workerId: 'w1', reason: 'claim reply not received', claimIds: [claimId] });
+      const { released } = await rpc.call<{ released: string[] }>('juggernaut.task.release.v1', {
+        workerId: 'w1',
+        reason: 'claim reply not received',
+        claimIds: [claimId],
+      });
       expect(released).toEqual([t.id]);
       expect(await row(t.id)).toMatchObject({ status: 'pending', attempts: 0 });
     });
@@ -281,7 +351,9 @@ describe('the dispatcher under concurrency and faults', () => {
       const t = await submit({ maxAttempts: 5 });
       await claim();
       const failed = await eventually(async () => {
-        const events = (await sql.query(`SELECT status, at FROM dispatch.task_events WHERE task_id = $1 ORDER BY id`, [t.id])).rows;
+        const events = (
+          await sql.query(`SELECT status, at FROM dispatch.task_events WHERE task_id = $1 ORDER BY id`, [t.id])
+        ).rows;
         return events.find((e) => e.status === 'failed');
       }, 5_000);
       const r = (await sql.query(`SELECT run_at FROM dispatch.tasks WHERE id = $1`, [t.id])).rows[0];
@@ -293,25 +365,43 @@ describe('the dispatcher under concurrency and faults', () => {
     it('a dispatcher stopped with requests in flight answers every one it received (drain, not unsubscribe)', async () => {
       const second = await stack.start(taskDispatcher, FAST);
       const requests = Array.from({ length: 400 }, (_, i) =>
-        nc.request(`${stack.namespace}.juggernaut.task.submit.v1`, JSON.stringify({ type, title: `t${i}` }), { timeout: 15_000 })
-          .then((m) => m.json<{ ok: boolean }>().ok, () => false));
+        nc
+          .request(`${stack.namespace}.juggernaut.task.submit.v1`, JSON.stringify({ type, title: `t${i}` }), {
+            timeout: 15_000,
+          })
+          .then(
+            (m) => m.json<{ ok: boolean }>().ok,
+            () => false,
+          ),
+      );
       // Stopped while the burst is still arriving: what it took must be answered, the rest goes to the other replica.
       await new Promise((r) => setImmediate(r));
       await second.close();
       stack.services.splice(stack.services.indexOf(second as any), 1);
       const answered = await Promise.all(requests);
       expect(answered.filter((ok) => !ok)).toHaveLength(0);
-      expect((await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE type = $1`, [type])).rows[0].n).toBe(400);
+      expect((await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE type = $1`, [type])).rows[0].n).toBe(
+        400,
+      );
     });
   });
 
   describe('cron', () => {
     it('catchUp "none" runs the on-time tick even when older ticks were missed', async () => {
       const name = `every-minute-${n}`;
-      const s = await rpc.call<{ id: string }>('juggernaut.schedule.create.v1', { name, cron: '* * * * *', catchUp: 'none', task: { type } });
+      const s = await rpc.call<{ id: string }>('juggernaut.schedule.create.v1', {
+        name,
+        cron: '* * * * *',
+        catchUp: 'none',
+        task: { type },
+      });
       await sql.query(`UPDATE dispatch.schedules SET next_run_at = now() - interval '5 minutes' WHERE id = $1`, [s.id]);
       const tasks = await eventually(async () => {
-        const rows = (await sql.query(`SELECT idempotency_key FROM dispatch.tasks WHERE idempotency_key LIKE $1`, [`schedule:${s.id}:%`])).rows;
+        const rows = (
+          await sql.query(`SELECT idempotency_key FROM dispatch.tasks WHERE idempotency_key LIKE $1`, [
+            `schedule:${s.id}:%`,
+          ])
+        ).rows;
         return rows.length ? rows : undefined;
       }, 5_000);
       expect(tasks).toHaveLength(1);
@@ -320,15 +410,18 @@ describe('the dispatcher under concurrency and faults', () => {
     });
   });
 
-  describe('cost does not grow with other types\' backlog or with history', () => {
+  describe("cost does not grow with other types' backlog or with history", () => {
     // The root node's buffers include its children's: what the statement read, planning left out.
-    const buffers = (plan: any): number => (plan[0].Plan['Shared Hit Blocks'] ?? 0) + (plan[0].Plan['Shared Read Blocks'] ?? 0);
+    const buffers = (plan: any): number =>
+      (plan[0].Plan['Shared Hit Blocks'] ?? 0) + (plan[0].Plan['Shared Read Blocks'] ?? 0);
     // Dead rows of earlier tests would be read too: start each measurement from a vacuumed table.
     const vacuum = () => sql.query(`VACUUM ANALYZE dispatch.tasks`);
     const explain = async (text: string, params: unknown[]) => {
       await sql.query('BEGIN');
       try {
-        return buffers((await sql.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${text}`, params)).rows[0]['QUERY PLAN']);
+        return buffers(
+          (await sql.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${text}`, params)).rows[0]['QUERY PLAN'],
+        );
       } finally {
         await sql.query('ROLLBACK');
       }
@@ -336,7 +429,13 @@ describe('the dispatcher under concurrency and faults', () => {
 
     it('a claim of one type reads about as much with 20,000 pending tasks of another type as with none', async () => {
       for (let i = 0; i < 5; i++) await submit({});
-      const { text, params } = claimStatement({ workerId: 'explain', level: 5, capabilities: [], types: [type], max: 5 });
+      const { text, params } = claimStatement({
+        workerId: 'explain',
+        level: 5,
+        capabilities: [],
+        types: [type],
+        max: 5,
+      });
       await vacuum();
       const before = await explain(text, params);
       await sql.query(
@@ -373,10 +472,17 @@ describe('the dispatcher under concurrency and faults', () => {
   describe('policy', () => {
     it('trusts only what governance answers: a forged policy.changed with a higher version does not freeze later policies', async () => {
       await submit({});
-      nc.publish(`${stack.namespace}.juggernaut.policy.changed.v1`, JSON.stringify({
-        version: 999_999, updatedAt: new Date().toISOString(), killSwitch: { engaged: false }, budgets: { currency: 'USD' },
-        permissions: { taskTypes: {}, tools: {} }, approvals: { toolsRequiringApproval: [], ttlSeconds: 60 },
-      }));
+      nc.publish(
+        `${stack.namespace}.juggernaut.policy.changed.v1`,
+        JSON.stringify({
+          version: 999_999,
+          updatedAt: new Date().toISOString(),
+          killSwitch: { engaged: false },
+          budgets: { currency: 'USD' },
+          permissions: { taskTypes: {}, tools: {} },
+          approvals: { toolsRequiringApproval: [], ttlSeconds: 60 },
+        }),
+      );
       await new Promise((r) => setTimeout(r, 300));
       const policy = stack.services.find((s) => s.ctx.service === 'task-dispatcher')!.app.get(DispatchPolicy);
       expect((await api.put('/api/v1/policies/kill-switch', { engaged: true, reason: 'drill' })).status).toBe(200);
@@ -412,15 +518,26 @@ describe('a dispatcher that cannot reach governance', () => {
 
   it('hands out nothing until it knows the policy (the kill switch fails closed), then works once governance answers', async () => {
     const t = await rpc.call<{ id: string }>('juggernaut.task.submit.v1', { type: 'closed' });
-    const claim = () => rpc.call<{ tasks: Claimed[] }>('juggernaut.task.claim.v1', { workerId: 'w', level: 5, capabilities: [], types: ['closed'], max: 1 });
+    const claim = () =>
+      rpc.call<{ tasks: Claimed[] }>('juggernaut.task.claim.v1', {
+        workerId: 'w',
+        level: 5,
+        capabilities: [],
+        types: ['closed'],
+        max: 1,
+      });
     await new Promise((r) => setTimeout(r, 500));
     expect((await claim()).tasks).toEqual([]);
     expect(dispatcher).toBeDefined();
     await stack.start(governanceApi, { JUGGERNAUT_ADMIN_KEY: ADMIN });
-    const [lease] = await eventually(async () => {
-      const { tasks } = await claim();
-      return tasks.length ? tasks : undefined;
-    }, 10_000, 200);
+    const [lease] = await eventually(
+      async () => {
+        const { tasks } = await claim();
+        return tasks.length ? tasks : undefined;
+      },
+      10_000,
+      200,
+    );
     expect(lease!.id).toBe(t.id);
   });
 });

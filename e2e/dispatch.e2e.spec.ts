@@ -9,10 +9,20 @@ import { taskDispatcher } from '../apps/task-dispatcher/src/service';
 
 const ADMIN = 'dispatch-admin-key-0123456789abcdef';
 const FAST = {
-  DISPATCH_LEASE_SECONDS: '2', DISPATCH_REAPER_INTERVAL_MS: '100', DISPATCH_REAPER_GRACE_MS: '500', DISPATCH_RETRY_BASE_MS: '20', DISPATCH_RETRY_MAX_MS: '200',
+  DISPATCH_LEASE_SECONDS: '2',
+  DISPATCH_REAPER_INTERVAL_MS: '100',
+  DISPATCH_REAPER_GRACE_MS: '500',
+  DISPATCH_RETRY_BASE_MS: '20',
+  DISPATCH_RETRY_MAX_MS: '200',
   DISPATCH_TIMER_MAX_MS: '200',
 };
-const RUNNER = { RUNNER_HEARTBEAT_INTERVAL_MS: '300', RUNNER_PRESENCE_INTERVAL_MS: '200', RUNNER_POLL_INTERVAL_MS: '500', RUNNER_CONCURRENCY: '4', RUNNER_DRAIN_MS: '300' };
+const RUNNER = {
+  RUNNER_HEARTBEAT_INTERVAL_MS: '300',
+  RUNNER_PRESENCE_INTERVAL_MS: '200',
+  RUNNER_POLL_INTERVAL_MS: '500',
+  RUNNER_CONCURRENCY: '4',
+  RUNNER_DRAIN_MS: '300',
+};
 
 describe('task dispatch through the REST API, NATS and runners', () => {
   let stack: TestStack;
@@ -34,14 +44,22 @@ describe('task dispatch through the REST API, NATS and runners', () => {
     manual = `manual-${++testNo}`;
   });
   const claim = (over: Record<string, unknown> = {}) =>
-    rpc<{ tasks: any[] }>('juggernaut.task.claim.v1', { workerId: 'raw-worker', level: 5, capabilities: [], types: [manual], max: 10, ...over });
+    rpc<{ tasks: any[] }>('juggernaut.task.claim.v1', {
+      workerId: 'raw-worker',
+      level: 5,
+      capabilities: [],
+      types: [manual],
+      max: 10,
+      ...over,
+    });
   const submit = async (body: Record<string, unknown>) => {
     const r = await api.post('/api/v1/tasks', body);
     if (r.status !== 201) throw new Error(`submit failed: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body as { id: string; status: string };
   };
   const task = async (id: string) => (await api.get(`/api/v1/tasks/${id}`)).body;
-  const until = (id: string, status: string, ms = 10_000) => eventually(async () => ((await task(id)).status === status ? task(id) : undefined), ms);
+  const until = (id: string, status: string, ms = 10_000) =>
+    eventually(async () => ((await task(id)).status === status ? task(id) : undefined), ms);
 
   beforeAll(async () => {
     stack = await TestStack.create('dispatch');
@@ -62,7 +80,12 @@ describe('task dispatch through the REST API, NATS and runners', () => {
   describe('with a runner', () => {
     let runner: RunningService<any>;
     beforeAll(async () => {
-      runner = await stack.start(agentRunner, { ...RUNNER, HOSTNAME: 'runner-a', RUNNER_LEVEL: '3', RUNNER_CAPABILITIES: 'web,email' });
+      runner = await stack.start(agentRunner, {
+        ...RUNNER,
+        HOSTNAME: 'runner-a',
+        RUNNER_LEVEL: '3',
+        RUNNER_CAPABILITIES: 'web,email',
+      });
     });
     afterAll(async () => {
       await runner.close();
@@ -73,7 +96,11 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       const { id, status } = await submit({ type: 'noop', title: 'hello', payload: { sleepMs: 5 } });
       expect(status).toBe('pending');
       const done = await until(id, 'succeeded');
-      expect(done).toMatchObject({ attempts: 1, workerId: 'runner-a', result: { sleptMs: 5, attempt: 1, startedAt: expect.any(String) } });
+      expect(done).toMatchObject({
+        attempts: 1,
+        workerId: 'runner-a',
+        result: { sleptMs: 5, attempt: 1, startedAt: expect.any(String) },
+      });
       expect(done.history.map((h: any) => h.status)).toEqual(['pending', 'running', 'succeeded']);
       const events = await eventually(async () => {
         const all = [
@@ -90,14 +117,20 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       const a = await submit({ type: 'noop', idempotencyKey: 'once-only' });
       const b = await submit({ type: 'noop', idempotencyKey: 'once-only' });
       expect(b.id).toBe(a.id);
-      expect((await api.get('/api/v1/tasks?type=noop&limit=200')).body.items.filter((t: any) => t.idempotencyKey === 'once-only')).toHaveLength(1);
+      expect(
+        (await api.get('/api/v1/tasks?type=noop&limit=200')).body.items.filter(
+          (t: any) => t.idempotencyKey === 'once-only',
+        ),
+      ).toHaveLength(1);
     });
 
     it('accepts a task over NATS request/reply too', async () => {
       const reply = await rpc<{ id: string; status: string }>('juggernaut.task.submit.v1', { type: 'noop' });
       expect(reply.status).toBe('pending');
       await until(reply.id, 'succeeded');
-      await expect(rpc('juggernaut.task.submit.v1', { type: 'noop', priority: 'high' })).rejects.toMatchObject({ status: 400 });
+      await expect(rpc('juggernaut.task.submit.v1', { type: 'noop', priority: 'high' })).rejects.toMatchObject({
+        status: 400,
+      });
     });
 
     it('rejects bad input with a 400 that names the field', async () => {
@@ -106,7 +139,10 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       expect(JSON.stringify(bad.body.message)).toContain('priority');
       const unknown = await api.post('/api/v1/tasks', { type: 'noop', colour: 'red' });
       expect(unknown.status).toBe(400);
-      const missingDep = await api.post('/api/v1/tasks', { type: 'noop', dependsOn: ['00000000-0000-4000-8000-000000000000'] });
+      const missingDep = await api.post('/api/v1/tasks', {
+        type: 'noop',
+        dependsOn: ['00000000-0000-4000-8000-000000000000'],
+      });
       expect(missingDep.status).toBe(400);
       expect(missingDep.body.message).toContain('dependsOn');
       expect((await api.get('/api/v1/tasks/00000000-0000-4000-8000-000000000000')).status).toBe(404);
@@ -119,7 +155,14 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       expect(dead.attempts).toBe(3);
       expect(dead.reason).toContain('attempts exhausted');
       // A retry is claimable once its backoff is over, whether or not the clock promoted it to pending first.
-      expect(dead.history.map((h: any) => h.status).filter((s: string) => s !== 'pending')).toEqual(['running', 'failed', 'running', 'failed', 'running', 'dead']);
+      expect(dead.history.map((h: any) => h.status).filter((s: string) => s !== 'pending')).toEqual([
+        'running',
+        'failed',
+        'running',
+        'failed',
+        'running',
+        'dead',
+      ]);
       expect((await api.get('/api/v1/tasks?status=dead')).body.items.map((t: any) => t.id)).toContain(id);
       const redriven = await api.post(`/api/v1/tasks/${id}/retry`);
       expect(redriven.status).toBe(200);
@@ -139,8 +182,9 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       expect(b.status).toBe('blocked');
       const doneB = await until(b.id, 'succeeded');
       const doneA = await task(a.id);
-      expect(new Date(doneB.history.find((h: any) => h.status === 'running').at).getTime())
-        .toBeGreaterThanOrEqual(new Date(doneA.finishedAt).getTime());
+      expect(new Date(doneB.history.find((h: any) => h.status === 'running').at).getTime()).toBeGreaterThanOrEqual(
+        new Date(doneA.finishedAt).getTime(),
+      );
     });
 
     it('cancels the dependents of a task that dies, with the reason', async () => {
@@ -181,7 +225,13 @@ describe('task dispatch through the REST API, NATS and runners', () => {
         const w = (await api.get('/api/v1/workers/runner-a')).body;
         return w.currentTasks?.includes(id) ? w : undefined;
       });
-      expect(worker).toMatchObject({ id: 'runner-a', level: 3, capabilities: ['web', 'email'], status: 'online', concurrency: 4 });
+      expect(worker).toMatchObject({
+        id: 'runner-a',
+        level: 3,
+        capabilities: ['web', 'email'],
+        status: 'online',
+        concurrency: 4,
+      });
       expect((await api.get('/api/v1/workers?status=online')).body.map((w: any) => w.id)).toContain('runner-a');
       await until(id, 'succeeded');
     });
@@ -192,12 +242,21 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       const { id } = await submit({ type: manual });
       const [t] = (await claim()).tasks;
       expect(t.id).toBe(id);
-      const wrong = await rpc('juggernaut.task.finish.v1', { workerId: 'raw-worker', results: [{ taskId: id, claimToken: '00000000-0000-4000-8000-000000000000', outcome: 'succeeded' }] });
+      const wrong = await rpc('juggernaut.task.finish.v1', {
+        workerId: 'raw-worker',
+        results: [{ taskId: id, claimToken: '00000000-0000-4000-8000-000000000000', outcome: 'succeeded' }],
+      });
       expect(wrong.rejected[0].reason).toContain('stale');
       expect((await task(id)).status).toBe('running');
-      const right = await rpc('juggernaut.task.finish.v1', { workerId: 'raw-worker', results: [{ taskId: id, claimToken: t.claimToken, outcome: 'succeeded', result: { n: 1 } }] });
+      const right = await rpc('juggernaut.task.finish.v1', {
+        workerId: 'raw-worker',
+        results: [{ taskId: id, claimToken: t.claimToken, outcome: 'succeeded', result: { n: 1 } }],
+      });
       expect(right.accepted).toEqual([{ taskId: id, status: 'succeeded' }]);
-      const again = await rpc('juggernaut.task.finish.v1', { workerId: 'raw-worker', results: [{ taskId: id, claimToken: t.claimToken, outcome: 'failed', error: 'late' }] });
+      const again = await rpc('juggernaut.task.finish.v1', {
+        workerId: 'raw-worker',
+        results: [{ taskId: id, claimToken: t.claimToken, outcome: 'failed', error: 'late' }],
+      });
       expect(again).toEqual({ accepted: [{ taskId: id, status: 'succeeded', alreadyDone: true }], rejected: [] });
       expect(await task(id)).toMatchObject({ status: 'succeeded', result: { n: 1 } });
     });
@@ -206,15 +265,28 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       const { id } = await submit({ type: manual, maxAttempts: 5 });
       const first = (await claim({ workerId: 'crashed' })).tasks[0];
       // No heartbeat: the 2 s lease runs out and the reaper returns the task.
-      const requeued = await eventually(async () => ((await task(id)).status === 'failed' || (await task(id)).status === 'pending' ? task(id) : undefined), 5_000);
+      const requeued = await eventually(
+        async () =>
+          (await task(id)).status === 'failed' || (await task(id)).status === 'pending' ? task(id) : undefined,
+        5_000,
+      );
       expect(requeued.reason ?? requeued.history.at(-2).reason).toMatch(/lease expired/);
       const second = (await claim({ workerId: 'healthy' })).tasks[0];
       expect(second).toMatchObject({ id, attempt: 2 });
-      const stale = await rpc('juggernaut.task.finish.v1', { workerId: 'crashed', results: [{ taskId: id, claimToken: first.claimToken, outcome: 'succeeded' }] });
+      const stale = await rpc('juggernaut.task.finish.v1', {
+        workerId: 'crashed',
+        results: [{ taskId: id, claimToken: first.claimToken, outcome: 'succeeded' }],
+      });
       expect(stale.rejected).toHaveLength(1);
-      const hb = await rpc('juggernaut.task.heartbeat.v1', { workerId: 'crashed', leases: [{ taskId: id, claimToken: first.claimToken }] });
+      const hb = await rpc('juggernaut.task.heartbeat.v1', {
+        workerId: 'crashed',
+        leases: [{ taskId: id, claimToken: first.claimToken }],
+      });
       expect(hb.lost).toEqual([{ taskId: id, reason: 'lease lost' }]);
-      await rpc('juggernaut.task.finish.v1', { workerId: 'healthy', results: [{ taskId: id, claimToken: second.claimToken, outcome: 'succeeded' }] });
+      await rpc('juggernaut.task.finish.v1', {
+        workerId: 'healthy',
+        results: [{ taskId: id, claimToken: second.claimToken, outcome: 'succeeded' }],
+      });
       expect((await task(id)).status).toBe('succeeded');
     });
 
@@ -223,22 +295,35 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       const t = (await claim()).tasks[0];
       for (let i = 0; i < 5; i++) {
         await new Promise((r) => setTimeout(r, 600));
-        const hb = await rpc('juggernaut.task.heartbeat.v1', { workerId: 'raw-worker', leases: [{ taskId: id, claimToken: t.claimToken }] });
+        const hb = await rpc('juggernaut.task.heartbeat.v1', {
+          workerId: 'raw-worker',
+          leases: [{ taskId: id, claimToken: t.claimToken }],
+        });
         expect(hb.extended.map((e: any) => e.taskId)).toEqual([id]);
       }
       expect((await task(id)).status).toBe('running');
-      await rpc('juggernaut.task.finish.v1', { workerId: 'raw-worker', results: [{ taskId: id, claimToken: t.claimToken, outcome: 'succeeded' }] });
+      await rpc('juggernaut.task.finish.v1', {
+        workerId: 'raw-worker',
+        results: [{ taskId: id, claimToken: t.claimToken, outcome: 'succeeded' }],
+      });
     });
 
     it('releases a lease without burning the attempt', async () => {
       const { id } = await submit({ type: manual });
       const t = (await claim()).tasks[0];
-      const r = await rpc('juggernaut.task.release.v1', { workerId: 'raw-worker', reason: 'draining', leases: [{ taskId: id, claimToken: t.claimToken }] });
+      const r = await rpc('juggernaut.task.release.v1', {
+        workerId: 'raw-worker',
+        reason: 'draining',
+        leases: [{ taskId: id, claimToken: t.claimToken }],
+      });
       expect(r.released).toEqual([id]);
       expect(await task(id)).toMatchObject({ status: 'pending', attempts: 0 });
       const again = (await claim()).tasks[0];
       expect(again.attempt).toBe(1);
-      await rpc('juggernaut.task.finish.v1', { workerId: 'raw-worker', results: [{ taskId: id, claimToken: again.claimToken, outcome: 'succeeded' }] });
+      await rpc('juggernaut.task.finish.v1', {
+        workerId: 'raw-worker',
+        results: [{ taskId: id, claimToken: again.claimToken, outcome: 'succeeded' }],
+      });
     });
 
     it('claims by priority, with aging so old low-priority work is not starved', async () => {
@@ -246,7 +331,11 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       const high = await submit({ type: manual, priority: 0 });
       const mid = await submit({ type: manual, priority: 5 });
       // Waiting for 2 hours is worth more than 9 priority steps of 60 s: it goes first.
-      const aged = await submit({ type: manual, priority: 9, runAt: new Date(Date.now() - 2 * 3600_000).toISOString() });
+      const aged = await submit({
+        type: manual,
+        priority: 9,
+        runAt: new Date(Date.now() - 2 * 3600_000).toISOString(),
+      });
       const got = (await claim({ max: 4 })).tasks.map((t: any) => t.id);
       expect(got).toEqual([aged.id, high.id, mid.id, low.id]);
       for (const id of got) await api.post(`/api/v1/tasks/${id}/cancel`, {});
@@ -274,7 +363,9 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       expect((await claim({ types: ['metered'] })).tasks).toHaveLength(0);
       await new Promise((r) => setTimeout(r, 1_100));
       expect((await claim({ types: ['metered'] })).tasks.length).toBeGreaterThanOrEqual(1);
-      expect((await api.get('/api/v1/task-types/limits')).body.map((l: any) => l.type)).toEqual(expect.arrayContaining(['capped', 'metered']));
+      expect((await api.get('/api/v1/task-types/limits')).body.map((l: any) => l.type)).toEqual(
+        expect.arrayContaining(['capped', 'metered']),
+      );
     });
 
     it('claims nothing while the kill switch is engaged', async () => {
@@ -293,15 +384,33 @@ describe('task dispatch through the REST API, NATS and runners', () => {
 
   describe('cron schedules', () => {
     it('validates the expression and time zone', async () => {
-      expect((await api.post('/api/v1/schedules', { name: 'bad', cron: '61 * * * *', task: { type: manual } })).status).toBe(400);
-      expect((await api.post('/api/v1/schedules', { name: 'bad2', cron: '* * * * *', timezone: 'Mars/Base', task: { type: manual } })).status).toBe(400);
-      expect((await api.post('/api/v1/schedules', { name: 'bad3', cron: '* * * *', task: { type: manual } })).status).toBe(400);
+      expect(
+        (await api.post('/api/v1/schedules', { name: 'bad', cron: '61 * * * *', task: { type: manual } })).status,
+      ).toBe(400);
+      expect(
+        (
+          await api.post('/api/v1/schedules', {
+            name: 'bad2',
+            cron: '* * * * *',
+            timezone: 'Mars/Base',
+            task: { type: manual },
+          })
+        ).status,
+      ).toBe(400);
+      expect(
+        (await api.post('/api/v1/schedules', { name: 'bad3', cron: '* * * *', task: { type: manual } })).status,
+      ).toBe(400);
     });
 
     it('creates exactly one task per tick, even with two dispatcher replicas', async () => {
       const second = await stack.start(taskDispatcher, FAST);
       try {
-        const created = await api.post('/api/v1/schedules', { name: 'every-minute', cron: '* * * * *', timezone: 'Europe/Berlin', task: { type: 'cronjob', title: 'tick' } });
+        const created = await api.post('/api/v1/schedules', {
+          name: 'every-minute',
+          cron: '* * * * *',
+          timezone: 'Europe/Berlin',
+          task: { type: 'cronjob', title: 'tick' },
+        });
         expect(created.status).toBe(201);
         // Make the current minute's tick due now (less than a minute late, so it runs as itself).
         const tick = new Date(Math.floor(Date.now() / 60_000) * 60_000);
@@ -323,22 +432,37 @@ describe('task dispatch through the REST API, NATS and runners', () => {
     });
 
     it('after downtime runs the latest missed tick once (catchUp latest) or none that is late (catchUp none)', async () => {
-      await api.post('/api/v1/schedules', { name: 'hourly-latest', cron: '0 * * * *', task: { type: 'catchup-latest' } });
-      await api.post('/api/v1/schedules', { name: 'hourly-none', cron: '0 * * * *', catchUp: 'none', task: { type: 'catchup-none' } });
+      await api.post('/api/v1/schedules', {
+        name: 'hourly-latest',
+        cron: '0 * * * *',
+        task: { type: 'catchup-latest' },
+      });
+      await api.post('/api/v1/schedules', {
+        name: 'hourly-none',
+        cron: '0 * * * *',
+        catchUp: 'none',
+        task: { type: 'catchup-none' },
+      });
       const threeHoursAgo = new Date(Math.floor((Date.now() - 3 * 3600_000) / 3600_000) * 3600_000);
-      await db.query(`UPDATE dispatch.schedules SET next_run_at = $1 WHERE name IN ('hourly-latest', 'hourly-none')`, [threeHoursAgo]);
+      await db.query(`UPDATE dispatch.schedules SET next_run_at = $1 WHERE name IN ('hourly-latest', 'hourly-none')`, [
+        threeHoursAgo,
+      ]);
       const latest = await eventually(async () => {
         const page = (await api.get('/api/v1/tasks?type=catchup-latest')).body.items;
         return page.length ? page : undefined;
       });
-      await eventually(async () => (await api.get('/api/v1/schedules')).body.every((s: any) => new Date(s.nextRunAt).getTime() > Date.now()));
+      await eventually(async () =>
+        (await api.get('/api/v1/schedules')).body.every((s: any) => new Date(s.nextRunAt).getTime() > Date.now()),
+      );
       expect(latest).toHaveLength(1);
       const lastTick = new Date(Math.floor(Date.now() / 3600_000) * 3600_000).toISOString();
       expect(latest[0].idempotencyKey).toContain(lastTick);
       // catchUp none skips missed ticks; only a latest tick still on time (within a minute of the hour) runs.
       // (the minute's edge itself, where the tick and this check may fall on either side, takes either)
       const age = Date.now() - Date.parse(lastTick);
-      const ran = (await api.get('/api/v1/tasks?type=catchup-none')).body.items.map((t: any) => t.idempotencyKey.split(':').slice(2).join(':'));
+      const ran = (await api.get('/api/v1/tasks?type=catchup-none')).body.items.map((t: any) =>
+        t.idempotencyKey.split(':').slice(2).join(':'),
+      );
       if (age < 55_000) expect(ran).toEqual([lastTick]);
       else if (age > 65_000) expect(ran).toEqual([]);
       else expect([[], [lastTick]]).toContainEqual(ran);
@@ -368,7 +492,9 @@ describe('task dispatch through the REST API, NATS and runners', () => {
     expect(text).toMatch(/juggernaut_tasks\{state="pending",service="task-dispatcher"\} \d+/);
     expect(text).toMatch(/juggernaut_tasks\{state="dead",service="task-dispatcher"\} \d+/);
     expect(text).not.toMatch(/juggernaut_tasks\{state="succeeded"/);
-    expect(text).toMatch(/juggernaut_tasks_completed_total\{type="noop",outcome="succeeded",service="task-dispatcher"\} [1-9]/);
+    expect(text).toMatch(
+      /juggernaut_tasks_completed_total\{type="noop",outcome="succeeded",service="task-dispatcher"\} [1-9]/,
+    );
     expect(text).toContain('juggernaut_queue_depth');
     expect(text).toContain('juggernaut_queue_oldest_pending_age_seconds');
     expect(text).toContain('juggernaut_task_pickup_latency_seconds_bucket');

@@ -12,10 +12,17 @@ describe('experiments through the REST API, NATS and the ledger', () => {
   let nc: NatsConnection;
   let url: string;
   const admin = () => apiClient(url, ADMIN);
-  const publish = (subject: string, payload: unknown) => jetstream(nc).publish(`${stack.namespace}.${subject}`, JSON.stringify(payload));
+  const publish = (subject: string, payload: unknown) =>
+    jetstream(nc).publish(`${stack.namespace}.${subject}`, JSON.stringify(payload));
   const experiment = (over: Record<string, unknown> = {}) => ({
-    name: 'Annual plan price', hypothesis: 'Showing the annual saving converts more trials.', primaryMetric: 'conversion', budgetMinor: 50_000,
-    variants: [{ key: 'control', weight: 50, control: true }, { key: 'saving', weight: 50, name: 'Annual saving shown' }],
+    name: 'Annual plan price',
+    hypothesis: 'Showing the annual saving converts more trials.',
+    primaryMetric: 'conversion',
+    budgetMinor: 50_000,
+    variants: [
+      { key: 'control', weight: 50, control: true },
+      { key: 'saving', weight: 50, name: 'Annual saving shown' },
+    ],
     decisionRule: { minUnitsPerVariant: 200 },
     ...over,
   });
@@ -30,23 +37,31 @@ describe('experiments through the REST API, NATS and the ledger', () => {
     for (let i = 0; i < units; i++) {
       const unitId = `${experimentId.slice(0, 8)}-${variantKey}-${i}`;
       sends.push(publish('juggernaut.experiment.exposure.v1', { experimentId, variantKey, unitId, occurredAt }));
-      if (i < converted) sends.push(publish('juggernaut.experiment.conversion.v1', { experimentId, variantKey, unitId, occurredAt }));
+      if (i < converted)
+        sends.push(publish('juggernaut.experiment.conversion.v1', { experimentId, variantKey, unitId, occurredAt }));
     }
     await Promise.all(sends);
   }
   const results = async (id: string) => (await admin().get(`/api/v1/experiments/${id}/results`)).body;
   const unitsSeen = (id: string, total: number) =>
-    eventually(async () => {
-      const r = await results(id);
-      return r.variants?.reduce((s: number, v: any) => s + v.units, 0) === total ? r : undefined;
-    }, 30_000, 200);
+    eventually(
+      async () => {
+        const r = await results(id);
+        return r.variants?.reduce((s: number, v: any) => s + v.units, 0) === total ? r : undefined;
+      },
+      30_000,
+      200,
+    );
 
   beforeAll(async () => {
     stack = await TestStack.create('experimentse2e');
     url = (await stack.start(governanceApi, { JUGGERNAUT_ADMIN_KEY: ADMIN })).url;
     await stack.start(revenueLedger, {});
     // The rules run every second here, as they would every minute in production.
-    await stack.start(experimentTracker, { EXPERIMENTS_EVALUATE_INTERVAL_MS: '1000', EXPERIMENTS_ALLOCATION_DRAWS: '2000' });
+    await stack.start(experimentTracker, {
+      EXPERIMENTS_EVALUATE_INTERVAL_MS: '1000',
+      EXPERIMENTS_ALLOCATION_DRAWS: '2000',
+    });
     nc = await connectTestNats();
   });
 
@@ -59,10 +74,26 @@ describe('experiments through the REST API, NATS and the ledger', () => {
     const missing = await admin().post('/api/v1/experiments', { ...experiment(), hypothesis: undefined });
     expect(missing.status).toBe(400);
     expect(JSON.stringify(missing.body.message)).toContain('hypothesis');
-    const badVariant = await admin().post('/api/v1/experiments', experiment({ variants: [{ key: 'control', weight: -1, control: true }, { key: 'b', weight: 1 }] }));
+    const badVariant = await admin().post(
+      '/api/v1/experiments',
+      experiment({
+        variants: [
+          { key: 'control', weight: -1, control: true },
+          { key: 'b', weight: 1 },
+        ],
+      }),
+    );
     expect(badVariant.status).toBe(400);
     expect(JSON.stringify(badVariant.body.message)).toContain('weight');
-    const noControl = await admin().post('/api/v1/experiments', experiment({ variants: [{ key: 'a', weight: 1 }, { key: 'b', weight: 1 }] }));
+    const noControl = await admin().post(
+      '/api/v1/experiments',
+      experiment({
+        variants: [
+          { key: 'a', weight: 1 },
+          { key: 'b', weight: 1 },
+        ],
+      }),
+    );
     expect(noControl.status).toBe(400);
     expect(noControl.body.message).toContain('control');
     const unknown = await admin().post('/api/v1/experiments', { ...experiment(), sneaky: 1 });
@@ -82,12 +113,18 @@ describe('experiments through the REST API, NATS and the ledger', () => {
     expect((await admin().get(`/api/v1/experiments/${id}/assignment`)).status).toBe(400);
     expect((await admin().post(`/api/v1/experiments/${id}/start`)).status).toBe(200);
     expect((await admin().post(`/api/v1/experiments/${id}/start`)).status).toBe(409);
-    expect((await admin().post(`/api/v1/experiments/${id}/stop`, { reason: 'test over' })).body).toMatchObject({ status: 'stopped', endReason: expect.stringContaining('test over') });
+    expect((await admin().post(`/api/v1/experiments/${id}/stop`, { reason: 'test over' })).body).toMatchObject({
+      status: 'stopped',
+      endReason: expect.stringContaining('test over'),
+    });
   });
 
   it('lets a viewer read experiments and results but not run them', async () => {
     const id = await create();
-    const viewer = apiClient(url, (await admin().post('/api/v1/api-keys', { name: 'exp-viewer', role: 'viewer' })).body.key);
+    const viewer = apiClient(
+      url,
+      (await admin().post('/api/v1/api-keys', { name: 'exp-viewer', role: 'viewer' })).body.key,
+    );
     expect((await viewer.get(`/api/v1/experiments/${id}`)).status).toBe(200);
     expect((await viewer.get(`/api/v1/experiments/${id}/results`)).status).toBe(200);
     expect((await viewer.post(`/api/v1/experiments/${id}/start`)).status).toBe(403);
@@ -104,42 +141,74 @@ describe('experiments through the REST API, NATS and the ledger', () => {
 
     const first = (await admin().get(`/api/v1/experiments/${id}/assignment?unitId=trial-7`)).body;
     expect(first).toMatchObject({ experimentId: id, unitId: 'trial-7', inExperiment: true });
-    for (let i = 0; i < 3; i++) expect((await admin().get(`/api/v1/experiments/${id}/assignment?unitId=trial-7`)).body.variantKey).toBe(first.variantKey);
+    for (let i = 0; i < 3; i++)
+      expect((await admin().get(`/api/v1/experiments/${id}/assignment?unitId=trial-7`)).body.variantKey).toBe(
+        first.variantKey,
+      );
 
     // The shop reports each sale to the ledger; the same event arrives three times.
     const sale = {
-      eventId: `sale-${id}`, amountMinor: 12_000, currency: 'USD', source: 'shop', occurredAt: new Date().toISOString(),
-      experimentId: id, variantKey: 'saving', unitId: `${id.slice(0, 8)}-saving-0`,
+      eventId: `sale-${id}`,
+      amountMinor: 12_000,
+      currency: 'USD',
+      source: 'shop',
+      occurredAt: new Date().toISOString(),
+      experimentId: id,
+      variantKey: 'saving',
+      unitId: `${id.slice(0, 8)}-saving-0`,
     };
     for (let i = 0; i < 3; i++) await publish('juggernaut.revenue.recorded.v1', sale);
     await traffic(id, 'control', 300, 15);
     await traffic(id, 'saving', 300, 60);
 
-    const concluded = await eventually(async () => {
-      const e = (await admin().get(`/api/v1/experiments/${id}`)).body;
-      return e.status === 'concluded' ? e : undefined;
-    }, 30_000, 250);
+    const concluded = await eventually(
+      async () => {
+        const e = (await admin().get(`/api/v1/experiments/${id}`)).body;
+        return e.status === 'concluded' ? e : undefined;
+      },
+      30_000,
+      250,
+    );
     expect(concluded.winner).toBe('saving');
     const decision = concluded.decisions[0];
     expect(decision).toMatchObject({ action: 'conclude', winner: 'saving', decidedBy: 'rules' });
-    expect(decision.numbers.variants.find((v: any) => v.key === 'saving')).toMatchObject({ units: 300, conversions: 60 });
+    expect(decision.numbers.variants.find((v: any) => v.key === 'saving')).toMatchObject({
+      units: 300,
+      conversions: 60,
+    });
     expect(decision.numbers.variants.find((v: any) => v.key === 'saving').chanceToBeBest).toBeGreaterThan(0.95);
 
     const r = await eventually(async () => {
       const x = await results(id);
       return x.revenueMinor === 12_000 ? x : undefined;
     });
-    expect(r.variants.find((v: any) => v.key === 'saving')).toMatchObject({ revenueMinor: 12_000, units: 300, conversions: 60 });
+    expect(r.variants.find((v: any) => v.key === 'saving')).toMatchObject({
+      revenueMinor: 12_000,
+      units: 300,
+      conversions: 60,
+    });
     expect(r.variants.find((v: any) => v.key === 'control').revenueMinor).toBe(0);
     const pnl = (await admin().get('/api/v1/ledger/pnl?groupBy=experiment')).body;
-    expect(pnl.rows.filter((row: any) => row.key === id)).toEqual([{ key: id, currency: 'USD', revenueMinor: 12_000, costMinor: 0, netMinor: 12_000 }]);
+    expect(pnl.rows.filter((row: any) => row.key === id)).toEqual([
+      { key: id, currency: 'USD', revenueMinor: 12_000, costMinor: 0, netMinor: 12_000 },
+    ]);
     await new Promise((res) => setTimeout(res, 500));
     expect((await results(id)).revenueMinor).toBe(12_000);
 
     const announced = await eventually(async () =>
-      (await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, `${stack.namespace}.juggernaut.experiment.concluded.v1`)).find((e) => e.experimentId === id));
+      (
+        await readStream<any>(
+          nc,
+          `${stack.namespace}_JUGGERNAUT_EVENTS`,
+          `${stack.namespace}.juggernaut.experiment.concluded.v1`,
+        )
+      ).find((e) => e.experimentId === id),
+    );
     expect(announced).toMatchObject({ status: 'concluded', winner: 'saving' });
-    expect((await admin().get(`/api/v1/experiments/${id}/assignment?unitId=someone-new`)).body).toMatchObject({ variantKey: 'saving', inExperiment: false });
+    expect((await admin().get(`/api/v1/experiments/${id}/assignment?unitId=someone-new`)).body).toMatchObject({
+      variantKey: 'saving',
+      inExperiment: false,
+    });
   });
 
   it('stops an experiment whose cost, posted by the ledger, reaches its budget', async () => {
@@ -147,13 +216,23 @@ describe('experiments through the REST API, NATS and the ledger', () => {
     await admin().post(`/api/v1/experiments/${id}/start`);
     for (let i = 0; i < 2; i++) {
       await publish('juggernaut.cost.recorded.v1', {
-        eventId: `ads-${id}`, amountMinor: 5_000, currency: 'USD', category: 'ads', source: 'adnetwork', occurredAt: new Date().toISOString(), experimentId: id,
+        eventId: `ads-${id}`,
+        amountMinor: 5_000,
+        currency: 'USD',
+        category: 'ads',
+        source: 'adnetwork',
+        occurredAt: new Date().toISOString(),
+        experimentId: id,
       });
     }
-    const stopped = await eventually(async () => {
-      const e = (await admin().get(`/api/v1/experiments/${id}`)).body;
-      return e.status === 'stopped' ? e : undefined;
-    }, 30_000, 250);
+    const stopped = await eventually(
+      async () => {
+        const e = (await admin().get(`/api/v1/experiments/${id}`)).body;
+        return e.status === 'stopped' ? e : undefined;
+      },
+      30_000,
+      250,
+    );
     expect(stopped.spentMinor).toBe(5_000);
     expect(stopped.endReason).toContain('budget spent (5000 of 5000');
   });
@@ -181,14 +260,18 @@ describe('experiments through the REST API, NATS and the ledger', () => {
     expect(computed.status).toBe(200);
     const ids = computed.body.experiments.map((e: any) => e.experimentId);
     expect(ids).toEqual(expect.arrayContaining([a, b]));
-    expect(computed.body.experiments.reduce((s: number, e: any) => s + e.allocatedMinor, 0)).toBe(computed.body.poolsMinor.USD);
+    expect(computed.body.experiments.reduce((s: number, e: any) => s + e.allocatedMinor, 0)).toBe(
+      computed.body.poolsMinor.USD,
+    );
     const latest = await eventually(async () => {
       const r = await admin().get('/api/v1/experiments/allocation');
       return r.status === 200 ? r.body : undefined;
     });
     expect(latest.experiments.map((e: any) => e.experimentId)).toEqual(expect.arrayContaining([a, b]));
 
-    const size = await admin().get('/api/v1/experiments/sample-size?metric=conversion&baselineRate=0.1&relativeLift=0.1');
+    const size = await admin().get(
+      '/api/v1/experiments/sample-size?metric=conversion&baselineRate=0.1&relativeLift=0.1',
+    );
     expect(size.body).toMatchObject({ unitsPerVariant: 14751, totalUnits: 29502 });
     const bad = await admin().get('/api/v1/experiments/sample-size?metric=conversion&baselineRate=2');
     expect(bad.status).toBe(400);
@@ -200,11 +283,21 @@ describe('experiments through the REST API, NATS and the ledger', () => {
 
   it('documents the experiment routes in OpenAPI', async () => {
     const doc = (await apiClient(url).get('/docs-json')).body;
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([
-      '/api/v1/experiments', '/api/v1/experiments/{id}', '/api/v1/experiments/{id}/start', '/api/v1/experiments/{id}/stop',
-      '/api/v1/experiments/{id}/results', '/api/v1/experiments/{id}/evaluate', '/api/v1/experiments/{id}/assignment',
-      '/api/v1/experiments/allocation', '/api/v1/experiments/sample-size',
-    ]));
-    expect(doc.components.schemas.CreateExperimentDto.required).toEqual(expect.arrayContaining(['name', 'hypothesis', 'primaryMetric', 'variants', 'budgetMinor']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/experiments',
+        '/api/v1/experiments/{id}',
+        '/api/v1/experiments/{id}/start',
+        '/api/v1/experiments/{id}/stop',
+        '/api/v1/experiments/{id}/results',
+        '/api/v1/experiments/{id}/evaluate',
+        '/api/v1/experiments/{id}/assignment',
+        '/api/v1/experiments/allocation',
+        '/api/v1/experiments/sample-size',
+      ]),
+    );
+    expect(doc.components.schemas.CreateExperimentDto.required).toEqual(
+      expect.arrayContaining(['name', 'hypothesis', 'primaryMetric', 'variants', 'budgetMinor']),
+    );
   });
 });

@@ -21,10 +21,19 @@ jest.setTimeout(120_000);
 const ADMIN = 'fault-drills-admin-key-0123456789';
 const POOL = 4;
 const DISPATCH = {
-  DISPATCH_LEASE_SECONDS: '2', DISPATCH_REAPER_INTERVAL_MS: '200', DISPATCH_REAPER_GRACE_MS: '8000', DISPATCH_RETRY_BASE_MS: '20',
-  DISPATCH_TIMER_MAX_MS: '200', DATABASE_POOL_SIZE: String(POOL),
+  DISPATCH_LEASE_SECONDS: '2',
+  DISPATCH_REAPER_INTERVAL_MS: '200',
+  DISPATCH_REAPER_GRACE_MS: '8000',
+  DISPATCH_RETRY_BASE_MS: '20',
+  DISPATCH_TIMER_MAX_MS: '200',
+  DATABASE_POOL_SIZE: String(POOL),
 };
-const RUNNER = { RUNNER_CONCURRENCY: '16', RUNNER_POLL_INTERVAL_MS: '300', RUNNER_PRESENCE_INTERVAL_MS: '1000', RUNNER_DRAIN_MS: '500' };
+const RUNNER = {
+  RUNNER_CONCURRENCY: '16',
+  RUNNER_POLL_INTERVAL_MS: '300',
+  RUNNER_PRESENCE_INTERVAL_MS: '1000',
+  RUNNER_DRAIN_MS: '500',
+};
 
 /** libfaketime, from Debian's `faketime` package (.ci/ensure-services.sh installs it). */
 function libfaketime(): string {
@@ -32,7 +41,7 @@ function libfaketime(): string {
     const p = join('/usr/lib', dir.name, 'faketime', 'libfaketime.so.1');
     if (existsSync(p)) return p;
   }
-  throw new Error('libfaketime not found: install Debian\'s faketime package (the clock-skew drill needs it)');
+  throw new Error("libfaketime not found: install Debian's faketime package (the clock-skew drill needs it)");
 }
 
 describe('fault drills on a Postgres and a NATS of their own', () => {
@@ -78,10 +87,12 @@ describe('fault drills on a Postgres and a NATS of their own', () => {
   });
 
   afterEach(async () => {
-    await Promise.all(procs.splice(0).map((p) => {
-      p.child.kill('SIGCONT');
-      return p.kill('SIGKILL');
-    }));
+    await Promise.all(
+      procs.splice(0).map((p) => {
+        p.child.kill('SIGCONT');
+        return p.kill('SIGKILL');
+      }),
+    );
     await nc?.close();
     await sql?.end().catch(() => undefined);
   });
@@ -96,7 +107,11 @@ describe('fault drills on a Postgres and a NATS of their own', () => {
   const runner = (name: string) => start('agent-runner', { ...RUNNER, HOSTNAME: name });
 
   async function request<T>(subject: string, payload: unknown): Promise<T> {
-    const reply = (await nc.request(`${ns}.${subject}`, JSON.stringify(payload), { timeout: 10_000 })).json<{ ok: boolean; data: T; error: unknown }>();
+    const reply = (await nc.request(`${ns}.${subject}`, JSON.stringify(payload), { timeout: 10_000 })).json<{
+      ok: boolean;
+      data: T;
+      error: unknown;
+    }>();
     if (!reply.ok) throw new Error(`${subject}: ${JSON.stringify(reply.error)}`);
     return reply.data;
   }
@@ -104,8 +119,16 @@ describe('fault drills on a Postgres and a NATS of their own', () => {
   async function submitMany(n: number, body: Record<string, unknown>): Promise<string[]> {
     const ids: string[] = [];
     for (let i = 0; i < n; i += 50) {
-      ids.push(...await Promise.all(Array.from({ length: Math.min(50, n - i) }, async () =>
-        (await request<{ id: string }>('juggernaut.task.submit.v1', { type: 'noop', maxAttempts: 1, ...body })).id)));
+      ids.push(
+        ...(await Promise.all(
+          Array.from(
+            { length: Math.min(50, n - i) },
+            async () =>
+              (await request<{ id: string }>('juggernaut.task.submit.v1', { type: 'noop', maxAttempts: 1, ...body }))
+                .id,
+          ),
+        )),
+      );
     }
     return ids;
   }
@@ -121,7 +144,12 @@ describe('fault drills on a Postgres and a NATS of their own', () => {
       return (await sql.query(text, params)).rows;
     }
   };
-  const succeeded = async (ids: string[]) => (await query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE status = 'succeeded' AND id = ANY($1::uuid[])`, [ids]))[0].n as number;
+  const succeeded = async (ids: string[]) =>
+    (
+      await query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE status = 'succeeded' AND id = ANY($1::uuid[])`, [
+        ids,
+      ])
+    )[0].n as number;
 
   /**
    * The invariants after a drill: every task succeeded, exactly once (one `succeeded` in its
@@ -130,7 +158,10 @@ describe('fault drills on a Postgres and a NATS of their own', () => {
    */
   async function expectInvariants(ids: string[], opts: { rerunsAllowed?: boolean; services: number }): Promise<void> {
     await eventually(async () => (await succeeded(ids)) === ids.length, 40_000, 250).catch(async (e: Error) => {
-      const states = await query(`SELECT status, reason, count(*)::int AS n FROM dispatch.tasks WHERE id = ANY($1::uuid[]) GROUP BY 1, 2`, [ids]);
+      const states = await query(
+        `SELECT status, reason, count(*)::int AS n FROM dispatch.tasks WHERE id = ANY($1::uuid[]) GROUP BY 1, 2`,
+        [ids],
+      );
       throw new Error(`${e.message}; tasks by state: ${JSON.stringify(states)}`);
     });
     const rows = await query(
@@ -139,14 +170,21 @@ describe('fault drills on a Postgres and a NATS of their own', () => {
          -- a claim whose answer never reached its runner, handed back by claim id, never ran
          (SELECT count(*) FILTER (WHERE e.status = 'running') - count(*) FILTER (WHERE e.reason = 'released: claim answer not received')
           FROM dispatch.task_events e WHERE e.task_id = t.id)::int AS runs
-       FROM dispatch.tasks t WHERE t.id = ANY($1::uuid[])`, [ids],
+       FROM dispatch.tasks t WHERE t.id = ANY($1::uuid[])`,
+      [ids],
     );
     expect(rows).toHaveLength(ids.length);
     expect(rows.filter((r) => r.status !== 'succeeded' || r.successes !== 1)).toEqual([]);
     if (!opts.rerunsAllowed) expect(rows.filter((r) => r.attempts !== 1 || r.runs !== 1)).toEqual([]);
-    await eventually(async () => (await query(`SELECT count(*)::int AS n FROM dispatch.outbox`))[0].n === 0, 20_000, 250);
+    await eventually(
+      async () => (await query(`SELECT count(*)::int AS n FROM dispatch.outbox`))[0].n === 0,
+      20_000,
+      250,
+    );
     // Each service holds at most its pool and one LISTEN connection for its outbox relay.
-    const [{ n }] = await query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+    const [{ n }] = await query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+    );
     expect(n).toBeLessThanOrEqual(opts.services * (POOL + 1));
   }
 
@@ -194,7 +232,7 @@ describe('fault drills on a Postgres and a NATS of their own', () => {
     await expectInvariants(ids, { rerunsAllowed: true, services: 2 });
   });
 
-  it('a dispatcher frozen past the runners\' claim timeout: unanswered claims are handed back, no attempt burned', async () => {
+  it("a dispatcher frozen past the runners' claim timeout: unanswered claims are handed back, no attempt burned", async () => {
     const d = await dispatcher();
     await Promise.all([runner('f-r1'), runner('f-r2')]);
     const ids = await submitMany(200, { payload: { sleepMs: 100 } });
@@ -206,7 +244,7 @@ describe('fault drills on a Postgres and a NATS of their own', () => {
     await expectInvariants(ids, { services: 2 });
   });
 
-  it('a dispatcher whose clock runs 2 s ahead of the database\'s keeps the rate limit and runs what it is given at once', async () => {
+  it("a dispatcher whose clock runs 2 s ahead of the database's keeps the rate limit and runs what it is given at once", async () => {
     await dispatcher({ LD_PRELOAD: libfaketime(), FAKETIME: '+2s', FAKETIME_DONT_FAKE_MONOTONIC: '1' });
     await request('juggernaut.tasktype.limits.set.v1', { type: 'noop', ratePerSecond: 2, burst: 2 });
     await new Promise((r) => setTimeout(r, 2_100)); // the limits cache
@@ -229,10 +267,27 @@ describe('fault drills on a Postgres and a NATS of their own', () => {
     // Children and grandchildren arrive in bursts while the parents are being claimed and finished.
     for (let wave = 0; wave < 8; wave++) {
       const pool = [...parents, ...children];
-      children.push(...await Promise.all(Array.from({ length: 80 }, async (_, i) => {
-        const deps = [...new Set([pool[(wave * 61 + i * 7) % pool.length]!, pool[(wave * 13 + i * 11) % pool.length]!, pool[(i * 17 + wave) % pool.length]!])];
-        return (await request<{ id: string }>('juggernaut.task.submit.v1', { type: 'noop', maxAttempts: 1, payload: { sleepMs: 2 }, dependsOn: deps })).id;
-      })));
+      children.push(
+        ...(await Promise.all(
+          Array.from({ length: 80 }, async (_, i) => {
+            const deps = [
+              ...new Set([
+                pool[(wave * 61 + i * 7) % pool.length]!,
+                pool[(wave * 13 + i * 11) % pool.length]!,
+                pool[(i * 17 + wave) % pool.length]!,
+              ]),
+            ];
+            return (
+              await request<{ id: string }>('juggernaut.task.submit.v1', {
+                type: 'noop',
+                maxAttempts: 1,
+                payload: { sleepMs: 2 },
+                dependsOn: deps,
+              })
+            ).id;
+          }),
+        )),
+      );
     }
     const edges = (await query(`SELECT count(*)::int AS n FROM dispatch.task_dependencies`))[0].n as number;
     expect(edges).toBeGreaterThanOrEqual(600);

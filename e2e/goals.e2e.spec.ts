@@ -12,10 +12,15 @@ describe('goals', () => {
   let url: string;
   let api: ReturnType<typeof apiClient>;
   const wire = (s: string) => `${stack.namespace}.${s}`;
-  const rpc = async (subject: string, body: unknown) => (await nc.request(wire(subject), JSON.stringify(body), { timeout: 5_000 })).json<any>();
+  const rpc = async (subject: string, body: unknown) =>
+    (await nc.request(wire(subject), JSON.stringify(body), { timeout: 5_000 })).json<any>();
   const goal = (over: Record<string, unknown> = {}) => ({
-    title: 'First $1,000 of monthly recurring revenue', description: 'Subscriptions for the scanner',
-    successCriteria: ['MRR >= 100000 minor units'], budgetMinor: 250_000, currency: 'USD', ...over,
+    title: 'First $1,000 of monthly recurring revenue',
+    description: 'Subscriptions for the scanner',
+    successCriteria: ['MRR >= 100000 minor units'],
+    budgetMinor: 250_000,
+    currency: 'USD',
+    ...over,
   });
 
   beforeAll(async () => {
@@ -36,10 +41,17 @@ describe('goals', () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ ...goal(), status: 'active', dueAt: null, createdBy: 'bootstrap-admin' });
     const read = await api.get(`/api/v1/goals/${created.body.id}`);
-    expect(read.body).toMatchObject({ id: created.body.id, progress: { total: 0, succeeded: 0, fraction: 0, byStatus: {} } });
+    expect(read.body).toMatchObject({
+      id: created.body.id,
+      progress: { total: 0, succeeded: 0, fraction: 0, byStatus: {} },
+    });
     const audit = await api.get(`/api/v1/audit?action=goal.create&resourceId=${created.body.id}`);
     expect(audit.body.items).toHaveLength(1);
-    expect(audit.body.items[0]).toMatchObject({ actor: 'bootstrap-admin', resourceType: 'goals', after: { id: created.body.id, budgetMinor: 250_000 } });
+    expect(audit.body.items[0]).toMatchObject({
+      actor: 'bootstrap-admin',
+      resourceType: 'goals',
+      after: { id: created.body.id, budgetMinor: 250_000 },
+    });
   });
 
   it('refuses a bad goal naming the field, a viewer writing, and an unknown goal', async () => {
@@ -49,21 +61,36 @@ describe('goals', () => {
     const noCriteria = await api.post('/api/v1/goals', { title: 'x' });
     expect(noCriteria.status).toBe(400);
     expect(JSON.stringify(noCriteria.body)).toContain('successCriteria');
-    const viewer = apiClient(url, (await api.post('/api/v1/api-keys', { name: 'goal-viewer', role: 'viewer' })).body.key);
+    const viewer = apiClient(
+      url,
+      (await api.post('/api/v1/api-keys', { name: 'goal-viewer', role: 'viewer' })).body.key,
+    );
     expect((await viewer.post('/api/v1/goals', goal())).status).toBe(403);
     expect((await viewer.get('/api/v1/goals')).status).toBe(200);
     expect((await api.get('/api/v1/goals/6f1c7d2e-0000-4000-8000-000000000000')).status).toBe(404);
-    expect((await api.patch('/api/v1/goals/6f1c7d2e-0000-4000-8000-000000000000', { status: 'achieved' })).status).toBe(404);
+    expect((await api.patch('/api/v1/goals/6f1c7d2e-0000-4000-8000-000000000000', { status: 'achieved' })).status).toBe(
+      404,
+    );
   });
 
   it('rolls progress up from the tasks under the goal', async () => {
     const id = (await api.post('/api/v1/goals', goal({ title: 'progress' }))).body.id as string;
     const type = 'goal.work';
-    for (let i = 0; i < 3; i++) expect((await api.post('/api/v1/tasks', { type, goalId: id, title: `step ${i}` })).status).toBe(201);
+    for (let i = 0; i < 3; i++)
+      expect((await api.post('/api/v1/tasks', { type, goalId: id, title: `step ${i}` })).status).toBe(201);
     await api.post('/api/v1/tasks', { type }); // not under the goal
-    const claimed = await rpc('juggernaut.task.claim.v1', { workerId: 'goal-worker', level: 5, capabilities: [], types: [type], max: 1 });
+    const claimed = await rpc('juggernaut.task.claim.v1', {
+      workerId: 'goal-worker',
+      level: 5,
+      capabilities: [],
+      types: [type],
+      max: 1,
+    });
     const task = claimed.data.tasks[0];
-    const finished = await rpc('juggernaut.task.finish.v1', { workerId: 'goal-worker', results: [{ taskId: task.id, claimToken: task.claimToken, outcome: 'succeeded', result: {} }] });
+    const finished = await rpc('juggernaut.task.finish.v1', {
+      workerId: 'goal-worker',
+      results: [{ taskId: task.id, claimToken: task.claimToken, outcome: 'succeeded', result: {} }],
+    });
     expect(finished.data.accepted).toHaveLength(1);
 
     const read = await api.get(`/api/v1/goals/${id}`);
@@ -77,7 +104,11 @@ describe('goals', () => {
   it('counts every task of a large goal, listing only the newest thousand', async () => {
     const id = (await api.post('/api/v1/goals', goal({ title: 'large' }))).body.id as string;
     for (let chunk = 0; chunk < 21; chunk++) {
-      const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => rpc('juggernaut.task.submit.v1', { type: 'goal.bulk', goalId: id, title: `bulk ${chunk * 50 + i}` })));
+      const replies = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          rpc('juggernaut.task.submit.v1', { type: 'goal.bulk', goalId: id, title: `bulk ${chunk * 50 + i}` }),
+        ),
+      );
       expect(replies.every((r) => r.ok)).toBe(true);
     }
     const read = await api.get(`/api/v1/goals/${id}`);
@@ -85,7 +116,10 @@ describe('goals', () => {
     const detail = await api.get(`/api/v1/goals/${id}/progress`);
     expect(detail.body).toMatchObject({ total: 1_050, tasksTruncated: true });
     expect(detail.body.tasks).toHaveLength(1_000);
-    expect(await rpc('juggernaut.task.count.v1', { goalId: id })).toEqual({ ok: true, data: { total: 1_050, byStatus: { pending: 1_050 } } });
+    expect(await rpc('juggernaut.task.count.v1', { goalId: id })).toEqual({
+      ok: true,
+      data: { total: 1_050, byStatus: { pending: 1_050 } },
+    });
     expect((await rpc('juggernaut.task.count.v1', { goalId: 'not-a-uuid' })).ok).toBe(false);
   });
 
@@ -95,7 +129,10 @@ describe('goals', () => {
     expect(changed.status).toBe(200);
     expect(changed.body).toMatchObject({ status: 'achieved', budgetMinor: 300_000, title: 'to be achieved' });
     const audit = await api.get(`/api/v1/audit?action=goal.update&resourceId=${id}`);
-    expect(audit.body.items[0]).toMatchObject({ before: { status: 'active', budgetMinor: 250_000 }, after: { status: 'achieved', budgetMinor: 300_000 } });
+    expect(audit.body.items[0]).toMatchObject({
+      before: { status: 'active', budgetMinor: 250_000 },
+      after: { status: 'achieved', budgetMinor: 300_000 },
+    });
 
     const achieved = await api.get('/api/v1/goals?status=achieved');
     expect(achieved.body.items.map((g: any) => g.id)).toContain(id);
@@ -103,7 +140,10 @@ describe('goals', () => {
     expect((await api.get('/api/v1/goals?status=done')).status).toBe(400);
 
     const got = await rpc('juggernaut.goal.get.v1', { id });
-    expect(got).toMatchObject({ ok: true, data: { id, status: 'achieved', successCriteria: ['MRR >= 100000 minor units'] } });
+    expect(got).toMatchObject({
+      ok: true,
+      data: { id, status: 'achieved', successCriteria: ['MRR >= 100000 minor units'] },
+    });
     const missing = await rpc('juggernaut.goal.get.v1', { id: '6f1c7d2e-0000-4000-8000-000000000000' });
     expect(missing).toMatchObject({ ok: false, error: { status: 404 } });
   });

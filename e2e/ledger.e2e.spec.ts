@@ -11,8 +11,10 @@ describe('the ledger through the REST API and NATS', () => {
   let nc: NatsConnection;
   let url: string;
   const admin = () => apiClient(url, ADMIN);
-  const keyFor = async (role: string) => (await admin().post('/api/v1/api-keys', { name: `ledger-${role}`, role })).body.key as string;
-  const publish = (subject: string, payload: unknown) => jetstream(nc).publish(`${stack.namespace}.${subject}`, JSON.stringify(payload));
+  const keyFor = async (role: string) =>
+    (await admin().post('/api/v1/api-keys', { name: `ledger-${role}`, role })).body.key as string;
+  const publish = (subject: string, payload: unknown) =>
+    jetstream(nc).publish(`${stack.namespace}.${subject}`, JSON.stringify(payload));
   const entry = (amount = 1_000, over: Record<string, unknown> = {}) => ({
     description: 'opening balance',
     postings: [
@@ -36,8 +38,14 @@ describe('the ledger through the REST API and NATS', () => {
 
   it('shows revenue from another system in balances, transactions, P&L and progress once, however often it is published', async () => {
     const sale = {
-      eventId: 'shop-order-1001', amountMinor: 250_000, currency: 'USD', source: 'shop', occurredAt: '2026-11-20T09:00:00Z',
-      experimentId: 'exp-price', variantKey: 'high', customerRef: 'cust-1',
+      eventId: 'shop-order-1001',
+      amountMinor: 250_000,
+      currency: 'USD',
+      source: 'shop',
+      occurredAt: '2026-11-20T09:00:00Z',
+      experimentId: 'exp-price',
+      variantKey: 'high',
+      customerRef: 'cust-1',
     };
     for (let i = 0; i < 3; i++) await publish('juggernaut.revenue.recorded.v1', sale);
     const page = await eventually(async () => {
@@ -45,17 +53,34 @@ describe('the ledger through the REST API and NATS', () => {
       return r.body.items?.length ? r.body : undefined;
     });
     expect(page.items).toHaveLength(1);
-    expect(page.items[0]).toMatchObject({ kind: 'revenue', source: 'shop', experimentId: 'exp-price', variantKey: 'high' });
+    expect(page.items[0]).toMatchObject({
+      kind: 'revenue',
+      source: 'shop',
+      experimentId: 'exp-price',
+      variantKey: 'high',
+    });
     await new Promise((r) => setTimeout(r, 300));
     expect((await admin().get('/api/v1/ledger/transactions?eventId=shop-order-1001')).body.items).toHaveLength(1);
 
     const bal = await admin().get('/api/v1/ledger/balances?account=revenue:shop');
     expect(bal.status).toBe(200);
-    expect(bal.body).toMatchObject({ account: 'revenue:shop', includesSubaccounts: true, balances: [{ currency: 'USD', balanceMinor: -250_000 }] });
+    expect(bal.body).toMatchObject({
+      account: 'revenue:shop',
+      includesSubaccounts: true,
+      balances: [{ currency: 'USD', balanceMinor: -250_000 }],
+    });
     const pnl = await admin().get('/api/v1/ledger/pnl?groupBy=experiment');
-    expect(pnl.body.rows).toEqual([{ key: 'exp-price', currency: 'USD', revenueMinor: 250_000, costMinor: 0, netMinor: 250_000 }]);
+    expect(pnl.body.rows).toEqual([
+      { key: 'exp-price', currency: 'USD', revenueMinor: 250_000, costMinor: 0, netMinor: 250_000 },
+    ]);
     const summary = await admin().get('/api/v1/ledger/summary');
-    expect(summary.body).toMatchObject({ baseCurrency: 'USD', targetMinor: 1_000_000, revenueBaseMinor: 250_000, progressRatio: 0.25, transactions: 1 });
+    expect(summary.body).toMatchObject({
+      baseCurrency: 'USD',
+      targetMinor: 1_000_000,
+      revenueBaseMinor: 250_000,
+      progressRatio: 0.25,
+      transactions: 1,
+    });
     const accounts = await admin().get('/api/v1/ledger/accounts?prefix=assets');
     expect(accounts.body.map((a: { name: string }) => a.name)).toEqual(['assets', 'assets:cash', 'assets:cash:USD']);
   });
@@ -74,34 +99,88 @@ describe('the ledger through the REST API and NATS', () => {
 
     const posted = await admin().post('/api/v1/ledger/transactions', entry(1_000, { idempotencyKey: 'rest-1' }));
     expect(posted.status).toBe(201);
-    expect(posted.body).toMatchObject({ kind: 'manual', createdBy: expect.any(String), description: 'opening balance' });
+    expect(posted.body).toMatchObject({
+      kind: 'manual',
+      createdBy: expect.any(String),
+      description: 'opening balance',
+    });
     // The same key: the same entry answers the one posted; another entry is a 409 naming what differs.
-    expect((await admin().post('/api/v1/ledger/transactions', entry(1_000, { idempotencyKey: 'rest-1', description: 'retry' }))).body.id).toBe(posted.body.id);
+    expect(
+      (
+        await admin().post(
+          '/api/v1/ledger/transactions',
+          entry(1_000, { idempotencyKey: 'rest-1', description: 'retry' }),
+        )
+      ).body.id,
+    ).toBe(posted.body.id);
     const conflict = await admin().post('/api/v1/ledger/transactions', entry(1_500, { idempotencyKey: 'rest-1' }));
     expect(conflict.status).toBe(409);
-    expect(JSON.stringify(conflict.body)).toContain(`conflict: idempotencyKey rest-1 was posted as transaction ${posted.body.id} with postings`);
-    const reversed = await admin().post(`/api/v1/ledger/transactions/${posted.body.id}/reverse`, { reason: 'entered twice' });
+    expect(JSON.stringify(conflict.body)).toContain(
+      `conflict: idempotencyKey rest-1 was posted as transaction ${posted.body.id} with postings`,
+    );
+    const reversed = await admin().post(`/api/v1/ledger/transactions/${posted.body.id}/reverse`, {
+      reason: 'entered twice',
+    });
     expect(reversed.status).toBe(201);
     expect(reversed.body).toMatchObject({ kind: 'reversal', reverses: posted.body.id });
-    expect((await operator.post(`/api/v1/ledger/transactions/${posted.body.id}/reverse`, { reason: 'x' })).status).toBe(403);
-    expect((await admin().post(`/api/v1/ledger/transactions/${posted.body.id}/reverse`, { reason: 'again' })).status).toBe(409);
+    expect((await operator.post(`/api/v1/ledger/transactions/${posted.body.id}/reverse`, { reason: 'x' })).status).toBe(
+      403,
+    );
+    expect(
+      (await admin().post(`/api/v1/ledger/transactions/${posted.body.id}/reverse`, { reason: 'again' })).status,
+    ).toBe(409);
     const got = await viewer.get(`/api/v1/ledger/transactions/${posted.body.id}`);
     expect(got.body.reversedBy).toBe(reversed.body.id);
-    expect((await admin().put('/api/v1/ledger/rates/EUR', { rate: '1.0842' })).body).toMatchObject({ currency: 'EUR', rate: '1.0842', baseCurrency: 'USD' });
+    expect((await admin().put('/api/v1/ledger/rates/EUR', { rate: '1.0842' })).body).toMatchObject({
+      currency: 'EUR',
+      rate: '1.0842',
+      baseCurrency: 'USD',
+    });
     expect((await viewer.get('/api/v1/ledger/rates')).body).toEqual([expect.objectContaining({ currency: 'EUR' })]);
   });
 
   it('answers 400 naming the field, 404 for what does not exist and 409 for what the ledger refuses — never 500', async () => {
     const unbalanced = await admin().post('/api/v1/ledger/transactions', {
-      description: 'bad', postings: [{ account: 'assets:cash:USD', amountMinor: 10, currency: 'USD' }, { account: 'revenue:x', amountMinor: -9, currency: 'USD' }],
+      description: 'bad',
+      postings: [
+        { account: 'assets:cash:USD', amountMinor: 10, currency: 'USD' },
+        { account: 'revenue:x', amountMinor: -9, currency: 'USD' },
+      ],
     });
     expect(unbalanced.status).toBe(400);
     expect(JSON.stringify(unbalanced.body.message)).toContain('postings');
     const cases: Array<[string, string, unknown, string]> = [
-      ['POST', '/api/v1/ledger/transactions', { ...entry(), postings: [{ account: 'assets:cash:USD', amountMinor: 1.5, currency: 'USD' }] }, 'amountMinor'],
+      [
+        'POST',
+        '/api/v1/ledger/transactions',
+        { ...entry(), postings: [{ account: 'assets:cash:USD', amountMinor: 1.5, currency: 'USD' }] },
+        'amountMinor',
+      ],
       ['POST', '/api/v1/ledger/transactions', { ...entry(), createdBy: 'someone-else' }, 'createdBy'],
-      ['POST', '/api/v1/ledger/transactions', { ...entry(), postings: [{ account: 'cash', amountMinor: 1, currency: 'USD' }, { account: 'revenue:x', amountMinor: -1, currency: 'USD' }] }, 'account'],
-      ['POST', '/api/v1/ledger/transactions', { ...entry(), postings: [{ account: 'assets:cash:USD', amountMinor: 1, currency: 'usd' }, { account: 'revenue:x', amountMinor: -1, currency: 'USD' }] }, 'currency'],
+      [
+        'POST',
+        '/api/v1/ledger/transactions',
+        {
+          ...entry(),
+          postings: [
+            { account: 'cash', amountMinor: 1, currency: 'USD' },
+            { account: 'revenue:x', amountMinor: -1, currency: 'USD' },
+          ],
+        },
+        'account',
+      ],
+      [
+        'POST',
+        '/api/v1/ledger/transactions',
+        {
+          ...entry(),
+          postings: [
+            { account: 'assets:cash:USD', amountMinor: 1, currency: 'usd' },
+            { account: 'revenue:x', amountMinor: -1, currency: 'USD' },
+          ],
+        },
+        'currency',
+      ],
       ['GET', '/api/v1/ledger/pnl?groupBy=planet', undefined, 'groupBy'],
       ['GET', '/api/v1/ledger/balances?account=revenue&asOf=yesterday', undefined, 'asOf'],
       ['GET', '/api/v1/ledger/balances', undefined, 'account'],
@@ -119,11 +198,18 @@ describe('the ledger through the REST API and NATS', () => {
     }
     expect((await admin().get('/api/v1/ledger/transactions/00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await admin().get('/api/v1/ledger/balances?account=revenue:nothing-here')).status).toBe(404);
-    expect((await admin().post('/api/v1/ledger/transactions/00000000-0000-4000-8000-000000000000/reverse', { reason: 'x' })).status).toBe(404);
+    expect(
+      (await admin().post('/api/v1/ledger/transactions/00000000-0000-4000-8000-000000000000/reverse', { reason: 'x' }))
+        .status,
+    ).toBe(404);
     await admin().post('/api/v1/ledger/accounts', { name: 'assets:reserve', currency: 'USD', noOverdraft: true });
     expect((await admin().post('/api/v1/ledger/accounts', { name: 'assets:reserve' })).status).toBe(409);
     const overdraw = await admin().post('/api/v1/ledger/transactions', {
-      description: 'overdraw', postings: [{ account: 'assets:reserve', amountMinor: -1, currency: 'USD' }, { account: 'assets:cash:USD', amountMinor: 1, currency: 'USD' }],
+      description: 'overdraw',
+      postings: [
+        { account: 'assets:reserve', amountMinor: -1, currency: 'USD' },
+        { account: 'assets:cash:USD', amountMinor: 1, currency: 'USD' },
+      ],
     });
     expect(overdraw.status).toBe(409);
     expect(overdraw.body.message).toContain('insufficient funds');
@@ -131,11 +217,22 @@ describe('the ledger through the REST API and NATS', () => {
 
   it('documents the ledger routes in OpenAPI', async () => {
     const doc = (await apiClient(url).get('/docs-json')).body;
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([
-      '/api/v1/ledger/accounts', '/api/v1/ledger/balances', '/api/v1/ledger/transactions', '/api/v1/ledger/transactions/{id}',
-      '/api/v1/ledger/transactions/{id}/reverse', '/api/v1/ledger/pnl', '/api/v1/ledger/summary', '/api/v1/ledger/rates', '/api/v1/ledger/rates/{currency}',
-    ]));
-    expect(doc.components.schemas.PostLedgerTransactionDto.required).toEqual(expect.arrayContaining(['postings', 'description']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/ledger/accounts',
+        '/api/v1/ledger/balances',
+        '/api/v1/ledger/transactions',
+        '/api/v1/ledger/transactions/{id}',
+        '/api/v1/ledger/transactions/{id}/reverse',
+        '/api/v1/ledger/pnl',
+        '/api/v1/ledger/summary',
+        '/api/v1/ledger/rates',
+        '/api/v1/ledger/rates/{currency}',
+      ]),
+    );
+    expect(doc.components.schemas.PostLedgerTransactionDto.required).toEqual(
+      expect.arrayContaining(['postings', 'description']),
+    );
     expect(doc.components.schemas.PostLedgerTransactionDto.properties.createdBy).toBeUndefined();
   });
 });

@@ -20,18 +20,36 @@ describe('self-monitoring alerts', () => {
     const page = await api.get(`/api/v1/alerts?status=active&kind=${kind}`);
     return (page.body.items as any[]).filter((a) => a.key === key);
   };
-  const raisedEvents = () => readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.alert.raised.v1'));
-  const resolvedEvents = () => readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.alert.resolved.v1'));
-  const heartbeat = (workerId: string) => nc.publish(wire('juggernaut.worker.heartbeat.v1'), JSON.stringify({
-    workerId, level: 3, capabilities: [], concurrency: 1, runningTaskIds: [], draining: false, at: new Date().toISOString(),
-  }));
+  const raisedEvents = () =>
+    readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.alert.raised.v1'));
+  const resolvedEvents = () =>
+    readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.alert.resolved.v1'));
+  const heartbeat = (workerId: string) =>
+    nc.publish(
+      wire('juggernaut.worker.heartbeat.v1'),
+      JSON.stringify({
+        workerId,
+        level: 3,
+        capabilities: [],
+        concurrency: 1,
+        runningTaskIds: [],
+        draining: false,
+        at: new Date().toISOString(),
+      }),
+    );
 
   beforeAll(async () => {
     stack = await TestStack.create('monitor');
     ({ url, metricsUrl } = await stack.start(governanceApi, {
-      JUGGERNAUT_ADMIN_KEY: ADMIN, JUGGERNAUT_MONITOR_INTERVAL_MS: '150', JUGGERNAUT_WORKER_SILENT_MS: '60000',
-      JUGGERNAUT_ALERT_QUEUE_AGE_S: '1', JUGGERNAUT_ALERT_STUCK_AFTER_S: '0', JUGGERNAUT_ALERT_WORKER_FAILURES: '3',
-      JUGGERNAUT_ALERT_DEAD_LETTERS: '3', JUGGERNAUT_ALERT_ERROR_MIN_TASKS: '3', JUGGERNAUT_ALERT_ERROR_RATE_PCT: '50',
+      JUGGERNAUT_ADMIN_KEY: ADMIN,
+      JUGGERNAUT_MONITOR_INTERVAL_MS: '150',
+      JUGGERNAUT_WORKER_SILENT_MS: '60000',
+      JUGGERNAUT_ALERT_QUEUE_AGE_S: '1',
+      JUGGERNAUT_ALERT_STUCK_AFTER_S: '0',
+      JUGGERNAUT_ALERT_WORKER_FAILURES: '3',
+      JUGGERNAUT_ALERT_DEAD_LETTERS: '3',
+      JUGGERNAUT_ALERT_ERROR_MIN_TASKS: '3',
+      JUGGERNAUT_ALERT_ERROR_RATE_PCT: '50',
     }));
     await stack.start(taskDispatcher, { DISPATCH_LEASE_SECONDS: '1', DISPATCH_REAPER_INTERVAL_MS: '60000' });
     await stack.start(revenueLedger);
@@ -55,7 +73,9 @@ describe('self-monitoring alerts', () => {
     const again = await active('no_workers');
     expect(again.map((a) => a.id)).toEqual([alert.id]);
     expect(Date.parse(again[0].lastSeenAt)).toBeGreaterThan(Date.parse(alert.lastSeenAt));
-    expect((await apiClient(metricsUrl).get<string>('/metrics')).body).toMatch(/juggernaut_alerts_active\{[^}]*kind="no_workers"[^}]*\} 1/);
+    expect((await apiClient(metricsUrl).get<string>('/metrics')).body).toMatch(
+      /juggernaut_alerts_active\{[^}]*kind="no_workers"[^}]*\} 1/,
+    );
 
     heartbeat('monitor-worker-1');
     const resolved = await eventually(async () => {
@@ -81,9 +101,19 @@ describe('self-monitoring alerts', () => {
 
   it('raises "task stuck" for a running task whose lease expired without the reaper taking it', async () => {
     const { id } = (await api.post('/api/v1/tasks', { type: 'will-get-stuck' })).body;
-    const claim = (await nc.request(wire('juggernaut.task.claim.v1'), JSON.stringify({
-      workerId: 'vanished-worker', level: 5, capabilities: [], types: ['will-get-stuck'], max: 1,
-    }), { timeout: 5_000 })).json<any>();
+    const claim = (
+      await nc.request(
+        wire('juggernaut.task.claim.v1'),
+        JSON.stringify({
+          workerId: 'vanished-worker',
+          level: 5,
+          capabilities: [],
+          types: ['will-get-stuck'],
+          max: 1,
+        }),
+        { timeout: 5_000 },
+      )
+    ).json<any>();
     expect(claim.data.tasks.map((t: any) => t.id)).toEqual([id]);
     const [alert] = await eventually(async () => {
       const got = await active('task_stuck');
@@ -95,11 +125,28 @@ describe('self-monitoring alerts', () => {
   it('raises "worker failing" per worker and "error rate high" from task events', async () => {
     const js = jetstream(nc);
     for (let i = 0; i < 3; i++) {
-      await js.publish(wire('juggernaut.task.failed.v1'), JSON.stringify({
-        taskId: randomUUID(), type: 'x', status: 'failed', attempt: 1, workerId: 'flaky-worker', at: new Date().toISOString(),
-      }));
+      await js.publish(
+        wire('juggernaut.task.failed.v1'),
+        JSON.stringify({
+          taskId: randomUUID(),
+          type: 'x',
+          status: 'failed',
+          attempt: 1,
+          workerId: 'flaky-worker',
+          at: new Date().toISOString(),
+        }),
+      );
     }
-    await js.publish(wire('juggernaut.task.succeeded.v1'), JSON.stringify({ taskId: randomUUID(), type: 'x', status: 'succeeded', attempt: 1, at: new Date().toISOString() }));
+    await js.publish(
+      wire('juggernaut.task.succeeded.v1'),
+      JSON.stringify({
+        taskId: randomUUID(),
+        type: 'x',
+        status: 'succeeded',
+        attempt: 1,
+        at: new Date().toISOString(),
+      }),
+    );
     await eventually(async () => (await active('worker_failing', 'flaky-worker')).length === 1);
     const [rate] = await eventually(async () => {
       const got = await active('error_rate_high');
@@ -120,12 +167,22 @@ describe('self-monitoring alerts', () => {
 
   it('raises "spend burn" when spend reaches the daily cap of the policy', async () => {
     await api.put('/api/v1/policies', {
-      budgets: { currency: 'USD', globalDailyCapMinor: 1000 }, permissions: { taskTypes: {}, tools: {} },
+      budgets: { currency: 'USD', globalDailyCapMinor: 1000 },
+      permissions: { taskTypes: {}, tools: {} },
       approvals: { toolsRequiringApproval: [], ttlSeconds: 600 },
     });
-    const cost = (eventId: string, amountMinor: number) => jetstream(nc).publish(wire('juggernaut.cost.recorded.v1'), JSON.stringify({
-      eventId, amountMinor, currency: 'USD', category: 'llm', source: 'test', occurredAt: new Date().toISOString(),
-    }));
+    const cost = (eventId: string, amountMinor: number) =>
+      jetstream(nc).publish(
+        wire('juggernaut.cost.recorded.v1'),
+        JSON.stringify({
+          eventId,
+          amountMinor,
+          currency: 'USD',
+          category: 'llm',
+          source: 'test',
+          occurredAt: new Date().toISOString(),
+        }),
+      );
     await cost('c-1', 600);
     await cost('c-1', 600); // a redelivery counts once
     await cost('c-2', 400);
@@ -138,9 +195,17 @@ describe('self-monitoring alerts', () => {
 
   it('raises "ledger conflict" for an event that reuses a posted event id with other content, naming the event and the transaction', async () => {
     const js = jetstream(nc);
-    const sale = { eventId: 'order-77', amountMinor: 500, currency: 'USD', source: 'shop', occurredAt: new Date().toISOString() };
+    const sale = {
+      eventId: 'order-77',
+      amountMinor: 500,
+      currency: 'USD',
+      source: 'shop',
+      occurredAt: new Date().toISOString(),
+    };
     await js.publish(wire('juggernaut.revenue.recorded.v1'), JSON.stringify(sale));
-    const t = await eventually(async () => (await api.get('/api/v1/ledger/transactions?eventId=order-77')).body.items?.[0]);
+    const t = await eventually(
+      async () => (await api.get('/api/v1/ledger/transactions?eventId=order-77')).body.items?.[0],
+    );
     await js.publish(wire('juggernaut.revenue.recorded.v1'), JSON.stringify(sale)); // the same sale again: nothing to say
     await js.publish(wire('juggernaut.revenue.recorded.v1'), JSON.stringify({ ...sale, amountMinor: 700 }));
     const [alert] = await eventually(async () => {
@@ -149,11 +214,16 @@ describe('self-monitoring alerts', () => {
     });
     expect(alert).toMatchObject({
       severity: 'critical',
-      message: `ledger conflict: eventId order-77 was posted as transaction ${t.id} with amountMinor 500; this event has amountMinor 700 `
-        + '(dead-lettered from juggernaut.revenue.recorded.v1, not posted)',
+      message:
+        `ledger conflict: eventId order-77 was posted as transaction ${t.id} with amountMinor 500; this event has amountMinor 700 ` +
+        '(dead-lettered from juggernaut.revenue.recorded.v1, not posted)',
       details: { eventId: 'order-77', transactionId: t.id, subject: 'juggernaut.revenue.recorded.v1', deadLetters: 1 },
     });
-    await eventually(async () => (await raisedEvents()).some((e) => e.alertId === alert.id && e.kind === 'ledger_conflict' && e.severity === 'critical'));
+    await eventually(async () =>
+      (await raisedEvents()).some(
+        (e) => e.alertId === alert.id && e.kind === 'ledger_conflict' && e.severity === 'critical',
+      ),
+    );
     // A second conflicting copy refreshes the same alert (its count grows); the posted sale is unchanged.
     await js.publish(wire('juggernaut.revenue.recorded.v1'), JSON.stringify({ ...sale, amountMinor: 900 }));
     const refreshed = await eventually(async () => {
@@ -169,7 +239,18 @@ describe('self-monitoring alerts', () => {
     const viewer = (await api.post('/api/v1/api-keys', { name: 'alert-viewer', role: 'viewer' })).body.key;
     const all = await apiClient(url, viewer).get('/api/v1/alerts?limit=200');
     expect(all.status).toBe(200);
-    expect(new Set(all.body.items.map((a: any) => a.kind))).toEqual(new Set(['no_workers', 'queue_stale', 'task_stuck', 'worker_failing', 'error_rate_high', 'dead_letters_rising', 'spend_burn', 'ledger_conflict']));
+    expect(new Set(all.body.items.map((a: any) => a.kind))).toEqual(
+      new Set([
+        'no_workers',
+        'queue_stale',
+        'task_stuck',
+        'worker_failing',
+        'error_rate_high',
+        'dead_letters_rising',
+        'spend_burn',
+        'ledger_conflict',
+      ]),
+    );
     expect((await apiClient(url, viewer).get('/api/v1/alerts?kind=everything')).status).toBe(400);
   });
 });

@@ -5,8 +5,16 @@ import { createLogger, Metrics } from '@juggernaut/observability';
 import { createServiceDataSource, enqueueEvent, enqueueEvents, outboxTableSql } from '@juggernaut/persistence';
 import { OutboxRelay, type OutboxRelayOptions } from '@juggernaut/service-kit';
 import {
-  cleanupNamespace, connectTestNats, createTestDatabase, eventually, LogCapture, readStream, TEST_NATS_URL, TEST_PG_ADMIN_URL,
-  testNamespace, type TestDatabase,
+  cleanupNamespace,
+  connectTestNats,
+  createTestDatabase,
+  eventually,
+  LogCapture,
+  readStream,
+  TEST_NATS_URL,
+  TEST_PG_ADMIN_URL,
+  testNamespace,
+  type TestDatabase,
 } from '@juggernaut/testing';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Client } from 'pg';
@@ -76,7 +84,14 @@ describe('outbox relay under faults', () => {
   }
 
   function taskEvent(taskId: string, attempt: number, reason?: string) {
-    return { taskId, type: 'noop', status: 'pending' as const, attempt, at: new Date().toISOString(), ...(reason ? { reason } : {}) };
+    return {
+      taskId,
+      type: 'noop',
+      status: 'pending' as const,
+      attempt,
+      at: new Date().toISOString(),
+      ...(reason ? { reason } : {}),
+    };
   }
 
   async function outboxIds(ds: DataSource, schema: string): Promise<string[]> {
@@ -99,7 +114,8 @@ describe('outbox relay under faults', () => {
     const listeners = async () => {
       const { rows } = await admin.query<{ n: number; listening: number }>(
         `SELECT count(*)::int AS n, count(*) FILTER (WHERE state = 'idle' AND query LIKE 'LISTEN%')::int AS listening
-           FROM pg_stat_activity WHERE datname = $1 AND application_name = $2`, [db.name, app],
+           FROM pg_stat_activity WHERE datname = $1 AND application_name = $2`,
+        [db.name, app],
       );
       return rows[0]!;
     };
@@ -116,9 +132,11 @@ describe('outbox relay under faults', () => {
       sampling = false;
       return sampler;
     });
-    const kill = () => admin.query(
-      `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2`, [db.name, app],
-    );
+    const kill = () =>
+      admin.query(
+        `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2`,
+        [db.name, app],
+      );
     const settled = async () => {
       await eventually(async () => (await listeners()).listening >= 1, 10_000);
       // A doubled reconnect shows up right after the first one; give it the time to.
@@ -170,16 +188,25 @@ describe('outbox relay under faults', () => {
     const ns = testNamespace();
     cleanups.push(() => cleanupNamespace(ns));
     const b = await bus(ns);
-    const count = async () => Number((await admin.query(
-      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2`, [db.name, app],
-    )).rows[0].n);
+    const count = async () =>
+      Number(
+        (
+          await admin.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2`,
+            [db.name, app],
+          )
+        ).rows[0].n,
+      );
 
     const r = relay(ds, schema, b, { fallbackMs: NEVER });
     await r.start();
     await eventually(async () => (await count()) === 1, 5_000);
     await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
     try {
-      await admin.query(`SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2`, [db.name, app]);
+      await admin.query(
+        `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2`,
+        [db.name, app],
+      );
       await new Promise((res) => setTimeout(res, 300));
       await r.stop();
     } finally {
@@ -203,9 +230,14 @@ describe('outbox relay under faults', () => {
     await b.jsm.streams.update(eventsStream(ns), { ...info.config, max_msg_size: 1024 });
 
     const taskId = randomUUID();
-    await enqueueEvents(ds, schema, Array.from({ length: 7 }, (_, i) => ({
-      subject: Subjects.taskCreated, payload: taskEvent(taskId, i, i === 3 ? 'x'.repeat(4_000) : undefined),
-    })));
+    await enqueueEvents(
+      ds,
+      schema,
+      Array.from({ length: 7 }, (_, i) => ({
+        subject: Subjects.taskCreated,
+        payload: taskEvent(taskId, i, i === 3 ? 'x'.repeat(4_000) : undefined),
+      })),
+    );
     const ids = await outboxIds(ds, schema);
     expect(ids).toHaveLength(7);
 
@@ -216,7 +248,8 @@ describe('outbox relay under faults', () => {
     expect(await outboxIds(ds, schema)).toEqual([ids[3]]);
     const stored = await readStream<{ attempt: number }>(nc, eventsStream(ns), created(ns));
     expect(stored.map((e) => e.attempt)).toEqual([0, 1, 2, 4, 5, 6]);
-    const failures = async () => Number(/juggernaut_outbox_publish_failures_total\{[^}]*\} (\d+)/.exec(await metrics.render())?.[1] ?? 0);
+    const failures = async () =>
+      Number(/juggernaut_outbox_publish_failures_total\{[^}]*\} (\d+)/.exec(await metrics.render())?.[1] ?? 0);
     expect(await failures()).toBeGreaterThanOrEqual(1);
     const refusal = logs.lines.find((l) => l.includes('did not acknowledge outbox rows'));
     expect(refusal).toBeDefined();
@@ -247,9 +280,14 @@ describe('outbox relay under faults', () => {
     const tasks = Array.from({ length: 5 }, () => randomUUID());
     const n = 10_000;
     for (let i = 0; i < n; i += 500) {
-      await enqueueEvents(ds, schema, Array.from({ length: 500 }, (_, j) => ({
-        subject: Subjects.taskCreated, payload: taskEvent(tasks[(i + j) % tasks.length]!, i + j),
-      })));
+      await enqueueEvents(
+        ds,
+        schema,
+        Array.from({ length: 500 }, (_, j) => ({
+          subject: Subjects.taskCreated,
+          payload: taskEvent(tasks[(i + j) % tasks.length]!, i + j),
+        })),
+      );
     }
     // Each replica has its own pool and NATS connection, as two processes would.
     const ds2 = await dataSource(schema);

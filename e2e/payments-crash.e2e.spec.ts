@@ -86,23 +86,40 @@ describe('a crash between capturing a webhook and answering it', () => {
   it('loses nothing: the event is posted once, and Stripe retrying it is answered as a duplicate', async () => {
     const natsUrl = await proxy.start();
     const env = {
-      ...stack.env({ JUGGERNAUT_ADMIN_KEY: ADMIN, STRIPE_WEBHOOK_SECRET: WHSEC }), NATS_URL: natsUrl, LOG_LEVEL: 'info',
+      ...stack.env({ JUGGERNAUT_ADMIN_KEY: ADMIN, STRIPE_WEBHOOK_SECRET: WHSEC }),
+      NATS_URL: natsUrl,
+      LOG_LEVEL: 'info',
     };
     await migrateService(governanceApi, env);
     gov = await ServiceProcess.start('governance-api', env);
     const url = `http://127.0.0.1:${gov.port}`;
-    const event = stripeEvent.chargeSucceeded({ id: 'evt_crash', charge: 'ch_crash', paymentIntent: 'pi_crash', amount: 12_345, metadata: { experimentId: 'exp-crash' } });
-    const payload = JSON.stringify(event);
-    const deliver = (base: string) => fetch(`${base}/api/v1/webhooks/stripe`, {
-      method: 'POST', body: payload,
-      headers: { 'content-type': 'application/json', 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret: WHSEC }) },
+    const event = stripeEvent.chargeSucceeded({
+      id: 'evt_crash',
+      charge: 'ch_crash',
+      paymentIntent: 'pi_crash',
+      amount: 12_345,
+      metadata: { experimentId: 'exp-crash' },
     });
+    const payload = JSON.stringify(event);
+    const deliver = (base: string) =>
+      fetch(`${base}/api/v1/webhooks/stripe`, {
+        method: 'POST',
+        body: payload,
+        headers: {
+          'content-type': 'application/json',
+          'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret: WHSEC }),
+        },
+      });
 
     proxy.armed = true;
-    const first = deliver(url).then((r) => r.status, (e: Error) => `no answer: ${e.message}`);
+    const first = deliver(url).then(
+      (r) => r.status,
+      (e: Error) => `no answer: ${e.message}`,
+    );
     // The event is in JetStream and the ledger posts it, while governance-api still waits for its acknowledgement.
     await eventually(() => proxy.held);
-    const ledgerSays = () => count(`SELECT count(*)::int AS n FROM ledger.transactions WHERE event_id = 'stripe:payment:pi_crash'`);
+    const ledgerSays = () =>
+      count(`SELECT count(*)::int AS n FROM ledger.transactions WHERE event_id = 'stripe:payment:pi_crash'`);
     await eventually(async () => (await ledgerSays()) === 1, 15_000);
     await gov.kill('SIGKILL');
     expect(await first).toMatch(/^no answer/);
@@ -115,7 +132,8 @@ describe('a crash between capturing a webhook and answering it', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     expect(await ledgerSays()).toBe(1);
     expect(await count(`SELECT count(*)::int AS n FROM ledger.payment_events WHERE event_id = 'evt_crash'`)).toBe(1);
-    const pnl = (await apiClient(`http://127.0.0.1:${gov.port}`, ADMIN).get('/api/v1/ledger/pnl?groupBy=experiment')).body.rows;
+    const pnl = (await apiClient(`http://127.0.0.1:${gov.port}`, ADMIN).get('/api/v1/ledger/pnl?groupBy=experiment'))
+      .body.rows;
     expect(pnl).toEqual([{ key: 'exp-crash', currency: 'USD', revenueMinor: 12_345, costMinor: 0, netMinor: 12_345 }]);
   });
 });

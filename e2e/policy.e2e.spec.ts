@@ -19,17 +19,31 @@ describe('policy from governance-api to the dispatcher', () => {
   let api: ReturnType<typeof apiClient>;
   const wire = (s: string) => `${stack.namespace}.${s}`;
   const claim = async (over: Record<string, unknown> = {}) => {
-    const reply = (await nc.request(wire('juggernaut.task.claim.v1'), JSON.stringify({
-      workerId: 'policy-worker', level: 5, capabilities: [], types: ['manual'], max: 10, ...over,
-    }), { timeout: 5_000 })).json<any>();
+    const reply = (
+      await nc.request(
+        wire('juggernaut.task.claim.v1'),
+        JSON.stringify({
+          workerId: 'policy-worker',
+          level: 5,
+          capabilities: [],
+          types: ['manual'],
+          max: 10,
+          ...over,
+        }),
+        { timeout: 5_000 },
+      )
+    ).json<any>();
     if (!reply.ok) throw new Error(JSON.stringify(reply.error));
     return reply.data.tasks as Array<{ id: string; type: string }>;
   };
   const submit = async (type: string) => (await api.post('/api/v1/tasks', { type })).body.id as string;
-  const dispatcherVersion = () => stack.services.find((s) => s.ctx.service === 'task-dispatcher')!.app.get(DispatchPolicy).version;
+  const dispatcherVersion = () =>
+    stack.services.find((s) => s.ctx.service === 'task-dispatcher')!.app.get(DispatchPolicy).version;
   const runnerPolicy = () => stack.services.find((s) => s.ctx.service === 'agent-runner')!.app.get(PolicyState).current;
   const settings = (taskTypes: Record<string, number>) => ({
-    budgets: { currency: 'USD' }, permissions: { taskTypes, tools: {} }, approvals: { toolsRequiringApproval: [], ttlSeconds: 600 },
+    budgets: { currency: 'USD' },
+    permissions: { taskTypes, tools: {} },
+    approvals: { toolsRequiringApproval: [], ttlSeconds: 600 },
   });
 
   beforeAll(async () => {
@@ -52,12 +66,18 @@ describe('policy from governance-api to the dispatcher', () => {
     expect(engaged.status).toBe(200);
     // pushed, not polled: the dispatcher and the runner hold the new version within a second of the answer
     await eventually(() => dispatcherVersion() === engaged.body.version, PUSH_BOUND_MS);
-    await eventually(() => runnerPolicy()?.killSwitch.engaged === true && runnerPolicy()?.version === engaged.body.version, PUSH_BOUND_MS);
+    await eventually(
+      () => runnerPolicy()?.killSwitch.engaged === true && runnerPolicy()?.version === engaged.body.version,
+      PUSH_BOUND_MS,
+    );
     const id = await submit('manual');
     expect(await claim()).toEqual([]);
     expect(await claim({ level: 5, types: ['manual', 'other'] })).toEqual([]);
     const released = await api.put('/api/v1/policies/kill-switch', { engaged: false });
-    await eventually(() => dispatcherVersion() === released.body.version && runnerPolicy()?.killSwitch.engaged === false, PUSH_BOUND_MS);
+    await eventually(
+      () => dispatcherVersion() === released.body.version && runnerPolicy()?.killSwitch.engaged === false,
+      PUSH_BOUND_MS,
+    );
     const got = await eventually(async () => {
       const tasks = await claim();
       return tasks.length ? tasks : undefined;

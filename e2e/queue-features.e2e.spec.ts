@@ -13,10 +13,20 @@ import { taskDispatcher } from '../apps/task-dispatcher/src/service';
  */
 const ADMIN = 'queue-features-admin-key-0123456789';
 const DISPATCH = {
-  DISPATCH_REAPER_INTERVAL_MS: '100', DISPATCH_REAPER_GRACE_MS: '0', DISPATCH_RETRY_BASE_MS: '20', DISPATCH_RETRY_MAX_MS: '200',
-  DISPATCH_TIMER_MAX_MS: '200', DISPATCH_RETENTION_INTERVAL_MS: '500', DISPATCH_RETENTION_BATCH: '5000',
+  DISPATCH_REAPER_INTERVAL_MS: '100',
+  DISPATCH_REAPER_GRACE_MS: '0',
+  DISPATCH_RETRY_BASE_MS: '20',
+  DISPATCH_RETRY_MAX_MS: '200',
+  DISPATCH_TIMER_MAX_MS: '200',
+  DISPATCH_RETENTION_INTERVAL_MS: '500',
+  DISPATCH_RETENTION_BATCH: '5000',
 };
-const RUNNER = { RUNNER_POLL_INTERVAL_MS: '200', RUNNER_PRESENCE_INTERVAL_MS: '500', RUNNER_DRAIN_MS: '300', RUNNER_CONCURRENCY: '8' };
+const RUNNER = {
+  RUNNER_POLL_INTERVAL_MS: '200',
+  RUNNER_PRESENCE_INTERVAL_MS: '500',
+  RUNNER_DRAIN_MS: '300',
+  RUNNER_CONCURRENCY: '8',
+};
 
 describe('queue features', () => {
   let stack: TestStack;
@@ -37,10 +47,14 @@ describe('queue features', () => {
     return r.body as { id: string; status: string; created: boolean; replaced?: boolean };
   };
   const claim = (over: Record<string, unknown> = {}) =>
-    rpc.call<{ tasks: Array<{ id: string; claimToken: string; timeoutMs: number | null }> }>('juggernaut.task.claim.v1', { workerId: 'raw', level: 5, capabilities: [], types: [type], max: 10, ...over });
+    rpc.call<{ tasks: Array<{ id: string; claimToken: string; timeoutMs: number | null }> }>(
+      'juggernaut.task.claim.v1',
+      { workerId: 'raw', level: 5, capabilities: [], types: [type], max: 10, ...over },
+    );
   const finish = (results: unknown[]) => rpc.call('juggernaut.task.finish.v1', { workerId: 'raw', results });
   const row = async (id: string) => (await sql.query(`SELECT * FROM dispatch.tasks WHERE id = $1`, [id])).rows[0];
-  const history = async (id: string) => (await sql.query(`SELECT status, reason FROM dispatch.task_events WHERE task_id = $1 ORDER BY id`, [id])).rows;
+  const history = async (id: string) =>
+    (await sql.query(`SELECT status, reason FROM dispatch.task_events WHERE task_id = $1 ORDER BY id`, [id])).rows;
 
   beforeAll(async () => {
     stack = await TestStack.create('queuefeatures');
@@ -61,8 +75,15 @@ describe('queue features', () => {
   });
 
   describe('execution timeouts', () => {
-    it('a hung handler is failed by its timeout and retried, and its runner\'s slot is freed', async () => {
-      const { id } = await api.post('/api/v1/tasks', { type: 'noop', payload: { sleepMs: 5_000, hang: true }, timeoutSeconds: 1, maxAttempts: 2 }).then((r) => r.body);
+    it("a hung handler is failed by its timeout and retried, and its runner's slot is freed", async () => {
+      const { id } = await api
+        .post('/api/v1/tasks', {
+          type: 'noop',
+          payload: { sleepMs: 5_000, hang: true },
+          timeoutSeconds: 1,
+          maxAttempts: 2,
+        })
+        .then((r) => r.body);
       await eventually(async () => (await row(id)).status === 'dead', 15_000);
       // (a retry whose backoff is over may be claimed before the timer marks it pending)
       const h = (await history(id)).filter((e: any) => e.status !== 'pending');
@@ -74,16 +95,23 @@ describe('queue features', () => {
       await eventually(async () => (await row(quick)).status === 'succeeded', 5_000);
     });
 
-    it('the dispatcher enforces a type\'s timeout itself: no lease past the deadline, the attempt failed with the reason', async () => {
+    it("the dispatcher enforces a type's timeout itself: no lease past the deadline, the attempt failed with the reason", async () => {
       expect((await api.put(`/api/v1/task-types/${type}/limits`, { timeoutSeconds: 1 })).status).toBe(200);
       const { id } = await submit({ maxAttempts: 1 });
       const [lease] = (await claim()).tasks;
       expect(lease!.timeoutMs).toBe(1_000);
       // A worker that ignores the timeout and keeps heartbeating loses the lease at the deadline.
-      const lost = await eventually(async () => {
-        const reply = await rpc.call<{ lost: Array<{ taskId: string; reason: string }> }>('juggernaut.task.heartbeat.v1', { workerId: 'raw', leases: [{ taskId: id, claimToken: lease!.claimToken }] });
-        return reply.lost[0];
-      }, 5_000, 200);
+      const lost = await eventually(
+        async () => {
+          const reply = await rpc.call<{ lost: Array<{ taskId: string; reason: string }> }>(
+            'juggernaut.task.heartbeat.v1',
+            { workerId: 'raw', leases: [{ taskId: id, claimToken: lease!.claimToken }] },
+          );
+          return reply.lost[0];
+        },
+        5_000,
+        200,
+      );
       expect(lost.reason).toBe('execution timeout');
       await eventually(async () => (await row(id)).status === 'dead', 10_000);
       expect((await row(id)).reason).toMatch(/execution timeout: ran past 1 s on raw/);
@@ -115,13 +143,20 @@ describe('queue features', () => {
       const a = await submit({ uniqueKey: `daily-report-${n}`, uniqueScope: 'period', uniquePeriodSeconds: 3600 });
       const [lease] = (await claim()).tasks;
       await finish([{ taskId: lease!.id, claimToken: lease!.claimToken, outcome: 'succeeded' }]);
-      expect(await submit({ uniqueKey: `daily-report-${n}`, uniqueScope: 'period', uniquePeriodSeconds: 3600 })).toEqual({ id: a.id, status: 'succeeded', created: false });
+      expect(
+        await submit({ uniqueKey: `daily-report-${n}`, uniqueScope: 'period', uniquePeriodSeconds: 3600 }),
+      ).toEqual({ id: a.id, status: 'succeeded', created: false });
     });
 
     it('mode "replace" gives a waiting task the new payload and keeps its run-at; "debounce" also moves its run-at', async () => {
       const later = new Date(Date.now() + 60_000).toISOString();
       const a = await submit({ uniqueKey: `r-${n}`, runAt: later, payload: { v: 1 } });
-      const r = await submit({ uniqueKey: `r-${n}`, uniqueMode: 'replace', payload: { v: 2 }, runAt: new Date(Date.now() + 120_000).toISOString() });
+      const r = await submit({
+        uniqueKey: `r-${n}`,
+        uniqueMode: 'replace',
+        payload: { v: 2 },
+        runAt: new Date(Date.now() + 120_000).toISOString(),
+      });
       expect(r).toEqual({ id: a.id, status: 'scheduled', created: false, replaced: true });
       const replaced = await row(a.id);
       expect(replaced.payload).toEqual({ v: 2 });
@@ -131,7 +166,9 @@ describe('queue features', () => {
       const debounced = await row(a.id);
       expect(debounced.payload).toEqual({ v: 3 });
       expect(debounced.run_at.toISOString()).toBe(evenLater);
-      expect((await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE unique_key = $1`, [`r-${n}`])).rows[0].n).toBe(1);
+      expect(
+        (await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE unique_key = $1`, [`r-${n}`])).rows[0].n,
+      ).toBe(1);
     });
 
     it('refuses unique options without a key, and a period scope without its period', async () => {
@@ -144,7 +181,11 @@ describe('queue features', () => {
 
   describe('batch submission', () => {
     it('creates 1,000 tasks in one request and reports each', async () => {
-      const tasks = Array.from({ length: 1_000 }, (_, i) => ({ type, title: `t${i}`, ...(i === 7 ? { idempotencyKey: `batch-${n}` } : {}) }));
+      const tasks = Array.from({ length: 1_000 }, (_, i) => ({
+        type,
+        title: `t${i}`,
+        ...(i === 7 ? { idempotencyKey: `batch-${n}` } : {}),
+      }));
       const r = await api.post('/api/v1/tasks/batch', { tasks });
       expect(r.status).toBe(201);
       expect(r.body.results).toHaveLength(1_000);
@@ -154,7 +195,9 @@ describe('queue features', () => {
       const byId = new Map(titles.map((t: any) => [t.id, t.title]));
       expect(r.body.results.map((x: any) => byId.get(x.id))).toEqual(tasks.map((t) => t.title));
       // Sent again with a known key and a new task: the first is found, the second created.
-      const again = await api.post('/api/v1/tasks/batch', { tasks: [{ type, idempotencyKey: `batch-${n}` }, { type }] });
+      const again = await api.post('/api/v1/tasks/batch', {
+        tasks: [{ type, idempotencyKey: `batch-${n}` }, { type }],
+      });
       expect(again.body.results[0]).toEqual({ id: r.body.results[7].id, status: 'pending', created: false });
       expect(again.body.results[1].created).toBe(true);
     });
@@ -163,14 +206,20 @@ describe('queue features', () => {
       const bad = await api.post('/api/v1/tasks/batch', { tasks: [{ type }, { type, uniqueScope: 'active' }] });
       expect(bad.status).toBe(400);
       expect(JSON.stringify(bad.body)).toContain('tasks.1');
-      const missing = await api.post('/api/v1/tasks/batch', { tasks: [{ type }, { type, dependsOn: ['00000000-0000-4000-8000-000000000000'] }] });
+      const missing = await api.post('/api/v1/tasks/batch', {
+        tasks: [{ type }, { type, dependsOn: ['00000000-0000-4000-8000-000000000000'] }],
+      });
       expect(missing.status).toBe(400);
-      expect((await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE type = $1`, [type])).rows[0].n).toBe(0);
+      expect((await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE type = $1`, [type])).rows[0].n).toBe(
+        0,
+      );
       expect((await api.post('/api/v1/tasks/batch', { tasks: [] })).status).toBe(400);
     });
 
     it('is offered over NATS too', async () => {
-      const reply = await rpc.call<{ results: Array<{ created: boolean }> }>('juggernaut.task.submit.batch.v1', { tasks: [{ type }, { type }] });
+      const reply = await rpc.call<{ results: Array<{ created: boolean }> }>('juggernaut.task.submit.batch.v1', {
+        tasks: [{ type }, { type }],
+      });
       expect(reply.results.map((x) => x.created)).toEqual([true, true]);
     });
   });
@@ -182,7 +231,9 @@ describe('queue features', () => {
       expect(paused.status).toBe(200);
       expect(paused.body).toMatchObject({ type, paused: true, pausedReason: 'provider down' });
       expect((await claim()).tasks).toEqual([]);
-      expect((await api.get('/api/v1/task-types/limits')).body.find((l: any) => l.type === type)).toMatchObject({ paused: true });
+      expect((await api.get('/api/v1/task-types/limits')).body.find((l: any) => l.type === type)).toMatchObject({
+        paused: true,
+      });
       expect((await api.post(`/api/v1/task-types/${type}/resume`, {})).body).toMatchObject({ paused: false });
       expect((await claim()).tasks.map((t) => t.id)).toEqual([id]);
       // resuming a type that is not paused names the problem
@@ -209,21 +260,34 @@ describe('queue features', () => {
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) ids.push((await submit({})).id);
       expect((await api.post('/api/v1/tasks/bulk-cancel', { filter: {} })).status).toBe(400);
-      const cancelled = await api.post('/api/v1/tasks/bulk-cancel', { filter: { type }, limit: 3, reason: 'superseded' });
+      const cancelled = await api.post('/api/v1/tasks/bulk-cancel', {
+        filter: { type },
+        limit: 3,
+        reason: 'superseded',
+      });
       expect(cancelled.status).toBe(200);
       expect(cancelled.body).toEqual({ changed: ids.slice(0, 3), skipped: [], more: true });
       expect((await api.post('/api/v1/tasks/bulk-cancel', { filter: { type } })).body.changed).toEqual(ids.slice(3));
-      expect((await row(ids[0]!))).toMatchObject({ status: 'cancelled', reason: 'superseded' });
+      expect(await row(ids[0]!)).toMatchObject({ status: 'cancelled', reason: 'superseded' });
       const redriven = await api.post('/api/v1/tasks/bulk-retry', { filter: { type, status: 'cancelled' } });
       expect(redriven.body).toEqual({ changed: ids, skipped: [], more: false });
-      expect((await sql.query(`SELECT DISTINCT status FROM dispatch.tasks WHERE type = $1`, [type])).rows).toEqual([{ status: 'pending' }]);
+      expect((await sql.query(`SELECT DISTINCT status FROM dispatch.tasks WHERE type = $1`, [type])).rows).toEqual([
+        { status: 'pending' },
+      ]);
       expect((await api.post('/api/v1/tasks/bulk-retry', { filter: { type, status: 'pending' } })).status).toBe(400);
     });
   });
 
   describe('retry policy', () => {
     it('per type: attempts and backoff; per task: errors that are never retried', async () => {
-      expect((await api.put(`/api/v1/task-types/${type}/limits`, { maxAttempts: 2, retry: { backoffBaseMs: 3_000, backoffMaxMs: 3_000 } })).status).toBe(200);
+      expect(
+        (
+          await api.put(`/api/v1/task-types/${type}/limits`, {
+            maxAttempts: 2,
+            retry: { backoffBaseMs: 3_000, backoffMaxMs: 3_000 },
+          })
+        ).status,
+      ).toBe(200);
       const a = await submit({});
       expect((await row(a.id)).max_attempts).toBe(2);
       const [lease] = (await claim()).tasks;
@@ -236,20 +300,38 @@ describe('queue features', () => {
       const b = await submit({ maxAttempts: 5, retry: { terminalErrors: ['quota exceeded'] } });
       const [lb] = (await claim()).tasks;
       expect(lb!.id).toBe(b.id);
-      await finish([{ taskId: lb!.id, claimToken: lb!.claimToken, outcome: 'failed', error: 'provider said: quota exceeded for today' }]);
+      await finish([
+        {
+          taskId: lb!.id,
+          claimToken: lb!.claimToken,
+          outcome: 'failed',
+          error: 'provider said: quota exceeded for today',
+        },
+      ]);
       expect(await row(b.id)).toMatchObject({ status: 'dead', attempts: 1 });
-      expect((await api.get('/api/v1/task-types/limits')).body.find((l: any) => l.type === type)).toMatchObject({ maxAttempts: 2, retry: { backoffBaseMs: 3_000, backoffMaxMs: 3_000 } });
+      expect((await api.get('/api/v1/task-types/limits')).body.find((l: any) => l.type === type)).toMatchObject({
+        maxAttempts: 2,
+        retry: { backoffBaseMs: 3_000, backoffMaxMs: 3_000 },
+      });
     });
   });
 
   describe('snooze', () => {
     it('a handler asks to run again later, with a reason, without burning an attempt', async () => {
-      const { id } = (await api.post('/api/v1/tasks', { type: 'noop', payload: { snoozeMs: 1_000 }, maxAttempts: 1 })).body;
+      const { id } = (await api.post('/api/v1/tasks', { type: 'noop', payload: { snoozeMs: 1_000 }, maxAttempts: 1 }))
+        .body;
       await eventually(async () => (await row(id)).status === 'scheduled', 5_000);
       expect(await row(id)).toMatchObject({ attempts: 0, reason: 'snoozed: noop told to snooze' });
       await eventually(async () => (await row(id)).status === 'succeeded', 5_000);
       expect((await row(id)).attempts).toBe(1);
-      expect((await history(id)).map((e: any) => e.status)).toEqual(['pending', 'running', 'scheduled', 'pending', 'running', 'succeeded']);
+      expect((await history(id)).map((e: any) => e.status)).toEqual([
+        'pending',
+        'running',
+        'scheduled',
+        'pending',
+        'running',
+        'succeeded',
+      ]);
     });
   });
 
@@ -263,14 +345,39 @@ describe('queue features', () => {
            RETURNING id)
          INSERT INTO dispatch.task_events (task_id, status, attempt) SELECT id, 'succeeded', 1 FROM old`,
       );
-      const oldPending = (await sql.query(`INSERT INTO dispatch.tasks (type, status, sort_key, created_at) VALUES ('old-work-unfinished', 'blocked', now(), now() - interval '40 days') RETURNING id`)).rows[0].id;
+      const oldPending = (
+        await sql.query(
+          `INSERT INTO dispatch.tasks (type, status, sort_key, created_at) VALUES ('old-work-unfinished', 'blocked', now(), now() - interval '40 days') RETURNING id`,
+        )
+      ).rows[0].id;
       // Meanwhile the queue serves new work.
       const served: string[] = [];
-      for (let i = 0; i < 20; i++) served.push((await api.post('/api/v1/tasks', { type: 'noop', payload: {} })).body.id);
-      await eventually(async () => (await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE type = 'old-work'`)).rows[0].n === 0, 60_000, 250);
-      expect((await sql.query(`SELECT count(*)::int AS n FROM dispatch.task_events e WHERE NOT EXISTS (SELECT 1 FROM dispatch.tasks t WHERE t.id = e.task_id)`)).rows[0].n).toBe(0);
+      for (let i = 0; i < 20; i++)
+        served.push((await api.post('/api/v1/tasks', { type: 'noop', payload: {} })).body.id);
+      await eventually(
+        async () =>
+          (await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE type = 'old-work'`)).rows[0].n === 0,
+        60_000,
+        250,
+      );
+      expect(
+        (
+          await sql.query(
+            `SELECT count(*)::int AS n FROM dispatch.task_events e WHERE NOT EXISTS (SELECT 1 FROM dispatch.tasks t WHERE t.id = e.task_id)`,
+          )
+        ).rows[0].n,
+      ).toBe(0);
       expect((await row(oldPending)).status).toBe('blocked');
-      await eventually(async () => (await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE id = ANY($1::uuid[]) AND status = 'succeeded'`, [served])).rows[0].n === 20, 10_000);
+      await eventually(
+        async () =>
+          (
+            await sql.query(
+              `SELECT count(*)::int AS n FROM dispatch.tasks WHERE id = ANY($1::uuid[]) AND status = 'succeeded'`,
+              [served],
+            )
+          ).rows[0].n === 20,
+        10_000,
+      );
       // The key of a pruned task is free again.
       expect((await api.post('/api/v1/tasks', { type, idempotencyKey: 'old-1' })).body.created).toBe(true);
       const status = (await api.get('/api/v1/task-retention')).body;

@@ -22,24 +22,42 @@ describe('reconciliation of Stripe with the ledger', () => {
   let fake: FakeStripe;
   let url: string;
   const admin = () => apiClient(url, ADMIN);
-  const byEvent = async (eventId: string) => (await admin().get(`/api/v1/ledger/transactions?eventId=${encodeURIComponent(eventId)}`)).body.items as any[];
+  const byEvent = async (eventId: string) =>
+    (await admin().get(`/api/v1/ledger/transactions?eventId=${encodeURIComponent(eventId)}`)).body.items as any[];
   const send = async (event: Record<string, unknown>) => {
     const payload = JSON.stringify(event);
     const r = await apiClient(url).call('POST', '/api/v1/webhooks/stripe', payload, {
-      'content-type': 'application/json', 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret: WHSEC }),
+      'content-type': 'application/json',
+      'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret: WHSEC }),
     });
     expect(r.status).toBe(200);
   };
   const charge = (id: string, pi: string, amount: number, fee: number, created = T) => ({
-    id: `txn_${id}`, type: 'charge', amount, fee, currency: 'usd', created, source: { id, object: 'charge', payment_intent: pi },
+    id: `txn_${id}`,
+    type: 'charge',
+    amount,
+    fee,
+    currency: 'usd',
+    created,
+    source: { id, object: 'charge', payment_intent: pi },
   });
 
   beforeAll(async () => {
     fake = await new FakeStripe(API_KEY).start();
     stack = await TestStack.create('reconcile');
-    url = (await stack.start(governanceApi, { JUGGERNAUT_ADMIN_KEY: ADMIN, STRIPE_WEBHOOK_SECRET: WHSEC, JUGGERNAUT_MONITOR_INTERVAL_MS: '300' })).url;
+    url = (
+      await stack.start(governanceApi, {
+        JUGGERNAUT_ADMIN_KEY: ADMIN,
+        STRIPE_WEBHOOK_SECRET: WHSEC,
+        JUGGERNAUT_MONITOR_INTERVAL_MS: '300',
+      })
+    ).url;
     await stack.start(taskDispatcher);
-    await stack.start(revenueLedger, { STRIPE_API_KEY: API_KEY, STRIPE_API_BASE_URL: fake.url, LEDGER_WORKER_POLL_INTERVAL_MS: '200' });
+    await stack.start(revenueLedger, {
+      STRIPE_API_KEY: API_KEY,
+      STRIPE_API_BASE_URL: fake.url,
+      LEDGER_WORKER_POLL_INTERVAL_MS: '200',
+    });
   });
 
   afterAll(async () => {
@@ -52,18 +70,55 @@ describe('reconciliation of Stripe with the ledger', () => {
       const r = await admin().get('/api/v1/schedules');
       return r.body.find?.((s: any) => s.name === 'ledger-reconcile-stripe-daily');
     });
-    expect(schedules).toMatchObject({ cron: '30 2 * * *', timezone: 'UTC', task: { type: 'ledger.reconcile', payload: { source: 'stripe' } } });
+    expect(schedules).toMatchObject({
+      cron: '30 2 * * *',
+      timezone: 'UTC',
+      task: { type: 'ledger.reconcile', payload: { source: 'stripe' } },
+    });
   });
 
   it('reports exactly the differences planted, alerts on them, and posts the missing ones only once approved', async () => {
     // In both, agreeing: a payment with its fee, a partial refund, a payout.
-    await send(stripeEvent.chargeSucceeded({ id: 'evt_r1', charge: 'ch_r1', paymentIntent: 'pi_r1', amount: 5_000, fee: 175, bt: 'txn_ch_r1' }));
-    await send(stripeEvent.refundCreated({ id: 'evt_r1_ref', refund: 're_r1', charge: 'ch_r1', paymentIntent: 'pi_r1', amount: 1_000 }));
+    await send(
+      stripeEvent.chargeSucceeded({
+        id: 'evt_r1',
+        charge: 'ch_r1',
+        paymentIntent: 'pi_r1',
+        amount: 5_000,
+        fee: 175,
+        bt: 'txn_ch_r1',
+      }),
+    );
+    await send(
+      stripeEvent.refundCreated({
+        id: 'evt_r1_ref',
+        refund: 're_r1',
+        charge: 'ch_r1',
+        paymentIntent: 'pi_r1',
+        amount: 1_000,
+      }),
+    );
     await send(stripeEvent.payoutPaid({ id: 'evt_r1_po', payout: 'po_r1', amount: 2_000 }));
     fake.add(
       charge('ch_r1', 'pi_r1', 5_000, 175),
-      { id: 'txn_re_r1', type: 'refund', amount: -1_000, fee: 0, currency: 'usd', created: T + 30, source: { id: 're_r1', object: 'refund', charge: 'ch_r1', payment_intent: 'pi_r1' } },
-      { id: 'txn_po_r1', type: 'payout', amount: -2_000, fee: 0, currency: 'usd', created: T, source: { id: 'po_r1', object: 'payout' } },
+      {
+        id: 'txn_re_r1',
+        type: 'refund',
+        amount: -1_000,
+        fee: 0,
+        currency: 'usd',
+        created: T + 30,
+        source: { id: 're_r1', object: 'refund', charge: 'ch_r1', payment_intent: 'pi_r1' },
+      },
+      {
+        id: 'txn_po_r1',
+        type: 'payout',
+        amount: -2_000,
+        fee: 0,
+        currency: 'usd',
+        created: T,
+        source: { id: 'po_r1', object: 'payout' },
+      },
     );
     // Planted: extra (in the ledger only), mismatched (3,000 here, 3,100 at Stripe), missing (a charge with its fee, and a Stripe fee of its own).
     await send(stripeEvent.chargeSucceeded({ id: 'evt_r2', charge: 'ch_r2', paymentIntent: 'pi_r2', amount: 6_000 }));
@@ -78,53 +133,117 @@ describe('reconciliation of Stripe with the ledger', () => {
     // Stripe also lists, just before the period, a charge whose ledger entry is stamped inside it: within the margin, not extra.
     fake.add(charge('ch_r5', 'pi_r5', 800, 0, T - 1_900));
     await send(stripeEvent.chargeSucceeded({ id: 'evt_r5', charge: 'ch_r5', paymentIntent: 'pi_r5', amount: 800 }));
-    await eventually(async () => (await byEvent('stripe:payment:pi_r5')).length === 1 && (await byEvent('stripe:payout:po_r1')).length === 1);
+    await eventually(
+      async () =>
+        (await byEvent('stripe:payment:pi_r5')).length === 1 && (await byEvent('stripe:payout:po_r1')).length === 1,
+    );
 
     const from = new Date((T - 1_800) * 1000).toISOString();
     const to = new Date((T + 1_800) * 1000).toISOString();
-    const task = await admin().post('/api/v1/tasks', { type: 'ledger.reconcile', payload: { source: 'stripe', from, to } });
+    const task = await admin().post('/api/v1/tasks', {
+      type: 'ledger.reconcile',
+      payload: { source: 'stripe', from, to },
+    });
     expect(task.status).toBe(201);
-    const rec = await eventually(async () => (await admin().get('/api/v1/ledger/reconciliations?source=stripe')).body.items?.[0], 20_000);
-    expect(rec).toMatchObject({ source: 'stripe', from, to, status: 'differences', taskId: task.body.id, balanceTransactions: 6 });
+    const rec = await eventually(
+      async () => (await admin().get('/api/v1/ledger/reconciliations?source=stripe')).body.items?.[0],
+      20_000,
+    );
+    expect(rec).toMatchObject({
+      source: 'stripe',
+      from,
+      to,
+      status: 'differences',
+      taskId: task.body.id,
+      balanceTransactions: 6,
+    });
     const ids = (items: any[]) => items.map((i) => i.eventIds[0]).sort();
     expect(ids(rec.missing)).toEqual(['stripe:fee:txn_ch_r4', 'stripe:other:txn_sf', 'stripe:payment:pi_r4']);
     expect(ids(rec.extra)).toEqual(['stripe:payment:pi_r2']);
     expect(ids(rec.mismatched)).toEqual(['stripe:payment:pi_r3']);
-    expect(rec.mismatched[0]).toMatchObject({ balanceTransactionId: 'txn_ch_r3', providerNetMinor: 3_100, ledgerNetMinor: 3_000, currency: 'USD' });
+    expect(rec.mismatched[0]).toMatchObject({
+      balanceTransactionId: 'txn_ch_r3',
+      providerNetMinor: 3_100,
+      ledgerNetMinor: 3_000,
+      currency: 'USD',
+    });
     expect(rec.extra[0]).toMatchObject({ ledgerNetMinor: 6_000, ref: 'ch_r2' });
     expect(rec.missing.find((m: any) => m.eventIds[0] === 'stripe:payment:pi_r4').suggestedPostings).toEqual([
-      { account: 'assets:clearing:stripe', currency: 'USD', amountMinor: 4_000 }, { account: 'revenue:stripe', currency: 'USD', amountMinor: -4_000 },
+      { account: 'assets:clearing:stripe', currency: 'USD', amountMinor: 4_000 },
+      { account: 'revenue:stripe', currency: 'USD', amountMinor: -4_000 },
     ]);
     expect((await admin().get(`/api/v1/ledger/reconciliations/${rec.id}`)).body.id).toBe(rec.id);
     expect(fake.requests.every((r) => r.headers['authorization'] === `Bearer ${API_KEY}`)).toBe(true);
 
-    const alert = await eventually(async () => (await admin().get('/api/v1/alerts?kind=reconciliation_differences')).body.items?.find((a: any) => a.status === 'active'), 10_000);
-    expect(alert).toMatchObject({ key: 'stripe', severity: 'warning', details: { reconciliationId: rec.id, missing: 3, extra: 1, mismatched: 1 } });
+    const alert = await eventually(
+      async () =>
+        (await admin().get('/api/v1/alerts?kind=reconciliation_differences')).body.items?.find(
+          (a: any) => a.status === 'active',
+        ),
+      10_000,
+    );
+    expect(alert).toMatchObject({
+      key: 'stripe',
+      severity: 'warning',
+      details: { reconciliationId: rec.id, missing: 3, extra: 1, mismatched: 1 },
+    });
 
     // Offered for approval, never posted on its own.
-    const approval = await eventually(async () => (await admin().get('/api/v1/approvals?status=pending')).body.items?.find((a: any) => a.action === 'ledger:adjust'));
+    const approval = await eventually(async () =>
+      (await admin().get('/api/v1/approvals?status=pending')).body.items?.find(
+        (a: any) => a.action === 'ledger:adjust',
+      ),
+    );
     expect(approval.args.entries.map((e: any) => e.eventId).sort()).toEqual(ids(rec.missing));
     await eventually(async () => (await admin().get(`/api/v1/tasks/${task.body.id}`)).body.status === 'blocked');
     await new Promise((r) => setTimeout(r, 500));
     expect(await byEvent('stripe:payment:pi_r4')).toEqual([]);
-    expect((await admin().get(`/api/v1/ledger/reconciliations/${rec.id}`)).body.adjustment).toEqual({ status: 'awaiting_approval', approvalId: approval.id });
+    expect((await admin().get(`/api/v1/ledger/reconciliations/${rec.id}`)).body.adjustment).toEqual({
+      status: 'awaiting_approval',
+      approvalId: approval.id,
+    });
 
-    expect((await admin().post(`/api/v1/approvals/${approval.id}/approve`, { reason: 'matches the Stripe dashboard' })).status).toBe(200);
-    await eventually(async () => (await admin().get(`/api/v1/tasks/${task.body.id}`)).body.status === 'succeeded', 20_000);
+    expect(
+      (await admin().post(`/api/v1/approvals/${approval.id}/approve`, { reason: 'matches the Stripe dashboard' }))
+        .status,
+    ).toBe(200);
+    await eventually(
+      async () => (await admin().get(`/api/v1/tasks/${task.body.id}`)).body.status === 'succeeded',
+      20_000,
+    );
     const adjusted = (await admin().get(`/api/v1/ledger/reconciliations/${rec.id}`)).body.adjustment;
     expect(adjusted).toMatchObject({ status: 'posted', approvalId: approval.id });
     expect(adjusted.transactionIds).toHaveLength(3);
-    expect((await byEvent('stripe:payment:pi_r4'))[0]).toMatchObject({ kind: 'revenue', externalRef: 'ch_r4', createdBy: `reconciliation:${rec.id}` });
+    expect((await byEvent('stripe:payment:pi_r4'))[0]).toMatchObject({
+      kind: 'revenue',
+      externalRef: 'ch_r4',
+      createdBy: `reconciliation:${rec.id}`,
+    });
     expect((await byEvent('stripe:fee:txn_ch_r4'))[0].postings).toEqual([
-      { account: 'assets:clearing:stripe', amountMinor: -150, currency: 'USD' }, { account: 'expense:payment-fees:stripe', amountMinor: 150, currency: 'USD' },
+      { account: 'assets:clearing:stripe', amountMinor: -150, currency: 'USD' },
+      { account: 'expense:payment-fees:stripe', amountMinor: 150, currency: 'USD' },
     ]);
 
     // Run again: only what is still planted remains (the extra and the mismatch are for a person to look at).
-    const again = await admin().post('/api/v1/tasks', { type: 'ledger.reconcile', payload: { source: 'stripe', from, to } });
-    const second = await eventually(async () => (await admin().get('/api/v1/ledger/reconciliations?source=stripe')).body.items?.find((r: any) => r.taskId === again.body.id), 20_000);
-    expect({ missing: ids(second.missing), extra: ids(second.extra), mismatched: ids(second.mismatched) }).toEqual({
-      missing: [], extra: ['stripe:payment:pi_r2'], mismatched: ['stripe:payment:pi_r3'],
+    const again = await admin().post('/api/v1/tasks', {
+      type: 'ledger.reconcile',
+      payload: { source: 'stripe', from, to },
     });
-    await eventually(async () => (await admin().get(`/api/v1/tasks/${again.body.id}`)).body.status === 'succeeded', 10_000);
+    const second = await eventually(
+      async () =>
+        (await admin().get('/api/v1/ledger/reconciliations?source=stripe')).body.items?.find(
+          (r: any) => r.taskId === again.body.id,
+        ),
+      20_000,
+    );
+    expect({ missing: ids(second.missing), extra: ids(second.extra), mismatched: ids(second.mismatched) }).toEqual({
+      missing: [],
+      extra: ['stripe:payment:pi_r2'],
+      mismatched: ['stripe:payment:pi_r3'],
+    });
+    await eventually(
+      async () => (await admin().get(`/api/v1/tasks/${again.body.id}`)).body.status === 'succeeded',
+      10_000,
+    );
   });
 });

@@ -16,7 +16,13 @@ import { changedTables, describeSchemas } from '../tools/docs/schema';
  * and fails on any difference, naming the tables. UPDATE_DOCS=1 (npm run docs:schema) rewrites it.
  */
 const file = join(__dirname, '..', 'docs', 'SCHEMA.md');
-const OWNERS = [governanceApi, taskDispatcher, revenueLedger, experimentTracker, devBot] as unknown as ServiceDefinition<BaseEnv>[];
+const OWNERS = [
+  governanceApi,
+  taskDispatcher,
+  revenueLedger,
+  experimentTracker,
+  devBot,
+] as unknown as ServiceDefinition<BaseEnv>[];
 
 describe('docs/SCHEMA.md', () => {
   let db: TestDatabase;
@@ -34,7 +40,11 @@ describe('docs/SCHEMA.md', () => {
     if (process.env['UPDATE_DOCS']) writeFileSync(file, generated);
     const committed = existsSync(file) ? readFileSync(file, 'utf8') : '';
     for (const { schema } of owners) expect(generated).toContain(`### ${schema}.migrations`);
-    expect(changedTables(committed, generated).map((t) => `${t} differs from the migrated database (run npm run docs:schema)`)).toEqual([]);
+    expect(
+      changedTables(committed, generated).map(
+        (t) => `${t} differs from the migrated database (run npm run docs:schema)`,
+      ),
+    ).toEqual([]);
     expect(committed === generated ? 'current' : 'stale: run npm run docs:schema').toBe('current');
   });
 });

@@ -12,7 +12,12 @@ import { taskDispatcher } from '../apps/task-dispatcher/src/service';
  * know the policy claims nothing, and every worker (dev-bot too) is in the registry.
  */
 const ADMIN = 'worker-faults-admin-key-0123456789';
-const DISPATCH = { DISPATCH_REAPER_INTERVAL_MS: '100', DISPATCH_REAPER_GRACE_MS: '3000', DISPATCH_TIMER_MAX_MS: '200', DISPATCH_RETRY_BASE_MS: '20' };
+const DISPATCH = {
+  DISPATCH_REAPER_INTERVAL_MS: '100',
+  DISPATCH_REAPER_GRACE_MS: '3000',
+  DISPATCH_TIMER_MAX_MS: '200',
+  DISPATCH_RETRY_BASE_MS: '20',
+};
 const RUNNER = { RUNNER_POLL_INTERVAL_MS: '200', RUNNER_PRESENCE_INTERVAL_MS: '200', RUNNER_DRAIN_MS: '500' };
 
 describe('workers on the shared worker library', () => {
@@ -28,8 +33,12 @@ describe('workers on the shared worker library', () => {
     if (r.status !== 201) throw new Error(`submit: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body as { id: string };
   };
-  const row = async (id: string) => (await sql.query(`SELECT status, attempts, reason FROM dispatch.tasks WHERE id = $1`, [id])).rows[0];
-  const history = async (id: string) => (await sql.query(`SELECT status FROM dispatch.task_events WHERE task_id = $1 ORDER BY id`, [id])).rows.map((r) => r.status);
+  const row = async (id: string) =>
+    (await sql.query(`SELECT status, attempts, reason FROM dispatch.tasks WHERE id = $1`, [id])).rows[0];
+  const history = async (id: string) =>
+    (await sql.query(`SELECT status FROM dispatch.task_events WHERE task_id = $1 ORDER BY id`, [id])).rows.map(
+      (r) => r.status,
+    );
   const stop = async (svc: RunningService<any>) => {
     await svc.close();
     stack.services.splice(stack.services.indexOf(svc as any), 1);
@@ -51,7 +60,11 @@ describe('workers on the shared worker library', () => {
   });
 
   it('heartbeats a short lease at a fraction of its length, whatever the configured interval', async () => {
-    const runner = await stack.start(agentRunner, { ...RUNNER, HOSTNAME: 'short-lease', RUNNER_HEARTBEAT_INTERVAL_MS: '5000' });
+    const runner = await stack.start(agentRunner, {
+      ...RUNNER,
+      HOSTNAME: 'short-lease',
+      RUNNER_HEARTBEAT_INTERVAL_MS: '5000',
+    });
     try {
       expect((await api.put('/api/v1/task-types/noop/limits', { leaseSeconds: 1 })).status).toBe(200);
       // The dispatcher caches limits for up to 2 s.
@@ -89,11 +102,24 @@ describe('workers on the shared worker library', () => {
     try {
       // Submitted straight to the dispatcher (which knows the policy from before): only the runner can hold it back.
       const nc = runner.ctx.bus.nc;
-      const reply = JSON.parse(new TextDecoder().decode((await nc.request(`${stack.namespace}.juggernaut.task.submit.v1`, JSON.stringify({ type: 'noop', payload: {} }), { timeout: 5_000 })).data));
+      const reply = JSON.parse(
+        new TextDecoder().decode(
+          (
+            await nc.request(
+              `${stack.namespace}.juggernaut.task.submit.v1`,
+              JSON.stringify({ type: 'noop', payload: {} }),
+              { timeout: 5_000 },
+            )
+          ).data,
+        ),
+      );
       const id = reply.data.id as string;
       await new Promise((r) => setTimeout(r, 1_500));
       expect((await row(id)).status).toBe('pending');
-      governance = await stack.start(governanceApi, { JUGGERNAUT_ADMIN_KEY: ADMIN, JUGGERNAUT_WORKER_SILENT_MS: '5000' });
+      governance = await stack.start(governanceApi, {
+        JUGGERNAUT_ADMIN_KEY: ADMIN,
+        JUGGERNAUT_WORKER_SILENT_MS: '5000',
+      });
       api = apiClient(governance.url, ADMIN);
       await eventually(async () => (await row(id)).status === 'succeeded', 10_000);
     } finally {
@@ -104,15 +130,25 @@ describe('workers on the shared worker library', () => {
   it('dev-bot is a worker like the runners: listed in the registry, gone when it stops', async () => {
     fake = await FakeOpenAI.start();
     const bot = await stack.start(devBot, {
-      OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-worker-faults-0123456789', JUGGERNAUT_MODEL: 'fake-model',
-      DEVBOT_PRESENCE_INTERVAL_MS: '200', DEVBOT_POLL_INTERVAL_MS: '200', DEVBOT_DRAIN_MS: '200',
+      OPENAI_BASE_URL: fake.baseUrl,
+      OPENAI_API_KEY: 'sk-worker-faults-0123456789',
+      JUGGERNAUT_MODEL: 'fake-model',
+      DEVBOT_PRESENCE_INTERVAL_MS: '200',
+      DEVBOT_POLL_INTERVAL_MS: '200',
+      DEVBOT_DRAIN_MS: '200',
     });
     const listed = await eventually(async () => {
-      const workers = (await api.get('/api/v1/workers?status=online')).body as Array<{ id: string; capabilities: string[] }>;
+      const workers = (await api.get('/api/v1/workers?status=online')).body as Array<{
+        id: string;
+        capabilities: string[];
+      }>;
       return workers.find((w) => w.id.startsWith('dev-bot:'));
     }, 10_000);
     expect(listed.capabilities).toEqual(['dev-bot']);
     await stop(bot);
-    await eventually(async () => (await api.get(`/api/v1/workers/${encodeURIComponent(listed.id)}`)).body.status === 'offline', 10_000);
+    await eventually(
+      async () => (await api.get(`/api/v1/workers/${encodeURIComponent(listed.id)}`)).body.status === 'offline',
+      10_000,
+    );
   });
 });

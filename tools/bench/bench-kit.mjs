@@ -16,7 +16,11 @@ export const round = (n, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 export async function admin(sql) {
   const c = new pg.Client({ connectionString: ADMIN_URL });
   await c.connect();
-  try { return await c.query(sql); } finally { await c.end(); }
+  try {
+    return await c.query(sql);
+  } finally {
+    await c.end();
+  }
 }
 
 /** A new database on the admin server, with `drop()` to remove it (connections and all). */
@@ -28,7 +32,9 @@ export async function freshDatabase(label) {
   return {
     url: url.toString(),
     drop: async () => {
-      await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`);
+      await admin(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`,
+      );
       await admin(`DROP DATABASE IF EXISTS ${name}`);
     },
   };
@@ -37,7 +43,10 @@ export async function freshDatabase(label) {
 export function freePort() {
   return new Promise((resolve) => {
     const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
   });
 }
 

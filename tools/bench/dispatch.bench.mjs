@@ -29,21 +29,42 @@ const ports = new Map();
 async function startService(app, env, nodeArgs = []) {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist/apps', app, 'main.js')], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'error', LOG_FORMAT: 'json', ...env, METRICS_PORT: String(port), HTTP_PORT: '0' }, stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      PATH: process.env.PATH,
+      LOG_LEVEL: 'error',
+      LOG_FORMAT: 'json',
+      ...env,
+      METRICS_PORT: String(port),
+      HTTP_PORT: '0',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; i < 200; i++) {
-    try { if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) { ports.set(child, port); return child; } } catch { /* not yet */ }
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) {
+        ports.set(child, port);
+        return child;
+      }
+    } catch {
+      /* not yet */
+    }
     await sleep(100);
   }
   throw new Error(`${app} did not start`);
 }
 
-const stop = (children) => Promise.all(children.map((c) => new Promise((resolve) => {
-  if (c.exitCode !== null) return resolve();
-  c.once('exit', resolve);
-  c.kill('SIGTERM');
-  setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
-})));
+const stop = (children) =>
+  Promise.all(
+    children.map(
+      (c) =>
+        new Promise((resolve) => {
+          if (c.exitCode !== null) return resolve();
+          c.once('exit', resolve);
+          c.kill('SIGTERM');
+          setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
+        }),
+    ),
+  );
 
 /** A Juggernaut deployment in its own database and NATS namespace. */
 async function juggernaut(label) {
@@ -51,24 +72,49 @@ async function juggernaut(label) {
   const ns = `bench${randomBytes(4).toString('hex')}`;
   const env = { DATABASE_URL: db.url, NATS_URL, NATS_NAMESPACE: ns, DATABASE_POOL_SIZE: '8' };
   for (const app of ['governance-api', 'task-dispatcher']) {
-    const m = spawnSync(process.execPath, [join(root, 'dist/apps', app, 'main.js'), 'migrate'], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+    const m = spawnSync(process.execPath, [join(root, 'dist/apps', app, 'main.js'), 'migrate'], {
+      env: { PATH: process.env.PATH, ...env },
+      encoding: 'utf8',
+    });
     if (m.status !== 0) throw new Error(m.stderr);
   }
   const sql = new pg.Client({ connectionString: db.url });
   await sql.connect();
   // The dispatcher and the runners hand out and run nothing until governance-api answers the policy.
-  const governance = await startService('governance-api', { ...env, DATABASE_POOL_SIZE: '2', JUGGERNAUT_ADMIN_KEY: `bench-admin-${randomBytes(12).toString('hex')}` });
+  const governance = await startService('governance-api', {
+    ...env,
+    DATABASE_POOL_SIZE: '2',
+    JUGGERNAUT_ADMIN_KEY: `bench-admin-${randomBytes(12).toString('hex')}`,
+  });
   // BENCH_PROFILE=<dir> writes a CPU profile of the dispatcher there.
-  const children = [await startService('task-dispatcher', env, process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), governance];
+  const children = [
+    await startService(
+      'task-dispatcher',
+      env,
+      process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [],
+    ),
+    governance,
+  ];
   const runners = async (n, concurrency) => {
-    const started = await Promise.all(Array.from({ length: n }, (_, i) => startService('agent-runner', {
-      ...env, HOSTNAME: `bench-${label}-${i}`, RUNNER_CONCURRENCY: String(concurrency), RUNNER_POLL_INTERVAL_MS: '1000',
-    })));
+    const started = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        startService('agent-runner', {
+          ...env,
+          HOSTNAME: `bench-${label}-${i}`,
+          RUNNER_CONCURRENCY: String(concurrency),
+          RUNNER_POLL_INTERVAL_MS: '1000',
+        }),
+      ),
+    );
     children.push(...started);
     return started;
   };
   return {
-    env, sql, ns, runners, children,
+    env,
+    sql,
+    ns,
+    runners,
+    children,
     async close() {
       await stop(children);
       await sql.end();
@@ -93,12 +139,23 @@ async function insertNoops(sql, n, payload = {}, type = 'noop') {
 async function meanClaimMs(dispatcher) {
   const text = await (await fetch(`http://127.0.0.1:${ports.get(dispatcher)}/metrics`)).text();
   // Label order is the registry's: read the claim subject's line whatever comes around it.
-  const value = (kind) => Number(text.split('\n').find((l) => l.startsWith(`juggernaut_request_handler_duration_seconds_${kind}{`)
-    && l.includes('subject="juggernaut.task.claim.v1"'))?.split(' ').at(-1) ?? NaN);
+  const value = (kind) =>
+    Number(
+      text
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith(`juggernaut_request_handler_duration_seconds_${kind}{`) &&
+            l.includes('subject="juggernaut.task.claim.v1"'),
+        )
+        ?.split(' ')
+        .at(-1) ?? NaN,
+    );
   return (value('sum') / value('count')) * 1000;
 }
 
-const succeeded = async (sql) => (await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE status = 'succeeded'`)).rows[0].n;
+const succeeded = async (sql) =>
+  (await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE status = 'succeeded'`)).rows[0].n;
 
 /** Drains DRAIN noop tasks with two runners; `backlog` pending tasks of another type sit in the table throughout. */
 async function juggernautDrain(backlog = 0) {
@@ -113,9 +170,22 @@ async function juggernautDrain(backlog = 0) {
     const secs = (performance.now() - t0) / 1000;
     if (process.env.BENCH_DEBUG) {
       const text = await (await fetch(`http://127.0.0.1:${ports.get(j.children[0])}/metrics`)).text();
-      console.error(text.split('\n').filter((l) => l.startsWith('juggernaut_request_handler_duration_seconds_sum') || l.startsWith('juggernaut_request_handler_duration_seconds_count')).join('\n'));
+      console.error(
+        text
+          .split('\n')
+          .filter(
+            (l) =>
+              l.startsWith('juggernaut_request_handler_duration_seconds_sum') ||
+              l.startsWith('juggernaut_request_handler_duration_seconds_count'),
+          )
+          .join('\n'),
+      );
     }
-    const left = (await j.sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE type = 'other-work' AND status = 'pending'`)).rows[0].n;
+    const left = (
+      await j.sql.query(
+        `SELECT count(*)::int AS n FROM dispatch.tasks WHERE type = 'other-work' AND status = 'pending'`,
+      )
+    ).rows[0].n;
     if (left !== backlog) throw new Error(`the other type's backlog changed: ${left} of ${backlog} left`);
     return { rate: DRAIN / secs, claimMs: await meanClaimMs(j.children[0]) };
   } finally {
@@ -133,8 +203,18 @@ async function graphileDrain() {
   try {
     await sql.query(`SELECT graphile_worker.add_job('noop', '{}'::json) FROM generate_series(1, $1)`, [DRAIN]);
     const t0 = performance.now();
-    for (let i = 0; i < 2; i++) children.push(fork(join(root, 'tools/bench/graphile-runner.mjs'), [], { env: { ...process.env, DATABASE_URL: db.url, CONCURRENCY: String(RUNNER_CONCURRENCY) }, stdio: 'ignore' }));
-    await waitUntil(async () => (await sql.query(`SELECT count(*)::int AS n FROM graphile_worker.jobs`)).rows[0].n === 0, 600_000, 100);
+    for (let i = 0; i < 2; i++)
+      children.push(
+        fork(join(root, 'tools/bench/graphile-runner.mjs'), [], {
+          env: { ...process.env, DATABASE_URL: db.url, CONCURRENCY: String(RUNNER_CONCURRENCY) },
+          stdio: 'ignore',
+        }),
+      );
+    await waitUntil(
+      async () => (await sql.query(`SELECT count(*)::int AS n FROM graphile_worker.jobs`)).rows[0].n === 0,
+      600_000,
+      100,
+    );
     return DRAIN / ((performance.now() - t0) / 1000);
   } finally {
     await stop(children);
@@ -152,15 +232,24 @@ async function juggernautPickup() {
     const submitted = new Map();
     for (let i = 0; i < PICKUP; i++) {
       const t0 = Date.now();
-      const r = (await nc.request(`${j.ns}.juggernaut.task.submit.v1`, JSON.stringify({ type: 'noop' }), { timeout: 5_000 })).json();
+      const r = (
+        await nc.request(`${j.ns}.juggernaut.task.submit.v1`, JSON.stringify({ type: 'noop' }), { timeout: 5_000 })
+      ).json();
       submitted.set(r.data.id, t0);
       await sleep(5);
     }
     await waitUntil(async () => (await succeeded(j.sql)) === PICKUP, 60_000, 100);
     if (process.env.BENCH_DEBUG) {
       const text = await (await fetch(`http://127.0.0.1:${ports.get(j.children[0])}/metrics`)).text();
-      console.error(text.split('\n').filter((l) => /juggernaut_request_handler_duration_seconds_(sum|count)/.test(l)).join('\n'));
-      const ev = await j.sql.query(`SELECT avg(extract(epoch FROM r.at - p.at) * 1000) AS create_to_claim_ms FROM dispatch.task_events p JOIN dispatch.task_events r ON r.task_id = p.task_id AND r.status = 'running' WHERE p.status = 'pending'`);
+      console.error(
+        text
+          .split('\n')
+          .filter((l) => /juggernaut_request_handler_duration_seconds_(sum|count)/.test(l))
+          .join('\n'),
+      );
+      const ev = await j.sql.query(
+        `SELECT avg(extract(epoch FROM r.at - p.at) * 1000) AS create_to_claim_ms FROM dispatch.task_events p JOIN dispatch.task_events r ON r.task_id = p.task_id AND r.status = 'running' WHERE p.status = 'pending'`,
+      );
       console.error(ev.rows);
     }
     const { rows } = await j.sql.query(`SELECT id, result->>'startedAt' AS started FROM dispatch.tasks`);
@@ -181,7 +270,10 @@ async function graphilePickup() {
   const children = [];
   try {
     for (let i = 0; i < 2; i++) {
-      const c = fork(join(root, 'tools/bench/graphile-runner.mjs'), [], { env: { ...process.env, DATABASE_URL: db.url, CONCURRENCY: '16' }, stdio: 'ignore' });
+      const c = fork(join(root, 'tools/bench/graphile-runner.mjs'), [], {
+        env: { ...process.env, DATABASE_URL: db.url, CONCURRENCY: '16' },
+        stdio: 'ignore',
+      });
       c.on('message', (m) => latencies.push(m.pickupMs));
       children.push(c);
     }
@@ -223,34 +315,81 @@ let emptyDrain;
 if (parts.has('drain')) {
   emptyDrain = await juggernautDrain();
   jDrain = emptyDrain.rate;
-  out({ bench: 'dispatch.drain', system: 'juggernaut', tasks: DRAIN, runners: 2, tasksPerSec: round(jDrain, 0), meanClaimMs: round(emptyDrain.claimMs, 2) });
+  out({
+    bench: 'dispatch.drain',
+    system: 'juggernaut',
+    tasks: DRAIN,
+    runners: 2,
+    tasksPerSec: round(jDrain, 0),
+    meanClaimMs: round(emptyDrain.claimMs, 2),
+  });
   if (parts.has('peer')) {
     gDrain = await graphileDrain();
-    out({ bench: 'dispatch.drain', system: 'graphile-worker', tasks: DRAIN, runners: 2, tasksPerSec: round(gDrain, 0) });
+    out({
+      bench: 'dispatch.drain',
+      system: 'graphile-worker',
+      tasks: DRAIN,
+      runners: 2,
+      tasksPerSec: round(gDrain, 0),
+    });
   }
 }
 if (parts.has('pickup')) {
   const jp = await juggernautPickup();
-  out({ bench: 'dispatch.pickup', system: 'juggernaut', tasks: PICKUP, p50Ms: percentile(jp, 50), p99Ms: percentile(jp, 99), maxMs: jp.at(-1) });
+  out({
+    bench: 'dispatch.pickup',
+    system: 'juggernaut',
+    tasks: PICKUP,
+    p50Ms: percentile(jp, 50),
+    p99Ms: percentile(jp, 99),
+    maxMs: jp.at(-1),
+  });
   if (parts.has('peer')) {
     const gp = await graphilePickup();
-    out({ bench: 'dispatch.pickup', system: 'graphile-worker', tasks: PICKUP, p50Ms: percentile(gp, 50), p99Ms: percentile(gp, 99), maxMs: gp.at(-1) });
+    out({
+      bench: 'dispatch.pickup',
+      system: 'graphile-worker',
+      tasks: PICKUP,
+      p50Ms: percentile(gp, 50),
+      p99Ms: percentile(gp, 99),
+      maxMs: gp.at(-1),
+    });
   }
 }
 if (parts.has('scale')) {
   const base = await juggernautScale(1);
-  out({ bench: 'dispatch.scale', system: 'juggernaut', runners: 1, concurrencyPerRunner: SCALE_CONCURRENCY, tasksPerSec: round(base, 1), efficiency: 1 });
+  out({
+    bench: 'dispatch.scale',
+    system: 'juggernaut',
+    runners: 1,
+    concurrencyPerRunner: SCALE_CONCURRENCY,
+    tasksPerSec: round(base, 1),
+    efficiency: 1,
+  });
   for (const n of [2, 4]) {
     const rate = await juggernautScale(n);
-    out({ bench: 'dispatch.scale', system: 'juggernaut', runners: n, concurrencyPerRunner: SCALE_CONCURRENCY, tasksPerSec: round(rate, 1), efficiency: round(rate / (n * base), 3) });
+    out({
+      bench: 'dispatch.scale',
+      system: 'juggernaut',
+      runners: n,
+      concurrencyPerRunner: SCALE_CONCURRENCY,
+      tasksPerSec: round(rate, 1),
+      efficiency: round(rate / (n * base), 3),
+    });
   }
 }
 if (parts.has('backlog')) {
   emptyDrain ??= await juggernautDrain();
   const full = await juggernautDrain(BACKLOG);
   out({
-    bench: 'dispatch.backlog', system: 'juggernaut', tasks: DRAIN, otherTypePending: BACKLOG, tasksPerSec: round(full.rate, 0), meanClaimMs: round(full.claimMs, 2),
-    drainRatio: round(full.rate / emptyDrain.rate, 3), claimTimeRatio: round(full.claimMs / emptyDrain.claimMs, 3),
+    bench: 'dispatch.backlog',
+    system: 'juggernaut',
+    tasks: DRAIN,
+    otherTypePending: BACKLOG,
+    tasksPerSec: round(full.rate, 0),
+    meanClaimMs: round(full.claimMs, 2),
+    drainRatio: round(full.rate / emptyDrain.rate, 3),
+    claimTimeRatio: round(full.claimMs / emptyDrain.claimMs, 3),
   });
 }
 if (jDrain && gDrain) out({ bench: 'dispatch.drain', ratio: round(jDrain / gDrain, 3) });

@@ -28,18 +28,28 @@ const ASSIGN = Number(process.env.BENCH_ASSIGN ?? 5_000);
 const out = (o) => console.log(JSON.stringify({ bench: 'experiments', ...o }));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const round = (n, d = 0) => Math.round(n * 10 ** d) / 10 ** d;
-const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+};
 
 async function admin(sql) {
   const c = new pg.Client({ connectionString: ADMIN_URL });
   await c.connect();
-  try { return await c.query(sql); } finally { await c.end(); }
+  try {
+    return await c.query(sql);
+  } finally {
+    await c.end();
+  }
 }
 
 function freePort() {
   return new Promise((resolve) => {
     const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
   });
 }
 
@@ -67,25 +77,47 @@ try {
   await admin(`CREATE DATABASE ${dbName}`);
   const port = await freePort();
   const env = {
-    PATH: process.env.PATH, DATABASE_URL: dbUrl, NATS_URL, NATS_NAMESPACE: namespace, METRICS_PORT: String(port), LOG_LEVEL: 'error', LOG_FORMAT: 'json',
+    PATH: process.env.PATH,
+    DATABASE_URL: dbUrl,
+    NATS_URL,
+    NATS_NAMESPACE: namespace,
+    METRICS_PORT: String(port),
+    LOG_LEVEL: 'error',
+    LOG_FORMAT: 'json',
     EXPERIMENTS_EVALUATE_INTERVAL_MS: '3600000',
   };
   await run([main, 'migrate'], env);
   tracker = spawn(process.execPath, [main], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   for (let i = 0; ; i++) {
-    try { if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) break; } catch { /* not yet */ }
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) break;
+    } catch {
+      /* not yet */
+    }
     if (i > 200) throw new Error('experiment-tracker did not start');
     await sleep(100);
   }
 
   const created = await rpc('juggernaut.experiment.create.v1', {
-    name: 'bench', hypothesis: 'throughput', primaryMetric: 'conversion', budgetMinor: 1_000_000,
-    variants: [{ key: 'control', weight: 50, control: true }, { key: 'b', weight: 30 }, { key: 'c', weight: 20 }],
-    guardrails: [{ metric: 'revenue_per_unit', maxRelativeDrop: 0.5 }], decisionRule: { minUnitsPerVariant: 1_000_000 },
+    name: 'bench',
+    hypothesis: 'throughput',
+    primaryMetric: 'conversion',
+    budgetMinor: 1_000_000,
+    variants: [
+      { key: 'control', weight: 50, control: true },
+      { key: 'b', weight: 30 },
+      { key: 'c', weight: 20 },
+    ],
+    guardrails: [{ metric: 'revenue_per_unit', maxRelativeDrop: 0.5 }],
+    decisionRule: { minUnitsPerVariant: 1_000_000 },
   });
   const id = created.id;
   await rpc('juggernaut.experiment.start.v1', { id, by: 'bench' });
-  const variants = [{ key: 'control', weight: 50 }, { key: 'b', weight: 30 }, { key: 'c', weight: 20 }];
+  const variants = [
+    { key: 'control', weight: 50 },
+    { key: 'b', weight: 30 },
+    { key: 'c', weight: 20 },
+  ];
 
   // --- ingest ----------------------------------------------------------------------------------
   const js = jetstream(nc);
@@ -99,10 +131,20 @@ try {
     messages.push(['juggernaut.experiment.exposure.v1', { experimentId: id, variantKey, unitId, occurredAt: now }]);
     if (i % 5 === 0) {
       conversions++;
-      messages.push(['juggernaut.experiment.conversion.v1', { experimentId: id, variantKey, unitId, occurredAt: now, valueMinor: 1000 + (i % 7) * 100 }]);
+      messages.push([
+        'juggernaut.experiment.conversion.v1',
+        { experimentId: id, variantKey, unitId, occurredAt: now, valueMinor: 1000 + (i % 7) * 100 },
+      ]);
     }
-    if (i % 10 === 0) messages.push(['juggernaut.experiment.exposure.v1', { experimentId: id, variantKey, unitId, occurredAt: now }]);
-    if (i % 200 === 0) { invalid++; messages.push(['juggernaut.experiment.exposure.v1', { experimentId: id, variantKey, unitId: 7, occurredAt: 'never' }]); }
+    if (i % 10 === 0)
+      messages.push(['juggernaut.experiment.exposure.v1', { experimentId: id, variantKey, unitId, occurredAt: now }]);
+    if (i % 200 === 0) {
+      invalid++;
+      messages.push([
+        'juggernaut.experiment.exposure.v1',
+        { experimentId: id, variantKey, unitId: 7, occurredAt: 'never' },
+      ]);
+    }
   }
   const started = performance.now();
   for (let i = 0; i < messages.length; i += 1_000) {
@@ -115,7 +157,9 @@ try {
     await db.connect();
     const { rows } = await db.query(
       `SELECT (SELECT count(*)::int FROM experiments.exposures WHERE experiment_id = $1) AS units,
-              (SELECT count(*)::int FROM experiments.conversions WHERE experiment_id = $1) AS conversions`, [id]);
+              (SELECT count(*)::int FROM experiments.conversions WHERE experiment_id = $1) AS conversions`,
+      [id],
+    );
     await db.end();
     counted = rows[0];
     if (counted.units >= EXPOSURES && counted.conversions >= conversions) break;
@@ -126,13 +170,20 @@ try {
   const jsm = await jetstreamManager(nc);
   let dead = 0;
   for (let i = 0; i < 50; i++) {
-    dead = (await jsm.streams.info(`${namespace}_JUGGERNAUT_DEADLETTER`).catch(() => ({ state: { messages: 0 } }))).state.messages;
+    dead = (await jsm.streams.info(`${namespace}_JUGGERNAUT_DEADLETTER`).catch(() => ({ state: { messages: 0 } })))
+      .state.messages;
     if (dead >= invalid) break;
     await sleep(100);
   }
   out({
-    figure: 'ingest', messages: messages.length, distinctUnits: EXPOSURES, conversions, invalid,
-    messagesPerSecond: round(messages.length / seconds), publishSeconds: round((published - started) / 1000, 2), totalSeconds: round(seconds, 2),
+    figure: 'ingest',
+    messages: messages.length,
+    distinctUnits: EXPOSURES,
+    conversions,
+    invalid,
+    messagesPerSecond: round(messages.length / seconds),
+    publishSeconds: round((published - started) / 1000, 2),
+    totalSeconds: round(seconds, 2),
     exact: counted.units === EXPOSURES && counted.conversions === conversions && dead === invalid,
   });
 
@@ -145,12 +196,22 @@ try {
   }
   const t0 = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: 64 }, async () => {
-    while (next < ASSIGN * 4) { const i = next++; await rpc('juggernaut.experiment.assign.v1', { experimentId: id, unitId: `p${i}` }); }
-  }));
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (next < ASSIGN * 4) {
+        const i = next++;
+        await rpc('juggernaut.experiment.assign.v1', { experimentId: id, unitId: `p${i}` });
+      }
+    }),
+  );
   out({
-    figure: 'assign', sequential: ASSIGN, p50Ms: round(pct(lat, 0.5), 2), p99Ms: round(pct(lat, 0.99), 2),
-    concurrent: ASSIGN * 4, inFlight: 64, perSecond: round((ASSIGN * 4) / ((performance.now() - t0) / 1000)),
+    figure: 'assign',
+    sequential: ASSIGN,
+    p50Ms: round(pct(lat, 0.5), 2),
+    p99Ms: round(pct(lat, 0.99), 2),
+    concurrent: ASSIGN * 4,
+    inFlight: 64,
+    perSecond: round((ASSIGN * 4) / ((performance.now() - t0) / 1000)),
   });
 
   // --- results and evaluate --------------------------------------------------------------------
@@ -161,7 +222,13 @@ try {
     last = await rpc('juggernaut.experiment.results.v1', { id });
     res.push(performance.now() - t);
   }
-  out({ figure: 'results', units: last.variants.reduce((s, v) => s + v.units, 0), variants: 3, p50Ms: round(pct(res, 0.5), 1), maxMs: round(Math.max(...res), 1) });
+  out({
+    figure: 'results',
+    units: last.variants.reduce((s, v) => s + v.units, 0),
+    variants: 3,
+    p50Ms: round(pct(res, 0.5), 1),
+    maxMs: round(Math.max(...res), 1),
+  });
   const ev = [];
   for (let i = 0; i < 10; i++) {
     const t = performance.now();
@@ -171,14 +238,21 @@ try {
   out({ figure: 'evaluate', p50Ms: round(pct(ev, 0.5), 1), maxMs: round(Math.max(...ev), 1) });
 } finally {
   if (tracker && tracker.exitCode === null) {
-    await new Promise((resolve) => { tracker.once('exit', resolve); tracker.kill('SIGTERM'); setTimeout(() => tracker.kill('SIGKILL'), 15_000).unref(); });
+    await new Promise((resolve) => {
+      tracker.once('exit', resolve);
+      tracker.kill('SIGTERM');
+      setTimeout(() => tracker.kill('SIGKILL'), 15_000).unref();
+    });
   }
   const jsm = await jetstreamManager(nc);
-  for await (const name of jsm.streams.names()) if (name.startsWith(`${namespace}_`)) await jsm.streams.delete(name).catch(() => undefined);
+  for await (const name of jsm.streams.names())
+    if (name.startsWith(`${namespace}_`)) await jsm.streams.delete(name).catch(() => undefined);
   await nc.close();
   if (process.env.BENCH_KEEP) console.error(`kept database ${dbName}`);
   else {
-    await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${dbName}' AND pid <> pg_backend_pid()`).catch(() => undefined);
+    await admin(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${dbName}' AND pid <> pg_backend_pid()`,
+    ).catch(() => undefined);
     await admin(`DROP DATABASE IF EXISTS ${dbName}`).catch(() => undefined);
   }
 }

@@ -9,13 +9,22 @@ import pg from 'pg';
 const NS = process.env.NATS_NAMESPACE;
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL ?? 8) });
-await pool.query(`CREATE TABLE IF NOT EXISTS naive_events (event_id text PRIMARY KEY, kind text NOT NULL, amount_minor bigint NOT NULL, currency text NOT NULL, occurred_at timestamptz NOT NULL)`);
-await pool.query(`CREATE TABLE IF NOT EXISTS naive_dead_letters (id bigserial PRIMARY KEY, reason text NOT NULL, data text NOT NULL)`);
+await pool.query(
+  `CREATE TABLE IF NOT EXISTS naive_events (event_id text PRIMARY KEY, kind text NOT NULL, amount_minor bigint NOT NULL, currency text NOT NULL, occurred_at timestamptz NOT NULL)`,
+);
+await pool.query(
+  `CREATE TABLE IF NOT EXISTS naive_dead_letters (id bigserial PRIMARY KEY, reason text NOT NULL, data text NOT NULL)`,
+);
 
 const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
 const jsm = await jetstreamManager(nc);
 const stream = `${NS}_JUGGERNAUT_INBOUND`;
-await jsm.consumers.add(stream, { durable_name: 'naive', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, max_ack_pending: CONCURRENCY * 4 });
+await jsm.consumers.add(stream, {
+  durable_name: 'naive',
+  ack_policy: AckPolicy.Explicit,
+  deliver_policy: DeliverPolicy.All,
+  max_ack_pending: CONCURRENCY * 4,
+});
 const consumer = await jetstream(nc).consumers.get(stream, 'naive');
 const messages = await consumer.consume({ max_messages: CONCURRENCY * 8 });
 process.send?.({ ready: true });
@@ -26,17 +35,25 @@ function check(e, kind) {
   if (!Number.isSafeInteger(e.amountMinor) || e.amountMinor < 1) return 'amountMinor';
   if (typeof e.currency !== 'string' || !/^[A-Z]{3}$/.test(e.currency)) return 'currency';
   if (typeof e.occurredAt !== 'string' || Number.isNaN(Date.parse(e.occurredAt))) return 'occurredAt';
-  if (kind === 'cost' ? typeof e.category !== 'string' : typeof e.source !== 'string') return kind === 'cost' ? 'category' : 'source';
+  if (kind === 'cost' ? typeof e.category !== 'string' : typeof e.source !== 'string')
+    return kind === 'cost' ? 'category' : 'source';
   return null;
 }
 
 async function handle(m) {
   const kind = m.subject.endsWith('cost.recorded.v1') ? 'cost' : 'revenue';
   let e;
-  try { e = JSON.parse(m.string()); } catch { e = undefined; }
+  try {
+    e = JSON.parse(m.string());
+  } catch {
+    e = undefined;
+  }
   const problem = check(e, kind);
   if (problem) {
-    await pool.query(`INSERT INTO naive_dead_letters (reason, data) VALUES ($1, $2)`, [`invalid ${problem}`, m.string()]);
+    await pool.query(`INSERT INTO naive_dead_letters (reason, data) VALUES ($1, $2)`, [
+      `invalid ${problem}`,
+      m.string(),
+    ]);
     m.ack();
     return;
   }
@@ -58,7 +75,9 @@ async function handle(m) {
 }
 
 const running = new Set();
-process.on('SIGTERM', async () => { await messages.close(); });
+process.on('SIGTERM', async () => {
+  await messages.close();
+});
 for await (const m of messages) {
   const p = handle(m).finally(() => running.delete(p));
   running.add(p);

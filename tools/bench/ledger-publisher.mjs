@@ -30,11 +30,32 @@ for (let i = 0; i < EVENTS; i++) {
   if (r < 0.01) {
     expected.invalid++;
     const kind = i % 3;
-    messages.push(kind === 0
-      ? [revenueSubject, JSON.stringify({ eventId: `bad-${i}`, amountMinor: -5, currency: 'USD', source: 'shop', occurredAt: '2026-11-01T00:00:00Z' })]
-      : kind === 1
-        ? [costSubject, JSON.stringify({ eventId: `bad-${i}`, amountMinor: 10, currency: 'dollars', category: 'llm:m', source: 'runner', occurredAt: '2026-11-01T00:00:00Z' })]
-        : [revenueSubject, '{"eventId": "truncated']);
+    messages.push(
+      kind === 0
+        ? [
+            revenueSubject,
+            JSON.stringify({
+              eventId: `bad-${i}`,
+              amountMinor: -5,
+              currency: 'USD',
+              source: 'shop',
+              occurredAt: '2026-11-01T00:00:00Z',
+            }),
+          ]
+        : kind === 1
+          ? [
+              costSubject,
+              JSON.stringify({
+                eventId: `bad-${i}`,
+                amountMinor: 10,
+                currency: 'dollars',
+                category: 'llm:m',
+                source: 'runner',
+                occurredAt: '2026-11-01T00:00:00Z',
+              }),
+            ]
+          : [revenueSubject, '{"eventId": "truncated'],
+    );
   } else if (r < 0.11 && uniques.length > 0) {
     expected.duplicates++;
     messages.push(pick(uniques));
@@ -46,16 +67,38 @@ for (let i = 0; i < EVENTS; i++) {
     let m;
     if (rand() < 0.7) {
       expected.revenue[currency] = (expected.revenue[currency] ?? 0) + amountMinor;
-      m = [revenueSubject, JSON.stringify({
-        eventId: `rev-${i}`, amountMinor, currency, source: pick(['stripe', 'gumroad', 'shop', 'ads', 'api']), occurredAt,
-        ...(rand() < 0.3 ? { experimentId: pick(['exp-a', 'exp-b']), variantKey: pick(['control', 'treatment']), customerRef: `cust-${i}` } : {}),
-      })];
+      m = [
+        revenueSubject,
+        JSON.stringify({
+          eventId: `rev-${i}`,
+          amountMinor,
+          currency,
+          source: pick(['stripe', 'gumroad', 'shop', 'ads', 'api']),
+          occurredAt,
+          ...(rand() < 0.3
+            ? {
+                experimentId: pick(['exp-a', 'exp-b']),
+                variantKey: pick(['control', 'treatment']),
+                customerRef: `cust-${i}`,
+              }
+            : {}),
+        }),
+      ];
     } else {
       expected.cost[currency] = (expected.cost[currency] ?? 0) + amountMinor;
-      m = [costSubject, JSON.stringify({
-        eventId: `cost-${i}`, amountMinor, currency, category: pick(['llm:gpt-4o-mini', 'llm:gpt-4o', 'tools', 'infra']), source: 'agent-runner',
-        occurredAt, taskId: `task-${i}`, taskType: pick(['research', 'outreach', 'build']),
-      })];
+      m = [
+        costSubject,
+        JSON.stringify({
+          eventId: `cost-${i}`,
+          amountMinor,
+          currency,
+          category: pick(['llm:gpt-4o-mini', 'llm:gpt-4o', 'tools', 'infra']),
+          source: 'agent-runner',
+          occurredAt,
+          taskId: `task-${i}`,
+          taskType: pick(['research', 'outreach', 'build']),
+        }),
+      ];
     }
     uniques.push(m);
     messages.push(m);

@@ -27,10 +27,15 @@ async function startLedger(env) {
   // BENCH_PROFILE=<dir> writes a CPU profile of the ledger there.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   const child = spawn(process.execPath, [...profile, join(root, 'dist/apps/revenue-ledger/main.js')], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'error', LOG_FORMAT: 'json', ...env, METRICS_PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'],
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'error', LOG_FORMAT: 'json', ...env, METRICS_PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; i < 200; i++) {
-    try { if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) return Object.assign(child, { port }); } catch { /* not yet */ }
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) return Object.assign(child, { port });
+    } catch {
+      /* not yet */
+    }
     await sleep(100);
   }
   throw new Error('revenue-ledger did not start');
@@ -48,7 +53,8 @@ function stop(child) {
 /** Starts the publisher process with its events generated, and returns a function that starts publishing. */
 async function publisher(ns) {
   const child = fork(join(here, 'ledger-publisher.mjs'), [], {
-    env: { ...process.env, NATS_URL, NATS_NAMESPACE: ns, EVENTS: String(EVENTS) }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, NATS_URL, NATS_NAMESPACE: ns, EVENTS: String(EVENTS) },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   await new Promise((resolve) => child.on('message', (m) => m.ready && resolve()));
   const done = new Promise((resolve) => child.on('message', (m) => m.done && resolve(m.expected)));
@@ -56,7 +62,11 @@ async function publisher(ns) {
 }
 
 async function streamMessages(jsm, stream) {
-  try { return (await jsm.streams.info(stream)).state.messages; } catch { return 0; }
+  try {
+    return (await jsm.streams.info(stream)).state.messages;
+  } catch {
+    return 0;
+  }
 }
 
 /**
@@ -69,7 +79,10 @@ async function benchJuggernaut(backlog = false) {
   // LEDGER_* variables set for the benchmark reach the service (to compare batch settings).
   const tuning = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('LEDGER_')));
   const env = { DATABASE_URL: db.url, NATS_URL, NATS_NAMESPACE: ns, DATABASE_POOL_SIZE: '8', ...tuning };
-  const m = spawnSync(process.execPath, [join(root, 'dist/apps/revenue-ledger/main.js'), 'migrate'], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+  const m = spawnSync(process.execPath, [join(root, 'dist/apps/revenue-ledger/main.js'), 'migrate'], {
+    env: { PATH: process.env.PATH, ...env },
+    encoding: 'utf8',
+  });
   if (m.status !== 0) throw new Error(m.stderr || m.stdout);
   let ledger = await startLedger(env);
   const sql = new pg.Client({ connectionString: db.url });
@@ -87,28 +100,48 @@ async function benchJuggernaut(backlog = false) {
       t0 = performance.now();
     }
     const posted = async () => Number((await sql.query(`SELECT count(*) AS n FROM ledger.transactions`)).rows[0].n);
-    await waitUntil(async () => (await posted()) >= expected.unique && (await streamMessages(jsm, `${ns}_JUGGERNAUT_DEADLETTER`)) >= expected.invalid, 900_000, 100);
+    await waitUntil(
+      async () =>
+        (await posted()) >= expected.unique &&
+        (await streamMessages(jsm, `${ns}_JUGGERNAUT_DEADLETTER`)) >= expected.invalid,
+      900_000,
+      100,
+    );
     const seconds = (performance.now() - t0) / 1000;
     if (process.env.BENCH_DEBUG) {
       const text = await (await fetch(`http://127.0.0.1:${ledger.port}/metrics`)).text();
-      console.error(text.split('\n').filter((l) => /^juggernaut_ledger_batch_(size|duration_seconds)_(sum|count)/.test(l)).join('\n'));
+      console.error(
+        text
+          .split('\n')
+          .filter((l) => /^juggernaut_ledger_batch_(size|duration_seconds)_(sum|count)/.test(l))
+          .join('\n'),
+      );
     }
     // Give late duplicates (already counted) a moment to be acknowledged, then check everything.
     await waitUntil(async () => {
-      const infos = await Promise.all(['revenue-ledger-revenue', 'revenue-ledger-cost'].map((d) => jsm.consumers.info(`${ns}_JUGGERNAUT_INBOUND`, `${ns}_${d}`)));
+      const infos = await Promise.all(
+        ['revenue-ledger-revenue', 'revenue-ledger-cost'].map((d) =>
+          jsm.consumers.info(`${ns}_JUGGERNAUT_INBOUND`, `${ns}_${d}`),
+        ),
+      );
       return infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0);
     }, 120_000);
     await waitUntil(async () => (await streamMessages(jsm, `${ns}_JUGGERNAUT_EVENTS`)) >= expected.unique, 120_000);
-    const sums = (await sql.query(
-      `SELECT a.type, p.currency, sum(p.amount_minor)::text AS total FROM ledger.postings p JOIN ledger.accounts a ON a.id = p.account_id
+    const sums = (
+      await sql.query(
+        `SELECT a.type, p.currency, sum(p.amount_minor)::text AS total FROM ledger.postings p JOIN ledger.accounts a ON a.id = p.account_id
        WHERE a.type IN ('revenue', 'expense') GROUP BY 1, 2`,
-    )).rows;
-    const sumOf = (type, currency) => -(type === 'revenue' ? 1 : -1) * Number(sums.find((s) => s.type === type && s.currency === currency)?.total ?? 0);
-    const drift = (await sql.query(
-      `SELECT count(*)::int AS n FROM ledger.balances b
+      )
+    ).rows;
+    const sumOf = (type, currency) =>
+      -(type === 'revenue' ? 1 : -1) * Number(sums.find((s) => s.type === type && s.currency === currency)?.total ?? 0);
+    const drift = (
+      await sql.query(
+        `SELECT count(*)::int AS n FROM ledger.balances b
        LEFT JOIN (SELECT account_id, currency, sum(amount_minor) AS total FROM ledger.postings GROUP BY 1, 2) s USING (account_id, currency)
        WHERE b.balance_minor <> coalesce(s.total, 0)`,
-    )).rows[0].n;
+      )
+    ).rows[0].n;
     const checks = {
       count: (await posted()) === expected.unique,
       revenue: Object.entries(expected.revenue).every(([c, v]) => sumOf('revenue', c) === v),
@@ -120,9 +153,17 @@ async function benchJuggernaut(backlog = false) {
     const exact = Object.values(checks).every(Boolean);
     return {
       result: {
-        bench: backlog ? 'ledger.drain' : 'ledger.ingest', system: 'juggernaut', events: expected.published, unique: expected.unique, duplicates: expected.duplicates,
-        invalid: expected.invalid, seconds: round(seconds, 2), eventsPerSec: round(expected.published / seconds, 0),
-        publishedPerSec: round(expected.published / expected.publishSeconds, 0), exact, ...(exact ? {} : { checks }),
+        bench: backlog ? 'ledger.drain' : 'ledger.ingest',
+        system: 'juggernaut',
+        events: expected.published,
+        unique: expected.unique,
+        duplicates: expected.duplicates,
+        invalid: expected.invalid,
+        seconds: round(seconds, 2),
+        eventsPerSec: round(expected.published / seconds, 0),
+        publishedPerSec: round(expected.published / expected.publishSeconds, 0),
+        exact,
+        ...(exact ? {} : { checks }),
       },
     };
   } finally {
@@ -144,11 +185,14 @@ async function benchPeer() {
   let consumer;
   try {
     await jsm.streams.add({
-      name: `${ns}_JUGGERNAUT_INBOUND`, subjects: [`${ns}.juggernaut.revenue.recorded.v1`, `${ns}.juggernaut.cost.recorded.v1`],
-      retention: RetentionPolicy.Limits, storage: StorageType.File,
+      name: `${ns}_JUGGERNAUT_INBOUND`,
+      subjects: [`${ns}.juggernaut.revenue.recorded.v1`, `${ns}.juggernaut.cost.recorded.v1`],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
     });
     consumer = fork(join(here, 'ledger-naive-consumer.mjs'), [], {
-      env: { ...process.env, DATABASE_URL: db.url, NATS_URL, NATS_NAMESPACE: ns }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env: { ...process.env, DATABASE_URL: db.url, NATS_URL, NATS_NAMESPACE: ns },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     await new Promise((resolve) => consumer.on('message', (m) => m.ready && resolve()));
     const pub = await publisher(ns);
@@ -156,17 +200,29 @@ async function benchPeer() {
     pub.go();
     const expected = await pub.done;
     const count = async (table) => Number((await sql.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
-    await waitUntil(async () => (await count('naive_events')) >= expected.unique && (await count('naive_dead_letters')) >= expected.invalid, 1_800_000);
+    await waitUntil(
+      async () =>
+        (await count('naive_events')) >= expected.unique && (await count('naive_dead_letters')) >= expected.invalid,
+      1_800_000,
+    );
     const seconds = (performance.now() - t0) / 1000;
-    const sums = (await sql.query(`SELECT kind, currency, sum(amount_minor)::text AS total FROM naive_events GROUP BY 1, 2`)).rows;
+    const sums = (
+      await sql.query(`SELECT kind, currency, sum(amount_minor)::text AS total FROM naive_events GROUP BY 1, 2`)
+    ).rows;
     const sumOf = (kind, currency) => Number(sums.find((s) => s.kind === kind && s.currency === currency)?.total ?? 0);
-    const exact = (await count('naive_events')) === expected.unique && (await count('naive_dead_letters')) === expected.invalid
-      && Object.entries(expected.revenue).every(([c, v]) => sumOf('revenue', c) === v)
-      && Object.entries(expected.cost).every(([c, v]) => sumOf('cost', c) === v);
+    const exact =
+      (await count('naive_events')) === expected.unique &&
+      (await count('naive_dead_letters')) === expected.invalid &&
+      Object.entries(expected.revenue).every(([c, v]) => sumOf('revenue', c) === v) &&
+      Object.entries(expected.cost).every(([c, v]) => sumOf('cost', c) === v);
     return {
       result: {
-        bench: 'ledger.ingest', system: 'naive-consumer', events: expected.published, seconds: round(seconds, 2),
-        eventsPerSec: round(expected.published / seconds, 0), exact,
+        bench: 'ledger.ingest',
+        system: 'naive-consumer',
+        events: expected.published,
+        seconds: round(seconds, 2),
+        eventsPerSec: round(expected.published / seconds, 0),
+        exact,
       },
     };
   } finally {
@@ -189,4 +245,10 @@ if (parts.has('peer')) {
   peer = (await benchPeer()).result;
   out(peer);
 }
-if (juggernaut && peer) out({ bench: 'ledger.ingest', ratio: round(juggernaut.eventsPerSec / peer.eventsPerSec, 2), goalEventsPerSec: 5_000, goalMet: juggernaut.exact && juggernaut.eventsPerSec >= 5_000 });
+if (juggernaut && peer)
+  out({
+    bench: 'ledger.ingest',
+    ratio: round(juggernaut.eventsPerSec / peer.eventsPerSec, 2),
+    goalEventsPerSec: 5_000,
+    goalMet: juggernaut.exact && juggernaut.eventsPerSec >= 5_000,
+  });

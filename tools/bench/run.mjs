@@ -7,7 +7,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const available = readdirSync(here).filter((f) => f.endsWith('.bench.mjs')).map((f) => f.replace('.bench.mjs', '')).sort();
+const available = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.mjs'))
+  .map((f) => f.replace('.bench.mjs', ''))
+  .sort();
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => !available.includes(w));
 if (unknown.length) {
@@ -15,7 +18,10 @@ if (unknown.length) {
   process.exit(2);
 }
 const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
-const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '--parallel=2', '--output-style=static'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '--parallel=2', '--output-style=static'], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+  env,
+});
 if (build.status !== 0) process.exit(build.status ?? 1);
 let failed = 0;
 for (const name of wanted.length ? wanted : available) {

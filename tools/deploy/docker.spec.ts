@@ -45,14 +45,20 @@ describe('docker/Dockerfile', () => {
     expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).engines.node).toBe('>=20.19.0');
     for (const s of all) expect(args(s[0]!)).toMatch(/^\$\{NODE_IMAGE\}/);
     const runtime = all.at(-1)!;
-    const user = runtime.filter((i) => i.getKeyword() === 'USER').map(args).at(-1);
+    const user = runtime
+      .filter((i) => i.getKeyword() === 'USER')
+      .map(args)
+      .at(-1);
     expect(user).toBeDefined();
     expect(user).not.toMatch(/^(root|0)(:|$)/);
     const health = runtime.find((i) => i.getKeyword() === 'HEALTHCHECK');
     expect(args(health!)).toContain('/health/live');
     // health and metrics have their own port (not the API's), open to the container network only
     expect(args(health!)).toContain('process.env.METRICS_PORT||9464');
-    const env = runtime.filter((i) => i.getKeyword() === 'ENV').map(args).join(' ');
+    const env = runtime
+      .filter((i) => i.getKeyword() === 'ENV')
+      .map(args)
+      .join(' ');
     expect(env).toMatch(/\bMETRICS_PORT=9464\b/);
     expect(env).toMatch(/\bMETRICS_HOST=0\.0\.0\.0\b/);
     const copies = runtime.filter((i) => i.getKeyword() === 'COPY').map((i) => i.getTextContent());
@@ -60,7 +66,11 @@ describe('docker/Dockerfile', () => {
     // The one RUN installs tini for every service, and git and bubblewrap (the check sandbox; prlimit comes
     // with util-linux) for dev-bot only; every other service's runtime is node, tini and its bundle.
     const runs = runtime.filter((i) => i.getKeyword() === 'RUN').map(args);
-    expect(runs).toEqual([expect.stringMatching(/^apt-get update\s*\\?\s*&& apt-get install -y --no-install-recommends tini\s*\\?\s*&& if \[ "\$\{APP\}" = "dev-bot" \]; then apt-get install -y --no-install-recommends git bubblewrap/)]);
+    expect(runs).toEqual([
+      expect.stringMatching(
+        /^apt-get update\s*\\?\s*&& apt-get install -y --no-install-recommends tini\s*\\?\s*&& if \[ "\$\{APP\}" = "dev-bot" \]; then apt-get install -y --no-install-recommends git bubblewrap/,
+      ),
+    ]);
   });
 
   it('runs node under tini, an init process that forwards signals and reaps the children dev-bot leaves behind', () => {
@@ -71,14 +81,17 @@ describe('docker/Dockerfile', () => {
   });
 
   it('.dockerignore sends only the sources the build copies', () => {
-    const ignore = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    const ignore = readFileSync(join(root, '.dockerignore'), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
     expect(ignore[0]).toBe('**');
     expect(ignore).toEqual(expect.arrayContaining(['!apps/**', '!libs/**', '**/node_modules', '**/dist']));
   });
 });
 
 describe('docker/compose.yaml', () => {
-  const composeConfig = (file: string) => spawnSync('docker-compose', ['-f', file, 'config', '-q'], { encoding: 'utf8' });
+  const composeConfig = (file: string) =>
+    spawnSync('docker-compose', ['-f', file, 'config', '-q'], { encoding: 'utf8' });
 
   it('is valid for docker-compose', () => {
     const r = composeConfig(join(root, 'docker', 'compose.yaml'));
@@ -90,7 +103,10 @@ describe('docker/compose.yaml', () => {
   it('docker-compose rejects a broken compose file (it is not a rubber stamp)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'compose-'));
     try {
-      writeFileSync(join(dir, 'compose.yaml'), 'services:\n  a:\n    image: x\n    depends_on: { b: { condition: when-it-feels-like-it } }\n  b: { image: y }\n');
+      writeFileSync(
+        join(dir, 'compose.yaml'),
+        'services:\n  a:\n    image: x\n    depends_on: { b: { condition: when-it-feels-like-it } }\n  b: { image: y }\n',
+      );
       expect(composeConfig(join(dir, 'compose.yaml')).status).not.toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -108,7 +124,9 @@ describe('docker/compose.yaml', () => {
     expect(readFileSync(join(root, 'deploy', 'nats', 'nats-server.conf'), 'utf8')).toMatch(/^jetstream \{/m);
     for (const app of SCHEMA_OWNERS) {
       expect(compose.services[`migrate-${app}`]!.command).toEqual(['migrate']);
-      expect(compose.services[app]!.depends_on![`migrate-${app}`]).toEqual({ condition: 'service_completed_successfully' });
+      expect(compose.services[app]!.depends_on![`migrate-${app}`]).toEqual({
+        condition: 'service_completed_successfully',
+      });
     }
   });
 
@@ -131,14 +149,21 @@ describe('docker/compose.yaml', () => {
       expect(service['DATABASE_ADMIN_URL']).toBeUndefined();
     }
     expect(runtimeRoles.size).toBe(SCHEMA_OWNERS.length);
-    expect(Object.entries(compose.services).filter(([name, s]) => !name.startsWith('migrate-') && s.environment?.['DATABASE_ADMIN_URL']).map(([n]) => n)).toEqual([]);
+    expect(
+      Object.entries(compose.services)
+        .filter(([name, s]) => !name.startsWith('migrate-') && s.environment?.['DATABASE_ADMIN_URL'])
+        .map(([n]) => n),
+    ).toEqual([]);
     // the stateless runner gets no database credentials at all
     expect(compose.services['agent-runner']!.environment?.['DATABASE_URL']).toBeUndefined();
   });
 
   it('runs NATS with deploy/nats/nats-server.conf, each service logged in as its own user, and publishes no metrics port', () => {
     const compose = parse(readFileSync(join(root, 'docker', 'compose.yaml'), 'utf8'), { merge: true }) as {
-      services: Record<string, { command?: string[]; volumes?: string[]; ports?: string[]; environment?: Record<string, string> }>;
+      services: Record<
+        string,
+        { command?: string[]; volumes?: string[]; ports?: string[]; environment?: Record<string, string> }
+      >;
     };
     const nats = compose.services['nats']!;
     expect(nats.command).toEqual(['-c', '/etc/nats/nats-server.conf', '-m', '8222']);

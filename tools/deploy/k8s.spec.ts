@@ -3,7 +3,17 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { APPS, type K8sObject, kustomize, parseManifests, renderKustomization, root, SCHEMA_OWNERS, validateObject, validateObjects } from './kubernetes';
+import {
+  APPS,
+  type K8sObject,
+  kustomize,
+  parseManifests,
+  renderKustomization,
+  root,
+  SCHEMA_OWNERS,
+  validateObject,
+  validateObjects,
+} from './kubernetes';
 
 /**
  * The Kubernetes manifests: every overlay renders with kustomize (prod also with its optional
@@ -32,7 +42,8 @@ const enableOptionalComponents = (k8s: string) => {
   let text = readFileSync(file, 'utf8');
   for (const c of OPTIONAL_COMPONENTS) {
     const line = `  # - ../../components/${c}`;
-    if (!text.includes(line)) throw new Error(`k8s/overlays/prod/kustomization.yaml has no line "${line}" for the README to have uncommented`);
+    if (!text.includes(line))
+      throw new Error(`k8s/overlays/prod/kustomization.yaml has no line "${line}" for the README to have uncommented`);
     text = text.replace(line, `  - ../../components/${c}`);
   }
   writeFileSync(file, text);
@@ -43,34 +54,58 @@ const setRelease = (release: string) => (k8s: string) => {
 };
 const rendered = new Map<string, K8sObject[]>();
 function render(overlay: string): K8sObject[] {
-  if (!rendered.has(overlay)) rendered.set(overlay, overlay === PROD_WITH_EVERY_COMPONENT ? renderEdited('overlays/prod', enableOptionalComponents) : kustomize(overlay));
+  if (!rendered.has(overlay))
+    rendered.set(
+      overlay,
+      overlay === PROD_WITH_EVERY_COMPONENT
+        ? renderEdited('overlays/prod', enableOptionalComponents)
+        : kustomize(overlay),
+    );
   return rendered.get(overlay)!;
 }
 
 type Container = {
-  name: string; image: string; args?: string[];
-  env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }>;
+  name: string;
+  image: string;
+  args?: string[];
+  env?: Array<{
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+  }>;
   envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>;
   securityContext?: Record<string, unknown>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  livenessProbe?: { httpGet?: { path: string; port: string | number } }; readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  readinessProbe?: { httpGet?: { path: string; port: string | number } };
   startupProbe?: { httpGet?: { path: string; port: string | number } };
   ports?: Array<{ name?: string; containerPort: number }>;
   lifecycle?: { preStop?: { exec?: { command: string[] } } };
 };
 type PodSpec = {
-  containers: Container[]; initContainers?: Container[]; terminationGracePeriodSeconds?: number; securityContext?: Record<string, unknown>;
+  containers: Container[];
+  initContainers?: Container[];
+  terminationGracePeriodSeconds?: number;
+  securityContext?: Record<string, unknown>;
   volumes?: Array<{ name: string; configMap?: { name: string } }>;
 };
 const podOf = (o: K8sObject) => (o as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
-const templateLabelsOf = (o: K8sObject) => (o as unknown as { spec: { template: { metadata: { labels?: Record<string, string> } } } }).spec.template.metadata.labels ?? {};
-const annotationsOf = (o: K8sObject) => (o as unknown as { spec: { template: { metadata: { annotations?: Record<string, string> } } } }).spec.template.metadata.annotations ?? {};
+const templateLabelsOf = (o: K8sObject) =>
+  (o as unknown as { spec: { template: { metadata: { labels?: Record<string, string> } } } }).spec.template.metadata
+    .labels ?? {};
+const annotationsOf = (o: K8sObject) =>
+  (o as unknown as { spec: { template: { metadata: { annotations?: Record<string, string> } } } }).spec.template
+    .metadata.annotations ?? {};
 const specOf = <T = Record<string, any>>(o: K8sObject | undefined) => (o as unknown as { spec: T }).spec;
-const find = (objs: K8sObject[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name);
+const find = (objs: K8sObject[], kind: string, name: string) =>
+  objs.find((o) => o.kind === kind && o.metadata.name === name);
 const envOf = (c: Container, name: string) => c.env?.find((e) => e.name === name);
-const releaseOf = (objs: K8sObject[]) => (find(objs, 'ConfigMap', 'juggernaut-release') as unknown as { data: { release: string } }).data.release;
+const releaseOf = (objs: K8sObject[]) =>
+  (find(objs, 'ConfigMap', 'juggernaut-release') as unknown as { data: { release: string } }).data.release;
 const migrationJob = (objs: K8sObject[], app: string) => find(objs, 'Job', `${app}-migrate-${releaseOf(objs)}`);
-const natsUsers = [...readFileSync(join(root, 'deploy', 'nats', 'nats-server.conf'), 'utf8').matchAll(/^\s*user: "([^"]+)"/gm)].map((m) => m[1]);
+const natsUsers = [
+  ...readFileSync(join(root, 'deploy', 'nats', 'nats-server.conf'), 'utf8').matchAll(/^\s*user: "([^"]+)"/gm),
+].map((m) => m[1]);
 
 describe.each(OVERLAYS)('%s', (overlay) => {
   let objects: K8sObject[];
@@ -89,13 +124,19 @@ describe.each(OVERLAYS)('%s', (overlay) => {
       expect(find(objects, 'Service', app)).toBeDefined();
     }
     const release = releaseOf(objects);
-    const jobs = objects.filter((o) => o.kind === 'Job').map((o) => o.metadata.name).sort();
+    const jobs = objects
+      .filter((o) => o.kind === 'Job')
+      .map((o) => o.metadata.name)
+      .sort();
     expect(jobs).toEqual(SCHEMA_OWNERS.map((a) => `${a}-migrate-${release}`).sort());
     for (const app of SCHEMA_OWNERS) {
       const job = podOf(migrationJob(objects, app)!);
       expect(job.containers[0]).toMatchObject({ args: ['migrate'] });
       expect(job.containers[0]!.image).toMatch(new RegExp(`/${app}:${release.replace(/\./g, '\\.')}$`));
-      expect(envOf(job.containers[0]!, 'DATABASE_URL')?.valueFrom?.secretKeyRef).toMatchObject({ name: expect.stringMatching(`^juggernaut-db-${app}`), key: 'DATABASE_URL' });
+      expect(envOf(job.containers[0]!, 'DATABASE_URL')?.valueFrom?.secretKeyRef).toMatchObject({
+        name: expect.stringMatching(`^juggernaut-db-${app}`),
+        key: 'DATABASE_URL',
+      });
       // migrations run as the schema's owner through the administrator's connection: it is required,
       // since the runtime role the service's own DATABASE_URL names may not run DDL
       const admin = envOf(job.containers[0]!, 'DATABASE_ADMIN_URL')?.valueFrom?.secretKeyRef;
@@ -112,7 +153,8 @@ describe.each(OVERLAYS)('%s', (overlay) => {
       expect(job.metadata.labels?.['app.kubernetes.io/version']).toBe(release);
     }
     for (const d of objects.filter((o) => o.kind === 'Deployment')) {
-      for (const c of [...podOf(d).containers, ...(podOf(d).initContainers ?? [])]) expect([d.metadata.name, c.image.split(':').at(-1)]).toEqual([d.metadata.name, release]);
+      for (const c of [...podOf(d).containers, ...(podOf(d).initContainers ?? [])])
+        expect([d.metadata.name, c.image.split(':').at(-1)]).toEqual([d.metadata.name, release]);
       expect(templateLabelsOf(d)['app.kubernetes.io/version']).toBe(release);
     }
   });
@@ -121,9 +163,14 @@ describe.each(OVERLAYS)('%s', (overlay) => {
     for (const app of SCHEMA_OWNERS) {
       const job = podOf(migrationJob(objects, app)!).containers[0]!;
       const deployment = podOf(find(objects, 'Deployment', app)!).containers.find((c) => c.name === 'app')!;
-      expect(envOf(job, 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual(envOf(deployment, 'DATABASE_URL')?.valueFrom?.secretKeyRef);
+      expect(envOf(job, 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual(
+        envOf(deployment, 'DATABASE_URL')?.valueFrom?.secretKeyRef,
+      );
     }
-    const secrets = objects.filter((o) => o.kind === 'Secret') as unknown as Array<{ metadata: { name: string }; data?: Record<string, string> }>;
+    const secrets = objects.filter((o) => o.kind === 'Secret') as unknown as Array<{
+      metadata: { name: string };
+      data?: Record<string, string>;
+    }>;
     if (secrets.length === 0) return; // prod: the Secrets are created by hand (README)
     const value = (prefix: string, key: string) => {
       const s = secrets.find((x) => x.metadata.name.startsWith(prefix));
@@ -143,7 +190,12 @@ describe.each(OVERLAYS)('%s', (overlay) => {
       const pod = podOf(d);
       expect(pod.securityContext).toMatchObject({ runAsNonRoot: true });
       for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
-        expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+        expect(c.securityContext).toMatchObject({
+          runAsNonRoot: true,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'] },
+        });
         expect(c.resources?.requests).toBeDefined();
         expect(c.resources?.limits).toBeDefined();
       }
@@ -155,7 +207,10 @@ describe.each(OVERLAYS)('%s', (overlay) => {
       // its own NATS user (a user of that name in deploy/nats/nats-server.conf), from its own Secret: required, so
       // no service starts without NATS authentication
       for (const key of ['NATS_USER', 'NATS_PASS']) {
-        expect(envOf(app, key)?.valueFrom?.secretKeyRef).toMatchObject({ name: expect.stringMatching(`^juggernaut-nats-${d.metadata.name}`), key });
+        expect(envOf(app, key)?.valueFrom?.secretKeyRef).toMatchObject({
+          name: expect.stringMatching(`^juggernaut-nats-${d.metadata.name}`),
+          key,
+        });
         expect(envOf(app, key)?.valueFrom?.secretKeyRef?.optional).toBeUndefined();
       }
       expect(natsUsers).toContain(d.metadata.name);
@@ -167,7 +222,8 @@ describe.each(OVERLAYS)('%s', (overlay) => {
         expect(wait).toMatchObject({ args: ['migrate', '--check'] });
         expect(envOf(wait!, 'DATABASE_URL')?.valueFrom?.secretKeyRef).toMatchObject(own);
       }
-      for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) expect(envOf(c, 'DATABASE_ADMIN_URL')).toBeUndefined();
+      for (const c of [...pod.containers, ...(pod.initContainers ?? [])])
+        expect(envOf(c, 'DATABASE_ADMIN_URL')).toBeUndefined();
     }
   });
 
@@ -175,20 +231,41 @@ describe.each(OVERLAYS)('%s', (overlay) => {
     for (const d of objects.filter((o) => o.kind === 'Deployment' && APPS.includes(o.metadata.name))) {
       const app = podOf(d).containers.find((c) => c.name === 'app')!;
       const ports = Object.fromEntries((app.ports ?? []).map((p) => [p.name, p.containerPort]));
-      expect([d.metadata.name, ports]).toEqual([d.metadata.name, d.metadata.name === 'governance-api' ? { metrics: 9464, http: 3000 } : { metrics: 9464 }]);
-      expect(annotationsOf(d)).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9464', 'prometheus.io/path': '/metrics' });
+      expect([d.metadata.name, ports]).toEqual([
+        d.metadata.name,
+        d.metadata.name === 'governance-api' ? { metrics: 9464, http: 3000 } : { metrics: 9464 },
+      ]);
+      expect(annotationsOf(d)).toMatchObject({
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': '9464',
+        'prometheus.io/path': '/metrics',
+      });
     }
-    const config = find(objects, 'ConfigMap', 'juggernaut-config') ?? objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('juggernaut-config'));
-    expect((config as unknown as { data: Record<string, string> }).data).toMatchObject({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0', HTTP_PORT: '3000' });
-    const ingressPorts = (name: string) => ((find(objects, 'NetworkPolicy', name) as unknown as { spec: { ingress: Array<{ ports: Array<{ port: number }> }> } }).spec.ingress.flatMap((i) => i.ports.map((p) => p.port)));
+    const config =
+      find(objects, 'ConfigMap', 'juggernaut-config') ??
+      objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('juggernaut-config'));
+    expect((config as unknown as { data: Record<string, string> }).data).toMatchObject({
+      METRICS_PORT: '9464',
+      METRICS_HOST: '0.0.0.0',
+      HTTP_PORT: '3000',
+    });
+    const ingressPorts = (name: string) =>
+      (
+        find(objects, 'NetworkPolicy', name) as unknown as {
+          spec: { ingress: Array<{ ports: Array<{ port: number }> }> };
+        }
+      ).spec.ingress.flatMap((i) => i.ports.map((p) => p.port));
     expect(ingressPorts('allow-api-ingress')).toEqual([3000]);
     expect(ingressPorts('allow-metrics-scrape')).toEqual([9464]);
-    const servicePorts = (name: string) => (find(objects, 'Service', name) as unknown as { spec: { ports: Array<{ name: string; port: number }> } }).spec.ports;
+    const servicePorts = (name: string) =>
+      (find(objects, 'Service', name) as unknown as { spec: { ports: Array<{ name: string; port: number }> } }).spec
+        .ports;
     expect(servicePorts('governance-api')).toEqual([expect.objectContaining({ name: 'http', port: 3000 })]);
-    for (const app of APPS.filter((a) => a !== 'governance-api')) expect(servicePorts(app)).toEqual([expect.objectContaining({ name: 'metrics', port: 9464 })]);
+    for (const app of APPS.filter((a) => a !== 'governance-api'))
+      expect(servicePorts(app)).toEqual([expect.objectContaining({ name: 'metrics', port: 9464 })]);
   });
 
-  it("gives agent-runner a grace period that covers preStop, its drain and the release of its leases", () => {
+  it('gives agent-runner a grace period that covers preStop, its drain and the release of its leases', () => {
     const pod = podOf(find(objects, 'Deployment', 'agent-runner')!);
     const app = pod.containers.find((c) => c.name === 'app')!;
     const preStop = Number(app.lifecycle!.preStop!.exec!.command[1]);
@@ -201,25 +278,41 @@ describe.each(OVERLAYS)('%s', (overlay) => {
   });
 
   it('has a PodDisruptionBudget for every workload with more than one replica, none of which can block a drain', () => {
-    const pdbs = objects.filter((o) => o.kind === 'PodDisruptionBudget').map((o) => specOf<{ maxUnavailable?: number; minAvailable?: number; selector: { matchLabels: Record<string, string> } }>(o));
-    const scaled = (name: string) => objects.find((o) => o.kind === 'ScaledObject' && specOf(o).scaleTargetRef.name === name);
+    const pdbs = objects
+      .filter((o) => o.kind === 'PodDisruptionBudget')
+      .map((o) =>
+        specOf<{ maxUnavailable?: number; minAvailable?: number; selector: { matchLabels: Record<string, string> } }>(
+          o,
+        ),
+      );
+    const scaled = (name: string) =>
+      objects.find((o) => o.kind === 'ScaledObject' && specOf(o).scaleTargetRef.name === name);
     for (const w of objects.filter((o) => ['Deployment', 'StatefulSet'].includes(o.kind))) {
       const replicas: number = specOf(w).replicas ?? specOf(scaled(w.metadata.name))?.minReplicaCount ?? 1;
       const labels = templateLabelsOf(w);
       const budget = pdbs.find((p) => Object.entries(p.selector.matchLabels).every(([k, v]) => labels[k] === v));
-      if (replicas > 1 || scaled(w.metadata.name)) expect([w.metadata.name, budget]).toEqual([w.metadata.name, expect.objectContaining({ maxUnavailable: 1 })]);
+      if (replicas > 1 || scaled(w.metadata.name))
+        expect([w.metadata.name, budget]).toEqual([w.metadata.name, expect.objectContaining({ maxUnavailable: 1 })]);
     }
     for (const p of pdbs) expect(p.minAvailable).toBeUndefined();
   });
 
   it('denies all traffic by default and allows only what the services need', () => {
     const policies = objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata.name);
-    expect(policies).toEqual(expect.arrayContaining(['default-deny', 'allow-dns-postgres-nats', 'allow-api-ingress', 'allow-metrics-scrape']));
+    expect(policies).toEqual(
+      expect.arrayContaining(['default-deny', 'allow-dns-postgres-nats', 'allow-api-ingress', 'allow-metrics-scrape']),
+    );
   });
 });
 
 describe('k8s/overlays/dev: NATS with the users of deploy/nats/nats-server.conf', () => {
-  const secretData = (o: K8sObject) => Object.fromEntries(Object.entries((o as unknown as { data: Record<string, string> }).data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  const secretData = (o: K8sObject) =>
+    Object.fromEntries(
+      Object.entries((o as unknown as { data: Record<string, string> }).data).map(([k, v]) => [
+        k,
+        Buffer.from(v, 'base64').toString('utf8'),
+      ]),
+    );
 
   it('runs nats-server with a copy of the configuration kept identical to deploy/nats/nats-server.conf', () => {
     const copy = readFileSync(join(root, 'k8s', 'overlays', 'dev', 'nats-server.conf'), 'utf8');
@@ -240,8 +333,13 @@ describe('k8s/overlays/dev: NATS with the users of deploy/nats/nats-server.conf'
     const wanted = [...conf.matchAll(/password: \$(NATS_PASS_[A-Z_]+)/g)].map((m) => m[1]!).sort();
     expect(Object.keys(passwords).sort()).toEqual(wanted);
     for (const app of APPS) {
-      const own = secretData(dev.find((o) => o.kind === 'Secret' && o.metadata.name.startsWith(`juggernaut-nats-${app}-`))!);
-      expect(own).toEqual({ NATS_USER: app, NATS_PASS: passwords[`NATS_PASS_${app.toUpperCase().replace(/-/g, '_')}`] });
+      const own = secretData(
+        dev.find((o) => o.kind === 'Secret' && o.metadata.name.startsWith(`juggernaut-nats-${app}-`))!,
+      );
+      expect(own).toEqual({
+        NATS_USER: app,
+        NATS_PASS: passwords[`NATS_PASS_${app.toUpperCase().replace(/-/g, '_')}`],
+      });
     }
     const r = natsConfigTest({ 'nats-server.conf': conf }, 'nats-server.conf', passwords);
     expect(r.out).toContain('is valid');
@@ -253,8 +351,15 @@ describe('k8s/overlays/dev: NATS with the users of deploy/nats/nats-server.conf'
 function natsConfigTest(files: Record<string, string>, main: string, env: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'jg-nats-conf-'));
   try {
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text.replace('store_dir: "/data/jetstream"', `store_dir: ${JSON.stringify(join(dir, 'js'))}`));
-    const r = spawnSync(process.env['NATS_SERVER_BIN'] ?? '/usr/sbin/nats-server', ['-c', join(dir, main), '-t'], { env: { PATH: process.env['PATH'] ?? '', ...env }, encoding: 'utf8' });
+    for (const [name, text] of Object.entries(files))
+      writeFileSync(
+        join(dir, name),
+        text.replace('store_dir: "/data/jetstream"', `store_dir: ${JSON.stringify(join(dir, 'js'))}`),
+      );
+    const r = spawnSync(process.env['NATS_SERVER_BIN'] ?? '/usr/sbin/nats-server', ['-c', join(dir, main), '-t'], {
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      encoding: 'utf8',
+    });
     return { status: r.status, out: `${r.stdout}${r.stderr}` };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -264,12 +369,16 @@ function natsConfigTest(files: Record<string, string>, main: string, env: Record
 describe('who owns agent-runner replicas', () => {
   it('prod: KEDA, through a ScaledObject, and the Deployment prod applies has no spec.replicas to reset it', () => {
     const prod = render('k8s/overlays/prod');
-    expect(find(prod, 'ScaledObject', 'agent-runner')).toMatchObject({ spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'agent-runner' } } });
+    expect(find(prod, 'ScaledObject', 'agent-runner')).toMatchObject({
+      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'agent-runner' } },
+    });
     expect(specOf(find(prod, 'Deployment', 'agent-runner')).replicas).toBeUndefined();
     // no second autoscaler fighting KEDA's (KEDA makes its own HPA)
     expect(prod.filter((o) => o.kind === 'HorizontalPodAutoscaler')).toEqual([]);
     expect(prod.filter((o) => o.kind === 'Secret')).toEqual([]);
-    expect(new Set(prod.filter((o) => o.kind !== 'Namespace').map((o) => o.metadata.namespace))).toEqual(new Set(['juggernaut']));
+    expect(new Set(prod.filter((o) => o.kind !== 'Namespace').map((o) => o.metadata.namespace))).toEqual(
+      new Set(['juggernaut']),
+    );
   });
 
   it('base and dev: nobody but the operator (kubectl scale): no autoscaler, replicas in the Deployment', () => {
@@ -284,7 +393,11 @@ describe('who owns agent-runner replicas', () => {
 describe('KEDA scaling rule (k8s/components/keda-autoscaling)', () => {
   const prod = render('k8s/overlays/prod');
   const scaledObject = specOf(find(prod, 'ScaledObject', 'agent-runner'));
-  const trigger = scaledObject.triggers[0] as { type: string; metricType: string; metadata: { query: string; threshold: string } };
+  const trigger = scaledObject.triggers[0] as {
+    type: string;
+    metricType: string;
+    metadata: { query: string; threshold: string };
+  };
   const runner = podOf(find(prod, 'Deployment', 'agent-runner')!).containers.find((c) => c.name === 'app')!;
   const runnerLevel = Number(envOf(runner, 'RUNNER_LEVEL')!.value);
 
@@ -306,37 +419,61 @@ describe('KEDA scaling rule (k8s/components/keda-autoscaling)', () => {
     expect(scaledObject.minReplicaCount).toBeGreaterThanOrEqual(2);
     expect(scaledObject.maxReplicaCount).toBeGreaterThan(scaledObject.minReplicaCount);
     expect(scaledObject.cooldownPeriod).toBeGreaterThan(0);
-    expect(scaledObject.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds).toBeGreaterThanOrEqual(60);
+    expect(
+      scaledObject.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds,
+    ).toBeGreaterThanOrEqual(60);
     expect(scaledObject.fallback.replicas).toBeGreaterThanOrEqual(scaledObject.minReplicaCount);
   });
 
-  it('counts every task type the runners claim at their level (a new handler is scaled on, or this fails naming it), and no other service\'s', () => {
+  it("counts every task type the runners claim at their level (a new handler is scaled on, or this fails naming it), and no other service's", () => {
     const handlers = join(root, 'apps', 'agent-runner', 'src', 'handlers');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const contracts = require('@juggernaut/contracts') as Record<string, unknown>;
-    const valueOf = (text: string) => (/^'(.*)'$/.exec(text)?.[1] ?? (/^\d+$/.test(text) ? Number(text) : contracts[text]));
-    const claimed = readdirSync(handlers).filter((f) => f.endsWith('.handler.ts')).flatMap((f) => {
-      const source = readFileSync(join(handlers, f), 'utf8');
-      const type = /readonly type = ([^;]+);/.exec(source)?.[1]?.trim();
-      const minLevel = /readonly minLevel = ([^;]+);/.exec(source)?.[1]?.trim();
-      if (!type) return [];
-      const resolved = { type: valueOf(type), minLevel: minLevel ? valueOf(minLevel) : 1 };
-      if (typeof resolved.type !== 'string' || typeof resolved.minLevel !== 'number') throw new Error(`${f}: cannot resolve its type or minLevel`);
-      return resolved.minLevel <= runnerLevel ? [resolved.type] : [];
-    });
+    const valueOf = (text: string) =>
+      /^'(.*)'$/.exec(text)?.[1] ?? (/^\d+$/.test(text) ? Number(text) : contracts[text]);
+    const claimed = readdirSync(handlers)
+      .filter((f) => f.endsWith('.handler.ts'))
+      .flatMap((f) => {
+        const source = readFileSync(join(handlers, f), 'utf8');
+        const type = /readonly type = ([^;]+);/.exec(source)?.[1]?.trim();
+        const minLevel = /readonly minLevel = ([^;]+);/.exec(source)?.[1]?.trim();
+        if (!type) return [];
+        const resolved = { type: valueOf(type), minLevel: minLevel ? valueOf(minLevel) : 1 };
+        if (typeof resolved.type !== 'string' || typeof resolved.minLevel !== 'number')
+          throw new Error(`${f}: cannot resolve its type or minLevel`);
+        return resolved.minLevel <= runnerLevel ? [resolved.type] : [];
+      });
     const query = trigger.metadata.query;
-    const types = /type=~"([^"]+)"/.exec(query)![1]!.split('|').map((t) => t.replace(/\\\\\./g, '.'));
+    const types = /type=~"([^"]+)"/
+      .exec(query)![1]!
+      .split('|')
+      .map((t) => t.replace(/\\\\\./g, '.'));
     expect(claimed.length).toBeGreaterThanOrEqual(2);
     expect(claimed.filter((t) => !types.includes(t))).toEqual([]);
     expect(types).not.toContain('dev.change');
-    expect(/level=~"([^"]+)"/.exec(query)![1]!.split('|').map(Number)).toEqual(Array.from({ length: runnerLevel }, (_, i) => i + 1));
+    expect(/level=~"([^"]+)"/.exec(query)![1]!.split('|').map(Number)).toEqual(
+      Array.from({ length: runnerLevel }, (_, i) => i + 1),
+    );
   });
 
   /** Series the dispatcher serves (two replicas report the same Postgres counts), and the query's value promtool computes from them. */
-  const scenarios: Array<{ name: string; series: Record<string, string>; value: number; replicas: Array<[current: number | undefined, expected: number]> }> = [
-    { name: 'an empty queue', series: {}, value: 0, replicas: [[undefined, 2], [7, 2]] },
+  const scenarios: Array<{
+    name: string;
+    series: Record<string, string>;
+    value: number;
+    replicas: Array<[current: number | undefined, expected: number]>;
+  }> = [
     {
-      name: 'due and running tasks the runners claim, next to work they do not (dev-bot\'s, level 4 and 5)',
+      name: 'an empty queue',
+      series: {},
+      value: 0,
+      replicas: [
+        [undefined, 2],
+        [7, 2],
+      ],
+    },
+    {
+      name: "due and running tasks the runners claim, next to work they do not (dev-bot's, level 4 and 5)",
       series: {
         'juggernaut_tasks_due_or_running{type="noop",level="1",state="due"}': '10',
         'juggernaut_tasks_due_or_running{type="agent.goal",level="3",state="running"}': '6',
@@ -344,10 +481,14 @@ describe('KEDA scaling rule (k8s/components/keda-autoscaling)', () => {
         'juggernaut_tasks_due_or_running{type="dev.change",level="4",state="due"}': '40',
         'juggernaut_tasks_due_or_running{type="opportunity.scan",level="4",state="due"}': '9',
         'juggernaut_tasks_due_or_running{type="agent.goal",level="5",state="due"}': '12',
-        'juggernaut_kill_switch_engaged': '0',
+        juggernaut_kill_switch_engaged: '0',
       },
       value: 24,
-      replicas: [[undefined, 3], [2, 3], [3, 3]],
+      replicas: [
+        [undefined, 3],
+        [2, 3],
+        [3, 3],
+      ],
     },
     {
       name: 'a backlog of 130 (within the HPA tolerance of 16 runners, past it for 10)',
@@ -356,42 +497,78 @@ describe('KEDA scaling rule (k8s/components/keda-autoscaling)', () => {
         'juggernaut_tasks_due_or_running{type="conversation.reply",level="2",state="running"}': '30',
       },
       value: 130,
-      replicas: [[undefined, 17], [16, 16], [10, 17]],
+      replicas: [
+        [undefined, 17],
+        [16, 16],
+        [10, 17],
+      ],
     },
-    { name: 'a flood', series: { 'juggernaut_tasks_due_or_running{type="noop",level="1",state="due"}': '1000' }, value: 1000, replicas: [[undefined, 50], [50, 50]] },
+    {
+      name: 'a flood',
+      series: { 'juggernaut_tasks_due_or_running{type="noop",level="1",state="due"}': '1000' },
+      value: 1000,
+      replicas: [
+        [undefined, 50],
+        [50, 50],
+      ],
+    },
     {
       name: 'the kill switch engaged (nothing is claimed)',
-      series: { 'juggernaut_tasks_due_or_running{type="noop",level="1",state="due"}': '500', juggernaut_kill_switch_engaged: '1' },
+      series: {
+        'juggernaut_tasks_due_or_running{type="noop",level="1",state="due"}': '500',
+        juggernaut_kill_switch_engaged: '1',
+      },
       value: 0,
-      replicas: [[undefined, 2], [20, 2]],
+      replicas: [
+        [undefined, 2],
+        [20, 2],
+      ],
     },
   ];
 
-  it.each(scenarios)('$name: promtool evaluates the query to the expected backlog, and KEDA\'s formula gives the expected runners', ({ series, value, replicas }) => {
-    const withService = (s: string, instance: string) => (s.includes('{') ? s.replace('{', `{service="task-dispatcher",instance="${instance}",`) : `${s}{service="governance-api",instance="${instance}"}`);
-    const dir = mkdtempSync(join(tmpdir(), 'jg-keda-'));
-    try {
-      writeFileSync(join(dir, 'rules.yml'), 'groups: []\n');
-      writeFileSync(join(dir, 'test.yml'), JSON.stringify({
-        rule_files: ['rules.yml'],
-        evaluation_interval: '1m',
-        tests: [{
-          interval: '1m',
-          input_series: Object.entries(series).flatMap(([s, v]) => ['a', 'b'].map((i) => ({ series: withService(s, i), values: `${v}x5` }))),
-          promql_expr_test: [{ expr: trigger.metadata.query, eval_time: '2m', exp_samples: [{ labels: '{}', value }] }],
-        }],
-      }));
-      const r = spawnSync('promtool', ['test', 'rules', 'test.yml'], { cwd: dir, encoding: 'utf8' });
-      expect(`${r.stdout}${r.stderr}`).toContain('SUCCESS');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-    for (const [current, expected] of replicas) expect([current, kedaReplicas(value, current)]).toEqual([current, expected]);
-  });
+  it.each(scenarios)(
+    "$name: promtool evaluates the query to the expected backlog, and KEDA's formula gives the expected runners",
+    ({ series, value, replicas }) => {
+      const withService = (s: string, instance: string) =>
+        s.includes('{')
+          ? s.replace('{', `{service="task-dispatcher",instance="${instance}",`)
+          : `${s}{service="governance-api",instance="${instance}"}`;
+      const dir = mkdtempSync(join(tmpdir(), 'jg-keda-'));
+      try {
+        writeFileSync(join(dir, 'rules.yml'), 'groups: []\n');
+        writeFileSync(
+          join(dir, 'test.yml'),
+          JSON.stringify({
+            rule_files: ['rules.yml'],
+            evaluation_interval: '1m',
+            tests: [
+              {
+                interval: '1m',
+                input_series: Object.entries(series).flatMap(([s, v]) =>
+                  ['a', 'b'].map((i) => ({ series: withService(s, i), values: `${v}x5` })),
+                ),
+                promql_expr_test: [
+                  { expr: trigger.metadata.query, eval_time: '2m', exp_samples: [{ labels: '{}', value }] },
+                ],
+              },
+            ],
+          }),
+        );
+        const r = spawnSync('promtool', ['test', 'rules', 'test.yml'], { cwd: dir, encoding: 'utf8' });
+        expect(`${r.stdout}${r.stderr}`).toContain('SUCCESS');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      for (const [current, expected] of replicas)
+        expect([current, kedaReplicas(value, current)]).toEqual([current, expected]);
+    },
+  );
 
   it('the Agents dashboard shows the same quantity the autoscaler reads', () => {
     const agents = readFileSync(join(root, 'deploy', 'grafana', 'dashboards', 'agents.json'), 'utf8');
-    expect(JSON.parse(agents).panels.flatMap((p: { targets: Array<{ expr: string }> }) => p.targets.map((t) => t.expr))).toContain(trigger.metadata.query);
+    expect(
+      JSON.parse(agents).panels.flatMap((p: { targets: Array<{ expr: string }> }) => p.targets.map((t) => t.expr)),
+    ).toContain(trigger.metadata.query);
   });
 });
 
@@ -401,9 +578,19 @@ describe('upgrades re-apply (k8s/components/release, docs/adr/0003)', () => {
     const again = renderEdited('overlays/prod', setRelease('0.2.0'));
     const b = renderEdited('overlays/prod', setRelease('0.3.0-rc.1'));
     expect(again).toEqual(a);
-    for (const [objs, release] of [[a, '0.2.0'], [b, '0.3.0-rc.1']] as const) {
-      expect(objs.filter((o) => o.kind === 'Job').map((o) => o.metadata.name).sort()).toEqual(SCHEMA_OWNERS.map((app) => `${app}-migrate-${release}`).sort());
-      const images = objs.filter((o) => ['Deployment', 'Job'].includes(o.kind)).flatMap((o) => [...podOf(o).containers, ...(podOf(o).initContainers ?? [])].map((c) => c.image));
+    for (const [objs, release] of [
+      [a, '0.2.0'],
+      [b, '0.3.0-rc.1'],
+    ] as const) {
+      expect(
+        objs
+          .filter((o) => o.kind === 'Job')
+          .map((o) => o.metadata.name)
+          .sort(),
+      ).toEqual(SCHEMA_OWNERS.map((app) => `${app}-migrate-${release}`).sort());
+      const images = objs
+        .filter((o) => ['Deployment', 'Job'].includes(o.kind))
+        .flatMap((o) => [...podOf(o).containers, ...(podOf(o).initContainers ?? [])].map((c) => c.image));
       expect(new Set(images.map((i) => i.split(':').at(-1)))).toEqual(new Set([release]));
     }
     // nothing but the release differs between two releases' Jobs: a Job is never changed in place
@@ -420,7 +607,9 @@ describe('upgrades re-apply (k8s/components/release, docs/adr/0003)', () => {
     expect(longest + release.length).toBeLessThanOrEqual(63);
     // the shipped overlays set image names only: a tag set there would split the tag from the Job names
     for (const overlay of ['dev', 'prod']) {
-      const k = parse(readFileSync(join(root, 'k8s', 'overlays', overlay, 'kustomization.yaml'), 'utf8')) as { images?: Array<Record<string, string>> };
+      const k = parse(readFileSync(join(root, 'k8s', 'overlays', overlay, 'kustomization.yaml'), 'utf8')) as {
+        images?: Array<Record<string, string>>;
+      };
       for (const image of k.images ?? []) expect(Object.keys(image).sort()).toEqual(['name', 'newName']);
     }
   });
@@ -430,24 +619,34 @@ describe('monitoring through the Prometheus Operator (k8s/components/prometheus-
   const prod = render('k8s/overlays/prod');
 
   it('carries the alert rules of deploy/prometheus/alerts.rules.yml, generated from them, unchanged', () => {
-    const rules = parse(readFileSync(join(root, 'deploy', 'prometheus', 'alerts.rules.yml'), 'utf8')) as { groups: unknown[] };
+    const rules = parse(readFileSync(join(root, 'deploy', 'prometheus', 'alerts.rules.yml'), 'utf8')) as {
+      groups: unknown[];
+    };
     expect(specOf(find(prod, 'PrometheusRule', 'juggernaut-alerts'))).toEqual({ groups: rules.groups });
   });
 
-  it('carries every dashboard of deploy/grafana as a ConfigMap for Grafana\'s sidecar', () => {
+  it("carries every dashboard of deploy/grafana as a ConfigMap for Grafana's sidecar", () => {
     const dir = join(root, 'deploy', 'grafana', 'dashboards');
     const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-    const maps = prod.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.['grafana_dashboard'] === '1') as unknown as Array<{ data: Record<string, string> }>;
+    const maps = prod.filter(
+      (o) => o.kind === 'ConfigMap' && o.metadata.labels?.['grafana_dashboard'] === '1',
+    ) as unknown as Array<{ data: Record<string, string> }>;
     expect(maps.flatMap((m) => Object.keys(m.data)).sort()).toEqual(files.sort());
-    for (const m of maps) for (const [file, json] of Object.entries(m.data)) expect(json).toBe(readFileSync(join(dir, file), 'utf8'));
+    for (const m of maps)
+      for (const [file, json] of Object.entries(m.data)) expect(json).toBe(readFileSync(join(dir, file), 'utf8'));
   });
 
   it('scrapes the metrics port of every service and runner pod and labels each target with its service, as compose does', () => {
     const monitor = specOf(find(prod, 'PodMonitor', 'juggernaut'));
     const [endpoint] = monitor.podMetricsEndpoints;
     expect(endpoint).toMatchObject({ port: 'metrics', path: '/metrics', honorLabels: true });
-    expect(endpoint.relabelings).toEqual([{ sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'], targetLabel: 'service' }]);
-    const selects = (labels: Record<string, string>) => monitor.selector.matchExpressions.every((e: { key: string; values: string[] }) => e.values.includes(labels[e.key]!));
+    expect(endpoint.relabelings).toEqual([
+      { sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'], targetLabel: 'service' },
+    ]);
+    const selects = (labels: Record<string, string>) =>
+      monitor.selector.matchExpressions.every((e: { key: string; values: string[] }) =>
+        e.values.includes(labels[e.key]!),
+      );
     for (const app of APPS) {
       const labels = templateLabelsOf(find(prod, 'Deployment', app)!);
       // the label the target gets is the app's name: what the services put on their metrics, and what the rules select on
@@ -456,12 +655,16 @@ describe('monitoring through the Prometheus Operator (k8s/components/prometheus-
     for (const job of prod.filter((o) => o.kind === 'Job')) expect(selects(templateLabelsOf(job))).toBe(false);
     // Prometheus without the operator: the same relabelling in deploy/prometheus/prometheus.kubernetes.yml (Debian's
     // promtool is built without Kubernetes discovery, so only its structure is checked here)
-    const plain = parse(readFileSync(join(root, 'deploy', 'prometheus', 'prometheus.kubernetes.yml'), 'utf8')) as { scrape_configs: Array<{ honor_labels: boolean; relabel_configs: Array<Record<string, unknown>> }> };
+    const plain = parse(readFileSync(join(root, 'deploy', 'prometheus', 'prometheus.kubernetes.yml'), 'utf8')) as {
+      scrape_configs: Array<{ honor_labels: boolean; relabel_configs: Array<Record<string, unknown>> }>;
+    };
     expect(plain.scrape_configs[0]!.honor_labels).toBe(true);
-    expect(plain.scrape_configs[0]!.relabel_configs).toEqual(expect.arrayContaining([
-      { source_labels: ['__meta_kubernetes_pod_container_port_name'], regex: 'metrics', action: 'keep' },
-      { source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'], target_label: 'service' },
-    ]));
+    expect(plain.scrape_configs[0]!.relabel_configs).toEqual(
+      expect.arrayContaining([
+        { source_labels: ['__meta_kubernetes_pod_container_port_name'], regex: 'metrics', action: 'keep' },
+        { source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'], target_label: 'service' },
+      ]),
+    );
   });
 });
 
@@ -471,14 +674,18 @@ describe('production NATS and Postgres (optional components)', () => {
   it('nats-cluster: three JetStream members routed to each other, with the users of deploy/nats; nats-server accepts the configuration', () => {
     const sts = find(full, 'StatefulSet', 'nats')!;
     expect(specOf(sts)).toMatchObject({ replicas: 3, serviceName: 'nats-headless' });
-    const cm = full.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('nats-cluster-config')) as unknown as { metadata: { name: string }; data: Record<string, string> };
+    const cm = full.find(
+      (o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('nats-cluster-config'),
+    ) as unknown as { metadata: { name: string }; data: Record<string, string> };
     expect(podOf(sts).volumes?.find((v) => v.name === 'config')?.configMap?.name).toBe(cm.metadata.name);
     // after a change to deploy/nats/nats-server.conf: cp deploy/nats/nats-server.conf k8s/components/nats-cluster/juggernaut.conf
     expect(cm.data['juggernaut.conf']).toBe(readFileSync(join(root, 'deploy', 'nats', 'nats-server.conf'), 'utf8'));
     const routes = [...cm.data['nats.conf']!.matchAll(/"nats:\/\/([^":]+):6222"/g)].map((m) => m[1]);
     expect(routes).toEqual([0, 1, 2].map((i) => `nats-${i}.nats-headless`));
     expect(podOf(sts).containers[0]!.envFrom).toEqual([{ secretRef: { name: 'nats-passwords' } }]);
-    const passwords = Object.fromEntries([...cm.data['juggernaut.conf']!.matchAll(/\$(NATS_PASS_[A-Z_]+)/g)].map((m) => [m[1]!, 'x']));
+    const passwords = Object.fromEntries(
+      [...cm.data['juggernaut.conf']!.matchAll(/\$(NATS_PASS_[A-Z_]+)/g)].map((m) => [m[1]!, 'x']),
+    );
     const r = natsConfigTest(cm.data, 'nats.conf', { ...passwords, SERVER_NAME: 'nats-0' });
     expect(r.out).toContain('is valid');
     expect(r.status).toBe(0);
@@ -491,7 +698,11 @@ describe('production NATS and Postgres (optional components)', () => {
     expect(archiver).toMatchObject({ name: 'barman-cloud.cloudnative-pg.io' });
     const store = specOf(find(full, 'ObjectStore', archiver.parameters.barmanObjectName));
     expect(store.configuration.destinationPath).toContain('CHANGE-ME');
-    expect(specOf(find(full, 'ScheduledBackup', 'juggernaut-pg-nightly'))).toMatchObject({ cluster: { name: 'juggernaut-pg' }, method: 'plugin', pluginConfiguration: { name: archiver.name } });
+    expect(specOf(find(full, 'ScheduledBackup', 'juggernaut-pg-nightly'))).toMatchObject({
+      cluster: { name: 'juggernaut-pg' },
+      method: 'plugin',
+      pluginConfiguration: { name: archiver.name },
+    });
     // the services need session features (LISTEN, session advisory locks, startup options): no transaction pooler
     expect(full.filter((o) => o.kind === 'Pooler')).toEqual([]);
     expect(readFileSync(join(root, 'libs', 'service-kit', 'src', 'outbox-relay.ts'), 'utf8')).toContain('LISTEN');
@@ -508,7 +719,9 @@ describe('strict validation (tools/deploy/kubernetes.ts)', () => {
   it('rejects a misspelled field, as kubeconform -strict does, at any depth and in custom resources too', () => {
     const d = structuredClone(find(dev, 'Deployment', 'task-dispatcher')!) as any;
     d.spec.template.spec.containers[0].readinessProbes = d.spec.template.spec.containers[0].readinessProbe;
-    expect(() => validateObject(d)).toThrow('Deployment task-dispatcher: unknown field "spec.template.spec.containers[0].readinessProbes"');
+    expect(() => validateObject(d)).toThrow(
+      'Deployment task-dispatcher: unknown field "spec.template.spec.containers[0].readinessProbes"',
+    );
     const so = structuredClone(find(full, 'ScaledObject', 'agent-runner')!) as any;
     so.spec.minReplicas = 2;
     expect(() => validateObject(so)).toThrow('ScaledObject agent-runner: unknown field "spec.minReplicas"');
@@ -534,8 +747,12 @@ describe('strict validation (tools/deploy/kubernetes.ts)', () => {
     expect(() => validateObject(d)).toThrow(/containerPort must be integer/);
     delete d.spec.selector;
     expect(() => validateObject(d)).toThrow(/selector/);
-    expect(() => validateObject({ apiVersion: 'apps/v1', kind: 'Deploymint', metadata: { name: 'x' } })).toThrow(/no Kubernetes schema/);
-    expect(() => validateObject({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Pooler', metadata: { name: 'x' } })).toThrow(/no schema for postgresql.cnpg.io\/v1 Pooler/);
+    expect(() => validateObject({ apiVersion: 'apps/v1', kind: 'Deploymint', metadata: { name: 'x' } })).toThrow(
+      /no Kubernetes schema/,
+    );
+    expect(() =>
+      validateObject({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Pooler', metadata: { name: 'x' } }),
+    ).toThrow(/no schema for postgresql.cnpg.io\/v1 Pooler/);
     const so = structuredClone(find(full, 'ScaledObject', 'agent-runner')!) as any;
     delete so.spec.scaleTargetRef;
     expect(() => validateObject(so)).toThrow(/scaleTargetRef/);

@@ -17,7 +17,9 @@ export interface K8sObject {
 }
 
 /** Every app, and those that own a Postgres schema (they have migrations). */
-export const APPS = readdirSync(join(root, 'apps')).filter((a) => existsSync(join(root, 'apps', a, 'src', 'main.ts'))).sort();
+export const APPS = readdirSync(join(root, 'apps'))
+  .filter((a) => existsSync(join(root, 'apps', a, 'src', 'main.ts')))
+  .sort();
 export const SCHEMA_OWNERS = APPS.filter((a) => existsSync(join(root, 'apps', a, 'src', 'migrations')));
 
 /** Renders a kustomization with kustomize (built into kubectl) into its objects. */
@@ -61,7 +63,9 @@ function modelPathOf(obj: Pick<K8sObject, 'apiVersion' | 'kind'>): string {
   const [group, version] = obj.apiVersion.includes('/') ? obj.apiVersion.split('/') : ['', obj.apiVersion];
   if (!group) return `kubernetes-models/${version}/${obj.kind}`;
   const crdPackage = CRD_PACKAGES[group!];
-  return crdPackage ? `${crdPackage}/${group}/${version}/${obj.kind}` : `kubernetes-models/${group}/${version}/${obj.kind}`;
+  return crdPackage
+    ? `${crdPackage}/${group}/${version}/${obj.kind}`
+    : `kubernetes-models/${group}/${version}/${obj.kind}`;
 }
 
 function modelOf(obj: K8sObject): { Kind: ModelClass; declarations: string } | undefined {
@@ -113,7 +117,8 @@ export function validateObjects(objects: K8sObject[]): string[] {
     const program = programFor([...new Set(typed.map((t) => t.declarations))]);
     for (const { obj, declarations } of typed) {
       const type = program.typeOf(declarations, `I${obj.kind}`);
-      for (const path of unknownFields(obj, type, program.checker)) errors.push(`${obj.kind} ${obj.metadata?.name}: unknown field "${path}"`);
+      for (const path of unknownFields(obj, type, program.checker))
+        errors.push(`${obj.kind} ${obj.metadata?.name}: unknown field "${path}"`);
     }
   }
   return errors;
@@ -129,9 +134,13 @@ export function validateObjects(objects: K8sObject[]): string[] {
 function unknownFields(value: unknown, type: ts.Type, checker: ts.TypeChecker, path = ''): string[] {
   if (value === null || typeof value !== 'object') return [];
   if (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return [];
-  const members = (type.isUnion() ? type.types : [type]).filter((t) => !(t.flags & (ts.TypeFlags.Undefined | ts.TypeFlags.Null)));
+  const members = (type.isUnion() ? type.types : [type]).filter(
+    (t) => !(t.flags & (ts.TypeFlags.Undefined | ts.TypeFlags.Null)),
+  );
   if (Array.isArray(value)) {
-    const elements = members.filter((t) => checker.isArrayType(t)).map((t) => checker.getTypeArguments(t as ts.TypeReference)[0]!);
+    const elements = members
+      .filter((t) => checker.isArrayType(t))
+      .map((t) => checker.getTypeArguments(t as ts.TypeReference)[0]!);
     if (!elements.length) return []; // not an array in the schema: the schema validation says so
     return value.flatMap((v, i) => unknownFields(v, elements[0]!, checker, `${path}[${i}]`));
   }
@@ -157,9 +166,17 @@ const programs = new Map<string, DeclarationsProgram>();
 
 function programFor(files: string[]): DeclarationsProgram {
   const key = [...files].sort().join('\n');
-  const cached = programs.get(key) ?? [...programs.entries()].find(([k]) => files.every((f) => k.split('\n').includes(f)))?.[1];
+  const cached =
+    programs.get(key) ?? [...programs.entries()].find(([k]) => files.every((f) => k.split('\n').includes(f)))?.[1];
   if (cached) return cached;
-  const program = ts.createProgram(files, { strict: true, noEmit: true, skipLibCheck: true, types: [], module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext });
+  const program = ts.createProgram(files, {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  });
   const checker = program.getTypeChecker();
   const made: DeclarationsProgram = {
     checker,
@@ -182,6 +199,8 @@ function programFor(files: string[]): DeclarationsProgram {
 function asServerDecodes(obj: K8sObject): K8sObject {
   const data = obj['data'];
   if (obj.kind !== 'Secret' || !data || typeof data !== 'object') return obj;
-  const unwrapped = Object.fromEntries(Object.entries(data as Record<string, string>).map(([k, v]) => [k, v.replace(/[\r\n]/g, '')]));
+  const unwrapped = Object.fromEntries(
+    Object.entries(data as Record<string, string>).map(([k, v]) => [k, v.replace(/[\r\n]/g, '')]),
+  );
   return { ...obj, data: unwrapped };
 }

@@ -11,16 +11,29 @@ import ts from 'typescript';
  */
 const root = join(__dirname, '..', '..');
 const CONFIG = join(root, 'deploy', 'nats', 'nats-server.conf');
-const SERVICES = ['governance-api', 'revenue-ledger', 'task-dispatcher', 'experiment-tracker', 'dev-bot', 'agent-runner'] as const;
+const SERVICES = [
+  'governance-api',
+  'revenue-ledger',
+  'task-dispatcher',
+  'experiment-tracker',
+  'dev-bot',
+  'agent-runner',
+] as const;
 const USERS = [...SERVICES, 'external', 'operator'] as const;
 
 /** Each user's publish and subscribe allow lists, read from the file. */
 function permissionsOf(text: string): Record<string, { publish: string[]; subscribe: string[] }> {
   const out: Record<string, { publish: string[]; subscribe: string[] }> = {};
-  const code = text.split('\n').map((l) => l.replace(/^\s*#.*$/, '')).join('\n');
+  const code = text
+    .split('\n')
+    .map((l) => l.replace(/^\s*#.*$/, ''))
+    .join('\n');
   for (const block of code.split(/\buser: /).slice(1)) {
     const user = /^"([^"]+)"/.exec(block)![1]!;
-    const list = (kind: string) => [...(new RegExp(`${kind}: \\{\\s*allow: \\[([^\\]]*)\\]`).exec(block)?.[1] ?? '').matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
+    const list = (kind: string) =>
+      [...(new RegExp(`${kind}: \\{\\s*allow: \\[([^\\]]*)\\]`).exec(block)?.[1] ?? '').matchAll(/"([^"]+)"/g)].map(
+        (m) => m[1]!,
+      );
     out[user] = { publish: list('publish'), subscribe: list('subscribe') };
   }
   return out;
@@ -29,10 +42,30 @@ function permissionsOf(text: string): Record<string, { publish: string[]; subscr
 const SUBJECT_NAMES = Subjects as Record<string, string>;
 /** dev-bot's subjects by the contract that its code does not speak yet (its change pipeline). */
 const DEVBOT_PIPELINE: string[] = [
-  Subjects.changeOpened, Subjects.changeMerged, Subjects.changeClosed, Subjects.deadLetter, Subjects.costRecorded, Subjects.logAppend,
-  Subjects.workerOnline, Subjects.workerOffline, Subjects.workerHeartbeat, Subjects.taskClaim, Subjects.taskHeartbeat, Subjects.taskFinish,
-  Subjects.taskRelease, Subjects.taskCheckpoint, Subjects.taskBlock, Subjects.taskUnblock, Subjects.policyGet, Subjects.approvalRequest,
-  Subjects.approvalGet, Subjects.budgetReserve, Subjects.budgetSettle, Subjects.logCreate, Subjects.runnerWake, Subjects.taskAbort,
+  Subjects.changeOpened,
+  Subjects.changeMerged,
+  Subjects.changeClosed,
+  Subjects.deadLetter,
+  Subjects.costRecorded,
+  Subjects.logAppend,
+  Subjects.workerOnline,
+  Subjects.workerOffline,
+  Subjects.workerHeartbeat,
+  Subjects.taskClaim,
+  Subjects.taskHeartbeat,
+  Subjects.taskFinish,
+  Subjects.taskRelease,
+  Subjects.taskCheckpoint,
+  Subjects.taskBlock,
+  Subjects.taskUnblock,
+  Subjects.policyGet,
+  Subjects.approvalRequest,
+  Subjects.approvalGet,
+  Subjects.budgetReserve,
+  Subjects.budgetSettle,
+  Subjects.logCreate,
+  Subjects.runnerWake,
+  Subjects.taskAbort,
   Subjects.policyChanged,
 ];
 const PUBLISHING = new Set(['publish', 'signal', 'request', 'enqueueEvent']);
@@ -54,21 +87,31 @@ function subjectsUsedBy(app: string): { publish: string[]; subscribe: string[] }
   const files = sourcesOf(join(root, 'apps', app, 'src'));
   // The libraries that speak to NATS on a service's behalf count as its code.
   for (const lib of ['llm', 'policy', 'worker']) {
-    if (files.some((f) => readFileSync(f, 'utf8').includes(`from '@juggernaut/${lib}'`))) files.push(...sourcesOf(join(root, 'libs', lib, 'src')));
+    if (files.some((f) => readFileSync(f, 'utf8').includes(`from '@juggernaut/${lib}'`)))
+      files.push(...sourcesOf(join(root, 'libs', lib, 'src')));
   }
   const publish = new Set<string>();
   const subscribe = new Set<string>();
   for (const file of files) {
     const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
     const visit = (n: ts.Node): void => {
-      if (ts.isPropertyAccessExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === 'Subjects' && SUBJECT_NAMES[n.name.text]) {
+      if (
+        ts.isPropertyAccessExpression(n) &&
+        ts.isIdentifier(n.expression) &&
+        n.expression.text === 'Subjects' &&
+        SUBJECT_NAMES[n.name.text]
+      ) {
         const subject = SUBJECT_NAMES[n.name.text]!;
         let at: ts.Node = n;
         while (ts.isConditionalExpression(at.parent) || ts.isParenthesizedExpression(at.parent)) at = at.parent;
         const parent = at.parent;
         if (ts.isCallExpression(parent) && parent.arguments.includes(at as ts.Expression)) {
           const callee = parent.expression;
-          const name = ts.isPropertyAccessExpression(callee) ? callee.name.text : ts.isIdentifier(callee) ? callee.text : '';
+          const name = ts.isPropertyAccessExpression(callee)
+            ? callee.name.text
+            : ts.isIdentifier(callee)
+              ? callee.text
+              : '';
           if (PUBLISHING.has(name)) publish.add(subject);
           if (SUBSCRIBING.has(name)) subscribe.add(subject);
           if (name === 'consume') publish.add(Subjects.deadLetter);
@@ -76,8 +119,12 @@ function subjectsUsedBy(app: string): { publish: string[]; subscribe: string[] }
           publish.add(subject); // an outbox row
         } else if (ts.isVariableDeclaration(parent) && parent.name.getText() === 'subject') {
           publish.add(subject); // the subject of an outbox row, chosen before it is written
-        } else if (ts.isPropertyAssignment(parent) && ts.isObjectLiteralExpression(parent.parent)
-          && ts.isVariableDeclaration(parent.parent.parent) && /StreamSubject/.test(parent.parent.parent.type?.getText() ?? '')) {
+        } else if (
+          ts.isPropertyAssignment(parent) &&
+          ts.isObjectLiteralExpression(parent.parent) &&
+          ts.isVariableDeclaration(parent.parent.parent) &&
+          /StreamSubject/.test(parent.parent.parent.type?.getText() ?? '')
+        ) {
           publish.add(subject); // a table of outbound subjects (the outbox rows written in SQL)
         }
       }
@@ -89,7 +136,8 @@ function subjectsUsedBy(app: string): { publish: string[]; subscribe: string[] }
 }
 
 const STREAM_NAMES = Object.values(Streams).map((d) => d.name);
-const streamOf = (subject: string) => Object.values(Streams).find((d) => (d.subjects as readonly string[]).includes(subject))!.name;
+const streamOf = (subject: string) =>
+  Object.values(Streams).find((d) => (d.subjects as readonly string[]).includes(subject))!.name;
 
 /** The durable consumers a service's code runs: `bus.consume(Subjects.X, { durable: '…' })`, with the stream that holds X. */
 function durablesOf(app: string): Array<{ stream: string; durable: string }> {
@@ -97,11 +145,25 @@ function durablesOf(app: string): Array<{ stream: string; durable: string }> {
   for (const file of sourcesOf(join(root, 'apps', app, 'src'))) {
     const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
     const visit = (n: ts.Node): void => {
-      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && n.expression.name.text === 'consume' && n.arguments.length >= 2) {
+      if (
+        ts.isCallExpression(n) &&
+        ts.isPropertyAccessExpression(n.expression) &&
+        n.expression.name.text === 'consume' &&
+        n.arguments.length >= 2
+      ) {
         const [subject, options] = n.arguments;
-        if (subject && options && ts.isPropertyAccessExpression(subject) && subject.expression.getText() === 'Subjects' && ts.isObjectLiteralExpression(options)) {
-          const durable = options.properties.find((p): p is ts.PropertyAssignment => ts.isPropertyAssignment(p) && p.name.getText() === 'durable');
-          if (!durable || !ts.isStringLiteral(durable.initializer)) throw new Error(`${file}: a consume call whose durable name is not a string literal`);
+        if (
+          subject &&
+          options &&
+          ts.isPropertyAccessExpression(subject) &&
+          subject.expression.getText() === 'Subjects' &&
+          ts.isObjectLiteralExpression(options)
+        ) {
+          const durable = options.properties.find(
+            (p): p is ts.PropertyAssignment => ts.isPropertyAssignment(p) && p.name.getText() === 'durable',
+          );
+          if (!durable || !ts.isStringLiteral(durable.initializer))
+            throw new Error(`${file}: a consume call whose durable name is not a string literal`);
           out.push({ stream: streamOf(SUBJECT_NAMES[subject.name.text]!), durable: durable.initializer.text });
         }
       }
@@ -114,7 +176,9 @@ function durablesOf(app: string): Array<{ stream: string; durable: string }> {
 
 /** What a service does with the streams at boot (its service definition's natsStreams; `create` by default). */
 function streamModeOf(app: string): 'create' | 'administer' | 'none' {
-  const m = /natsStreams:\s*'(create|administer|none)'/.exec(readFileSync(join(root, 'apps', app, 'src', 'service.ts'), 'utf8'));
+  const m = /natsStreams:\s*'(create|administer|none)'/.exec(
+    readFileSync(join(root, 'apps', app, 'src', 'service.ts'), 'utf8'),
+  );
   return (m?.[1] as 'create' | 'administer' | 'none' | undefined) ?? 'create';
 }
 
@@ -122,12 +186,18 @@ function streamModeOf(app: string): 'create' | 'administer' | 'none' {
 function jetStreamApiOf(app: string): string[] {
   const mode = streamModeOf(app);
   const api = ['$JS.API.INFO'];
-  if (mode !== 'none') api.push(...STREAM_NAMES.map((s) => `$JS.API.STREAM.INFO.${s}`), ...STREAM_NAMES.map((s) => `$JS.API.STREAM.CREATE.${s}`));
+  if (mode !== 'none')
+    api.push(
+      ...STREAM_NAMES.map((s) => `$JS.API.STREAM.INFO.${s}`),
+      ...STREAM_NAMES.map((s) => `$JS.API.STREAM.CREATE.${s}`),
+    );
   if (mode === 'administer') api.push(...STREAM_NAMES.map((s) => `$JS.API.STREAM.UPDATE.${s}`));
   for (const { stream, durable } of durablesOf(app)) {
     api.push(
-      `$JS.API.CONSUMER.CREATE.${stream}.${durable}.>`, `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${durable}`,
-      `$JS.API.CONSUMER.INFO.${stream}.${durable}`, `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`,
+      `$JS.API.CONSUMER.CREATE.${stream}.${durable}.>`,
+      `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${durable}`,
+      `$JS.API.CONSUMER.INFO.${stream}.${durable}`,
+      `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`,
     );
   }
   return api.sort();
@@ -142,10 +212,17 @@ describe('NATS permissions (deploy/nats/nats-server.conf)', () => {
     const streamed = new Set<string>(Object.values(Streams).flatMap((d) => d.subjects));
     // budget.usage is answered for operators' tools; no service asks it, so no service user may.
     expect(Object.values(Subjects).filter((s) => !published.has(s))).toEqual([Subjects.budgetUsage]);
-    const answered = [...Object.keys(PayloadClasses), ...Object.values(Subjects)].filter((s) => !streamed.has(s) || s === Subjects.policyChanged);
+    const answered = [...Object.keys(PayloadClasses), ...Object.values(Subjects)].filter(
+      (s) => !streamed.has(s) || s === Subjects.policyChanged,
+    );
     expect([...new Set(answered)].filter((s) => !subscribed.has(s))).toEqual([]);
     expect(perms.external).toEqual({
-      publish: [Subjects.revenueRecorded, Subjects.costRecorded, Subjects.experimentExposure, Subjects.experimentConversion],
+      publish: [
+        Subjects.revenueRecorded,
+        Subjects.costRecorded,
+        Subjects.experimentExposure,
+        Subjects.experimentConversion,
+      ],
       subscribe: ['_INBOX.external.>'],
     });
   });
@@ -157,18 +234,28 @@ describe('NATS permissions (deploy/nats/nats-server.conf)', () => {
       expect([app, js.sort()]).toEqual([app, jetStreamApiOf(app)]);
     }
     // what that means, said plainly
-    const all = SERVICES.flatMap((app) => perms[app]!.publish.filter((s) => s.startsWith('$JS.')).map((s) => `${app} ${s}`));
+    const all = SERVICES.flatMap((app) =>
+      perms[app]!.publish.filter((s) => s.startsWith('$JS.')).map((s) => `${app} ${s}`),
+    );
     expect(all.filter((s) => /\.(PURGE|DELETE)\.|MSG\.DELETE|\$JS\.API\.STREAM\.(PURGE|DELETE)/.test(s))).toEqual([]);
-    expect(all.filter((s) => /STREAM\.UPDATE/.test(s)).map((s) => s.split(' ')[0])).toEqual(['governance-api', 'governance-api', 'governance-api']);
+    expect(all.filter((s) => /STREAM\.UPDATE/.test(s)).map((s) => s.split(' ')[0])).toEqual([
+      'governance-api',
+      'governance-api',
+      'governance-api',
+    ]);
     expect(all.filter((s) => /[*>]/.test(s.replace(/\.>$/, '')))).toEqual([]);
     expect(perms['agent-runner']!.publish.filter((s) => s.startsWith('$JS.'))).toEqual(['$JS.API.INFO']);
     expect(perms.external!.publish.filter((s) => s.startsWith('$JS.'))).toEqual([]);
     // the operator's tools read the dead letters through consumers of their own and change no stream
     const operator = perms.operator!.publish.filter((s) => s.startsWith('$JS.'));
-    expect(operator.filter((s) => s.startsWith('$JS.API.CONSUMER.')).every((s) => s.includes('.JUGGERNAUT_DEADLETTER.'))).toBe(true);
+    expect(
+      operator.filter((s) => s.startsWith('$JS.API.CONSUMER.')).every((s) => s.includes('.JUGGERNAUT_DEADLETTER.')),
+    ).toBe(true);
     expect(operator.filter((s) => /STREAM\.(CREATE|UPDATE|PURGE|DELETE)/.test(s))).toEqual([]);
     // the scan sees the code: consumers found in every service that has them
-    expect(durablesOf('revenue-ledger')).toEqual(expect.arrayContaining([{ stream: 'JUGGERNAUT_INBOUND', durable: 'revenue-ledger-revenue' }]));
+    expect(durablesOf('revenue-ledger')).toEqual(
+      expect.arrayContaining([{ stream: 'JUGGERNAUT_INBOUND', durable: 'revenue-ledger-revenue' }]),
+    );
     expect(durablesOf('governance-api').length).toBeGreaterThanOrEqual(8);
     expect(durablesOf('agent-runner')).toEqual([]);
     expect(streamModeOf('governance-api')).toBe('administer');
@@ -192,13 +279,19 @@ describe('NATS permissions (deploy/nats/nats-server.conf)', () => {
       const used = subjectsUsedBy(app);
       const contract = (s: string) => s.startsWith('juggernaut.');
       const ahead = app === 'dev-bot' ? DEVBOT_PIPELINE : [];
-      for (const s of perms[app]!.publish.filter(contract)) if (!used.publish.includes(s) && !ahead.includes(s)) unused.push(`${app} may publish ${s}`);
-      for (const s of perms[app]!.subscribe.filter(contract)) if (!used.subscribe.includes(s) && !ahead.includes(s)) unused.push(`${app} may subscribe ${s}`);
+      for (const s of perms[app]!.publish.filter(contract))
+        if (!used.publish.includes(s) && !ahead.includes(s)) unused.push(`${app} may publish ${s}`);
+      for (const s of perms[app]!.subscribe.filter(contract))
+        if (!used.subscribe.includes(s) && !ahead.includes(s)) unused.push(`${app} may subscribe ${s}`);
     }
     expect(unused).toEqual([]);
     // the scan sees the code: a service that answers nothing and publishes nothing would make this vacuous
     expect(subjectsUsedBy('revenue-ledger').subscribe).toContain(Subjects.ledgerTransactionPost);
-    expect(subjectsUsedBy('agent-runner').publish).toEqual(expect.arrayContaining([Subjects.costRecorded, Subjects.taskClaim, Subjects.workerHeartbeat]));
-    expect(subjectsUsedBy('governance-api').publish).toEqual(expect.arrayContaining([Subjects.policyChanged, Subjects.deadLetter]));
+    expect(subjectsUsedBy('agent-runner').publish).toEqual(
+      expect.arrayContaining([Subjects.costRecorded, Subjects.taskClaim, Subjects.workerHeartbeat]),
+    );
+    expect(subjectsUsedBy('governance-api').publish).toEqual(
+      expect.arrayContaining([Subjects.policyChanged, Subjects.deadLetter]),
+    );
   });
 });

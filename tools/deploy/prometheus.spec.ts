@@ -35,7 +35,10 @@ describe('Prometheus alert rules', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rules-'));
     try {
       cpSync(join(prom, 'alerts.test.yml'), join(dir, 'alerts.test.yml'));
-      const rules = readFileSync(join(prom, 'alerts.rules.yml'), 'utf8').replace('max(juggernaut_queue_oldest_pending_age_seconds) > 300', 'max(juggernaut_queue_oldest_pending_age_seconds) > 30000');
+      const rules = readFileSync(join(prom, 'alerts.rules.yml'), 'utf8').replace(
+        'max(juggernaut_queue_oldest_pending_age_seconds) > 300',
+        'max(juggernaut_queue_oldest_pending_age_seconds) > 30000',
+      );
       writeFileSync(join(dir, 'alerts.rules.yml'), rules);
       const r = run('promtool', ['test', 'rules', 'alerts.test.yml'], dir);
       expect(r.status).not.toBe(0);
@@ -46,22 +49,40 @@ describe('Prometheus alert rules', () => {
   });
 
   it('cover every alert the issue asks for, each with a unit test', () => {
-    const names = (parse(readFileSync(join(prom, 'alerts.rules.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ alert: string }> }> })
-      .groups.flatMap((g) => g.rules.map((r) => r.alert));
-    expect(names).toEqual(expect.arrayContaining([
-      'JuggernautQueueStuck', 'JuggernautNoWorkers', 'JuggernautDeadLettersRising', 'JuggernautHighErrorRate', 'JuggernautServiceDown',
-      'JuggernautTargetMissing',
-    ]));
-    const tested = new Set((parse(readFileSync(join(prom, 'alerts.test.yml'), 'utf8')) as { tests: Array<{ alert_rule_test: Array<{ alertname: string }> }> })
-      .tests.flatMap((t) => t.alert_rule_test.map((a) => a.alertname)));
+    const names = (
+      parse(readFileSync(join(prom, 'alerts.rules.yml'), 'utf8')) as {
+        groups: Array<{ rules: Array<{ alert: string }> }>;
+      }
+    ).groups.flatMap((g) => g.rules.map((r) => r.alert));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'JuggernautQueueStuck',
+        'JuggernautNoWorkers',
+        'JuggernautDeadLettersRising',
+        'JuggernautHighErrorRate',
+        'JuggernautServiceDown',
+        'JuggernautTargetMissing',
+      ]),
+    );
+    const tested = new Set(
+      (
+        parse(readFileSync(join(prom, 'alerts.test.yml'), 'utf8')) as {
+          tests: Array<{ alert_rule_test: Array<{ alertname: string }> }>;
+        }
+      ).tests.flatMap((t) => t.alert_rule_test.map((a) => a.alertname)),
+    );
     expect(names.filter((n) => !tested.has(n))).toEqual([]);
   });
 
-  it("link every alert to its runbook in docs/runbooks/, and select targets by the label every setup gives them, never the job", () => {
+  it('link every alert to its runbook in docs/runbooks/, and select targets by the label every setup gives them, never the job', () => {
     type Rule = { alert: string; expr: string; annotations: Record<string, string> };
-    const rules = (parse(readFileSync(join(prom, 'alerts.rules.yml'), 'utf8')) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules);
+    const rules = (
+      parse(readFileSync(join(prom, 'alerts.rules.yml'), 'utf8')) as { groups: Array<{ rules: Rule[] }> }
+    ).groups.flatMap((g) => g.rules);
     for (const r of rules) {
-      const runbook = /^https:\/\/github\.com\/juggernaut\/juggernaut\/blob\/main\/(docs\/runbooks\/[a-z-]+\.md)$/.exec(r.annotations['runbook_url'] ?? '');
+      const runbook = /^https:\/\/github\.com\/juggernaut\/juggernaut\/blob\/main\/(docs\/runbooks\/[a-z-]+\.md)$/.exec(
+        r.annotations['runbook_url'] ?? '',
+      );
       expect([r.alert, runbook && existsSync(join(root, runbook[1]!))]).toEqual([r.alert, true]);
       expect([r.alert, r.expr]).not.toEqual([r.alert, expect.stringMatching(/job\s*=/)]);
     }
@@ -73,11 +94,17 @@ describe('Prometheus alert rules', () => {
     expect(/service=~"([^"]+)"/.exec(down)![1]!.split('|').sort()).toEqual(apps.sort());
   });
 
-  it("label every target with its service in the compose and npm start configurations, as the Kubernetes PodMonitor does", () => {
-    type Job = { honor_labels?: boolean; static_configs?: Array<{ labels?: Record<string, string> }>; relabel_configs?: Array<{ target_label?: string }> };
+  it('label every target with its service in the compose and npm start configurations, as the Kubernetes PodMonitor does', () => {
+    type Job = {
+      honor_labels?: boolean;
+      static_configs?: Array<{ labels?: Record<string, string> }>;
+      relabel_configs?: Array<{ target_label?: string }>;
+    };
     for (const file of ['prometheus.compose.yml', 'prometheus.local.yml']) {
       for (const job of (parse(readFileSync(join(prom, file), 'utf8')) as { scrape_configs: Job[] }).scrape_configs) {
-        const labelled = (job.relabel_configs ?? []).some((r) => r.target_label === 'service') || (job.static_configs ?? []).every((c) => c.labels?.['service']);
+        const labelled =
+          (job.relabel_configs ?? []).some((r) => r.target_label === 'service') ||
+          (job.static_configs ?? []).every((c) => c.labels?.['service']);
         expect([file, labelled, job.honor_labels]).toEqual([file, true, true]);
       }
     }
@@ -96,20 +123,30 @@ describe('Prometheus and Grafana configuration', () => {
   });
 
   it('scrapes the port each service serves health and metrics on, never the API port', () => {
-    type Config = { scrape_configs: Array<{ static_configs?: Array<{ targets: string[] }>; dns_sd_configs?: Array<{ port: number }> }> };
+    type Config = {
+      scrape_configs: Array<{
+        static_configs?: Array<{ targets: string[] }>;
+        dns_sd_configs?: Array<{ port: number }>;
+      }>;
+    };
     const ports = (file: string) => {
       const c = parse(readFileSync(join(prom, file), 'utf8')) as Config;
       return c.scrape_configs.flatMap((j) => [
-        ...(j.static_configs ?? []).flatMap((s) => s.targets.map((t) => Number(t.split(':')[1]))), ...(j.dns_sd_configs ?? []).map((d) => d.port),
+        ...(j.static_configs ?? []).flatMap((s) => s.targets.map((t) => Number(t.split(':')[1]))),
+        ...(j.dns_sd_configs ?? []).map((d) => d.port),
       ]);
     };
-    const compose = parse(readFileSync(join(root, 'docker', 'compose.yaml'), 'utf8'), { merge: true }) as { services: Record<string, { environment?: Record<string, string> }> };
+    const compose = parse(readFileSync(join(root, 'docker', 'compose.yaml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { environment?: Record<string, string> }>;
+    };
     const composeMetrics = Number(compose.services['task-dispatcher']!.environment!['METRICS_PORT']);
     expect(composeMetrics).toBe(9464);
     expect(new Set(ports('prometheus.compose.yml'))).toEqual(new Set([composeMetrics]));
     // npm start: JUGGERNAUT_METRICS_PORT_BASE (9400) + each service's offset, runners from 9410 (tools/stack/services.mjs)
     expect(ports('prometheus.local.yml').sort()).toEqual([9400, 9401, 9402, 9403, 9404, 9410, 9411]);
-    expect(readFileSync(join(root, 'tools', 'stack', 'services.mjs'), 'utf8')).toMatch(/JUGGERNAUT_METRICS_PORT_BASE \|\| 9400/);
+    expect(readFileSync(join(root, 'tools', 'stack', 'services.mjs'), 'utf8')).toMatch(
+      /JUGGERNAUT_METRICS_PORT_BASE \|\| 9400/,
+    );
   });
 
   it('the dashboards are what deploy/grafana/dashboards.mjs generates', () => {
@@ -132,7 +169,13 @@ describe('Prometheus and Grafana configuration', () => {
     expect(compose).toContain(`../deploy/grafana/dashboards:${provider.providers[0].options.path}:ro`);
     const uid = datasource.datasources[0].uid;
     const files = readdirSync(join(grafana, 'dashboards')).filter((f) => f.endsWith('.json'));
-    expect(files.sort()).toEqual(['agents.json', 'experiments.json', 'money.json', 'overview.json', 'service-health.json']);
+    expect(files.sort()).toEqual([
+      'agents.json',
+      'experiments.json',
+      'money.json',
+      'overview.json',
+      'service-health.json',
+    ]);
     for (const f of files) {
       const d = JSON.parse(readFileSync(join(grafana, 'dashboards', f), 'utf8'));
       for (const p of d.panels) expect(p.datasource.uid).toBe(uid);

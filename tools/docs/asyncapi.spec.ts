@@ -16,12 +16,20 @@ if (process.env['UPDATE_DOCS']) writeFileSync(file, generated);
 describe('docs/asyncapi.yaml', () => {
   const committed = existsSync(file) ? readFileSync(file, 'utf8') : '';
   const addresses = (text: string) =>
-    new Set(Object.values((parse(text)?.channels ?? {}) as Record<string, { address: string | null }>).map((c) => c.address).filter((a) => a !== null));
+    new Set(
+      Object.values((parse(text)?.channels ?? {}) as Record<string, { address: string | null }>)
+        .map((c) => c.address)
+        .filter((a) => a !== null),
+    );
 
   it('has a channel for every subject in libs/contracts, and none that is not there', () => {
     const documented = addresses(committed);
-    const missing = Object.values(Subjects).filter((s) => !documented.has(s)).map((s) => `${s} is not in docs/asyncapi.yaml (run npm run docs:asyncapi)`);
-    const extra = [...documented].filter((s) => !(Object.values(Subjects) as string[]).includes(s)).map((s) => `${s} is documented but not in Subjects`);
+    const missing = Object.values(Subjects)
+      .filter((s) => !documented.has(s))
+      .map((s) => `${s} is not in docs/asyncapi.yaml (run npm run docs:asyncapi)`);
+    const extra = [...documented]
+      .filter((s) => !(Object.values(Subjects) as string[]).includes(s))
+      .map((s) => `${s} is documented but not in Subjects`);
     expect([...missing, ...extra]).toEqual([]);
   });
 
@@ -32,11 +40,16 @@ describe('docs/asyncapi.yaml', () => {
   it('is a valid AsyncAPI document for the AsyncAPI parser', async () => {
     const { document, diagnostics } = await new Parser().parse(generated);
     expect(diagnostics.filter((d) => d.severity === 0).map((d) => `${d.path.join('.')}: ${d.message}`)).toEqual([]);
-    expect(document!.channels().all().filter((c) => c.address() !== null).length).toBe(Object.values(Subjects).length);
+    expect(
+      document!
+        .channels()
+        .all()
+        .filter((c) => c.address() !== null).length,
+    ).toBe(Object.values(Subjects).length);
   });
 
   it('the parser rejects a broken document (it is not a rubber stamp)', async () => {
-    const broken = generated.replace("action: receive", 'action: listen');
+    const broken = generated.replace('action: receive', 'action: listen');
     const { diagnostics } = await new Parser().parse(broken);
     expect(diagnostics.some((d) => d.severity === 0)).toBe(true);
   });

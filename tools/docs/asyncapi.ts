@@ -1,5 +1,12 @@
 import 'reflect-metadata';
-import { PayloadClasses, type SignalSubject, Streams, Subjects, WorkerHeartbeatV1, PolicyDocumentV1 } from '@juggernaut/contracts';
+import {
+  PayloadClasses,
+  type SignalSubject,
+  Streams,
+  Subjects,
+  WorkerHeartbeatV1,
+  PolicyDocumentV1,
+} from '@juggernaut/contracts';
 import { createRequire } from 'node:module';
 import type { MetadataStorage } from 'class-transformer/types/MetadataStorage';
 import { ValidationTypes } from 'class-validator';
@@ -14,7 +21,9 @@ import { stringify } from 'yaml';
  */
 type Schema = Record<string, unknown>;
 // class-transformer keeps its @Type metadata here (nested payload classes); the module has no typings of its own.
-const { defaultMetadataStorage } = createRequire(__filename)('class-transformer/cjs/storage') as { defaultMetadataStorage: MetadataStorage };
+const { defaultMetadataStorage } = createRequire(__filename)('class-transformer/cjs/storage') as {
+  defaultMetadataStorage: MetadataStorage;
+};
 type Ctor = new () => unknown;
 
 /**
@@ -30,20 +39,37 @@ const SIGNALS: Record<SignalSubject, { description: string; payload: Ctor | Sche
     description: 'Tells the runner holding a task to abort it (cancelled, or its lease was reclaimed).',
     payload: {
       type: 'object',
-      properties: { taskId: { type: 'string', format: 'uuid' }, workerId: { type: ['string', 'null'] }, reason: { type: 'string' } },
+      properties: {
+        taskId: { type: 'string', format: 'uuid' },
+        workerId: { type: ['string', 'null'] },
+        reason: { type: 'string' },
+      },
       required: ['taskId', 'workerId', 'reason'],
     },
   },
-  'juggernaut.worker.heartbeat.v1': { description: 'A runner announces itself and its load to the worker registry.', payload: WorkerHeartbeatV1 },
-  'juggernaut.policy.changed.v1': { description: 'The policy in force changed (kill switch, limits); runners and the dispatcher apply it at once.', payload: PolicyDocumentV1 },
+  'juggernaut.worker.heartbeat.v1': {
+    description: 'A runner announces itself and its load to the worker registry.',
+    payload: WorkerHeartbeatV1,
+  },
+  'juggernaut.policy.changed.v1': {
+    description: 'The policy in force changed (kill switch, limits); runners and the dispatcher apply it at once.',
+    payload: PolicyDocumentV1,
+  },
   'juggernaut.conversation.stream.v1': {
-    description: 'Progress of a conversation answer: the runner\'s text as the model writes it (delta), its tool calls (tool), a draft the runtime refused (retract), a summary stored (compacted); governance-api\'s done once the answer is stored. Relayed to callers as server-sent events; a lost one costs nothing, the stored answer is the truth.',
+    description:
+      "Progress of a conversation answer: the runner's text as the model writes it (delta), its tool calls (tool), a draft the runtime refused (retract), a summary stored (compacted); governance-api's done once the answer is stored. Relayed to callers as server-sent events; a lost one costs nothing, the stored answer is the truth.",
     payload: {
       type: 'object',
       properties: {
-        conversationId: { type: 'string', format: 'uuid' }, messageId: { type: 'string', format: 'uuid' }, taskId: { type: 'string', format: 'uuid' },
+        conversationId: { type: 'string', format: 'uuid' },
+        messageId: { type: 'string', format: 'uuid' },
+        taskId: { type: 'string', format: 'uuid' },
         kind: { type: 'string', enum: ['delta', 'tool', 'retract', 'compacted', 'done'] },
-        step: { type: 'integer' }, text: { type: 'string' }, tool: { type: 'string' }, outcome: { type: 'string' }, reason: { type: 'string' },
+        step: { type: 'integer' },
+        text: { type: 'string' },
+        tool: { type: 'string' },
+        outcome: { type: 'string' },
+        reason: { type: 'string' },
       },
       required: ['conversationId', 'messageId', 'kind'],
     },
@@ -51,14 +77,19 @@ const SIGNALS: Record<SignalSubject, { description: string; payload: Ctor | Sche
 };
 
 const REPLY_ENVELOPE: Schema = {
-  description: 'Every reply: `{ ok: true, data }`, or `{ ok: false, error: { status, message } }` with an HTTP-like status (400 for invalid input).',
+  description:
+    'Every reply: `{ ok: true, data }`, or `{ ok: false, error: { status, message } }` with an HTTP-like status (400 for invalid input).',
   oneOf: [
     { type: 'object', properties: { ok: { const: true }, data: {} }, required: ['ok', 'data'] },
     {
       type: 'object',
       properties: {
         ok: { const: false },
-        error: { type: 'object', properties: { status: { type: 'integer' }, message: {} }, required: ['status', 'message'] },
+        error: {
+          type: 'object',
+          properties: { status: { type: 'integer' }, message: {} },
+          required: ['status', 'message'],
+        },
       },
       required: ['ok', 'error'],
     },
@@ -77,12 +108,18 @@ export function classify(): Map<string, SubjectKind> {
   for (const s of Object.keys(SIGNALS)) if (!kinds.has(s)) kinds.set(s, 'signal');
   const unknown = Object.values(Subjects).filter((s) => !kinds.has(s));
   if (unknown.length) {
-    throw new Error(`subjects with no payload class in PayloadClasses and no entry in SIGNALS (tools/docs/asyncapi.ts): ${unknown.join(', ')}`);
+    throw new Error(
+      `subjects with no payload class in PayloadClasses and no entry in SIGNALS (tools/docs/asyncapi.ts): ${unknown.join(', ')}`,
+    );
   }
   return kinds;
 }
 
-const key = (subject: string) => subject.replace(/^juggernaut\./, '').replace(/\.v(\d+)$/, 'V$1').replace(/\.(\w)/g, (_, c: string) => c.toUpperCase());
+const key = (subject: string) =>
+  subject
+    .replace(/^juggernaut\./, '')
+    .replace(/\.v(\d+)$/, 'V$1')
+    .replace(/\.(\w)/g, (_, c: string) => c.toUpperCase());
 
 /**
  * A property typed `Object` or `Record<…>` comes out as a reference to a schema named "Object";
@@ -111,14 +148,19 @@ export function buildAsyncApi(): Schema {
     additionalConverters: {
       // Custom class-validator decorators of libs/contracts, as JSON Schema.
       [ValidationTypes.CUSTOM_VALIDATION]: (meta) =>
-        meta.name === 'isIntegerMap' ? { type: 'object', additionalProperties: { type: 'integer' } }
-          : meta.name === 'isListMap' ? { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } } : {},
+        meta.name === 'isIntegerMap'
+          ? { type: 'object', additionalProperties: { type: 'integer' } }
+          : meta.name === 'isListMap'
+            ? { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } }
+            : {},
     },
   }) as Record<string, Schema>;
   resolveDanglingRefs(schemas);
   const payloadRef = (subject: string): Schema => {
     const signal = SIGNALS[subject as SignalSubject];
-    const cls = (PayloadClasses as Record<string, Ctor | undefined>)[subject] ?? (signal && typeof signal.payload === 'function' ? (signal.payload as Ctor) : undefined);
+    const cls =
+      (PayloadClasses as Record<string, Ctor | undefined>)[subject] ??
+      (signal && typeof signal.payload === 'function' ? (signal.payload as Ctor) : undefined);
     if (!cls) return signal!.payload as Schema;
     if (!schemas[cls.name]) schemas[cls.name] = { type: 'object', description: `${cls.name} (no validated fields)` };
     return { $ref: `#/components/schemas/${cls.name}` };
@@ -127,10 +169,12 @@ export function buildAsyncApi(): Schema {
   const operations: Record<string, Schema> = {};
   const messages: Record<string, Schema> = {};
   const describe: Record<SubjectKind, string> = {
-    inbound: 'Inbound, captured by the JUGGERNAUT_INBOUND JetStream stream: delivered at least once, applied exactly once by its owner. An invalid message is dead-lettered, never lost.',
+    inbound:
+      'Inbound, captured by the JUGGERNAUT_INBOUND JetStream stream: delivered at least once, applied exactly once by its owner. An invalid message is dead-lettered, never lost.',
     event: 'Outbound domain event in the JUGGERNAUT_EVENTS JetStream stream, published through a transactional outbox.',
     deadletter: 'A message that failed validation or processing, with the reason, in the JUGGERNAUT_DEADLETTER stream.',
-    request: 'Request/reply over core NATS, answered by one replica of the owning service (queue group). The request is validated; an invalid one is answered with status 400.',
+    request:
+      'Request/reply over core NATS, answered by one replica of the owning service (queue group). The request is validated; an invalid one is answered with status 400.',
     signal: 'Core NATS signal: every listener receives it; its loss is covered by a fallback (polling, heartbeats).',
   };
   for (const subject of Object.values(Subjects).sort()) {
@@ -141,14 +185,24 @@ export function buildAsyncApi(): Schema {
     const channel: Schema = {
       address: subject,
       title: subject,
-      description: signal && kind !== 'signal' ? `${describe[kind]} ${signal.description}` : signal ? `${describe.signal} ${signal.description}` : describe[kind],
+      description:
+        signal && kind !== 'signal'
+          ? `${describe[kind]} ${signal.description}`
+          : signal
+            ? `${describe.signal} ${signal.description}`
+            : describe[kind],
       messages: { [id]: { $ref: `#/components/messages/${id}` } },
     };
     channels[id] = channel;
     const replyId = `${id}Reply`;
     if (kind === 'request') {
       // The reply goes to the requester's inbox, the NATS reply subject of the request: no fixed address.
-      messages[replyId] = { name: replyId, title: `${subject} reply`, contentType: 'application/json', payload: REPLY_ENVELOPE };
+      messages[replyId] = {
+        name: replyId,
+        title: `${subject} reply`,
+        contentType: 'application/json',
+        payload: REPLY_ENVELOPE,
+      };
       channels[replyId] = {
         address: null,
         title: `${subject} reply`,
@@ -162,7 +216,14 @@ export function buildAsyncApi(): Schema {
       action: kind === 'inbound' || kind === 'request' ? 'receive' : 'send',
       channel: { $ref: `#/channels/${id}` },
       messages: [{ $ref: `#/channels/${id}/messages/${id}` }],
-      ...(kind === 'request' ? { reply: { channel: { $ref: `#/channels/${replyId}` }, messages: [{ $ref: `#/channels/${replyId}/messages/${replyId}` }] } } : {}),
+      ...(kind === 'request'
+        ? {
+            reply: {
+              channel: { $ref: `#/channels/${replyId}` },
+              messages: [{ $ref: `#/channels/${replyId}/messages/${replyId}` }],
+            },
+          }
+        : {}),
     };
   }
   return {
@@ -181,7 +242,10 @@ export function buildAsyncApi(): Schema {
     },
     channels,
     operations,
-    components: { messages, schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))) },
+    components: {
+      messages,
+      schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))),
+    },
   };
 }
 

@@ -17,65 +17,84 @@ const root = join(__dirname, '..', '..');
 const REVIEWED: Record<string, Record<string, string>> = {
   'apps/dev-bot/src/changes/changes.repository.ts': {
     'where.clause': 'SqlWhere: fixed conditions, values bound',
-    'where.bind(limit + 1)': 'SqlWhere: a bound value\'s placeholder',
+    'where.bind(limit + 1)': "SqlWhere: a bound value's placeholder",
   },
   'apps/experiment-tracker/src/experiments/experiments.repository.ts': {
     lock: "' FOR UPDATE' or ''",
     'where.clause': 'SqlWhere: fixed conditions, values bound',
-    'where.bind((q.limit ?? 50) + 1)': 'SqlWhere: a bound value\'s placeholder',
+    'where.bind((q.limit ?? 50) + 1)': "SqlWhere: a bound value's placeholder",
   },
   'apps/experiment-tracker/src/analysis/variant-stats.repository.ts': {
-    'query.sql': 'buildQuery(): fixed SQL fragments with numbered columns; metric names, caps, lookback and period starts bound as $n',
+    'query.sql':
+      'buildQuery(): fixed SQL fragments with numbered columns; metric names, caps, lookback and period starts bound as $n',
   },
-  'apps/experiment-tracker/src/ingestion/ingestion.repository.ts': { insert: 'a fixed INSERT … SELECT over unnest($n) arrays' },
-  'apps/experiment-tracker/src/migrations/1764200000000-experiments.ts': { t: 'table names from a fixed list in the migration' },
+  'apps/experiment-tracker/src/ingestion/ingestion.repository.ts': {
+    insert: 'a fixed INSERT … SELECT over unnest($n) arrays',
+  },
+  'apps/experiment-tracker/src/migrations/1764200000000-experiments.ts': {
+    t: 'table names from a fixed list in the migration',
+  },
   'apps/governance-api/src/auth/api-keys.repository.ts': { "lock ? ' FOR UPDATE' : ''": 'fixed strings' },
   'apps/governance-api/src/approvals/approvals.repository.ts': { "forUpdate ? ' FOR UPDATE' : ''": 'fixed strings' },
   'apps/governance-api/src/policies/policies.repository.ts': { "forUpdate ? ' FOR UPDATE' : ''": 'fixed strings' },
   'apps/governance-api/src/logs/logs.repository.ts': {
     'where.clause': 'SqlWhere: fixed conditions, values bound',
-    'where.bind(limit)': 'SqlWhere: a bound value\'s placeholder',
+    'where.bind(limit)': "SqlWhere: a bound value's placeholder",
   },
   'apps/governance-api/src/opportunities/opportunities.repository.ts': {
     'where.clause': 'SqlWhere: fixed conditions, values bound',
-    'where.bind(limit)': 'SqlWhere: a bound value\'s placeholder',
+    'where.bind(limit)': "SqlWhere: a bound value's placeholder",
   },
-  'apps/revenue-ledger/src/migrations/1764100000000-ledger-double-entry.ts': { table: 'table names from a fixed list in the migration' },
-  'apps/revenue-ledger/src/reports/pnl.repository.ts': { 'KEY_SQL[q.groupBy]': 'a fixed map keyed by a validated enum' },
+  'apps/revenue-ledger/src/migrations/1764100000000-ledger-double-entry.ts': {
+    table: 'table names from a fixed list in the migration',
+  },
+  'apps/revenue-ledger/src/reports/pnl.repository.ts': {
+    'KEY_SQL[q.groupBy]': 'a fixed map keyed by a validated enum',
+  },
   'apps/revenue-ledger/src/reconciliation/reconciliations.repository.ts': {
     'where.clause': 'SqlWhere: fixed conditions, values bound',
-    'where.bind(limit + 1)': 'SqlWhere: a bound value\'s placeholder',
+    'where.bind(limit + 1)': "SqlWhere: a bound value's placeholder",
   },
   'apps/revenue-ledger/src/transactions/transactions.repository.ts': {
     SELECT_VIEW: 'fixed SQL constant',
     'where.clause': 'SqlWhere: fixed conditions, values bound',
-    'where.bind(limit + 1)': 'SqlWhere: a bound value\'s placeholder',
+    'where.bind(limit + 1)': "SqlWhere: a bound value's placeholder",
   },
   'apps/task-dispatcher/src/claiming/leases.repository.ts': {
-    FINISH_UPDATE: 'fixed SQL constant', FINISH_INPUT: 'fixed SQL constant',
+    FINISH_UPDATE: 'fixed SQL constant',
+    FINISH_INPUT: 'fixed SQL constant',
     text: 'claimStatement(): fixed SQL whose values are all bound parameters',
   },
-  'apps/task-dispatcher/src/dispatch-metrics.ts': { q: 'TASK_GAUGE_STATEMENTS: fixed SQL constants', TASKS_DUE_OR_RUNNING: 'fixed SQL constant' },
+  'apps/task-dispatcher/src/dispatch-metrics.ts': {
+    q: 'TASK_GAUGE_STATEMENTS: fixed SQL constants',
+    TASKS_DUE_OR_RUNNING: 'fixed SQL constant',
+  },
   'apps/task-dispatcher/src/tasks/bulk-operations.ts': {
     'where.clause': 'SqlWhere: fixed conditions, values bound',
-    'where.bind(limit + 1)': 'SqlWhere: a bound value\'s placeholder',
+    'where.bind(limit + 1)': "SqlWhere: a bound value's placeholder",
   },
   'apps/task-dispatcher/src/tasks/tasks.repository.ts': {
-    INSERT_TASK: 'fixed SQL constant', INSERT_BATCH: 'fixed SQL constant',
+    INSERT_TASK: 'fixed SQL constant',
+    INSERT_BATCH: 'fixed SQL constant',
     'where.clause': 'SqlWhere: fixed conditions, values bound',
-    'where.bind((q.limit ?? 50) + 1)': 'SqlWhere: a bound value\'s placeholder',
+    'where.bind((q.limit ?? 50) + 1)': "SqlWhere: a bound value's placeholder",
   },
   'libs/persistence/src/data-source.ts': { 'quoteIdent(schema)': 'identifier quoted' },
   'libs/persistence/src/outbox.ts': { 'quoteIdent(schema)': 'identifier quoted' },
   'libs/persistence/src/service-role.ts': {
-    schema: 'the schema name, quoted by quoteIdent', ownerId: 'the owner role, quoted by quoteIdent', runtimeId: 'the runtime role, quoted by quoteIdent',
+    schema: 'the schema name, quoted by quoteIdent',
+    ownerId: 'the owner role, quoted by quoteIdent',
+    runtimeId: 'the runtime role, quoted by quoteIdent',
     defaults: 'ALTER DEFAULT PRIVILEGES FOR ROLE <ownerId> IN SCHEMA <schema>: identifiers quoted by quoteIdent',
     ADOPT_STATEMENTS: 'fixed SQL constant (schema and role bound as $1, $2)',
     'r.sql': 'a statement built by server-side format(%I, %s of regtype/regprocedure) from catalog names',
-    placeholders: '$1 … $n', template: 'format() template with %I identifiers', 'rows[0]!.sql': 'the output of format(%I)',
+    placeholders: '$1 … $n',
+    template: 'format() template with %I identifiers',
+    'rows[0]!.sql': 'the output of format(%I)',
   },
   'libs/service-kit/src/outbox-relay.ts': {
-    'quoteIdent(outboxChannel(this.schema))': 'identifier quoted', table: 'schema-qualified outbox table, quoted',
+    'quoteIdent(outboxChannel(this.schema))': 'identifier quoted',
+    table: 'schema-qualified outbox table, quoted',
   },
 };
 
@@ -86,7 +105,9 @@ const FIXED_FRAGMENT_CALLS = new Set(['transitionCtes', 'selectRecorded', 'outbo
 function isLiteral(n: ts.Node): boolean {
   if (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n) || ts.isNumericLiteral(n)) return true;
   if (n.kind === ts.SyntaxKind.TrueKeyword || n.kind === ts.SyntaxKind.FalseKeyword) return true;
-  return ts.isObjectLiteralExpression(n) && n.properties.every((p) => ts.isPropertyAssignment(p) && isLiteral(p.initializer));
+  return (
+    ts.isObjectLiteralExpression(n) && n.properties.every((p) => ts.isPropertyAssignment(p) && isLiteral(p.initializer))
+  );
 }
 
 /** What may follow the `$` of a placeholder: the parameter count, or an index plus one. */
@@ -101,49 +122,83 @@ function sourceFiles(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-interface Splice { file: string; line: number; expr: string }
+interface Splice {
+  file: string;
+  line: number;
+  expr: string;
+}
 
 function scan(): { splices: Splice[]; placeholders: Splice[] } {
   const dirs = [
     ...readdirSync(join(root, 'apps')).map((a) => join(root, 'apps', a, 'src')),
     // libs/testing talks to Postgres as the test's administrator, not as a service
-    ...readdirSync(join(root, 'libs')).filter((l) => l !== 'testing').map((l) => join(root, 'libs', l, 'src')),
+    ...readdirSync(join(root, 'libs'))
+      .filter((l) => l !== 'testing')
+      .map((l) => join(root, 'libs', l, 'src')),
   ];
   const splices: Splice[] = [];
   const placeholders: Splice[] = [];
-  for (const file of dirs.flatMap((d) => { try { return sourceFiles(d); } catch { return []; } })) {
+  for (const file of dirs.flatMap((d) => {
+    try {
+      return sourceFiles(d);
+    } catch {
+      return [];
+    }
+  })) {
     const rel = relative(root, file);
     const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
     const at = (n: ts.Node) => sf.getLineAndCharacterOfPosition(n.getStart()).line + 1;
     const visit = (n: ts.Node): void => {
-      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && n.expression.name.text === 'query' && n.arguments.length > 0) {
+      if (
+        ts.isCallExpression(n) &&
+        ts.isPropertyAccessExpression(n.expression) &&
+        n.expression.name.text === 'query' &&
+        n.arguments.length > 0
+      ) {
         const sql = n.arguments[0]!;
         if (ts.isTemplateExpression(sql)) {
           for (const span of sql.templateSpans) {
             const e = span.expression;
-            const fixedCall = ts.isCallExpression(e) && ts.isIdentifier(e.expression) && FIXED_FRAGMENT_CALLS.has(e.expression.text)
-              && e.arguments.every(isLiteral);
+            const fixedCall =
+              ts.isCallExpression(e) &&
+              ts.isIdentifier(e.expression) &&
+              FIXED_FRAGMENT_CALLS.has(e.expression.text) &&
+              e.arguments.every(isLiteral);
             if (!fixedCall) splices.push({ file: rel, line: at(e), expr: e.getText() });
           }
         } else if (!ts.isStringLiteral(sql) && !ts.isNoSubstitutionTemplateLiteral(sql)) {
-          const fixedCall = ts.isCallExpression(sql) && ts.isIdentifier(sql.expression) && FIXED_FRAGMENT_CALLS.has(sql.expression.text);
+          const fixedCall =
+            ts.isCallExpression(sql) &&
+            ts.isIdentifier(sql.expression) &&
+            FIXED_FRAGMENT_CALLS.has(sql.expression.text);
           if (!fixedCall) splices.push({ file: rel, line: at(sql), expr: sql.getText() });
         }
       }
       // WHERE-clause builders: a condition may splice in nothing but a placeholder number
-      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && n.expression.name.text === 'push'
-        && ts.isIdentifier(n.expression.expression) && n.expression.expression.text === 'where') {
+      if (
+        ts.isCallExpression(n) &&
+        ts.isPropertyAccessExpression(n.expression) &&
+        n.expression.name.text === 'push' &&
+        ts.isIdentifier(n.expression.expression) &&
+        n.expression.expression.text === 'where'
+      ) {
         for (const arg of n.arguments) {
           if (!ts.isTemplateExpression(arg)) continue;
           const texts = [arg.head.text, ...arg.templateSpans.map((s) => s.literal.text)];
           arg.templateSpans.forEach((span, i) => {
-            if (!texts[i]!.endsWith('$')) placeholders.push({ file: rel, line: at(span.expression), expr: span.expression.getText() });
+            if (!texts[i]!.endsWith('$'))
+              placeholders.push({ file: rel, line: at(span.expression), expr: span.expression.getText() });
           });
         }
       }
       // SqlWhere: a condition is fixed text; its values go in as further arguments
-      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && n.expression.name.text === 'add'
-        && ts.isIdentifier(n.expression.expression) && n.expression.expression.text === 'where') {
+      if (
+        ts.isCallExpression(n) &&
+        ts.isPropertyAccessExpression(n.expression) &&
+        n.expression.name.text === 'add' &&
+        ts.isIdentifier(n.expression.expression) &&
+        n.expression.expression.text === 'where'
+      ) {
         const condition = n.arguments[0];
         if (condition && !ts.isStringLiteral(condition) && !ts.isNoSubstitutionTemplateLiteral(condition)) {
           placeholders.push({ file: rel, line: at(condition), expr: condition.getText() });
@@ -174,7 +229,9 @@ describe('SQL parameters', () => {
   });
 
   it('splices into SQL text only reviewed identifiers and fixed fragments, never a value', () => {
-    const unreviewed = splices.filter((s) => REVIEWED[s.file]?.[s.expr] === undefined).map((s) => `${s.file}:${s.line} \${${s.expr}}`);
+    const unreviewed = splices
+      .filter((s) => REVIEWED[s.file]?.[s.expr] === undefined)
+      .map((s) => `${s.file}:${s.line} \${${s.expr}}`);
     expect(unreviewed).toEqual([]);
   });
 
@@ -184,7 +241,9 @@ describe('SQL parameters', () => {
 
   it('keeps the review list current: every reviewed fragment still exists', () => {
     const seen = new Set(splices.map((s) => `${s.file} ${s.expr}`));
-    const stale = Object.entries(REVIEWED).flatMap(([file, exprs]) => Object.keys(exprs).map((e) => `${file} ${e}`)).filter((k) => !seen.has(k));
+    const stale = Object.entries(REVIEWED)
+      .flatMap(([file, exprs]) => Object.keys(exprs).map((e) => `${file} ${e}`))
+      .filter((k) => !seen.has(k));
     expect(stale).toEqual([]);
   });
 });

@@ -16,7 +16,12 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_NATS_URL, stateDir } from '../stack/services.mjs';
 
 const { values: opts } = parseArgs({
-  options: { subject: { type: 'string' }, since: { type: 'string' }, service: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
+  options: {
+    subject: { type: 'string' },
+    since: { type: 'string' },
+    service: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+  },
 });
 if (opts.since && Number.isNaN(Date.parse(opts.since))) {
   console.error(`--since must be an ISO-8601 time, got ${opts.since}`);
@@ -29,7 +34,9 @@ const stream = ns ? `${ns}_JUGGERNAUT_DEADLETTER` : 'JUGGERNAUT_DEADLETTER';
 const localUsers = join(stateDir, 'nats-users.json');
 const login = process.env.NATS_USER
   ? { user: process.env.NATS_USER, pass: process.env.NATS_PASS ?? '' }
-  : !process.env.NATS_URL && existsSync(localUsers) ? { user: 'operator', pass: JSON.parse(readFileSync(localUsers, 'utf8')).operator } : null;
+  : !process.env.NATS_URL && existsSync(localUsers)
+    ? { user: 'operator', pass: JSON.parse(readFileSync(localUsers, 'utf8')).operator }
+    : null;
 const nc = await connect({
   servers: (process.env.NATS_URL || DEFAULT_NATS_URL).split(',').map((s) => s.trim()),
   ...(login ? { ...login, inboxPrefix: `_INBOX.${login.user}` } : {}),
@@ -39,11 +46,17 @@ let skipped = 0;
 try {
   const jsm = await jetstreamManager(nc);
   // The inbound subjects, as the services configured the stream at boot.
-  const inbound = new Set((await jsm.streams.info(ns ? `${ns}_JUGGERNAUT_INBOUND` : 'JUGGERNAUT_INBOUND')).config.subjects);
+  const inbound = new Set(
+    (await jsm.streams.info(ns ? `${ns}_JUGGERNAUT_INBOUND` : 'JUGGERNAUT_INBOUND')).config.subjects,
+  );
   const name = `replay_${randomBytes(4).toString('hex')}`;
   await jsm.consumers.add(stream, {
-    name, filter_subject: wire('juggernaut.deadletter.v1'), ack_policy: AckPolicy.None,
-    ...(opts.since ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(opts.since).toISOString() } : { deliver_policy: DeliverPolicy.All }),
+    name,
+    filter_subject: wire('juggernaut.deadletter.v1'),
+    ack_policy: AckPolicy.None,
+    ...(opts.since
+      ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(opts.since).toISOString() }
+      : { deliver_policy: DeliverPolicy.All }),
     inactive_threshold: 30_000_000_000,
   });
   try {
@@ -56,7 +69,8 @@ try {
       for await (const m of batch) {
         n++;
         const letter = m.json();
-        const wanted = (!opts.subject || letter.subject === opts.subject) && (!opts.service || letter.service === opts.service);
+        const wanted =
+          (!opts.subject || letter.subject === opts.subject) && (!opts.service || letter.service === opts.service);
         if (!wanted) continue;
         if (!inbound.has(wire(letter.subject))) {
           skipped++;
@@ -65,7 +79,9 @@ try {
         }
         if (!opts['dry-run']) await js.publish(wire(letter.subject), new TextEncoder().encode(letter.data));
         replayed++;
-        console.log(`${opts['dry-run'] ? 'would replay' : 'replayed'} #${m.seq} ${letter.subject} (${letter.service}: ${letter.reason.slice(0, 120)})`);
+        console.log(
+          `${opts['dry-run'] ? 'would replay' : 'replayed'} #${m.seq} ${letter.subject} (${letter.service}: ${letter.reason.slice(0, 120)})`,
+        );
       }
       if (n === 0) break;
       pending -= n;

@@ -18,11 +18,15 @@ describe('replay-dead-letters', () => {
   let nc: NatsConnection;
   let api: ReturnType<typeof apiClient>;
   const replay = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', env: { ...process.env, NATS_URL: TEST_NATS_URL, NATS_NAMESPACE: stack.namespace } });
+    const r = spawnSync(process.execPath, [script, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, NATS_URL: TEST_NATS_URL, NATS_NAMESPACE: stack.namespace },
+    });
     if (r.status !== 0) throw new Error(r.stderr);
     return r.stdout;
   };
-  const logsOf = async (workerId: string) => (await api.get(`/api/v1/logs?workerId=${workerId}`)).body.items as Array<{ message: string }>;
+  const logsOf = async (workerId: string) =>
+    (await api.get(`/api/v1/logs?workerId=${workerId}`)).body.items as Array<{ message: string }>;
 
   beforeAll(async () => {
     stack = await TestStack.create('replay');
@@ -30,10 +34,23 @@ describe('replay-dead-letters', () => {
     api = apiClient(gov.url, ADMIN);
     nc = await connectTestNats();
     const js = jetstream(nc);
-    const letter = (subject: string, data: unknown, service = 'governance-api') => js.publish(`${stack.namespace}.juggernaut.deadletter.v1`, JSON.stringify({
-      subject, reason: 'handler failed 5 times: connection terminated', data: JSON.stringify(data), service, at: new Date().toISOString(),
-    }));
-    await letter('juggernaut.log.append.v1', { logId: 'a5b2c3d4-0000-4000-8000-000000000001', workerId: 'replayed-worker', action: 'note', message: 'back from the dead' });
+    const letter = (subject: string, data: unknown, service = 'governance-api') =>
+      js.publish(
+        `${stack.namespace}.juggernaut.deadletter.v1`,
+        JSON.stringify({
+          subject,
+          reason: 'handler failed 5 times: connection terminated',
+          data: JSON.stringify(data),
+          service,
+          at: new Date().toISOString(),
+        }),
+      );
+    await letter('juggernaut.log.append.v1', {
+      logId: 'a5b2c3d4-0000-4000-8000-000000000001',
+      workerId: 'replayed-worker',
+      action: 'note',
+      message: 'back from the dead',
+    });
     await letter('juggernaut.task.created.v1', { taskId: 'x' }, 'task-dispatcher');
   });
 

@@ -4,8 +4,17 @@ import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import pg from 'pg';
 import {
-  EMBEDDED_DATABASE_URL, EMBEDDED_PG_PORT, LOCAL_NATS_PORT, localNatsUsers, NATS_CONFIG, NATS_USERS, natsAddress, natsPasswordVar, reachable,
-  renderNatsConfig, stateDir,
+  EMBEDDED_DATABASE_URL,
+  EMBEDDED_PG_PORT,
+  LOCAL_NATS_PORT,
+  localNatsUsers,
+  NATS_CONFIG,
+  NATS_USERS,
+  natsAddress,
+  natsPasswordVar,
+  reachable,
+  renderNatsConfig,
+  stateDir,
 } from './services.mjs';
 
 /** DATABASE_URL if set; otherwise an embedded Postgres with its data under .juggernaut/postgres (kept between runs). */
@@ -33,7 +42,8 @@ export async function ensurePostgres(log) {
     mkdirSync(stateDir, { recursive: true });
     await server.initialise();
   }
-  if (await reachable('127.0.0.1', EMBEDDED_PG_PORT)) throw new Error(`port ${EMBEDDED_PG_PORT} is taken: set JUGGERNAUT_PG_PORT or DATABASE_URL`);
+  if (await reachable('127.0.0.1', EMBEDDED_PG_PORT))
+    throw new Error(`port ${EMBEDDED_PG_PORT} is taken: set JUGGERNAUT_PG_PORT or DATABASE_URL`);
   await server.start();
   const client = new pg.Client({ connectionString: EMBEDDED_DATABASE_URL.replace(/\/juggernaut$/, '/postgres') });
   await client.connect();
@@ -58,15 +68,23 @@ export async function ensureNats(log) {
   if (process.env.NATS_URL) {
     const url = process.env.NATS_URL;
     const { host, port } = natsAddress(url);
-    if (!(await reachable(host, port))) throw new Error(`NATS is not reachable at NATS_URL=${url}; unset NATS_URL to let npm start run its own nats-server`);
+    if (!(await reachable(host, port)))
+      throw new Error(
+        `NATS is not reachable at NATS_URL=${url}; unset NATS_URL to let npm start run its own nats-server`,
+      );
     const services = NATS_USERS.filter((u) => u !== 'external' && u !== 'operator');
     const perService = services.every((u) => process.env[natsPasswordVar(u)]);
-    if (perService) log(`NATS: using ${url}, each service as its own user (${services.map(natsPasswordVar).join(', ')})`);
+    if (perService)
+      log(`NATS: using ${url}, each service as its own user (${services.map(natsPasswordVar).join(', ')})`);
     else if (process.env.NATS_USER) log(`NATS: using ${url} as user ${process.env.NATS_USER} for every service`);
-    else log(`NATS: using ${url} WITHOUT authentication: set NATS_USER/NATS_PASS, or NATS_PASS_<SERVICE> for each service, to log in`);
+    else
+      log(
+        `NATS: using ${url} WITHOUT authentication: set NATS_USER/NATS_PASS, or NATS_PASS_<SERVICE> for each service, to log in`,
+      );
     return {
       url,
-      credentials: (service) => (perService ? { NATS_USER: service, NATS_PASS: process.env[natsPasswordVar(service)] } : {}),
+      credentials: (service) =>
+        perService ? { NATS_USER: service, NATS_PASS: process.env[natsPasswordVar(service)] } : {},
       stop: async () => {},
     };
   }
@@ -79,28 +97,38 @@ export async function ensureNats(log) {
   }
   const port = LOCAL_NATS_PORT;
   if (await reachable('127.0.0.1', port)) {
-    throw new Error(`port ${port} is taken (another nats-server?): stop it, set JUGGERNAUT_NATS_PORT to a free port, or set NATS_URL (and NATS_USER/NATS_PASS) to use that server`);
+    throw new Error(
+      `port ${port} is taken (another nats-server?): stop it, set JUGGERNAUT_NATS_PORT to a free port, or set NATS_URL (and NATS_USER/NATS_PASS) to use that server`,
+    );
   }
   const { users, file: usersFile } = localNatsUsers();
   const dir = join(stateDir, 'nats');
   mkdirSync(dir, { recursive: true });
   const config = join(stateDir, 'nats-server.conf');
-  writeFileSync(config, renderNatsConfig(readFileSync(NATS_CONFIG, 'utf8'), dir, process.env.NATS_NAMESPACE), { mode: 0o600 });
+  writeFileSync(config, renderNatsConfig(readFileSync(NATS_CONFIG, 'utf8'), dir, process.env.NATS_NAMESPACE), {
+    mode: 0o600,
+  });
   const out = openSync(join(stateDir, 'nats-server.log'), 'a');
   const passwords = Object.fromEntries(NATS_USERS.map((u) => [natsPasswordVar(u), users[u]]));
   const child = spawn(bin, ['-c', config, '-a', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', out, out], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...passwords },
+    stdio: ['ignore', out, out],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...passwords },
   });
-  for (let i = 0; i < 50 && child.exitCode === null && !(await reachable('127.0.0.1', port)); i++) await new Promise((r) => setTimeout(r, 100));
-  if (!(await reachable('127.0.0.1', port))) throw new Error(`nats-server did not start; see ${join(stateDir, 'nats-server.log')}`);
-  log(`NATS: started nats-server with JetStream on 127.0.0.1:${port} (data in ${dir}); every service logs in as its own user (passwords in ${usersFile})`);
+  for (let i = 0; i < 50 && child.exitCode === null && !(await reachable('127.0.0.1', port)); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  if (!(await reachable('127.0.0.1', port)))
+    throw new Error(`nats-server did not start; see ${join(stateDir, 'nats-server.log')}`);
+  log(
+    `NATS: started nats-server with JetStream on 127.0.0.1:${port} (data in ${dir}); every service logs in as its own user (passwords in ${usersFile})`,
+  );
   return {
     url: `nats://127.0.0.1:${port}`,
     credentials: (service) => ({ NATS_USER: service, NATS_PASS: users[service] }),
-    stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }

@@ -7,13 +7,21 @@ import { EMBEDDED_DATABASE_URL, mainOf, migrateEnv, root, SERVICES } from './ser
 const wanted = process.argv.slice(2);
 const targets = SERVICES.filter((s) => s.schema && (wanted.length === 0 || wanted.includes(s.name)));
 if (wanted.length && targets.length !== wanted.length) {
-  console.error(`unknown service; choose from ${SERVICES.filter((s) => s.schema).map((s) => s.name).join(', ')}`);
+  console.error(
+    `unknown service; choose from ${SERVICES.filter((s) => s.schema)
+      .map((s) => s.name)
+      .join(', ')}`,
+  );
   process.exit(2);
 }
 const adminUrl = process.env.DATABASE_URL || EMBEDDED_DATABASE_URL;
 let failed = 0;
 for (const svc of targets) {
-  const r = spawnSync(process.execPath, [mainOf(svc.name), 'migrate'], { cwd: root, env: migrateEnv(process.env, adminUrl, svc), stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [mainOf(svc.name), 'migrate'], {
+    cwd: root,
+    env: migrateEnv(process.env, adminUrl, svc),
+    stdio: 'inherit',
+  });
   if (r.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Where the local stack keeps its data and generated secrets (JUGGERNAUT_STATE_DIR moves it, e.g. for a test). */
-export const stateDir = process.env.JUGGERNAUT_STATE_DIR ? resolve(process.env.JUGGERNAUT_STATE_DIR) : join(root, '.juggernaut');
+export const stateDir = process.env.JUGGERNAUT_STATE_DIR
+  ? resolve(process.env.JUGGERNAUT_STATE_DIR)
+  : join(root, '.juggernaut');
 
 /**
  * Services in start order; `schema` marks those that own Postgres data. Each serves health and
@@ -35,7 +37,16 @@ export const LOCAL_NATS_PORT = Number(process.env.JUGGERNAUT_NATS_PORT || 4223);
 export const DEFAULT_NATS_URL = `nats://127.0.0.1:${LOCAL_NATS_PORT}`;
 export const NATS_CONFIG = join(root, 'deploy', 'nats', 'nats-server.conf');
 /** The users of deploy/nats/nats-server.conf: one per service, one for other systems, one for operators' tools. */
-export const NATS_USERS = ['governance-api', 'task-dispatcher', 'revenue-ledger', 'experiment-tracker', 'dev-bot', 'agent-runner', 'external', 'operator'];
+export const NATS_USERS = [
+  'governance-api',
+  'task-dispatcher',
+  'revenue-ledger',
+  'experiment-tracker',
+  'dev-bot',
+  'agent-runner',
+  'external',
+  'operator',
+];
 /** The variable nats-server reads a user's password from (`$NATS_PASS_<USER>` in the configuration). */
 export const natsPasswordVar = (user) => `NATS_PASS_${user.toUpperCase().replace(/-/g, '_')}`;
 
@@ -104,7 +115,8 @@ export function localNatsUsers() {
 export function renderNatsConfig(text, storeDir, namespace) {
   let out = text.replace('store_dir: "/data/jetstream"', `store_dir: ${JSON.stringify(storeDir)}`);
   if (namespace) {
-    out = out.replace(/"juggernaut\./g, `"${namespace}.juggernaut.`)
+    out = out
+      .replace(/"juggernaut\./g, `"${namespace}.juggernaut.`)
       .replace(/(JUGGERNAUT_[A-Z]+\.)([a-z])/g, `$1${namespace}_$2`)
       .replace(/\.JUGGERNAUT_/g, `.${namespace}_JUGGERNAUT_`);
   }

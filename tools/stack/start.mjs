@@ -7,7 +7,18 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { ensureNats, ensurePostgres } from './infra.mjs';
-import { API_PORT, localAdminKey, mainOf, METRICS_PORT_BASE, migrateEnv, NATS_USERS, natsPasswordVar, root, serviceDatabaseUrl, SERVICES } from './services.mjs';
+import {
+  API_PORT,
+  localAdminKey,
+  mainOf,
+  METRICS_PORT_BASE,
+  migrateEnv,
+  NATS_USERS,
+  natsPasswordVar,
+  root,
+  serviceDatabaseUrl,
+  SERVICES,
+} from './services.mjs';
 
 const COLORS = [36, 33, 35, 32, 34, 31, 96, 93];
 const tty = process.stdout.isTTY;
@@ -28,7 +39,9 @@ async function main() {
   if (!process.env.JUGGERNAUT_SKIP_BUILD) {
     log('building services…');
     const b = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '--parallel=2', '--output-style=static'], {
-      cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
     });
     if (b.status !== 0) throw new Error('build failed');
   }
@@ -39,7 +52,9 @@ async function main() {
   const admin = localAdminKey();
 
   // Every service gets only its own NATS password (below), never the others'.
-  const shared = Object.fromEntries(Object.entries(process.env).filter(([k]) => !NATS_USERS.some((u) => k === natsPasswordVar(u))));
+  const shared = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !NATS_USERS.some((u) => k === natsPasswordVar(u))),
+  );
   const baseEnv = {
     ...shared,
     DATABASE_URL: pg.url,
@@ -49,9 +64,15 @@ async function main() {
   };
 
   for (const svc of SERVICES.filter((s) => s.schema)) {
-    const r = spawnSync(process.execPath, [mainOf(svc.name), 'migrate'], { cwd: root, env: migrateEnv(baseEnv, pg.url, svc), encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [mainOf(svc.name), 'migrate'], {
+      cwd: root,
+      env: migrateEnv(baseEnv, pg.url, svc),
+      encoding: 'utf8',
+    });
     if (r.status !== 0) {
-      const hint = /permission denied|must be superuser|CREATEROLE/i.test(r.stderr) ? ' (set JUGGERNAUT_DB_ROLES=off if this Postgres user may not create roles)' : '';
+      const hint = /permission denied|must be superuser|CREATEROLE/i.test(r.stderr)
+        ? ' (set JUGGERNAUT_DB_ROLES=off if this Postgres user may not create roles)'
+        : '';
       throw new Error(`migrations of ${svc.name} failed: ${(r.stderr || r.stdout).trim()}${hint}`);
     }
     log(r.stdout.trim());
@@ -63,17 +84,28 @@ async function main() {
       for (let n = 0; n < runnerCount; n++) {
         // stateless: no database credentials at all
         instances.push({
-          label: `agent-runner-${n}`, svc, color: i + n,
-          env: { METRICS_PORT: String(METRICS_PORT_BASE + svc.metrics + n), HOSTNAME: `agent-runner-${n}`, DATABASE_URL: undefined, ...nats.credentials(svc.name) },
+          label: `agent-runner-${n}`,
+          svc,
+          color: i + n,
+          env: {
+            METRICS_PORT: String(METRICS_PORT_BASE + svc.metrics + n),
+            HOSTNAME: `agent-runner-${n}`,
+            DATABASE_URL: undefined,
+            ...nats.credentials(svc.name),
+          },
         });
       }
     } else {
       // each service runs as its own runtime role (migrate ran the DDL as the schema's owner role)
       instances.push({
-        label: svc.name, svc, color: i,
+        label: svc.name,
+        svc,
+        color: i,
         env: {
-          ...(svc.name === 'governance-api' ? { HTTP_PORT: String(API_PORT) } : {}), METRICS_PORT: String(METRICS_PORT_BASE + svc.metrics),
-          DATABASE_URL: serviceDatabaseUrl(pg.url, svc), ...nats.credentials(svc.name),
+          ...(svc.name === 'governance-api' ? { HTTP_PORT: String(API_PORT) } : {}),
+          METRICS_PORT: String(METRICS_PORT_BASE + svc.metrics),
+          DATABASE_URL: serviceDatabaseUrl(pg.url, svc),
+          ...nats.credentials(svc.name),
         },
       });
     }
@@ -82,19 +114,25 @@ async function main() {
 
   const api = `http://localhost:${API_PORT}`;
   // Up means every service answers ready (its Postgres and NATS reachable), not only the API.
-  await Promise.all(instances.map((inst) => waitReady(`http://127.0.0.1:${inst.env.METRICS_PORT}/health/ready`, 90_000)));
+  await Promise.all(
+    instances.map((inst) => waitReady(`http://127.0.0.1:${inst.env.METRICS_PORT}/health/ready`, 90_000)),
+  );
   log(`Juggernaut is up with ${runnerCount} agent runner(s).`);
   log(`  API      ${api}/api/v1`);
   log(`  Swagger  ${api}/docs`);
   log(`  Metrics  http://127.0.0.1:${METRICS_PORT_BASE}/metrics … (one port per service, loopback only)`);
-  log(`  Admin key ${admin.file ? `in ${admin.file}` : 'from JUGGERNAUT_ADMIN_KEY'} (send it as "Authorization: Bearer <key>")`);
+  log(
+    `  Admin key ${admin.file ? `in ${admin.file}` : 'from JUGGERNAUT_ADMIN_KEY'} (send it as "Authorization: Bearer <key>")`,
+  );
   log('Press Ctrl-C to stop.');
 }
 
 function start(inst, baseEnv) {
   const env = Object.fromEntries(Object.entries({ ...baseEnv, ...inst.env }).filter(([, v]) => v !== undefined));
   const child = spawn(process.execPath, ['--enable-source-maps', mainOf(inst.svc.name)], {
-    cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const prefix = paint(inst.color, `[${inst.label}]`.padEnd(22));
   for (const stream of [child.stdout, child.stderr]) {
@@ -127,11 +165,16 @@ async function shutdown(code = 0) {
   if (stopping) return;
   stopping = true;
   log('stopping…');
-  await Promise.all(children.map((c) => new Promise((resolve) => {
-    c.once('exit', resolve);
-    c.kill('SIGTERM');
-    setTimeout(() => c.kill('SIGKILL'), 30_000).unref();
-  })));
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise((resolve) => {
+          c.once('exit', resolve);
+          c.kill('SIGTERM');
+          setTimeout(() => c.kill('SIGKILL'), 30_000).unref();
+        }),
+    ),
+  );
   for (const part of infra.reverse()) await part.stop().catch(() => {});
   log('stopped.');
   process.exit(code);

@@ -17,9 +17,18 @@ import { Worker } from './worker/worker';
 /** Task handlers are listed here; the runner claims only the types it has a handler for. */
 @Module({
   providers: [
-    PolicyFollower, PolicyState, StepLog,
-    ...llmProviders('agent-runner'), ToolRegistry, AgentLoop,
-    NoopHandler, AgentGoalHandler, OpportunityScanHandler, GoalPlanHandler, ConversationClient, ConversationReplyHandler,
+    PolicyFollower,
+    PolicyState,
+    StepLog,
+    ...llmProviders('agent-runner'),
+    ToolRegistry,
+    AgentLoop,
+    NoopHandler,
+    AgentGoalHandler,
+    OpportunityScanHandler,
+    GoalPlanHandler,
+    ConversationClient,
+    ConversationReplyHandler,
     {
       provide: TASK_HANDLERS,
       useFactory: (...handlers: TaskHandler[]) => handlers,

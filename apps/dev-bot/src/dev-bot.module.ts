@@ -16,8 +16,20 @@ import { DevBotWorker } from './worker/dev-bot-worker';
 
 @Module({
   providers: [
-    RepositoriesRepository, StepLog, ChangesRepository, ChangesService, ChangesMessaging,
-    ...llmProviders('dev-bot'), MeteredModel, Author, Reviewer, ChangePipeline, ApprovalDecisions, TaskOutcomes, PolicyFollower, DevBotWorker,
+    RepositoriesRepository,
+    StepLog,
+    ChangesRepository,
+    ChangesService,
+    ChangesMessaging,
+    ...llmProviders('dev-bot'),
+    MeteredModel,
+    Author,
+    Reviewer,
+    ChangePipeline,
+    ApprovalDecisions,
+    TaskOutcomes,
+    PolicyFollower,
+    DevBotWorker,
   ],
 })
 export class DevBotModule {}

@@ -11,8 +11,17 @@ describe('author tools', () => {
 
   beforeAll(async () => {
     registerSecret(secret);
-    repo = sampleRepo({ ...SEED_FILES, 'config/settings.js': `module.exports = { key: '${secret}', region: 'eu' };\n` });
-    ws = await Workspace.create({ root: repo.root, cloneUrl: repo.remote, targetBranch: 'main', branch: 'juggernaut/tools-test', author: AUTHOR });
+    repo = sampleRepo({
+      ...SEED_FILES,
+      'config/settings.js': `module.exports = { key: '${secret}', region: 'eu' };\n`,
+    });
+    ws = await Workspace.create({
+      root: repo.root,
+      cloneUrl: repo.remote,
+      targetBranch: 'main',
+      branch: 'juggernaut/tools-test',
+      author: AUTHOR,
+    });
   });
 
   afterAll(async () => {
@@ -20,14 +29,37 @@ describe('author tools', () => {
     repo?.cleanup();
   });
 
-  const call = (name: string, args: unknown) => runAuthorTool(ws, name, typeof args === 'string' ? args : JSON.stringify(args));
+  const call = (name: string, args: unknown) =>
+    runAuthorTool(ws, name, typeof args === 'string' ? args : JSON.stringify(args));
 
   it('lists, reads, searches, writes and patches inside the clone', async () => {
-    expect(await call('list_files', {})).toMatchObject({ kind: 'result', ok: true, content: expect.stringContaining('src/sum.js') });
-    expect(await call('read_file', { path: 'src/sum.js' })).toMatchObject({ ok: true, content: expect.stringContaining('return a + b;') });
-    expect(await call('search', { pattern: 'sum\\(' })).toMatchObject({ ok: true, content: expect.stringMatching(/^src\/sum\.js:1: function sum\(a, b\) \{$/m) });
-    expect(await call('write_file', { path: 'src/new.js', content: 'module.exports = 1;\n' })).toMatchObject({ ok: true, content: 'wrote src/new.js (20 bytes)' });
-    const patch = ['--- a/README.md', '+++ b/README.md', '@@ -1,3 +1,3 @@', ' # sample', ' ', '-A sample project.', '+A sample project, patched.', ''].join('\n');
+    expect(await call('list_files', {})).toMatchObject({
+      kind: 'result',
+      ok: true,
+      content: expect.stringContaining('src/sum.js'),
+    });
+    expect(await call('read_file', { path: 'src/sum.js' })).toMatchObject({
+      ok: true,
+      content: expect.stringContaining('return a + b;'),
+    });
+    expect(await call('search', { pattern: 'sum\\(' })).toMatchObject({
+      ok: true,
+      content: expect.stringMatching(/^src\/sum\.js:1: function sum\(a, b\) \{$/m),
+    });
+    expect(await call('write_file', { path: 'src/new.js', content: 'module.exports = 1;\n' })).toMatchObject({
+      ok: true,
+      content: 'wrote src/new.js (20 bytes)',
+    });
+    const patch = [
+      '--- a/README.md',
+      '+++ b/README.md',
+      '@@ -1,3 +1,3 @@',
+      ' # sample',
+      ' ',
+      '-A sample project.',
+      '+A sample project, patched.',
+      '',
+    ].join('\n');
     expect(await call('apply_patch', { patch })).toMatchObject({ ok: true, content: 'patch applied to README.md' });
     expect((await ws.diff()).files.map((f) => f.path).sort()).toEqual(['README.md', 'src/new.js']);
     expect(await call('finish', { summary: 'done' })).toEqual({ kind: 'finish', summary: 'done' });

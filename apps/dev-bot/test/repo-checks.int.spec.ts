@@ -19,7 +19,13 @@ describe('check runner', () => {
 
   beforeEach(async () => {
     repo = sampleRepo();
-    ws = await Workspace.create({ root: repo.root, cloneUrl: repo.remote, targetBranch: 'main', branch: 'juggernaut/checks', author: AUTHOR });
+    ws = await Workspace.create({
+      root: repo.root,
+      cloneUrl: repo.remote,
+      targetBranch: 'main',
+      branch: 'juggernaut/checks',
+      author: AUTHOR,
+    });
     scratch = mkdtempSync(join(tmpdir(), 'jg-checks-'));
   });
   afterEach(async () => {
@@ -32,7 +38,13 @@ describe('check runner', () => {
     const run = await runChecks(ws.dir, [{ name: 'test', command: 'npm test --silent' }], { timeoutMs: 60_000 });
     expect(run.ok).toBe(true);
     expect(run.results).toHaveLength(1);
-    expect(run.results[0]).toMatchObject({ name: 'test', command: 'npm test --silent', exitCode: 0, timedOut: false, ok: true });
+    expect(run.results[0]).toMatchObject({
+      name: 'test',
+      command: 'npm test --silent',
+      exitCode: 0,
+      timedOut: false,
+      ok: true,
+    });
     expect(run.results[0]!.output).toContain('sum ok');
   });
 
@@ -77,7 +89,14 @@ describe('check runner', () => {
   it('stops when the run is cancelled', async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 300);
-    const run = await runChecks(ws.dir, [{ name: 'wait', command: 'sleep 30' }, { name: 'after', command: 'true' }], { timeoutMs: 60_000, signal: ac.signal });
+    const run = await runChecks(
+      ws.dir,
+      [
+        { name: 'wait', command: 'sleep 30' },
+        { name: 'after', command: 'true' },
+      ],
+      { timeoutMs: 60_000, signal: ac.signal },
+    );
     expect(run.ok).toBe(false);
     expect(run.results).toHaveLength(1);
     expect(run.results[0]).toMatchObject({ exitCode: null, timedOut: false, ok: false });
@@ -99,7 +118,12 @@ describe('check runner', () => {
         .filter(Boolean)
         .map((l) => l.split('=')[0]);
       // sh adds PWD (and may add SHLVL/_) itself; nothing else comes from the parent.
-      expect(names.filter((n) => !['PWD', 'SHLVL', '_', 'OLDPWD'].includes(n!)).sort()).toEqual(['CI', 'HOME', 'LANG', 'PATH']);
+      expect(names.filter((n) => !['PWD', 'SHLVL', '_', 'OLDPWD'].includes(n!)).sort()).toEqual([
+        'CI',
+        'HOME',
+        'LANG',
+        'PATH',
+      ]);
       // HOME is in the check's private /tmp, which goes with it.
       const home = /^HOME=(.*)$/m.exec(seen)![1]!;
       expect(home).not.toBe(process.env['HOME']);
@@ -113,7 +137,13 @@ describe('check runner', () => {
   it('redacts secrets that appear in output and keeps only the tail', async () => {
     const run = await runChecks(
       ws.dir,
-      [{ name: 'noisy', command: "node -e \"for (let i = 0; i < 2000; i++) console.log('line ' + i); console.log('token ghp_abcdefghijklmnopqrstuvwxyz0123456789')\"" }],
+      [
+        {
+          name: 'noisy',
+          command:
+            "node -e \"for (let i = 0; i < 2000; i++) console.log('line ' + i); console.log('token ghp_abcdefghijklmnopqrstuvwxyz0123456789')\"",
+        },
+      ],
       { timeoutMs: 10_000, outputLimitBytes: 1024 },
     );
     const out = run.results[0]!.output;
@@ -125,24 +155,43 @@ describe('check runner', () => {
   });
 
   it('refuses malformed commands, naming the field', async () => {
-    await expect(runChecks(ws.dir, [{ name: '', command: 'true' }], { timeoutMs: 1000 })).rejects.toThrow('commands[0].name');
-    await expect(runChecks(ws.dir, [{ name: 'x', command: ' ' }], { timeoutMs: 1000 })).rejects.toThrow('commands[0].command');
+    await expect(runChecks(ws.dir, [{ name: '', command: 'true' }], { timeoutMs: 1000 })).rejects.toThrow(
+      'commands[0].name',
+    );
+    await expect(runChecks(ws.dir, [{ name: 'x', command: ' ' }], { timeoutMs: 1000 })).rejects.toThrow(
+      'commands[0].command',
+    );
     await expect(runChecks(ws.dir, [], { timeoutMs: 0 })).rejects.toThrow('timeoutMs');
-    await expect(runChecks(join(ws.dir, 'missing'), [{ name: 'x', command: 'true' }], { timeoutMs: 1000 })).rejects.toThrow(/dir ".*missing" is not a directory/);
+    await expect(
+      runChecks(join(ws.dir, 'missing'), [{ name: 'x', command: 'true' }], { timeoutMs: 1000 }),
+    ).rejects.toThrow(/dir ".*missing" is not a directory/);
   });
 
   describe('the host stays hidden', () => {
-    it("cannot read a file outside the clone (a stand-in for .juggernaut/admin-key and db-roles.json)", async () => {
+    it('cannot read a file outside the clone (a stand-in for .juggernaut/admin-key and db-roles.json)', async () => {
       const secretDir = join(scratch, '.juggernaut');
       execFileSync('mkdir', ['-p', secretDir]);
       writeFileSync(join(secretDir, 'admin-key'), 'jg_host-admin-key-must-stay-hidden-0123456789\n', { mode: 0o600 });
-      writeFileSync(join(secretDir, 'db-roles.json'), '{"jg_ledger":"host-db-password-must-stay-hidden"}\n', { mode: 0o600 });
-      const run = await runChecks(ws.dir, [
-        { name: 'key', command: `cat ${join(secretDir, 'admin-key')}; ls ${secretDir}; cat ${join(secretDir, 'db-roles.json')}; cat /proc/1/root${join(secretDir, 'admin-key')}; exit 0` },
-        // the remote and other workspaces, beside the clone on the host, are absent too
-        { name: 'siblings', command: `ls ${repo.remote} ${repo.root}/..; exit 0` },
-        { name: 'etc', command: 'for f in /etc/shadow /etc/hostname /root /home /var /srv; do test -e $f && echo "visible: $f"; done; exit 0' },
-      ], { timeoutMs: 15_000 });
+      writeFileSync(join(secretDir, 'db-roles.json'), '{"jg_ledger":"host-db-password-must-stay-hidden"}\n', {
+        mode: 0o600,
+      });
+      const run = await runChecks(
+        ws.dir,
+        [
+          {
+            name: 'key',
+            command: `cat ${join(secretDir, 'admin-key')}; ls ${secretDir}; cat ${join(secretDir, 'db-roles.json')}; cat /proc/1/root${join(secretDir, 'admin-key')}; exit 0`,
+          },
+          // the remote and other workspaces, beside the clone on the host, are absent too
+          { name: 'siblings', command: `ls ${repo.remote} ${repo.root}/..; exit 0` },
+          {
+            name: 'etc',
+            command:
+              'for f in /etc/shadow /etc/hostname /root /home /var /srv; do test -e $f && echo "visible: $f"; done; exit 0',
+          },
+        ],
+        { timeoutMs: 15_000 },
+      );
       expect(run.ok).toBe(true);
       const out = run.results.map((r) => r.output).join('\n');
       expect(out).not.toContain('must-stay-hidden');
@@ -153,7 +202,16 @@ describe('check runner', () => {
     });
 
     it('sees only its own processes in a fresh /proc', async () => {
-      const run = await runChecks(ws.dir, [{ name: 'ps', command: 'for p in /proc/[0-9]*; do printf "%s: " "${p#/proc/}"; tr "\\0" " " < $p/cmdline; echo; done' }], { timeoutMs: 15_000 });
+      const run = await runChecks(
+        ws.dir,
+        [
+          {
+            name: 'ps',
+            command: 'for p in /proc/[0-9]*; do printf "%s: " "${p#/proc/}"; tr "\\0" " " < $p/cmdline; echo; done',
+          },
+        ],
+        { timeoutMs: 15_000 },
+      );
       expect(run.ok).toBe(true);
       const lines = run.results[0]!.output.split('\n').filter((l) => /^\d+: /.test(l));
       // bwrap's init, prlimit's sh, the loop: nothing of the host (this test's own process included)
@@ -165,9 +223,16 @@ describe('check runner', () => {
 
     it('cannot write outside the clone, nor to the toolchain; writes to the clone stay', async () => {
       const outside = join(scratch, 'pwned');
-      const run = await runChecks(ws.dir, [
-        { name: 'out', command: `echo pwned > ${outside}; echo pwned > /usr/pwned; echo pwned > /etc/pwned; echo kept > src/kept.txt; echo tmp > /tmp/t && cat /tmp/t; exit 0` },
-      ], { timeoutMs: 15_000 });
+      const run = await runChecks(
+        ws.dir,
+        [
+          {
+            name: 'out',
+            command: `echo pwned > ${outside}; echo pwned > /usr/pwned; echo pwned > /etc/pwned; echo kept > src/kept.txt; echo tmp > /tmp/t && cat /tmp/t; exit 0`,
+          },
+        ],
+        { timeoutMs: 15_000 },
+      );
       expect(run.ok).toBe(true);
       expect(existsSync(outside)).toBe(false);
       expect(existsSync('/usr/pwned')).toBe(false);
@@ -181,13 +246,19 @@ describe('check runner', () => {
     it('holds a process flood to the process limit, reports it, and leaves nothing running', async () => {
       // A bounded flood (a real fork bomb would hurt this shared machine if the limit failed), counted from
       // inside: node keeps going where a shell would stop at the first fork refused.
-      await ws.write('flood.js', [
-        "const { spawn } = require('node:child_process');",
-        'let started = 0;',
-        "for (let i = 0; i < 300; i++) { const c = spawn('sleep', ['47'], { stdio: 'ignore' }); c.on('error', () => undefined); if (c.pid) started++; }",
-        "setTimeout(() => { console.log('alive: ' + require('node:fs').readdirSync('/proc').filter((n) => /^\\d+$/.test(n)).length + ', started: ' + started); process.exit(0); }, 500);",
-      ].join('\n'));
-      const run = await runChecks(ws.dir, [{ name: 'flood', command: 'node flood.js' }], { timeoutMs: 30_000, limits: { processes: 40 } });
+      await ws.write(
+        'flood.js',
+        [
+          "const { spawn } = require('node:child_process');",
+          'let started = 0;',
+          "for (let i = 0; i < 300; i++) { const c = spawn('sleep', ['47'], { stdio: 'ignore' }); c.on('error', () => undefined); if (c.pid) started++; }",
+          "setTimeout(() => { console.log('alive: ' + require('node:fs').readdirSync('/proc').filter((n) => /^\\d+$/.test(n)).length + ', started: ' + started); process.exit(0); }, 500);",
+        ].join('\n'),
+      );
+      const run = await runChecks(ws.dir, [{ name: 'flood', command: 'node flood.js' }], {
+        timeoutMs: 30_000,
+        limits: { processes: 40 },
+      });
       const alive = Number(/alive: (\d+)/.exec(run.results[0]!.output)?.[1]);
       expect(alive).toBeGreaterThan(0);
       expect(alive).toBeLessThanOrEqual(40);
@@ -197,13 +268,19 @@ describe('check runner', () => {
         expect(run.results[0]!.output).toContain('process limit of 40 reached');
       }
       // the sleeps died with the check
-      expect(execFileSync('sh', ['-c', 'ps -eo args | grep -c "^sleep 47$" || true'], { encoding: 'utf8' }).trim()).toBe('0');
+      expect(
+        execFileSync('sh', ['-c', 'ps -eo args | grep -c "^sleep 47$" || true'], { encoding: 'utf8' }).trim(),
+      ).toBe('0');
     });
 
     it('stops an allocation past the memory limit and reports it', async () => {
-      const script = "let n = 0; const keep = []; for (;;) { keep.push(Buffer.alloc(16 << 20, 1)); n += 16; console.log('allocated ' + n); }";
+      const script =
+        "let n = 0; const keep = []; for (;;) { keep.push(Buffer.alloc(16 << 20, 1)); n += 16; console.log('allocated ' + n); }";
       await ws.write('alloc.js', script);
-      const run = await runChecks(ws.dir, [{ name: 'alloc', command: 'node alloc.js' }], { timeoutMs: 60_000, limits: { memoryBytes: 256 * 1024 * 1024 } });
+      const run = await runChecks(ws.dir, [{ name: 'alloc', command: 'node alloc.js' }], {
+        timeoutMs: 60_000,
+        limits: { memoryBytes: 256 * 1024 * 1024 },
+      });
       const r = run.results[0]!;
       expect(r.ok).toBe(false);
       expect(r.timedOut).toBe(false);
@@ -215,7 +292,10 @@ describe('check runner', () => {
     });
 
     it('kills a process past its CPU seconds and reports it', async () => {
-      const run = await runChecks(ws.dir, [{ name: 'spin', command: 'node -e "for (;;) {}"' }], { timeoutMs: 60_000, limits: { cpuSeconds: 1 } });
+      const run = await runChecks(ws.dir, [{ name: 'spin', command: 'node -e "for (;;) {}"' }], {
+        timeoutMs: 60_000,
+        limits: { cpuSeconds: 1 },
+      });
       const r = run.results[0]!;
       expect(r).toMatchObject({ ok: false, timedOut: false });
       expect(r.durationMs).toBeLessThan(30_000);
@@ -225,15 +305,26 @@ describe('check runner', () => {
   });
 
   it('refuses to run any check when the sandbox is unavailable, naming the reason', async () => {
-    const attempt = runChecks(ws.dir, [{ name: 'would-run', command: 'touch ran-unsandboxed' }], { timeoutMs: 10_000, bwrapPath: join(scratch, 'no-such-bwrap') });
+    const attempt = runChecks(ws.dir, [{ name: 'would-run', command: 'touch ran-unsandboxed' }], {
+      timeoutMs: 10_000,
+      bwrapPath: join(scratch, 'no-such-bwrap'),
+    });
     await expect(attempt).rejects.toBeInstanceOf(CheckSandboxError);
-    await expect(attempt).rejects.toThrow(/check sandbox is not available: bubblewrap \(bwrap\) was not found at .*no-such-bwrap.*not run/);
+    await expect(attempt).rejects.toThrow(
+      /check sandbox is not available: bubblewrap \(bwrap\) was not found at .*no-such-bwrap.*not run/,
+    );
     expect(existsSync(join(ws.dir, 'ran-unsandboxed'))).toBe(false);
     // a bwrap that cannot make the namespaces is refused the same way
     const fake = join(scratch, 'broken-bwrap');
-    writeFileSync(fake, '#!/bin/sh\necho "bwrap: No permissions to create new namespace" >&2\nexit 1\n', { mode: 0o755 });
-    await expect(runChecks(ws.dir, [{ name: 'would-run', command: 'touch ran-unsandboxed' }], { timeoutMs: 10_000, bwrapPath: fake }))
-      .rejects.toThrow(/check sandbox is not available: .*No permissions to create new namespace/);
+    writeFileSync(fake, '#!/bin/sh\necho "bwrap: No permissions to create new namespace" >&2\nexit 1\n', {
+      mode: 0o755,
+    });
+    await expect(
+      runChecks(ws.dir, [{ name: 'would-run', command: 'touch ran-unsandboxed' }], {
+        timeoutMs: 10_000,
+        bwrapPath: fake,
+      }),
+    ).rejects.toThrow(/check sandbox is not available: .*No permissions to create new namespace/);
     expect(existsSync(join(ws.dir, 'ran-unsandboxed'))).toBe(false);
   });
 
@@ -259,17 +350,25 @@ describe('check runner', () => {
     it('reports the sandbox it used', async () => {
       const run = await runChecks(ws.dir, [{ name: 'true', command: 'true' }], { timeoutMs: 10_000 });
       expect(run.network).toBe('loopback-only');
-      expect(run.sandbox).toMatchObject({ isolation: 'bubblewrap', network: 'loopback-only', limits: { timeoutMs: 10_000 } });
+      expect(run.sandbox).toMatchObject({
+        isolation: 'bubblewrap',
+        network: 'loopback-only',
+        limits: { timeoutMs: 10_000 },
+      });
     });
 
     it('cannot reach an address beyond loopback, nor the host loopback', async () => {
       expect(hostAddress).not.toBe('');
       // The same connection from outside the sandbox works: the server is really there.
       expect(execFileSync('sh', ['-c', connect(hostAddress, port)], { encoding: 'utf8' })).toContain('connected');
-      const run = await runChecks(ws.dir, [{ name: 'out', command: connect(hostAddress, port) }], { timeoutMs: 15_000 });
+      const run = await runChecks(ws.dir, [{ name: 'out', command: connect(hostAddress, port) }], {
+        timeoutMs: 15_000,
+      });
       expect(run.results[0]).toMatchObject({ ok: false, exitCode: 3 });
       expect(run.results[0]!.output).toMatch(/refused (ENETUNREACH|ECONNREFUSED|EHOSTUNREACH)/);
-      const host = await runChecks(ws.dir, [{ name: 'host-lo', command: connect('127.0.0.1', port) }], { timeoutMs: 15_000 });
+      const host = await runChecks(ws.dir, [{ name: 'host-lo', command: connect('127.0.0.1', port) }], {
+        timeoutMs: 15_000,
+      });
       expect(host.results[0]!.output).toContain('refused ECONNREFUSED');
     });
 
@@ -283,7 +382,11 @@ describe('check runner', () => {
         'umount .git',
         'mount -o remount,bind,rw .git',
       ];
-      const run = await runChecks(ws.dir, attempt.map((command, i) => ({ name: `tamper-${i}`, command: `${command}; echo wrote > src/ok.txt; exit 0` })), { timeoutMs: 15_000 });
+      const run = await runChecks(
+        ws.dir,
+        attempt.map((command, i) => ({ name: `tamper-${i}`, command: `${command}; echo wrote > src/ok.txt; exit 0` })),
+        { timeoutMs: 15_000 },
+      );
       expect(run.ok).toBe(true);
       expect(readFileSync(join(ws.dir, '.git/config'), 'utf8')).toBe(config);
       expect(readFileSync(join(ws.dir, '.git/HEAD'), 'utf8')).toBe(head);

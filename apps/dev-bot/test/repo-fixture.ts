@@ -25,7 +25,12 @@ export function sh(cwd: string, ...args: string[]): string {
 
 /** A small node project whose `npm test` really runs: `sum` and a test of it. */
 export const SEED_FILES: Record<string, string> = {
-  'package.json': JSON.stringify({ name: 'sample', version: '1.0.0', private: true, scripts: { test: 'node test/sum.test.js' } }, null, 2) + '\n',
+  'package.json':
+    JSON.stringify(
+      { name: 'sample', version: '1.0.0', private: true, scripts: { test: 'node test/sum.test.js' } },
+      null,
+      2,
+    ) + '\n',
   'src/sum.js': 'function sum(a, b) {\n  return a + b;\n}\n\nmodule.exports = { sum };\n',
   'test/sum.test.js':
     "const assert = require('node:assert');\nconst { sum } = require('../src/sum');\n\nassert.strictEqual(sum(2, 3), 5);\nconsole.log('sum ok');\n",

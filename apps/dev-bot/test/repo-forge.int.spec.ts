@@ -16,11 +16,20 @@ describe('GitHub forge over the REST API', () => {
   afterEach(() => gh.stop());
 
   it('opens a pull request with the branch, target, title and body, authenticated with the token', async () => {
-    const pr = await forge.openPullRequest({ branch: 'juggernaut/c1-fix', targetBranch: 'main', title: 'Fix sum', body: 'Goal: fix sum.' });
+    const pr = await forge.openPullRequest({
+      branch: 'juggernaut/c1-fix',
+      targetBranch: 'main',
+      title: 'Fix sum',
+      body: 'Goal: fix sum.',
+    });
     expect(pr).toEqual({ number: 1, url: 'https://github.com/acme/shop/pull/1' });
     expect(gh.requests).toHaveLength(1);
     const r = gh.requests[0]!;
-    expect(r).toMatchObject({ method: 'POST', path: '/repos/acme/shop/pulls', body: { title: 'Fix sum', head: 'juggernaut/c1-fix', base: 'main', body: 'Goal: fix sum.' } });
+    expect(r).toMatchObject({
+      method: 'POST',
+      path: '/repos/acme/shop/pulls',
+      body: { title: 'Fix sum', head: 'juggernaut/c1-fix', base: 'main', body: 'Goal: fix sum.' },
+    });
     expect(r.headers['authorization']).toBe(`Bearer ${TOKEN}`);
     expect(r.headers['accept']).toBe('application/vnd.github+json');
     expect(r.headers['x-github-api-version']).toBe('2022-11-28');
@@ -32,7 +41,11 @@ describe('GitHub forge over the REST API', () => {
     const again = await forge.openPullRequest({ branch: 'juggernaut/c1', targetBranch: 'main', title: 'A', body: 'a' });
     expect(again).toEqual(first);
     expect(gh.pulls).toHaveLength(1);
-    expect(gh.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /repos/acme/shop/pulls', 'POST /repos/acme/shop/pulls', 'GET /repos/acme/shop/pulls']);
+    expect(gh.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /repos/acme/shop/pulls',
+      'POST /repos/acme/shop/pulls',
+      'GET /repos/acme/shop/pulls',
+    ]);
     expect(gh.requests[2]!.query).toEqual({ head: 'acme:juggernaut/c1', base: 'main', state: 'open' });
   });
 
@@ -41,10 +54,17 @@ describe('GitHub forge over the REST API', () => {
     const { commit } = await forge.merge({ number: pr.number, title: 'B (#1)', message: 'Squashed by Juggernaut.' });
     expect(commit).toMatch(/^[0-9a-f]{40}$/);
     expect(commit).toBe(gh.pulls[0]!.mergeCommit);
-    expect(gh.requests.at(-1)).toMatchObject({ method: 'PUT', path: '/repos/acme/shop/pulls/1/merge', body: { merge_method: 'squash', commit_title: 'B (#1)', commit_message: 'Squashed by Juggernaut.' } });
+    expect(gh.requests.at(-1)).toMatchObject({
+      method: 'PUT',
+      path: '/repos/acme/shop/pulls/1/merge',
+      body: { merge_method: 'squash', commit_title: 'B (#1)', commit_message: 'Squashed by Juggernaut.' },
+    });
     const err = await forge.merge({ number: pr.number, title: 'B', message: 'again' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ForgeError);
-    expect(err).toMatchObject({ status: 405, message: 'GitHub refused to PUT /pulls/1/merge in acme/shop (HTTP 405): Pull Request is not mergeable' });
+    expect(err).toMatchObject({
+      status: 405,
+      message: 'GitHub refused to PUT /pulls/1/merge in acme/shop (HTTP 405): Pull Request is not mergeable',
+    });
   });
 
   it('comments on the pull request', async () => {
@@ -53,12 +73,20 @@ describe('GitHub forge over the REST API', () => {
     expect(gh.pulls[0]!.comments).toEqual(['Checks failed: test']);
     expect(gh.requests.at(-1)).toMatchObject({ method: 'POST', path: '/repos/acme/shop/issues/1/comments' });
     await expect(forge.comment({ number: pr.number, body: ' ' })).rejects.toThrow('comment body must not be empty');
-    await expect(forge.comment({ number: 0, body: 'x' })).rejects.toThrow('pull request number must be a positive integer');
+    await expect(forge.comment({ number: 0, body: 'x' })).rejects.toThrow(
+      'pull request number must be a positive integer',
+    );
   });
 
   it('reports a rejected token without ever repeating it', async () => {
-    const wrong = new GitHubForge({ token: 'ghp_wrongToken0123456789abcdefghijklmnopq', repository: 'acme/shop', apiUrl: gh.url });
-    const err = (await wrong.openPullRequest({ branch: 'juggernaut/x', targetBranch: 'main', title: 't', body: 'b' }).catch((e: unknown) => e)) as ForgeError;
+    const wrong = new GitHubForge({
+      token: 'ghp_wrongToken0123456789abcdefghijklmnopq',
+      repository: 'acme/shop',
+      apiUrl: gh.url,
+    });
+    const err = (await wrong
+      .openPullRequest({ branch: 'juggernaut/x', targetBranch: 'main', title: 't', body: 'b' })
+      .catch((e: unknown) => e)) as ForgeError;
     expect(err).toBeInstanceOf(ForgeError);
     expect(err.status).toBe(401);
     expect(err.message).toBe('GitHub refused to POST /pulls in acme/shop (HTTP 401): Bad credentials');
@@ -70,8 +98,16 @@ describe('GitHub forge over the REST API', () => {
   });
 
   it('names GitHub’s validation errors', async () => {
-    gh.failures.push({ status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'invalid', message: 'No commits between main and juggernaut/empty' }] } });
-    await expect(forge.openPullRequest({ branch: 'juggernaut/empty', targetBranch: 'main', title: 't', body: 'b' })).rejects.toThrow(
+    gh.failures.push({
+      status: 422,
+      body: {
+        message: 'Validation Failed',
+        errors: [{ resource: 'PullRequest', code: 'invalid', message: 'No commits between main and juggernaut/empty' }],
+      },
+    });
+    await expect(
+      forge.openPullRequest({ branch: 'juggernaut/empty', targetBranch: 'main', title: 't', body: 'b' }),
+    ).rejects.toThrow(
       'GitHub refused to open a pull request in acme/shop (HTTP 422): Validation Failed; No commits between main and juggernaut/empty',
     );
   });
@@ -95,7 +131,12 @@ describe('GitHub forge over the REST API', () => {
         s.close(() => resolve(p));
       });
     });
-    const down = new GitHubForge({ token: TOKEN, repository: 'acme/shop', apiUrl: `http://127.0.0.1:${port}`, retries: 1 });
+    const down = new GitHubForge({
+      token: TOKEN,
+      repository: 'acme/shop',
+      apiUrl: `http://127.0.0.1:${port}`,
+      retries: 1,
+    });
     const err = (await down.comment({ number: 1, body: 'x' }).catch((e: unknown) => e)) as ForgeError;
     expect(err).toBeInstanceOf(ForgeError);
     expect(err.status).toBeNull();
@@ -104,8 +145,12 @@ describe('GitHub forge over the REST API', () => {
 
   it('refuses bad configuration, naming the setting', () => {
     expect(() => new GitHubForge({ token: '', repository: 'acme/shop' })).toThrow('GitHub token must be set');
-    expect(() => new GitHubForge({ token: TOKEN, repository: 'acme' })).toThrow('GitHub repository "acme" must be owner/name');
-    expect(() => new GitHubForge({ token: TOKEN, repository: 'acme/shop', apiUrl: 'ftp://x' })).toThrow('GitHub apiUrl "ftp://x" must be an http(s) URL');
+    expect(() => new GitHubForge({ token: TOKEN, repository: 'acme' })).toThrow(
+      'GitHub repository "acme" must be owner/name',
+    );
+    expect(() => new GitHubForge({ token: TOKEN, repository: 'acme/shop', apiUrl: 'ftp://x' })).toThrow(
+      'GitHub apiUrl "ftp://x" must be an http(s) URL',
+    );
     expect(new GitHubForge({ token: TOKEN, repository: 'acme/shop' }).kind).toBe('github');
   });
 });

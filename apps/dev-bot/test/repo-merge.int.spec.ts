@@ -15,7 +15,13 @@ describe('squash merge, checkout and revert against a real remote', () => {
 
   /** Pushes a change branch with the given commits (each a map of path to content). */
   async function pushBranch(branch: string, commits: Array<Record<string, string>>): Promise<void> {
-    const ws = await Workspace.create({ root: repo.root, cloneUrl: repo.remote, targetBranch: 'main', branch, author: AUTHOR });
+    const ws = await Workspace.create({
+      root: repo.root,
+      cloneUrl: repo.remote,
+      targetBranch: 'main',
+      branch,
+      author: AUTHOR,
+    });
     try {
       for (const [i, files] of commits.entries()) {
         for (const [p, c] of Object.entries(files)) await ws.write(p, c);
@@ -30,8 +36,15 @@ describe('squash merge, checkout and revert against a real remote', () => {
   const base = () => ({ root: repo.root, cloneUrl: repo.remote, targetBranch: 'main', author: AUTHOR });
 
   it('lands a multi-commit branch as one commit on the target and leaves nothing behind', async () => {
-    await pushBranch('juggernaut/c1-product', [{ 'src/product.js': 'module.exports = (a, b) => a * b;\n' }, { 'README.md': '# sample\n\nNow with product.\n' }]);
-    const { commit } = await squashMerge({ ...base(), branch: 'juggernaut/c1-product', message: 'Add product (#1)\n\nSquashed.' });
+    await pushBranch('juggernaut/c1-product', [
+      { 'src/product.js': 'module.exports = (a, b) => a * b;\n' },
+      { 'README.md': '# sample\n\nNow with product.\n' },
+    ]);
+    const { commit } = await squashMerge({
+      ...base(),
+      branch: 'juggernaut/c1-product',
+      message: 'Add product (#1)\n\nSquashed.',
+    });
     expect(commit).toMatch(/^[0-9a-f]{40}$/);
     const clone = repo.inspect();
     expect(sh(clone, 'rev-parse', 'origin/main')).toBe(commit);
@@ -57,16 +70,24 @@ describe('squash merge, checkout and revert against a real remote', () => {
   });
 
   it('refuses a missing branch, a branch with nothing new, and an empty message', async () => {
-    await expect(squashMerge({ ...base(), branch: 'juggernaut/missing', message: 'x' })).rejects.toThrow('branch "juggernaut/missing" does not exist');
+    await expect(squashMerge({ ...base(), branch: 'juggernaut/missing', message: 'x' })).rejects.toThrow(
+      'branch "juggernaut/missing" does not exist',
+    );
     await pushBranch('juggernaut/empty', []);
-    await expect(squashMerge({ ...base(), branch: 'juggernaut/empty', message: 'x' })).rejects.toThrow('has nothing to merge');
-    await expect(squashMerge({ ...base(), branch: 'juggernaut/empty', message: ' ' })).rejects.toThrow('message must not be empty');
+    await expect(squashMerge({ ...base(), branch: 'juggernaut/empty', message: 'x' })).rejects.toThrow(
+      'has nothing to merge',
+    );
+    await expect(squashMerge({ ...base(), branch: 'juggernaut/empty', message: ' ' })).rejects.toThrow(
+      'message must not be empty',
+    );
     expect(repo.log('main')).toEqual(['seed']);
   });
 
   it('checks out a merge result so the checks can run on it, and reverts it to restore the tree', async () => {
     const seedTree = sh(repo.inspect(), 'rev-parse', 'origin/main^{tree}');
-    await pushBranch('juggernaut/broken', [{ 'src/sum.js': 'module.exports = { sum: (a, b) => a - b };\n', 'src/extra.js': 'x\n' }]);
+    await pushBranch('juggernaut/broken', [
+      { 'src/sum.js': 'module.exports = { sum: (a, b) => a - b };\n', 'src/extra.js': 'x\n' },
+    ]);
     const merged = await squashMerge({ ...base(), branch: 'juggernaut/broken', message: 'Break sum' });
 
     const co = await checkoutCommit({ root: repo.root, cloneUrl: repo.remote, commit: merged.commit });
@@ -77,14 +98,24 @@ describe('squash merge, checkout and revert against a real remote', () => {
     await co.dispose();
     expect(existsSync(co.dir)).toBe(false);
 
-    const reverted = await revertCommit({ ...base(), commit: merged.commit, message: `Revert "Break sum"\n\nPost-merge checks failed.` });
+    const reverted = await revertCommit({
+      ...base(),
+      commit: merged.commit,
+      message: `Revert "Break sum"\n\nPost-merge checks failed.`,
+    });
     const clone = repo.inspect();
-    expect(sh(clone, 'log', '--format=%s', 'origin/main').split('\n')).toEqual(['Revert "Break sum"', 'Break sum', 'seed']);
+    expect(sh(clone, 'log', '--format=%s', 'origin/main').split('\n')).toEqual([
+      'Revert "Break sum"',
+      'Break sum',
+      'seed',
+    ]);
     expect(sh(clone, 'rev-parse', 'origin/main')).toBe(reverted.commit);
     expect(sh(clone, 'rev-parse', 'origin/main^{tree}')).toBe(seedTree);
 
     const after = await checkoutCommit({ root: repo.root, cloneUrl: repo.remote, commit: reverted.commit });
-    expect((await runChecks(after.dir, [{ name: 'test', command: 'npm test --silent' }], { timeoutMs: 60_000 })).ok).toBe(true);
+    expect(
+      (await runChecks(after.dir, [{ name: 'test', command: 'npm test --silent' }], { timeoutMs: 60_000 })).ok,
+    ).toBe(true);
     await after.dispose();
   });
 
@@ -95,25 +126,53 @@ describe('squash merge, checkout and revert against a real remote', () => {
     await squashMerge({ ...base(), branch: 'juggernaut/b', message: 'B' });
     await revertCommit({ ...base(), commit: a.commit, message: 'Revert A' });
     const clone = repo.inspect();
-    expect(sh(clone, 'ls-tree', '-r', '--name-only', 'origin/main').split('\n')).toEqual(['README.md', 'package.json', 'src/b.js', 'src/sum.js', 'test/sum.test.js']);
+    expect(sh(clone, 'ls-tree', '-r', '--name-only', 'origin/main').split('\n')).toEqual([
+      'README.md',
+      'package.json',
+      'src/b.js',
+      'src/sum.js',
+      'test/sum.test.js',
+    ]);
   });
 
   it('refuses to check out or revert what is not there', async () => {
-    await expect(checkoutCommit({ root: repo.root, cloneUrl: repo.remote, commit: 'deadbeefdeadbeefdeadbeefdeadbeefdeadbeef' })).rejects.toThrow(/is not in the repository/);
-    await expect(checkoutCommit({ root: repo.root, cloneUrl: repo.remote, commit: 'main; rm -rf /' })).rejects.toThrow(/is not a commit id/);
-    await expect(revertCommit({ ...base(), commit: 'deadbeefdeadbeefdeadbeefdeadbeefdeadbeef', message: 'x' })).rejects.toThrow(/is not on "main"/);
+    await expect(
+      checkoutCommit({ root: repo.root, cloneUrl: repo.remote, commit: 'deadbeefdeadbeefdeadbeefdeadbeefdeadbeef' }),
+    ).rejects.toThrow(/is not in the repository/);
+    await expect(checkoutCommit({ root: repo.root, cloneUrl: repo.remote, commit: 'main; rm -rf /' })).rejects.toThrow(
+      /is not a commit id/,
+    );
+    await expect(
+      revertCommit({ ...base(), commit: 'deadbeefdeadbeefdeadbeefdeadbeefdeadbeef', message: 'x' }),
+    ).rejects.toThrow(/is not on "main"/);
   });
 
   it('lands two racing merges to the same target, both, with a linear history', async () => {
     const branches = ['juggernaut/r1', 'juggernaut/r2', 'juggernaut/r3', 'juggernaut/r4'];
     // All touch README.md in different places plus their own file: each merge must be redone on the other's result.
-    const readme = (i: number) => ['# sample', '', 'A sample project.', '', ...[0, 1, 2, 3].flatMap((j) => [j === i ? `section ${j}: changed` : `section ${j}`, '', 'text', '']), ''].join('\n');
+    const readme = (i: number) =>
+      [
+        '# sample',
+        '',
+        'A sample project.',
+        '',
+        ...[0, 1, 2, 3].flatMap((j) => [j === i ? `section ${j}: changed` : `section ${j}`, '', 'text', '']),
+        '',
+      ].join('\n');
     await pushBranch('juggernaut/sections', [{ 'README.md': readme(-1) }]);
     await squashMerge({ ...base(), branch: 'juggernaut/sections', message: 'Sections' });
-    for (const [i, b] of branches.entries()) await pushBranch(b, [{ [`src/f${i}.js`]: `${i}\n`, 'README.md': readme(i) }]);
+    for (const [i, b] of branches.entries())
+      await pushBranch(b, [{ [`src/f${i}.js`]: `${i}\n`, 'README.md': readme(i) }]);
 
-    const results = await Promise.allSettled(branches.map((b) => squashMerge({ ...base(), branch: b, message: `Merge ${b}`, maxAttempts: 10 })));
-    expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : r.status))).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    const results = await Promise.allSettled(
+      branches.map((b) => squashMerge({ ...base(), branch: b, message: `Merge ${b}`, maxAttempts: 10 })),
+    );
+    expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : r.status))).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+    ]);
 
     const clone = repo.inspect();
     const subjects = sh(clone, 'log', '--format=%s', 'origin/main').split('\n');
@@ -166,7 +225,9 @@ describe('squash merge, checkout and revert against a real remote', () => {
   it('gives up cleanly after the bounded retries, pushing nothing', async () => {
     await pushBranch('juggernaut/one', [{ 'src/one.js': '1\n' }]);
     raceOnFirstPush();
-    const err = await squashMerge({ ...base(), branch: 'juggernaut/one', message: 'one', maxAttempts: 1 }).catch((e: unknown) => e);
+    const err = await squashMerge({ ...base(), branch: 'juggernaut/one', message: 'one', maxAttempts: 1 }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(MergeError);
     expect((err as MergeError).reason).toBe('push-rejected');
     expect((err as MergeError).message).toContain('push refused 1 times; nothing was pushed');

@@ -9,7 +9,13 @@ describe('workspace over a real git remote', () => {
 
   beforeEach(async () => {
     repo = sampleRepo();
-    ws = await Workspace.create({ root: repo.root, cloneUrl: repo.remote, targetBranch: 'main', branch: 'juggernaut/c1-sum', author: AUTHOR });
+    ws = await Workspace.create({
+      root: repo.root,
+      cloneUrl: repo.remote,
+      targetBranch: 'main',
+      branch: 'juggernaut/c1-sum',
+      author: AUTHOR,
+    });
   });
   afterEach(async () => {
     await ws.dispose();
@@ -24,7 +30,13 @@ describe('workspace over a real git remote', () => {
     // Paths are paths, not git pathspec magic.
     expect(await ws.list(':(exclude)src')).toEqual([]);
     expect(await ws.search('sum', { path: ':/' })).toEqual([]);
-    const other = await Workspace.create({ root: repo.root, cloneUrl: repo.remote, targetBranch: 'main', branch: 'juggernaut/c2', author: AUTHOR });
+    const other = await Workspace.create({
+      root: repo.root,
+      cloneUrl: repo.remote,
+      targetBranch: 'main',
+      branch: 'juggernaut/c2',
+      author: AUTHOR,
+    });
     expect(other.dir).not.toBe(ws.dir);
     await other.dispose();
     expect(existsSync(other.dir)).toBe(false);
@@ -88,7 +100,10 @@ describe('workspace over a real git remote', () => {
     });
 
     it('refuses anything under .git', async () => {
-      await refused(ws.write('.git/hooks/pre-commit', '#!/bin/sh\nexit 0\n'), /path ".git\/hooks\/pre-commit" is inside .git/);
+      await refused(
+        ws.write('.git/hooks/pre-commit', '#!/bin/sh\nexit 0\n'),
+        /path ".git\/hooks\/pre-commit" is inside .git/,
+      );
       await refused(ws.read('.git/config'), /is inside .git/);
       await refused(ws.write('src/.GIT/config', 'x'), /is inside .git/);
       symlinkSync('.git', join(ws.dir, 'meta'));
@@ -99,9 +114,26 @@ describe('workspace over a real git remote', () => {
     it('refuses patches that touch paths outside, .git, or create symlinks', async () => {
       const escape = ['--- a/../outside.txt', '+++ b/../outside.txt', '@@ -0,0 +1 @@', '+x', ''].join('\n');
       await refused(ws.applyPatch(escape), /patch path "..\/outside.txt" escapes the workspace/);
-      const intoGit = ['diff --git a/.git/config b/.git/config', '--- a/.git/config', '+++ b/.git/config', '@@ -1 +1 @@', '-x', '+y', ''].join('\n');
+      const intoGit = [
+        'diff --git a/.git/config b/.git/config',
+        '--- a/.git/config',
+        '+++ b/.git/config',
+        '@@ -1 +1 @@',
+        '-x',
+        '+y',
+        '',
+      ].join('\n');
       await refused(ws.applyPatch(intoGit), /patch path ".git\/config" is inside .git/);
-      const link = ['diff --git a/l b/l', 'new file mode 120000', '--- /dev/null', '+++ b/l', '@@ -0,0 +1 @@', '+/etc/passwd', '\\ No newline at end of file', ''].join('\n');
+      const link = [
+        'diff --git a/l b/l',
+        'new file mode 120000',
+        '--- /dev/null',
+        '+++ b/l',
+        '@@ -0,0 +1 @@',
+        '+/etc/passwd',
+        '\\ No newline at end of file',
+        '',
+      ].join('\n');
       await refused(ws.applyPatch(link), /patch creates a symbolic link/);
       expect(existsSync(join(repo.base, 'outside.txt'))).toBe(false);
     });
@@ -136,13 +168,29 @@ describe('workspace over a real git remote', () => {
     expect(await ws.read('src/extra.js')).toBe("module.exports = 'extra';\n");
 
     // A plain diff of repository-relative paths (no a/ b/ prefixes) applies as well.
-    const plain = ['--- src/extra.js', '+++ src/extra.js', '@@ -1 +1 @@', "-module.exports = 'extra';", "+module.exports = 'plain';", ''].join('\n');
+    const plain = [
+      '--- src/extra.js',
+      '+++ src/extra.js',
+      '@@ -1 +1 @@',
+      "-module.exports = 'extra';",
+      "+module.exports = 'plain';",
+      '',
+    ].join('\n');
     expect(await ws.applyPatch(plain)).toEqual({ files: ['src/extra.js'] });
     expect(await ws.read('src/extra.js')).toBe("module.exports = 'plain';\n");
     const plainEscape = ['--- ../x.js', '+++ ../x.js', '@@ -0,0 +1 @@', '+x', ''].join('\n');
     await expect(ws.applyPatch(plainEscape)).rejects.toThrow(/patch path "..\/x.js" escapes the workspace/);
 
-    const stale = ['--- a/src/sum.js', '+++ b/src/sum.js', '@@ -1,3 +1,3 @@', ' function sum(a, b) {', '-  return a - b;', '+  return b - a;', ' }', ''].join('\n');
+    const stale = [
+      '--- a/src/sum.js',
+      '+++ b/src/sum.js',
+      '@@ -1,3 +1,3 @@',
+      ' function sum(a, b) {',
+      '-  return a - b;',
+      '+  return b - a;',
+      ' }',
+      '',
+    ].join('\n');
     await expect(ws.applyPatch(stale)).rejects.toThrow(/patch does not apply: .*src\/sum\.js/s);
     await expect(ws.applyPatch('this is not a diff')).rejects.toThrow(/patch could not be read: .*No valid patches/);
     await expect(ws.applyPatch('')).rejects.toThrow('patch is empty');
@@ -208,25 +256,43 @@ describe('workspace over a real git remote', () => {
     sh(ws.dir, 'checkout', '--quiet', '-B', 'main', 'origin/main');
     await ws.write('README.md', 'sneaky\n');
     sh(ws.dir, 'commit', '--quiet', '-am', 'sneaky');
-    await expect(ws.push()).rejects.toThrow(/workspace is on "refs\/heads\/main", not the change branch "juggernaut\/c1-sum"/);
+    await expect(ws.push()).rejects.toThrow(
+      /workspace is on "refs\/heads\/main", not the change branch "juggernaut\/c1-sum"/,
+    );
     await expect(ws.commitAll('more')).rejects.toBeInstanceOf(WorkspaceError);
     expect(repo.log('main')).toEqual(['seed']);
   });
 
   it('refuses a change branch equal to the target, outside the prefix, or not a branch name', async () => {
     const base = { root: repo.root, cloneUrl: repo.remote, targetBranch: 'main', author: AUTHOR };
-    await expect(Workspace.create({ ...base, branch: 'main' })).rejects.toThrow(/branch "main" must differ from targetBranch/);
-    await expect(Workspace.create({ ...base, branch: 'feature/x', branchPrefix: 'juggernaut/' })).rejects.toThrow(/must start with "juggernaut\/"/);
-    await expect(Workspace.create({ ...base, branch: 'juggernaut/bad..name' })).rejects.toThrow(/branch "juggernaut\/bad..name" is not a valid branch name/);
-    await expect(Workspace.create({ ...base, branch: 'juggernaut/x', targetBranch: 'nope' })).rejects.toThrow(/targetBranch "nope" does not exist/);
-    await expect(Workspace.create({ ...base, branch: 'juggernaut/x', cloneUrl: join(repo.base, 'missing.git') })).rejects.toThrow(/git clone failed/);
+    await expect(Workspace.create({ ...base, branch: 'main' })).rejects.toThrow(
+      /branch "main" must differ from targetBranch/,
+    );
+    await expect(Workspace.create({ ...base, branch: 'feature/x', branchPrefix: 'juggernaut/' })).rejects.toThrow(
+      /must start with "juggernaut\/"/,
+    );
+    await expect(Workspace.create({ ...base, branch: 'juggernaut/bad..name' })).rejects.toThrow(
+      /branch "juggernaut\/bad..name" is not a valid branch name/,
+    );
+    await expect(Workspace.create({ ...base, branch: 'juggernaut/x', targetBranch: 'nope' })).rejects.toThrow(
+      /targetBranch "nope" does not exist/,
+    );
+    await expect(
+      Workspace.create({ ...base, branch: 'juggernaut/x', cloneUrl: join(repo.base, 'missing.git') }),
+    ).rejects.toThrow(/git clone failed/);
   });
 
   it('resumes a pushed change branch and refuses to overwrite a branch someone else moved', async () => {
     await ws.write('src/a.js', 'a\n');
     await ws.commitAll('first');
     await ws.push();
-    const resumed = await Workspace.resume({ root: repo.root, cloneUrl: repo.remote, targetBranch: 'main', branch: 'juggernaut/c1-sum', author: AUTHOR });
+    const resumed = await Workspace.resume({
+      root: repo.root,
+      cloneUrl: repo.remote,
+      targetBranch: 'main',
+      branch: 'juggernaut/c1-sum',
+      author: AUTHOR,
+    });
     try {
       expect(await resumed.read('src/a.js')).toBe('a\n');
       await resumed.write('src/b.js', 'b\n');
@@ -242,7 +308,13 @@ describe('workspace over a real git remote', () => {
       await resumed.dispose();
     }
     // Resuming a branch that was never pushed starts from the target.
-    const fresh = await Workspace.resume({ root: repo.root, cloneUrl: repo.remote, targetBranch: 'main', branch: 'juggernaut/never', author: AUTHOR });
+    const fresh = await Workspace.resume({
+      root: repo.root,
+      cloneUrl: repo.remote,
+      targetBranch: 'main',
+      branch: 'juggernaut/never',
+      author: AUTHOR,
+    });
     expect(await fresh.list()).toEqual(['README.md', 'package.json', 'src/sum.js', 'test/sum.test.js']);
     await fresh.dispose();
   });

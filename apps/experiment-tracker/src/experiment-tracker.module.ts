@@ -11,8 +11,15 @@ import { RulesEvaluator } from './rules/rules-evaluator';
 
 @Module({
   providers: [
-    ExperimentMetrics, ExperimentsRepository, VariantStatsRepository, IngestionRepository, ExperimentsService, Allocator,
-    RulesEvaluator, IngestionConsumers, ExperimentsMessaging,
+    ExperimentMetrics,
+    ExperimentsRepository,
+    VariantStatsRepository,
+    IngestionRepository,
+    ExperimentsService,
+    Allocator,
+    RulesEvaluator,
+    IngestionConsumers,
+    ExperimentsMessaging,
   ],
   exports: [ExperimentsService, RulesEvaluator, Allocator],
 })

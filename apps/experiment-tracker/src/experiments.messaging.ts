@@ -51,14 +51,24 @@ function sampleSize(q: SampleSizeQueryV1): SampleSizeV1 {
   let formula: string;
   try {
     if (q.metric === 'conversion') {
-      if (q.baselineRate === undefined || q.relativeLift === undefined) throw new ExperimentError(400, 'baselineRate and relativeLift are required for conversion');
+      if (q.baselineRate === undefined || q.relativeLift === undefined)
+        throw new ExperimentError(400, 'baselineRate and relativeLift are required for conversion');
       perVariant = sampleSizeForProportions(q.baselineRate, q.relativeLift, alpha, power, varianceReduction);
       formula = `Fleiss: (z₁₋α/₂√(2p̄q̄) + z₁₋β√(p₁q₁ + p₂q₂))² / (p₂ − p₁)²${varianceReduction > 0 ? ' × (1 − r), r the CUPED variance reduction' : ''}`;
     } else {
       if (q.standardDeviation === undefined || q.minimumDetectableDifference === undefined) {
-        throw new ExperimentError(400, 'standardDeviation and minimumDetectableDifference are required for revenue_per_unit');
+        throw new ExperimentError(
+          400,
+          'standardDeviation and minimumDetectableDifference are required for revenue_per_unit',
+        );
       }
-      perVariant = sampleSizeForMeans(q.standardDeviation, q.minimumDetectableDifference, alpha, power, varianceReduction);
+      perVariant = sampleSizeForMeans(
+        q.standardDeviation,
+        q.minimumDetectableDifference,
+        alpha,
+        power,
+        varianceReduction,
+      );
       formula = `2(z₁₋α/₂ + z₁₋β)²σ²${varianceReduction > 0 ? '(1 − r)' : ''} / δ²`;
     }
   } catch (e) {

@@ -24,11 +24,23 @@ describe('experiment statistics against real Postgres and NATS', () => {
     if (!reply.ok) throw Object.assign(new Error(JSON.stringify(reply.error.message)), { status: reply.error.status });
     return reply.data as T;
   }
-  const rpcError = (subject: string, payload: unknown) => rpc(subject, payload).then(() => { throw new Error('expected an error'); }, (e: { status: number; message: string }) => e);
+  const rpcError = (subject: string, payload: unknown) =>
+    rpc(subject, payload).then(
+      () => {
+        throw new Error('expected an error');
+      },
+      (e: { status: number; message: string }) => e,
+    );
   const publish = (subject: string, payload: unknown) => js.publish(wire(subject), JSON.stringify(payload));
   const experiment = (over: Record<string, unknown> = {}) => ({
-    name: 'Statistics', hypothesis: 'A better offer earns more per visitor.', primaryMetric: 'revenue_per_unit', budgetMinor: 100_000,
-    variants: [{ key: 'control', weight: 50, control: true }, { key: 'b', weight: 50 }],
+    name: 'Statistics',
+    hypothesis: 'A better offer earns more per visitor.',
+    primaryMetric: 'revenue_per_unit',
+    budgetMinor: 100_000,
+    variants: [
+      { key: 'control', weight: 50, control: true },
+      { key: 'b', weight: 50 },
+    ],
     decisionRule: { minUnitsPerVariant: 10_000 },
     ...over,
   });
@@ -39,13 +51,23 @@ describe('experiment statistics against real Postgres and NATS', () => {
   }
   const results = (id: string) => rpc('juggernaut.experiment.results.v1', { id });
   const unitsSeen = (id: string, total: number, extra: (r: any) => boolean = () => true) =>
-    eventually(async () => {
-      const r = await results(id);
-      return r.variants.reduce((s: number, v: any) => s + v.units, 0) === total && extra(r) ? r : undefined;
-    }, 30_000, 200);
+    eventually(
+      async () => {
+        const r = await results(id);
+        return r.variants.reduce((s: number, v: any) => s + v.units, 0) === total && extra(r) ? r : undefined;
+      },
+      30_000,
+      200,
+    );
   const ledger = (over: Record<string, unknown>, amount = 1000) => ({
-    transactionId: randomUUID(), kind: 'revenue', occurredAt: new Date().toISOString(), source: 'shop',
-    postings: [{ account: 'assets:cash:USD', amountMinor: amount, currency: 'USD' }, { account: 'revenue:shop', amountMinor: -amount, currency: 'USD' }],
+    transactionId: randomUUID(),
+    kind: 'revenue',
+    occurredAt: new Date().toISOString(),
+    source: 'shop',
+    postings: [
+      { account: 'assets:cash:USD', amountMinor: amount, currency: 'USD' },
+      { account: 'revenue:shop', amountMinor: -amount, currency: 'USD' },
+    ],
     ...over,
   });
   const metric = (r: any, key: string) => r.metrics.find((m: any) => m.key === key);
@@ -53,7 +75,10 @@ describe('experiment statistics against real Postgres and NATS', () => {
 
   beforeAll(async () => {
     stack = await TestStack.create('expstats');
-    await stack.start(experimentTracker, { EXPERIMENTS_EVALUATE_INTERVAL_MS: '3600000', EXPERIMENTS_ALLOCATION_DRAWS: '2000' });
+    await stack.start(experimentTracker, {
+      EXPERIMENTS_EVALUATE_INTERVAL_MS: '3600000',
+      EXPERIMENTS_ALLOCATION_DRAWS: '2000',
+    });
     nc = await connectTestNats();
     js = jetstream(nc);
   });
@@ -64,17 +89,45 @@ describe('experiment statistics against real Postgres and NATS', () => {
   });
 
   it('stores the settings with their defaults and refuses what field validation cannot see', async () => {
-    const created = await rpc('juggernaut.experiment.create.v1', experiment({
-      metrics: [{ key: 'revenue_per_unit', capping: { type: 'absolute', value: 5000 } }, { key: 'items', kind: 'mean', numerator: 'items' }],
-      analysis: { cuped: true, correction: 'benjamini-hochberg' },
-      power: { minimumDetectableEffect: 0.05, plannedEndAt: '2030-01-01T00:00:00Z' },
-      bandit: { enabled: true },
-    }));
+    const created = await rpc(
+      'juggernaut.experiment.create.v1',
+      experiment({
+        metrics: [
+          { key: 'revenue_per_unit', capping: { type: 'absolute', value: 5000 } },
+          { key: 'items', kind: 'mean', numerator: 'items' },
+        ],
+        analysis: { cuped: true, correction: 'benjamini-hochberg' },
+        power: { minimumDetectableEffect: 0.05, plannedEndAt: '2030-01-01T00:00:00Z' },
+        bandit: { enabled: true },
+      }),
+    );
     expect(created.metrics.map((m: any) => m.key)).toEqual(['conversion', 'revenue_per_unit', 'items']);
-    expect(created.metrics[1]).toMatchObject({ kind: 'mean', numerator: 'revenue', capping: { type: 'absolute', value: 5000 }, prior: null });
-    expect(created.analysis).toEqual({ correction: 'benjamini-hochberg', cuped: true, cupedLookbackDays: 30, postStratify: true, sequentialTuning: 5000, srmMinUnitsPerVariant: 50 });
-    expect(created.power).toEqual({ minimumDetectableEffect: 0.05, plannedUnitsPerVariant: null, plannedEndAt: '2030-01-01T00:00:00.000Z' });
-    expect(created.bandit).toEqual({ enabled: true, minUnitsPerVariant: 100, minWeight: 0.05, topTwoProbability: 0.5, reweightEveryMinutes: 60 });
+    expect(created.metrics[1]).toMatchObject({
+      kind: 'mean',
+      numerator: 'revenue',
+      capping: { type: 'absolute', value: 5000 },
+      prior: null,
+    });
+    expect(created.analysis).toEqual({
+      correction: 'benjamini-hochberg',
+      cuped: true,
+      cupedLookbackDays: 30,
+      postStratify: true,
+      sequentialTuning: 5000,
+      srmMinUnitsPerVariant: 50,
+    });
+    expect(created.power).toEqual({
+      minimumDetectableEffect: 0.05,
+      plannedUnitsPerVariant: null,
+      plannedEndAt: '2030-01-01T00:00:00.000Z',
+    });
+    expect(created.bandit).toEqual({
+      enabled: true,
+      minUnitsPerVariant: 100,
+      minWeight: 0.05,
+      topTwoProbability: 0.5,
+      reweightEveryMinutes: 60,
+    });
     const plain = await rpc('juggernaut.experiment.create.v1', experiment());
     expect(plain).toMatchObject({ analysis: { correction: 'holm', cuped: false }, power: null, bandit: null });
 
@@ -83,38 +136,107 @@ describe('experiment statistics against real Postgres and NATS', () => {
       expect(e.status).toBe(400);
       expect(e.message).toContain(text);
     };
-    await refused({ metrics: [{ key: 'x', kind: 'mean', numerator: 'a' }, { key: 'x', kind: 'mean', numerator: 'b' }] }, 'appears twice');
+    await refused(
+      {
+        metrics: [
+          { key: 'x', kind: 'mean', numerator: 'a' },
+          { key: 'x', kind: 'mean', numerator: 'b' },
+        ],
+      },
+      'appears twice',
+    );
     await refused({ metrics: [{ key: 'revenue_per_unit', numerator: 'items' }] }, 'built-in');
     await refused({ metrics: [{ key: 'conversion', capping: { type: 'absolute', value: 1 } }] }, 'cannot be capped');
     await refused({ metrics: [{ key: 'per_order', kind: 'ratio', numerator: 'revenue' }] }, 'needs a denominator');
     await refused({ metrics: [{ key: 'items', numerator: 'items' }] }, 'needs kind and numerator');
-    await refused({ metrics: [{ key: 'revenue_per_unit', capping: { type: 'percentile', value: 0.2 } }] }, 'quantile from 0.5');
+    await refused(
+      { metrics: [{ key: 'revenue_per_unit', capping: { type: 'percentile', value: 0.2 } }] },
+      'quantile from 0.5',
+    );
     await refused({ metrics: [{ key: 'Bad Key', kind: 'mean', numerator: 'x' }] }, 'key must match');
     await refused({ power: { minimumDetectableEffect: 0.1 } }, 'plannedUnitsPerVariant or plannedEndAt');
-    await refused({ bandit: { enabled: true, minWeight: 0.5 }, variants: [{ key: 'a', weight: 1, control: true }, { key: 'b', weight: 1 }, { key: 'c', weight: 1 }] }, 'exceeds 1');
+    await refused(
+      {
+        bandit: { enabled: true, minWeight: 0.5 },
+        variants: [
+          { key: 'a', weight: 1, control: true },
+          { key: 'b', weight: 1 },
+          { key: 'c', weight: 1 },
+        ],
+      },
+      'exceeds 1',
+    );
     await refused({ analysis: { correction: 'bonferroni' } }, 'correction');
   });
 
   it('takes a covariate and a stratum with exposures and named numbers with conversions, and dead-letters bad ones', async () => {
-    const id = await running({ metrics: [{ key: 'items', kind: 'mean', numerator: 'items' }, { key: 'items_per_order', kind: 'ratio', numerator: 'items', denominator: 'orders' }] });
+    const id = await running({
+      metrics: [
+        { key: 'items', kind: 'mean', numerator: 'items' },
+        { key: 'items_per_order', kind: 'ratio', numerator: 'items', denominator: 'orders' },
+      ],
+    });
     const now = new Date().toISOString();
     for (let i = 0; i < 4; i++) {
       for (const variantKey of ['control', 'b']) {
-        await publish('juggernaut.experiment.exposure.v1', { experimentId: id, variantKey, unitId: `${variantKey}-${i}`, occurredAt: now, covariate: i * 1.5, stratum: i % 2 ? 'web' : 'app' });
-        await publish('juggernaut.experiment.conversion.v1', { experimentId: id, variantKey, unitId: `${variantKey}-${i}`, occurredAt: now, valueMinor: 100, metrics: { items: i + 1 } });
+        await publish('juggernaut.experiment.exposure.v1', {
+          experimentId: id,
+          variantKey,
+          unitId: `${variantKey}-${i}`,
+          occurredAt: now,
+          covariate: i * 1.5,
+          stratum: i % 2 ? 'web' : 'app',
+        });
+        await publish('juggernaut.experiment.conversion.v1', {
+          experimentId: id,
+          variantKey,
+          unitId: `${variantKey}-${i}`,
+          occurredAt: now,
+          valueMinor: 100,
+          metrics: { items: i + 1 },
+        });
       }
     }
     // A second order of b-0 with 10 items: b's items are 11, 2, 3, 4 over 5 orders.
-    await publish('juggernaut.experiment.conversion.v1', { experimentId: id, variantKey: 'b', unitId: 'b-0', occurredAt: now, conversionId: 'o2', metrics: { items: 10 } });
-    await publish('juggernaut.experiment.exposure.v1', { experimentId: id, variantKey: 'b', unitId: 'bad-1', occurredAt: now, covariate: 'high' });
-    await publish('juggernaut.experiment.conversion.v1', { experimentId: id, variantKey: 'b', unitId: 'b-1', occurredAt: now, conversionId: 'bad', metrics: { Items: 1 } });
-    await publish('juggernaut.experiment.conversion.v1', { experimentId: id, variantKey: 'b', unitId: 'b-1', occurredAt: now, conversionId: 'bad2', metrics: { items: 'many' } });
+    await publish('juggernaut.experiment.conversion.v1', {
+      experimentId: id,
+      variantKey: 'b',
+      unitId: 'b-0',
+      occurredAt: now,
+      conversionId: 'o2',
+      metrics: { items: 10 },
+    });
+    await publish('juggernaut.experiment.exposure.v1', {
+      experimentId: id,
+      variantKey: 'b',
+      unitId: 'bad-1',
+      occurredAt: now,
+      covariate: 'high',
+    });
+    await publish('juggernaut.experiment.conversion.v1', {
+      experimentId: id,
+      variantKey: 'b',
+      unitId: 'b-1',
+      occurredAt: now,
+      conversionId: 'bad',
+      metrics: { Items: 1 },
+    });
+    await publish('juggernaut.experiment.conversion.v1', {
+      experimentId: id,
+      variantKey: 'b',
+      unitId: 'b-1',
+      occurredAt: now,
+      conversionId: 'bad2',
+      metrics: { items: 'many' },
+    });
     const r = await unitsSeen(id, 8, (x) => arm(metric(x, 'items'), 'b').mean === 20 / 4);
     expect(arm(metric(r, 'items'), 'control').mean).toBe(10 / 4);
     expect(arm(metric(r, 'items_per_order'), 'b').mean).toBe(20 / 5);
     expect(arm(metric(r, 'items_per_order'), 'control').mean).toBe(10 / 4);
     const letters = await eventually(async () => {
-      const all = (await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_DEADLETTER`, wire('juggernaut.deadletter.v1'))).filter((l) => l.data.includes(id));
+      const all = (
+        await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_DEADLETTER`, wire('juggernaut.deadletter.v1'))
+      ).filter((l) => l.data.includes(id));
       return all.length >= 3 ? all : undefined;
     });
     const reasons = letters.map((l) => l.reason).join('\n');
@@ -122,7 +244,7 @@ describe('experiment statistics against real Postgres and NATS', () => {
     expect(reasons).toMatch(/metrics must be an object/);
   });
 
-  it('reads a unit\'s pre-exposure revenue from the ledger, within the lookback and before its first exposure, whenever the posting arrives', async () => {
+  it("reads a unit's pre-exposure revenue from the ledger, within the lookback and before its first exposure, whenever the posting arrives", async () => {
     const id = await running({ analysis: { cuped: true, cupedLookbackDays: 30 } });
     const exposedAt = new Date(Date.now() - 3_600_000);
     const days = (n: number) => new Date(exposedAt.getTime() - n * 86_400_000).toISOString();
@@ -131,13 +253,24 @@ describe('experiment statistics against real Postgres and NATS', () => {
     await publish('juggernaut.ledger.posted.v1', ledger({ unitId: unit('control', 0), occurredAt: days(2) }, 1000));
     for (let i = 0; i < 4; i++) {
       for (const v of ['control', 'b']) {
-        await publish('juggernaut.experiment.exposure.v1', { experimentId: id, variantKey: v, unitId: unit(v, i), occurredAt: exposedAt.toISOString() });
+        await publish('juggernaut.experiment.exposure.v1', {
+          experimentId: id,
+          variantKey: v,
+          unitId: unit(v, i),
+          occurredAt: exposedAt.toISOString(),
+        });
       }
     }
     await publish('juggernaut.ledger.posted.v1', ledger({ unitId: unit('control', 1), occurredAt: days(29) }, 3000));
     await publish('juggernaut.ledger.posted.v1', ledger({ unitId: unit('control', 1), occurredAt: days(31) }, 50_000)); // outside the lookback
-    await publish('juggernaut.ledger.posted.v1', ledger({ unitId: unit('control', 2), occurredAt: new Date().toISOString() }, 70_000)); // after exposure
-    await publish('juggernaut.ledger.posted.v1', ledger({ unitId: unit('b', 0), occurredAt: days(5), experimentId: randomUUID() }, 800));
+    await publish(
+      'juggernaut.ledger.posted.v1',
+      ledger({ unitId: unit('control', 2), occurredAt: new Date().toISOString() }, 70_000),
+    ); // after exposure
+    await publish(
+      'juggernaut.ledger.posted.v1',
+      ledger({ unitId: unit('b', 0), occurredAt: days(5), experimentId: randomUUID() }, 800),
+    );
     await publish('juggernaut.ledger.posted.v1', ledger({ unitId: unit('b', 1), occurredAt: days(5) }, 400));
     await publish('juggernaut.ledger.posted.v1', ledger({ unitId: unit('b', 1), occurredAt: days(6) }, 400));
     // Both arms' postings are consumed in their own time: wait for the last of them.
@@ -161,11 +294,25 @@ describe('experiment statistics against real Postgres and NATS', () => {
       ],
     });
     const now = new Date().toISOString();
-    const values: Record<string, number[]> = { control: [1000, 2000, 1500, 1000, 3000, 1000, 2000, 1500, 1000, 90_000], b: [2000, 2500, 2000, 3000, 2500, 2000, 3000, 2500, 2000, 2000] };
+    const values: Record<string, number[]> = {
+      control: [1000, 2000, 1500, 1000, 3000, 1000, 2000, 1500, 1000, 90_000],
+      b: [2000, 2500, 2000, 3000, 2500, 2000, 3000, 2500, 2000, 2000],
+    };
     for (const [v, list] of Object.entries(values)) {
       for (const [i, value] of list.entries()) {
-        await publish('juggernaut.experiment.exposure.v1', { experimentId: id, variantKey: v, unitId: `${v}-${i}`, occurredAt: now });
-        await publish('juggernaut.experiment.conversion.v1', { experimentId: id, variantKey: v, unitId: `${v}-${i}`, occurredAt: now, valueMinor: value });
+        await publish('juggernaut.experiment.exposure.v1', {
+          experimentId: id,
+          variantKey: v,
+          unitId: `${v}-${i}`,
+          occurredAt: now,
+        });
+        await publish('juggernaut.experiment.conversion.v1', {
+          experimentId: id,
+          variantKey: v,
+          unitId: `${v}-${i}`,
+          occurredAt: now,
+          valueMinor: value,
+        });
       }
     }
     const r = await unitsSeen(id, 20, (x) => x.variants.reduce((s: number, v: any) => s + v.conversions, 0) === 20);
@@ -180,33 +327,70 @@ describe('experiment statistics against real Postgres and NATS', () => {
     expect(arm(metric(r, 'revenue_capped'), 'control').mean).toBeCloseTo(capped(values['control']!, 2500), 9);
     expect(metric(r, 'revenue_capped').capping.cap).toBe(2500);
     // Uncapped, the outlier makes control look best; capped, b's lift is clear.
-    expect(r.variants.find((v: any) => v.key === 'control').revenuePerUnit).toBe(values['control']!.reduce((a, b) => a + b, 0) / 10);
+    expect(r.variants.find((v: any) => v.key === 'control').revenuePerUnit).toBe(
+      values['control']!.reduce((a, b) => a + b, 0) / 10,
+    );
     expect(arm(revenue, 'b').comparison.lift).toBeGreaterThan(0.2);
-    expect(r.variants.find((v: any) => v.key === 'b').frequentist.lift).toBeCloseTo(arm(revenue, 'b').comparison.lift, 12);
+    expect(r.variants.find((v: any) => v.key === 'b').frequentist.lift).toBeCloseTo(
+      arm(revenue, 'b').comparison.lift,
+      12,
+    );
     // One order per unit: revenue per order equals the uncapped revenue per unit; its test is Welch on the delta-method variance.
     const ratio = metric(r, 'revenue_per_order');
     expect(ratio.kind).toBe('ratio');
     expect(arm(ratio, 'control').mean).toBeCloseTo(10_400, 9);
     expect(arm(ratio, 'b').comparison).toMatchObject({ test: 'welch-t' });
     // The goal family is revenue_per_unit plus the experiment's two metrics: Holm over 3 p-values.
-    const ps = ['revenue_per_unit', 'revenue_capped', 'revenue_per_order'].map((k) => arm(metric(r, k), 'b').comparison.pValue);
+    const ps = ['revenue_per_unit', 'revenue_capped', 'revenue_per_order'].map(
+      (k) => arm(metric(r, k), 'b').comparison.pValue,
+    );
     const min = Math.min(...ps);
-    expect(Math.min(...['revenue_per_unit', 'revenue_capped', 'revenue_per_order'].map((k) => arm(metric(r, k), 'b').comparison.adjustedPValue))).toBeCloseTo(Math.min(1, 3 * min), 12);
+    expect(
+      Math.min(
+        ...['revenue_per_unit', 'revenue_capped', 'revenue_per_order'].map(
+          (k) => arm(metric(r, k), 'b').comparison.adjustedPValue,
+        ),
+      ),
+    ).toBeCloseTo(Math.min(1, 3 * min), 12);
     expect(r.correction).toBe('holm');
   });
 
   it('decides by the confidence sequence with Benjamini–Hochberg across variants, and blocks on an unbalanced covariate', async () => {
     const id = await running({
-      primaryMetric: 'conversion', analysis: { correction: 'benjamini-hochberg' },
+      primaryMetric: 'conversion',
+      analysis: { correction: 'benjamini-hochberg' },
       decisionRule: { method: 'confidence-sequence', minUnitsPerVariant: 100 },
-      variants: [{ key: 'control', weight: 34, control: true }, { key: 'b', weight: 33 }, { key: 'c', weight: 33 }],
+      variants: [
+        { key: 'control', weight: 34, control: true },
+        { key: 'b', weight: 33 },
+        { key: 'c', weight: 33 },
+      ],
     });
     const now = new Date().toISOString();
     const send: Promise<unknown>[] = [];
-    for (const [v, n, conv] of [['control', 600, 60], ['b', 600, 180], ['c', 600, 66]] as const) {
+    for (const [v, n, conv] of [
+      ['control', 600, 60],
+      ['b', 600, 180],
+      ['c', 600, 66],
+    ] as const) {
       for (let i = 0; i < n; i++) {
-        send.push(publish('juggernaut.experiment.exposure.v1', { experimentId: id, variantKey: v, unitId: `${v}-${i}`, occurredAt: now }));
-        if (i < conv) send.push(publish('juggernaut.experiment.conversion.v1', { experimentId: id, variantKey: v, unitId: `${v}-${i}`, occurredAt: now }));
+        send.push(
+          publish('juggernaut.experiment.exposure.v1', {
+            experimentId: id,
+            variantKey: v,
+            unitId: `${v}-${i}`,
+            occurredAt: now,
+          }),
+        );
+        if (i < conv)
+          send.push(
+            publish('juggernaut.experiment.conversion.v1', {
+              experimentId: id,
+              variantKey: v,
+              unitId: `${v}-${i}`,
+              occurredAt: now,
+            }),
+          );
       }
     }
     await Promise.all(send);
@@ -214,7 +398,10 @@ describe('experiment statistics against real Postgres and NATS', () => {
     const b = r.variants.find((v: any) => v.key === 'b');
     const c = r.variants.find((v: any) => v.key === 'c');
     // BH over two p-values: the smaller doubled, the larger unchanged (when that keeps them ordered).
-    expect(b.confidenceSequence.adjustedPValue).toBeCloseTo(Math.min(1, Math.min(2 * b.confidenceSequence.pValue, c.confidenceSequence.pValue)), 12);
+    expect(b.confidenceSequence.adjustedPValue).toBeCloseTo(
+      Math.min(1, Math.min(2 * b.confidenceSequence.pValue, c.confidenceSequence.pValue)),
+      12,
+    );
     expect(c.confidenceSequence.adjustedPValue).toBeCloseTo(c.confidenceSequence.pValue, 12);
     expect(b.confidenceSequence.difference.lower).toBeGreaterThan(0);
     expect(b.confidenceSequence.difference.lower).toBeLessThan(b.frequentist.differenceInterval.lower);
@@ -224,16 +411,43 @@ describe('experiment statistics against real Postgres and NATS', () => {
     expect(decision.reason).toContain('benjamini-hochberg');
 
     // Covariates that differ by arm before exposure: assignment (or the covariate) is broken.
-    const skewed = await running({ primaryMetric: 'conversion', analysis: { cuped: true }, decisionRule: { minUnitsPerVariant: 100 } });
+    const skewed = await running({
+      primaryMetric: 'conversion',
+      analysis: { cuped: true },
+      decisionRule: { minUnitsPerVariant: 100 },
+    });
     const skew: Promise<unknown>[] = [];
-    for (const [v, base] of [['control', 0], ['b', 10]] as const) {
+    for (const [v, base] of [
+      ['control', 0],
+      ['b', 10],
+    ] as const) {
       for (let i = 0; i < 200; i++) {
-        skew.push(publish('juggernaut.experiment.exposure.v1', { experimentId: skewed, variantKey: v, unitId: `${v}-${i}`, occurredAt: now, covariate: base + (i % 7) }));
-        if (i < (v === 'b' ? 80 : 20)) skew.push(publish('juggernaut.experiment.conversion.v1', { experimentId: skewed, variantKey: v, unitId: `${v}-${i}`, occurredAt: now }));
+        skew.push(
+          publish('juggernaut.experiment.exposure.v1', {
+            experimentId: skewed,
+            variantKey: v,
+            unitId: `${v}-${i}`,
+            occurredAt: now,
+            covariate: base + (i % 7),
+          }),
+        );
+        if (i < (v === 'b' ? 80 : 20))
+          skew.push(
+            publish('juggernaut.experiment.conversion.v1', {
+              experimentId: skewed,
+              variantKey: v,
+              unitId: `${v}-${i}`,
+              occurredAt: now,
+            }),
+          );
       }
     }
     await Promise.all(skew);
-    const s = await unitsSeen(skewed, 400, (x) => x.variants.reduce((t: number, v: any) => t + v.conversions, 0) === 100);
+    const s = await unitsSeen(
+      skewed,
+      400,
+      (x) => x.variants.reduce((t: number, v: any) => t + v.conversions, 0) === 100,
+    );
     expect(s.health.balance.find((x: any) => x.covariate === 'exposure_covariate')).toMatchObject({ flagged: true });
     const blocked = await rpc('juggernaut.experiment.evaluate.v1', { id: skewed });
     expect(blocked).toMatchObject({ action: 'blocked' });
@@ -241,21 +455,45 @@ describe('experiment statistics against real Postgres and NATS', () => {
   });
 
   it('with a proper prior on the primary metric, decides on the lift posterior', async () => {
-    const make = (prior?: { mean: number; variance: number }) => running({
-      primaryMetric: 'conversion', decisionRule: { minUnitsPerVariant: 100 },
-      ...(prior ? { metrics: [{ key: 'conversion', prior }] } : {}),
-    });
+    const make = (prior?: { mean: number; variance: number }) =>
+      running({
+        primaryMetric: 'conversion',
+        decisionRule: { minUnitsPerVariant: 100 },
+        ...(prior ? { metrics: [{ key: 'conversion', prior }] } : {}),
+      });
     const now = new Date().toISOString();
     const fill = async (id: string, bConversions = 58) => {
       const send: Promise<unknown>[] = [];
-      for (const [v, conv] of [['control', 40], ['b', bConversions]] as const) {
+      for (const [v, conv] of [
+        ['control', 40],
+        ['b', bConversions],
+      ] as const) {
         for (let i = 0; i < 400; i++) {
-          send.push(publish('juggernaut.experiment.exposure.v1', { experimentId: id, variantKey: v, unitId: `${v}-${i}`, occurredAt: now }));
-          if (i < conv) send.push(publish('juggernaut.experiment.conversion.v1', { experimentId: id, variantKey: v, unitId: `${v}-${i}`, occurredAt: now }));
+          send.push(
+            publish('juggernaut.experiment.exposure.v1', {
+              experimentId: id,
+              variantKey: v,
+              unitId: `${v}-${i}`,
+              occurredAt: now,
+            }),
+          );
+          if (i < conv)
+            send.push(
+              publish('juggernaut.experiment.conversion.v1', {
+                experimentId: id,
+                variantKey: v,
+                unitId: `${v}-${i}`,
+                occurredAt: now,
+              }),
+            );
         }
       }
       await Promise.all(send);
-      return unitsSeen(id, 800, (x) => x.variants.reduce((t: number, v: any) => t + v.conversions, 0) === 40 + bConversions);
+      return unitsSeen(
+        id,
+        800,
+        (x) => x.variants.reduce((t: number, v: any) => t + v.conversions, 0) === 40 + bConversions,
+      );
     };
     const flat = await fill(await make());
     const skeptical = await fill(await make({ mean: 0, variance: 0.01 }));
@@ -266,11 +504,14 @@ describe('experiment statistics against real Postgres and NATS', () => {
     expect(ls.prior).toEqual({ mean: 0, variance: 0.01 });
     // The prior shrinks the 45% lift: posterior mean = σ²_post · δ̂/σ².
     const v = lf.sd ** 2;
-    expect(ls.mean).toBeCloseTo((0.45 / v) / (1 / v + 1 / 0.01), 12);
+    expect(ls.mean).toBeCloseTo(0.45 / v / (1 / v + 1 / 0.01), 12);
     expect(ls.chanceToBeatControl).toBeLessThan(lf.chanceToBeatControl);
     const held = await rpc('juggernaut.experiment.evaluate.v1', { id: skeptical.experimentId });
     expect(held.action).toBe('continue');
-    expect(held.numbers.variants.find((x: any) => x.key === 'b').liftChanceToBeatControl).toBeCloseTo(ls.chanceToBeatControl, 12);
+    expect(held.numbers.variants.find((x: any) => x.key === 'b').liftChanceToBeatControl).toBeCloseTo(
+      ls.chanceToBeatControl,
+      12,
+    );
     // A lift strong enough to convince the skeptic concludes, read from the lift posterior.
     const strong = await fill(await make({ mean: 0, variance: 0.09 }), 100);
     const won = await rpc('juggernaut.experiment.evaluate.v1', { id: strong.experimentId });
@@ -280,8 +521,13 @@ describe('experiment statistics against real Postgres and NATS', () => {
 
   it('a bandit reweights by top-two Thompson sampling after the minimum units, keeps exposed units where they are, and shows the history', async () => {
     const id = await running({
-      primaryMetric: 'conversion', decisionRule: { minUnitsPerVariant: 100_000 },
-      variants: [{ key: 'control', weight: 1, control: true }, { key: 'b', weight: 1 }, { key: 'c', weight: 1 }],
+      primaryMetric: 'conversion',
+      decisionRule: { minUnitsPerVariant: 100_000 },
+      variants: [
+        { key: 'control', weight: 1, control: true },
+        { key: 'b', weight: 1 },
+        { key: 'c', weight: 1 },
+      ],
       bandit: { enabled: true, minUnitsPerVariant: 150, minWeight: 0.1, reweightEveryMinutes: 0 },
     });
     const first = await rpc('juggernaut.experiment.get.v1', { id });
@@ -294,8 +540,23 @@ describe('experiment statistics against real Postgres and NATS', () => {
       const send: Promise<unknown>[] = [];
       for (const [v, [n, conv]] of Object.entries(counts)) {
         for (let i = 0; i < n; i++) {
-          send.push(publish('juggernaut.experiment.exposure.v1', { experimentId: id, variantKey: v, unitId: `${prefix}${v}-${i}`, occurredAt: now }));
-          if (i < conv) send.push(publish('juggernaut.experiment.conversion.v1', { experimentId: id, variantKey: v, unitId: `${prefix}${v}-${i}`, occurredAt: now }));
+          send.push(
+            publish('juggernaut.experiment.exposure.v1', {
+              experimentId: id,
+              variantKey: v,
+              unitId: `${prefix}${v}-${i}`,
+              occurredAt: now,
+            }),
+          );
+          if (i < conv)
+            send.push(
+              publish('juggernaut.experiment.conversion.v1', {
+                experimentId: id,
+                variantKey: v,
+                unitId: `${prefix}${v}-${i}`,
+                occurredAt: now,
+              }),
+            );
         }
       }
       await Promise.all(send);
@@ -325,11 +586,20 @@ describe('experiment statistics against real Postgres and NATS', () => {
     expect(results2.weights.version).toBe(2);
 
     // An exposed unit keeps its variant; a new one follows the new weights.
-    expect(await rpc('juggernaut.experiment.assign.v1', { experimentId: id, unitId: 'acontrol-3' })).toMatchObject({ variantKey: 'control', inExperiment: true });
+    expect(await rpc('juggernaut.experiment.assign.v1', { experimentId: id, unitId: 'acontrol-3' })).toMatchObject({
+      variantKey: 'control',
+      inExperiment: true,
+    });
     const keys = ['control', 'b', 'c'];
     for (const u of ['new-1', 'new-2', 'new-3', 'new-4', 'new-5']) {
       const a = await rpc('juggernaut.experiment.assign.v1', { experimentId: id, unitId: u });
-      expect(a.variantKey).toBe(assignVariant(id, u, keys.map((k) => ({ key: k, weight: v2.weights[k] }))));
+      expect(a.variantKey).toBe(
+        assignVariant(
+          id,
+          u,
+          keys.map((k) => ({ key: k, weight: v2.weights[k] })),
+        ),
+      );
     }
     // Traffic in the new period follows the new weights: the sample ratio check expects each period's split.
     await new Promise((res) => setTimeout(res, 20));
@@ -338,7 +608,15 @@ describe('experiment statistics against real Postgres and NATS', () => {
     const n2 = 1000;
     const split = keys.map((k) => Math.round(n2 * v2.weights[k]));
     keys.forEach((k, j) => {
-      for (let i = 0; i < split[j]!; i++) send.push(publish('juggernaut.experiment.exposure.v1', { experimentId: id, variantKey: k, unitId: `p2-${k}-${i}`, occurredAt: later }));
+      for (let i = 0; i < split[j]!; i++)
+        send.push(
+          publish('juggernaut.experiment.exposure.v1', {
+            experimentId: id,
+            variantKey: k,
+            unitId: `p2-${k}-${i}`,
+            occurredAt: later,
+          }),
+        );
     });
     await Promise.all(send);
     const after = await unitsSeen(id, 600 + split.reduce((a, b) => a + b, 0));
@@ -348,11 +626,32 @@ describe('experiment statistics against real Postgres and NATS', () => {
     expect(stratification).toMatchObject({ periods: 2 });
   });
 
-  it('sizes a test with CUPED\'s variance reduction', async () => {
-    expect(await rpc('juggernaut.experiment.samplesize.v1', { metric: 'conversion', baselineRate: 0.1, relativeLift: 0.1, varianceReduction: 0.3 }))
-      .toMatchObject({ unitsPerVariant: 10326, totalUnits: 20652, varianceReduction: 0.3 });
-    expect(await rpc('juggernaut.experiment.samplesize.v1', { metric: 'revenue_per_unit', standardDeviation: 1500, minimumDetectableDifference: 100, varianceReduction: 0.45 }))
-      .toMatchObject({ unitsPerVariant: 1943 });
-    expect((await rpcError('juggernaut.experiment.samplesize.v1', { metric: 'conversion', baselineRate: 0.1, relativeLift: 0.1, varianceReduction: 1 })).status).toBe(400);
+  it("sizes a test with CUPED's variance reduction", async () => {
+    expect(
+      await rpc('juggernaut.experiment.samplesize.v1', {
+        metric: 'conversion',
+        baselineRate: 0.1,
+        relativeLift: 0.1,
+        varianceReduction: 0.3,
+      }),
+    ).toMatchObject({ unitsPerVariant: 10326, totalUnits: 20652, varianceReduction: 0.3 });
+    expect(
+      await rpc('juggernaut.experiment.samplesize.v1', {
+        metric: 'revenue_per_unit',
+        standardDeviation: 1500,
+        minimumDetectableDifference: 100,
+        varianceReduction: 0.45,
+      }),
+    ).toMatchObject({ unitsPerVariant: 1943 });
+    expect(
+      (
+        await rpcError('juggernaut.experiment.samplesize.v1', {
+          metric: 'conversion',
+          baselineRate: 0.1,
+          relativeLift: 0.1,
+          varianceReduction: 1,
+        })
+      ).status,
+    ).toBe(400);
   });
 });

@@ -19,11 +19,23 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     if (!reply.ok) throw Object.assign(new Error(JSON.stringify(reply.error.message)), { status: reply.error.status });
     return reply.data as T;
   }
-  const rpcError = (subject: string, payload: unknown) => rpc(subject, payload).then(() => { throw new Error('expected an error'); }, (e: { status: number; message: string }) => e);
+  const rpcError = (subject: string, payload: unknown) =>
+    rpc(subject, payload).then(
+      () => {
+        throw new Error('expected an error');
+      },
+      (e: { status: number; message: string }) => e,
+    );
 
   const experiment = (over: Record<string, unknown> = {}) => ({
-    name: 'Checkout copy', hypothesis: 'Clearer copy converts more visitors.', primaryMetric: 'conversion', budgetMinor: 100_000,
-    variants: [{ key: 'control', weight: 50, control: true }, { key: 'b', weight: 50 }],
+    name: 'Checkout copy',
+    hypothesis: 'Clearer copy converts more visitors.',
+    primaryMetric: 'conversion',
+    budgetMinor: 100_000,
+    variants: [
+      { key: 'control', weight: 50, control: true },
+      { key: 'b', weight: 50 },
+    ],
     decisionRule: { minUnitsPerVariant: 200 },
     ...over,
   });
@@ -38,22 +50,42 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     const sends: Promise<unknown>[] = [];
     for (let i = 0; i < units; i++) {
       const unitId = `${variantKey}-${i}`;
-      sends.push(js.publish(wire('juggernaut.experiment.exposure.v1'), JSON.stringify({ experimentId, variantKey, unitId, occurredAt: now })));
+      sends.push(
+        js.publish(
+          wire('juggernaut.experiment.exposure.v1'),
+          JSON.stringify({ experimentId, variantKey, unitId, occurredAt: now }),
+        ),
+      );
       if (i < converted) {
-        sends.push(js.publish(wire('juggernaut.experiment.conversion.v1'), JSON.stringify({ experimentId, variantKey, unitId, occurredAt: now, valueMinor })));
+        sends.push(
+          js.publish(
+            wire('juggernaut.experiment.conversion.v1'),
+            JSON.stringify({ experimentId, variantKey, unitId, occurredAt: now, valueMinor }),
+          ),
+        );
       }
     }
     await Promise.all(sends);
   }
   const results = (id: string) => rpc('juggernaut.experiment.results.v1', { id });
   const unitsSeen = (id: string, total: number) =>
-    eventually(async () => {
-      const r = await results(id);
-      return r.variants.reduce((s: number, v: any) => s + v.units, 0) === total ? r : undefined;
-    }, 30_000, 200);
+    eventually(
+      async () => {
+        const r = await results(id);
+        return r.variants.reduce((s: number, v: any) => s + v.units, 0) === total ? r : undefined;
+      },
+      30_000,
+      200,
+    );
   const ledgerEvent = (over: Record<string, unknown>) => ({
-    transactionId: randomUUID(), kind: 'revenue', occurredAt: new Date().toISOString(), source: 'stripe',
-    postings: [{ account: 'assets:cash:USD', amountMinor: 1000, currency: 'USD' }, { account: 'revenue:stripe', amountMinor: -1000, currency: 'USD' }],
+    transactionId: randomUUID(),
+    kind: 'revenue',
+    occurredAt: new Date().toISOString(),
+    source: 'stripe',
+    postings: [
+      { account: 'assets:cash:USD', amountMinor: 1000, currency: 'USD' },
+      { account: 'revenue:stripe', amountMinor: -1000, currency: 'USD' },
+    ],
     ...over,
   });
   const events = (subject: string) => readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire(subject));
@@ -61,7 +93,10 @@ describe('experiment-tracker against real Postgres and NATS', () => {
   beforeAll(async () => {
     stack = await TestStack.create('experiments');
     // The timer is slow here so decisions happen when a test asks; one test runs a timer pass itself.
-    svc = await stack.start(experimentTracker, { EXPERIMENTS_EVALUATE_INTERVAL_MS: '3600000', EXPERIMENTS_ALLOCATION_DRAWS: '4000' });
+    svc = await stack.start(experimentTracker, {
+      EXPERIMENTS_EVALUATE_INTERVAL_MS: '3600000',
+      EXPERIMENTS_ALLOCATION_DRAWS: '4000',
+    });
     nc = await connectTestNats();
     js = jetstream(nc);
   });
@@ -72,23 +107,64 @@ describe('experiment-tracker against real Postgres and NATS', () => {
   });
 
   it('creates a draft with its rule defaults, reads and lists it, and refuses what field validation cannot see', async () => {
-    const created = await rpc('juggernaut.experiment.create.v1', experiment({ guardrails: [{ metric: 'conversion', maxRelativeDrop: 0.2 }] }));
+    const created = await rpc(
+      'juggernaut.experiment.create.v1',
+      experiment({ guardrails: [{ metric: 'conversion', maxRelativeDrop: 0.2 }] }),
+    );
     expect(created).toMatchObject({
-      status: 'draft', primaryMetric: 'conversion', budgetMinor: 100_000, spentMinor: 0, currency: 'USD',
-      decisionRule: { method: 'bayesian', minUnitsPerVariant: 200, chanceToWinThreshold: 0.95, maxRelativeLoss: 0.01, alpha: 0.05, maxUnitsPerVariant: null },
+      status: 'draft',
+      primaryMetric: 'conversion',
+      budgetMinor: 100_000,
+      spentMinor: 0,
+      currency: 'USD',
+      decisionRule: {
+        method: 'bayesian',
+        minUnitsPerVariant: 200,
+        chanceToWinThreshold: 0.95,
+        maxRelativeLoss: 0.01,
+        alpha: 0.05,
+        maxUnitsPerVariant: null,
+      },
       guardrails: [{ metric: 'conversion', maxRelativeDrop: 0.2, confidence: 0.95 }],
     });
-    expect(created.variants).toEqual([{ key: 'control', name: 'control', weight: 50, control: true }, { key: 'b', name: 'b', weight: 50, control: false }]);
+    expect(created.variants).toEqual([
+      { key: 'control', name: 'control', weight: 50, control: true },
+      { key: 'b', name: 'b', weight: 50, control: false },
+    ]);
     expect((await rpc('juggernaut.experiment.get.v1', { id: created.id })).decisions).toEqual([]);
     const page = await rpc('juggernaut.experiment.list.v1', { status: 'draft' });
     expect(page.items.map((e: any) => e.id)).toContain(created.id);
 
-    const twoControls = await rpcError('juggernaut.experiment.create.v1', experiment({ variants: [{ key: 'a', weight: 1, control: true }, { key: 'b', weight: 1, control: true }] }));
+    const twoControls = await rpcError(
+      'juggernaut.experiment.create.v1',
+      experiment({
+        variants: [
+          { key: 'a', weight: 1, control: true },
+          { key: 'b', weight: 1, control: true },
+        ],
+      }),
+    );
     expect(twoControls.status).toBe(400);
     expect(twoControls.message).toContain('exactly one variant');
-    const dupKeys = await rpcError('juggernaut.experiment.create.v1', experiment({ variants: [{ key: 'a', weight: 1, control: true }, { key: 'a', weight: 1 }] }));
+    const dupKeys = await rpcError(
+      'juggernaut.experiment.create.v1',
+      experiment({
+        variants: [
+          { key: 'a', weight: 1, control: true },
+          { key: 'a', weight: 1 },
+        ],
+      }),
+    );
     expect(dupKeys.message).toContain('unique');
-    const badWeight = await rpcError('juggernaut.experiment.create.v1', experiment({ variants: [{ key: 'a', weight: 0, control: true }, { key: 'b', weight: 1 }] }));
+    const badWeight = await rpcError(
+      'juggernaut.experiment.create.v1',
+      experiment({
+        variants: [
+          { key: 'a', weight: 0, control: true },
+          { key: 'b', weight: 1 },
+        ],
+      }),
+    );
     expect(badWeight.status).toBe(400);
     expect(badWeight.message).toContain('weight');
     expect((await rpcError('juggernaut.experiment.get.v1', { id: randomUUID() })).status).toBe(404);
@@ -102,16 +178,29 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     expect((await rpcError('juggernaut.experiment.start.v1', { id: created.id })).status).toBe(409);
     const got = await rpc('juggernaut.experiment.get.v1', { id: created.id });
     expect(got.decisions).toMatchObject([{ action: 'start', decidedBy: 'operator-1' }]);
-    const announced = await eventually(async () => (await events('juggernaut.experiment.started.v1')).find((e) => e.experimentId === created.id));
+    const announced = await eventually(async () =>
+      (await events('juggernaut.experiment.started.v1')).find((e) => e.experimentId === created.id),
+    );
     expect(announced).toMatchObject({ status: 'running', name: 'Checkout copy', decisionId: got.decisions[0].id });
   });
 
   it('assigns a unit to the same variant every time over NATS, by the weights, and refuses drafts', async () => {
-    const id = await running({ variants: [{ key: 'control', weight: 70, control: true }, { key: 'b', weight: 30 }] });
+    const id = await running({
+      variants: [
+        { key: 'control', weight: 70, control: true },
+        { key: 'b', weight: 30 },
+      ],
+    });
     const first = await rpc('juggernaut.experiment.assign.v1', { experimentId: id, unitId: 'visitor-1' });
-    for (let i = 0; i < 5; i++) expect((await rpc('juggernaut.experiment.assign.v1', { experimentId: id, unitId: 'visitor-1' })).variantKey).toBe(first.variantKey);
+    for (let i = 0; i < 5; i++)
+      expect((await rpc('juggernaut.experiment.assign.v1', { experimentId: id, unitId: 'visitor-1' })).variantKey).toBe(
+        first.variantKey,
+      );
     expect(first).toMatchObject({ experimentId: id, unitId: 'visitor-1', inExperiment: true, status: 'running' });
-    const variants = [{ key: 'control', weight: 70 }, { key: 'b', weight: 30 }];
+    const variants = [
+      { key: 'control', weight: 70 },
+      { key: 'b', weight: 30 },
+    ];
     let control = 0;
     for (let i = 0; i < 300; i++) {
       const a = await rpc('juggernaut.experiment.assign.v1', { experimentId: id, unitId: `u-${i}` });
@@ -121,7 +210,9 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     expect(control / 300).toBeGreaterThan(0.6);
     expect(control / 300).toBeLessThan(0.8);
     const draft = await rpc('juggernaut.experiment.create.v1', experiment());
-    expect((await rpcError('juggernaut.experiment.assign.v1', { experimentId: draft.id, unitId: 'x' })).status).toBe(409);
+    expect((await rpcError('juggernaut.experiment.assign.v1', { experimentId: draft.id, unitId: 'x' })).status).toBe(
+      409,
+    );
     expect((await rpcError('juggernaut.experiment.assign.v1', { experimentId: 'nope', unitId: 'x' })).status).toBe(400);
   });
 
@@ -129,19 +220,39 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     const id = await running();
     const now = new Date().toISOString();
     for (let i = 0; i < 3; i++) {
-      await js.publish(wire('juggernaut.experiment.exposure.v1'), JSON.stringify({ experimentId: id, variantKey: 'b', unitId: 'repeat', occurredAt: now }));
-      await js.publish(wire('juggernaut.experiment.conversion.v1'), JSON.stringify({ experimentId: id, variantKey: 'b', unitId: 'repeat', occurredAt: now, valueMinor: 500 }));
+      await js.publish(
+        wire('juggernaut.experiment.exposure.v1'),
+        JSON.stringify({ experimentId: id, variantKey: 'b', unitId: 'repeat', occurredAt: now }),
+      );
+      await js.publish(
+        wire('juggernaut.experiment.conversion.v1'),
+        JSON.stringify({ experimentId: id, variantKey: 'b', unitId: 'repeat', occurredAt: now, valueMinor: 500 }),
+      );
     }
-    await js.publish(wire('juggernaut.experiment.exposure.v1'), JSON.stringify({ experimentId: id, variantKey: 'b', unitId: 42, occurredAt: 'yesterday' }));
-    await js.publish(wire('juggernaut.experiment.exposure.v1'), JSON.stringify({ experimentId: id, variantKey: 'zzz', unitId: 'u', occurredAt: now }));
-    await js.publish(wire('juggernaut.experiment.exposure.v1'), JSON.stringify({ experimentId: randomUUID(), variantKey: 'b', unitId: 'u', occurredAt: now }));
-    await js.publish(wire('juggernaut.experiment.exposure.v1'), JSON.stringify({ experimentId: id, variantKey: 'control', unitId: 'after-bad', occurredAt: now }));
+    await js.publish(
+      wire('juggernaut.experiment.exposure.v1'),
+      JSON.stringify({ experimentId: id, variantKey: 'b', unitId: 42, occurredAt: 'yesterday' }),
+    );
+    await js.publish(
+      wire('juggernaut.experiment.exposure.v1'),
+      JSON.stringify({ experimentId: id, variantKey: 'zzz', unitId: 'u', occurredAt: now }),
+    );
+    await js.publish(
+      wire('juggernaut.experiment.exposure.v1'),
+      JSON.stringify({ experimentId: randomUUID(), variantKey: 'b', unitId: 'u', occurredAt: now }),
+    );
+    await js.publish(
+      wire('juggernaut.experiment.exposure.v1'),
+      JSON.stringify({ experimentId: id, variantKey: 'control', unitId: 'after-bad', occurredAt: now }),
+    );
 
     const r = await unitsSeen(id, 2);
     const b = r.variants.find((v: any) => v.key === 'b');
     expect(b).toMatchObject({ units: 1, conversions: 1, revenuePerUnit: 500 });
     const letters = await eventually(async () => {
-      const all = (await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_DEADLETTER`, wire('juggernaut.deadletter.v1'))).filter((l) => l.data.includes(id) || l.reason.includes('does not exist'));
+      const all = (
+        await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_DEADLETTER`, wire('juggernaut.deadletter.v1'))
+      ).filter((l) => l.data.includes(id) || l.reason.includes('does not exist'));
       return all.length >= 3 ? all : undefined;
     });
     const reasons = letters.map((l) => l.reason).join('\n');
@@ -151,7 +262,9 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     expect(reasons).toContain('does not exist');
     expect(letters.every((l) => l.service === 'experiment-tracker')).toBe(true);
     const metrics = (await apiClient(svc.url).get<string>('/metrics')).body;
-    expect(metrics).toMatch(/juggernaut_messages_dead_lettered_total\{[^}]*subject="juggernaut.experiment.exposure.v1"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(
+      /juggernaut_messages_dead_lettered_total\{[^}]*subject="juggernaut.experiment.exposure.v1"[^}]*\} [1-9]/,
+    );
     expect(metrics).toMatch(/juggernaut_experiment_conversions_total\{[^}]*\} [1-9]/);
     expect(metrics).toMatch(/juggernaut_experiments_running\{[^}]*\} [1-9]/);
   });
@@ -164,11 +277,24 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     const sale = ledgerEvent({ experimentId: id, variantKey: 'b', unitId: 'b-0' });
     await js.publish(wire('juggernaut.ledger.posted.v1'), JSON.stringify(sale));
     await js.publish(wire('juggernaut.ledger.posted.v1'), JSON.stringify(sale)); // a redelivery of the same transaction
-    await js.publish(wire('juggernaut.ledger.posted.v1'), JSON.stringify(ledgerEvent({ experimentId: id, variantKey: 'control' })));
-    await js.publish(wire('juggernaut.ledger.posted.v1'), JSON.stringify(ledgerEvent({
-      kind: 'cost', experimentId: id, postings: [{ account: 'expense:ads', amountMinor: 2500, currency: 'USD' }, { account: 'assets:cash:USD', amountMinor: -2500, currency: 'USD' }],
-    })));
-    await js.publish(wire('juggernaut.ledger.posted.v1'), JSON.stringify(ledgerEvent({})));   // no experiment: not ours
+    await js.publish(
+      wire('juggernaut.ledger.posted.v1'),
+      JSON.stringify(ledgerEvent({ experimentId: id, variantKey: 'control' })),
+    );
+    await js.publish(
+      wire('juggernaut.ledger.posted.v1'),
+      JSON.stringify(
+        ledgerEvent({
+          kind: 'cost',
+          experimentId: id,
+          postings: [
+            { account: 'expense:ads', amountMinor: 2500, currency: 'USD' },
+            { account: 'assets:cash:USD', amountMinor: -2500, currency: 'USD' },
+          ],
+        }),
+      ),
+    );
+    await js.publish(wire('juggernaut.ledger.posted.v1'), JSON.stringify(ledgerEvent({}))); // no experiment: not ours
 
     const r = await eventually(async () => {
       const x = await results(id);
@@ -212,20 +338,35 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     const got = await rpc('juggernaut.experiment.get.v1', { id });
     expect(got).toMatchObject({ status: 'concluded', winner: 'b' });
     expect(got.endedAt).toBeTruthy();
-    const announced = await eventually(async () => (await events('juggernaut.experiment.concluded.v1')).find((e) => e.experimentId === id));
+    const announced = await eventually(async () =>
+      (await events('juggernaut.experiment.concluded.v1')).find((e) => e.experimentId === id),
+    );
     expect(announced).toMatchObject({ status: 'concluded', winner: 'b', decisionId: decision.id });
-    expect(await rpc('juggernaut.experiment.assign.v1', { experimentId: id, unitId: 'anyone' })).toMatchObject({ variantKey: 'b', inExperiment: false });
+    expect(await rpc('juggernaut.experiment.assign.v1', { experimentId: id, unitId: 'anyone' })).toMatchObject({
+      variantKey: 'b',
+      inExperiment: false,
+    });
     expect((await rpcError('juggernaut.experiment.evaluate.v1', { id })).status).toBe(409);
   });
 
-  it('decides a revenue-per-unit experiment with the normal model and Welch\'s test, counting repeat purchases by conversionId', async () => {
+  it("decides a revenue-per-unit experiment with the normal model and Welch's test, counting repeat purchases by conversionId", async () => {
     const id = await running({ primaryMetric: 'revenue_per_unit' });
     await traffic(id, 'control', 250, 50, 1_000);
     await traffic(id, 'b', 250, 50, 3_000);
     const now = new Date().toISOString();
     // A second purchase by the same unit counts; its redelivery does not.
     for (let i = 0; i < 2; i++) {
-      await js.publish(wire('juggernaut.experiment.conversion.v1'), JSON.stringify({ experimentId: id, variantKey: 'b', unitId: 'b-0', occurredAt: now, valueMinor: 500, conversionId: 'order-2' }));
+      await js.publish(
+        wire('juggernaut.experiment.conversion.v1'),
+        JSON.stringify({
+          experimentId: id,
+          variantKey: 'b',
+          unitId: 'b-0',
+          occurredAt: now,
+          valueMinor: 500,
+          conversionId: 'order-2',
+        }),
+      );
     }
     const r = await eventually(async () => {
       const x = await unitsSeen(id, 500);
@@ -248,7 +389,11 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await rpc('juggernaut.experiment.list.v1', { status: 'draft', limit: 2, ...(cursor ? { cursor } : {}) });
+      const page = await rpc('juggernaut.experiment.list.v1', {
+        status: 'draft',
+        limit: 2,
+        ...(cursor ? { cursor } : {}),
+      });
       seen.push(...page.items.map((e: any) => e.id));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
@@ -261,21 +406,34 @@ describe('experiment-tracker against real Postgres and NATS', () => {
 
   it('stops on its own when the budget is spent (stop-loss)', async () => {
     const id = await running({ budgetMinor: 1_000 });
-    await js.publish(wire('juggernaut.ledger.posted.v1'), JSON.stringify(ledgerEvent({
-      kind: 'cost', experimentId: id, postings: [{ account: 'expense:ads', amountMinor: 1_200, currency: 'USD' }, { account: 'assets:cash:USD', amountMinor: -1_200, currency: 'USD' }],
-    })));
+    await js.publish(
+      wire('juggernaut.ledger.posted.v1'),
+      JSON.stringify(
+        ledgerEvent({
+          kind: 'cost',
+          experimentId: id,
+          postings: [
+            { account: 'expense:ads', amountMinor: 1_200, currency: 'USD' },
+            { account: 'assets:cash:USD', amountMinor: -1_200, currency: 'USD' },
+          ],
+        }),
+      ),
+    );
     await eventually(async () => (await results(id)).spentMinor === 1_200);
     const decision = await rpc('juggernaut.experiment.evaluate.v1', { id });
     expect(decision.action).toBe('stop');
     expect(decision.reason).toContain('budget spent (1200 of 1000');
     expect(await rpc('juggernaut.experiment.get.v1', { id })).toMatchObject({ status: 'stopped', spentMinor: 1_200 });
-    const announced = await eventually(async () => (await events('juggernaut.experiment.concluded.v1')).find((e) => e.experimentId === id));
+    const announced = await eventually(async () =>
+      (await events('juggernaut.experiment.concluded.v1')).find((e) => e.experimentId === id),
+    );
     expect(announced.status).toBe('stopped');
   });
 
   it('stops on its own when a guardrail is breached', async () => {
     const id = await running({
-      primaryMetric: 'revenue_per_unit', guardrails: [{ metric: 'conversion', maxRelativeDrop: 0.1, confidence: 0.9 }],
+      primaryMetric: 'revenue_per_unit',
+      guardrails: [{ metric: 'conversion', maxRelativeDrop: 0.1, confidence: 0.9 }],
     });
     await traffic(id, 'control', 300, 90, 1000);
     await traffic(id, 'b', 300, 30, 4000);
@@ -291,8 +449,14 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     const stopped = await rpc('juggernaut.experiment.stop.v1', { id, by: 'ops', reason: 'offer withdrawn' });
     expect(stopped).toMatchObject({ status: 'stopped', endReason: 'stopped by ops: offer withdrawn' });
     expect((await rpcError('juggernaut.experiment.stop.v1', { id })).status).toBe(409);
-    expect((await rpc('juggernaut.experiment.get.v1', { id })).decisions[0]).toMatchObject({ action: 'stop', decidedBy: 'ops' });
-    expect(await rpc('juggernaut.experiment.assign.v1', { experimentId: id, unitId: 'x' })).toMatchObject({ variantKey: 'control', inExperiment: false });
+    expect((await rpc('juggernaut.experiment.get.v1', { id })).decisions[0]).toMatchObject({
+      action: 'stop',
+      decidedBy: 'ops',
+    });
+    expect(await rpc('juggernaut.experiment.assign.v1', { experimentId: id, unitId: 'x' })).toMatchObject({
+      variantKey: 'control',
+      inExperiment: false,
+    });
   });
 
   it('the timer pass evaluates running experiments without being asked, then allocates the budget', async () => {
@@ -301,7 +465,10 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     await traffic(ready, 'b', 300, 75);
     await unitsSeen(ready, 600);
     await svc.app.get(RulesEvaluator).tick();
-    expect(await rpc('juggernaut.experiment.get.v1', { id: ready })).toMatchObject({ status: 'concluded', winner: 'b' });
+    expect(await rpc('juggernaut.experiment.get.v1', { id: ready })).toMatchObject({
+      status: 'concluded',
+      winner: 'b',
+    });
     expect((await rpc('juggernaut.experiment.get.v1', { id: ready })).decisions[0].decidedBy).toBe('rules');
   });
 
@@ -326,16 +493,29 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     expect(by['promising'].allocatedMinor + by['flat'].allocatedMinor).toBe(40_000);
     expect(by['promising'].variantShares.b).toBeGreaterThan(0.9);
     expect(await rpc('juggernaut.experiment.allocation.get.v1', {})).toEqual(allocation);
-    const published = await eventually(async () => (await events('juggernaut.experiment.allocation.v1')).find((e) => e.allocationId === allocation.allocationId));
+    const published = await eventually(async () =>
+      (await events('juggernaut.experiment.allocation.v1')).find((e) => e.allocationId === allocation.allocationId),
+    );
     expect(published.experiments).toHaveLength(2);
     const metrics = (await apiClient(svc.url).get<string>('/metrics')).body;
-    expect(metrics).toContain(`juggernaut_experiment_allocation_ratio{experiment="${promising}",service="experiment-tracker"} ${by['promising'].share}`);
+    expect(metrics).toContain(
+      `juggernaut_experiment_allocation_ratio{experiment="${promising}",service="experiment-tracker"} ${by['promising'].share}`,
+    );
     expect(metrics).toMatch(/juggernaut_experiment_decisions_total\{decision="conclude"[^}]*\} [1-9]/);
   });
 
   it('answers the sample-size calculator over NATS and refuses missing inputs', async () => {
-    expect(await rpc('juggernaut.experiment.samplesize.v1', { metric: 'conversion', baselineRate: 0.1, relativeLift: 0.1 })).toMatchObject({ unitsPerVariant: 14751, totalUnits: 29502 });
-    expect(await rpc('juggernaut.experiment.samplesize.v1', { metric: 'revenue_per_unit', standardDeviation: 1500, minimumDetectableDifference: 100, variants: 3 })).toMatchObject({ unitsPerVariant: 3532, totalUnits: 10596 });
+    expect(
+      await rpc('juggernaut.experiment.samplesize.v1', { metric: 'conversion', baselineRate: 0.1, relativeLift: 0.1 }),
+    ).toMatchObject({ unitsPerVariant: 14751, totalUnits: 29502 });
+    expect(
+      await rpc('juggernaut.experiment.samplesize.v1', {
+        metric: 'revenue_per_unit',
+        standardDeviation: 1500,
+        minimumDetectableDifference: 100,
+        variants: 3,
+      }),
+    ).toMatchObject({ unitsPerVariant: 3532, totalUnits: 10596 });
     const missing = await rpcError('juggernaut.experiment.samplesize.v1', { metric: 'conversion' });
     expect(missing.status).toBe(400);
     expect(missing.message).toContain('baselineRate');

@@ -40,8 +40,15 @@ describe('results time budget at 50,000 units (informal, printed)', () => {
 
   async function seeded(over: Record<string, unknown>): Promise<string> {
     const created = await rpc('juggernaut.experiment.create.v1', {
-      name: 'timing', hypothesis: 'h', primaryMetric: 'revenue_per_unit', budgetMinor: 1_000_000,
-      variants: [{ key: 'control', weight: 34, control: true }, { key: 'b', weight: 33 }, { key: 'c', weight: 33 }],
+      name: 'timing',
+      hypothesis: 'h',
+      primaryMetric: 'revenue_per_unit',
+      budgetMinor: 1_000_000,
+      variants: [
+        { key: 'control', weight: 34, control: true },
+        { key: 'b', weight: 33 },
+        { key: 'c', weight: 33 },
+      ],
       ...over,
     });
     await rpc('juggernaut.experiment.start.v1', { id: created.id, by: 'test' });
@@ -51,20 +58,28 @@ describe('results time budget at 50,000 units (informal, printed)', () => {
     await db.query(
       `INSERT INTO experiments.exposures (experiment_id, unit_id, variant_key, occurred_at, covariate, stratum)
        SELECT $1::uuid, 'u' || i, (ARRAY['control', 'b', 'c'])[1 + i % 3], now() - interval '1 hour', (i::bigint * 7919) % 97, 's' || (i % 4)
-       FROM generate_series(1, $2::int) i`, [id, UNITS]);
+       FROM generate_series(1, $2::int) i`,
+      [id, UNITS],
+    );
     await db.query(
       `INSERT INTO experiments.conversions (experiment_id, conversion_id, unit_id, variant_key, value_minor, occurred_at, metrics)
        SELECT $1::uuid, 'o' || i || '-' || k, 'u' || i, (ARRAY['control', 'b', 'c'])[1 + i % 3], 500 + (i::bigint * 104729) % 4000 + CASE WHEN i % 997 = 0 THEN 500000 ELSE 0 END,
               now(), jsonb_build_object('items', 1 + i % 5)
-       FROM generate_series(1, $2::int) i, generate_series(1, 2) k WHERE i % 5 = 0 AND (k = 1 OR i % 15 = 0)`, [id, UNITS]);
+       FROM generate_series(1, $2::int) i, generate_series(1, 2) k WHERE i % 5 = 0 AND (k = 1 OR i % 15 = 0)`,
+      [id, UNITS],
+    );
     await db.query(
       `INSERT INTO experiments.ledger_attributions (transaction_id, kind, currency, experiment_id, variant_key, unit_id, amount_minor, occurred_at)
        SELECT gen_random_uuid(), 'revenue', 'USD', $1::uuid, (ARRAY['control', 'b', 'c'])[1 + i % 3], 'u' || i, 1000 + (i * 31) % 2000, now()
-       FROM generate_series(1, $2::int) i WHERE i % 10 = 3`, [id, UNITS]);
+       FROM generate_series(1, $2::int) i WHERE i % 10 = 3`,
+      [id, UNITS],
+    );
     await db.query(
       `INSERT INTO experiments.unit_revenue (transaction_id, currency, unit_id, amount_minor, occurred_at)
        SELECT gen_random_uuid(), 'USD', 'u' || i, 200 + (i::bigint * 7919) % 3000, now() - interval '3 days'
-       FROM generate_series(1, $1::int) i WHERE i % 2 = 0 AND NOT EXISTS (SELECT 1 FROM experiments.unit_revenue)`, [UNITS]);
+       FROM generate_series(1, $1::int) i WHERE i % 2 = 0 AND NOT EXISTS (SELECT 1 FROM experiments.unit_revenue)`,
+      [UNITS],
+    );
     return id;
   }
 
@@ -86,17 +101,28 @@ describe('results time budget at 50,000 units (informal, printed)', () => {
       analysis: { cuped: true, correction: 'benjamini-hochberg' },
       metrics: [
         { key: 'revenue_per_unit', capping: { type: 'percentile', value: 0.99 } },
-        { key: 'revenue_per_order', kind: 'ratio', numerator: 'revenue', denominator: 'orders', capping: { type: 'percentile', value: 0.99 } },
+        {
+          key: 'revenue_per_order',
+          kind: 'ratio',
+          numerator: 'revenue',
+          denominator: 'orders',
+          capping: { type: 'percentile', value: 0.99 },
+        },
         { key: 'items', kind: 'mean', numerator: 'items' },
       ],
       power: { minimumDetectableEffect: 0.05, plannedUnitsPerVariant: 40_000 },
     });
-    await db.query('ANALYZE experiments.exposures, experiments.conversions, experiments.ledger_attributions, experiments.unit_revenue');
+    await db.query(
+      'ANALYZE experiments.exposures, experiments.conversions, experiments.ledger_attributions, experiments.unit_revenue',
+    );
     const a = await time(plain);
     const c = await time(cuped);
     const b = await time(full);
-    const show = (x: { ms: number[] }) => `p50 ${x.ms[Math.floor(x.ms.length / 2)]!.toFixed(0)} ms (${x.ms.map((v) => v.toFixed(0)).join(', ')})`;
-    console.log(`results at ${UNITS} units, 3 variants: plain ${show(a)}; CUPED ${show(c)}; CUPED + capping + 4 strata + 2 more metrics + power ${show(b)}`);
+    const show = (x: { ms: number[] }) =>
+      `p50 ${x.ms[Math.floor(x.ms.length / 2)]!.toFixed(0)} ms (${x.ms.map((v) => v.toFixed(0)).join(', ')})`;
+    console.log(
+      `results at ${UNITS} units, 3 variants: plain ${show(a)}; CUPED ${show(c)}; CUPED + capping + 4 strata + 2 more metrics + power ${show(b)}`,
+    );
     for (const x of [a, b, c]) expect(x.results.variants.reduce((s: number, v: any) => s + v.units, 0)).toBe(UNITS);
     expect(c.results.metrics[0].cuped.varianceReduction).toBeGreaterThan(0);
     const revenue = b.results.metrics.find((m: any) => m.key === 'revenue_per_unit');

@@ -52,15 +52,28 @@ import { WebhooksController } from './webhooks/webhooks.controller';
     ChangesModule,
     ConversationsModule,
   ],
-  controllers: [ApiKeysController, LogsController, OpportunitiesController, WebhooksController, WebhookSourcesController],
+  controllers: [
+    ApiKeysController,
+    LogsController,
+    OpportunitiesController,
+    WebhooksController,
+    WebhookSourcesController,
+  ],
   providers: [
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: ErrorFilter },
-    ApiKeysRepository, ApiKeysService, RateLimiter,
-    LogsRepository, LogsService, LogsMessaging,
-    OpportunitiesRepository, OpportunitiesService, OpportunitiesMessaging,
+    ApiKeysRepository,
+    ApiKeysService,
+    RateLimiter,
+    LogsRepository,
+    LogsService,
+    LogsMessaging,
+    OpportunitiesRepository,
+    OpportunitiesService,
+    OpportunitiesMessaging,
     // the webhooks share the RateLimiter with the API-key guard (one budget per address for bad credentials of either kind)
-    WebhookIntake, WebhookSourcesRepository,
+    WebhookIntake,
+    WebhookSourcesRepository,
   ],
 })
 export class GovernanceModule {}

@@ -11,5 +11,6 @@ export const governanceApi: ServiceDefinition<GovernanceEnv> = {
   // The stream administrator: the one NATS user allowed to change a stream (to add a release's new subjects).
   natsStreams: 'administer',
   database: { schema: 'governance', migrations: governanceMigrations, outbox: true, appendOnlyTables: ['audit_log'] },
-  configureHttp: (app, ctx) => configureHttp(app, ctx.config.JUGGERNAUT_TRUSTED_PROXY_HOPS, ctx.config.JUGGERNAUT_WEBHOOK_MAX_BYTES),
+  configureHttp: (app, ctx) =>
+    configureHttp(app, ctx.config.JUGGERNAUT_TRUSTED_PROXY_HOPS, ctx.config.JUGGERNAUT_WEBHOOK_MAX_BYTES),
 };

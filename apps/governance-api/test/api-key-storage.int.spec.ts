@@ -30,7 +30,9 @@ describe('API key storage', () => {
     expect(created.status).toBe(201);
     const key = created.body.key as string;
     expect(key).toMatch(/^jg_[A-Za-z0-9_-]{43}$/);
-    const { rows } = await pg.query('SELECT key_hash, key_prefix FROM governance.api_keys WHERE id = $1', [created.body.id]);
+    const { rows } = await pg.query('SELECT key_hash, key_prefix FROM governance.api_keys WHERE id = $1', [
+      created.body.id,
+    ]);
     expect(rows[0].key_hash.equals(createHash('sha256').update(key).digest())).toBe(true);
     expect(rows[0].key_prefix).toBe(`${key.slice(0, 7)}…`);
     const everything = await table();
@@ -42,7 +44,9 @@ describe('API key storage', () => {
 
     const listed = await admin().get('/api/v1/api-keys');
     expect(JSON.stringify(listed.body)).not.toContain(key);
-    expect(listed.body.find((k: { id: string }) => k.id === created.body.id)).toMatchObject({ prefix: `${key.slice(0, 7)}…` });
+    expect(listed.body.find((k: { id: string }) => k.id === created.body.id)).toMatchObject({
+      prefix: `${key.slice(0, 7)}…`,
+    });
     expect(listed.body.every((k: Record<string, unknown>) => !('key' in k) && !('keyHash' in k))).toBe(true);
   });
 
@@ -51,8 +55,19 @@ describe('API key storage', () => {
     expect((await apiClient(url, key).get('/api/v1/policies')).status).toBe(200);
     const flipped = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
     const hashHex = createHash('sha256').update(key).digest('hex');
-    for (const wrong of [flipped, key.slice(0, -1), `${key}x`, key.toUpperCase(), hashHex, key.slice(0, 7), key.slice(0, 20)]) {
-      expect({ wrong, status: (await apiClient(url, wrong).get('/api/v1/policies')).status }).toEqual({ wrong, status: 401 });
+    for (const wrong of [
+      flipped,
+      key.slice(0, -1),
+      `${key}x`,
+      key.toUpperCase(),
+      hashHex,
+      key.slice(0, 7),
+      key.slice(0, 20),
+    ]) {
+      expect({ wrong, status: (await apiClient(url, wrong).get('/api/v1/policies')).status }).toEqual({
+        wrong,
+        status: 401,
+      });
     }
     const empty = await fetch(`${url}/api/v1/policies`, { headers: { authorization: 'Bearer ' } });
     expect(empty.status).toBe(401);

@@ -15,16 +15,34 @@ describe('budget caps through budget.reserve', () => {
   let url: string;
   let nc: NatsConnection;
   const admin = () => apiClient(url, ADMIN_KEY);
-  const reserve = (over: Record<string, unknown>) => natsRpc(nc, stack.namespace).call<{ reservationId: string; granted: boolean; reason?: string; taskSpentMinor: number }>(
-    'juggernaut.budget.reserve.v1', { reservationId: randomUUID(), taskId: randomUUID(), workerId: 'w-a', level: 3, amountMinor: 100, currency: 'USD', ...over },
-  );
+  const reserve = (over: Record<string, unknown>) =>
+    natsRpc(nc, stack.namespace).call<{
+      reservationId: string;
+      granted: boolean;
+      reason?: string;
+      taskSpentMinor: number;
+    }>('juggernaut.budget.reserve.v1', {
+      reservationId: randomUUID(),
+      taskId: randomUUID(),
+      workerId: 'w-a',
+      level: 3,
+      amountMinor: 100,
+      currency: 'USD',
+      ...over,
+    });
 
   beforeAll(async () => {
     stack = await TestStack.create('budgetcaps');
     url = (await stack.start(governanceApi, { JUGGERNAUT_ADMIN_KEY: ADMIN_KEY })).url;
     nc = await connectTestNats();
     const put = await admin().put('/api/v1/policies', {
-      budgets: { currency: 'USD', perTaskCapMinor: 500, perWorkerDailyCapMinor: 800, perLevelDailyCapMinor: { '3': 1_200 }, globalDailyCapMinor: 1_500 },
+      budgets: {
+        currency: 'USD',
+        perTaskCapMinor: 500,
+        perWorkerDailyCapMinor: 800,
+        perLevelDailyCapMinor: { '3': 1_200 },
+        globalDailyCapMinor: 1_500,
+      },
       permissions: { taskTypes: {}, tools: {} },
       approvals: { toolsRequiringApproval: [], ttlSeconds: 600 },
     });
@@ -33,7 +51,11 @@ describe('budget caps through budget.reserve', () => {
     // the policy before (no caps) is settled at nothing, so it holds no money the tests below count
     await eventually(async () => {
       const probe = await reserve({ amountMinor: 501 });
-      if (probe.granted) await natsRpc(nc, stack.namespace).call('juggernaut.budget.settle.v1', { reservationId: probe.reservationId, actualMinor: 0 });
+      if (probe.granted)
+        await natsRpc(nc, stack.namespace).call('juggernaut.budget.settle.v1', {
+          reservationId: probe.reservationId,
+          actualMinor: 0,
+        });
       return probe.reason?.includes('task budget cap 500') ?? false;
     });
   });
@@ -50,7 +72,9 @@ describe('budget caps through budget.reserve', () => {
     expect(refused).toMatchObject({ granted: false, taskSpentMinor: 300 });
     expect(refused.reason).toMatch(/task budget cap 500/);
     expect(await reserve({ taskId, amountMinor: 200 })).toMatchObject({ granted: true, taskSpentMinor: 500 });
-    expect((await reserve({ amountMinor: 60, taskBudgetMinor: 50, workerId: 'w-own' })).reason).toMatch(/task budget cap 50\b/);
+    expect((await reserve({ amountMinor: 60, taskBudgetMinor: 50, workerId: 'w-own' })).reason).toMatch(
+      /task budget cap 50\b/,
+    );
   });
 
   it('per worker per day, then per level per day, then global per day', async () => {
@@ -62,14 +86,31 @@ describe('budget caps through budget.reserve', () => {
     expect(await reserve({ workerId: 'w-b', amountMinor: 400 })).toMatchObject({ granted: true });
     // 1,200 held in all; a level-4 worker is under its (absent) level cap but not under the global 1,500
     expect((await reserve({ workerId: 'w-c', level: 4, amountMinor: 301 })).reason).toMatch(/global daily cap 1500/);
-    expect(await reserve({ reservationId: 'w-c-call-1', workerId: 'w-c', level: 4, amountMinor: 300 })).toMatchObject({ granted: true });
+    expect(await reserve({ reservationId: 'w-c-call-1', workerId: 'w-c', level: 4, amountMinor: 300 })).toMatchObject({
+      granted: true,
+    });
     expect((await reserve({ workerId: 'w-d', level: 5, amountMinor: 1 })).granted).toBe(false);
 
     const usage = (await admin().get('/api/v1/budgets/usage')).body;
-    expect(usage).toMatchObject({ currency: 'USD', globalMinor: 1_500, byLevelMinor: { '3': 1_200, '4': 300 }, byWorkerMinor: { 'w-a': 800, 'w-b': 400, 'w-c': 300 } });
+    expect(usage).toMatchObject({
+      currency: 'USD',
+      globalMinor: 1_500,
+      byLevelMinor: { '3': 1_200, '4': 300 },
+      byWorkerMinor: { 'w-a': 800, 'w-b': 400, 'w-c': 300 },
+    });
 
     // the worker registry shows each worker's spend against its cap
-    nc.publish(`${stack.namespace}.juggernaut.worker.heartbeat.v1`, JSON.stringify({ workerId: 'w-a', level: 3, capabilities: [], concurrency: 4, runningTaskIds: [], at: new Date().toISOString() }));
+    nc.publish(
+      `${stack.namespace}.juggernaut.worker.heartbeat.v1`,
+      JSON.stringify({
+        workerId: 'w-a',
+        level: 3,
+        capabilities: [],
+        concurrency: 4,
+        runningTaskIds: [],
+        at: new Date().toISOString(),
+      }),
+    );
     const worker = await eventually(async () => {
       const r = await admin().get('/api/v1/workers/w-a');
       return r.status === 200 ? r.body : undefined;
@@ -80,11 +121,17 @@ describe('budget caps through budget.reserve', () => {
   });
 
   it('frees what a settled call did not spend, and refuses a currency other than the budget’s', async () => {
-    expect(await natsRpc(nc, stack.namespace).call('juggernaut.budget.settle.v1', { reservationId: 'w-c-call-1', actualMinor: 100 }))
-      .toEqual({ reservationId: 'w-c-call-1', actualMinor: 100 });
+    expect(
+      await natsRpc(nc, stack.namespace).call('juggernaut.budget.settle.v1', {
+        reservationId: 'w-c-call-1',
+        actualMinor: 100,
+      }),
+    ).toEqual({ reservationId: 'w-c-call-1', actualMinor: 100 });
     expect((await reserve({ workerId: 'w-d', level: 5, amountMinor: 201 })).reason).toMatch(/global daily cap 1500/);
     expect(await reserve({ workerId: 'w-d', level: 5, amountMinor: 200 })).toMatchObject({ granted: true });
     expect((await admin().get('/api/v1/budgets/usage')).body.globalMinor).toBe(1_500);
-    expect((await reserve({ currency: 'EUR', workerId: 'w-e', level: 1, amountMinor: 0 })).reason).toMatch(/currency EUR/);
+    expect((await reserve({ currency: 'EUR', workerId: 'w-e', level: 1, amountMinor: 0 })).reason).toMatch(
+      /currency EUR/,
+    );
   });
 });

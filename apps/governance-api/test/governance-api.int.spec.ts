@@ -41,10 +41,18 @@ describe('governance-api against real Postgres and NATS', () => {
 
   it('stores an execution log with POST that GET returns', async () => {
     const created = await admin().post('/api/v1/logs', {
-      workerId: 'worker-a', action: 'test.step', message: 'hello', outputData: { n: 1 },
+      workerId: 'worker-a',
+      action: 'test.step',
+      message: 'hello',
+      outputData: { n: 1 },
     });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ workerId: 'worker-a', action: 'test.step', message: 'hello', outputData: { n: 1 } });
+    expect(created.body).toMatchObject({
+      workerId: 'worker-a',
+      action: 'test.step',
+      message: 'hello',
+      outputData: { n: 1 },
+    });
     const listed = await admin().get('/api/v1/logs?workerId=worker-a');
     expect(listed.status).toBe(200);
     expect(listed.body.items.map((l: { id: string }) => l.id)).toContain(created.body.id);
@@ -53,11 +61,14 @@ describe('governance-api against real Postgres and NATS', () => {
   });
 
   it('pages through logs with a cursor, newest first, without repeats', async () => {
-    for (let i = 0; i < 5; i++) await admin().post('/api/v1/logs', { workerId: 'pager', action: 'p', message: `m${i}` });
+    for (let i = 0; i < 5; i++)
+      await admin().post('/api/v1/logs', { workerId: 'pager', action: 'p', message: `m${i}` });
     const first = await admin().get('/api/v1/logs?workerId=pager&limit=2');
     const second = await admin().get(`/api/v1/logs?workerId=pager&limit=2&cursor=${first.body.nextCursor}`);
     const third = await admin().get(`/api/v1/logs?workerId=pager&limit=2&cursor=${second.body.nextCursor}`);
-    const messages = [...first.body.items, ...second.body.items, ...third.body.items].map((l: { message: string }) => l.message);
+    const messages = [...first.body.items, ...second.body.items, ...third.body.items].map(
+      (l: { message: string }) => l.message,
+    );
     expect(messages).toEqual(['m4', 'm3', 'm2', 'm1', 'm0']);
     expect(third.body.nextCursor).toBeNull();
     expect((await admin().get('/api/v1/logs?cursor=garbage')).status).toBe(400);
@@ -100,31 +111,53 @@ describe('governance-api against real Postgres and NATS', () => {
 
   it('creates opportunities in minor units, deduplicates them and announces them on JetStream', async () => {
     const body = {
-      opportunityType: 'saas', category: 'devtools', description: 'YAML linter', estimatedValueMinor: 500_000,
-      confidenceScore: 0.4, dedupeKey: 'yaml-linter',
+      opportunityType: 'saas',
+      category: 'devtools',
+      description: 'YAML linter',
+      estimatedValueMinor: 500_000,
+      confidenceScore: 0.4,
+      dedupeKey: 'yaml-linter',
     };
     const first = await admin().post('/api/v1/opportunities', body);
     expect(first.status).toBe(201);
-    expect(first.body).toMatchObject({ estimatedValueMinor: 500_000, confidenceScore: 0.4, currency: 'USD', status: 'new' });
+    expect(first.body).toMatchObject({
+      estimatedValueMinor: 500_000,
+      confidenceScore: 0.4,
+      currency: 'USD',
+      status: 'new',
+    });
     const again = await admin().post('/api/v1/opportunities', body);
     expect(again.body.id).toBe(first.body.id);
-    expect((await admin().post('/api/v1/opportunities', { ...body, dedupeKey: 'x', confidenceScore: 1.5 })).status).toBe(400);
-    expect((await admin().post('/api/v1/opportunities', { ...body, dedupeKey: 'y', estimatedValueMinor: 10.5 })).status).toBe(400);
+    expect(
+      (await admin().post('/api/v1/opportunities', { ...body, dedupeKey: 'x', confidenceScore: 1.5 })).status,
+    ).toBe(400);
+    expect(
+      (await admin().post('/api/v1/opportunities', { ...body, dedupeKey: 'y', estimatedValueMinor: 10.5 })).status,
+    ).toBe(400);
 
     const events = await eventually(async () => {
-      const got = await readStream<{ id: string }>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.opportunity.created.v1'));
+      const got = await readStream<{ id: string }>(
+        nc,
+        `${stack.namespace}_JUGGERNAUT_EVENTS`,
+        wire('juggernaut.opportunity.created.v1'),
+      );
       return got.length > 0 ? got : undefined;
     });
     expect(events.map((e) => e.id)).toEqual([first.body.id]);
   });
 
   it('serves both operations over NATS request/reply, with validation errors as 400', async () => {
-    const reply = await nc.request(wire('juggernaut.log.create.v1'), JSON.stringify({ workerId: 'nats-w', action: 'a', message: 'via nats' }));
+    const reply = await nc.request(
+      wire('juggernaut.log.create.v1'),
+      JSON.stringify({ workerId: 'nats-w', action: 'a', message: 'via nats' }),
+    );
     const envelope = reply.json<{ ok: boolean; data: { id: string } }>();
     expect(envelope.ok).toBe(true);
     expect((await admin().get(`/api/v1/logs/${envelope.data.id}`)).body.message).toBe('via nats');
 
-    const bad = (await nc.request(wire('juggernaut.opportunity.create.v1'), JSON.stringify({ category: 1 }))).json<any>();
+    const bad = (
+      await nc.request(wire('juggernaut.opportunity.create.v1'), JSON.stringify({ category: 1 }))
+    ).json<any>();
     expect(bad.ok).toBe(false);
     expect(bad.error.status).toBe(400);
     expect(bad.error.message).toContain('opportunityType');
@@ -133,26 +166,38 @@ describe('governance-api against real Postgres and NATS', () => {
   it('dead-letters an invalid message with its reason and goes on with the next', async () => {
     const js = jetstream(nc);
     await js.publish(wire('juggernaut.log.append.v1'), JSON.stringify({ workerId: 7, action: 'bad' }));
-    await js.publish(wire('juggernaut.log.append.v1'), JSON.stringify({ workerId: 'after-bad', action: 'ok', message: 'valid', logId: 'dl-1' }));
+    await js.publish(
+      wire('juggernaut.log.append.v1'),
+      JSON.stringify({ workerId: 'after-bad', action: 'ok', message: 'valid', logId: 'dl-1' }),
+    );
     const stored = await eventually(async () => {
       const page = await admin().get('/api/v1/logs?workerId=after-bad');
       return page.body.items.length ? page.body.items : undefined;
     });
     expect(stored[0].message).toBe('valid');
     const letters = await eventually(async () => {
-      const got = await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_DEADLETTER`, wire('juggernaut.deadletter.v1'));
+      const got = await readStream<any>(
+        nc,
+        `${stack.namespace}_JUGGERNAUT_DEADLETTER`,
+        wire('juggernaut.deadletter.v1'),
+      );
       return got.length ? got : undefined;
     });
     expect(letters[0]).toMatchObject({ subject: 'juggernaut.log.append.v1', service: 'governance-api' });
     expect(letters[0].reason).toContain('workerId');
     const metrics = (await apiClient(metricsUrl).get<string>('/metrics')).body;
-    expect(metrics).toMatch(/juggernaut_messages_dead_lettered_total\{[^}]*subject="juggernaut.log.append.v1"[^}]*\} 1/);
+    expect(metrics).toMatch(
+      /juggernaut_messages_dead_lettered_total\{[^}]*subject="juggernaut.log.append.v1"[^}]*\} 1/,
+    );
   });
 
   it('stores a redelivered log line once (idempotent logId)', async () => {
     const js = jetstream(nc);
     for (let i = 0; i < 3; i++) {
-      await js.publish(wire('juggernaut.log.append.v1'), JSON.stringify({ workerId: 'dup', action: 'a', message: 'once', logId: 'same-id' }));
+      await js.publish(
+        wire('juggernaut.log.append.v1'),
+        JSON.stringify({ workerId: 'dup', action: 'a', message: 'once', logId: 'same-id' }),
+      );
     }
     await eventually(async () => (await admin().get('/api/v1/logs?workerId=dup')).body.items.length > 0);
     await new Promise((r) => setTimeout(r, 300));
@@ -162,8 +207,12 @@ describe('governance-api against real Postgres and NATS', () => {
   it('documents every route in OpenAPI at /docs-json', async () => {
     const doc = await apiClient(url).get('/docs-json');
     expect(doc.status).toBe(200);
-    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/v1/logs', '/api/v1/opportunities', '/api/v1/api-keys']));
-    expect(doc.body.components.schemas.CreateExecutionLogDto.required).toEqual(expect.arrayContaining(['workerId', 'action', 'message']));
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/logs', '/api/v1/opportunities', '/api/v1/api-keys']),
+    );
+    expect(doc.body.components.schemas.CreateExecutionLogDto.required).toEqual(
+      expect.arrayContaining(['workerId', 'action', 'message']),
+    );
     expect((await apiClient(url).get('/docs')).status).toBe(200);
   });
 

@@ -17,15 +17,20 @@ describe('governance controls against real Postgres and NATS', () => {
   let viewerKey: string;
   const admin = () => apiClient(url, ADMIN_KEY);
   const wire = (s: string) => `${stack.namespace}.${s}`;
-  const rpc = async (subject: string, body: unknown) => (await nc.request(wire(subject), JSON.stringify(body), { timeout: 5_000 })).json<any>();
+  const rpc = async (subject: string, body: unknown) =>
+    (await nc.request(wire(subject), JSON.stringify(body), { timeout: 5_000 })).json<any>();
 
   beforeAll(async () => {
     stack = await TestStack.create('controls');
-    ({ url, metricsUrl } = await stack.start(governanceApi, { JUGGERNAUT_ADMIN_KEY: ADMIN_KEY, JUGGERNAUT_APPROVAL_SWEEP_MS: '100' }));
+    ({ url, metricsUrl } = await stack.start(governanceApi, {
+      JUGGERNAUT_ADMIN_KEY: ADMIN_KEY,
+      JUGGERNAUT_APPROVAL_SWEEP_MS: '100',
+    }));
     nc = await connectTestNats();
     pg = new Client({ connectionString: stack.db.url });
     await pg.connect();
-    const mk = async (role: string) => (await admin().post('/api/v1/api-keys', { name: `${role}-1`, role })).body.key as string;
+    const mk = async (role: string) =>
+      (await admin().post('/api/v1/api-keys', { name: `${role}-1`, role })).body.key as string;
     operatorKey = await mk('operator');
     agentKey = await mk('agent');
     viewerKey = await mk('viewer');
@@ -39,7 +44,12 @@ describe('governance controls against real Postgres and NATS', () => {
 
   describe('policies', () => {
     const settings = {
-      budgets: { currency: 'USD', globalDailyCapMinor: 100_000, perLevelDailyCapMinor: { '3': 5_000 }, perTaskCapMinor: 2_000 },
+      budgets: {
+        currency: 'USD',
+        globalDailyCapMinor: 100_000,
+        perLevelDailyCapMinor: { '3': 5_000 },
+        perTaskCapMinor: 2_000,
+      },
       permissions: { taskTypes: { 'experiment.run': 4 }, tools: { 'git.merge': 5 } },
       approvals: { spendAboveMinor: 1_000, toolsRequiringApproval: ['git.merge'], ttlSeconds: 3600 },
     };
@@ -48,7 +58,9 @@ describe('governance controls against real Postgres and NATS', () => {
       const rest = await apiClient(url, viewerKey).get('/api/v1/policies');
       expect(rest.status).toBe(200);
       expect(rest.body).toMatchObject({
-        version: 2, updatedBy: 'system:safe-defaults', killSwitch: { engaged: false },
+        version: 2,
+        updatedBy: 'system:safe-defaults',
+        killSwitch: { engaged: false },
         budgets: { currency: 'USD', globalDailyCapMinor: 5_000, perWorkerDailyCapMinor: 1_000, perTaskCapMinor: 200 },
         approvals: { spendAboveMinor: 10_000 },
       });
@@ -62,19 +74,34 @@ describe('governance controls against real Postgres and NATS', () => {
       expect((await apiClient(url, viewerKey).put('/api/v1/policies/kill-switch', { engaged: true })).status).toBe(403);
 
       const pushed: any[] = [];
-      const sub = nc.subscribe(wire('juggernaut.policy.changed.v1'), { callback: (_e, m) => { pushed.push(m.json()); } });
+      const sub = nc.subscribe(wire('juggernaut.policy.changed.v1'), {
+        callback: (_e, m) => {
+          pushed.push(m.json());
+        },
+      });
       const updated = await admin().put('/api/v1/policies', settings);
       expect(updated.status).toBe(200);
-      expect(updated.body).toMatchObject({ ...settings, version: before + 1, updatedBy: 'bootstrap-admin', killSwitch: { engaged: false } });
+      expect(updated.body).toMatchObject({
+        ...settings,
+        version: before + 1,
+        updatedBy: 'bootstrap-admin',
+        killSwitch: { engaged: false },
+      });
       const engaged = await admin().put('/api/v1/policies/kill-switch', { engaged: true, reason: 'drill' });
-      expect(engaged.body).toMatchObject({ version: before + 2, killSwitch: { engaged: true, reason: 'drill' }, budgets: settings.budgets });
+      expect(engaged.body).toMatchObject({
+        version: before + 2,
+        killSwitch: { engaged: true, reason: 'drill' },
+        budgets: settings.budgets,
+      });
       // the core subscriber (as the dispatcher and runners listen) sees both versions, in order
       await eventually(() => pushed.length >= 2);
       sub.unsubscribe();
       expect(pushed.map((d) => d.version)).toEqual([before + 1, before + 2]);
       expect(pushed[1].killSwitch).toEqual({ engaged: true, reason: 'drill' });
       // engaging again is not a change
-      expect((await admin().put('/api/v1/policies/kill-switch', { engaged: true, reason: 'drill' })).body.version).toBe(before + 2);
+      expect((await admin().put('/api/v1/policies/kill-switch', { engaged: true, reason: 'drill' })).body.version).toBe(
+        before + 2,
+      );
       const released = await admin().put('/api/v1/policies/kill-switch', { engaged: false });
       expect(released.body.killSwitch).toEqual({ engaged: false });
 
@@ -83,7 +110,11 @@ describe('governance controls against real Postgres and NATS', () => {
       expect((await admin().get(`/api/v1/policies/versions/${before + 1}`)).body.budgets).toEqual(settings.budgets);
       expect((await admin().get('/api/v1/policies/versions/99999')).status).toBe(404);
 
-      const events = await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.policy.changed.v1'));
+      const events = await readStream<any>(
+        nc,
+        `${stack.namespace}_JUGGERNAUT_EVENTS`,
+        wire('juggernaut.policy.changed.v1'),
+      );
       expect(events.map((e) => e.version)).toEqual([before + 1, before + 2, before + 3]);
       const metrics = (await apiClient(metricsUrl).get<string>('/metrics')).body;
       expect(metrics).toMatch(new RegExp(`juggernaut_policy_version\\{[^}]*\\} ${before + 3}`));
@@ -92,7 +123,10 @@ describe('governance controls against real Postgres and NATS', () => {
 
     it('refuses an invalid policy with 400 naming the field, and keeps the version', async () => {
       const version = (await admin().get('/api/v1/policies')).body.version;
-      const bad = await admin().put('/api/v1/policies', { ...settings, permissions: { taskTypes: { noop: 9 }, tools: {} } });
+      const bad = await admin().put('/api/v1/policies', {
+        ...settings,
+        permissions: { taskTypes: { noop: 9 }, tools: {} },
+      });
       expect(bad.status).toBe(400);
       expect(JSON.stringify(bad.body.message)).toContain('taskTypes');
       expect((await admin().put('/api/v1/policies', { ...settings, killSwitch: { engaged: true } })).status).toBe(400);
@@ -102,14 +136,25 @@ describe('governance controls against real Postgres and NATS', () => {
 
   describe('approvals', () => {
     const ask = (over: Record<string, unknown> = {}) => ({
-      taskId: '7d1f0c9e-5a57-4c39-9c3e-0a6cf0c5a001', workerId: 'runner-1', action: 'tool:payments.send',
-      argsHash: 'sha256:aaaaaaaaaaaaaaaa', args: { to: 'acme', amountMinor: 50_000 }, amountMinor: 50_000, reason: 'above threshold', ...over,
+      taskId: '7d1f0c9e-5a57-4c39-9c3e-0a6cf0c5a001',
+      workerId: 'runner-1',
+      action: 'tool:payments.send',
+      argsHash: 'sha256:aaaaaaaaaaaaaaaa',
+      args: { to: 'acme', amountMinor: 50_000 },
+      amountMinor: 50_000,
+      reason: 'above threshold',
+      ...over,
     });
 
     it('is requested over NATS once per task, action and argument hash, and announced', async () => {
       const first = await rpc('juggernaut.approval.request.v1', ask());
       expect(first.ok).toBe(true);
-      expect(first.data).toMatchObject({ status: 'pending', action: 'tool:payments.send', taskId: ask().taskId, amountMinor: 50_000 });
+      expect(first.data).toMatchObject({
+        status: 'pending',
+        action: 'tool:payments.send',
+        taskId: ask().taskId,
+        amountMinor: 50_000,
+      });
       const again = await rpc('juggernaut.approval.request.v1', ask());
       expect(again.data.id).toBe(first.data.id);
       const other = await rpc('juggernaut.approval.request.v1', ask({ argsHash: 'sha256:bbbbbbbbbbbbbbbb' }));
@@ -117,32 +162,54 @@ describe('governance controls against real Postgres and NATS', () => {
       expect((await rpc('juggernaut.approval.get.v1', { id: first.data.id })).data.status).toBe('pending');
 
       const requested = await eventually(async () => {
-        const got = await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.approval.requested.v1'));
+        const got = await readStream<any>(
+          nc,
+          `${stack.namespace}_JUGGERNAUT_EVENTS`,
+          wire('juggernaut.approval.requested.v1'),
+        );
         return got.length >= 2 ? got : undefined;
       });
       expect(requested.filter((e) => e.id === first.data.id)).toHaveLength(1);
-      expect((await apiClient(metricsUrl).get<string>('/metrics')).body).toMatch(/juggernaut_approvals_pending\{[^}]*\} [1-9]/);
+      expect((await apiClient(metricsUrl).get<string>('/metrics')).body).toMatch(
+        /juggernaut_approvals_pending\{[^}]*\} [1-9]/,
+      );
     });
 
     it('answers hostile payloads with errors, never a stored approval', async () => {
-      for (const body of [{}, ask({ amountMinor: -1 }), ask({ amountMinor: 1e30 }), ask({ argsHash: "x'; DROP TABLE" }), ask({ extra: 1 }), ask({ args: 'str' })]) {
+      for (const body of [
+        {},
+        ask({ amountMinor: -1 }),
+        ask({ amountMinor: 1e30 }),
+        ask({ argsHash: "x'; DROP TABLE" }),
+        ask({ extra: 1 }),
+        ask({ args: 'str' }),
+      ]) {
         const r = await rpc('juggernaut.approval.request.v1', body);
         expect(r.ok).toBe(false);
         expect(r.error.status).toBe(400);
       }
       expect((await rpc('juggernaut.approval.get.v1', { id: 'not-a-uuid' })).error.status).toBe(400);
-      expect((await rpc('juggernaut.approval.get.v1', { id: '00000000-0000-4000-8000-000000000000' })).error.status).toBe(404);
+      expect(
+        (await rpc('juggernaut.approval.get.v1', { id: '00000000-0000-4000-8000-000000000000' })).error.status,
+      ).toBe(404);
     });
 
     it('moves pending to approved or rejected once, by an admin or operator who did not ask, with who and why', async () => {
-      const a = (await apiClient(url, agentKey).post('/api/v1/approvals', ask({ argsHash: 'sha256:cccccccccccccccc' }))).body;
+      const a = (await apiClient(url, agentKey).post('/api/v1/approvals', ask({ argsHash: 'sha256:cccccccccccccccc' })))
+        .body;
       expect(a.status).toBe('pending');
       expect((await apiClient(url, agentKey).post(`/api/v1/approvals/${a.id}/approve`, {})).status).toBe(403);
       expect((await apiClient(url, viewerKey).post(`/api/v1/approvals/${a.id}/approve`, {})).status).toBe(403);
       expect((await apiClient(url, operatorKey).post(`/api/v1/approvals/${a.id}/reject`, {})).status).toBe(400);
-      const approved = await apiClient(url, operatorKey).post(`/api/v1/approvals/${a.id}/approve`, { reason: 'looked fine' });
+      const approved = await apiClient(url, operatorKey).post(`/api/v1/approvals/${a.id}/approve`, {
+        reason: 'looked fine',
+      });
       expect(approved.status).toBe(200);
-      expect(approved.body).toMatchObject({ status: 'approved', decidedBy: 'operator-1', decisionReason: 'looked fine' });
+      expect(approved.body).toMatchObject({
+        status: 'approved',
+        decidedBy: 'operator-1',
+        decisionReason: 'looked fine',
+      });
       expect(approved.body.decidedAt).toBeDefined();
       expect((await admin().post(`/api/v1/approvals/${a.id}/reject`, { reason: 'too late' })).status).toBe(409);
 
@@ -154,10 +221,19 @@ describe('governance controls against real Postgres and NATS', () => {
       const listed = await apiClient(url, viewerKey).get('/api/v1/approvals?status=rejected');
       expect(listed.body.items.map((x: any) => x.id)).toEqual([b.id]);
       const decided = await eventually(async () => {
-        const got = await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.approval.decided.v1'));
+        const got = await readStream<any>(
+          nc,
+          `${stack.namespace}_JUGGERNAUT_EVENTS`,
+          wire('juggernaut.approval.decided.v1'),
+        );
         return got.length >= 2 ? got : undefined;
       });
-      expect(decided.map((e) => [e.id, e.status])).toEqual(expect.arrayContaining([[a.id, 'approved'], [b.id, 'rejected']]));
+      expect(decided.map((e) => [e.id, e.status])).toEqual(
+        expect.arrayContaining([
+          [a.id, 'approved'],
+          [b.id, 'rejected'],
+        ]),
+      );
     });
 
     it('expires a pending approval when its time passes (never approving it), and announces the decision', async () => {
@@ -171,7 +247,11 @@ describe('governance controls against real Postgres and NATS', () => {
       expect(expired).toMatchObject({ status: 'expired', decidedBy: 'system:approval-expiry' });
       expect((await apiClient(url, operatorKey).post(`/api/v1/approvals/${a.id}/approve`, {})).status).toBe(409);
       await eventually(async () => {
-        const got = await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.approval.decided.v1'));
+        const got = await readStream<any>(
+          nc,
+          `${stack.namespace}_JUGGERNAUT_EVENTS`,
+          wire('juggernaut.approval.decided.v1'),
+        );
         return got.some((e) => e.id === a.id && e.status === 'expired');
       });
     });
@@ -188,7 +268,11 @@ describe('governance controls against real Postgres and NATS', () => {
       expect(kill.body.items).toHaveLength(1);
       expect(kill.body.items[0].after.killSwitch).toEqual({ engaged: true, reason: 'drill' });
       const approvals = await admin().get('/api/v1/audit?resourceType=approvals&action=approval.approve');
-      expect(approvals.body.items[0]).toMatchObject({ actor: 'operator-1', before: { status: 'pending' }, after: { status: 'approved' } });
+      expect(approvals.body.items[0]).toMatchObject({
+        actor: 'operator-1',
+        before: { status: 'pending' },
+        after: { status: 'approved' },
+      });
       const expiry = await admin().get('/api/v1/audit?actor=system:approval-expiry');
       expect(expiry.body.items.length).toBeGreaterThan(0);
       const keys = await admin().get('/api/v1/audit?action=api_key.create');
@@ -198,9 +282,17 @@ describe('governance controls against real Postgres and NATS', () => {
     });
 
     it('records every other mutating call with the route, the request and the result', async () => {
-      const log = await apiClient(url, agentKey).post('/api/v1/logs', { workerId: 'w', action: 'audited', message: 'm' });
+      const log = await apiClient(url, agentKey).post('/api/v1/logs', {
+        workerId: 'w',
+        action: 'audited',
+        message: 'm',
+      });
       const entries = await admin().get(`/api/v1/audit?action=http.post&resourceId=${log.body.id}`);
-      expect(entries.body.items[0]).toMatchObject({ actor: 'agent-1', resourceType: 'logs', details: { route: 'POST /api/v1/logs' } });
+      expect(entries.body.items[0]).toMatchObject({
+        actor: 'agent-1',
+        resourceType: 'logs',
+        details: { route: 'POST /api/v1/logs' },
+      });
       expect(entries.body.items[0].after.id).toBe(log.body.id);
       // a refused call changed nothing and adds nothing
       const count = async () => Number((await pg.query('SELECT count(*) FROM governance.audit_log')).rows[0].count);
@@ -213,7 +305,9 @@ describe('governance controls against real Postgres and NATS', () => {
       const first = await admin().get('/api/v1/audit?limit=2');
       const second = await admin().get(`/api/v1/audit?limit=2&cursor=${first.body.nextCursor}`);
       expect(second.body.items[0].id).not.toBe(first.body.items[0].id);
-      const forged = Buffer.from(JSON.stringify({ at: '2026-01-01T00:00:00Z', id: 'x; DROP TABLE' })).toString('base64url');
+      const forged = Buffer.from(JSON.stringify({ at: '2026-01-01T00:00:00Z', id: 'x; DROP TABLE' })).toString(
+        'base64url',
+      );
       expect((await admin().get(`/api/v1/audit?cursor=${forged}`)).status).toBe(400);
     });
 
@@ -221,7 +315,11 @@ describe('governance controls against real Postgres and NATS', () => {
       await expect(pg.query(`UPDATE governance.audit_log SET actor = 'someone-else'`)).rejects.toThrow(/append-only/);
       await expect(pg.query(`DELETE FROM governance.audit_log`)).rejects.toThrow(/append-only/);
       await expect(pg.query(`TRUNCATE governance.audit_log`)).rejects.toThrow(/append-only/);
-      expect(Number((await pg.query(`SELECT count(*) FROM governance.audit_log WHERE actor = 'someone-else'`)).rows[0].count)).toBe(0);
+      expect(
+        Number(
+          (await pg.query(`SELECT count(*) FROM governance.audit_log WHERE actor = 'someone-else'`)).rows[0].count,
+        ),
+      ).toBe(0);
     });
   });
 
@@ -244,7 +342,9 @@ describe('governance controls against real Postgres and NATS', () => {
   describe('rate limiting', () => {
     it('answers 429 with Retry-After once a key has spent its burst, per key', async () => {
       const limited = await stack.start(governanceApi, {
-        JUGGERNAUT_ADMIN_KEY: ADMIN_KEY, JUGGERNAUT_RATE_LIMIT_BURST: '3', JUGGERNAUT_RATE_LIMIT_PER_SECOND: '1',
+        JUGGERNAUT_ADMIN_KEY: ADMIN_KEY,
+        JUGGERNAUT_RATE_LIMIT_BURST: '3',
+        JUGGERNAUT_RATE_LIMIT_PER_SECOND: '1',
       });
       const statuses: number[] = [];
       let last: Awaited<ReturnType<ReturnType<typeof apiClient>['get']>> | undefined;

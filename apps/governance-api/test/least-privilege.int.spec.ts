@@ -36,15 +36,24 @@ describe('least privilege in governance-api', () => {
 
   describe('text that cannot be stored', () => {
     it('refuses a lone UTF-16 surrogate in any text field over HTTP with 400 naming the field, storing and auditing nothing', async () => {
-      const goal = (await admin().post('/api/v1/goals', { title: 'surrogates', successCriteria: ['none stored'] })).body.id as string;
+      const goal = (await admin().post('/api/v1/goals', { title: 'surrogates', successCriteria: ['none stored'] })).body
+        .id as string;
       const logs = await count('SELECT count(*) AS n FROM governance.execution_logs');
       const opportunities = await count('SELECT count(*) AS n FROM governance.opportunities');
       const notes = await count('SELECT count(*) AS n FROM governance.goal_notes');
       const audit = await auditCount();
       const cases: Array<[string, string, string]> = [
         ['/api/v1/logs', '{"workerId":"w","action":"a","message":"caf\\ud800"}', 'message'],
-        ['/api/v1/logs', '{"workerId":"w","action":"a","message":"m","outputData":{"deep":{"list":["ok","\\udfff"]}}}', 'outputData.deep.list.1'],
-        ['/api/v1/opportunities', '{"opportunityType":"saas","category":"x","description":"\\ud83d","estimatedValueMinor":1,"confidenceScore":0.5}', 'description'],
+        [
+          '/api/v1/logs',
+          '{"workerId":"w","action":"a","message":"m","outputData":{"deep":{"list":["ok","\\udfff"]}}}',
+          'outputData.deep.list.1',
+        ],
+        [
+          '/api/v1/opportunities',
+          '{"opportunityType":"saas","category":"x","description":"\\ud83d","estimatedValueMinor":1,"confidenceScore":0.5}',
+          'description',
+        ],
         [`/api/v1/goals/${goal}/notes`, '{"content":"a\\ude00b"}', 'content'],
       ];
       for (const [path, body, field] of cases) {
@@ -57,15 +66,24 @@ describe('least privilege in governance-api', () => {
       expect(await count('SELECT count(*) AS n FROM governance.goal_notes')).toBe(notes);
       expect(await auditCount()).toBe(audit);
       // a real pair (an emoji) is text like any other
-      expect((await admin().post('/api/v1/logs', { workerId: 'w', action: 'emoji', message: 'shipped 🚀' })).status).toBe(201);
+      expect(
+        (await admin().post('/api/v1/logs', { workerId: 'w', action: 'emoji', message: 'shipped 🚀' })).status,
+      ).toBe(201);
     });
 
     it('refuses them in NATS payloads too, naming the field, the same check as HTTP bodies', async () => {
       const rpc = natsRpc(nc, stack.namespace);
       const refused = await rpc.error('juggernaut.log.create.v1', { workerId: 'w', action: 'a', message: 'x\ud800' });
-      expect(refused).toEqual({ status: 400, message: JSON.stringify('message must not contain a lone UTF-16 surrogate (such as \\ud800)') });
+      expect(refused).toEqual({
+        status: 400,
+        message: JSON.stringify('message must not contain a lone UTF-16 surrogate (such as \\ud800)'),
+      });
       const opp = await rpc.error('juggernaut.opportunity.create.v1', {
-        opportunityType: 'saas', category: 'c\udc00', description: 'd', estimatedValueMinor: 1, confidenceScore: 0.1,
+        opportunityType: 'saas',
+        category: 'c\udc00',
+        description: 'd',
+        estimatedValueMinor: 1,
+        confidenceScore: 0.1,
       });
       expect(opp.status).toBe(400);
       expect(opp.message).toContain('category must not contain a lone UTF-16 surrogate');
@@ -80,7 +98,9 @@ describe('least privilege in governance-api', () => {
           IF NEW.details::text LIKE '%refuse-audit-marker%' THEN RAISE EXCEPTION 'audit log unavailable (test)'; END IF;
           RETURN NEW;
         END $$`);
-      await pg.query(`CREATE TRIGGER refuse_marked_audit BEFORE INSERT ON governance.audit_log FOR EACH ROW EXECUTE FUNCTION governance.refuse_marked_audit()`);
+      await pg.query(
+        `CREATE TRIGGER refuse_marked_audit BEFORE INSERT ON governance.audit_log FOR EACH ROW EXECUTE FUNCTION governance.refuse_marked_audit()`,
+      );
     });
 
     afterAll(async () => {
@@ -88,20 +108,37 @@ describe('least privilege in governance-api', () => {
     });
 
     it('fails the request and stores nothing when the audit entry cannot be written (logs, opportunities, goal notes)', async () => {
-      const goal = (await admin().post('/api/v1/goals', { title: 'audited notes', successCriteria: ['x'] })).body.id as string;
+      const goal = (await admin().post('/api/v1/goals', { title: 'audited notes', successCriteria: ['x'] })).body
+        .id as string;
       const events = await count('SELECT count(*) AS n FROM governance.outbox');
-      const log = await admin().post('/api/v1/logs', { workerId: 'w', action: 'audited', message: 'refuse-audit-marker' });
+      const log = await admin().post('/api/v1/logs', {
+        workerId: 'w',
+        action: 'audited',
+        message: 'refuse-audit-marker',
+      });
       expect(log.status).toBe(503);
       expect(log.body.message).toContain('nothing was changed');
       const opp = await admin().post('/api/v1/opportunities', {
-        opportunityType: 'saas', category: 'x', description: 'refuse-audit-marker', estimatedValueMinor: 1, confidenceScore: 0.5,
+        opportunityType: 'saas',
+        category: 'x',
+        description: 'refuse-audit-marker',
+        estimatedValueMinor: 1,
+        confidenceScore: 0.5,
       });
       expect(opp.status).toBe(503);
       const note = await admin().post(`/api/v1/goals/${goal}/notes`, { content: 'refuse-audit-marker' });
       expect(note.status).toBe(503);
-      expect(await count(`SELECT count(*) AS n FROM governance.execution_logs WHERE message LIKE '%refuse-audit-marker%'`)).toBe(0);
-      expect(await count(`SELECT count(*) AS n FROM governance.opportunities WHERE description LIKE '%refuse-audit-marker%'`)).toBe(0);
-      expect(await count(`SELECT count(*) AS n FROM governance.goal_notes WHERE content LIKE '%refuse-audit-marker%'`)).toBe(0);
+      expect(
+        await count(`SELECT count(*) AS n FROM governance.execution_logs WHERE message LIKE '%refuse-audit-marker%'`),
+      ).toBe(0);
+      expect(
+        await count(
+          `SELECT count(*) AS n FROM governance.opportunities WHERE description LIKE '%refuse-audit-marker%'`,
+        ),
+      ).toBe(0);
+      expect(
+        await count(`SELECT count(*) AS n FROM governance.goal_notes WHERE content LIKE '%refuse-audit-marker%'`),
+      ).toBe(0);
       // the opportunity.created event was in the rolled-back transaction too
       expect(await count('SELECT count(*) AS n FROM governance.outbox')).toBe(events);
     });
@@ -111,7 +148,12 @@ describe('least privilege in governance-api', () => {
       expect(log.status).toBe(201);
       const entries = (await admin().get(`/api/v1/audit?action=http.post&resourceId=${log.body.id}`)).body.items;
       expect(entries).toHaveLength(1);
-      expect(entries[0]).toMatchObject({ action: 'http.post', resourceType: 'logs', after: { id: log.body.id }, details: { route: 'POST /api/v1/logs' } });
+      expect(entries[0]).toMatchObject({
+        action: 'http.post',
+        resourceType: 'logs',
+        after: { id: log.body.id },
+        details: { route: 'POST /api/v1/logs' },
+      });
     });
   });
 
@@ -139,7 +181,9 @@ describe('least privilege in governance-api', () => {
       expect((await apiClient(url, rotated.body.key).get('/api/v1/policies')).status).toBe(200);
       expect((await admin().delete(`/api/v1/api-keys/${rotated.body.id}`)).status).toBe(200);
       expect((await admin().post('/api/v1/api-keys', { name: 'dup-name', role: 'viewer' })).status).toBe(201);
-      const active = (await admin().get('/api/v1/api-keys')).body.filter((k: any) => k.name.toLowerCase() === 'dup-name' && !k.revokedAt);
+      const active = (await admin().get('/api/v1/api-keys')).body.filter(
+        (k: any) => k.name.toLowerCase() === 'dup-name' && !k.revokedAt,
+      );
       expect(active).toHaveLength(1);
     });
   });
@@ -147,13 +191,16 @@ describe('least privilege in governance-api', () => {
   describe('calls without a valid key', () => {
     it('are limited per client address (429 with Retry-After), without a lookup for malformed keys; a key that works is not locked out', async () => {
       const svc = await stack.start(governanceApi, {
-        JUGGERNAUT_ADMIN_KEY: ADMIN_KEY, JUGGERNAUT_RATE_LIMIT_UNAUTH_BURST: '4', JUGGERNAUT_RATE_LIMIT_UNAUTH_PER_SECOND: '1',
+        JUGGERNAUT_ADMIN_KEY: ADMIN_KEY,
+        JUGGERNAUT_RATE_LIMIT_UNAUTH_BURST: '4',
+        JUGGERNAUT_RATE_LIMIT_UNAUTH_PER_SECOND: '1',
       });
       const limited = svc.url;
       // metrics are served where the service serves them (the API port, or a port of their own)
       const metricsUrl = (svc as { metricsUrl?: string }).metricsUrl ?? svc.url;
       const metricsText = async () => (await apiClient(metricsUrl).get<string>('/metrics')).body;
-      const lookups = async () => Number(/juggernaut_api_key_lookups_total\{[^}]*\} (\d+)/.exec(await metricsText())?.[1] ?? 0);
+      const lookups = async () =>
+        Number(/juggernaut_api_key_lookups_total\{[^}]*\} (\d+)/.exec(await metricsText())?.[1] ?? 0);
       // the admin key authenticates before the noise starts
       expect((await apiClient(limited, ADMIN_KEY).get('/api/v1/policies')).status).toBe(200);
       const before = await lookups();
@@ -161,7 +208,10 @@ describe('least privilege in governance-api', () => {
       let last;
       const attempts = [
         'Bearer well-formed-but-unknown-key-0001', // looked up: it could be a key
-        undefined, 'Bearer short', 'Bearer café-is-not-ascii-but-long-enough', 'Basic YWRtaW46YWRtaW4=', // never looked up
+        undefined,
+        'Bearer short',
+        'Bearer café-is-not-ascii-but-long-enough',
+        'Basic YWRtaW46YWRtaW4=', // never looked up
         'Bearer well-formed-but-unknown-key-0002', // over the limit: refused before any lookup
       ];
       for (const auth of attempts) {
@@ -184,24 +234,50 @@ describe('least privilege in governance-api', () => {
 
   describe('what readers see', () => {
     const pat = `github_pat_11ABCDEFG0123456789_${'a'.repeat(59)}`;
-    const jwt = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
-    const secrets = [pat, jwt, 'hunter2-deep', 'xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp', 'env-secret-value', 'nested-array-secret'];
+    const jwt =
+      'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
+    const secrets = [
+      pat,
+      jwt,
+      'hunter2-deep',
+      'xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp',
+      'env-secret-value',
+      'nested-array-secret',
+    ];
 
     it('redacts execution logs and their audit entries at any depth and in the common token formats', async () => {
       let deep: Record<string, unknown> = { password: 'hunter2-deep' };
       for (let i = 0; i < 12; i++) deep = { level: deep };
-      const viewer = apiClient(url, (await admin().post('/api/v1/api-keys', { name: 'reader-of-logs', role: 'viewer' })).body.key);
+      const viewer = apiClient(
+        url,
+        (await admin().post('/api/v1/api-keys', { name: 'reader-of-logs', role: 'viewer' })).body.key,
+      );
       const created = await admin().post('/api/v1/logs', {
-        workerId: 'w', action: 'secrets', message: `pushed with ${pat} and bearer ${jwt}; DB_PASSWORD=env-secret-value`,
-        outputData: { deep, slack: 'xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp', credentials: ['nested-array-secret'] },
+        workerId: 'w',
+        action: 'secrets',
+        message: `pushed with ${pat} and bearer ${jwt}; DB_PASSWORD=env-secret-value`,
+        outputData: {
+          deep,
+          slack: 'xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp',
+          credentials: ['nested-array-secret'],
+        },
       });
       expect(created.status).toBe(201);
       const read = JSON.stringify((await viewer.get(`/api/v1/logs/${created.body.id}`)).body);
       const audit = JSON.stringify((await admin().get(`/api/v1/audit?resourceId=${created.body.id}`)).body);
-      const stored = JSON.stringify((await pg.query('SELECT * FROM governance.execution_logs WHERE id = $1', [created.body.id])).rows);
-      const storedAudit = JSON.stringify((await pg.query('SELECT * FROM governance.audit_log WHERE resource_id = $1', [created.body.id])).rows);
+      const stored = JSON.stringify(
+        (await pg.query('SELECT * FROM governance.execution_logs WHERE id = $1', [created.body.id])).rows,
+      );
+      const storedAudit = JSON.stringify(
+        (await pg.query('SELECT * FROM governance.audit_log WHERE resource_id = $1', [created.body.id])).rows,
+      );
       for (const s of secrets) {
-        for (const [where, text] of [['read', read], ['audit', audit], ['stored', stored], ['stored audit', storedAudit]]) {
+        for (const [where, text] of [
+          ['read', read],
+          ['audit', audit],
+          ['stored', stored],
+          ['stored audit', storedAudit],
+        ]) {
           expect({ where, leaked: text!.includes(s) ? s : null }).toEqual({ where, leaked: null });
         }
       }
@@ -210,10 +286,15 @@ describe('least privilege in governance-api', () => {
     });
 
     it('redacts again at read time what was stored before a rule existed', async () => {
-      const [{ id }] = (await pg.query(
-        `INSERT INTO governance.execution_logs (worker_id, action, message, output_data) VALUES ('w', 'old', $1, $2::jsonb) RETURNING id`,
-        [`legacy ${pat}`, JSON.stringify({ a: { b: { c: { d: { e: { f: { g: { h: { i: { token: 'hunter2-deep' } } } } } } } } } })],
-      )).rows;
+      const [{ id }] = (
+        await pg.query(
+          `INSERT INTO governance.execution_logs (worker_id, action, message, output_data) VALUES ('w', 'old', $1, $2::jsonb) RETURNING id`,
+          [
+            `legacy ${pat}`,
+            JSON.stringify({ a: { b: { c: { d: { e: { f: { g: { h: { i: { token: 'hunter2-deep' } } } } } } } } } }),
+          ],
+        )
+      ).rows;
       const read = JSON.stringify((await admin().get(`/api/v1/logs/${id}`)).body);
       expect(read).not.toContain(pat);
       expect(read).not.toContain('hunter2-deep');
@@ -236,18 +317,31 @@ describe('least privilege in governance-api', () => {
   describe('the task-submission policy', () => {
     it('is part of the policy: validated (400 naming the field), stored, served, optional with a documented default', async () => {
       const base = { budgets: { currency: 'USD' }, approvals: { toolsRequiringApproval: [], ttlSeconds: 3600 } };
-      const bad = await admin().put('/api/v1/policies', { ...base, permissions: { taskTypes: {}, tools: {}, taskSubmitters: { 'dev.change': ['root'] } } });
+      const bad = await admin().put('/api/v1/policies', {
+        ...base,
+        permissions: { taskTypes: {}, tools: {}, taskSubmitters: { 'dev.change': ['root'] } },
+      });
       expect(bad.status).toBe(400);
       expect(JSON.stringify(bad.body.message)).toContain('taskSubmitters');
-      const level = await admin().put('/api/v1/policies', { ...base, permissions: { taskTypes: {}, tools: {}, agentMaxSubmitLevel: 9 } });
+      const level = await admin().put('/api/v1/policies', {
+        ...base,
+        permissions: { taskTypes: {}, tools: {}, agentMaxSubmitLevel: 9 },
+      });
       expect(level.status).toBe(400);
       expect(JSON.stringify(level.body.message)).toContain('agentMaxSubmitLevel');
-      const permissions = { taskTypes: {}, tools: {}, taskSubmitters: { 'dev.change': ['admin'] }, agentMaxSubmitLevel: 3 };
+      const permissions = {
+        taskTypes: {},
+        tools: {},
+        taskSubmitters: { 'dev.change': ['admin'] },
+        agentMaxSubmitLevel: 3,
+      };
       const ok = await admin().put('/api/v1/policies', { ...base, permissions });
       expect(ok.status).toBe(200);
       expect((await admin().get('/api/v1/policies')).body.permissions).toEqual(permissions);
       const doc = (await apiClient(url).get('/docs-json')).body;
-      expect(doc.components.schemas.PermissionPolicyV1.properties.taskSubmitters.description).toContain('"dev.change":["admin","operator"]');
+      expect(doc.components.schemas.PermissionPolicyV1.properties.taskSubmitters.description).toContain(
+        '"dev.change":["admin","operator"]',
+      );
     });
   });
 });

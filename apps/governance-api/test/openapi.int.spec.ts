@@ -22,12 +22,16 @@ function lint(document: unknown): Problem[] {
   const dir = mkdtempSync(join(tmpdir(), 'jg-openapi-'));
   try {
     writeFileSync(join(dir, 'openapi.json'), JSON.stringify(document));
-    const r = spawnSync(process.execPath, [REDOCLY, 'lint', join(dir, 'openapi.json'), '--config', join(__dirname, 'redocly.yaml'), '--format=json'], {
-      encoding: 'utf8',
-      // no usage telemetry, no update check: CI reaches no network but the registry
-      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' },
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [REDOCLY, 'lint', join(dir, 'openapi.json'), '--config', join(__dirname, 'redocly.yaml'), '--format=json'],
+      {
+        encoding: 'utf8',
+        // no usage telemetry, no update check: CI reaches no network but the registry
+        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     const json = r.stdout.slice(r.stdout.indexOf('{'));
     return (JSON.parse(json) as { problems: Problem[] }).problems;
   } finally {
@@ -46,8 +50,19 @@ const describeProblem = (p: Problem) => `${p.severity} ${p.ruleId} at ${p.locati
 describe('the OpenAPI document', () => {
   let stack: TestStack;
   let doc: {
-    servers?: unknown[]; tags?: Array<{ name: string; description?: string }>;
-    paths: Record<string, Record<string, { summary?: string; tags?: string[]; responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>>;
+    servers?: unknown[];
+    tags?: Array<{ name: string; description?: string }>;
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          summary?: string;
+          tags?: string[];
+          responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
+        }
+      >
+    >;
   };
 
   beforeAll(async () => {
@@ -60,8 +75,10 @@ describe('the OpenAPI document', () => {
     await stack?.close();
   });
 
-  const operations = () => Object.entries(doc.paths).flatMap(([path, item]) =>
-    METHODS.filter((m) => item[m]).map((m) => ({ name: `${m.toUpperCase()} ${path}`, ...item[m]! })));
+  const operations = () =>
+    Object.entries(doc.paths).flatMap(([path, item]) =>
+      METHODS.filter((m) => item[m]).map((m) => ({ name: `${m.toUpperCase()} ${path}`, ...item[m]! })),
+    );
 
   it('passes Redocly CLI lint with the recommended rules, with no error and no warning', () => {
     expect(operations().length).toBeGreaterThan(60);
@@ -69,10 +86,12 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents, for every operation, its success answer with a schema (add @ApiOkResponse/@ApiCreatedResponse({ type }) to the handler)', () => {
-    const missing = operations().filter((op) => {
-      const ok = Object.entries(op.responses).filter(([code]) => code.startsWith('2'));
-      return !ok.some(([code, r]) => code === '204' || r.content?.['application/json']?.schema);
-    }).map((op) => op.name);
+    const missing = operations()
+      .filter((op) => {
+        const ok = Object.entries(op.responses).filter(([code]) => code.startsWith('2'));
+        return !ok.some(([code, r]) => code === '204' || r.content?.['application/json']?.schema);
+      })
+      .map((op) => op.name);
     expect(missing).toEqual([]);
   });
 
@@ -82,7 +101,9 @@ describe('the OpenAPI document', () => {
       return [
         ...(op.summary ? [] : [`${op.name}: no summary`]),
         ...(errors.length ? [] : [`${op.name}: no error answer`]),
-        ...errors.filter(([, r]) => !r.content?.['application/json']?.schema).map(([code]) => `${op.name}: ${code} without a body schema`),
+        ...errors
+          .filter(([, r]) => !r.content?.['application/json']?.schema)
+          .map(([code]) => `${op.name}: ${code} without a body schema`),
       ];
     });
     expect(gaps).toEqual([]);
@@ -101,7 +122,9 @@ describe('the OpenAPI document', () => {
     const [path, item] = Object.entries(broken.paths)[0]!;
     const op = Object.values(item)[0]!;
     delete op.summary;
-    const rules = lint(broken).filter((p) => p.severity === 'error').map((p) => p.ruleId);
+    const rules = lint(broken)
+      .filter((p) => p.severity === 'error')
+      .map((p) => p.ruleId);
     expect(rules).toEqual(expect.arrayContaining(['no-empty-servers', 'operation-summary']));
     expect(path).toMatch(/^\/api\/v1\//);
   });

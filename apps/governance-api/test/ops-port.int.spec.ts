@@ -43,7 +43,9 @@ describe('governance-api: the API port serves the API only; health and metrics h
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(metrics.body).toContain('juggernaut_process_cpu_user_seconds_total{service="governance-api"}');
-    expect(metrics.body).toMatch(/juggernaut_http_request_duration_seconds_count\{[^}]*route="\/api\/v1\/logs"[^}]*status_code="401"/);
+    expect(metrics.body).toMatch(
+      /juggernaut_http_request_duration_seconds_count\{[^}]*route="\/api\/v1\/logs"[^}]*status_code="401"/,
+    );
   });
 
   it('serves nothing else on the metrics port: no API, no Swagger, no writes', async () => {
@@ -61,16 +63,23 @@ describe('governance-api: the API port serves the API only; health and metrics h
 
   it('sends no X-Powered-By header from either port', async () => {
     const responses = await Promise.all([
-      fetch(`${url}/api/v1/logs`), fetch(`${url}/api/v1/logs`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } }),
-      fetch(`${url}/no-such-route`), fetch(`${url}/docs-json`), fetch(`${url}/docs`),
-      fetch(`${metricsUrl}/metrics`), fetch(`${metricsUrl}/health/ready`), fetch(`${metricsUrl}/nothing`),
+      fetch(`${url}/api/v1/logs`),
+      fetch(`${url}/api/v1/logs`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } }),
+      fetch(`${url}/no-such-route`),
+      fetch(`${url}/docs-json`),
+      fetch(`${url}/docs`),
+      fetch(`${metricsUrl}/metrics`),
+      fetch(`${metricsUrl}/health/ready`),
+      fetch(`${metricsUrl}/nothing`),
     ]);
     expect(responses.map((r) => r.status)).toEqual([401, 200, 404, 200, expect.any(Number), 200, 200, 404]);
     for (const r of responses) expect([r.url, r.headers.get('x-powered-by')]).toEqual([r.url, null]);
   });
 
   it('listens for health and metrics on loopback only unless METRICS_HOST says otherwise', async () => {
-    const external = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
     expect(external).toBeDefined();
     await expect(fetch(`http://${external}:${metricsPort}/metrics`)).rejects.toThrow();
     // the API itself is on every interface, as before

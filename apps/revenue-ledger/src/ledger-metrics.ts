@@ -21,26 +21,58 @@ export class LedgerMetrics {
   readonly batchSeconds;
 
   constructor(metrics: Metrics, db: DataSource, summary: SummaryService, @Inject(APP_CONFIG) config: LedgerEnv) {
-    this.revenue = metrics.counter('juggernaut_ledger_revenue_minor_total', 'Revenue posted from revenue events, in minor units', ['currency', 'source']);
-    this.cost = metrics.counter('juggernaut_ledger_cost_minor_total', 'Cost posted from cost events, in minor units', ['currency', 'category']);
-    this.transactions = metrics.counter('juggernaut_ledger_transactions_total', 'Ledger transactions posted', ['kind']);
-    this.duplicates = metrics.counter('juggernaut_ledger_duplicates_total', 'Events and entries already posted (redelivered or re-published), skipped');
-    this.conflictCount = metrics.counter(
-      'juggernaut_ledger_conflicts_total', 'Events and entries refused because their event id was posted with other content', ['kind'],
+    this.revenue = metrics.counter(
+      'juggernaut_ledger_revenue_minor_total',
+      'Revenue posted from revenue events, in minor units',
+      ['currency', 'source'],
     );
-    this.batchSeconds = metrics.histogram('juggernaut_ledger_batch_duration_seconds', 'Time to write one batch of entries (one database transaction)', [], LATENCY_BUCKETS);
-    this.batchSize = metrics.histogram('juggernaut_ledger_batch_size', 'Entries written per database transaction', [], [1, 10, 50, 100, 250, 500, 1000, 2500, 5000]);
-    metrics.gauge('juggernaut_ledger_target_progress_ratio', `Revenue to target in ${config.LEDGER_BASE_CURRENCY}, 0..1`, [], async function () {
-      this.set((await summary.progress()).progressRatio);
-    });
-    metrics.gauge('juggernaut_ledger_net_income_minor', 'Revenue minus cost, all time, in minor units', ['currency'], async function () {
-      const rows = (await db.query(
-        `SELECT b.currency, sum(-b.balance_minor)::text AS net FROM ledger.balances b JOIN ledger.accounts a ON a.id = b.account_id
+    this.cost = metrics.counter('juggernaut_ledger_cost_minor_total', 'Cost posted from cost events, in minor units', [
+      'currency',
+      'category',
+    ]);
+    this.transactions = metrics.counter('juggernaut_ledger_transactions_total', 'Ledger transactions posted', ['kind']);
+    this.duplicates = metrics.counter(
+      'juggernaut_ledger_duplicates_total',
+      'Events and entries already posted (redelivered or re-published), skipped',
+    );
+    this.conflictCount = metrics.counter(
+      'juggernaut_ledger_conflicts_total',
+      'Events and entries refused because their event id was posted with other content',
+      ['kind'],
+    );
+    this.batchSeconds = metrics.histogram(
+      'juggernaut_ledger_batch_duration_seconds',
+      'Time to write one batch of entries (one database transaction)',
+      [],
+      LATENCY_BUCKETS,
+    );
+    this.batchSize = metrics.histogram(
+      'juggernaut_ledger_batch_size',
+      'Entries written per database transaction',
+      [],
+      [1, 10, 50, 100, 250, 500, 1000, 2500, 5000],
+    );
+    metrics.gauge(
+      'juggernaut_ledger_target_progress_ratio',
+      `Revenue to target in ${config.LEDGER_BASE_CURRENCY}, 0..1`,
+      [],
+      async function () {
+        this.set((await summary.progress()).progressRatio);
+      },
+    );
+    metrics.gauge(
+      'juggernaut_ledger_net_income_minor',
+      'Revenue minus cost, all time, in minor units',
+      ['currency'],
+      async function () {
+        const rows = (await db.query(
+          `SELECT b.currency, sum(-b.balance_minor)::text AS net FROM ledger.balances b JOIN ledger.accounts a ON a.id = b.account_id
          WHERE a.type IN ('revenue', 'expense') GROUP BY b.currency`,
-      )) as Array<{ currency: string; net: string }>;
-      this.reset();
-      for (const r of rows) this.set({ currency: r.currency }, Number(r.net));
-    });
+        )) as Array<{ currency: string; net: string }>;
+        this.reset();
+        for (const r of rows) this.set({ currency: r.currency }, Number(r.net));
+      },
+    );
   }
 
   /** Counts a committed batch: one increment per label set, not per entry. */

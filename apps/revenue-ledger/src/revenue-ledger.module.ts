@@ -19,9 +19,23 @@ import { TransactionsRepository } from './transactions/transactions.repository';
 
 @Module({
   providers: [
-    AccountsRepository, BalancesRepository, PostingRepository, PostingService, RatesRepository, SummaryService, PnlRepository,
-    TransactionsRepository, LedgerService, LedgerMetrics, LedgerMessaging, IngestionMessaging,
-    PaymentsService, PaymentsConsumer, StripeBalance, ReconciliationsRepository, ReconcileWorker,
+    AccountsRepository,
+    BalancesRepository,
+    PostingRepository,
+    PostingService,
+    RatesRepository,
+    SummaryService,
+    PnlRepository,
+    TransactionsRepository,
+    LedgerService,
+    LedgerMetrics,
+    LedgerMessaging,
+    IngestionMessaging,
+    PaymentsService,
+    PaymentsConsumer,
+    StripeBalance,
+    ReconciliationsRepository,
+    ReconcileWorker,
   ],
 })
 export class RevenueLedgerModule {}

@@ -19,21 +19,41 @@ describe('revenue-ledger against real Postgres and NATS', () => {
   const rpcError = (subject: string, payload: unknown) => natsRpc(nc, stack.namespace).error(subject, payload);
   const publish = (subject: string, payload: unknown) => jetstream(nc).publish(wire(subject), JSON.stringify(payload));
   const revenue = (over: Record<string, unknown> = {}) => ({
-    eventId: `rev-${++seq}`, amountMinor: 1_000, currency: 'USD', source: 'stripe', occurredAt: '2026-11-01T10:00:00Z', ...over,
+    eventId: `rev-${++seq}`,
+    amountMinor: 1_000,
+    currency: 'USD',
+    source: 'stripe',
+    occurredAt: '2026-11-01T10:00:00Z',
+    ...over,
   });
   const cost = (over: Record<string, unknown> = {}) => ({
-    eventId: `cost-${++seq}`, amountMinor: 100, currency: 'USD', category: 'llm:gpt-4o-mini', source: 'agent-runner',
-    occurredAt: '2026-11-01T10:00:00Z', ...over,
+    eventId: `cost-${++seq}`,
+    amountMinor: 100,
+    currency: 'USD',
+    category: 'llm:gpt-4o-mini',
+    source: 'agent-runner',
+    occurredAt: '2026-11-01T10:00:00Z',
+    ...over,
   });
   const balance = async (account: string, asOf?: string) => {
-    const b = await rpc<{ balances: Array<{ currency: string; balanceMinor: number }> }>('juggernaut.ledger.balance.get.v1', { account, ...(asOf ? { asOf } : {}) });
+    const b = await rpc<{ balances: Array<{ currency: string; balanceMinor: number }> }>(
+      'juggernaut.ledger.balance.get.v1',
+      { account, ...(asOf ? { asOf } : {}) },
+    );
     return Object.fromEntries(b.balances.map((x) => [x.currency, x.balanceMinor]));
   };
   const posted = async (eventId: string) =>
     (await rpc<{ items: any[] }>('juggernaut.ledger.transaction.list.v1', { eventId })).items;
-  const untilPosted = (eventId: string) => eventually(async () => ((await posted(eventId)).length > 0 ? (await posted(eventId))[0] : undefined), 15_000);
+  const untilPosted = (eventId: string) =>
+    eventually(async () => ((await posted(eventId)).length > 0 ? (await posted(eventId))[0] : undefined), 15_000);
   const manual = (postings: Array<[string, number, string?]>, over: Record<string, unknown> = {}) => ({
-    description: 'adjustment', postings: postings.map(([account, amountMinor, currency]) => ({ account, amountMinor, currency: currency ?? 'USD' })), ...over,
+    description: 'adjustment',
+    postings: postings.map(([account, amountMinor, currency]) => ({
+      account,
+      amountMinor,
+      currency: currency ?? 'USD',
+    })),
+    ...over,
   });
 
   beforeAll(async () => {
@@ -52,7 +72,14 @@ describe('revenue-ledger against real Postgres and NATS', () => {
   });
 
   it('posts a revenue event as a balanced transaction, moves balances and announces it on ledger.posted', async () => {
-    const e = revenue({ eventId: 'first-sale', amountMinor: 4_999, source: 'gumroad', experimentId: 'exp-1', variantKey: 'b', customerRef: 'cust-9' });
+    const e = revenue({
+      eventId: 'first-sale',
+      amountMinor: 4_999,
+      source: 'gumroad',
+      experimentId: 'exp-1',
+      variantKey: 'b',
+      customerRef: 'cust-9',
+    });
     await publish('juggernaut.revenue.recorded.v1', e);
     const t = await untilPosted('first-sale');
     expect(t.kind).toBe('revenue');
@@ -62,15 +89,30 @@ describe('revenue-ledger against real Postgres and NATS', () => {
     ]);
     expect(await balance('revenue:gumroad')).toEqual({ USD: -4_999 });
     const events = await eventually(async () => {
-      const got = await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.ledger.posted.v1'));
+      const got = await readStream<any>(
+        nc,
+        `${stack.namespace}_JUGGERNAUT_EVENTS`,
+        wire('juggernaut.ledger.posted.v1'),
+      );
       return got.find((x) => x.eventId === 'first-sale');
     });
     expect(events).toMatchObject({
-      transactionId: t.id, kind: 'revenue', amountMinor: 4_999, currency: 'USD', source: 'gumroad', experimentId: 'exp-1', variantKey: 'b', unitId: 'cust-9',
+      transactionId: t.id,
+      kind: 'revenue',
+      amountMinor: 4_999,
+      currency: 'USD',
+      source: 'gumroad',
+      experimentId: 'exp-1',
+      variantKey: 'b',
+      unitId: 'cust-9',
     });
     const accounts = await rpc<any[]>('juggernaut.ledger.account.list.v1', { prefix: 'revenue' });
     expect(accounts.map((a) => a.name)).toEqual(['revenue', 'revenue:gumroad']);
-    expect(accounts[1]).toMatchObject({ type: 'revenue', parent: 'revenue', balances: [{ currency: 'USD', balanceMinor: -4_999 }] });
+    expect(accounts[1]).toMatchObject({
+      type: 'revenue',
+      parent: 'revenue',
+      balances: [{ currency: 'USD', balanceMinor: -4_999 }],
+    });
   });
 
   it('counts a redelivered or re-published event once and acknowledges the repeats', async () => {
@@ -84,23 +126,45 @@ describe('revenue-ledger against real Postgres and NATS', () => {
     expect(await posted('dup-evt')).toHaveLength(1);
     expect(await balance('revenue:dupsrc')).toEqual({ USD: -700 });
     const consumer = await eventually(async () => {
-      const info = await (await import('@nats-io/jetstream')).jetstreamManager(nc).then((m) =>
-        m.consumers.info(`${stack.namespace}_JUGGERNAUT_INBOUND`, `${stack.namespace}_revenue-ledger-revenue`));
+      const info = await (
+        await import('@nats-io/jetstream')
+      )
+        .jetstreamManager(nc)
+        .then((m) =>
+          m.consumers.info(`${stack.namespace}_JUGGERNAUT_INBOUND`, `${stack.namespace}_revenue-ledger-revenue`),
+        );
       return info.num_ack_pending === 0 && info.num_pending === 0 ? info : undefined;
     });
     expect(consumer.num_redelivered).toBe(0);
   });
 
   it('dead-letters invalid messages with the reason and goes on with the next', async () => {
-    await publish('juggernaut.revenue.recorded.v1', { eventId: 'bad-1', amountMinor: 12.5, currency: 'USD', source: 's', occurredAt: '2026-11-01T00:00:00Z' });
-    await publish('juggernaut.cost.recorded.v1', { eventId: 'bad-2', amountMinor: 10, currency: 'DOLLARS', category: 'x', source: 's', occurredAt: 'yesterday' });
+    await publish('juggernaut.revenue.recorded.v1', {
+      eventId: 'bad-1',
+      amountMinor: 12.5,
+      currency: 'USD',
+      source: 's',
+      occurredAt: '2026-11-01T00:00:00Z',
+    });
+    await publish('juggernaut.cost.recorded.v1', {
+      eventId: 'bad-2',
+      amountMinor: 10,
+      currency: 'DOLLARS',
+      category: 'x',
+      source: 's',
+      occurredAt: 'yesterday',
+    });
     await jetstream(nc).publish(wire('juggernaut.revenue.recorded.v1'), 'not json at all');
     // Postgres text cannot hold NUL: refused up front, never a batch that fails for everyone in it.
     await publish('juggernaut.revenue.recorded.v1', revenue({ eventId: 'bad-nul', description: 'a\u0000b' }));
     await publish('juggernaut.revenue.recorded.v1', revenue({ eventId: 'after-bad', source: 'afterbad' }));
     await untilPosted('after-bad');
     const letters = await eventually(async () => {
-      const got = await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_DEADLETTER`, wire('juggernaut.deadletter.v1'));
+      const got = await readStream<any>(
+        nc,
+        `${stack.namespace}_JUGGERNAUT_DEADLETTER`,
+        wire('juggernaut.deadletter.v1'),
+      );
       return got.length >= 4 ? got : undefined;
     });
     const reasons = letters.map((l) => `${l.subject} ${l.reason}`).join('\n');
@@ -111,24 +175,41 @@ describe('revenue-ledger against real Postgres and NATS', () => {
     expect(reasons).toContain('body is not valid JSON');
     expect(await posted('bad-1')).toHaveLength(0);
     const metrics = (await apiClient(url).get<string>('/metrics')).body;
-    expect(metrics).toMatch(/juggernaut_messages_dead_lettered_total\{[^}]*subject="juggernaut.revenue.recorded.v1"[^}]*\} 3/);
+    expect(metrics).toMatch(
+      /juggernaut_messages_dead_lettered_total\{[^}]*subject="juggernaut.revenue.recorded.v1"[^}]*\} 3/,
+    );
     expect(await posted('bad-nul')).toHaveLength(0);
   });
 
   it('refuses an unbalanced entry in code, and the database refuses one written with raw SQL', async () => {
-    const unbalanced = await rpcError('juggernaut.ledger.transaction.post.v1', manual([['assets:cash:USD', 100], ['revenue:manual', -90]]));
+    const unbalanced = await rpcError(
+      'juggernaut.ledger.transaction.post.v1',
+      manual([
+        ['assets:cash:USD', 100],
+        ['revenue:manual', -90],
+      ]),
+    );
     expect(unbalanced.status).toBe(400);
     expect(unbalanced.message).toContain('USD is off by 10');
-    expect((await rpcError('juggernaut.ledger.transaction.post.v1', manual([['assets:cash:USD', 100]]))).status).toBe(400);
+    expect((await rpcError('juggernaut.ledger.transaction.post.v1', manual([['assets:cash:USD', 100]]))).status).toBe(
+      400,
+    );
 
     const [{ id: cash }] = (await db.query(`SELECT id FROM ledger.accounts WHERE name = 'assets:cash:USD'`)).rows;
     const [{ id: rev }] = (await db.query(`SELECT id FROM ledger.accounts WHERE name = 'revenue:gumroad'`)).rows;
     const rawTx = async (amounts: number[]) => {
       await db.query('BEGIN');
       try {
-        const id = (await db.query(`INSERT INTO ledger.transactions (id, event_id, kind, occurred_at) VALUES (gen_random_uuid(), gen_random_uuid()::text, 'manual', now()) RETURNING id`)).rows[0].id;
+        const id = (
+          await db.query(
+            `INSERT INTO ledger.transactions (id, event_id, kind, occurred_at) VALUES (gen_random_uuid(), gen_random_uuid()::text, 'manual', now()) RETURNING id`,
+          )
+        ).rows[0].id;
         for (const [i, a] of amounts.entries()) {
-          await db.query(`INSERT INTO ledger.postings (transaction_id, account_id, currency, amount_minor, occurred_at) VALUES ($1, $2, 'USD', $3, now())`, [id, i === 0 ? cash : rev, a]);
+          await db.query(
+            `INSERT INTO ledger.postings (transaction_id, account_id, currency, amount_minor, occurred_at) VALUES ($1, $2, 'USD', $3, now())`,
+            [id, i === 0 ? cash : rev, a],
+          );
         }
         await db.query('COMMIT');
         return id as string;
@@ -142,24 +223,34 @@ describe('revenue-ledger against real Postgres and NATS', () => {
     await expect(rawTx([])).rejects.toThrow(/at least two are required/);
     const ok = await rawTx([5, -5]);
     // A committed transaction is sealed: even a balanced pair cannot be added to it later.
-    await expect(db.query(
-      `INSERT INTO ledger.postings (transaction_id, account_id, currency, amount_minor, occurred_at) VALUES ($1, $2, 'USD', 1, now()), ($1, $3, 'USD', -1, now())`,
-      [ok, cash, rev],
-    )).rejects.toThrow(/already posted/);
+    await expect(
+      db.query(
+        `INSERT INTO ledger.postings (transaction_id, account_id, currency, amount_minor, occurred_at) VALUES ($1, $2, 'USD', 1, now()), ($1, $3, 'USD', -1, now())`,
+        [ok, cash, rev],
+      ),
+    ).rejects.toThrow(/already posted/);
     // Currency mixing: a EUR posting to a USD-only account is refused by the database as well.
     await expect(rawTxCurrency(db, cash, rev)).rejects.toThrow(/currency mismatch/);
     // References: a posting needs an existing transaction and account, and an account is never removed.
-    await expect(db.query(
-      `INSERT INTO ledger.postings (transaction_id, account_id, currency, amount_minor, occurred_at) VALUES (gen_random_uuid(), $1, 'USD', 1, now()), (gen_random_uuid(), $2, 'USD', -1, now())`,
-      [cash, rev],
-    )).rejects.toMatchObject({ code: '23503', message: expect.stringMatching(/does not exist/) });
+    await expect(
+      db.query(
+        `INSERT INTO ledger.postings (transaction_id, account_id, currency, amount_minor, occurred_at) VALUES (gen_random_uuid(), $1, 'USD', 1, now()), (gen_random_uuid(), $2, 'USD', -1, now())`,
+        [cash, rev],
+      ),
+    ).rejects.toMatchObject({ code: '23503', message: expect.stringMatching(/does not exist/) });
     await db.query('BEGIN');
     try {
-      const id = (await db.query(`INSERT INTO ledger.transactions (id, event_id, kind, occurred_at) VALUES (gen_random_uuid(), gen_random_uuid()::text, 'manual', now()) RETURNING id`)).rows[0].id;
-      await expect(db.query(
-        `INSERT INTO ledger.postings (transaction_id, account_id, currency, amount_minor, occurred_at) VALUES ($1, $2, 'USD', 1, now()), ($1, 999999, 'USD', -1, now())`,
-        [id, cash],
-      )).rejects.toMatchObject({ code: '23503', message: expect.stringMatching(/account that does not exist/) });
+      const id = (
+        await db.query(
+          `INSERT INTO ledger.transactions (id, event_id, kind, occurred_at) VALUES (gen_random_uuid(), gen_random_uuid()::text, 'manual', now()) RETURNING id`,
+        )
+      ).rows[0].id;
+      await expect(
+        db.query(
+          `INSERT INTO ledger.postings (transaction_id, account_id, currency, amount_minor, occurred_at) VALUES ($1, $2, 'USD', 1, now()), ($1, 999999, 'USD', -1, now())`,
+          [id, cash],
+        ),
+      ).rejects.toMatchObject({ code: '23503', message: expect.stringMatching(/account that does not exist/) });
     } finally {
       await db.query('ROLLBACK');
     }
@@ -169,54 +260,127 @@ describe('revenue-ledger against real Postgres and NATS', () => {
 
   it('never changes or deletes a posted transaction or posting', async () => {
     const t = await untilPosted('first-sale');
-    await expect(db.query(`UPDATE ledger.transactions SET description = 'edited' WHERE id = $1`, [t.id])).rejects.toThrow(/immutable/);
+    await expect(
+      db.query(`UPDATE ledger.transactions SET description = 'edited' WHERE id = $1`, [t.id]),
+    ).rejects.toThrow(/immutable/);
     await expect(db.query(`DELETE FROM ledger.transactions WHERE id = $1`, [t.id])).rejects.toThrow(/immutable/);
-    await expect(db.query(`UPDATE ledger.postings SET amount_minor = 1 WHERE transaction_id = $1`, [t.id])).rejects.toThrow(/immutable/);
-    await expect(db.query(`DELETE FROM ledger.postings WHERE transaction_id = $1`, [t.id])).rejects.toThrow(/immutable/);
+    await expect(
+      db.query(`UPDATE ledger.postings SET amount_minor = 1 WHERE transaction_id = $1`, [t.id]),
+    ).rejects.toThrow(/immutable/);
+    await expect(db.query(`DELETE FROM ledger.postings WHERE transaction_id = $1`, [t.id])).rejects.toThrow(
+      /immutable/,
+    );
     await expect(db.query(`TRUNCATE ledger.postings CASCADE`)).rejects.toThrow(/immutable/);
     expect((await rpc('juggernaut.ledger.transaction.get.v1', { id: t.id })).postings).toEqual(t.postings);
   });
 
   it('reverses a transaction once, restoring balances, and refuses a second reversal or reversing a reversal', async () => {
-    await publish('juggernaut.revenue.recorded.v1', revenue({ eventId: 'to-reverse', amountMinor: 2_500, source: 'refunds', goalId: 'goal-r' }));
+    await publish(
+      'juggernaut.revenue.recorded.v1',
+      revenue({ eventId: 'to-reverse', amountMinor: 2_500, source: 'refunds', goalId: 'goal-r' }),
+    );
     const t = await untilPosted('to-reverse');
     expect(await balance('revenue:refunds')).toEqual({ USD: -2_500 });
-    const r = await rpc('juggernaut.ledger.transaction.reverse.v1', { id: t.id, reason: 'charge refunded', createdBy: 'admin' });
-    expect(r).toMatchObject({ kind: 'reversal', reverses: t.id, description: 'charge refunded', goalId: 'goal-r', createdBy: 'admin' });
+    const r = await rpc('juggernaut.ledger.transaction.reverse.v1', {
+      id: t.id,
+      reason: 'charge refunded',
+      createdBy: 'admin',
+    });
+    expect(r).toMatchObject({
+      kind: 'reversal',
+      reverses: t.id,
+      description: 'charge refunded',
+      goalId: 'goal-r',
+      createdBy: 'admin',
+    });
     expect(r.postings).toEqual(t.postings.map((p: any) => ({ ...p, amountMinor: -p.amountMinor })));
     expect(await balance('revenue:refunds')).toEqual({});
     expect((await rpc('juggernaut.ledger.transaction.get.v1', { id: t.id })).reversedBy).toBe(r.id);
-    expect((await rpcError('juggernaut.ledger.transaction.reverse.v1', { id: t.id, reason: 'again' })).status).toBe(409);
+    expect((await rpcError('juggernaut.ledger.transaction.reverse.v1', { id: t.id, reason: 'again' })).status).toBe(
+      409,
+    );
     expect((await rpcError('juggernaut.ledger.transaction.reverse.v1', { id: r.id, reason: 'undo' })).status).toBe(409);
-    expect((await rpcError('juggernaut.ledger.transaction.reverse.v1', { id: '00000000-0000-4000-8000-000000000000', reason: 'x' })).status).toBe(404);
+    expect(
+      (
+        await rpcError('juggernaut.ledger.transaction.reverse.v1', {
+          id: '00000000-0000-4000-8000-000000000000',
+          reason: 'x',
+        })
+      ).status,
+    ).toBe(404);
     const byGoal = await rpc('juggernaut.ledger.pnl.get.v1', { groupBy: 'goal' });
     expect(byGoal.rows.find((x: any) => x.key === 'goal-r')).toMatchObject({ revenueMinor: 0, netMinor: 0 });
   });
 
   it('refuses to mix currencies without an exchange posting in each, and accepts one with them', async () => {
-    const mixed = await rpcError('juggernaut.ledger.transaction.post.v1', manual([['assets:cash:USD', 100, 'USD'], ['assets:cash:EUR', -92, 'EUR']]));
+    const mixed = await rpcError(
+      'juggernaut.ledger.transaction.post.v1',
+      manual([
+        ['assets:cash:USD', 100, 'USD'],
+        ['assets:cash:EUR', -92, 'EUR'],
+      ]),
+    );
     expect(mixed.status).toBe(400);
     expect(mixed.message).toMatch(/USD is off by 100, EUR is off by -92/);
-    const wrongCash = await rpcError('juggernaut.ledger.transaction.post.v1', manual([['assets:cash:USD', 100, 'EUR'], ['revenue:fx', -100, 'EUR']]));
+    const wrongCash = await rpcError(
+      'juggernaut.ledger.transaction.post.v1',
+      manual([
+        ['assets:cash:USD', 100, 'EUR'],
+        ['revenue:fx', -100, 'EUR'],
+      ]),
+    );
     expect(wrongCash).toMatchObject({ status: 409 });
     expect(wrongCash.message).toContain('holds only USD');
     await rpc('juggernaut.ledger.account.create.v1', { name: 'equity:exchange' });
-    const fx = await rpc('juggernaut.ledger.transaction.post.v1', manual([
-      ['assets:cash:EUR', -92, 'EUR'], ['equity:exchange', 92, 'EUR'], ['equity:exchange', -100, 'USD'], ['assets:cash:USD', 100, 'USD'],
-    ], { description: 'convert EUR to USD', idempotencyKey: 'fx-1' }));
+    const fx = await rpc(
+      'juggernaut.ledger.transaction.post.v1',
+      manual(
+        [
+          ['assets:cash:EUR', -92, 'EUR'],
+          ['equity:exchange', 92, 'EUR'],
+          ['equity:exchange', -100, 'USD'],
+          ['assets:cash:USD', 100, 'USD'],
+        ],
+        { description: 'convert EUR to USD', idempotencyKey: 'fx-1' },
+      ),
+    );
     expect(fx.kind).toBe('manual');
     expect(await balance('equity:exchange')).toEqual({ EUR: 92, USD: -100 });
     // The same idempotency key with the same entry returns the entry already posted; with another entry it is a conflict.
-    const again = await rpc('juggernaut.ledger.transaction.post.v1', manual([
-      ['assets:cash:EUR', -92, 'EUR'], ['equity:exchange', 92, 'EUR'], ['equity:exchange', -100, 'USD'], ['assets:cash:USD', 100, 'USD'],
-    ], { description: 'convert EUR to USD', idempotencyKey: 'fx-1' }));
+    const again = await rpc(
+      'juggernaut.ledger.transaction.post.v1',
+      manual(
+        [
+          ['assets:cash:EUR', -92, 'EUR'],
+          ['equity:exchange', 92, 'EUR'],
+          ['equity:exchange', -100, 'USD'],
+          ['assets:cash:USD', 100, 'USD'],
+        ],
+        { description: 'convert EUR to USD', idempotencyKey: 'fx-1' },
+      ),
+    );
     expect(again.id).toBe(fx.id);
-    const other = await rpcError('juggernaut.ledger.transaction.post.v1', manual([['assets:cash:USD', 1], ['equity:exchange', -1]], { idempotencyKey: 'fx-1' }));
+    const other = await rpcError(
+      'juggernaut.ledger.transaction.post.v1',
+      manual(
+        [
+          ['assets:cash:USD', 1],
+          ['equity:exchange', -1],
+        ],
+        { idempotencyKey: 'fx-1' },
+      ),
+    );
     expect(other.status).toBe(409);
     expect(other.message).toContain(`conflict: idempotencyKey fx-1 was posted as transaction ${fx.id} with postings`);
     expect(await balance('equity:exchange')).toEqual({ EUR: 92, USD: -100 });
     // Unknown accounts outside the auto-create policy are refused, naming them.
-    const unknown = await rpcError('juggernaut.ledger.transaction.post.v1', manual([['liabilities:loan', -5], ['assets:cash:USD', 5]]));
+    const unknown = await rpcError(
+      'juggernaut.ledger.transaction.post.v1',
+      manual([
+        ['liabilities:loan', -5],
+        ['assets:cash:USD', 5],
+      ]),
+    );
     expect(unknown.status).toBe(400);
     expect(unknown.message).toContain('liabilities:loan');
   });
@@ -224,15 +388,30 @@ describe('revenue-ledger against real Postgres and NATS', () => {
   it('applies entries on a no-overdraft account in the order their batches came, even when batches are written at once', async () => {
     await rpc('juggernaut.ledger.account.create.v1', { name: 'assets:cash:SEK', currency: 'SEK', noOverdraft: true });
     await rpc('juggernaut.ledger.account.create.v1', { name: 'equity:owner-sek' });
-    await rpc('juggernaut.ledger.transaction.post.v1', manual([['assets:cash:SEK', 1_000, 'SEK'], ['equity:owner-sek', -1_000, 'SEK']]));
+    await rpc(
+      'juggernaut.ledger.transaction.post.v1',
+      manual([
+        ['assets:cash:SEK', 1_000, 'SEK'],
+        ['equity:owner-sek', -1_000, 'SEK'],
+      ]),
+    );
     const posting = ledger.app.get(PostingService);
-    const sek = (eventId: string, amountMinor: number) => costEntry(cost({ eventId, amountMinor, currency: 'SEK', category: 'tools' }) as any);
+    const sek = (eventId: string, amountMinor: number) =>
+      costEntry(cost({ eventId, amountMinor, currency: 'SEK', category: 'tools' }) as any);
     // The first batch is slower to reach its guarded entry (it writes many other entries first);
     // the second holds only guarded entries. The first batch's entry still comes first.
-    const first = Array.from({ length: 300 }, (_, i) => costEntry(cost({ eventId: `order-filler-${i}` }) as any)).concat(sek('sek-first', 600));
-    const [a, b] = await Promise.all([posting.post(first), posting.post([sek('sek-second', 600), sek('sek-third', 400)])]);
+    const first = Array.from({ length: 300 }, (_, i) =>
+      costEntry(cost({ eventId: `order-filler-${i}` }) as any),
+    ).concat(sek('sek-first', 600));
+    const [a, b] = await Promise.all([
+      posting.post(first),
+      posting.post([sek('sek-second', 600), sek('sek-third', 400)]),
+    ]);
     expect(a.at(-1)).toEqual({ status: 'posted' });
-    expect(b[0]).toMatchObject({ status: 'rejected', error: { message: expect.stringContaining('insufficient funds') } });
+    expect(b[0]).toMatchObject({
+      status: 'rejected',
+      error: { message: expect.stringContaining('insufficient funds') },
+    });
     expect(b[1]).toEqual({ status: 'posted' });
     expect(await balance('assets:cash:SEK')).toEqual({});
   });
@@ -241,55 +420,118 @@ describe('revenue-ledger against real Postgres and NATS', () => {
     await rpc('juggernaut.ledger.account.create.v1', { name: 'assets:cash:GBP', currency: 'GBP', noOverdraft: true });
     expect((await rpcError('juggernaut.ledger.account.create.v1', { name: 'assets:cash:GBP' })).status).toBe(409);
     await rpc('juggernaut.ledger.account.create.v1', { name: 'equity:owner' });
-    await rpc('juggernaut.ledger.transaction.post.v1', manual([['assets:cash:GBP', 1_000, 'GBP'], ['equity:owner', -1_000, 'GBP']]));
-    const over = await rpcError('juggernaut.ledger.transaction.post.v1', manual([['assets:cash:GBP', -1_001, 'GBP'], ['equity:owner', 1_001, 'GBP']]));
+    await rpc(
+      'juggernaut.ledger.transaction.post.v1',
+      manual([
+        ['assets:cash:GBP', 1_000, 'GBP'],
+        ['equity:owner', -1_000, 'GBP'],
+      ]),
+    );
+    const over = await rpcError(
+      'juggernaut.ledger.transaction.post.v1',
+      manual([
+        ['assets:cash:GBP', -1_001, 'GBP'],
+        ['equity:owner', 1_001, 'GBP'],
+      ]),
+    );
     expect(over.status).toBe(409);
     expect(over.message).toContain('insufficient funds');
-    await publish('juggernaut.cost.recorded.v1', cost({ eventId: 'gbp-ok', amountMinor: 600, currency: 'GBP', category: 'tools' }));
-    await publish('juggernaut.cost.recorded.v1', cost({ eventId: 'gbp-over', amountMinor: 600, currency: 'GBP', category: 'tools' }));
-    await publish('juggernaut.cost.recorded.v1', cost({ eventId: 'gbp-small', amountMinor: 400, currency: 'GBP', category: 'tools' }));
+    await publish(
+      'juggernaut.cost.recorded.v1',
+      cost({ eventId: 'gbp-ok', amountMinor: 600, currency: 'GBP', category: 'tools' }),
+    );
+    await publish(
+      'juggernaut.cost.recorded.v1',
+      cost({ eventId: 'gbp-over', amountMinor: 600, currency: 'GBP', category: 'tools' }),
+    );
+    await publish(
+      'juggernaut.cost.recorded.v1',
+      cost({ eventId: 'gbp-small', amountMinor: 400, currency: 'GBP', category: 'tools' }),
+    );
     await untilPosted('gbp-small');
     expect(await balance('assets:cash:GBP')).toEqual({});
     expect(await posted('gbp-over')).toHaveLength(0);
     const letters = await eventually(async () => {
-      const got = await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_DEADLETTER`, wire('juggernaut.deadletter.v1'));
+      const got = await readStream<any>(
+        nc,
+        `${stack.namespace}_JUGGERNAUT_DEADLETTER`,
+        wire('juggernaut.deadletter.v1'),
+      );
       return got.find((l) => l.data.includes('gbp-over'));
     });
     expect(letters.reason).toMatch(/insufficient funds.*assets:cash:GBP/);
     // The refused event is terminated, not left pending to be redelivered and dead-lettered again.
     const jsm = await (await import('@nats-io/jetstream')).jetstreamManager(nc);
     await eventually(async () => {
-      const info = await jsm.consumers.info(`${stack.namespace}_JUGGERNAUT_INBOUND`, `${stack.namespace}_revenue-ledger-cost`);
+      const info = await jsm.consumers.info(
+        `${stack.namespace}_JUGGERNAUT_INBOUND`,
+        `${stack.namespace}_revenue-ledger-cost`,
+      );
       return info.num_ack_pending === 0 && info.num_pending === 0;
     }, 5_000);
   });
 
   it('keeps balances exact under concurrent ingestion and manual posting', async () => {
     const n = 1_500;
-    const events = Array.from({ length: n }, (_, i) => (i % 3 === 0
-      ? cost({ eventId: `conc-c-${i}`, amountMinor: i + 1, category: `infra:${i % 5}` })
-      : revenue({ eventId: `conc-r-${i}`, amountMinor: i + 1, source: `conc${i % 4}` })));
+    const events = Array.from({ length: n }, (_, i) =>
+      i % 3 === 0
+        ? cost({ eventId: `conc-c-${i}`, amountMinor: i + 1, category: `infra:${i % 5}` })
+        : revenue({ eventId: `conc-r-${i}`, amountMinor: i + 1, source: `conc${i % 4}` }),
+    );
     const expectedRevenue = events.filter((e) => e.eventId.startsWith('conc-r')).reduce((s, e) => s + e.amountMinor, 0);
     const expectedCost = events.filter((e) => e.eventId.startsWith('conc-c')).reduce((s, e) => s + e.amountMinor, 0);
     await Promise.all([
       (async () => {
         for (let i = 0; i < n; i += 100) {
-          await Promise.all(events.slice(i, i + 100).map((e) =>
-            publish(e.eventId.startsWith('conc-r') ? 'juggernaut.revenue.recorded.v1' : 'juggernaut.cost.recorded.v1', e)));
+          await Promise.all(
+            events
+              .slice(i, i + 100)
+              .map((e) =>
+                publish(
+                  e.eventId.startsWith('conc-r') ? 'juggernaut.revenue.recorded.v1' : 'juggernaut.cost.recorded.v1',
+                  e,
+                ),
+              ),
+          );
         }
       })(),
-      Promise.all(Array.from({ length: 40 }, (_, i) =>
-        rpc('juggernaut.ledger.transaction.post.v1', manual([['assets:cash:USD', 10], ['revenue:conc-manual', -10]], { idempotencyKey: `conc-m-${i}` })))),
+      Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          rpc(
+            'juggernaut.ledger.transaction.post.v1',
+            manual(
+              [
+                ['assets:cash:USD', 10],
+                ['revenue:conc-manual', -10],
+              ],
+              { idempotencyKey: `conc-m-${i}` },
+            ),
+          ),
+        ),
+      ),
     ]);
-    await eventually(async () => (await posted(`conc-c-${n - 3}`)).length > 0 && (await posted(`conc-r-${n - 1}`)).length > 0, 30_000);
+    await eventually(
+      async () => (await posted(`conc-c-${n - 3}`)).length > 0 && (await posted(`conc-r-${n - 1}`)).length > 0,
+      30_000,
+    );
     await eventually(async () => {
-      const [{ c }] = (await db.query(`SELECT count(*)::int AS c FROM ledger.transactions WHERE event_id LIKE 'conc-%' OR event_id LIKE 'manual:conc-m-%'`)).rows;
+      const [{ c }] = (
+        await db.query(
+          `SELECT count(*)::int AS c FROM ledger.transactions WHERE event_id LIKE 'conc-%' OR event_id LIKE 'manual:conc-m-%'`,
+        )
+      ).rows;
       return c === n + 40;
     }, 30_000);
-    const sumOf = async (prefix: string) => Number((await db.query(
-      `SELECT coalesce(sum(p.amount_minor), 0)::text AS s FROM ledger.postings p JOIN ledger.transactions t ON t.id = p.transaction_id
-       JOIN ledger.accounts a ON a.id = p.account_id WHERE (t.event_id LIKE 'conc-%' OR t.event_id LIKE 'manual:conc-m-%') AND a.name LIKE $1`, [prefix],
-    )).rows[0].s);
+    const sumOf = async (prefix: string) =>
+      Number(
+        (
+          await db.query(
+            `SELECT coalesce(sum(p.amount_minor), 0)::text AS s FROM ledger.postings p JOIN ledger.transactions t ON t.id = p.transaction_id
+       JOIN ledger.accounts a ON a.id = p.account_id WHERE (t.event_id LIKE 'conc-%' OR t.event_id LIKE 'manual:conc-m-%') AND a.name LIKE $1`,
+            [prefix],
+          )
+        ).rows[0].s,
+      );
     expect(await sumOf('revenue:%')).toBe(-(expectedRevenue + 400));
     expect(await sumOf('expense:%')).toBe(expectedCost);
     // The kept balance of every account equals the sum of its postings.
@@ -299,13 +541,22 @@ describe('revenue-ledger against real Postgres and NATS', () => {
        WHERE b.balance_minor <> coalesce(s.total, 0)`,
     );
     expect(drift.rows).toEqual([]);
-    const [{ total }] = (await db.query(`SELECT coalesce(sum(amount_minor), 0)::int AS total FROM ledger.postings WHERE currency = 'USD'`)).rows;
+    const [{ total }] = (
+      await db.query(`SELECT coalesce(sum(amount_minor), 0)::int AS total FROM ledger.postings WHERE currency = 'USD'`)
+    ).rows;
     expect(total).toBe(0);
   });
 
   it('answers balances as of a past time from the postings', async () => {
-    for (const [id, at, amount] of [['asof-1', '2025-01-10T00:00:00Z', 100], ['asof-2', '2025-02-10T00:00:00Z', 200], ['asof-3', '2025-03-10T00:00:00Z', 400]] as const) {
-      await publish('juggernaut.revenue.recorded.v1', revenue({ eventId: id, amountMinor: amount, source: 'asof', occurredAt: at }));
+    for (const [id, at, amount] of [
+      ['asof-1', '2025-01-10T00:00:00Z', 100],
+      ['asof-2', '2025-02-10T00:00:00Z', 200],
+      ['asof-3', '2025-03-10T00:00:00Z', 400],
+    ] as const) {
+      await publish(
+        'juggernaut.revenue.recorded.v1',
+        revenue({ eventId: id, amountMinor: amount, source: 'asof', occurredAt: at }),
+      );
     }
     await untilPosted('asof-3');
     await untilPosted('asof-1');
@@ -319,10 +570,46 @@ describe('revenue-ledger against real Postgres and NATS', () => {
 
   it('reports P&L by period, source, experiment, goal and task type', async () => {
     const at = '2024-06-15T12:00:00Z';
-    await publish('juggernaut.revenue.recorded.v1', revenue({ eventId: 'pnl-r1', amountMinor: 10_000, source: 'pnlshop', occurredAt: at, experimentId: 'exp-pnl', variantKey: 'a', goalId: 'goal-pnl' }));
-    await publish('juggernaut.revenue.recorded.v1', revenue({ eventId: 'pnl-r2', amountMinor: 5_000, source: 'pnlshop', occurredAt: '2024-07-02T00:00:00Z', experimentId: 'exp-pnl', variantKey: 'b' }));
-    await publish('juggernaut.cost.recorded.v1', cost({ eventId: 'pnl-c1', amountMinor: 1_200, category: 'llm:pnl-model', occurredAt: at, experimentId: 'exp-pnl', goalId: 'goal-pnl', taskType: 'pnl-research', taskId: 't-1' }));
-    await publish('juggernaut.cost.recorded.v1', cost({ eventId: 'pnl-c2', amountMinor: 300, category: 'tools', occurredAt: at, taskType: 'pnl-research' }));
+    await publish(
+      'juggernaut.revenue.recorded.v1',
+      revenue({
+        eventId: 'pnl-r1',
+        amountMinor: 10_000,
+        source: 'pnlshop',
+        occurredAt: at,
+        experimentId: 'exp-pnl',
+        variantKey: 'a',
+        goalId: 'goal-pnl',
+      }),
+    );
+    await publish(
+      'juggernaut.revenue.recorded.v1',
+      revenue({
+        eventId: 'pnl-r2',
+        amountMinor: 5_000,
+        source: 'pnlshop',
+        occurredAt: '2024-07-02T00:00:00Z',
+        experimentId: 'exp-pnl',
+        variantKey: 'b',
+      }),
+    );
+    await publish(
+      'juggernaut.cost.recorded.v1',
+      cost({
+        eventId: 'pnl-c1',
+        amountMinor: 1_200,
+        category: 'llm:pnl-model',
+        occurredAt: at,
+        experimentId: 'exp-pnl',
+        goalId: 'goal-pnl',
+        taskType: 'pnl-research',
+        taskId: 't-1',
+      }),
+    );
+    await publish(
+      'juggernaut.cost.recorded.v1',
+      cost({ eventId: 'pnl-c2', amountMinor: 300, category: 'tools', occurredAt: at, taskType: 'pnl-research' }),
+    );
     for (const id of ['pnl-r1', 'pnl-r2', 'pnl-c1', 'pnl-c2']) await untilPosted(id);
     const window = { from: '2024-01-01T00:00:00Z', to: '2025-01-01T00:00:00Z' };
     const byPeriod = await rpc('juggernaut.ledger.pnl.get.v1', { groupBy: 'period', period: 'month', ...window });
@@ -331,29 +618,51 @@ describe('revenue-ledger against real Postgres and NATS', () => {
       { key: '2024-07-01T00:00:00Z', currency: 'USD', revenueMinor: 5_000, costMinor: 0, netMinor: 5_000 },
     ]);
     const bySource = await rpc('juggernaut.ledger.pnl.get.v1', { groupBy: 'source', ...window });
-    expect(bySource.rows).toEqual(expect.arrayContaining([
-      { key: 'revenue:pnlshop', currency: 'USD', revenueMinor: 15_000, costMinor: 0, netMinor: 15_000 },
-      { key: 'expense:llm:pnl-model', currency: 'USD', revenueMinor: 0, costMinor: 1_200, netMinor: -1_200 },
-    ]));
+    expect(bySource.rows).toEqual(
+      expect.arrayContaining([
+        { key: 'revenue:pnlshop', currency: 'USD', revenueMinor: 15_000, costMinor: 0, netMinor: 15_000 },
+        { key: 'expense:llm:pnl-model', currency: 'USD', revenueMinor: 0, costMinor: 1_200, netMinor: -1_200 },
+      ]),
+    );
     const byExperiment = await rpc('juggernaut.ledger.pnl.get.v1', { groupBy: 'experiment', ...window });
-    expect(byExperiment.rows.find((r: any) => r.key === 'exp-pnl')).toEqual({ key: 'exp-pnl', currency: 'USD', revenueMinor: 15_000, costMinor: 1_200, netMinor: 13_800 });
+    expect(byExperiment.rows.find((r: any) => r.key === 'exp-pnl')).toEqual({
+      key: 'exp-pnl',
+      currency: 'USD',
+      revenueMinor: 15_000,
+      costMinor: 1_200,
+      netMinor: 13_800,
+    });
     const byGoal = await rpc('juggernaut.ledger.pnl.get.v1', { groupBy: 'goal', ...window });
-    expect(byGoal.rows.find((r: any) => r.key === 'goal-pnl')).toMatchObject({ revenueMinor: 10_000, costMinor: 1_200 });
+    expect(byGoal.rows.find((r: any) => r.key === 'goal-pnl')).toMatchObject({
+      revenueMinor: 10_000,
+      costMinor: 1_200,
+    });
     const byTaskType = await rpc('juggernaut.ledger.pnl.get.v1', { groupBy: 'taskType', ...window });
-    expect(byTaskType.rows.find((r: any) => r.key === 'pnl-research')).toMatchObject({ revenueMinor: 0, costMinor: 1_500, netMinor: -1_500 });
+    expect(byTaskType.rows.find((r: any) => r.key === 'pnl-research')).toMatchObject({
+      revenueMinor: 0,
+      costMinor: 1_500,
+      netMinor: -1_500,
+    });
     expect((await rpcError('juggernaut.ledger.pnl.get.v1', { groupBy: 'planet' })).message).toContain('groupBy');
   });
 
   it('measures progress to the revenue target in the base currency with the rates table', async () => {
     const before = await rpc('juggernaut.ledger.summary.get.v1', {});
     expect(before).toMatchObject({ baseCurrency: 'USD', targetMinor: 10_000_000_000 });
-    await publish('juggernaut.revenue.recorded.v1', revenue({ eventId: 'jpy-1', amountMinor: 15_000, currency: 'JPY', source: 'jp' }));
+    await publish(
+      'juggernaut.revenue.recorded.v1',
+      revenue({ eventId: 'jpy-1', amountMinor: 15_000, currency: 'JPY', source: 'jp' }),
+    );
     await untilPosted('jpy-1');
     const unconverted = await rpc('juggernaut.ledger.summary.get.v1', {});
     expect(unconverted.unconvertedCurrencies).toContain('JPY');
     expect(unconverted.revenueBaseMinor).toBe(before.revenueBaseMinor);
     // 1 JPY = 0.0065 USD: ¥15,000 (minor unit = 1 yen) is $97.50 = 9,750 cents.
-    expect(await rpc('juggernaut.ledger.rate.set.v1', { currency: 'JPY', rate: '0.0065' })).toMatchObject({ currency: 'JPY', baseCurrency: 'USD', rate: '0.0065' });
+    expect(await rpc('juggernaut.ledger.rate.set.v1', { currency: 'JPY', rate: '0.0065' })).toMatchObject({
+      currency: 'JPY',
+      baseCurrency: 'USD',
+      rate: '0.0065',
+    });
     expect((await rpcError('juggernaut.ledger.rate.set.v1', { currency: 'USD', rate: '2' })).status).toBe(400);
     expect((await rpcError('juggernaut.ledger.rate.set.v1', { currency: 'JPY', rate: '0' })).status).toBe(400);
     const after = await rpc('juggernaut.ledger.summary.get.v1', {});
@@ -370,7 +679,8 @@ describe('revenue-ledger against real Postgres and NATS', () => {
 
   it('changes nothing when the whole stream is delivered again after a restart', async () => {
     const count = async () => Number((await db.query(`SELECT count(*) AS n FROM ledger.transactions`)).rows[0].n);
-    const sums = async () => (await db.query(`SELECT account_id, currency, balance_minor FROM ledger.balances ORDER BY 1, 2`)).rows;
+    const sums = async () =>
+      (await db.query(`SELECT account_id, currency, balance_minor FROM ledger.balances ORDER BY 1, 2`)).rows;
     const [before, balancesBefore] = [await count(), await sums()];
     await stack.services[0]!.close();
     stack.services.length = 0;
@@ -380,8 +690,11 @@ describe('revenue-ledger against real Postgres and NATS', () => {
     }
     url = (await stack.start(revenueLedger)).url;
     await eventually(async () => {
-      const infos = await Promise.all(['revenue-ledger-revenue', 'revenue-ledger-cost'].map((d) =>
-        jsm.consumers.info(`${stack.namespace}_JUGGERNAUT_INBOUND`, `${stack.namespace}_${d}`)));
+      const infos = await Promise.all(
+        ['revenue-ledger-revenue', 'revenue-ledger-cost'].map((d) =>
+          jsm.consumers.info(`${stack.namespace}_JUGGERNAUT_INBOUND`, `${stack.namespace}_${d}`),
+        ),
+      );
       return infos.every((i) => i.num_pending === 0 && i.num_ack_pending === 0 && i.delivered.consumer_seq > 100);
     }, 30_000);
     expect(await count()).toBe(before);
@@ -395,7 +708,11 @@ describe('revenue-ledger against real Postgres and NATS', () => {
 async function rawTxCurrency(db: Client, cash: string, rev: string): Promise<void> {
   await db.query('BEGIN');
   try {
-    const id = (await db.query(`INSERT INTO ledger.transactions (id, event_id, kind, occurred_at) VALUES (gen_random_uuid(), gen_random_uuid()::text, 'manual', now()) RETURNING id`)).rows[0].id;
+    const id = (
+      await db.query(
+        `INSERT INTO ledger.transactions (id, event_id, kind, occurred_at) VALUES (gen_random_uuid(), gen_random_uuid()::text, 'manual', now()) RETURNING id`,
+      )
+    ).rows[0].id;
     await db.query(
       `INSERT INTO ledger.postings (transaction_id, account_id, currency, amount_minor, occurred_at) VALUES ($1, $2, 'EUR', 5, now()), ($1, $3, 'EUR', -5, now())`,
       [id, cash, rev],

@@ -37,15 +37,42 @@ export class DispatchMetrics {
   readonly pruned;
 
   constructor(metrics: Metrics, db: DataSource, limits: TypeLimitsRepository) {
-    this.pickup = metrics.histogram('juggernaut_task_pickup_latency_seconds', 'From due (created or run-at) to claimed', [], LATENCY_BUCKETS);
-    this.runDuration = metrics.histogram('juggernaut_task_run_duration_seconds', 'From claim to completion or failure', ['type', 'outcome'], LATENCY_BUCKETS);
-    this.leasesExpired = metrics.counter('juggernaut_leases_expired_total', 'Leases that expired and were reclaimed by the reaper');
-    this.completed = metrics.counter('juggernaut_tasks_completed_total', 'Tasks finished by outcome', ['type', 'outcome']);
+    this.pickup = metrics.histogram(
+      'juggernaut_task_pickup_latency_seconds',
+      'From due (created or run-at) to claimed',
+      [],
+      LATENCY_BUCKETS,
+    );
+    this.runDuration = metrics.histogram(
+      'juggernaut_task_run_duration_seconds',
+      'From claim to completion or failure',
+      ['type', 'outcome'],
+      LATENCY_BUCKETS,
+    );
+    this.leasesExpired = metrics.counter(
+      'juggernaut_leases_expired_total',
+      'Leases that expired and were reclaimed by the reaper',
+    );
+    this.completed = metrics.counter('juggernaut_tasks_completed_total', 'Tasks finished by outcome', [
+      'type',
+      'outcome',
+    ]);
     this.claimed = metrics.counter('juggernaut_tasks_claimed_total', 'Tasks claimed by runners');
     this.created = metrics.counter('juggernaut_tasks_created_total', 'Tasks created', ['type']);
-    this.snoozed = metrics.counter('juggernaut_tasks_snoozed_total', 'Tasks their handler asked to run again later (no attempt counted)', ['type']);
-    this.pruned = metrics.counter('juggernaut_tasks_pruned_total', 'Finished tasks (and their history) removed by retention', ['status']);
-    this.claimsTooLate = metrics.counter('juggernaut_claims_too_late_total', 'Claims rolled back because they could not commit before the runner stopped waiting');
+    this.snoozed = metrics.counter(
+      'juggernaut_tasks_snoozed_total',
+      'Tasks their handler asked to run again later (no attempt counted)',
+      ['type'],
+    );
+    this.pruned = metrics.counter(
+      'juggernaut_tasks_pruned_total',
+      'Finished tasks (and their history) removed by retention',
+      ['status'],
+    );
+    this.claimsTooLate = metrics.counter(
+      'juggernaut_claims_too_late_total',
+      'Claims rolled back because they could not commit before the runner stopped waiting',
+    );
     metrics.gauge('juggernaut_tasks', 'Unfinished and dead tasks by state', ['state'], async function () {
       const counts = new Map<string, number>();
       for (const q of TASK_GAUGE_STATEMENTS) {
@@ -53,27 +80,49 @@ export class DispatchMetrics {
       }
       for (const s of GAUGE_STATES) this.set({ state: s }, counts.get(s) ?? 0);
     });
-    metrics.gauge('juggernaut_task_types_paused', 'Task types paused (none of their tasks is handed out)', [], async function () {
-      this.set(await limits.pausedCount());
-    });
+    metrics.gauge(
+      'juggernaut_task_types_paused',
+      'Task types paused (none of their tasks is handed out)',
+      [],
+      async function () {
+        this.set(await limits.pausedCount());
+      },
+    );
     metrics.gauge('juggernaut_queue_depth', 'Tasks due and waiting for a runner', [], async function () {
-      const [r] = await db.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE status IN ('pending', 'scheduled', 'failed') AND run_at <= now()`);
+      const [r] = await db.query(
+        `SELECT count(*)::int AS n FROM dispatch.tasks WHERE status IN ('pending', 'scheduled', 'failed') AND run_at <= now()`,
+      );
       this.set(r.n);
     });
     // What agent-runner's autoscaler reads (k8s/components/keda-autoscaling): the work the runners could
     // be doing now, by type and required level (the runners' handlers and level decide which they take),
     // both through partial indexes (tasks_claim_idx for due tasks, tasks_running_type_idx for running).
-    metrics.gauge('juggernaut_tasks_due_or_running', 'Tasks due and waiting for a runner, and tasks running, by type and required level', ['type', 'level', 'state'], async function () {
-      const rows = (await db.query(TASKS_DUE_OR_RUNNING)) as Array<{ type: string; level: number; state: string; n: number }>;
-      this.reset();
-      for (const r of rows) this.set({ type: r.type, level: String(r.level), state: r.state }, r.n);
-    });
-    metrics.gauge('juggernaut_queue_oldest_pending_age_seconds', 'Age of the oldest due task not yet claimed', [], async function () {
-      const [r] = await db.query(
-        `SELECT coalesce(extract(epoch FROM now() - min(greatest(run_at, created_at))), 0)::float8 AS age
+    metrics.gauge(
+      'juggernaut_tasks_due_or_running',
+      'Tasks due and waiting for a runner, and tasks running, by type and required level',
+      ['type', 'level', 'state'],
+      async function () {
+        const rows = (await db.query(TASKS_DUE_OR_RUNNING)) as Array<{
+          type: string;
+          level: number;
+          state: string;
+          n: number;
+        }>;
+        this.reset();
+        for (const r of rows) this.set({ type: r.type, level: String(r.level), state: r.state }, r.n);
+      },
+    );
+    metrics.gauge(
+      'juggernaut_queue_oldest_pending_age_seconds',
+      'Age of the oldest due task not yet claimed',
+      [],
+      async function () {
+        const [r] = await db.query(
+          `SELECT coalesce(extract(epoch FROM now() - min(greatest(run_at, created_at))), 0)::float8 AS age
          FROM dispatch.tasks WHERE status IN ('pending', 'scheduled', 'failed') AND run_at <= now()`,
-      );
-      this.set(Number(r.age));
-    });
+        );
+        this.set(Number(r.age));
+      },
+    );
   }
 }

@@ -43,7 +43,9 @@ export class DispatchMessaging implements OnApplicationBootstrap, OnModuleDestro
       b.respond(Subjects.taskGet, (req) => this.dispatch.get(req.id)),
       b.respond(Subjects.taskList, (req) => this.dispatch.list(req)),
       b.respond(Subjects.taskCount, (req) => this.dispatch.countByGoal(req.goalId)),
-      b.respond(Subjects.taskCancel, (req) => this.dispatch.cancel(req.id, req.reason ?? `cancelled by ${req.by ?? 'a caller'}`)),
+      b.respond(Subjects.taskCancel, (req) =>
+        this.dispatch.cancel(req.id, req.reason ?? `cancelled by ${req.by ?? 'a caller'}`),
+      ),
       b.respond(Subjects.taskRetry, (req) => this.dispatch.retry(req.id)),
       b.respond(Subjects.scheduleCreate, async (req) => {
         const s = await this.schedules.create(req);

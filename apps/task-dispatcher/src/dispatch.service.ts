@@ -1,8 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  type ClaimedTaskV1, type ClaimTasksV1, type CreateTaskDto, type FinishReplyV1, type FinishTasksV1, type HeartbeatLeasesV1,
-  type HeartbeatReplyV1, type ListTasksV1, type ReleaseTasksV1, Subjects, type TaskHistoryEntryV1, type TaskPageV1,
-  cutText, type SnoozeTaskV1, type TaskBatchReplyV1, type TaskCountsV1, TaskResultV1, type TaskSubmitReplyV1, type TaskViewV1,
+  type ClaimedTaskV1,
+  type ClaimTasksV1,
+  type CreateTaskDto,
+  type FinishReplyV1,
+  type FinishTasksV1,
+  type HeartbeatLeasesV1,
+  type HeartbeatReplyV1,
+  type ListTasksV1,
+  type ReleaseTasksV1,
+  Subjects,
+  type TaskHistoryEntryV1,
+  type TaskPageV1,
+  cutText,
+  type SnoozeTaskV1,
+  type TaskBatchReplyV1,
+  type TaskCountsV1,
+  TaskResultV1,
+  type TaskSubmitReplyV1,
+  type TaskViewV1,
 } from '@juggernaut/contracts';
 import { Bus, validatePayload } from '@juggernaut/messaging';
 import { encodeCursor } from '@juggernaut/persistence';
@@ -78,7 +94,10 @@ export class DispatchService {
     } catch (e) {
       if (!(e instanceof ClaimTooLateError)) throw e;
       this.metrics.claimsTooLate.inc();
-      this.logger.warn({ workerId: req.workerId, budgetMs }, 'claim rolled back: it could not commit before the runner stops waiting');
+      this.logger.warn(
+        { workerId: req.workerId, budgetMs },
+        'claim rolled back: it could not commit before the runner stops waiting',
+      );
       return { tasks: [] };
     }
   }
@@ -94,7 +113,11 @@ export class DispatchService {
     for (const raw of req.results as Array<Record<string, unknown>>) {
       const checked = validatePayload(TaskResultV1, withErrorCut(raw));
       if (checked.ok) valid.push(checked.value);
-      else invalid.push({ taskId: typeof raw['taskId'] === 'string' ? raw['taskId'].slice(0, 100) : '(none)', reason: `invalid result: ${checked.reason}` });
+      else
+        invalid.push({
+          taskId: typeof raw['taskId'] === 'string' ? raw['taskId'].slice(0, 100) : '(none)',
+          reason: `invalid result: ${checked.reason}`,
+        });
     }
     if (invalid.length) this.logger.warn({ workerId: req.workerId, invalid }, 'invalid task results refused');
     if (valid.length === 0) return { accepted: [], rejected: invalid };
@@ -104,7 +127,8 @@ export class DispatchService {
       this.metrics.completed.inc({ type: r.type, outcome: r.status });
     }
     if (unblocked > 0 || runSeconds.some((r) => r.status === 'failed')) this.wake('tasks became claimable');
-    if (reply.rejected.length) this.logger.warn({ workerId: req.workerId, rejected: reply.rejected.length }, 'stale completions rejected');
+    if (reply.rejected.length)
+      this.logger.warn({ workerId: req.workerId, rejected: reply.rejected.length }, 'stale completions rejected');
     return { accepted: reply.accepted, rejected: [...reply.rejected, ...invalid] };
   }
 
@@ -131,7 +155,10 @@ export class DispatchService {
     const limit = q.limit ?? 50;
     const rows = await this.tasks.list({ ...q, limit });
     const last = rows.length > limit ? rows[limit - 1] : undefined;
-    return { items: rows.slice(0, limit).map(toTaskView), nextCursor: last ? encodeCursor(last.created_at, last.id) : null };
+    return {
+      items: rows.slice(0, limit).map(toTaskView),
+      nextCursor: last ? encodeCursor(last.created_at, last.id) : null,
+    };
   }
 
   countByGoal(goalId: string): Promise<TaskCountsV1> {

@@ -17,9 +17,21 @@ import { RetentionPruner } from './retention/retention';
 
 @Module({
   providers: [
-    TasksRepository, LeasesRepository, TypeLimitsRepository, SchedulesRepository, DispatchMetrics,
-    DispatchPolicy, PolicyFollower, HealthReport,
-    DispatchService, QueueClock, DispatchMessaging, BlockingRepository, BlockingMessaging, BulkOperations, RetentionPruner,
+    TasksRepository,
+    LeasesRepository,
+    TypeLimitsRepository,
+    SchedulesRepository,
+    DispatchMetrics,
+    DispatchPolicy,
+    PolicyFollower,
+    HealthReport,
+    DispatchService,
+    QueueClock,
+    DispatchMessaging,
+    BlockingRepository,
+    BlockingMessaging,
+    BulkOperations,
+    RetentionPruner,
   ],
   exports: [DispatchService, QueueClock, DispatchPolicy],
 })

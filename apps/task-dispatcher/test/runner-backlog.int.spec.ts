@@ -23,10 +23,12 @@ describe('the runner backlog gauge', () => {
 
   const scrape = async () => {
     const text = (await apiClient(metricsUrl).get<string>('/metrics')).body;
-    return Object.fromEntries([...text.matchAll(/^juggernaut_tasks_due_or_running\{([^}]*)\} (\d+)$/gm)].map((m) => {
-      const labels = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
-      return [`${labels['type']} L${labels['level']} ${labels['state']}`, Number(m[2])];
-    }));
+    return Object.fromEntries(
+      [...text.matchAll(/^juggernaut_tasks_due_or_running\{([^}]*)\} (\d+)$/gm)].map((m) => {
+        const labels = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+        return [`${labels['type']} L${labels['level']} ${labels['state']}`, Number(m[2])];
+      }),
+    );
   };
 
   it('counts due and running tasks by type and required level, and nothing else', async () => {
@@ -34,11 +36,12 @@ describe('the runner backlog gauge', () => {
     const db = new Client({ connectionString: stack.db.url });
     await db.connect();
     try {
-      const insert = (type: string, level: number, status: string, n: number, extra = '') => db.query(
-        `INSERT INTO dispatch.tasks (type, required_level, status, sort_key, run_at, lease_expires_at)
+      const insert = (type: string, level: number, status: string, n: number, extra = '') =>
+        db.query(
+          `INSERT INTO dispatch.tasks (type, required_level, status, sort_key, run_at, lease_expires_at)
          SELECT $1, $2, $3, now(), now() ${extra}, CASE WHEN $3 = 'running' THEN now() + interval '1 minute' END FROM generate_series(1, $4)`,
-        [type, level, status, n],
-      );
+          [type, level, status, n],
+        );
       await insert('noop', 1, 'pending', 3);
       await insert('noop', 1, 'failed', 1); // a retry that is due
       await insert('noop', 1, 'failed', 4, "+ interval '1 hour'"); // backing off: not due

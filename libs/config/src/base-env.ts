@@ -11,28 +11,42 @@ export class BaseEnv {
   })
   NATS_URL = 'nats://127.0.0.1:4222';
 
-  @IsOptional() @IsString() @MinLength(1)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
   NATS_USER?: string;
 
-  @IsOptional() @IsString() @Secret()
+  @IsOptional()
+  @IsString()
+  @Secret()
   NATS_PASS?: string;
 
-  @IsOptional() @IsString() @Secret()
+  @IsOptional()
+  @IsString()
+  @Secret()
   NATS_CREDS?: string;
 
   /** Prepended to every subject and stream name, so several deployments (or test suites) share one NATS. */
-  @IsOptional() @Matches(/^[A-Za-z0-9_-]+$/, { message: 'NATS_NAMESPACE must be letters, digits, "_" or "-"' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'NATS_NAMESPACE must be letters, digits, "_" or "-"' })
   NATS_NAMESPACE?: string;
 
   /** The API's port (governance-api); a service without an API does not listen on it. */
-  @ToInt() @IsInt({ message: 'HTTP_PORT must be an integer port number' }) @Min(0) @Max(65535)
+  @ToInt()
+  @IsInt({ message: 'HTTP_PORT must be an integer port number' })
+  @Min(0)
+  @Max(65535)
   HTTP_PORT = 3000;
 
   /**
    * Port of health and metrics (`/health/live`, `/health/ready`, `/metrics`), never the API's. Unset:
    * the service's own default (governance-api 9400 … agent-runner 9405).
    */
-  @IsOptional() @ToInt() @IsInt({ message: 'METRICS_PORT must be an integer port number' }) @Min(0) @Max(65535)
+  @IsOptional()
+  @ToInt()
+  @IsInt({ message: 'METRICS_PORT must be an integer port number' })
+  @Min(0)
+  @Max(65535)
   METRICS_PORT?: number;
 
   /** Address health and metrics listen on: loopback unless a deployment opens it to its scraper and probes (containers: 0.0.0.0). */
@@ -43,7 +57,10 @@ export class BaseEnv {
   LOG_LEVEL: (typeof LOG_LEVEL_NAMES)[number] = 'info';
 
   /** How long a SIGTERM waits for in-flight work before the process exits. */
-  @ToInt() @IsInt() @Min(0) @Max(600_000)
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
   SHUTDOWN_GRACE_MS = 25_000;
 }
 
@@ -54,7 +71,10 @@ export class DatabaseEnv extends BaseEnv {
   @Secret()
   DATABASE_URL!: string;
 
-  @ToInt() @IsInt() @Min(1) @Max(200)
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(200)
   DATABASE_POOL_SIZE = 10;
 
   /**

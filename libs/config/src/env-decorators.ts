@@ -40,6 +40,11 @@ export function ToBool(): PropertyDecorator {
 /** Splits a comma-separated list, dropping blanks. */
 export function ToList(): PropertyDecorator {
   return Transform(({ value }) =>
-    typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : value,
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0)
+      : value,
   );
 }

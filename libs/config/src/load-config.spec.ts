@@ -4,7 +4,9 @@ import { Secret } from './env-decorators';
 import { ConfigError, loadConfig, secretValuesOf } from './load-config';
 
 class TestEnv extends DatabaseEnv {
-  @IsOptional() @IsString() @Secret()
+  @IsOptional()
+  @IsString()
+  @Secret()
   API_TOKEN?: string;
 }
 
@@ -29,7 +31,9 @@ describe('loadConfig', () => {
       new ConfigError('Invalid configuration: HTTP_PORT: HTTP_PORT must be an integer port number (got "abc")'),
     );
     expect(() => loadConfig(TestEnv, {})).toThrow(/DATABASE_URL.*\(not set\)/);
-    expect(() => loadConfig(TestEnv, { ...valid, LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL must be one of debug, info, warn, error/);
+    expect(() => loadConfig(TestEnv, { ...valid, LOG_LEVEL: 'loud' })).toThrow(
+      /LOG_LEVEL must be one of debug, info, warn, error/,
+    );
     expect(() => loadConfig(TestEnv, { ...valid, NATS_URL: 'http://x' })).toThrow(/NATS_URL/);
   });
 

@@ -1,4 +1,10 @@
-import { BudgetReservationV1, BudgetSettlementV1, BudgetUsageV1, ReserveBudgetV1, SettleBudgetV1 } from './agents/budget.v1';
+import {
+  BudgetReservationV1,
+  BudgetSettlementV1,
+  BudgetUsageV1,
+  ReserveBudgetV1,
+  SettleBudgetV1,
+} from './agents/budget.v1';
 import { AddGoalNoteV1, GoalNoteV1, ListGoalNotesV1 } from './agents/goal-notes.v1';
 import { BlockTaskV1, UnblockTasksV1 } from './agents/task-block.v1';
 import { AlertRaisedV1 } from './alerts/alert-raised.v1';
@@ -10,36 +16,100 @@ import { ChangeIdV1, ChangePageV1, ChangeViewV1, CreateChangeV1, ListChangesV1 }
 import { RegisterRepositoryV1, RepositoryNameV1, RepositoryV1 } from './changes/repository.v1';
 import { DeadLetterV1 } from './deadletter/dead-letter.v1';
 import { ExperimentAllocationV1 } from './experiments/experiment-allocation.v1';
-import { ExperimentConversionV1, ExperimentExposureV1, ExperimentLifecycleV1 } from './experiments/experiment-events.v1';
+import {
+  ExperimentConversionV1,
+  ExperimentExposureV1,
+  ExperimentLifecycleV1,
+} from './experiments/experiment-events.v1';
 import type { ExperimentResultsV1 } from './experiments/experiment-results.v1';
 import {
-  AssignmentV1, AssignUnitV1, CreateExperimentDto, DecisionV1, ExperimentIdV1, ExperimentPageV1, ExperimentV1,
-  ExperimentWithDecisionsV1, ListExperimentsV1, SampleSizeQueryV1, SampleSizeV1, ExperimentActionV1,
+  AssignmentV1,
+  AssignUnitV1,
+  CreateExperimentDto,
+  DecisionV1,
+  ExperimentIdV1,
+  ExperimentPageV1,
+  ExperimentV1,
+  ExperimentWithDecisionsV1,
+  ListExperimentsV1,
+  SampleSizeQueryV1,
+  SampleSizeV1,
+  ExperimentActionV1,
 } from './experiments/experiment.v1';
 import { GoalIdV1, GoalV1 } from './goals/goal.v1';
 import {
-  AddConversationSummaryV1, ConversationReadV1, type ConversationReplyRecordedV1, type ConversationContextV1, type ConversationStreamEventV1,
-  ConversationSummaryV1, ConversationTurnRefV1, RecordConversationReplyV1,
+  AddConversationSummaryV1,
+  ConversationReadV1,
+  type ConversationReplyRecordedV1,
+  type ConversationContextV1,
+  type ConversationStreamEventV1,
+  ConversationSummaryV1,
+  ConversationTurnRefV1,
+  RecordConversationReplyV1,
 } from './conversations/conversation.v1';
 import { LedgerPostedV1 } from './ledger/ledger-posted.v1';
 import {
-  CreateLedgerAccountV1, ExchangeRateViewV1, GetLedgerBalanceV1, GetPnlV1, LedgerAccountViewV1, LedgerBalanceViewV1,
-  LedgerSummaryV1, LedgerTransactionIdV1, LedgerTransactionPageV1, LedgerTransactionViewV1, ListLedgerAccountsV1,
-  ListLedgerTransactionsV1, PnlReportV1, PostLedgerTransactionV1, ReverseLedgerTransactionV1, SetExchangeRateV1,
+  CreateLedgerAccountV1,
+  ExchangeRateViewV1,
+  GetLedgerBalanceV1,
+  GetPnlV1,
+  LedgerAccountViewV1,
+  LedgerBalanceViewV1,
+  LedgerSummaryV1,
+  LedgerTransactionIdV1,
+  LedgerTransactionPageV1,
+  LedgerTransactionViewV1,
+  ListLedgerAccountsV1,
+  ListLedgerTransactionsV1,
+  PnlReportV1,
+  PostLedgerTransactionV1,
+  ReverseLedgerTransactionV1,
+  SetExchangeRateV1,
 } from './ledger/ledger-api.v1';
 import { CreateExecutionLogDto } from './logs/execution-log.v1';
 import { CreateOpportunityDto, OpportunityV1 } from './opportunities/opportunity.v1';
 import { PolicyDocumentV1 } from './policy/policy.v1';
 import { PaymentEventV1 } from './payments/payment-event.v1';
 import {
-  LedgerReconciledV1, ListReconciliationsV1, ReconciliationIdV1, ReconciliationPageV1, ReconciliationV1,
+  LedgerReconciledV1,
+  ListReconciliationsV1,
+  ReconciliationIdV1,
+  ReconciliationPageV1,
+  ReconciliationV1,
 } from './payments/reconciliation.v1';
 import { CostRecordedV1, RevenueRecordedV1 } from './revenue/revenue-recorded.v1';
 import {
-  CancelTaskV1, CheckpointTaskV1, ClaimedTaskV1, ClaimTasksV1, CreateScheduleDto, Empty, FinishReplyV1, FinishTasksV1,
-  CountTasksV1, HeartbeatLeasesV1, HeartbeatReplyV1, ListTasksV1, ReleaseTasksV1, ScheduleNameV1, ScheduleViewV1, SetTaskTypeLimitsV1,
-  TaskCountsV1, TaskHistoryEntryV1, TaskIdV1, TaskPageV1, TaskTypeLimitsViewV1, TaskViewV1, WorkerHeartbeatV1,
-  BulkTasksReplyV1, BulkTasksV1, PauseTaskTypeV1, SnoozeTaskV1, SubmitTaskBatchV1, TaskBatchReplyV1, TaskRetentionV1, TaskTypeNameV1,
+  CancelTaskV1,
+  CheckpointTaskV1,
+  ClaimedTaskV1,
+  ClaimTasksV1,
+  CreateScheduleDto,
+  Empty,
+  FinishReplyV1,
+  FinishTasksV1,
+  CountTasksV1,
+  HeartbeatLeasesV1,
+  HeartbeatReplyV1,
+  ListTasksV1,
+  ReleaseTasksV1,
+  ScheduleNameV1,
+  ScheduleViewV1,
+  SetTaskTypeLimitsV1,
+  TaskCountsV1,
+  TaskHistoryEntryV1,
+  TaskIdV1,
+  TaskPageV1,
+  TaskTypeLimitsViewV1,
+  TaskViewV1,
+  WorkerHeartbeatV1,
+  BulkTasksReplyV1,
+  BulkTasksV1,
+  PauseTaskTypeV1,
+  SnoozeTaskV1,
+  SubmitTaskBatchV1,
+  TaskBatchReplyV1,
+  TaskRetentionV1,
+  TaskTypeNameV1,
 } from './tasks/dispatch.v1';
 import { CreateTaskDto, TaskEventV1, TaskSubmitReplyV1 } from './tasks/task.v1';
 import { WorkerPresenceV1 } from './workers/worker-events.v1';
@@ -411,19 +481,40 @@ export const Streams = {
     name: 'JUGGERNAUT_INBOUND',
     description: 'Events from other systems and from runners, applied exactly once by their owners.',
     subjects: [
-      Subjects.revenueRecorded, Subjects.costRecorded, Subjects.experimentExposure, Subjects.experimentConversion,
-      Subjects.logAppend, Subjects.paymentEvent,
+      Subjects.revenueRecorded,
+      Subjects.costRecorded,
+      Subjects.experimentExposure,
+      Subjects.experimentConversion,
+      Subjects.logAppend,
+      Subjects.paymentEvent,
     ],
   },
   events: {
     name: 'JUGGERNAUT_EVENTS',
     description: 'Outbound domain events for other systems and dashboards.',
     subjects: [
-      Subjects.taskCreated, Subjects.taskClaimed, Subjects.taskSucceeded, Subjects.taskFailed, Subjects.taskDead,
-      Subjects.taskCancelled, Subjects.workerOnline, Subjects.workerOffline, Subjects.opportunityCreated,
-      Subjects.experimentStarted, Subjects.experimentConcluded, Subjects.experimentAllocation, Subjects.ledgerPosted, Subjects.alertRaised,
-      Subjects.ledgerReconciled, Subjects.changeOpened, Subjects.changeMerged, Subjects.changeClosed,
-      Subjects.policyChanged, Subjects.approvalRequested, Subjects.approvalDecided, Subjects.alertResolved,
+      Subjects.taskCreated,
+      Subjects.taskClaimed,
+      Subjects.taskSucceeded,
+      Subjects.taskFailed,
+      Subjects.taskDead,
+      Subjects.taskCancelled,
+      Subjects.workerOnline,
+      Subjects.workerOffline,
+      Subjects.opportunityCreated,
+      Subjects.experimentStarted,
+      Subjects.experimentConcluded,
+      Subjects.experimentAllocation,
+      Subjects.ledgerPosted,
+      Subjects.alertRaised,
+      Subjects.ledgerReconciled,
+      Subjects.changeOpened,
+      Subjects.changeMerged,
+      Subjects.changeClosed,
+      Subjects.policyChanged,
+      Subjects.approvalRequested,
+      Subjects.approvalDecided,
+      Subjects.alertResolved,
     ],
   },
   deadLetter: {

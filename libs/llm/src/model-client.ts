@@ -1,6 +1,10 @@
 import type { Metrics } from '@juggernaut/observability';
 import OpenAI, { APIError, APIUserAbortError } from 'openai';
-import type { ChatCompletionMessage, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletionMessage,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+} from 'openai/resources/chat/completions';
 import { parsePriceTable, type ModelPrice, type PriceTable } from './pricing';
 import { isRetryableStatus, retryDelayMs } from './retry-policy';
 
@@ -48,7 +52,10 @@ export class ModelClient {
   private readonly tokens;
   private readonly duration;
 
-  constructor(private readonly options: ModelClientOptions, metrics: Metrics) {
+  constructor(
+    private readonly options: ModelClientOptions,
+    metrics: Metrics,
+  ) {
     this.configured = Boolean(options.baseUrl || options.apiKey);
     this.prices = parsePriceTable(options.prices);
     this.byLevel = parseModelsByLevel(options.modelsByLevel);
@@ -61,9 +68,16 @@ export class ModelClient {
         timeout: options.timeoutMs,
       });
     }
-    this.tokens = metrics.counter('juggernaut_llm_tokens_total', 'LLM tokens as reported by the provider', ['model', 'kind']);
-    this.duration = metrics.histogram('juggernaut_llm_request_duration_seconds', 'LLM request duration (each HTTP attempt)', ['model', 'outcome'],
-      [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120]);
+    this.tokens = metrics.counter('juggernaut_llm_tokens_total', 'LLM tokens as reported by the provider', [
+      'model',
+      'kind',
+    ]);
+    this.duration = metrics.histogram(
+      'juggernaut_llm_request_duration_seconds',
+      'LLM request duration (each HTTP attempt)',
+      ['model', 'outcome'],
+      [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
+    );
   }
 
   modelFor(level: number): string {
@@ -81,7 +95,11 @@ export class ModelClient {
    * says so, so whoever shows the text can drop what came before.
    */
   async complete(req: {
-    model: string; messages: ChatCompletionMessageParam[]; tools: ChatCompletionTool[]; maxTokens: number; signal: AbortSignal;
+    model: string;
+    messages: ChatCompletionMessageParam[];
+    tools: ChatCompletionTool[];
+    maxTokens: number;
+    signal: AbortSignal;
     stream?: { text(delta: string): void; restart(reason: string): void };
   }): Promise<ModelReply> {
     if (!this.client) throw new ModelRefusedError('no model configured');
@@ -96,57 +114,89 @@ export class ModelClient {
           this.tokens.inc({ model: req.model, kind: 'prompt' }, usage.promptTokens);
           this.tokens.inc({ model: req.model, kind: 'completion' }, usage.completionTokens);
         }
-        return { message, ...(usage ? { usage } : {}), durationMs: Math.round(performance.now() - started), retries: attempt - 1 };
+        return {
+          message,
+          ...(usage ? { usage } : {}),
+          durationMs: Math.round(performance.now() - started),
+          retries: attempt - 1,
+        };
       } catch (e) {
         if (req.signal.aborted || e instanceof APIUserAbortError) throw req.signal.reason ?? e;
         const status = e instanceof APIError ? e.status : undefined;
-        this.duration.observe({ model: req.model, outcome: status ? String(status) : 'unreachable' }, (performance.now() - t0) / 1000);
+        this.duration.observe(
+          { model: req.model, outcome: status ? String(status) : 'unreachable' },
+          (performance.now() - t0) / 1000,
+        );
         if (e instanceof ModelUnavailableError) throw e;
         if (!isRetryableStatus(status)) {
           throw new ModelRefusedError(`the model refused the request (${status}): ${(e as Error).message}`);
         }
         if (attempt > this.options.maxRetries) {
-          throw new ModelUnavailableError(`model ${req.model} unavailable after ${attempt} attempt(s): ${status ?? ''} ${(e as Error).message}`.trim());
+          throw new ModelUnavailableError(
+            `model ${req.model} unavailable after ${attempt} attempt(s): ${status ?? ''} ${(e as Error).message}`.trim(),
+          );
         }
-        if (progress.streamed) req.stream?.restart(`the model's answer broke off (${(e as Error).message}); it is asked again`);
+        if (progress.streamed)
+          req.stream?.restart(`the model's answer broke off (${(e as Error).message}); it is asked again`);
         await sleep(retryDelayMs(attempt, e instanceof APIError ? e.headers : undefined), req.signal);
       }
     }
   }
 
-  private async whole(req: { model: string; messages: ChatCompletionMessageParam[]; tools: ChatCompletionTool[]; maxTokens: number; signal: AbortSignal }): Promise<Completion> {
-    const res = await this.client!.chat.completions.create({
-      model: req.model,
-      messages: req.messages,
-      max_tokens: req.maxTokens,
-      ...(req.tools.length ? { tools: req.tools } : {}),
-    }, { signal: req.signal });
+  private async whole(req: {
+    model: string;
+    messages: ChatCompletionMessageParam[];
+    tools: ChatCompletionTool[];
+    maxTokens: number;
+    signal: AbortSignal;
+  }): Promise<Completion> {
+    const res = await this.client!.chat.completions.create(
+      {
+        model: req.model,
+        messages: req.messages,
+        max_tokens: req.maxTokens,
+        ...(req.tools.length ? { tools: req.tools } : {}),
+      },
+      { signal: req.signal },
+    );
     const choice = res.choices[0];
     if (!choice) throw new ModelUnavailableError('the model answered with no choices');
-    const usage = res.usage ? { promptTokens: res.usage.prompt_tokens, completionTokens: res.usage.completion_tokens } : undefined;
+    const usage = res.usage
+      ? { promptTokens: res.usage.prompt_tokens, completionTokens: res.usage.completion_tokens }
+      : undefined;
     return { message: choice.message, ...(usage ? { usage } : {}) };
   }
 
   /** The same call streamed: text deltas go out as they come; tool calls and usage are put together from the chunks. */
   private async streamed(
-    req: { model: string; messages: ChatCompletionMessageParam[]; tools: ChatCompletionTool[]; maxTokens: number; signal: AbortSignal },
+    req: {
+      model: string;
+      messages: ChatCompletionMessageParam[];
+      tools: ChatCompletionTool[];
+      maxTokens: number;
+      signal: AbortSignal;
+    },
     out: { text(delta: string): void },
     progress: { streamed: boolean },
   ): Promise<Completion> {
-    const stream = await this.client!.chat.completions.create({
-      model: req.model,
-      messages: req.messages,
-      max_tokens: req.maxTokens,
-      ...(req.tools.length ? { tools: req.tools } : {}),
-      stream: true,
-      stream_options: { include_usage: true },
-    }, { signal: req.signal });
+    const stream = await this.client!.chat.completions.create(
+      {
+        model: req.model,
+        messages: req.messages,
+        max_tokens: req.maxTokens,
+        ...(req.tools.length ? { tools: req.tools } : {}),
+        stream: true,
+        stream_options: { include_usage: true },
+      },
+      { signal: req.signal },
+    );
     let content = '';
     let sawChoice = false;
     let usage: Completion['usage'];
     const calls = new Map<number, { id: string; name: string; arguments: string }>();
     for await (const chunk of stream) {
-      if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+      if (chunk.usage)
+        usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
       const choice = chunk.choices?.[0];
       if (!choice) continue;
       sawChoice = true;
@@ -165,10 +215,19 @@ export class ModelClient {
       }
     }
     if (!sawChoice) throw new ModelUnavailableError('the model answered with no choices');
-    const toolCalls = [...calls.entries()].sort(([a], [b]) => a - b).map(([i, c]) => ({
-      id: c.id || `call_${i}`, type: 'function' as const, function: { name: c.name, arguments: c.arguments },
-    }));
-    const message: ChatCompletionMessage = { role: 'assistant', content: content || null, refusal: null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) };
+    const toolCalls = [...calls.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([i, c]) => ({
+        id: c.id || `call_${i}`,
+        type: 'function' as const,
+        function: { name: c.name, arguments: c.arguments },
+      }));
+    const message: ChatCompletionMessage = {
+      role: 'assistant',
+      content: content || null,
+      refusal: null,
+      ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+    };
     return { message, ...(usage ? { usage } : {}) };
   }
 }
@@ -181,9 +240,11 @@ interface Completion {
 function parseModelsByLevel(json: string | undefined): Record<string, string> {
   if (!json) return {};
   const parsed = JSON.parse(json) as unknown;
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('AGENT_MODELS_BY_LEVEL must be a JSON object such as {"5": "gpt-4.1"}');
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error('AGENT_MODELS_BY_LEVEL must be a JSON object such as {"5": "gpt-4.1"}');
   for (const [k, v] of Object.entries(parsed)) {
-    if (!/^[1-5]$/.test(k) || typeof v !== 'string' || !v) throw new Error(`AGENT_MODELS_BY_LEVEL: "${k}" must be a level 1-5 mapped to a model name`);
+    if (!/^[1-5]$/.test(k) || typeof v !== 'string' || !v)
+      throw new Error(`AGENT_MODELS_BY_LEVEL: "${k}" must be a level 1-5 mapped to a model name`);
   }
   return parsed as Record<string, string>;
 }

@@ -5,9 +5,13 @@ describe('pricing', () => {
     expect(costMinor({ prompt: 15, completion: 60 }, 1_000_000, 0)).toBe(15);
     expect(costMinor({ prompt: 15, completion: 60 }, 1, 0)).toBe(1);
     expect(costMinor({ prompt: 15, completion: 60 }, 0, 0)).toBe(0);
-    expect(costMinor({ prompt: 250, completion: 1000 }, 12_345, 678)).toBe(Math.ceil((12_345 * 250 + 678 * 1000) / 1e6));
+    expect(costMinor({ prompt: 250, completion: 1000 }, 12_345, 678)).toBe(
+      Math.ceil((12_345 * 250 + 678 * 1000) / 1e6),
+    );
     // Large token counts stay exact (BigInt), beyond what floating point would round.
-    expect(costMinor({ prompt: 3, completion: 7 }, 2 ** 50, 1)).toBe(Number((2n ** 50n * 3n + 7n + 999_999n) / 1_000_000n));
+    expect(costMinor({ prompt: 3, completion: 7 }, 2 ** 50, 1)).toBe(
+      Number((2n ** 50n * 3n + 7n + 999_999n) / 1_000_000n),
+    );
   });
 
   it('reserves at least what the call can cost', () => {
@@ -17,7 +21,10 @@ describe('pricing', () => {
 
   it('parses a price table, keeping the defaults and rejecting bad entries with the variable name', () => {
     expect(parsePriceTable(undefined)).toEqual(DEFAULT_PRICES);
-    expect(parsePriceTable('{"llama3": {"prompt": 0, "completion": 0}}')).toMatchObject({ llama3: { prompt: 0, completion: 0 }, 'gpt-4o-mini': DEFAULT_PRICES['gpt-4o-mini'] });
+    expect(parsePriceTable('{"llama3": {"prompt": 0, "completion": 0}}')).toMatchObject({
+      llama3: { prompt: 0, completion: 0 },
+      'gpt-4o-mini': DEFAULT_PRICES['gpt-4o-mini'],
+    });
     expect(() => parsePriceTable('nope')).toThrow(/AGENT_PRICES must be JSON/);
     expect(() => parsePriceTable('{"m": {"prompt": 1.5, "completion": 1}}')).toThrow(/AGENT_PRICES\["m"\]/);
     expect(() => parsePriceTable('[1]')).toThrow(/object/);

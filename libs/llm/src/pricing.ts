@@ -27,15 +27,20 @@ export function parsePriceTable(json: string | undefined): PriceTable {
   try {
     parsed = JSON.parse(json);
   } catch {
-    throw new Error('AGENT_PRICES must be JSON: {"<model>": {"prompt": <minor units per 1M tokens>, "completion": <…>}}');
+    throw new Error(
+      'AGENT_PRICES must be JSON: {"<model>": {"prompt": <minor units per 1M tokens>, "completion": <…>}}',
+    );
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('AGENT_PRICES must be a JSON object keyed by model name');
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error('AGENT_PRICES must be a JSON object keyed by model name');
   const table: PriceTable = { ...DEFAULT_PRICES };
   for (const [model, price] of Object.entries(parsed as Record<string, unknown>)) {
     const p = price as Partial<ModelPrice> | null;
     const ok = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
     if (!p || !ok(p.prompt) || !ok(p.completion)) {
-      throw new Error(`AGENT_PRICES["${model}"] must have integer "prompt" and "completion" prices (minor units per 1M tokens, ≥ 0)`);
+      throw new Error(
+        `AGENT_PRICES["${model}"] must have integer "prompt" and "completion" prices (minor units per 1M tokens, ≥ 0)`,
+      );
     }
     table[model] = { prompt: p.prompt!, completion: p.completion! };
   }

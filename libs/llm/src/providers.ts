@@ -22,20 +22,25 @@ export function llmProviders(source: string): Provider[] {
   return [
     {
       provide: ModelClient,
-      useFactory: (config: LlmSettings, metrics: Metrics) => new ModelClient({
-        ...(config.OPENAI_BASE_URL ? { baseUrl: config.OPENAI_BASE_URL } : {}),
-        ...(config.OPENAI_API_KEY ? { apiKey: config.OPENAI_API_KEY } : {}),
-        model: config.JUGGERNAUT_MODEL,
-        ...(config.AGENT_MODELS_BY_LEVEL ? { modelsByLevel: config.AGENT_MODELS_BY_LEVEL } : {}),
-        ...(config.AGENT_PRICES ? { prices: config.AGENT_PRICES } : {}),
-        maxRetries: config.AGENT_MODEL_MAX_RETRIES,
-        timeoutMs: config.AGENT_MODEL_TIMEOUT_MS,
-      }, metrics),
+      useFactory: (config: LlmSettings, metrics: Metrics) =>
+        new ModelClient(
+          {
+            ...(config.OPENAI_BASE_URL ? { baseUrl: config.OPENAI_BASE_URL } : {}),
+            ...(config.OPENAI_API_KEY ? { apiKey: config.OPENAI_API_KEY } : {}),
+            model: config.JUGGERNAUT_MODEL,
+            ...(config.AGENT_MODELS_BY_LEVEL ? { modelsByLevel: config.AGENT_MODELS_BY_LEVEL } : {}),
+            ...(config.AGENT_PRICES ? { prices: config.AGENT_PRICES } : {}),
+            maxRetries: config.AGENT_MODEL_MAX_RETRIES,
+            timeoutMs: config.AGENT_MODEL_TIMEOUT_MS,
+          },
+          metrics,
+        ),
       inject: [APP_CONFIG, Metrics],
     },
     {
       provide: Spend,
-      useFactory: (bus: Bus, config: LlmSettings, metrics: Metrics) => new Spend(bus, { currency: config.AGENT_CURRENCY, source }, metrics),
+      useFactory: (bus: Bus, config: LlmSettings, metrics: Metrics) =>
+        new Spend(bus, { currency: config.AGENT_CURRENCY, source }, metrics),
       inject: [Bus, APP_CONFIG, Metrics],
     },
   ];

@@ -30,19 +30,37 @@ export class Spend {
     private readonly options: SpendOptions,
     metrics: Metrics,
   ) {
-    this.costTotal = metrics.counter('juggernaut_llm_cost_minor_total', 'LLM spend in minor units, from provider-reported usage', ['model', 'currency']);
-    this.reserved = metrics.counter('juggernaut_budget_reserved_minor_total', 'Minor units reserved before model calls');
+    this.costTotal = metrics.counter(
+      'juggernaut_llm_cost_minor_total',
+      'LLM spend in minor units, from provider-reported usage',
+      ['model', 'currency'],
+    );
+    this.reserved = metrics.counter(
+      'juggernaut_budget_reserved_minor_total',
+      'Minor units reserved before model calls',
+    );
   }
 
   get currency(): string {
     return this.options.currency;
   }
 
-  async reserve(task: SpendTask, workerId: string, level: number, reservationId: string, amountMinor: number): Promise<{ granted: boolean; reason?: string }> {
+  async reserve(
+    task: SpendTask,
+    workerId: string,
+    level: number,
+    reservationId: string,
+    amountMinor: number,
+  ): Promise<{ granted: boolean; reason?: string }> {
     let reply;
     try {
       reply = await this.bus.request(Subjects.budgetReserve, {
-        reservationId, taskId: task.id, workerId, level, amountMinor, currency: this.currency,
+        reservationId,
+        taskId: task.id,
+        workerId,
+        level,
+        amountMinor,
+        currency: this.currency,
         ...(task.budgetMinor !== null ? { taskBudgetMinor: task.budgetMinor } : {}),
       });
     } catch (e) {
@@ -57,17 +75,33 @@ export class Spend {
   }
 
   /** Posts the cost of one model call to the ledger; the event id makes a replay a no-op. */
-  async record(task: SpendTask, step: number, model: string, amountMinor: number, usage?: { promptTokens: number; completionTokens: number }): Promise<void> {
+  async record(
+    task: SpendTask,
+    step: number,
+    model: string,
+    amountMinor: number,
+    usage?: { promptTokens: number; completionTokens: number },
+  ): Promise<void> {
     if (amountMinor <= 0) return;
     const eventId = `llm:${task.id}:${step}`;
-    const { duplicate } = await this.bus.publish(Subjects.costRecorded, {
-      eventId, amountMinor, currency: this.currency, category: `llm:${model}`, source: this.options.source,
-      occurredAt: new Date().toISOString(), taskId: task.id, taskType: task.type,
-      ...(task.goalId ? { goalId: task.goalId } : {}),
-      description: usage
-        ? `${model}: ${usage.promptTokens} prompt + ${usage.completionTokens} completion tokens (step ${step})`
-        : `${model}: usage not reported by the provider, the reservation was charged (step ${step})`,
-    }, { msgId: eventId });
+    const { duplicate } = await this.bus.publish(
+      Subjects.costRecorded,
+      {
+        eventId,
+        amountMinor,
+        currency: this.currency,
+        category: `llm:${model}`,
+        source: this.options.source,
+        occurredAt: new Date().toISOString(),
+        taskId: task.id,
+        taskType: task.type,
+        ...(task.goalId ? { goalId: task.goalId } : {}),
+        description: usage
+          ? `${model}: ${usage.promptTokens} prompt + ${usage.completionTokens} completion tokens (step ${step})`
+          : `${model}: usage not reported by the provider, the reservation was charged (step ${step})`,
+      },
+      { msgId: eventId },
+    );
     if (!duplicate) this.costTotal.inc({ model, currency: this.currency }, amountMinor);
   }
 }

@@ -1,16 +1,46 @@
 import {
-  AckPolicy, DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError, RetentionPolicy, StorageType,
-  type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type StreamConfig,
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type StreamConfig,
 } from '@nats-io/jetstream';
 import {
-  connect, credsAuthenticator, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type Subscription,
+  connect,
+  credsAuthenticator,
+  headers as natsHeaders,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  type Subscription,
 } from '@nats-io/transport-node';
 import {
-  PayloadClasses, Streams, Subjects, type DeadLetterV1, type RequestSubject, type RequestSubjectMap,
-  type SignalSubject, type SignalSubjectMap, type StreamDefinition, type StreamSubject, type StreamSubjectMap,
+  PayloadClasses,
+  Streams,
+  Subjects,
+  type DeadLetterV1,
+  type RequestSubject,
+  type RequestSubjectMap,
+  type SignalSubject,
+  type SignalSubjectMap,
+  type StreamDefinition,
+  type StreamSubject,
+  type StreamSubjectMap,
 } from '@juggernaut/contracts';
 import {
-  CORRELATION_HEADER, currentCorrelationId, LATENCY_BUCKETS, Metrics, redactString, withCorrelation,
+  CORRELATION_HEADER,
+  currentCorrelationId,
+  LATENCY_BUCKETS,
+  Metrics,
+  redactString,
+  withCorrelation,
 } from '@juggernaut/observability';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -81,10 +111,22 @@ export class Bus {
     private readonly options: BusOptions,
   ) {
     const m = options.metrics;
-    this.deadLettered = m.counter('juggernaut_messages_dead_lettered_total', 'Messages sent to the dead-letter subject', ['subject', 'reason']);
-    this.handled = m.counter('juggernaut_messages_handled_total', 'Messages handled by consumers and responders', ['subject', 'outcome']);
+    this.deadLettered = m.counter(
+      'juggernaut_messages_dead_lettered_total',
+      'Messages sent to the dead-letter subject',
+      ['subject', 'reason'],
+    );
+    this.handled = m.counter('juggernaut_messages_handled_total', 'Messages handled by consumers and responders', [
+      'subject',
+      'outcome',
+    ]);
     this.published = m.counter('juggernaut_messages_published_total', 'Messages published', ['subject']);
-    this.handlerSeconds = m.histogram('juggernaut_request_handler_duration_seconds', 'Time to answer a NATS request', ['subject'], LATENCY_BUCKETS);
+    this.handlerSeconds = m.histogram(
+      'juggernaut_request_handler_duration_seconds',
+      'Time to answer a NATS request',
+      ['subject'],
+      LATENCY_BUCKETS,
+    );
   }
 
   static async connect(options: BusOptions): Promise<Bus> {
@@ -131,7 +173,10 @@ export class Bus {
    * gets them; otherwise that is left to the administrator and logged, because a NATS user allowed to
    * update a stream could also shrink or empty it (deploy/nats/nats-server.conf allows it one service).
    */
-  async ensureStreams(definitions: readonly StreamDefinition[] = Object.values(Streams), opts: { update?: boolean } = {}): Promise<void> {
+  async ensureStreams(
+    definitions: readonly StreamDefinition[] = Object.values(Streams),
+    opts: { update?: boolean } = {},
+  ): Promise<void> {
     for (const def of definitions) {
       const config: Partial<StreamConfig> & { name: string; subjects: string[] } = {
         name: this.streamName(def.name),
@@ -146,9 +191,15 @@ export class Bus {
         const info = await this.jsm.streams.info(config.name);
         const missing = config.subjects.filter((s) => !info.config.subjects?.includes(s));
         if (missing.length > 0 && opts.update) {
-          await this.jsm.streams.update(config.name, { ...info.config, subjects: [...(info.config.subjects ?? []), ...missing] });
+          await this.jsm.streams.update(config.name, {
+            ...info.config,
+            subjects: [...(info.config.subjects ?? []), ...missing],
+          });
         } else if (missing.length > 0) {
-          this.options.logger.warn({ stream: config.name, missing }, 'stream lacks subjects; the stream administrator (governance-api) adds them at its start');
+          this.options.logger.warn(
+            { stream: config.name, missing },
+            'stream lacks subjects; the stream administrator (governance-api) adds them at its start',
+          );
         }
       } catch (err) {
         if (!isNotFound(err)) throw err;
@@ -163,7 +214,11 @@ export class Bus {
   }
 
   /** Publishes an event to JetStream and waits for the stream's acknowledgement. */
-  async publish<S extends StreamSubject>(subject: S, payload: StreamSubjectMap[S], opts: { msgId?: string } = {}): Promise<{ duplicate: boolean }> {
+  async publish<S extends StreamSubject>(
+    subject: S,
+    payload: StreamSubjectMap[S],
+    opts: { msgId?: string } = {},
+  ): Promise<{ duplicate: boolean }> {
     const ack = await this.js.publish(this.wire(subject), encoder.encode(JSON.stringify(payload)), {
       headers: this.outgoingHeaders(),
       ...(opts.msgId ? { msgID: opts.msgId } : {}),
@@ -222,7 +277,10 @@ export class Bus {
     sub.unsubscribe();
     const counts = new Map<StreamSubject, number>();
     const result = events.map((e, i): PromiseSettledResult<{ duplicate: boolean }> => {
-      const outcome = outcomes[i] ?? { status: 'rejected', reason: new Error(`no JetStream acknowledgement within ${ackTimeoutMs} ms`) };
+      const outcome = outcomes[i] ?? {
+        status: 'rejected',
+        reason: new Error(`no JetStream acknowledgement within ${ackTimeoutMs} ms`),
+      };
       if (outcome.status === 'fulfilled') counts.set(e.subject, (counts.get(e.subject) ?? 0) + 1);
       return outcome;
     });
@@ -235,7 +293,11 @@ export class Bus {
     // A 503 status without a body: nothing listens on the subject, so no stream captures it.
     if (msg.headers?.code === 503) return { status: 'rejected', reason: new Error(`no stream captures ${subject}`) };
     try {
-      const ack = JSON.parse(decoder.decode(msg.data)) as { stream?: string; duplicate?: boolean; error?: ConstructorParameters<typeof JetStreamApiError>[0] };
+      const ack = JSON.parse(decoder.decode(msg.data)) as {
+        stream?: string;
+        duplicate?: boolean;
+        error?: ConstructorParameters<typeof JetStreamApiError>[0];
+      };
       if (ack.error) return { status: 'rejected', reason: new JetStreamApiError(ack.error) };
       if (!ack.stream) return { status: 'rejected', reason: new Error('invalid JetStream acknowledgement') };
       return { status: 'fulfilled', value: { duplicate: ack.duplicate === true } };
@@ -250,7 +312,10 @@ export class Bus {
   }
 
   /** Listens on a core subject; every replica of this service receives each message. */
-  listen<S extends SignalSubject>(subject: S, handler: (payload: Partial<SignalSubjectMap[S]>, msg: Msg) => void | Promise<void>): Subscription {
+  listen<S extends SignalSubject>(
+    subject: S,
+    handler: (payload: Partial<SignalSubjectMap[S]>, msg: Msg) => void | Promise<void>,
+  ): Subscription {
     return this.nc.subscribe(this.wire(subject), {
       callback: (err, msg) => {
         if (err) return;
@@ -269,7 +334,11 @@ export class Bus {
   }
 
   /** Sends a request and returns the typed reply; an error reply becomes an RpcError. */
-  async request<S extends RequestSubject>(subject: S, payload: RequestSubjectMap[S]['request'], timeoutMs = 5_000): Promise<RequestSubjectMap[S]['reply']> {
+  async request<S extends RequestSubject>(
+    subject: S,
+    payload: RequestSubjectMap[S]['request'],
+    timeoutMs = 5_000,
+  ): Promise<RequestSubjectMap[S]['reply']> {
     const reply = await this.nc.request(this.wire(subject), encoder.encode(JSON.stringify(payload)), {
       timeout: timeoutMs,
       headers: this.outgoingHeaders(),
@@ -303,16 +372,27 @@ export class Bus {
           } else {
             try {
               const data = await handler(checked.value, {
-                subject, correlationId: currentCorrelationId()!, deliveries: 1, ...(msg.headers ? { headers: msg.headers } : {}),
+                subject,
+                correlationId: currentCorrelationId()!,
+                deliveries: 1,
+                ...(msg.headers ? { headers: msg.headers } : {}),
               });
               reply = { ok: true, data };
               this.handled.inc({ subject, outcome: 'ok' });
             } catch (e) {
-              const status = typeof (e as { status?: unknown }).status === 'number' ? (e as { status: number }).status
-                : typeof (e as { getStatus?: unknown }).getStatus === 'function' ? (e as { getStatus(): number }).getStatus()
-                  : isDataException(e) ? 400 : 500;
-              const message = isDataException(e) ? 'a value in the request is malformed or out of range'
-                : status >= 500 ? 'internal error' : (e as Error).message;
+              const status =
+                typeof (e as { status?: unknown }).status === 'number'
+                  ? (e as { status: number }).status
+                  : typeof (e as { getStatus?: unknown }).getStatus === 'function'
+                    ? (e as { getStatus(): number }).getStatus()
+                    : isDataException(e)
+                      ? 400
+                      : 500;
+              const message = isDataException(e)
+                ? 'a value in the request is malformed or out of range'
+                : status >= 500
+                  ? 'internal error'
+                  : (e as Error).message;
               if (status >= 500) this.options.logger.error({ err: e, subject }, 'request handler failed');
               reply = { ok: false, error: { status, message } };
               this.handled.inc({ subject, outcome: status >= 500 ? 'error' : 'rejected' });
@@ -350,7 +430,10 @@ export class Bus {
     };
     try {
       await this.jsm.consumers.info(stream, durable);
-      await this.jsm.consumers.update(stream, durable, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
+      await this.jsm.consumers.update(stream, durable, {
+        ack_wait: config.ack_wait,
+        max_ack_pending: config.max_ack_pending,
+      });
     } catch (err) {
       if (!isNotFound(err)) throw err;
       await this.jsm.consumers.add(stream, config).catch((e: unknown) => {
@@ -382,7 +465,10 @@ export class Bus {
     const loop = (async () => {
       for await (const m of messages) {
         active++;
-        this.handleJsMessage(m, subject, cls, maxDeliver, durable, handler, options.flatPayload === true).then(finished, failed);
+        this.handleJsMessage(m, subject, cls, maxDeliver, durable, handler, options.flatPayload === true).then(
+          finished,
+          failed,
+        );
         while (active >= limit) await new Promise<void>((resolve) => (wake = resolve));
       }
       while (active > 0) await new Promise<void>((resolve) => (wake = resolve));
@@ -412,7 +498,10 @@ export class Bus {
       const checked = flat ? validateFlatPayload(cls, m.data) : validatePayload(cls, m.data);
       if (!checked.ok) {
         try {
-          await this.deadLetter(subject, m.data, `invalid payload: ${checked.reason}`, { consumer: durable, deliveries: m.info.deliveryCount });
+          await this.deadLetter(subject, m.data, `invalid payload: ${checked.reason}`, {
+            consumer: durable,
+            deliveries: m.info.deliveryCount,
+          });
           m.ack();
           this.handled.inc({ subject, outcome: 'invalid' });
         } catch (e) {
@@ -423,7 +512,8 @@ export class Bus {
       }
       try {
         await handler(checked.value, {
-          subject, correlationId: currentCorrelationId()!,
+          subject,
+          correlationId: currentCorrelationId()!,
           // read on demand: it parses the delivery's reply subject, and most handlers never ask
           get deliveries() {
             return m.info.deliveryCount;
@@ -436,7 +526,9 @@ export class Bus {
         const reason = e instanceof Error ? e.message : String(e);
         if (isPermanent(e) || m.info.deliveryCount >= maxDeliver) {
           try {
-            const why = isPermanent(e) ? `rejected: ${reason}` : `handler failed ${m.info.deliveryCount} times: ${reason}`;
+            const why = isPermanent(e)
+              ? `rejected: ${reason}`
+              : `handler failed ${m.info.deliveryCount} times: ${reason}`;
             await this.deadLetter(subject, m.data, why, { consumer: durable, deliveries: m.info.deliveryCount });
             // No reason on the TERM: nats-server 2.9 does not parse "+TERM <reason>" and would leave the
             // message pending (redelivered after ack_wait); the reason is in the dead letter.
@@ -447,7 +539,10 @@ export class Bus {
           }
         } else {
           const delay = Math.min(30_000, 250 * 2 ** (m.info.deliveryCount - 1)) * (0.5 + Math.random() / 2);
-          this.options.logger.warn({ err: e, subject, deliveries: m.info.deliveryCount }, 'handler failed; message will be redelivered');
+          this.options.logger.warn(
+            { err: e, subject, deliveries: m.info.deliveryCount },
+            'handler failed; message will be redelivered',
+          );
           m.nak(Math.round(delay));
           this.handled.inc({ subject, outcome: 'retry' });
         }
@@ -456,7 +551,12 @@ export class Bus {
   }
 
   /** Sends a message that cannot be processed to `juggernaut.deadletter.v1`, with its reason. */
-  async deadLetter(subject: string, data: Uint8Array | string, reason: string, extra: Partial<DeadLetterV1> = {}): Promise<void> {
+  async deadLetter(
+    subject: string,
+    data: Uint8Array | string,
+    reason: string,
+    extra: Partial<DeadLetterV1> = {},
+  ): Promise<void> {
     const text = typeof data === 'string' ? data : decoder.decode(data);
     const letter: DeadLetterV1 = {
       subject,
@@ -558,10 +658,18 @@ function isPermanent(e: unknown): boolean {
  * time, a number out of range). Retrying cannot help, and it is the sender's fault, not ours.
  */
 export function isDataException(e: unknown): boolean {
-  const code = (e as { driverError?: { code?: unknown }; code?: unknown } | null)?.driverError?.code ?? (e as { code?: unknown } | null)?.code;
+  const code =
+    (e as { driverError?: { code?: unknown }; code?: unknown } | null)?.driverError?.code ??
+    (e as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
 }
 
 function isNotFound(err: unknown): boolean {
-  return err instanceof Error && (/not found/i.test(err.message) || (err as { code?: unknown }).code === 404 || err.name === 'StreamNotFoundError' || err.name === 'ConsumerNotFoundError');
+  return (
+    err instanceof Error &&
+    (/not found/i.test(err.message) ||
+      (err as { code?: unknown }).code === 404 ||
+      err.name === 'StreamNotFoundError' ||
+      err.name === 'ConsumerNotFoundError')
+  );
 }

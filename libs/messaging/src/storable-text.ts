@@ -14,7 +14,8 @@ const ANY_SURROGATE = /[\uD800-\uDFFF]/;
 /** Why a string cannot be stored, or undefined when it can. */
 export function unstorableReason(text: string): string | undefined {
   if (text.includes('\u0000')) return 'must not contain NUL characters (\\u0000)';
-  if (ANY_SURROGATE.test(text) && LONE_SURROGATE.test(text)) return 'must not contain a lone UTF-16 surrogate (such as \\ud800)';
+  if (ANY_SURROGATE.test(text) && LONE_SURROGATE.test(text))
+    return 'must not contain a lone UTF-16 surrogate (such as \\ud800)';
   return undefined;
 }
 

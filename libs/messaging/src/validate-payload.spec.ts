@@ -2,7 +2,13 @@ import { CostRecordedV1, HeartbeatLeasesV1, PayloadClasses, RevenueRecordedV1 } 
 import { validateSync } from 'class-validator';
 import { compileChecks, validateFlatPayload, validatePayload } from './validate-payload';
 
-const good = { eventId: 'e1', amountMinor: 1250, currency: 'USD', source: 'stripe', occurredAt: '2026-11-25T10:00:00Z' };
+const good = {
+  eventId: 'e1',
+  amountMinor: 1250,
+  currency: 'USD',
+  source: 'stripe',
+  occurredAt: '2026-11-25T10:00:00Z',
+};
 
 describe('validatePayload', () => {
   it('accepts a valid payload', () => {
@@ -25,38 +31,87 @@ describe('validatePayload', () => {
     expect(validatePayload(RevenueRecordedV1, '[1,2]')).toEqual({ ok: false, reason: 'body must be a JSON object' });
     let deep: unknown = 1;
     for (let i = 0; i < 100; i++) deep = { d: deep };
-    expect(validatePayload(RevenueRecordedV1, JSON.stringify({ ...good, description: deep }))).toMatchObject({ ok: false });
+    expect(validatePayload(RevenueRecordedV1, JSON.stringify({ ...good, description: deep }))).toMatchObject({
+      ok: false,
+    });
   });
 });
 
 describe('validateFlatPayload', () => {
   const bodies = [
-    good, { ...good, amountMinor: 12.5, currency: 'dollars' }, { ...good, extra: 1 }, { ...good, occurredAt: 'yesterday' },
-    { eventId: 'x' }, { ...good, description: { nested: true } },
+    good,
+    { ...good, amountMinor: 12.5, currency: 'dollars' },
+    { ...good, extra: 1 },
+    { ...good, occurredAt: 'yesterday' },
+    { eventId: 'x' },
+    { ...good, description: { nested: true } },
   ];
 
   it('gives the same verdict and reasons as validatePayload for flat classes', () => {
-    for (const b of bodies) expect(validateFlatPayload(RevenueRecordedV1, JSON.stringify(b))).toEqual(validatePayload(RevenueRecordedV1, JSON.stringify(b)));
-    expect(validateFlatPayload(RevenueRecordedV1, '{not json')).toEqual({ ok: false, reason: 'body is not valid JSON' });
+    for (const b of bodies)
+      expect(validateFlatPayload(RevenueRecordedV1, JSON.stringify(b))).toEqual(
+        validatePayload(RevenueRecordedV1, JSON.stringify(b)),
+      );
+    expect(validateFlatPayload(RevenueRecordedV1, '{not json')).toEqual({
+      ok: false,
+      reason: 'body is not valid JSON',
+    });
     const r = validateFlatPayload(RevenueRecordedV1, JSON.stringify(good));
     expect(r.ok && r.value instanceof RevenueRecordedV1).toBe(true);
   });
 
   it('refuses a body that would replace the instance prototype', () => {
-    expect(validateFlatPayload(RevenueRecordedV1, '{"__proto__": {"x": 1}, "eventId": "e"}')).toEqual({ ok: false, reason: 'body has a forbidden key "__proto__"' });
+    expect(validateFlatPayload(RevenueRecordedV1, '{"__proto__": {"x": 1}, "eventId": "e"}')).toEqual({
+      ok: false,
+      reason: 'body has a forbidden key "__proto__"',
+    });
   });
 });
 
 describe('compileChecks', () => {
   // A small deterministic generator, so a failure reproduces.
   let seed = 42;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const oddValues = [
-    undefined, null, '', ' ', 'x', 'USD', 'usd', 'XXX', 'EUR', '2026-11-25T10:00:00Z', '2026-02-30T10:00:00Z', '2026-11-25', 'yesterday',
-    0, 1, -1, 12.5, 2 ** 53, Number.MAX_SAFE_INTEGER, 1e300, true, false, [], ['USD'], {}, { a: 1 }, 'a'.repeat(200), 'a'.repeat(5000), 'a'.repeat(20_000),
+    undefined,
+    null,
+    '',
+    ' ',
+    'x',
+    'USD',
+    'usd',
+    'XXX',
+    'EUR',
+    '2026-11-25T10:00:00Z',
+    '2026-02-30T10:00:00Z',
+    '2026-11-25',
+    'yesterday',
+    0,
+    1,
+    -1,
+    12.5,
+    2 ** 53,
+    Number.MAX_SAFE_INTEGER,
+    1e300,
+    true,
+    false,
+    [],
+    ['USD'],
+    {},
+    { a: 1 },
+    'a'.repeat(200),
+    'a'.repeat(5000),
+    'a'.repeat(20_000),
   ];
-  const cost = { eventId: 'c1', amountMinor: 30, currency: 'EUR', category: 'llm:m', source: 'agent-runner', occurredAt: '2026-11-25T10:00:00.123Z' };
+  const cost = {
+    eventId: 'c1',
+    amountMinor: 30,
+    currency: 'EUR',
+    category: 'llm:m',
+    source: 'agent-runner',
+    occurredAt: '2026-11-25T10:00:00.123Z',
+  };
   const mutate = (base: Record<string, unknown>, keys: string[]) => {
     const body: Record<string, unknown> = { ...base };
     const n = 1 + Math.floor(rand() * 3);
@@ -69,11 +124,28 @@ describe('compileChecks', () => {
     return body;
   };
   const classValidatorSays = (cls: new () => object, body: Record<string, unknown>) =>
-    validateSync(Object.assign(new cls(), body), { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false }).length === 0;
+    validateSync(Object.assign(new cls(), body), {
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: false,
+    }).length === 0;
 
-  it('gives class-validator\'s verdict on thousands of valid and broken revenue and cost bodies', () => {
+  it("gives class-validator's verdict on thousands of valid and broken revenue and cost bodies", () => {
     const cases: Array<[new () => object, Record<string, unknown>, string[]]> = [
-      [RevenueRecordedV1, good, [...Object.keys(good), 'experimentId', 'variantKey', 'unitId', 'description', 'goalId', 'customerRef', 'opportunityId']],
+      [
+        RevenueRecordedV1,
+        good,
+        [
+          ...Object.keys(good),
+          'experimentId',
+          'variantKey',
+          'unitId',
+          'description',
+          'goalId',
+          'customerRef',
+          'opportunityId',
+        ],
+      ],
       [CostRecordedV1, cost, [...Object.keys(cost), 'taskId', 'experimentId', 'taskType', 'goalId', 'description']],
     ];
     let valid = 0;
@@ -104,7 +176,11 @@ describe('compileChecks', () => {
       const keys = Object.keys(new cls()).concat(['id', 'name', 'status']);
       for (let i = 0; i < 200; i++) {
         const body = mutate({}, keys);
-        expect({ cls: cls.name, body, verdict: compiled(Object.assign(new cls(), body)) }).toEqual({ cls: cls.name, body, verdict: classValidatorSays(cls, body) });
+        expect({ cls: cls.name, body, verdict: compiled(Object.assign(new cls(), body)) }).toEqual({
+          cls: cls.name,
+          body,
+          verdict: classValidatorSays(cls, body),
+        });
       }
     }
     expect(compiledCount).toBeGreaterThan(10);
@@ -112,7 +188,10 @@ describe('compileChecks', () => {
   });
 
   it('is what validateFlatPayload uses: a valid body passes and an invalid one still gets every reason', () => {
-    const r = validateFlatPayload(CostRecordedV1, JSON.stringify({ ...cost, amountMinor: 0, currency: 'dollars', extra: 1 }));
+    const r = validateFlatPayload(
+      CostRecordedV1,
+      JSON.stringify({ ...cost, amountMinor: 0, currency: 'dollars', extra: 1 }),
+    );
     expect(r.ok).toBe(false);
     if (!r.ok) for (const field of ['amountMinor', 'currency', 'extra']) expect(r.reason).toContain(field);
     expect(validateFlatPayload(CostRecordedV1, JSON.stringify(cost))).toMatchObject({ ok: true, value: cost });
@@ -122,9 +201,15 @@ describe('compileChecks', () => {
 describe('NUL characters', () => {
   it('are refused in any string or key, naming where, and an escaped backslash is not mistaken for one', () => {
     expect(validateFlatPayload(RevenueRecordedV1, JSON.stringify({ ...good, description: 'a\u0000b' }))).toEqual({
-      ok: false, reason: 'description must not contain NUL characters (\\u0000)',
+      ok: false,
+      reason: 'description must not contain NUL characters (\\u0000)',
     });
-    expect(validatePayload(RevenueRecordedV1, JSON.stringify({ ...good, nested: { ['k\u0000']: 1 } }))).toMatchObject({ ok: false, reason: expect.stringContaining('nested.k') });
-    expect(validateFlatPayload(RevenueRecordedV1, JSON.stringify({ ...good, description: 'C:\\u0000' }))).toMatchObject({ ok: true });
+    expect(validatePayload(RevenueRecordedV1, JSON.stringify({ ...good, nested: { ['k\u0000']: 1 } }))).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('nested.k'),
+    });
+    expect(validateFlatPayload(RevenueRecordedV1, JSON.stringify({ ...good, description: 'C:\\u0000' }))).toMatchObject(
+      { ok: true },
+    );
   });
 });

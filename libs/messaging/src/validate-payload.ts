@@ -1,5 +1,11 @@
 import { plainToInstance } from 'class-transformer';
-import { getMetadataStorage, validateSync, type ValidationArguments, type ValidationError, ValidationTypes } from 'class-validator';
+import {
+  getMetadataStorage,
+  validateSync,
+  type ValidationArguments,
+  type ValidationError,
+  ValidationTypes,
+} from 'class-validator';
 import { findUnstorableText, jsonMayHoldUnstorableText, unstorableTextMessage } from './storable-text';
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -27,7 +33,10 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  * by the class's compiled checks (see `compileChecks`) without class-validator's per-call metadata
  * walk. Same rules, same reasons; for high-volume consumers (ledger ingestion).
  */
-export function validateFlatPayload<T extends object>(cls: new () => T, body: Uint8Array | string | unknown): Validated<T> {
+export function validateFlatPayload<T extends object>(
+  cls: new () => T,
+  body: Uint8Array | string | unknown,
+): Validated<T> {
   const parsed = parseBody(body);
   if (!parsed.ok) return parsed;
   for (const key of Object.keys(parsed.value)) {
@@ -58,7 +67,10 @@ export function compileChecks(cls: new () => object): CompiledCheck | null {
   const storage = getMetadataStorage();
   const metadatas = storage.getTargetValidationMetadatas(cls, undefined as unknown as string, false, false, undefined);
   if (metadatas.length === 0) return null;
-  interface Rule { condition: Array<(o: object, v: unknown) => boolean>; custom: Array<{ constraints: unknown[]; validate: (v: unknown, a: ValidationArguments) => unknown }> }
+  interface Rule {
+    condition: Array<(o: object, v: unknown) => boolean>;
+    custom: Array<{ constraints: unknown[]; validate: (v: unknown, a: ValidationArguments) => unknown }>;
+  }
   const rules = new Map<string, Rule>();
   for (const m of metadatas) {
     if (m.each || m.validateIf || m.always !== undefined || (m.groups && m.groups.length > 0)) return null;

@@ -31,17 +31,32 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     hooks: {
       logMethod(this: Logger, args: unknown[], method: (...a: unknown[]) => void) {
-        method.apply(this, args.map((a) => (typeof a === 'string' ? redactString(a) : a)));
+        method.apply(
+          this,
+          args.map((a) => (typeof a === 'string' ? redactString(a) : a)),
+        );
       },
     },
   } satisfies pino.LoggerOptions;
   if (pretty && !options.destination) {
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } });
+    return pino({
+      ...base,
+      transport: {
+        target: 'pino-pretty',
+        options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+      },
+    });
   }
   return pino(base, (options.destination ?? process.stdout) as pino.DestinationStream);
 }
 
-const NOISY_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
+const NOISY_CONTEXTS = new Set([
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestFactory',
+  'NestApplication',
+]);
 
 /** Adapts the structured logger to Nest's LoggerService so framework messages are structured too. */
 export class NestJsonLogger implements LoggerService {
@@ -52,11 +67,21 @@ export class NestJsonLogger implements LoggerService {
     const context = rest[rest.length - 1];
     this.write(typeof context === 'string' && NOISY_CONTEXTS.has(context) ? 'debug' : 'info', message, rest);
   }
-  error(message: unknown, ...rest: unknown[]): void { this.write('error', message, rest); }
-  warn(message: unknown, ...rest: unknown[]): void { this.write('warn', message, rest); }
-  debug(message: unknown, ...rest: unknown[]): void { this.write('debug', message, rest); }
-  verbose(message: unknown, ...rest: unknown[]): void { this.write('trace', message, rest); }
-  fatal(message: unknown, ...rest: unknown[]): void { this.write('fatal', message, rest); }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.write('error', message, rest);
+  }
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.write('warn', message, rest);
+  }
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.write('debug', message, rest);
+  }
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.write('trace', message, rest);
+  }
+  fatal(message: unknown, ...rest: unknown[]): void {
+    this.write('fatal', message, rest);
+  }
 
   private write(level: pino.Level, message: unknown, rest: unknown[]): void {
     const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;

@@ -16,15 +16,48 @@ export class Metrics {
   }
 
   counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
-    return this.getOrCreate(name, () => new Counter({ name: checked(name, '_total'), help, labelNames, registers: [this.registry] }));
+    return this.getOrCreate(
+      name,
+      () => new Counter({ name: checked(name, '_total'), help, labelNames, registers: [this.registry] }),
+    );
   }
 
-  gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = [], collect?: (this: Gauge<L>) => void | Promise<void>): Gauge<L> {
-    return this.getOrCreate(name, () => new Gauge({ name: checked(name), help, labelNames, registers: [this.registry], ...(collect ? { collect } : {}) }));
+  gauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    collect?: (this: Gauge<L>) => void | Promise<void>,
+  ): Gauge<L> {
+    return this.getOrCreate(
+      name,
+      () =>
+        new Gauge({
+          name: checked(name),
+          help,
+          labelNames,
+          registers: [this.registry],
+          ...(collect ? { collect } : {}),
+        }),
+    );
   }
 
-  histogram<L extends string>(name: string, help: string, labelNames: readonly L[] = [], buckets?: number[]): Histogram<L> {
-    return this.getOrCreate(name, () => new Histogram({ name: checked(name), help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) }));
+  histogram<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    buckets?: number[],
+  ): Histogram<L> {
+    return this.getOrCreate(
+      name,
+      () =>
+        new Histogram({
+          name: checked(name),
+          help,
+          labelNames,
+          registers: [this.registry],
+          ...(buckets ? { buckets } : {}),
+        }),
+    );
   }
 
   async render(): Promise<string> {

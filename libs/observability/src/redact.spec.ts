@@ -16,7 +16,12 @@ describe('redaction', () => {
 
   it('redacts secret-named fields in nested objects and leaves the rest', () => {
     const out = redact({ user: 'ann', password: 'pw', nested: { apiKey: 'k', list: [{ token: 't' }] }, count: 3 });
-    expect(out).toEqual({ user: 'ann', password: '[REDACTED]', nested: { apiKey: '[REDACTED]', list: [{ token: '[REDACTED]' }] }, count: 3 });
+    expect(out).toEqual({
+      user: 'ann',
+      password: '[REDACTED]',
+      nested: { apiKey: '[REDACTED]', list: [{ token: '[REDACTED]' }] },
+      count: 3,
+    });
   });
 });
 
@@ -32,14 +37,22 @@ describe('redaction of the formats issue 14 found missing', () => {
 
   it('replaces arrays and objects under a secret-named key whole', () => {
     expect(redact({ secrets: ['a', 'b'], credentials: { user: 'u', pass: 'p' }, apiKey: { id: 1 } })).toEqual({
-      secrets: '[REDACTED]', credentials: '[REDACTED]', apiKey: '[REDACTED]',
+      secrets: '[REDACTED]',
+      credentials: '[REDACTED]',
+      apiKey: '[REDACTED]',
     });
     // a flag saying whether there is one is not the secret
     expect(redact({ hasPassword: true, token: null })).toEqual({ hasPassword: true, token: null });
   });
 
   it('leaves token counts and verdicts alone', () => {
-    const usage = { tokens: { prompt: 12, completion: 3 }, maxTokens: 256, prompt_tokens: 12, tokenCount: 5, passed: ['lint'] };
+    const usage = {
+      tokens: { prompt: 12, completion: 3 },
+      maxTokens: 256,
+      prompt_tokens: 12,
+      tokenCount: 5,
+      passed: ['lint'],
+    };
     expect(redact(usage)).toEqual(usage);
   });
 
@@ -47,13 +60,17 @@ describe('redaction of the formats issue 14 found missing', () => {
     expect(redactString('DATABASE_PASSWORD=hunter2 PORT=5432')).toBe('DATABASE_PASSWORD=[REDACTED] PORT=5432');
     expect(redactString('export GITHUB_TOKEN="abc def"')).toBe('export GITHUB_TOKEN="[REDACTED]"');
     expect(redactString("aws_secret_access_key = 'wJalrXUtnFEMI'")).toBe("aws_secret_access_key = '[REDACTED]'");
-    expect(redactString('GET /cb?code=1&access_token=abc123&state=x')).toBe('GET /cb?code=1&access_token=[REDACTED]&state=x');
+    expect(redactString('GET /cb?code=1&access_token=abc123&state=x')).toBe(
+      'GET /cb?code=1&access_token=[REDACTED]&state=x',
+    );
     expect(redactString('NATS_PASS=s3cret\nLOG_LEVEL=info')).toBe('NATS_PASS=[REDACTED]\nLOG_LEVEL=info');
     expect(redactString('retries=3 timeout=10')).toBe('retries=3 timeout=10');
   });
 
   it('redacts secret-named members of JSON held in text', () => {
-    expect(redactString('body: {"user":"ann","password":"hunter2"}')).toBe('body: {"user":"ann","password":"[REDACTED]"}');
+    expect(redactString('body: {"user":"ann","password":"hunter2"}')).toBe(
+      'body: {"user":"ann","password":"[REDACTED]"}',
+    );
   });
 
   it('redacts bearer tokens whatever the case of the scheme', () => {
@@ -66,7 +83,8 @@ describe('redaction of the formats issue 14 found missing', () => {
     expect(redactString(`token ${pat} end`)).toBe('token [REDACTED] end');
     expect(redactString('slack xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp')).toBe('slack [REDACTED]');
     expect(redactString('xoxp-1234567890-abcdefghij')).toBe('[REDACTED]');
-    const jwt = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
+    const jwt =
+      'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
     expect(redactString(`cookie=${jwt}`)).toBe('cookie=[REDACTED]');
     expect(redactString(`the jwt ${jwt}.`)).toBe('the jwt [REDACTED].');
   });

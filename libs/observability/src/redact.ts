@@ -16,12 +16,14 @@ export const REDACTED = '[REDACTED]';
  * Field and variable names whose value is a secret: passwords, secrets, tokens, API keys,
  * authorization headers, credentials, private keys, cookies and session ids.
  */
-const SECRET_NAME = /pass(word|wd|phrase)?|secret|token|api[-_]?key|authorization|credential|private[-_]?key|cookie|session[-_]?id/i;
+const SECRET_NAME =
+  /pass(word|wd|phrase)?|secret|token|api[-_]?key|authorization|credential|private[-_]?key|cookie|session[-_]?id/i;
 /**
  * Names that match the above but hold counts or verdicts, not secrets: token usage reported by
  * model providers (`tokens`, `maxTokens`, `prompt_tokens`, `tokenCount`) and `passed`/`bypass`.
  */
-const NOT_SECRET_NAME = /^(max|prompt|completion|input|output|total|cached|reasoning)?[-_]?tokens$|^(max|prompt|completion|input|output|total|cached|reasoning)[-_]?tokens?$|tokens?[-_]?(count|used|usage|limit)s?$|^(passed|passes|passing|bypass(ed)?|compass)$/i;
+const NOT_SECRET_NAME =
+  /^(max|prompt|completion|input|output|total|cached|reasoning)?[-_]?tokens$|^(max|prompt|completion|input|output|total|cached|reasoning)[-_]?tokens?$|tokens?[-_]?(count|used|usage|limit)s?$|^(passed|passes|passing|bypass(ed)?|compass)$/i;
 
 /** Whether a field (or `NAME=` variable) of this name holds a secret. */
 export function isSecretName(name: string): boolean {
@@ -79,7 +81,8 @@ export function redactString(input: string): string {
   }
   if (out.includes('":')) {
     out = out.replace(JSON_MEMBER, (whole, name: string, colon: string, value: string) =>
-      isSecretName(name) && value !== REDACTED ? `"${name}"${colon}"${REDACTED}"` : whole);
+      isSecretName(name) && value !== REDACTED ? `"${name}"${colon}"${REDACTED}"` : whole,
+    );
   }
   return out;
 }
@@ -108,14 +111,21 @@ function walk(value: unknown, depth: number, seen: WeakSet<object>): unknown {
   seen.add(value);
   try {
     if (value instanceof Error) {
-      return { name: value.name, message: redactString(value.message), stack: value.stack && redactString(value.stack) };
+      return {
+        name: value.name,
+        message: redactString(value.message),
+        stack: value.stack && redactString(value.stack),
+      };
     }
     if (Array.isArray(value)) return value.map((v) => walk(v, depth + 1, seen));
     if (ArrayBuffer.isView(value)) return value;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       // A boolean or null under a secret name says only whether there is one; anything else is the secret.
-      out[k] = isSecretName(k) && v !== null && v !== undefined && typeof v !== 'boolean' ? REDACTED : walk(v, depth + 1, seen);
+      out[k] =
+        isSecretName(k) && v !== null && v !== undefined && typeof v !== 'boolean'
+          ? REDACTED
+          : walk(v, depth + 1, seen);
     }
     return out;
   } finally {

@@ -66,16 +66,16 @@ export async function runMigrations(ds: DataSource, schema: string): Promise<str
     const applied = await ds.runMigrations({ transaction: 'each' });
     return applied.map((m) => m.name);
   } finally {
-    await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [`juggernaut:migrate:${schema}`]).catch(() => undefined);
+    await runner
+      .query('SELECT pg_advisory_unlock(hashtext($1))', [`juggernaut:migrate:${schema}`])
+      .catch(() => undefined);
     await runner.release();
   }
 }
 
 /** Names of migrations not yet applied (empty when the schema is current). */
 export async function pendingMigrations(ds: DataSource, schema: string): Promise<string[]> {
-  const [{ exists }] = await ds.query(
-    `SELECT to_regclass($1) IS NOT NULL AS exists`, [`${schema}.migrations`],
-  );
+  const [{ exists }] = await ds.query(`SELECT to_regclass($1) IS NOT NULL AS exists`, [`${schema}.migrations`]);
   const known = ds.migrations.map((m) => m.name ?? m.constructor.name);
   if (!exists) return known;
   const rows: Array<{ name: string }> = await ds.query(`SELECT name FROM ${quoteIdent(schema)}.migrations`);
@@ -94,6 +94,7 @@ export function quoteIdent(name: string): string {
  * behind a CTE) with `[rows, affectedCount]` and anything else with the rows; this makes both rows.
  */
 export function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number')
+    return result[0] as T[];
   return result as T[];
 }

@@ -55,6 +55,9 @@ export async function enqueueEvents(
        INSERT INTO ${quoteIdent(schema)}.outbox (subject, payload, correlation_id)
        SELECT e->>'s', e->'p', e->>'c' FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n RETURNING 1)
      SELECT pg_notify($2, '') FROM (SELECT 1 FROM ins LIMIT 1) x`,
-    [JSON.stringify(events.map((e) => ({ s: e.subject, p: e.payload, c: e.correlationId ?? null }))), outboxChannel(schema)],
+    [
+      JSON.stringify(events.map((e) => ({ s: e.subject, p: e.payload, c: e.correlationId ?? null }))),
+      outboxChannel(schema),
+    ],
   );
 }

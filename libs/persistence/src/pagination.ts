@@ -33,9 +33,11 @@ export function decodeCursor(cursor: string | undefined, idShape?: CursorIdShape
   } catch {
     throw new InvalidCursorError();
   }
-  if (parsed === null || typeof parsed !== 'object' || typeof parsed.at !== 'string' || typeof parsed.id !== 'string') throw new InvalidCursorError();
+  if (parsed === null || typeof parsed !== 'object' || typeof parsed.at !== 'string' || typeof parsed.id !== 'string')
+    throw new InvalidCursorError();
   const at = new Date(parsed.at);
-  if (Number.isNaN(at.getTime()) || at.getUTCFullYear() < 1970 || at.getUTCFullYear() > 9999) throw new InvalidCursorError();
+  if (Number.isNaN(at.getTime()) || at.getUTCFullYear() < 1970 || at.getUTCFullYear() > 9999)
+    throw new InvalidCursorError();
   if (idShape && !ID_SHAPES[idShape].test(parsed.id)) throw new InvalidCursorError();
   return { at: parsed.at, id: parsed.id };
 }

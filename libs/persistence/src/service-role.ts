@@ -48,7 +48,9 @@ export function ownerRoleOf(runtimeRole: string): string {
 export function serviceRolesOf(o: ServiceRoleOptions): ServiceRoles {
   const runtime = roleOf(o.serviceUrl).role;
   if (runtime === roleOf(o.adminUrl).role) {
-    throw new Error(`DATABASE_URL must name the service's own role, not the administrator of DATABASE_ADMIN_URL (${runtime})`);
+    throw new Error(
+      `DATABASE_URL must name the service's own role, not the administrator of DATABASE_ADMIN_URL (${runtime})`,
+    );
   }
   return { runtime, owner: ownerRoleOf(runtime) };
 }
@@ -116,9 +118,13 @@ export async function provisionServiceRoles(o: ServiceRoleOptions): Promise<Serv
   const ownerId = quoteIdent(owner);
   const runtimeId = quoteIdent(runtime);
   await withAdmin(o.adminUrl, async (c) => {
-    await c.query(`DO $$ BEGIN CREATE ROLE ${ownerId} NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
+    await c.query(
+      `DO $$ BEGIN CREATE ROLE ${ownerId} NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
+    );
     await c.query(`ALTER ROLE ${ownerId} NOLOGIN`);
-    await c.query(`DO $$ BEGIN CREATE ROLE ${runtimeId} LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
+    await c.query(
+      `DO $$ BEGIN CREATE ROLE ${runtimeId} LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
+    );
     if (password) await execFormatted(c, 'ALTER ROLE %I WITH LOGIN PASSWORD %L', [runtime, password]);
     // the runtime role acts as itself only: never through the owner's rights
     if ((await c.query(`SELECT pg_has_role($1, $2, 'MEMBER') AS m`, [runtime, owner])).rows[0].m) {
@@ -128,7 +134,10 @@ export async function provisionServiceRoles(o: ServiceRoleOptions): Promise<Serv
     if (!(await c.query(`SELECT rolsuper FROM pg_roles WHERE rolname = current_user`)).rows[0].rolsuper) {
       await c.query(`GRANT ${ownerId} TO CURRENT_USER`);
     }
-    await execFormatted(c, 'GRANT CONNECT ON DATABASE %I TO %I', [(await c.query('SELECT current_database() AS d')).rows[0].d, runtime]);
+    await execFormatted(c, 'GRANT CONNECT ON DATABASE %I TO %I', [
+      (await c.query('SELECT current_database() AS d')).rows[0].d,
+      runtime,
+    ]);
     await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema} AUTHORIZATION ${ownerId}`);
     await c.query(`ALTER SCHEMA ${schema} OWNER TO ${ownerId}`);
     await c.query(`REVOKE ALL ON SCHEMA ${schema} FROM PUBLIC`);

@@ -120,7 +120,12 @@ export class PolicyFollower implements OnApplicationBootstrap, OnModuleDestroy {
     } catch (e) {
       if (!this.stopped) {
         const level = this.doc ? 'debug' : 'warn';
-        this.logger[level]({ reason: (e as Error).message }, this.doc ? 'could not refresh the policy' : 'policy not known yet; nothing is handed out or run until governance-api answers');
+        this.logger[level](
+          { reason: (e as Error).message },
+          this.doc
+            ? 'could not refresh the policy'
+            : 'policy not known yet; nothing is handed out or run until governance-api answers',
+        );
       }
     } finally {
       this.schedule();
@@ -140,7 +145,10 @@ export class PolicyFollower implements OnApplicationBootstrap, OnModuleDestroy {
     if (previous && previous.version === doc.version && JSON.stringify(previous) === JSON.stringify(doc)) return;
     this.doc = doc;
     if (!previous || previous.killSwitch.engaged !== doc.killSwitch.engaged) {
-      this.logger.info({ version: doc.version, killSwitch: doc.killSwitch.engaged }, previous ? 'kill switch changed' : 'policy known');
+      this.logger.info(
+        { version: doc.version, killSwitch: doc.killSwitch.engaged },
+        previous ? 'kill switch changed' : 'policy known',
+      );
     }
     for (const w of this.waiters) w();
     for (const l of this.listeners) {

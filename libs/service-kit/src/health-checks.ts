@@ -7,7 +7,12 @@ export type DependencyChecks = Record<string, { ok: boolean; error?: string }>;
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms); })]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+      }),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -21,9 +26,14 @@ export class HealthChecks {
     private readonly dataSource?: DataSource,
   ) {
     const checks = () => this.run();
-    metrics.gauge('juggernaut_dependency_up', 'Whether the dependency (postgres, nats) answers this service: 1 or 0', ['dependency'], async function () {
-      for (const [dependency, check] of Object.entries(await checks())) this.set({ dependency }, check.ok ? 1 : 0);
-    });
+    metrics.gauge(
+      'juggernaut_dependency_up',
+      'Whether the dependency (postgres, nats) answers this service: 1 or 0',
+      ['dependency'],
+      async function () {
+        for (const [dependency, check] of Object.entries(await checks())) this.set({ dependency }, check.ok ? 1 : 0);
+      },
+    );
   }
 
   async run(): Promise<DependencyChecks> {

@@ -1,4 +1,10 @@
-import { CORRELATION_HEADER, LATENCY_BUCKETS, type Metrics, sanitizeCorrelationId, withCorrelation } from '@juggernaut/observability';
+import {
+  CORRELATION_HEADER,
+  LATENCY_BUCKETS,
+  type Metrics,
+  sanitizeCorrelationId,
+  withCorrelation,
+} from '@juggernaut/observability';
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 
@@ -12,7 +18,10 @@ export function correlationMiddleware(req: Request, res: Response, next: NextFun
 /** Request duration by method, matched route (bounded) and status code. */
 export function httpMetricsMiddleware(metrics: Metrics) {
   const duration = metrics.histogram(
-    'juggernaut_http_request_duration_seconds', 'HTTP request duration', ['method', 'route', 'status_code'], LATENCY_BUCKETS,
+    'juggernaut_http_request_duration_seconds',
+    'HTTP request duration',
+    ['method', 'route', 'status_code'],
+    LATENCY_BUCKETS,
   );
   return (req: Request, res: Response, next: NextFunction): void => {
     const end = duration.startTimer();

@@ -46,7 +46,12 @@ export class OpsServer {
   }
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, health: HealthChecks, metrics: Metrics): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  health: HealthChecks,
+  metrics: Metrics,
+): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
   const route = path === '/health/live' || path === '/health/ready' || path === '/metrics' ? path : undefined;
   if (!route) return send(res, 404, 'application/json', JSON.stringify({ message: 'not found' }));
@@ -58,12 +63,21 @@ async function handle(req: IncomingMessage, res: ServerResponse, health: HealthC
   if (route === '/health/ready') {
     const checks = await health.run();
     const ok = Object.values(checks).every((c) => c.ok);
-    return send(res, ok ? 200 : 503, 'application/json', JSON.stringify({ status: ok ? 'ready' : 'not ready', checks }));
+    return send(
+      res,
+      ok ? 200 : 503,
+      'application/json',
+      JSON.stringify({ status: ok ? 'ready' : 'not ready', checks }),
+    );
   }
   return send(res, 200, metrics.registry.contentType, await metrics.render());
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+  });
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }

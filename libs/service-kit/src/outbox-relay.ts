@@ -91,7 +91,8 @@ export class OutboxRelay {
       const connected = await this.listenUntilLost(ready);
       if (this.stopped) return;
       failed = connected ? 0 : failed + 1;
-      const pause = Math.min(this.reconnectMaxMs, this.reconnectMs * 2 ** Math.max(0, failed - 1)) * (0.5 + Math.random() / 2);
+      const pause =
+        Math.min(this.reconnectMaxMs, this.reconnectMs * 2 ** Math.max(0, failed - 1)) * (0.5 + Math.random() / 2);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, pause);
         this.endPause = () => {
@@ -123,7 +124,8 @@ export class OutboxRelay {
       await client.connect();
       await client.query(`LISTEN ${quoteIdent(outboxChannel(this.schema))}`);
     } catch (e) {
-      if (!this.stopped) this.logger.warn({ err: e }, 'outbox listener could not connect; retrying (the timer drains meanwhile)');
+      if (!this.stopped)
+        this.logger.warn({ err: e }, 'outbox listener could not connect; retrying (the timer drains meanwhile)');
       await client.end().catch(() => undefined);
       ready();
       return false;
@@ -172,7 +174,9 @@ export class OutboxRelay {
         // One relay per schema at a time: two replicas publishing side by side (each its own batch)
         // would put one task's events on the stream out of order. A replica without the lock skips
         // this drain; the holder, which hears the same NOTIFY, drains again, and timers cover the rest.
-        const [{ mine }] = (await em.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS mine`, [`juggernaut:outbox:${this.schema}`])) as Array<{ mine: boolean }>;
+        const [{ mine }] = (await em.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS mine`, [
+          `juggernaut:outbox:${this.schema}`,
+        ])) as Array<{ mine: boolean }>;
         if (!mine) return undefined;
         // The payload is read as text and sent as it is: no parse and re-serialise per event.
         const rows = (await em.query(
@@ -180,9 +184,14 @@ export class OutboxRelay {
           [after, this.batchSize],
         )) as OutboxRow[];
         if (rows.length === 0) return undefined;
-        const outcomes = await this.bus.publishBatch(rows.map((r) => ({
-          subject: r.subject, data: r.data, msgId: `${this.schema}:outbox:${r.id}`, correlationId: r.correlation_id,
-        })));
+        const outcomes = await this.bus.publishBatch(
+          rows.map((r) => ({
+            subject: r.subject,
+            data: r.data,
+            msgId: `${this.schema}:outbox:${r.id}`,
+            correlationId: r.correlation_id,
+          })),
+        );
         // Each row goes only with its own ack.
         const acked = rows.filter((_, i) => outcomes[i]!.status === 'fulfilled').map((r) => r.id);
         if (acked.length > 0) await em.query(`DELETE FROM ${table} WHERE id = ANY($1::bigint[])`, [acked]);
@@ -201,7 +210,13 @@ export class OutboxRelay {
     });
     for (const r of refused) this.failures?.inc({ schema: this.schema, subject: r.subject });
     this.logger.warn(
-      { schema: this.schema, refused: refused.length, ids: refused.slice(0, 20).map((r) => r.id), subjects: [...new Set(refused.map((r) => r.subject))], err: refused[0]!.reason },
+      {
+        schema: this.schema,
+        refused: refused.length,
+        ids: refused.slice(0, 20).map((r) => r.id),
+        subjects: [...new Set(refused.map((r) => r.subject))],
+        err: refused[0]!.reason,
+      },
       'JetStream did not acknowledge outbox rows; they stay in the outbox and are retried on the next drain',
     );
   }

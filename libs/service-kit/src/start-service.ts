@@ -6,7 +6,11 @@ import { type BaseEnv, type DatabaseEnv, loadConfig, secretValuesOf } from '@jug
 import { Bus } from '@juggernaut/messaging';
 import { createLogger, Metrics, NestJsonLogger, registerSecret } from '@juggernaut/observability';
 import {
-  createServiceDataSource, grantRuntimePrivileges, pendingMigrations, provisionServiceRoles, runMigrations,
+  createServiceDataSource,
+  grantRuntimePrivileges,
+  pendingMigrations,
+  provisionServiceRoles,
+  runMigrations,
 } from '@juggernaut/persistence';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
@@ -38,7 +42,12 @@ export interface RunningService<E extends BaseEnv> {
  * Containers set METRICS_PORT=9464 (docker/Dockerfile).
  */
 export const DEFAULT_METRICS_PORTS: Readonly<Record<string, number>> = {
-  'governance-api': 9400, 'task-dispatcher': 9401, 'revenue-ledger': 9402, 'experiment-tracker': 9403, 'dev-bot': 9404, 'agent-runner': 9405,
+  'governance-api': 9400,
+  'task-dispatcher': 9401,
+  'revenue-ledger': 9402,
+  'experiment-tracker': 9403,
+  'dev-bot': 9404,
+  'agent-runner': 9405,
 };
 const FALLBACK_METRICS_PORT = 9464;
 
@@ -57,9 +66,14 @@ export function configFor<E extends BaseEnv>(def: ServiceDefinition<E>, env: Env
   return config;
 }
 
-function dataSourceFor<E extends BaseEnv>(def: ServiceDefinition<E>, config: E, as?: { url: string; role: string }): DataSource | undefined {
+function dataSourceFor<E extends BaseEnv>(
+  def: ServiceDefinition<E>,
+  config: E,
+  as?: { url: string; role: string },
+): DataSource | undefined {
   if (!def.database) return undefined;
-  if (!hasDatabase(config)) throw new Error(`${def.name} owns schema ${def.database.schema} but its env has no DATABASE_URL`);
+  if (!hasDatabase(config))
+    throw new Error(`${def.name} owns schema ${def.database.schema} but its env has no DATABASE_URL`);
   return createServiceDataSource({
     url: as?.url ?? config.DATABASE_URL,
     schema: def.database.schema,
@@ -78,13 +92,21 @@ function dataSourceFor<E extends BaseEnv>(def: ServiceDefinition<E>, config: E, 
  * grants the runtime role its privileges on what they created. Without it, the migrations run as
  * DATABASE_URL's role, which must then own the schema (one role for everything: not least privilege).
  */
-export async function migrateService<E extends BaseEnv>(def: ServiceDefinition<E>, env: Env = process.env): Promise<string[]> {
+export async function migrateService<E extends BaseEnv>(
+  def: ServiceDefinition<E>,
+  env: Env = process.env,
+): Promise<string[]> {
   const config = configFor(def, env);
   if (!def.database) return [];
-  const roles = hasDatabase(config) && config.DATABASE_ADMIN_URL ? {
-    adminUrl: config.DATABASE_ADMIN_URL, serviceUrl: config.DATABASE_URL, schema: def.database.schema,
-    appendOnlyTables: def.database.appendOnlyTables ?? [],
-  } : undefined;
+  const roles =
+    hasDatabase(config) && config.DATABASE_ADMIN_URL
+      ? {
+          adminUrl: config.DATABASE_ADMIN_URL,
+          serviceUrl: config.DATABASE_URL,
+          schema: def.database.schema,
+          appendOnlyTables: def.database.appendOnlyTables ?? [],
+        }
+      : undefined;
   const asOwner = roles ? { url: roles.adminUrl, role: (await provisionServiceRoles(roles)).owner } : undefined;
   const ds = dataSourceFor(def, config, asOwner)!;
   await ds.initialize();
@@ -97,7 +119,10 @@ export async function migrateService<E extends BaseEnv>(def: ServiceDefinition<E
 }
 
 /** Names of the service's migrations not yet applied. */
-export async function checkMigrations<E extends BaseEnv>(def: ServiceDefinition<E>, env: Env = process.env): Promise<string[]> {
+export async function checkMigrations<E extends BaseEnv>(
+  def: ServiceDefinition<E>,
+  env: Env = process.env,
+): Promise<string[]> {
   const config = configFor(def, env);
   const ds = dataSourceFor(def, config);
   if (!ds || !def.database) return [];
@@ -146,15 +171,28 @@ export async function startService<E extends BaseEnv>(
       await dataSource.initialize();
       const pending = await pendingMigrations(dataSource, def.database!.schema);
       if (pending.length > 0) {
-        throw new Error(`schema ${def.database!.schema} has ${pending.length} pending migration(s); run "${def.name} migrate" first`);
+        throw new Error(
+          `schema ${def.database!.schema} has ${pending.length} pending migration(s); run "${def.name} migrate" first`,
+        );
       }
     }
-    const ctx: ServiceContext<E> = { service: def.name, config, logger, metrics, bus, ...(dataSource ? { dataSource } : {}) };
+    const ctx: ServiceContext<E> = {
+      service: def.name,
+      config,
+      logger,
+      metrics,
+      bus,
+      ...(dataSource ? { dataSource } : {}),
+    };
 
     @Module({ imports: [PlatformModule.forRoot(ctx), def.module] })
     class RootModule {}
 
-    app = await NestFactory.create<NestExpressApplication>(RootModule, { logger: new NestJsonLogger(logger), abortOnError: false, bodyParser: true });
+    app = await NestFactory.create<NestExpressApplication>(RootModule, {
+      logger: new NestJsonLogger(logger),
+      abortOnError: false,
+      bodyParser: true,
+    });
     // No response says what serves it.
     app.disable('x-powered-by');
     app.use(correlationMiddleware);
@@ -171,11 +209,19 @@ export async function startService<E extends BaseEnv>(
       await app.listen(config.HTTP_PORT, '0.0.0.0');
       apiPort = (app.getHttpServer().address() as AddressInfo).port;
     }
-    ops = await OpsServer.listen(metricsPortOf(def, config), config.METRICS_HOST, new HealthChecks(bus, metrics, dataSource), metrics);
+    ops = await OpsServer.listen(
+      metricsPortOf(def, config),
+      config.METRICS_HOST,
+      new HealthChecks(bus, metrics, dataSource),
+      metrics,
+    );
     const metricsPort = ops.port;
     const port = apiPort ?? metricsPort;
     if (apiPort !== undefined) {
-      logger.info({ port, metricsPort }, `${def.name} listening on :${port} (API), health and metrics on ${config.METRICS_HOST}:${metricsPort}`);
+      logger.info(
+        { port, metricsPort },
+        `${def.name} listening on :${port} (API), health and metrics on ${config.METRICS_HOST}:${metricsPort}`,
+      );
     } else {
       logger.info({ metricsPort }, `${def.name} serving health and metrics on ${config.METRICS_HOST}:${metricsPort}`);
     }
@@ -222,7 +268,9 @@ export function runService<E extends BaseEnv>(def: ServiceDefinition<E>): void {
     const job = flag === '--check' ? checkMigrations(def) : migrateService(def);
     job.then((names) => {
       if (flag === '--check') {
-        process.stdout.write(names.length ? `${def.name}: pending migrations: ${names.join(', ')}\n` : `${def.name}: schema is current\n`);
+        process.stdout.write(
+          names.length ? `${def.name}: pending migrations: ${names.join(', ')}\n` : `${def.name}: schema is current\n`,
+        );
         process.exit(names.length ? 2 : 0);
       }
       process.stdout.write(`${def.name}: ${names.length ? `applied ${names.join(', ')}` : 'nothing to migrate'}\n`);
@@ -246,10 +294,13 @@ export function runService<E extends BaseEnv>(def: ServiceDefinition<E>): void {
         process.exit(1);
       }, config.SHUTDOWN_GRACE_MS + 2_000);
       timer.unref();
-      running.close().then(() => process.exit(0), (e: unknown) => {
-        running.ctx.logger.error({ err: e }, 'shutdown failed');
-        process.exit(1);
-      });
+      running.close().then(
+        () => process.exit(0),
+        (e: unknown) => {
+          running.ctx.logger.error({ err: e }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

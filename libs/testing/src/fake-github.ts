@@ -61,7 +61,13 @@ export class FakeGitHub {
         } catch {
           body = raw;
         }
-        const recorded: FakeGitHubRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body };
+        const recorded: FakeGitHubRequest = {
+          method: req.method ?? 'GET',
+          path: url.pathname,
+          query: Object.fromEntries(url.searchParams),
+          headers: req.headers,
+          body,
+        };
         this.requests.push(recorded);
         const [status, payload, headers] = this.handle(recorded);
         res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
@@ -81,7 +87,8 @@ export class FakeGitHub {
   private handle(r: FakeGitHubRequest): [number, unknown, Record<string, string>?] {
     const scripted = this.failures.shift();
     if (scripted) return [scripted.status, scripted.body ?? { message: 'Scripted failure' }, scripted.headers];
-    if (r.headers['authorization'] !== `Bearer ${this.token}`) return [401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' }];
+    if (r.headers['authorization'] !== `Bearer ${this.token}`)
+      return [401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' }];
     const prefix = `/repos/${this.repository}`;
     if (!r.path.startsWith(`${prefix}/`)) return [404, { message: 'Not Found' }];
     const rest = r.path.slice(prefix.length);
@@ -100,17 +107,43 @@ export class FakeGitHub {
 
     if (r.method === 'POST' && rest === '/pulls') {
       const { title, head, base, body } = r.body ?? {};
-      if (!title || !head || !base) return [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'missing_field' }] }];
+      if (!title || !head || !base)
+        return [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'missing_field' }] }];
       if (this.pulls.some((p) => p.head === head && p.base === base && p.state === 'open')) {
-        return [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${owner}:${head}.` }] }];
+        return [
+          422,
+          {
+            message: 'Validation Failed',
+            errors: [
+              {
+                resource: 'PullRequest',
+                code: 'custom',
+                message: `A pull request already exists for ${owner}:${head}.`,
+              },
+            ],
+          },
+        ];
       }
-      const pull: FakePull = { number: this.nextNumber++, title, body: body ?? '', head, base, state: 'open', merged: false, mergeable: true, comments: [] };
+      const pull: FakePull = {
+        number: this.nextNumber++,
+        title,
+        body: body ?? '',
+        head,
+        base,
+        state: 'open',
+        merged: false,
+        mergeable: true,
+        comments: [],
+      };
       this.pulls.push(pull);
       return [201, view(pull)];
     }
     if (r.method === 'GET' && rest === '/pulls') {
       const head = r.query['head'];
-      const list = this.pulls.filter((p) => (r.query['state'] ?? 'open') === 'all' || p.state === (r.query['state'] ?? 'open')).filter((p) => !head || `${owner}:${p.head}` === head).filter((p) => !r.query['base'] || p.base === r.query['base']);
+      const list = this.pulls
+        .filter((p) => (r.query['state'] ?? 'open') === 'all' || p.state === (r.query['state'] ?? 'open'))
+        .filter((p) => !head || `${owner}:${p.head}` === head)
+        .filter((p) => !r.query['base'] || p.base === r.query['base']);
       return [200, list.map(view)];
     }
     const merge = /^\/pulls\/(\d+)\/merge$/.exec(rest);
@@ -119,10 +152,13 @@ export class FakeGitHub {
       if (!pull) return [404, { message: 'Not Found' }];
       if (pull.merged) return [405, { message: 'Pull Request is not mergeable' }];
       if (!pull.mergeable) return [405, { message: 'Pull Request is not mergeable' }];
-      if (r.body?.merge_method && !['merge', 'squash', 'rebase'].includes(r.body.merge_method)) return [422, { message: 'Validation Failed' }];
+      if (r.body?.merge_method && !['merge', 'squash', 'rebase'].includes(r.body.merge_method))
+        return [422, { message: 'Validation Failed' }];
       pull.merged = true;
       pull.state = 'closed';
-      pull.mergeCommit = createHash('sha1').update(`${pull.number}:${r.body?.commit_title ?? ''}`).digest('hex');
+      pull.mergeCommit = createHash('sha1')
+        .update(`${pull.number}:${r.body?.commit_title ?? ''}`)
+        .digest('hex');
       return [200, { sha: pull.mergeCommit, merged: true, message: 'Pull Request successfully merged' }];
     }
     const comment = /^\/issues\/(\d+)\/comments$/.exec(rest);

@@ -20,7 +20,16 @@ export type FakeStep =
    * `chunkSize` characters (default 8), `chunkDelayMs` apart, each tool call whole, then the finish
    * reason and, when the request asked for it (`stream_options.include_usage`), the usage.
    */
-  | { kind: 'completion'; message: FakeMessage; usage?: FakeUsage | null; finishReason?: string; delayMs?: number; model?: string; chunkSize?: number; chunkDelayMs?: number }
+  | {
+      kind: 'completion';
+      message: FakeMessage;
+      usage?: FakeUsage | null;
+      finishReason?: string;
+      delayMs?: number;
+      model?: string;
+      chunkSize?: number;
+      chunkDelayMs?: number;
+    }
   | { kind: 'error'; status: number; headers?: Record<string, string>; body?: unknown; delayMs?: number }
   /** Accepts the connection and never answers (until the client gives up or aborts). */
   | { kind: 'hang' };
@@ -43,12 +52,18 @@ export interface RecordedRequest {
 type Responder = (req: RecordedRequest) => FakeStep | undefined;
 
 /** A final answer from the model. */
-export function answer(content: string, usage: FakeUsage | null = { prompt_tokens: 10, completion_tokens: 5 }): FakeStep {
+export function answer(
+  content: string,
+  usage: FakeUsage | null = { prompt_tokens: 10, completion_tokens: 5 },
+): FakeStep {
   return { kind: 'completion', message: { content }, usage, finishReason: 'stop' };
 }
 
 /** One or more tool calls. `args` objects are JSON-encoded; a string is sent as is (to script malformed JSON). */
-export function toolCalls(calls: Array<{ name: string; args: unknown; id?: string }>, usage: FakeUsage | null = { prompt_tokens: 20, completion_tokens: 8 }): FakeStep {
+export function toolCalls(
+  calls: Array<{ name: string; args: unknown; id?: string }>,
+  usage: FakeUsage | null = { prompt_tokens: 20, completion_tokens: 8 },
+): FakeStep {
   return {
     kind: 'completion',
     message: {
@@ -68,7 +83,11 @@ export function toolCall(name: string, args: unknown, usage?: FakeUsage | null):
   return toolCalls([{ name, args }], usage);
 }
 
-export function httpError(status: number, headers: Record<string, string> = {}, message = `fake error ${status}`): FakeStep {
+export function httpError(
+  status: number,
+  headers: Record<string, string> = {},
+  message = `fake error ${status}`,
+): FakeStep {
   return { kind: 'error', status, headers, body: { error: { message, type: 'fake_error', code: null } } };
 }
 
@@ -112,7 +131,10 @@ export class FakeOpenAI {
 
   /** Chat requests whose messages contain the marker. */
   chatRequests(marker = ''): RecordedRequest[] {
-    return this.requests.filter((r) => r.path.endsWith('/chat/completions') && (!marker || JSON.stringify(r.body?.messages ?? []).includes(marker)));
+    return this.requests.filter(
+      (r) =>
+        r.path.endsWith('/chat/completions') && (!marker || JSON.stringify(r.body?.messages ?? []).includes(marker)),
+    );
   }
 
   remaining(marker = ''): number {
@@ -142,20 +164,32 @@ export class FakeOpenAI {
     } catch {
       body = text;
     }
-    const recorded: RecordedRequest = { path: req.url ?? '', method: req.method ?? '', headers: req.headers, body, at: Date.now() };
+    const recorded: RecordedRequest = {
+      path: req.url ?? '',
+      method: req.method ?? '',
+      headers: req.headers,
+      body,
+      at: Date.now(),
+    };
     this.requests.push(recorded);
     res.on('close', () => {
       if (!res.writableFinished) recorded.aborted = true;
     });
 
     if (req.method === 'GET' && recorded.path.endsWith('/models')) {
-      return this.json(res, 200, { object: 'list', data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }] });
+      return this.json(res, 200, {
+        object: 'list',
+        data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }],
+      });
     }
     if (req.method !== 'POST' || !recorded.path.endsWith('/chat/completions')) {
       return this.json(res, 404, { error: { message: `no route ${req.method} ${recorded.path}` } });
     }
     const step = this.next(recorded);
-    if (!step) return this.json(res, 500, { error: { message: 'fake-openai: no scripted response left for this request', type: 'fake_error' } });
+    if (!step)
+      return this.json(res, 500, {
+        error: { message: 'fake-openai: no scripted response left for this request', type: 'fake_error' },
+      });
     if (step.kind === 'hang') {
       this.hanging.add(res);
       res.on('close', () => this.hanging.delete(res));
@@ -177,30 +211,62 @@ export class FakeOpenAI {
       });
     }
     if (res.destroyed) return;
-    if (step.kind === 'error') return this.json(res, step.status, step.body ?? { error: { message: 'error' } }, step.headers);
-    const usage = step.usage === null ? undefined : step.usage ?? { prompt_tokens: 10, completion_tokens: 5 };
+    if (step.kind === 'error')
+      return this.json(res, step.status, step.body ?? { error: { message: 'error' } }, step.headers);
+    const usage = step.usage === null ? undefined : (step.usage ?? { prompt_tokens: 10, completion_tokens: 5 });
     if (body?.stream === true) return this.stream(res, step, body, usage);
     this.json(res, 200, {
       id: `chatcmpl-${randomUUID()}`,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: step.model ?? body?.model ?? 'fake-model',
-      choices: [{ index: 0, message: { role: 'assistant', refusal: null, ...step.message }, finish_reason: step.finishReason ?? 'stop', logprobs: null }],
-      ...(usage ? { usage: { ...usage, total_tokens: usage.total_tokens ?? usage.prompt_tokens + usage.completion_tokens } } : {}),
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', refusal: null, ...step.message },
+          finish_reason: step.finishReason ?? 'stop',
+          logprobs: null,
+        },
+      ],
+      ...(usage
+        ? { usage: { ...usage, total_tokens: usage.total_tokens ?? usage.prompt_tokens + usage.completion_tokens } }
+        : {}),
     });
   }
 
   /** A completion as the chunks of a streamed answer (`data: {…}` lines, then `data: [DONE]`). */
-  private async stream(res: ServerResponse, step: Extract<FakeStep, { kind: 'completion' }>, body: any, usage: FakeUsage | undefined): Promise<void> {
-    const base = { id: `chatcmpl-${randomUUID()}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: step.model ?? body?.model ?? 'fake-model' };
-    const chunks: unknown[] = [{ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] }];
+  private async stream(
+    res: ServerResponse,
+    step: Extract<FakeStep, { kind: 'completion' }>,
+    body: any,
+    usage: FakeUsage | undefined,
+  ): Promise<void> {
+    const base = {
+      id: `chatcmpl-${randomUUID()}`,
+      object: 'chat.completion.chunk',
+      created: Math.floor(Date.now() / 1000),
+      model: step.model ?? body?.model ?? 'fake-model',
+    };
+    const chunks: unknown[] = [
+      { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] },
+    ];
     const text = step.message.content ?? '';
     const size = Math.max(1, step.chunkSize ?? 8);
-    for (let i = 0; i < text.length; i += size) chunks.push({ ...base, choices: [{ index: 0, delta: { content: text.slice(i, i + size) }, finish_reason: null }] });
-    (step.message.tool_calls ?? []).forEach((c, index) => chunks.push({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index, ...c }] }, finish_reason: null }] }));
+    for (let i = 0; i < text.length; i += size)
+      chunks.push({
+        ...base,
+        choices: [{ index: 0, delta: { content: text.slice(i, i + size) }, finish_reason: null }],
+      });
+    (step.message.tool_calls ?? []).forEach((c, index) =>
+      chunks.push({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index, ...c }] }, finish_reason: null }] }),
+    );
     chunks.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: step.finishReason ?? 'stop' }] });
     if (usage && body?.stream_options?.include_usage) {
-      chunks.push({ ...base, choices: [], usage: { ...usage, total_tokens: usage.total_tokens ?? usage.prompt_tokens + usage.completion_tokens } });
+      chunks.push({
+        ...base,
+        choices: [],
+        usage: { ...usage, total_tokens: usage.total_tokens ?? usage.prompt_tokens + usage.completion_tokens },
+      });
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     // One wake-up for whichever wait is on when the client hangs up.

@@ -20,7 +20,12 @@ export interface FakeStripeBalanceTransaction {
 }
 
 export class FakeStripe {
-  readonly requests: Array<{ method: string; path: string; query: URLSearchParams; headers: IncomingMessage['headers'] }> = [];
+  readonly requests: Array<{
+    method: string;
+    path: string;
+    query: URLSearchParams;
+    headers: IncomingMessage['headers'];
+  }> = [];
   private readonly transactions: FakeStripeBalanceTransaction[] = [];
   private server?: Server;
 
@@ -44,9 +49,18 @@ export class FakeStripe {
       req.resume();
       req.on('end', () => {
         const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-        this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers });
+        this.requests.push({
+          method: req.method ?? 'GET',
+          path: url.pathname,
+          query: url.searchParams,
+          headers: req.headers,
+        });
         const [status, body] = this.handle(req, url);
-        res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${this.requests.length}`, 'stripe-version': '2024-06-20' });
+        res.writeHead(status, {
+          'content-type': 'application/json',
+          'request-id': `req_${this.requests.length}`,
+          'stripe-version': '2024-06-20',
+        });
         res.end(JSON.stringify(body));
       });
     });
@@ -61,9 +75,12 @@ export class FakeStripe {
   }
 
   private handle(req: IncomingMessage, url: URL): [number, unknown] {
-    const error = (status: number, type: string, message: string) => [status, { error: { type, message } }] as [number, unknown];
-    if (req.headers['authorization'] !== `Bearer ${this.apiKey}`) return error(401, 'invalid_request_error', 'Invalid API Key provided');
-    if (req.method !== 'GET' || url.pathname !== '/v1/balance_transactions') return error(404, 'invalid_request_error', `Unrecognized request URL (${req.method}: ${url.pathname})`);
+    const error = (status: number, type: string, message: string) =>
+      [status, { error: { type, message } }] as [number, unknown];
+    if (req.headers['authorization'] !== `Bearer ${this.apiKey}`)
+      return error(401, 'invalid_request_error', 'Invalid API Key provided');
+    if (req.method !== 'GET' || url.pathname !== '/v1/balance_transactions')
+      return error(404, 'invalid_request_error', `Unrecognized request URL (${req.method}: ${url.pathname})`);
     const q = url.searchParams;
     const gte = q.get('created[gte]');
     const lt = q.get('created[lt]');
@@ -79,13 +96,24 @@ export class FakeStripe {
       list = list.slice(i + 1);
     }
     const page = list.slice(0, limit);
-    return [200, {
-      object: 'list', url: '/v1/balance_transactions', has_more: list.length > limit,
-      data: page.map((t) => ({
-        object: 'balance_transaction', ...t, net: t.amount - t.fee, currency: t.currency.toLowerCase(), status: 'available',
-        reporting_category: t.type, available_on: t.created, fee_details: [],
-        source: expand.includes('data.source') ? t.source : (t.source?.id ?? null),
-      })),
-    }];
+    return [
+      200,
+      {
+        object: 'list',
+        url: '/v1/balance_transactions',
+        has_more: list.length > limit,
+        data: page.map((t) => ({
+          object: 'balance_transaction',
+          ...t,
+          net: t.amount - t.fee,
+          currency: t.currency.toLowerCase(),
+          status: 'available',
+          reporting_category: t.type,
+          available_on: t.created,
+          fee_details: [],
+          source: expand.includes('data.source') ? t.source : (t.source?.id ?? null),
+        })),
+      },
+    ];
   }
 }

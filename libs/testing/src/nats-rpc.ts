@@ -12,7 +12,8 @@ export function natsRpc(nc: NatsConnection, namespace: string, timeoutMs = 10_00
   return {
     call: async <T = any>(subject: string, payload: unknown): Promise<T> => {
       const reply = await send(subject, payload);
-      if (!reply.ok) throw Object.assign(new Error(JSON.stringify(reply.error.message)), { status: reply.error.status });
+      if (!reply.ok)
+        throw Object.assign(new Error(JSON.stringify(reply.error.message)), { status: reply.error.status });
       return reply.data as T;
     },
     error: async (subject: string, payload: unknown): Promise<{ status: number; message: string }> => {

@@ -40,7 +40,13 @@ export class ServiceProcess {
     let metricsPort = await freePort();
     while (metricsPort === port) metricsPort = await freePort();
     const child = spawn(process.execPath, [join(root, 'dist', 'apps', app, 'main.js')], {
-      env: { PATH: process.env['PATH'] ?? '', LOG_FORMAT: 'json', ...env, HTTP_PORT: String(port), METRICS_PORT: String(metricsPort) },
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        LOG_FORMAT: 'json',
+        ...env,
+        HTTP_PORT: String(port),
+        METRICS_PORT: String(metricsPort),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const svc = new ServiceProcess(app, port, metricsPort, child);
@@ -51,7 +57,8 @@ export class ServiceProcess {
   /** Applies the app's migrations (`main.js migrate`). */
   static migrate(app: string, env: Record<string, string>): void {
     const r = spawnSync(process.execPath, [join(root, 'dist', 'apps', app, 'main.js'), 'migrate'], {
-      env: { PATH: process.env['PATH'] ?? '', ...env }, encoding: 'utf8',
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      encoding: 'utf8',
     });
     if (r.status !== 0) throw new Error(`${app} migrate failed: ${r.stderr || r.stdout}`);
   }
@@ -110,7 +117,8 @@ export class NatsServerProcess {
   }
 
   async restart(): Promise<void> {
-    const bin = process.env['NATS_SERVER_BIN'] ?? (existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server');
+    const bin =
+      process.env['NATS_SERVER_BIN'] ?? (existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server');
     const args = this.options.configFile
       ? ['-c', this.options.configFile, '-a', '127.0.0.1', '-p', String(this.port)]
       : ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir];
@@ -124,7 +132,10 @@ export class NatsServerProcess {
     while (Date.now() < deadline && child.exitCode === null) {
       const ok = await new Promise<boolean>((resolve) => {
         const s = connect({ host: '127.0.0.1', port: this.port });
-        s.once('connect', () => { s.destroy(); resolve(true); });
+        s.once('connect', () => {
+          s.destroy();
+          resolve(true);
+        });
         s.once('error', () => resolve(false));
       });
       if (ok) return;
@@ -161,7 +172,17 @@ export class PostgresProcess {
     const bin = process.env['PG_BIN_DIR'] ?? postgresBinDir();
     const srv = new PostgresProcess(await freePort(), dataDir, bin);
     if (process.getuid?.() === 0) spawnSync('chown', ['-R', 'postgres', dataDir]);
-    const init = srv.asOwner(join(bin, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+    const init = srv.asOwner(join(bin, 'initdb'), [
+      '-D',
+      dataDir,
+      '-A',
+      'trust',
+      '-U',
+      'postgres',
+      '--no-sync',
+      '-E',
+      'UTF8',
+    ]);
     if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
     await srv.restart();
     return srv;
@@ -173,8 +194,20 @@ export class PostgresProcess {
   }
 
   async restart(): Promise<void> {
-    const args = ['-D', this.dataDir, '-p', String(this.port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${this.dataDir}`,
-      '-c', 'fsync=off', '-c', 'max_connections=200'];
+    const args = [
+      '-D',
+      this.dataDir,
+      '-p',
+      String(this.port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${this.dataDir}`,
+      '-c',
+      'fsync=off',
+      '-c',
+      'max_connections=200',
+    ];
     // Run as the server's own user (Postgres refuses root), signalled directly: no wrapper in between.
     const child = spawn(join(this.bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], ...ownerIds() });
     child.stderr?.on('data', (d: Buffer) => this.output.push(...d.toString('utf8').split('\n').filter(Boolean)));
@@ -198,7 +231,12 @@ export class PostgresProcess {
     });
     if (signal === 'SIGKILL') {
       // The postmaster's children outlive it for a moment; wait until the port is free again.
-      for (let i = 0; i < 100 && spawnSync(join(this.bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(this.port), '-q']).status === 0; i++) {
+      for (
+        let i = 0;
+        i < 100 &&
+        spawnSync(join(this.bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(this.port), '-q']).status === 0;
+        i++
+      ) {
         await new Promise((r) => setTimeout(r, 50));
       }
     }
@@ -214,7 +252,8 @@ function ownerIds(): { uid?: number; gid?: number } {
   if (process.getuid?.() !== 0) return {};
   const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
   const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-  if (!Number.isInteger(uid) || !Number.isInteger(gid)) throw new Error('running as root, but there is no postgres user to run a test Postgres as');
+  if (!Number.isInteger(uid) || !Number.isInteger(gid))
+    throw new Error('running as root, but there is no postgres user to run a test Postgres as');
   return { uid, gid };
 }
 

@@ -11,7 +11,10 @@ export interface TestDatabase {
 
 /** A fresh database per test suite on the real Postgres; dropped (connections and all) afterwards. */
 export async function createTestDatabase(label = 'suite'): Promise<TestDatabase> {
-  const name = `jg_t_${label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 20)}_${randomBytes(4).toString('hex')}`;
+  const name = `jg_t_${label
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .slice(0, 20)}_${randomBytes(4).toString('hex')}`;
   await adminQuery(`CREATE DATABASE ${name}`);
   const url = new URL(TEST_PG_ADMIN_URL);
   url.pathname = `/${name}`;
@@ -19,7 +22,9 @@ export async function createTestDatabase(label = 'suite'): Promise<TestDatabase>
     name,
     url: url.toString(),
     drop: async () => {
-      await adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`);
+      await adminQuery(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`,
+      );
       await adminQuery(`DROP DATABASE IF EXISTS ${name}`);
     },
   };

@@ -34,7 +34,11 @@ export async function readStream<T = unknown>(nc: NatsConnection, stream: string
   const jsm = await jetstreamManager(nc);
   const name = `read_${randomBytes(4).toString('hex')}`;
   await jsm.consumers.add(stream, {
-    name, filter_subject: subject, ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.All, inactive_threshold: 30_000_000_000,
+    name,
+    filter_subject: subject,
+    ack_policy: AckPolicy.None,
+    deliver_policy: DeliverPolicy.All,
+    inactive_threshold: 30_000_000_000,
   });
   try {
     const consumer = await jetstream(nc).consumers.get(stream, name);

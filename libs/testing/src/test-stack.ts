@@ -45,7 +45,10 @@ export class TestStack {
   }
 
   /** Migrates and starts a service against this stack. */
-  async start<E extends BaseEnv>(def: ServiceDefinition<E>, extra: Record<string, string> = {}): Promise<RunningService<E>> {
+  async start<E extends BaseEnv>(
+    def: ServiceDefinition<E>,
+    extra: Record<string, string> = {},
+  ): Promise<RunningService<E>> {
     const env = this.env(extra);
     await migrateService(def, env);
     // TEST_LOG_STDOUT=1 shows service logs while debugging a suite.

@@ -52,7 +52,10 @@ export class FinishReporter {
     let bytes = Buffer.byteLength(JSON.stringify(r));
     if (bytes > this.maxBytes) {
       r = {
-        taskId: result.taskId, claimToken: result.claimToken, outcome: 'failed', retryable: false,
+        taskId: result.taskId,
+        claimToken: result.claimToken,
+        outcome: 'failed',
+        retryable: false,
         error: `result too large to report: ${bytes} bytes, over the ${this.maxBytes}-byte message limit`,
       };
       bytes = Buffer.byteLength(JSON.stringify(r));
@@ -79,7 +82,11 @@ export class FinishReporter {
     while (this.queue.length) {
       const batch: Item[] = [];
       let bytes = 0;
-      while (this.queue.length && batch.length < this.maxBatch && (batch.length === 0 || bytes + this.queue[0]!.bytes <= this.maxBytes)) {
+      while (
+        this.queue.length &&
+        batch.length < this.maxBatch &&
+        (batch.length === 0 || bytes + this.queue[0]!.bytes <= this.maxBytes)
+      ) {
         const item = this.queue.shift()!;
         bytes += item.bytes + 1;
         batch.push(item);
@@ -92,22 +99,37 @@ export class FinishReporter {
   private async send(batch: Item[]): Promise<void> {
     let wanted = batch;
     try {
-      const reply = await untilAnswered(() => {
-        wanted = wanted.filter((i) => !i.giveUp());
-        if (wanted.length === 0) return Promise.resolve(undefined);
-        return this.bus.request(Subjects.taskFinish, { workerId: this.workerId, results: wanted.map((i) => i.result) }, 10_000);
-      }, {
-        giveUp: () => wanted.every((i) => i.giveUp()),
-        onRetry: (e, attempt) => {
-          if (attempt === 1 || attempt % 10 === 0) this.logger.warn({ err: e, tasks: wanted.length, attempt }, 'could not report results yet; retrying until the dispatcher answers');
+      const reply = await untilAnswered(
+        () => {
+          wanted = wanted.filter((i) => !i.giveUp());
+          if (wanted.length === 0) return Promise.resolve(undefined);
+          return this.bus.request(
+            Subjects.taskFinish,
+            { workerId: this.workerId, results: wanted.map((i) => i.result) },
+            10_000,
+          );
         },
-      });
+        {
+          giveUp: () => wanted.every((i) => i.giveUp()),
+          onRetry: (e, attempt) => {
+            if (attempt === 1 || attempt % 10 === 0)
+              this.logger.warn(
+                { err: e, tasks: wanted.length, attempt },
+                'could not report results yet; retrying until the dispatcher answers',
+              );
+          },
+        },
+      );
       const accepted = new Map((reply?.accepted ?? []).map((a) => [a.taskId, a]));
       const rejected = new Map((reply?.rejected ?? []).map((r) => [r.taskId, r.reason]));
       for (const item of batch) {
         const a = accepted.get(item.result.taskId);
         if (a) item.resolve({ accepted: true, status: a.status, ...(a.alreadyDone ? { alreadyDone: true } : {}) });
-        else item.resolve({ accepted: false, reason: rejected.get(item.result.taskId) ?? 'not reported: the lease was given up' });
+        else
+          item.resolve({
+            accepted: false,
+            reason: rejected.get(item.result.taskId) ?? 'not reported: the lease was given up',
+          });
       }
     } catch (e) {
       for (const item of batch) item.reject(e);

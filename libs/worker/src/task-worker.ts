@@ -121,8 +121,14 @@ export class TaskWorker {
   ) {
     this.reporter = new FinishReporter(bus, identity.workerId, logger);
     this.runningGauge = metrics.gauge('juggernaut_runner_tasks_running', 'Tasks running in this worker');
-    this.taskDuration = metrics.histogram('juggernaut_runner_task_duration_seconds', 'Handler run time', ['type', 'outcome']);
-    this.lostLeases = metrics.counter('juggernaut_runner_leases_lost_total', 'Leases this worker lost while working (cancelled or reclaimed)');
+    this.taskDuration = metrics.histogram('juggernaut_runner_task_duration_seconds', 'Handler run time', [
+      'type',
+      'outcome',
+    ]);
+    this.lostLeases = metrics.counter(
+      'juggernaut_runner_leases_lost_total',
+      'Leases this worker lost while working (cancelled or reclaimed)',
+    );
   }
 
   get id(): string {
@@ -135,12 +141,15 @@ export class TaskWorker {
 
   start(): void {
     this.subs.push(this.bus.listen(Subjects.runnerWake, () => this.wakeSignal.wake()));
-    this.subs.push(this.bus.listen(Subjects.taskAbort, (msg) => {
-      const entry = msg.taskId ? this.running.get(msg.taskId) : undefined;
-      if (entry) this.abandon(entry, msg.reason ?? 'cancelled');
-    }));
+    this.subs.push(
+      this.bus.listen(Subjects.taskAbort, (msg) => {
+        const entry = msg.taskId ? this.running.get(msg.taskId) : undefined;
+        if (entry) this.abandon(entry, msg.reason ?? 'cancelled');
+      }),
+    );
     this.unwatchPolicy = this.policy.onChange((doc, previous) => {
-      if (doc.killSwitch.engaged) void this.stopAll(`kill switch engaged${doc.killSwitch.reason ? `: ${doc.killSwitch.reason}` : ''}`);
+      if (doc.killSwitch.engaged)
+        void this.stopAll(`kill switch engaged${doc.killSwitch.reason ? `: ${doc.killSwitch.reason}` : ''}`);
       else if (!previous || previous.killSwitch.engaged) this.wakeSignal.wake();
     });
     this.scheduleHeartbeat(this.settings.heartbeatMaxIntervalMs);
@@ -148,7 +157,10 @@ export class TaskWorker {
     void this.presence('online', 'started');
     this.announce();
     this.loop = this.claimLoop();
-    this.logger.info({ workerId: this.id, level: this.identity.level, types: this.types, concurrency: this.identity.concurrency }, 'worker started');
+    this.logger.info(
+      { workerId: this.id, level: this.identity.level, types: this.types, concurrency: this.identity.concurrency },
+      'worker started',
+    );
   }
 
   /** Stops claiming, drains, hands back what is left, goes offline. */
@@ -167,7 +179,11 @@ export class TaskWorker {
     const left = handlersRunning();
     if (left.length) {
       for (const r of left) this.abandon(r, 'worker shutting down');
-      await this.release(left.map((r) => r.task), 'worker shutting down', () => Date.now() > deadline + 2_000);
+      await this.release(
+        left.map((r) => r.task),
+        'worker shutting down',
+        () => Date.now() > deadline + 2_000,
+      );
     }
     // Results still on their way get the rest of the drain time (at least a moment) to arrive.
     await within(this.reporter.settled(), Math.max(deadline, Date.now() + 2_000) - Date.now());
@@ -207,10 +223,21 @@ export class TaskWorker {
       const timeoutMs = this.settings.claimTimeoutMs ?? CLAIM_TIMEOUT_MS;
       let tasks: ClaimedTaskV1[];
       try {
-        tasks = (await this.bus.request(Subjects.taskClaim, {
-          workerId: this.id, level: this.identity.level, capabilities: this.identity.capabilities, types: this.types, max: free,
-          claimId, timeoutMs,
-        }, timeoutMs)).tasks;
+        tasks = (
+          await this.bus.request(
+            Subjects.taskClaim,
+            {
+              workerId: this.id,
+              level: this.identity.level,
+              capabilities: this.identity.capabilities,
+              types: this.types,
+              max: free,
+              claimId,
+              timeoutMs,
+            },
+            timeoutMs,
+          )
+        ).tasks;
         failures = 0;
       } catch (e) {
         // Without an answer the claim may still have leased tasks: hand them back before claiming again.
@@ -219,8 +246,11 @@ export class TaskWorker {
         if (failures === 1 || failures % 20 === 0) this.logger.warn({ err: e, failures }, 'claim failed; retrying');
         // A dispatcher that answers with errors is given room (backoff to 5 s); none listening at all
         // (restarting) costs nothing to ask again each second.
-        await this.wakeSignal.sleep(e instanceof RpcError || !(e instanceof RequestError && e.isNoResponders())
-          ? Math.min(5_000, 100 * 2 ** Math.min(failures, 6)) : ORPHAN_RETRY_MS);
+        await this.wakeSignal.sleep(
+          e instanceof RpcError || !(e instanceof RequestError && e.isNoResponders())
+            ? Math.min(5_000, 100 * 2 ** Math.min(failures, 6))
+            : ORPHAN_RETRY_MS,
+        );
         continue;
       }
       for (const t of tasks) this.startTask(t);
@@ -232,9 +262,14 @@ export class TaskWorker {
   private async releaseOrphanedClaims(): Promise<boolean> {
     const claimIds = [...this.orphanedClaims];
     try {
-      const { released } = await this.bus.request(Subjects.taskRelease, { workerId: this.id, reason: 'claim answer not received', claimIds }, 5_000);
+      const { released } = await this.bus.request(
+        Subjects.taskRelease,
+        { workerId: this.id, reason: 'claim answer not received', claimIds },
+        5_000,
+      );
       for (const id of claimIds) this.orphanedClaims.delete(id);
-      if (released.length) this.logger.warn({ tasks: released.length }, 'handed back tasks leased by a claim whose answer never arrived');
+      if (released.length)
+        this.logger.warn({ tasks: released.length }, 'handed back tasks leased by a claim whose answer never arrived');
       return true;
     } catch (e) {
       this.logger.debug({ err: e }, 'could not hand back the leases of unanswered claims yet');
@@ -266,13 +301,23 @@ export class TaskWorker {
     try {
       if (outcome.kind === 'blocked') return await this.block(entry, outcome);
       if (outcome.kind === 'snoozed') return await this.snooze(entry, outcome);
-      const answer = await this.reporter.submit({
-        taskId: task.id, claimToken: task.claimToken, outcome: outcome.kind,
-        ...(outcome.kind === 'succeeded' && outcome.result ? { result: outcome.result } : {}),
-        ...(outcome.kind === 'failed' ? { error: outcome.error, retryable: outcome.retryable } : {}),
-      }, () => this.giveUpReports || entry.abandoned !== undefined);
-      if (!answer.accepted) this.logger.warn({ taskId: task.id, reason: answer.reason }, 'result refused: lease no longer held');
-      else if (answer.alreadyDone) this.logger.info({ taskId: task.id, status: answer.status }, 'result had already been applied (an earlier report whose answer was lost)');
+      const answer = await this.reporter.submit(
+        {
+          taskId: task.id,
+          claimToken: task.claimToken,
+          outcome: outcome.kind,
+          ...(outcome.kind === 'succeeded' && outcome.result ? { result: outcome.result } : {}),
+          ...(outcome.kind === 'failed' ? { error: outcome.error, retryable: outcome.retryable } : {}),
+        },
+        () => this.giveUpReports || entry.abandoned !== undefined,
+      );
+      if (!answer.accepted)
+        this.logger.warn({ taskId: task.id, reason: answer.reason }, 'result refused: lease no longer held');
+      else if (answer.alreadyDone)
+        this.logger.info(
+          { taskId: task.id, status: answer.status },
+          'result had already been applied (an earlier report whose answer was lost)',
+        );
     } catch (e) {
       // Only when the worker gave up (shutting down with the dispatcher unreachable): the lease
       // expires and the task runs again elsewhere.
@@ -287,17 +332,29 @@ export class TaskWorker {
    */
   private async runWithTimeout(entry: Entry): Promise<TaskOutcome> {
     const { task, controller } = entry;
-    const failedWith = (e: unknown): TaskOutcome => ({ kind: 'failed', error: (e as Error)?.message ?? String(e), retryable: (e as { terminal?: unknown })?.terminal !== true });
-    const running = this.execute(task, { signal: controller.signal, checkpoint: (data) => this.checkpoint(entry, data) }).catch(failedWith);
+    const failedWith = (e: unknown): TaskOutcome => ({
+      kind: 'failed',
+      error: (e as Error)?.message ?? String(e),
+      retryable: (e as { terminal?: unknown })?.terminal !== true,
+    });
+    const running = this.execute(task, {
+      signal: controller.signal,
+      checkpoint: (data) => this.checkpoint(entry, data),
+    }).catch(failedWith);
     if (task.timeoutMs === null || task.timeoutMs === undefined) return running;
     let timer: NodeJS.Timeout | undefined;
     let grace: NodeJS.Timeout | undefined;
-    const timeout = new TaskTimeoutError(`execution timeout: ran longer than ${Math.round(task.timeoutMs / 100) / 10} s`);
+    const timeout = new TaskTimeoutError(
+      `execution timeout: ran longer than ${Math.round(task.timeoutMs / 100) / 10} s`,
+    );
     const timedOut = new Promise<TaskOutcome>((resolve) => {
       timer = setTimeout(() => {
         controller.abort(timeout);
         grace = setTimeout(() => {
-          this.logger.warn({ taskId: task.id, type: task.type }, 'handler did not stop after its timeout; its slot is freed and it is left behind');
+          this.logger.warn(
+            { taskId: task.id, type: task.type },
+            'handler did not stop after its timeout; its slot is freed and it is left behind',
+          );
           resolve({ kind: 'failed', error: timeout.message, retryable: true });
         }, HUNG_GRACE_MS);
       }, task.timeoutMs!);
@@ -305,7 +362,9 @@ export class TaskWorker {
     try {
       const outcome = await Promise.race([running, timedOut]);
       // A run that ended because of the timeout's abort is a timeout, whatever the handler made of it.
-      return controller.signal.reason === timeout ? { kind: 'failed', error: timeout.message, retryable: true } : outcome;
+      return controller.signal.reason === timeout
+        ? { kind: 'failed', error: timeout.message, retryable: true }
+        : outcome;
     } finally {
       clearTimeout(timer);
       clearTimeout(grace);
@@ -315,26 +374,47 @@ export class TaskWorker {
   /** Asks to run again later; sent until answered, like a result. */
   private async snooze(entry: Entry, outcome: Extract<TaskOutcome, { kind: 'snoozed' }>): Promise<void> {
     const { task } = entry;
-    const { snoozed } = await untilAnswered(() => this.bus.request(Subjects.taskSnooze, {
-      taskId: task.id, claimToken: task.claimToken, workerId: this.id, delayMs: outcome.delayMs, reason: cutText(outcome.reason),
-    }), { giveUp: () => this.giveUpReports || entry.abandoned !== undefined });
+    const { snoozed } = await untilAnswered(
+      () =>
+        this.bus.request(Subjects.taskSnooze, {
+          taskId: task.id,
+          claimToken: task.claimToken,
+          workerId: this.id,
+          delayMs: outcome.delayMs,
+          reason: cutText(outcome.reason),
+        }),
+      { giveUp: () => this.giveUpReports || entry.abandoned !== undefined },
+    );
     if (!snoozed) this.logger.warn({ taskId: task.id }, 'snooze refused: lease no longer held');
   }
 
   /** Parks the task `blocked`; sent until answered, like a result. */
   private async block(entry: Entry, outcome: Extract<TaskOutcome, { kind: 'blocked' }>): Promise<void> {
     const { task } = entry;
-    const { blocked } = await untilAnswered(() => this.bus.request(Subjects.taskBlock, {
-      taskId: task.id, claimToken: task.claimToken, workerId: this.id, blockedOn: outcome.blockedOn, reason: cutText(outcome.reason),
-      ...(outcome.approvalId ? { approvalId: outcome.approvalId } : {}),
-    }), { giveUp: () => this.giveUpReports || entry.abandoned !== undefined });
+    const { blocked } = await untilAnswered(
+      () =>
+        this.bus.request(Subjects.taskBlock, {
+          taskId: task.id,
+          claimToken: task.claimToken,
+          workerId: this.id,
+          blockedOn: outcome.blockedOn,
+          reason: cutText(outcome.reason),
+          ...(outcome.approvalId ? { approvalId: outcome.approvalId } : {}),
+        }),
+      { giveUp: () => this.giveUpReports || entry.abandoned !== undefined },
+    );
     if (!blocked) this.logger.warn({ taskId: task.id }, 'block refused: lease no longer held');
   }
 
   private async checkpoint(entry: Entry, data: Record<string, unknown>): Promise<void> {
     if (entry.abandoned) throw new LeaseGoneError(`lease given up: ${entry.abandoned}`);
     const { saved } = await untilAnswered(
-      () => this.bus.request(Subjects.taskCheckpoint, { taskId: entry.task.id, claimToken: entry.task.claimToken, checkpoint: data }, 10_000),
+      () =>
+        this.bus.request(
+          Subjects.taskCheckpoint,
+          { taskId: entry.task.id, claimToken: entry.task.claimToken, checkpoint: data },
+          10_000,
+        ),
       { giveUp: () => entry.abandoned !== undefined || entry.controller.signal.aborted },
     );
     if (!saved) {
@@ -348,14 +428,21 @@ export class TaskWorker {
     const held = [...this.running.values()].filter((r) => !r.abandoned && r.phase === 'running');
     if (held.length === 0) return;
     for (const r of held) this.abandon(r, reason);
-    await this.release(held.map((r) => r.task), reason, () => this.giveUpReports);
+    await this.release(
+      held.map((r) => r.task),
+      reason,
+      () => this.giveUpReports,
+    );
     this.logger.warn({ tasks: held.length, reason }, 'running tasks stopped');
   }
 
   private async release(tasks: ClaimedTaskV1[], reason: string, giveUp: () => boolean): Promise<void> {
     const leases: LeaseRefV1[] = tasks.map((t) => ({ taskId: t.id, claimToken: t.claimToken }));
     try {
-      const { released } = await untilAnswered(() => this.bus.request(Subjects.taskRelease, { workerId: this.id, reason, leases }), { giveUp });
+      const { released } = await untilAnswered(
+        () => this.bus.request(Subjects.taskRelease, { workerId: this.id, reason, leases }),
+        { giveUp },
+      );
       this.logger.info({ released: released.length, reason }, 'leases handed back');
     } catch (e) {
       this.logger.warn({ err: e }, 'could not hand leases back; they will expire and the tasks run again');
@@ -393,9 +480,14 @@ export class TaskWorker {
     let next = this.heartbeatInterval();
     if (held.length > 0) {
       try {
-        const reply = await this.bus.request(Subjects.taskHeartbeat, {
-          workerId: this.id, leases: held.map((r) => ({ taskId: r.task.id, claimToken: r.task.claimToken })),
-        }, Math.max(1_000, next));
+        const reply = await this.bus.request(
+          Subjects.taskHeartbeat,
+          {
+            workerId: this.id,
+            leases: held.map((r) => ({ taskId: r.task.id, claimToken: r.task.claimToken })),
+          },
+          Math.max(1_000, next),
+        );
         for (const lost of reply.lost) {
           const entry = this.running.get(lost.taskId);
           // A lease whose attempt already finished belongs to a result on its way: its report learns the
@@ -417,8 +509,12 @@ export class TaskWorker {
 
   private announce(): void {
     this.bus.signal(Subjects.workerHeartbeat, {
-      workerId: this.id, level: this.identity.level, capabilities: this.identity.capabilities,
-      concurrency: this.identity.concurrency, runningTaskIds: this.runningTaskIds, draining: this.stopping,
+      workerId: this.id,
+      level: this.identity.level,
+      capabilities: this.identity.capabilities,
+      concurrency: this.identity.concurrency,
+      runningTaskIds: this.runningTaskIds,
+      draining: this.stopping,
       at: new Date().toISOString(),
     });
   }
@@ -426,7 +522,11 @@ export class TaskWorker {
   private async presence(state: 'online' | 'offline', reason: string): Promise<void> {
     try {
       await this.bus.publish(state === 'online' ? Subjects.workerOnline : Subjects.workerOffline, {
-        workerId: this.id, level: this.identity.level, capabilities: this.identity.capabilities, reason, at: new Date().toISOString(),
+        workerId: this.id,
+        level: this.identity.level,
+        capabilities: this.identity.capabilities,
+        reason,
+        at: new Date().toISOString(),
       });
     } catch (e) {
       this.logger.warn({ err: e }, `could not announce worker ${state}`);

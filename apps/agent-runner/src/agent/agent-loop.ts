@@ -5,7 +5,11 @@ import { Bus } from '@juggernaut/messaging';
 import { Metrics, redact, redactString } from '@juggernaut/observability';
 import { APP_CONFIG, LOGGER } from '@juggernaut/service-kit';
 import { createHash } from 'node:crypto';
-import type { ChatCompletionMessage, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletionMessage,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+} from 'openai/resources/chat/completions';
 import type { Logger } from 'pino';
 import type { RunnerEnv } from '../config';
 import { BlockTaskError, type TaskContext, TerminalTaskError } from '../handlers/task-handler';
@@ -101,7 +105,8 @@ export class AgentLoop {
   async run(spec: AgentSpec, ctx: TaskContext): Promise<AgentRunResult> {
     const key = spec.stateKey ?? 'agent';
     const resumed = agentStateOf(ctx.task.checkpoint, key);
-    const state = resumed ?? newAgentState(spec.system, redactString(spec.user), spec.history ?? [], spec.stepsBefore ?? 0);
+    const state =
+      resumed ?? newAgentState(spec.system, redactString(spec.user), spec.history ?? [], spec.stepsBefore ?? 0);
     const began = Date.now();
     const activeBefore = state.activeMs;
     const elapsed = () => activeBefore + (Date.now() - began);
@@ -114,7 +119,8 @@ export class AgentLoop {
     const timeLeft = Math.max(0, this.config.AGENT_TIMEOUT_MS - elapsed());
     const timeout = AbortSignal.timeout(Math.max(1, timeLeft));
     const signal = AbortSignal.any([ctx.signal, timeout]);
-    const stop = (reason: AgentStopReason, detail?: string, answer?: unknown) => this.finish(ctx, state, reason, detail, answer);
+    const stop = (reason: AgentStopReason, detail?: string, answer?: unknown) =>
+      this.finish(ctx, state, reason, detail, answer);
 
     try {
       if (resumed) await this.reconcile(ctx, state);
@@ -124,7 +130,8 @@ export class AgentLoop {
       if (first) return await stop(first.reason, first.detail);
 
       for (;;) {
-        if (timeLeft <= 0 || timeout.aborted) return await stop('timeout', `active time over ${this.config.AGENT_TIMEOUT_MS} ms`);
+        if (timeLeft <= 0 || timeout.aborted)
+          return await stop('timeout', `active time over ${this.config.AGENT_TIMEOUT_MS} ms`);
         const made = state.step - (state.base ?? 0);
         if (made >= maxSteps) return await stop('max_steps', `${made} model calls made, the limit is ${maxSteps}`);
         const reply = await this.modelStep(spec, ctx, state, tools, signal, save);
@@ -138,7 +145,10 @@ export class AgentLoop {
           }
           state.invalidStreak++;
           if (state.invalidStreak > this.config.AGENT_TOOL_ARG_RETRIES) {
-            return await stop('loop_detected', `the final answer was invalid ${state.invalidStreak} times in a row: ${final.error}`);
+            return await stop(
+              'loop_detected',
+              `the final answer was invalid ${state.invalidStreak} times in a row: ${final.error}`,
+            );
           }
           state.messages.push({
             role: 'user',
@@ -155,7 +165,12 @@ export class AgentLoop {
       }
     } catch (e) {
       if (ctx.signal.aborted) {
-        await this.finish(ctx, state, 'cancelled', String((ctx.signal.reason as Error)?.message ?? ctx.signal.reason ?? 'aborted'));
+        await this.finish(
+          ctx,
+          state,
+          'cancelled',
+          String((ctx.signal.reason as Error)?.message ?? ctx.signal.reason ?? 'aborted'),
+        );
         throw ctx.signal.reason ?? e;
       }
       if (timeout.aborted) return await stop('timeout', `active time over ${this.config.AGENT_TIMEOUT_MS} ms`);
@@ -165,19 +180,33 @@ export class AgentLoop {
 
   /** One model call with its money: reserve (or stop), intent, call, settle, record, log. */
   private async modelStep(
-    spec: AgentSpec, ctx: TaskContext, state: AgentState, tools: Map<string, AgentTool>, signal: AbortSignal, save: () => Promise<void>,
+    spec: AgentSpec,
+    ctx: TaskContext,
+    state: AgentState,
+    tools: Map<string, AgentTool>,
+    signal: AbortSignal,
+    save: () => Promise<void>,
   ): Promise<ChatCompletionMessage | { refused: string }> {
     const model = this.model.modelFor(ctx.level);
     const price = this.model.priceOf(model);
-    if (!price) throw new TerminalTaskError(`no price for model "${model}": add it to AGENT_PRICES (minor units per million tokens)`);
+    if (!price)
+      throw new TerminalTaskError(
+        `no price for model "${model}": add it to AGENT_PRICES (minor units per million tokens)`,
+      );
     const offered = this.offeredTools(tools, ctx.level);
     const step = state.step + 1;
     const maxTokens = this.config.AGENT_MAX_TOKENS;
-    const estimate = reservationMinor(price, Buffer.byteLength(JSON.stringify({ m: state.messages, t: offered })), maxTokens);
+    const estimate = reservationMinor(
+      price,
+      Buffer.byteLength(JSON.stringify({ m: state.messages, t: offered })),
+      maxTokens,
+    );
     const reservationId = `llm:${ctx.task.id}:${step}`;
     const reservation = await this.spend.reserve(ctx.task, ctx.workerId, ctx.level, reservationId, estimate);
     if (!reservation.granted) {
-      return { refused: `${reservation.reason} (the next call needed up to ${estimate} ${this.spend.currency} minor units; no request was made)` };
+      return {
+        refused: `${reservation.reason} (the next call needed up to ${estimate} ${this.spend.currency} minor units; no request was made)`,
+      };
     }
     state.inflight = { kind: 'model', step, reservationId, reservedMinor: estimate };
     state.step = step;
@@ -186,8 +215,19 @@ export class AgentLoop {
     try {
       const stream = spec.stream;
       reply = await this.model.complete({
-        model, messages: state.messages, tools: offered, maxTokens, signal,
-        ...(stream ? { stream: { text: (d: string) => stream.text(step, d), restart: (why: string) => stream.restart(step, why) } } : {}),
+        model,
+        messages: state.messages,
+        tools: offered,
+        maxTokens,
+        signal,
+        ...(stream
+          ? {
+              stream: {
+                text: (d: string) => stream.text(step, d),
+                restart: (why: string) => stream.restart(step, why),
+              },
+            }
+          : {}),
       });
     } catch (e) {
       // A failed call was not billed: free the reservation, keep the step counted.
@@ -207,19 +247,41 @@ export class AgentLoop {
     state.messages.push({
       role: 'assistant',
       content: message.content ?? null,
-      ...(message.tool_calls?.length ? { tool_calls: message.tool_calls.filter((c) => c.type === 'function').map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.function.name, arguments: c.function.arguments } })) } : {}),
+      ...(message.tool_calls?.length
+        ? {
+            tool_calls: message.tool_calls
+              .filter((c) => c.type === 'function')
+              .map((c) => ({
+                id: c.id,
+                type: 'function' as const,
+                function: { name: c.function.name, arguments: c.function.arguments },
+              })),
+          }
+        : {}),
     });
     const names = (message.tool_calls ?? []).map((c) => (c.type === 'function' ? c.function.name : c.type));
     const withContent = spec.logContent !== false;
     await this.steps.write(ctx.task, ctx.workerId, {
-      step, key: 'model', action: 'agent.model', durationMs: reply.durationMs,
-      message: names.length ? `model asked for ${names.join(', ')}`
-        : withContent ? `model answered: ${(message.content ?? '').slice(0, 500)}` : `model answered (${(message.content ?? '').length} characters)`,
+      step,
+      key: 'model',
+      action: 'agent.model',
+      durationMs: reply.durationMs,
+      message: names.length
+        ? `model asked for ${names.join(', ')}`
+        : withContent
+          ? `model answered: ${(message.content ?? '').slice(0, 500)}`
+          : `model answered (${(message.content ?? '').length} characters)`,
       ...(reply.usage ? {} : { level: 'warn' as const }),
       data: {
-        model, usage: { prompt: reply.usage?.promptTokens ?? 0, completion: reply.usage?.completionTokens ?? 0 }, costMinor: cost,
-        currency: this.spend.currency, retries: reply.retries, toolCalls: names,
-        ...(reply.usage ? {} : { usageMissing: true, note: 'the provider reported no usage: the reservation was charged' }),
+        model,
+        usage: { prompt: reply.usage?.promptTokens ?? 0, completion: reply.usage?.completionTokens ?? 0 },
+        costMinor: cost,
+        currency: this.spend.currency,
+        retries: reply.retries,
+        toolCalls: names,
+        ...(reply.usage
+          ? {}
+          : { usageMissing: true, note: 'the provider reported no usage: the reservation was charged' }),
         ...(message.content && withContent ? { content: message.content.slice(0, 4_000) } : {}),
       },
     });
@@ -230,12 +292,20 @@ export class AgentLoop {
   private offeredTools(tools: Map<string, AgentTool>, level: number): ChatCompletionTool[] {
     return [...tools.values()]
       .filter((t) => level >= this.policy.toolLevel(t.name, t.minLevel))
-      .map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } }));
+      .map((t) => ({
+        type: 'function',
+        function: { name: t.name, description: t.description, parameters: t.parameters },
+      }));
   }
 
   /** Runs the calls of the last assistant message that have no result yet; returns a stop if one is due. */
   private async runToolCalls(
-    spec: AgentSpec, ctx: TaskContext, state: AgentState, tools: Map<string, AgentTool>, signal: AbortSignal, save: () => Promise<void>,
+    spec: AgentSpec,
+    ctx: TaskContext,
+    state: AgentState,
+    tools: Map<string, AgentTool>,
+    signal: AbortSignal,
+    save: () => Promise<void>,
   ): Promise<{ reason: AgentStopReason; detail: string } | undefined> {
     const pending = pendingToolCalls(state.messages);
     if (pending.length === 0) return undefined;
@@ -279,16 +349,33 @@ export class AgentLoop {
             this.toolCalls.inc({ tool: tool.name, outcome: 'approval' });
             await save();
             await this.steps.write(ctx.task, ctx.workerId, {
-              step: state.step, key: `approval:${call.id}`, action: 'agent.approval', message: `${tool.name} waits for approval ${approval.id}`,
-              data: { tool: tool.name, outcome: 'approval', approvalId: approval.id, argsHash: approval.argsHash, args },
+              step: state.step,
+              key: `approval:${call.id}`,
+              action: 'agent.approval',
+              message: `${tool.name} waits for approval ${approval.id}`,
+              data: {
+                tool: tool.name,
+                outcome: 'approval',
+                approvalId: approval.id,
+                argsHash: approval.argsHash,
+                args,
+              },
             });
-            throw new BlockTaskError('approval', `waiting for approval ${approval.id} to run ${tool.name}`, approval.id);
+            throw new BlockTaskError(
+              'approval',
+              `waiting for approval ${approval.id} to run ${tool.name}`,
+              approval.id,
+            );
           }
           if (approval && approval.status !== 'approved') {
             const why = `approval ${approval.id} for ${tool.name} was ${approval.status}${approval.decisionReason ? `: ${approval.decisionReason}` : ''}`;
             this.toolCalls.inc({ tool: tool.name, outcome: 'denied' });
             await this.steps.write(ctx.task, ctx.workerId, {
-              step: state.step, key: `tool:${call.id}`, action: 'agent.tool', level: 'warn', message: why,
+              step: state.step,
+              key: `tool:${call.id}`,
+              action: 'agent.tool',
+              level: 'warn',
+              message: why,
               data: { tool: tool.name, outcome: 'denied', approvalId: approval.id },
             });
             return { reason: 'denied', detail: why };
@@ -304,11 +391,16 @@ export class AgentLoop {
       await save();
       spec.onToolResult?.({ step: state.step, tool: call.name, outcome, content });
       await this.steps.write(ctx.task, ctx.workerId, {
-        step: state.step, key: `tool:${call.id}`, action: 'agent.tool', durationMs: performance.now() - started,
+        step: state.step,
+        key: `tool:${call.id}`,
+        action: 'agent.tool',
+        durationMs: performance.now() - started,
         level: outcome === 'ok' ? 'info' : 'warn',
         message: `${call.name}: ${outcome}${outcome === 'ok' ? '' : ` — ${content.slice(0, 300)}`}`,
         data: {
-          tool: call.name, outcome, args: args ?? { raw: call.arguments.slice(0, 2_000) },
+          tool: call.name,
+          outcome,
+          args: args ?? { raw: call.arguments.slice(0, 2_000) },
           ...(spec.logContent === false ? { resultChars: content.length } : { result: content.slice(0, 4_000) }),
         },
       });
@@ -316,7 +408,10 @@ export class AgentLoop {
         return { reason: 'loop_detected', detail: `${state.invalidStreak} invalid tool calls in a row` };
       }
     }
-    const verdict = recordStep(state.loop, observed, { maxRepeats: this.config.AGENT_LOOP_REPEATS, maxStaleSteps: this.config.AGENT_LOOP_STALE_STEPS });
+    const verdict = recordStep(state.loop, observed, {
+      maxRepeats: this.config.AGENT_LOOP_REPEATS,
+      maxStaleSteps: this.config.AGENT_LOOP_STALE_STEPS,
+    });
     if (verdict.loop) {
       await save();
       return { reason: 'loop_detected', detail: verdict.detail ?? 'loop' };
@@ -326,8 +421,13 @@ export class AgentLoop {
 
   /** Runs an authorised tool; its intent is checkpointed first when it has side effects. */
   private async execute(
-    ctx: TaskContext, state: AgentState, tool: AgentTool, args: Record<string, unknown>,
-    call: { id: string; index: number }, signal: AbortSignal, save: () => Promise<void>,
+    ctx: TaskContext,
+    state: AgentState,
+    tool: AgentTool,
+    args: Record<string, unknown>,
+    call: { id: string; index: number },
+    signal: AbortSignal,
+    save: () => Promise<void>,
   ): Promise<{ content: string; outcome: 'ok' | 'error' | 'denied' }> {
     const idempotencyKey = `tool:${ctx.task.id}:${state.step}:${call.index}`;
     if (tool.sideEffects) {
@@ -336,7 +436,12 @@ export class AgentLoop {
     }
     try {
       const result = await tool.run(args, {
-        task: ctx.task, workerId: ctx.workerId, level: ctx.level, step: state.step, idempotencyKey, signal,
+        task: ctx.task,
+        workerId: ctx.workerId,
+        level: ctx.level,
+        step: state.step,
+        idempotencyKey,
+        signal,
         budgetLeftMinor: ctx.task.budgetMinor === null ? null : Math.max(0, ctx.task.budgetMinor - state.spentMinor),
       });
       return { content: truncate(JSON.stringify(redact(result ?? null))), outcome: 'ok' };
@@ -355,18 +460,31 @@ export class AgentLoop {
    * hash, so nothing is ever requested twice or approved by accident.
    */
   private async approvalFor(
-    ctx: TaskContext, state: AgentState, callId: string, tool: AgentTool, args: Record<string, unknown>, reason: string, amountMinor: number | undefined,
+    ctx: TaskContext,
+    state: AgentState,
+    callId: string,
+    tool: AgentTool,
+    args: Record<string, unknown>,
+    reason: string,
+    amountMinor: number | undefined,
   ): Promise<ApprovalV1> {
     const bound = `sha256:${argsHash(args)}`;
     const known = state.approvals[callId];
     const approval = known
       ? await this.bus.request(Subjects.approvalGet, { id: known })
       : await this.bus.request(Subjects.approvalRequest, {
-        taskId: ctx.task.id, workerId: ctx.workerId, action: `tool:${tool.name}`, argsHash: bound,
-        args: redact(args), reason, ...(amountMinor !== undefined ? { amountMinor } : {}),
-      });
+          taskId: ctx.task.id,
+          workerId: ctx.workerId,
+          action: `tool:${tool.name}`,
+          argsHash: bound,
+          args: redact(args),
+          reason,
+          ...(amountMinor !== undefined ? { amountMinor } : {}),
+        });
     if (approval.argsHash !== bound || approval.action !== `tool:${tool.name}`) {
-      throw new TerminalTaskError(`approval ${approval.id} is for other arguments than this call; refusing to run ${tool.name}`);
+      throw new TerminalTaskError(
+        `approval ${approval.id} is for other arguments than this call; refusing to run ${tool.name}`,
+      );
     }
     state.approvals[callId] = approval.id;
     return approval;
@@ -378,7 +496,10 @@ export class AgentLoop {
     if (!inflight) return;
     if (inflight.kind === 'model') {
       await this.steps.write(ctx.task, ctx.workerId, {
-        step: inflight.step, key: 'model-interrupted', action: 'agent.reconcile', level: 'warn',
+        step: inflight.step,
+        key: 'model-interrupted',
+        action: 'agent.reconcile',
+        level: 'warn',
         message: `model call ${inflight.step} was interrupted; its reservation of ${inflight.reservedMinor} stays counted and the step is made again`,
         data: { reservationId: inflight.reservationId, costMinor: inflight.reservedMinor },
       });
@@ -386,19 +507,29 @@ export class AgentLoop {
       state.inflight = undefined;
     } else {
       await this.steps.write(ctx.task, ctx.workerId, {
-        step: inflight.step, key: `tool-interrupted:${inflight.callId}`, action: 'agent.reconcile', level: 'warn',
+        step: inflight.step,
+        key: `tool-interrupted:${inflight.callId}`,
+        action: 'agent.reconcile',
+        level: 'warn',
         message: `${inflight.tool} was interrupted; it runs again with the same idempotency key, so its effect lands once`,
         data: { tool: inflight.tool, idempotencyKey: inflight.idempotencyKey },
       });
     }
   }
 
-  private checkAnswer(spec: AgentSpec, content: string, messages: readonly ChatCompletionMessageParam[]): { ok: true; value: unknown } | { ok: false; error: string } {
+  private checkAnswer(
+    spec: AgentSpec,
+    content: string,
+    messages: readonly ChatCompletionMessageParam[],
+  ): { ok: true; value: unknown } | { ok: false; error: string } {
     if (!spec.outputSchema) {
       const problem = spec.checkAnswer?.(content, messages) ?? null;
       return problem ? { ok: false, error: problem } : { ok: true, value: content };
     }
-    const text = content.trim().replace(/^```(?:json)?\s*/i, '').replace(/\s*```$/, '');
+    const text = content
+      .trim()
+      .replace(/^```(?:json)?\s*/i, '')
+      .replace(/\s*```$/, '');
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -409,17 +540,37 @@ export class AgentLoop {
     return problems ? { ok: false, error: problems } : { ok: true, value };
   }
 
-  private async finish(ctx: TaskContext, state: AgentState, reason: AgentStopReason, detail?: string, answer?: unknown): Promise<AgentRunResult> {
+  private async finish(
+    ctx: TaskContext,
+    state: AgentState,
+    reason: AgentStopReason,
+    detail?: string,
+    answer?: unknown,
+  ): Promise<AgentRunResult> {
     this.runs.inc({ type: ctx.task.type, stop_reason: reason });
     await this.steps.write(ctx.task, ctx.workerId, {
-      step: state.step, key: `stop:${ctx.task.attempt}`, action: 'agent.stop', level: reason === 'completed' ? 'info' : 'warn',
+      step: state.step,
+      key: `stop:${ctx.task.attempt}`,
+      action: 'agent.stop',
+      level: reason === 'completed' ? 'info' : 'warn',
       message: `run stopped: ${reason}${detail ? ` (${detail})` : ''}`,
-      data: { stopReason: reason, steps: state.step, costMinor: state.spentMinor, currency: this.spend.currency, usage: { ...state.tokens } },
+      data: {
+        stopReason: reason,
+        steps: state.step,
+        costMinor: state.spentMinor,
+        currency: this.spend.currency,
+        usage: { ...state.tokens },
+      },
     });
     this.logger.info({ taskId: ctx.task.id, stopReason: reason, detail, steps: state.step }, 'agent run stopped');
     return {
-      stopReason: reason, ...(detail ? { detail } : {}), ...(answer !== undefined ? { answer } : {}),
-      steps: state.step, tokens: { ...state.tokens }, costMinor: state.spentMinor, currency: this.spend.currency,
+      stopReason: reason,
+      ...(detail ? { detail } : {}),
+      ...(answer !== undefined ? { answer } : {}),
+      steps: state.step,
+      tokens: { ...state.tokens },
+      costMinor: state.spentMinor,
+      currency: this.spend.currency,
     };
   }
 }

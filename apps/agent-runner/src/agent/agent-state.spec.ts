@@ -7,8 +7,14 @@ describe('agent state', () => {
     const s = newAgentState('sys', 'goal');
     s.messages.push({ role: 'assistant', content: null, tool_calls: [call('a'), call('b', 'http_fetch'), call('c')] });
     s.messages.push({ role: 'tool', tool_call_id: 'a', content: 'ok' });
-    expect(pendingToolCalls(s.messages).map((c) => [c.id, c.index])).toEqual([['b', 1], ['c', 2]]);
-    s.messages.push({ role: 'tool', tool_call_id: 'b', content: 'ok' }, { role: 'tool', tool_call_id: 'c', content: 'ok' });
+    expect(pendingToolCalls(s.messages).map((c) => [c.id, c.index])).toEqual([
+      ['b', 1],
+      ['c', 2],
+    ]);
+    s.messages.push(
+      { role: 'tool', tool_call_id: 'b', content: 'ok' },
+      { role: 'tool', tool_call_id: 'c', content: 'ok' },
+    );
     expect(pendingToolCalls(s.messages)).toEqual([]);
   });
 

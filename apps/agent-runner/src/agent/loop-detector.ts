@@ -35,7 +35,12 @@ export function recordStep(
     if (n >= limits.maxRepeats) repeated = a.action;
   }
   state.staleSteps = fresh ? 0 : state.staleSteps + 1;
-  if (repeated) return { loop: true, detail: `the same call (${repeated.split('#')[0]}) returned the same result ${limits.maxRepeats} times` };
-  if (state.staleSteps >= limits.maxStaleSteps) return { loop: true, detail: `${state.staleSteps} steps in a row produced nothing new` };
+  if (repeated)
+    return {
+      loop: true,
+      detail: `the same call (${repeated.split('#')[0]}) returned the same result ${limits.maxRepeats} times`,
+    };
+  if (state.staleSteps >= limits.maxStaleSteps)
+    return { loop: true, detail: `${state.staleSteps} steps in a row produced nothing new` };
   return { loop: false };
 }

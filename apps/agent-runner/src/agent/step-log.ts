@@ -17,17 +17,36 @@ export class StepLog {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async write(task: ClaimedTaskV1, workerId: string, entry: {
-    step: number; action: string; key: string; message: string; level?: LogLevel; durationMs?: number; data?: AgentStepLogData;
-  }): Promise<void> {
+  async write(
+    task: ClaimedTaskV1,
+    workerId: string,
+    entry: {
+      step: number;
+      action: string;
+      key: string;
+      message: string;
+      level?: LogLevel;
+      durationMs?: number;
+      data?: AgentStepLogData;
+    },
+  ): Promise<void> {
     const logId = `agent:${task.id}:${entry.step}:${entry.key}`;
     try {
-      await this.bus.publish(Subjects.logAppend, {
-        workerId, taskId: task.id, step: entry.step, action: entry.action, level: entry.level ?? 'info',
-        message: redact(entry.message).slice(0, 10_000), logId,
-        ...(entry.durationMs !== undefined ? { durationMs: Math.max(0, Math.round(entry.durationMs)) } : {}),
-        ...(entry.data ? { outputData: redact(entry.data) as Record<string, unknown> } : {}),
-      }, { msgId: logId });
+      await this.bus.publish(
+        Subjects.logAppend,
+        {
+          workerId,
+          taskId: task.id,
+          step: entry.step,
+          action: entry.action,
+          level: entry.level ?? 'info',
+          message: redact(entry.message).slice(0, 10_000),
+          logId,
+          ...(entry.durationMs !== undefined ? { durationMs: Math.max(0, Math.round(entry.durationMs)) } : {}),
+          ...(entry.data ? { outputData: redact(entry.data) as Record<string, unknown> } : {}),
+        },
+        { msgId: logId },
+      );
     } catch (e) {
       // The run goes on; the step is still in the checkpoint and the service log.
       this.logger.warn({ err: e, taskId: task.id, step: entry.step }, 'could not write an execution log line');

@@ -1,6 +1,10 @@
 import { estimateTokens, planCompaction, type WindowTurn } from './context-window';
 
-const turn = (seq: number, chars: number): WindowTurn => ({ seq, author: seq % 2 ? 'user' : 'assistant', content: 'x'.repeat(chars) });
+const turn = (seq: number, chars: number): WindowTurn => ({
+  seq,
+  author: seq % 2 ? 'user' : 'assistant',
+  content: 'x'.repeat(chars),
+});
 
 describe('what of a conversation the model is sent', () => {
   it('estimates high: a token for every four bytes of UTF-8, plus framing', () => {

@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import {
-  type AddConversationSummaryV1, type ConversationContextV1, type ConversationReplyRecordedV1, type ConversationStreamEventV1,
-  type ConversationSummaryV1, type ConversationTurnRefV1, type RecordConversationReplyV1, Subjects,
+  type AddConversationSummaryV1,
+  type ConversationContextV1,
+  type ConversationReplyRecordedV1,
+  type ConversationStreamEventV1,
+  type ConversationSummaryV1,
+  type ConversationTurnRefV1,
+  type RecordConversationReplyV1,
+  Subjects,
 } from '@juggernaut/contracts';
 import { Bus, RpcError } from '@juggernaut/messaging';
 import { untilAnswered } from '@juggernaut/worker';
@@ -24,13 +30,16 @@ export class ConversationClient {
     const deadline = Date.now() + BIND_WAIT_MS;
     for (;;) {
       try {
-        return await untilAnswered(() => this.bus.request(Subjects.conversationContext, ref), { giveUp: () => signal.aborted || Date.now() > deadline });
+        return await untilAnswered(() => this.bus.request(Subjects.conversationContext, ref), {
+          giveUp: () => signal.aborted || Date.now() > deadline,
+        });
       } catch (e) {
         if (e instanceof RpcError && e.status === 409 && Date.now() < deadline) {
           await sleep(200, signal);
           continue;
         }
-        if (e instanceof RpcError && e.status < 500) throw new TerminalTaskError(`not a conversation turn governance knows: ${e.message}`);
+        if (e instanceof RpcError && e.status < 500)
+          throw new TerminalTaskError(`not a conversation turn governance knows: ${e.message}`);
         throw e;
       }
     }
@@ -47,9 +56,17 @@ export class ConversationClient {
   }
 
   /** A progress event for a caller streaming the answer (core NATS: lost without harm). */
-  progress(ref: ConversationTurnRefV1, e: Omit<ConversationStreamEventV1, 'conversationId' | 'messageId' | 'taskId'>): void {
+  progress(
+    ref: ConversationTurnRefV1,
+    e: Omit<ConversationStreamEventV1, 'conversationId' | 'messageId' | 'taskId'>,
+  ): void {
     try {
-      this.bus.signal(Subjects.conversationStream, { conversationId: ref.conversationId, messageId: ref.messageId, taskId: ref.taskId, ...e });
+      this.bus.signal(Subjects.conversationStream, {
+        conversationId: ref.conversationId,
+        messageId: ref.messageId,
+        taskId: ref.taskId,
+        ...e,
+      });
     } catch {
       // a closed connection: the stored answer is what counts
     }

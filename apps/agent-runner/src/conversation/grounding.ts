@@ -12,7 +12,8 @@ const NUMBER = /(?<![\p{L}\p{N}_.])(\d{1,3}(?:[,\u202f\u2009]\d{3})+|\d+)(\.\d+)
 /** `[ref]` citations: no spaces, not a markdown link. */
 const CITATION = /\[([^\[\]\s]{1,200})\](?!\()/g;
 /** Dates, times and timestamps: not amounts, and not checked. */
-const DATE_TIME = /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b|\b\d{1,2}:\d{2}(?::\d{2})?\b/g;
+const DATE_TIME =
+  /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b|\b\d{1,2}:\d{2}(?::\d{2})?\b/g;
 /** Numbered list markers at the start of a line. */
 const LIST_MARKER = /^(\s*)\d+[.)](?=\s)/gm;
 /** String values in a tool result that can be cited (ids, keys, names without spaces). */
@@ -51,7 +52,13 @@ export function numbersIn(text: string): NumberToken[] {
     const fraction = m[2] ?? '';
     const value = Math.abs(Number(`${digits}${fraction}`));
     if (!Number.isFinite(value)) continue;
-    out.push({ text: m[0].trim(), canonical: String(value), value, decimals: fraction ? fraction.length - 1 : 0, percent: Boolean(m[3]) });
+    out.push({
+      text: m[0].trim(),
+      canonical: String(value),
+      value,
+      decimals: fraction ? fraction.length - 1 : 0,
+      percent: Boolean(m[3]),
+    });
   }
   return out;
 }
@@ -60,7 +67,8 @@ export function numbersIn(text: string): NumberToken[] {
 export function toolResults(messages: readonly ChatCompletionMessageParam[]): Array<{ tool: string; content: string }> {
   const names = new Map<string, string>();
   for (const m of messages) {
-    if (m.role === 'assistant') for (const c of m.tool_calls ?? []) if (c.type === 'function') names.set(c.id, c.function.name);
+    if (m.role === 'assistant')
+      for (const c of m.tool_calls ?? []) if (c.type === 'function') names.set(c.id, c.function.name);
   }
   return messages.flatMap((m) => {
     if (m.role !== 'tool' || typeof m.content !== 'string' || /^(error|denied|refused):/.test(m.content)) return [];
@@ -69,12 +77,16 @@ export function toolResults(messages: readonly ChatCompletionMessageParam[]): Ar
 }
 
 /** The evidence of tool results, plus numbers and refs kept from earlier answers. */
-export function evidenceOf(results: Array<{ tool: string; content: string }>, earlier: { numbers: readonly string[]; refs: readonly string[] } = { numbers: [], refs: [] }): Evidence {
+export function evidenceOf(
+  results: Array<{ tool: string; content: string }>,
+  earlier: { numbers: readonly string[]; refs: readonly string[] } = { numbers: [], refs: [] },
+): Evidence {
   const numbers = new Set<string>(earlier.numbers);
   const refs = new Map<string, string>(earlier.refs.map((r) => [r, 'earlier turn']));
   for (const r of results) {
     for (const n of numbersIn(r.content)) numbers.add(n.canonical);
-    for (const q of r.content.matchAll(QUOTED)) if (!refs.has(q[1]!) || refs.get(q[1]!) === 'earlier turn') refs.set(q[1]!, r.tool);
+    for (const q of r.content.matchAll(QUOTED))
+      if (!refs.has(q[1]!) || refs.get(q[1]!) === 'earlier turn') refs.set(q[1]!, r.tool);
     refs.set(r.tool, r.tool);
   }
   return { numbers, refs };
@@ -103,17 +115,31 @@ export function checkGrounding(answer: string, evidence: Evidence, questions: re
   const asked = new Set(questions.flatMap((q) => numbersIn(q.replace(DATE_TIME, ' ')).map((n) => n.canonical)));
   const values = [...evidence.numbers].map(Number);
   const stated = numbersIn(prose);
-  const ungrounded = [...new Set(stated.filter((n) => !asked.has(n.canonical) && !grounded(n, evidence, values)).map((n) => n.text))];
+  const ungrounded = [
+    ...new Set(stated.filter((n) => !asked.has(n.canonical) && !grounded(n, evidence, values)).map((n) => n.text)),
+  ];
   const problems: string[] = [];
   if (ungrounded.length) {
-    problems.push(`it states ${ungrounded.length === 1 ? 'a number' : 'numbers'} no tool result of this conversation shows (${ungrounded.slice(0, 10).join(', ')}): copy every number from a tool result — call a tool to get it — or leave it out; never compute or recall one`);
+    problems.push(
+      `it states ${ungrounded.length === 1 ? 'a number' : 'numbers'} no tool result of this conversation shows (${ungrounded.slice(0, 10).join(', ')}): copy every number from a tool result — call a tool to get it — or leave it out; never compute or recall one`,
+    );
   }
   if (unknown.length) {
-    problems.push(`it cites ${unknown.slice(0, 10).map((r) => `[${r}]`).join(', ')}, which no tool returned: cite only ids from tool results, or the name of the tool`);
+    problems.push(
+      `it cites ${unknown
+        .slice(0, 10)
+        .map((r) => `[${r}]`)
+        .join(', ')}, which no tool returned: cite only ids from tool results, or the name of the tool`,
+    );
   }
-  const citations = [...new Set(cited.filter((r) => evidence.refs.has(r)))].map((ref) => ({ ref, tool: evidence.refs.get(ref)! }));
+  const citations = [...new Set(cited.filter((r) => evidence.refs.has(r)))].map((ref) => ({
+    ref,
+    tool: evidence.refs.get(ref)!,
+  }));
   if (stated.some((n) => !asked.has(n.canonical)) && citations.length === 0 && unknown.length === 0) {
-    problems.push('it states numbers without citing what they rest on: put the id each rests on in square brackets, e.g. [<the experiment id>], or the tool name for results without an id, e.g. [ledger_summary]');
+    problems.push(
+      'it states numbers without citing what they rest on: put the id each rests on in square brackets, e.g. [<the experiment id>], or the tool name for results without an id, e.g. [ledger_summary]',
+    );
   }
   return { ok: problems.length === 0, problems, citations, numbers: [...new Set(stated.map((n) => n.canonical))] };
 }

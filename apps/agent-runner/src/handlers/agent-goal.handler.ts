@@ -26,19 +26,29 @@ export class AgentGoalHandler implements TaskHandler {
 
   async run(payload: Record<string, unknown>, ctx: TaskContext): Promise<Record<string, unknown>> {
     const { goal, maxSteps, outputSchema } = payload;
-    if (typeof goal !== 'string' || !goal.trim()) throw new TerminalTaskError('agent.goal payload: goal must be a non-empty string');
-    if (maxSteps !== undefined && (typeof maxSteps !== 'number' || !Number.isInteger(maxSteps) || maxSteps < 1)) throw new TerminalTaskError('agent.goal payload: maxSteps must be a positive integer');
-    if (outputSchema !== undefined && (typeof outputSchema !== 'object' || outputSchema === null || (outputSchema as { type?: unknown }).type !== 'object')) {
+    if (typeof goal !== 'string' || !goal.trim())
+      throw new TerminalTaskError('agent.goal payload: goal must be a non-empty string');
+    if (maxSteps !== undefined && (typeof maxSteps !== 'number' || !Number.isInteger(maxSteps) || maxSteps < 1))
+      throw new TerminalTaskError('agent.goal payload: maxSteps must be a positive integer');
+    if (
+      outputSchema !== undefined &&
+      (typeof outputSchema !== 'object' ||
+        outputSchema === null ||
+        (outputSchema as { type?: unknown }).type !== 'object')
+    ) {
       throw new TerminalTaskError('agent.goal payload: outputSchema must be a JSON schema of type object');
     }
     requireModel(this.model);
-    const result = await this.loop.run({
-      system: SYSTEM,
-      user: `Goal: ${goal}`,
-      tools: [...this.tools.all],
-      ...(outputSchema ? { outputSchema: outputSchema as JsonSchema } : {}),
-      ...(typeof maxSteps === 'number' ? { maxSteps } : {}),
-    }, ctx);
+    const result = await this.loop.run(
+      {
+        system: SYSTEM,
+        user: `Goal: ${goal}`,
+        tools: [...this.tools.all],
+        ...(outputSchema ? { outputSchema: outputSchema as JsonSchema } : {}),
+        ...(typeof maxSteps === 'number' ? { maxSteps } : {}),
+      },
+      ctx,
+    );
     return outcomeOf(result);
   }
 }
@@ -51,7 +61,14 @@ export function requireModel(model: ModelClient): void {
 /** Maps a run's stop reason to the task's outcome: a result, a wait, or a terminal failure naming the reason. */
 export function outcomeOf(r: AgentRunResult): Record<string, unknown> {
   if (r.stopReason === 'completed') {
-    return { stopReason: r.stopReason, answer: r.answer, steps: r.steps, tokens: r.tokens, costMinor: r.costMinor, currency: r.currency };
+    return {
+      stopReason: r.stopReason,
+      answer: r.answer,
+      steps: r.steps,
+      tokens: r.tokens,
+      costMinor: r.costMinor,
+      currency: r.currency,
+    };
   }
   if (r.stopReason === 'budget') throw new BlockTaskError('budget', `budget: ${r.detail ?? 'cap reached'}`);
   throw new TerminalTaskError(`${r.stopReason}: ${r.detail ?? 'stopped'}`);

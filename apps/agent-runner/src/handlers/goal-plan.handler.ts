@@ -21,13 +21,20 @@ const PLAN: JsonSchema = {
   properties: {
     summary: { type: 'string', maxLength: 2000 },
     tasks: {
-      type: 'array', minItems: 1, maxItems: 20,
+      type: 'array',
+      minItems: 1,
+      maxItems: 20,
       items: {
         type: 'object',
         properties: {
           key: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,39}$' },
           ...SUB_TASK_FIELDS,
-          dependsOn: { type: 'array', items: { type: 'string' }, maxItems: 20, description: 'Keys of sub-tasks listed before this one.' },
+          dependsOn: {
+            type: 'array',
+            items: { type: 'string' },
+            maxItems: 20,
+            description: 'Keys of sub-tasks listed before this one.',
+          },
         },
         required: ['key', 'type', 'title', 'goal', 'requiredLevel', 'budgetMinor'],
         additionalProperties: false,
@@ -58,18 +65,29 @@ export class GoalPlanHandler implements TaskHandler {
 
   async run(payload: Record<string, unknown>, ctx: TaskContext): Promise<Record<string, unknown>> {
     const goal = payload['goal'];
-    if (typeof goal !== 'string' || !goal.trim()) throw new TerminalTaskError('goal.plan payload: goal must be a non-empty string');
+    if (typeof goal !== 'string' || !goal.trim())
+      throw new TerminalTaskError('goal.plan payload: goal must be a non-empty string');
     requireModel(this.model);
     const context = await this.goalContext(ctx.task.goalId);
     // A child never gets more than its parent has: what this task may hand out is its budget minus its own spend.
-    const budgetLeft = () => (ctx.task.budgetMinor === null ? null : Math.max(0, ctx.task.budgetMinor - ((ctx.task.checkpoint?.['agent'] as { spentMinor?: number } | undefined)?.spentMinor ?? 0)));
-    const run = await this.loop.run({
-      system: SYSTEM,
-      user: `Goal: ${goal}\n${context}${ctx.task.budgetMinor !== null ? `Budget for all sub-tasks together: at most ${ctx.task.budgetMinor} minor units, less what planning costs.` : ''}\nAnswer with JSON: {"summary": "...", "tasks": [...]}.`,
-      tools: ctx.task.goalId ? [this.tools.get('goal_notes_read')] : [],
-      outputSchema: PLAN,
-      checkAnswer: (v) => checkPlan((v as { tasks: PlannedTask[] }).tasks, budgetLeft()),
-    }, ctx);
+    const budgetLeft = () =>
+      ctx.task.budgetMinor === null
+        ? null
+        : Math.max(
+            0,
+            ctx.task.budgetMinor -
+              ((ctx.task.checkpoint?.['agent'] as { spentMinor?: number } | undefined)?.spentMinor ?? 0),
+          );
+    const run = await this.loop.run(
+      {
+        system: SYSTEM,
+        user: `Goal: ${goal}\n${context}${ctx.task.budgetMinor !== null ? `Budget for all sub-tasks together: at most ${ctx.task.budgetMinor} minor units, less what planning costs.` : ''}\nAnswer with JSON: {"summary": "...", "tasks": [...]}.`,
+        tools: ctx.task.goalId ? [this.tools.get('goal_notes_read')] : [],
+        outputSchema: PLAN,
+        checkAnswer: (v) => checkPlan((v as { tasks: PlannedTask[] }).tasks, budgetLeft()),
+      },
+      ctx,
+    );
     const { answer, ...summary } = outcomeOf(run);
     const plan = answer as { summary?: string; tasks: PlannedTask[] };
     const left = ctx.task.budgetMinor === null ? null : Math.max(0, ctx.task.budgetMinor - run.costMinor);
@@ -79,8 +97,11 @@ export class GoalPlanHandler implements TaskHandler {
     const ids = new Map<string, string>();
     for (const t of plan.tasks) {
       const reply = await this.bus.request(Subjects.taskSubmit, {
-        type: t.type, title: t.title, payload: { goal: t.goal, parentTaskId: ctx.task.id, planKey: t.key },
-        requiredLevel: levelFor(t.type, t.requiredLevel), budgetMinor: t.budgetMinor,
+        type: t.type,
+        title: t.title,
+        payload: { goal: t.goal, parentTaskId: ctx.task.id, planKey: t.key },
+        requiredLevel: levelFor(t.type, t.requiredLevel),
+        budgetMinor: t.budgetMinor,
         // Idempotent per plan and key: a resumed or retried planner never creates a sub-task twice.
         idempotencyKey: `plan:${ctx.task.id}:${t.key}`,
         ...(t.capabilities?.length ? { requiredCapabilities: t.capabilities } : {}),
@@ -91,11 +112,24 @@ export class GoalPlanHandler implements TaskHandler {
     }
     if (ctx.task.goalId) {
       await this.bus.request(Subjects.goalNoteAdd, {
-        goalId: ctx.task.goalId, taskId: ctx.task.id, author: ctx.workerId, key: 'plan', noteId: `plan:${ctx.task.id}`,
+        goalId: ctx.task.goalId,
+        taskId: ctx.task.id,
+        author: ctx.workerId,
+        key: 'plan',
+        noteId: `plan:${ctx.task.id}`,
         content: `${plan.summary ?? 'Plan'}\n${plan.tasks.map((t) => `- ${t.key} (${ids.get(t.key)}): ${t.title}${t.dependsOn?.length ? ` after ${t.dependsOn.join(', ')}` : ''}`).join('\n')}`,
       });
     }
-    return { ...summary, summary: plan.summary ?? null, subTasks: plan.tasks.map((t) => ({ key: t.key, id: ids.get(t.key), title: t.title, dependsOn: t.dependsOn ?? [] })) };
+    return {
+      ...summary,
+      summary: plan.summary ?? null,
+      subTasks: plan.tasks.map((t) => ({
+        key: t.key,
+        id: ids.get(t.key),
+        title: t.title,
+        dependsOn: t.dependsOn ?? [],
+      })),
+    };
   }
 
   /**
@@ -112,8 +146,10 @@ export class GoalPlanHandler implements TaskHandler {
       return '';
     }
     if (g.status !== 'active') throw new TerminalTaskError(`goal ${goalId} is ${g.status}; nothing to plan`);
-    return `The goal as governance records it: ${g.title}${g.description ? ` — ${g.description}` : ''}\n`
-      + `Success criteria:\n${g.successCriteria.map((c) => `- ${c}`).join('\n')}\n`
-      + (g.budgetMinor !== null ? `Goal budget: ${g.budgetMinor} ${g.currency} minor units.\n` : '');
+    return (
+      `The goal as governance records it: ${g.title}${g.description ? ` — ${g.description}` : ''}\n` +
+      `Success criteria:\n${g.successCriteria.map((c) => `- ${c}`).join('\n')}\n` +
+      (g.budgetMinor !== null ? `Goal budget: ${g.budgetMinor} ${g.currency} minor units.\n` : '')
+    );
   }
 }

@@ -18,8 +18,10 @@ export class NoopHandler implements TaskHandler {
     const unknown = Object.keys(rest);
     if (unknown.length) throw new TerminalTaskError(`noop payload: unknown field(s) ${unknown.join(', ')}`);
     if (!isMs(sleepMs)) throw new TerminalTaskError('noop payload: sleepMs must be an integer from 0 to 600000');
-    if (snoozeMs !== undefined && !isMs(snoozeMs)) throw new TerminalTaskError('noop payload: snoozeMs must be an integer from 0 to 600000');
-    if (fail !== false && fail !== true && fail !== 'terminal') throw new TerminalTaskError('noop payload: fail must be true, false or "terminal"');
+    if (snoozeMs !== undefined && !isMs(snoozeMs))
+      throw new TerminalTaskError('noop payload: snoozeMs must be an integer from 0 to 600000');
+    if (fail !== false && fail !== true && fail !== 'terminal')
+      throw new TerminalTaskError('noop payload: fail must be true, false or "terminal"');
     if (typeof hang !== 'boolean') throw new TerminalTaskError('noop payload: hang must be true or false');
     if (snoozeMs !== undefined && !ctx.task.checkpoint?.['snoozed']) {
       await ctx.checkpoint({ snoozed: true });

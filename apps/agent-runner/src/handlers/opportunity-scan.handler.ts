@@ -71,32 +71,49 @@ export class OpportunityScanHandler implements TaskHandler {
 
   async run(payload: Record<string, unknown>, ctx: TaskContext): Promise<Record<string, unknown>> {
     const wanted = payload['sources'];
-    const maxItems = typeof payload['maxItems'] === 'number' ? Math.min(Math.max(1, Math.floor(payload['maxItems'])), 100) : 30;
-    if (wanted !== undefined && (!Array.isArray(wanted) || wanted.some((w) => typeof w !== 'string'))) throw new TerminalTaskError('opportunity.scan payload: sources must be a list of source names');
+    const maxItems =
+      typeof payload['maxItems'] === 'number' ? Math.min(Math.max(1, Math.floor(payload['maxItems'])), 100) : 30;
+    if (wanted !== undefined && (!Array.isArray(wanted) || wanted.some((w) => typeof w !== 'string')))
+      throw new TerminalTaskError('opportunity.scan payload: sources must be a list of source names');
     const sources = wanted ? this.sources.filter((s) => (wanted as string[]).includes(s.name)) : this.sources;
     const unknown = (wanted as string[] | undefined)?.filter((w) => !this.sources.some((s) => s.name === w)) ?? [];
-    if (unknown.length) throw new TerminalTaskError(`opportunity.scan: unknown source(s) ${unknown.join(', ')}; configured: ${this.sources.map((s) => s.name).join(', ') || 'none (set AGENT_SCAN_SOURCES)'}`);
-    if (sources.length === 0) throw new TerminalTaskError('opportunity.scan: no sources configured (set AGENT_SCAN_SOURCES)');
+    if (unknown.length)
+      throw new TerminalTaskError(
+        `opportunity.scan: unknown source(s) ${unknown.join(', ')}; configured: ${this.sources.map((s) => s.name).join(', ') || 'none (set AGENT_SCAN_SOURCES)'}`,
+      );
+    if (sources.length === 0)
+      throw new TerminalTaskError('opportunity.scan: no sources configured (set AGENT_SCAN_SOURCES)');
     requireModel(this.model);
 
     // A resumed scan scores the items it fetched the first time, so indexes keep their meaning.
     const saved = ctx.task.checkpoint?.['scanItems'] as FeedItem[] | undefined;
-    const { items, failures } = saved ? { items: saved, failures: [] as string[] } : await this.fetchAll(sources, maxItems, ctx.signal);
-    if (items.length === 0 && failures.length === sources.length) throw new Error(`every source failed: ${failures.join('; ')}`);
+    const { items, failures } = saved
+      ? { items: saved, failures: [] as string[] }
+      : await this.fetchAll(sources, maxItems, ctx.signal);
+    if (items.length === 0 && failures.length === sources.length)
+      throw new Error(`every source failed: ${failures.join('; ')}`);
     if (items.length === 0) return { scanned: 0, recorded: [], failures };
 
-    const list = items.map((it, i) => `${i}. [${it.source}] ${it.title}${it.summary ? ` — ${it.summary}` : ''}${it.link ? ` (${it.link})` : ''}`).join('\n');
-    const run = await this.loop.run({
-      system: SYSTEM,
-      user: `Items:\n${list}\n\nAnswer with JSON: {"opportunities": [...]} listing only the items worth pursuing.`,
-      tools: [],
-      outputSchema: SCORES,
-      checkAnswer: (v) => {
-        const bad = (v as { opportunities: Scored[] }).opportunities.find((o) => o.item >= items.length);
-        return bad ? `item ${bad.item} does not exist (there are ${items.length} items, numbered from 0)` : null;
+    const list = items
+      .map(
+        (it, i) =>
+          `${i}. [${it.source}] ${it.title}${it.summary ? ` — ${it.summary}` : ''}${it.link ? ` (${it.link})` : ''}`,
+      )
+      .join('\n');
+    const run = await this.loop.run(
+      {
+        system: SYSTEM,
+        user: `Items:\n${list}\n\nAnswer with JSON: {"opportunities": [...]} listing only the items worth pursuing.`,
+        tools: [],
+        outputSchema: SCORES,
+        checkAnswer: (v) => {
+          const bad = (v as { opportunities: Scored[] }).opportunities.find((o) => o.item >= items.length);
+          return bad ? `item ${bad.item} does not exist (there are ${items.length} items, numbered from 0)` : null;
+        },
+        keep: { scanItems: items },
       },
-      keep: { scanItems: items },
-    }, ctx);
+      ctx,
+    );
     const { answer: _scores, ...summary } = outcomeOf(run);
     const scored = (run.answer as { opportunities: Scored[] }).opportunities;
     const recorded: Array<{ id: string; item: string }> = [];
@@ -106,19 +123,33 @@ export class OpportunityScanHandler implements TaskHandler {
       if (seen.has(it.key)) continue;
       seen.add(it.key);
       const opp = await this.bus.request(Subjects.opportunityCreate, {
-        opportunityType: o.opportunityType, category: o.category, description: o.description,
-        estimatedValueMinor: o.estimatedValueMinor, confidenceScore: o.confidenceScore,
-        source: it.link ?? `${it.source}: ${it.title}`.slice(0, 2048), dedupeKey: it.key, workerId: ctx.workerId, taskId: ctx.task.id,
+        opportunityType: o.opportunityType,
+        category: o.category,
+        description: o.description,
+        estimatedValueMinor: o.estimatedValueMinor,
+        confidenceScore: o.confidenceScore,
+        source: it.link ?? `${it.source}: ${it.title}`.slice(0, 2048),
+        dedupeKey: it.key,
+        workerId: ctx.workerId,
+        taskId: ctx.task.id,
       });
       recorded.push({ id: opp.id, item: it.title });
     }
     return { ...summary, scanned: items.length, recorded, failures };
   }
 
-  private async fetchAll(sources: ScanSource[], maxItems: number, signal: AbortSignal): Promise<{ items: FeedItem[]; failures: string[] }> {
+  private async fetchAll(
+    sources: ScanSource[],
+    maxItems: number,
+    signal: AbortSignal,
+  ): Promise<{ items: FeedItem[]; failures: string[] }> {
     const items: FeedItem[] = [];
     const failures: string[] = [];
-    const limits = { allowHosts: this.config.AGENT_HTTP_ALLOW_HOSTS, maxBytes: this.config.AGENT_HTTP_MAX_BYTES, timeoutMs: this.config.AGENT_HTTP_TIMEOUT_MS };
+    const limits = {
+      allowHosts: this.config.AGENT_HTTP_ALLOW_HOSTS,
+      maxBytes: this.config.AGENT_HTTP_MAX_BYTES,
+      timeoutMs: this.config.AGENT_HTTP_TIMEOUT_MS,
+    };
     for (const s of sources) {
       try {
         const res = await fetchGuarded(s.url, limits, signal);

@@ -1,6 +1,14 @@
 import { checkPlan, type PlannedTask } from './plan-graph';
 
-const t = (key: string, dependsOn: string[] = [], budgetMinor = 10): PlannedTask => ({ key, type: 'agent.goal', title: key, goal: key, requiredLevel: 3, budgetMinor, dependsOn });
+const t = (key: string, dependsOn: string[] = [], budgetMinor = 10): PlannedTask => ({
+  key,
+  type: 'agent.goal',
+  title: key,
+  goal: key,
+  requiredLevel: 3,
+  budgetMinor,
+  dependsOn,
+});
 
 describe('plan graph', () => {
   it('accepts a DAG listed in dependency order within budget', () => {

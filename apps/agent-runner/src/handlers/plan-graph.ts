@@ -21,11 +21,13 @@ export function checkPlan(tasks: PlannedTask[], budgetLeftMinor: number | null):
     if (seen.has(t.key)) return `key "${t.key}" is used twice`;
     for (const d of t.dependsOn ?? []) {
       if (d === t.key) return `task "${t.key}" depends on itself`;
-      if (!seen.has(d)) return `task "${t.key}" depends on "${d}", which is not listed before it (list tasks in dependency order)`;
+      if (!seen.has(d))
+        return `task "${t.key}" depends on "${d}", which is not listed before it (list tasks in dependency order)`;
     }
     seen.add(t.key);
   }
   const total = tasks.reduce((sum, t) => sum + t.budgetMinor, 0);
-  if (budgetLeftMinor !== null && total > budgetLeftMinor) return `the sub-task budgets add up to ${total}, more than the ${budgetLeftMinor} this plan has left`;
+  if (budgetLeftMinor !== null && total > budgetLeftMinor)
+    return `the sub-task budgets add up to ${total}, more than the ${budgetLeftMinor} this plan has left`;
   return null;
 }

@@ -2,7 +2,9 @@ import { parseJsonFeed, parseRssFeed, parseScanSources } from './scan-sources';
 
 describe('opportunity.scan sources', () => {
   it('parses the configured sources and names what is wrong', () => {
-    expect(parseScanSources('[{"name":"hn","url":"https://x.test/feed","kind":"rss"}]')).toEqual([{ name: 'hn', url: 'https://x.test/feed', kind: 'rss' }]);
+    expect(parseScanSources('[{"name":"hn","url":"https://x.test/feed","kind":"rss"}]')).toEqual([
+      { name: 'hn', url: 'https://x.test/feed', kind: 'rss' },
+    ]);
     expect(parseScanSources(undefined)).toEqual([]);
     expect(() => parseScanSources('{}')).toThrow(/JSON array/);
     expect(() => parseScanSources('[{"name":"hn","url":"ftp://x","kind":"rss"}]')).toThrow(/\[0\]\.url/);
@@ -10,8 +12,20 @@ describe('opportunity.scan sources', () => {
   });
 
   it('reads JSON feeds in their common shapes, skipping items without a title', () => {
-    const items = parseJsonFeed('j', JSON.stringify({ items: [{ title: 'A', summary: 'sa', url: 'https://a' }, { name: 'B', description: 'sb' }, { summary: 'no title' }] }));
-    expect(items.map((i) => [i.title, i.summary, i.link])).toEqual([['A', 'sa', 'https://a'], ['B', 'sb', null]]);
+    const items = parseJsonFeed(
+      'j',
+      JSON.stringify({
+        items: [
+          { title: 'A', summary: 'sa', url: 'https://a' },
+          { name: 'B', description: 'sb' },
+          { summary: 'no title' },
+        ],
+      }),
+    );
+    expect(items.map((i) => [i.title, i.summary, i.link])).toEqual([
+      ['A', 'sa', 'https://a'],
+      ['B', 'sb', null],
+    ]);
     expect(parseJsonFeed('j', '[{"title":"C"}]')).toHaveLength(1);
   });
 

@@ -26,7 +26,8 @@ export class PolicyState {
     const doc = this.follower.current;
     if (doc?.approvals.toolsRequiringApproval.includes(tool)) return `policy requires approval for ${tool}`;
     const above = doc?.approvals.spendAboveMinor;
-    if (above !== undefined && amountMinor !== undefined && amountMinor > above) return `${tool} commits ${amountMinor} minor units, above the approval threshold of ${above}`;
+    if (above !== undefined && amountMinor !== undefined && amountMinor > above)
+      return `${tool} commits ${amountMinor} minor units, above the approval threshold of ${above}`;
     return null;
   }
 }

@@ -10,7 +10,8 @@ const schema: JsonSchema = {
 
 describe('tool argument validation', () => {
   const v = new ArgsValidator();
-  it('accepts valid arguments', () => expect(v.check(schema, { url: 'https://x', n: 2, id: '00000000-0000-4000-8000-000000000000' })).toBeNull());
+  it('accepts valid arguments', () =>
+    expect(v.check(schema, { url: 'https://x', n: 2, id: '00000000-0000-4000-8000-000000000000' })).toBeNull());
   it('names each offending field', () => {
     const r = v.check(schema, { n: 0, extra: true, id: 'nope' })!;
     expect(r).toContain("must have required property 'url'");

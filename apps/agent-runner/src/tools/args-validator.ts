@@ -19,6 +19,11 @@ export class ArgsValidator {
       this.compiled.set(schema, fn);
     }
     if (fn(value)) return null;
-    return (fn.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params['additionalProperty'])}` : ''}`).join('; ');
+    return (fn.errors ?? [])
+      .map(
+        (e) =>
+          `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params['additionalProperty'])}` : ''}`,
+      )
+      .join('; ');
   }
 }

@@ -6,13 +6,17 @@ import { type AgentTool, type JsonSchema, type ToolContext, ToolError } from './
 /** The dedupe key of an opportunity: the same type, category and description is the same opportunity. */
 export function opportunityKey(type: string, category: string, description: string): string {
   const norm = (s: string) => s.trim().toLowerCase().replace(/\s+/g, ' ');
-  return `opp:${createHash('sha256').update(`${norm(type)}\n${norm(category)}\n${norm(description)}`).digest('hex').slice(0, 40)}`;
+  return `opp:${createHash('sha256')
+    .update(`${norm(type)}\n${norm(category)}\n${norm(description)}`)
+    .digest('hex')
+    .slice(0, 40)}`;
 }
 
 /** `create_opportunity`: records a revenue opportunity in governance (deduplicated). */
 export class CreateOpportunityTool implements AgentTool {
   readonly name = 'create_opportunity';
-  readonly description = 'Record a revenue opportunity with its estimated value (integer minor units, e.g. cents) and confidence (0-1). Duplicates are merged.';
+  readonly description =
+    'Record a revenue opportunity with its estimated value (integer minor units, e.g. cents) and confidence (0-1). Duplicates are merged.';
   readonly minLevel = 3;
   readonly sideEffects = true;
   readonly parameters: JsonSchema = {
@@ -38,10 +42,17 @@ export class CreateOpportunityTool implements AgentTool {
     const description = String(args['description']);
     try {
       const opp = await this.bus.request(Subjects.opportunityCreate, {
-        opportunityType: type, category, description,
-        estimatedValueMinor: Number(args['estimatedValueMinor']), confidenceScore: Number(args['confidenceScore']),
-        dedupeKey: typeof args['dedupeKey'] === 'string' && args['dedupeKey'] ? `opp:${args['dedupeKey']}`.slice(0, 200) : opportunityKey(type, category, description),
-        workerId: ctx.workerId, taskId: ctx.task.id,
+        opportunityType: type,
+        category,
+        description,
+        estimatedValueMinor: Number(args['estimatedValueMinor']),
+        confidenceScore: Number(args['confidenceScore']),
+        dedupeKey:
+          typeof args['dedupeKey'] === 'string' && args['dedupeKey']
+            ? `opp:${args['dedupeKey']}`.slice(0, 200)
+            : opportunityKey(type, category, description),
+        workerId: ctx.workerId,
+        taskId: ctx.task.id,
         ...(typeof args['source'] === 'string' ? { source: args['source'] } : {}),
       });
       return { id: opp.id, status: opp.status, dedupeKey: opp.dedupeKey };

@@ -27,12 +27,16 @@ export function levelFor(type: string, asked: number): number {
  */
 export class CreateTaskTool implements AgentTool {
   readonly name = 'create_task';
-  readonly description = 'Create a sub-task for another agent under the same goal. Give it a natural-language goal, the level and capabilities it needs, a budget in minor units, and the ids of tasks it must wait for.';
+  readonly description =
+    'Create a sub-task for another agent under the same goal. Give it a natural-language goal, the level and capabilities it needs, a budget in minor units, and the ids of tasks it must wait for.';
   readonly minLevel = 5;
   readonly sideEffects = true;
   readonly parameters: JsonSchema = {
     type: 'object',
-    properties: { ...SUB_TASK_FIELDS, dependsOn: { type: 'array', items: { type: 'string', format: 'uuid' }, maxItems: 50 } },
+    properties: {
+      ...SUB_TASK_FIELDS,
+      dependsOn: { type: 'array', items: { type: 'string', format: 'uuid' }, maxItems: 50 },
+    },
     required: ['type', 'title', 'goal', 'requiredLevel', 'budgetMinor'],
     additionalProperties: false,
   };
@@ -50,10 +54,16 @@ export class CreateTaskTool implements AgentTool {
     }
     try {
       const reply = await this.bus.request(Subjects.taskSubmit, {
-        type: String(args['type']), title: String(args['title']), payload: { goal: String(args['goal']), parentTaskId: ctx.task.id },
-        requiredLevel: levelFor(String(args['type']), Number(args['requiredLevel'])), budgetMinor: budget, idempotencyKey: ctx.idempotencyKey,
+        type: String(args['type']),
+        title: String(args['title']),
+        payload: { goal: String(args['goal']), parentTaskId: ctx.task.id },
+        requiredLevel: levelFor(String(args['type']), Number(args['requiredLevel'])),
+        budgetMinor: budget,
+        idempotencyKey: ctx.idempotencyKey,
         ...(Array.isArray(args['capabilities']) ? { requiredCapabilities: args['capabilities'] as string[] } : {}),
-        ...(Array.isArray(args['dependsOn']) && args['dependsOn'].length ? { dependsOn: args['dependsOn'] as string[] } : {}),
+        ...(Array.isArray(args['dependsOn']) && args['dependsOn'].length
+          ? { dependsOn: args['dependsOn'] as string[] }
+          : {}),
         ...(ctx.task.goalId ? { goalId: ctx.task.goalId } : {}),
       });
       return reply;

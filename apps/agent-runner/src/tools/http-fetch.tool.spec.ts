@@ -16,19 +16,36 @@ describe('http_fetch against a real local HTTP server', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  afterAll(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+  afterAll(
+    () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(r);
+      }),
+  );
 
   const limits = () => ({ allowHosts: [host], maxBytes: 1_000, timeoutMs: 500 });
   const signal = () => new AbortController().signal;
 
   it('refuses the loopback server unless its host:port is allow-listed', async () => {
-    await expect(fetchGuarded(`http://${host}/page`, { ...limits(), allowHosts: [] }, signal())).rejects.toThrow(/refused: 127\.0\.0\.1/);
-    await expect(fetchGuarded(`http://${host}/page`, limits(), signal())).resolves.toMatchObject({ status: 200, body: 'hello from /page via GET', truncated: false });
+    await expect(fetchGuarded(`http://${host}/page`, { ...limits(), allowHosts: [] }, signal())).rejects.toThrow(
+      /refused: 127\.0\.0\.1/,
+    );
+    await expect(fetchGuarded(`http://${host}/page`, limits(), signal())).resolves.toMatchObject({
+      status: 200,
+      body: 'hello from /page via GET',
+      truncated: false,
+    });
   });
 
   it('checks every redirect hop: a redirect to a link-local address is refused', async () => {
-    await expect(fetchGuarded(`http://${host}/to-metadata`, limits(), signal())).rejects.toThrow(/refused: 169\.254\.169\.254/);
-    await expect(fetchGuarded(`http://${host}/to-self`, limits(), signal())).resolves.toMatchObject({ url: `http://${host}/page`, status: 200 });
+    await expect(fetchGuarded(`http://${host}/to-metadata`, limits(), signal())).rejects.toThrow(
+      /refused: 169\.254\.169\.254/,
+    );
+    await expect(fetchGuarded(`http://${host}/to-self`, limits(), signal())).resolves.toMatchObject({
+      url: `http://${host}/page`,
+      status: 200,
+    });
   });
 
   it('cuts the body at the size limit and the fetch at the time limit', async () => {

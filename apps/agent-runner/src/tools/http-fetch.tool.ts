@@ -19,7 +19,8 @@ export interface HttpFetchLimits {
  */
 export class HttpFetchTool implements AgentTool {
   readonly name = 'http_fetch';
-  readonly description = 'GET a public http(s) URL and return its status, content type and body text (truncated at the size limit).';
+  readonly description =
+    'GET a public http(s) URL and return its status, content type and body text (truncated at the size limit).';
   readonly minLevel = 2;
   readonly sideEffects = false;
   readonly parameters: JsonSchema = {
@@ -72,7 +73,13 @@ async function fetchHops(rawUrl: string, limits: HttpFetchLimits, deadline: Abor
       continue;
     }
     const { body, truncated } = await readLimited(res, limits.maxBytes, deadline);
-    return { url: checked.url.toString(), status: res.statusCode ?? 0, contentType: res.headers['content-type'] ?? null, body, truncated };
+    return {
+      url: checked.url.toString(),
+      status: res.statusCode ?? 0,
+      contentType: res.headers['content-type'] ?? null,
+      body,
+      truncated,
+    };
   }
   throw new ToolError(`too many redirects (more than ${limits.maxRedirects ?? 5})`);
 }
@@ -81,22 +88,33 @@ function get(url: URL, address: string, signal: AbortSignal): Promise<IncomingMe
   return new Promise((resolve, reject) => {
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const family = isIP(address);
-    const req = request(url, {
-      method: 'GET',
-      signal,
-      headers: { 'user-agent': 'juggernaut-agent/1', accept: '*/*' },
-      // Connect to the address the guard approved, never to a fresh DNS answer.
-      lookup: (_host, opts, cb) => {
-        if ((opts as { all?: boolean }).all) (cb as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address, family }]);
-        else cb(null, address, family);
+    const req = request(
+      url,
+      {
+        method: 'GET',
+        signal,
+        headers: { 'user-agent': 'juggernaut-agent/1', accept: '*/*' },
+        // Connect to the address the guard approved, never to a fresh DNS answer.
+        lookup: (_host, opts, cb) => {
+          if ((opts as { all?: boolean }).all)
+            (cb as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [
+              { address, family },
+            ]);
+          else cb(null, address, family);
+        },
       },
-    }, resolve);
-    req.on('error', (e) => reject(signal.aborted ? signal.reason ?? e : new ToolError(`fetch failed: ${e.message}`)));
+      resolve,
+    );
+    req.on('error', (e) => reject(signal.aborted ? (signal.reason ?? e) : new ToolError(`fetch failed: ${e.message}`)));
     req.end();
   });
 }
 
-function readLimited(res: IncomingMessage, maxBytes: number, signal: AbortSignal): Promise<{ body: string; truncated: boolean }> {
+function readLimited(
+  res: IncomingMessage,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<{ body: string; truncated: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

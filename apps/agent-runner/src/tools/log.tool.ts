@@ -6,7 +6,7 @@ import { type AgentTool, type JsonSchema, type ToolContext } from './tool';
 /** `log`: the agent writes a line to its task's execution log (a note for the humans watching). */
 export class LogTool implements AgentTool {
   readonly name = 'log';
-  readonly description = 'Write a short note to this task\'s execution log for the operators.';
+  readonly description = "Write a short note to this task's execution log for the operators.";
   readonly minLevel = 1;
   readonly sideEffects = true;
   readonly parameters: JsonSchema = {
@@ -22,10 +22,19 @@ export class LogTool implements AgentTool {
   constructor(private readonly bus: Bus) {}
 
   async run(args: Record<string, unknown>, ctx: ToolContext): Promise<unknown> {
-    await this.bus.publish(Subjects.logAppend, {
-      workerId: ctx.workerId, taskId: ctx.task.id, step: ctx.step, action: 'agent.note', level: args['level'] === 'warn' ? 'warn' : 'info',
-      message: redact(String(args['message'])), logId: ctx.idempotencyKey,
-    }, { msgId: ctx.idempotencyKey });
+    await this.bus.publish(
+      Subjects.logAppend,
+      {
+        workerId: ctx.workerId,
+        taskId: ctx.task.id,
+        step: ctx.step,
+        action: 'agent.note',
+        level: args['level'] === 'warn' ? 'warn' : 'info',
+        message: redact(String(args['message'])),
+        logId: ctx.idempotencyKey,
+      },
+      { msgId: ctx.idempotencyKey },
+    );
     return { logged: true };
   }
 }

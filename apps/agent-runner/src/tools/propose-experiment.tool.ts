@@ -8,7 +8,8 @@ import { type AgentTool, type JsonSchema, type ToolContext, ToolError } from './
  */
 export class ProposeExperimentTool implements AgentTool {
   readonly name = 'propose_experiment';
-  readonly description = 'Draft a revenue experiment (hypothesis, variants with traffic weights, one control, primary metric, budget in minor units). It is created as a draft for a human or an L4+ agent to start.';
+  readonly description =
+    'Draft a revenue experiment (hypothesis, variants with traffic weights, one control, primary metric, budget in minor units). It is created as a draft for a human or an L4+ agent to start.';
   readonly minLevel = 4;
   readonly sideEffects = true;
   readonly parameters: JsonSchema = {
@@ -18,12 +19,16 @@ export class ProposeExperimentTool implements AgentTool {
       hypothesis: { type: 'string', minLength: 1, maxLength: 5000 },
       primaryMetric: { type: 'string', enum: [...EXPERIMENT_METRICS] },
       variants: {
-        type: 'array', minItems: 2, maxItems: 10,
+        type: 'array',
+        minItems: 2,
+        maxItems: 10,
         items: {
           type: 'object',
           properties: {
-            key: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' }, name: { type: 'string', maxLength: 200 },
-            weight: { type: 'integer', minimum: 1, maximum: 10000 }, control: { type: 'boolean' },
+            key: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' },
+            name: { type: 'string', maxLength: 200 },
+            weight: { type: 'integer', minimum: 1, maximum: 10000 },
+            control: { type: 'boolean' },
           },
           required: ['key', 'weight'],
           additionalProperties: false,
@@ -50,9 +55,13 @@ export class ProposeExperimentTool implements AgentTool {
     if (existing) return { id: existing.id, status: existing.status };
     try {
       const created = await this.bus.request(Subjects.experimentCreate, {
-        name: String(args['name']), hypothesis: String(args['hypothesis']), primaryMetric: args['primaryMetric'] as (typeof EXPERIMENT_METRICS)[number],
-        variants: args['variants'] as Array<{ key: string; weight: number; name?: string; control?: boolean }>, budgetMinor: Number(args['budgetMinor']),
-        createdBy: author, ...(typeof args['opportunityId'] === 'string' ? { opportunityId: args['opportunityId'] } : {}),
+        name: String(args['name']),
+        hypothesis: String(args['hypothesis']),
+        primaryMetric: args['primaryMetric'] as (typeof EXPERIMENT_METRICS)[number],
+        variants: args['variants'] as Array<{ key: string; weight: number; name?: string; control?: boolean }>,
+        budgetMinor: Number(args['budgetMinor']),
+        createdBy: author,
+        ...(typeof args['opportunityId'] === 'string' ? { opportunityId: args['opportunityId'] } : {}),
       });
       return { id: created.id, status: created.status };
     } catch (e) {

@@ -11,13 +11,34 @@ import { BlockList, isIP } from 'node:net';
  */
 const blocked = new BlockList();
 for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
-  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) blocked.addSubnet(net, prefix, 'ipv4');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  blocked.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
-  ['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8], ['2001:db8::', 32], ['100::', 64],
-] as const) blocked.addSubnet(net, prefix, 'ipv6');
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['fec0::', 10],
+  ['ff00::', 8],
+  ['2001:db8::', 32],
+  ['100::', 64],
+] as const)
+  blocked.addSubnet(net, prefix, 'ipv6');
 
 /** The IPv4 address embedded in an IPv6 one (mapped ::ffff:a.b.c.d, compatible ::a.b.c.d, NAT64 64:ff9b::/96), if any. */
 export function embeddedIPv4(address: string): string | undefined {
@@ -49,27 +70,35 @@ export class SsrfError extends Error {}
 
 export type Resolver = (host: string) => Promise<string[]>;
 
-const systemResolver: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+const systemResolver: Resolver = async (host) =>
+  (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 /**
  * Checks a URL before each request (and each redirect hop). Returns the address to connect to,
  * so the connection goes exactly where the check looked (no DNS rebinding between check and use).
  */
-export async function checkUrl(raw: string, allowHosts: readonly string[], resolve: Resolver = systemResolver): Promise<{ url: URL; address: string }> {
+export async function checkUrl(
+  raw: string,
+  allowHosts: readonly string[],
+  resolve: Resolver = systemResolver,
+): Promise<{ url: URL; address: string }> {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new SsrfError(`not a valid URL: ${raw.slice(0, 200)}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SsrfError(`only http and https URLs may be fetched, not ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new SsrfError(`only http and https URLs may be fetched, not ${url.protocol}`);
   if (url.username || url.password) throw new SsrfError('URLs with credentials may not be fetched');
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   const allowed = allowHosts.includes(`${host}:${port}`);
-  const addresses = isIP(host) ? [host] : await resolve(host).catch(() => {
-    throw new SsrfError(`could not resolve ${host}`);
-  });
+  const addresses = isIP(host)
+    ? [host]
+    : await resolve(host).catch(() => {
+        throw new SsrfError(`could not resolve ${host}`);
+      });
   if (addresses.length === 0) throw new SsrfError(`could not resolve ${host}`);
   if (!allowed) {
     const bad = addresses.find(isPrivateAddress);

@@ -22,7 +22,11 @@ export class ToolRegistry {
 
   constructor(bus: Bus, @Inject(APP_CONFIG) config: RunnerEnv) {
     this.all = [
-      new HttpFetchTool({ allowHosts: config.AGENT_HTTP_ALLOW_HOSTS, maxBytes: config.AGENT_HTTP_MAX_BYTES, timeoutMs: config.AGENT_HTTP_TIMEOUT_MS }),
+      new HttpFetchTool({
+        allowHosts: config.AGENT_HTTP_ALLOW_HOSTS,
+        maxBytes: config.AGENT_HTTP_MAX_BYTES,
+        timeoutMs: config.AGENT_HTTP_TIMEOUT_MS,
+      }),
       new LogTool(bus),
       new GoalNotesReadTool(bus),
       new GoalNoteWriteTool(bus),

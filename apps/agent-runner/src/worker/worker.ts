@@ -34,13 +34,20 @@ export class Worker implements OnApplicationBootstrap, BeforeApplicationShutdown
     this.id = config.HOSTNAME ?? hostname();
     this.handlers = new Map(handlers.filter((h) => (h.minLevel ?? 1) <= config.RUNNER_LEVEL).map((h) => [h.type, h]));
     // A runner with a model says so: conversation answers (someone waits for them) go only to runners that can write them.
-    const capabilities = model.configured ? [...new Set([...config.RUNNER_CAPABILITIES, MODEL_CAPABILITY])] : config.RUNNER_CAPABILITIES;
+    const capabilities = model.configured
+      ? [...new Set([...config.RUNNER_CAPABILITIES, MODEL_CAPABILITY])]
+      : config.RUNNER_CAPABILITIES;
     this.worker = new TaskWorker(
-      bus, policy, logger, metrics,
+      bus,
+      policy,
+      logger,
+      metrics,
       { workerId: this.id, level: config.RUNNER_LEVEL, capabilities, concurrency: config.RUNNER_CONCURRENCY },
       {
-        pollIntervalMs: config.RUNNER_POLL_INTERVAL_MS, heartbeatMaxIntervalMs: config.RUNNER_HEARTBEAT_INTERVAL_MS,
-        presenceIntervalMs: config.RUNNER_PRESENCE_INTERVAL_MS, drainMs: config.RUNNER_DRAIN_MS,
+        pollIntervalMs: config.RUNNER_POLL_INTERVAL_MS,
+        heartbeatMaxIntervalMs: config.RUNNER_HEARTBEAT_INTERVAL_MS,
+        presenceIntervalMs: config.RUNNER_PRESENCE_INTERVAL_MS,
+        drainMs: config.RUNNER_DRAIN_MS,
       },
       [...this.handlers.keys()],
       (task, ctx) => this.execute(task, ctx),
@@ -66,11 +73,21 @@ export class Worker implements OnApplicationBootstrap, BeforeApplicationShutdown
     const handler = this.handlers.get(task.type)!;
     try {
       const result = await handler.run(task.payload, {
-        task, workerId: this.id, level: this.config.RUNNER_LEVEL, signal: ctx.signal, checkpoint: ctx.checkpoint,
+        task,
+        workerId: this.id,
+        level: this.config.RUNNER_LEVEL,
+        signal: ctx.signal,
+        checkpoint: ctx.checkpoint,
       });
       return { kind: 'succeeded', ...(result ? { result } : {}) };
     } catch (e) {
-      if (e instanceof BlockTaskError) return { kind: 'blocked', blockedOn: e.blockedOn, reason: e.message, ...(e.approvalId ? { approvalId: e.approvalId } : {}) };
+      if (e instanceof BlockTaskError)
+        return {
+          kind: 'blocked',
+          blockedOn: e.blockedOn,
+          reason: e.message,
+          ...(e.approvalId ? { approvalId: e.approvalId } : {}),
+        };
       if (e instanceof SnoozeTaskError) return { kind: 'snoozed', delayMs: e.delayMs, reason: e.message };
       if (e instanceof LeaseGoneError) throw e;
       return { kind: 'failed', error: (e as Error)?.message ?? String(e), retryable: !isTerminal(e) };

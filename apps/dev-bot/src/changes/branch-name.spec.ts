@@ -14,7 +14,9 @@ describe('branch names', () => {
   });
 
   it('puts every branch under juggernaut/ with the change id', () => {
-    expect(branchFor('4f1c2b7e-0000-4000-8000-000000000001', 'Fix ../../etc/passwd')).toBe('juggernaut/4f1c2b7e-0000-4000-8000-000000000001-fix-etc-passwd');
+    expect(branchFor('4f1c2b7e-0000-4000-8000-000000000001', 'Fix ../../etc/passwd')).toBe(
+      'juggernaut/4f1c2b7e-0000-4000-8000-000000000001-fix-etc-passwd',
+    );
   });
 
   it('takes a title from the first line of the goal, cut at a word', () => {

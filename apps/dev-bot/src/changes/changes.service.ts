@@ -31,8 +31,12 @@ export class ChangesService {
     const row = await this.store(dto, null);
     try {
       const task = await this.bus.request(Subjects.taskSubmit, {
-        type: DEV_CHANGE_TASK, title: row.title.slice(0, 200), payload: { changeId: row.id },
-        requiredLevel: DEV_CHANGE_LEVEL, requiredCapabilities: [DEV_BOT_CAPABILITY], idempotencyKey: `change:${row.id}`,
+        type: DEV_CHANGE_TASK,
+        title: row.title.slice(0, 200),
+        payload: { changeId: row.id },
+        requiredLevel: DEV_CHANGE_LEVEL,
+        requiredCapabilities: [DEV_BOT_CAPABILITY],
+        idempotencyKey: `change:${row.id}`,
       });
       await this.changes.setTask(row.id, task.id);
     } catch (e) {
@@ -67,8 +71,16 @@ export class ChangesService {
     const id = randomUUID();
     const title = dto.title?.trim() || titleFrom(dto.goal);
     return this.changes.insert({
-      id, repository: repo.name, targetBranch: dto.targetBranch ?? repo.defaultBranch, branch: branchFor(id, title), title, goal: dto.goal,
-      requestedBy: dto.requestedBy ?? null, taskId, maxAttempts: this.config.DEVBOT_MAX_ATTEMPTS, currency: this.config.AGENT_CURRENCY,
+      id,
+      repository: repo.name,
+      targetBranch: dto.targetBranch ?? repo.defaultBranch,
+      branch: branchFor(id, title),
+      title,
+      goal: dto.goal,
+      requestedBy: dto.requestedBy ?? null,
+      taskId,
+      maxAttempts: this.config.DEVBOT_MAX_ATTEMPTS,
+      currency: this.config.AGENT_CURRENCY,
     });
   }
 }

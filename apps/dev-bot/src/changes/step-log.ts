@@ -40,11 +40,19 @@ export class StepLog {
       const logId = `devbot:${s.changeId}:${s.seq}`;
       const level: LogLevel = ['failed', 'rejected', 'reverted', 'cancelled'].includes(s.stage) ? 'warn' : 'info';
       try {
-        await this.bus.publish(Subjects.logAppend, {
-          workerId: this.workerId, action: `devbot.${s.stage}`, message: s.message.slice(0, 10_000), level, logId,
-          ...(s.taskId ? { taskId: s.taskId } : {}),
-          outputData: redact({ changeId: s.changeId, ...(s.data ?? {}) }),
-        }, { msgId: logId });
+        await this.bus.publish(
+          Subjects.logAppend,
+          {
+            workerId: this.workerId,
+            action: `devbot.${s.stage}`,
+            message: s.message.slice(0, 10_000),
+            level,
+            logId,
+            ...(s.taskId ? { taskId: s.taskId } : {}),
+            outputData: redact({ changeId: s.changeId, ...(s.data ?? {}) }),
+          },
+          { msgId: logId },
+        );
       } catch (e) {
         this.logger.warn({ err: e, changeId: s.changeId, seq: s.seq }, 'could not write an execution log line');
       }

@@ -45,7 +45,8 @@ function mounts(): Mount[] {
     const f = left.split(' ');
     const [fstype, , options] = right.split(' ');
     if (fstype === 'cgroup2') out.push({ version: 2, controllers: [], root: f[3]!, point: f[4]! });
-    else if (fstype === 'cgroup') out.push({ version: 1, controllers: (options ?? '').split(','), root: f[3]!, point: f[4]! });
+    else if (fstype === 'cgroup')
+      out.push({ version: 1, controllers: (options ?? '').split(','), root: f[3]!, point: f[4]! });
   }
   return out;
 }
@@ -108,10 +109,16 @@ export async function createCheckCgroup(name: string, limits: CgroupLimits): Pro
     const v2 = all.find((m) => m.version === 2);
     const v2Path = own.get('');
     const v2Parent = v2 && v2Path !== undefined ? dirOf(v2, v2Path) : null;
-    const delegated = v2Parent && existsSync(join(v2Parent, 'cgroup.subtree_control'))
-      ? (await readFile(join(v2Parent, 'cgroup.subtree_control'), 'utf8').catch(() => '')).split(/\s+/)
-      : [];
-    if (v2Parent && delegated.includes('pids') && delegated.includes('memory') && (await tryMkdir(join(v2Parent, name)))) {
+    const delegated =
+      v2Parent && existsSync(join(v2Parent, 'cgroup.subtree_control'))
+        ? (await readFile(join(v2Parent, 'cgroup.subtree_control'), 'utf8').catch(() => '')).split(/\s+/)
+        : [];
+    if (
+      v2Parent &&
+      delegated.includes('pids') &&
+      delegated.includes('memory') &&
+      (await tryMkdir(join(v2Parent, name)))
+    ) {
       const dir = join(v2Parent, name);
       made.push(dir);
       await writeFile(join(dir, 'pids.max'), String(limits.processes));
@@ -124,8 +131,10 @@ export async function createCheckCgroup(name: string, limits: CgroupLimits): Pro
       }
       counters.push(async () => {
         const hits: Array<'memory' | 'processes'> = [];
-        if (eventCount(await readFile(join(dir, 'memory.events'), 'utf8').catch(() => ''), 'oom_kill') > 0) hits.push('memory');
-        if (eventCount(await readFile(join(dir, 'pids.events'), 'utf8').catch(() => ''), 'max') > 0) hits.push('processes');
+        if (eventCount(await readFile(join(dir, 'memory.events'), 'utf8').catch(() => ''), 'oom_kill') > 0)
+          hits.push('memory');
+        if (eventCount(await readFile(join(dir, 'pids.events'), 'utf8').catch(() => ''), 'max') > 0)
+          hits.push('processes');
         return hits;
       });
       return cgroupOf(enforces, [join(dir, 'cgroup.procs')], made, counters, 2);
@@ -133,14 +142,20 @@ export async function createCheckCgroup(name: string, limits: CgroupLimits): Pro
     const pids = await setV1('pids', 'pids.max', String(limits.processes));
     if (pids) {
       enforces.push('processes');
-      counters.push(async () => (eventCount(await readFile(join(pids, 'pids.events'), 'utf8').catch(() => ''), 'max') > 0 ? ['processes'] : []));
+      counters.push(async () =>
+        eventCount(await readFile(join(pids, 'pids.events'), 'utf8').catch(() => ''), 'max') > 0 ? ['processes'] : [],
+      );
     }
     const memory = await setV1('memory', 'memory.limit_in_bytes', String(limits.memoryBytes));
     if (memory) {
       // Swap would let a check go past the limit; where the kernel keeps no swap account this file is absent.
       await writeFile(join(memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes)).catch(() => undefined);
       enforces.push('memory');
-      counters.push(async () => (eventCount(await readFile(join(memory, 'memory.oom_control'), 'utf8').catch(() => ''), 'oom_kill') > 0 ? ['memory'] : []));
+      counters.push(async () =>
+        eventCount(await readFile(join(memory, 'memory.oom_control'), 'utf8').catch(() => ''), 'oom_kill') > 0
+          ? ['memory']
+          : [],
+      );
     }
     const cpu = await setV1('cpu', 'cpu.cfs_period_us', '100000');
     if (cpu) {
@@ -151,7 +166,9 @@ export async function createCheckCgroup(name: string, limits: CgroupLimits): Pro
         // the quota could not be set: the rlimit on CPU seconds still holds
       }
     }
-    const procsFiles = [pids, memory, enforces.includes('cpu') ? cpu : null].filter((d): d is string => !!d).map((d) => join(d, 'cgroup.procs'));
+    const procsFiles = [pids, memory, enforces.includes('cpu') ? cpu : null]
+      .filter((d): d is string => !!d)
+      .map((d) => join(d, 'cgroup.procs'));
     if (procsFiles.length === 0) {
       await removeDirs(made);
       return null;
@@ -164,7 +181,11 @@ export async function createCheckCgroup(name: string, limits: CgroupLimits): Pro
 }
 
 function cgroupOf(
-  enforces: CgroupLimit[], procsFiles: string[], made: string[], counters: Array<() => Promise<Array<'memory' | 'processes'>>>, version: 1 | 2,
+  enforces: CgroupLimit[],
+  procsFiles: string[],
+  made: string[],
+  counters: Array<() => Promise<Array<'memory' | 'processes'>>>,
+  version: 1 | 2,
 ): CheckCgroup {
   return {
     enforces,
@@ -174,7 +195,10 @@ function cgroupOf(
       for (const dir of made) {
         if (version === 2) await writeFile(join(dir, 'cgroup.kill'), '1').catch(() => undefined);
         else {
-          const pids = (await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
+          const pids = (await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => ''))
+            .split('\n')
+            .filter(Boolean)
+            .map(Number);
           for (const pid of pids) {
             try {
               process.kill(pid, 'SIGKILL');

@@ -3,7 +3,14 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import { type CgroupLimit, createCheckCgroup } from './check-cgroup';
-import { type CheckLimits, DEFAULT_CHECK_LIMITS, makeEtc, probeSandbox, sandboxArgs, type SandboxTools } from './sandbox';
+import {
+  type CheckLimits,
+  DEFAULT_CHECK_LIMITS,
+  makeEtc,
+  probeSandbox,
+  sandboxArgs,
+  type SandboxTools,
+} from './sandbox';
 
 export { CheckSandboxError, type CheckLimits, DEFAULT_CHECK_LIMITS } from './sandbox';
 
@@ -79,11 +86,14 @@ const EXIT_SIGXCPU = 152;
 export async function runChecks(dir: string, commands: CheckCommand[], o: CheckRunOptions): Promise<CheckRun> {
   if (!Number.isFinite(o.timeoutMs) || o.timeoutMs <= 0) throw new Error('timeoutMs must be a positive number');
   for (const [i, c] of commands.entries()) {
-    if (!c || typeof c.name !== 'string' || !c.name.trim()) throw new Error(`commands[${i}].name must be a non-empty string`);
-    if (typeof c.command !== 'string' || !c.command.trim()) throw new Error(`commands[${i}].command must be a non-empty string`);
+    if (!c || typeof c.name !== 'string' || !c.name.trim())
+      throw new Error(`commands[${i}].name must be a non-empty string`);
+    if (typeof c.command !== 'string' || !c.command.trim())
+      throw new Error(`commands[${i}].command must be a non-empty string`);
   }
   const limits = { ...DEFAULT_CHECK_LIMITS, ...o.limits };
-  for (const [k, v] of Object.entries(limits)) if (!Number.isFinite(v) || v <= 0) throw new Error(`limits.${k} must be a positive number`);
+  for (const [k, v] of Object.entries(limits))
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`limits.${k} must be a positive number`);
   const st = await stat(dir).catch(() => null);
   if (!st?.isDirectory()) throw new Error(`dir "${dir}" is not a directory`);
   const tools = await probeSandbox(o.bwrapPath);
@@ -95,7 +105,10 @@ export async function runChecks(dir: string, commands: CheckCommand[], o: CheckR
     results.push(r);
     if (!r.ok) break;
   }
-  const by = (limit: CgroupLimit, rlimit: boolean) => [...(rlimit ? ['rlimit' as const] : []), ...(cgroupHolds.has(limit) ? ['cgroup' as const] : [])];
+  const by = (limit: CgroupLimit, rlimit: boolean) => [
+    ...(rlimit ? ['rlimit' as const] : []),
+    ...(cgroupHolds.has(limit) ? ['cgroup' as const] : []),
+  ];
   const sandbox: CheckSandboxReport = {
     isolation: 'bubblewrap',
     network: 'loopback-only',
@@ -108,10 +121,22 @@ export async function runChecks(dir: string, commands: CheckCommand[], o: CheckR
       processes: by('processes', process.getuid?.() !== 0),
     },
   };
-  return { ok: results.length === commands.length && results.every((r) => r.ok), results, network: 'loopback-only', sandbox };
+  return {
+    ok: results.length === commands.length && results.every((r) => r.ok),
+    results,
+    network: 'loopback-only',
+    sandbox,
+  };
 }
 
-async function runOne(dir: string, c: CheckCommand, o: CheckRunOptions, tools: SandboxTools, limits: CheckLimits, cgroupHolds: Set<CgroupLimit>): Promise<CheckResult> {
+async function runOne(
+  dir: string,
+  c: CheckCommand,
+  o: CheckRunOptions,
+  tools: SandboxTools,
+  limits: CheckLimits,
+  cgroupHolds: Set<CgroupLimit>,
+): Promise<CheckResult> {
   const etc = await makeEtc();
   const cgroup = await createCheckCgroup(`jg-check-${randomBytes(6).toString('hex')}`, limits);
   for (const l of cgroup?.enforces ?? []) cgroupHolds.add(l);
@@ -119,7 +144,18 @@ async function runOne(dir: string, c: CheckCommand, o: CheckRunOptions, tools: S
   const bwrapArgs = sandboxArgs(tools, dir, etc, limits, c.command, lang);
   // With a cgroup, the first process joins it (every process of the check is then counted) and becomes bwrap.
   const [file, args] = cgroup
-    ? ['/bin/sh', ['-c', 'for f in "$@"; do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; shift; done; shift; exec "$@"', 'cgroup', ...cgroup.procsFiles, '--', tools.bwrap, ...bwrapArgs]]
+    ? [
+        '/bin/sh',
+        [
+          '-c',
+          'for f in "$@"; do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; shift; done; shift; exec "$@"',
+          'cgroup',
+          ...cgroup.procsFiles,
+          '--',
+          tools.bwrap,
+          ...bwrapArgs,
+        ],
+      ]
     : [tools.bwrap, bwrapArgs];
   const tail = new OutputTail(o.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT);
   const started = Date.now();
@@ -164,15 +200,17 @@ async function runOne(dir: string, c: CheckCommand, o: CheckRunOptions, tools: S
         resolve(timedOut || aborted ? null : code);
       });
     });
-    const reached = new Set<CheckLimitName>(await cgroup?.reached() ?? []);
+    const reached = new Set<CheckLimitName>((await cgroup?.reached()) ?? []);
     if (timedOut) reached.add('time');
     if (exitCode === EXIT_SIGXCPU) reached.add('cpu');
     let output = tail.text();
     if (timedOut) output += `\n[killed: time limit of ${o.timeoutMs} ms reached]`;
     if (aborted) output += '\n[killed: the run was cancelled]';
     if (reached.has('cpu')) output += `\n[killed: CPU time limit of ${limits.cpuSeconds} s per process reached]`;
-    if (reached.has('memory')) output += `\n[killed: memory limit of ${Math.round(limits.memoryBytes / 1024 / 1024)} MiB reached]`;
-    if (reached.has('processes')) output += `\n[limit: process limit of ${limits.processes} reached; further processes were refused]`;
+    if (reached.has('memory'))
+      output += `\n[killed: memory limit of ${Math.round(limits.memoryBytes / 1024 / 1024)} MiB reached]`;
+    if (reached.has('processes'))
+      output += `\n[limit: process limit of ${limits.processes} reached; further processes were refused]`;
     return {
       name: c.name,
       command: c.command,

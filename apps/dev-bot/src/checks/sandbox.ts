@@ -16,7 +16,12 @@ export interface CheckLimits {
   cpus: number;
 }
 
-export const DEFAULT_CHECK_LIMITS: CheckLimits = { memoryBytes: 2048 * 1024 * 1024, processes: 512, cpuSeconds: 600, cpus: 1 };
+export const DEFAULT_CHECK_LIMITS: CheckLimits = {
+  memoryBytes: 2048 * 1024 * 1024,
+  processes: 512,
+  cpuSeconds: 600,
+  cpus: 1,
+};
 
 /** The uid and gid the check runs as inside its user namespace. */
 const CHECK_UID = 1000;
@@ -24,7 +29,17 @@ const CHECK_UID = 1000;
 const TOOLCHAIN = ['/usr'];
 const ROOT_LINKS = ['/bin', '/sbin', '/lib', '/lib64', '/lib32', '/libx32'];
 /** What programs need from /etc to start (dynamic linker, alternatives, time zone, certificates), nothing that names the host. */
-const ETC = ['alternatives', 'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'localtime', 'ssl', 'ca-certificates', 'nsswitch.conf', 'mime.types'];
+const ETC = [
+  'alternatives',
+  'ld.so.cache',
+  'ld.so.conf',
+  'ld.so.conf.d',
+  'localtime',
+  'ssl',
+  'ca-certificates',
+  'nsswitch.conf',
+  'mime.types',
+];
 export const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The sandbox cannot be made here: untrusted checks are not run at all. */
@@ -54,10 +69,26 @@ export function findBinary(name: string): string | null {
  * CI; no capabilities, no further user namespaces; and the rlimits applied (prlimit) before the
  * command starts. The whole tree dies with bwrap.
  */
-export function sandboxArgs(tools: SandboxTools, dir: string, etcDir: string, limits: CheckLimits, command: string, lang: string): string[] {
+export function sandboxArgs(
+  tools: SandboxTools,
+  dir: string,
+  etcDir: string,
+  limits: CheckLimits,
+  command: string,
+  lang: string,
+): string[] {
   const a = [
-    '--unshare-all', '--unshare-user', '--uid', String(CHECK_UID), '--gid', String(CHECK_UID), '--disable-userns',
-    '--die-with-parent', '--new-session', '--hostname', 'check',
+    '--unshare-all',
+    '--unshare-user',
+    '--uid',
+    String(CHECK_UID),
+    '--gid',
+    String(CHECK_UID),
+    '--disable-userns',
+    '--die-with-parent',
+    '--new-session',
+    '--hostname',
+    'check',
   ];
   for (const p of TOOLCHAIN) a.push('--ro-bind', p, p);
   for (const p of ROOT_LINKS) {
@@ -67,7 +98,8 @@ export function sandboxArgs(tools: SandboxTools, dir: string, etcDir: string, li
   }
   // A node installed outside /usr (nvm, a tarball in /opt) is part of the toolchain too.
   const nodePrefix = dirname(dirname(process.execPath));
-  const nodeElsewhere = nodePrefix !== '/' && !TOOLCHAIN.some((p) => nodePrefix === p || nodePrefix.startsWith(`${p}/`));
+  const nodeElsewhere =
+    nodePrefix !== '/' && !TOOLCHAIN.some((p) => nodePrefix === p || nodePrefix.startsWith(`${p}/`));
   if (nodeElsewhere) a.push('--ro-bind', nodePrefix, nodePrefix);
   for (const f of ETC) a.push('--ro-bind-try', join('/etc', f), join('/etc', f));
   for (const f of ['passwd', 'group', 'hosts']) a.push('--ro-bind', join(etcDir, f), join('/etc', f));
@@ -77,11 +109,25 @@ export function sandboxArgs(tools: SandboxTools, dir: string, etcDir: string, li
   if (existsSync(join(dir, '.git'))) a.push('--ro-bind', join(dir, '.git'), join(dir, '.git'));
   a.push('--chdir', dir, '--clearenv');
   const path = nodeElsewhere ? `${join(nodePrefix, 'bin')}:${SANDBOX_PATH}` : SANDBOX_PATH;
-  for (const [k, v] of [['PATH', path], ['HOME', '/tmp/home'], ['LANG', lang], ['CI', 'true']]) a.push('--setenv', k!, v!);
+  for (const [k, v] of [
+    ['PATH', path],
+    ['HOME', '/tmp/home'],
+    ['LANG', lang],
+    ['CI', 'true'],
+  ])
+    a.push('--setenv', k!, v!);
   const memory = String(limits.memoryBytes);
   a.push(
-    '--', tools.prlimit, `--nproc=${limits.processes}`, `--data=${memory}`, `--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 1}`, '--core=0',
-    '--', 'sh', '-c', command,
+    '--',
+    tools.prlimit,
+    `--nproc=${limits.processes}`,
+    `--data=${memory}`,
+    `--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 1}`,
+    '--core=0',
+    '--',
+    'sh',
+    '-c',
+    command,
   );
   return a;
 }
@@ -89,7 +135,10 @@ export function sandboxArgs(tools: SandboxTools, dir: string, etcDir: string, li
 /** A directory with the sandbox's /etc/passwd, /etc/group and /etc/hosts (the check's own, not the host's). */
 export async function makeEtc(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'jg-check-etc-'));
-  await writeFile(join(dir, 'passwd'), `root:x:0:0:root:/root:/bin/sh\ncheck:x:${CHECK_UID}:${CHECK_UID}:check:/tmp/home:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`);
+  await writeFile(
+    join(dir, 'passwd'),
+    `root:x:0:0:root:/root:/bin/sh\ncheck:x:${CHECK_UID}:${CHECK_UID}:check:/tmp/home:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
+  );
   await writeFile(join(dir, 'group'), `root:x:0:\ncheck:x:${CHECK_UID}:\nnogroup:x:65534:\n`);
   await writeFile(join(dir, 'hosts'), '127.0.0.1\tlocalhost check\n::1\tlocalhost ip6-localhost ip6-loopback\n');
   return dir;
@@ -107,11 +156,18 @@ export function probeSandbox(bwrapPath?: string): Promise<SandboxTools> {
   const bwrap = bwrapPath ?? findBinary('bwrap');
   const prlimit = findBinary('prlimit');
   if (!bwrap || !existsSync(bwrap)) {
-    return Promise.reject(new CheckSandboxError(
-      `the check sandbox is not available: bubblewrap (bwrap) was not found${bwrap ? ` at ${bwrap}` : ''}; install it (Debian: apt-get install bubblewrap). Repository checks are not run without it`,
-    ));
+    return Promise.reject(
+      new CheckSandboxError(
+        `the check sandbox is not available: bubblewrap (bwrap) was not found${bwrap ? ` at ${bwrap}` : ''}; install it (Debian: apt-get install bubblewrap). Repository checks are not run without it`,
+      ),
+    );
   }
-  if (!prlimit) return Promise.reject(new CheckSandboxError('the check sandbox is not available: prlimit (util-linux) was not found, so no limits could be set. Repository checks are not run without it'));
+  if (!prlimit)
+    return Promise.reject(
+      new CheckSandboxError(
+        'the check sandbox is not available: prlimit (util-linux) was not found, so no limits could be set. Repository checks are not run without it',
+      ),
+    );
   const tools = { bwrap, prlimit };
   let probe = probes.get(bwrap);
   if (!probe) {
@@ -120,11 +176,23 @@ export function probeSandbox(bwrapPath?: string): Promise<SandboxTools> {
       const etc = await makeEtc();
       try {
         await mkdir(join(dir, '.git'));
-        const args = sandboxArgs(tools, dir, etc, { ...DEFAULT_CHECK_LIMITS, memoryBytes: 64 * 1024 * 1024 }, 'touch .git/probe 2>/dev/null && exit 3; test -e /proc/1/cmdline && exit 0', 'C.UTF-8');
+        const args = sandboxArgs(
+          tools,
+          dir,
+          etc,
+          { ...DEFAULT_CHECK_LIMITS, memoryBytes: 64 * 1024 * 1024 },
+          'touch .git/probe 2>/dev/null && exit 3; test -e /proc/1/cmdline && exit 0',
+          'C.UTF-8',
+        );
         await new Promise<void>((resolve, reject) => {
           execFile(bwrap, args, { timeout: 10_000, env: {} }, (err, _out, stderr) => {
             if (!err) resolve();
-            else reject(new CheckSandboxError(`the check sandbox is not available: ${bwrap} could not make it (${(stderr || err.message).trim().split('\n')[0]}); user namespaces may be disabled or refused here (in Kubernetes the pod needs them allowed). Repository checks are not run without it`));
+            else
+              reject(
+                new CheckSandboxError(
+                  `the check sandbox is not available: ${bwrap} could not make it (${(stderr || err.message).trim().split('\n')[0]}); user namespaces may be disabled or refused here (in Kubernetes the pod needs them allowed). Repository checks are not run without it`,
+                ),
+              );
           });
         });
       } finally {

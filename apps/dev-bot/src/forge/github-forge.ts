@@ -27,7 +27,8 @@ export class GitHubForge implements Forge {
 
   constructor(o: GitHubForgeOptions) {
     if (typeof o.token !== 'string' || !o.token.trim()) throw new ForgeError('GitHub token must be set', null);
-    if (!REPOSITORY.test(o.repository ?? '')) throw new ForgeError(`GitHub repository "${o.repository}" must be owner/name`, null);
+    if (!REPOSITORY.test(o.repository ?? ''))
+      throw new ForgeError(`GitHub repository "${o.repository}" must be owner/name`, null);
     const api = o.apiUrl ?? 'https://api.github.com';
     if (!/^https?:\/\/[^\s/]+/.test(api)) throw new ForgeError(`GitHub apiUrl "${api}" must be an http(s) URL`, null);
     registerSecret(o.token);
@@ -45,10 +46,21 @@ export class GitHubForge implements Forge {
   }
 
   /** Opens a pull request, or returns the open one for the same branch and target (so a retry is harmless). */
-  async openPullRequest(o: { branch: string; targetBranch: string; title: string; body: string }): Promise<PullRequestRef> {
-    const res = await this.call('POST', '/pulls', { title: o.title, head: o.branch, base: o.targetBranch, body: o.body, maintainer_can_modify: false }, [201, 422]);
+  async openPullRequest(o: {
+    branch: string;
+    targetBranch: string;
+    title: string;
+    body: string;
+  }): Promise<PullRequestRef> {
+    const res = await this.call(
+      'POST',
+      '/pulls',
+      { title: o.title, head: o.branch, base: o.targetBranch, body: o.body, maintainer_can_modify: false },
+      [201, 422],
+    );
     if (res.status === 201) return toRef(res.body);
-    if (!/already exists/i.test(JSON.stringify(res.body))) throw this.error('open a pull request', res.status, res.body);
+    if (!/already exists/i.test(JSON.stringify(res.body)))
+      throw this.error('open a pull request', res.status, res.body);
     const owner = this.repository.split('/')[0]!;
     const query = new URLSearchParams({ head: `${owner}:${o.branch}`, base: o.targetBranch, state: 'open' });
     const list = await this.call('GET', `/pulls?${query}`, undefined, [200]);
@@ -59,9 +71,15 @@ export class GitHubForge implements Forge {
 
   /** Squash-merges the pull request and returns the commit GitHub made. */
   async merge(o: { number: number; title: string; message: string }): Promise<{ commit: string }> {
-    const res = await this.call('PUT', `/pulls/${pullNumber(o.number)}/merge`, { merge_method: 'squash', commit_title: o.title, commit_message: o.message }, [200]);
+    const res = await this.call(
+      'PUT',
+      `/pulls/${pullNumber(o.number)}/merge`,
+      { merge_method: 'squash', commit_title: o.title, commit_message: o.message },
+      [200],
+    );
     const sha = (res.body as { sha?: unknown } | null)?.sha;
-    if (typeof sha !== 'string' || !/^[0-9a-f]{40}$/.test(sha)) throw new ForgeError('GitHub merged the pull request but did not return its commit', res.status);
+    if (typeof sha !== 'string' || !/^[0-9a-f]{40}$/.test(sha))
+      throw new ForgeError('GitHub merged the pull request but did not return its commit', res.status);
     return { commit: sha };
   }
 
@@ -70,7 +88,12 @@ export class GitHubForge implements Forge {
     await this.call('POST', `/issues/${pullNumber(o.number)}/comments`, { body: o.body }, [201]);
   }
 
-  private async call(method: string, path: string, body: unknown, expected: number[]): Promise<{ status: number; body: unknown }> {
+  private async call(
+    method: string,
+    path: string,
+    body: unknown,
+    expected: number[],
+  ): Promise<{ status: number; body: unknown }> {
     const url = `${this.apiUrl}/repos/${this.repository}${path}`;
     for (let attempt = 0; ; attempt++) {
       let res: Response;
@@ -93,7 +116,10 @@ export class GitHubForge implements Forge {
           await pause(attempt);
           continue;
         }
-        throw new ForgeError(redactString(`GitHub could not be reached for ${method} ${path}: ${(err as Error).message}`), null);
+        throw new ForgeError(
+          redactString(`GitHub could not be reached for ${method} ${path}: ${(err as Error).message}`),
+          null,
+        );
       }
       const text = await res.text();
       let parsed: unknown = text;
@@ -113,21 +139,29 @@ export class GitHubForge implements Forge {
 
   private error(what: string, status: number, body: unknown): ForgeError {
     const b = body as { message?: unknown; errors?: Array<{ message?: unknown; code?: unknown }> } | null;
-    const detail = [typeof b?.message === 'string' ? b.message : typeof body === 'string' ? body.slice(0, 300) : '', ...(b?.errors ?? []).map((e) => String(e.message ?? e.code ?? ''))]
+    const detail = [
+      typeof b?.message === 'string' ? b.message : typeof body === 'string' ? body.slice(0, 300) : '',
+      ...(b?.errors ?? []).map((e) => String(e.message ?? e.code ?? '')),
+    ]
       .filter(Boolean)
       .join('; ');
-    return new ForgeError(redactString(`GitHub refused to ${what} in ${this.repository} (HTTP ${status})${detail ? `: ${detail}` : ''}`), status);
+    return new ForgeError(
+      redactString(`GitHub refused to ${what} in ${this.repository} (HTTP ${status})${detail ? `: ${detail}` : ''}`),
+      status,
+    );
   }
 }
 
 function toRef(body: unknown): PullRequestRef {
   const b = body as { number?: unknown; html_url?: unknown } | null;
-  if (typeof b?.number !== 'number' || typeof b.html_url !== 'string') throw new ForgeError('GitHub answered without a pull request number and URL', null);
+  if (typeof b?.number !== 'number' || typeof b.html_url !== 'string')
+    throw new ForgeError('GitHub answered without a pull request number and URL', null);
   return { number: b.number, url: b.html_url };
 }
 
 function pullNumber(n: number): number {
-  if (!Number.isInteger(n) || n < 1) throw new ForgeError(`pull request number must be a positive integer, got ${String(n)}`, null);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ForgeError(`pull request number must be a positive integer, got ${String(n)}`, null);
   return n;
 }
 

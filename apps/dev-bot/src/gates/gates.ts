@@ -21,7 +21,8 @@ export interface GatePolicy {
   mergeRequiresApproval: boolean;
 }
 
-export type GateName = 'size' | 'files' | 'protected-path' | 'denied-path' | 'secret' | 'test-tamper' | 'merge-approval';
+export type GateName =
+  'size' | 'files' | 'protected-path' | 'denied-path' | 'secret' | 'test-tamper' | 'merge-approval';
 
 export interface GateFinding {
   gate: GateName;
@@ -69,10 +70,35 @@ const SECRETS_FILES = [
 
 /** Dependency manifests and lockfiles: a change to them changes what code runs, so a human looks. */
 const DEPENDENCY_FILES = [
-  '**/package.json', '**/package-lock.json', '**/npm-shrinkwrap.json', '**/yarn.lock', '**/pnpm-lock.yaml', '**/bun.lockb', '**/.yarnrc*',
-  '**/requirements*.txt', '**/constraints*.txt', '**/Pipfile', '**/Pipfile.lock', '**/poetry.lock', '**/pyproject.toml', '**/setup.py', '**/setup.cfg',
-  '**/go.mod', '**/go.sum', '**/Cargo.toml', '**/Cargo.lock', '**/Gemfile', '**/Gemfile.lock', '**/composer.json', '**/composer.lock',
-  '**/pom.xml', '**/build.gradle', '**/build.gradle.kts', '**/gradle.lockfile', '**/*.csproj', '**/packages.lock.json',
+  '**/package.json',
+  '**/package-lock.json',
+  '**/npm-shrinkwrap.json',
+  '**/yarn.lock',
+  '**/pnpm-lock.yaml',
+  '**/bun.lockb',
+  '**/.yarnrc*',
+  '**/requirements*.txt',
+  '**/constraints*.txt',
+  '**/Pipfile',
+  '**/Pipfile.lock',
+  '**/poetry.lock',
+  '**/pyproject.toml',
+  '**/setup.py',
+  '**/setup.cfg',
+  '**/go.mod',
+  '**/go.sum',
+  '**/Cargo.toml',
+  '**/Cargo.lock',
+  '**/Gemfile',
+  '**/Gemfile.lock',
+  '**/composer.json',
+  '**/composer.lock',
+  '**/pom.xml',
+  '**/build.gradle',
+  '**/build.gradle.kts',
+  '**/gradle.lockfile',
+  '**/*.csproj',
+  '**/packages.lock.json',
 ];
 
 /**
@@ -133,12 +159,15 @@ export const DEFAULT_GATE_POLICY: GatePolicy = Object.freeze({
 export function validateGatePolicy(policy: GatePolicy): void {
   for (const field of ['maxChangedLines', 'maxFiles'] as const) {
     const v = policy[field];
-    if (!Number.isInteger(v) || v < 1) throw new Error(`gate policy ${field} must be a positive integer, got ${String(v)}`);
+    if (!Number.isInteger(v) || v < 1)
+      throw new Error(`gate policy ${field} must be a positive integer, got ${String(v)}`);
   }
-  if (typeof policy.mergeRequiresApproval !== 'boolean') throw new Error('gate policy mergeRequiresApproval must be true or false');
+  if (typeof policy.mergeRequiresApproval !== 'boolean')
+    throw new Error('gate policy mergeRequiresApproval must be true or false');
   for (const field of ['protectedPaths', 'deniedPaths'] as const) {
     const v = policy[field];
-    if (!Array.isArray(v) || v.some((g) => typeof g !== 'string' || !g.trim())) throw new Error(`gate policy ${field} must be a list of non-empty globs`);
+    if (!Array.isArray(v) || v.some((g) => typeof g !== 'string' || !g.trim()))
+      throw new Error(`gate policy ${field} must be a list of non-empty globs`);
   }
 }
 
@@ -152,10 +181,18 @@ export function evaluateGates(diff: ChangeDiff, policy: GatePolicy = DEFAULT_GAT
   const findings: GateFinding[] = [];
   const changed = diff.added + diff.removed;
   if (changed > policy.maxChangedLines) {
-    findings.push({ gate: 'size', verdict: 'refuse', message: `the change touches ${changed} lines (+${diff.added} −${diff.removed}); the limit is ${policy.maxChangedLines}` });
+    findings.push({
+      gate: 'size',
+      verdict: 'refuse',
+      message: `the change touches ${changed} lines (+${diff.added} −${diff.removed}); the limit is ${policy.maxChangedLines}`,
+    });
   }
   if (diff.files.length > policy.maxFiles) {
-    findings.push({ gate: 'files', verdict: 'refuse', message: `the change touches ${diff.files.length} files; the limit is ${policy.maxFiles}` });
+    findings.push({
+      gate: 'files',
+      verdict: 'refuse',
+      message: `the change touches ${diff.files.length} files; the limit is ${policy.maxFiles}`,
+    });
   }
   const denied = new PathMatcher(policy.deniedPaths);
   const protectedPaths = new PathMatcher(policy.protectedPaths);
@@ -163,22 +200,42 @@ export function evaluateGates(diff: ChangeDiff, policy: GatePolicy = DEFAULT_GAT
     for (const path of f.oldPath && f.oldPath !== f.path ? [f.oldPath, f.path] : [f.path]) {
       const d = denied.match(path);
       if (d) {
-        findings.push({ gate: 'denied-path', verdict: 'refuse', path, message: `${path} may not be changed by the bot (matches denied "${d}")` });
+        findings.push({
+          gate: 'denied-path',
+          verdict: 'refuse',
+          path,
+          message: `${path} may not be changed by the bot (matches denied "${d}")`,
+        });
         continue;
       }
       const p = protectedPaths.match(path);
-      if (p) findings.push({ gate: 'protected-path', verdict: 'needs-approval', path, message: `${path} is protected (matches "${p}"); a human must approve` });
+      if (p)
+        findings.push({
+          gate: 'protected-path',
+          verdict: 'needs-approval',
+          path,
+          message: `${path} is protected (matches "${p}"); a human must approve`,
+        });
     }
   }
   const patches = parsePatch(diff.patch);
   for (const s of scanForSecrets(patches)) {
-    findings.push({ gate: 'secret', verdict: 'refuse', path: s.path, message: `possible secret (${s.kind}) added at ${s.path}:${s.line}` });
+    findings.push({
+      gate: 'secret',
+      verdict: 'refuse',
+      path: s.path,
+      message: `possible secret (${s.kind}) added at ${s.path}:${s.line}`,
+    });
   }
   for (const t of detectTestTamper(diff.files, patches)) {
     findings.push({ gate: 'test-tamper', verdict: 'needs-approval', path: t.path, message: t.message });
   }
   if (policy.mergeRequiresApproval) {
-    findings.push({ gate: 'merge-approval', verdict: 'needs-approval', message: 'every merge needs a human approval (the repository\'s gatePolicy.mergeRequiresApproval, on by default)' });
+    findings.push({
+      gate: 'merge-approval',
+      verdict: 'needs-approval',
+      message: "every merge needs a human approval (the repository's gatePolicy.mergeRequiresApproval, on by default)",
+    });
   }
   return {
     findings,

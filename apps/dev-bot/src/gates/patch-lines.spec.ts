@@ -24,7 +24,14 @@ describe('patch parsing', () => {
       '',
     ].join('\n');
     expect(parsePatch(patch)).toEqual([
-      { path: 'src/a.js', added: [{ line: 4, text: 'new' }, { line: 21, text: '-- not a header: an added line starting with dashes' }], removed: [{ line: 4, text: 'old' }] },
+      {
+        path: 'src/a.js',
+        added: [
+          { line: 4, text: 'new' },
+          { line: 21, text: '-- not a header: an added line starting with dashes' },
+        ],
+        removed: [{ line: 4, text: 'old' }],
+      },
       { path: 'gone.txt', added: [], removed: [{ line: 1, text: 'bye' }] },
     ]);
   });
@@ -63,16 +70,51 @@ describe('patch parsing', () => {
   });
 
   it('reads a plain diff -u without git headers', () => {
-    expect(parsePatch(['--- src/a.js\t2024-01-01', '+++ src/a.js\t2024-01-02', '@@ -1 +1 @@', '-a', '+b', '--- b.js', '+++ b.js', '@@ -0,0 +1 @@', '+c', ''].join('\n'))).toEqual([
+    expect(
+      parsePatch(
+        [
+          '--- src/a.js\t2024-01-01',
+          '+++ src/a.js\t2024-01-02',
+          '@@ -1 +1 @@',
+          '-a',
+          '+b',
+          '--- b.js',
+          '+++ b.js',
+          '@@ -0,0 +1 @@',
+          '+c',
+          '',
+        ].join('\n'),
+      ),
+    ).toEqual([
       { path: 'src/a.js', added: [{ line: 1, text: 'b' }], removed: [{ line: 1, text: 'a' }] },
       { path: 'b.js', added: [{ line: 1, text: 'c' }], removed: [] },
     ]);
   });
 
   it('never takes a content line for a header: hunks end by their line counts', () => {
-    const patch = ['diff --git a/a.txt b/a.txt', '--- a/a.txt', '+++ b/a.txt', '@@ -1,2 +1,2 @@', '--- a/other', '-+++ b/other', '+@@ -1 +1 @@', '+token', ''].join('\n');
+    const patch = [
+      'diff --git a/a.txt b/a.txt',
+      '--- a/a.txt',
+      '+++ b/a.txt',
+      '@@ -1,2 +1,2 @@',
+      '--- a/other',
+      '-+++ b/other',
+      '+@@ -1 +1 @@',
+      '+token',
+      '',
+    ].join('\n');
     expect(parsePatch(patch)).toEqual([
-      { path: 'a.txt', added: [{ line: 1, text: '@@ -1 +1 @@' }, { line: 2, text: 'token' }], removed: [{ line: 1, text: '-- a/other' }, { line: 2, text: '+++ b/other' }] },
+      {
+        path: 'a.txt',
+        added: [
+          { line: 1, text: '@@ -1 +1 @@' },
+          { line: 2, text: 'token' },
+        ],
+        removed: [
+          { line: 1, text: '-- a/other' },
+          { line: 2, text: '+++ b/other' },
+        ],
+      },
     ]);
   });
 });

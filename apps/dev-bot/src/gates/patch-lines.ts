@@ -96,7 +96,8 @@ function headerPaths(rest: string): [string | undefined, string | undefined] {
       i = rest.length;
     }
   }
-  const strip = (t: string | undefined, prefix: string) => (t && t.startsWith(prefix) ? t.slice(prefix.length) : undefined);
+  const strip = (t: string | undefined, prefix: string) =>
+    t && t.startsWith(prefix) ? t.slice(prefix.length) : undefined;
   return [strip(tokens[0], 'a/'), strip(tokens[1], 'b/')];
 }
 

@@ -22,8 +22,10 @@ const KEY_FORMATS: Array<[string, RegExp]> = [
 ];
 
 /** `name = "value"` where the name says secret; the value must look random, not a placeholder or a reference. */
-const ASSIGNMENT = /\b([A-Za-z0-9_.-]*(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret|auth)[A-Za-z0-9_.-]*)["']?\s*[:=]\s*["'`]([^"'`\s]{12,})["'`]/i;
-const PLACEHOLDER = /example|placeholder|changeme|change_me|dummy|sample|fake|test|xxxx|\*\*\*\*|<.*>|\$\{|process\.env|getenv|redacted/i;
+const ASSIGNMENT =
+  /\b([A-Za-z0-9_.-]*(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret|auth)[A-Za-z0-9_.-]*)["']?\s*[:=]\s*["'`]([^"'`\s]{12,})["'`]/i;
+const PLACEHOLDER =
+  /example|placeholder|changeme|change_me|dummy|sample|fake|test|xxxx|\*\*\*\*|<.*>|\$\{|process\.env|getenv|redacted/i;
 
 /** Shannon entropy in bits per character. */
 export function entropy(s: string): number {
@@ -53,7 +55,8 @@ export function scanForSecrets(files: FilePatch[]): SecretHit[] {
         continue;
       }
       const a = ASSIGNMENT.exec(text);
-      if (a && !PLACEHOLDER.test(a[2]!) && entropy(a[2]!) >= 3.5) hits.push({ path: f.path, line, kind: `high-entropy value assigned to ${a[1]}` });
+      if (a && !PLACEHOLDER.test(a[2]!) && entropy(a[2]!) >= 3.5)
+        hits.push({ path: f.path, line, kind: `high-entropy value assigned to ${a[1]}` });
     }
   }
   return hits;

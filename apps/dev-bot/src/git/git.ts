@@ -48,7 +48,15 @@ function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 /** A git call that hangs (an unresponsive remote) is killed after this long. */
 const GIT_TIMEOUT_MS = 10 * 60_000;
 
-const HARDENING = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'protocol.ext.allow=never', '--literal-pathspecs'];
+const HARDENING = [
+  '-c',
+  'core.hooksPath=/dev/null',
+  '-c',
+  'core.fsmonitor=false',
+  '-c',
+  'protocol.ext.allow=never',
+  '--literal-pathspecs',
+];
 
 /** Runs git; resolves for every exit code listed in `okCodes` (default only 0), rejects with GitError otherwise. */
 export function git(
@@ -61,7 +69,14 @@ export function git(
     const child = execFile(
       'git',
       [...HARDENING, ...args],
-      { cwd, env: gitEnv(o.env), maxBuffer: o.maxBuffer ?? 64 * 1024 * 1024, encoding: 'utf8', timeout: o.timeoutMs ?? GIT_TIMEOUT_MS, killSignal: 'SIGKILL' },
+      {
+        cwd,
+        env: gitEnv(o.env),
+        maxBuffer: o.maxBuffer ?? 64 * 1024 * 1024,
+        encoding: 'utf8',
+        timeout: o.timeoutMs ?? GIT_TIMEOUT_MS,
+        killSignal: 'SIGKILL',
+      },
       (err, stdout, stderr) => {
         const code = (err as { code?: unknown } | null)?.code;
         const exitCode = err ? (typeof code === 'number' ? code : -1) : 0;
@@ -70,8 +85,17 @@ export function git(
           return;
         }
         const killed = (err as { killed?: boolean }).killed === true;
-        const detail = killed ? `no answer within ${(o.timeoutMs ?? GIT_TIMEOUT_MS) / 1000} s` : (stderr || stdout || err.message).trim();
-        reject(new GitError(`git ${args.find((a, i) => !a.startsWith('-') && args[i - 1] !== '-c')} failed (exit ${exitCode}): ${detail}`, args, exitCode, stderr));
+        const detail = killed
+          ? `no answer within ${(o.timeoutMs ?? GIT_TIMEOUT_MS) / 1000} s`
+          : (stderr || stdout || err.message).trim();
+        reject(
+          new GitError(
+            `git ${args.find((a, i) => !a.startsWith('-') && args[i - 1] !== '-c')} failed (exit ${exitCode}): ${detail}`,
+            args,
+            exitCode,
+            stderr,
+          ),
+        );
       },
     );
     if (o.input !== undefined) child.stdin?.end(o.input);
@@ -127,7 +151,9 @@ export async function cloneInto(dir: string, remote: Remote, author: GitAuthor):
 
 /** The commit a remote-tracking ref points at, or null when the remote has no such branch. */
 export async function remoteBranchSha(dir: string, branch: string): Promise<string | null> {
-  const r = await git(dir, ['rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}^{commit}`], { okCodes: [0, 1] });
+  const r = await git(dir, ['rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}^{commit}`], {
+    okCodes: [0, 1],
+  });
   return r.exitCode === 0 ? r.stdout.trim() : null;
 }
 
@@ -142,5 +168,7 @@ export async function assertBranchName(cwd: string, branch: string, field: strin
 /** True when a push was refused because the remote moved on (someone else pushed first). */
 export function isRejectedPush(err: unknown): boolean {
   if (!(err instanceof GitError)) return false;
-  return /\[rejected\]|non-fast-forward|fetch first|failed to update ref|cannot lock ref|stale info|\[remote rejected\]/i.test(err.stderr);
+  return /\[rejected\]|non-fast-forward|fetch first|failed to update ref|cannot lock ref|stale info|\[remote rejected\]/i.test(
+    err.stderr,
+  );
 }

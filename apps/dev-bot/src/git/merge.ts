@@ -60,8 +60,11 @@ export async function squashMerge(o: SquashMergeOptions): Promise<{ commit: stri
     await assertBranchName(dir, o.targetBranch, 'targetBranch');
     await cloneInto(dir, remote, o.author);
     return pushWithRetry(dir, remote, o.targetBranch, o.maxAttempts, async () => {
-      if (!(await remoteBranchSha(dir, o.branch))) throw new MergeError(`branch "${o.branch}" does not exist in the repository`, 'missing-ref');
-      const merge = await git(dir, ['merge', '--squash', '--no-commit', `refs/remotes/origin/${o.branch}`], { okCodes: [0, 1, 128] });
+      if (!(await remoteBranchSha(dir, o.branch)))
+        throw new MergeError(`branch "${o.branch}" does not exist in the repository`, 'missing-ref');
+      const merge = await git(dir, ['merge', '--squash', '--no-commit', `refs/remotes/origin/${o.branch}`], {
+        okCodes: [0, 1, 128],
+      });
       if (merge.exitCode !== 0) {
         const files = await conflictedFiles(dir);
         throw new MergeError(
@@ -70,14 +73,17 @@ export async function squashMerge(o: SquashMergeOptions): Promise<{ commit: stri
         );
       }
       const staged = await git(dir, ['diff', '--cached', '--quiet'], { okCodes: [0, 1] });
-      if (staged.exitCode === 0) throw new MergeError(`branch "${o.branch}" has nothing to merge into "${o.targetBranch}"`, 'nothing-to-merge');
+      if (staged.exitCode === 0)
+        throw new MergeError(`branch "${o.branch}" has nothing to merge into "${o.targetBranch}"`, 'nothing-to-merge');
       await git(dir, ['commit', '--quiet', '--no-verify', '-F', '-'], { input: o.message });
     });
   });
 }
 
 /** A detached checkout of one commit, e.g. to run the checks again on a merge result. */
-export async function checkoutCommit(o: RemoteOptions & { commit: string }): Promise<{ dir: string; dispose(): Promise<void> }> {
+export async function checkoutCommit(
+  o: RemoteOptions & { commit: string },
+): Promise<{ dir: string; dispose(): Promise<void> }> {
   requireSha(o.commit);
   const dir = await freshDir(o.root, 'checkout');
   try {
@@ -100,16 +106,22 @@ export async function revertCommit(o: RevertOptions): Promise<{ commit: string }
     await cloneInto(dir, remote, o.author);
     return pushWithRetry(dir, remote, o.targetBranch, o.maxAttempts, async () => {
       const known = await git(dir, ['merge-base', '--is-ancestor', o.commit, 'HEAD'], { okCodes: [0, 1, 128] });
-      if (known.exitCode !== 0) throw new MergeError(`commit "${o.commit}" is not on "${o.targetBranch}"`, 'missing-ref');
-      const parents = (await git(dir, ['rev-list', '--parents', '-n', '1', o.commit])).stdout.trim().split(' ').length - 1;
+      if (known.exitCode !== 0)
+        throw new MergeError(`commit "${o.commit}" is not on "${o.targetBranch}"`, 'missing-ref');
+      const parents =
+        (await git(dir, ['rev-list', '--parents', '-n', '1', o.commit])).stdout.trim().split(' ').length - 1;
       const args = ['revert', '--no-commit', ...(parents > 1 ? ['-m', '1'] : []), o.commit];
       const r = await git(dir, args, { okCodes: [0, 1, 128] });
       if (r.exitCode !== 0) {
         const files = await conflictedFiles(dir);
-        throw new MergeError(`reverting ${o.commit} on "${o.targetBranch}" conflicts${files.length ? ` in ${files.join(', ')}` : ''}: ${(r.stdout + r.stderr).trim()}`, 'conflict');
+        throw new MergeError(
+          `reverting ${o.commit} on "${o.targetBranch}" conflicts${files.length ? ` in ${files.join(', ')}` : ''}: ${(r.stdout + r.stderr).trim()}`,
+          'conflict',
+        );
       }
       const staged = await git(dir, ['diff', '--cached', '--quiet'], { okCodes: [0, 1] });
-      if (staged.exitCode === 0) throw new MergeError(`reverting ${o.commit} changes nothing on "${o.targetBranch}"`, 'nothing-to-merge');
+      if (staged.exitCode === 0)
+        throw new MergeError(`reverting ${o.commit} changes nothing on "${o.targetBranch}"`, 'nothing-to-merge');
       await git(dir, ['commit', '--quiet', '--no-verify', '-F', '-'], { input: o.message });
     });
   });
@@ -119,22 +131,39 @@ export async function revertCommit(o: RevertOptions): Promise<{ commit: string }
  * Puts the clone on the remote target tip, lets `apply` make one commit, and pushes it without force. A push
  * refused because the target moved on starts over from the new tip.
  */
-async function pushWithRetry(dir: string, remote: Remote, target: string, maxAttempts = DEFAULT_ATTEMPTS, apply: () => Promise<void>): Promise<{ commit: string }> {
+async function pushWithRetry(
+  dir: string,
+  remote: Remote,
+  target: string,
+  maxAttempts = DEFAULT_ATTEMPTS,
+  apply: () => Promise<void>,
+): Promise<{ commit: string }> {
   for (let attempt = 1; ; attempt++) {
     await git(dir, [...remote.auth, 'fetch', '--quiet', '--prune', 'origin']);
-    if (!(await remoteBranchSha(dir, target))) throw new MergeError(`targetBranch "${target}" does not exist in the repository`, 'missing-ref');
+    if (!(await remoteBranchSha(dir, target)))
+      throw new MergeError(`targetBranch "${target}" does not exist in the repository`, 'missing-ref');
     await git(dir, ['reset', '--quiet', '--merge']).catch(() => undefined);
     await git(dir, ['checkout', '--quiet', '--force', '--no-track', '-B', target, `refs/remotes/origin/${target}`]);
     await git(dir, ['clean', '-fdq']);
     await apply();
     const commit = (await git(dir, ['rev-parse', 'HEAD'])).stdout.trim();
     try {
-      await git(dir, [...remote.auth, 'push', '--quiet', '--no-verify', 'origin', `refs/heads/${target}:refs/heads/${target}`]);
+      await git(dir, [
+        ...remote.auth,
+        'push',
+        '--quiet',
+        '--no-verify',
+        'origin',
+        `refs/heads/${target}:refs/heads/${target}`,
+      ]);
       return { commit };
     } catch (err) {
       if (!isRejectedPush(err)) throw err;
       if (attempt >= maxAttempts) {
-        throw new MergeError(`"${target}" kept moving: push refused ${attempt} times; nothing was pushed`, 'push-rejected');
+        throw new MergeError(
+          `"${target}" kept moving: push refused ${attempt} times; nothing was pushed`,
+          'push-rejected',
+        );
       }
       // Back off a little, with jitter, so racing mergers do not collide in lockstep.
       await new Promise((r) => setTimeout(r, 50 * attempt + Math.floor(Math.random() * 100)));
@@ -170,5 +199,6 @@ function requireMessage(message: string): void {
 }
 
 function requireSha(commit: string): void {
-  if (typeof commit !== 'string' || !/^[0-9a-f]{7,40}$/i.test(commit)) throw new MergeError(`commit "${commit}" is not a commit id`, 'git');
+  if (typeof commit !== 'string' || !/^[0-9a-f]{7,40}$/i.test(commit))
+    throw new MergeError(`commit "${commit}" is not a commit id`, 'git');
 }

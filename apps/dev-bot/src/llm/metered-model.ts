@@ -25,23 +25,45 @@ export class MeteredModel {
     @Inject(APP_CONFIG) private readonly config: DevBotEnv,
   ) {}
 
-  async complete(ctx: ChangeTaskContext, change: ChangeRow, req: {
-    model: string; messages: ChatCompletionMessageParam[]; tools?: ChatCompletionTool[]; role: 'author' | 'reviewer';
-  }): Promise<ModelReply & { costMinor: number; call: number }> {
+  async complete(
+    ctx: ChangeTaskContext,
+    change: ChangeRow,
+    req: {
+      model: string;
+      messages: ChatCompletionMessageParam[];
+      tools?: ChatCompletionTool[];
+      role: 'author' | 'reviewer';
+    },
+  ): Promise<ModelReply & { costMinor: number; call: number }> {
     const price = this.model.priceOf(req.model);
-    if (!price) throw new TerminalChangeError(`no price for model "${req.model}": add it to AGENT_PRICES (minor units per million tokens)`);
+    if (!price)
+      throw new TerminalChangeError(
+        `no price for model "${req.model}": add it to AGENT_PRICES (minor units per million tokens)`,
+      );
     const tools = req.tools ?? [];
     const maxTokens = this.config.DEVBOT_MAX_TOKENS;
-    const estimate = reservationMinor(price, Buffer.byteLength(JSON.stringify({ m: req.messages, t: tools })), maxTokens);
+    const estimate = reservationMinor(
+      price,
+      Buffer.byteLength(JSON.stringify({ m: req.messages, t: tools })),
+      maxTokens,
+    );
     const call = await this.changes.nextModelCall(change.id);
     const reservationId = `devbot:${change.id}:${call}`;
     const reservation = await this.spend.reserve(ctx.task, ctx.workerId, ctx.level, reservationId, estimate);
     if (!reservation.granted) {
-      throw new BudgetRefusedError(`${reservation.reason} (the ${req.role}'s next call needed up to ${estimate} ${this.spend.currency} minor units; no request was made)`);
+      throw new BudgetRefusedError(
+        `${reservation.reason} (the ${req.role}'s next call needed up to ${estimate} ${this.spend.currency} minor units; no request was made)`,
+      );
     }
     let reply: ModelReply;
     try {
-      reply = await this.model.complete({ model: req.model, messages: req.messages, tools, maxTokens, signal: ctx.signal });
+      reply = await this.model.complete({
+        model: req.model,
+        messages: req.messages,
+        tools,
+        maxTokens,
+        signal: ctx.signal,
+      });
     } catch (e) {
       await this.spend.settle(reservationId, 0).catch(() => undefined);
       throw e;

@@ -89,6 +89,8 @@ export class DevbotChanges1764600000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE devbot.merges, devbot.reviews, devbot.pull_requests, devbot.change_steps, devbot.changes, devbot.repositories`);
+    await q.query(
+      `DROP TABLE devbot.merges, devbot.reviews, devbot.pull_requests, devbot.change_steps, devbot.changes, devbot.repositories`,
+    );
   }
 }

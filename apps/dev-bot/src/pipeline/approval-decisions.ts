@@ -23,7 +23,11 @@ export class ApprovalDecisions implements OnApplicationBootstrap, OnModuleDestro
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.consumer = await this.bus.consume(Subjects.approvalDecided, { durable: 'devbot-approval-decided', concurrency: 2, deliverPolicy: 'new' }, (a) => this.apply(a));
+    this.consumer = await this.bus.consume(
+      Subjects.approvalDecided,
+      { durable: 'devbot-approval-decided', concurrency: 2, deliverPolicy: 'new' },
+      (a) => this.apply(a),
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -35,6 +39,7 @@ export class ApprovalDecisions implements OnApplicationBootstrap, OnModuleDestro
     const change = await this.changes.findByApproval(a.id);
     if (!change || change.status !== 'awaiting_approval') return;
     const reason = `approval ${a.id} was ${a.status}${a.decidedBy ? ` by ${a.decidedBy}` : ''}${a.decisionReason ? `: ${a.decisionReason}` : ''}`;
-    if (await this.pipeline.close(change.id, 'rejected', reason)) this.logger.info({ changeId: change.id, approvalId: a.id }, 'change rejected by its approval');
+    if (await this.pipeline.close(change.id, 'rejected', reason))
+      this.logger.info({ changeId: change.id, approvalId: a.id }, 'change rejected by its approval');
   }
 }

@@ -24,8 +24,12 @@ export class TaskOutcomes implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     this.consumers = [
-      await this.bus.consume(Subjects.taskCancelled, { durable: 'devbot-task-cancelled', deliverPolicy: 'new' }, (e) => this.apply(e)),
-      await this.bus.consume(Subjects.taskDead, { durable: 'devbot-task-dead', deliverPolicy: 'new' }, (e) => this.apply(e)),
+      await this.bus.consume(Subjects.taskCancelled, { durable: 'devbot-task-cancelled', deliverPolicy: 'new' }, (e) =>
+        this.apply(e),
+      ),
+      await this.bus.consume(Subjects.taskDead, { durable: 'devbot-task-dead', deliverPolicy: 'new' }, (e) =>
+        this.apply(e),
+      ),
     ];
   }
 
@@ -37,9 +41,11 @@ export class TaskOutcomes implements OnApplicationBootstrap, OnModuleDestroy {
     if (e.type !== DEV_CHANGE_TASK || (e.status !== 'cancelled' && e.status !== 'dead')) return;
     const change = await this.changes.findByTask(e.taskId);
     if (!change) return;
-    const closed = e.status === 'cancelled'
-      ? await this.pipeline.close(change.id, 'cancelled', `its task was cancelled${e.reason ? `: ${e.reason}` : ''}`)
-      : await this.pipeline.close(change.id, 'failed', `its task died${e.reason ? `: ${e.reason}` : ''}`);
-    if (closed) this.logger.info({ changeId: change.id, taskId: e.taskId, status: e.status }, 'change ended with its task');
+    const closed =
+      e.status === 'cancelled'
+        ? await this.pipeline.close(change.id, 'cancelled', `its task was cancelled${e.reason ? `: ${e.reason}` : ''}`)
+        : await this.pipeline.close(change.id, 'failed', `its task died${e.reason ? `: ${e.reason}` : ''}`);
+    if (closed)
+      this.logger.info({ changeId: change.id, taskId: e.taskId, status: e.status }, 'change ended with its task');
   }
 }

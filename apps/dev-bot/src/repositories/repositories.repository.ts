@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { CheckCommandV1, ForgeConfigV1, GatePolicyOverridesV1, RegisterRepositoryV1, RepositoryV1 } from '@juggernaut/contracts';
+import type {
+  CheckCommandV1,
+  ForgeConfigV1,
+  GatePolicyOverridesV1,
+  RegisterRepositoryV1,
+  RepositoryV1,
+} from '@juggernaut/contracts';
 import { DataSource } from 'typeorm';
 import { DevBotError } from '../dev-bot-errors';
 
@@ -27,8 +33,14 @@ export class RepositoriesRepository {
        ON CONFLICT (name) DO UPDATE SET clone_url = EXCLUDED.clone_url, default_branch = EXCLUDED.default_branch,
          checks = EXCLUDED.checks, gate_policy = EXCLUDED.gate_policy, forge = EXCLUDED.forge, updated_at = now()
        RETURNING *`,
-      [dto.name, dto.cloneUrl, dto.defaultBranch ?? 'main', JSON.stringify(dto.checks ?? []), JSON.stringify(dto.gatePolicy ?? {}),
-        JSON.stringify(dto.forge ?? { kind: 'local' })],
+      [
+        dto.name,
+        dto.cloneUrl,
+        dto.defaultBranch ?? 'main',
+        JSON.stringify(dto.checks ?? []),
+        JSON.stringify(dto.gatePolicy ?? {}),
+        JSON.stringify(dto.forge ?? { kind: 'local' }),
+      ],
     )) as RepositoryRow[];
     return view(rows[0]!);
   }
@@ -51,7 +63,13 @@ export class RepositoriesRepository {
 
 function view(r: RepositoryRow): RepositoryV1 {
   return {
-    name: r.name, cloneUrl: r.clone_url, defaultBranch: r.default_branch, checks: r.checks, gatePolicy: r.gate_policy, forge: r.forge,
-    createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
+    name: r.name,
+    cloneUrl: r.clone_url,
+    defaultBranch: r.default_branch,
+    checks: r.checks,
+    gatePolicy: r.gate_policy,
+    forge: r.forge,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
   };
 }

@@ -2,8 +2,16 @@ import { parseVerdict } from './verdict';
 
 describe('the reviewer verdict', () => {
   it('accepts exactly {approve, reasons}, fenced or not', () => {
-    expect(parseVerdict('{"approve": true, "reasons": ["small and tested"]}')).toEqual({ approve: true, reasons: ['small and tested'], valid: true });
-    expect(parseVerdict('```json\n{"approve": false, "reasons": ["no test"]}\n```')).toEqual({ approve: false, reasons: ['no test'], valid: true });
+    expect(parseVerdict('{"approve": true, "reasons": ["small and tested"]}')).toEqual({
+      approve: true,
+      reasons: ['small and tested'],
+      valid: true,
+    });
+    expect(parseVerdict('```json\n{"approve": false, "reasons": ["no test"]}\n```')).toEqual({
+      approve: false,
+      reasons: ['no test'],
+      valid: true,
+    });
   });
 
   it('counts anything else as no, saying why', () => {
@@ -25,6 +33,8 @@ describe('the reviewer verdict', () => {
   });
 
   it('gives a rejection without reasons a reason', () => {
-    expect(parseVerdict('{"approve": false, "reasons": []}').reasons).toEqual(['the reviewer rejected the change without giving a reason']);
+    expect(parseVerdict('{"approve": false, "reasons": []}').reasons).toEqual([
+      'the reviewer rejected the change without giving a reason',
+    ]);
   });
 });

@@ -36,11 +36,21 @@ export class DevBotWorker implements OnApplicationBootstrap, BeforeApplicationSh
     this.id = workerIdOf(config);
     if (!model.configured) return;
     this.worker = new TaskWorker(
-      bus, policy, logger, metrics,
-      { workerId: this.id, level: config.DEVBOT_LEVEL, capabilities: [DEV_BOT_CAPABILITY], concurrency: config.DEVBOT_CONCURRENCY },
+      bus,
+      policy,
+      logger,
+      metrics,
       {
-        pollIntervalMs: config.DEVBOT_POLL_INTERVAL_MS, heartbeatMaxIntervalMs: config.DEVBOT_HEARTBEAT_INTERVAL_MS,
-        presenceIntervalMs: config.DEVBOT_PRESENCE_INTERVAL_MS, drainMs: config.DEVBOT_DRAIN_MS,
+        workerId: this.id,
+        level: config.DEVBOT_LEVEL,
+        capabilities: [DEV_BOT_CAPABILITY],
+        concurrency: config.DEVBOT_CONCURRENCY,
+      },
+      {
+        pollIntervalMs: config.DEVBOT_POLL_INTERVAL_MS,
+        heartbeatMaxIntervalMs: config.DEVBOT_HEARTBEAT_INTERVAL_MS,
+        presenceIntervalMs: config.DEVBOT_PRESENCE_INTERVAL_MS,
+        drainMs: config.DEVBOT_DRAIN_MS,
       },
       [DEV_CHANGE_TASK],
       (task, ctx) => this.execute(task, ctx),
@@ -49,7 +59,9 @@ export class DevBotWorker implements OnApplicationBootstrap, BeforeApplicationSh
 
   onApplicationBootstrap(): void {
     if (!this.worker) {
-      this.logger.warn('no model configured (OPENAI_BASE_URL or OPENAI_API_KEY): dev.change tasks are not claimed by this process');
+      this.logger.warn(
+        'no model configured (OPENAI_BASE_URL or OPENAI_API_KEY): dev.change tasks are not claimed by this process',
+      );
       return;
     }
     this.worker.start();
@@ -61,13 +73,27 @@ export class DevBotWorker implements OnApplicationBootstrap, BeforeApplicationSh
 
   private async execute(task: ClaimedTaskV1, ctx: RunContext): Promise<TaskOutcome> {
     try {
-      const outcome = await this.pipeline.run({ task, workerId: this.id, level: this.config.DEVBOT_LEVEL, signal: ctx.signal });
+      const outcome = await this.pipeline.run({
+        task,
+        workerId: this.id,
+        level: this.config.DEVBOT_LEVEL,
+        signal: ctx.signal,
+      });
       if (outcome.kind === 'finished') return { kind: 'succeeded', result: outcome.result };
-      return { kind: 'blocked', blockedOn: outcome.blockedOn, reason: outcome.reason, ...(outcome.blockedOn === 'approval' ? { approvalId: outcome.approvalId } : {}) };
+      return {
+        kind: 'blocked',
+        blockedOn: outcome.blockedOn,
+        reason: outcome.reason,
+        ...(outcome.blockedOn === 'approval' ? { approvalId: outcome.approvalId } : {}),
+      };
     } catch (e) {
       if (ctx.signal.aborted) throw e;
       this.logger.warn({ err: e, taskId: task.id }, 'dev.change attempt failed');
-      return { kind: 'failed', error: (e as Error)?.message ?? String(e), retryable: (e as { terminal?: unknown })?.terminal !== true };
+      return {
+        kind: 'failed',
+        error: (e as Error)?.message ?? String(e),
+        retryable: (e as { terminal?: unknown })?.terminal !== true,
+      };
     }
   }
 }

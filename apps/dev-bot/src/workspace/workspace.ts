@@ -87,8 +87,12 @@ export class Workspace {
 
   private static async open(o: WorkspaceOptions, resume: boolean): Promise<Workspace> {
     if (!o.cloneUrl) throw new WorkspaceError('cloneUrl is required');
-    if (o.branch === o.targetBranch) throw new WorkspaceError(`branch "${o.branch}" must differ from targetBranch: the target is only changed by the merge step`);
-    if (o.branchPrefix && !o.branch.startsWith(o.branchPrefix)) throw new WorkspaceError(`branch "${o.branch}" must start with "${o.branchPrefix}"`);
+    if (o.branch === o.targetBranch)
+      throw new WorkspaceError(
+        `branch "${o.branch}" must differ from targetBranch: the target is only changed by the merge step`,
+      );
+    if (o.branchPrefix && !o.branch.startsWith(o.branchPrefix))
+      throw new WorkspaceError(`branch "${o.branch}" must start with "${o.branchPrefix}"`);
     const remote = remoteFor(o.cloneUrl);
     const dir = await freshDir(o.root, 'ws');
     try {
@@ -110,7 +114,16 @@ export class Workspace {
   /** Files (relative paths) under `path`, tracked or new, excluding ignored files and `.git`. */
   async list(path = '.'): Promise<string[]> {
     const rel = await this.confine(path, 'path');
-    const r = await git(this.dir, ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--deduplicate', '--', rel || '.']);
+    const r = await git(this.dir, [
+      'ls-files',
+      '-z',
+      '--cached',
+      '--others',
+      '--exclude-standard',
+      '--deduplicate',
+      '--',
+      rel || '.',
+    ]);
     const names = r.stdout.split('\0').filter(Boolean);
     const present: string[] = [];
     for (const name of names) {
@@ -138,15 +151,24 @@ export class Workspace {
     if (!pattern) throw new WorkspaceError('pattern must not be empty');
     const rel = await this.confine(opts.path ?? '.', 'path');
     const max = opts.maxResults ?? DEFAULT_SEARCH_RESULTS;
-    const r = await git(this.dir, ['grep', '-z', '-n', '-I', '-E', '--untracked', '--no-color', '-e', pattern, '--', rel || '.'], { okCodes: [0, 1, 128] });
-    if (r.exitCode === 128) throw new WorkspaceError(`pattern "${pattern}" is not a valid regular expression: ${r.stderr.trim()}`);
+    const r = await git(
+      this.dir,
+      ['grep', '-z', '-n', '-I', '-E', '--untracked', '--no-color', '-e', pattern, '--', rel || '.'],
+      { okCodes: [0, 1, 128] },
+    );
+    if (r.exitCode === 128)
+      throw new WorkspaceError(`pattern "${pattern}" is not a valid regular expression: ${r.stderr.trim()}`);
     const hits: SearchHit[] = [];
     for (const line of r.stdout.split('\n')) {
       if (!line) continue;
       const [file, no, ...rest] = line.split('\0');
       if (file === undefined || no === undefined) continue;
       const text = rest.join('\0');
-      hits.push({ path: file, line: Number(no), text: text.length > SEARCH_LINE_CHARS ? `${text.slice(0, SEARCH_LINE_CHARS)}…` : text });
+      hits.push({
+        path: file,
+        line: Number(no),
+        text: text.length > SEARCH_LINE_CHARS ? `${text.slice(0, SEARCH_LINE_CHARS)}…` : text,
+      });
       if (hits.length >= max) break;
     }
     return hits;
@@ -169,19 +191,26 @@ export class Workspace {
   /** Applies a unified diff (as produced by `git diff` or `diff -u`) to the working tree. */
   async applyPatch(unifiedDiff: string): Promise<{ files: string[] }> {
     if (!unifiedDiff.trim()) throw new WorkspaceError('patch is empty');
-    if (/^(new file mode|new mode) 120000/m.test(unifiedDiff)) throw new WorkspaceError('patch creates a symbolic link; symlinks are not accepted');
-    if (/^GIT binary patch/m.test(unifiedDiff)) throw new WorkspaceError('patch contains binary data; only text patches are accepted');
+    if (/^(new file mode|new mode) 120000/m.test(unifiedDiff))
+      throw new WorkspaceError('patch creates a symbolic link; symlinks are not accepted');
+    if (/^GIT binary patch/m.test(unifiedDiff))
+      throw new WorkspaceError('patch contains binary data; only text patches are accepted');
     const tmp = await freshDir(tmpdir(), 'jg-patch');
     const patchFile = join(tmp, 'change.patch');
     try {
       await writeFile(patchFile, unifiedDiff.endsWith('\n') ? unifiedDiff : `${unifiedDiff}\n`, 'utf8');
       const strip = stripLevel(unifiedDiff);
-      const numstat = await git(this.dir, ['apply', strip, '--numstat', '-z', '--recount', patchFile], { okCodes: [0, 1, 128] });
-      if (numstat.exitCode !== 0) throw new WorkspaceError(`patch could not be read: ${numstat.stderr.trim() || 'not a unified diff'}`);
+      const numstat = await git(this.dir, ['apply', strip, '--numstat', '-z', '--recount', patchFile], {
+        okCodes: [0, 1, 128],
+      });
+      if (numstat.exitCode !== 0)
+        throw new WorkspaceError(`patch could not be read: ${numstat.stderr.trim() || 'not a unified diff'}`);
       const files = parseNumstatPaths(numstat.stdout);
       if (files.length === 0) throw new WorkspaceError('patch changes no files');
       for (const f of files) await this.confine(f, 'patch path');
-      const check = await git(this.dir, ['apply', strip, '--check', '--recount', '--whitespace=nowarn', patchFile], { okCodes: [0, 1, 128] });
+      const check = await git(this.dir, ['apply', strip, '--check', '--recount', '--whitespace=nowarn', patchFile], {
+        okCodes: [0, 1, 128],
+      });
       if (check.exitCode !== 0) throw new WorkspaceError(`patch does not apply: ${check.stderr.trim()}`);
       await wrapGit(() => git(this.dir, ['apply', strip, '--recount', '--whitespace=nowarn', patchFile]));
       return { files: [...new Set(files)] };
@@ -192,7 +221,9 @@ export class Workspace {
 
   /** Everything this change does relative to where it forked from the target: commits and uncommitted edits. */
   async diff(): Promise<ChangeDiff> {
-    const base = (await git(this.dir, ['merge-base', `refs/remotes/origin/${this.targetBranch}`, 'HEAD'])).stdout.trim();
+    const base = (
+      await git(this.dir, ['merge-base', `refs/remotes/origin/${this.targetBranch}`, 'HEAD'])
+    ).stdout.trim();
     // A scratch index so untracked files show up without touching the real index. It is built from
     // HEAD's tree with no stat data, so every file is compared by content: a copy of the real index
     // would carry its stat data under a newer timestamp, and git would trust it and miss a same-size
@@ -202,7 +233,13 @@ export class Workspace {
     try {
       await git(this.dir, ['read-tree', 'HEAD'], { env });
       await git(this.dir, ['add', '-A'], { env });
-      const patch = (await git(this.dir, ['-c', 'core.quotePath=false', 'diff', '--cached', '-M', '--no-color', '--no-ext-diff', base], { env })).stdout;
+      const patch = (
+        await git(
+          this.dir,
+          ['-c', 'core.quotePath=false', 'diff', '--cached', '-M', '--no-color', '--no-ext-diff', base],
+          { env },
+        )
+      ).stdout;
       const status = (await git(this.dir, ['diff', '--cached', '-M', '--name-status', '-z', base], { env })).stdout;
       const numstat = (await git(this.dir, ['diff', '--cached', '-M', '--numstat', '-z', base], { env })).stdout;
       return summarize(patch, status, numstat);
@@ -230,7 +267,9 @@ export class Workspace {
     await this.assertOnBranch();
     const ref = `refs/heads/${this.branch}`;
     const lease = `--force-with-lease=${ref}:${this.pushedSha ?? ''}`;
-    await wrapGit(() => git(this.dir, [...this.remote.auth, 'push', '--quiet', '--no-verify', lease, 'origin', `${ref}:${ref}`]));
+    await wrapGit(() =>
+      git(this.dir, [...this.remote.auth, 'push', '--quiet', '--no-verify', lease, 'origin', `${ref}:${ref}`]),
+    );
     this.pushedSha = (await git(this.dir, ['rev-parse', 'HEAD'])).stdout.trim();
   }
 
@@ -242,7 +281,9 @@ export class Workspace {
     const head = await git(this.dir, ['symbolic-ref', '--quiet', 'HEAD'], { okCodes: [0, 1] });
     const current = head.stdout.trim();
     if (current !== `refs/heads/${this.branch}`) {
-      throw new WorkspaceError(`workspace is on "${current || 'a detached HEAD'}", not the change branch "${this.branch}"; only the change branch is pushed`);
+      throw new WorkspaceError(
+        `workspace is on "${current || 'a detached HEAD'}", not the change branch "${this.branch}"; only the change branch is pushed`,
+      );
     }
   }
 
@@ -251,23 +292,30 @@ export class Workspace {
    * `.git`, and symlinks (anywhere on the way) that resolve outside the workspace.
    */
   private async confine(input: string, field: string): Promise<string> {
-    if (typeof input !== 'string' || input.length === 0) throw new WorkspaceError(`${field} must be a non-empty string`);
+    if (typeof input !== 'string' || input.length === 0)
+      throw new WorkspaceError(`${field} must be a non-empty string`);
     if (input.includes('\0')) throw new WorkspaceError(`${field} "${input}" contains a NUL byte`);
-    if (isAbsolute(input) || /^[a-zA-Z]:[\\/]/.test(input)) throw new WorkspaceError(`${field} "${input}" is absolute; paths are relative to the workspace`);
+    if (isAbsolute(input) || /^[a-zA-Z]:[\\/]/.test(input))
+      throw new WorkspaceError(`${field} "${input}" is absolute; paths are relative to the workspace`);
     const rel = normalize(input).replace(/[\\/]+$/, '');
-    if (rel === '..' || rel.startsWith(`..${sep}`)) throw new WorkspaceError(`${field} "${input}" escapes the workspace`);
+    if (rel === '..' || rel.startsWith(`..${sep}`))
+      throw new WorkspaceError(`${field} "${input}" escapes the workspace`);
     const clean = rel === '.' ? '' : rel;
-    if (clean.split(sep).some((seg) => seg.toLowerCase() === '.git')) throw new WorkspaceError(`${field} "${input}" is inside .git, which is not editable`);
+    if (clean.split(sep).some((seg) => seg.toLowerCase() === '.git'))
+      throw new WorkspaceError(`${field} "${input}" is inside .git, which is not editable`);
     // Resolve the deepest part of the path that exists: a symlink on the way must stay inside the workspace.
     let probe = join(this.dir, clean);
     for (;;) {
-      const real = await realpath(probe).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
+      const real = await realpath(probe).catch((e: NodeJS.ErrnoException) =>
+        e.code === 'ENOENT' ? null : Promise.reject(e),
+      );
       if (real !== null) {
         const inside = relative(this.realDir, real);
         if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
           throw new WorkspaceError(`${field} "${input}" resolves outside the workspace through a symbolic link`);
         }
-        if (inside.split(sep).some((seg) => seg.toLowerCase() === '.git')) throw new WorkspaceError(`${field} "${input}" resolves into .git, which is not editable`);
+        if (inside.split(sep).some((seg) => seg.toLowerCase() === '.git'))
+          throw new WorkspaceError(`${field} "${input}" resolves into .git, which is not editable`);
         break;
       }
       // A dangling symlink has no realpath; refuse rather than let a write follow it.
@@ -300,7 +348,9 @@ async function wrapGit<T>(fn: () => Promise<T>): Promise<T> {
  */
 function stripLevel(patch: string): '-p0' | '-p1' {
   if (/^diff --git /m.test(patch)) return '-p1';
-  const names = [...patch.matchAll(/^(?:---|\+\+\+) ("?)([^\t\n]+)/gm)].map((m) => m[2]!.replace(/"$/, '')).filter((n) => n !== '/dev/null');
+  const names = [...patch.matchAll(/^(?:---|\+\+\+) ("?)([^\t\n]+)/gm)]
+    .map((m) => m[2]!.replace(/"$/, ''))
+    .filter((n) => n !== '/dev/null');
   return names.length > 0 && names.every((n) => /^[ab]\//.test(n)) ? '-p1' : '-p0';
 }
 
@@ -342,7 +392,7 @@ function summarize(patch: string, nameStatus: string, numstat: string): ChangeDi
   }
   const files: ChangeDiffFile[] = [];
   const st = nameStatus.split('\0');
-  for (let i = 0; i < st.length; ) {
+  for (let i = 0; i < st.length;) {
     const code = st[i++];
     if (!code) continue;
     const kind = code[0];

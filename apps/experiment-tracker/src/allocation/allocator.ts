@@ -32,7 +32,10 @@ export class Allocator {
     const allocation = await this.db.transaction(async (em) => {
       await em.query(`SELECT pg_advisory_xact_lock(hashtext('juggernaut:experiments:allocate'))`);
       const running = await this.experiments.running();
-      const spent = await this.experiments.spent(running.map((r) => r.id), em);
+      const spent = await this.experiments.spent(
+        running.map((r) => r.id),
+        em,
+      );
       const candidates: AllocationCandidate[] = [];
       for (const row of running) {
         const analysis = analyze(await this.service.analysisInput(row, em));
@@ -43,19 +46,30 @@ export class Allocator {
           remainingBudgetMinor: Math.max(0, Number(row.budget_minor) - (spent.get(row.id) ?? 0)),
           // Revenue experiments without two units per variant yet are scored on conversion until they have.
           variants: analysis.variants.map((v, i) => ({
-            key: v.key, control: v.control, posterior: analysis.posteriors[i] ?? betaPosterior(v.conversions, v.units),
+            key: v.key,
+            control: v.control,
+            posterior: analysis.posteriors[i] ?? betaPosterior(v.conversions, v.units),
           })),
         });
       }
       const allocationId = randomUUID();
       const { shares, pools } = thompsonAllocation(candidates, this.config.EXPERIMENTS_ALLOCATION_DRAWS, allocationId);
       const payload: ExperimentAllocationV1 = {
-        allocationId, at: new Date().toISOString(), draws: this.config.EXPERIMENTS_ALLOCATION_DRAWS, seed: allocationId, poolsMinor: pools, experiments: shares,
+        allocationId,
+        at: new Date().toISOString(),
+        draws: this.config.EXPERIMENTS_ALLOCATION_DRAWS,
+        seed: allocationId,
+        poolsMinor: pools,
+        experiments: shares,
       };
       const previous = await this.latest(em);
       // Nothing running now and nothing running before: no news to publish.
       if (shares.length === 0 && (!previous || previous.experiments.length === 0)) return payload;
-      await em.query(`INSERT INTO experiments.allocations (id, payload, created_at) VALUES ($1, $2, $3)`, [allocationId, JSON.stringify(payload), payload.at]);
+      await em.query(`INSERT INTO experiments.allocations (id, payload, created_at) VALUES ($1, $2, $3)`, [
+        allocationId,
+        JSON.stringify(payload),
+        payload.at,
+      ]);
       await enqueueEvent(em, 'experiments', Subjects.experimentAllocation, payload, currentCorrelationId());
       return payload;
     });
@@ -65,8 +79,12 @@ export class Allocator {
     return allocation;
   }
 
-  async latest(db: { query(sql: string, params?: unknown[]): Promise<unknown> } = this.db): Promise<ExperimentAllocationV1 | null> {
-    const rows = (await db.query(`SELECT payload FROM experiments.allocations ORDER BY created_at DESC, id DESC LIMIT 1`)) as Array<{ payload: ExperimentAllocationV1 }>;
+  async latest(
+    db: { query(sql: string, params?: unknown[]): Promise<unknown> } = this.db,
+  ): Promise<ExperimentAllocationV1 | null> {
+    const rows = (await db.query(
+      `SELECT payload FROM experiments.allocations ORDER BY created_at DESC, id DESC LIMIT 1`,
+    )) as Array<{ payload: ExperimentAllocationV1 }>;
     return rows[0]?.payload ?? null;
   }
 }

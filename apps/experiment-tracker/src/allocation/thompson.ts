@@ -30,7 +30,11 @@ export interface AllocationShare {
  * its own draw was highest (its Thompson traffic weight). Money is split in integer minor units; the
  * rounding remainder goes to the largest share, so shares add up to the pool exactly.
  */
-export function thompsonAllocation(candidates: readonly AllocationCandidate[], draws: number, seed: string): { shares: AllocationShare[]; pools: Record<string, number> } {
+export function thompsonAllocation(
+  candidates: readonly AllocationCandidate[],
+  draws: number,
+  seed: string,
+): { shares: AllocationShare[]; pools: Record<string, number> } {
   const rng = new Rng(seed);
   const byCurrency = new Map<string, AllocationCandidate[]>();
   for (const c of candidates) byCurrency.set(c.currency, [...(byCurrency.get(c.currency) ?? []), c]);
@@ -68,15 +72,17 @@ export function thompsonAllocation(candidates: readonly AllocationCandidate[], d
     const allocated = wins.map((w) => Math.floor((w / draws) * pool));
     const leader = wins.indexOf(Math.max(...wins));
     allocated[leader]! += pool - allocated.reduce((s, a) => s + a, 0);
-    group.forEach((c, i) => shares.push({
-      experimentId: c.experimentId,
-      name: c.name,
-      currency,
-      share: wins[i]! / draws,
-      remainingBudgetMinor: c.remainingBudgetMinor,
-      allocatedMinor: allocated[i]!,
-      variantShares: Object.fromEntries(c.variants.map((v, j) => [v.key, variantWins[i]![j]! / draws])),
-    }));
+    group.forEach((c, i) =>
+      shares.push({
+        experimentId: c.experimentId,
+        name: c.name,
+        currency,
+        share: wins[i]! / draws,
+        remainingBudgetMinor: c.remainingBudgetMinor,
+        allocatedMinor: allocated[i]!,
+        variantShares: Object.fromEntries(c.variants.map((v, j) => [v.key, variantWins[i]![j]! / draws])),
+      }),
+    );
   }
   return { shares, pools };
 }

@@ -1,7 +1,24 @@
 import type {
-  BalanceResultV1, BayesianResultV1, ConfidenceSequenceV1, DecisionRuleV1, ExperimentMetric, FrequentistResultV1, GuardrailResultV1, GuardrailV1,
-  HealthV1, LiftPosteriorV1, MetricComparisonV1, MetricResultV1, MetricV1, MetricVariantResultV1, PosteriorV1, PowerResultV1,
-  SequentialResultV1, SrmResultV1, VariantResultV1, VariantWeightsV1,
+  BalanceResultV1,
+  BayesianResultV1,
+  ConfidenceSequenceV1,
+  DecisionRuleV1,
+  ExperimentMetric,
+  FrequentistResultV1,
+  GuardrailResultV1,
+  GuardrailV1,
+  HealthV1,
+  LiftPosteriorV1,
+  MetricComparisonV1,
+  MetricResultV1,
+  MetricV1,
+  MetricVariantResultV1,
+  PosteriorV1,
+  PowerResultV1,
+  SequentialResultV1,
+  SrmResultV1,
+  VariantResultV1,
+  VariantWeightsV1,
 } from '@juggernaut/contracts';
 import type { ExperimentSettings } from '../experiments/experiment-settings';
 import { isBuiltInMetric, storedSettings } from '../experiments/experiment-settings';
@@ -137,8 +154,11 @@ export function analyze(input: AnalysisInput): Analysis {
   // reported, corrected across the variants alone, and decides nothing.
   const treatments = variants.map((_, i) => i).filter((i) => i !== controlIndex);
   type Member = {
-    work: MetricWork; arm: number; comparison: Omit<MetricComparisonV1, 'adjustedPValue'> | null;
-    cs: Omit<ConfidenceSequenceV1, 'adjustedPValue'> | null; seq: Omit<SequentialResultV1, 'adjustedAlwaysValidPValue'> | null;
+    work: MetricWork;
+    arm: number;
+    comparison: Omit<MetricComparisonV1, 'adjustedPValue'> | null;
+    cs: Omit<ConfidenceSequenceV1, 'adjustedPValue'> | null;
+    seq: Omit<SequentialResultV1, 'adjustedAlwaysValidPValue'> | null;
   };
   const members: Member[] = [];
   for (const work of works) {
@@ -146,7 +166,8 @@ export function analyze(input: AnalysisInput): Analysis {
       const c = work.arms[controlIndex]!;
       const t = work.arms[i]!;
       members.push({
-        work, arm: i,
+        work,
+        arm: i,
         comparison: compare(work, c, t, conversionsOf[controlIndex]!, conversionsOf[i]!, alpha),
         cs: confidenceSequence(c.summary, t.summary, alpha, tuning, rho),
         seq: msprt(c.summary, t.summary, input.previousAlwaysValid[alwaysValidKey(work, variants[i]!.key)]),
@@ -159,11 +180,17 @@ export function analyze(input: AnalysisInput): Analysis {
   const adjustedFixed = new Map<Member, number>();
   const adjustedCs = new Map<Member, number>();
   const adjustedSeq = new Map<Member, number>();
-  const families = [members.filter((m) => inFamily(m.work)), ...works.filter((w) => !inFamily(w)).map((w) => members.filter((m) => m.work === w))];
+  const families = [
+    members.filter((m) => inFamily(m.work)),
+    ...works.filter((w) => !inFamily(w)).map((w) => members.filter((m) => m.work === w)),
+  ];
   for (const fam of families) {
     const adjust = (get: (m: Member) => number | null | undefined, into: Map<Member, number>) => {
       const present = fam.filter((m) => get(m) !== null && get(m) !== undefined);
-      adjustPValues(present.map((m) => get(m)!), correction).forEach((p, j) => into.set(present[j]!, p));
+      adjustPValues(
+        present.map((m) => get(m)!),
+        correction,
+      ).forEach((p, j) => into.set(present[j]!, p));
     };
     adjust((m) => m.comparison?.pValue, adjustedFixed);
     adjust((m) => m.cs?.pValue, adjustedCs);
@@ -180,13 +207,31 @@ export function analyze(input: AnalysisInput): Analysis {
     r.sequential = f.seq ? { ...f.seq, adjustedAlwaysValidPValue: adjustedSeq.get(f)! } : null;
     if (f.seq) alwaysValidOut[alwaysValidKey(f.work, variants[f.arm]!.key)] = f.seq.alwaysValidPValue;
     const lift = liftEstimate(c.summary, t.summary);
-    r.liftPosterior = lift ? { prior: f.work.def.prior, ...liftPosterior(lift.lift, lift.variance, f.work.def.prior, alpha) } satisfies LiftPosteriorV1 : null;
-    r.power = lift && settings.power ? power(input, c.summary!, t.summary!, lift.variance, f.work.def, inFamily(f.work) ? familySize : treatments.length, alpha) : null;
+    r.liftPosterior = lift
+      ? ({
+          prior: f.work.def.prior,
+          ...liftPosterior(lift.lift, lift.variance, f.work.def.prior, alpha),
+        } satisfies LiftPosteriorV1)
+      : null;
+    r.power =
+      lift && settings.power
+        ? power(
+            input,
+            c.summary!,
+            t.summary!,
+            lift.variance,
+            f.work.def,
+            inFamily(f.work) ? familySize : treatments.length,
+            alpha,
+          )
+        : null;
   });
 
   // The primary metric's Bayesian posteriors, chance to be best, expected loss.
   const primary = works[0]!;
-  const posteriors: Array<Posterior | null> = variants.map((_, i) => posteriorOfArm(primary, i, conversionsOf[i]!, unitsOf[i]!));
+  const posteriors: Array<Posterior | null> = variants.map((_, i) =>
+    posteriorOfArm(primary, i, conversionsOf[i]!, unitsOf[i]!),
+  );
   const allPosteriors = posteriors.every((p): p is Posterior => p !== null);
   const best = allPosteriors ? chanceToBeBest(posteriors) : null;
   const controlPosterior = posteriors[controlIndex] ?? null;
@@ -225,7 +270,18 @@ export function analyze(input: AnalysisInput): Analysis {
       sequential: r.sequential,
       confidenceSequence: r.confidenceSequence,
       liftPosterior: r.liftPosterior,
-      guardrails: v.control ? [] : input.guardrails.map((g) => guardrail(g, unitsOf[i]!, unitsOf[controlIndex]!, guardrailPosteriors(g.metric, i), guardrailPosteriors(g.metric, controlIndex), rule)),
+      guardrails: v.control
+        ? []
+        : input.guardrails.map((g) =>
+            guardrail(
+              g,
+              unitsOf[i]!,
+              unitsOf[controlIndex]!,
+              guardrailPosteriors(g.metric, i),
+              guardrailPosteriors(g.metric, controlIndex),
+              rule,
+            ),
+          ),
     };
   });
 
@@ -255,16 +311,47 @@ function estimateMetric(def: MetricV1, primary: boolean, input: AnalysisInput, c
   const { data } = input;
   const variants = data.variants;
   const k = def.kind === 'ratio' ? 2 : 1 + data.covariates.length;
-  const armMoments = variants.map((v) => mergeAll(data.cells.filter((c) => c.variant === v.key).map((c) => c.metrics[def.key]!), k));
+  const armMoments = variants.map((v) =>
+    mergeAll(
+      data.cells.filter((c) => c.variant === v.key).map((c) => c.metrics[def.key]!),
+      k,
+    ),
+  );
   const cap = data.caps[def.key];
   const result: MetricResultV1 = {
-    key: def.key, kind: def.kind, primary, numerator: def.numerator, denominator: def.denominator,
-    capping: def.capping ? { type: def.capping.type, value: def.capping.value, cap: cap?.cap ?? null, covariateCap: cap?.covariateCap ?? null } : null,
-    cuped: null, stratification: null, varianceReduction: null,
-    variants: variants.map((v, i) => ({
-      key: v.key, control: v.control, units: armMoments[i]!.n, mean: null, adjustedMean: null, standardError: null, varianceReduction: null,
-      comparison: null, confidenceSequence: null, sequential: null, liftPosterior: null, power: null,
-    } satisfies MetricVariantResultV1)),
+    key: def.key,
+    kind: def.kind,
+    primary,
+    numerator: def.numerator,
+    denominator: def.denominator,
+    capping: def.capping
+      ? {
+          type: def.capping.type,
+          value: def.capping.value,
+          cap: cap?.cap ?? null,
+          covariateCap: cap?.covariateCap ?? null,
+        }
+      : null,
+    cuped: null,
+    stratification: null,
+    varianceReduction: null,
+    variants: variants.map(
+      (v, i) =>
+        ({
+          key: v.key,
+          control: v.control,
+          units: armMoments[i]!.n,
+          mean: null,
+          adjustedMean: null,
+          standardError: null,
+          varianceReduction: null,
+          comparison: null,
+          confidenceSequence: null,
+          sequential: null,
+          liftPosterior: null,
+          power: null,
+        }) satisfies MetricVariantResultV1,
+    ),
   };
 
   if (def.kind === 'ratio') {
@@ -272,9 +359,13 @@ function estimateMetric(def: MetricV1, primary: boolean, input: AnalysisInput, c
       const s = ratioSummary(m);
       return { units: m.n, mean: s?.mean ?? null, plainVariance: s ? s.variance / s.units : null, summary: s };
     });
-    arms.forEach((a, i) => Object.assign(result.variants[i]!, {
-      mean: a.mean, adjustedMean: a.mean, standardError: a.plainVariance === null ? null : Math.sqrt(a.plainVariance),
-    }));
+    arms.forEach((a, i) =>
+      Object.assign(result.variants[i]!, {
+        mean: a.mean,
+        adjustedMean: a.mean,
+        standardError: a.plainVariance === null ? null : Math.sqrt(a.plainVariance),
+      }),
+    );
     return { def, primary, arms, exact: false, result };
   }
 
@@ -289,17 +380,40 @@ function estimateMetric(def: MetricV1, primary: boolean, input: AnalysisInput, c
   let stratified: Array<{ mean: number; varianceOfMean: number }> | null = null;
   const strataKeys = [...new Set(data.cells.map((c) => `${c.period}\u0000${c.stratum}`))];
   if (strataKeys.length > 1) {
-    const cellMoments = strataKeys.map((sk) => variants.map((v) => mergeAll(
-      data.cells.filter((c) => c.variant === v.key && `${c.period}\u0000${c.stratum}` === sk).map((c) => c.metrics[def.key]!), k,
-    )));
-    const grouping = groupStrata(cellMoments.map((arms) => arms.map((m) => m.n)), MIN_UNITS_PER_STRATUM);
+    const cellMoments = strataKeys.map((sk) =>
+      variants.map((v) =>
+        mergeAll(
+          data.cells
+            .filter((c) => c.variant === v.key && `${c.period}\u0000${c.stratum}` === sk)
+            .map((c) => c.metrics[def.key]!),
+          k,
+        ),
+      ),
+    );
+    const grouping = groupStrata(
+      cellMoments.map((arms) => arms.map((m) => m.n)),
+      MIN_UNITS_PER_STRATUM,
+    );
     if (grouping) {
-      const groups = Array.from({ length: grouping.groups }, (_, g) => variants.map((_, i) => mergeAll(
-        strataKeys.map((_, s) => s).filter((s) => grouping.groupOf[s] === g).map((s) => cellMoments[s]![i]!), k,
-      )));
+      const groups = Array.from({ length: grouping.groups }, (_, g) =>
+        variants.map((_, i) =>
+          mergeAll(
+            strataKeys
+              .map((_, s) => s)
+              .filter((s) => grouping.groupOf[s] === g)
+              .map((s) => cellMoments[s]![i]!),
+            k,
+          ),
+        ),
+      );
       const total = pooled.n;
       const weights = groups.map((arms) => arms.reduce((s, m) => s + m.n, 0) / total);
-      stratified = variants.map((_, i) => postStratifiedMean(groups.map((arms) => adjustGroup(arms[i]!, theta, covariateMeans)), weights));
+      stratified = variants.map((_, i) =>
+        postStratifiedMean(
+          groups.map((arms) => adjustGroup(arms[i]!, theta, covariateMeans)),
+          weights,
+        ),
+      );
       result.stratification = { strata: grouping.groups, periods: new Set(data.cells.map((c) => c.period)).size };
     }
   }
@@ -326,7 +440,8 @@ function estimateMetric(def: MetricV1, primary: boolean, input: AnalysisInput, c
     r.mean = a.mean;
     r.adjustedMean = a.summary?.mean ?? a.mean;
     r.standardError = a.summary ? Math.sqrt(a.summary.variance / a.summary.units) : null;
-    r.varianceReduction = a.summary && a.plainVariance ? 1 - a.summary.variance / a.summary.units / a.plainVariance : null;
+    r.varianceReduction =
+      a.summary && a.plainVariance ? 1 - a.summary.variance / a.summary.units / a.plainVariance : null;
   });
   const reduction = (vars: Array<number | null>) => {
     const plainSum = arms.reduce((s, a) => s + (a.plainVariance ?? 0), 0);
@@ -337,20 +452,37 @@ function estimateMetric(def: MetricV1, primary: boolean, input: AnalysisInput, c
     const cupedReduction = reduction(cuped.map((c) => (c.n > 1 ? c.m2 / (c.n - 1) / c.n : null)));
     result.cuped = { covariates: data.covariates, theta, varianceReduction: cupedReduction ?? 0 };
   }
-  if (adjustedByCuped || stratified) result.varianceReduction = reduction(arms.map((a) => (a.summary ? a.summary.variance / a.summary.units : null)));
+  if (adjustedByCuped || stratified)
+    result.varianceReduction = reduction(arms.map((a) => (a.summary ? a.summary.variance / a.summary.units : null)));
   return { def, primary, arms, exact, result };
 }
 
-function compare(work: MetricWork, c: ArmEstimate, t: ArmEstimate, xc: number, xt: number, alpha: number): Omit<MetricComparisonV1, 'adjustedPValue'> | null {
+function compare(
+  work: MetricWork,
+  c: ArmEstimate,
+  t: ArmEstimate,
+  xc: number,
+  xt: number,
+  alpha: number,
+): Omit<MetricComparisonV1, 'adjustedPValue'> | null {
   if (work.exact) {
     if (c.units === 0 || t.units === 0) return null;
-    return { test: 'two-proportion-z', ...twoProportionZTest({ conversions: xc, units: c.units }, { conversions: xt, units: t.units }, alpha) };
+    return {
+      test: 'two-proportion-z',
+      ...twoProportionZTest({ conversions: xc, units: c.units }, { conversions: xt, units: t.units }, alpha),
+    };
   }
   if (!c.summary || !t.summary || !(c.summary.variance + t.summary.variance > 0)) return null;
   return { test: 'welch-t', ...welchTTest(c.summary, t.summary, alpha) };
 }
 
-function confidenceSequence(c: MeanSummary | null, t: MeanSummary | null, alpha: number, tuning: number, rho: number): Omit<ConfidenceSequenceV1, 'adjustedPValue'> | null {
+function confidenceSequence(
+  c: MeanSummary | null,
+  t: MeanSummary | null,
+  alpha: number,
+  tuning: number,
+  rho: number,
+): Omit<ConfidenceSequenceV1, 'adjustedPValue'> | null {
   if (!c || !t) return null;
   const variance = c.variance / c.units + t.variance / t.units;
   if (!(variance > 0)) return null;
@@ -363,10 +495,18 @@ function confidenceSequence(c: MeanSummary | null, t: MeanSummary | null, alpha:
     const hl = csHalfwidth(lift.variance, units, alpha, tuning, rho);
     liftInterval = { lower: lift.lift - hl, upper: lift.lift + hl };
   }
-  return { difference: { lower: difference - h, upper: difference + h }, lift: liftInterval, pValue: csPValue(difference, variance, units, rho) };
+  return {
+    difference: { lower: difference - h, upper: difference + h },
+    lift: liftInterval,
+    pValue: csPValue(difference, variance, units, rho),
+  };
 }
 
-function msprt(c: MeanSummary | null, t: MeanSummary | null, previous: number | undefined): Omit<SequentialResultV1, 'adjustedAlwaysValidPValue'> | null {
+function msprt(
+  c: MeanSummary | null,
+  t: MeanSummary | null,
+  previous: number | undefined,
+): Omit<SequentialResultV1, 'adjustedAlwaysValidPValue'> | null {
   if (!c || !t || c.units < 2 || t.units < 2) return null;
   const variance = c.variance / c.units + t.variance / t.units;
   const pooled = ((c.units - 1) * c.variance + (t.units - 1) * t.variance) / (c.units + t.units - 2);
@@ -389,7 +529,15 @@ function liftEstimate(c: MeanSummary | null, t: MeanSummary | null): { lift: num
  * elapsed one. Tests in the family count for the level when a correction is on (Bonferroni, as
  * GrowthBook does: conservative for Holm and Benjamini–Hochberg).
  */
-function power(input: AnalysisInput, c: MeanSummary, t: MeanSummary, varianceOfLift: number, def: MetricV1, familySize: number, alpha: number): PowerResultV1 {
+function power(
+  input: AnalysisInput,
+  c: MeanSummary,
+  t: MeanSummary,
+  varianceOfLift: number,
+  def: MetricV1,
+  familySize: number,
+  alpha: number,
+): PowerResultV1 {
   const p = input.settings.power!;
   const units = c.units + t.units;
   let projected = units;
@@ -415,7 +563,9 @@ function posteriorOfArm(work: MetricWork, i: number, conversions: number, units:
   if (work.exact) return betaPosterior(conversions, units);
   const s = work.arms[i]!.summary;
   if (!s || s.units < 2) return null;
-  return work.def.kind === 'ratio' ? normalDistribution(s.mean, Math.sqrt(s.variance / s.units)) : normalPosterior(s.units, s.mean, s.variance);
+  return work.def.kind === 'ratio'
+    ? normalDistribution(s.mean, Math.sqrt(s.variance / s.units))
+    : normalPosterior(s.units, s.mean, s.variance);
 }
 
 function healthOf(input: AnalysisInput, units: number[], works: MetricWork[]): HealthV1 {
@@ -431,7 +581,12 @@ function healthOf(input: AnalysisInput, units: number[], works: MetricWork[]): H
     srm = sampleRatioMismatchByPeriod(units, periods, undefined, minUnits);
   } else {
     const w = input.weights[0];
-    srm = sampleRatioMismatch(units, variants.map((v) => w?.weights[v.key] ?? v.weight), undefined, minUnits);
+    srm = sampleRatioMismatch(
+      units,
+      variants.map((v) => w?.weights[v.key] ?? v.weight),
+      undefined,
+      minUnits,
+    );
   }
   const balance: BalanceResultV1[] = [];
   const carrier = works.find((w) => w.def.key === 'conversion');
@@ -439,11 +594,25 @@ function healthOf(input: AnalysisInput, units: number[], works: MetricWork[]): H
     const k = 1 + data.covariates.length;
     data.covariates.forEach((name, j) => {
       const arms: Univariate[] = variants.map((v) => {
-        const m = project(mergeAll(data.cells.filter((c) => c.variant === v.key).map((c) => c.metrics[carrier.def.key]!), k), [j + 1]);
+        const m = project(
+          mergeAll(
+            data.cells.filter((c) => c.variant === v.key).map((c) => c.metrics[carrier.def.key]!),
+            k,
+          ),
+          [j + 1],
+        );
         return { n: m.n, mean: m.mean[0]!, m2: m.m2[0]![0]! };
       });
       const b = covariateBalance(arms);
-      if (b) balance.push({ covariate: name, means: arms.map((a) => a.mean), fStatistic: b.fStatistic, degreesOfFreedom: b.degreesOfFreedom, pValue: b.pValue, flagged: b.flagged });
+      if (b)
+        balance.push({
+          covariate: name,
+          means: arms.map((a) => a.mean),
+          fStatistic: b.fStatistic,
+          degreesOfFreedom: b.degreesOfFreedom,
+          pValue: b.pValue,
+          flagged: b.flagged,
+        });
     });
   }
   return { srm: { ...srm, observed: units }, balance };
@@ -451,13 +620,25 @@ function healthOf(input: AnalysisInput, units: number[], works: MetricWork[]): H
 
 function describe(p: Posterior): PosteriorV1 {
   const out: PosteriorV1 = { kind: p.kind, mean: p.mean, sd: p.sd };
-  if (p.kind === 'beta') Object.assign(out, { alpha: (p as unknown as { alpha: number }).alpha, beta: (p as unknown as { beta: number }).beta });
+  if (p.kind === 'beta')
+    Object.assign(out, {
+      alpha: (p as unknown as { alpha: number }).alpha,
+      beta: (p as unknown as { beta: number }).beta,
+    });
   return out;
 }
 
-function guardrail(g: GuardrailV1, units: number, controlUnits: number, pv: Posterior | null, pc: Posterior | null, rule: DecisionRuleV1): GuardrailResultV1 {
+function guardrail(
+  g: GuardrailV1,
+  units: number,
+  controlUnits: number,
+  pv: Posterior | null,
+  pc: Posterior | null,
+  rule: DecisionRuleV1,
+): GuardrailResultV1 {
   const enough = units >= rule.minUnitsPerVariant && controlUnits >= rule.minUnitsPerVariant;
-  if (!enough || !pv || !pc) return { metric: g.metric, maxRelativeDrop: g.maxRelativeDrop, probability: null, breached: false };
+  if (!enough || !pv || !pc)
+    return { metric: g.metric, maxRelativeDrop: g.maxRelativeDrop, probability: null, breached: false };
   const probability = probabilityWorseBy(pv, pc, g.maxRelativeDrop);
   return { metric: g.metric, maxRelativeDrop: g.maxRelativeDrop, probability, breached: probability >= g.confidence };
 }
@@ -502,14 +683,21 @@ export interface VariantStats {
  * the settings' defaults: the first release's analysis.
  */
 export function inputFromTotals(
-  metric: ExperimentMetric, variants: VariantStats[],
-  rest: Pick<AnalysisInput, 'guardrails' | 'rule' | 'previousAlwaysValid'> & Partial<Pick<AnalysisInput, 'settings' | 'weights'>>,
+  metric: ExperimentMetric,
+  variants: VariantStats[],
+  rest: Pick<AnalysisInput, 'guardrails' | 'rule' | 'previousAlwaysValid'> &
+    Partial<Pick<AnalysisInput, 'settings' | 'weights'>>,
 ): AnalysisInput {
   const cells: Cell[] = variants.map((v) => {
     const p = v.units > 0 ? v.conversions / v.units : 0;
     const mean = v.units > 0 ? v.valueSum / v.units : 0;
     return {
-      variant: v.key, period: 0, stratum: '', n: v.units, conversions: v.conversions, revenueSum: v.valueSum,
+      variant: v.key,
+      period: 0,
+      stratum: '',
+      n: v.units,
+      conversions: v.conversions,
+      revenueSum: v.valueSum,
       metrics: {
         conversion: { n: v.units, mean: [p], m2: [[v.conversions * (1 - p) ** 2 + (v.units - v.conversions) * p * p]] },
         revenue_per_unit: { n: v.units, mean: [mean], m2: [[Math.max(0, v.valueSumSquares - v.units * mean * mean)]] },
@@ -517,11 +705,26 @@ export function inputFromTotals(
     };
   });
   return {
-    metric, settings: rest.settings ?? storedSettings({}), guardrails: rest.guardrails, rule: rest.rule, previousAlwaysValid: rest.previousAlwaysValid,
-    weights: rest.weights ?? [], startedAt: null, now: new Date(),
+    metric,
+    settings: rest.settings ?? storedSettings({}),
+    guardrails: rest.guardrails,
+    rule: rest.rule,
+    previousAlwaysValid: rest.previousAlwaysValid,
+    weights: rest.weights ?? [],
+    startedAt: null,
+    now: new Date(),
     data: {
-      variants: variants.map((v) => ({ key: v.key, control: v.control, weight: v.weight, revenueMinor: v.revenueMinor })),
-      cells, caps: {}, covariates: [], stratified: false, strataNote: null,
+      variants: variants.map((v) => ({
+        key: v.key,
+        control: v.control,
+        weight: v.weight,
+        revenueMinor: v.revenueMinor,
+      })),
+      cells,
+      caps: {},
+      covariates: [],
+      stratified: false,
+      strataNote: null,
     },
   };
 }

@@ -23,8 +23,12 @@ export interface LoadPlan {
 
 export function loadPlan(currency: string, settings: ExperimentSettings, periodStarts: Date[] = []): LoadPlan {
   return {
-    currency, metrics: settings.metrics, cuped: settings.analysis.cuped, lookbackDays: settings.analysis.cupedLookbackDays,
-    stratify: settings.analysis.postStratify, periodStarts,
+    currency,
+    metrics: settings.metrics,
+    cuped: settings.analysis.cuped,
+    lookbackDays: settings.analysis.cupedLookbackDays,
+    stratify: settings.analysis.postStratify,
+    periodStarts,
   };
 }
 
@@ -89,8 +93,13 @@ export class VariantStatsRepository {
         };
       }
       return {
-        variant: String(r['variant_key']), period: Number(r['period']), stratum: String(r['stratum']), n,
-        conversions: Number(r['conversions']), revenueSum: num(r['revenue_sum']), metrics,
+        variant: String(r['variant_key']),
+        period: Number(r['period']),
+        stratum: String(r['stratum']),
+        n,
+        conversions: Number(r['conversions']),
+        revenueSum: num(r['revenue_sum']),
+        metrics,
       };
     });
     const first = rows[0];
@@ -102,7 +111,12 @@ export class VariantStatsRepository {
       };
     }
     return {
-      variants: variants.map((v) => ({ key: v.key, control: v.is_control, weight: v.weight, revenueMinor: Number(v.revenue) })),
+      variants: variants.map((v) => ({
+        key: v.key,
+        control: v.is_control,
+        weight: v.weight,
+        revenueMinor: Number(v.revenue),
+      })),
       cells,
       caps,
       covariates: plan.cuped ? [...COVARIATES] : [],
@@ -134,7 +148,13 @@ interface BuiltQuery {
   sql: string;
   params: unknown[];
   metrics: QueryMetric[];
-  caps: Array<{ metric: string; column: string | null; absolute: number | null; covariateColumn: string | null; covariateAbsolute: number | null }>;
+  caps: Array<{
+    metric: string;
+    column: string | null;
+    absolute: number | null;
+    covariateColumn: string | null;
+    covariateAbsolute: number | null;
+  }>;
   avg(column: string): string;
   covar(a: string, b: string): string;
 }
@@ -160,9 +180,14 @@ export function buildQuery(experimentId: string, plan: LoadPlan, stratify: boole
   const capCols: string[] = [];
   const valueCols: string[] = [];
   const caps: BuiltQuery['caps'] = [];
-  const capExpr = (column: string, capping: MetricV1['capping'], capName: string): { value: string; capColumn: string | null } => {
+  const capExpr = (
+    column: string,
+    capping: MetricV1['capping'],
+    capName: string,
+  ): { value: string; capColumn: string | null } => {
     if (!capping) return { value: column, capColumn: null };
-    if (capping.type === 'absolute') return { value: `LEAST(${column}, ${bind(capping.value)}::float8)`, capColumn: null };
+    if (capping.type === 'absolute')
+      return { value: `LEAST(${column}, ${bind(capping.value)}::float8)`, capColumn: null };
     capCols.push(`percentile_cont(${bind(capping.value)}::float8) WITHIN GROUP (ORDER BY ${column}) AS ${capName}`);
     return { value: `LEAST(${column}, caps.${capName})`, capColumn: capName };
   };
@@ -179,9 +204,12 @@ export function buildQuery(experimentId: string, plan: LoadPlan, stratify: boole
     valueCols.push(`${capped.value} AS y${i}`);
     if (m.capping) {
       caps.push({
-        metric: m.key, column: capped.capColumn ? `cap_${i}` : null, absolute: m.capping.type === 'absolute' ? m.capping.value : null,
+        metric: m.key,
+        column: capped.capColumn ? `cap_${i}` : null,
+        absolute: m.capping.type === 'absolute' ? m.capping.value : null,
         covariateColumn: m.key === 'revenue_per_unit' && plan.cuped && preCap?.capColumn ? preCap.capColumn : null,
-        covariateAbsolute: m.key === 'revenue_per_unit' && plan.cuped && m.capping.type === 'absolute' ? m.capping.value : null,
+        covariateAbsolute:
+          m.key === 'revenue_per_unit' && plan.cuped && m.capping.type === 'absolute' ? m.capping.value : null,
       });
     }
     if (m.kind === 'ratio') {
@@ -203,8 +231,13 @@ export function buildQuery(experimentId: string, plan: LoadPlan, stratify: boole
   }
   const capOutputs = [...caps.flatMap((c) => [c.column, c.covariateColumn]).filter((c): c is string => c !== null)];
 
-  const namedCols = [...named].map(([name, col]) => `coalesce(sum((metrics ->> ${bind(name)})::float8) FILTER (WHERE src = 1), 0) AS ${col}`);
-  const period = plan.periodStarts.length > 0 ? `width_bucket(exposed_at, ${bind(plan.periodStarts.map((d) => d.toISOString()))}::timestamptz[])` : '0';
+  const namedCols = [...named].map(
+    ([name, col]) => `coalesce(sum((metrics ->> ${bind(name)})::float8) FILTER (WHERE src = 1), 0) AS ${col}`,
+  );
+  const period =
+    plan.periodStarts.length > 0
+      ? `width_bucket(exposed_at, ${bind(plan.periodStarts.map((d) => d.toISOString()))}::timestamptz[])`
+      : '0';
   const stratum = stratify ? `coalesce(stratum, '')` : `''`;
   const preSource = plan.cuped
     ? `UNION ALL

@@ -1,4 +1,11 @@
-import type { DecisionRuleV1, DecisionV1, ExperimentV1, GuardrailV1, VariantV1, VariantWeightsV1 } from '@juggernaut/contracts';
+import type {
+  DecisionRuleV1,
+  DecisionV1,
+  ExperimentV1,
+  GuardrailV1,
+  VariantV1,
+  VariantWeightsV1,
+} from '@juggernaut/contracts';
 import { type ExperimentSettings, storedSettings } from './experiment-settings';
 
 export interface ExperimentRow {
@@ -52,7 +59,14 @@ export interface WeightsRow {
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 export function toWeights(r: WeightsRow): VariantWeightsV1 {
-  return { version: r.version, weights: r.weights, chanceToBeBest: r.chance_to_be_best, units: r.units, reason: r.reason, at: iso(r.created_at)! };
+  return {
+    version: r.version,
+    weights: r.weights,
+    chanceToBeBest: r.chance_to_be_best,
+    units: r.units,
+    reason: r.reason,
+    at: iso(r.created_at)!,
+  };
 }
 
 /** The settings of a row, defaults filled in. */
@@ -94,7 +108,13 @@ export function toExperiment(r: ExperimentRow, variants: VariantRow[], spentMino
 
 export function toDecision(r: DecisionRow): DecisionV1 {
   return {
-    id: r.id, experimentId: r.experiment_id, action: r.action, reason: r.reason, winner: r.winner, numbers: r.numbers,
-    decidedBy: r.decided_by, at: iso(r.created_at)!,
+    id: r.id,
+    experimentId: r.experiment_id,
+    action: r.action,
+    reason: r.reason,
+    winner: r.winner,
+    numbers: r.numbers,
+    decidedBy: r.decided_by,
+    at: iso(r.created_at)!,
   };
 }

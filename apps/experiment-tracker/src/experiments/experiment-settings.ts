@@ -1,5 +1,11 @@
 import {
-  type AnalysisSettingsV1, type BanditSettingsV1, BUILT_IN_METRICS, type CreateExperimentDto, METRIC_SOURCES, type MetricV1, type PowerSettingsV1,
+  type AnalysisSettingsV1,
+  type BanditSettingsV1,
+  BUILT_IN_METRICS,
+  type CreateExperimentDto,
+  METRIC_SOURCES,
+  type MetricV1,
+  type PowerSettingsV1,
 } from '@juggernaut/contracts';
 import { ExperimentError } from './experiment-errors';
 
@@ -13,7 +19,12 @@ export interface ExperimentSettings {
 }
 
 export const DEFAULT_ANALYSIS: AnalysisSettingsV1 = {
-  correction: 'holm', cuped: false, cupedLookbackDays: 30, postStratify: true, sequentialTuning: 5000, srmMinUnitsPerVariant: 50,
+  correction: 'holm',
+  cuped: false,
+  cupedLookbackDays: 30,
+  postStratify: true,
+  sequentialTuning: 5000,
+  srmMinUnitsPerVariant: 50,
 };
 
 const BUILT_INS: MetricV1[] = [
@@ -44,14 +55,25 @@ export function resolveSettings(given: SettingsInput, variants: number): Experim
       if (m.kind !== undefined || m.numerator !== undefined || m.denominator !== undefined) {
         throw new ExperimentError(400, `metrics.${m.key}: a built-in metric takes only capping and prior`);
       }
-      if (capping && builtIn.kind === 'proportion') throw new ExperimentError(400, `metrics.${m.key}: a 0/1 metric cannot be capped`);
+      if (capping && builtIn.kind === 'proportion')
+        throw new ExperimentError(400, `metrics.${m.key}: a 0/1 metric cannot be capped`);
       Object.assign(builtIn, { capping, prior });
       continue;
     }
-    if (!m.kind || !m.numerator) throw new ExperimentError(400, `metrics.${m.key}: a new metric needs kind and numerator`);
-    if (m.kind === 'ratio' && !m.denominator) throw new ExperimentError(400, `metrics.${m.key}: a ratio needs a denominator`);
-    if (m.kind === 'mean' && m.denominator) throw new ExperimentError(400, `metrics.${m.key}: a mean has no denominator (make it a ratio)`);
-    metrics.push({ key: m.key, kind: m.kind, numerator: m.numerator, denominator: m.denominator ?? null, capping, prior });
+    if (!m.kind || !m.numerator)
+      throw new ExperimentError(400, `metrics.${m.key}: a new metric needs kind and numerator`);
+    if (m.kind === 'ratio' && !m.denominator)
+      throw new ExperimentError(400, `metrics.${m.key}: a ratio needs a denominator`);
+    if (m.kind === 'mean' && m.denominator)
+      throw new ExperimentError(400, `metrics.${m.key}: a mean has no denominator (make it a ratio)`);
+    metrics.push({
+      key: m.key,
+      kind: m.kind,
+      numerator: m.numerator,
+      denominator: m.denominator ?? null,
+      capping,
+      prior,
+    });
   }
   const a = given.analysis ?? {};
   const analysis: AnalysisSettingsV1 = {
@@ -82,7 +104,8 @@ export function resolveSettings(given: SettingsInput, variants: number): Experim
       topTwoProbability: given.bandit.topTwoProbability ?? 0.5,
       reweightEveryMinutes: given.bandit.reweightEveryMinutes ?? 60,
     };
-    if (bandit.minWeight * variants > 1) throw new ExperimentError(400, `bandit.minWeight × ${variants} variants exceeds 1`);
+    if (bandit.minWeight * variants > 1)
+      throw new ExperimentError(400, `bandit.minWeight × ${variants} variants exceeds 1`);
   }
   return { metrics, analysis, power, bandit };
 }

@@ -1,10 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import type {
-  CreateExperimentDto, DecisionRuleV1, DecisionV1, ExperimentStatus, GuardrailV1, ListExperimentsV1, VariantWeightsV1,
+  CreateExperimentDto,
+  DecisionRuleV1,
+  DecisionV1,
+  ExperimentStatus,
+  GuardrailV1,
+  ListExperimentsV1,
+  VariantWeightsV1,
 } from '@juggernaut/contracts';
 import { decodeCursor, type Queryable, rowsOf, SqlWhere } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
-import { type DecisionRow, type ExperimentRow, toDecision, toWeights, type VariantRow, type WeightsRow } from './experiment-row';
+import {
+  type DecisionRow,
+  type ExperimentRow,
+  toDecision,
+  toWeights,
+  type VariantRow,
+  type WeightsRow,
+} from './experiment-row';
 import type { ExperimentSettings } from './experiment-settings';
 
 /** Experiments, their variants and their decisions. */
@@ -12,30 +25,59 @@ import type { ExperimentSettings } from './experiment-settings';
 export class ExperimentsRepository {
   constructor(private readonly db: DataSource) {}
 
-  async insert(db: Queryable, dto: CreateExperimentDto, rule: DecisionRuleV1, guardrails: GuardrailV1[], settings: ExperimentSettings): Promise<ExperimentRow> {
+  async insert(
+    db: Queryable,
+    dto: CreateExperimentDto,
+    rule: DecisionRuleV1,
+    guardrails: GuardrailV1[],
+    settings: ExperimentSettings,
+  ): Promise<ExperimentRow> {
     const [row] = (await db.query(
       `INSERT INTO experiments.experiments (name, hypothesis, primary_metric, currency, budget_minor, decision_rule, guardrails, opportunity_id, created_by, settings)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
-      [dto.name, dto.hypothesis, dto.primaryMetric, dto.currency ?? 'USD', dto.budgetMinor, JSON.stringify(rule), JSON.stringify(guardrails),
-        dto.opportunityId ?? null, dto.createdBy ?? null, JSON.stringify(settings)],
+      [
+        dto.name,
+        dto.hypothesis,
+        dto.primaryMetric,
+        dto.currency ?? 'USD',
+        dto.budgetMinor,
+        JSON.stringify(rule),
+        JSON.stringify(guardrails),
+        dto.opportunityId ?? null,
+        dto.createdBy ?? null,
+        JSON.stringify(settings),
+      ],
     )) as ExperimentRow[];
     await db.query(
       `INSERT INTO experiments.variants (experiment_id, key, name, weight, is_control, position)
        SELECT $1, k, n, w, c, p FROM unnest($2::text[], $3::text[], $4::int[], $5::bool[], $6::smallint[]) AS t(k, n, w, c, p)`,
-      [row!.id, dto.variants.map((v) => v.key), dto.variants.map((v) => v.name ?? v.key), dto.variants.map((v) => v.weight),
-        dto.variants.map((v) => v.control === true), dto.variants.map((_, i) => i)],
+      [
+        row!.id,
+        dto.variants.map((v) => v.key),
+        dto.variants.map((v) => v.name ?? v.key),
+        dto.variants.map((v) => v.weight),
+        dto.variants.map((v) => v.control === true),
+        dto.variants.map((_, i) => i),
+      ],
     );
     return row!;
   }
 
-  async find(id: string, db: Queryable = this.db, lock: '' | 'FOR UPDATE' | 'FOR UPDATE SKIP LOCKED' = ''): Promise<ExperimentRow | undefined> {
-    const rows = (await db.query(`SELECT * FROM experiments.experiments WHERE id = $1 ${lock}`, [id])) as ExperimentRow[];
+  async find(
+    id: string,
+    db: Queryable = this.db,
+    lock: '' | 'FOR UPDATE' | 'FOR UPDATE SKIP LOCKED' = '',
+  ): Promise<ExperimentRow | undefined> {
+    const rows = (await db.query(`SELECT * FROM experiments.experiments WHERE id = $1 ${lock}`, [
+      id,
+    ])) as ExperimentRow[];
     return rows[0];
   }
 
   async variants(id: string, db: Queryable = this.db): Promise<VariantRow[]> {
     return (await db.query(
-      `SELECT key, name, weight, is_control FROM experiments.variants WHERE experiment_id = $1 ORDER BY position`, [id],
+      `SELECT key, name, weight, is_control FROM experiments.variants WHERE experiment_id = $1 ORDER BY position`,
+      [id],
     )) as VariantRow[];
   }
 
@@ -53,7 +95,8 @@ export class ExperimentsRepository {
     const where = new SqlWhere();
     if (q.status) where.add('status = ?', q.status);
     const after = decodeCursor(q.cursor);
-    if (after) where.add("(date_trunc('milliseconds', created_at), id) < (?::timestamptz, ?::uuid)", after.at, after.id);
+    if (after)
+      where.add("(date_trunc('milliseconds', created_at), id) < (?::timestamptz, ?::uuid)", after.at, after.id);
     return (await this.db.query(
       `SELECT * FROM experiments.experiments ${where.clause}
        ORDER BY date_trunc('milliseconds', created_at) DESC, id DESC LIMIT ${where.bind((q.limit ?? 50) + 1)}`,
@@ -62,18 +105,27 @@ export class ExperimentsRepository {
   }
 
   async running(): Promise<ExperimentRow[]> {
-    return (await this.db.query(`SELECT * FROM experiments.experiments WHERE status = 'running' ORDER BY started_at, id`)) as ExperimentRow[];
+    return (await this.db.query(
+      `SELECT * FROM experiments.experiments WHERE status = 'running' ORDER BY started_at, id`,
+    )) as ExperimentRow[];
   }
 
   /** Moves an experiment to a new status; started_at or ended_at is set by the move. */
-  async setStatus(db: Queryable, id: string, status: ExperimentStatus, end: { winner?: string | null; reason?: string } = {}): Promise<ExperimentRow> {
-    const rows = rowsOf<ExperimentRow>(await db.query(
-      `UPDATE experiments.experiments SET status = $2, winner = $3, end_reason = $4, updated_at = now(),
+  async setStatus(
+    db: Queryable,
+    id: string,
+    status: ExperimentStatus,
+    end: { winner?: string | null; reason?: string } = {},
+  ): Promise<ExperimentRow> {
+    const rows = rowsOf<ExperimentRow>(
+      await db.query(
+        `UPDATE experiments.experiments SET status = $2, winner = $3, end_reason = $4, updated_at = now(),
          started_at = CASE WHEN $2 = 'running' THEN now() ELSE started_at END,
          ended_at = CASE WHEN $2 IN ('stopped', 'concluded') THEN now() ELSE ended_at END
        WHERE id = $1 RETURNING *`,
-      [id, status, end.winner ?? null, end.reason ?? null],
-    ));
+        [id, status, end.winner ?? null, end.reason ?? null],
+      ),
+    );
     return rows[0]!;
   }
 
@@ -91,25 +143,37 @@ export class ExperimentsRepository {
 
   async lastDecision(db: Queryable, id: string): Promise<DecisionV1 | undefined> {
     const rows = (await db.query(
-      `SELECT * FROM experiments.decisions WHERE experiment_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1`, [id],
+      `SELECT * FROM experiments.decisions WHERE experiment_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1`,
+      [id],
     )) as DecisionRow[];
     return rows[0] ? toDecision(rows[0]) : undefined;
   }
 
   async decisions(id: string, limit = 50): Promise<DecisionV1[]> {
     const rows = (await this.db.query(
-      `SELECT * FROM experiments.decisions WHERE experiment_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, [id, limit],
+      `SELECT * FROM experiments.decisions WHERE experiment_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
+      [id, limit],
     )) as DecisionRow[];
     return rows.map(toDecision);
   }
 
   /** Stores a set of traffic weights as the next version (the first at the start). */
-  async addWeights(db: Queryable, experimentId: string, w: Omit<VariantWeightsV1, 'version' | 'at'>): Promise<VariantWeightsV1> {
+  async addWeights(
+    db: Queryable,
+    experimentId: string,
+    w: Omit<VariantWeightsV1, 'version' | 'at'>,
+  ): Promise<VariantWeightsV1> {
     const [row] = (await db.query(
       `INSERT INTO experiments.variant_weights (experiment_id, version, weights, chance_to_be_best, units, reason)
        SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5 FROM experiments.variant_weights WHERE experiment_id = $1
        RETURNING *`,
-      [experimentId, JSON.stringify(w.weights), w.chanceToBeBest ? JSON.stringify(w.chanceToBeBest) : null, w.units ? JSON.stringify(w.units) : null, w.reason],
+      [
+        experimentId,
+        JSON.stringify(w.weights),
+        w.chanceToBeBest ? JSON.stringify(w.chanceToBeBest) : null,
+        w.units ? JSON.stringify(w.units) : null,
+        w.reason,
+      ],
     )) as WeightsRow[];
     return toWeights(row!);
   }
@@ -126,7 +190,8 @@ export class ExperimentsRepository {
   /** The weights in force now, or undefined when the experiment has none stored (fixed weights). */
   async currentWeights(experimentId: string, db: Queryable = this.db): Promise<VariantWeightsV1 | undefined> {
     const rows = (await db.query(
-      `SELECT * FROM experiments.variant_weights WHERE experiment_id = $1 ORDER BY version DESC LIMIT 1`, [experimentId],
+      `SELECT * FROM experiments.variant_weights WHERE experiment_id = $1 ORDER BY version DESC LIMIT 1`,
+      [experimentId],
     )) as WeightsRow[];
     return rows[0] ? toWeights(rows[0]) : undefined;
   }
@@ -134,7 +199,8 @@ export class ExperimentsRepository {
   /** The variant a unit was first exposed to, if it was. */
   async exposedVariant(experimentId: string, unitId: string): Promise<string | undefined> {
     const rows = (await this.db.query(
-      `SELECT variant_key FROM experiments.exposures WHERE experiment_id = $1 AND unit_id = $2`, [experimentId, unitId],
+      `SELECT variant_key FROM experiments.exposures WHERE experiment_id = $1 AND unit_id = $2`,
+      [experimentId, unitId],
     )) as Array<{ variant_key: string }>;
     return rows[0]?.variant_key;
   }

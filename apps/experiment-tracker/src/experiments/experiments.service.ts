@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import {
-  type AssignmentV1, type CreateExperimentDto, type ExperimentPageV1, type ExperimentResultsV1, type ExperimentV1,
-  type ExperimentWithDecisionsV1, type ListExperimentsV1, Subjects,
+  type AssignmentV1,
+  type CreateExperimentDto,
+  type ExperimentPageV1,
+  type ExperimentResultsV1,
+  type ExperimentV1,
+  type ExperimentWithDecisionsV1,
+  type ListExperimentsV1,
+  Subjects,
 } from '@juggernaut/contracts';
 import { encodeCursor, enqueueEvent, type Queryable } from '@juggernaut/persistence';
 import { currentCorrelationId } from '@juggernaut/observability';
@@ -67,20 +73,39 @@ export class ExperimentsService {
     const row = await this.db.transaction(async (em) => {
       const current = await this.experiments.find(id, em, 'FOR UPDATE');
       if (!current) throw new ExperimentError(404, `experiment ${id} not found`);
-      if (current.status !== 'draft') throw new ExperimentError(409, `experiment ${id} is ${current.status}; only a draft can start`);
+      if (current.status !== 'draft')
+        throw new ExperimentError(409, `experiment ${id} is ${current.status}; only a draft can start`);
       const updated = await this.experiments.setStatus(em, id, 'running');
       // The weights the experiment starts with: the first period (a bandit adds one per reweighting).
       const variants = await this.experiments.variants(id, em);
       const total = variants.reduce((s, v) => s + v.weight, 0);
       await this.experiments.addWeights(em, id, {
-        weights: Object.fromEntries(variants.map((v) => [v.key, v.weight / total])), chanceToBeBest: null, units: null, reason: 'configured weights',
+        weights: Object.fromEntries(variants.map((v) => [v.key, v.weight / total])),
+        chanceToBeBest: null,
+        units: null,
+        reason: 'configured weights',
       });
       const decision = await this.experiments.addDecision(em, {
-        experimentId: id, action: 'start', reason: 'started', winner: null, numbers: {}, decidedBy: by,
+        experimentId: id,
+        action: 'start',
+        reason: 'started',
+        winner: null,
+        numbers: {},
+        decidedBy: by,
       });
-      await enqueueEvent(em, 'experiments', Subjects.experimentStarted, {
-        experimentId: id, name: updated.name, status: 'running', decisionId: decision.id, at: new Date().toISOString(),
-      }, currentCorrelationId());
+      await enqueueEvent(
+        em,
+        'experiments',
+        Subjects.experimentStarted,
+        {
+          experimentId: id,
+          name: updated.name,
+          status: 'running',
+          decisionId: decision.id,
+          at: new Date().toISOString(),
+        },
+        currentCorrelationId(),
+      );
       return updated;
     });
     this.metrics.decisions.inc({ decision: 'start' });
@@ -92,16 +117,33 @@ export class ExperimentsService {
     const row = await this.db.transaction(async (em) => {
       const current = await this.experiments.find(id, em, 'FOR UPDATE');
       if (!current) throw new ExperimentError(404, `experiment ${id} not found`);
-      if (current.status !== 'running') throw new ExperimentError(409, `experiment ${id} is ${current.status}; only a running experiment can stop`);
+      if (current.status !== 'running')
+        throw new ExperimentError(409, `experiment ${id} is ${current.status}; only a running experiment can stop`);
       const why = `stopped by ${by}${reason ? `: ${reason}` : ''}`;
       const { decision: suggested } = await this.evaluateIn(em, current);
       const decision = await this.experiments.addDecision(em, {
-        experimentId: id, action: 'stop', reason: why, winner: null, numbers: suggested.numbers, decidedBy: by,
+        experimentId: id,
+        action: 'stop',
+        reason: why,
+        winner: null,
+        numbers: suggested.numbers,
+        decidedBy: by,
       });
       const updated = await this.experiments.setStatus(em, id, 'stopped', { reason: why });
-      await enqueueEvent(em, 'experiments', Subjects.experimentConcluded, {
-        experimentId: id, name: updated.name, status: 'stopped', reason: why, decisionId: decision.id, at: new Date().toISOString(),
-      }, currentCorrelationId());
+      await enqueueEvent(
+        em,
+        'experiments',
+        Subjects.experimentConcluded,
+        {
+          experimentId: id,
+          name: updated.name,
+          status: 'stopped',
+          reason: why,
+          decisionId: decision.id,
+          at: new Date().toISOString(),
+        },
+        currentCorrelationId(),
+      );
       return updated;
     });
     this.metrics.decisions.inc({ decision: 'stop' });
@@ -112,10 +154,13 @@ export class ExperimentsService {
   async results(id: string): Promise<ExperimentResultsV1> {
     const row = await this.require(id);
     // One snapshot for every read, so the totals and the per-variant numbers always agree.
-    const { analysis, decision, spentMinor, revenueMinor } = await this.db.transaction('REPEATABLE READ', async (m) => ({
-      ...(await this.evaluateIn(m, row)),
-      revenueMinor: await this.stats.revenue(id, row.currency, m),
-    }));
+    const { analysis, decision, spentMinor, revenueMinor } = await this.db.transaction(
+      'REPEATABLE READ',
+      async (m) => ({
+        ...(await this.evaluateIn(m, row)),
+        revenueMinor: await this.stats.revenue(id, row.currency, m),
+      }),
+    );
     return {
       experimentId: id,
       status: row.status,
@@ -152,10 +197,25 @@ export class ExperimentsService {
     const settings = settingsOf(row);
     const weights = await this.experiments.weights(row.id, db);
     // Period p (p ≥ 1) starts when weights version p + 1 was stored.
-    const data = await this.stats.load(row.id, loadPlan(row.currency, settings, weights.slice(1).map((w) => new Date(w.at))), db);
+    const data = await this.stats.load(
+      row.id,
+      loadPlan(
+        row.currency,
+        settings,
+        weights.slice(1).map((w) => new Date(w.at)),
+      ),
+      db,
+    );
     return {
-      metric: row.primary_metric, settings, data, guardrails: row.guardrails, rule: row.decision_rule, previousAlwaysValid: row.always_valid,
-      weights, startedAt: row.started_at ? new Date(row.started_at) : null, now: new Date(),
+      metric: row.primary_metric,
+      settings,
+      data,
+      guardrails: row.guardrails,
+      rule: row.decision_rule,
+      previousAlwaysValid: row.always_valid,
+      weights,
+      startedAt: row.started_at ? new Date(row.started_at) : null,
+      now: new Date(),
     };
   }
 
@@ -165,7 +225,8 @@ export class ExperimentsService {
    */
   async assign(experimentId: string, unitId: string): Promise<AssignmentV1> {
     const row = await this.require(experimentId);
-    if (row.status === 'draft') throw new ExperimentError(409, `experiment ${experimentId} is a draft; start it before assigning units`);
+    if (row.status === 'draft')
+      throw new ExperimentError(409, `experiment ${experimentId} is a draft; start it before assigning units`);
     let variants = this.variantCache.get(experimentId);
     if (!variants) {
       variants = await this.experiments.variants(experimentId);
@@ -173,7 +234,13 @@ export class ExperimentsService {
     }
     if (row.status === 'running') {
       if (settingsOf(row).bandit) return this.assignBandit(experimentId, unitId, variants);
-      return { experimentId, unitId, variantKey: assignVariant(experimentId, unitId, variants), inExperiment: true, status: row.status };
+      return {
+        experimentId,
+        unitId,
+        variantKey: assignVariant(experimentId, unitId, variants),
+        inExperiment: true,
+        status: row.status,
+      };
     }
     const control = variants.find((v) => v.is_control)!.key;
     return { experimentId, unitId, variantKey: row.winner ?? control, inExperiment: false, status: row.status };

@@ -21,12 +21,20 @@ export class IngestionConsumers implements OnApplicationBootstrap, OnApplication
 
   async onApplicationBootstrap(): Promise<void> {
     this.handles = await Promise.all([
-      this.bus.consume(Subjects.experimentExposure, { durable: 'experiment-tracker-exposures', concurrency: 8 }, async (e) => {
-        if (await this.ingestion.recordExposure(e)) this.metrics.exposures.inc();
-      }),
-      this.bus.consume(Subjects.experimentConversion, { durable: 'experiment-tracker-conversions', concurrency: 8 }, async (c) => {
-        if (await this.ingestion.recordConversion(c)) this.metrics.conversions.inc();
-      }),
+      this.bus.consume(
+        Subjects.experimentExposure,
+        { durable: 'experiment-tracker-exposures', concurrency: 8 },
+        async (e) => {
+          if (await this.ingestion.recordExposure(e)) this.metrics.exposures.inc();
+        },
+      ),
+      this.bus.consume(
+        Subjects.experimentConversion,
+        { durable: 'experiment-tracker-conversions', concurrency: 8 },
+        async (c) => {
+          if (await this.ingestion.recordConversion(c)) this.metrics.conversions.inc();
+        },
+      ),
       this.bus.consume(Subjects.ledgerPosted, { durable: 'experiment-tracker-ledger', concurrency: 4 }, async (e) => {
         await this.ingestion.recordLedger(e);
       }),

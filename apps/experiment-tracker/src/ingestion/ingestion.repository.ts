@@ -18,28 +18,49 @@ export class IngestionRepository {
 
   /** Returns true when the exposure is new, false for a repeat of a unit already exposed. */
   async recordExposure(e: ExperimentExposureV1): Promise<boolean> {
-    return this.insertChecked(e.experimentId, e.variantKey, ['running'],
+    return this.insertChecked(
+      e.experimentId,
+      e.variantKey,
+      ['running'],
       `INSERT INTO experiments.exposures (experiment_id, unit_id, variant_key, occurred_at, covariate, stratum)
        SELECT $1::uuid, $3::text, $2::text, $4::timestamptz, $5::float8, $6::text FROM target WHERE status = 'running' AND variant_ok
        ON CONFLICT (experiment_id, unit_id) DO NOTHING RETURNING 1`,
-      [e.unitId, e.occurredAt, e.covariate ?? null, e.stratum ?? null]);
+      [e.unitId, e.occurredAt, e.covariate ?? null, e.stratum ?? null],
+    );
   }
 
   /** Conversions are accepted while running and after the end (late arrivals), never for a draft. */
   async recordConversion(c: ExperimentConversionV1): Promise<boolean> {
-    return this.insertChecked(c.experimentId, c.variantKey, ['running', 'stopped', 'concluded'],
+    return this.insertChecked(
+      c.experimentId,
+      c.variantKey,
+      ['running', 'stopped', 'concluded'],
       `INSERT INTO experiments.conversions (experiment_id, conversion_id, unit_id, variant_key, value_minor, occurred_at, metrics)
        SELECT $1::uuid, $3::text, $4::text, $2::text, $5::bigint, $6::timestamptz, $7::jsonb FROM target WHERE status <> 'draft' AND variant_ok
        ON CONFLICT (experiment_id, conversion_id) DO NOTHING RETURNING 1`,
-      [c.conversionId ?? c.unitId, c.unitId, c.valueMinor ?? 0, c.occurredAt, c.metrics ? JSON.stringify(c.metrics) : null]);
+      [
+        c.conversionId ?? c.unitId,
+        c.unitId,
+        c.valueMinor ?? 0,
+        c.occurredAt,
+        c.metrics ? JSON.stringify(c.metrics) : null,
+      ],
+    );
   }
 
   /**
    * The check and the insert in one round trip (the hot path: one statement per message). `insert`
    * reads the CTE `target` (status, variant_ok) and takes $1 experiment id, $2 variant key, then `extra`.
    */
-  private async insertChecked(experimentId: string, variantKey: string, statuses: string[], insert: string, extra: unknown[]): Promise<boolean> {
-    if (!UUID.test(experimentId)) throw new PermanentMessageError(`experimentId ${experimentId} is not an experiment id`);
+  private async insertChecked(
+    experimentId: string,
+    variantKey: string,
+    statuses: string[],
+    insert: string,
+    extra: unknown[],
+  ): Promise<boolean> {
+    if (!UUID.test(experimentId))
+      throw new PermanentMessageError(`experimentId ${experimentId} is not an experiment id`);
     const [row] = (await this.db.query(
       `WITH target AS (
          SELECT e.status, EXISTS (SELECT 1 FROM experiments.variants v WHERE v.experiment_id = e.id AND v.key = $2::text) AS variant_ok
@@ -62,7 +83,12 @@ export class IngestionRepository {
     if (!e.experimentId && !e.unitId) return 0;
     for (const p of e.postings as unknown[]) {
       const posting = p as { account?: unknown; amountMinor?: unknown; currency?: unknown };
-      if (typeof posting?.account !== 'string' || !Number.isSafeInteger(posting.amountMinor) || typeof posting.currency !== 'string' || !/^[A-Z]{3}$/.test(posting.currency)) {
+      if (
+        typeof posting?.account !== 'string' ||
+        !Number.isSafeInteger(posting.amountMinor) ||
+        typeof posting.currency !== 'string' ||
+        !/^[A-Z]{3}$/.test(posting.currency)
+      ) {
         throw new PermanentMessageError('postings: each needs an account, an integer amountMinor and a currency code');
       }
     }
@@ -73,7 +99,13 @@ export class IngestionRepository {
         `INSERT INTO experiments.unit_revenue (transaction_id, currency, unit_id, amount_minor, occurred_at)
          SELECT $1, c, $2, a, $3 FROM unnest($4::text[], $5::bigint[]) AS t(c, a)
          ON CONFLICT (transaction_id, currency) DO NOTHING`,
-        [e.transactionId, e.unitId, e.occurredAt, revenue.map((a) => a.currency), revenue.map((a) => String(a.amountMinor))],
+        [
+          e.transactionId,
+          e.unitId,
+          e.occurredAt,
+          revenue.map((a) => a.currency),
+          revenue.map((a) => String(a.amountMinor)),
+        ],
       );
     }
     if (!e.experimentId) return 0;
@@ -83,14 +115,23 @@ export class IngestionRepository {
       `INSERT INTO experiments.ledger_attributions (transaction_id, kind, currency, experiment_id, variant_key, unit_id, amount_minor, occurred_at)
        SELECT $1, k, c, $2, $3, $4, a, $5 FROM unnest($6::text[], $7::text[], $8::bigint[]) AS t(k, c, a)
        ON CONFLICT (transaction_id, kind, currency) DO NOTHING RETURNING 1`,
-      [e.transactionId, e.experimentId, e.variantKey ?? null, e.unitId ?? null, e.occurredAt,
-        amounts.map((a) => a.kind), amounts.map((a) => a.currency), amounts.map((a) => String(a.amountMinor))],
+      [
+        e.transactionId,
+        e.experimentId,
+        e.variantKey ?? null,
+        e.unitId ?? null,
+        e.occurredAt,
+        amounts.map((a) => a.kind),
+        amounts.map((a) => a.currency),
+        amounts.map((a) => String(a.amountMinor)),
+      ],
     )) as unknown[];
     return rows.length;
   }
 
   private async check(experimentId: string, variantKey: string | undefined, statuses: string[]): Promise<void> {
-    if (!UUID.test(experimentId)) throw new PermanentMessageError(`experimentId ${experimentId} is not an experiment id`);
+    if (!UUID.test(experimentId))
+      throw new PermanentMessageError(`experimentId ${experimentId} is not an experiment id`);
     const rows = (await this.db.query(
       `SELECT e.status, ($2::text IS NULL OR EXISTS (SELECT 1 FROM experiments.variants v WHERE v.experiment_id = e.id AND v.key = $2)) AS variant_ok
        FROM experiments.experiments e WHERE e.id = $1`,
@@ -100,7 +141,13 @@ export class IngestionRepository {
   }
 
   /** Why a message can never apply, as a permanent error (dead-lettered with this reason). */
-  private explain(experimentId: string, variantKey: string | undefined, statuses: string[], status: string | null, variantOk: boolean | null): void {
+  private explain(
+    experimentId: string,
+    variantKey: string | undefined,
+    statuses: string[],
+    status: string | null,
+    variantOk: boolean | null,
+  ): void {
     if (status === null) throw new PermanentMessageError(`experiment ${experimentId} does not exist`);
     if (!variantOk) throw new PermanentMessageError(`experiment ${experimentId} has no variant ${variantKey}`);
     if (!statuses.includes(status)) throw new PermanentMessageError(`experiment ${experimentId} is ${status}`);

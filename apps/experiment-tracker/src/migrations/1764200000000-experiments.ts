@@ -37,7 +37,9 @@ export class Experiments1764200000000 implements MigrationInterface {
       position smallint NOT NULL,
       PRIMARY KEY (experiment_id, key)
     )`);
-    await q.query(`CREATE UNIQUE INDEX variants_one_control_idx ON experiments.variants (experiment_id) WHERE is_control`);
+    await q.query(
+      `CREATE UNIQUE INDEX variants_one_control_idx ON experiments.variants (experiment_id) WHERE is_control`,
+    );
 
     // One row per exposed unit: a redelivered or repeated exposure is the same row (exactly once).
     await q.query(`CREATE TABLE experiments.exposures (
@@ -77,8 +79,12 @@ export class Experiments1764200000000 implements MigrationInterface {
       received_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (transaction_id, kind, currency)
     )`);
-    await q.query(`CREATE INDEX ledger_attributions_experiment_idx ON experiments.ledger_attributions (experiment_id, kind, currency)`);
-    await q.query(`CREATE INDEX ledger_attributions_unit_idx ON experiments.ledger_attributions (experiment_id, unit_id) WHERE unit_id IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX ledger_attributions_experiment_idx ON experiments.ledger_attributions (experiment_id, kind, currency)`,
+    );
+    await q.query(
+      `CREATE INDEX ledger_attributions_unit_idx ON experiments.ledger_attributions (experiment_id, unit_id) WHERE unit_id IS NOT NULL`,
+    );
 
     await q.query(`CREATE TABLE experiments.decisions (
       id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -101,7 +107,15 @@ export class Experiments1764200000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['allocations', 'decisions', 'ledger_attributions', 'conversions', 'exposures', 'variants', 'experiments']) {
+    for (const t of [
+      'allocations',
+      'decisions',
+      'ledger_attributions',
+      'conversions',
+      'exposures',
+      'variants',
+      'experiments',
+    ]) {
       await q.query(`DROP TABLE experiments.${t}`);
     }
   }

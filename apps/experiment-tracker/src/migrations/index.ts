@@ -3,4 +3,8 @@ import { Experiments1764200000000 } from './1764200000000-experiments';
 import { ExperimentStatistics1765000000000 } from './1765000000000-experiment-statistics';
 
 /** Every migration of the experiments schema, in order. */
-export const experimentsMigrations = [ExperimentsInit1764000000000, Experiments1764200000000, ExperimentStatistics1765000000000];
+export const experimentsMigrations = [
+  ExperimentsInit1764000000000,
+  Experiments1764200000000,
+  ExperimentStatistics1765000000000,
+];

@@ -2,14 +2,43 @@ import type { DecisionRuleV1, GuardrailV1 } from '@juggernaut/contracts';
 import { analyze, inputFromTotals, type VariantStats } from '../analysis/analyze';
 import { decide } from './decide';
 
-const RULE: DecisionRuleV1 = { method: 'bayesian', minUnitsPerVariant: 100, maxUnitsPerVariant: null, chanceToWinThreshold: 0.95, maxRelativeLoss: 0.01, alpha: 0.05 };
+const RULE: DecisionRuleV1 = {
+  method: 'bayesian',
+  minUnitsPerVariant: 100,
+  maxUnitsPerVariant: null,
+  chanceToWinThreshold: 0.95,
+  maxRelativeLoss: 0.01,
+  alpha: 0.05,
+};
 
 function variant(key: string, units: number, conversions: number, control = false, weight = 50): VariantStats {
-  return { key, control, weight, units, conversions, valueSum: conversions * 1000, valueSumSquares: conversions * 1000 ** 2, revenueMinor: 0 };
+  return {
+    key,
+    control,
+    weight,
+    units,
+    conversions,
+    valueSum: conversions * 1000,
+    valueSumSquares: conversions * 1000 ** 2,
+    revenueMinor: 0,
+  };
 }
 
-function run(variants: VariantStats[], over: { rule?: Partial<DecisionRuleV1>; guardrails?: GuardrailV1[]; budget?: number; spent?: number; previous?: Record<string, number> } = {}) {
-  const input = inputFromTotals('conversion', variants, { guardrails: over.guardrails ?? [], rule: { ...RULE, ...over.rule }, previousAlwaysValid: over.previous ?? {} });
+function run(
+  variants: VariantStats[],
+  over: {
+    rule?: Partial<DecisionRuleV1>;
+    guardrails?: GuardrailV1[];
+    budget?: number;
+    spent?: number;
+    previous?: Record<string, number>;
+  } = {},
+) {
+  const input = inputFromTotals('conversion', variants, {
+    guardrails: over.guardrails ?? [],
+    rule: { ...RULE, ...over.rule },
+    previousAlwaysValid: over.previous ?? {},
+  });
   const analysis = analyze(input);
   return { analysis, decision: decide({ analysis, budgetMinor: over.budget ?? 100_000, spentMinor: over.spent ?? 0 }) };
 }
@@ -47,35 +76,53 @@ describe('decision rules', () => {
 
   it('stops when a guardrail is breached, only after the minimum sample', () => {
     const guardrails: GuardrailV1[] = [{ metric: 'conversion', maxRelativeDrop: 0.1, confidence: 0.95 }];
-    expect(run([variant('control', 2000, 200, true), variant('b', 2000, 120)], { guardrails }).decision.reason).toContain('guardrail conversion breached by b');
-    expect(run([variant('control', 50, 5, true), variant('b', 50, 0)], { guardrails }).decision.action).toBe('continue');
+    expect(
+      run([variant('control', 2000, 200, true), variant('b', 2000, 120)], { guardrails }).decision.reason,
+    ).toContain('guardrail conversion breached by b');
+    expect(run([variant('control', 50, 5, true), variant('b', 50, 0)], { guardrails }).decision.action).toBe(
+      'continue',
+    );
   });
 
   it('sequential method: concludes on an always-valid p below alpha, remembering earlier looks', () => {
-    const strong = run([variant('control', 5000, 500, true), variant('b', 5000, 650)], { rule: { method: 'sequential' } });
+    const strong = run([variant('control', 5000, 500, true), variant('b', 5000, 650)], {
+      rule: { method: 'sequential' },
+    });
     expect(strong.decision).toMatchObject({ action: 'conclude', winner: 'b' });
-    const weak = run([variant('control', 1000, 100, true), variant('b', 1000, 112)], { rule: { method: 'sequential' } });
+    const weak = run([variant('control', 1000, 100, true), variant('b', 1000, 112)], {
+      rule: { method: 'sequential' },
+    });
     expect(weak.decision.action).toBe('continue');
     // An earlier look already crossed: the always-valid p-value is the minimum over looks.
-    const remembered = run([variant('control', 1000, 100, true), variant('b', 1000, 112)], { rule: { method: 'sequential' }, previous: { b: 0.001 } });
+    const remembered = run([variant('control', 1000, 100, true), variant('b', 1000, 112)], {
+      rule: { method: 'sequential' },
+      previous: { b: 0.001 },
+    });
     expect(remembered.analysis.alwaysValid['b']).toBe(0.001);
     expect(remembered.decision).toMatchObject({ action: 'conclude', winner: 'b' });
   });
 
   it('concludes keeping the control at the maximum sample without a winner', () => {
-    const { decision } = run([variant('control', 3000, 300, true), variant('b', 3000, 305)], { rule: { maxUnitsPerVariant: 3000 } });
+    const { decision } = run([variant('control', 3000, 300, true), variant('b', 3000, 305)], {
+      rule: { maxUnitsPerVariant: 3000 },
+    });
     expect(decision).toMatchObject({ action: 'conclude', winner: 'control' });
   });
 
   it('with several variants, picks the one most likely best and Holm-adjusts the p-values', () => {
     const { decision, analysis } = run([
-      variant('control', 6000, 600, true, 34), variant('b', 6000, 780, false, 33), variant('c', 6000, 640, false, 33),
+      variant('control', 6000, 600, true, 34),
+      variant('b', 6000, 780, false, 33),
+      variant('c', 6000, 640, false, 33),
     ]);
     expect(decision).toMatchObject({ action: 'conclude', winner: 'b' });
     const b = analysis.variants.find((v) => v.key === 'b')!;
     const c = analysis.variants.find((v) => v.key === 'c')!;
     expect(b.frequentist!.adjustedPValue).toBeGreaterThanOrEqual(b.frequentist!.pValue);
-    expect(c.frequentist!.adjustedPValue).toBeCloseTo(Math.min(1, Math.max(c.frequentist!.pValue, 2 * b.frequentist!.pValue)), 12);
+    expect(c.frequentist!.adjustedPValue).toBeCloseTo(
+      Math.min(1, Math.max(c.frequentist!.pValue, 2 * b.frequentist!.pValue)),
+      12,
+    );
     expect(analysis.variants.reduce((s, v) => s + v.bayesian!.chanceToBeBest, 0)).toBeCloseTo(1, 9);
   });
 });

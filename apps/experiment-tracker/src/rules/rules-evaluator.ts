@@ -40,7 +40,9 @@ export class RulesEvaluator implements OnApplicationBootstrap, OnApplicationShut
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
       if (this.stopped) return;
-      this.busy = this.tick().catch((e: unknown) => this.logger.warn({ err: e }, 'experiment evaluation failed; will retry'));
+      this.busy = this.tick().catch((e: unknown) =>
+        this.logger.warn({ err: e }, 'experiment evaluation failed; will retry'),
+      );
     }, this.config.EXPERIMENTS_EVALUATE_INTERVAL_MS);
     this.timer.unref();
   }
@@ -70,14 +72,19 @@ export class RulesEvaluator implements OnApplicationBootstrap, OnApplicationShut
    * "blocked" only when the action differs from the last stored decision (one row per change, not
    * one per tick; the live numbers are always in the results).
    */
-  async evaluate(id: string, by: string, opts: { onlyChanges?: boolean; skipLocked?: boolean } = {}): Promise<DecisionV1 | null> {
+  async evaluate(
+    id: string,
+    by: string,
+    opts: { onlyChanges?: boolean; skipLocked?: boolean } = {},
+  ): Promise<DecisionV1 | null> {
     const result = await this.db.transaction(async (em) => {
       const row = await this.experiments.find(id, em, opts.skipLocked ? 'FOR UPDATE SKIP LOCKED' : 'FOR UPDATE');
       if (!row) {
         if (opts.skipLocked) return null;
         throw new ExperimentError(404, `experiment ${id} not found`);
       }
-      if (row.status !== 'running') throw new ExperimentError(409, `experiment ${id} is ${row.status}; only a running experiment is evaluated`);
+      if (row.status !== 'running')
+        throw new ExperimentError(409, `experiment ${id} is ${row.status}; only a running experiment is evaluated`);
       const { analysis, decision } = await this.service.evaluateIn(em, row);
       await this.experiments.saveAlwaysValid(em, id, analysis.alwaysValid);
       const ends = decision.action === 'conclude' || decision.action === 'stop';
@@ -90,10 +97,21 @@ export class RulesEvaluator implements OnApplicationBootstrap, OnApplicationShut
       if (ends) {
         const status = decision.action === 'conclude' ? 'concluded' : 'stopped';
         await this.experiments.setStatus(em, id, status, { winner: decision.winner, reason: decision.reason });
-        await enqueueEvent(em, 'experiments', Subjects.experimentConcluded, {
-          experimentId: id, name: row.name, status, reason: decision.reason, decisionId: stored.id, at: stored.at,
-          ...(decision.winner ? { winner: decision.winner } : {}),
-        }, currentCorrelationId());
+        await enqueueEvent(
+          em,
+          'experiments',
+          Subjects.experimentConcluded,
+          {
+            experimentId: id,
+            name: row.name,
+            status,
+            reason: decision.reason,
+            decisionId: stored.id,
+            at: stored.at,
+            ...(decision.winner ? { winner: decision.winner } : {}),
+          },
+          currentCorrelationId(),
+        );
       }
       return stored;
     });

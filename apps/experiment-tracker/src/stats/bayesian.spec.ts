@@ -27,7 +27,9 @@ describe('Beta-Binomial posteriors', () => {
 
   it('chance to be best of three matches scipy quad of pdf_k·Π cdf_j (tolerance 1e-8)', () => {
     const best = chanceToBeBest([A, B, C]);
-    [0.019843316568423607, 0.7408160349554577, 0.2393406484808143].forEach((ref, i) => expect(Math.abs(best[i]! - ref)).toBeLessThan(1e-8));
+    [0.019843316568423607, 0.7408160349554577, 0.2393406484808143].forEach((ref, i) =>
+      expect(Math.abs(best[i]! - ref)).toBeLessThan(1e-8),
+    );
     expect(best.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 12);
   });
 
@@ -56,6 +58,8 @@ describe('Normal model for revenue per unit', () => {
 
   it('chance to be best of three matches scipy quad over [0, 1200] (1e-10)', () => {
     const best = chanceToBeBest([c, v, normalPosterior(2, 500, 2 * 30 ** 2)]);
-    [0.030481983016563897, 0.9628447440476894, 0.006673272935746944].forEach((ref, i) => expect(Math.abs(best[i]! - ref)).toBeLessThan(1e-10));
+    [0.030481983016563897, 0.9628447440476894, 0.006673272935746944].forEach((ref, i) =>
+      expect(Math.abs(best[i]! - ref)).toBeLessThan(1e-10),
+    );
   });
 });

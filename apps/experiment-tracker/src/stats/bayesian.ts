@@ -23,11 +23,16 @@ export function chanceToBeBest(posteriors: readonly Posterior[]): number[] {
   }
   const raw = posteriors.map((p, k) => {
     const [lo, hi] = p.window();
-    return integrate((t) => {
-      let v = p.pdf(t);
-      for (let j = 0; j < posteriors.length && v > 0; j++) if (j !== k) v *= posteriors[j]!.cdf(t);
-      return v;
-    }, lo, hi, breakpointsOf(posteriors.filter((_, j) => j !== k)));
+    return integrate(
+      (t) => {
+        let v = p.pdf(t);
+        for (let j = 0; j < posteriors.length && v > 0; j++) if (j !== k) v *= posteriors[j]!.cdf(t);
+        return v;
+      },
+      lo,
+      hi,
+      breakpointsOf(posteriors.filter((_, j) => j !== k)),
+    );
   });
   const total = raw.reduce((a, b) => a + b, 0);
   return raw.map((r) => clamp01(r / total));
@@ -67,7 +72,14 @@ export function probabilityWorseBy(variant: Posterior, control: Posterior, drop:
     return normalCdf(-(variant.mean - k * control.mean) / Math.hypot(variant.sd, k * control.sd));
   }
   const [lo, hi] = control.window();
-  return clamp01(integrate((t) => control.pdf(t) * variant.cdf(k * t), lo, hi, breakpointsOf([variant]).map((b) => b / k)));
+  return clamp01(
+    integrate(
+      (t) => control.pdf(t) * variant.cdf(k * t),
+      lo,
+      hi,
+      breakpointsOf([variant]).map((b) => b / k),
+    ),
+  );
 }
 
 /** Where another posterior's CDF bends: its mean ± 0, 1, 2, 3, 4, 6, 8 standard deviations. */

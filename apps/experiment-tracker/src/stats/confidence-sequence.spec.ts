@@ -36,7 +36,10 @@ describe('asymptotic confidence sequences', () => {
       for (let n = 1; n <= 3000; n++) {
         const a = rng.normal();
         const b = rng.normal();
-        sa += a; sb += b; qa += a * a; qb += b * b;
+        sa += a;
+        sb += b;
+        qa += a * a;
+        qb += b * b;
         if (n % 50 !== 0) continue;
         const va = (qa - (sa * sa) / n) / (n - 1);
         const vb = (qb - (sb * sb) / n) / (n - 1);

@@ -18,7 +18,13 @@ export function csRho(alpha: number, tuning: number): number {
 }
 
 /** Half-width of the confidence sequence at N units for an estimate with variance `varianceOfEstimate`. */
-export function csHalfwidth(varianceOfEstimate: number, units: number, alpha: number, tuning: number, rho = csRho(alpha, tuning)): number {
+export function csHalfwidth(
+  varianceOfEstimate: number,
+  units: number,
+  alpha: number,
+  tuning: number,
+  rho = csRho(alpha, tuning),
+): number {
   const s2 = varianceOfEstimate * units;
   const nr2 = units * rho * rho;
   return Math.sqrt(s2) * Math.sqrt((2 * (nr2 + 1) * Math.log(Math.sqrt(nr2 + 1) / alpha)) / (units * rho) ** 2);

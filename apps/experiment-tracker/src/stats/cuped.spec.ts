@@ -31,7 +31,17 @@ describe('moments of [metric, covariates]', () => {
       near(pooled.mean[a]!, direct.mean[a]!, 1e-13);
       for (let b = 0; b < 3; b++) near(pooled.m2[a]![b]!, direct.m2[a]![b]!, 1e-12);
     }
-    expect(mergeMoments(arms[0]!, { n: 0, mean: [0, 0, 0], m2: [[0, 0, 0], [0, 0, 0], [0, 0, 0]] })).toEqual(arms[0]);
+    expect(
+      mergeMoments(arms[0]!, {
+        n: 0,
+        mean: [0, 0, 0],
+        m2: [
+          [0, 0, 0],
+          [0, 0, 0],
+          [0, 0, 0],
+        ],
+      }),
+    ).toEqual(arms[0]);
   });
 });
 
@@ -46,19 +56,35 @@ describe('CUPED', () => {
   it('drops a covariate without spread, and one collinear with another', () => {
     const flat = { ...pooled, m2: pooled.m2.map((r, i) => r.map((v, j) => (i === 2 || j === 2 ? 0 : v))) };
     expect(cupedTheta(flat)[1]).toBe(0);
-    const twin = { n: 10, mean: [1, 2, 2], m2: [[4, 2, 2], [2, 1, 1], [2, 1, 1]] };
+    const twin = {
+      n: 10,
+      mean: [1, 2, 2],
+      m2: [
+        [4, 2, 2],
+        [2, 1, 1],
+        [2, 1, 1],
+      ],
+    };
     expect(cupedTheta(twin)).toEqual([2, 0]);
   });
 
   it('adjusted means and variances equal numpy on Y − θᵀ(X − X̄), and Welch on them matches scipy ttest_ind (1e-9)', () => {
     const theta = cupedTheta(pooled);
     const adjusted = arms.map((m) => adjustGroup(m, theta, pooled.mean.slice(1)));
-    const ref = [[4316.34382486314, 26153320.932331976], [5278.918917925957, 106876598.57970491], [6690.105849340718, 250446825.01726574]];
+    const ref = [
+      [4316.34382486314, 26153320.932331976],
+      [5278.918917925957, 106876598.57970491],
+      [6690.105849340718, 250446825.01726574],
+    ];
     adjusted.forEach((a, i) => {
       near(a.mean, ref[i]![0]!, 1e-12);
       near(a.m2 / (a.n - 1), ref[i]![1]!, 1e-10);
     });
-    const summary = (i: number) => ({ units: adjusted[i]!.n, mean: adjusted[i]!.mean, variance: adjusted[i]!.m2 / (adjusted[i]!.n - 1) });
+    const summary = (i: number) => ({
+      units: adjusted[i]!.n,
+      mean: adjusted[i]!.mean,
+      variance: adjusted[i]!.m2 / (adjusted[i]!.n - 1),
+    });
     const t = welchTTest(summary(0), summary(1));
     near(t.statistic, 1.6349212639491957, 1e-9);
     near(t.pValue, 0.10264024267577743, 1e-9);
@@ -75,22 +101,60 @@ describe('CUPED', () => {
 describe('post-stratification', () => {
   it('matches Σ w_s ȳ_s and Σ w_s² s²_s/n_s computed with numpy on the CUPED-adjusted values (1e-10)', () => {
     const theta = cupedTheta(pooled);
-    const cells = ARMS.map((a) => [0, 1, 2].map((s) => momentsOf(units.filter((u) => u.arm === a && u.stratum === s).map((u) => [u.y, u.pre, u.cov]))));
+    const cells = ARMS.map((a) =>
+      [0, 1, 2].map((s) =>
+        momentsOf(units.filter((u) => u.arm === a && u.stratum === s).map((u) => [u.y, u.pre, u.cov])),
+      ),
+    );
     const weights = [0, 1, 2].map((s) => units.filter((u) => u.stratum === s).length / units.length);
     near(weights[0]!, 0.34444444444444444, 1e-15);
-    const ref = [[4314.9876329900035, 58701.323036094065], [5251.979045625652, 279246.4820970585], [6786.074568729814, 689754.3321024138]];
+    const ref = [
+      [4314.9876329900035, 58701.323036094065],
+      [5251.979045625652, 279246.4820970585],
+      [6786.074568729814, 689754.3321024138],
+    ];
     cells.forEach((strata, i) => {
-      const r = postStratifiedMean(strata.map((m) => adjustGroup(m, theta, pooled.mean.slice(1))), weights);
+      const r = postStratifiedMean(
+        strata.map((m) => adjustGroup(m, theta, pooled.mean.slice(1))),
+        weights,
+      );
       near(r.mean, ref[i]![0]!, 1e-12);
       near(r.varianceOfMean, ref[i]![1]!, 1e-10);
     });
   });
 
   it('pools strata too small in any arm, and gives up when fewer than two groups remain', () => {
-    expect(groupStrata([[50, 40], [6, 30], [5, 20], [60, 70]], 10)).toEqual({ groupOf: [0, 2, 2, 1], groups: 3 });
+    expect(
+      groupStrata(
+        [
+          [50, 40],
+          [6, 30],
+          [5, 20],
+          [60, 70],
+        ],
+        10,
+      ),
+    ).toEqual({ groupOf: [0, 2, 2, 1], groups: 3 });
     // The small strata together are still short: they join the largest stratum.
-    expect(groupStrata([[50, 40], [3, 3], [60, 70]], 10)).toEqual({ groupOf: [0, 1, 1], groups: 2 });
-    expect(groupStrata([[50, 40], [3, 3]], 10)).toBeNull();
+    expect(
+      groupStrata(
+        [
+          [50, 40],
+          [3, 3],
+          [60, 70],
+        ],
+        10,
+      ),
+    ).toEqual({ groupOf: [0, 1, 1], groups: 2 });
+    expect(
+      groupStrata(
+        [
+          [50, 40],
+          [3, 3],
+        ],
+        10,
+      ),
+    ).toBeNull();
     expect(() => postStratifiedMean([{ n: 1, mean: 1, m2: 0 }], [1])).toThrow(RangeError);
   });
 });

@@ -24,7 +24,9 @@ export function cupedTheta(pooled: Moments): number[] {
     const solved = solve(a, b);
     if (solved) {
       const theta = new Array<number>(k).fill(0);
-      active.forEach((j, i) => { theta[j - 1] = solved[i]!; });
+      active.forEach((j, i) => {
+        theta[j - 1] = solved[i]!;
+      });
       return theta;
     }
     // Singular: the last covariate adds nothing the others do not already carry.
@@ -45,7 +47,11 @@ export interface Univariate {
  * a stratum), from the group's moments, θ and the covariates' pooled means:
  *   mean = ȳ − θᵀ(x̄ − X̄),   M2 = M2_YY − 2θᵀM2_XY + θᵀM2_XXθ.
  */
-export function adjustGroup(group: Moments, theta: readonly number[], pooledCovariateMeans: readonly number[]): Univariate {
+export function adjustGroup(
+  group: Moments,
+  theta: readonly number[],
+  pooledCovariateMeans: readonly number[],
+): Univariate {
   let mean = group.mean[0]!;
   let m2 = group.m2[0]![0]!;
   for (let j = 0; j < theta.length; j++) {

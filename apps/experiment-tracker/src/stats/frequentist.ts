@@ -74,7 +74,10 @@ export function welchTTest(control: MeanSummary, variant: MeanSummary, alpha = 0
   const b = variant.variance / variant.units;
   const se = Math.sqrt(a + b);
   const difference = variant.mean - control.mean;
-  const df = se > 0 ? (a + b) ** 2 / (a * a / (control.units - 1) + b * b / (variant.units - 1)) : control.units + variant.units - 2;
+  const df =
+    se > 0
+      ? (a + b) ** 2 / ((a * a) / (control.units - 1) + (b * b) / (variant.units - 1))
+      : control.units + variant.units - 2;
   const t = se > 0 ? difference / se : 0;
   const q = studentTQuantile(1 - alpha / 2, df);
   let lift: number | null = null;

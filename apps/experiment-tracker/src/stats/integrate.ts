@@ -8,7 +8,13 @@
 const ORDER = 20;
 const { nodes: NODES, weights: WEIGHTS } = legendre(ORDER);
 
-export function integrate(f: (x: number) => number, a: number, b: number, breakpoints: readonly number[] = [], minPanels = 24): number {
+export function integrate(
+  f: (x: number) => number,
+  a: number,
+  b: number,
+  breakpoints: readonly number[] = [],
+  minPanels = 24,
+): number {
   if (!(b > a)) return 0;
   const cuts = new Set<number>();
   for (let i = 0; i <= minPanels; i++) cuts.add(a + ((b - a) * i) / minPanels);

@@ -26,7 +26,12 @@ export interface LiftPosterior {
  * Bayesian Data Analysis, 3rd ed. §2.5). Chance to beat control Φ(μ/σ); risk as for two normals:
  * E[max(−D, 0)] = σφ(μ/σ) − μΦ(−μ/σ).
  */
-export function liftPosterior(estimate: number, variance: number, prior: NormalPrior | null, alpha = 0.05): LiftPosterior {
+export function liftPosterior(
+  estimate: number,
+  variance: number,
+  prior: NormalPrior | null,
+  alpha = 0.05,
+): LiftPosterior {
   let mean = estimate;
   let v = variance;
   if (prior) {
@@ -38,7 +43,8 @@ export function liftPosterior(estimate: number, variance: number, prior: NormalP
   const z = normalQuantile(1 - alpha / 2);
   const r = mean / sd;
   return {
-    mean, sd,
+    mean,
+    sd,
     chanceToBeatControl: normalCdf(r),
     interval: { lower: mean - z * sd, upper: mean + z * sd },
     risk: Math.max(0, sd * normalPdf(r) - mean * normalCdf(-r)),

@@ -16,7 +16,11 @@ export interface Moments {
 }
 
 export function emptyMoments(k: number): Moments {
-  return { n: 0, mean: new Array<number>(k).fill(0), m2: Array.from({ length: k }, () => new Array<number>(k).fill(0)) };
+  return {
+    n: 0,
+    mean: new Array<number>(k).fill(0),
+    m2: Array.from({ length: k }, () => new Array<number>(k).fill(0)),
+  };
 }
 
 /** Adds one unit's values (Welford's update, generalised to co-moments). */
@@ -50,7 +54,9 @@ export function mergeMoments(x: Moments, y: Moments): Moments {
   return {
     n,
     mean: x.mean.map((mx, a) => mx + (delta[a]! * y.n) / n),
-    m2: Array.from({ length: k }, (_, a) => Array.from({ length: k }, (_, b) => x.m2[a]![b]! + y.m2[a]![b]! + delta[a]! * delta[b]! * f)),
+    m2: Array.from({ length: k }, (_, a) =>
+      Array.from({ length: k }, (_, b) => x.m2[a]![b]! + y.m2[a]![b]! + delta[a]! * delta[b]! * f),
+    ),
   };
 }
 

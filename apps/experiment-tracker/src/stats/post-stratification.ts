@@ -34,12 +34,17 @@ export function postStratifiedMean(cells: readonly Univariate[], weights: readon
  * Returns the group of each stratum (indices into the returned group count), or null when fewer
  * than two groups remain (nothing to stratify on).
  */
-export function groupStrata(countsByStratum: readonly (readonly number[])[], minPerCell: number): { groupOf: number[]; groups: number } | null {
+export function groupStrata(
+  countsByStratum: readonly (readonly number[])[],
+  minPerCell: number,
+): { groupOf: number[]; groups: number } | null {
   const full: number[] = [];
   const short: number[] = [];
   countsByStratum.forEach((arms, s) => (Math.min(...arms) >= minPerCell ? full : short).push(s));
   const groupOf = new Array<number>(countsByStratum.length).fill(0);
-  full.forEach((s, g) => { groupOf[s] = g; });
+  full.forEach((s, g) => {
+    groupOf[s] = g;
+  });
   let groups = full.length;
   if (short.length > 0) {
     const remainder = countsByStratum[0]!.map((_, arm) => short.reduce((sum, s) => sum + countsByStratum[s]![arm]!, 0));

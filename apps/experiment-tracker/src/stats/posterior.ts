@@ -30,7 +30,11 @@ export const BETA_PRIOR = { alpha: 1, beta: 1 } as const;
  * Beta-Binomial conjugate update: with a Beta(α₀, β₀) prior and x conversions among n units, the
  * posterior of the rate is Beta(α₀ + x, β₀ + n − x) (Gelman et al., Bayesian Data Analysis, §2.4).
  */
-export function betaPosterior(conversions: number, units: number, prior: { alpha: number; beta: number } = BETA_PRIOR): BetaPosterior {
+export function betaPosterior(
+  conversions: number,
+  units: number,
+  prior: { alpha: number; beta: number } = BETA_PRIOR,
+): BetaPosterior {
   if (conversions < 0 || units < conversions) throw new RangeError('need 0 ≤ conversions ≤ units');
   return betaDistribution(prior.alpha + conversions, prior.beta + units - conversions);
 }
@@ -40,7 +44,11 @@ export function betaDistribution(alpha: number, beta: number): BetaPosterior {
   const sd = Math.sqrt((alpha * beta) / ((alpha + beta) ** 2 * (alpha + beta + 1)));
   const lnB = logBeta(alpha, beta);
   return {
-    kind: 'beta', alpha, beta, mean, sd,
+    kind: 'beta',
+    alpha,
+    beta,
+    mean,
+    sd,
     pdf: (x) => betaPdf(x, alpha, beta, lnB),
     cdf: (x) => incompleteBeta(x, alpha, beta, lnB),
     sample: (rng) => rng.beta(alpha, beta),
@@ -62,7 +70,9 @@ export function normalPosterior(units: number, mean: number, variance: number): 
 
 export function normalDistribution(mean: number, sd: number): NormalPosterior {
   return {
-    kind: 'normal', mean, sd,
+    kind: 'normal',
+    mean,
+    sd,
     pdf: (x) => normalPdf(x, mean, sd),
     cdf: (x) => normalCdf(x, mean, sd),
     sample: (rng) => mean + sd * rng.normal(),

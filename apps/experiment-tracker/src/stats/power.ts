@@ -43,8 +43,9 @@ export function midExperimentPower(p: PowerInput): number {
     const b = (v * p.prior.mean) / p.prior.variance;
     return 1 - normalCdf((a - b - delta) / sd) + normalCdf(-(a + b + delta) / sd);
   }
-  const h = p.sequentialTuning !== undefined
-    ? csHalfwidth(p.variance / (1 + p.scaling), p.units * (1 + p.scaling), p.alpha / tests, p.sequentialTuning)
-    : z * sd;
+  const h =
+    p.sequentialTuning !== undefined
+      ? csHalfwidth(p.variance / (1 + p.scaling), p.units * (1 + p.scaling), p.alpha / tests, p.sequentialTuning)
+      : z * sd;
   return 1 - normalCdf((h - delta) / sd) + normalCdf(-(h + delta) / sd);
 }

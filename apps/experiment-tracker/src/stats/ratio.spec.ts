@@ -8,7 +8,9 @@ import { referenceSample } from './reference-sample';
 describe('ratio metrics (delta method)', () => {
   const units = referenceSample();
   const ref: Record<string, [number, number]> = {
-    control: [2656.940157480315, 33287.20543020303], b: [3553.9646017699115, 156809.40604382925], c: [4734.384615384615, 344082.1264113471],
+    control: [2656.940157480315, 33287.20543020303],
+    b: [3553.9646017699115, 156809.40604382925],
+    c: [4734.384615384615, 344082.1264113471],
   };
   it.each(Object.keys(ref))('%s: R = Σy/Σorders and Var(R) match numpy (1e-12, 1e-10)', (arm) => {
     const s = ratioSummary(momentsOf(units.filter((u) => u.arm === arm).map((u) => [u.y, u.orders])))!;
@@ -17,6 +19,13 @@ describe('ratio metrics (delta method)', () => {
   });
 
   it('is undefined without a denominator yet', () => {
-    expect(ratioSummary(momentsOf([[10, 0], [20, 0]]))).toBeNull();
+    expect(
+      ratioSummary(
+        momentsOf([
+          [10, 0],
+          [20, 0],
+        ]),
+      ),
+    ).toBeNull();
   });
 });

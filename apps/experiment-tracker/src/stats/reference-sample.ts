@@ -30,7 +30,11 @@ export interface ReferenceUnit {
 export function referenceSample(seed = 20): ReferenceUnit[] {
   const g = new ParkMiller(seed);
   const units: ReferenceUnit[] = [];
-  for (const [arm, n, effect] of [['control', 400, 0], ['b', 380, 150], ['c', 390, 40]] as const) {
+  for (const [arm, n, effect] of [
+    ['control', 400, 0],
+    ['b', 380, 150],
+    ['c', 390, 40],
+  ] as const) {
     for (let i = 0; i < n; i++) {
       const pre = g.next() % 5000;
       const cov = g.next() % 100;
@@ -73,7 +77,12 @@ export interface RevenueUnit {
 export function revenueExperimentSample(seed = 2026, perArm = 250): RevenueUnit[] {
   const g = new ParkMiller(seed);
   const units: RevenueUnit[] = [];
-  for (const [arm, effect] of [['control', 0], ['b', 600], ['c', 150], ['d', 0]] as const) {
+  for (const [arm, effect] of [
+    ['control', 0],
+    ['b', 600],
+    ['c', 150],
+    ['d', 0],
+  ] as const) {
     for (let index = 0; index < perArm; index++) {
       const r = Array.from({ length: 12 }, () => g.next());
       const pre = r[1]! % 3 !== 0 ? 100 + (r[0]! % 5000) : 0;
@@ -81,8 +90,17 @@ export function revenueExperimentSample(seed = 2026, perArm = 250): RevenueUnit[
       let value = Math.floor((pre * 4) / 5) + (r[4]! % 50) * 20 + (r[7]! % 1500) + effect;
       if (r[8]! % 200 === 0) value += 250000;
       units.push({
-        arm, index, pre, preDays: 1 + (r[2]! % 20), old: r[3]! % 10 === 0 ? 7777 : 0, cov: r[4]! % 50, stratum: r[5]! % 2 === 0 ? 'web' : 'app',
-        converted, value: converted ? value : 0, items: converted ? 1 + (r[9]! % 4) : 0, second: converted && r[10]! % 5 === 0,
+        arm,
+        index,
+        pre,
+        preDays: 1 + (r[2]! % 20),
+        old: r[3]! % 10 === 0 ? 7777 : 0,
+        cov: r[4]! % 50,
+        stratum: r[5]! % 2 === 0 ? 'web' : 'app',
+        converted,
+        value: converted ? value : 0,
+        items: converted ? 1 + (r[9]! % 4) : 0,
+        second: converted && r[10]! % 5 === 0,
         ledger: r[11]! % 10 === 0 ? 1500 : 0,
       });
     }

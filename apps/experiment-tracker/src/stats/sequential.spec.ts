@@ -39,7 +39,8 @@ describe('mixture SPRT always-valid p-value', () => {
         const pooled = (xc + xv) / (2 * n);
         const variance = (pc * (1 - pc) + pv * (1 - pv)) / n;
         pAlways = alwaysValid(pAlways, msprtPValue(pv - pc, variance, defaultTauSquared(pooled * (1 - pooled))));
-        if (twoProportionZTest({ conversions: xc, units: n }, { conversions: xv, units: n }).pValue < 0.05) naive = true;
+        if (twoProportionZTest({ conversions: xc, units: n }, { conversions: xv, units: n }).pValue < 0.05)
+          naive = true;
       }
       if (pAlways < 0.05) msprtRejects++;
       if (naive) naiveRejects++;

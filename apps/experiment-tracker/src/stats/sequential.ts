@@ -10,7 +10,9 @@
  */
 export function msprtPValue(difference: number, variance: number, tauSquared: number): number {
   if (!(variance > 0) || !(tauSquared > 0)) return 1;
-  const logLambda = 0.5 * Math.log(variance / (variance + tauSquared)) + (tauSquared * difference * difference) / (2 * variance * (variance + tauSquared));
+  const logLambda =
+    0.5 * Math.log(variance / (variance + tauSquared)) +
+    (tauSquared * difference * difference) / (2 * variance * (variance + tauSquared));
   return Math.min(1, Math.exp(-logLambda));
 }
 

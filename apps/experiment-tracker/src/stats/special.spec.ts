@@ -1,6 +1,4 @@
-import {
-  chiSquareSf, incompleteBeta, normalCdf, normalQuantile, studentTCdf, studentTQuantile,
-} from './special';
+import { chiSquareSf, incompleteBeta, normalCdf, normalQuantile, studentTCdf, studentTQuantile } from './special';
 
 // Reference values: tools/reference/experiments_reference.py (scipy 1.17.1). Tolerance: 1e-12
 // relative unless stated (the functions are accurate to ≈ 1e-14; the margin covers platform libm).

@@ -27,21 +27,37 @@ export interface SrmResult {
  * Where the weights changed over time (a bandit), `sampleRatioMismatchByPeriod` takes each period's
  * units and weights: an arm expects Σ_p N_p w_{p,i} / Σ_j w_{p,j}.
  */
-export function sampleRatioMismatch(observed: readonly number[], weights: readonly number[], threshold = SRM_THRESHOLD, minUnits = 0): SrmResult {
-  if (observed.length !== weights.length || observed.length < 2) throw new RangeError('need one weight per observed count, at least two');
+export function sampleRatioMismatch(
+  observed: readonly number[],
+  weights: readonly number[],
+  threshold = SRM_THRESHOLD,
+  minUnits = 0,
+): SrmResult {
+  if (observed.length !== weights.length || observed.length < 2)
+    throw new RangeError('need one weight per observed count, at least two');
   const total = observed.reduce((s, o) => s + o, 0);
   const weightSum = weights.reduce((s, w) => s + w, 0);
-  return srmAgainst(observed, weights.map((w) => (total * w) / weightSum), threshold, minUnits);
+  return srmAgainst(
+    observed,
+    weights.map((w) => (total * w) / weightSum),
+    threshold,
+    minUnits,
+  );
 }
 
 /** The same test with the weights of each period (units exposed in the period, then one weight per arm). */
 export function sampleRatioMismatchByPeriod(
-  observed: readonly number[], periods: ReadonlyArray<{ units: number; weights: readonly number[] }>, threshold = SRM_THRESHOLD, minUnits = 0,
+  observed: readonly number[],
+  periods: ReadonlyArray<{ units: number; weights: readonly number[] }>,
+  threshold = SRM_THRESHOLD,
+  minUnits = 0,
 ): SrmResult {
   const expected = observed.map(() => 0);
   for (const p of periods) {
     const sum = p.weights.reduce((s, w) => s + w, 0);
-    p.weights.forEach((w, i) => { expected[i]! += (p.units * w) / sum; });
+    p.weights.forEach((w, i) => {
+      expected[i]! += (p.units * w) / sum;
+    });
   }
   return srmAgainst(observed, expected, threshold, minUnits);
 }

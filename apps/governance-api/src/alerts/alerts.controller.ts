@@ -10,17 +10,22 @@ import { type AlertRow, AlertsRepository } from './alerts.repository';
 const ALERT_STATUSES = ['active', 'resolved'] as const;
 
 export class ListAlertsQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: ALERT_STATUSES }) @IsOptional() @IsIn(ALERT_STATUSES)
+  @ApiPropertyOptional({ enum: ALERT_STATUSES })
+  @IsOptional()
+  @IsIn(ALERT_STATUSES)
   status?: (typeof ALERT_STATUSES)[number];
 
-  @ApiPropertyOptional({ enum: ALERT_KINDS }) @IsOptional() @IsIn(ALERT_KINDS)
+  @ApiPropertyOptional({ enum: ALERT_KINDS })
+  @IsOptional()
+  @IsIn(ALERT_KINDS)
   kind?: AlertKind;
 }
 
 export class AlertView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ enum: ALERT_KINDS }) kind!: string;
-  @ApiProperty({ description: 'What the alert is about within its kind (a worker id); empty when one per kind.' }) key!: string;
+  @ApiProperty({ description: 'What the alert is about within its kind (a worker id); empty when one per kind.' })
+  key!: string;
   @ApiProperty({ enum: ALERT_SEVERITIES }) severity!: string;
   @ApiProperty() message!: string;
   @ApiProperty({ nullable: true, type: 'object', additionalProperties: true }) details!: Record<string, unknown> | null;
@@ -37,8 +42,16 @@ export class AlertPage {
 
 function toView(r: AlertRow): AlertView {
   return {
-    id: r.id, kind: r.kind, key: r.key, severity: r.severity, message: r.message, details: r.details, status: r.status,
-    raisedAt: r.raised_at.toISOString(), lastSeenAt: r.last_seen_at.toISOString(), resolvedAt: r.resolved_at?.toISOString() ?? null,
+    id: r.id,
+    kind: r.kind,
+    key: r.key,
+    severity: r.severity,
+    message: r.message,
+    details: r.details,
+    status: r.status,
+    raisedAt: r.raised_at.toISOString(),
+    lastSeenAt: r.last_seen_at.toISOString(),
+    resolvedAt: r.resolved_at?.toISOString() ?? null,
   };
 }
 
@@ -56,7 +69,10 @@ export class AlertsController {
     const rows = await this.repo.list(filter, limit + 1, checkedCursor(cursor, 'uuid'));
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    return { items: items.map(toView), nextCursor: rows.length > limit && last ? encodeCursor(last.raised_at, last.id) : null };
+    return {
+      items: items.map(toView),
+      nextCursor: rows.length > limit && last ? encodeCursor(last.raised_at, last.id) : null,
+    };
   }
 
   @Get(':id')

@@ -36,13 +36,15 @@ export class AlertsRepository {
 
   /** Resolves active alerts of the judged kinds whose condition is no longer among the findings. */
   async resolveCleared(kinds: AlertKind[], still: Finding[], tx: Queryable): Promise<AlertRow[]> {
-    return rowsOf<AlertRow>(await tx.query(
-      `UPDATE governance.alerts SET status = 'resolved', resolved_at = now()
+    return rowsOf<AlertRow>(
+      await tx.query(
+        `UPDATE governance.alerts SET status = 'resolved', resolved_at = now()
        WHERE status = 'active' AND kind = ANY($1::text[])
          AND (kind, key) NOT IN (SELECT * FROM unnest($2::text[], $3::text[]))
        RETURNING *`,
-      [kinds, still.map((f) => f.kind), still.map((f) => f.key)],
-    ));
+        [kinds, still.map((f) => f.kind), still.map((f) => f.key)],
+      ),
+    );
   }
 
   async list(f: { status?: string; kind?: string }, limit: number, after?: Cursor): Promise<AlertRow[]> {
@@ -61,7 +63,9 @@ export class AlertsRepository {
   }
 
   async activeByKind(): Promise<Record<string, number>> {
-    const rows = (await this.db.query(`SELECT kind, count(*)::int AS n FROM governance.alerts WHERE status = 'active' GROUP BY kind`)) as Array<{ kind: string; n: number }>;
+    const rows = (await this.db.query(
+      `SELECT kind, count(*)::int AS n FROM governance.alerts WHERE status = 'active' GROUP BY kind`,
+    )) as Array<{ kind: string; n: number }>;
     return Object.fromEntries(rows.map((r) => [r.kind, r.n]));
   }
 }

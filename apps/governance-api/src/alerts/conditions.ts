@@ -72,7 +72,9 @@ export function evaluate(i: MonitorInputs, t: MonitorThresholds): { findings: Fi
     evaluated.push('task_stuck', 'queue_stale');
     if (i.dispatch.stuckCount > 0) {
       findings.push({
-        kind: 'task_stuck', key: '', severity: 'warning',
+        kind: 'task_stuck',
+        key: '',
+        severity: 'warning',
         message: `${i.dispatch.stuckCount} running task(s) past their lease and not reclaimed`,
         details: { count: i.dispatch.stuckCount, tasks: i.dispatch.stuck },
       });
@@ -81,7 +83,9 @@ export function evaluate(i: MonitorInputs, t: MonitorThresholds): { findings: Fi
       const ageSeconds = Math.floor((i.now.getTime() - Date.parse(i.dispatch.oldestPendingSince)) / 1000);
       if (ageSeconds > t.queueAgeSeconds) {
         findings.push({
-          kind: 'queue_stale', key: '', severity: 'warning',
+          kind: 'queue_stale',
+          key: '',
+          severity: 'warning',
           message: `the oldest ready task has waited ${ageSeconds} s (threshold ${t.queueAgeSeconds} s)`,
           details: { ageSeconds, pendingCount: i.dispatch.pendingCount, since: i.dispatch.oldestPendingSince },
         });
@@ -92,7 +96,13 @@ export function evaluate(i: MonitorInputs, t: MonitorThresholds): { findings: Fi
   if (i.workersOnline !== undefined) {
     evaluated.push('no_workers');
     if (i.workersOnline === 0) {
-      findings.push({ kind: 'no_workers', key: '', severity: 'critical', message: 'no worker is online: nothing will be executed', details: {} });
+      findings.push({
+        kind: 'no_workers',
+        key: '',
+        severity: 'critical',
+        message: 'no worker is online: nothing will be executed',
+        details: {},
+      });
     }
   }
 
@@ -101,7 +111,9 @@ export function evaluate(i: MonitorInputs, t: MonitorThresholds): { findings: Fi
     for (const [workerId, failures] of Object.entries(i.failuresByWorker)) {
       if (failures >= t.workerFailures) {
         findings.push({
-          kind: 'worker_failing', key: workerId, severity: 'warning',
+          kind: 'worker_failing',
+          key: workerId,
+          severity: 'warning',
           message: `worker ${workerId} failed ${failures} task(s) in the window (threshold ${t.workerFailures})`,
           details: { workerId, failures },
         });
@@ -115,7 +127,9 @@ export function evaluate(i: MonitorInputs, t: MonitorThresholds): { findings: Fi
     const pct = total === 0 ? 0 : Math.round((i.outcomes.failed / total) * 100);
     if (total >= t.errorMinTasks && pct >= t.errorRatePct) {
       findings.push({
-        kind: 'error_rate_high', key: '', severity: 'critical',
+        kind: 'error_rate_high',
+        key: '',
+        severity: 'critical',
         message: `${pct}% of ${total} finished tasks failed in the window (threshold ${t.errorRatePct}%)`,
         details: { ...i.outcomes, pct },
       });
@@ -127,7 +141,9 @@ export function evaluate(i: MonitorInputs, t: MonitorThresholds): { findings: Fi
     const total = Object.values(i.deadLettersBySubject).reduce((a, b) => a + b, 0);
     if (total >= t.deadLetters) {
       findings.push({
-        kind: 'dead_letters_rising', key: '', severity: 'warning',
+        kind: 'dead_letters_rising',
+        key: '',
+        severity: 'warning',
         message: `${total} message(s) dead-lettered in the window (threshold ${t.deadLetters})`,
         details: { total, bySubject: i.deadLettersBySubject },
       });
@@ -139,7 +155,9 @@ export function evaluate(i: MonitorInputs, t: MonitorThresholds): { findings: Fi
     // One per event id: money was reported twice, differently, and only the first is in the books.
     for (const c of i.ledgerConflicts) {
       findings.push({
-        kind: 'ledger_conflict', key: c.eventId, severity: 'critical',
+        kind: 'ledger_conflict',
+        key: c.eventId,
+        severity: 'critical',
         message: `ledger ${c.reason} (dead-lettered from ${c.subject}, not posted)`,
         details: { ...c },
       });
@@ -153,7 +171,9 @@ export function evaluate(i: MonitorInputs, t: MonitorThresholds): { findings: Fi
       const total = r.missing + r.extra + r.mismatched;
       if (total === 0) continue;
       findings.push({
-        kind: 'reconciliation_differences', key: r.source, severity: 'warning',
+        kind: 'reconciliation_differences',
+        key: r.source,
+        severity: 'warning',
         message: `${r.source} and the ledger differ for ${r.from} – ${r.to}: ${r.missing} missing, ${r.extra} extra, ${r.mismatched} mismatched (GET /api/v1/ledger/reconciliations/${r.reconciliationId})`,
         details: { ...r },
       });
@@ -169,10 +189,13 @@ export function evaluate(i: MonitorInputs, t: MonitorThresholds): { findings: Fi
     const proRata = capMinor * elapsed;
     if (spentMinor >= capMinor || spentMinor > (proRata * t.spendBurnPct) / 100) {
       findings.push({
-        kind: 'spend_burn', key: currency, severity: spentMinor >= capMinor ? 'critical' : 'warning',
-        message: spentMinor >= capMinor
-          ? `spent ${spentMinor} ${currency} minor units today: the daily cap of ${capMinor} is reached`
-          : `spent ${spentMinor} of ${capMinor} ${currency} minor units by ${Math.round(elapsed * 100)}% of the day: on course to exceed the daily cap`,
+        kind: 'spend_burn',
+        key: currency,
+        severity: spentMinor >= capMinor ? 'critical' : 'warning',
+        message:
+          spentMinor >= capMinor
+            ? `spent ${spentMinor} ${currency} minor units today: the daily cap of ${capMinor} is reached`
+            : `spent ${spentMinor} of ${capMinor} ${currency} minor units by ${Math.round(elapsed * 100)}% of the day: on course to exceed the daily cap`,
         details: { spentMinor, capMinor, currency, proRataMinor: Math.round(proRata) },
       });
     }

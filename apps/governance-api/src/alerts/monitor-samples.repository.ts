@@ -1,14 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
-export type SampleKind = 'task_outcome' | 'worker_failure' | 'spend' | 'dead_letter' | 'ledger_conflict' | 'reconciliation';
+export type SampleKind =
+  'task_outcome' | 'worker_failure' | 'spend' | 'dead_letter' | 'ledger_conflict' | 'reconciliation';
 
 @Injectable()
 export class MonitorSamplesRepository {
   constructor(private readonly db: DataSource) {}
 
   /** Records a fact once: a redelivered event with the same dedupe key changes nothing. */
-  async add(kind: SampleKind, key: string, amount: number, at: Date, dedupe: string, detail?: Record<string, unknown>): Promise<void> {
+  async add(
+    kind: SampleKind,
+    key: string,
+    amount: number,
+    at: Date,
+    dedupe: string,
+    detail?: Record<string, unknown>,
+  ): Promise<void> {
     await this.db.query(
       `INSERT INTO governance.monitor_samples (kind, key, amount, at, dedupe, detail) VALUES ($1, $2, $3, $4, $5, $6::jsonb)
        ON CONFLICT (dedupe) DO NOTHING`,
@@ -17,7 +25,11 @@ export class MonitorSamplesRepository {
   }
 
   /** The latest sample of each key of one kind since `since`, with how many there were: the newest `limit` keys. */
-  async latestByKey(kind: SampleKind, since: Date, limit: number): Promise<Array<{ key: string; detail: Record<string, unknown> | null; at: Date; count: number }>> {
+  async latestByKey(
+    kind: SampleKind,
+    since: Date,
+    limit: number,
+  ): Promise<Array<{ key: string; detail: Record<string, unknown> | null; at: Date; count: number }>> {
     return this.db.query(
       `SELECT key, detail, at, count FROM (
          SELECT DISTINCT ON (key) key, detail, at, count(*) OVER (PARTITION BY key)::int AS count

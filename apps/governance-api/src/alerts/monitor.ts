@@ -20,8 +20,12 @@ const RECONCILIATION_WINDOW_S = 7 * 86_400;
 
 export function toAlertEvent(r: AlertRow): AlertRaisedV1 {
   return {
-    alertId: r.id, kind: r.kind, severity: r.severity, message: r.message,
-    ...(r.details ? { details: r.details } : {}), at: r.raised_at.toISOString(),
+    alertId: r.id,
+    kind: r.kind,
+    severity: r.severity,
+    message: r.message,
+    ...(r.details ? { details: r.details } : {}),
+    at: r.raised_at.toISOString(),
   };
 }
 
@@ -48,9 +52,12 @@ export class Monitor implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.thresholds = {
-      queueAgeSeconds: config.JUGGERNAUT_ALERT_QUEUE_AGE_S, workerFailures: config.JUGGERNAUT_ALERT_WORKER_FAILURES,
-      deadLetters: config.JUGGERNAUT_ALERT_DEAD_LETTERS, errorRatePct: config.JUGGERNAUT_ALERT_ERROR_RATE_PCT,
-      errorMinTasks: config.JUGGERNAUT_ALERT_ERROR_MIN_TASKS, spendBurnPct: config.JUGGERNAUT_ALERT_SPEND_BURN_PCT,
+      queueAgeSeconds: config.JUGGERNAUT_ALERT_QUEUE_AGE_S,
+      workerFailures: config.JUGGERNAUT_ALERT_WORKER_FAILURES,
+      deadLetters: config.JUGGERNAUT_ALERT_DEAD_LETTERS,
+      errorRatePct: config.JUGGERNAUT_ALERT_ERROR_RATE_PCT,
+      errorMinTasks: config.JUGGERNAUT_ALERT_ERROR_MIN_TASKS,
+      spendBurnPct: config.JUGGERNAUT_ALERT_SPEND_BURN_PCT,
     };
     const store = this.alerts;
     metrics.gauge('juggernaut_alerts_active', 'Active alerts by kind', ['kind'], async function () {
@@ -78,15 +85,23 @@ export class Monitor implements OnApplicationBootstrap, OnModuleDestroy {
       const inputs = await this.observe();
       const { findings, evaluated } = evaluate(inputs, this.thresholds);
       await this.db.transaction(async (tx) => {
-        const [{ mine }] = (await tx.query(`SELECT pg_try_advisory_xact_lock(hashtext('juggernaut:monitor')) AS mine`)) as Array<{ mine: boolean }>;
+        const [{ mine }] = (await tx.query(
+          `SELECT pg_try_advisory_xact_lock(hashtext('juggernaut:monitor')) AS mine`,
+        )) as Array<{ mine: boolean }>;
         if (!mine) return; // another replica is evaluating right now
         for (const f of findings) {
           const { row, raised } = await this.alerts.upsert(f, tx);
           if (raised) await this.announce(tx, row, 'raised');
         }
-        for (const row of await this.alerts.resolveCleared(evaluated, findings, tx)) await this.announce(tx, row, 'resolved');
+        for (const row of await this.alerts.resolveCleared(evaluated, findings, tx))
+          await this.announce(tx, row, 'resolved');
       });
-      const keepS = Math.max(2 * this.config.JUGGERNAUT_ALERT_WINDOW_S, 2 * 86_400, this.config.JUGGERNAUT_ALERT_LEDGER_CONFLICT_S, RECONCILIATION_WINDOW_S);
+      const keepS = Math.max(
+        2 * this.config.JUGGERNAUT_ALERT_WINDOW_S,
+        2 * 86_400,
+        this.config.JUGGERNAUT_ALERT_LEDGER_CONFLICT_S,
+        RECONCILIATION_WINDOW_S,
+      );
       await this.samples.prune(new Date(Date.now() - keepS * 1000));
     } catch (e) {
       this.logger.warn({ err: e }, 'monitor evaluation failed; will retry');
@@ -100,7 +115,10 @@ export class Monitor implements OnApplicationBootstrap, OnModuleDestroy {
       await enqueueEvent(tx, 'governance', Subjects.alertRaised, toAlertEvent(row));
     } else {
       this.logger.info(log, `alert resolved: ${row.message}`);
-      await enqueueEvent(tx, 'governance', Subjects.alertResolved, { ...toAlertEvent(row), resolvedAt: row.resolved_at!.toISOString() });
+      await enqueueEvent(tx, 'governance', Subjects.alertResolved, {
+        ...toAlertEvent(row),
+        resolvedAt: row.resolved_at!.toISOString(),
+      });
     }
   }
 
@@ -108,7 +126,8 @@ export class Monitor implements OnApplicationBootstrap, OnModuleDestroy {
     const now = new Date();
     const windowStart = new Date(now.getTime() - this.config.JUGGERNAUT_ALERT_WINDOW_S * 1000);
     const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-    const dispatch = await this.bus.request(Subjects.dispatchHealth, { stuckAfterSeconds: this.config.JUGGERNAUT_ALERT_STUCK_AFTER_S }, 3_000)
+    const dispatch = await this.bus
+      .request(Subjects.dispatchHealth, { stuckAfterSeconds: this.config.JUGGERNAUT_ALERT_STUCK_AFTER_S }, 3_000)
       .catch((e: unknown) => {
         this.logger.warn({ err: e }, 'the dispatcher did not report its queue; queue alerts are not judged this time');
         return undefined;
@@ -116,10 +135,15 @@ export class Monitor implements OnApplicationBootstrap, OnModuleDestroy {
     const outcomes = await this.samples.sumByKey('task_outcome', windowStart);
     const policy = await this.policies.current();
     const cap = policy.budgets.globalDailyCapMinor;
-    const spent = cap !== undefined ? (await this.samples.sumByKey('spend', dayStart))[policy.budgets.currency] ?? 0 : 0;
+    const spent =
+      cap !== undefined ? ((await this.samples.sumByKey('spend', dayStart))[policy.budgets.currency] ?? 0) : 0;
     const conflictsSince = new Date(now.getTime() - this.config.JUGGERNAUT_ALERT_LEDGER_CONFLICT_S * 1000);
     const conflicts = await this.samples.latestByKey('ledger_conflict', conflictsSince, MAX_LEDGER_CONFLICT_ALERTS);
-    const reconciled = await this.samples.latestByKey('reconciliation', new Date(now.getTime() - RECONCILIATION_WINDOW_S * 1000), 100);
+    const reconciled = await this.samples.latestByKey(
+      'reconciliation',
+      new Date(now.getTime() - RECONCILIATION_WINDOW_S * 1000),
+      100,
+    );
     return {
       now,
       ...(dispatch ? { dispatch } : {}),
@@ -128,14 +152,25 @@ export class Monitor implements OnApplicationBootstrap, OnModuleDestroy {
       outcomes: { succeeded: outcomes['succeeded'] ?? 0, failed: outcomes['failed'] ?? 0 },
       deadLettersBySubject: await this.samples.sumByKey('dead_letter', windowStart),
       ledgerConflicts: conflicts.map((c) => ({
-        eventId: c.key, transactionId: String(c.detail?.['transactionId'] ?? ''), subject: String(c.detail?.['subject'] ?? ''),
-        reason: String(c.detail?.['reason'] ?? ''), deadLetters: c.count, lastAt: c.at.toISOString(),
+        eventId: c.key,
+        transactionId: String(c.detail?.['transactionId'] ?? ''),
+        subject: String(c.detail?.['subject'] ?? ''),
+        reason: String(c.detail?.['reason'] ?? ''),
+        deadLetters: c.count,
+        lastAt: c.at.toISOString(),
       })),
       reconciliations: reconciled.map((r) => ({
-        source: r.key, reconciliationId: String(r.detail?.['reconciliationId'] ?? ''), from: String(r.detail?.['from'] ?? ''), to: String(r.detail?.['to'] ?? ''),
-        missing: Number(r.detail?.['missing'] ?? 0), extra: Number(r.detail?.['extra'] ?? 0), mismatched: Number(r.detail?.['mismatched'] ?? 0),
+        source: r.key,
+        reconciliationId: String(r.detail?.['reconciliationId'] ?? ''),
+        from: String(r.detail?.['from'] ?? ''),
+        to: String(r.detail?.['to'] ?? ''),
+        missing: Number(r.detail?.['missing'] ?? 0),
+        extra: Number(r.detail?.['extra'] ?? 0),
+        mismatched: Number(r.detail?.['mismatched'] ?? 0),
       })),
-      ...(cap !== undefined ? { spendToday: { currency: policy.budgets.currency, spentMinor: spent, capMinor: cap } } : {}),
+      ...(cap !== undefined
+        ? { spendToday: { currency: policy.budgets.currency, spentMinor: spent, capMinor: cap } }
+        : {}),
     };
   }
 }

@@ -1,6 +1,13 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { APPROVAL_STATUSES, type ApprovalStatus, ApprovalV1, type Page, PageQuery, RequestApprovalV1 } from '@juggernaut/contracts';
+import {
+  APPROVAL_STATUSES,
+  type ApprovalStatus,
+  ApprovalV1,
+  type Page,
+  PageQuery,
+  RequestApprovalV1,
+} from '@juggernaut/contracts';
 import { redact } from '@juggernaut/observability';
 import { encodeCursor } from '@juggernaut/persistence';
 import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
@@ -12,26 +19,42 @@ import { ApprovalsRepository } from './approvals.repository';
 import { ApprovalsService } from './approvals.service';
 
 export class ListApprovalsQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: APPROVAL_STATUSES }) @IsOptional() @IsIn(APPROVAL_STATUSES)
+  @ApiPropertyOptional({ enum: APPROVAL_STATUSES })
+  @IsOptional()
+  @IsIn(APPROVAL_STATUSES)
   status?: ApprovalStatus;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200)
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
   action?: string;
 
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID()
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
   taskId?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200)
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
   workerId?: string;
 }
 
 export class ApproveDto {
-  @ApiPropertyOptional({ example: 'checked the diff' }) @IsOptional() @IsString() @MaxLength(2000)
+  @ApiPropertyOptional({ example: 'checked the diff' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
   reason?: string;
 }
 
 export class RejectDto {
-  @ApiProperty({ example: 'amount too high for this experiment' }) @IsString() @IsNotEmpty() @MaxLength(2000)
+  @ApiProperty({ example: 'amount too high for this experiment' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2000)
   reason!: string;
 }
 
@@ -58,7 +81,10 @@ export class ApprovalsController {
     const rows = await this.repo.list(filter, limit + 1, checkedCursor(cursor, 'uuid'));
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    return { items: items.map((a) => redact(a)), nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+    return {
+      items: items.map((a) => redact(a)),
+      nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    };
   }
 
   @Get(':id')
@@ -70,7 +96,10 @@ export class ApprovalsController {
 
   @Post()
   @Roles('admin', 'operator', 'agent')
-  @ApiOkResponse({ type: ApprovalV1, description: 'The same taskId, action and argsHash return the approval already requested.' })
+  @ApiOkResponse({
+    type: ApprovalV1,
+    description: 'The same taskId, action and argsHash return the approval already requested.',
+  })
   request(@Body() body: RequestApprovalV1, @CurrentCaller() caller: Caller): Promise<ApprovalV1> {
     return this.approvals.request(body, caller);
   }
@@ -79,7 +108,11 @@ export class ApprovalsController {
   @HttpCode(200)
   @Roles('admin', 'operator')
   @ApiOkResponse({ type: ApprovalV1 })
-  approve(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ApproveDto, @CurrentCaller() caller: Caller): Promise<ApprovalV1> {
+  approve(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: ApproveDto,
+    @CurrentCaller() caller: Caller,
+  ): Promise<ApprovalV1> {
     return this.approvals.decide(id, 'approved', caller, body.reason ?? null);
   }
 
@@ -87,7 +120,11 @@ export class ApprovalsController {
   @HttpCode(200)
   @Roles('admin', 'operator')
   @ApiOkResponse({ type: ApprovalV1 })
-  reject(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: RejectDto, @CurrentCaller() caller: Caller): Promise<ApprovalV1> {
+  reject(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: RejectDto,
+    @CurrentCaller() caller: Caller,
+  ): Promise<ApprovalV1> {
     return this.approvals.decide(id, 'rejected', caller, body.reason);
   }
 }

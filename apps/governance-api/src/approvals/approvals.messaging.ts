@@ -15,8 +15,11 @@ export class ApprovalsMessaging implements OnApplicationBootstrap, OnModuleDestr
   ) {}
 
   onApplicationBootstrap(): void {
-    this.subs.push(this.bus.respond(Subjects.approvalRequest, (req) =>
-      this.approvals.request(req, { system: req.workerId ? `worker:${req.workerId}` : 'nats' })));
+    this.subs.push(
+      this.bus.respond(Subjects.approvalRequest, (req) =>
+        this.approvals.request(req, { system: req.workerId ? `worker:${req.workerId}` : 'nats' }),
+      ),
+    );
     this.subs.push(this.bus.respond(Subjects.approvalGet, (req) => this.approvals.get(req.id)));
   }
 

@@ -38,7 +38,16 @@ export class ApprovalsService {
     return this.db.transaction(async (tx) => {
       const { approval, created } = await this.repo.request(input, actorName(by), approvals.ttlSeconds, tx);
       if (created) {
-        await this.audit.record({ actor: by, action: 'approval.request', resourceType: 'approvals', resourceId: approval.id, after: approval }, tx);
+        await this.audit.record(
+          {
+            actor: by,
+            action: 'approval.request',
+            resourceType: 'approvals',
+            resourceId: approval.id,
+            after: approval,
+          },
+          tx,
+        );
         await enqueueEvent(tx, 'governance', Subjects.approvalRequested, approval, currentCorrelationId());
       }
       return approval;
@@ -57,10 +66,17 @@ export class ApprovalsService {
       if (!before) throw new NotFoundException(`approval ${id} not found`);
       if (before.status !== 'pending') throw new ConflictException(`approval ${id} is already ${before.status}`);
       if (Date.parse(before.expiresAt) <= Date.now()) throw new ConflictException(`approval ${id} has expired`);
-      if ((await this.repo.requesterOf(id, tx)) === by.name) throw new ForbiddenException('an approval cannot be decided by the key that requested it');
+      if ((await this.repo.requesterOf(id, tx)) === by.name)
+        throw new ForbiddenException('an approval cannot be decided by the key that requested it');
       const after = await this.repo.decide(id, decision, by.name, reason, tx);
       if (!after) throw new ConflictException(`approval ${id} is no longer pending`);
-      await this.recordDecision(tx, by, decision === 'approved' ? 'approval.approve' : 'approval.reject', before, after);
+      await this.recordDecision(
+        tx,
+        by,
+        decision === 'approved' ? 'approval.approve' : 'approval.reject',
+        before,
+        after,
+      );
       return after;
     });
   }
@@ -76,7 +92,13 @@ export class ApprovalsService {
     });
   }
 
-  private async recordDecision(tx: Queryable, by: AuditActor, action: string, before: ApprovalV1, after: ApprovalV1): Promise<void> {
+  private async recordDecision(
+    tx: Queryable,
+    by: AuditActor,
+    action: string,
+    before: ApprovalV1,
+    after: ApprovalV1,
+  ): Promise<void> {
     await this.audit.record({ actor: by, action, resourceType: 'approvals', resourceId: after.id, before, after }, tx);
     await enqueueEvent(tx, 'governance', Subjects.approvalDecided, after, currentCorrelationId());
   }

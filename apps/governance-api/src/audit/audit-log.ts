@@ -48,18 +48,22 @@ export class AuditLog {
   /** Appends the entry (in `tx` when given) and answers its id. */
   async record(e: AuditEvent, tx?: Queryable): Promise<string> {
     const caller = 'system' in e.actor ? undefined : e.actor;
-    const id = await this.repo.append({
-      actor: caller ? caller.name : `system:${(e.actor as { system: string }).system}`,
-      actorKeyId: caller?.keyId ?? null,
-      actorRole: caller?.role ?? null,
-      action: e.action,
-      resourceType: e.resourceType,
-      resourceId: e.resourceId === undefined || e.resourceId === null ? null : toStorable(e.resourceId).slice(0, 1_000),
-      before: bounded(e.before),
-      after: bounded(e.after),
-      details: bounded(e.details),
-      correlationId: currentCorrelationId() ?? null,
-    }, tx);
+    const id = await this.repo.append(
+      {
+        actor: caller ? caller.name : `system:${(e.actor as { system: string }).system}`,
+        actorKeyId: caller?.keyId ?? null,
+        actorRole: caller?.role ?? null,
+        action: e.action,
+        resourceType: e.resourceType,
+        resourceId:
+          e.resourceId === undefined || e.resourceId === null ? null : toStorable(e.resourceId).slice(0, 1_000),
+        before: bounded(e.before),
+        after: bounded(e.after),
+        details: bounded(e.details),
+        correlationId: currentCorrelationId() ?? null,
+      },
+      tx,
+    );
     this.entries.inc({ action: e.action.split('.').slice(0, 2).join('.') });
     return id;
   }

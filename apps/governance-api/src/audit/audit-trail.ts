@@ -1,4 +1,9 @@
-import { createParamDecorator, type ExecutionContext, HttpException, ServiceUnavailableException } from '@nestjs/common';
+import {
+  createParamDecorator,
+  type ExecutionContext,
+  HttpException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import type { Queryable } from '@juggernaut/persistence';
 import type { Logger } from 'pino';
 import type { Caller } from '../auth/roles';
@@ -52,12 +57,22 @@ export class AuditTrail {
   /** Records a change made in `tx`, in `tx`: the entry commits with the change or neither does. */
   async inTransaction(tx: Queryable, result: unknown): Promise<void> {
     try {
-      await this.audit.record({
-        actor: this.call.actor, action: `http.${this.call.method}`, resourceType: this.call.resourceType, resourceId: this.resourceId(result),
-        after: result, details: { route: this.call.route, params: this.call.params, body: this.call.body },
-      }, tx);
+      await this.audit.record(
+        {
+          actor: this.call.actor,
+          action: `http.${this.call.method}`,
+          resourceType: this.call.resourceType,
+          resourceId: this.resourceId(result),
+          after: result,
+          details: { route: this.call.route, params: this.call.params, body: this.call.body },
+        },
+        tx,
+      );
     } catch (e) {
-      this.logger.error({ err: e, route: this.call.route }, 'could not append to the audit log; the change is rolled back');
+      this.logger.error(
+        { err: e, route: this.call.route },
+        'could not append to the audit log; the change is rolled back',
+      );
       throw new AuditUnavailableException();
     }
     this.written = true;
@@ -69,7 +84,11 @@ export class AuditTrail {
     let intentId: string;
     try {
       intentId = await this.audit.record({
-        actor, action: `http.${method}.intent`, resourceType, resourceId: this.resourceId(undefined), details: { route, params, body },
+        actor,
+        action: `http.${method}.intent`,
+        resourceType,
+        resourceId: this.resourceId(undefined),
+        details: { route, params, body },
       });
     } catch (e) {
       this.logger.error({ err: e, route }, 'could not append the intent to the audit log; the request is refused');
@@ -81,21 +100,51 @@ export class AuditTrail {
       result = await call();
     } catch (e) {
       const status = statusOf(e);
-      await this.audit.record({
-        actor, action: `http.${method}.${status !== undefined && status < 500 ? 'refused' : 'failed'}`, resourceType, resourceId: this.resourceId(undefined),
-        details: { route, params, intentId, status: status ?? null, error: (e as Error)?.message ?? String(e) },
-      }).catch((err: unknown) => this.logger.error({ err, route, intentId }, 'could not append the outcome of a refused call to the audit log'));
+      await this.audit
+        .record({
+          actor,
+          action: `http.${method}.${status !== undefined && status < 500 ? 'refused' : 'failed'}`,
+          resourceType,
+          resourceId: this.resourceId(undefined),
+          details: { route, params, intentId, status: status ?? null, error: (e as Error)?.message ?? String(e) },
+        })
+        .catch((err: unknown) =>
+          this.logger.error(
+            { err, route, intentId },
+            'could not append the outcome of a refused call to the audit log',
+          ),
+        );
       throw e;
     }
-    await this.audit.record({
-      actor, action: `http.${method}`, resourceType, resourceId: this.resourceId(result), after: result, details: { route, params, intentId },
-    }).catch((err: unknown) => this.logger.error({ err, route, intentId }, 'could not append the outcome to the audit log; its intent is recorded'));
+    await this.audit
+      .record({
+        actor,
+        action: `http.${method}`,
+        resourceType,
+        resourceId: this.resourceId(result),
+        after: result,
+        details: { route, params, intentId },
+      })
+      .catch((err: unknown) =>
+        this.logger.error(
+          { err, route, intentId },
+          'could not append the outcome to the audit log; its intent is recorded',
+        ),
+      );
     return result;
   }
 
   private resourceId(result: unknown): string | null {
     const p = this.call.params;
-    return p['id'] ?? p['name'] ?? p['type'] ?? p['currency'] ?? p['goalId'] ?? (result as { id?: unknown } | null | undefined)?.id?.toString() ?? null;
+    return (
+      p['id'] ??
+      p['name'] ??
+      p['type'] ??
+      p['currency'] ??
+      p['goalId'] ??
+      (result as { id?: unknown } | null | undefined)?.id?.toString() ??
+      null
+    );
   }
 }
 

@@ -9,23 +9,39 @@ import { type AuditRow, AuditRepository } from './audit.repository';
 import { checkedCursor } from '../http/checked-cursor';
 
 export class ListAuditQuery extends PageQuery {
-  @ApiPropertyOptional({ description: 'API key name, or system:<component>.' }) @IsOptional() @IsString() @MaxLength(200)
+  @ApiPropertyOptional({ description: 'API key name, or system:<component>.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
   actor?: string;
 
   @ApiPropertyOptional({ description: 'An action (policy.update) or a prefix of one (policy, approval, http).' })
-  @IsOptional() @IsString() @MaxLength(100) @Matches(/^[a-z_.]+$/, { message: 'action must be lowercase letters, "_" and "."' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  @Matches(/^[a-z_.]+$/, { message: 'action must be lowercase letters, "_" and "."' })
   action?: string;
 
-  @ApiPropertyOptional({ example: 'policies' }) @IsOptional() @IsString() @MaxLength(100)
+  @ApiPropertyOptional({ example: 'policies' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
   resourceType?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200)
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
   resourceId?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsISO8601({ strict: true })
   since?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsISO8601({ strict: true })
   until?: string;
 }
 
@@ -52,8 +68,17 @@ export class AuditPage {
 /** An entry as readers see it: its values redacted again, so entries stored before a redaction rule existed do not show what it hides. */
 function toView(r: AuditRow): AuditEntryView {
   return {
-    id: r.id, at: r.at.toISOString(), actor: r.actor, actorKeyId: r.actor_key_id, actorRole: r.actor_role, action: r.action,
-    resourceType: r.resource_type, resourceId: r.resource_id, before: redact(r.before), after: redact(r.after), details: redact(r.details),
+    id: r.id,
+    at: r.at.toISOString(),
+    actor: r.actor,
+    actorKeyId: r.actor_key_id,
+    actorRole: r.actor_role,
+    action: r.action,
+    resourceType: r.resource_type,
+    resourceId: r.resource_id,
+    before: redact(r.before),
+    after: redact(r.after),
+    details: redact(r.details),
     correlationId: r.correlation_id,
   };
 }
@@ -66,13 +91,20 @@ export class AuditController {
 
   @Get()
   @Roles('admin', 'operator')
-  @ApiOkResponse({ type: AuditPage, description: 'Newest first; values redacted. A mutation forwarded to another service has an `http.<method>.intent` entry written before it was sent and an outcome entry (`http.<method>`, `.refused` or `.failed`) whose details.intentId points at it.' })
+  @ApiOkResponse({
+    type: AuditPage,
+    description:
+      'Newest first; values redacted. A mutation forwarded to another service has an `http.<method>.intent` entry written before it was sent and an outcome entry (`http.<method>`, `.refused` or `.failed`) whose details.intentId points at it.',
+  })
   @ApiBadRequestResponse({ description: 'A filter is invalid, or the cursor is not one this list returned.' })
   async list(@Query() q: ListAuditQuery): Promise<Page<AuditEntryView>> {
     const { limit = 50, cursor, ...filter } = q;
     const rows = await this.repo.list(filter, limit + 1, checkedCursor(cursor, 'bigint'));
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    return { items: items.map(toView), nextCursor: rows.length > limit && last ? encodeCursor(last.at, last.id) : null };
+    return {
+      items: items.map(toView),
+      nextCursor: rows.length > limit && last ? encodeCursor(last.at, last.id) : null,
+    };
   }
 }

@@ -39,7 +39,8 @@ export class AuditInterceptor implements NestInterceptor {
       body: req.body,
     });
     req.auditTrail = trail;
-    if (this.reflector.getAllAndOverride<boolean>(AUDITED_IN_HANDLER, [context.getHandler(), context.getClass()])) return next.handle();
+    if (this.reflector.getAllAndOverride<boolean>(AUDITED_IN_HANDLER, [context.getHandler(), context.getClass()]))
+      return next.handle();
     return from(trail.forward(() => lastValueFrom(next.handle(), { defaultValue: undefined })));
   }
 }

@@ -50,7 +50,18 @@ export class AuditRepository {
     const rows = (await tx.query(
       `INSERT INTO governance.audit_log (actor, actor_key_id, actor_role, action, resource_type, resource_id, before, after, details, correlation_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10) RETURNING id::text AS id`,
-      [e.actor, e.actorKeyId, e.actorRole, e.action, e.resourceType, e.resourceId, json(e.before), json(e.after), json(e.details), e.correlationId],
+      [
+        e.actor,
+        e.actorKeyId,
+        e.actorRole,
+        e.action,
+        e.resourceType,
+        e.resourceId,
+        json(e.before),
+        json(e.after),
+        json(e.details),
+        e.correlationId,
+      ],
     )) as Array<{ id: string }>;
     return rows[0]!.id;
   }
@@ -67,8 +78,17 @@ export class AuditRepository {
          AND ($6::timestamptz IS NULL OR at < $6)
          AND ($7::timestamptz IS NULL OR (at, id) < ($7::timestamptz, $8::bigint))
        ORDER BY at DESC, id DESC LIMIT $9`,
-      [f.actor ?? null, f.action ?? null, f.resourceType ?? null, f.resourceId ?? null, f.since ?? null, f.until ?? null,
-        after?.at ?? null, after?.id ?? null, limit],
+      [
+        f.actor ?? null,
+        f.action ?? null,
+        f.resourceType ?? null,
+        f.resourceId ?? null,
+        f.since ?? null,
+        f.until ?? null,
+        after?.at ?? null,
+        after?.id ?? null,
+        limit,
+      ],
     );
   }
 }

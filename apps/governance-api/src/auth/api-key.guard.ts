@@ -1,4 +1,10 @@
-import { type CanActivate, type ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  ForbiddenException,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Metrics } from '@juggernaut/observability';
 import { PUBLIC_ROUTE } from '@juggernaut/service-kit';
@@ -34,7 +40,11 @@ export class ApiKeyGuard implements CanActivate {
     private readonly limiter: RateLimiter,
     metrics: Metrics,
   ) {
-    this.failures = metrics.counter('juggernaut_http_auth_failures_total', 'HTTP requests refused for want of a valid API key', ['reason']);
+    this.failures = metrics.counter(
+      'juggernaut_http_auth_failures_total',
+      'HTTP requests refused for want of a valid API key',
+      ['reason'],
+    );
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -59,7 +69,9 @@ export class ApiKeyGuard implements CanActivate {
     this.limiter.check(caller.keyId, res);
     const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     if (!allowed || !allowed.includes(caller.role)) {
-      throw new ForbiddenException(`role ${caller.role} may not call this route${allowed ? ` (allowed: ${allowed.join(', ')})` : ''}`);
+      throw new ForbiddenException(
+        `role ${caller.role} may not call this route${allowed ? ` (allowed: ${allowed.join(', ')})` : ''}`,
+      );
     }
     return true;
   }

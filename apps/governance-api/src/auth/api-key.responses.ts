@@ -8,7 +8,8 @@ export class ApiKeyResponse implements ApiKeyView {
   @ApiProperty() name!: string;
   @ApiProperty({ enum: ROLES }) role!: Role;
   @ApiProperty({ description: 'The first characters of the key, to recognise it.' }) prefix!: string;
-  @ApiProperty({ type: String, nullable: true, description: 'Name of the key that created it.' }) createdBy!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Name of the key that created it.' }) createdBy!:
+    string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) expiresAt!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) revokedAt!: string | null;

@@ -25,7 +25,10 @@ export class ApiKeysRepository {
     return rows[0];
   }
 
-  async insert(k: { name: string; role: Role; hash: Buffer; prefix: string; createdBy: string | null; expiresAt: Date | null }, tx: Queryable = this.db): Promise<ApiKeyRow> {
+  async insert(
+    k: { name: string; role: Role; hash: Buffer; prefix: string; createdBy: string | null; expiresAt: Date | null },
+    tx: Queryable = this.db,
+  ): Promise<ApiKeyRow> {
     const rows = (await tx.query(
       `INSERT INTO governance.api_keys (name, role, key_hash, key_prefix, created_by, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
@@ -44,7 +47,10 @@ export class ApiKeysRepository {
 
   /** Whether a key that is not revoked has this name (without case); an expired key can be given a new expiry, so it counts. */
   async nameTaken(name: string, tx: Queryable = this.db): Promise<boolean> {
-    const rows = (await tx.query(`SELECT 1 FROM governance.api_keys WHERE lower(name) = lower($1) AND revoked_at IS NULL LIMIT 1`, [name])) as unknown[];
+    const rows = (await tx.query(
+      `SELECT 1 FROM governance.api_keys WHERE lower(name) = lower($1) AND revoked_at IS NULL LIMIT 1`,
+      [name],
+    )) as unknown[];
     return rows.length > 0;
   }
 
@@ -54,21 +60,26 @@ export class ApiKeysRepository {
 
   /** `lock` holds the row until the transaction ends, so two admins cannot rotate one key twice. */
   async findById(id: string, tx: Queryable = this.db, lock = false): Promise<ApiKeyRow | undefined> {
-    const rows = (await tx.query(`SELECT * FROM governance.api_keys WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id])) as ApiKeyRow[];
+    const rows = (await tx.query(`SELECT * FROM governance.api_keys WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [
+      id,
+    ])) as ApiKeyRow[];
     return rows[0];
   }
 
   async revoke(id: string, tx: Queryable = this.db): Promise<ApiKeyRow | undefined> {
-    const rows: ApiKeyRow[] = rowsOf(await tx.query(
-      `UPDATE governance.api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING *`, [id],
-    ));
+    const rows: ApiKeyRow[] = rowsOf(
+      await tx.query(
+        `UPDATE governance.api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING *`,
+        [id],
+      ),
+    );
     return rows[0];
   }
 
   async setExpiry(id: string, expiresAt: Date | null, tx: Queryable = this.db): Promise<ApiKeyRow | undefined> {
-    const rows: ApiKeyRow[] = rowsOf(await tx.query(
-      `UPDATE governance.api_keys SET expires_at = $2 WHERE id = $1 RETURNING *`, [id, expiresAt],
-    ));
+    const rows: ApiKeyRow[] = rowsOf(
+      await tx.query(`UPDATE governance.api_keys SET expires_at = $2 WHERE id = $1 RETURNING *`, [id, expiresAt]),
+    );
     return rows[0];
   }
 
@@ -76,12 +87,15 @@ export class ApiKeysRepository {
   async touch(id: string): Promise<void> {
     await this.db.query(
       `UPDATE governance.api_keys SET last_used_at = now()
-       WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [id],
+       WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+      [id],
     );
   }
 
   /** Runs `fn` holding a transaction-scoped lock, so concurrent replicas bootstrap one admin key. */
-  async withBootstrapLock<T>(fn: (activeAdmins: number, insert: (k: Parameters<ApiKeysRepository['insert']>[0]) => Promise<void>) => Promise<T>): Promise<T> {
+  async withBootstrapLock<T>(
+    fn: (activeAdmins: number, insert: (k: Parameters<ApiKeysRepository['insert']>[0]) => Promise<void>) => Promise<T>,
+  ): Promise<T> {
     return this.db.transaction(async (em) => {
       await em.query(`SELECT pg_advisory_xact_lock(hashtext('juggernaut:bootstrap-admin'))`);
       const [{ n }] = await em.query(

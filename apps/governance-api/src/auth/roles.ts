@@ -1,5 +1,10 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 
 export const ROLES = ['admin', 'operator', 'viewer', 'agent'] as const;
 export type Role = (typeof ROLES)[number];
@@ -22,7 +27,10 @@ function rolesWithNote(roles: Role[], note?: string) {
     ApiBearerAuth(),
     ApiUnauthorizedResponse({ description: 'No valid API key, or a malformed one.' }),
     ApiForbiddenResponse({ description: `Allowed roles: ${roles.join(', ')}.${note ? ` ${note}` : ''}` }),
-    ApiTooManyRequestsResponse({ description: 'Over the rate limit of this key, or of this address for calls without a valid key; see Retry-After.' }),
+    ApiTooManyRequestsResponse({
+      description:
+        'Over the rate limit of this key, or of this address for calls without a valid key; see Retry-After.',
+    }),
   );
 }
 

@@ -19,7 +19,10 @@ export class BudgetsController {
 
   @Get('usage')
   @Roles(...READERS)
-  @ApiOkResponse({ type: BudgetUsageV1, description: 'Settled spend plus open reservations today (UTC), globally, by level and by worker.' })
+  @ApiOkResponse({
+    type: BudgetUsageV1,
+    description: 'Settled spend plus open reservations today (UTC), globally, by level and by worker.',
+  })
   usage(): Promise<BudgetUsageV1> {
     return this.budgets.usage();
   }
@@ -28,8 +31,15 @@ export class BudgetsController {
   @HttpCode(200)
   @Roles('admin', 'operator')
   @AuditedInHandler()
-  @ApiOkResponse({ type: UnblockedResponse, description: 'Tasks that waited blocked for budget go back to the queue (their next call is checked against the caps again).' })
-  @ApiServiceUnavailableResponse({ description: 'The audit entry of the intent could not be written, so the request was not sent; or the service that owns this did not answer.' })
+  @ApiOkResponse({
+    type: UnblockedResponse,
+    description:
+      'Tasks that waited blocked for budget go back to the queue (their next call is checked against the caps again).',
+  })
+  @ApiServiceUnavailableResponse({
+    description:
+      'The audit entry of the intent could not be written, so the request was not sent; or the service that owns this did not answer.',
+  })
   release(@Trail() trail: AuditTrail): Promise<{ unblocked: string[] }> {
     return trail.forward(() => this.bus.request(Subjects.taskUnblock, { blockedOn: 'budget' }));
   }

@@ -28,11 +28,17 @@ export class BudgetsRepository {
   }
 
   async find(em: EntityManager, id: string): Promise<ReservationRow | undefined> {
-    const rows: ReservationRow[] = await em.query(`SELECT id, task_id, reserved_minor, actual_minor FROM governance.budget_reservations WHERE id = $1`, [id]);
+    const rows: ReservationRow[] = await em.query(
+      `SELECT id, task_id, reserved_minor, actual_minor FROM governance.budget_reservations WHERE id = $1`,
+      [id],
+    );
     return rows[0];
   }
 
-  async usage(em: EntityManager, r: Pick<ReserveBudgetV1, 'taskId' | 'workerId' | 'level' | 'currency'>): Promise<BudgetUsage> {
+  async usage(
+    em: EntityManager,
+    r: Pick<ReserveBudgetV1, 'taskId' | 'workerId' | 'level' | 'currency'>,
+  ): Promise<BudgetUsage> {
     const [row] = await em.query(
       `SELECT
          coalesce(sum(coalesce(actual_minor, reserved_minor)) FILTER (WHERE day = (now() AT TIME ZONE 'UTC')::date), 0)::text AS global,
@@ -54,11 +60,13 @@ export class BudgetsRepository {
 
   /** Sets the actual cost once; a repeated settlement returns the first. */
   async settle(id: string, actualMinor: number): Promise<number | undefined> {
-    const rows: Array<{ actual_minor: string }> = rowsOf(await this.db.query(
-      `UPDATE governance.budget_reservations SET actual_minor = coalesce(actual_minor, $2), settled_at = coalesce(settled_at, now())
+    const rows: Array<{ actual_minor: string }> = rowsOf(
+      await this.db.query(
+        `UPDATE governance.budget_reservations SET actual_minor = coalesce(actual_minor, $2), settled_at = coalesce(settled_at, now())
        WHERE id = $1 RETURNING actual_minor`,
-      [id, actualMinor],
-    ));
+        [id, actualMinor],
+      ),
+    );
     return rows[0] ? Number(rows[0].actual_minor) : undefined;
   }
 
@@ -68,7 +76,14 @@ export class BudgetsRepository {
        FROM governance.budget_reservations WHERE day = (now() AT TIME ZONE 'UTC')::date AND currency = $1 GROUP BY level, worker_id`,
       [currency],
     );
-    const usage: BudgetUsageV1 = { currency, day: new Date().toISOString().slice(0, 10), globalMinor: 0, byLevelMinor: {}, byWorkerMinor: {}, openReservations: 0 };
+    const usage: BudgetUsageV1 = {
+      currency,
+      day: new Date().toISOString().slice(0, 10),
+      globalMinor: 0,
+      byLevelMinor: {},
+      byWorkerMinor: {},
+      openReservations: 0,
+    };
     for (const r of rows) {
       const spent = Number(r.spent);
       usage.globalMinor += spent;

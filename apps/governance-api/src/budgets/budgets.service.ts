@@ -1,5 +1,11 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import type { BudgetReservationV1, BudgetSettlementV1, BudgetUsageV1, ReserveBudgetV1, SettleBudgetV1 } from '@juggernaut/contracts';
+import type {
+  BudgetReservationV1,
+  BudgetSettlementV1,
+  BudgetUsageV1,
+  ReserveBudgetV1,
+  SettleBudgetV1,
+} from '@juggernaut/contracts';
 import { Metrics } from '@juggernaut/observability';
 import { capExceeded } from './budget-caps';
 import { BudgetsRepository } from './budgets.repository';
@@ -19,7 +25,11 @@ export class BudgetsService {
     private readonly policy: PolicyView,
     metrics: Metrics,
   ) {
-    this.refused = metrics.counter('juggernaut_budget_refusals_total', 'Budget reservations refused, by the cap that refused them', ['cap']);
+    this.refused = metrics.counter(
+      'juggernaut_budget_refusals_total',
+      'Budget reservations refused, by the cap that refused them',
+      ['cap'],
+    );
   }
 
   async reserve(req: ReserveBudgetV1): Promise<BudgetReservationV1> {
@@ -28,7 +38,12 @@ export class BudgetsService {
       policy = await this.policy.current();
     } catch {
       this.refused.inc({ cap: 'policy' });
-      return { reservationId: req.reservationId, granted: false, reason: 'no policy available, so no spend is allowed', taskSpentMinor: 0 };
+      return {
+        reservationId: req.reservationId,
+        granted: false,
+        reason: 'no policy available, so no spend is allowed',
+        taskSpentMinor: 0,
+      };
     }
     return this.repo.locked(async (em) => {
       const existing = await this.repo.find(em, req.reservationId);
@@ -56,9 +71,17 @@ export class BudgetsService {
   }
 
   /** Today's spend (settled or held) of each worker, and the per-worker daily cap it counts against. */
-  async workerSpend(): Promise<{ currency: string; dailyCapMinor: number | null; byWorkerMinor: Record<string, number> }> {
+  async workerSpend(): Promise<{
+    currency: string;
+    dailyCapMinor: number | null;
+    byWorkerMinor: Record<string, number>;
+  }> {
     const policy = await this.policy.current().catch(() => undefined);
     const usage = await this.repo.today(policy?.budgets.currency ?? 'USD');
-    return { currency: usage.currency, dailyCapMinor: policy?.budgets.perWorkerDailyCapMinor ?? null, byWorkerMinor: usage.byWorkerMinor };
+    return {
+      currency: usage.currency,
+      dailyCapMinor: policy?.budgets.perWorkerDailyCapMinor ?? null,
+      byWorkerMinor: usage.byWorkerMinor,
+    };
   }
 }

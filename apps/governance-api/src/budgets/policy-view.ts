@@ -24,7 +24,9 @@ export class PolicyView implements OnApplicationBootstrap, OnModuleDestroy {
     this.unwatch = this.follower.onChange((doc, previous) => {
       // Caps changed: tasks parked for budget get another look (a call that still does not fit parks them again, unmade).
       if (previous && JSON.stringify(previous.budgets) !== JSON.stringify(doc.budgets)) {
-        this.bus.request(Subjects.taskUnblock, { blockedOn: 'budget' }).catch((e: unknown) => this.logger.warn({ err: e }, 'could not release tasks blocked on budget'));
+        this.bus
+          .request(Subjects.taskUnblock, { blockedOn: 'budget' })
+          .catch((e: unknown) => this.logger.warn({ err: e }, 'could not release tasks blocked on budget'));
       }
     });
   }

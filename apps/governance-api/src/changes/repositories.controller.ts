@@ -1,5 +1,12 @@
 import { Body, Controller, Get, Param, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RegisterRepositoryV1, RepositoryNameV1, RepositoryV1, Subjects } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
 import { AuditedInHandler } from '../audit/audited.decorator';
@@ -15,9 +22,14 @@ export class RepositoriesController {
 
   @Post()
   @Roles('admin')
-  @ApiOperation({ summary: 'Register a repository (or replace its settings): clone URL, default branch, checks, gate policy, forge' })
+  @ApiOperation({
+    summary: 'Register a repository (or replace its settings): clone URL, default branch, checks, gate policy, forge',
+  })
   @ApiCreatedResponse({ type: RepositoryV1 })
-  @ApiServiceUnavailableResponse({ description: 'The audit entry of the intent could not be written, so the request was not sent; or the service that owns this did not answer.' })
+  @ApiServiceUnavailableResponse({
+    description:
+      'The audit entry of the intent could not be written, so the request was not sent; or the service that owns this did not answer.',
+  })
   register(@Body() body: RegisterRepositoryV1, @Trail() trail: AuditTrail): Promise<RepositoryV1> {
     return trail.forward(() => this.bus.request(Subjects.repositoryRegister, body));
   }

@@ -1,7 +1,12 @@
 import { BadRequestException, ForbiddenException, Injectable, type Type } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import {
-  type ConversationRead, GetLedgerBalanceV1, GetPnlV1, ListExperimentsV1, ListLedgerTransactionsV1, ListTasksV1,
+  type ConversationRead,
+  GetLedgerBalanceV1,
+  GetPnlV1,
+  ListExperimentsV1,
+  ListLedgerTransactionsV1,
+  ListTasksV1,
 } from '@juggernaut/contracts';
 import { plainToInstance } from 'class-transformer';
 import { isUUID, validate, type ValidationError } from 'class-validator';
@@ -27,7 +32,11 @@ interface ReadRoute {
   input: Input;
 }
 
-function route<C extends object>(controller: Type<C>, method: keyof C & string, input: Input = { kind: 'none' }): ReadRoute {
+function route<C extends object>(
+  controller: Type<C>,
+  method: keyof C & string,
+  input: Input = { kind: 'none' },
+): ReadRoute {
   return { controller, method, input };
 }
 
@@ -88,29 +97,41 @@ export class ConversationReads {
   async read(resource: ConversationRead, role: string, input: Record<string, unknown> | undefined): Promise<unknown> {
     const allowed = this.rolesOf(resource);
     if (!allowed.includes(role as Role)) {
-      throw new ForbiddenException(`a ${role} key may not read ${resource} (allowed: ${allowed.join(', ') || 'nobody'}), so this conversation may not either`);
+      throw new ForbiddenException(
+        `a ${role} key may not read ${resource} (allowed: ${allowed.join(', ') || 'nobody'}), so this conversation may not either`,
+      );
     }
     const r = READ_ROUTES[resource];
     const arg = await this.argumentOf(r.input, input ?? {});
-    const controller = this.modules.get(r.controller, { strict: false }) as Record<string, (a?: unknown) => Promise<unknown>>;
+    const controller = this.modules.get(r.controller, { strict: false }) as Record<
+      string,
+      (a?: unknown) => Promise<unknown>
+    >;
     return arg === undefined ? controller[r.method]!() : controller[r.method]!(arg);
   }
 
   private async argumentOf(input: Input, given: Record<string, unknown>): Promise<unknown> {
     if (input.kind === 'none') {
-      if (Object.keys(given).length) throw new BadRequestException(`this read takes no parameters, got ${Object.keys(given).join(', ')}`);
+      if (Object.keys(given).length)
+        throw new BadRequestException(`this read takes no parameters, got ${Object.keys(given).join(', ')}`);
       return undefined;
     }
     if (input.kind === 'id') {
       const extra = Object.keys(given).filter((k) => k !== 'id');
       if (extra.length) throw new BadRequestException(`property ${extra[0]} should not exist`);
       const id = given['id'];
-      if (typeof id !== 'string' || !id || id.length > 200) throw new BadRequestException('id must be a non-empty string');
+      if (typeof id !== 'string' || !id || id.length > 200)
+        throw new BadRequestException('id must be a non-empty string');
       if (input.shape === 'uuid' && !isUUID(id)) throw new BadRequestException('id must be a UUID');
       return id;
     }
     const dto = plainToInstance(input.dto, given);
-    const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true, validationError: { target: false, value: false } });
+    const errors = await validate(dto, {
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: true,
+      validationError: { target: false, value: false },
+    });
     if (errors.length) throw new BadRequestException(messages(errors).join('; '));
     return dto;
   }

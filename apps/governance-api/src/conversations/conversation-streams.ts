@@ -8,10 +8,13 @@ const MAX_TEXT = 64 * 1024;
 
 /** The event when it has the shape of one (a signal is only a hint: a malformed one is dropped). */
 function eventOf(p: Partial<ConversationStreamEventV1>): ConversationStreamEventV1 | undefined {
-  if (typeof p.messageId !== 'string' || typeof p.conversationId !== 'string' || !p.kind || !KINDS.has(p.kind)) return undefined;
+  if (typeof p.messageId !== 'string' || typeof p.conversationId !== 'string' || !p.kind || !KINDS.has(p.kind))
+    return undefined;
   if (p.text !== undefined && (typeof p.text !== 'string' || p.text.length > MAX_TEXT)) return undefined;
   return {
-    conversationId: p.conversationId, messageId: p.messageId, kind: p.kind,
+    conversationId: p.conversationId,
+    messageId: p.messageId,
+    kind: p.kind,
     ...(typeof p.taskId === 'string' ? { taskId: p.taskId } : {}),
     ...(Number.isInteger(p.step) ? { step: p.step } : {}),
     ...(typeof p.text === 'string' ? { text: p.text } : {}),
@@ -62,7 +65,13 @@ export class ConversationStreams implements OnApplicationBootstrap, OnModuleDest
 
   /** A summary was stored while this answer is written (shown to a streaming caller). */
   compacted(conversationId: string, messageId: string, taskId: string, throughSeq: number): void {
-    this.bus.signal(Subjects.conversationStream, { conversationId, messageId, taskId, kind: 'compacted', reason: `messages 1 to ${throughSeq} are summarised for the model` });
+    this.bus.signal(Subjects.conversationStream, {
+      conversationId,
+      messageId,
+      taskId,
+      kind: 'compacted',
+      reason: `messages 1 to ${throughSeq} are summarised for the model`,
+    });
   }
 
   private deliver(e: ConversationStreamEventV1): void {

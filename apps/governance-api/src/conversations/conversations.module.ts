@@ -9,6 +9,12 @@ import { ConversationsService } from './conversations.service';
 /** Conversations with Juggernaut: stored here, answered by agent runners (see conversations.service.ts). */
 @Module({
   controllers: [ConversationsController],
-  providers: [ConversationsRepository, ConversationsService, ConversationStreams, ConversationReads, ConversationsMessaging],
+  providers: [
+    ConversationsRepository,
+    ConversationsService,
+    ConversationStreams,
+    ConversationReads,
+    ConversationsMessaging,
+  ],
 })
 export class ConversationsModule {}

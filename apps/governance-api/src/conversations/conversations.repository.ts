@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type {
-  CitationV1, ConversationMessageV1, ConversationSummaryV1, ConversationV1, MessageAuthor, MessageStatus, ToolCallSummaryV1,
+  CitationV1,
+  ConversationMessageV1,
+  ConversationSummaryV1,
+  ConversationV1,
+  MessageAuthor,
+  MessageStatus,
+  ToolCallSummaryV1,
 } from '@juggernaut/contracts';
 import { type Cursor, type Queryable, rowsOf } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
@@ -47,24 +53,44 @@ export interface SummaryRow {
 
 export function toConversation(r: ConversationRow): ConversationV1 {
   return {
-    id: r.id, title: r.title, goalId: r.goal_id, budgetMinor: r.budget_minor === null ? null : Number(r.budget_minor),
-    spentMinor: Number(r.spent_minor), createdBy: r.created_by, role: r.role, messages: r.messages,
-    createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
+    id: r.id,
+    title: r.title,
+    goalId: r.goal_id,
+    budgetMinor: r.budget_minor === null ? null : Number(r.budget_minor),
+    spentMinor: Number(r.spent_minor),
+    createdBy: r.created_by,
+    role: r.role,
+    messages: r.messages,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
   };
 }
 
 export function toMessage(r: MessageRow): ConversationMessageV1 {
   return {
-    id: r.id, conversationId: r.conversation_id, seq: r.seq, author: r.author, content: r.content, status: r.status,
-    stopReason: r.stop_reason, taskId: r.task_id, citations: r.citations, toolCalls: r.tool_calls,
+    id: r.id,
+    conversationId: r.conversation_id,
+    seq: r.seq,
+    author: r.author,
+    content: r.content,
+    status: r.status,
+    stopReason: r.stop_reason,
+    taskId: r.task_id,
+    citations: r.citations,
+    toolCalls: r.tool_calls,
     costMinor: r.cost_minor === null ? null : Number(r.cost_minor),
-    createdAt: r.created_at.toISOString(), completedAt: r.completed_at?.toISOString() ?? null,
+    createdAt: r.created_at.toISOString(),
+    completedAt: r.completed_at?.toISOString() ?? null,
   };
 }
 
 export function toSummary(r: SummaryRow): ConversationSummaryV1 {
   return {
-    id: r.id, conversationId: r.conversation_id, throughSeq: r.through_seq, content: r.content, taskId: r.task_id,
+    id: r.id,
+    conversationId: r.conversation_id,
+    throughSeq: r.through_seq,
+    content: r.content,
+    taskId: r.task_id,
     createdAt: r.created_at.toISOString(),
   };
 }
@@ -84,7 +110,10 @@ export interface FinishedAnswer {
 export class ConversationsRepository {
   constructor(private readonly db: DataSource) {}
 
-  async create(c: { title?: string; goalId?: string; budgetMinor?: number; createdBy: string; keyId: string; role: string }, tx: Queryable): Promise<ConversationRow> {
+  async create(
+    c: { title?: string; goalId?: string; budgetMinor?: number; createdBy: string; keyId: string; role: string },
+    tx: Queryable,
+  ): Promise<ConversationRow> {
     const rows = (await tx.query(
       `WITH c AS (
          INSERT INTO governance.conversations (title, goal_id, budget_minor, created_by, created_by_key_id, role)
@@ -97,27 +126,32 @@ export class ConversationsRepository {
 
   /** A conversation with its message count and its spend: every reservation of its answers' tasks (settled at cost, open ones in full). */
   async get(id: string): Promise<ConversationRow | undefined> {
-    const rows = rowsOf<ConversationRow>(await this.db.query(
-      `SELECT c.*,
+    const rows = rowsOf<ConversationRow>(
+      await this.db.query(
+        `SELECT c.*,
          (SELECT count(*) FROM governance.conversation_messages m WHERE m.conversation_id = c.id)::int AS messages,
          (SELECT coalesce(sum(coalesce(r.actual_minor, r.reserved_minor)), 0) FROM governance.budget_reservations r
            WHERE r.task_id IN (SELECT m.task_id FROM governance.conversation_messages m WHERE m.conversation_id = c.id AND m.task_id IS NOT NULL))::text AS spent_minor
        FROM governance.conversations c WHERE c.id = $1`,
-      [id],
-    ));
+        [id],
+      ),
+    );
     return rows[0];
   }
 
   /** Locks the conversation for a new turn in `tx` (turns of one conversation are taken one at a time). */
   async lock(id: string, tx: Queryable): Promise<boolean> {
-    const rows = (await tx.query(`SELECT id FROM governance.conversations WHERE id = $1 FOR UPDATE`, [id])) as unknown[];
+    const rows = (await tx.query(`SELECT id FROM governance.conversations WHERE id = $1 FOR UPDATE`, [
+      id,
+    ])) as unknown[];
     return rows.length > 0;
   }
 
   /** Newest first; only the given key's conversations unless `keyId` is null (an admin reading every conversation). */
   async list(f: { keyId: string | null; goalId?: string }, limit: number, after?: Cursor): Promise<ConversationRow[]> {
-    return rowsOf<ConversationRow>(await this.db.query(
-      `SELECT c.*,
+    return rowsOf<ConversationRow>(
+      await this.db.query(
+        `SELECT c.*,
          (SELECT count(*) FROM governance.conversation_messages m WHERE m.conversation_id = c.id)::int AS messages,
          (SELECT coalesce(sum(coalesce(r.actual_minor, r.reserved_minor)), 0) FROM governance.budget_reservations r
            WHERE r.task_id IN (SELECT m.task_id FROM governance.conversation_messages m WHERE m.conversation_id = c.id AND m.task_id IS NOT NULL))::text AS spent_minor
@@ -125,12 +159,17 @@ export class ConversationsRepository {
        WHERE ($1::uuid IS NULL OR c.created_by_key_id = $1) AND ($2::uuid IS NULL OR c.goal_id = $2)
          AND ($3::timestamptz IS NULL OR (c.created_at, c.id) < ($3::timestamptz, $4::uuid))
        ORDER BY c.created_at DESC, c.id DESC LIMIT $5`,
-      [f.keyId, f.goalId ?? null, after?.at ?? null, after?.id ?? null, limit],
-    ));
+        [f.keyId, f.goalId ?? null, after?.at ?? null, after?.id ?? null, limit],
+      ),
+    );
   }
 
   /** Adds a question and its answer, pending, as the next two messages of the conversation (locked by the caller). */
-  async addTurn(conversationId: string, question: string, tx: Queryable): Promise<{ question: MessageRow; answer: MessageRow }> {
+  async addTurn(
+    conversationId: string,
+    question: string,
+    tx: Queryable,
+  ): Promise<{ question: MessageRow; answer: MessageRow }> {
     const rows = (await tx.query(
       `WITH next AS (SELECT coalesce(max(seq), 0) + 1 AS seq FROM governance.conversation_messages WHERE conversation_id = $1)
        INSERT INTO governance.conversation_messages (conversation_id, seq, author, content, status)
@@ -147,23 +186,32 @@ export class ConversationsRepository {
 
   async pendingAnswer(conversationId: string, tx: Queryable = this.db): Promise<MessageRow | undefined> {
     const rows = (await tx.query(
-      `SELECT * FROM governance.conversation_messages WHERE conversation_id = $1 AND status = 'pending'`, [conversationId],
+      `SELECT * FROM governance.conversation_messages WHERE conversation_id = $1 AND status = 'pending'`,
+      [conversationId],
     )) as MessageRow[];
     return rows[0];
   }
 
   /** Records the task writing a pending answer. */
   async bindTask(messageId: string, taskId: string): Promise<void> {
-    await this.db.query(`UPDATE governance.conversation_messages SET task_id = $2 WHERE id = $1 AND task_id IS NULL`, [messageId, taskId]);
+    await this.db.query(`UPDATE governance.conversation_messages SET task_id = $2 WHERE id = $1 AND task_id IS NULL`, [
+      messageId,
+      taskId,
+    ]);
   }
 
   async message(id: string): Promise<MessageRow | undefined> {
-    const rows: MessageRow[] = await this.db.query(`SELECT * FROM governance.conversation_messages WHERE id = $1`, [id]);
+    const rows: MessageRow[] = await this.db.query(`SELECT * FROM governance.conversation_messages WHERE id = $1`, [
+      id,
+    ]);
     return rows[0];
   }
 
   async messageOfTask(taskId: string): Promise<MessageRow | undefined> {
-    const rows: MessageRow[] = await this.db.query(`SELECT * FROM governance.conversation_messages WHERE task_id = $1`, [taskId]);
+    const rows: MessageRow[] = await this.db.query(
+      `SELECT * FROM governance.conversation_messages WHERE task_id = $1`,
+      [taskId],
+    );
     return rows[0];
   }
 
@@ -200,16 +248,30 @@ export class ConversationsRepository {
    * without one). `taskId`, when given, must be the answer's task. Undefined when it was not pending.
    */
   async finishAnswer(messageId: string, taskId: string | null, a: FinishedAnswer): Promise<MessageRow | undefined> {
-    const rows = rowsOf<MessageRow>(await this.db.query(
-      `UPDATE governance.conversation_messages SET
+    const rows = rowsOf<MessageRow>(
+      await this.db.query(
+        `UPDATE governance.conversation_messages SET
          status = $3, content = $4, stop_reason = $5, citations = $6::jsonb, tool_calls = $7::jsonb,
          evidence = coalesce($8::jsonb, evidence), cost_minor = $9, completed_at = now()
        WHERE id = $1 AND status = 'pending' AND ($2::uuid IS NULL OR task_id = $2)
        RETURNING *`,
-      [messageId, taskId, a.status, a.content, a.stopReason, JSON.stringify(a.citations ?? []), JSON.stringify(a.toolCalls ?? []),
-        a.evidence ? JSON.stringify(a.evidence) : null, a.costMinor ?? null],
-    ));
-    if (rows[0]) await this.db.query(`UPDATE governance.conversations SET updated_at = now() WHERE id = $1`, [rows[0].conversation_id]);
+        [
+          messageId,
+          taskId,
+          a.status,
+          a.content,
+          a.stopReason,
+          JSON.stringify(a.citations ?? []),
+          JSON.stringify(a.toolCalls ?? []),
+          a.evidence ? JSON.stringify(a.evidence) : null,
+          a.costMinor ?? null,
+        ],
+      ),
+    );
+    if (rows[0])
+      await this.db.query(`UPDATE governance.conversations SET updated_at = now() WHERE id = $1`, [
+        rows[0].conversation_id,
+      ]);
     return rows[0];
   }
 
@@ -223,18 +285,27 @@ export class ConversationsRepository {
 
   async summaries(conversationId: string): Promise<SummaryRow[]> {
     return this.db.query(
-      `SELECT * FROM governance.conversation_summaries WHERE conversation_id = $1 ORDER BY through_seq, created_at`, [conversationId],
+      `SELECT * FROM governance.conversation_summaries WHERE conversation_id = $1 ORDER BY through_seq, created_at`,
+      [conversationId],
     );
   }
 
   /** Stores a summary once per task: a runner that records it again (a retried attempt) gets the first. */
-  async addSummary(s: { conversationId: string; throughSeq: number; content: string; taskId: string }): Promise<SummaryRow> {
+  async addSummary(s: {
+    conversationId: string;
+    throughSeq: number;
+    content: string;
+    taskId: string;
+  }): Promise<SummaryRow> {
     await this.db.query(
       `INSERT INTO governance.conversation_summaries (conversation_id, through_seq, content, task_id)
        VALUES ($1, $2, $3, $4) ON CONFLICT (task_id) DO NOTHING`,
       [s.conversationId, s.throughSeq, s.content, s.taskId],
     );
-    const rows: SummaryRow[] = await this.db.query(`SELECT * FROM governance.conversation_summaries WHERE task_id = $1`, [s.taskId]);
+    const rows: SummaryRow[] = await this.db.query(
+      `SELECT * FROM governance.conversation_summaries WHERE task_id = $1`,
+      [s.taskId],
+    );
     return rows[0]!;
   }
 

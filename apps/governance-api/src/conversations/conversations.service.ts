@@ -1,11 +1,33 @@
 import {
-  ConflictException, ForbiddenException, Inject, Injectable, NotFoundException, ServiceUnavailableException,
+  ConflictException,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  NotFoundException,
+  ServiceUnavailableException,
 } from '@nestjs/common';
 import {
-  type AddConversationSummaryV1, CONVERSATION_LEVEL, CONVERSATION_TASK_TYPE, type ConversationContextV1, type ConversationDetailV1,
-  type ConversationMessageV1, type ConversationReadV1, type ConversationReplyRecordedV1, type ConversationStreamEventV1,
-  type ConversationSummaryV1, type ConversationTurnRefV1, type ConversationV1, type CreateConversationDto, type ListConversationMessagesQuery,
-  type ListConversationsQuery, minimumLevel, MODEL_CAPABILITY, MODEL_SETUP_GUIDANCE, type Page, type RecordConversationReplyV1, Subjects,
+  type AddConversationSummaryV1,
+  CONVERSATION_LEVEL,
+  CONVERSATION_TASK_TYPE,
+  type ConversationContextV1,
+  type ConversationDetailV1,
+  type ConversationMessageV1,
+  type ConversationReadV1,
+  type ConversationReplyRecordedV1,
+  type ConversationStreamEventV1,
+  type ConversationSummaryV1,
+  type ConversationTurnRefV1,
+  type ConversationV1,
+  type CreateConversationDto,
+  type ListConversationMessagesQuery,
+  type ListConversationsQuery,
+  minimumLevel,
+  MODEL_CAPABILITY,
+  MODEL_SETUP_GUIDANCE,
+  type Page,
+  type RecordConversationReplyV1,
+  Subjects,
 } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
 import { Metrics } from '@juggernaut/observability';
@@ -22,7 +44,13 @@ import { PoliciesService } from '../policies/policies.service';
 import { ConversationReads } from './conversation-reads';
 import { ConversationStreams } from './conversation-streams';
 import {
-  type ConversationRow, ConversationsRepository, type FinishedAnswer, type MessageRow, toConversation, toMessage, toSummary,
+  type ConversationRow,
+  ConversationsRepository,
+  type FinishedAnswer,
+  type MessageRow,
+  toConversation,
+  toMessage,
+  toSummary,
 } from './conversations.repository';
 
 /** Numbers and ids of earlier answers a runner is given at most (the newest kept). */
@@ -61,15 +89,22 @@ export class ConversationsService {
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: Metrics,
   ) {
-    this.answers = metrics.counter('juggernaut_conversation_answers_total', 'Conversation answers by how they ended', ['status', 'stop_reason']);
+    this.answers = metrics.counter('juggernaut_conversation_answers_total', 'Conversation answers by how they ended', [
+      'status',
+      'stop_reason',
+    ]);
   }
 
   // ---- REST -----------------------------------------------------------------------------------
 
   async create(input: CreateConversationDto, caller: Caller, trail: AuditTrail): Promise<ConversationDetailV1> {
-    if (input.goalId && !(await this.goalExists(input.goalId))) throw new NotFoundException(`goal ${input.goalId} not found`);
+    if (input.goalId && !(await this.goalExists(input.goalId)))
+      throw new NotFoundException(`goal ${input.goalId} not found`);
     return this.db.transaction(async (tx) => {
-      const row = await this.repo.create({ ...input, createdBy: caller.name, keyId: caller.keyId, role: caller.role }, tx);
+      const row = await this.repo.create(
+        { ...input, createdBy: caller.name, keyId: caller.keyId, role: caller.role },
+        tx,
+      );
       const view: ConversationDetailV1 = { ...toConversation(row), summaries: [] };
       await trail.inTransaction(tx, view);
       return view;
@@ -78,10 +113,17 @@ export class ConversationsService {
 
   async list(caller: Caller, q: ListConversationsQuery): Promise<Page<ConversationV1>> {
     const limit = q.limit ?? 50;
-    const rows = await this.repo.list({ keyId: caller.role === 'admin' ? null : caller.keyId, ...(q.goalId ? { goalId: q.goalId } : {}) }, limit + 1, checkedCursor(q.cursor, 'uuid'));
+    const rows = await this.repo.list(
+      { keyId: caller.role === 'admin' ? null : caller.keyId, ...(q.goalId ? { goalId: q.goalId } : {}) },
+      limit + 1,
+      checkedCursor(q.cursor, 'uuid'),
+    );
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    return { items: items.map(toConversation), nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null };
+    return {
+      items: items.map(toConversation),
+      nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
+    };
   }
 
   async get(id: string, caller: Caller): Promise<ConversationDetailV1> {
@@ -96,13 +138,17 @@ export class ConversationsService {
     const rows = await this.repo.messages(id, limit + 1, after ? Number(after.id) : 0);
     const items = await Promise.all(rows.slice(0, limit).map((m) => this.settled(m)));
     const last = items[items.length - 1];
-    return { items: items.map(toMessage), nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.seq) : null };
+    return {
+      items: items.map(toMessage),
+      nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.seq) : null,
+    };
   }
 
   async message(id: string, messageId: string, caller: Caller): Promise<ConversationMessageV1> {
     await this.visible(id, caller);
     const m = await this.repo.message(messageId);
-    if (!m || m.conversation_id !== id) throw new NotFoundException(`message ${messageId} not found in conversation ${id}`);
+    if (!m || m.conversation_id !== id)
+      throw new NotFoundException(`message ${messageId} not found in conversation ${id}`);
     return toMessage(await this.settled(m));
   }
 
@@ -114,14 +160,20 @@ export class ConversationsService {
   async ask(id: string, content: string, caller: Caller, trail: AuditTrail): Promise<Turn> {
     const conversation = await this.visible(id, caller);
     if (conversation.created_by_key_id !== caller.keyId) {
-      throw new ForbiddenException('only the API key that started a conversation may continue it; start one of your own');
+      throw new ForbiddenException(
+        'only the API key that started a conversation may continue it; start one of your own',
+      );
     }
     if (conversation.role !== caller.role) {
-      throw new ConflictException(`this conversation was held by a ${conversation.role} key, and this key is now ${caller.role}: start a new conversation`);
+      throw new ConflictException(
+        `this conversation was held by a ${conversation.role} key, and this key is now ${caller.role}: start a new conversation`,
+      );
     }
     const policy = await this.policies.current();
     if (policy.killSwitch.engaged) {
-      throw new ServiceUnavailableException(`the kill switch is engaged${policy.killSwitch.reason ? ` (${policy.killSwitch.reason})` : ''}: nothing runs, so nothing can answer until an admin releases it`);
+      throw new ServiceUnavailableException(
+        `the kill switch is engaged${policy.killSwitch.reason ? ` (${policy.killSwitch.reason})` : ''}: nothing runs, so nothing can answer until an admin releases it`,
+      );
     }
     const level = Math.max(CONVERSATION_LEVEL, minimumLevel(policy.permissions.taskTypes, CONVERSATION_TASK_TYPE));
     await this.requireAnswerer(level);
@@ -129,13 +181,23 @@ export class ConversationsService {
     const { question, answer } = await this.db.transaction(async (tx) => {
       await this.repo.lock(id, tx);
       const open = await this.repo.pendingAnswer(id, tx);
-      if (open) throw new ConflictException(`an answer is still being written (message ${open.id}); read it at /api/v1/conversations/${id}/messages/${open.id}, then ask again`);
+      if (open)
+        throw new ConflictException(
+          `an answer is still being written (message ${open.id}); read it at /api/v1/conversations/${id}/messages/${open.id}, then ask again`,
+        );
       const turn = await this.repo.addTurn(id, content, tx);
-      await trail.inTransaction(tx, { question: toMessage(turn.question), answer: toMessage(turn.answer), task: CONVERSATION_TASK_TYPE });
+      await trail.inTransaction(tx, {
+        question: toMessage(turn.question),
+        answer: toMessage(turn.answer),
+        task: CONVERSATION_TASK_TYPE,
+      });
       return turn;
     });
 
-    const budgetLeft = conversation.budget_minor === null ? undefined : Math.max(0, Number(conversation.budget_minor) - Number(conversation.spent_minor));
+    const budgetLeft =
+      conversation.budget_minor === null
+        ? undefined
+        : Math.max(0, Number(conversation.budget_minor) - Number(conversation.spent_minor));
     let taskId: string;
     try {
       ({ id: taskId } = await this.bus.request(Subjects.taskSubmit, {
@@ -152,8 +214,14 @@ export class ConversationsService {
       }));
     } catch (e) {
       this.logger.warn({ err: e, conversationId: id }, 'could not submit the task to write an answer');
-      await this.finish(answer, null, { status: 'failed', stopReason: 'failed', content: `The task to write this answer could not be submitted: ${(e as Error).message}` });
-      throw new ServiceUnavailableException('the task dispatcher did not take the task that writes the answer; the question is stored, ask again shortly');
+      await this.finish(answer, null, {
+        status: 'failed',
+        stopReason: 'failed',
+        content: `The task to write this answer could not be submitted: ${(e as Error).message}`,
+      });
+      throw new ServiceUnavailableException(
+        'the task dispatcher did not take the task that writes the answer; the question is stored, ask again shortly',
+      );
     }
     await this.repo.bindTask(answer.id, taskId);
     return { conversation, question, answer: { ...answer, task_id: taskId }, taskId };
@@ -165,7 +233,10 @@ export class ConversationsService {
    * and ends it with the reason when its task ended without one. `onEvent` hears the runner's
    * progress (text, tool calls, refused drafts) as it comes.
    */
-  async waitForAnswer(turn: Turn, opts: { deadline: number; onEvent?: (e: ConversationStreamEventV1) => void; closed?: AbortSignal }): Promise<MessageRow> {
+  async waitForAnswer(
+    turn: Turn,
+    opts: { deadline: number; onEvent?: (e: ConversationStreamEventV1) => void; closed?: AbortSignal },
+  ): Promise<MessageRow> {
     let wake: (() => void) | undefined;
     const stopFollowing = this.streams.follow(turn.answer.id, (e) => {
       if (e.kind === 'done') wake?.();
@@ -180,8 +251,12 @@ export class ConversationsService {
         if (row.status !== 'pending' || opts.closed?.aborted || Date.now() >= opts.deadline) return row;
         const policy = await this.policies.current();
         if (policy.killSwitch.engaged) {
-          return await this.stop(row, turn.taskId, 'kill_switch',
-            `I stopped: the kill switch was engaged while I was answering${policy.killSwitch.reason ? ` (${policy.killSwitch.reason})` : ''}, so nothing more runs and this answer was not finished. Ask again once an admin has released it (PUT /api/v1/policies/kill-switch {"engaged": false}).`);
+          return await this.stop(
+            row,
+            turn.taskId,
+            'kill_switch',
+            `I stopped: the kill switch was engaged while I was answering${policy.killSwitch.reason ? ` (${policy.killSwitch.reason})` : ''}, so nothing more runs and this answer was not finished. Ask again once an admin has released it (PUT /api/v1/policies/kill-switch {"engaged": false}).`,
+          );
         }
         if (Date.now() - taskCheckedAt >= TASK_CHECK_MS) {
           taskCheckedAt = Date.now();
@@ -211,7 +286,8 @@ export class ConversationsService {
     const summary = await this.repo.latestSummary(conversation.id);
     const earlier = await this.repo.turnsBetween(conversation.id, summary?.through_seq ?? 0, answer.seq);
     const question = earlier.pop();
-    if (!question || question.author !== 'user' || question.seq !== answer.seq - 1) throw new ConflictException(`the question of answer ${answer.id} is missing`);
+    if (!question || question.author !== 'user' || question.seq !== answer.seq - 1)
+      throw new ConflictException(`the question of answer ${answer.id} is missing`);
     const numbers = new Set<string>();
     const refs = new Set<string>();
     for (const e of (await this.repo.evidence(conversation.id)).reverse()) {
@@ -219,8 +295,14 @@ export class ConversationsService {
       for (const r of e.refs ?? []) if (refs.size < MAX_EVIDENCE_REFS) refs.add(r);
     }
     return {
-      conversationId: conversation.id, messageId: answer.id, taskId: ref.taskId, status: answer.status,
-      role: conversation.role, caller: conversation.created_by, goalId: conversation.goal_id, title: conversation.title,
+      conversationId: conversation.id,
+      messageId: answer.id,
+      taskId: ref.taskId,
+      status: answer.status,
+      role: conversation.role,
+      caller: conversation.created_by,
+      goalId: conversation.goal_id,
+      title: conversation.title,
       summary: summary ? { id: summary.id, throughSeq: summary.through_seq, content: summary.content } : null,
       turns: earlier.map((m) => ({ seq: m.seq, author: m.author, content: m.content, status: m.status })),
       question: { seq: question.seq, content: question.content },
@@ -232,8 +314,13 @@ export class ConversationsService {
   async recordReply(r: RecordConversationReplyV1): Promise<ConversationReplyRecordedV1> {
     const { answer } = await this.turnOf(r);
     const row = await this.finish(answer, r.taskId, {
-      status: r.status, content: r.content, stopReason: r.stopReason, citations: r.citations, toolCalls: r.toolCalls,
-      evidence: r.evidence, costMinor: r.costMinor,
+      status: r.status,
+      content: r.content,
+      stopReason: r.stopReason,
+      citations: r.citations,
+      toolCalls: r.toolCalls,
+      evidence: r.evidence,
+      costMinor: r.costMinor,
     });
     if (row) return { recorded: true, status: row.status };
     return { recorded: false, status: (await this.repo.message(r.messageId))!.status };
@@ -241,9 +328,18 @@ export class ConversationsService {
 
   async addSummary(s: AddConversationSummaryV1): Promise<ConversationSummaryV1> {
     const { answer } = await this.turnOf(s);
-    if (answer.status !== 'pending') throw new ConflictException(`answer ${answer.id} is ${answer.status}: nothing to summarise for`);
-    if (s.throughSeq >= answer.seq - 1) throw new ConflictException(`a summary may stand for messages before the question (seq ${answer.seq - 1}), not up to ${s.throughSeq}`);
-    const row = await this.repo.addSummary({ conversationId: s.conversationId, throughSeq: s.throughSeq, content: s.content, taskId: s.taskId });
+    if (answer.status !== 'pending')
+      throw new ConflictException(`answer ${answer.id} is ${answer.status}: nothing to summarise for`);
+    if (s.throughSeq >= answer.seq - 1)
+      throw new ConflictException(
+        `a summary may stand for messages before the question (seq ${answer.seq - 1}), not up to ${s.throughSeq}`,
+      );
+    const row = await this.repo.addSummary({
+      conversationId: s.conversationId,
+      throughSeq: s.throughSeq,
+      content: s.content,
+      taskId: s.taskId,
+    });
     this.streams.compacted(s.conversationId, s.messageId, s.taskId, row.through_seq);
     return toSummary(row);
   }
@@ -251,7 +347,10 @@ export class ConversationsService {
   /** A read for the caller of the answer this task is writing, with that caller's role. */
   async readFor(r: ConversationReadV1): Promise<unknown> {
     const answer = await this.repo.messageOfTask(r.taskId);
-    if (!answer || answer.status !== 'pending') throw new ConflictException(`task ${r.taskId} is not writing an answer now, so it may read nothing on a caller's behalf`);
+    if (!answer || answer.status !== 'pending')
+      throw new ConflictException(
+        `task ${r.taskId} is not writing an answer now, so it may read nothing on a caller's behalf`,
+      );
     const conversation = (await this.repo.get(answer.conversation_id))!;
     return this.reads.read(r.resource, conversation.role, r.query);
   }
@@ -261,7 +360,8 @@ export class ConversationsService {
   /** The conversation if this caller may read it (its own, or any for an admin); 404 otherwise, not telling which. */
   private async visible(id: string, caller: Caller): Promise<ConversationRow> {
     const c = await this.repo.get(id);
-    if (!c || (c.created_by_key_id !== caller.keyId && caller.role !== 'admin')) throw new NotFoundException(`conversation ${id} not found`);
+    if (!c || (c.created_by_key_id !== caller.keyId && caller.role !== 'admin'))
+      throw new NotFoundException(`conversation ${id} not found`);
     return c;
   }
 
@@ -275,9 +375,11 @@ export class ConversationsService {
     const { online, withModel } = await this.repo.answerers(level, MODEL_CAPABILITY);
     if (withModel > 0) return;
     const fix = `${MODEL_SETUP_GUIDANCE} (set it for the agent runners; \`npm run doctor\` checks it)`;
-    throw new ServiceUnavailableException(online > 0
-      ? `no model configured: no agent runner of level ${level} or above has a model to answer with. Fix: ${fix}`
-      : `no agent runner of level ${level} or above is online to answer (start one: \`npm start\`, RUNNER_LEVEL=${level} or more), and it needs a model: ${fix}`);
+    throw new ServiceUnavailableException(
+      online > 0
+        ? `no model configured: no agent runner of level ${level} or above has a model to answer with. Fix: ${fix}`
+        : `no agent runner of level ${level} or above is online to answer (start one: \`npm start\`, RUNNER_LEVEL=${level} or more), and it needs a model: ${fix}`,
+    );
   }
 
   /** The answer a runner's request is about: it must be this task's. */
@@ -287,8 +389,10 @@ export class ConversationsService {
       throw new NotFoundException(`no answer ${ref.messageId} in conversation ${ref.conversationId}`);
     }
     // The task is bound just after it is submitted: a runner that claimed it at once asks again.
-    if (answer.task_id === null && answer.status === 'pending') throw new ConflictException(`answer ${ref.messageId} is not bound to its task yet; ask again`);
-    if (answer.task_id !== ref.taskId) throw new ForbiddenException(`task ${ref.taskId} does not write answer ${ref.messageId}`);
+    if (answer.task_id === null && answer.status === 'pending')
+      throw new ConflictException(`answer ${ref.messageId} is not bound to its task yet; ask again`);
+    if (answer.task_id !== ref.taskId)
+      throw new ForbiddenException(`task ${ref.taskId} does not write answer ${ref.messageId}`);
     return { answer, conversation: (await this.repo.get(ref.conversationId))! };
   }
 
@@ -308,10 +412,17 @@ export class ConversationsService {
     if (stopped) {
       try {
         await this.audit.record({
-          actor: { system: 'conversations' }, action: 'conversation.answer.stop', resourceType: 'conversations', resourceId: row.conversation_id,
+          actor: { system: 'conversations' },
+          action: 'conversation.answer.stop',
+          resourceType: 'conversations',
+          resourceId: row.conversation_id,
           details: { messageId: row.id, taskId, reason },
         });
-        await this.bus.request(Subjects.taskCancel, { id: taskId, by: 'system:conversations', reason: `conversation answer stopped: ${reason}` });
+        await this.bus.request(Subjects.taskCancel, {
+          id: taskId,
+          by: 'system:conversations',
+          reason: `conversation answer stopped: ${reason}`,
+        });
       } catch (e) {
         // The answer is stopped whatever happens to its task; a task that resumes later finds it no longer pending and records nothing.
         this.logger.warn({ err: e, taskId }, 'could not cancel the task of a stopped answer');
@@ -331,7 +442,8 @@ export class ConversationsService {
     }
     if (!['succeeded', 'dead', 'cancelled'].includes(task.status)) return undefined;
     const ended = await this.finish(row, null, {
-      status: 'failed', stopReason: task.status === 'cancelled' ? 'cancelled' : 'failed',
+      status: 'failed',
+      stopReason: task.status === 'cancelled' ? 'cancelled' : 'failed',
       content: `The task writing this answer (${task.id}) ended ${task.status} without one${task.reason ? `: ${task.reason}` : ''}.`,
     });
     return ended ?? (await this.repo.message(row.id));

@@ -14,7 +14,15 @@ interface NoteRow {
 }
 
 function toNote(r: NoteRow): GoalNoteV1 {
-  return { id: r.id, goalId: r.goal_id, taskId: r.task_id, author: r.author, key: r.key, content: r.content, createdAt: r.created_at.toISOString() };
+  return {
+    id: r.id,
+    goalId: r.goal_id,
+    taskId: r.task_id,
+    author: r.author,
+    key: r.key,
+    content: r.content,
+    createdAt: r.created_at.toISOString(),
+  };
 }
 
 /** Goals' shared memory: notes every task under a goal reads and writes. */

@@ -25,9 +25,13 @@ export class GoalProgressSummary {
 
 export class GoalProgress extends GoalProgressSummary {
   @ApiProperty({ format: 'uuid' }) goalId!: string;
-  @ApiProperty({ type: [GoalTaskSummary], description: `The newest ${GOAL_TASKS_LISTED} tasks at most, oldest first (the counts above cover every task).` })
+  @ApiProperty({
+    type: [GoalTaskSummary],
+    description: `The newest ${GOAL_TASKS_LISTED} tasks at most, oldest first (the counts above cover every task).`,
+  })
   tasks!: GoalTaskSummary[];
-  @ApiProperty({ description: 'True when the goal has more tasks than are listed in `tasks`.' }) tasksTruncated!: boolean;
+  @ApiProperty({ description: 'True when the goal has more tasks than are listed in `tasks`.' })
+  tasksTruncated!: boolean;
 }
 
 /** How far a goal has come, rolled up from every task under it (the planner's and its sub-tasks). */
@@ -39,16 +43,27 @@ export class GoalProgressReader {
   async summary(goalId: string): Promise<GoalProgressSummary> {
     const counts = await this.bus.request(Subjects.taskCount, { goalId });
     const succeeded = counts.byStatus['succeeded'] ?? 0;
-    return { total: counts.total, succeeded, fraction: counts.total ? succeeded / counts.total : 0, byStatus: counts.byStatus };
+    return {
+      total: counts.total,
+      succeeded,
+      fraction: counts.total ? succeeded / counts.total : 0,
+      byStatus: counts.byStatus,
+    };
   }
 
   /** The counts, and the newest GOAL_TASKS_LISTED tasks, oldest first. */
   async progress(goalId: string): Promise<GoalProgress> {
     const [summary, tasks] = await Promise.all([this.summary(goalId), this.newestTasks(goalId)]);
     return {
-      goalId, ...summary,
+      goalId,
+      ...summary,
       tasks: tasks.reverse().map((t) => ({
-        id: t.id, type: t.type, title: t.title && redactString(t.title), status: t.status, dependsOn: t.dependsOn, reason: t.reason && redactString(t.reason),
+        id: t.id,
+        type: t.type,
+        title: t.title && redactString(t.title),
+        status: t.status,
+        dependsOn: t.dependsOn,
+        reason: t.reason && redactString(t.reason),
       })),
       tasksTruncated: summary.total > tasks.length,
     };
@@ -59,7 +74,11 @@ export class GoalProgressReader {
     let cursor: string | null = null;
     do {
       const limit = Math.min(200, GOAL_TASKS_LISTED - tasks.length);
-      const page: { items: TaskViewV1[]; nextCursor: string | null } = await this.bus.request(Subjects.taskList, { goalId, limit, ...(cursor ? { cursor } : {}) });
+      const page: { items: TaskViewV1[]; nextCursor: string | null } = await this.bus.request(Subjects.taskList, {
+        goalId,
+        limit,
+        ...(cursor ? { cursor } : {}),
+      });
       tasks.push(...page.items);
       cursor = page.nextCursor;
     } while (cursor && tasks.length < GOAL_TASKS_LISTED);

@@ -1,6 +1,21 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { CreateGoalDto, GOAL_STATUSES, type GoalStatus, GoalV1, type Page, PageQuery, UpdateGoalDto } from '@juggernaut/contracts';
+import {
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import {
+  CreateGoalDto,
+  GOAL_STATUSES,
+  type GoalStatus,
+  GoalV1,
+  type Page,
+  PageQuery,
+  UpdateGoalDto,
+} from '@juggernaut/contracts';
 import { IsIn, IsOptional } from 'class-validator';
 import { AuditedInHandler } from '../audit/audited.decorator';
 import { CurrentCaller } from '../auth/caller.decorator';
@@ -13,7 +28,9 @@ import { GoalsService } from './goals.service';
 const GOAL_SETTERS: Role[] = ['admin', 'operator'];
 
 export class ListGoalsQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: GOAL_STATUSES }) @IsOptional() @IsIn(GOAL_STATUSES)
+  @ApiPropertyOptional({ enum: GOAL_STATUSES })
+  @IsOptional()
+  @IsIn(GOAL_STATUSES)
   status?: GoalStatus;
 }
 
@@ -56,7 +73,11 @@ export class GoalsController {
   @Roles(...GOAL_SETTERS)
   @AuditedInHandler()
   @ApiOkResponse({ type: GoalV1 })
-  update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdateGoalDto, @CurrentCaller() caller: Caller): Promise<GoalV1> {
+  update(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: UpdateGoalDto,
+    @CurrentCaller() caller: Caller,
+  ): Promise<GoalV1> {
     return this.goals.update(id, body, caller);
   }
 

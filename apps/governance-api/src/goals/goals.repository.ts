@@ -19,9 +19,17 @@ export interface GoalRow {
 
 export function toGoal(r: GoalRow): GoalV1 {
   return {
-    id: r.id, title: r.title, description: r.description, successCriteria: r.success_criteria,
-    budgetMinor: r.budget_minor === null ? null : Number(r.budget_minor), currency: r.currency, status: r.status,
-    dueAt: r.due_at?.toISOString() ?? null, createdBy: r.created_by, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
+    id: r.id,
+    title: r.title,
+    description: r.description,
+    successCriteria: r.success_criteria,
+    budgetMinor: r.budget_minor === null ? null : Number(r.budget_minor),
+    currency: r.currency,
+    status: r.status,
+    dueAt: r.due_at?.toISOString() ?? null,
+    createdBy: r.created_by,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
   };
 }
 
@@ -34,7 +42,15 @@ export class GoalsRepository {
     const rows = (await tx.query(
       `INSERT INTO governance.goals (title, description, success_criteria, budget_minor, currency, due_at, created_by)
        VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7) RETURNING *`,
-      [g.title, g.description ?? null, JSON.stringify(g.successCriteria), g.budgetMinor ?? null, g.currency ?? 'USD', g.dueAt ?? null, createdBy],
+      [
+        g.title,
+        g.description ?? null,
+        JSON.stringify(g.successCriteria),
+        g.budgetMinor ?? null,
+        g.currency ?? 'USD',
+        g.dueAt ?? null,
+        createdBy,
+      ],
     )) as GoalRow[];
     return rows[0]!;
   }
@@ -53,8 +69,15 @@ export class GoalsRepository {
          success_criteria = coalesce($4::jsonb, success_criteria), budget_minor = coalesce($5::bigint, budget_minor),
          status = coalesce($6::text, status), due_at = coalesce($7::timestamptz, due_at), updated_at = now()
        WHERE id = $1 RETURNING *`,
-      [id, u.title ?? null, u.description ?? null, u.successCriteria ? JSON.stringify(u.successCriteria) : null,
-        u.budgetMinor ?? null, u.status ?? null, u.dueAt ?? null],
+      [
+        id,
+        u.title ?? null,
+        u.description ?? null,
+        u.successCriteria ? JSON.stringify(u.successCriteria) : null,
+        u.budgetMinor ?? null,
+        u.status ?? null,
+        u.dueAt ?? null,
+      ],
     )) as [GoalRow[], number];
     return rows[0]!;
   }

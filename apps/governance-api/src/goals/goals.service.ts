@@ -23,7 +23,10 @@ export class GoalsService {
   async create(input: CreateGoalDto, by: Caller): Promise<GoalV1> {
     return this.db.transaction(async (tx) => {
       const goal = toGoal(await this.repo.create(input, by.name, tx));
-      await this.audit.record({ actor: by, action: 'goal.create', resourceType: 'goals', resourceId: goal.id, after: goal }, tx);
+      await this.audit.record(
+        { actor: by, action: 'goal.create', resourceType: 'goals', resourceId: goal.id, after: goal },
+        tx,
+      );
       return goal;
     });
   }
@@ -34,7 +37,10 @@ export class GoalsService {
       const before = await this.repo.lock(id, tx);
       if (!before) throw new NotFoundException(`goal ${id} not found`);
       const after = toGoal(await this.repo.update(id, input, tx));
-      await this.audit.record({ actor: by, action: 'goal.update', resourceType: 'goals', resourceId: id, before: toGoal(before), after }, tx);
+      await this.audit.record(
+        { actor: by, action: 'goal.update', resourceType: 'goals', resourceId: id, before: toGoal(before), after },
+        tx,
+      );
       return after;
     });
   }
@@ -54,6 +60,9 @@ export class GoalsService {
   async list(status: GoalStatus | undefined, limit = 50, cursor?: string): Promise<Page<GoalV1>> {
     const rows = await this.repo.list(status, limit + 1, checkedCursor(cursor, 'uuid'));
     const last = rows.length > limit ? rows[limit - 1] : undefined;
-    return { items: rows.slice(0, limit).map(toGoal), nextCursor: last ? encodeCursor(last.created_at, last.id) : null };
+    return {
+      items: rows.slice(0, limit).map(toGoal),
+      nextCursor: last ? encodeCursor(last.created_at, last.id) : null,
+    };
   }
 }

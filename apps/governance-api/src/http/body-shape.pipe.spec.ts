@@ -44,8 +44,16 @@ describe('BodyShapePipe', () => {
   });
 
   it('refuses lone UTF-16 surrogates, which jsonb (and so the audit log) cannot store, naming the field', () => {
-    expect(refusal({ title: '\ud800' })).toBe(JSON.stringify({ message: ['title must not contain a lone UTF-16 surrogate (such as \\ud800)'], error: 'Bad Request', statusCode: 400 }));
-    expect(refusal({ payload: { notes: ['ok', 'x\udfff'] } })).toContain('payload.notes.1 must not contain a lone UTF-16 surrogate');
+    expect(refusal({ title: '\ud800' })).toBe(
+      JSON.stringify({
+        message: ['title must not contain a lone UTF-16 surrogate (such as \\ud800)'],
+        error: 'Bad Request',
+        statusCode: 400,
+      }),
+    );
+    expect(refusal({ payload: { notes: ['ok', 'x\udfff'] } })).toContain(
+      'payload.notes.1 must not contain a lone UTF-16 surrogate',
+    );
     expect(refusal(JSON.parse('{"description": "\\ud83d"}'))).toContain('description must not');
     expect(pipe.transform({ title: 'emoji 😀 is a pair' }, { type: 'body' })).toEqual({ title: 'emoji 😀 is a pair' });
   });

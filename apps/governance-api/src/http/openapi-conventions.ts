@@ -21,7 +21,8 @@ import type { OpenAPIObject } from '@nestjs/swagger';
  *   without one fails the lint test, naming it).
  */
 export const TAG_DESCRIPTIONS: Record<string, string> = {
-  alerts: 'Issues the monitor raised (stuck tasks, silent workers, budget burn, error spikes, ledger conflicts) and their resolution.',
+  alerts:
+    'Issues the monitor raised (stuck tasks, silent workers, budget burn, error spikes, ledger conflicts) and their resolution.',
   'api-keys': 'API keys and their roles (admin, operator, viewer, agent): create, list, rotate, expire, revoke.',
   approvals: 'Risky actions waiting for a human decision: list, approve, reject.',
   audit: 'The audit log: who changed what, and when.',
@@ -30,12 +31,13 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
   conversations: 'Questions to the system answered by a read-only agent over its own state.',
   experiments: 'Revenue experiments: variants, start and stop, results, decisions and budget allocation.',
   goals: 'Goals the agents work toward, their progress and notes.',
-  ledger: 'The double-entry ledger: accounts, balances, transactions, P&L, progress to target, rates and reconciliations.',
+  ledger:
+    'The double-entry ledger: accounts, balances, transactions, P&L, progress to target, rates and reconciliations.',
   logs: 'Execution log lines: every step an agent took.',
   opportunities: 'Revenue opportunities found by agents or people.',
   policies: 'Policies: budgets, spending caps, approval thresholds, permissions, and the kill switch.',
   tasks: 'The task queue: submit, list, cancel, retry, batches, schedules, per-type limits and retention.',
-  webhooks: 'Payment providers\' webhooks (signed, no API key) and the sources they come from.',
+  webhooks: "Payment providers' webhooks (signed, no API key) and the sources they come from.",
   workers: 'Agent workers: level, status, current tasks and spend.',
 };
 
@@ -43,22 +45,29 @@ const ERROR_SCHEMA = 'ErrorResponse';
 const ERRORS: Record<string, string> = {
   '400': 'Invalid input: the message names each offending field.',
   '401': 'No valid API key, or a malformed one.',
-  '403': 'The key\'s role may not call this operation.',
+  '403': "The key's role may not call this operation.",
   '404': 'No such resource.',
   '429': 'Over the rate limit; see Retry-After.',
 };
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
 type Operation = {
-  operationId?: string; summary?: string; tags?: string[]; parameters?: unknown[]; requestBody?: unknown;
-  security?: unknown[]; responses: Record<string, { description?: string; content?: Record<string, { schema?: unknown }> }>;
+  operationId?: string;
+  summary?: string;
+  tags?: string[];
+  parameters?: unknown[];
+  requestBody?: unknown;
+  security?: unknown[];
+  responses: Record<string, { description?: string; content?: Record<string, { schema?: unknown }> }>;
   'x-juggernaut-public'?: string;
 };
 
 /** Completes the document in place and returns it. */
 export function completeOpenApi(document: OpenAPIObject, app: INestApplication): OpenAPIObject {
   const httpCodes = handlerHttpCodes(app);
-  document.servers = [{ url: '/', description: 'This API, where it is served (the paths carry the /api/v1 base path).' }];
+  document.servers = [
+    { url: '/', description: 'This API, where it is served (the paths carry the /api/v1 base path).' },
+  ];
   document.components ??= {};
   document.components.schemas ??= {};
   document.components.schemas[ERROR_SCHEMA] = {
@@ -68,7 +77,10 @@ export function completeOpenApi(document: OpenAPIObject, app: INestApplication):
     properties: {
       statusCode: { type: 'integer', example: 400 },
       error: { type: 'string', example: 'Bad Request' },
-      message: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], example: ['limit must not be greater than 200'] },
+      message: {
+        oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+        example: ['limit must not be greater than 200'],
+      },
     },
   };
   const tags = new Set<string>();
@@ -91,11 +103,14 @@ export function completeOpenApi(document: OpenAPIObject, app: INestApplication):
       ];
       for (const code of wanted) op.responses[code] ??= { description: ERRORS[code]! };
       for (const [code, response] of Object.entries(op.responses)) {
-        if (/^[45]/.test(code) && !response.content) response.content = { 'application/json': { schema: { $ref: `#/components/schemas/${ERROR_SCHEMA}` } } };
+        if (/^[45]/.test(code) && !response.content)
+          response.content = { 'application/json': { schema: { $ref: `#/components/schemas/${ERROR_SCHEMA}` } } };
       }
     }
   }
-  document.tags = [...tags].sort().map((name) => ({ name, ...(TAG_DESCRIPTIONS[name] ? { description: TAG_DESCRIPTIONS[name] } : {}) }));
+  document.tags = [...tags]
+    .sort()
+    .map((name) => ({ name, ...(TAG_DESCRIPTIONS[name] ? { description: TAG_DESCRIPTIONS[name] } : {}) }));
   return document;
 }
 
@@ -103,7 +118,11 @@ export function completeOpenApi(document: OpenAPIObject, app: INestApplication):
 export function summaryOf(method: string, path: string, operationId?: string): string {
   const handler = operationId?.split('_').at(-1) ?? method;
   const words = handler.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
-  const statics = path.replace(/^\/api\/v1\//, '').split('/').filter((s) => s && !s.startsWith('{')).map((s) => s.replace(/-/g, ' '));
+  const statics = path
+    .replace(/^\/api\/v1\//, '')
+    .split('/')
+    .filter((s) => s && !s.startsWith('{'))
+    .map((s) => s.replace(/-/g, ' '));
   const last = statics.at(-1) ?? '';
   const singular = last.replace(/ies$/, 'y').replace(/(?<!s)s$/, '');
   const verb = words.charAt(0).toUpperCase() + words.slice(1);
@@ -121,7 +140,10 @@ function handlerHttpCodes(app: INestApplication): Map<string, number> {
       if (!type?.prototype) continue;
       for (const name of Object.getOwnPropertyNames(type.prototype)) {
         const handler = (type.prototype as Record<string, unknown>)[name];
-        const code = typeof handler === 'function' ? (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined) : undefined;
+        const code =
+          typeof handler === 'function'
+            ? (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined)
+            : undefined;
         if (code) codes.set(`${type.name}_${name}`, code);
       }
     }

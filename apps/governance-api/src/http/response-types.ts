@@ -16,7 +16,11 @@ export function PageOf<T>(item: Type<T>): Type<{ items: T[]; nextCursor: string 
       nextCursor!: string | null;
     }
     ApiProperty({ type: [item] })(ItemPage.prototype, 'items');
-    ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page.' })(ItemPage.prototype, 'nextCursor');
+    ApiProperty({
+      type: String,
+      nullable: true,
+      description: 'Pass as `cursor` for the next page; null on the last page.',
+    })(ItemPage.prototype, 'nextCursor');
     Object.defineProperty(ItemPage, 'name', { value: `${item.name.replace(/V\d+$/, '')}Page` });
     pages.set(item, (page = ItemPage));
   }
@@ -24,7 +28,8 @@ export function PageOf<T>(item: Type<T>): Type<{ items: T[]; nextCursor: string 
 }
 
 export class DeletedResponse {
-  @ApiProperty({ description: 'Whether something was deleted (false: there was nothing of that name).' }) deleted!: boolean;
+  @ApiProperty({ description: 'Whether something was deleted (false: there was nothing of that name).' })
+  deleted!: boolean;
 }
 
 export class UnblockedResponse {
@@ -33,6 +38,10 @@ export class UnblockedResponse {
 
 export class WebhookAnswerResponse {
   @ApiProperty({ enum: [true] }) received!: true;
-  @ApiProperty({ description: 'The same delivery was captured before (a provider\'s retry).' }) duplicate!: boolean;
-  @ApiProperty({ required: false, description: 'A generic source\'s event of a kind its mapping does not name: acknowledged, not posted.' }) ignored?: boolean;
+  @ApiProperty({ description: "The same delivery was captured before (a provider's retry)." }) duplicate!: boolean;
+  @ApiProperty({
+    required: false,
+    description: "A generic source's event of a kind its mapping does not name: acknowledged, not posted.",
+  })
+  ignored?: boolean;
 }

@@ -11,7 +11,10 @@ export class ExecutionLogResponse implements ExecutionLogView {
   @ApiProperty() action!: string;
   @ApiProperty({ enum: LOG_LEVELS }) level!: string;
   @ApiProperty() message!: string;
-  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) outputData!: Record<string, unknown> | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) outputData!: Record<
+    string,
+    unknown
+  > | null;
   @ApiProperty({ type: Number, nullable: true }) durationMs!: number | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }

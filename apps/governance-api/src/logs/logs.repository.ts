@@ -39,8 +39,15 @@ export class LogsRepository {
        SELECT * FROM ins
        UNION ALL SELECT * FROM governance.execution_logs WHERE log_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
       [
-        log.logId ?? null, log.workerId, log.taskId ?? null, log.step ?? null, log.action, log.level ?? 'info',
-        log.message, log.outputData ? JSON.stringify(log.outputData) : null, log.durationMs ?? null,
+        log.logId ?? null,
+        log.workerId,
+        log.taskId ?? null,
+        log.step ?? null,
+        log.action,
+        log.level ?? 'info',
+        log.message,
+        log.outputData ? JSON.stringify(log.outputData) : null,
+        log.durationMs ?? null,
       ],
     )) as ExecutionLogRow[];
     return rows[0]!;

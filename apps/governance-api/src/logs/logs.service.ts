@@ -23,8 +23,15 @@ export interface ExecutionLogView {
 /** A stored line as readers see it: redacted again, so lines stored before a redaction rule existed do not show what it hides. */
 function toView(r: ExecutionLogRow): ExecutionLogView {
   return {
-    id: r.id, workerId: r.worker_id, taskId: r.task_id, step: r.step, action: r.action, level: r.level,
-    message: redact(r.message), outputData: r.output_data && redact(r.output_data), durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
+    id: r.id,
+    workerId: r.worker_id,
+    taskId: r.task_id,
+    step: r.step,
+    action: r.action,
+    level: r.level,
+    message: redact(r.message),
+    outputData: r.output_data && redact(r.output_data),
+    durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
     createdAt: r.created_at.toISOString(),
   };
 }

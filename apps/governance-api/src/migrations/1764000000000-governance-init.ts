@@ -53,6 +53,8 @@ export class GovernanceInit1764000000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE governance.outbox, governance.opportunities, governance.execution_logs, governance.api_keys`);
+    await q.query(
+      `DROP TABLE governance.outbox, governance.opportunities, governance.execution_logs, governance.api_keys`,
+    );
   }
 }

@@ -17,7 +17,10 @@ export class Policies1764300100000 implements MigrationInterface {
       permissions: { taskTypes: {}, tools: {} },
       approvals: { toolsRequiringApproval: [], ttlSeconds: 86_400 },
     };
-    await q.query(`INSERT INTO governance.policy_versions (version, document, created_by) VALUES (1, $1::jsonb, 'system:initial')`, [JSON.stringify(initial)]);
+    await q.query(
+      `INSERT INTO governance.policy_versions (version, document, created_by) VALUES (1, $1::jsonb, 'system:initial')`,
+      [JSON.stringify(initial)],
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -28,9 +28,13 @@ export class Approvals1764300200000 implements MigrationInterface {
       CHECK ((status = 'pending') = (decided_at IS NULL)),
       CHECK (status = 'pending' OR decided_by IS NOT NULL)
     )`);
-    await q.query(`CREATE UNIQUE INDEX approvals_request_key ON governance.approvals (coalesce(task_id::text, ''), action, args_hash)`);
+    await q.query(
+      `CREATE UNIQUE INDEX approvals_request_key ON governance.approvals (coalesce(task_id::text, ''), action, args_hash)`,
+    );
     await q.query(`CREATE INDEX approvals_created_idx ON governance.approvals (created_at DESC, id DESC)`);
-    await q.query(`CREATE INDEX approvals_pending_expiry_idx ON governance.approvals (expires_at) WHERE status = 'pending'`);
+    await q.query(
+      `CREATE INDEX approvals_pending_expiry_idx ON governance.approvals (expires_at) WHERE status = 'pending'`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -6,7 +6,12 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Written as version 2 only where nobody has changed the seeded version 1 yet; an install whose
  * operators already set a policy keeps theirs. Every figure is changeable with PUT /api/v1/policies.
  */
-export const SAFE_DEFAULT_BUDGETS = { currency: 'USD', globalDailyCapMinor: 5_000, perWorkerDailyCapMinor: 1_000, perTaskCapMinor: 200 };
+export const SAFE_DEFAULT_BUDGETS = {
+  currency: 'USD',
+  globalDailyCapMinor: 5_000,
+  perWorkerDailyCapMinor: 1_000,
+  perTaskCapMinor: 200,
+};
 export const SAFE_DEFAULT_SPEND_APPROVAL_MINOR = 10_000;
 
 export class SafeDefaultPolicy1764900000000 implements MigrationInterface {

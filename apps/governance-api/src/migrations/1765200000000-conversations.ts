@@ -23,7 +23,9 @@ export class Conversations1765200000000 implements MigrationInterface {
       updated_at timestamptz NOT NULL DEFAULT now()
     )`);
     await q.query(`CREATE INDEX conversations_created_idx ON governance.conversations (created_at DESC, id DESC)`);
-    await q.query(`CREATE INDEX conversations_key_idx ON governance.conversations (created_by_key_id, created_at DESC, id DESC)`);
+    await q.query(
+      `CREATE INDEX conversations_key_idx ON governance.conversations (created_by_key_id, created_at DESC, id DESC)`,
+    );
     await q.query(`CREATE TABLE governance.conversation_messages (
       id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
       conversation_id uuid NOT NULL REFERENCES governance.conversations (id),
@@ -44,7 +46,9 @@ export class Conversations1765200000000 implements MigrationInterface {
       UNIQUE (conversation_id, seq)
     )`);
     // One answer at a time per conversation.
-    await q.query(`CREATE UNIQUE INDEX conversation_messages_one_pending ON governance.conversation_messages (conversation_id) WHERE status = 'pending'`);
+    await q.query(
+      `CREATE UNIQUE INDEX conversation_messages_one_pending ON governance.conversation_messages (conversation_id) WHERE status = 'pending'`,
+    );
     await q.query(`CREATE TABLE governance.conversation_summaries (
       id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
       conversation_id uuid NOT NULL REFERENCES governance.conversations (id),
@@ -53,10 +57,14 @@ export class Conversations1765200000000 implements MigrationInterface {
       task_id uuid NOT NULL UNIQUE,
       created_at timestamptz NOT NULL DEFAULT now()
     )`);
-    await q.query(`CREATE INDEX conversation_summaries_conversation_idx ON governance.conversation_summaries (conversation_id, through_seq)`);
+    await q.query(
+      `CREATE INDEX conversation_summaries_conversation_idx ON governance.conversation_summaries (conversation_id, through_seq)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE governance.conversation_summaries, governance.conversation_messages, governance.conversations`);
+    await q.query(
+      `DROP TABLE governance.conversation_summaries, governance.conversation_messages, governance.conversations`,
+    );
   }
 }

@@ -1,5 +1,12 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiCreatedResponse, ApiOkResponse, ApiPropertyOptional, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiPropertyOptional,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { CreateOpportunityDto, OpportunityV1, type Page, PageQuery } from '@juggernaut/contracts';
 import { Type } from 'class-transformer';
 import { IsNumber, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
@@ -10,16 +17,30 @@ import { PageOf } from '../http/response-types';
 import { OpportunitiesService } from './opportunities.service';
 
 export class ListOpportunitiesQuery extends PageQuery {
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100)
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
   opportunityType?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100)
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
   category?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(50)
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(50)
   status?: string;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1 }) @IsOptional() @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  @ApiPropertyOptional({ minimum: 0, maximum: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
   minConfidence?: number;
 }
 
@@ -31,8 +52,14 @@ export class OpportunitiesController {
   @Post()
   @Roles(...WRITERS)
   @AuditedInHandler()
-  @ApiCreatedResponse({ type: OpportunityV1, description: 'The opportunity; the same dedupeKey returns the one already recorded.' })
-  @ApiBadRequestResponse({ description: 'A field is invalid, or holds text that cannot be stored (NUL, a lone UTF-16 surrogate); the message names it.' })
+  @ApiCreatedResponse({
+    type: OpportunityV1,
+    description: 'The opportunity; the same dedupeKey returns the one already recorded.',
+  })
+  @ApiBadRequestResponse({
+    description:
+      'A field is invalid, or holds text that cannot be stored (NUL, a lone UTF-16 surrogate); the message names it.',
+  })
   @ApiServiceUnavailableResponse({ description: 'The audit entry could not be written, so nothing was stored.' })
   create(@Body() body: CreateOpportunityDto, @Trail() trail: AuditTrail): Promise<OpportunityV1> {
     return this.opportunities.create(body, trail);

@@ -55,7 +55,8 @@ export class OpportunitiesRepository {
    * transaction (the audit entry of an HTTP call): if it fails, nothing is stored.
    */
   async create(
-    input: CreateOpportunityDto, alsoInTx?: (tx: Queryable, row: OpportunityRow) => Promise<void>,
+    input: CreateOpportunityDto,
+    alsoInTx?: (tx: Queryable, row: OpportunityRow) => Promise<void>,
   ): Promise<{ row: OpportunityRow; created: boolean }> {
     return this.db.transaction(async (em) => {
       const result = await this.insertOrFind(em, input);
@@ -64,22 +65,41 @@ export class OpportunitiesRepository {
     });
   }
 
-  private async insertOrFind(em: Queryable, input: CreateOpportunityDto): Promise<{ row: OpportunityRow; created: boolean }> {
+  private async insertOrFind(
+    em: Queryable,
+    input: CreateOpportunityDto,
+  ): Promise<{ row: OpportunityRow; created: boolean }> {
     const inserted = (await em.query(
       `INSERT INTO governance.opportunities
          (opportunity_type, category, description, estimated_value_minor, currency, confidence_score, source, dedupe_key, worker_id, task_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (dedupe_key) DO NOTHING RETURNING *`,
       [
-        input.opportunityType, input.category, input.description, input.estimatedValueMinor, input.currency ?? 'USD',
-        input.confidenceScore, input.source ?? null, input.dedupeKey ?? null, input.workerId ?? null, input.taskId ?? null,
+        input.opportunityType,
+        input.category,
+        input.description,
+        input.estimatedValueMinor,
+        input.currency ?? 'USD',
+        input.confidenceScore,
+        input.source ?? null,
+        input.dedupeKey ?? null,
+        input.workerId ?? null,
+        input.taskId ?? null,
       ],
     )) as OpportunityRow[];
     if (inserted[0]) {
-      await enqueueEvent(em, 'governance', Subjects.opportunityCreated, toOpportunity(inserted[0]), currentCorrelationId());
+      await enqueueEvent(
+        em,
+        'governance',
+        Subjects.opportunityCreated,
+        toOpportunity(inserted[0]),
+        currentCorrelationId(),
+      );
       return { row: inserted[0], created: true };
     }
-    const existing = (await em.query(`SELECT * FROM governance.opportunities WHERE dedupe_key = $1`, [input.dedupeKey])) as OpportunityRow[];
+    const existing = (await em.query(`SELECT * FROM governance.opportunities WHERE dedupe_key = $1`, [
+      input.dedupeKey,
+    ])) as OpportunityRow[];
     return { row: existing[0]!, created: false };
   }
 

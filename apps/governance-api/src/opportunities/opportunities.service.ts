@@ -3,7 +3,12 @@ import type { CreateOpportunityDto, OpportunityV1, Page } from '@juggernaut/cont
 import { encodeCursor, type Queryable } from '@juggernaut/persistence';
 import type { AuditTrail } from '../audit/audit-trail';
 import { checkedCursor } from '../http/checked-cursor';
-import { OpportunitiesRepository, type OpportunityFilter, type OpportunityRow, toOpportunity } from './opportunities.repository';
+import {
+  OpportunitiesRepository,
+  type OpportunityFilter,
+  type OpportunityRow,
+  toOpportunity,
+} from './opportunities.repository';
 
 @Injectable()
 export class OpportunitiesService {
@@ -18,7 +23,10 @@ export class OpportunitiesService {
   async list(filter: OpportunityFilter, limit = 50, cursor?: string): Promise<Page<OpportunityV1>> {
     const rows = await this.repo.list(filter, limit + 1, checkedCursor(cursor, 'uuid'));
     const last = rows.length > limit ? rows[limit - 1] : undefined;
-    return { items: rows.slice(0, limit).map(toOpportunity), nextCursor: last ? encodeCursor(last.created_at, last.id) : null };
+    return {
+      items: rows.slice(0, limit).map(toOpportunity),
+      nextCursor: last ? encodeCursor(last.created_at, last.id) : null,
+    };
   }
 
   async get(id: string): Promise<OpportunityV1> {

@@ -10,10 +10,20 @@ import { PoliciesRepository } from './policies.repository';
 import { PoliciesService } from './policies.service';
 
 export class PolicyHistoryQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 20 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'Only versions older than this one.' }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(2_147_483_647)
+  @ApiPropertyOptional({ description: 'Only versions older than this one.' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(2_147_483_647)
   before?: number;
 }
 
@@ -36,14 +46,20 @@ export class PoliciesController {
 
   @Put()
   @Roles('admin')
-  @ApiOkResponse({ type: PolicyDocumentV1, description: 'The new version; the dispatcher and runners apply it within a second.' })
+  @ApiOkResponse({
+    type: PolicyDocumentV1,
+    description: 'The new version; the dispatcher and runners apply it within a second.',
+  })
   update(@Body() body: PolicySettingsV1, @CurrentCaller() caller: Caller): Promise<PolicyDocumentV1> {
     return this.policies.update(body, caller);
   }
 
   @Put('kill-switch')
   @Roles('admin')
-  @ApiOkResponse({ type: PolicyDocumentV1, description: 'Engaged: no task is claimed and runners abort what they run.' })
+  @ApiOkResponse({
+    type: PolicyDocumentV1,
+    description: 'Engaged: no task is claimed and runners abort what they run.',
+  })
   killSwitch(@Body() body: SetKillSwitchV1, @CurrentCaller() caller: Caller): Promise<PolicyDocumentV1> {
     return this.policies.setKillSwitch(body, caller);
   }

@@ -39,7 +39,9 @@ export class PoliciesRepository {
   }
 
   async get(version: number): Promise<PolicyDocumentV1 | undefined> {
-    const rows = (await this.db.query(`SELECT * FROM governance.policy_versions WHERE version = $1`, [version])) as PolicyRow[];
+    const rows = (await this.db.query(`SELECT * FROM governance.policy_versions WHERE version = $1`, [
+      version,
+    ])) as PolicyRow[];
     return rows[0] ? toDocument(rows[0]) : undefined;
   }
 

@@ -40,28 +40,41 @@ export class PoliciesService {
   /** Replaces budgets, permissions and approval thresholds; the kill switch keeps its state. */
   async update(settings: PolicySettingsV1, by: AuditActor): Promise<PolicyDocumentV1> {
     return this.change(by, 'policy.update', (prev) => ({
-      budgets: settings.budgets, permissions: settings.permissions, approvals: settings.approvals, killSwitch: prev.killSwitch,
+      budgets: settings.budgets,
+      permissions: settings.permissions,
+      approvals: settings.approvals,
+      killSwitch: prev.killSwitch,
     }));
   }
 
   /** Engages or releases the kill switch. Setting the state it already has changes nothing. */
   async setKillSwitch(ks: KillSwitchV1, by: AuditActor): Promise<PolicyDocumentV1> {
     return this.change(by, ks.engaged ? 'kill_switch.engage' : 'kill_switch.release', (prev) => {
-      if (prev.killSwitch.engaged === ks.engaged && (prev.killSwitch.reason ?? null) === (ks.reason ?? null)) return undefined;
+      if (prev.killSwitch.engaged === ks.engaged && (prev.killSwitch.reason ?? null) === (ks.reason ?? null))
+        return undefined;
       return {
-        budgets: prev.budgets, permissions: prev.permissions, approvals: prev.approvals,
+        budgets: prev.budgets,
+        permissions: prev.permissions,
+        approvals: prev.approvals,
         killSwitch: { engaged: ks.engaged, ...(ks.reason ? { reason: ks.reason } : {}) },
       };
     });
   }
 
-  private async change(by: AuditActor, action: string, next: (prev: PolicyDocumentV1) => StoredPolicy | undefined): Promise<PolicyDocumentV1> {
+  private async change(
+    by: AuditActor,
+    action: string,
+    next: (prev: PolicyDocumentV1) => StoredPolicy | undefined,
+  ): Promise<PolicyDocumentV1> {
     return this.db.transaction(async (tx: EntityManager) => {
       const prev = await this.repo.current(tx, true);
       const doc = next(prev);
       if (!doc) return prev;
       const saved = await this.repo.insert(prev.version + 1, plain(doc), actorName(by), tx);
-      await this.audit.record({ actor: by, action, resourceType: 'policies', resourceId: String(saved.version), before: prev, after: saved }, tx);
+      await this.audit.record(
+        { actor: by, action, resourceType: 'policies', resourceId: String(saved.version), before: prev, after: saved },
+        tx,
+      );
       await enqueueEvent(tx, 'governance', Subjects.policyChanged, saved, currentCorrelationId());
       return saved;
     });

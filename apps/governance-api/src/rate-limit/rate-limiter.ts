@@ -19,9 +19,16 @@ export class RateLimiter {
 
   constructor(@Inject(APP_CONFIG) config: GovernanceEnv, metrics: Metrics) {
     this.buckets = new TokenBuckets(config.JUGGERNAUT_RATE_LIMIT_PER_SECOND, config.JUGGERNAUT_RATE_LIMIT_BURST);
-    this.strangers = new TokenBuckets(config.JUGGERNAUT_RATE_LIMIT_UNAUTH_PER_SECOND, config.JUGGERNAUT_RATE_LIMIT_UNAUTH_BURST);
+    this.strangers = new TokenBuckets(
+      config.JUGGERNAUT_RATE_LIMIT_UNAUTH_PER_SECOND,
+      config.JUGGERNAUT_RATE_LIMIT_UNAUTH_BURST,
+    );
     this.webhooks = new TokenBuckets(config.JUGGERNAUT_WEBHOOK_RATE_PER_SECOND, config.JUGGERNAUT_WEBHOOK_RATE_BURST);
-    this.limited = metrics.counter('juggernaut_http_rate_limited_total', 'HTTP requests refused with 429 by a rate limit', ['limit']);
+    this.limited = metrics.counter(
+      'juggernaut_http_rate_limited_total',
+      'HTTP requests refused with 429 by a rate limit',
+      ['limit'],
+    );
   }
 
   /** Throws 429 (with Retry-After on the response) when the key has used its budget. */
@@ -33,13 +40,25 @@ export class RateLimiter {
   /** Throws 429 when the address has used its budget of unauthenticated calls, without spending any. */
   checkAddress(address: string, res: Response): void {
     const wait = this.strangers.peek(address, Date.now());
-    if (wait > 0) this.refuse(res, wait, 'address', `too many requests without a valid API key from this address; retry in ${wait} s`);
+    if (wait > 0)
+      this.refuse(
+        res,
+        wait,
+        'address',
+        `too many requests without a valid API key from this address; retry in ${wait} s`,
+      );
   }
 
   /** Spends one of the address's unauthenticated calls; throws 429 when none was left. */
   chargeAddress(address: string, res: Response): void {
     const wait = this.strangers.take(address, Date.now());
-    if (wait > 0) this.refuse(res, wait, 'address', `too many requests without a valid API key from this address; retry in ${wait} s`);
+    if (wait > 0)
+      this.refuse(
+        res,
+        wait,
+        'address',
+        `too many requests without a valid API key from this address; retry in ${wait} s`,
+      );
   }
 
   /**
@@ -49,7 +68,8 @@ export class RateLimiter {
    */
   checkWebhook(address: string, res: Response): void {
     const wait = this.webhooks.take(address, Date.now());
-    if (wait > 0) this.refuse(res, wait, 'webhook', `too many webhook deliveries from this address; retry in ${wait} s`);
+    if (wait > 0)
+      this.refuse(res, wait, 'webhook', `too many webhook deliveries from this address; retry in ${wait} s`);
   }
 
   private refuse(res: Response, wait: number, limit: 'key' | 'address' | 'webhook', message: string): never {

@@ -1,7 +1,21 @@
 import { Body, Controller, ForbiddenException, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import {
-  BulkTasksReplyV1, BulkTasksV1, PauseTaskTypeDto, Subjects, SubmitTaskBatchV1, TaskBatchReplyV1, TaskRetentionV1, TaskTypeLimitsViewV1,
+  ApiBadRequestResponse,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import {
+  BulkTasksReplyV1,
+  BulkTasksV1,
+  PauseTaskTypeDto,
+  Subjects,
+  SubmitTaskBatchV1,
+  TaskBatchReplyV1,
+  TaskRetentionV1,
+  TaskTypeLimitsViewV1,
 } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
 import { AuditedInHandler } from '../audit/audited.decorator';
@@ -12,7 +26,8 @@ import { PoliciesService } from '../policies/policies.service';
 import { submissionRefusal, withRequester } from './task-submission';
 import { TaskTypeParamPipe } from './task-type.pipe';
 
-const AUDIT_UNAVAILABLE = 'The audit entry of the intent could not be written, so the request was not sent; or the dispatcher did not answer.';
+const AUDIT_UNAVAILABLE =
+  'The audit entry of the intent could not be written, so the request was not sent; or the dispatcher did not answer.';
 
 /** Operations on many tasks at once: batch submission, bulk cancel and redrive, retention. Every change is audited, intent first. */
 @ApiTags('tasks')
@@ -25,12 +40,29 @@ export class TaskBatchController {
   ) {}
 
   @Post('batch')
-  @RolesAndPolicy('Each task must also be one the policy lets the key submit (as POST /tasks): a refusal names the task and the rule, and none is created.', ...WRITERS)
-  @ApiOperation({ summary: 'Submit up to 1,000 tasks in one transaction (payload.requestedBy, where a task carries one, is set to the calling key)' })
-  @ApiCreatedResponse({ type: TaskBatchReplyV1, description: 'Every task is created (or found by its idempotency or unique key), or none is; each answer says which.' })
-  @ApiBadRequestResponse({ description: 'A field is invalid, or holds text that cannot be stored (NUL, a lone UTF-16 surrogate); the message names it.' })
+  @RolesAndPolicy(
+    'Each task must also be one the policy lets the key submit (as POST /tasks): a refusal names the task and the rule, and none is created.',
+    ...WRITERS,
+  )
+  @ApiOperation({
+    summary:
+      'Submit up to 1,000 tasks in one transaction (payload.requestedBy, where a task carries one, is set to the calling key)',
+  })
+  @ApiCreatedResponse({
+    type: TaskBatchReplyV1,
+    description:
+      'Every task is created (or found by its idempotency or unique key), or none is; each answer says which.',
+  })
+  @ApiBadRequestResponse({
+    description:
+      'A field is invalid, or holds text that cannot be stored (NUL, a lone UTF-16 surrogate); the message names it.',
+  })
   @ApiServiceUnavailableResponse({ description: AUDIT_UNAVAILABLE })
-  async batch(@Body() body: SubmitTaskBatchV1, @CurrentCaller() caller: Caller, @Trail() trail: AuditTrail): Promise<TaskBatchReplyV1> {
+  async batch(
+    @Body() body: SubmitTaskBatchV1,
+    @CurrentCaller() caller: Caller,
+    @Trail() trail: AuditTrail,
+  ): Promise<TaskBatchReplyV1> {
     const { permissions } = await this.policies.current();
     const tasks = body.tasks.map((task, i) => {
       const refusal = submissionRefusal(permissions, caller.role, task);
@@ -47,7 +79,11 @@ export class TaskBatchController {
   @ApiOperation({ summary: 'Cancel the unfinished tasks a filter matches (up to 1,000 per call)' })
   @ApiOkResponse({ type: BulkTasksReplyV1 })
   @ApiServiceUnavailableResponse({ description: AUDIT_UNAVAILABLE })
-  cancel(@Body() body: BulkTasksV1, @CurrentCaller() caller: Caller, @Trail() trail: AuditTrail): Promise<BulkTasksReplyV1> {
+  cancel(
+    @Body() body: BulkTasksV1,
+    @CurrentCaller() caller: Caller,
+    @Trail() trail: AuditTrail,
+  ): Promise<BulkTasksReplyV1> {
     return trail.forward(() => this.bus.request(Subjects.taskCancelBulk, { ...body, by: caller.name }, 60_000));
   }
 
@@ -57,7 +93,11 @@ export class TaskBatchController {
   @ApiOperation({ summary: 'Redrive the dead, failed or cancelled tasks a filter matches (up to 1,000 per call)' })
   @ApiOkResponse({ type: BulkTasksReplyV1 })
   @ApiServiceUnavailableResponse({ description: AUDIT_UNAVAILABLE })
-  retry(@Body() body: BulkTasksV1, @CurrentCaller() caller: Caller, @Trail() trail: AuditTrail): Promise<BulkTasksReplyV1> {
+  retry(
+    @Body() body: BulkTasksV1,
+    @CurrentCaller() caller: Caller,
+    @Trail() trail: AuditTrail,
+  ): Promise<BulkTasksReplyV1> {
     return trail.forward(() => this.bus.request(Subjects.taskRetryBulk, { ...body, by: caller.name }, 60_000));
   }
 }
@@ -86,12 +126,20 @@ export class TaskTypePauseController {
   @Post(':type/pause')
   @HttpCode(200)
   @Roles('admin', 'operator')
-  @ApiOperation({ summary: 'Pause a task type: none of its tasks is handed out until it is resumed (running ones finish)' })
+  @ApiOperation({
+    summary: 'Pause a task type: none of its tasks is handed out until it is resumed (running ones finish)',
+  })
   @ApiOkResponse({ type: TaskTypeLimitsViewV1 })
   @ApiBadRequestResponse({ description: 'The type is not a task type name (the format of CreateTaskDto.type).' })
   @ApiServiceUnavailableResponse({ description: AUDIT_UNAVAILABLE })
-  pause(@Param('type', new TaskTypeParamPipe()) type: string, @Body() body: PauseTaskTypeDto, @Trail() trail: AuditTrail): Promise<TaskTypeLimitsViewV1> {
-    return trail.forward(() => this.bus.request(Subjects.taskTypePause, { type, ...(body.reason ? { reason: body.reason } : {}) }));
+  pause(
+    @Param('type', new TaskTypeParamPipe()) type: string,
+    @Body() body: PauseTaskTypeDto,
+    @Trail() trail: AuditTrail,
+  ): Promise<TaskTypeLimitsViewV1> {
+    return trail.forward(() =>
+      this.bus.request(Subjects.taskTypePause, { type, ...(body.reason ? { reason: body.reason } : {}) }),
+    );
   }
 
   @Post(':type/resume')
@@ -101,7 +149,10 @@ export class TaskTypePauseController {
   @ApiOkResponse({ type: TaskTypeLimitsViewV1 })
   @ApiBadRequestResponse({ description: 'The type is not a task type name (the format of CreateTaskDto.type).' })
   @ApiServiceUnavailableResponse({ description: AUDIT_UNAVAILABLE })
-  resume(@Param('type', new TaskTypeParamPipe()) type: string, @Trail() trail: AuditTrail): Promise<TaskTypeLimitsViewV1> {
+  resume(
+    @Param('type', new TaskTypeParamPipe()) type: string,
+    @Trail() trail: AuditTrail,
+  ): Promise<TaskTypeLimitsViewV1> {
     return trail.forward(() => this.bus.request(Subjects.taskTypeResume, { type }));
   }
 }

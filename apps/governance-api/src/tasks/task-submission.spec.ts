@@ -16,9 +16,14 @@ describe('who may submit which task', () => {
   });
 
   it('follows the policy: an entry replaces the default for its type and can close any type', () => {
-    const policy = { ...open, taskSubmitters: { 'dev.change': ['admin', 'operator', 'agent'] as const, noop: [] as const } } as unknown as PermissionPolicyV1;
+    const policy = {
+      ...open,
+      taskSubmitters: { 'dev.change': ['admin', 'operator', 'agent'] as const, noop: [] as const },
+    } as unknown as PermissionPolicyV1;
     expect(submissionRefusal(policy, 'agent', { type: 'dev.change' })).toBeUndefined();
-    expect(submissionRefusal(policy, 'admin', { type: 'noop' })).toContain('the policy lets no API key submit "noop" tasks');
+    expect(submissionRefusal(policy, 'admin', { type: 'noop' })).toContain(
+      'the policy lets no API key submit "noop" tasks',
+    );
     // the other default still stands
     expect(submissionRefusal(policy, 'agent', { type: 'goal.plan' })).toContain('permissions.taskSubmitters');
   });
@@ -29,7 +34,10 @@ describe('who may submit which task', () => {
         '"conversation.reply" tasks are created only for a question asked with POST /api/v1/conversations/{id}/messages',
       );
     }
-    const opened = { ...open, taskSubmitters: { 'conversation.reply': ['admin'] as const } } as unknown as PermissionPolicyV1;
+    const opened = {
+      ...open,
+      taskSubmitters: { 'conversation.reply': ['admin'] as const },
+    } as unknown as PermissionPolicyV1;
     expect(submissionRefusal(opened, 'admin', { type: 'conversation.reply' })).toContain('created only for a question');
   });
 
@@ -38,8 +46,12 @@ describe('who may submit which task', () => {
       'policy rule permissions.agentMaxSubmitLevel: agent keys may submit tasks up to level 4; this "agent.goal" task needs level 5',
     );
     expect(submissionRefusal(open, 'agent', { type: 'agent.goal', requiredLevel: 4 })).toBeUndefined();
-    expect(submissionRefusal({ ...open, taskTypes: { 'experiment.run': 5 } }, 'agent', { type: 'experiment.run' })).toContain('needs level 5');
-    expect(submissionRefusal({ ...open, agentMaxSubmitLevel: 2 }, 'agent', { type: 'agent.goal', requiredLevel: 3 })).toContain('up to level 2');
+    expect(
+      submissionRefusal({ ...open, taskTypes: { 'experiment.run': 5 } }, 'agent', { type: 'experiment.run' }),
+    ).toContain('needs level 5');
+    expect(
+      submissionRefusal({ ...open, agentMaxSubmitLevel: 2 }, 'agent', { type: 'agent.goal', requiredLevel: 3 }),
+    ).toContain('up to level 2');
     expect(submissionRefusal(open, 'operator', { type: 'agent.goal', requiredLevel: 5 })).toBeUndefined();
   });
 
@@ -51,9 +63,16 @@ describe('who may submit which task', () => {
 
 describe('who requested a task', () => {
   it('is the key that submitted it, whatever the payload says', () => {
-    expect(withRequester('dev.change', { repository: 'shop', goal: 'x', requestedBy: 'admin' }, 'agent-7')).toEqual({ repository: 'shop', goal: 'x', requestedBy: 'agent-7' });
+    expect(withRequester('dev.change', { repository: 'shop', goal: 'x', requestedBy: 'admin' }, 'agent-7')).toEqual({
+      repository: 'shop',
+      goal: 'x',
+      requestedBy: 'agent-7',
+    });
     expect(withRequester('dev.change', undefined, 'ops')).toEqual({ requestedBy: 'ops' });
-    expect(withRequester('agent.goal', { goal: 'g', requestedBy: 'someone' }, 'agent-7')).toEqual({ goal: 'g', requestedBy: 'agent-7' });
+    expect(withRequester('agent.goal', { goal: 'g', requestedBy: 'someone' }, 'agent-7')).toEqual({
+      goal: 'g',
+      requestedBy: 'agent-7',
+    });
     const payload = { sleepMs: 1 };
     expect(withRequester('noop', payload, 'agent-7')).toBe(payload);
   });

@@ -1,5 +1,10 @@
 import {
-  CONVERSATION_TASK_TYPE, DEFAULT_AGENT_MAX_SUBMIT_LEVEL, DEFAULT_TASK_SUBMITTERS, minimumLevel, type PermissionPolicyV1, TASK_SUBMITTER_ROLES,
+  CONVERSATION_TASK_TYPE,
+  DEFAULT_AGENT_MAX_SUBMIT_LEVEL,
+  DEFAULT_TASK_SUBMITTERS,
+  minimumLevel,
+  type PermissionPolicyV1,
+  TASK_SUBMITTER_ROLES,
 } from '@juggernaut/contracts';
 import type { Role } from '../auth/roles';
 
@@ -20,7 +25,11 @@ export function submittersOf(permissions: PermissionPolicyV1, type: string): rea
  * whichever is higher, so an agent cannot hand work to a worker above its own kind. Answers in
  * conversations are no one's to submit: governance creates them for a question, with the asker's role.
  */
-export function submissionRefusal(permissions: PermissionPolicyV1, role: Role, task: { type: string; requiredLevel?: number }): string | undefined {
+export function submissionRefusal(
+  permissions: PermissionPolicyV1,
+  role: Role,
+  task: { type: string; requiredLevel?: number },
+): string | undefined {
   if (task.type === CONVERSATION_TASK_TYPE) {
     return `"${CONVERSATION_TASK_TYPE}" tasks are created only for a question asked with POST /api/v1/conversations/{id}/messages`;
   }
@@ -44,7 +53,11 @@ export function submissionRefusal(permissions: PermissionPolicyV1, role: Role, t
  * body says. It is set for dev.change tasks (dev-bot records it on the change) and replaces any
  * `requestedBy` a caller put in a payload.
  */
-export function withRequester(type: string, payload: Record<string, unknown> | undefined, keyName: string): Record<string, unknown> | undefined {
+export function withRequester(
+  type: string,
+  payload: Record<string, unknown> | undefined,
+  keyName: string,
+): Record<string, unknown> | undefined {
   if (type !== 'dev.change' && !has(payload, 'requestedBy')) return payload;
   return { ...(payload ?? {}), requestedBy: keyName };
 }

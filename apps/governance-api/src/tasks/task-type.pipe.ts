@@ -9,8 +9,9 @@ import { validateSync } from 'class-validator';
 @Injectable()
 export class TaskTypeParamPipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    const errors = validateSync(Object.assign(new CreateTaskDto(), { type: value }), { skipMissingProperties: true })
-      .filter((e) => e.property === 'type');
+    const errors = validateSync(Object.assign(new CreateTaskDto(), { type: value }), {
+      skipMissingProperties: true,
+    }).filter((e) => e.property === 'type');
     if (errors.length > 0) throw new BadRequestException(errors.flatMap((e) => Object.values(e.constraints ?? {})));
     return value;
   }

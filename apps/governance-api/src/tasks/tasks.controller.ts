@@ -1,11 +1,40 @@
-import { Body, Controller, Delete, ForbiddenException, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
 import {
-  ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiPropertyOptional,
-  ApiServiceUnavailableResponse, ApiTags,
+  Body,
+  Controller,
+  Delete,
+  ForbiddenException,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Put,
+  Query,
+} from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiServiceUnavailableResponse,
+  ApiTags,
 } from '@nestjs/swagger';
 import {
-  CreateScheduleDto, CreateTaskDto, ListTasksV1, ScheduleViewV1, Subjects, TaskHistoryEntryV1, TaskPageV1,
-  TaskSubmitReplyV1, TaskTypeLimitsDto, TaskTypeLimitsViewV1, TaskViewV1,
+  CreateScheduleDto,
+  CreateTaskDto,
+  ListTasksV1,
+  ScheduleViewV1,
+  Subjects,
+  TaskHistoryEntryV1,
+  TaskPageV1,
+  TaskSubmitReplyV1,
+  TaskTypeLimitsDto,
+  TaskTypeLimitsViewV1,
+  TaskViewV1,
 } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
 import { redact } from '@juggernaut/observability';
@@ -21,7 +50,10 @@ import { submissionRefusal, withRequester } from './task-submission';
 import { TaskTypeParamPipe } from './task-type.pipe';
 
 export class CancelTaskDto {
-  @ApiPropertyOptional({ example: 'no longer needed' }) @IsOptional() @IsString() @MaxLength(2000)
+  @ApiPropertyOptional({ example: 'no longer needed' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
   reason?: string;
 }
 
@@ -29,7 +61,8 @@ export class TaskWithHistory extends TaskViewV1 {
   @ApiProperty({ type: [TaskHistoryEntryV1] }) history!: TaskHistoryEntryV1[];
 }
 
-const AUDIT_UNAVAILABLE = 'The audit entry of the intent could not be written, so the request was not sent; or the dispatcher did not answer.';
+const AUDIT_UNAVAILABLE =
+  'The audit entry of the intent could not be written, so the request was not sent; or the dispatcher did not answer.';
 
 /**
  * A task as readers see it: payload, result, title and reasons redacted. The dispatcher stores what
@@ -50,12 +83,28 @@ export class TasksController {
   ) {}
 
   @Post()
-  @RolesAndPolicy('An admin, operator or agent key may also be refused by the policy (permissions.taskSubmitters, permissions.agentMaxSubmitLevel): the message names the rule.', ...WRITERS)
-  @ApiOperation({ summary: 'Submit a task; payload.requestedBy, when the task carries one (dev.change always does), is set to the name of the calling key' })
-  @ApiCreatedResponse({ type: TaskSubmitReplyV1, description: 'The same idempotencyKey returns the task already created.' })
-  @ApiBadRequestResponse({ description: 'A field is invalid, or holds text that cannot be stored (NUL, a lone UTF-16 surrogate); the message names it.' })
+  @RolesAndPolicy(
+    'An admin, operator or agent key may also be refused by the policy (permissions.taskSubmitters, permissions.agentMaxSubmitLevel): the message names the rule.',
+    ...WRITERS,
+  )
+  @ApiOperation({
+    summary:
+      'Submit a task; payload.requestedBy, when the task carries one (dev.change always does), is set to the name of the calling key',
+  })
+  @ApiCreatedResponse({
+    type: TaskSubmitReplyV1,
+    description: 'The same idempotencyKey returns the task already created.',
+  })
+  @ApiBadRequestResponse({
+    description:
+      'A field is invalid, or holds text that cannot be stored (NUL, a lone UTF-16 surrogate); the message names it.',
+  })
   @ApiServiceUnavailableResponse({ description: AUDIT_UNAVAILABLE })
-  async create(@Body() body: CreateTaskDto, @CurrentCaller() caller: Caller, @Trail() trail: AuditTrail): Promise<TaskSubmitReplyV1> {
+  async create(
+    @Body() body: CreateTaskDto,
+    @CurrentCaller() caller: Caller,
+    @Trail() trail: AuditTrail,
+  ): Promise<TaskSubmitReplyV1> {
     const refusal = submissionRefusal((await this.policies.current()).permissions, caller.role, body);
     if (refusal) throw new ForbiddenException(refusal);
     const payload = withRequester(body.type, body.payload, caller.name);
@@ -75,7 +124,10 @@ export class TasksController {
 
   @Get(':id')
   @Roles(...READERS)
-  @ApiOkResponse({ type: TaskWithHistory, description: 'The task with every state change it went through; payload, result and reasons with secrets redacted.' })
+  @ApiOkResponse({
+    type: TaskWithHistory,
+    description: 'The task with every state change it went through; payload, result and reasons with secrets redacted.',
+  })
   @ApiNotFoundResponse({ description: 'No task with this id.' })
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<TaskWithHistory> {
     return readable(await this.bus.request(Subjects.taskGet, { id }));
@@ -95,9 +147,16 @@ export class TasksController {
   @ApiOkResponse({ type: TaskViewV1, description: 'A running task loses its lease at once and its runner aborts it.' })
   @ApiServiceUnavailableResponse({ description: AUDIT_UNAVAILABLE })
   async cancel(
-    @Param('id', new ParseUUIDPipe()) id: string, @Body() body: CancelTaskDto, @CurrentCaller() caller: Caller, @Trail() trail: AuditTrail,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: CancelTaskDto,
+    @CurrentCaller() caller: Caller,
+    @Trail() trail: AuditTrail,
   ): Promise<TaskViewV1> {
-    return readable(await trail.forward(() => this.bus.request(Subjects.taskCancel, { id, by: caller.name, ...(body.reason ? { reason: body.reason } : {}) })));
+    return readable(
+      await trail.forward(() =>
+        this.bus.request(Subjects.taskCancel, { id, by: caller.name, ...(body.reason ? { reason: body.reason } : {}) }),
+      ),
+    );
   }
 
   @Post(':id/retry')
@@ -157,11 +216,21 @@ export class TaskTypesController {
 
   @Put(':type/limits')
   @Roles('admin')
-  @ApiParam({ name: 'type', description: 'A task type, in the format of CreateTaskDto.type: lowercase letters, digits, ".", "_" or "-", starting with a letter; at most 100 characters.' })
+  @ApiParam({
+    name: 'type',
+    description:
+      'A task type, in the format of CreateTaskDto.type: lowercase letters, digits, ".", "_" or "-", starting with a letter; at most 100 characters.',
+  })
   @ApiOkResponse({ type: TaskTypeLimitsViewV1 })
-  @ApiBadRequestResponse({ description: 'The type is not a task type name, or a limit is invalid; the message names it.' })
+  @ApiBadRequestResponse({
+    description: 'The type is not a task type name, or a limit is invalid; the message names it.',
+  })
   @ApiServiceUnavailableResponse({ description: AUDIT_UNAVAILABLE })
-  set(@Param('type', new TaskTypeParamPipe()) type: string, @Body() body: TaskTypeLimitsDto, @Trail() trail: AuditTrail): Promise<TaskTypeLimitsViewV1> {
+  set(
+    @Param('type', new TaskTypeParamPipe()) type: string,
+    @Body() body: TaskTypeLimitsDto,
+    @Trail() trail: AuditTrail,
+  ): Promise<TaskTypeLimitsViewV1> {
     return trail.forward(() => this.bus.request(Subjects.taskTypeLimitsSet, { ...body, type }));
   }
 }

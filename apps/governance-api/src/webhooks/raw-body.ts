@@ -10,7 +10,9 @@ export function rawBody(limit: number) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {
-      res.status(413).json({ statusCode: 413, error: 'Payload Too Large', message: `webhook bodies are limited to ${limit} bytes` });
+      res
+        .status(413)
+        .json({ statusCode: 413, error: 'Payload Too Large', message: `webhook bodies are limited to ${limit} bytes` });
       req.resume();
       return;
     }
@@ -22,7 +24,13 @@ export function rawBody(limit: number) {
       size += chunk.length;
       if (size > limit) {
         done = true;
-        res.status(413).json({ statusCode: 413, error: 'Payload Too Large', message: `webhook bodies are limited to ${limit} bytes` });
+        res
+          .status(413)
+          .json({
+            statusCode: 413,
+            error: 'Payload Too Large',
+            message: `webhook bodies are limited to ${limit} bytes`,
+          });
         req.resume();
         return;
       }

@@ -6,7 +6,9 @@ import { PAYMENT_SOURCE_PATTERN } from '@juggernaut/contracts';
 export class SourceNamePipe implements PipeTransform<string, string> {
   transform(value: string): string {
     if (typeof value !== 'string' || !PAYMENT_SOURCE_PATTERN.test(value)) {
-      throw new BadRequestException('source must be lowercase letters, digits and dashes, starting with a letter (at most 40)');
+      throw new BadRequestException(
+        'source must be lowercase letters, digits and dashes, starting with a letter (at most 40)',
+      );
     }
     return value;
   }

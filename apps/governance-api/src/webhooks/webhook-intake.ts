@@ -1,4 +1,11 @@
-import { HttpException, HttpStatus, Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import {
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { type PaymentEventV1, Subjects } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
 import { Metrics } from '@juggernaut/observability';
@@ -42,16 +49,35 @@ export class WebhookIntake {
     @Inject(APP_CONFIG) private readonly config: GovernanceEnv,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.received = metrics.counter('juggernaut_webhooks_received_total', 'Signed webhook deliveries accepted, by source and outcome', ['source', 'outcome']);
-    this.rejected = metrics.counter('juggernaut_webhooks_rejected_total', 'Webhook deliveries refused, by source and reason (never published)', ['source', 'reason']);
+    this.received = metrics.counter(
+      'juggernaut_webhooks_received_total',
+      'Signed webhook deliveries accepted, by source and outcome',
+      ['source', 'outcome'],
+    );
+    this.rejected = metrics.counter(
+      'juggernaut_webhooks_rejected_total',
+      'Webhook deliveries refused, by source and reason (never published)',
+      ['source', 'reason'],
+    );
   }
 
   async stripe(req: Request, res: Response): Promise<WebhookAnswer> {
     const secret = this.config.STRIPE_WEBHOOK_SECRET;
     const { address, body } = this.admit(req, res);
     if (!secret) throw new NotFoundException('no Stripe webhook is configured here (STRIPE_WEBHOOK_SECRET)');
-    const event = this.checked('stripe', address, res, () => verifyStripe(body, req.header('stripe-signature'), secret, this.config.STRIPE_WEBHOOK_TOLERANCE_S));
-    return this.capture({ source: 'stripe', eventId: event['id'] as string, eventType: event['type'] as string, receivedAt: new Date().toISOString(), stripe: event }, body);
+    const event = this.checked('stripe', address, res, () =>
+      verifyStripe(body, req.header('stripe-signature'), secret, this.config.STRIPE_WEBHOOK_TOLERANCE_S),
+    );
+    return this.capture(
+      {
+        source: 'stripe',
+        eventId: event['id'] as string,
+        eventType: event['type'] as string,
+        receivedAt: new Date().toISOString(),
+        stripe: event,
+      },
+      body,
+    );
   }
 
   async generic(name: string, req: Request, res: Response): Promise<WebhookAnswer> {
@@ -67,7 +93,8 @@ export class WebhookIntake {
       try {
         return applyMapping(source.mapping, parseBody(body, req.header('content-type')), new Date());
       } catch (e) {
-        if (e instanceof MappingError) throw new WebhookRejected('malformed', `signed, but not readable with the source's mapping: ${e.message}`);
+        if (e instanceof MappingError)
+          throw new WebhookRejected('malformed', `signed, but not readable with the source's mapping: ${e.message}`);
         throw e;
       }
     });
@@ -75,7 +102,16 @@ export class WebhookIntake {
       this.received.inc({ source: name, outcome: 'ignored' });
       return { received: true, duplicate: false, ignored: true };
     }
-    return this.capture({ source: name, eventId: mapped.eventId, eventType: mapped.eventType, receivedAt: new Date().toISOString(), movement: mapped.movement }, body);
+    return this.capture(
+      {
+        source: name,
+        eventId: mapped.eventId,
+        eventType: mapped.eventType,
+        receivedAt: new Date().toISOString(),
+        movement: mapped.movement,
+      },
+      body,
+    );
   }
 
   /** The per-address limits (429 before any work), and the raw body. */
@@ -96,7 +132,10 @@ export class WebhookIntake {
       this.rejected.inc({ source, reason: e.reason satisfies RejectReason });
       this.logger.warn({ source, reason: e.reason, address }, `webhook refused: ${e.message}`);
       this.limiter.chargeAddress(address, res);
-      throw new HttpException({ statusCode: 400, error: 'Bad Request', message: e.message, reason: e.reason }, HttpStatus.BAD_REQUEST);
+      throw new HttpException(
+        { statusCode: 400, error: 'Bad Request', message: e.message, reason: e.reason },
+        HttpStatus.BAD_REQUEST,
+      );
     }
   }
 
@@ -105,9 +144,14 @@ export class WebhookIntake {
     const digest = createHash('sha256').update(body).digest('hex').slice(0, 32);
     let duplicate: boolean;
     try {
-      ({ duplicate } = await this.bus.publish(Subjects.paymentEvent, event, { msgId: `${event.source}:${event.eventId}:${digest}` }));
+      ({ duplicate } = await this.bus.publish(Subjects.paymentEvent, event, {
+        msgId: `${event.source}:${event.eventId}:${digest}`,
+      }));
     } catch (e) {
-      this.logger.error({ err: e, source: event.source, eventId: event.eventId }, 'could not capture a webhook event; the provider will retry');
+      this.logger.error(
+        { err: e, source: event.source, eventId: event.eventId },
+        'could not capture a webhook event; the provider will retry',
+      );
       throw new ServiceUnavailableException('the event could not be stored; retry later');
     }
     this.received.inc({ source: event.source, outcome: duplicate ? 'duplicate' : 'accepted' });

@@ -1,11 +1,17 @@
-import { PAYMENT_MOVEMENT_KINDS, type PaymentMovementKind, type PaymentMovementV1, type WebhookMappingV1 } from '@juggernaut/contracts';
+import {
+  PAYMENT_MOVEMENT_KINDS,
+  type PaymentMovementKind,
+  type PaymentMovementV1,
+  type WebhookMappingV1,
+} from '@juggernaut/contracts';
 
 const ATTRIBUTION = ['experimentId', 'variantKey', 'unitId', 'goalId', 'opportunityId', 'customerRef'] as const;
 const POINTERS = ['eventId', 'kind', 'amount', 'currency', 'occurredAt', 'ref', 'paymentRef', 'product'] as const;
 const KNOWN = new Set<string>([...POINTERS, 'kinds', 'amountFormat', 'currencyConstant', 'attribution']);
 
 /** A JSON pointer (RFC 6901): empty (the whole document) or `/`-separated tokens with `~0` and `~1` escapes. */
-const isPointer = (p: unknown): p is string => typeof p === 'string' && p.length <= 500 && (p === '' || (p.startsWith('/') && !/~[^01]/.test(p)));
+const isPointer = (p: unknown): p is string =>
+  typeof p === 'string' && p.length <= 500 && (p === '' || (p.startsWith('/') && !/~[^01]/.test(p)));
 
 /** What is wrong with a mapping, field by field (empty when it can be used). */
 export function mappingProblems(m: unknown): string[] {
@@ -13,27 +19,37 @@ export function mappingProblems(m: unknown): string[] {
   const o = m as Record<string, unknown>;
   const out: string[] = [];
   for (const k of Object.keys(o)) if (!KNOWN.has(k)) out.push(`mapping.${k} is not a mapping field`);
-  for (const k of POINTERS) if (o[k] !== undefined && !isPointer(o[k])) out.push(`mapping.${k} must be a JSON pointer such as "/data/id"`);
+  for (const k of POINTERS)
+    if (o[k] !== undefined && !isPointer(o[k])) out.push(`mapping.${k} must be a JSON pointer such as "/data/id"`);
   if (o['eventId'] === undefined) out.push('mapping.eventId is required');
   if (o['amount'] === undefined) out.push('mapping.amount is required');
-  if (o['currency'] === undefined && o['currencyConstant'] === undefined) out.push('mapping.currency or mapping.currencyConstant is required');
-  if (o['currencyConstant'] !== undefined && (typeof o['currencyConstant'] !== 'string' || !/^[A-Z]{3}$/.test(o['currencyConstant']))) {
+  if (o['currency'] === undefined && o['currencyConstant'] === undefined)
+    out.push('mapping.currency or mapping.currencyConstant is required');
+  if (
+    o['currencyConstant'] !== undefined &&
+    (typeof o['currencyConstant'] !== 'string' || !/^[A-Z]{3}$/.test(o['currencyConstant']))
+  ) {
     out.push('mapping.currencyConstant must be an ISO 4217 code such as USD');
   }
-  if (o['amountFormat'] !== undefined && o['amountFormat'] !== 'minor' && o['amountFormat'] !== 'major') out.push('mapping.amountFormat must be minor or major');
+  if (o['amountFormat'] !== undefined && o['amountFormat'] !== 'minor' && o['amountFormat'] !== 'major')
+    out.push('mapping.amountFormat must be minor or major');
   if (o['kinds'] !== undefined) {
-    if (typeof o['kinds'] !== 'object' || o['kinds'] === null || Array.isArray(o['kinds'])) out.push('mapping.kinds must map event kinds to payment, refund, fee, payout …');
+    if (typeof o['kinds'] !== 'object' || o['kinds'] === null || Array.isArray(o['kinds']))
+      out.push('mapping.kinds must map event kinds to payment, refund, fee, payout …');
     else {
       for (const [k, v] of Object.entries(o['kinds'] as Record<string, unknown>)) {
-        if (!(PAYMENT_MOVEMENT_KINDS as readonly unknown[]).includes(v)) out.push(`mapping.kinds.${k} must be one of ${PAYMENT_MOVEMENT_KINDS.join(', ')}`);
+        if (!(PAYMENT_MOVEMENT_KINDS as readonly unknown[]).includes(v))
+          out.push(`mapping.kinds.${k} must be one of ${PAYMENT_MOVEMENT_KINDS.join(', ')}`);
       }
     }
   }
   if (o['attribution'] !== undefined) {
-    if (typeof o['attribution'] !== 'object' || o['attribution'] === null || Array.isArray(o['attribution'])) out.push('mapping.attribution must be an object of JSON pointers');
+    if (typeof o['attribution'] !== 'object' || o['attribution'] === null || Array.isArray(o['attribution']))
+      out.push('mapping.attribution must be an object of JSON pointers');
     else {
       for (const [k, v] of Object.entries(o['attribution'] as Record<string, unknown>)) {
-        if (!(ATTRIBUTION as readonly string[]).includes(k)) out.push(`mapping.attribution.${k} is not an attribution field (${ATTRIBUTION.join(', ')})`);
+        if (!(ATTRIBUTION as readonly string[]).includes(k))
+          out.push(`mapping.attribution.${k} is not an attribution field (${ATTRIBUTION.join(', ')})`);
         else if (!isPointer(v)) out.push(`mapping.attribution.${k} must be a JSON pointer`);
       }
     }
@@ -48,7 +64,8 @@ export function readPointer(doc: unknown, pointer: string): unknown {
   for (const raw of pointer.slice(1).split('/')) {
     const token = raw.replace(/~1/g, '/').replace(/~0/g, '~');
     if (Array.isArray(cur) && /^(0|[1-9]\d*)$/.test(token)) cur = cur[Number(token)];
-    else if (typeof cur === 'object' && cur !== null && Object.prototype.hasOwnProperty.call(cur, token)) cur = (cur as Record<string, unknown>)[token];
+    else if (typeof cur === 'object' && cur !== null && Object.prototype.hasOwnProperty.call(cur, token))
+      cur = (cur as Record<string, unknown>)[token];
     else return undefined;
   }
   return cur;
@@ -59,7 +76,8 @@ export class MappingError extends Error {}
 /** A webhook body as a document: JSON, or a form-encoded body as an object of its fields (Gumroad sends those). */
 export function parseBody(body: Buffer, contentType: string | undefined): unknown {
   const text = body.toString('utf8');
-  if (/application\/x-www-form-urlencoded/i.test(contentType ?? '')) return Object.fromEntries(new URLSearchParams(text));
+  if (/application\/x-www-form-urlencoded/i.test(contentType ?? ''))
+    return Object.fromEntries(new URLSearchParams(text));
   try {
     return JSON.parse(text);
   } catch {
@@ -80,7 +98,8 @@ function minorDigits(currency: string): number {
 export function minorUnits(value: unknown, format: 'minor' | 'major', currency: string): number {
   const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
   if (format === 'minor') {
-    if (!/^\d{1,15}$/.test(text) || Number(text) <= 0) throw new MappingError(`amount ${JSON.stringify(value)} is not a positive whole number of minor units`);
+    if (!/^\d{1,15}$/.test(text) || Number(text) <= 0)
+      throw new MappingError(`amount ${JSON.stringify(value)} is not a positive whole number of minor units`);
     return Number(text);
   }
   const digits = minorDigits(currency);
@@ -93,7 +112,12 @@ export function minorUnits(value: unknown, format: 'minor' | 'major', currency: 
   return minor;
 }
 
-const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined);
+const text = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.trim() !== ''
+    ? v.trim()
+    : typeof v === 'number' && Number.isFinite(v)
+      ? String(v)
+      : undefined;
 
 export interface MappedEvent {
   eventId: string;
@@ -109,22 +133,39 @@ export function applyMapping(mapping: WebhookMappingV1, doc: unknown, receivedAt
   const rawKind = mapping.kind !== undefined ? text(readPointer(doc, mapping.kind)) : undefined;
   const eventType = (rawKind ?? 'payment').slice(0, 200);
   let kind: PaymentMovementKind | undefined;
-  if (mapping.kinds) kind = rawKind !== undefined ? (mapping.kinds[rawKind] as PaymentMovementKind | undefined) : undefined;
-  else kind = rawKind === undefined ? 'payment' : (PAYMENT_MOVEMENT_KINDS as readonly string[]).includes(rawKind) ? (rawKind as PaymentMovementKind) : undefined;
+  if (mapping.kinds)
+    kind = rawKind !== undefined ? (mapping.kinds[rawKind] as PaymentMovementKind | undefined) : undefined;
+  else
+    kind =
+      rawKind === undefined
+        ? 'payment'
+        : (PAYMENT_MOVEMENT_KINDS as readonly string[]).includes(rawKind)
+          ? (rawKind as PaymentMovementKind)
+          : undefined;
   if (!kind) return { eventId, eventType, movement: null };
-  const currency = (mapping.currencyConstant ?? text(readPointer(doc, mapping.currency ?? '/currency')) ?? '').toUpperCase();
+  const currency = (
+    mapping.currencyConstant ??
+    text(readPointer(doc, mapping.currency ?? '/currency')) ??
+    ''
+  ).toUpperCase();
   if (!/^[A-Z]{3}$/.test(currency)) throw new MappingError(`no currency at ${mapping.currency}`);
   const amountMinor = minorUnits(readPointer(doc, mapping.amount), mapping.amountFormat ?? 'minor', currency);
   let occurredAt = receivedAt.toISOString();
   if (mapping.occurredAt !== undefined) {
     const v = readPointer(doc, mapping.occurredAt);
-    const t = typeof v === 'number' || (typeof v === 'string' && /^\d{9,11}$/.test(v)) ? Number(v) * 1000 : typeof v === 'string' ? Date.parse(v) : NaN;
+    const t =
+      typeof v === 'number' || (typeof v === 'string' && /^\d{9,11}$/.test(v))
+        ? Number(v) * 1000
+        : typeof v === 'string'
+          ? Date.parse(v)
+          : NaN;
     if (!Number.isFinite(t)) throw new MappingError(`no time at ${mapping.occurredAt} (ISO 8601 or Unix seconds)`);
     occurredAt = new Date(t).toISOString();
   }
   const ref = (mapping.ref !== undefined ? text(readPointer(doc, mapping.ref)) : eventId) ?? eventId;
   const paymentRef = mapping.paymentRef !== undefined ? text(readPointer(doc, mapping.paymentRef)) : undefined;
-  if (kind !== 'payment' && kind !== 'payout' && kind !== 'payout_failed' && !paymentRef) throw new MappingError(`a ${kind} needs the payment it belongs to (mapping.paymentRef)`);
+  if (kind !== 'payment' && kind !== 'payout' && kind !== 'payout_failed' && !paymentRef)
+    throw new MappingError(`a ${kind} needs the payment it belongs to (mapping.paymentRef)`);
   const movement: PaymentMovementV1 = { kind, ref: ref.slice(0, 200), amountMinor, currency, occurredAt };
   if (paymentRef) movement.paymentRef = paymentRef.slice(0, 200);
   const product = mapping.product !== undefined ? text(readPointer(doc, mapping.product)) : undefined;

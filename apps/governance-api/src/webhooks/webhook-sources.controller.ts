@@ -1,5 +1,12 @@
 import { BadRequestException, Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { CreatedWebhookSourceV1, CreateWebhookSourceDto, WebhookSourceViewV1 } from '@juggernaut/contracts';
 import { AuditedInHandler } from '../audit/audited.decorator';
 import { type AuditTrail, Trail } from '../audit/audit-trail';
@@ -22,8 +29,14 @@ export class WebhookSourcesController {
   @ApiOperation({ summary: 'Add a generic webhook source; its signing secret is in this answer only' })
   @ApiCreatedResponse({ type: CreatedWebhookSourceV1 })
   @ApiConflictResponse({ description: 'A source of that name exists (or it is `stripe`).' })
-  @ApiServiceUnavailableResponse({ description: 'JUGGERNAUT_WEBHOOK_KEY is not set, or the audit log could not be written.' })
-  create(@Body() body: CreateWebhookSourceDto, @CurrentCaller() caller: Caller, @Trail() trail: AuditTrail): Promise<CreatedWebhookSourceV1> {
+  @ApiServiceUnavailableResponse({
+    description: 'JUGGERNAUT_WEBHOOK_KEY is not set, or the audit log could not be written.',
+  })
+  create(
+    @Body() body: CreateWebhookSourceDto,
+    @CurrentCaller() caller: Caller,
+    @Trail() trail: AuditTrail,
+  ): Promise<CreatedWebhookSourceV1> {
     const problems = mappingProblems(body.mapping);
     if (problems.length) throw new BadRequestException(problems);
     return this.sources.create(body, caller.name, trail);

@@ -10,7 +10,12 @@ const STATES = ['online', 'draining', 'offline'] as const;
 export class WorkerSpend {
   @ApiProperty({ example: 'USD' }) currency!: string;
   @ApiProperty({ description: 'Settled and held spend today (UTC), minor units.' }) spentTodayMinor!: number;
-  @ApiProperty({ nullable: true, type: Number, description: 'The per-worker daily cap of the current policy; null when none.' }) dailyCapMinor!: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'The per-worker daily cap of the current policy; null when none.',
+  })
+  dailyCapMinor!: number | null;
 }
 
 export class WorkerView {
@@ -19,7 +24,8 @@ export class WorkerView {
   @ApiProperty({ type: [String] }) capabilities!: string[];
   @ApiProperty() concurrency!: number;
   @ApiProperty({ enum: STATES }) status!: string;
-  @ApiProperty({ type: [String], description: 'Tasks running on the worker at its last heartbeat.' }) currentTasks!: string[];
+  @ApiProperty({ type: [String], description: 'Tasks running on the worker at its last heartbeat.' })
+  currentTasks!: string[];
   @ApiProperty() startedAt!: string;
   @ApiProperty() lastSeenAt!: string;
   @ApiProperty({ nullable: true, type: String }) offlineReason!: string | null;
@@ -27,7 +33,9 @@ export class WorkerView {
 }
 
 export class ListWorkersQuery {
-  @ApiPropertyOptional({ enum: STATES }) @IsOptional() @IsIn(STATES)
+  @ApiPropertyOptional({ enum: STATES })
+  @IsOptional()
+  @IsIn(STATES)
   status?: (typeof STATES)[number];
 }
 
@@ -35,8 +43,14 @@ type Spend = Awaited<ReturnType<BudgetsService['workerSpend']>>;
 
 function toView(w: WorkerRow, s: Spend): WorkerView {
   return {
-    id: w.id, level: w.level, capabilities: w.capabilities, concurrency: w.concurrency, status: w.status,
-    currentTasks: w.running_task_ids, startedAt: w.started_at.toISOString(), lastSeenAt: w.last_seen_at.toISOString(),
+    id: w.id,
+    level: w.level,
+    capabilities: w.capabilities,
+    concurrency: w.concurrency,
+    status: w.status,
+    currentTasks: w.running_task_ids,
+    startedAt: w.started_at.toISOString(),
+    lastSeenAt: w.last_seen_at.toISOString(),
     offlineReason: w.offline_reason,
     spend: { currency: s.currency, spentTodayMinor: s.byWorkerMinor[w.id] ?? 0, dailyCapMinor: s.dailyCapMinor },
   };

@@ -35,18 +35,35 @@ export class WorkersRegistry implements OnApplicationBootstrap, OnModuleDestroy 
     this.sub = this.bus.listen(Subjects.workerHeartbeat, async (hb) => {
       if (typeof hb.workerId !== 'string' || typeof hb.level !== 'number' || !Array.isArray(hb.capabilities)) return;
       await this.repo.seen({
-        id: hb.workerId, level: hb.level, capabilities: hb.capabilities, concurrency: hb.concurrency ?? 0,
-        runningTaskIds: (hb.runningTaskIds ?? []).filter((t) => typeof t === 'string'), draining: hb.draining === true,
+        id: hb.workerId,
+        level: hb.level,
+        capabilities: hb.capabilities,
+        concurrency: hb.concurrency ?? 0,
+        runningTaskIds: (hb.runningTaskIds ?? []).filter((t) => typeof t === 'string'),
+        draining: hb.draining === true,
         at: new Date(hb.at ?? Date.now()),
       });
     });
-    this.consumers.push(await this.bus.consume(Subjects.workerOnline, { durable: 'governance-worker-online' }, async (e) => {
-      await this.repo.seen({ id: e.workerId, level: e.level, capabilities: e.capabilities, at: new Date(e.at), started: true });
-    }));
-    this.consumers.push(await this.bus.consume(Subjects.workerOffline, { durable: 'governance-worker-offline' }, async (e) => {
-      await this.repo.offline(e.workerId, e.reason, new Date(e.at));
-    }));
-    this.sweeper = setInterval(() => void this.sweep(), Math.max(250, Math.floor(this.config.JUGGERNAUT_WORKER_SILENT_MS / 3)));
+    this.consumers.push(
+      await this.bus.consume(Subjects.workerOnline, { durable: 'governance-worker-online' }, async (e) => {
+        await this.repo.seen({
+          id: e.workerId,
+          level: e.level,
+          capabilities: e.capabilities,
+          at: new Date(e.at),
+          started: true,
+        });
+      }),
+    );
+    this.consumers.push(
+      await this.bus.consume(Subjects.workerOffline, { durable: 'governance-worker-offline' }, async (e) => {
+        await this.repo.offline(e.workerId, e.reason, new Date(e.at));
+      }),
+    );
+    this.sweeper = setInterval(
+      () => void this.sweep(),
+      Math.max(250, Math.floor(this.config.JUGGERNAUT_WORKER_SILENT_MS / 3)),
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -59,7 +76,13 @@ export class WorkersRegistry implements OnApplicationBootstrap, OnModuleDestroy 
     try {
       for (const w of await this.repo.sweepSilent(this.config.JUGGERNAUT_WORKER_SILENT_MS)) {
         this.logger.warn({ workerId: w.id }, 'worker went silent; marked offline');
-        await this.bus.publish(Subjects.workerOffline, { workerId: w.id, level: w.level, capabilities: w.capabilities, reason: 'silent', at: new Date().toISOString() });
+        await this.bus.publish(Subjects.workerOffline, {
+          workerId: w.id,
+          level: w.level,
+          capabilities: w.capabilities,
+          reason: 'silent',
+          at: new Date().toISOString(),
+        });
       }
     } catch (e) {
       this.logger.warn({ err: e }, 'worker sweep failed');

@@ -19,7 +19,16 @@ export class WorkersRepository {
   constructor(private readonly db: DataSource) {}
 
   /** Records a worker's presence; a heartbeat older than the stored one changes nothing. */
-  async seen(w: { id: string; level: number; capabilities: string[]; concurrency?: number; runningTaskIds?: string[]; draining?: boolean; at: Date; started?: boolean }): Promise<void> {
+  async seen(w: {
+    id: string;
+    level: number;
+    capabilities: string[];
+    concurrency?: number;
+    runningTaskIds?: string[];
+    draining?: boolean;
+    at: Date;
+    started?: boolean;
+  }): Promise<void> {
     await this.db.query(
       `INSERT INTO governance.workers (id, level, capabilities, concurrency, status, running_task_ids, started_at, last_seen_at)
        VALUES ($1, $2, $3, coalesce($4, 0), $5, coalesce($6::uuid[], '{}'), $7, $7)
@@ -29,27 +38,40 @@ export class WorkersRepository {
          started_at = CASE WHEN $8 THEN $7 ELSE governance.workers.started_at END,
          last_seen_at = greatest(governance.workers.last_seen_at, $7), offline_reason = NULL
        WHERE governance.workers.last_seen_at <= $7 OR $8`,
-      [w.id, w.level, w.capabilities, w.concurrency ?? null, w.draining ? 'draining' : 'online', w.runningTaskIds ?? null, w.at, w.started ?? false],
+      [
+        w.id,
+        w.level,
+        w.capabilities,
+        w.concurrency ?? null,
+        w.draining ? 'draining' : 'online',
+        w.runningTaskIds ?? null,
+        w.at,
+        w.started ?? false,
+      ],
     );
   }
 
   async offline(id: string, reason: string, at: Date): Promise<boolean> {
-    const rows: unknown[] = rowsOf(await this.db.query(
-      `UPDATE governance.workers SET status = 'offline', offline_reason = $2, running_task_ids = '{}', last_seen_at = greatest(last_seen_at, $3)
+    const rows: unknown[] = rowsOf(
+      await this.db.query(
+        `UPDATE governance.workers SET status = 'offline', offline_reason = $2, running_task_ids = '{}', last_seen_at = greatest(last_seen_at, $3)
        WHERE id = $1 AND status <> 'offline' RETURNING id`,
-      [id, reason, at],
-    ));
+        [id, reason, at],
+      ),
+    );
     return rows.length > 0;
   }
 
   /** Marks workers silent for longer than `silentMs` offline and returns them. */
   async sweepSilent(silentMs: number): Promise<WorkerRow[]> {
-    return rowsOf<WorkerRow>(await this.db.query(
-      `UPDATE governance.workers SET status = 'offline', offline_reason = 'silent', running_task_ids = '{}'
+    return rowsOf<WorkerRow>(
+      await this.db.query(
+        `UPDATE governance.workers SET status = 'offline', offline_reason = 'silent', running_task_ids = '{}'
        WHERE status <> 'offline' AND last_seen_at < now() - make_interval(secs => $1::double precision / 1000)
        RETURNING *`,
-      [silentMs],
-    ));
+        [silentMs],
+      ),
+    );
   }
 
   async list(status?: string): Promise<WorkerRow[]> {

@@ -55,13 +55,21 @@ export class AccountsRepository {
     for (const a of await this.load(this.db, missing)) out.set(a.name, a);
     const toCreate = missing.filter((n) => !out.has(n));
     if (toCreate.length > 0) {
-      const refused = toCreate.filter((n) => !mayAutoCreate(n, this.config.LEDGER_AUTO_CREATE) && !mayAutoCreate(n, alsoCreate));
+      const refused = toCreate.filter(
+        (n) => !mayAutoCreate(n, this.config.LEDGER_AUTO_CREATE) && !mayAutoCreate(n, alsoCreate),
+      );
       if (refused.length > 0) {
-        throw new LedgerError(400, `account ${refused.join(', ')} does not exist and is not created on first use ` +
-          `(created on first use: ${this.config.LEDGER_AUTO_CREATE.join(', ')}); create it first`);
+        throw new LedgerError(
+          400,
+          `account ${refused.join(', ')} does not exist and is not created on first use ` +
+            `(created on first use: ${this.config.LEDGER_AUTO_CREATE.join(', ')}); create it first`,
+        );
       }
       for (const n of toCreate) describeAccount(n);
-      await this.insertLineages(this.db, toCreate.map((n) => ({ name: n })));
+      await this.insertLineages(
+        this.db,
+        toCreate.map((n) => ({ name: n })),
+      );
       for (const a of await this.load(this.db, toCreate)) out.set(a.name, a);
     }
     return out;
@@ -72,7 +80,9 @@ export class AccountsRepository {
     return this.db.transaction(async (em) => {
       const exists: unknown[] = await em.query(`SELECT 1 FROM ledger.accounts WHERE name = $1`, [dto.name]);
       if (exists.length > 0) throw new LedgerError(409, `account ${dto.name} already exists`);
-      await this.insertLineages(em, [{ name: dto.name, currency: dto.currency ?? null, noOverdraft: dto.noOverdraft ?? false }]);
+      await this.insertLineages(em, [
+        { name: dto.name, currency: dto.currency ?? null, noOverdraft: dto.noOverdraft ?? false },
+      ]);
       const view = (await this.list(dto.name, em)).find((a) => a.name === dto.name);
       if (!view) throw new LedgerError(409, `account ${dto.name} was created concurrently`);
       return view;
@@ -91,9 +101,21 @@ export class AccountsRepository {
        WHERE $1::text IS NULL OR a.name = $1 OR a.name LIKE $2
        GROUP BY a.id, p.name ORDER BY a.name`,
       [prefix ?? null, prefix ? `${escapeLike(prefix)}:%` : null],
-    )) as Array<{ name: string; type: string; parent: string | null; currency: string | null; no_overdraft: boolean; created_at: Date; balances: Array<{ currency: string; balanceMinor: number | string }> }>;
+    )) as Array<{
+      name: string;
+      type: string;
+      parent: string | null;
+      currency: string | null;
+      no_overdraft: boolean;
+      created_at: Date;
+      balances: Array<{ currency: string; balanceMinor: number | string }>;
+    }>;
     return rows.map((r) => ({
-      name: r.name, type: r.type, parent: r.parent, currency: r.currency, noOverdraft: r.no_overdraft,
+      name: r.name,
+      type: r.type,
+      parent: r.parent,
+      currency: r.currency,
+      noOverdraft: r.no_overdraft,
       createdAt: r.created_at.toISOString(),
       balances: r.balances.map((b) => ({ currency: b.currency, balanceMinor: Number(b.balanceMinor) })),
     }));
@@ -118,12 +140,17 @@ export class AccountsRepository {
 
   private async load(db: Queryable, names: string[]): Promise<Account[]> {
     const rows = (await db.query(
-      `SELECT id, name, type, currency, no_overdraft FROM ledger.accounts WHERE name = ANY($1::text[])`, [names],
+      `SELECT id, name, type, currency, no_overdraft FROM ledger.accounts WHERE name = ANY($1::text[])`,
+      [names],
     )) as AccountRow[];
     return rows.map((r) => {
       const a: Account = {
-        id: String(r.id), name: r.name, type: r.type, normalSign: describeAccount(r.name).normalSign,
-        currency: r.currency, noOverdraft: r.no_overdraft,
+        id: String(r.id),
+        name: r.name,
+        type: r.type,
+        normalSign: describeAccount(r.name).normalSign,
+        currency: r.currency,
+        noOverdraft: r.no_overdraft,
       };
       this.cache.set(a.name, a);
       return a;
@@ -131,11 +158,18 @@ export class AccountsRepository {
   }
 
   /** Inserts accounts and their missing ancestors, parents first; racing creators are absorbed by ON CONFLICT. */
-  private async insertLineages(db: Queryable, accounts: Array<{ name: string; currency?: string | null; noOverdraft?: boolean }>): Promise<void> {
+  private async insertLineages(
+    db: Queryable,
+    accounts: Array<{ name: string; currency?: string | null; noOverdraft?: boolean }>,
+  ): Promise<void> {
     const wanted = new Map<string, { currency: string | null; noOverdraft: boolean }>();
     for (const a of accounts) {
       for (const n of lineageOf(a.name)) {
-        if (!wanted.has(n)) wanted.set(n, { currency: n === a.name ? (a.currency ?? impliedCurrency(n)) : impliedCurrency(n), noOverdraft: false });
+        if (!wanted.has(n))
+          wanted.set(n, {
+            currency: n === a.name ? (a.currency ?? impliedCurrency(n)) : impliedCurrency(n),
+            noOverdraft: false,
+          });
       }
       wanted.set(a.name, { currency: a.currency ?? impliedCurrency(a.name), noOverdraft: a.noOverdraft ?? false });
     }

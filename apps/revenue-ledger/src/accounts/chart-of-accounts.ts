@@ -4,7 +4,11 @@ import { LedgerError } from '../ledger-errors';
 export type AccountType = 'asset' | 'liability' | 'equity' | 'revenue' | 'expense';
 
 const TYPE_OF_ROOT: Record<AccountRoot, AccountType> = {
-  assets: 'asset', liabilities: 'liability', equity: 'equity', revenue: 'revenue', expense: 'expense',
+  assets: 'asset',
+  liabilities: 'liability',
+  equity: 'equity',
+  revenue: 'revenue',
+  expense: 'expense',
 };
 
 export interface AccountSpec {
@@ -18,7 +22,10 @@ export interface AccountSpec {
 /** What an account name says about the account: its type, normal side and parent. */
 export function describeAccount(name: string): AccountSpec {
   if (!ACCOUNT_NAME_PATTERN.test(name)) {
-    throw new LedgerError(400, `account "${name}" is not a valid account name (root:segment…, root one of assets, liabilities, equity, revenue, expense)`);
+    throw new LedgerError(
+      400,
+      `account "${name}" is not a valid account name (root:segment…, root one of assets, liabilities, equity, revenue, expense)`,
+    );
   }
   const segments = name.split(':');
   const type = TYPE_OF_ROOT[segments[0] as AccountRoot];
@@ -59,6 +66,14 @@ export function cashAccount(currency: string): string {
 
 /** Turns free text from another system into account segments: unusual characters become "_". */
 function accountSegments(text: string): string {
-  const segments = text.split(':').map((s) => s.trim().replace(/[^A-Za-z0-9_.@+\-/]/g, '_').slice(0, 64)).filter((s) => s.length > 0);
+  const segments = text
+    .split(':')
+    .map((s) =>
+      s
+        .trim()
+        .replace(/[^A-Za-z0-9_.@+\-/]/g, '_')
+        .slice(0, 64),
+    )
+    .filter((s) => s.length > 0);
   return (segments.length ? segments : ['unknown']).slice(0, 6).join(':');
 }

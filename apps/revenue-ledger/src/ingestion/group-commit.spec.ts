@@ -22,12 +22,16 @@ describe('group commit', () => {
   it('runs up to maxFlushes at once when the queue holds more than a batch', async () => {
     let active = 0;
     let maxActive = 0;
-    const gc = new GroupCommit<number, number>(async (items) => {
-      maxActive = Math.max(maxActive, ++active);
-      await new Promise((r) => setTimeout(r, 20));
-      active--;
-      return items;
-    }, 2, 2);
+    const gc = new GroupCommit<number, number>(
+      async (items) => {
+        maxActive = Math.max(maxActive, ++active);
+        await new Promise((r) => setTimeout(r, 20));
+        active--;
+        return items;
+      },
+      2,
+      2,
+    );
     expect(await Promise.all([1, 2, 3, 4, 5].map((i) => gc.submit(i)))).toEqual([1, 2, 3, 4, 5]);
     expect(maxActive).toBe(2);
   });

@@ -24,21 +24,35 @@ export class IngestionMessaging implements OnApplicationBootstrap, OnModuleDestr
     posting: PostingService,
     @Inject(APP_CONFIG) private readonly config: LedgerEnv,
   ) {
-    this.batcher = new GroupCommit((entries) => posting.post(entries), config.LEDGER_BATCH_MAX, config.LEDGER_FLUSH_CONCURRENCY);
+    this.batcher = new GroupCommit(
+      (entries) => posting.post(entries),
+      config.LEDGER_BATCH_MAX,
+      config.LEDGER_FLUSH_CONCURRENCY,
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
     // The revenue and cost payloads are flat classes, so the cheaper validator applies (same rules).
-    const options = { concurrency: this.config.LEDGER_CONSUMER_CONCURRENCY, ackWaitMs: 60_000, maxDeliver: 10, flatPayload: true };
+    const options = {
+      concurrency: this.config.LEDGER_CONSUMER_CONCURRENCY,
+      ackWaitMs: 60_000,
+      maxDeliver: 10,
+      flatPayload: true,
+    };
     this.consumers.push(
-      await this.bus.consume(Subjects.revenueRecorded, { ...options, durable: 'revenue-ledger-revenue' }, (e) => this.apply(revenueEntry(e))),
-      await this.bus.consume(Subjects.costRecorded, { ...options, durable: 'revenue-ledger-cost' }, (e) => this.apply(costEntry(e))),
+      await this.bus.consume(Subjects.revenueRecorded, { ...options, durable: 'revenue-ledger-revenue' }, (e) =>
+        this.apply(revenueEntry(e)),
+      ),
+      await this.bus.consume(Subjects.costRecorded, { ...options, durable: 'revenue-ledger-cost' }, (e) =>
+        this.apply(costEntry(e)),
+      ),
     );
   }
 
   private async apply(entry: JournalEntry): Promise<void> {
     const outcome = await this.batcher.submit(entry);
-    if (outcome.status === 'rejected' || outcome.status === 'conflict') throw new PermanentMessageError(outcome.error.message);
+    if (outcome.status === 'rejected' || outcome.status === 'conflict')
+      throw new PermanentMessageError(outcome.error.message);
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -48,7 +48,9 @@ export class LedgerDoubleEntry1764100000000 implements MigrationInterface {
     )`);
     await q.query(`CREATE INDEX transactions_list_idx ON ledger.transactions (seq DESC)`);
     await q.query(`CREATE INDEX transactions_occurred_idx ON ledger.transactions (occurred_at)`);
-    await q.query(`CREATE INDEX transactions_experiment_idx ON ledger.transactions (experiment_id) WHERE experiment_id IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX transactions_experiment_idx ON ledger.transactions (experiment_id) WHERE experiment_id IS NOT NULL`,
+    );
     await q.query(`CREATE INDEX transactions_goal_idx ON ledger.transactions (goal_id) WHERE goal_id IS NOT NULL`);
     await q.query(`CREATE INDEX transactions_task_idx ON ledger.transactions (task_id) WHERE task_id IS NOT NULL`);
 
@@ -62,7 +64,9 @@ export class LedgerDoubleEntry1764100000000 implements MigrationInterface {
       occurred_at timestamptz NOT NULL
     )`);
     await q.query(`CREATE INDEX postings_transaction_idx ON ledger.postings (transaction_id)`);
-    await q.query(`CREATE INDEX postings_account_time_idx ON ledger.postings (account_id, occurred_at) INCLUDE (currency, amount_minor)`);
+    await q.query(
+      `CREATE INDEX postings_account_time_idx ON ledger.postings (account_id, occurred_at) INCLUDE (currency, amount_minor)`,
+    );
 
     // Current balance per account and currency, kept by the postings trigger below in the posting
     // transaction; the copy of the normal side lets a CHECK enforce no-overdraft without a lookup.
@@ -159,7 +163,11 @@ export class LedgerDoubleEntry1764100000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE ledger.exchange_rates, ledger.balances, ledger.postings, ledger.transactions, ledger.accounts`);
-    await q.query(`DROP FUNCTION ledger.check_balanced(), ledger.apply_new_postings(), ledger.stamp_posted_at(), ledger.refuse_change()`);
+    await q.query(
+      `DROP TABLE ledger.exchange_rates, ledger.balances, ledger.postings, ledger.transactions, ledger.accounts`,
+    );
+    await q.query(
+      `DROP FUNCTION ledger.check_balanced(), ledger.apply_new_postings(), ledger.stamp_posted_at(), ledger.refuse_change()`,
+    );
   }
 }

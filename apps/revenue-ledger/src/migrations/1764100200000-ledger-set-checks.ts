@@ -65,8 +65,12 @@ export class LedgerSetChecks1764100200000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE ledger.postings ADD CONSTRAINT postings_transaction_id_fkey FOREIGN KEY (transaction_id) REFERENCES ledger.transactions (id)`);
-    await q.query(`ALTER TABLE ledger.postings ADD CONSTRAINT postings_account_id_fkey FOREIGN KEY (account_id) REFERENCES ledger.accounts (id)`);
+    await q.query(
+      `ALTER TABLE ledger.postings ADD CONSTRAINT postings_transaction_id_fkey FOREIGN KEY (transaction_id) REFERENCES ledger.transactions (id)`,
+    );
+    await q.query(
+      `ALTER TABLE ledger.postings ADD CONSTRAINT postings_account_id_fkey FOREIGN KEY (account_id) REFERENCES ledger.accounts (id)`,
+    );
     await q.query(`DROP TRIGGER accounts_no_truncate ON ledger.accounts`);
     await q.query(`DROP TRIGGER accounts_kept ON ledger.accounts`);
     await q.query(`DROP FUNCTION ledger.refuse_account_removal()`);

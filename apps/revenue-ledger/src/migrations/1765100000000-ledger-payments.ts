@@ -19,8 +19,12 @@ export class LedgerPayments1765100000000 implements MigrationInterface {
     await q.query(`ALTER TABLE ledger.transactions DROP CONSTRAINT transactions_kind_check`);
     await q.query(`ALTER TABLE ledger.transactions ADD CONSTRAINT transactions_kind_check
       CHECK (kind IN ('revenue', 'cost', 'manual', 'reversal', 'refund', 'dispute', 'payout'))`);
-    await q.query(`ALTER TABLE ledger.transactions ADD COLUMN original_id uuid REFERENCES ledger.transactions (id), ADD COLUMN external_ref text`);
-    await q.query(`CREATE INDEX transactions_original_idx ON ledger.transactions (original_id) WHERE original_id IS NOT NULL`);
+    await q.query(
+      `ALTER TABLE ledger.transactions ADD COLUMN original_id uuid REFERENCES ledger.transactions (id), ADD COLUMN external_ref text`,
+    );
+    await q.query(
+      `CREATE INDEX transactions_original_idx ON ledger.transactions (original_id) WHERE original_id IS NOT NULL`,
+    );
 
     await q.query(`CREATE TABLE ledger.payment_events (
       id uuid PRIMARY KEY,
@@ -72,6 +76,8 @@ export class LedgerPayments1765100000000 implements MigrationInterface {
     await q.query(`DROP TABLE ledger.reconciliations, ledger.payment_waiting, ledger.payment_events`);
     await q.query(`ALTER TABLE ledger.transactions DROP COLUMN original_id, DROP COLUMN external_ref`);
     await q.query(`ALTER TABLE ledger.transactions DROP CONSTRAINT transactions_kind_check`);
-    await q.query(`ALTER TABLE ledger.transactions ADD CONSTRAINT transactions_kind_check CHECK (kind IN ('revenue', 'cost', 'manual', 'reversal'))`);
+    await q.query(
+      `ALTER TABLE ledger.transactions ADD CONSTRAINT transactions_kind_check CHECK (kind IN ('revenue', 'cost', 'manual', 'reversal'))`,
+    );
   }
 }

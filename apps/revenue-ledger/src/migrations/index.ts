@@ -6,6 +6,9 @@ import { LedgerPayments1765100000000 } from './1765100000000-ledger-payments';
 
 /** Every migration of the ledger schema, in order. */
 export const ledgerMigrations = [
-  LedgerInit1764000000000, LedgerDoubleEntry1764100000000, LedgerLeanPosting1764100100000, LedgerSetChecks1764100200000,
+  LedgerInit1764000000000,
+  LedgerDoubleEntry1764100000000,
+  LedgerLeanPosting1764100100000,
+  LedgerSetChecks1764100200000,
   LedgerPayments1765100000000,
 ];

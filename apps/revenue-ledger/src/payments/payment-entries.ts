@@ -36,7 +36,8 @@ function across(
   cashSide: { account: string; currency: string; amountMinor: number },
 ): EntryPosting[] {
   if (revenueSide.currency === cashSide.currency) {
-    if (revenueSide.amountMinor + cashSide.amountMinor !== 0) throw new PaymentEntryError('sides of one currency must be equal');
+    if (revenueSide.amountMinor + cashSide.amountMinor !== 0)
+      throw new PaymentEntryError('sides of one currency must be equal');
     return [cashSide, revenueSide];
   }
   return [
@@ -63,7 +64,8 @@ function paymentSides(payment: PostedOriginal, source: string): { revenue: Entry
 function settledPart(payment: PostedOriginal, source: string, m: Movement): { currency: string; amountMinor: number } {
   if (m.settlement) return m.settlement;
   const { revenue, cash } = paymentSides(payment, source);
-  if (revenue.currency !== m.currency) throw new PaymentEntryError(`${m.kind} ${m.ref} is in ${m.currency}, its payment in ${revenue.currency}`);
+  if (revenue.currency !== m.currency)
+    throw new PaymentEntryError(`${m.kind} ${m.ref} is in ${m.currency}, its payment in ${revenue.currency}`);
   if (cash.currency === revenue.currency) return { currency: m.currency, amountMinor: m.amountMinor };
   const num = BigInt(cash.amountMinor) * BigInt(m.amountMinor) * 2n + BigInt(-revenue.amountMinor);
   return { currency: cash.currency, amountMinor: Number(num / (2n * BigInt(-revenue.amountMinor))) };
@@ -75,13 +77,30 @@ function attributionOf(x: Attribution): Attribution {
   return out;
 }
 
-function base(source: string, m: Movement, kind: JournalEntry['kind'], attribution: Attribution, originalId: string | null): JournalEntry {
+function base(
+  source: string,
+  m: Movement,
+  kind: JournalEntry['kind'],
+  attribution: Attribution,
+  originalId: string | null,
+): JournalEntry {
   const who = attributionOf(attribution);
   return {
-    id: randomUUID(), eventId: entryKey(source, m), kind, occurredAt: m.occurredAt, postings: [],
-    description: m.description ?? `${source} ${m.kind.replace('_', ' ')} ${m.ref}`, externalRef: m.ref, originalId,
-    experimentId: who.experimentId ?? null, variantKey: who.variantKey ?? null, unitId: who.unitId ?? who.customerRef ?? null,
-    goalId: who.goalId ?? null, opportunityId: who.opportunityId ?? null, customerRef: who.customerRef ?? null, createdBy: source,
+    id: randomUUID(),
+    eventId: entryKey(source, m),
+    kind,
+    occurredAt: m.occurredAt,
+    postings: [],
+    description: m.description ?? `${source} ${m.kind.replace('_', ' ')} ${m.ref}`,
+    externalRef: m.ref,
+    originalId,
+    experimentId: who.experimentId ?? null,
+    variantKey: who.variantKey ?? null,
+    unitId: who.unitId ?? who.customerRef ?? null,
+    goalId: who.goalId ?? null,
+    opportunityId: who.opportunityId ?? null,
+    customerRef: who.customerRef ?? null,
+    createdBy: source,
   };
 }
 
@@ -89,7 +108,12 @@ function base(source: string, m: Movement, kind: JournalEntry['kind'], attributi
  * The journal entry of a movement. `requires` holds the posted transactions its `requiredKeys` name
  * (the payment for a refund, fee or dispute; the hold for a dispute's end; the payout for its failure).
  */
-export function paymentEntry(source: string, m: Movement, requires: Map<string, PostedOriginal>, bankAccount: string): JournalEntry {
+export function paymentEntry(
+  source: string,
+  m: Movement,
+  requires: Map<string, PostedOriginal>,
+  bankAccount: string,
+): JournalEntry {
   const payment = m.paymentRef ? requires.get(`${source}:payment:${m.paymentRef}`) : undefined;
   const clearing = paymentAccounts.clearing(source);
   switch (m.kind) {
@@ -97,13 +121,22 @@ export function paymentEntry(source: string, m: Movement, requires: Map<string, 
       const cash = m.settlement ?? { currency: m.currency, amountMinor: m.amountMinor };
       const revenue = paymentAccounts.revenue(source, m.product);
       return {
-        ...base(source, m, 'revenue', m, null), source: revenue.slice('revenue:'.length), amountMinor: m.amountMinor, currency: m.currency,
-        postings: across({ account: revenue, currency: m.currency, amountMinor: -m.amountMinor }, { account: clearing, ...cash }),
+        ...base(source, m, 'revenue', m, null),
+        source: revenue.slice('revenue:'.length),
+        amountMinor: m.amountMinor,
+        currency: m.currency,
+        postings: across(
+          { account: revenue, currency: m.currency, amountMinor: -m.amountMinor },
+          { account: clearing, ...cash },
+        ),
       };
     }
     case 'fee':
       return {
-        ...base(source, m, 'cost', payment ?? m, payment?.id ?? null), source: `payment-fees:${source}`, amountMinor: m.amountMinor, currency: m.currency,
+        ...base(source, m, 'cost', payment ?? m, payment?.id ?? null),
+        source: `payment-fees:${source}`,
+        amountMinor: m.amountMinor,
+        currency: m.currency,
         postings: [
           { account: paymentAccounts.fees(source), currency: m.currency, amountMinor: m.amountMinor },
           { account: clearing, currency: m.currency, amountMinor: -m.amountMinor },
@@ -114,8 +147,14 @@ export function paymentEntry(source: string, m: Movement, requires: Map<string, 
       const { revenue } = paymentSides(payment, source);
       const settled = settledPart(payment, source, m);
       return {
-        ...base(source, m, 'refund', payment, payment.id), source: revenue.account.slice('revenue:'.length), amountMinor: m.amountMinor, currency: m.currency,
-        postings: across({ account: revenue.account, currency: m.currency, amountMinor: m.amountMinor }, { account: clearing, currency: settled.currency, amountMinor: -settled.amountMinor }),
+        ...base(source, m, 'refund', payment, payment.id),
+        source: revenue.account.slice('revenue:'.length),
+        amountMinor: m.amountMinor,
+        currency: m.currency,
+        postings: across(
+          { account: revenue.account, currency: m.currency, amountMinor: m.amountMinor },
+          { account: clearing, currency: settled.currency, amountMinor: -settled.amountMinor },
+        ),
       };
     }
     case 'dispute_opened': {
@@ -129,26 +168,37 @@ export function paymentEntry(source: string, m: Movement, requires: Map<string, 
         ],
       };
     }
-    case 'dispute_won': case 'dispute_lost': {
+    case 'dispute_won':
+    case 'dispute_lost': {
       const hold = requires.get(`${source}:dispute:${m.ref}:opened`);
       if (!payment || !hold) throw new PaymentEntryError(`dispute ${m.ref} was not opened`);
       const held = hold.postings.find((p) => p.account === paymentAccounts.disputes(source) && p.amountMinor > 0)!;
       if (m.kind === 'dispute_won') {
         return {
           ...base(source, m, 'dispute', payment, payment.id),
-          postings: [{ account: clearing, currency: held.currency, amountMinor: held.amountMinor }, { ...held, amountMinor: -held.amountMinor }],
+          postings: [
+            { account: clearing, currency: held.currency, amountMinor: held.amountMinor },
+            { ...held, amountMinor: -held.amountMinor },
+          ],
         };
       }
       const { revenue } = paymentSides(payment, source);
       return {
-        ...base(source, m, 'dispute', payment, payment.id), source: revenue.account.slice('revenue:'.length),
-        postings: across({ account: revenue.account, currency: m.currency, amountMinor: m.amountMinor }, { ...held, amountMinor: -held.amountMinor }),
+        ...base(source, m, 'dispute', payment, payment.id),
+        source: revenue.account.slice('revenue:'.length),
+        postings: across(
+          { account: revenue.account, currency: m.currency, amountMinor: m.amountMinor },
+          { ...held, amountMinor: -held.amountMinor },
+        ),
       };
     }
     case 'payout':
       return {
         ...base(source, m, 'payout', {}, null),
-        postings: [{ account: bankAccount, currency: m.currency, amountMinor: m.amountMinor }, { account: clearing, currency: m.currency, amountMinor: -m.amountMinor }],
+        postings: [
+          { account: bankAccount, currency: m.currency, amountMinor: m.amountMinor },
+          { account: clearing, currency: m.currency, amountMinor: -m.amountMinor },
+        ],
       };
     case 'payout_failed': {
       const payout = requires.get(`${source}:payout:${m.ref}`);

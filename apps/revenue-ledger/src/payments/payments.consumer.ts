@@ -19,10 +19,15 @@ export class PaymentsConsumer implements OnApplicationBootstrap, OnModuleDestroy
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.consumer = await this.bus.consume(Subjects.paymentEvent, { durable: 'revenue-ledger-payments', concurrency: 4, ackWaitMs: 60_000, maxDeliver: 10 }, async (e) => {
-      const outcome = await this.payments.apply(e);
-      if (outcome.status === 'conflict' || outcome.status === 'rejected') throw new PermanentMessageError(outcome.reason);
-    });
+    this.consumer = await this.bus.consume(
+      Subjects.paymentEvent,
+      { durable: 'revenue-ledger-payments', concurrency: 4, ackWaitMs: 60_000, maxDeliver: 10 },
+      async (e) => {
+        const outcome = await this.payments.apply(e);
+        if (outcome.status === 'conflict' || outcome.status === 'rejected')
+          throw new PermanentMessageError(outcome.reason);
+      },
+    );
   }
 
   async onModuleDestroy(): Promise<void> {

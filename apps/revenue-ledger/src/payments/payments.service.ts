@@ -1,6 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  type LedgerFieldDifference, ledgerConflictReason, ledgerConflictValue, type PaymentEventV1, type PaymentMovementV1,
+  type LedgerFieldDifference,
+  ledgerConflictReason,
+  ledgerConflictValue,
+  type PaymentEventV1,
+  type PaymentMovementV1,
 } from '@juggernaut/contracts';
 import { currentCorrelationId, Metrics } from '@juggernaut/observability';
 import type { Queryable } from '@juggernaut/persistence';
@@ -13,7 +17,13 @@ import type { LedgerEnv } from '../config';
 import { LedgerMetrics } from '../ledger-metrics';
 import type { JournalEntry } from '../posting/journal-entry';
 import { PostingRepository } from '../posting/posting.repository';
-import { PaymentEntryError, paymentAccountPrefixes, paymentAccounts, paymentEntry, type PostedOriginal } from './payment-entries';
+import {
+  PaymentEntryError,
+  paymentAccountPrefixes,
+  paymentAccounts,
+  paymentEntry,
+  type PostedOriginal,
+} from './payment-entries';
 import { ATTRIBUTION_FIELDS, canonicalMovement, entryKey, type Movement, requiredKeys } from './payment-movement';
 import { stripeMovements } from './stripe-event';
 
@@ -43,21 +53,38 @@ export function movementsOf(e: PaymentEventV1): Movement[] {
 }
 
 /** Movements compared field by field: the differences a conflict names (`movements.0.amountMinor 500 → 700`). */
-export function movementDifferences(posted: Array<Record<string, unknown>>, received: Array<Record<string, unknown>>): LedgerFieldDifference[] {
+export function movementDifferences(
+  posted: Array<Record<string, unknown>>,
+  received: Array<Record<string, unknown>>,
+): LedgerFieldDifference[] {
   const out: LedgerFieldDifference[] = [];
-  if (posted.length !== received.length) out.push({ field: 'movements', posted: String(posted.length), received: String(received.length) });
+  if (posted.length !== received.length)
+    out.push({ field: 'movements', posted: String(posted.length), received: String(received.length) });
   for (let i = 0; i < Math.min(posted.length, received.length); i++) {
     for (const k of new Set([...Object.keys(posted[i]!), ...Object.keys(received[i]!)])) {
       const [a, b] = [posted[i]![k], received[i]![k]];
-      const text = (v: unknown) => (v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : (v as string | number));
-      if (JSON.stringify(a) !== JSON.stringify(b)) out.push({ field: `movements.${i}.${k}`, posted: ledgerConflictValue(text(a)), received: ledgerConflictValue(text(b)) });
+      const text = (v: unknown) =>
+        v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : (v as string | number);
+      if (JSON.stringify(a) !== JSON.stringify(b))
+        out.push({
+          field: `movements.${i}.${k}`,
+          posted: ledgerConflictValue(text(a)),
+          received: ledgerConflictValue(text(b)),
+        });
     }
   }
   return out;
 }
 
 const ORDER: Record<Movement['kind'], number> = {
-  payment: 0, payout: 0, fee: 1, refund: 1, dispute_opened: 1, dispute_won: 2, dispute_lost: 2, payout_failed: 1,
+  payment: 0,
+  payout: 0,
+  fee: 1,
+  refund: 1,
+  dispute_opened: 1,
+  dispute_won: 2,
+  dispute_lost: 2,
+  payout_failed: 1,
 };
 
 /**
@@ -84,11 +111,20 @@ export class PaymentsService {
     @Inject(APP_CONFIG) private readonly config: LedgerEnv,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.events = metrics.counter('juggernaut_payment_events_total', 'Payment provider events by what the ledger did with them', ['source', 'outcome']);
-    metrics.gauge('juggernaut_payment_movements_waiting', 'Refunds, fees and disputes waiting for the payment they belong to', [], async function () {
-      const [row] = (await db.query(`SELECT count(*)::int AS n FROM ledger.payment_waiting`)) as Array<{ n: number }>;
-      this.set(row?.n ?? 0);
-    });
+    this.events = metrics.counter(
+      'juggernaut_payment_events_total',
+      'Payment provider events by what the ledger did with them',
+      ['source', 'outcome'],
+    );
+    metrics.gauge(
+      'juggernaut_payment_movements_waiting',
+      'Refunds, fees and disputes waiting for the payment they belong to',
+      [],
+      async function () {
+        const [row] = (await db.query(`SELECT count(*)::int AS n FROM ledger.payment_waiting`)) as Array<{ n: number }>;
+        this.set(row?.n ?? 0);
+      },
+    );
   }
 
   async apply(e: PaymentEventV1): Promise<PaymentOutcome> {
@@ -99,9 +135,15 @@ export class PaymentsService {
       // The event's own fault (an entry that cannot be built, a value or rule Postgres refuses): not
       // retried. Anything else (Postgres away) is thrown, so the message is redelivered.
       if (!(err instanceof PaymentEntryError) && !isEntryError(err)) throw err;
-      outcome = { status: 'rejected', reason: `${e.source} event ${e.eventId} (${e.eventType}) cannot be posted: ${(err as Error).message}` };
+      outcome = {
+        status: 'rejected',
+        reason: `${e.source} event ${e.eventId} (${e.eventType}) cannot be posted: ${(err as Error).message}`,
+      };
     }
-    this.events.inc({ source: e.source, outcome: outcome.status === 'applied' && outcome.posted === 0 ? 'waiting' : outcome.status });
+    this.events.inc({
+      source: e.source,
+      outcome: outcome.status === 'applied' && outcome.posted === 0 ? 'waiting' : outcome.status,
+    });
     return outcome;
   }
 
@@ -113,12 +155,16 @@ export class PaymentsService {
     const canonical = movements.map(canonicalMovement);
     const hash = createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
     const bank = this.config.PAYMENTS_BANK_ACCOUNT;
-    const accounts = await this.accounts.resolve(movements.flatMap((m) => this.accountsNamed(e.source, m)), paymentAccountPrefixes(bank));
+    const accounts = await this.accounts.resolve(
+      movements.flatMap((m) => this.accountsNamed(e.source, m)),
+      paymentAccountPrefixes(bank),
+    );
     const posted: JournalEntry[] = [];
     const outcome = await this.db.transaction(async (em): Promise<PaymentOutcome> => {
       // One lock per payment (or payout) touched: the event that posts a payment and the refund waiting for it take turns.
       const groups = [...new Set(movements.map((m) => `${e.source}:${m.paymentRef ?? m.ref}`))].sort();
-      for (const g of groups) await em.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`ledger:payment:${g}`]);
+      for (const g of groups)
+        await em.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`ledger:payment:${g}`]);
       const inserted = (await em.query(
         `INSERT INTO ledger.payment_events (id, source, event_id, event_type, content_hash, movements, received_at)
          VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) ON CONFLICT (source, event_id) DO NOTHING RETURNING id`,
@@ -132,11 +178,13 @@ export class PaymentsService {
       for (const m of movements) {
         const entry = await this.tryPost(em, e.source, m, accounts);
         if (entry === 'waiting') {
-          waiting += (await em.query(
-            `INSERT INTO ledger.payment_waiting (entry_key, source, waits_for, movement, payment_event_id) VALUES ($1, $2, $3::text[], $4::jsonb, $5)
+          waiting += (
+            (await em.query(
+              `INSERT INTO ledger.payment_waiting (entry_key, source, waits_for, movement, payment_event_id) VALUES ($1, $2, $3::text[], $4::jsonb, $5)
              ON CONFLICT (entry_key) DO NOTHING RETURNING entry_key`,
-            [entryKey(e.source, m), e.source, requiredKeys(e.source, m), JSON.stringify(m), eventRow],
-          ) as unknown[]).length;
+              [entryKey(e.source, m), e.source, requiredKeys(e.source, m), JSON.stringify(m), eventRow],
+            )) as unknown[]
+          ).length;
         } else if (entry) {
           posted.push(entry);
           fresh.push(entry.eventId);
@@ -150,9 +198,15 @@ export class PaymentsService {
   }
 
   /** An event id seen before: the same movements are a duplicate, others a conflict naming each difference. */
-  private async repeat(em: Queryable, e: PaymentEventV1, hash: string, canonical: Array<Record<string, unknown>>): Promise<PaymentOutcome> {
+  private async repeat(
+    em: Queryable,
+    e: PaymentEventV1,
+    hash: string,
+    canonical: Array<Record<string, unknown>>,
+  ): Promise<PaymentOutcome> {
     const [first] = (await em.query(
-      `SELECT id, content_hash, movements FROM ledger.payment_events WHERE source = $1 AND event_id = $2`, [e.source, e.eventId],
+      `SELECT id, content_hash, movements FROM ledger.payment_events WHERE source = $1 AND event_id = $2`,
+      [e.source, e.eventId],
     )) as Array<{ id: string; content_hash: string; movements: Array<Record<string, unknown>> }>;
     if (!first || first.content_hash === hash) return { status: 'duplicate' };
     const [tx] = (await em.query(
@@ -161,12 +215,21 @@ export class PaymentsService {
     )) as Array<{ id: string }>;
     return {
       status: 'conflict',
-      reason: ledgerConflictReason({ eventId: `${e.source}:${e.eventId}`, transactionId: tx?.id ?? first.id, differences: movementDifferences(first.movements, canonical) }),
+      reason: ledgerConflictReason({
+        eventId: `${e.source}:${e.eventId}`,
+        transactionId: tx?.id ?? first.id,
+        differences: movementDifferences(first.movements, canonical),
+      }),
     };
   }
 
   /** Posts a movement whose requirements are posted: its entry, `null` when another event already posted it, or 'waiting'. */
-  private async tryPost(em: Queryable, source: string, m: Movement, accounts: Map<string, Account>): Promise<JournalEntry | null | 'waiting'> {
+  private async tryPost(
+    em: Queryable,
+    source: string,
+    m: Movement,
+    accounts: Map<string, Account>,
+  ): Promise<JournalEntry | null | 'waiting'> {
     const needs = requiredKeys(source, m);
     const found = await this.postedByKey(em, needs);
     if (found.size < needs.length) return 'waiting';
@@ -182,7 +245,12 @@ export class PaymentsService {
   }
 
   /** Posts what waited for the entries just posted (and what waited for those), removing each from the waiting list. */
-  private async releaseWaiting(em: Queryable, source: string, fresh: string[], accounts: Map<string, Account>): Promise<JournalEntry[]> {
+  private async releaseWaiting(
+    em: Queryable,
+    source: string,
+    fresh: string[],
+    accounts: Map<string, Account>,
+  ): Promise<JournalEntry[]> {
     const out: JournalEntry[] = [];
     let keys = fresh;
     while (keys.length) {
@@ -214,28 +282,47 @@ export class PaymentsService {
        FROM ledger.transactions t WHERE t.event_id = ANY($1::text[])`,
       [keys],
     )) as PostedRow[];
-    return new Map(rows.map((r) => {
-      const original: PostedOriginal = { id: r.id, eventId: r.event_id, postings: (r.postings ?? []).map((p) => ({ ...p, amountMinor: Number(p.amountMinor) })) };
-      for (const f of ATTRIBUTION_FIELDS) if (typeof r[f] === 'string') original[f] = r[f] as string;
-      return [r.event_id, original];
-    }));
+    return new Map(
+      rows.map((r) => {
+        const original: PostedOriginal = {
+          id: r.id,
+          eventId: r.event_id,
+          postings: (r.postings ?? []).map((p) => ({ ...p, amountMinor: Number(p.amountMinor) })),
+        };
+        for (const f of ATTRIBUTION_FIELDS) if (typeof r[f] === 'string') original[f] = r[f] as string;
+        return [r.event_id, original];
+      }),
+    );
   }
 
   /** The accounts a movement's entry may name that it can say itself (a refund's revenue account is its payment's, already there). */
   private accountsNamed(source: string, m: Movement): string[] {
     switch (m.kind) {
-      case 'payment': return [paymentAccounts.clearing(source), paymentAccounts.revenue(source, m.product), ...(m.settlement ? [paymentAccounts.exchange] : [])];
-      case 'fee': return [paymentAccounts.clearing(source), paymentAccounts.fees(source)];
-      case 'refund': return [paymentAccounts.clearing(source), paymentAccounts.exchange];
-      case 'dispute_lost': return [paymentAccounts.clearing(source), paymentAccounts.exchange, paymentAccounts.disputes(source)];
-      case 'dispute_opened': case 'dispute_won': return [paymentAccounts.clearing(source), paymentAccounts.disputes(source)];
-      case 'payout': case 'payout_failed': return [paymentAccounts.clearing(source), this.config.PAYMENTS_BANK_ACCOUNT];
+      case 'payment':
+        return [
+          paymentAccounts.clearing(source),
+          paymentAccounts.revenue(source, m.product),
+          ...(m.settlement ? [paymentAccounts.exchange] : []),
+        ];
+      case 'fee':
+        return [paymentAccounts.clearing(source), paymentAccounts.fees(source)];
+      case 'refund':
+        return [paymentAccounts.clearing(source), paymentAccounts.exchange];
+      case 'dispute_lost':
+        return [paymentAccounts.clearing(source), paymentAccounts.exchange, paymentAccounts.disputes(source)];
+      case 'dispute_opened':
+      case 'dispute_won':
+        return [paymentAccounts.clearing(source), paymentAccounts.disputes(source)];
+      case 'payout':
+      case 'payout_failed':
+        return [paymentAccounts.clearing(source), this.config.PAYMENTS_BANK_ACCOUNT];
     }
   }
 }
 
 /** Postgres refusals caused by the entry itself (constraints, triggers, bad values), as opposed to outages. */
 function isEntryError(e: unknown): boolean {
-  const code = (e as { code?: unknown; driverError?: { code?: unknown } })?.driverError?.code ?? (e as { code?: unknown })?.code;
+  const code =
+    (e as { code?: unknown; driverError?: { code?: unknown } })?.driverError?.code ?? (e as { code?: unknown })?.code;
   return typeof code === 'string' && (code.startsWith('23') || code.startsWith('22') || code === 'P0001');
 }

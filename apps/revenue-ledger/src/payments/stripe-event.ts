@@ -36,8 +36,11 @@ function invoicePaymentIntent(o: Obj): string | undefined {
 function attributionOf(...metadatas: unknown[]): Attribution & { product?: string } {
   const out: Attribution & { product?: string } = {};
   const fields: Array<[keyof (Attribution & { product?: string }), string[]]> = [
-    ['experimentId', ['experimentId', 'experiment_id']], ['variantKey', ['variantKey', 'variant_key', 'variant']],
-    ['unitId', ['unitId', 'unit_id']], ['goalId', ['goalId', 'goal_id']], ['opportunityId', ['opportunityId', 'opportunity_id']],
+    ['experimentId', ['experimentId', 'experiment_id']],
+    ['variantKey', ['variantKey', 'variant_key', 'variant']],
+    ['unitId', ['unitId', 'unit_id']],
+    ['goalId', ['goalId', 'goal_id']],
+    ['opportunityId', ['opportunityId', 'opportunity_id']],
     ['product', ['product', 'product_id']],
   ];
   for (const md of metadatas) {
@@ -72,11 +75,27 @@ function feeOf(bt: unknown, paymentRef: string, occurredAt: string, attribution:
   const currency = str(bt['currency'])?.toUpperCase();
   const id = str(bt['id']);
   if (!fee || fee <= 0 || !currency || !id) return [];
-  return [{ kind: 'fee', ref: id, paymentRef, amountMinor: fee, currency, occurredAt, ...attribution, description: `Stripe fee (${id})` }];
+  return [
+    {
+      kind: 'fee',
+      ref: id,
+      paymentRef,
+      amountMinor: fee,
+      currency,
+      occurredAt,
+      ...attribution,
+      description: `Stripe fee (${id})`,
+    },
+  ];
 }
 
 function chargePayment(charge: Obj, at: string, extraMetadata: unknown[] = []): Movement[] {
-  if (charge['paid'] === false || charge['captured'] === false || (str(charge['status']) && charge['status'] !== 'succeeded')) return [];
+  if (
+    charge['paid'] === false ||
+    charge['captured'] === false ||
+    (str(charge['status']) && charge['status'] !== 'succeeded')
+  )
+    return [];
   const amount = int(charge['amount_captured']) || int(charge['amount']);
   const currency = str(charge['currency'])?.toUpperCase();
   const key = stripePaymentKey(charge);
@@ -88,15 +107,28 @@ function chargePayment(charge: Obj, at: string, extraMetadata: unknown[] = []): 
   const settlement = settlementOf(charge['balance_transaction'], currency);
   return [
     {
-      kind: 'payment', ref: str(charge['id'])!, paymentRef: key, amountMinor: amount, currency, occurredAt, ...who,
-      ...(settlement ? { settlement } : {}), ...(product ? { product } : {}),
+      kind: 'payment',
+      ref: str(charge['id'])!,
+      paymentRef: key,
+      amountMinor: amount,
+      currency,
+      occurredAt,
+      ...who,
+      ...(settlement ? { settlement } : {}),
+      ...(product ? { product } : {}),
       ...(str(charge['description']) ? { description: str(charge['description'])!.slice(0, 500) } : {}),
     },
     ...feeOf(charge['balance_transaction'], key, occurredAt, who),
   ];
 }
 
-function refundMovement(refund: Obj, paymentRef: string | undefined, currencyOfCharge: string | undefined, at: string, attribution: Attribution): Movement[] {
+function refundMovement(
+  refund: Obj,
+  paymentRef: string | undefined,
+  currencyOfCharge: string | undefined,
+  at: string,
+  attribution: Attribution,
+): Movement[] {
   const status = str(refund['status']);
   if (status === 'failed' || status === 'canceled') return [];
   const id = str(refund['id']);
@@ -107,7 +139,16 @@ function refundMovement(refund: Obj, paymentRef: string | undefined, currencyOfC
   const occurredAt = iso(refund['created'], at);
   const settlement = settlementOf(refund['balance_transaction'], currency);
   return [
-    { kind: 'refund', ref: id, paymentRef: key, amountMinor: amount, currency, occurredAt, ...attribution, ...(settlement ? { settlement } : {}) },
+    {
+      kind: 'refund',
+      ref: id,
+      paymentRef: key,
+      amountMinor: amount,
+      currency,
+      occurredAt,
+      ...attribution,
+      ...(settlement ? { settlement } : {}),
+    },
     ...feeOf(refund['balance_transaction'], key, occurredAt, attribution),
   ];
 }
@@ -125,7 +166,10 @@ function disputeMovements(dispute: Obj, type: string, at: string): Movement[] {
   if (type === 'charge.dispute.created' || type === 'charge.dispute.funds_withdrawn') {
     const withdrawn = bts.find((b) => isObj(b) && (int(b['amount']) ?? 0) < 0);
     const settlement = settlementOf(withdrawn, currency);
-    return [{ kind: 'dispute_opened', ...base, ...(settlement ? { settlement } : {}) }, ...feeOf(withdrawn, key, occurredAt, {})];
+    return [
+      { kind: 'dispute_opened', ...base, ...(settlement ? { settlement } : {}) },
+      ...feeOf(withdrawn, key, occurredAt, {}),
+    ];
   }
   if ((type === 'charge.dispute.closed' && status === 'won') || type === 'charge.dispute.funds_reinstated') {
     // when the money came back (the event's time), not when the dispute opened
@@ -142,17 +186,40 @@ function payoutMovements(payout: Obj, type: string, at: string): Movement[] {
   if (!id || !amount || amount <= 0 || !currency) return [];
   // The time it left the balance (the balance transaction's), so reconciliation finds it in the same period.
   const occurredAt = iso(payout['created'] ?? payout['arrival_date'], at);
-  if (type === 'payout.paid') return [{ kind: 'payout', ref: id, amountMinor: amount, currency, occurredAt, description: `Stripe payout ${id}` }];
-  if (type === 'payout.failed') return [{ kind: 'payout_failed', ref: id, amountMinor: amount, currency, occurredAt, description: `Stripe payout ${id} failed` }];
+  if (type === 'payout.paid')
+    return [{ kind: 'payout', ref: id, amountMinor: amount, currency, occurredAt, description: `Stripe payout ${id}` }];
+  if (type === 'payout.failed')
+    return [
+      {
+        kind: 'payout_failed',
+        ref: id,
+        amountMinor: amount,
+        currency,
+        occurredAt,
+        description: `Stripe payout ${id} failed`,
+      },
+    ];
   return [];
 }
 
 /** The Stripe event types the ledger reads; every other type is acknowledged and counted as ignored. */
 export const STRIPE_EVENT_TYPES = [
-  'charge.succeeded', 'charge.captured', 'checkout.session.completed', 'checkout.session.async_payment_succeeded', 'invoice.paid',
-  'invoice.payment_succeeded', 'charge.refunded', 'refund.created', 'refund.updated', 'charge.refund.updated',
-  'charge.dispute.created', 'charge.dispute.funds_withdrawn', 'charge.dispute.funds_reinstated', 'charge.dispute.closed',
-  'payout.paid', 'payout.failed',
+  'charge.succeeded',
+  'charge.captured',
+  'checkout.session.completed',
+  'checkout.session.async_payment_succeeded',
+  'invoice.paid',
+  'invoice.payment_succeeded',
+  'charge.refunded',
+  'refund.created',
+  'refund.updated',
+  'charge.refund.updated',
+  'charge.dispute.created',
+  'charge.dispute.funds_withdrawn',
+  'charge.dispute.funds_reinstated',
+  'charge.dispute.closed',
+  'payout.paid',
+  'payout.failed',
 ] as const;
 
 /**
@@ -166,9 +233,11 @@ export function stripeMovements(event: Obj): Movement[] {
   if (!o) return [];
   const at = iso(event['created'], new Date(0).toISOString());
   switch (type) {
-    case 'charge.succeeded': case 'charge.captured':
+    case 'charge.succeeded':
+    case 'charge.captured':
       return chargePayment(o, at);
-    case 'checkout.session.completed': case 'checkout.session.async_payment_succeeded': {
+    case 'checkout.session.completed':
+    case 'checkout.session.async_payment_succeeded': {
       if (o['payment_status'] !== 'paid' || o['mode'] === 'setup') return [];
       const amount = int(o['amount_total']);
       const currency = str(o['currency'])?.toUpperCase();
@@ -176,12 +245,22 @@ export function stripeMovements(event: Obj): Movement[] {
       if (!amount || amount <= 0 || !currency || !key) return [];
       const { product, ...attribution } = attributionOf(o['metadata']);
       const customerRef = idOf(o['customer']) ?? str(o['client_reference_id']);
-      return [{
-        kind: 'payment', ref: key, paymentRef: key, amountMinor: amount, currency, occurredAt: iso(o['created'], at),
-        ...attribution, ...(customerRef ? { customerRef } : {}), ...(product ? { product } : {}),
-      }];
+      return [
+        {
+          kind: 'payment',
+          ref: key,
+          paymentRef: key,
+          amountMinor: amount,
+          currency,
+          occurredAt: iso(o['created'], at),
+          ...attribution,
+          ...(customerRef ? { customerRef } : {}),
+          ...(product ? { product } : {}),
+        },
+      ];
     }
-    case 'invoice.paid': case 'invoice.payment_succeeded': {
+    case 'invoice.paid':
+    case 'invoice.payment_succeeded': {
       const amount = int(o['amount_paid']);
       const currency = str(o['currency'])?.toUpperCase();
       const key = stripePaymentKey(o);
@@ -193,29 +272,54 @@ export function stripeMovements(event: Obj): Movement[] {
       const { product, ...attribution } = attributionOf(o['metadata'], subscription, line['metadata']);
       const customerRef = idOf(o['customer']);
       const productId = product ?? idOf(price['product']);
-      return [{
-        kind: 'payment', ref: idOf(o['charge']) ?? key, paymentRef: key, amountMinor: amount, currency,
-        occurredAt: iso(isObj(o['status_transitions']) ? o['status_transitions']['paid_at'] : o['created'], at),
-        ...attribution, ...(customerRef ? { customerRef } : {}), ...(productId ? { product: productId.slice(0, 64) } : {}),
-      }];
+      return [
+        {
+          kind: 'payment',
+          ref: idOf(o['charge']) ?? key,
+          paymentRef: key,
+          amountMinor: amount,
+          currency,
+          occurredAt: iso(isObj(o['status_transitions']) ? o['status_transitions']['paid_at'] : o['created'], at),
+          ...attribution,
+          ...(customerRef ? { customerRef } : {}),
+          ...(productId ? { product: productId.slice(0, 64) } : {}),
+        },
+      ];
     }
     case 'charge.refunded': {
       const key = stripePaymentKey(o);
       const currency = str(o['currency'])?.toUpperCase();
       const { product: _p, ...attribution } = attributionOf(o['metadata']);
-      const refunds = isObj(o['refunds']) && Array.isArray(o['refunds']['data']) ? (o['refunds']['data'] as unknown[]) : undefined;
+      const refunds =
+        isObj(o['refunds']) && Array.isArray(o['refunds']['data']) ? (o['refunds']['data'] as unknown[]) : undefined;
       if (refunds) return refunds.filter(isObj).flatMap((r) => refundMovement(r, key, currency, at, attribution));
       // Without the refunds list (newer API versions leave it out), the step is the change in amount_refunded.
       const now = int(o['amount_refunded']) ?? 0;
       const prev = isObj(data['previous_attributes']) ? (int(data['previous_attributes']['amount_refunded']) ?? 0) : 0;
       if (!key || !currency || now - prev <= 0 || !str(o['id'])) return [];
-      return [{ kind: 'refund', ref: `${str(o['id'])}@${now}`, paymentRef: key, amountMinor: now - prev, currency, occurredAt: at, ...attribution }];
+      return [
+        {
+          kind: 'refund',
+          ref: `${str(o['id'])}@${now}`,
+          paymentRef: key,
+          amountMinor: now - prev,
+          currency,
+          occurredAt: at,
+          ...attribution,
+        },
+      ];
     }
-    case 'refund.created': case 'refund.updated': case 'charge.refund.updated':
+    case 'refund.created':
+    case 'refund.updated':
+    case 'charge.refund.updated':
       return refundMovement(o, undefined, undefined, at, attributionOf(o['metadata']));
-    case 'charge.dispute.created': case 'charge.dispute.funds_withdrawn': case 'charge.dispute.funds_reinstated': case 'charge.dispute.closed':
+    case 'charge.dispute.created':
+    case 'charge.dispute.funds_withdrawn':
+    case 'charge.dispute.funds_reinstated':
+    case 'charge.dispute.closed':
       return disputeMovements(o, type, at);
-    case 'payout.paid': case 'payout.failed':
+    case 'payout.paid':
+    case 'payout.failed':
       return payoutMovements(o, type, at);
     default:
       return [];

@@ -3,10 +3,22 @@ import { LedgerError } from '../ledger-errors';
 import type { EntryPosting, JournalEntry } from './journal-entry';
 
 /** Attribution kept on a transaction: what reports group by, so it is part of what an entry is. */
-const ATTRIBUTION = ['experimentId', 'variantKey', 'unitId', 'goalId', 'taskId', 'taskType', 'opportunityId', 'customerRef'] as const;
+const ATTRIBUTION = [
+  'experimentId',
+  'variantKey',
+  'unitId',
+  'goalId',
+  'taskId',
+  'taskType',
+  'opportunityId',
+  'customerRef',
+] as const;
 
 /** The fields of an entry that say what it is; the rest (description, occurredAt) only describe it. */
-export type DefiningFields = Pick<JournalEntry, 'kind' | 'postings' | 'source' | 'createdBy' | (typeof ATTRIBUTION)[number]>;
+export type DefiningFields = Pick<
+  JournalEntry,
+  'kind' | 'postings' | 'source' | 'createdBy' | (typeof ATTRIBUTION)[number]
+>;
 
 /** A transaction as posted, to compare with an entry that arrives under its event id. */
 export interface PostedEntry extends DefiningFields {
@@ -25,7 +37,8 @@ export interface PostedEntry extends DefiningFields {
 export function entryDifferences(posted: DefiningFields, received: DefiningFields): LedgerFieldDifference[] {
   const out: LedgerFieldDifference[] = [];
   const compare = (field: string, a: string | number | null | undefined, b: string | number | null | undefined) => {
-    if ((a ?? null) !== (b ?? null)) out.push({ field, posted: ledgerConflictValue(a), received: ledgerConflictValue(b) });
+    if ((a ?? null) !== (b ?? null))
+      out.push({ field, posted: ledgerConflictValue(a), received: ledgerConflictValue(b) });
   };
   compare('kind', posted.kind, received.kind);
   if (received.kind === 'revenue' || received.kind === 'cost') {
@@ -47,11 +60,24 @@ export function entryDifferences(posted: DefiningFields, received: DefiningField
 }
 
 /** The 409 an entry gets when its event id was posted with other content (dead-lettered when it came as an event). */
-export function conflictError(posted: PostedEntry, received: JournalEntry, differences: LedgerFieldDifference[]): LedgerError {
-  const manualKey = received.kind === 'manual' && received.eventId.startsWith('manual:') ? received.eventId.slice('manual:'.length) : undefined;
-  return new LedgerError(409, ledgerConflictReason({
-    eventId: received.eventId, transactionId: posted.id, differences, ...(manualKey !== undefined ? { idempotencyKey: manualKey } : {}),
-  }));
+export function conflictError(
+  posted: PostedEntry,
+  received: JournalEntry,
+  differences: LedgerFieldDifference[],
+): LedgerError {
+  const manualKey =
+    received.kind === 'manual' && received.eventId.startsWith('manual:')
+      ? received.eventId.slice('manual:'.length)
+      : undefined;
+  return new LedgerError(
+    409,
+    ledgerConflictReason({
+      eventId: received.eventId,
+      transactionId: posted.id,
+      differences,
+      ...(manualKey !== undefined ? { idempotencyKey: manualKey } : {}),
+    }),
+  );
 }
 
 /** A revenue or cost event's amount and currency, read from its postings (the debit is the amount). */
@@ -66,5 +92,8 @@ function postingsText(postings: EntryPosting[]): string {
 
 /** Postings compared as a set of lines: the same lines in another order are the same entry. */
 function sorted(postings: EntryPosting[]): string {
-  return postings.map((p) => `${p.account}\u0000${p.currency}\u0000${p.amountMinor}`).sort().join('\u0001');
+  return postings
+    .map((p) => `${p.account}\u0000${p.currency}\u0000${p.amountMinor}`)
+    .sort()
+    .join('\u0001');
 }

@@ -1,5 +1,10 @@
 import type {
-  CostRecordedV1, LedgerKind, LedgerPostedV1, LedgerTransactionViewV1, PostLedgerTransactionV1, RevenueRecordedV1,
+  CostRecordedV1,
+  LedgerKind,
+  LedgerPostedV1,
+  LedgerTransactionViewV1,
+  PostLedgerTransactionV1,
+  RevenueRecordedV1,
 } from '@juggernaut/contracts';
 import { randomUUID } from 'node:crypto';
 import { cashAccount, describeAccount, expenseAccount, revenueAccount } from '../accounts/chart-of-accounts';
@@ -43,27 +48,47 @@ export interface JournalEntry {
 /** Revenue received: cash up (debit), the source's revenue account up (credit). */
 export function revenueEntry(e: RevenueRecordedV1): JournalEntry {
   return {
-    id: randomUUID(), eventId: e.eventId, kind: 'revenue', occurredAt: e.occurredAt,
+    id: randomUUID(),
+    eventId: e.eventId,
+    kind: 'revenue',
+    occurredAt: e.occurredAt,
     postings: [
       { account: cashAccount(e.currency), currency: e.currency, amountMinor: e.amountMinor },
       { account: revenueAccount(e.source), currency: e.currency, amountMinor: -e.amountMinor },
     ],
-    description: e.description ?? null, source: e.source, experimentId: e.experimentId ?? null, variantKey: e.variantKey ?? null,
-    unitId: e.unitId ?? e.customerRef ?? null, goalId: e.goalId ?? null, opportunityId: e.opportunityId ?? null,
-    customerRef: e.customerRef ?? null, amountMinor: e.amountMinor, currency: e.currency,
+    description: e.description ?? null,
+    source: e.source,
+    experimentId: e.experimentId ?? null,
+    variantKey: e.variantKey ?? null,
+    unitId: e.unitId ?? e.customerRef ?? null,
+    goalId: e.goalId ?? null,
+    opportunityId: e.opportunityId ?? null,
+    customerRef: e.customerRef ?? null,
+    amountMinor: e.amountMinor,
+    currency: e.currency,
   };
 }
 
 /** Money spent: the category's expense account up (debit), cash down (credit). */
 export function costEntry(e: CostRecordedV1): JournalEntry {
   return {
-    id: randomUUID(), eventId: e.eventId, kind: 'cost', occurredAt: e.occurredAt,
+    id: randomUUID(),
+    eventId: e.eventId,
+    kind: 'cost',
+    occurredAt: e.occurredAt,
     postings: [
       { account: expenseAccount(e.category), currency: e.currency, amountMinor: e.amountMinor },
       { account: cashAccount(e.currency), currency: e.currency, amountMinor: -e.amountMinor },
     ],
-    description: e.description ?? null, source: e.category, experimentId: e.experimentId ?? null, goalId: e.goalId ?? null,
-    taskId: e.taskId ?? null, taskType: e.taskType ?? null, createdBy: e.source, amountMinor: e.amountMinor, currency: e.currency,
+    description: e.description ?? null,
+    source: e.category,
+    experimentId: e.experimentId ?? null,
+    goalId: e.goalId ?? null,
+    taskId: e.taskId ?? null,
+    taskType: e.taskType ?? null,
+    createdBy: e.source,
+    amountMinor: e.amountMinor,
+    currency: e.currency,
   };
 }
 
@@ -72,11 +97,18 @@ export function manualEntry(dto: PostLedgerTransactionV1, now = new Date()): Jou
   for (const p of dto.postings) describeAccount(p.account);
   assertBalanced(dto.postings);
   return {
-    id: randomUUID(), eventId: `manual:${dto.idempotencyKey ?? randomUUID()}`, kind: 'manual',
+    id: randomUUID(),
+    eventId: `manual:${dto.idempotencyKey ?? randomUUID()}`,
+    kind: 'manual',
     occurredAt: dto.occurredAt ?? now.toISOString(),
     postings: dto.postings.map((p) => ({ account: p.account, currency: p.currency, amountMinor: p.amountMinor })),
-    description: dto.description, experimentId: dto.experimentId ?? null, variantKey: dto.variantKey ?? null,
-    goalId: dto.goalId ?? null, taskId: dto.taskId ?? null, taskType: dto.taskType ?? null, createdBy: dto.createdBy ?? null,
+    description: dto.description,
+    experimentId: dto.experimentId ?? null,
+    variantKey: dto.variantKey ?? null,
+    goalId: dto.goalId ?? null,
+    taskId: dto.taskId ?? null,
+    taskType: dto.taskType ?? null,
+    createdBy: dto.createdBy ?? null,
   };
 }
 
@@ -84,12 +116,27 @@ export function manualEntry(dto: PostLedgerTransactionV1, now = new Date()): Jou
  * The correction of a posted transaction: the same postings with the signs flipped, carrying the
  * original's attribution so reports by experiment, goal or task type net to zero.
  */
-export function reversalEntry(original: LedgerTransactionViewV1, reason: string, createdBy: string | null, now = new Date()): JournalEntry {
+export function reversalEntry(
+  original: LedgerTransactionViewV1,
+  reason: string,
+  createdBy: string | null,
+  now = new Date(),
+): JournalEntry {
   return {
-    id: randomUUID(), eventId: `reversal:${original.id}`, kind: 'reversal', occurredAt: now.toISOString(),
+    id: randomUUID(),
+    eventId: `reversal:${original.id}`,
+    kind: 'reversal',
+    occurredAt: now.toISOString(),
     postings: original.postings.map((p) => ({ account: p.account, currency: p.currency, amountMinor: -p.amountMinor })),
-    description: reason, source: original.source, experimentId: original.experimentId, variantKey: original.variantKey,
-    goalId: original.goalId, taskId: original.taskId, taskType: original.taskType, createdBy, reverses: original.id,
+    description: reason,
+    source: original.source,
+    experimentId: original.experimentId,
+    variantKey: original.variantKey,
+    goalId: original.goalId,
+    taskId: original.taskId,
+    taskType: original.taskType,
+    createdBy,
+    reverses: original.id,
   };
 }
 
@@ -105,15 +152,20 @@ export function assertBalanced(postings: ReadonlyArray<{ currency: string; amoun
   }
   const off = [...sums].filter(([, s]) => s !== 0);
   if (off.length > 0) {
-    throw new LedgerError(400, `postings do not balance: ${off.map(([c, s]) => `${c} is off by ${s}`).join(', ')}; ` +
-      'debits and credits must sum to zero in each currency (currencies never mix without an exchange posting in each)');
+    throw new LedgerError(
+      400,
+      `postings do not balance: ${off.map(([c, s]) => `${c} is off by ${s}`).join(', ')}; ` +
+        'debits and credits must sum to zero in each currency (currencies never mix without an exchange posting in each)',
+    );
   }
 }
 
 /** The `juggernaut.ledger.posted.v1` event of an entry. */
 export function postedEvent(e: JournalEntry): LedgerPostedV1 {
   const event: LedgerPostedV1 = {
-    transactionId: e.id, kind: e.kind, occurredAt: e.occurredAt,
+    transactionId: e.id,
+    kind: e.kind,
+    occurredAt: e.occurredAt,
     postings: e.postings.map((p) => ({ account: p.account, amountMinor: p.amountMinor, currency: p.currency })),
   };
   // Only the optional fields that have a value (one event per posted transaction: no temporaries).
@@ -125,5 +177,15 @@ export function postedEvent(e: JournalEntry): LedgerPostedV1 {
 }
 
 const POSTED_OPTIONAL = [
-  'eventId', 'source', 'experimentId', 'variantKey', 'unitId', 'goalId', 'taskId', 'taskType', 'amountMinor', 'currency', 'reverses',
+  'eventId',
+  'source',
+  'experimentId',
+  'variantKey',
+  'unitId',
+  'goalId',
+  'taskId',
+  'taskType',
+  'amountMinor',
+  'currency',
+  'reverses',
 ] as const satisfies ReadonlyArray<keyof JournalEntry & keyof LedgerPostedV1>;

@@ -18,14 +18,35 @@ import { type JournalEntry, postedEvent } from './journal-entry';
  */
 /** The journal entry fields stored on a transaction row (JSON.stringify keeps only these). */
 const TRANSACTION_FIELDS: Array<keyof JournalEntry> = [
-  'id', 'eventId', 'kind', 'occurredAt', 'description', 'source', 'experimentId', 'variantKey', 'unitId', 'goalId', 'taskId',
-  'taskType', 'opportunityId', 'customerRef', 'createdBy', 'reverses', 'originalId', 'externalRef',
+  'id',
+  'eventId',
+  'kind',
+  'occurredAt',
+  'description',
+  'source',
+  'experimentId',
+  'variantKey',
+  'unitId',
+  'goalId',
+  'taskId',
+  'taskType',
+  'opportunityId',
+  'customerRef',
+  'createdBy',
+  'reverses',
+  'originalId',
+  'externalRef',
 ];
 
 @Injectable()
 export class PostingRepository {
   /** Writes the entries; returns the ids of those inserted (the others were already posted). */
-  async insert(db: Queryable, entries: JournalEntry[], accounts: Map<string, Account>, correlationId?: string): Promise<Set<string>> {
+  async insert(
+    db: Queryable,
+    entries: JournalEntry[],
+    accounts: Map<string, Account>,
+    correlationId?: string,
+  ): Promise<Set<string>> {
     if (entries.length === 0) return new Set();
     // Rows go as one JSON array per table: serialised natively in one call, where array parameters
     // were built and escaped element by element (the largest allocation of the ingestion path).
@@ -46,13 +67,20 @@ export class PostingRepository {
     const posted = entries.filter((e) => ids.has(e.id));
     // The announcements go in before the postings: the postings statement takes the balance rows'
     // locks, which are held until commit, so the less that follows it the sooner the next batch can post.
-    await enqueueEvents(db, 'ledger', posted.map((e) => ({
-      subject: Subjects.ledgerPosted, payload: postedEvent(e), ...(correlationId ? { correlationId } : {}),
-    })));
+    await enqueueEvents(
+      db,
+      'ledger',
+      posted.map((e) => ({
+        subject: Subjects.ledgerPosted,
+        payload: postedEvent(e),
+        ...(correlationId ? { correlationId } : {}),
+      })),
+    );
 
     const postings: Array<{ t: string; a: string; c: string; m: number; o: string }> = [];
     for (const e of posted) {
-      for (const p of e.postings) postings.push({ t: e.id, a: accounts.get(p.account)!.id, c: p.currency, m: p.amountMinor, o: e.occurredAt });
+      for (const p of e.postings)
+        postings.push({ t: e.id, a: accounts.get(p.account)!.id, c: p.currency, m: p.amountMinor, o: e.occurredAt });
     }
     await db.query(
       `INSERT INTO ledger.postings (transaction_id, account_id, currency, amount_minor, occurred_at)
@@ -73,6 +101,11 @@ export class PostingRepository {
        FROM ledger.transactions t WHERE t.event_id = ANY($1::text[])`,
       [eventIds],
     )) as PostedEntry[];
-    return new Map(rows.map((r) => [r.eventId, { ...r, postings: (r.postings ?? []).map((p) => ({ ...p, amountMinor: Number(p.amountMinor) })) }]));
+    return new Map(
+      rows.map((r) => [
+        r.eventId,
+        { ...r, postings: (r.postings ?? []).map((p) => ({ ...p, amountMinor: Number(p.amountMinor) })) },
+      ]),
+    );
   }
 }

@@ -73,7 +73,12 @@ export class PostingService {
     }
     if (fast.length > 0) {
       try {
-        await this.write(fast.map((i) => entries[i]!), accounts, fast, outcomes);
+        await this.write(
+          fast.map((i) => entries[i]!),
+          accounts,
+          fast,
+          outcomes,
+        );
       } catch (e) {
         if (!isEntryError(e)) throw e;
         // Something in the batch the checks above did not catch: find it by posting one at a time.
@@ -100,7 +105,11 @@ export class PostingService {
    * `duplicate` only when it is the same entry. An id with no transaction was taken by an earlier
    * entry of this batch that was refused, so its repeats are posted in a round of their own.
    */
-  private async settleRepeats(entries: JournalEntry[], outcomes: PostOutcome[], previous: Promise<void>): Promise<void> {
+  private async settleRepeats(
+    entries: JournalEntry[],
+    outcomes: PostOutcome[],
+    previous: Promise<void>,
+  ): Promise<void> {
     const repeats: number[] = [];
     outcomes.forEach((o, i) => {
       if (o.status === 'duplicate') repeats.push(i);
@@ -115,14 +124,27 @@ export class PostingService {
         continue;
       }
       const differences = entryDifferences(original, entries[i]!);
-      if (differences.length > 0) outcomes[i] = { status: 'conflict', transactionId: original.id, error: conflictError(original, entries[i]!, differences) };
+      if (differences.length > 0)
+        outcomes[i] = {
+          status: 'conflict',
+          transactionId: original.id,
+          error: conflictError(original, entries[i]!, differences),
+        };
     }
     if (unposted.length === 0) return;
-    const again = await this.postInLane(unposted.map((i) => entries[i]!), previous);
+    const again = await this.postInLane(
+      unposted.map((i) => entries[i]!),
+      previous,
+    );
     unposted.forEach((i, k) => (outcomes[i] = again[k]!));
   }
 
-  private async write(batch: JournalEntry[], accounts: Map<string, Account>, indexes: number[], outcomes: PostOutcome[]): Promise<void> {
+  private async write(
+    batch: JournalEntry[],
+    accounts: Map<string, Account>,
+    indexes: number[],
+    outcomes: PostOutcome[],
+  ): Promise<void> {
     const correlationId = currentCorrelationId();
     const stopTimer = this.metrics.batchSeconds.startTimer();
     const inserted = await this.db.transaction((em) => this.repo.insert(em, batch, accounts, correlationId));
@@ -181,8 +203,18 @@ function isEntryError(e: unknown): boolean {
 function toLedgerError(e: unknown, entry: JournalEntry, accounts: Map<string, Account>): LedgerError {
   const err = e as { code?: string; constraint?: string; message?: string };
   if (err.constraint === 'balances_no_overdraft') {
-    const guarded = [...new Set(entry.postings.map((p) => accounts.get(p.account)!).filter((a) => a.noOverdraft).map((a) => a.name))];
-    return new LedgerError(409, `insufficient funds: posting would overdraw no-overdraft account ${guarded.join(', ')}`);
+    const guarded = [
+      ...new Set(
+        entry.postings
+          .map((p) => accounts.get(p.account)!)
+          .filter((a) => a.noOverdraft)
+          .map((a) => a.name),
+      ),
+    ];
+    return new LedgerError(
+      409,
+      `insufficient funds: posting would overdraw no-overdraft account ${guarded.join(', ')}`,
+    );
   }
   if (err.code === '23505' && err.constraint === 'transactions_reverses_key') {
     return new LedgerError(409, 'transaction is already reversed');

@@ -38,7 +38,8 @@ export interface LedgerClearing {
   externalRef: string | null;
 }
 
-const sourceId = (s: BalanceTransaction['source']): string | undefined => (typeof s === 'string' ? s : typeof s?.['id'] === 'string' ? (s['id'] as string) : undefined);
+const sourceId = (s: BalanceTransaction['source']): string | undefined =>
+  typeof s === 'string' ? s : typeof s?.['id'] === 'string' ? (s['id'] as string) : undefined;
 
 /**
  * The entries one balance transaction should have in the ledger, under the keys the webhooks post
@@ -53,31 +54,79 @@ export function expectedEntries(bt: BalanceTransaction, bankAccount: string): Ex
   const clearing = paymentAccounts.clearing(source);
   const ref = sourceId(bt.source) ?? bt.id;
   const src = typeof bt.source === 'object' && bt.source ? bt.source : undefined;
-  const entry = (eventId: string, kind: LedgerKind, amount: number, counter: string, description: string): ExpectedEntry => ({
-    eventId, kind, clearingMinor: amount, currency, ref, occurredAt, description,
-    postings: [{ account: clearing, currency, amountMinor: amount }, { account: counter, currency, amountMinor: -amount }],
+  const entry = (
+    eventId: string,
+    kind: LedgerKind,
+    amount: number,
+    counter: string,
+    description: string,
+  ): ExpectedEntry => ({
+    eventId,
+    kind,
+    clearingMinor: amount,
+    currency,
+    ref,
+    occurredAt,
+    description,
+    postings: [
+      { account: clearing, currency, amountMinor: amount },
+      { account: counter, currency, amountMinor: -amount },
+    ],
   });
-  const fee = bt.fee > 0 ? [entry(`${source}:fee:${bt.id}`, 'cost', -bt.fee, paymentAccounts.fees(source), `Stripe fee (${bt.id})`)] : [];
+  const fee =
+    bt.fee > 0
+      ? [entry(`${source}:fee:${bt.id}`, 'cost', -bt.fee, paymentAccounts.fees(source), `Stripe fee (${bt.id})`)]
+      : [];
   const isDispute = ref.startsWith('dp_') || ref.startsWith('du_') || src?.['object'] === 'dispute';
   switch (bt.type) {
-    case 'charge': case 'payment': {
+    case 'charge':
+    case 'payment': {
       const key = (src ? stripePaymentKey(src) : undefined) ?? ref;
-      return [entry(`${source}:payment:${key}`, 'revenue', bt.amount, paymentAccounts.revenue(source), `Stripe payment ${ref}`), ...fee];
+      return [
+        entry(
+          `${source}:payment:${key}`,
+          'revenue',
+          bt.amount,
+          paymentAccounts.revenue(source),
+          `Stripe payment ${ref}`,
+        ),
+        ...fee,
+      ];
     }
-    case 'refund': case 'payment_refund':
-      return [entry(`${source}:refund:${ref}`, 'refund', bt.amount, paymentAccounts.revenue(source), `Stripe refund ${ref}`), ...fee];
+    case 'refund':
+    case 'payment_refund':
+      return [
+        entry(`${source}:refund:${ref}`, 'refund', bt.amount, paymentAccounts.revenue(source), `Stripe refund ${ref}`),
+        ...fee,
+      ];
     case 'payout':
       return [entry(`${source}:payout:${ref}`, 'payout', bt.amount, bankAccount, `Stripe payout ${ref}`), ...fee];
-    case 'payout_failure': case 'payout_cancel':
-      return [entry(`${source}:payout:${ref}:failed`, 'payout', bt.amount, bankAccount, `Stripe payout ${ref} failed`), ...fee];
-    case 'adjustment': case 'dispute':
+    case 'payout_failure':
+    case 'payout_cancel':
+      return [
+        entry(`${source}:payout:${ref}:failed`, 'payout', bt.amount, bankAccount, `Stripe payout ${ref} failed`),
+        ...fee,
+      ];
+    case 'adjustment':
+    case 'dispute':
       if (isDispute) {
         const what = bt.amount < 0 ? 'opened' : 'won';
-        return [entry(`${source}:dispute:${ref}:${what}`, 'dispute', bt.amount, paymentAccounts.disputes(source), `Stripe dispute ${ref} ${what}`), ...fee];
+        return [
+          entry(
+            `${source}:dispute:${ref}:${what}`,
+            'dispute',
+            bt.amount,
+            paymentAccounts.disputes(source),
+            `Stripe dispute ${ref} ${what}`,
+          ),
+          ...fee,
+        ];
       }
       break;
   }
-  return [entry(`${source}:other:${bt.id}`, 'manual', bt.net, paymentAccounts.fees(source), `Stripe ${bt.type} ${bt.id}`)];
+  return [
+    entry(`${source}:other:${bt.id}`, 'manual', bt.net, paymentAccounts.fees(source), `Stripe ${bt.type} ${bt.id}`),
+  ];
 }
 
 export interface ReconciliationReport {
@@ -98,14 +147,28 @@ export interface ReconciliationReport {
  * - mismatched: the entry is there but moved the clearing account by another amount or currency;
  * - extra: an entry on the clearing account in the period that no balance transaction accounts for.
  */
-export function reconcile(inPeriod: BalanceTransaction[], around: BalanceTransaction[], ledger: LedgerClearing[], period: { from: Date; to: Date }, bankAccount: string): ReconciliationReport {
+export function reconcile(
+  inPeriod: BalanceTransaction[],
+  around: BalanceTransaction[],
+  ledger: LedgerClearing[],
+  period: { from: Date; to: Date },
+  bankAccount: string,
+): ReconciliationReport {
   const byEvent = new Map<string, LedgerClearing[]>();
   for (const l of ledger) byEvent.set(l.eventId, [...(byEvent.get(l.eventId) ?? []), l]);
   const report: ReconciliationReport = { missing: [], extra: [], mismatched: [], adjustments: [] };
   for (const bt of inPeriod) {
     for (const e of expectedEntries(bt, bankAccount)) {
       const rows = byEvent.get(e.eventId);
-      const item = { balanceTransactionId: bt.id, type: bt.type, ref: e.ref, currency: e.currency, providerNetMinor: e.clearingMinor, eventIds: [e.eventId], occurredAt: e.occurredAt };
+      const item = {
+        balanceTransactionId: bt.id,
+        type: bt.type,
+        ref: e.ref,
+        currency: e.currency,
+        providerNetMinor: e.clearingMinor,
+        eventIds: [e.eventId],
+        occurredAt: e.occurredAt,
+      };
       if (!rows) {
         report.missing.push({ ...item, suggestedPostings: e.postings });
         report.adjustments.push(e);
@@ -113,7 +176,8 @@ export function reconcile(inPeriod: BalanceTransaction[], around: BalanceTransac
       }
       const inCurrency = rows.filter((r) => r.currency === e.currency).reduce((a, r) => a + r.clearingMinor, 0);
       const otherCurrencies = rows.some((r) => r.currency !== e.currency && r.clearingMinor !== 0);
-      if (inCurrency !== e.clearingMinor || otherCurrencies) report.mismatched.push({ ...item, ledgerNetMinor: inCurrency });
+      if (inCurrency !== e.clearingMinor || otherCurrencies)
+        report.mismatched.push({ ...item, ledgerNetMinor: inCurrency });
     }
   }
   const accounted = new Set(around.flatMap((bt) => expectedEntries(bt, bankAccount).map((e) => e.eventId)));
@@ -124,7 +188,14 @@ export function reconcile(inPeriod: BalanceTransaction[], around: BalanceTransac
     for (const r of rows) {
       const t = Date.parse(r.occurredAt);
       if (t < from || t >= to || r.clearingMinor === 0) continue;
-      report.extra.push({ type: r.kind, ...(r.externalRef ? { ref: r.externalRef } : {}), currency: r.currency, ledgerNetMinor: r.clearingMinor, eventIds: [eventId], occurredAt: r.occurredAt });
+      report.extra.push({
+        type: r.kind,
+        ...(r.externalRef ? { ref: r.externalRef } : {}),
+        currency: r.currency,
+        ledgerNetMinor: r.clearingMinor,
+        eventIds: [eventId],
+        occurredAt: r.occurredAt,
+      });
     }
   }
   return report;

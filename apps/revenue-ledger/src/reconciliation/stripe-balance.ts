@@ -17,8 +17,15 @@ export class StripeBalance {
     if (!config.STRIPE_API_KEY) return;
     const base = config.STRIPE_API_BASE_URL ? new URL(config.STRIPE_API_BASE_URL) : undefined;
     this.client = new Stripe(config.STRIPE_API_KEY, {
-      maxNetworkRetries: 2, timeout: 30_000,
-      ...(base ? { host: base.hostname, port: base.port || (base.protocol === 'https:' ? 443 : 80), protocol: base.protocol === 'http:' ? 'http' : 'https' } : {}),
+      maxNetworkRetries: 2,
+      timeout: 30_000,
+      ...(base
+        ? {
+            host: base.hostname,
+            port: base.port || (base.protocol === 'https:' ? 443 : 80),
+            protocol: base.protocol === 'http:' ? 'http' : 'https',
+          }
+        : {}),
     });
   }
 
@@ -33,7 +40,13 @@ export class StripeBalance {
     const created = { gte: Math.floor(from.getTime() / 1000), lt: Math.ceil(to.getTime() / 1000) };
     for await (const bt of this.client.balanceTransactions.list({ created, limit: 100, expand: ['data.source'] })) {
       out.push({
-        id: bt.id, type: bt.type, amount: bt.amount, fee: bt.fee, net: bt.net, currency: bt.currency, created: bt.created,
+        id: bt.id,
+        type: bt.type,
+        amount: bt.amount,
+        fee: bt.fee,
+        net: bt.net,
+        currency: bt.currency,
+        created: bt.created,
         source: (bt.source as unknown as BalanceTransaction['source']) ?? null,
       });
     }

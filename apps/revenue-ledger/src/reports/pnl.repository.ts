@@ -40,7 +40,10 @@ export class PnlRepository {
       groupBy: q.groupBy,
       period,
       rows: rows.map((r) => ({
-        key: r.key, currency: r.currency, revenueMinor: Number(r.revenue), costMinor: Number(r.cost),
+        key: r.key,
+        currency: r.currency,
+        revenueMinor: Number(r.revenue),
+        costMinor: Number(r.cost),
         netMinor: Number(r.revenue) - Number(r.cost),
       })),
     };

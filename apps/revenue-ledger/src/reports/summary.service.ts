@@ -32,7 +32,10 @@ export class SummaryService {
        WHERE a.type IN ('revenue', 'expense') GROUP BY b.currency ORDER BY b.currency`,
     )) as Array<{ currency: string; revenue: string; cost: string }>;
     const byCurrency: LedgerCurrencyTotalsV1[] = rows.map((r) => ({
-      currency: r.currency, revenueMinor: Number(r.revenue), costMinor: Number(r.cost), netMinor: Number(r.revenue) - Number(r.cost),
+      currency: r.currency,
+      revenueMinor: Number(r.revenue),
+      costMinor: Number(r.cost),
+      netMinor: Number(r.revenue) - Number(r.cost),
     }));
     const base = this.config.LEDGER_BASE_CURRENCY;
     const rates = new Map((await this.rates.list()).map((r) => [r.currency, r.rate]));
@@ -46,7 +49,11 @@ export class SummaryService {
     }
     const targetMinor = this.config.LEDGER_REVENUE_TARGET_MINOR;
     return {
-      baseCurrency: base, targetMinor, revenueBaseMinor, unconvertedCurrencies, byCurrency,
+      baseCurrency: base,
+      targetMinor,
+      revenueBaseMinor,
+      unconvertedCurrencies,
+      byCurrency,
       progressRatio: Math.min(1, Math.max(0, revenueBaseMinor / targetMinor)),
     };
   }

@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { LedgerTransactionViewV1, PostLedgerTransactionV1, ReverseLedgerTransactionV1 } from '@juggernaut/contracts';
+import type {
+  LedgerTransactionViewV1,
+  PostLedgerTransactionV1,
+  ReverseLedgerTransactionV1,
+} from '@juggernaut/contracts';
 import { LedgerError } from '../ledger-errors';
 import { type JournalEntry, manualEntry, reversalEntry } from '../posting/journal-entry';
 import { PostingService } from '../posting/posting.service';
@@ -24,12 +28,15 @@ export class LedgerService {
   /** Posts the reversal of a transaction. A transaction is reversed at most once; a reversal is not reversed. */
   async reverse(req: ReverseLedgerTransactionV1): Promise<LedgerTransactionViewV1> {
     const original = await this.get(req.id);
-    if (original.kind === 'reversal') throw new LedgerError(409, `transaction ${req.id} is itself a reversal; post an adjusting entry instead`);
-    if (original.reversedBy) throw new LedgerError(409, `transaction ${req.id} is already reversed by ${original.reversedBy}`);
+    if (original.kind === 'reversal')
+      throw new LedgerError(409, `transaction ${req.id} is itself a reversal; post an adjusting entry instead`);
+    if (original.reversedBy)
+      throw new LedgerError(409, `transaction ${req.id} is already reversed by ${original.reversedBy}`);
     const entry = reversalEntry(original, req.reason, req.createdBy ?? null);
     const [outcome] = await this.posting.post([entry]);
     if (outcome!.status === 'rejected') throw outcome!.error;
-    if (outcome!.status === 'duplicate' || outcome!.status === 'conflict') throw new LedgerError(409, `transaction ${req.id} is already reversed`);
+    if (outcome!.status === 'duplicate' || outcome!.status === 'conflict')
+      throw new LedgerError(409, `transaction ${req.id} is already reversed`);
     return this.get(entry.id);
   }
 

@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { LedgerKind, LedgerTransactionPageV1, LedgerTransactionViewV1, ListLedgerTransactionsV1 } from '@juggernaut/contracts';
+import type {
+  LedgerKind,
+  LedgerTransactionPageV1,
+  LedgerTransactionViewV1,
+  ListLedgerTransactionsV1,
+} from '@juggernaut/contracts';
 import { decodeCursor, encodeCursor, SqlWhere } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 
@@ -58,26 +63,50 @@ export class TransactionsRepository {
     if (q.taskId) where.add('t.task_id = ?', q.taskId);
     if (q.eventId) where.add('t.event_id = ?', q.eventId);
     if (q.account) {
-      where.add(`EXISTS (SELECT 1 FROM ledger.postings p JOIN ledger.accounts a ON a.id = p.account_id
+      where.add(
+        `EXISTS (SELECT 1 FROM ledger.postings p JOIN ledger.accounts a ON a.id = p.account_id
                    WHERE p.transaction_id = t.id AND (a.name = ? OR a.name LIKE ?))`,
-      q.account, `${q.account.replace(/[\\%_]/g, (c) => `\\${c}`)}:%`);
+        q.account,
+        `${q.account.replace(/[\\%_]/g, (c) => `\\${c}`)}:%`,
+      );
     }
     if (after) where.add('t.seq < ?::bigint', after.id);
     const rows = (await this.db.query(
-      `${SELECT_VIEW} ${where.clause} ORDER BY t.seq DESC LIMIT ${where.bind(limit + 1)}`, where.params,
+      `${SELECT_VIEW} ${where.clause} ORDER BY t.seq DESC LIMIT ${where.bind(limit + 1)}`,
+      where.params,
     )) as TransactionRow[];
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    return { items: page.map(view), nextCursor: rows.length > limit && last ? encodeCursor(last.posted_at, last.seq) : null };
+    return {
+      items: page.map(view),
+      nextCursor: rows.length > limit && last ? encodeCursor(last.posted_at, last.seq) : null,
+    };
   }
 }
 
 function view(r: TransactionRow): LedgerTransactionViewV1 {
   return {
-    id: r.id, eventId: r.event_id, kind: r.kind, occurredAt: r.occurred_at.toISOString(), postedAt: r.posted_at.toISOString(),
-    description: r.description, source: r.source, experimentId: r.experiment_id, variantKey: r.variant_key, goalId: r.goal_id,
-    taskId: r.task_id, taskType: r.task_type, createdBy: r.created_by, reverses: r.reverses, reversedBy: r.reversed_by,
-    originalId: r.original_id, externalRef: r.external_ref,
-    postings: (r.postings ?? []).map((p) => ({ account: p.account, amountMinor: Number(p.amountMinor), currency: p.currency })),
+    id: r.id,
+    eventId: r.event_id,
+    kind: r.kind,
+    occurredAt: r.occurred_at.toISOString(),
+    postedAt: r.posted_at.toISOString(),
+    description: r.description,
+    source: r.source,
+    experimentId: r.experiment_id,
+    variantKey: r.variant_key,
+    goalId: r.goal_id,
+    taskId: r.task_id,
+    taskType: r.task_type,
+    createdBy: r.created_by,
+    reverses: r.reverses,
+    reversedBy: r.reversed_by,
+    originalId: r.original_id,
+    externalRef: r.external_ref,
+    postings: (r.postings ?? []).map((p) => ({
+      account: p.account,
+      amountMinor: Number(p.amountMinor),
+      currency: p.currency,
+    })),
   };
 }

@@ -37,7 +37,11 @@ export class BlockingMessaging implements OnApplicationBootstrap, OnModuleDestro
         return { unblocked };
       }),
     ];
-    this.consumer = await this.bus.consume(Subjects.approvalDecided, { durable: 'dispatch-approval-decided', concurrency: 4 }, (a) => this.apply(a));
+    this.consumer = await this.bus.consume(
+      Subjects.approvalDecided,
+      { durable: 'dispatch-approval-decided', concurrency: 4 },
+      (a) => this.apply(a),
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -47,19 +51,27 @@ export class BlockingMessaging implements OnApplicationBootstrap, OnModuleDestro
 
   private async apply(a: ApprovalV1): Promise<void> {
     if (a.status === 'pending') return;
-    const why = a.status === 'approved'
-      ? `approval ${a.id} approved${a.decidedBy ? ` by ${a.decidedBy}` : ''}`
-      : `approval ${a.id} ${a.status}${a.decisionReason ? `: ${a.decisionReason}` : ''}`;
+    const why =
+      a.status === 'approved'
+        ? `approval ${a.id} approved${a.decidedBy ? ` by ${a.decidedBy}` : ''}`
+        : `approval ${a.id} ${a.status}${a.decisionReason ? `: ${a.decisionReason}` : ''}`;
     const moved = await this.blocking.decide(a.id, a.status, why);
     if (moved.some((m) => m.status === 'pending')) this.dispatch.wake('approval granted');
-    if (moved.length) this.logger.info({ approvalId: a.id, status: a.status, tasks: moved.map((m) => m.id) }, 'approval decision applied');
+    if (moved.length)
+      this.logger.info(
+        { approvalId: a.id, status: a.status, tasks: moved.map((m) => m.id) },
+        'approval decision applied',
+      );
   }
 
   private async catchUp(approvalId: string): Promise<void> {
     try {
       await this.apply(await this.bus.request(Subjects.approvalGet, { id: approvalId }, 3_000));
     } catch (e) {
-      this.logger.warn({ err: e, approvalId }, 'could not look up an approval; its decision event will release the task');
+      this.logger.warn(
+        { err: e, approvalId },
+        'could not look up an approval; its decision event will release the task',
+      );
     }
   }
 }

@@ -1,5 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ClaimedTaskV1, ClaimTasksV1, FinishReplyV1, LeaseRefV1, SnoozeTaskV1, TaskResultV1, TaskStatus } from '@juggernaut/contracts';
+import type {
+  ClaimedTaskV1,
+  ClaimTasksV1,
+  FinishReplyV1,
+  LeaseRefV1,
+  SnoozeTaskV1,
+  TaskResultV1,
+  TaskStatus,
+} from '@juggernaut/contracts';
 import { APP_CONFIG } from '@juggernaut/service-kit';
 import { rowsOf } from '@juggernaut/persistence';
 import { currentCorrelationId } from '@juggernaut/observability';
@@ -53,7 +61,10 @@ export interface ClaimOptions {
  * start) and recorded in history and the outbox. When the claim has a time budget, the statement
  * fails — and so changes nothing — if it finishes after it.
  */
-export function claimStatement(req: ClaimTasksV1, opts: ClaimOptions = { leaseSeconds: 30 }): { text: string; params: unknown[] } {
+export function claimStatement(
+  req: ClaimTasksV1,
+  opts: ClaimOptions = { leaseSeconds: 30 },
+): { text: string; params: unknown[] } {
   const perType = opts.perType ?? req.types.map(() => req.max);
   return {
     text: `WITH locked AS (
@@ -98,8 +109,16 @@ export function claimStatement(req: ClaimTasksV1, opts: ClaimOptions = { leaseSe
        CROSS JOIN (SELECT count(*) AS n FROM _wake_relay) w
        WHERE h.n + e.n >= 0`,
     params: [
-      req.types, req.level, req.capabilities, req.max, req.workerId, opts.leaseSeconds, currentCorrelationId() ?? null,
-      perType, req.claimId ?? null, opts.budgetMs === undefined ? null : Math.max(0, Math.floor(opts.budgetMs)),
+      req.types,
+      req.level,
+      req.capabilities,
+      req.max,
+      req.workerId,
+      opts.leaseSeconds,
+      currentCorrelationId() ?? null,
+      perType,
+      req.claimId ?? null,
+      opts.budgetMs === undefined ? null : Math.max(0, Math.floor(opts.budgetMs)),
     ],
   };
 }
@@ -141,8 +160,20 @@ const FINISH_UPDATE = `UPDATE dispatch.tasks t SET
          FROM next n WHERE t.id = n.id
          RETURNING t.id, t.type, t.status, t.attempts, t.goal_id, t.reason, extract(epoch FROM now() - n.claimed_at)::float8 AS run_seconds, t.worker_id`;
 
-interface FinishedRow { id: string; type: string; status: TaskStatus; attempts: number; goal_id: string | null; reason: string | null; run_seconds: number }
-interface FinishOutcome { reply: FinishReplyV1; runSeconds: Array<{ type: string; status: TaskStatus; seconds: number }>; unblocked: number }
+interface FinishedRow {
+  id: string;
+  type: string;
+  status: TaskStatus;
+  attempts: number;
+  goal_id: string | null;
+  reason: string | null;
+  run_seconds: number;
+}
+interface FinishOutcome {
+  reply: FinishReplyV1;
+  runSeconds: Array<{ type: string; status: TaskStatus; seconds: number }>;
+  unblocked: number;
+}
 
 /** A claim that could not be committed before its requester gave up: nothing was claimed. */
 export class ClaimTooLateError extends Error {}
@@ -169,46 +200,72 @@ export class LeasesRepository {
     const limited = await this.limits.cached(req.types);
     let rows: ClaimedRow[];
     try {
-      rows = limited.size === 0
-        ? await this.claimRows(this.db.manager, req, budgetMs)
-        : await this.db.transaction(async (em) => {
-          if (budgetMs !== undefined) await em.query(`SELECT set_config('lock_timeout', $1, true)`, [`${Math.max(1, Math.floor(budgetMs))}ms`]);
-          const allowance = await this.limits.allowances(em, [...limited.keys()]);
-          const perType = req.types.map((t) => Math.min(req.max, allowance.get(t) ?? req.max));
-          if (perType.every((n) => n <= 0)) return [];
-          const claimed = await this.claimRows(em, req, budgetMs, perType);
-          await this.limits.consume(em, countBy(claimed.map((r) => r.type)));
-          return claimed;
-        });
+      rows =
+        limited.size === 0
+          ? await this.claimRows(this.db.manager, req, budgetMs)
+          : await this.db.transaction(async (em) => {
+              if (budgetMs !== undefined)
+                await em.query(`SELECT set_config('lock_timeout', $1, true)`, [
+                  `${Math.max(1, Math.floor(budgetMs))}ms`,
+                ]);
+              const allowance = await this.limits.allowances(em, [...limited.keys()]);
+              const perType = req.types.map((t) => Math.min(req.max, allowance.get(t) ?? req.max));
+              if (perType.every((n) => n <= 0)) return [];
+              const claimed = await this.claimRows(em, req, budgetMs, perType);
+              await this.limits.consume(em, countBy(claimed.map((r) => r.type)));
+              return claimed;
+            });
     } catch (e) {
       if (isTooLate(e)) throw new ClaimTooLateError(`claim not committed within ${budgetMs} ms`);
       throw e;
     }
     return {
       tasks: rows.map((r) => ({
-        id: r.id, type: r.type, title: r.title, payload: r.payload, attempt: r.attempts, maxAttempts: r.max_attempts,
-        claimToken: r.claim_token, leaseExpiresAt: r.lease_expires_at.toISOString(),
+        id: r.id,
+        type: r.type,
+        title: r.title,
+        payload: r.payload,
+        attempt: r.attempts,
+        maxAttempts: r.max_attempts,
+        claimToken: r.claim_token,
+        leaseExpiresAt: r.lease_expires_at.toISOString(),
         leaseMs: r.lease_expires_at.getTime() - r.claimed_at.getTime(),
-        goalId: r.goal_id, budgetMinor: r.budget_minor === null ? null : Number(r.budget_minor),
-        createdAt: r.created_at.toISOString(), checkpoint: r.checkpoint,
+        goalId: r.goal_id,
+        budgetMinor: r.budget_minor === null ? null : Number(r.budget_minor),
+        createdAt: r.created_at.toISOString(),
+        checkpoint: r.checkpoint,
         timeoutMs: r.run_deadline_at ? r.run_deadline_at.getTime() - r.claimed_at.getTime() : null,
       })),
       pickupSeconds: rows.map((r) => Math.max(0, Number(r.pickup_seconds))),
     };
   }
 
-  private async claimRows(em: EntityManager, req: ClaimTasksV1, budgetMs?: number, perType?: number[]): Promise<ClaimedRow[]> {
+  private async claimRows(
+    em: EntityManager,
+    req: ClaimTasksV1,
+    budgetMs?: number,
+    perType?: number[],
+  ): Promise<ClaimedRow[]> {
     const { text, params } = claimStatement(req, {
-      leaseSeconds: this.config.DISPATCH_LEASE_SECONDS, ...(perType ? { perType } : {}), ...(budgetMs !== undefined ? { budgetMs } : {}),
+      leaseSeconds: this.config.DISPATCH_LEASE_SECONDS,
+      ...(perType ? { perType } : {}),
+      ...(budgetMs !== undefined ? { budgetMs } : {}),
     });
     return em.query(text, params);
   }
 
   /** Extends the leases a worker still holds; reports the ones it lost (and why) so it stops that work. */
-  async heartbeat(workerId: string, leases: LeaseRefV1[]): Promise<{ extended: Array<{ taskId: string; leaseExpiresAt: string }>; lost: Array<{ taskId: string; reason: string }> }> {
+  async heartbeat(
+    workerId: string,
+    leases: LeaseRefV1[],
+  ): Promise<{
+    extended: Array<{ taskId: string; leaseExpiresAt: string }>;
+    lost: Array<{ taskId: string; reason: string }>;
+  }> {
     if (leases.length === 0) return { extended: [], lost: [] };
-    const rows: Array<{ id: string; lease_expires_at: Date }> = rowsOf(await this.db.query(
-      `UPDATE dispatch.tasks t SET
+    const rows: Array<{ id: string; lease_expires_at: Date }> = rowsOf(
+      await this.db.query(
+        `UPDATE dispatch.tasks t SET
          lease_expires_at = least(
            clock_timestamp() + make_interval(secs => coalesce((SELECT l.lease_seconds FROM dispatch.type_limits l WHERE l.type = t.type), $4::int)),
            t.run_deadline_at + interval '2 seconds'),
@@ -217,23 +274,31 @@ export class LeasesRepository {
        WHERE t.id = i.id AND t.claim_token = i.token AND t.status = 'running' AND t.worker_id = $3
          AND (t.run_deadline_at IS NULL OR t.run_deadline_at > clock_timestamp())
        RETURNING t.id, t.lease_expires_at`,
-      [leases.map((l) => l.taskId), leases.map((l) => l.claimToken), workerId, this.config.DISPATCH_LEASE_SECONDS],
-    ));
+        [leases.map((l) => l.taskId), leases.map((l) => l.claimToken), workerId, this.config.DISPATCH_LEASE_SECONDS],
+      ),
+    );
     const kept = new Set(rows.map((r) => r.id));
     const lostRefs = leases.filter((l) => !kept.has(l.taskId));
     let lost: Array<{ taskId: string; reason: string }> = [];
     if (lostRefs.length) {
-      const why: Array<{ id: string; status: TaskStatus; same_token: boolean; timed_out: boolean }> = await this.db.query(
-        `SELECT t.id, t.status, t.claim_token IS NOT DISTINCT FROM i.token AS same_token,
+      const why: Array<{ id: string; status: TaskStatus; same_token: boolean; timed_out: boolean }> =
+        await this.db.query(
+          `SELECT t.id, t.status, t.claim_token IS NOT DISTINCT FROM i.token AS same_token,
            t.status = 'running' AND t.run_deadline_at <= clock_timestamp() AS timed_out
          FROM unnest($1::uuid[], $2::uuid[]) AS i(id, token) JOIN dispatch.tasks t ON t.id = i.id`,
-        [lostRefs.map((l) => l.taskId), lostRefs.map((l) => l.claimToken)],
-      );
+          [lostRefs.map((l) => l.taskId), lostRefs.map((l) => l.claimToken)],
+        );
       const byId = new Map(why.map((w) => [w.id, w]));
       lost = lostRefs.map((l) => {
         const w = byId.get(l.taskId);
-        const reason = w?.status === 'cancelled' ? 'cancelled' : w?.timed_out && w.same_token ? 'execution timeout'
-          : w?.same_token && w.status !== 'running' ? `finished: ${w.status}` : 'lease lost';
+        const reason =
+          w?.status === 'cancelled'
+            ? 'cancelled'
+            : w?.timed_out && w.same_token
+              ? 'execution timeout'
+              : w?.same_token && w.status !== 'running'
+                ? `finished: ${w.status}`
+                : 'lease lost';
         return { taskId: l.taskId, reason };
       });
     }
@@ -249,12 +314,29 @@ export class LeasesRepository {
     const outcome = results.every((r) => r.outcome === 'succeeded')
       ? await this.finishSucceeded(results)
       : await this.db.transaction(async (em) => {
-        const rows: FinishedRow[] = rowsOf(await em.query(`WITH ${FINISH_INPUT} ${FINISH_UPDATE}`, this.finishParams(results)));
-        await recordTransitions(em, rows.map((r) => ({ taskId: r.id, type: r.type, status: r.status, attempt: r.attempts, workerId, reason: r.reason, goalId: r.goal_id })));
-        const unblocked = await this.unblockDependents(em, rows.filter((r) => r.status === 'succeeded').map((r) => r.id));
-        for (const d of rows.filter((r) => r.status === 'dead')) await cancelDependents(em, [d.id], `dependency ${d.id} died: ${d.reason ?? 'failed'}`);
-        return finishOutcome(results, rows, unblocked);
-      });
+          const rows: FinishedRow[] = rowsOf(
+            await em.query(`WITH ${FINISH_INPUT} ${FINISH_UPDATE}`, this.finishParams(results)),
+          );
+          await recordTransitions(
+            em,
+            rows.map((r) => ({
+              taskId: r.id,
+              type: r.type,
+              status: r.status,
+              attempt: r.attempts,
+              workerId,
+              reason: r.reason,
+              goalId: r.goal_id,
+            })),
+          );
+          const unblocked = await this.unblockDependents(
+            em,
+            rows.filter((r) => r.status === 'succeeded').map((r) => r.id),
+          );
+          for (const d of rows.filter((r) => r.status === 'dead'))
+            await cancelDependents(em, [d.id], `dependency ${d.id} died: ${d.reason ?? 'failed'}`);
+          return finishOutcome(results, rows, unblocked);
+        });
     return this.recognizeRepeats(results, outcome);
   }
 
@@ -298,7 +380,10 @@ export class LeasesRepository {
     return {
       ...outcome,
       reply: {
-        accepted: [...outcome.reply.accepted, ...done.map((d) => ({ taskId: d.id, status: d.status, alreadyDone: true }))],
+        accepted: [
+          ...outcome.reply.accepted,
+          ...done.map((d) => ({ taskId: d.id, status: d.status, alreadyDone: true })),
+        ],
         rejected: refused.filter((r) => !repeated.has(r.taskId)),
       },
     };
@@ -306,9 +391,14 @@ export class LeasesRepository {
 
   private finishParams(results: TaskResultV1[]): unknown[] {
     return [
-      results.map((r) => r.taskId), results.map((r) => r.claimToken), results.map((r) => r.outcome),
-      results.map((r) => (r.result ? JSON.stringify(r.result) : null)), results.map((r) => r.error ?? null),
-      results.map((r) => r.retryable ?? true), this.config.DISPATCH_RETRY_BASE_MS, this.config.DISPATCH_RETRY_MAX_MS,
+      results.map((r) => r.taskId),
+      results.map((r) => r.claimToken),
+      results.map((r) => r.outcome),
+      results.map((r) => (r.result ? JSON.stringify(r.result) : null)),
+      results.map((r) => r.error ?? null),
+      results.map((r) => r.retryable ?? true),
+      this.config.DISPATCH_RETRY_BASE_MS,
+      this.config.DISPATCH_RETRY_MAX_MS,
       this.config.DISPATCH_AGING_SECONDS,
     ];
   }
@@ -319,7 +409,17 @@ export class LeasesRepository {
     const rows: Array<{ id: string; type: string; status: TaskStatus; attempts: number; goal_id: string | null }> =
       await em.query(`SELECT * FROM dispatch.release_dependents($1::uuid[])`, [succeeded]);
     const ready = rows.filter((r) => r.status !== 'blocked');
-    await recordTransitions(em, ready.map((r) => ({ taskId: r.id, type: r.type, status: r.status, attempt: r.attempts, reason: 'dependencies succeeded', goalId: r.goal_id })));
+    await recordTransitions(
+      em,
+      ready.map((r) => ({
+        taskId: r.id,
+        type: r.type,
+        status: r.status,
+        attempt: r.attempts,
+        reason: 'dependencies succeeded',
+        goalId: r.goal_id,
+      })),
+    );
     return ready.length;
   }
 
@@ -330,8 +430,9 @@ export class LeasesRepository {
    */
   async release(workerId: string, leases: LeaseRefV1[], claimIds: string[], reason: string): Promise<string[]> {
     return this.db.transaction(async (em) => {
-      const rows: Array<{ id: string; type: string; attempts: number; goal_id: string | null }> = rowsOf(await em.query(
-        `WITH target AS (
+      const rows: Array<{ id: string; type: string; attempts: number; goal_id: string | null }> = rowsOf(
+        await em.query(
+          `WITH target AS (
            SELECT t.id FROM unnest($1::uuid[], $2::uuid[]) AS i(id, token) JOIN dispatch.tasks t ON t.id = i.id AND t.claim_token = i.token
            UNION
            SELECT id FROM dispatch.tasks WHERE claim_id = ANY($5::uuid[]) AND status = 'running'
@@ -340,9 +441,21 @@ export class LeasesRepository {
            lease_expires_at = NULL, run_deadline_at = NULL, worker_id = NULL, reason = $4, updated_at = now()
          FROM target WHERE t.id = target.id AND t.status = 'running' AND t.worker_id = $3
          RETURNING t.id, t.type, t.attempts, t.goal_id`,
-        [leases.map((l) => l.taskId), leases.map((l) => l.claimToken), workerId, `released: ${reason}`, claimIds],
-      ));
-      await recordTransitions(em, rows.map((r) => ({ taskId: r.id, type: r.type, status: 'pending' as const, attempt: r.attempts, workerId, reason: `released: ${reason}`, goalId: r.goal_id })));
+          [leases.map((l) => l.taskId), leases.map((l) => l.claimToken), workerId, `released: ${reason}`, claimIds],
+        ),
+      );
+      await recordTransitions(
+        em,
+        rows.map((r) => ({
+          taskId: r.id,
+          type: r.type,
+          status: 'pending' as const,
+          attempt: r.attempts,
+          workerId,
+          reason: `released: ${reason}`,
+          goalId: r.goal_id,
+        })),
+      );
       return rows.map((r) => r.id);
     });
   }
@@ -353,16 +466,34 @@ export class LeasesRepository {
    */
   async snooze(req: SnoozeTaskV1): Promise<Transition | undefined> {
     return this.db.transaction(async (em) => {
-      const rows: Array<{ id: string; type: string; attempts: number; goal_id: string | null; reason: string }> = rowsOf(await em.query(
-        `UPDATE dispatch.tasks t SET status = 'scheduled', attempts = greatest(t.attempts - 1, 0), claim_token = NULL, claim_id = NULL,
+      const rows: Array<{ id: string; type: string; attempts: number; goal_id: string | null; reason: string }> =
+        rowsOf(
+          await em.query(
+            `UPDATE dispatch.tasks t SET status = 'scheduled', attempts = greatest(t.attempts - 1, 0), claim_token = NULL, claim_id = NULL,
            lease_expires_at = NULL, run_deadline_at = NULL, worker_id = NULL, reason = $5, updated_at = now(),
            run_at = r.at, sort_key = r.at + make_interval(secs => t.priority * $6::int)
          FROM (SELECT now() + make_interval(secs => $4::double precision / 1000) AS at) r
          WHERE t.id = $1 AND t.claim_token = $2 AND t.status = 'running' AND t.worker_id = $3
          RETURNING t.id, t.type, t.attempts, t.goal_id, t.reason`,
-        [req.taskId, req.claimToken, req.workerId, req.delayMs, `snoozed: ${req.reason}`, this.config.DISPATCH_AGING_SECONDS],
-      ));
-      const moved = rows.map((r) => ({ taskId: r.id, type: r.type, status: 'scheduled' as const, attempt: r.attempts, workerId: req.workerId, reason: r.reason, goalId: r.goal_id }));
+            [
+              req.taskId,
+              req.claimToken,
+              req.workerId,
+              req.delayMs,
+              `snoozed: ${req.reason}`,
+              this.config.DISPATCH_AGING_SECONDS,
+            ],
+          ),
+        );
+      const moved = rows.map((r) => ({
+        taskId: r.id,
+        type: r.type,
+        status: 'scheduled' as const,
+        attempt: r.attempts,
+        workerId: req.workerId,
+        reason: r.reason,
+        goalId: r.goal_id,
+      }));
       await recordTransitions(em, moved);
       return moved[0];
     });
@@ -370,10 +501,12 @@ export class LeasesRepository {
 
   /** Saves a running task's progress, only for the current lease holder. */
   async checkpoint(lease: LeaseRefV1, checkpoint: Record<string, unknown>): Promise<boolean> {
-    const rows: unknown[] = rowsOf(await this.db.query(
-      `UPDATE dispatch.tasks SET checkpoint = $3, updated_at = now() WHERE id = $1 AND claim_token = $2 AND status = 'running' RETURNING id`,
-      [lease.taskId, lease.claimToken, JSON.stringify(checkpoint)],
-    ));
+    const rows: unknown[] = rowsOf(
+      await this.db.query(
+        `UPDATE dispatch.tasks SET checkpoint = $3, updated_at = now() WHERE id = $1 AND claim_token = $2 AND status = 'running' RETURNING id`,
+        [lease.taskId, lease.claimToken, JSON.stringify(checkpoint)],
+      ),
+    );
     return rows.length > 0;
   }
 
@@ -384,8 +517,17 @@ export class LeasesRepository {
    */
   async reap(): Promise<Transition[]> {
     return this.db.transaction(async (em) => {
-      const rows: Array<{ id: string; type: string; status: TaskStatus; attempts: number; worker_id: string | null; goal_id: string | null; reason: string }> = rowsOf(await em.query(
-        `WITH expired AS (
+      const rows: Array<{
+        id: string;
+        type: string;
+        status: TaskStatus;
+        attempts: number;
+        worker_id: string | null;
+        goal_id: string | null;
+        reason: string;
+      }> = rowsOf(
+        await em.query(
+          `WITH expired AS (
            SELECT id, type, worker_id FROM dispatch.tasks WHERE status = 'running' AND lease_expires_at < now()
            ORDER BY lease_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED
          )
@@ -400,11 +542,21 @@ export class LeasesRepository {
            finished_at = CASE WHEN t.attempts >= t.max_attempts THEN now() ELSE NULL END
          FROM expired e LEFT JOIN dispatch.type_limits l ON l.type = e.type WHERE t.id = e.id
          RETURNING t.id, t.type, t.status, t.attempts, e.worker_id, t.goal_id, t.reason`,
-        [this.config.DISPATCH_RETRY_BASE_MS, this.config.DISPATCH_RETRY_MAX_MS],
-      ));
-      const transitions = rows.map((r) => ({ taskId: r.id, type: r.type, status: r.status, attempt: r.attempts, workerId: r.worker_id, reason: r.reason, goalId: r.goal_id }));
+          [this.config.DISPATCH_RETRY_BASE_MS, this.config.DISPATCH_RETRY_MAX_MS],
+        ),
+      );
+      const transitions = rows.map((r) => ({
+        taskId: r.id,
+        type: r.type,
+        status: r.status,
+        attempt: r.attempts,
+        workerId: r.worker_id,
+        reason: r.reason,
+        goalId: r.goal_id,
+      }));
       await recordTransitions(em, transitions);
-      for (const d of rows.filter((r) => r.status === 'dead')) await cancelDependents(em, [d.id], `dependency ${d.id} died: ${d.reason}`);
+      for (const d of rows.filter((r) => r.status === 'dead'))
+        await cancelDependents(em, [d.id], `dependency ${d.id} died: ${d.reason}`);
       return transitions;
     });
   }
@@ -417,7 +569,9 @@ function countBy(values: string[]): Map<string, number> {
 }
 
 function isTooLate(e: unknown): boolean {
-  const code = (e as { driverError?: { code?: unknown }; code?: unknown } | null)?.driverError?.code ?? (e as { code?: unknown } | null)?.code;
+  const code =
+    (e as { driverError?: { code?: unknown }; code?: unknown } | null)?.driverError?.code ??
+    (e as { code?: unknown } | null)?.code;
   // 55P03: lock_timeout, set to the claim's budget on the transactional path.
   return code === CLAIM_TOO_LATE || code === '55P03';
 }
@@ -427,7 +581,9 @@ function finishOutcome(results: TaskResultV1[], rows: FinishedRow[], unblocked: 
   return {
     reply: {
       accepted: rows.map((r) => ({ taskId: r.id, status: r.status })),
-      rejected: results.filter((r) => !accepted.has(r.taskId)).map((r) => ({ taskId: r.taskId, reason: 'stale claim token: the lease is no longer held' })),
+      rejected: results
+        .filter((r) => !accepted.has(r.taskId))
+        .map((r) => ({ taskId: r.taskId, reason: 'stale claim token: the lease is no longer held' })),
     },
     runSeconds: rows.map((r) => ({ type: r.type, status: r.status, seconds: Number(r.run_seconds) })),
     unblocked,

@@ -40,7 +40,12 @@ export class HealthReport implements OnApplicationBootstrap, OnModuleDestroy {
       pendingCount: queue!.n,
       oldestPendingSince: queue!.oldest?.toISOString() ?? null,
       stuckCount: stuck[0]?.total ?? 0,
-      stuck: stuck.map((s) => ({ taskId: s.id, type: s.type, workerId: s.worker_id, leaseExpiresAt: s.lease_expires_at.toISOString() })),
+      stuck: stuck.map((s) => ({
+        taskId: s.id,
+        type: s.type,
+        workerId: s.worker_id,
+        leaseExpiresAt: s.lease_expires_at.toISOString(),
+      })),
     };
   }
 }

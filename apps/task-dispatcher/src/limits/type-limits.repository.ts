@@ -23,13 +23,21 @@ interface LimitRow {
 
 export function toLimitsView(r: LimitRow): TaskTypeLimitsViewV1 {
   return {
-    type: r.type, maxConcurrency: r.max_concurrency, ratePerSecond: r.rate_per_second, burst: r.burst, leaseSeconds: r.lease_seconds,
-    timeoutSeconds: r.timeout_seconds, maxAttempts: r.max_attempts,
+    type: r.type,
+    maxConcurrency: r.max_concurrency,
+    ratePerSecond: r.rate_per_second,
+    burst: r.burst,
+    leaseSeconds: r.lease_seconds,
+    timeoutSeconds: r.timeout_seconds,
+    maxAttempts: r.max_attempts,
     retry: {
-      ...(r.retry_base_ms !== null ? { backoffBaseMs: r.retry_base_ms } : {}), ...(r.retry_max_ms !== null ? { backoffMaxMs: r.retry_max_ms } : {}),
+      ...(r.retry_base_ms !== null ? { backoffBaseMs: r.retry_base_ms } : {}),
+      ...(r.retry_max_ms !== null ? { backoffMaxMs: r.retry_max_ms } : {}),
       ...(r.terminal_errors ? { terminalErrors: r.terminal_errors } : {}),
     },
-    paused: r.paused, pausedReason: r.paused_reason, pausedAt: r.paused_at?.toISOString() ?? null,
+    paused: r.paused,
+    pausedReason: r.paused_reason,
+    pausedAt: r.paused_at?.toISOString() ?? null,
   };
 }
 
@@ -59,8 +67,16 @@ export class TypeLimitsRepository {
          tokens = least(dispatch.type_limits.tokens, coalesce($4, 0)), refilled_at = now()
        RETURNING *`,
       [
-        input.type, input.maxConcurrency ?? null, input.ratePerSecond ?? null, burst, input.leaseSeconds ?? null, input.timeoutSeconds ?? null,
-        input.maxAttempts ?? null, input.retry?.backoffBaseMs ?? null, input.retry?.backoffMaxMs ?? null, input.retry?.terminalErrors ?? null,
+        input.type,
+        input.maxConcurrency ?? null,
+        input.ratePerSecond ?? null,
+        burst,
+        input.leaseSeconds ?? null,
+        input.timeoutSeconds ?? null,
+        input.maxAttempts ?? null,
+        input.retry?.backoffBaseMs ?? null,
+        input.retry?.backoffMaxMs ?? null,
+        input.retry?.terminalErrors ?? null,
       ],
     );
     this.loadedAt = 0;
@@ -79,14 +95,19 @@ export class TypeLimitsRepository {
   }
 
   async resume(type: string): Promise<TaskTypeLimitsViewV1 | undefined> {
-    const rows: LimitRow[] = rowsOf(await this.db.query(
-      `UPDATE dispatch.type_limits SET paused = false, paused_reason = NULL, paused_at = NULL WHERE type = $1 AND paused RETURNING *`, [type],
-    ));
+    const rows: LimitRow[] = rowsOf(
+      await this.db.query(
+        `UPDATE dispatch.type_limits SET paused = false, paused_reason = NULL, paused_at = NULL WHERE type = $1 AND paused RETURNING *`,
+        [type],
+      ),
+    );
     return rows[0] ? toLimitsView(rows[0]) : undefined;
   }
 
   async pausedCount(): Promise<number> {
-    const [r] = (await this.db.query(`SELECT count(*)::int AS n FROM dispatch.type_limits WHERE paused`)) as Array<{ n: number }>;
+    const [r] = (await this.db.query(`SELECT count(*)::int AS n FROM dispatch.type_limits WHERE paused`)) as Array<{
+      n: number;
+    }>;
     return r?.n ?? 0;
   }
 
@@ -98,7 +119,11 @@ export class TypeLimitsRepository {
   /** The given types that have a concurrency cap or a rate limit, from a cache at most 2 s old. */
   async cached(types: string[]): Promise<Map<string, TaskTypeLimitsViewV1>> {
     if (performance.now() - this.loadedAt > 2_000 || this.loadedAt === 0) {
-      this.cache = new Map((await this.list()).filter((l) => l.maxConcurrency !== null || l.ratePerSecond !== null).map((l) => [l.type, l]));
+      this.cache = new Map(
+        (await this.list())
+          .filter((l) => l.maxConcurrency !== null || l.ratePerSecond !== null)
+          .map((l) => [l.type, l]),
+      );
       this.loadedAt = performance.now();
     }
     const out = new Map<string, TaskTypeLimitsViewV1>();
@@ -116,7 +141,9 @@ export class TypeLimitsRepository {
    * The bucket is refilled on the database's clock, the same clock that stamps `refilled_at`.
    */
   async allowances(em: EntityManager, types: string[]): Promise<Map<string, number>> {
-    await em.query(`SELECT type FROM dispatch.type_limits WHERE type = ANY($1::text[]) ORDER BY type FOR UPDATE`, [types]);
+    await em.query(`SELECT type FROM dispatch.type_limits WHERE type = ANY($1::text[]) ORDER BY type FOR UPDATE`, [
+      types,
+    ]);
     const rows: Array<{ type: string; slots: number | null; tokens: number | null }> = await em.query(
       `SELECT l.type,
          CASE WHEN l.max_concurrency IS NULL THEN NULL

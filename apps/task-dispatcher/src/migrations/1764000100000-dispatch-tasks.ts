@@ -36,7 +36,9 @@ export class DispatchTasks1764000100000 implements MigrationInterface {
       updated_at timestamptz NOT NULL DEFAULT now(),
       finished_at timestamptz
     )`);
-    await q.query(`CREATE INDEX tasks_claimable_idx ON dispatch.tasks (sort_key) WHERE status IN ('pending', 'scheduled', 'failed')`);
+    await q.query(
+      `CREATE INDEX tasks_claimable_idx ON dispatch.tasks (sort_key) WHERE status IN ('pending', 'scheduled', 'failed')`,
+    );
     await q.query(`CREATE INDEX tasks_wake_idx ON dispatch.tasks (run_at) WHERE status IN ('scheduled', 'failed')`);
     await q.query(`CREATE INDEX tasks_lease_idx ON dispatch.tasks (lease_expires_at) WHERE status = 'running'`);
     await q.query(`CREATE INDEX tasks_running_type_idx ON dispatch.tasks (type) WHERE status = 'running'`);
@@ -89,6 +91,8 @@ export class DispatchTasks1764000100000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE dispatch.type_limits, dispatch.schedules, dispatch.task_events, dispatch.task_dependencies, dispatch.tasks`);
+    await q.query(
+      `DROP TABLE dispatch.type_limits, dispatch.schedules, dispatch.task_events, dispatch.task_dependencies, dispatch.tasks`,
+    );
   }
 }

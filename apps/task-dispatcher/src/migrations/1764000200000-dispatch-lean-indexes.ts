@@ -8,10 +8,14 @@ export class DispatchLeanIndexes1764000200000 implements MigrationInterface {
   name = 'DispatchLeanIndexes1764000200000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE UNIQUE INDEX tasks_idempotency_key_idx ON dispatch.tasks (idempotency_key) WHERE idempotency_key IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX tasks_idempotency_key_idx ON dispatch.tasks (idempotency_key) WHERE idempotency_key IS NOT NULL`,
+    );
     await q.query(`ALTER TABLE dispatch.tasks DROP CONSTRAINT tasks_idempotency_key_key`);
     await q.query(`DROP INDEX dispatch.tasks_status_idx`);
-    await q.query(`CREATE INDEX tasks_problem_idx ON dispatch.tasks (status, created_at DESC) WHERE status IN ('dead', 'failed', 'blocked', 'cancelled')`);
+    await q.query(
+      `CREATE INDEX tasks_problem_idx ON dispatch.tasks (status, created_at DESC) WHERE status IN ('dead', 'failed', 'blocked', 'cancelled')`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

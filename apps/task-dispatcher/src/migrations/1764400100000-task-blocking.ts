@@ -5,9 +5,15 @@ export class TaskBlocking1764400100000 implements MigrationInterface {
   name = 'TaskBlocking1764400100000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE dispatch.tasks ADD COLUMN blocked_on text CHECK (blocked_on IN ('approval', 'model', 'budget')), ADD COLUMN approval_id uuid`);
-    await q.query(`CREATE INDEX tasks_approval_idx ON dispatch.tasks (approval_id) WHERE status = 'blocked' AND approval_id IS NOT NULL`);
-    await q.query(`CREATE INDEX tasks_blocked_on_idx ON dispatch.tasks (blocked_on) WHERE status = 'blocked' AND blocked_on IS NOT NULL`);
+    await q.query(
+      `ALTER TABLE dispatch.tasks ADD COLUMN blocked_on text CHECK (blocked_on IN ('approval', 'model', 'budget')), ADD COLUMN approval_id uuid`,
+    );
+    await q.query(
+      `CREATE INDEX tasks_approval_idx ON dispatch.tasks (approval_id) WHERE status = 'blocked' AND approval_id IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE INDEX tasks_blocked_on_idx ON dispatch.tasks (blocked_on) WHERE status = 'blocked' AND blocked_on IS NOT NULL`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

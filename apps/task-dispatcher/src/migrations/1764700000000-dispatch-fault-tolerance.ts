@@ -19,11 +19,15 @@ export class DispatchFaultTolerance1764700000000 implements MigrationInterface {
   name = 'DispatchFaultTolerance1764700000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE INDEX tasks_claim_idx ON dispatch.tasks (type, sort_key) WHERE status IN ('pending', 'scheduled', 'failed')`);
+    await q.query(
+      `CREATE INDEX tasks_claim_idx ON dispatch.tasks (type, sort_key) WHERE status IN ('pending', 'scheduled', 'failed')`,
+    );
     await q.query(`DROP INDEX dispatch.tasks_claimable_idx`);
     await q.query(`ALTER TABLE dispatch.tasks ADD COLUMN claim_id uuid, ADD COLUMN cascade_root uuid`);
     await q.query(`CREATE INDEX tasks_claim_id_idx ON dispatch.tasks (claim_id) WHERE status = 'running'`);
-    await q.query(`CREATE INDEX tasks_cascade_idx ON dispatch.tasks (cascade_root) WHERE status = 'cancelled' AND cascade_root IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX tasks_cascade_idx ON dispatch.tasks (cascade_root) WHERE status = 'cancelled' AND cascade_root IS NOT NULL`,
+    );
     await q.query(`CREATE FUNCTION dispatch.release_dependents(parents uuid[])
       RETURNS TABLE (id uuid, type text, status text, attempts integer, goal_id uuid)
       LANGUAGE sql VOLATILE AS $$
@@ -51,7 +55,9 @@ export class DispatchFaultTolerance1764700000000 implements MigrationInterface {
     await q.query(`DROP FUNCTION dispatch.claim_in_time(timestamptz), dispatch.release_dependents(uuid[])`);
     await q.query(`DROP INDEX dispatch.tasks_cascade_idx, dispatch.tasks_claim_id_idx`);
     await q.query(`ALTER TABLE dispatch.tasks DROP COLUMN cascade_root, DROP COLUMN claim_id`);
-    await q.query(`CREATE INDEX tasks_claimable_idx ON dispatch.tasks (sort_key) WHERE status IN ('pending', 'scheduled', 'failed')`);
+    await q.query(
+      `CREATE INDEX tasks_claimable_idx ON dispatch.tasks (sort_key) WHERE status IN ('pending', 'scheduled', 'failed')`,
+    );
     await q.query(`DROP INDEX dispatch.tasks_claim_idx`);
   }
 }

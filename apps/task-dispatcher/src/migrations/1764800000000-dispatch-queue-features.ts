@@ -22,7 +22,9 @@ export class DispatchQueueFeatures1764800000000 implements MigrationInterface {
       ADD COLUMN retry_base_ms integer CHECK (retry_base_ms >= 0),
       ADD COLUMN retry_max_ms integer CHECK (retry_max_ms >= 0),
       ADD COLUMN terminal_errors text[]`);
-    await q.query(`CREATE INDEX tasks_unique_key_idx ON dispatch.tasks (unique_key, created_at DESC) WHERE unique_key IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX tasks_unique_key_idx ON dispatch.tasks (unique_key, created_at DESC) WHERE unique_key IS NOT NULL`,
+    );
     await q.query(`ALTER TABLE dispatch.type_limits
       ADD COLUMN timeout_seconds integer CHECK (timeout_seconds BETWEEN 1 AND 86400),
       ADD COLUMN max_attempts integer CHECK (max_attempts BETWEEN 1 AND 100),

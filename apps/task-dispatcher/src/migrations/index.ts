@@ -7,6 +7,10 @@ import { DispatchQueueFeatures1764800000000 } from './1764800000000-dispatch-que
 
 /** Every migration of the dispatch schema, in order. */
 export const dispatchMigrations = [
-  DispatchInit1764000000000, DispatchTasks1764000100000, DispatchLeanIndexes1764000200000, TaskBlocking1764400100000,
-  DispatchFaultTolerance1764700000000, DispatchQueueFeatures1764800000000,
+  DispatchInit1764000000000,
+  DispatchTasks1764000100000,
+  DispatchLeanIndexes1764000200000,
+  TaskBlocking1764400100000,
+  DispatchFaultTolerance1764700000000,
+  DispatchQueueFeatures1764800000000,
 ];

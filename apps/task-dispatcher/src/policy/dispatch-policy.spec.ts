@@ -3,9 +3,13 @@ import type { PolicyFollower } from '@juggernaut/policy';
 import { DispatchPolicy } from './dispatch-policy';
 
 const doc = (version: number, over: Partial<PolicyDocumentV1> = {}): PolicyDocumentV1 => ({
-  version, updatedAt: new Date(0).toISOString(), killSwitch: { engaged: false },
-  budgets: { currency: 'USD' }, permissions: { taskTypes: { 'experiment.run': 4 }, tools: {} },
-  approvals: { toolsRequiringApproval: [], ttlSeconds: 60 }, ...over,
+  version,
+  updatedAt: new Date(0).toISOString(),
+  killSwitch: { engaged: false },
+  budgets: { currency: 'USD' },
+  permissions: { taskTypes: { 'experiment.run': 4 }, tools: {} },
+  approvals: { toolsRequiringApproval: [], ttlSeconds: 60 },
+  ...over,
 });
 
 /** The follower's answer as the dispatcher reads it (what governance last said, or nothing yet). */
@@ -29,6 +33,8 @@ describe('DispatchPolicy', () => {
   });
 
   it('claims nothing while the kill switch is engaged', () => {
-    expect(policyOf(doc(2, { killSwitch: { engaged: true, reason: 'drill' } })).claimableTypes(['noop'], 5)).toEqual([]);
+    expect(policyOf(doc(2, { killSwitch: { engaged: true, reason: 'drill' } })).claimableTypes(['noop'], 5)).toEqual(
+      [],
+    );
   });
 });

@@ -43,9 +43,12 @@ export class RetentionPruner implements OnApplicationBootstrap, OnApplicationShu
 
   status(): TaskRetentionV1 {
     return {
-      finishedHours: this.config.DISPATCH_RETENTION_HOURS, deadHours: this.config.DISPATCH_RETENTION_DEAD_HOURS,
-      intervalMs: this.config.DISPATCH_RETENTION_INTERVAL_MS, batchSize: this.config.DISPATCH_RETENTION_BATCH,
-      lastRunAt: this.lastRunAt?.toISOString() ?? null, lastPruned: this.lastPruned,
+      finishedHours: this.config.DISPATCH_RETENTION_HOURS,
+      deadHours: this.config.DISPATCH_RETENTION_DEAD_HOURS,
+      intervalMs: this.config.DISPATCH_RETENTION_INTERVAL_MS,
+      batchSize: this.config.DISPATCH_RETENTION_BATCH,
+      lastRunAt: this.lastRunAt?.toISOString() ?? null,
+      lastPruned: this.lastPruned,
     };
   }
 
@@ -76,8 +79,9 @@ export class RetentionPruner implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private async batch(): Promise<number> {
-    const rows: Array<{ status: TaskStatus }> = rowsOf(await this.db.query(
-      `WITH doomed AS (
+    const rows: Array<{ status: TaskStatus }> = rowsOf(
+      await this.db.query(
+        `WITH doomed AS (
          SELECT t.id FROM dispatch.tasks t
          WHERE t.created_at < now() - make_interval(hours => least($1::int, $2::int))
            AND ((t.status IN ('succeeded', 'cancelled') AND t.finished_at < now() - make_interval(hours => $1::int))
@@ -92,8 +96,13 @@ export class RetentionPruner implements OnApplicationBootstrap, OnApplicationShu
          DELETE FROM dispatch.task_events e USING doomed WHERE e.task_id = doomed.id
        )
        DELETE FROM dispatch.tasks t USING doomed WHERE t.id = doomed.id RETURNING t.status`,
-      [this.config.DISPATCH_RETENTION_HOURS, this.config.DISPATCH_RETENTION_DEAD_HOURS, this.config.DISPATCH_RETENTION_BATCH],
-    ));
+        [
+          this.config.DISPATCH_RETENTION_HOURS,
+          this.config.DISPATCH_RETENTION_DEAD_HOURS,
+          this.config.DISPATCH_RETENTION_BATCH,
+        ],
+      ),
+    );
     const by = new Map<string, number>();
     for (const r of rows) by.set(r.status, (by.get(r.status) ?? 0) + 1);
     for (const [status, n] of by) this.metrics.pruned.inc({ status }, n);

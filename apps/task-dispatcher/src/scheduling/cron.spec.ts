@@ -20,7 +20,9 @@ describe('tickToRun', () => {
     expect(tickToRun('*/5 * * * *', 'UTC', 'none', at('2026-01-01T12:05:59Z'))).toEqual(at('2026-01-01T12:05:00Z'));
   });
 
-  it('follows the schedule\'s time zone', () => {
-    expect(tickToRun('0 3 * * *', 'Europe/Berlin', 'none', at('2026-01-01T02:00:20Z'))).toEqual(at('2026-01-01T02:00:00Z'));
+  it("follows the schedule's time zone", () => {
+    expect(tickToRun('0 3 * * *', 'Europe/Berlin', 'none', at('2026-01-01T02:00:20Z'))).toEqual(
+      at('2026-01-01T02:00:00Z'),
+    );
   });
 });

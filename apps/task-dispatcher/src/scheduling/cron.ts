@@ -7,7 +7,8 @@ export function cronProblem(expr: string, timezone: string): string | undefined 
   } catch {
     return `timezone: unknown time zone "${timezone}"`;
   }
-  if (expr.trim().split(/\s+/).length !== 5) return 'cron must have 5 fields: minute hour day-of-month month day-of-week';
+  if (expr.trim().split(/\s+/).length !== 5)
+    return 'cron must have 5 fields: minute hour day-of-month month day-of-week';
   try {
     CronExpressionParser.parse(expr, { tz: timezone }).next();
     return undefined;
@@ -24,7 +25,9 @@ export function nextTick(expr: string, timezone: string, after: Date): Date {
 /** The last tick at or before `at`. */
 export function latestTick(expr: string, timezone: string, at: Date): Date {
   // prev() is strictly before currentDate; nudge forward so a tick exactly at `at` counts.
-  return CronExpressionParser.parse(expr, { tz: timezone, currentDate: new Date(at.getTime() + 1) }).prev().toDate();
+  return CronExpressionParser.parse(expr, { tz: timezone, currentDate: new Date(at.getTime() + 1) })
+    .prev()
+    .toDate();
 }
 
 /** A tick that comes this late is "missed" rather than merely delayed. */

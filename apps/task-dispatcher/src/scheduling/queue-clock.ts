@@ -66,9 +66,12 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
   /** Something new is scheduled (a task's run-at, a cron schedule): look again at once when the next due moment is. */
   recheck(): void {
     if (this.stopped) return;
-    void this.nextDueInMs().then((ms) => {
-      if (ms !== undefined && ms < this.config.DISPATCH_TIMER_MAX_MS) this.arm(ms);
-    }, () => undefined);
+    void this.nextDueInMs().then(
+      (ms) => {
+        if (ms !== undefined && ms < this.config.DISPATCH_TIMER_MAX_MS) this.arm(ms);
+      },
+      () => undefined,
+    );
   }
 
   private arm(delayMs: number): void {
@@ -85,13 +88,22 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
     const late = now - this.lastReapTick - this.config.DISPATCH_REAPER_INTERVAL_MS;
     this.lastReapTick = now;
     if (late > Math.max(1_000, this.config.DISPATCH_REAPER_INTERVAL_MS) && this.healthySince !== undefined) {
-      this.logger.warn({ lateMs: Math.round(late) }, 'the dispatcher was stalled; expired leases wait out the grace first');
+      this.logger.warn(
+        { lateMs: Math.round(late) },
+        'the dispatcher was stalled; expired leases wait out the grace first',
+      );
       this.healthySince = now;
     }
-    if (this.healthySince === undefined || performance.now() - this.healthySince < this.config.DISPATCH_REAPER_GRACE_MS) {
+    if (
+      this.healthySince === undefined ||
+      performance.now() - this.healthySince < this.config.DISPATCH_REAPER_GRACE_MS
+    ) {
       // Still in the grace after a start or an outage; a cheap look tells whether Postgres is back.
       if (this.healthySince === undefined && this.natsUp) {
-        await this.db.query('SELECT 1').then(() => (this.healthySince = performance.now()), () => undefined);
+        await this.db.query('SELECT 1').then(
+          () => (this.healthySince = performance.now()),
+          () => undefined,
+        );
       }
       return 0;
     }
@@ -132,18 +144,27 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
   /** Scheduled tasks whose time has come, and retries whose backoff is over, become pending. */
   private async promoteDue(): Promise<number> {
     return this.db.transaction(async (em) => {
-      const rows: Array<{ id: string; type: string; attempts: number; goal_id: string | null; was: string }> = rowsOf(await em.query(
-        `WITH due AS (
+      const rows: Array<{ id: string; type: string; attempts: number; goal_id: string | null; was: string }> = rowsOf(
+        await em.query(
+          `WITH due AS (
            SELECT id, status AS was FROM dispatch.tasks WHERE status IN ('scheduled', 'failed') AND run_at <= now()
            ORDER BY run_at LIMIT 1000 FOR UPDATE SKIP LOCKED
          )
          UPDATE dispatch.tasks t SET status = 'pending', updated_at = now() FROM due WHERE t.id = due.id
          RETURNING t.id, t.type, t.attempts, t.goal_id, due.was`,
-      ));
-      await recordTransitions(em, rows.map((r) => ({
-        taskId: r.id, type: r.type, status: 'pending' as const, attempt: r.attempts, goalId: r.goal_id,
-        reason: r.was === 'scheduled' ? 'run-at reached' : 'retry backoff over',
-      })));
+        ),
+      );
+      await recordTransitions(
+        em,
+        rows.map((r) => ({
+          taskId: r.id,
+          type: r.type,
+          status: 'pending' as const,
+          attempt: r.attempts,
+          goalId: r.goal_id,
+          reason: r.was === 'scheduled' ? 'run-at reached' : 'retry backoff over',
+        })),
+      );
       return rows.length;
     });
   }

@@ -20,8 +20,15 @@ interface ScheduleRow {
 
 function toView(r: ScheduleRow): ScheduleViewV1 {
   return {
-    id: r.id, name: r.name, cron: r.cron, timezone: r.timezone, catchUp: r.catch_up, task: r.task as unknown as Record<string, unknown>,
-    enabled: r.enabled, nextRunAt: r.next_run_at.toISOString(), lastRunAt: r.last_run_at?.toISOString() ?? null,
+    id: r.id,
+    name: r.name,
+    cron: r.cron,
+    timezone: r.timezone,
+    catchUp: r.catch_up,
+    task: r.task as unknown as Record<string, unknown>,
+    enabled: r.enabled,
+    nextRunAt: r.next_run_at.toISOString(),
+    lastRunAt: r.last_run_at?.toISOString() ?? null,
   };
 }
 
@@ -63,7 +70,9 @@ export class SchedulesRepository {
   }
 
   async delete(name: string): Promise<boolean> {
-    const rows: unknown[] = rowsOf(await this.db.query(`DELETE FROM dispatch.schedules WHERE name = $1 RETURNING id`, [name]));
+    const rows: unknown[] = rowsOf(
+      await this.db.query(`DELETE FROM dispatch.schedules WHERE name = $1 RETURNING id`, [name]),
+    );
     if (rows.length === 0) throw new TaskError(404, `schedule ${name} not found`);
     return true;
   }
@@ -79,10 +88,16 @@ export class SchedulesRepository {
         const now = s.db_now;
         const tick = tickToRun(s.cron, s.timezone, s.catch_up, now);
         if (tick) {
-          const r = await this.tasks.createIn(em, { ...s.task, idempotencyKey: `schedule:${s.id}:${tick.toISOString()}` });
+          const r = await this.tasks.createIn(em, {
+            ...s.task,
+            idempotencyKey: `schedule:${s.id}:${tick.toISOString()}`,
+          });
           if (r.created) created++;
         }
-        await em.query(`UPDATE dispatch.schedules SET next_run_at = $2, last_run_at = coalesce($3, last_run_at) WHERE id = $1`, [s.id, nextTick(s.cron, s.timezone, now), tick]);
+        await em.query(
+          `UPDATE dispatch.schedules SET next_run_at = $2, last_run_at = coalesce($3, last_run_at) WHERE id = $1`,
+          [s.id, nextTick(s.cron, s.timezone, now), tick],
+        );
       }
       return created;
     });

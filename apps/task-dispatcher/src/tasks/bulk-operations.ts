@@ -6,7 +6,6 @@ import { DispatchService } from '../dispatch.service';
 import { TaskError } from './task-errors';
 import { REDRIVABLE, UNFINISHED } from './task-row';
 
-
 /**
  * Cancel and redrive by filter, up to 1,000 tasks per call, oldest first. Each task goes through the
  * same path as a single cancel or redrive (a running task's runner is told to abort; dependents are
@@ -28,10 +27,19 @@ export class BulkOperations {
     return this.apply(req, REDRIVABLE, (id) => this.dispatch.retry(id));
   }
 
-  private async apply(req: BulkTasksV1, allowed: TaskStatus[], act: (id: string) => Promise<unknown>): Promise<BulkTasksReplyV1> {
+  private async apply(
+    req: BulkTasksV1,
+    allowed: TaskStatus[],
+    act: (id: string) => Promise<unknown>,
+  ): Promise<BulkTasksReplyV1> {
     const f = req.filter;
-    if (!Object.values(f).some((v) => v !== undefined)) throw new TaskError(400, 'filter: name at least one of type, status, goalId, parentTaskId, createdBefore, createdAfter');
-    if (f.status && !allowed.includes(f.status)) throw new TaskError(400, `filter.status: only ${allowed.join(', ')} tasks can be taken by this operation`);
+    if (!Object.values(f).some((v) => v !== undefined))
+      throw new TaskError(
+        400,
+        'filter: name at least one of type, status, goalId, parentTaskId, createdBefore, createdAfter',
+      );
+    if (f.status && !allowed.includes(f.status))
+      throw new TaskError(400, `filter.status: only ${allowed.join(', ')} tasks can be taken by this operation`);
     const limit = req.limit ?? 1_000;
     const where = new SqlWhere();
     where.add('status = ANY(?::text[])', f.status ? [f.status] : allowed);
@@ -41,7 +49,8 @@ export class BulkOperations {
     if (f.createdBefore) where.add('created_at < ?::timestamptz', f.createdBefore);
     if (f.createdAfter) where.add('created_at > ?::timestamptz', f.createdAfter);
     const rows: Array<{ id: string }> = await this.db.query(
-      `SELECT id FROM dispatch.tasks ${where.clause} ORDER BY created_at, id LIMIT ${where.bind(limit + 1)}`, where.params,
+      `SELECT id FROM dispatch.tasks ${where.clause} ORDER BY created_at, id LIMIT ${where.bind(limit + 1)}`,
+      where.params,
     );
     const changed: string[] = [];
     const skipped: Array<{ taskId: string; reason: string }> = [];

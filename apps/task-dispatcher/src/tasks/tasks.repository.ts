@@ -55,8 +55,11 @@ const INSERT_BATCH = `INSERT INTO dispatch.tasks (id, ${TASK_COLUMNS})
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING *`;
 
-
-export interface CreateOutcome { row: TaskRow; created: boolean; replaced?: boolean }
+export interface CreateOutcome {
+  row: TaskRow;
+  created: boolean;
+  replaced?: boolean;
+}
 
 /** What is wrong with a submission beyond its field formats, or null. */
 export function submissionProblem(dto: CreateTaskDto): string | null {
@@ -64,8 +67,10 @@ export function submissionProblem(dto: CreateTaskDto): string | null {
   if (!dto.uniqueKey && (dto.uniqueScope || dto.uniqueMode || dto.uniquePeriodSeconds !== undefined)) {
     return 'uniqueScope, uniqueMode and uniquePeriodSeconds need a uniqueKey';
   }
-  if (dto.uniqueScope === 'period' && dto.uniquePeriodSeconds === undefined) return 'uniquePeriodSeconds is required when uniqueScope is "period"';
-  if (dto.uniqueScope !== 'period' && dto.uniquePeriodSeconds !== undefined) return 'uniquePeriodSeconds applies only to uniqueScope "period"';
+  if (dto.uniqueScope === 'period' && dto.uniquePeriodSeconds === undefined)
+    return 'uniquePeriodSeconds is required when uniqueScope is "period"';
+  if (dto.uniqueScope !== 'period' && dto.uniquePeriodSeconds !== undefined)
+    return 'uniquePeriodSeconds applies only to uniqueScope "period"';
   return null;
 }
 
@@ -104,14 +109,35 @@ export class TasksRepository {
     return { row: existing!, created: false };
   }
 
-  private insertParams(dto: CreateTaskDto, extra: { parentTaskId?: string }, deps: string[], pendingDeps: number): unknown[] {
+  private insertParams(
+    dto: CreateTaskDto,
+    extra: { parentTaskId?: string },
+    deps: string[],
+    pendingDeps: number,
+  ): unknown[] {
     return [
-      dto.type, dto.title ?? null, JSON.stringify(dto.payload ?? {}), dto.priority ?? 5, dto.runAt ?? null,
-      dto.requiredLevel ?? 1, dto.requiredCapabilities ?? [], dto.maxAttempts ?? null, dto.idempotencyKey ?? null,
-      dto.goalId ?? null, extra.parentTaskId ?? null, dto.budgetMinor ?? null, deps, pendingDeps,
-      this.config.DISPATCH_AGING_SECONDS, pendingDeps > 0 ? `waiting on ${pendingDeps} dependenc${pendingDeps === 1 ? 'y' : 'ies'}` : null,
-      dto.timeoutSeconds ?? null, dto.uniqueKey ?? null, dto.uniqueScope === 'period' ? dto.uniquePeriodSeconds! : null,
-      dto.retry?.backoffBaseMs ?? null, dto.retry?.backoffMaxMs ?? null, dto.retry?.terminalErrors ?? null,
+      dto.type,
+      dto.title ?? null,
+      JSON.stringify(dto.payload ?? {}),
+      dto.priority ?? 5,
+      dto.runAt ?? null,
+      dto.requiredLevel ?? 1,
+      dto.requiredCapabilities ?? [],
+      dto.maxAttempts ?? null,
+      dto.idempotencyKey ?? null,
+      dto.goalId ?? null,
+      extra.parentTaskId ?? null,
+      dto.budgetMinor ?? null,
+      deps,
+      pendingDeps,
+      this.config.DISPATCH_AGING_SECONDS,
+      pendingDeps > 0 ? `waiting on ${pendingDeps} dependenc${pendingDeps === 1 ? 'y' : 'ies'}` : null,
+      dto.timeoutSeconds ?? null,
+      dto.uniqueKey ?? null,
+      dto.uniqueScope === 'period' ? dto.uniquePeriodSeconds! : null,
+      dto.retry?.backoffBaseMs ?? null,
+      dto.retry?.backoffMaxMs ?? null,
+      dto.retry?.terminalErrors ?? null,
     ];
   }
 
@@ -123,24 +149,45 @@ export class TasksRepository {
   async createBatch(dtos: CreateTaskDto[]): Promise<CreateOutcome[]> {
     return this.db.transaction(async (em) => {
       const out: CreateOutcome[] = new Array(dtos.length);
-      const plain = dtos.map((d, i) => ({ d, i, id: randomUUID() })).filter(({ d }) => !d.dependsOn?.length && !d.uniqueKey);
+      const plain = dtos
+        .map((d, i) => ({ d, i, id: randomUUID() }))
+        .filter(({ d }) => !d.dependsOn?.length && !d.uniqueKey);
       if (plain.length) {
         const rows: TaskRow[] = await em.query(
           `WITH inserted AS (${INSERT_BATCH}), ${transitionCtes('inserted', '$3', { created: true })}
            ${selectRecorded('inserted')}`,
-          [JSON.stringify(plain.map(({ d, id }) => ({
-            id, type: d.type, title: d.title ?? null, payload: d.payload ?? {}, priority: d.priority ?? 5, run_at: d.runAt ?? null,
-            required_level: d.requiredLevel ?? 1, required_capabilities: d.requiredCapabilities ?? [], max_attempts: d.maxAttempts ?? null,
-            idempotency_key: d.idempotencyKey ?? null, goal_id: d.goalId ?? null, budget_minor: d.budgetMinor ?? null,
-            timeout_seconds: d.timeoutSeconds ?? null, retry_base_ms: d.retry?.backoffBaseMs ?? null, retry_max_ms: d.retry?.backoffMaxMs ?? null,
-            terminal_errors: d.retry?.terminalErrors ?? null,
-          }))), this.config.DISPATCH_AGING_SECONDS, currentCorrelationId() ?? null],
+          [
+            JSON.stringify(
+              plain.map(({ d, id }) => ({
+                id,
+                type: d.type,
+                title: d.title ?? null,
+                payload: d.payload ?? {},
+                priority: d.priority ?? 5,
+                run_at: d.runAt ?? null,
+                required_level: d.requiredLevel ?? 1,
+                required_capabilities: d.requiredCapabilities ?? [],
+                max_attempts: d.maxAttempts ?? null,
+                idempotency_key: d.idempotencyKey ?? null,
+                goal_id: d.goalId ?? null,
+                budget_minor: d.budgetMinor ?? null,
+                timeout_seconds: d.timeoutSeconds ?? null,
+                retry_base_ms: d.retry?.backoffBaseMs ?? null,
+                retry_max_ms: d.retry?.backoffMaxMs ?? null,
+                terminal_errors: d.retry?.terminalErrors ?? null,
+              })),
+            ),
+            this.config.DISPATCH_AGING_SECONDS,
+            currentCorrelationId() ?? null,
+          ],
         );
         const byId = new Map(rows.map((r) => [r.id, r]));
         for (const { d, i, id } of plain) {
           const row = byId.get(id);
           // Not inserted: its idempotency key was taken (before, or earlier in this batch).
-          out[i] = row ? { row, created: true } : { row: (await this.findByKey(em, d.idempotencyKey!))!, created: false };
+          out[i] = row
+            ? { row, created: true }
+            : { row: (await this.findByKey(em, d.idempotencyKey!))!, created: false };
         }
       }
       for (let i = 0; i < dtos.length; i++) {
@@ -163,20 +210,23 @@ export class TasksRepository {
         if (mode === 'return') return { row: held, created: false };
         // A task that has not started takes the new submission; one already running keeps its
         // payload, and the new submission is queued after it.
-        if (held.status !== 'running') return { row: await this.replace(em, held, dto, mode === 'debounce'), created: false, replaced: true };
+        if (held.status !== 'running')
+          return { row: await this.replace(em, held, dto, mode === 'debounce'), created: false, replaced: true };
       }
     }
     const deps = [...new Set(dto.dependsOn ?? [])];
     let pendingDeps = 0;
     if (deps.length > 0) {
       const rows: Array<{ id: string; status: TaskStatus }> = await em.query(
-        `SELECT id, status FROM dispatch.tasks WHERE id = ANY($1::uuid[]) FOR SHARE`, [deps],
+        `SELECT id, status FROM dispatch.tasks WHERE id = ANY($1::uuid[]) FOR SHARE`,
+        [deps],
       );
       const found = new Map(rows.map((r) => [r.id, r.status]));
       const missing = deps.filter((d) => !found.has(d));
       if (missing.length) throw new TaskError(400, `dependsOn: unknown task(s) ${missing.join(', ')}`);
       const doomed = rows.filter((r) => r.status === 'dead' || r.status === 'cancelled');
-      if (doomed.length) throw new TaskError(409, `dependsOn: task ${doomed[0]!.id} is ${doomed[0]!.status} and can never succeed`);
+      if (doomed.length)
+        throw new TaskError(409, `dependsOn: task ${doomed[0]!.id} is ${doomed[0]!.status} and can never succeed`);
       pendingDeps = rows.filter((r) => r.status !== 'succeeded').length;
     }
     const inserted: TaskRow[] = await em.query(INSERT_TASK, this.insertParams(dto, extra, deps, pendingDeps));
@@ -187,11 +237,16 @@ export class TasksRepository {
       return { row: existing!, created: false };
     }
     if (deps.length) {
-      await em.query(
-        `INSERT INTO dispatch.task_dependencies (task_id, depends_on) SELECT $1, unnest($2::uuid[])`, [row.id, deps],
-      );
+      await em.query(`INSERT INTO dispatch.task_dependencies (task_id, depends_on) SELECT $1, unnest($2::uuid[])`, [
+        row.id,
+        deps,
+      ]);
     }
-    await recordTransitions(em, [{ taskId: row.id, type: row.type, status: row.status, attempt: 0, reason: row.reason, goalId: row.goal_id }], { created: true });
+    await recordTransitions(
+      em,
+      [{ taskId: row.id, type: row.type, status: row.status, attempt: 0, reason: row.reason, goalId: row.goal_id }],
+      { created: true },
+    );
     return { row, created: true };
   }
 
@@ -212,8 +267,9 @@ export class TasksRepository {
   /** uniqueMode replace/debounce: the waiting task takes the new payload, title and priority (and, debouncing, its run-at). */
   private async replace(em: EntityManager, held: TaskRow, dto: CreateTaskDto, debounce: boolean): Promise<TaskRow> {
     if (!UNFINISHED.includes(held.status)) return held; // finished, held only by its period: nothing to replace
-    const rows: TaskRow[] = rowsOf(await em.query(
-      `UPDATE dispatch.tasks t SET payload = $2, title = coalesce($3, t.title), priority = $4::int,
+    const rows: TaskRow[] = rowsOf(
+      await em.query(
+        `UPDATE dispatch.tasks t SET payload = $2, title = coalesce($3, t.title), priority = $4::int,
          run_at = CASE WHEN $5 THEN r.at ELSE t.run_at END,
          sort_key = CASE WHEN $5 THEN r.at ELSE t.run_at END + make_interval(secs => $4::int * $6::int),
          status = CASE WHEN t.status IN ('pending', 'scheduled') THEN CASE WHEN (CASE WHEN $5 THEN r.at ELSE t.run_at END) > now() THEN 'scheduled' ELSE 'pending' END
@@ -221,8 +277,17 @@ export class TasksRepository {
          updated_at = now()
        FROM (SELECT coalesce($7::timestamptz, now()) AS at) r
        WHERE t.id = $1 RETURNING t.*`,
-      [held.id, JSON.stringify(dto.payload ?? {}), dto.title ?? null, dto.priority ?? held.priority, debounce, this.config.DISPATCH_AGING_SECONDS, dto.runAt ?? null],
-    ));
+        [
+          held.id,
+          JSON.stringify(dto.payload ?? {}),
+          dto.title ?? null,
+          dto.priority ?? held.priority,
+          debounce,
+          this.config.DISPATCH_AGING_SECONDS,
+          dto.runAt ?? null,
+        ],
+      ),
+    );
     return rows[0]!;
   }
 
@@ -237,9 +302,22 @@ export class TasksRepository {
   }
 
   async history(id: string): Promise<TaskHistoryEntryV1[]> {
-    const rows: Array<{ id: string; status: TaskStatus; attempt: number; worker_id: string | null; reason: string | null; at: Date }> =
-      await this.db.query(`SELECT * FROM dispatch.task_events WHERE task_id = $1 ORDER BY id`, [id]);
-    return rows.map((r) => ({ id: Number(r.id), status: r.status, attempt: r.attempt, workerId: r.worker_id, reason: r.reason, at: r.at.toISOString() }));
+    const rows: Array<{
+      id: string;
+      status: TaskStatus;
+      attempt: number;
+      worker_id: string | null;
+      reason: string | null;
+      at: Date;
+    }> = await this.db.query(`SELECT * FROM dispatch.task_events WHERE task_id = $1 ORDER BY id`, [id]);
+    return rows.map((r) => ({
+      id: Number(r.id),
+      status: r.status,
+      attempt: r.attempt,
+      workerId: r.worker_id,
+      reason: r.reason,
+      at: r.at.toISOString(),
+    }));
   }
 
   async list(q: ListTasksV1): Promise<TaskRow[]> {
@@ -273,20 +351,35 @@ export class TasksRepository {
    * Cancels a task that has not finished. A running task loses its lease at once (its runner's
    * completion will be refused) and is told to abort. Dependents are cancelled with the reason.
    */
-  async cancel(id: string, reason: string): Promise<{ row: TaskRow; wasRunning: { workerId: string | null } | null; cascaded: number }> {
+  async cancel(
+    id: string,
+    reason: string,
+  ): Promise<{ row: TaskRow; wasRunning: { workerId: string | null } | null; cascaded: number }> {
     return this.db.transaction(async (em) => {
       const rows: TaskRow[] = await em.query(`SELECT * FROM dispatch.tasks WHERE id = $1 FOR UPDATE`, [id]);
       const task = rows[0];
       if (!task) throw new TaskError(404, `task ${id} not found`);
       if (TERMINAL.includes(task.status)) throw new TaskError(409, `task ${id} is already ${task.status}`);
-      const updated: TaskRow[] = rowsOf(await em.query(
-        `UPDATE dispatch.tasks SET status = 'cancelled', reason = $2, claim_token = NULL, lease_expires_at = NULL,
+      const updated: TaskRow[] = rowsOf(
+        await em.query(
+          `UPDATE dispatch.tasks SET status = 'cancelled', reason = $2, claim_token = NULL, lease_expires_at = NULL,
            finished_at = now(), updated_at = now()
          WHERE id = $1 RETURNING *`,
-        [id, reason],
-      ));
+          [id, reason],
+        ),
+      );
       const row = updated[0]!;
-      await recordTransitions(em, [{ taskId: id, type: row.type, status: 'cancelled', attempt: row.attempts, workerId: task.worker_id, reason, goalId: row.goal_id }]);
+      await recordTransitions(em, [
+        {
+          taskId: id,
+          type: row.type,
+          status: 'cancelled',
+          attempt: row.attempts,
+          workerId: task.worker_id,
+          reason,
+          goalId: row.goal_id,
+        },
+      ]);
       const cascaded = await cancelDependents(em, [id], `dependency ${id} was cancelled`);
       return { row, wasRunning: task.status === 'running' ? { workerId: task.worker_id } : null, cascaded };
     });
@@ -309,25 +402,40 @@ export class TasksRepository {
       }
       const doomed: Array<{ id: string; status: TaskStatus }> = await em.query(
         `SELECT t.id, t.status FROM dispatch.task_dependencies d JOIN dispatch.tasks t ON t.id = d.depends_on
-         WHERE d.task_id = $1 AND t.status IN ('dead', 'cancelled') ORDER BY t.id LIMIT 1`, [id],
+         WHERE d.task_id = $1 AND t.status IN ('dead', 'cancelled') ORDER BY t.id LIMIT 1`,
+        [id],
       );
       if (doomed[0]) {
-        throw new TaskError(409, `task ${id} depends on task ${doomed[0].id}, which is ${doomed[0].status}: redrive that one instead (its cancelled dependents come back with it)`);
+        throw new TaskError(
+          409,
+          `task ${id} depends on task ${doomed[0].id}, which is ${doomed[0].status}: redrive that one instead (its cancelled dependents come back with it)`,
+        );
       }
       const [{ waiting }] = await em.query(
         `SELECT count(*)::int AS waiting FROM dispatch.task_dependencies d JOIN dispatch.tasks t ON t.id = d.depends_on
-         WHERE d.task_id = $1 AND t.status <> 'succeeded'`, [id],
+         WHERE d.task_id = $1 AND t.status <> 'succeeded'`,
+        [id],
       );
       const status: TaskStatus = waiting > 0 ? 'blocked' : 'pending';
-      const updated: TaskRow[] = rowsOf(await em.query(
-        `UPDATE dispatch.tasks SET status = $2, attempts = 0, run_at = now(), sort_key = now() + make_interval(secs => priority * $3::int),
+      const updated: TaskRow[] = rowsOf(
+        await em.query(
+          `UPDATE dispatch.tasks SET status = $2, attempts = 0, run_at = now(), sort_key = now() + make_interval(secs => priority * $3::int),
            pending_deps = $4, reason = $5, claim_token = NULL, claim_id = NULL, cascade_root = NULL, worker_id = NULL,
            lease_expires_at = NULL, finished_at = NULL, updated_at = now()
          WHERE id = $1 RETURNING *`,
-        [id, status, this.config.DISPATCH_AGING_SECONDS, waiting, waiting > 0 ? `waiting on ${waiting} dependencies` : 'redriven'],
-      ));
+          [
+            id,
+            status,
+            this.config.DISPATCH_AGING_SECONDS,
+            waiting,
+            waiting > 0 ? `waiting on ${waiting} dependencies` : 'redriven',
+          ],
+        ),
+      );
       const row = updated[0]!;
-      await recordTransitions(em, [{ taskId: id, type: row.type, status, attempt: 0, reason: 'redriven', goalId: row.goal_id }]);
+      await recordTransitions(em, [
+        { taskId: id, type: row.type, status, attempt: 0, reason: 'redriven', goalId: row.goal_id },
+      ]);
       await reviveDependents(em, id);
       return row;
     });
@@ -345,7 +453,8 @@ async function reviveDependents(em: Queryable, root: string): Promise<void> {
   while (roots.length) {
     const current = roots.shift()!;
     const members = (await em.query(
-      `SELECT id FROM dispatch.tasks WHERE cascade_root = $1 AND status = 'cancelled' FOR UPDATE`, [current],
+      `SELECT id FROM dispatch.tasks WHERE cascade_root = $1 AND status = 'cancelled' FOR UPDATE`,
+      [current],
     )) as Array<{ id: string }>;
     const reviving = new Set(members.map((m) => m.id));
     if (reviving.size === 0) continue;
@@ -361,25 +470,39 @@ async function reviveDependents(em: Queryable, root: string): Promise<void> {
       )) as Array<{ task_id: string; blocker: string }>;
       for (const b of blockers) {
         reviving.delete(b.task_id);
-        await em.query(`UPDATE dispatch.tasks SET cascade_root = $2, reason = $3, updated_at = now() WHERE id = $1`,
-          [b.task_id, b.blocker, `dependency ${b.blocker} is dead or cancelled`]);
+        await em.query(`UPDATE dispatch.tasks SET cascade_root = $2, reason = $3, updated_at = now() WHERE id = $1`, [
+          b.task_id,
+          b.blocker,
+          `dependency ${b.blocker} is dead or cancelled`,
+        ]);
         changed = true;
       }
     }
     if (reviving.size === 0) continue;
-    const revived: Array<{ id: string; type: string; attempts: number; goal_id: string | null; pending: number }> = rowsOf(await em.query(
-      `UPDATE dispatch.tasks t SET status = 'blocked', pending_deps = w.pending, cascade_root = NULL, finished_at = NULL, updated_at = now(),
+    const revived: Array<{ id: string; type: string; attempts: number; goal_id: string | null; pending: number }> =
+      rowsOf(
+        await em.query(
+          `UPDATE dispatch.tasks t SET status = 'blocked', pending_deps = w.pending, cascade_root = NULL, finished_at = NULL, updated_at = now(),
          reason = 'waiting on ' || w.pending || ' dependencies'
        FROM (SELECT d.task_id, count(*) FILTER (WHERE p.status <> 'succeeded')::int AS pending
              FROM dispatch.task_dependencies d JOIN dispatch.tasks p ON p.id = d.depends_on
              WHERE d.task_id = ANY($1::uuid[]) GROUP BY d.task_id) w
        WHERE t.id = w.task_id
        RETURNING t.id, t.type, t.attempts, t.goal_id, w.pending`,
-      [[...reviving]],
-    ));
-    await recordTransitions(em, revived.map((r) => ({
-      taskId: r.id, type: r.type, status: 'blocked' as const, attempt: r.attempts, goalId: r.goal_id, reason: `dependency ${current} redriven`,
-    })));
+          [[...reviving]],
+        ),
+      );
+    await recordTransitions(
+      em,
+      revived.map((r) => ({
+        taskId: r.id,
+        type: r.type,
+        status: 'blocked' as const,
+        attempt: r.attempts,
+        goalId: r.goal_id,
+        reason: `dependency ${current} redriven`,
+      })),
+    );
     roots.push(...revived.map((r) => r.id));
   }
 }
@@ -391,8 +514,9 @@ async function reviveDependents(em: Queryable, root: string): Promise<void> {
  */
 export async function cancelDependents(em: Queryable, roots: string[], reason: string): Promise<number> {
   if (roots.length === 0) return 0;
-  const cancelled: Array<{ id: string; type: string; attempts: number; goal_id: string | null }> = rowsOf(await em.query(
-    `WITH RECURSIVE dependents(id, root) AS (
+  const cancelled: Array<{ id: string; type: string; attempts: number; goal_id: string | null }> = rowsOf(
+    await em.query(
+      `WITH RECURSIVE dependents(id, root) AS (
        SELECT task_id, depends_on FROM dispatch.task_dependencies WHERE depends_on = ANY($1::uuid[])
        UNION
        SELECT d.task_id, dependents.root FROM dispatch.task_dependencies d JOIN dependents ON d.depends_on = dependents.id
@@ -401,8 +525,19 @@ export async function cancelDependents(em: Queryable, roots: string[], reason: s
      FROM (SELECT DISTINCT ON (id) id, root FROM dependents ORDER BY id, root) dep
      WHERE t.id = dep.id AND t.status IN ('blocked', 'pending', 'scheduled', 'failed')
      RETURNING t.id, t.type, t.attempts, t.goal_id`,
-    [roots, reason],
-  ));
-  await recordTransitions(em, cancelled.map((c) => ({ taskId: c.id, type: c.type, status: 'cancelled' as const, attempt: c.attempts, reason, goalId: c.goal_id })));
+      [roots, reason],
+    ),
+  );
+  await recordTransitions(
+    em,
+    cancelled.map((c) => ({
+      taskId: c.id,
+      type: c.type,
+      status: 'cancelled' as const,
+      attempt: c.attempts,
+      reason,
+      goalId: c.goal_id,
+    })),
+  );
   return cancelled.length;
 }

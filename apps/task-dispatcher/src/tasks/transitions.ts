@@ -19,14 +19,21 @@ const SUBJECT_BY_STATUS: Record<TaskStatus, StreamSubject | null> = {
  * Writes every transition to the task history and its event to the outbox, in the caller's
  * transaction: the history and the events can never disagree with the task rows.
  */
-export async function recordTransitions(db: Queryable, transitions: Transition[], opts: { created?: boolean } = {}): Promise<void> {
+export async function recordTransitions(
+  db: Queryable,
+  transitions: Transition[],
+  opts: { created?: boolean } = {},
+): Promise<void> {
   if (transitions.length === 0) return;
   await db.query(
     `INSERT INTO dispatch.task_events (task_id, status, attempt, worker_id, reason)
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[])`,
     [
-      transitions.map((t) => t.taskId), transitions.map((t) => t.status), transitions.map((t) => t.attempt),
-      transitions.map((t) => t.workerId ?? null), transitions.map((t) => t.reason ?? null),
+      transitions.map((t) => t.taskId),
+      transitions.map((t) => t.status),
+      transitions.map((t) => t.attempt),
+      transitions.map((t) => t.workerId ?? null),
+      transitions.map((t) => t.reason ?? null),
     ],
   );
   const at = new Date().toISOString();
@@ -36,7 +43,11 @@ export async function recordTransitions(db: Queryable, transitions: Transition[]
       const subject = opts.created ? Subjects.taskCreated : SUBJECT_BY_STATUS[t.status];
       if (!subject) return undefined;
       const payload: TaskEventV1 = {
-        taskId: t.taskId, type: t.type, status: t.status, attempt: t.attempt, at,
+        taskId: t.taskId,
+        type: t.type,
+        status: t.status,
+        attempt: t.attempt,
+        at,
         ...(t.workerId ? { workerId: t.workerId } : {}),
         ...(t.reason ? { reason: t.reason } : {}),
         ...(t.goalId ? { goalId: t.goalId } : {}),
@@ -57,7 +68,10 @@ export async function recordTransitions(db: Queryable, transitions: Transition[]
 export function transitionCtes(source: string, correlationParam: string, opts: { created?: boolean } = {}): string {
   const subject = opts.created
     ? `'${Subjects.taskCreated}'`
-    : `CASE s.status ${Object.entries(SUBJECT_BY_STATUS).filter(([, v]) => v).map(([k, v]) => `WHEN '${k}' THEN '${v}'`).join(' ')} END`;
+    : `CASE s.status ${Object.entries(SUBJECT_BY_STATUS)
+        .filter(([, v]) => v)
+        .map(([k, v]) => `WHEN '${k}' THEN '${v}'`)
+        .join(' ')} END`;
   return `_history AS (
        INSERT INTO dispatch.task_events (task_id, status, attempt, worker_id, reason)
        SELECT s.id, s.status, s.attempts, s.worker_id, s.reason FROM ${source} s

@@ -1,5 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO4217CurrencyCode, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsISO4217CurrencyCode,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { MAX_MINOR, MAX_NAME } from '../common/validation';
 
 /**
@@ -8,26 +18,37 @@ import { MAX_MINOR, MAX_NAME } from '../common/validation';
  * reserved or spent. The same `reservationId` returns the first answer (idempotent).
  */
 export class ReserveBudgetV1 {
-  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   reservationId!: string;
 
   @IsUUID()
   taskId!: string;
 
-  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   workerId!: string;
 
-  @IsInt() @Min(1) @Max(5)
+  @IsInt()
+  @Min(1)
+  @Max(5)
   level!: number;
 
-  @IsInt() @Min(0) @Max(MAX_MINOR)
+  @IsInt()
+  @Min(0)
+  @Max(MAX_MINOR)
   amountMinor!: number;
 
   @IsISO4217CurrencyCode()
   currency!: string;
 
   /** The task's own cap (`budgetMinor` of the task), applied besides the policy's per-task cap. */
-  @IsOptional() @IsInt() @Min(0) @Max(MAX_MINOR)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_MINOR)
   taskBudgetMinor?: number;
 }
 
@@ -35,15 +56,20 @@ export class BudgetReservationV1 {
   @ApiProperty() reservationId!: string;
   @ApiProperty() granted!: boolean;
   @ApiPropertyOptional({ description: 'Which cap refused the reservation.' }) reason?: string;
-  @ApiProperty({ description: 'What the task has spent or holds, including this reservation if granted.' }) taskSpentMinor!: number;
+  @ApiProperty({ description: 'What the task has spent or holds, including this reservation if granted.' })
+  taskSpentMinor!: number;
 }
 
 /** The actual cost of a reserved call, from the provider's reported usage; frees the difference. */
 export class SettleBudgetV1 {
-  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   reservationId!: string;
 
-  @IsInt() @Min(0) @Max(MAX_MINOR)
+  @IsInt()
+  @Min(0)
+  @Max(MAX_MINOR)
   actualMinor!: number;
 }
 

@@ -5,12 +5,20 @@ import { MAX_NAME, MAX_TEXT } from '../common/validation';
 
 /** A note in a goal's shared memory: what one task learned, for every other task under the goal. */
 export class AddGoalNoteDto {
-  @ApiPropertyOptional({ description: 'Topic key; a later note with the same key supersedes it when listing latest.', example: 'competitors' })
-  @IsOptional() @IsString() @MaxLength(100) @Matches(/^[a-z0-9][a-z0-9_.-]*$/, { message: 'key must be lowercase letters, digits, ".", "_" or "-"' })
+  @ApiPropertyOptional({
+    description: 'Topic key; a later note with the same key supersedes it when listing latest.',
+    example: 'competitors',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  @Matches(/^[a-z0-9][a-z0-9_.-]*$/, { message: 'key must be lowercase letters, digits, ".", "_" or "-"' })
   key?: string;
 
   @ApiProperty({ example: 'Three hosted YAML linters exist; none validates Kubernetes CRDs.' })
-  @IsString() @IsNotEmpty() @MaxLength(MAX_TEXT)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_TEXT)
   content!: string;
 }
 
@@ -18,14 +26,19 @@ export class AddGoalNoteV1 extends AddGoalNoteDto {
   @IsUUID()
   goalId!: string;
 
-  @IsOptional() @IsUUID()
+  @IsOptional()
+  @IsUUID()
   taskId?: string;
 
-  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   author!: string;
 
   /** Idempotency key: a retried write (e.g. a resumed task) stores the note once. */
-  @IsOptional() @IsString() @MaxLength(MAX_NAME)
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_NAME)
   noteId?: string;
 }
 
@@ -33,10 +46,18 @@ export class ListGoalNotesV1 {
   @IsUUID()
   goalId!: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100)
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
   key?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @ApiPropertyOptional({ minimum: 1, maximum: 200 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   limit?: number;
 }
 

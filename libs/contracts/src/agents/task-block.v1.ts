@@ -11,17 +11,22 @@ export type BlockedOn = (typeof BLOCKED_ON)[number];
  * `blocked` with the reason. The checkpoint it saved stays, so the task resumes where it stopped.
  */
 export class BlockTaskV1 extends LeaseRefV1 {
-  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   workerId!: string;
 
   @IsIn(BLOCKED_ON)
   blockedOn!: BlockedOn;
 
-  @IsString() @IsNotEmpty() @MaxLength(MAX_TEXT)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_TEXT)
   reason!: string;
 
   /** With `blockedOn: approval`: the approval whose decision releases (approved) or fails (rejected, expired) the task. */
-  @IsOptional() @IsUUID()
+  @IsOptional()
+  @IsUUID()
   approvalId?: string;
 }
 
@@ -30,6 +35,7 @@ export class UnblockTasksV1 {
   @IsIn(BLOCKED_ON.filter((b) => b !== 'approval'))
   blockedOn!: Exclude<BlockedOn, 'approval'>;
 
-  @IsOptional() @IsUUID()
+  @IsOptional()
+  @IsUUID()
   taskId?: string;
 }

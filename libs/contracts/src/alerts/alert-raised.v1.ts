@@ -4,21 +4,28 @@ import { IsIn, IsISO8601, IsObject, IsOptional, IsString, IsUUID } from 'class-v
 export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
 
 export class AlertRaisedV1 {
-  @ApiProperty({ format: 'uuid' }) @IsUUID()
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
   alertId!: string;
 
-  @ApiProperty({ example: 'queue_stuck' }) @IsString()
+  @ApiProperty({ example: 'queue_stuck' })
+  @IsString()
   kind!: string;
 
-  @ApiProperty({ enum: ALERT_SEVERITIES }) @IsIn(ALERT_SEVERITIES)
+  @ApiProperty({ enum: ALERT_SEVERITIES })
+  @IsIn(ALERT_SEVERITIES)
   severity!: (typeof ALERT_SEVERITIES)[number];
 
-  @ApiProperty() @IsString()
+  @ApiProperty()
+  @IsString()
   message!: string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject()
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsObject()
   details?: Record<string, unknown>;
 
-  @ApiProperty() @IsISO8601()
+  @ApiProperty()
+  @IsISO8601()
   at!: string;
 }

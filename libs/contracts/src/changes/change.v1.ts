@@ -10,8 +10,18 @@ import { BRANCH_NAME, REPOSITORY_NAME } from './repository.v1';
  * kept failing, the author gave up), reverted (post-merge checks failed) or cancelled.
  */
 export const CHANGE_STATUSES = [
-  'queued', 'editing', 'checking', 'reviewing', 'awaiting_approval', 'merging', 'verifying',
-  'merged', 'rejected', 'failed', 'reverted', 'cancelled',
+  'queued',
+  'editing',
+  'checking',
+  'reviewing',
+  'awaiting_approval',
+  'merging',
+  'verifying',
+  'merged',
+  'rejected',
+  'failed',
+  'reverted',
+  'cancelled',
 ] as const;
 export type ChangeStatus = (typeof CHANGE_STATUSES)[number];
 export const FINAL_CHANGE_STATUSES: readonly ChangeStatus[] = ['merged', 'rejected', 'failed', 'reverted', 'cancelled'];
@@ -19,48 +29,78 @@ export const FINAL_CHANGE_STATUSES: readonly ChangeStatus[] = ['merged', 'reject
 /** `juggernaut.change.create.v1` and `POST /api/v1/changes`. */
 export class CreateChangeV1 {
   @ApiProperty({ example: 'shop', description: 'A registered repository.' })
-  @IsString() @Matches(REPOSITORY_NAME, { message: 'repository must be the name of a registered repository' })
+  @IsString()
+  @Matches(REPOSITORY_NAME, { message: 'repository must be the name of a registered repository' })
   repository!: string;
 
   @ApiPropertyOptional({ example: 'main', description: "Default: the repository's default branch." })
-  @IsOptional() @IsString() @Matches(BRANCH_NAME, { message: 'targetBranch must be a git branch name' })
+  @IsOptional()
+  @IsString()
+  @Matches(BRANCH_NAME, { message: 'targetBranch must be a git branch name' })
   targetBranch?: string;
 
-  @ApiProperty({ example: 'Add a --verbose flag to the CLI that prints each step.', description: 'What to change, in words.' })
-  @IsString() @IsNotEmpty() @MaxLength(MAX_TEXT)
+  @ApiProperty({
+    example: 'Add a --verbose flag to the CLI that prints each step.',
+    description: 'What to change, in words.',
+  })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_TEXT)
   goal!: string;
 
-  @ApiPropertyOptional({ example: 'Verbose CLI output' }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @ApiPropertyOptional({ example: 'Verbose CLI output' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   title?: string;
 
-  @ApiPropertyOptional({ description: 'Who asked (set by the API from the caller).' }) @IsOptional() @IsString() @MaxLength(MAX_NAME)
+  @ApiPropertyOptional({ description: 'Who asked (set by the API from the caller).' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_NAME)
   requestedBy?: string;
 }
 
 /** `juggernaut.change.get.v1`. */
 export class ChangeIdV1 {
-  @ApiProperty({ format: 'uuid' }) @IsUUID()
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
   id!: string;
 }
 
 /** `juggernaut.change.list.v1` and `GET /api/v1/changes`: newest first. */
 export class ListChangesV1 {
-  @ApiPropertyOptional({ enum: CHANGE_STATUSES }) @IsOptional() @IsIn(CHANGE_STATUSES)
+  @ApiPropertyOptional({ enum: CHANGE_STATUSES })
+  @IsOptional()
+  @IsIn(CHANGE_STATUSES)
   status?: ChangeStatus;
 
-  @ApiPropertyOptional({ example: 'shop' }) @IsOptional() @IsString() @Matches(REPOSITORY_NAME, { message: 'repository must be a repository name' })
+  @ApiPropertyOptional({ example: 'shop' })
+  @IsOptional()
+  @IsString()
+  @Matches(REPOSITORY_NAME, { message: 'repository must be a repository name' })
   repository?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @ApiPropertyOptional({ minimum: 1, maximum: 200 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   limit?: number;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(512)
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
   cursor?: string;
 }
 
 export class ChangedFileV1 {
   @ApiProperty() path!: string;
-  @ApiProperty({ enum: ['added', 'modified', 'deleted', 'renamed'] }) status!: 'added' | 'modified' | 'deleted' | 'renamed';
+  @ApiProperty({ enum: ['added', 'modified', 'deleted', 'renamed'] }) status!:
+    'added' | 'modified' | 'deleted' | 'renamed';
   @ApiProperty() added!: number;
   @ApiProperty() removed!: number;
   @ApiPropertyOptional() oldPath?: string;
@@ -83,7 +123,8 @@ export class CheckResultV1 {
 }
 
 export class GateFindingV1 {
-  @ApiProperty({ enum: ['size', 'files', 'protected-path', 'denied-path', 'secret', 'test-tamper', 'merge-approval'] }) gate!: string;
+  @ApiProperty({ enum: ['size', 'files', 'protected-path', 'denied-path', 'secret', 'test-tamper', 'merge-approval'] })
+  gate!: string;
   @ApiProperty({ enum: ['refuse', 'needs-approval'] }) verdict!: 'refuse' | 'needs-approval';
   @ApiProperty() message!: string;
   @ApiPropertyOptional() path?: string;
@@ -124,14 +165,17 @@ export class ChangeViewV1 {
   @ApiProperty() goal!: string;
   @ApiProperty({ enum: CHANGE_STATUSES }) status!: ChangeStatus;
   @ApiProperty({ nullable: true, type: String }) requestedBy!: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'The dev.change task that runs it.' }) taskId!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The dev.change task that runs it.' }) taskId!:
+    string | null;
   @ApiProperty({ type: ChangeAttemptsV1 }) attempts!: ChangeAttemptsV1;
   @ApiProperty({ type: ChangeDiffSummaryV1, nullable: true }) diff!: ChangeDiffSummaryV1 | null;
   @ApiProperty({ type: [CheckResultV1], description: 'The last check run on the branch.' }) checks!: CheckResultV1[];
-  @ApiProperty({ type: [CheckResultV1], description: 'The checks run again on the merge commit.' }) postMergeChecks!: CheckResultV1[];
+  @ApiProperty({ type: [CheckResultV1], description: 'The checks run again on the merge commit.' })
+  postMergeChecks!: CheckResultV1[];
   @ApiProperty({ type: [GateFindingV1] }) gateFindings!: GateFindingV1[];
   @ApiProperty({ type: ChangeReviewV1, nullable: true }) review!: ChangeReviewV1 | null;
-  @ApiProperty({ nullable: true, type: String, description: 'The approval a protected path asked for.' }) approvalId!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The approval a protected path asked for.' }) approvalId!:
+    string | null;
   @ApiProperty({ type: PullRequestViewV1, nullable: true }) pullRequest!: PullRequestViewV1 | null;
   @ApiProperty({ nullable: true, type: String }) mergeCommit!: string | null;
   @ApiProperty({ nullable: true, type: String }) revertCommit!: string | null;

@@ -1,7 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, IsArray, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, Max, MaxLength, Min, ValidateNested,
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
 } from 'class-validator';
 import { MAX_MINOR, MAX_NAME } from '../common/validation';
 import { PageQuery } from '../common/pagination';
@@ -21,7 +33,8 @@ export const MODEL_CAPABILITY = 'llm';
  * How to configure a model, word for word what `npm run doctor` prints as the fix when none is
  * configured (tools/stack/doctor.mjs; a test holds the two together).
  */
-export const MODEL_SETUP_GUIDANCE = 'point at any OpenAI-compatible endpoint: OpenAI (OPENAI_API_KEY=sk-…), Ollama (OPENAI_BASE_URL=http://localhost:11434/v1), vLLM (OPENAI_BASE_URL=http://host:8000/v1) or LM Studio (OPENAI_BASE_URL=http://localhost:1234/v1); JUGGERNAUT_MODEL picks the model';
+export const MODEL_SETUP_GUIDANCE =
+  'point at any OpenAI-compatible endpoint: OpenAI (OPENAI_API_KEY=sk-…), Ollama (OPENAI_BASE_URL=http://localhost:11434/v1), vLLM (OPENAI_BASE_URL=http://host:8000/v1) or LM Studio (OPENAI_BASE_URL=http://localhost:1234/v1); JUGGERNAUT_MODEL picks the model';
 
 export const MESSAGE_AUTHORS = ['user', 'assistant'] as const;
 export type MessageAuthor = (typeof MESSAGE_AUTHORS)[number];
@@ -36,10 +49,27 @@ export const FINISHED_MESSAGE_STATUSES = ['completed', 'stopped', 'failed'] as c
  * the runner's tools ask governance-api for them on behalf of the turn's caller.
  */
 export const CONVERSATION_READS = [
-  'ledger.summary', 'ledger.balances', 'ledger.pnl', 'ledger.transactions', 'ledger.transaction',
-  'tasks', 'task', 'goals', 'goal', 'goal.progress',
-  'experiments', 'experiment', 'experiment.results',
-  'workers', 'worker', 'budgets.usage', 'alerts', 'approvals', 'logs', 'audit', 'api-keys',
+  'ledger.summary',
+  'ledger.balances',
+  'ledger.pnl',
+  'ledger.transactions',
+  'ledger.transaction',
+  'tasks',
+  'task',
+  'goals',
+  'goal',
+  'goal.progress',
+  'experiments',
+  'experiment',
+  'experiment.results',
+  'workers',
+  'worker',
+  'budgets.usage',
+  'alerts',
+  'approvals',
+  'logs',
+  'audit',
+  'api-keys',
 ] as const;
 export type ConversationRead = (typeof CONVERSATION_READS)[number];
 
@@ -49,26 +79,56 @@ const EVERY_ROLE = ['admin', 'operator', 'viewer', 'agent'] as const;
  * against the routes' own declarations in a test, and enforces the routes' roles itself).
  */
 export const CONVERSATION_READ_ROLES: Readonly<Record<ConversationRead, readonly string[]>> = Object.freeze({
-  'ledger.summary': EVERY_ROLE, 'ledger.balances': EVERY_ROLE, 'ledger.pnl': EVERY_ROLE, 'ledger.transactions': EVERY_ROLE, 'ledger.transaction': EVERY_ROLE,
-  tasks: EVERY_ROLE, task: EVERY_ROLE, goals: EVERY_ROLE, goal: EVERY_ROLE, 'goal.progress': EVERY_ROLE,
-  experiments: EVERY_ROLE, experiment: EVERY_ROLE, 'experiment.results': EVERY_ROLE,
-  workers: EVERY_ROLE, worker: EVERY_ROLE, 'budgets.usage': EVERY_ROLE, alerts: EVERY_ROLE, approvals: EVERY_ROLE, logs: EVERY_ROLE,
-  audit: ['admin', 'operator'], 'api-keys': ['admin'],
+  'ledger.summary': EVERY_ROLE,
+  'ledger.balances': EVERY_ROLE,
+  'ledger.pnl': EVERY_ROLE,
+  'ledger.transactions': EVERY_ROLE,
+  'ledger.transaction': EVERY_ROLE,
+  tasks: EVERY_ROLE,
+  task: EVERY_ROLE,
+  goals: EVERY_ROLE,
+  goal: EVERY_ROLE,
+  'goal.progress': EVERY_ROLE,
+  experiments: EVERY_ROLE,
+  experiment: EVERY_ROLE,
+  'experiment.results': EVERY_ROLE,
+  workers: EVERY_ROLE,
+  worker: EVERY_ROLE,
+  'budgets.usage': EVERY_ROLE,
+  alerts: EVERY_ROLE,
+  approvals: EVERY_ROLE,
+  logs: EVERY_ROLE,
+  audit: ['admin', 'operator'],
+  'api-keys': ['admin'],
 });
 
 // ---- REST ------------------------------------------------------------------------------------
 
 export class CreateConversationDto {
   @ApiPropertyOptional({ example: 'Weekly revenue review', maxLength: MAX_NAME })
-  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   title?: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'The goal this conversation is about: the answers\' model spend is booked against it.' })
-  @IsOptional() @IsUUID()
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: "The goal this conversation is about: the answers' model spend is booked against it.",
+  })
+  @IsOptional()
+  @IsUUID()
   goalId?: string;
 
-  @ApiPropertyOptional({ example: 5000, description: 'Most this conversation may spend on the model, in minor units of the agents\' currency, over all its turns; a turn that would go over it stops and says so.' })
-  @IsOptional() @IsInt() @Min(0) @Max(MAX_MINOR)
+  @ApiPropertyOptional({
+    example: 5000,
+    description:
+      "Most this conversation may spend on the model, in minor units of the agents' currency, over all its turns; a turn that would go over it stops and says so.",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_MINOR)
   budgetMinor?: number;
 }
 
@@ -77,32 +137,51 @@ export const MAX_QUESTION = 20_000;
 
 export class PostConversationMessageDto {
   @ApiProperty({ example: 'What did we earn this week, and from which experiment?', maxLength: MAX_QUESTION })
-  @IsString() @IsNotEmpty() @MaxLength(MAX_QUESTION)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_QUESTION)
   content!: string;
 }
 
 export class ListConversationsQuery extends PageQuery {
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID()
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
   goalId?: string;
 }
 
 export class ListConversationMessagesQuery extends PageQuery {}
 
 export class CitationV1 {
-  @ApiProperty({ description: 'An id a tool returned (a task, transaction, experiment …), or the name of a tool whose result has no id.', example: '0b6f3c1e-…' })
-  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @ApiProperty({
+    description:
+      'An id a tool returned (a task, transaction, experiment …), or the name of a tool whose result has no id.',
+    example: '0b6f3c1e-…',
+  })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   ref!: string;
 
-  @ApiProperty({ description: 'The tool whose result holds it; "earlier turn" when an earlier answer\'s tools returned it.', example: 'experiment_results' })
-  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @ApiProperty({
+    description: 'The tool whose result holds it; "earlier turn" when an earlier answer\'s tools returned it.',
+    example: 'experiment_results',
+  })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   tool!: string;
 }
 
 export class ToolCallSummaryV1 {
-  @ApiProperty({ example: 'ledger_pnl' }) @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @ApiProperty({ example: 'ledger_pnl' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   name!: string;
 
-  @ApiProperty({ enum: ['ok', 'error', 'denied', 'refused'] }) @IsIn(['ok', 'error', 'denied', 'refused'])
+  @ApiProperty({ enum: ['ok', 'error', 'denied', 'refused'] })
+  @IsIn(['ok', 'error', 'denied', 'refused'])
   outcome!: 'ok' | 'error' | 'denied' | 'refused';
 }
 
@@ -110,11 +189,26 @@ export class ConversationV1 {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ nullable: true, type: String }) title!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) goalId!: string | null;
-  @ApiProperty({ nullable: true, type: Number, description: 'The conversation\'s spending limit in minor units; null when it has none of its own (the policy\'s caps still apply).' })
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description:
+      "The conversation's spending limit in minor units; null when it has none of its own (the policy's caps still apply).",
+  })
   budgetMinor!: number | null;
-  @ApiProperty({ description: 'Model spend of every turn so far (settled, and open reservations in full), minor units.' }) spentMinor!: number;
-  @ApiProperty({ description: 'The API key that started it: only it may continue it (admins may read every conversation).' }) createdBy!: string;
-  @ApiProperty({ enum: EVERY_ROLE, description: 'The role of that key when it started: the tools show what this role may read through REST.' }) role!: string;
+  @ApiProperty({
+    description: 'Model spend of every turn so far (settled, and open reservations in full), minor units.',
+  })
+  spentMinor!: number;
+  @ApiProperty({
+    description: 'The API key that started it: only it may continue it (admins may read every conversation).',
+  })
+  createdBy!: string;
+  @ApiProperty({
+    enum: EVERY_ROLE,
+    description: 'The role of that key when it started: the tools show what this role may read through REST.',
+  })
+  role!: string;
   @ApiProperty() messages!: number;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
@@ -123,7 +217,10 @@ export class ConversationV1 {
 export class ConversationSummaryV1 {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) conversationId!: string;
-  @ApiProperty({ description: 'The summary stands for the messages up to and including this seq in what the model is sent; those messages stay stored as they were.' })
+  @ApiProperty({
+    description:
+      'The summary stands for the messages up to and including this seq in what the model is sent; those messages stay stored as they were.',
+  })
   throughSeq!: number;
   @ApiProperty({ description: 'Written by the model.' }) content!: string;
   @ApiProperty({ format: 'uuid', description: 'The conversation.reply task that wrote it.' }) taskId!: string;
@@ -135,23 +232,41 @@ export class ConversationMessageV1 {
   @ApiProperty({ format: 'uuid' }) conversationId!: string;
   @ApiProperty({ description: 'Position in the conversation, from 1.' }) seq!: number;
   @ApiProperty({ enum: MESSAGE_AUTHORS }) author!: MessageAuthor;
-  @ApiProperty({ description: 'The question, or the answer (for a stopped or failed answer, why it stopped).' }) content!: string;
+  @ApiProperty({ description: 'The question, or the answer (for a stopped or failed answer, why it stopped).' })
+  content!: string;
   @ApiProperty({ enum: MESSAGE_STATUSES }) status!: MessageStatus;
   @ApiProperty({
-    nullable: true, type: String,
-    description: 'For an answer: completed, budget, max_steps, loop_detected, timeout, denied, cancelled, kill_switch, no_model or failed.',
+    nullable: true,
+    type: String,
+    description:
+      'For an answer: completed, budget, max_steps, loop_detected, timeout, denied, cancelled, kill_switch, no_model or failed.',
   })
   stopReason!: string | null;
-  @ApiProperty({ nullable: true, type: String, format: 'uuid', description: 'The conversation.reply task that wrote the answer.' }) taskId!: string | null;
-  @ApiProperty({ type: [CitationV1], description: 'What the answer rests on: each ref is in the result of a tool it called.' }) citations!: CitationV1[];
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'uuid',
+    description: 'The conversation.reply task that wrote the answer.',
+  })
+  taskId!: string | null;
+  @ApiProperty({
+    type: [CitationV1],
+    description: 'What the answer rests on: each ref is in the result of a tool it called.',
+  })
+  citations!: CitationV1[];
   @ApiProperty({ type: [ToolCallSummaryV1] }) toolCalls!: ToolCallSummaryV1[];
-  @ApiProperty({ nullable: true, type: Number, description: 'Model spend of this answer, minor units.' }) costMinor!: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Model spend of this answer, minor units.' }) costMinor!:
+    number | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty({ nullable: true, type: String }) completedAt!: string | null;
 }
 
 export class ConversationDetailV1 extends ConversationV1 {
-  @ApiProperty({ type: [ConversationSummaryV1], description: 'Summaries the runtime wrote when the conversation outgrew the model\'s context, oldest first. The messages are all kept: GET …/messages.' })
+  @ApiProperty({
+    type: [ConversationSummaryV1],
+    description:
+      "Summaries the runtime wrote when the conversation outgrew the model's context, oldest first. The messages are all kept: GET …/messages.",
+  })
   summaries!: ConversationSummaryV1[];
 }
 
@@ -211,10 +326,16 @@ export interface ConversationContextV1 {
 
 /** Numbers and ids an answer's tools returned, kept so later answers may rest on them. */
 export class ConversationEvidenceV1 {
-  @IsArray() @ArrayMaxSize(5_000) @IsString({ each: true }) @MaxLength(64, { each: true })
+  @IsArray()
+  @ArrayMaxSize(5_000)
+  @IsString({ each: true })
+  @MaxLength(64, { each: true })
   numbers!: string[];
 
-  @IsArray() @ArrayMaxSize(2_000) @IsString({ each: true }) @MaxLength(MAX_NAME, { each: true })
+  @IsArray()
+  @ArrayMaxSize(2_000)
+  @IsString({ each: true })
+  @MaxLength(MAX_NAME, { each: true })
   refs!: string[];
 }
 
@@ -224,7 +345,11 @@ export class RecordConversationReplyV1 extends ConversationTurnRefV1 {
   @IsString() @IsNotEmpty() @MaxLength(100_000) content!: string;
   @IsString() @IsNotEmpty() @MaxLength(50) stopReason!: string;
   @IsArray() @ArrayMaxSize(200) @ValidateNested({ each: true }) @Type(() => CitationV1) citations!: CitationV1[];
-  @IsArray() @ArrayMaxSize(500) @ValidateNested({ each: true }) @Type(() => ToolCallSummaryV1) toolCalls!: ToolCallSummaryV1[];
+  @IsArray()
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  @Type(() => ToolCallSummaryV1)
+  toolCalls!: ToolCallSummaryV1[];
   @IsObject() @ValidateNested() @Type(() => ConversationEvidenceV1) evidence!: ConversationEvidenceV1;
   @IsInt() @Min(0) @Max(MAX_MINOR) costMinor!: number;
 }

@@ -1,6 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { METRIC_NAME } from './metric-values';
 
 /** Metric keys analysed for every experiment; a MetricDto with one of these keys only sets its capping or prior. */
@@ -20,22 +32,38 @@ export const CORRECTION_METHODS = ['holm', 'benjamini-hochberg', 'none'] as cons
 export type CorrectionMethod = (typeof CORRECTION_METHODS)[number];
 
 export class CappingDto {
-  @ApiProperty({ enum: CAPPING_TYPES, description: 'absolute: per-unit values above `value` become `value`; percentile: above that quantile of every exposed unit\'s value.' })
+  @ApiProperty({
+    enum: CAPPING_TYPES,
+    description:
+      "absolute: per-unit values above `value` become `value`; percentile: above that quantile of every exposed unit's value.",
+  })
   @IsIn(CAPPING_TYPES)
   type!: CappingType;
 
-  @ApiProperty({ example: 0.99, description: 'absolute: the cap, in the metric\'s units (> 0); percentile: the quantile, from 0.5 to 0.99999.' })
-  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0.000001) @Max(1e15)
+  @ApiProperty({
+    example: 0.99,
+    description: "absolute: the cap, in the metric's units (> 0); percentile: the quantile, from 0.5 to 0.99999.",
+  })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.000001)
+  @Max(1e15)
   value!: number;
 }
 
 export class PriorDto {
   @ApiProperty({ example: 0, description: 'Prior mean of the relative lift (0.05 = +5%).' })
-  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(-10) @Max(10)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(-10)
+  @Max(10)
   mean!: number;
 
-  @ApiProperty({ example: 0.09, description: 'Prior variance of the relative lift (0.09: a standard deviation of 30%).' })
-  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0.000001) @Max(100)
+  @ApiProperty({
+    example: 0.09,
+    description: 'Prior variance of the relative lift (0.09: a standard deviation of 30%).',
+  })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.000001)
+  @Max(100)
   variance!: number;
 }
 
@@ -46,70 +74,132 @@ export class PriorDto {
  */
 export class MetricDto {
   @ApiProperty({ example: 'revenue_per_order', description: 'Unique key: lower-case letters, digits, "_".' })
-  @IsString() @Matches(METRIC_NAME, { message: `key must match ${METRIC_NAME.source}` })
+  @IsString()
+  @Matches(METRIC_NAME, { message: `key must match ${METRIC_NAME.source}` })
   key!: string;
 
   @ApiPropertyOptional({ enum: METRIC_KINDS, description: 'Required for a new metric; absent for a built-in.' })
-  @IsOptional() @IsIn(METRIC_KINDS)
+  @IsOptional()
+  @IsIn(METRIC_KINDS)
   kind?: MetricKind;
 
   @ApiPropertyOptional({
     example: 'revenue',
-    description: 'The per-unit value averaged (mean) or summed on top (ratio): revenue (minor units), orders (conversions), converted (0/1), or a name conversions carry in `metrics`.',
+    description:
+      'The per-unit value averaged (mean) or summed on top (ratio): revenue (minor units), orders (conversions), converted (0/1), or a name conversions carry in `metrics`.',
   })
-  @IsOptional() @IsString() @Matches(METRIC_NAME, { message: `numerator must match ${METRIC_NAME.source}` })
+  @IsOptional()
+  @IsString()
+  @Matches(METRIC_NAME, { message: `numerator must match ${METRIC_NAME.source}` })
   numerator?: string;
 
   @ApiPropertyOptional({ example: 'orders', description: 'ratio only: the per-unit value summed underneath.' })
-  @IsOptional() @IsString() @Matches(METRIC_NAME, { message: `denominator must match ${METRIC_NAME.source}` })
+  @IsOptional()
+  @IsString()
+  @Matches(METRIC_NAME, { message: `denominator must match ${METRIC_NAME.source}` })
   denominator?: string;
 
-  @ApiPropertyOptional({ type: CappingDto, description: 'Winsorize per-unit values (the numerator of a ratio); not for conversion.' })
-  @IsOptional() @ValidateNested() @Type(() => CappingDto)
+  @ApiPropertyOptional({
+    type: CappingDto,
+    description: 'Winsorize per-unit values (the numerator of a ratio); not for conversion.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CappingDto)
   capping?: CappingDto;
 
-  @ApiPropertyOptional({ type: PriorDto, description: 'A proper Normal prior on the relative lift; without one the prior is flat (improper).' })
-  @IsOptional() @ValidateNested() @Type(() => PriorDto)
+  @ApiPropertyOptional({
+    type: PriorDto,
+    description: 'A proper Normal prior on the relative lift; without one the prior is flat (improper).',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => PriorDto)
   prior?: PriorDto;
 }
 
 export class AnalysisSettingsDto {
-  @ApiPropertyOptional({ enum: CORRECTION_METHODS, default: 'holm', description: 'Multiple-comparison correction across every variant and metric; the adjusted p-values are what decisions use.' })
-  @IsOptional() @IsIn(CORRECTION_METHODS)
+  @ApiPropertyOptional({
+    enum: CORRECTION_METHODS,
+    default: 'holm',
+    description:
+      'Multiple-comparison correction across every variant and metric; the adjusted p-values are what decisions use.',
+  })
+  @IsOptional()
+  @IsIn(CORRECTION_METHODS)
   correction?: CorrectionMethod;
 
-  @ApiPropertyOptional({ default: false, description: 'CUPED: adjust mean metrics by each unit\'s pre-exposure revenue (from the ledger) and the exposure\'s covariate.' })
-  @IsOptional() @IsBoolean()
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      "CUPED: adjust mean metrics by each unit's pre-exposure revenue (from the ledger) and the exposure's covariate.",
+  })
+  @IsOptional()
+  @IsBoolean()
   cuped?: boolean;
 
-  @ApiPropertyOptional({ default: 30, description: 'CUPED: days before a unit\'s first exposure whose ledger revenue is its pre-exposure value.' })
-  @IsOptional() @IsInt() @Min(1) @Max(365)
+  @ApiPropertyOptional({
+    default: 30,
+    description: "CUPED: days before a unit's first exposure whose ledger revenue is its pre-exposure value.",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(365)
   cupedLookbackDays?: number;
 
-  @ApiPropertyOptional({ default: true, description: 'Post-stratify mean metrics on the exposures\' `stratum` (when any exposure has one).' })
-  @IsOptional() @IsBoolean()
+  @ApiPropertyOptional({
+    default: true,
+    description: "Post-stratify mean metrics on the exposures' `stratum` (when any exposure has one).",
+  })
+  @IsOptional()
+  @IsBoolean()
   postStratify?: boolean;
 
-  @ApiPropertyOptional({ default: 5000, description: 'Confidence sequences: the total units n* where they are narrowest (ρ is tuned for it).' })
-  @IsOptional() @IsInt() @Min(10) @Max(1_000_000_000)
+  @ApiPropertyOptional({
+    default: 5000,
+    description: 'Confidence sequences: the total units n* where they are narrowest (ρ is tuned for it).',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(10)
+  @Max(1_000_000_000)
   sequentialTuning?: number;
 
-  @ApiPropertyOptional({ default: 50, description: 'Sample ratio mismatch flags only once every arm is expected to hold this many units.' })
-  @IsOptional() @IsInt() @Min(1) @Max(1_000_000)
+  @ApiPropertyOptional({
+    default: 50,
+    description: 'Sample ratio mismatch flags only once every arm is expected to hold this many units.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
   srmMinUnitsPerVariant?: number;
 }
 
 export class PowerSettingsDto {
-  @ApiProperty({ example: 0.05, description: 'Relative lift the experiment should detect (its minimum detectable effect).' })
-  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0.0001) @Max(10)
+  @ApiProperty({
+    example: 0.05,
+    description: 'Relative lift the experiment should detect (its minimum detectable effect).',
+  })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.0001)
+  @Max(10)
   minimumDetectableEffect!: number;
 
   @ApiPropertyOptional({ example: 5000, description: 'Units per variant at the planned end (or give plannedEndAt).' })
-  @IsOptional() @IsInt() @Min(2) @Max(1_000_000_000)
+  @IsOptional()
+  @IsInt()
+  @Min(2)
+  @Max(1_000_000_000)
   plannedUnitsPerVariant?: number;
 
-  @ApiPropertyOptional({ example: '2026-12-31T00:00:00Z', description: 'Planned end: units are projected at the traffic rate seen since the start.' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional({
+    example: '2026-12-31T00:00:00Z',
+    description: 'Planned end: units are projected at the traffic rate seen since the start.',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
   plannedEndAt?: string;
 }
 
@@ -119,19 +209,37 @@ export class BanditSettingsDto {
   enabled!: boolean;
 
   @ApiPropertyOptional({ default: 100, description: 'No reweighting until every variant has this many units.' })
-  @IsOptional() @IsInt() @Min(1) @Max(100_000_000)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100_000_000)
   minUnitsPerVariant?: number;
 
-  @ApiPropertyOptional({ default: 0.05, description: 'Least share of traffic any variant keeps (at most 1 / variants).' })
-  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0.001) @Max(0.5)
+  @ApiPropertyOptional({
+    default: 0.05,
+    description: 'Least share of traffic any variant keeps (at most 1 / variants).',
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.001)
+  @Max(0.5)
   minWeight?: number;
 
-  @ApiPropertyOptional({ default: 0.5, description: 'Top-two β: the chance a unit goes to the arm a posterior draw ranks first (else to the challenger).' })
-  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0.01) @Max(1)
+  @ApiPropertyOptional({
+    default: 0.5,
+    description: 'Top-two β: the chance a unit goes to the arm a posterior draw ranks first (else to the challenger).',
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.01)
+  @Max(1)
   topTwoProbability?: number;
 
   @ApiPropertyOptional({ default: 60, description: 'Least minutes between two reweightings (0: at every rules pass).' })
-  @IsOptional() @IsInt() @Min(0) @Max(10_080)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10_080)
   reweightEveryMinutes?: number;
 }
 
@@ -152,7 +260,8 @@ export class MetricV1 {
   @ApiProperty({ description: 'revenue, orders, converted or a conversion metric name.' }) numerator!: string;
   @ApiProperty({ nullable: true, type: String }) denominator!: string | null;
   @ApiProperty({ nullable: true, type: CappingV1 }) capping!: CappingV1 | null;
-  @ApiProperty({ nullable: true, type: PriorV1, description: 'Null: the flat (improper) prior.' }) prior!: PriorV1 | null;
+  @ApiProperty({ nullable: true, type: PriorV1, description: 'Null: the flat (improper) prior.' })
+  prior!: PriorV1 | null;
 }
 
 export class AnalysisSettingsV1 {

@@ -10,9 +10,14 @@ export const MAX_STRATUM = 64;
 
 /** A plain object of at most 20 finite numbers (|v| ≤ 1e12) under metric names. */
 export function IsMetricValueMap(validation?: ValidationOptions): PropertyDecorator {
-  return IsPlainMap({
-    name: 'isMetricValueMap', key: METRIC_NAME, maxEntries: METRIC_VALUES_PER_CONVERSION,
-    value: (v) => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= MAX_COVARIATE,
-    describeValues: `finite numbers of magnitude at most ${MAX_COVARIATE}`,
-  }, validation);
+  return IsPlainMap(
+    {
+      name: 'isMetricValueMap',
+      key: METRIC_NAME,
+      maxEntries: METRIC_VALUES_PER_CONVERSION,
+      value: (v) => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= MAX_COVARIATE,
+      describeValues: `finite numbers of magnitude at most ${MAX_COVARIATE}`,
+    },
+    validation,
+  );
 }

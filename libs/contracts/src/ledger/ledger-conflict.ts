@@ -16,7 +16,10 @@ export interface LedgerConflict {
 }
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-const EVENT_CONFLICT = new RegExp(`(?:^|: )(conflict: eventId (.+?) was posted as transaction (${UUID}) with .+)$`, 's');
+const EVENT_CONFLICT = new RegExp(
+  `(?:^|: )(conflict: eventId (.+?) was posted as transaction (${UUID}) with .+)$`,
+  's',
+);
 
 /**
  * How the ledger words a conflict: `conflict: eventId rev-1 was posted as transaction <id> with
@@ -26,7 +29,10 @@ const EVENT_CONFLICT = new RegExp(`(?:^|: )(conflict: eventId (.+?) was posted a
  * governance monitor reads it back with `parseLedgerConflict`.
  */
 export function ledgerConflictReason(c: LedgerConflict): string {
-  const [id, received] = c.idempotencyKey !== undefined ? [`idempotencyKey ${c.idempotencyKey}`, 'entry'] : [`eventId ${c.eventId}`, 'event'];
+  const [id, received] =
+    c.idempotencyKey !== undefined
+      ? [`idempotencyKey ${c.idempotencyKey}`, 'entry']
+      : [`eventId ${c.eventId}`, 'event'];
   const side = (k: 'posted' | 'received') => c.differences.map((d) => `${d.field} ${d[k]}`).join(', ');
   return `conflict: ${id} was posted as transaction ${c.transactionId} with ${side('posted')}; this ${received} has ${side('received')}`;
 }

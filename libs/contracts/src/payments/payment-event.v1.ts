@@ -1,7 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  IsIn, IsInt, IsISO4217CurrencyCode, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min,
+  IsIn,
+  IsInt,
+  IsISO4217CurrencyCode,
+  IsISO8601,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
   ValidateNested,
 } from 'class-validator';
 import { MAX_MINOR, MAX_NAME, MAX_TEXT } from '../common/validation';
@@ -15,7 +26,14 @@ import { MAX_MINOR, MAX_NAME, MAX_TEXT } from '../common/validation';
  * - `payout` / `payout_failed`: the provider sent the balance to the bank (or it came back).
  */
 export const PAYMENT_MOVEMENT_KINDS = [
-  'payment', 'fee', 'refund', 'dispute_opened', 'dispute_won', 'dispute_lost', 'payout', 'payout_failed',
+  'payment',
+  'fee',
+  'refund',
+  'dispute_opened',
+  'dispute_won',
+  'dispute_lost',
+  'payout',
+  'payout_failed',
 ] as const;
 export type PaymentMovementKind = (typeof PAYMENT_MOVEMENT_KINDS)[number];
 
@@ -24,28 +42,42 @@ export const PAYMENT_SOURCE_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
 /** One money movement a provider reported, normalised (a generic webhook source's mapping makes these). */
 export class PaymentMovementV1 {
-  @ApiProperty({ enum: PAYMENT_MOVEMENT_KINDS }) @IsIn(PAYMENT_MOVEMENT_KINDS)
+  @ApiProperty({ enum: PAYMENT_MOVEMENT_KINDS })
+  @IsIn(PAYMENT_MOVEMENT_KINDS)
   kind!: PaymentMovementKind;
 
   @ApiProperty({ description: "The provider's id of the object that moved the money (a sale, a refund, a payout)." })
-  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   ref!: string;
 
   @ApiPropertyOptional({ description: 'For a refund, fee or dispute: the `ref` of the payment it belongs to.' })
-  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   paymentRef?: string;
 
-  @ApiProperty({ description: 'Positive integer minor units.', minimum: 1 }) @IsInt() @Min(1) @Max(MAX_MINOR)
+  @ApiProperty({ description: 'Positive integer minor units.', minimum: 1 })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_MINOR)
   amountMinor!: number;
 
-  @ApiProperty({ example: 'USD' }) @IsISO4217CurrencyCode()
+  @ApiProperty({ example: 'USD' })
+  @IsISO4217CurrencyCode()
   currency!: string;
 
-  @ApiProperty() @IsISO8601({ strict: true })
+  @ApiProperty()
+  @IsISO8601({ strict: true })
   occurredAt!: string;
 
   @ApiPropertyOptional({ description: 'Product: the revenue goes to `revenue:<source>:<product>`.' })
-  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(64)
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
   product?: string;
 
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(MAX_NAME) experimentId?: string;
@@ -64,24 +96,46 @@ export class PaymentMovementV1 {
  * as Stripe sent them (`stripe`: the ledger reads them); a generic source's come mapped (`movement`).
  */
 export class PaymentEventV1 {
-  @ApiProperty({ example: 'stripe' }) @IsString() @Matches(PAYMENT_SOURCE_PATTERN)
+  @ApiProperty({ example: 'stripe' })
+  @IsString()
+  @Matches(PAYMENT_SOURCE_PATTERN)
   source!: string;
 
-  @ApiProperty({ example: 'evt_1Q2w3E4r5T6y7U8i', description: "The provider's event id: the event is applied once per source and id." })
-  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @ApiProperty({
+    example: 'evt_1Q2w3E4r5T6y7U8i',
+    description: "The provider's event id: the event is applied once per source and id.",
+  })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   eventId!: string;
 
-  @ApiProperty({ example: 'charge.succeeded' }) @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @ApiProperty({ example: 'charge.succeeded' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   eventType!: string;
 
-  @ApiProperty() @IsISO8601()
+  @ApiProperty()
+  @IsISO8601()
   receivedAt!: string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'The Stripe event object as Stripe signed it (source `stripe`).' })
-  @IsOptional() @IsObject()
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The Stripe event object as Stripe signed it (source `stripe`).',
+  })
+  @IsOptional()
+  @IsObject()
   stripe?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ type: PaymentMovementV1, description: "A generic source's event, mapped by the source's configuration." })
-  @IsOptional() @IsObject() @ValidateNested() @Type(() => PaymentMovementV1)
+  @ApiPropertyOptional({
+    type: PaymentMovementV1,
+    description: "A generic source's event, mapped by the source's configuration.",
+  })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PaymentMovementV1)
   movement?: PaymentMovementV1;
 }

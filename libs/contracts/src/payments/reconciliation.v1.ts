@@ -14,13 +14,19 @@ export type AdjustmentStatus = (typeof ADJUSTMENT_STATUSES)[number];
  * transactions (by their creation time). Without a period: the previous UTC day.
  */
 export class ReconcileTaskPayloadV1 {
-  @ApiPropertyOptional({ example: 'stripe', default: 'stripe' }) @IsOptional() @IsIn(['stripe'])
+  @ApiPropertyOptional({ example: 'stripe', default: 'stripe' })
+  @IsOptional()
+  @IsIn(['stripe'])
   source?: 'stripe';
 
-  @ApiPropertyOptional({ example: '2026-12-01T00:00:00Z' }) @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ example: '2026-12-01T00:00:00Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
   from?: string;
 
-  @ApiPropertyOptional({ example: '2026-12-02T00:00:00Z' }) @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ example: '2026-12-02T00:00:00Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
   to?: string;
 }
 
@@ -32,22 +38,37 @@ export class ReconciliationPostingV1 {
 
 /** One difference between the provider's balance and the ledger's clearing account. */
 export class ReconciliationItemV1 {
-  @ApiPropertyOptional({ description: "The provider's balance transaction (missing, mismatched)." }) balanceTransactionId?: string;
-  @ApiProperty({ example: 'charge', description: 'The balance transaction type, or the ledger kind for an extra entry.' }) type!: string;
-  @ApiPropertyOptional({ description: 'What moved the money at the provider: a charge, refund, payout or dispute id.' }) ref?: string;
+  @ApiPropertyOptional({ description: "The provider's balance transaction (missing, mismatched)." })
+  balanceTransactionId?: string;
+  @ApiProperty({
+    example: 'charge',
+    description: 'The balance transaction type, or the ledger kind for an extra entry.',
+  })
+  type!: string;
+  @ApiPropertyOptional({ description: 'What moved the money at the provider: a charge, refund, payout or dispute id.' })
+  ref?: string;
   @ApiProperty() currency!: string;
   @ApiPropertyOptional({ description: "Net effect on the provider's balance, minor units." }) providerNetMinor?: number;
-  @ApiPropertyOptional({ description: "Net effect on the ledger's clearing account, minor units." }) ledgerNetMinor?: number;
+  @ApiPropertyOptional({ description: "Net effect on the ledger's clearing account, minor units." })
+  ledgerNetMinor?: number;
   @ApiProperty({ type: [String], description: 'The ledger event ids this item is about.' }) eventIds!: string[];
   @ApiPropertyOptional() occurredAt?: string;
-  @ApiPropertyOptional({ type: [ReconciliationPostingV1], description: 'For a missing item: the adjusting entry offered for approval.' })
+  @ApiPropertyOptional({
+    type: [ReconciliationPostingV1],
+    description: 'For a missing item: the adjusting entry offered for approval.',
+  })
   suggestedPostings?: ReconciliationPostingV1[];
 }
 
 export class ReconciliationAdjustmentV1 {
   @ApiProperty({ enum: ADJUSTMENT_STATUSES }) status!: AdjustmentStatus;
-  @ApiPropertyOptional({ format: 'uuid', description: 'The approval an admin or operator decides (`POST /approvals/:id/approve`).' }) approvalId?: string;
-  @ApiPropertyOptional({ type: [String], description: 'Transactions posted once it was approved.' }) transactionIds?: string[];
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'The approval an admin or operator decides (`POST /approvals/:id/approve`).',
+  })
+  approvalId?: string;
+  @ApiPropertyOptional({ type: [String], description: 'Transactions posted once it was approved.' })
+  transactionIds?: string[];
 }
 
 export class ReconciliationV1 {
@@ -57,10 +78,14 @@ export class ReconciliationV1 {
   @ApiProperty() from!: string;
   @ApiProperty() to!: string;
   @ApiProperty({ enum: RECONCILIATION_STATUSES }) status!: ReconciliationStatus;
-  @ApiProperty({ description: 'Balance transactions the provider listed for the period.' }) balanceTransactions!: number;
-  @ApiProperty({ type: [ReconciliationItemV1], description: 'At the provider, not in the ledger.' }) missing!: ReconciliationItemV1[];
-  @ApiProperty({ type: [ReconciliationItemV1], description: 'In the ledger, not at the provider.' }) extra!: ReconciliationItemV1[];
-  @ApiProperty({ type: [ReconciliationItemV1], description: 'In both, for different amounts.' }) mismatched!: ReconciliationItemV1[];
+  @ApiProperty({ description: 'Balance transactions the provider listed for the period.' })
+  balanceTransactions!: number;
+  @ApiProperty({ type: [ReconciliationItemV1], description: 'At the provider, not in the ledger.' })
+  missing!: ReconciliationItemV1[];
+  @ApiProperty({ type: [ReconciliationItemV1], description: 'In the ledger, not at the provider.' })
+  extra!: ReconciliationItemV1[];
+  @ApiProperty({ type: [ReconciliationItemV1], description: 'In both, for different amounts.' })
+  mismatched!: ReconciliationItemV1[];
   @ApiProperty({ type: ReconciliationAdjustmentV1 }) adjustment!: ReconciliationAdjustmentV1;
   @ApiProperty() createdAt!: string;
 }
@@ -70,16 +95,29 @@ export class ReconciliationIdV1 {
 }
 
 export class ListReconciliationsV1 {
-  @ApiPropertyOptional({ example: 'stripe' }) @IsOptional() @IsString() @Matches(PAYMENT_SOURCE_PATTERN)
+  @ApiPropertyOptional({ example: 'stripe' })
+  @IsOptional()
+  @IsString()
+  @Matches(PAYMENT_SOURCE_PATTERN)
   source?: string;
 
-  @ApiPropertyOptional({ enum: RECONCILIATION_STATUSES }) @IsOptional() @IsIn(RECONCILIATION_STATUSES)
+  @ApiPropertyOptional({ enum: RECONCILIATION_STATUSES })
+  @IsOptional()
+  @IsIn(RECONCILIATION_STATUSES)
   status?: ReconciliationStatus;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @ApiPropertyOptional({ minimum: 1, maximum: 200 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   limit?: number;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(512)
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
   cursor?: string;
 }
 

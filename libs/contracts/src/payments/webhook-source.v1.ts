@@ -32,28 +32,58 @@ export interface WebhookMappingV1 {
   ref?: string;
   paymentRef?: string;
   product?: string;
-  attribution?: Partial<Record<'experimentId' | 'variantKey' | 'unitId' | 'goalId' | 'opportunityId' | 'customerRef', string>>;
+  attribution?: Partial<
+    Record<'experimentId' | 'variantKey' | 'unitId' | 'goalId' | 'opportunityId' | 'customerRef', string>
+  >;
 }
 
 export class CreateWebhookSourceDto {
-  @ApiProperty({ example: 'my-shop', description: 'Lowercase letters, digits and dashes; its webhook is `POST /api/v1/webhooks/<name>`. Not `stripe`.' })
-  @IsString() @Matches(PAYMENT_SOURCE_PATTERN, { message: 'name must be lowercase letters, digits and dashes, starting with a letter (at most 40)' })
+  @ApiProperty({
+    example: 'my-shop',
+    description: 'Lowercase letters, digits and dashes; its webhook is `POST /api/v1/webhooks/<name>`. Not `stripe`.',
+  })
+  @IsString()
+  @Matches(PAYMENT_SOURCE_PATTERN, {
+    message: 'name must be lowercase letters, digits and dashes, starting with a letter (at most 40)',
+  })
   name!: string;
 
-  @ApiPropertyOptional({ enum: WEBHOOK_SCHEMES, default: 'juggernaut' }) @IsOptional() @IsIn(WEBHOOK_SCHEMES)
+  @ApiPropertyOptional({ enum: WEBHOOK_SCHEMES, default: 'juggernaut' })
+  @IsOptional()
+  @IsIn(WEBHOOK_SCHEMES)
   scheme?: WebhookScheme;
 
-  @ApiPropertyOptional({ description: "The signing secret, when the provider chose it (Paddle's endpoint secret); absent, one is generated. Shown once." })
-  @IsOptional() @IsString() @MinLength(24) @MaxLength(512)
+  @ApiPropertyOptional({
+    description:
+      "The signing secret, when the provider chose it (Paddle's endpoint secret); absent, one is generated. Shown once.",
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(24)
+  @MaxLength(512)
   secret?: string;
 
   @ApiPropertyOptional({ default: 300, description: 'How old a signature timestamp may be, in seconds.' })
-  @IsOptional() @IsInt() @Min(10) @Max(3600)
+  @IsOptional()
+  @IsInt()
+  @Min(10)
+  @Max(3600)
   toleranceSeconds?: number;
 
   @ApiProperty({
-    type: 'object', additionalProperties: true,
-    example: { eventId: '/id', kind: '/type', kinds: { 'order.paid': 'payment', 'order.refunded': 'refund' }, amount: '/data/amount_cents', currency: '/data/currency', occurredAt: '/created_at', ref: '/data/order_id', paymentRef: '/data/order_id', attribution: { experimentId: '/data/meta/experiment' } },
+    type: 'object',
+    additionalProperties: true,
+    example: {
+      eventId: '/id',
+      kind: '/type',
+      kinds: { 'order.paid': 'payment', 'order.refunded': 'refund' },
+      amount: '/data/amount_cents',
+      currency: '/data/currency',
+      occurredAt: '/created_at',
+      ref: '/data/order_id',
+      paymentRef: '/data/order_id',
+      attribution: { experimentId: '/data/meta/experiment' },
+    },
   })
   @IsObject()
   mapping!: WebhookMappingV1;

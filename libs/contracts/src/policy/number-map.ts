@@ -12,9 +12,14 @@ export interface NumberMapOptions {
 
 /** A plain object whose values are integers in [min, max] and whose keys match a pattern. */
 export function IsIntegerMap(opts: NumberMapOptions, validation?: ValidationOptions): PropertyDecorator {
-  return IsPlainMap({
-    name: 'isIntegerMap', key: opts.key, maxEntries: opts.maxEntries,
-    value: (v) => Number.isSafeInteger(v) && (v as number) >= opts.min && (v as number) <= opts.max,
-    describeValues: `integers from ${opts.min} to ${opts.max}`,
-  }, validation);
+  return IsPlainMap(
+    {
+      name: 'isIntegerMap',
+      key: opts.key,
+      maxEntries: opts.maxEntries,
+      value: (v) => Number.isSafeInteger(v) && (v as number) >= opts.min && (v as number) <= opts.max,
+      describeValues: `integers from ${opts.min} to ${opts.max}`,
+    },
+    validation,
+  );
 }

@@ -28,27 +28,83 @@ function errorsOf(doc: unknown): string[] {
 describe('PolicyDocumentV1', () => {
   it('accepts a complete policy', () => {
     expect(errorsOf(valid)).toEqual([]);
-    const submitters = { ...valid.permissions, taskSubmitters: { 'dev.change': ['admin'], noop: [] }, agentMaxSubmitLevel: 3 };
+    const submitters = {
+      ...valid.permissions,
+      taskSubmitters: { 'dev.change': ['admin'], noop: [] },
+      agentMaxSubmitLevel: 3,
+    };
     expect(errorsOf({ ...valid, permissions: submitters })).toEqual([]);
   });
 
   it.each([
-    ['a level outside 1–5 in a permission map', { ...valid, permissions: { ...valid.permissions, tools: { 'git.merge': 6 } } }, 'permissions.tools'],
-    ['a fractional level', { ...valid, permissions: { ...valid.permissions, taskTypes: { noop: 1.5 } } }, 'permissions.taskTypes'],
-    ['a per-level cap keyed by something other than 1–5', { ...valid, budgets: { ...valid.budgets, perLevelDailyCapMinor: { '6': 1 } } }, 'budgets.perLevelDailyCapMinor'],
-    ['an unsafe integer amount', { ...valid, budgets: { ...valid.budgets, globalDailyCapMinor: 2 ** 60 } }, 'budgets.globalDailyCapMinor'],
-    ['a string where a map belongs', { ...valid, permissions: { ...valid.permissions, tools: 'all' } }, 'permissions.tools'],
+    [
+      'a level outside 1–5 in a permission map',
+      { ...valid, permissions: { ...valid.permissions, tools: { 'git.merge': 6 } } },
+      'permissions.tools',
+    ],
+    [
+      'a fractional level',
+      { ...valid, permissions: { ...valid.permissions, taskTypes: { noop: 1.5 } } },
+      'permissions.taskTypes',
+    ],
+    [
+      'a per-level cap keyed by something other than 1–5',
+      { ...valid, budgets: { ...valid.budgets, perLevelDailyCapMinor: { '6': 1 } } },
+      'budgets.perLevelDailyCapMinor',
+    ],
+    [
+      'an unsafe integer amount',
+      { ...valid, budgets: { ...valid.budgets, globalDailyCapMinor: 2 ** 60 } },
+      'budgets.globalDailyCapMinor',
+    ],
+    [
+      'a string where a map belongs',
+      { ...valid, permissions: { ...valid.permissions, tools: 'all' } },
+      'permissions.tools',
+    ],
     ['a missing kill switch', { ...valid, killSwitch: undefined }, 'killSwitch'],
     ['a lowercase currency', { ...valid, budgets: { ...valid.budgets, currency: 'usd' } }, 'budgets.currency'],
-    ['an approval ttl under a minute', { ...valid, approvals: { ...valid.approvals, ttlSeconds: 5 } }, 'approvals.ttlSeconds'],
+    [
+      'an approval ttl under a minute',
+      { ...valid, approvals: { ...valid.approvals, ttlSeconds: 5 } },
+      'approvals.ttlSeconds',
+    ],
     ['an unknown field', { ...valid, approvals: { ...valid.approvals, autoApprove: true } }, 'approvals.autoApprove'],
-    ['a tool name that is not a lowercase name', { ...valid, permissions: { ...valid.permissions, tools: { 'Drop Table': 3 } } }, 'permissions.tools'],
-    ['a submitter role that does not exist', { ...valid, permissions: { ...valid.permissions, taskSubmitters: { 'dev.change': ['root'] } } }, 'permissions.taskSubmitters'],
-    ['viewers as task submitters', { ...valid, permissions: { ...valid.permissions, taskSubmitters: { noop: ['viewer'] } } }, 'permissions.taskSubmitters'],
-    ['a role listed twice', { ...valid, permissions: { ...valid.permissions, taskSubmitters: { noop: ['agent', 'agent'] } } }, 'permissions.taskSubmitters'],
-    ['submitters that are not a list', { ...valid, permissions: { ...valid.permissions, taskSubmitters: { noop: 'agent' } } }, 'permissions.taskSubmitters'],
-    ['a task type that is not a lowercase name', { ...valid, permissions: { ...valid.permissions, taskSubmitters: { 'Dev Change': [] } } }, 'permissions.taskSubmitters'],
-    ['an agent submit level above 5', { ...valid, permissions: { ...valid.permissions, agentMaxSubmitLevel: 6 } }, 'permissions.agentMaxSubmitLevel'],
+    [
+      'a tool name that is not a lowercase name',
+      { ...valid, permissions: { ...valid.permissions, tools: { 'Drop Table': 3 } } },
+      'permissions.tools',
+    ],
+    [
+      'a submitter role that does not exist',
+      { ...valid, permissions: { ...valid.permissions, taskSubmitters: { 'dev.change': ['root'] } } },
+      'permissions.taskSubmitters',
+    ],
+    [
+      'viewers as task submitters',
+      { ...valid, permissions: { ...valid.permissions, taskSubmitters: { noop: ['viewer'] } } },
+      'permissions.taskSubmitters',
+    ],
+    [
+      'a role listed twice',
+      { ...valid, permissions: { ...valid.permissions, taskSubmitters: { noop: ['agent', 'agent'] } } },
+      'permissions.taskSubmitters',
+    ],
+    [
+      'submitters that are not a list',
+      { ...valid, permissions: { ...valid.permissions, taskSubmitters: { noop: 'agent' } } },
+      'permissions.taskSubmitters',
+    ],
+    [
+      'a task type that is not a lowercase name',
+      { ...valid, permissions: { ...valid.permissions, taskSubmitters: { 'Dev Change': [] } } },
+      'permissions.taskSubmitters',
+    ],
+    [
+      'an agent submit level above 5',
+      { ...valid, permissions: { ...valid.permissions, agentMaxSubmitLevel: 6 } },
+      'permissions.agentMaxSubmitLevel',
+    ],
   ])('refuses %s', (_, doc, field) => {
     expect(errorsOf(doc)).toContain(field);
   });

@@ -12,10 +12,18 @@ export interface ListMapOptions {
 
 /** A plain object whose keys match a pattern and whose values are lists of allowed words, each at most once. */
 export function IsListMap(opts: ListMapOptions, validation?: ValidationOptions): PropertyDecorator {
-  return IsPlainMap({
-    name: 'isListMap', key: opts.key, maxEntries: opts.maxEntries,
-    value: (v) => Array.isArray(v) && v.length <= opts.values.length && new Set(v).size === v.length
-      && v.every((x) => typeof x === 'string' && opts.values.includes(x)),
-    describeValues: `lists of ${opts.values.join(', ')} (each at most once)`,
-  }, validation);
+  return IsPlainMap(
+    {
+      name: 'isListMap',
+      key: opts.key,
+      maxEntries: opts.maxEntries,
+      value: (v) =>
+        Array.isArray(v) &&
+        v.length <= opts.values.length &&
+        new Set(v).size === v.length &&
+        v.every((x) => typeof x === 'string' && opts.values.includes(x)),
+      describeValues: `lists of ${opts.values.join(', ')} (each at most once)`,
+    },
+    validation,
+  );
 }

@@ -1,42 +1,73 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString,
-  IsUUID, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested,
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
 } from 'class-validator';
 import { MAX_NAME, MAX_TEXT } from '../common/validation';
 import { CreateTaskDto, RetryPolicyDto, TASK_STATUSES, type TaskStatus, TaskSubmitReplyV1 } from './task.v1';
 
 /** A runner asking for work: who it is, what it can do, how many slots are free. */
 export class ClaimTasksV1 {
-  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   workerId!: string;
 
-  @IsInt() @Min(1) @Max(5)
+  @IsInt()
+  @Min(1)
+  @Max(5)
   level!: number;
 
-  @IsArray() @ArrayMaxSize(100) @IsString({ each: true })
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
   capabilities!: string[];
 
   /** Task types this runner has handlers for. */
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(200) @IsString({ each: true })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(200)
+  @IsString({ each: true })
   types!: string[];
 
-  @IsInt() @Min(1) @Max(1000)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   max!: number;
 
   /**
    * Names this claim request, so a runner that never got its answer can hand its leases back by
    * this id (`task.release` with `claimIds`) without burning an attempt.
    */
-  @IsOptional() @IsUUID()
+  @IsOptional()
+  @IsUUID()
   claimId?: string;
 
   /**
    * How long the runner waits for the answer. A claim the dispatcher cannot commit well within it is
    * rolled back and answered empty, so no lease is handed to a runner that stopped listening.
    */
-  @IsOptional() @IsInt() @Min(100) @Max(600_000)
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
   timeoutMs?: number;
 }
 
@@ -65,10 +96,15 @@ export class LeaseRefV1 {
 }
 
 export class HeartbeatLeasesV1 {
-  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   workerId!: string;
 
-  @IsArray() @ArrayMaxSize(2000) @ValidateNested({ each: true }) @Type(() => LeaseRefV1)
+  @IsArray()
+  @ArrayMaxSize(2000)
+  @ValidateNested({ each: true })
+  @Type(() => LeaseRefV1)
   leases!: LeaseRefV1[];
 }
 
@@ -88,14 +124,18 @@ export class TaskResultV1 {
   @IsIn(TASK_OUTCOMES)
   outcome!: (typeof TASK_OUTCOMES)[number];
 
-  @IsOptional() @IsObject()
+  @IsOptional()
+  @IsObject()
   result?: Record<string, unknown>;
 
-  @IsOptional() @IsString() @MaxLength(MAX_TEXT)
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_TEXT)
   error?: string;
 
   /** For failures: whether another attempt may succeed. Terminal failures go straight to `dead`. */
-  @IsOptional() @IsBoolean()
+  @IsOptional()
+  @IsBoolean()
   retryable?: boolean;
 }
 
@@ -105,10 +145,15 @@ export class TaskResultV1 {
  * and never fails its batch-mates; an `error` longer than the limit is cut, not refused.
  */
 export class FinishTasksV1 {
-  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   workerId!: string;
 
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(2000) @IsObject({ each: true })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(2000)
+  @IsObject({ each: true })
   results!: Array<TaskResultV1 | Record<string, unknown>>;
 }
 
@@ -127,29 +172,46 @@ export class FinishReplyV1 {
  * never received a claim's answer names the claim (`claimIds`).
  */
 export class ReleaseTasksV1 {
-  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   workerId!: string;
 
   @ValidateIf((o: ReleaseTasksV1) => o.claimIds === undefined || o.leases !== undefined)
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(2000) @ValidateNested({ each: true }) @Type(() => LeaseRefV1)
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(2000)
+  @ValidateNested({ each: true })
+  @Type(() => LeaseRefV1)
   leases?: LeaseRefV1[];
 
-  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(100) @IsUUID('all', { each: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @IsUUID('all', { each: true })
   claimIds?: string[];
 
-  @IsString() @MaxLength(MAX_NAME)
+  @IsString()
+  @MaxLength(MAX_NAME)
   reason!: string;
 }
 
 /** A running task asks to run again later, with a reason; the attempt is not counted. Fenced by the claim token. */
 export class SnoozeTaskV1 extends LeaseRefV1 {
-  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   workerId!: string;
 
-  @IsInt() @Min(0) @Max(31 * 24 * 3_600_000)
+  @IsInt()
+  @Min(0)
+  @Max(31 * 24 * 3_600_000)
   delayMs!: number;
 
-  @IsString() @IsNotEmpty() @MaxLength(MAX_TEXT)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_TEXT)
   reason!: string;
 }
 
@@ -162,7 +224,11 @@ export class CheckpointTaskV1 extends LeaseRefV1 {
 /** Up to 1,000 tasks submitted in one transaction: all are created (or found by their keys), or none. */
 export class SubmitTaskBatchV1 {
   @ApiProperty({ type: [CreateTaskDto], maxItems: 1000 })
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(1000) @ValidateNested({ each: true }) @Type(() => CreateTaskDto)
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  @ValidateNested({ each: true })
+  @Type(() => CreateTaskDto)
   tasks!: CreateTaskDto[];
 }
 
@@ -173,116 +239,189 @@ export class TaskBatchReplyV1 {
 
 /** Which tasks a bulk operation takes; at least one field. */
 export class TaskFilterV1 {
-  @ApiPropertyOptional({ example: 'opportunity.scan' }) @IsOptional() @IsString() @MaxLength(100)
+  @ApiPropertyOptional({ example: 'opportunity.scan' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
   type?: string;
 
-  @ApiPropertyOptional({ enum: TASK_STATUSES }) @IsOptional() @IsIn(TASK_STATUSES)
+  @ApiPropertyOptional({ enum: TASK_STATUSES })
+  @IsOptional()
+  @IsIn(TASK_STATUSES)
   status?: TaskStatus;
 
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID()
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
   goalId?: string;
 
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID()
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
   parentTaskId?: string;
 
-  @ApiPropertyOptional({ description: 'Only tasks created before this time (ISO 8601).' }) @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ description: 'Only tasks created before this time (ISO 8601).' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
   createdBefore?: string;
 
-  @ApiPropertyOptional({ description: 'Only tasks created after this time (ISO 8601).' }) @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ description: 'Only tasks created after this time (ISO 8601).' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
   createdAfter?: string;
 }
 
 export class BulkTasksV1 {
-  @ApiProperty({ type: TaskFilterV1 }) @IsObject() @ValidateNested() @Type(() => TaskFilterV1)
+  @ApiProperty({ type: TaskFilterV1 })
+  @IsObject()
+  @ValidateNested()
+  @Type(() => TaskFilterV1)
   filter!: TaskFilterV1;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 1000, description: 'At most this many tasks per call; `more` says when others match.' })
-  @IsOptional() @IsInt() @Min(1) @Max(1000)
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 1000,
+    default: 1000,
+    description: 'At most this many tasks per call; `more` says when others match.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   limit?: number;
 
-  @ApiPropertyOptional({ example: 'superseded by plan v2' }) @IsOptional() @IsString() @MaxLength(MAX_TEXT)
+  @ApiPropertyOptional({ example: 'superseded by plan v2' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_TEXT)
   reason?: string;
 
-  @IsOptional() @IsString() @MaxLength(MAX_NAME)
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_NAME)
   by?: string;
 }
 
 export class BulkTasksReplyV1 {
   @ApiProperty({ type: [String], description: 'Tasks changed.' }) changed!: string[];
-  @ApiProperty({ type: 'array', items: { type: 'object', properties: { taskId: { type: 'string' }, reason: { type: 'string' } } }, description: 'Tasks matched but left as they were, with why.' })
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'object', properties: { taskId: { type: 'string' }, reason: { type: 'string' } } },
+    description: 'Tasks matched but left as they were, with why.',
+  })
   skipped!: Array<{ taskId: string; reason: string }>;
   @ApiProperty({ description: 'More tasks match the filter than this call took: call again.' }) more!: boolean;
 }
 
 export class TaskTypeNameV1 {
-  @IsString() @IsNotEmpty() @MaxLength(100)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
   type!: string;
 }
 
 export class PauseTaskTypeV1 extends TaskTypeNameV1 {
-  @IsOptional() @IsString() @MaxLength(MAX_TEXT)
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_TEXT)
   reason?: string;
 }
 
 export class PauseTaskTypeDto {
-  @ApiPropertyOptional({ example: 'the payments provider is down' }) @IsOptional() @IsString() @MaxLength(MAX_TEXT)
+  @ApiPropertyOptional({ example: 'the payments provider is down' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_TEXT)
   reason?: string;
 }
 
 export class TaskRetentionV1 {
-  @ApiProperty({ description: 'Succeeded and cancelled tasks are pruned this many hours after they finished.' }) finishedHours!: number;
+  @ApiProperty({ description: 'Succeeded and cancelled tasks are pruned this many hours after they finished.' })
+  finishedHours!: number;
   @ApiProperty({ description: 'Dead tasks are pruned this many hours after they died.' }) deadHours!: number;
   @ApiProperty({ description: 'How often pruning runs (ms).' }) intervalMs!: number;
   @ApiProperty({ description: 'Tasks deleted per transaction.' }) batchSize!: number;
-  @ApiProperty({ nullable: true, type: String, description: 'When this replica last pruned.' }) lastRunAt!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'When this replica last pruned.' }) lastRunAt!:
+    string | null;
   @ApiProperty({ description: 'Tasks this replica pruned in its last run.' }) lastPruned!: number;
 }
 
 export class TaskIdV1 {
-  @ApiProperty({ format: 'uuid' }) @IsUUID()
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
   id!: string;
 }
 
 export class CancelTaskV1 extends TaskIdV1 {
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(MAX_TEXT)
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_TEXT)
   reason?: string;
 
-  @IsOptional() @IsString() @MaxLength(MAX_NAME)
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_NAME)
   by?: string;
 }
 
 export class ListTasksV1 {
-  @ApiPropertyOptional({ enum: TASK_STATUSES }) @IsOptional() @IsIn(TASK_STATUSES)
+  @ApiPropertyOptional({ enum: TASK_STATUSES })
+  @IsOptional()
+  @IsIn(TASK_STATUSES)
   status?: TaskStatus;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100)
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
   type?: string;
 
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID()
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
   goalId?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(MAX_NAME)
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_NAME)
   workerId?: string;
 
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID()
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
   parentTaskId?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @ApiPropertyOptional({ minimum: 1, maximum: 200 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   limit?: number;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(512)
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
   cursor?: string;
 }
 
 /** Counts of a goal's tasks by status (every task, however many). */
 export class CountTasksV1 {
-  @ApiProperty({ format: 'uuid' }) @IsUUID()
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
   goalId!: string;
 }
 
 export class TaskCountsV1 {
   @ApiProperty() total!: number;
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, description: 'Tasks per status; statuses with none are left out.' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    description: 'Tasks per status; statuses with none are left out.',
+  })
   byStatus!: Record<string, number>;
 }
 
@@ -305,7 +444,8 @@ export class TaskViewV1 {
   @ApiProperty({ nullable: true, type: Number }) budgetMinor!: number | null;
   @ApiProperty({ nullable: true, type: String }) workerId!: string | null;
   @ApiProperty({ nullable: true, type: String }) leaseExpiresAt!: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'Why the task is blocked, failed, dead or cancelled.' }) reason!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Why the task is blocked, failed, dead or cancelled.' })
+  reason!: string | null;
   @ApiProperty({ nullable: true, type: 'object', additionalProperties: true }) result!: Record<string, unknown> | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
@@ -328,25 +468,43 @@ export class TaskPageV1 {
 
 /** A cron schedule that creates one task per tick. */
 export class CreateScheduleDto {
-  @ApiProperty({ example: 'nightly-scan' }) @IsString() @IsNotEmpty() @MaxLength(100) @Matches(/^[a-z0-9][a-z0-9_.-]*$/)
+  @ApiProperty({ example: 'nightly-scan' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  @Matches(/^[a-z0-9][a-z0-9_.-]*$/)
   name!: string;
 
-  @ApiProperty({ example: '0 3 * * *', description: 'Standard 5-field cron: minute hour day-of-month month day-of-week.' })
-  @IsString() @Matches(/^\S+(\s+\S+){4}$/, { message: 'cron must have 5 fields: minute hour day-of-month month day-of-week' })
+  @ApiProperty({
+    example: '0 3 * * *',
+    description: 'Standard 5-field cron: minute hour day-of-month month day-of-week.',
+  })
+  @IsString()
+  @Matches(/^\S+(\s+\S+){4}$/, { message: 'cron must have 5 fields: minute hour day-of-month month day-of-week' })
   cron!: string;
 
-  @ApiPropertyOptional({ example: 'Europe/Berlin', default: 'UTC' }) @IsOptional() @IsString() @MaxLength(64)
+  @ApiPropertyOptional({ example: 'Europe/Berlin', default: 'UTC' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
   timezone?: string;
 
   @ApiPropertyOptional({
-    enum: ['latest', 'none'], default: 'latest',
+    enum: ['latest', 'none'],
+    default: 'latest',
     description: 'After downtime: `latest` runs the most recent missed tick once, `none` skips missed ticks.',
   })
-  @IsOptional() @IsIn(['latest', 'none'])
+  @IsOptional()
+  @IsIn(['latest', 'none'])
   catchUp?: 'latest' | 'none';
 
-  @ApiProperty({ type: CreateTaskDto, description: 'The task each tick creates (idempotency key and dependencies are set by the schedule).' })
-  @IsObject() @ValidateNested() @Type(() => CreateTaskDto)
+  @ApiProperty({
+    type: CreateTaskDto,
+    description: 'The task each tick creates (idempotency key and dependencies are set by the schedule).',
+  })
+  @IsObject()
+  @ValidateNested()
+  @Type(() => CreateTaskDto)
   task!: CreateTaskDto;
 }
 
@@ -363,37 +521,71 @@ export class ScheduleViewV1 {
 }
 
 export class ScheduleNameV1 {
-  @IsString() @IsNotEmpty() @MaxLength(100)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
   name!: string;
 }
 
 /** Per task type: concurrency cap, token-bucket rate limit, lease length, execution timeout and retry policy. */
 export class TaskTypeLimitsDto {
-  @ApiPropertyOptional({ description: 'Most tasks of this type running at once.' }) @IsOptional() @IsInt() @Min(1) @Max(100_000)
+  @ApiPropertyOptional({ description: 'Most tasks of this type running at once.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
   maxConcurrency?: number;
 
-  @ApiPropertyOptional({ description: 'Tokens added per second (claims per second sustained).' }) @IsOptional() @IsInt() @Min(1) @Max(100_000)
+  @ApiPropertyOptional({ description: 'Tokens added per second (claims per second sustained).' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
   ratePerSecond?: number;
 
-  @ApiPropertyOptional({ description: 'Bucket size: claims allowed in a burst.' }) @IsOptional() @IsInt() @Min(1) @Max(100_000)
+  @ApiPropertyOptional({ description: 'Bucket size: claims allowed in a burst.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
   burst?: number;
 
-  @ApiPropertyOptional({ description: 'Lease length for this type in seconds.', default: 30 }) @IsOptional() @IsInt() @Min(1) @Max(86_400)
+  @ApiPropertyOptional({ description: 'Lease length for this type in seconds.', default: 30 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
   leaseSeconds?: number;
 
-  @ApiPropertyOptional({ description: 'Execution timeout of this type\'s tasks in seconds (a task may set its own).' }) @IsOptional() @IsInt() @Min(1) @Max(86_400)
+  @ApiPropertyOptional({ description: "Execution timeout of this type's tasks in seconds (a task may set its own)." })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
   timeoutSeconds?: number;
 
-  @ApiPropertyOptional({ description: 'Attempts for this type\'s tasks that do not set maxAttempts.' }) @IsOptional() @IsInt() @Min(1) @Max(100)
+  @ApiPropertyOptional({ description: "Attempts for this type's tasks that do not set maxAttempts." })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
   maxAttempts?: number;
 
-  @ApiPropertyOptional({ type: RetryPolicyDto, description: 'Retry backoff and never-retried errors for this type (a task may set its own).' })
-  @IsOptional() @IsObject() @ValidateNested() @Type(() => RetryPolicyDto)
+  @ApiPropertyOptional({
+    type: RetryPolicyDto,
+    description: 'Retry backoff and never-retried errors for this type (a task may set its own).',
+  })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RetryPolicyDto)
   retry?: RetryPolicyDto;
 }
 
 export class SetTaskTypeLimitsV1 extends TaskTypeLimitsDto {
-  @IsString() @IsNotEmpty() @MaxLength(100)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
   type!: string;
 }
 
@@ -413,19 +605,26 @@ export class TaskTypeLimitsViewV1 {
 
 /** Runner presence, sent every few seconds; governance keeps the worker registry from it. */
 export class WorkerHeartbeatV1 {
-  @IsString() @IsNotEmpty() @MaxLength(MAX_NAME)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_NAME)
   workerId!: string;
 
-  @IsInt() @Min(1) @Max(5)
+  @IsInt()
+  @Min(1)
+  @Max(5)
   level!: number;
 
-  @IsArray() @IsString({ each: true })
+  @IsArray()
+  @IsString({ each: true })
   capabilities!: string[];
 
-  @IsInt() @Min(0)
+  @IsInt()
+  @Min(0)
   concurrency!: number;
 
-  @IsArray() @IsString({ each: true })
+  @IsArray()
+  @IsString({ each: true })
   runningTaskIds!: string[];
 
   @IsBoolean()
