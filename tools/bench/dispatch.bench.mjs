@@ -6,6 +6,9 @@
 //   scale:  1, 2 and 4 runner processes on noop tasks sleeping 100 ms, tasks/s and efficiency against linear
 //   backlog: the drain again with 100,000 pending tasks of another type in the table; drain rate and the
 //           dispatcher's mean claim time, each as a ratio to the empty-table drain
+//   rest:   REST batch submission through governance-api (POST /api/v1/tasks/batch, 1,000 tasks a request,
+//           4 requests in flight), tasks/s accepted; exact when every task was answered created and is a row
+//   every part: each service's peak resident memory (VmHWM), against the 250 MB goal
 // Sizes can be lowered for a quick look: BENCH_DRAIN=5000 BENCH_PICKUP=200 npm run bench -- dispatch
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,7 +17,18 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { freePort, freshDatabase, NATS_URL, out, round, sleep, waitUntil } from './bench-kit.mjs';
+import {
+  freePort,
+  freshDatabase,
+  NATS_URL,
+  out,
+  printPeakMemory,
+  round,
+  sampleMemory,
+  sleep,
+  trackMemory,
+  waitUntil,
+} from './bench-kit.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DRAIN = Number(process.env.BENCH_DRAIN ?? 50_000);
@@ -22,23 +36,31 @@ const PICKUP = Number(process.env.BENCH_PICKUP ?? 1_000);
 const RUNNER_CONCURRENCY = Number(process.env.BENCH_RUNNER_CONCURRENCY ?? 64);
 const SCALE_CONCURRENCY = 25;
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 100_000);
+const REST = Number(process.env.BENCH_REST ?? 50_000);
+const REST_BATCH = 1_000;
+const REST_IN_FLIGHT = 4;
+const REST_GOAL = 5_000;
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 const ports = new Map();
 async function startService(app, env, nodeArgs = []) {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist/apps', app, 'main.js')], {
-    env: {
-      PATH: process.env.PATH,
-      LOG_LEVEL: 'error',
-      LOG_FORMAT: 'json',
-      ...env,
-      METRICS_PORT: String(port),
-      HTTP_PORT: '0',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = trackMemory(
+    app,
+    spawn(process.execPath, [...nodeArgs, join(root, 'dist/apps', app, 'main.js')], {
+      env: {
+        PATH: process.env.PATH,
+        LOG_LEVEL: 'error',
+        LOG_FORMAT: 'json',
+        ...env,
+        METRICS_PORT: String(port),
+        HTTP_PORT: '0',
+        ...(env.HTTP_PORT ? { HTTP_PORT: env.HTTP_PORT } : {}),
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  );
   for (let i = 0; i < 200; i++) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) {
@@ -53,8 +75,9 @@ async function startService(app, env, nodeArgs = []) {
   throw new Error(`${app} did not start`);
 }
 
-const stop = (children) =>
-  Promise.all(
+const stop = (children) => {
+  sampleMemory();
+  return Promise.all(
     children.map(
       (c) =>
         new Promise((resolve) => {
@@ -65,6 +88,7 @@ const stop = (children) =>
         }),
     ),
   );
+};
 
 /** A Juggernaut deployment in its own database and NATS namespace. */
 async function juggernaut(label) {
@@ -81,10 +105,13 @@ async function juggernaut(label) {
   const sql = new pg.Client({ connectionString: db.url });
   await sql.connect();
   // The dispatcher and the runners hand out and run nothing until governance-api answers the policy.
+  const adminKey = `bench-admin-${randomBytes(12).toString('hex')}`;
+  const apiPort = await freePort();
   const governance = await startService('governance-api', {
     ...env,
     DATABASE_POOL_SIZE: '2',
-    JUGGERNAUT_ADMIN_KEY: `bench-admin-${randomBytes(12).toString('hex')}`,
+    JUGGERNAUT_ADMIN_KEY: adminKey,
+    HTTP_PORT: String(apiPort),
   });
   // BENCH_PROFILE=<dir> writes a CPU profile of the dispatcher there.
   const children = [
@@ -113,6 +140,7 @@ async function juggernaut(label) {
     env,
     sql,
     ns,
+    api: { url: `http://127.0.0.1:${apiPort}`, key: adminKey },
     runners,
     children,
     async close() {
@@ -205,10 +233,13 @@ async function graphileDrain() {
     const t0 = performance.now();
     for (let i = 0; i < 2; i++)
       children.push(
-        fork(join(root, 'tools/bench/graphile-runner.mjs'), [], {
-          env: { ...process.env, DATABASE_URL: db.url, CONCURRENCY: String(RUNNER_CONCURRENCY) },
-          stdio: 'ignore',
-        }),
+        trackMemory(
+          'graphile-worker',
+          fork(join(root, 'tools/bench/graphile-runner.mjs'), [], {
+            env: { ...process.env, DATABASE_URL: db.url, CONCURRENCY: String(RUNNER_CONCURRENCY) },
+            stdio: 'ignore',
+          }),
+        ),
       );
     await waitUntil(
       async () => (await sql.query(`SELECT count(*)::int AS n FROM graphile_worker.jobs`)).rows[0].n === 0,
@@ -270,10 +301,13 @@ async function graphilePickup() {
   const children = [];
   try {
     for (let i = 0; i < 2; i++) {
-      const c = fork(join(root, 'tools/bench/graphile-runner.mjs'), [], {
-        env: { ...process.env, DATABASE_URL: db.url, CONCURRENCY: '16' },
-        stdio: 'ignore',
-      });
+      const c = trackMemory(
+        'graphile-worker',
+        fork(join(root, 'tools/bench/graphile-runner.mjs'), [], {
+          env: { ...process.env, DATABASE_URL: db.url, CONCURRENCY: '16' },
+          stdio: 'ignore',
+        }),
+      );
       c.on('message', (m) => latencies.push(m.pickupMs));
       children.push(c);
     }
@@ -307,8 +341,51 @@ async function juggernautScale(runnerCount) {
   }
 }
 
-// BENCH_PARTS=drain,pickup,scale,backlog,peer chooses parts (all by default; `peer` runs graphile-worker).
-const parts = new Set((process.env.BENCH_PARTS ?? 'drain,pickup,scale,backlog,peer').split(','));
+/** REST batches of noop tasks through governance-api, REST_IN_FLIGHT requests at a time; tasks/s accepted and exactness. */
+async function juggernautRest() {
+  const j = await juggernaut('rest');
+  try {
+    const batches = Math.ceil(REST / REST_BATCH);
+    const ids = new Set();
+    let next = 0;
+    let limited = 0;
+    const send = async (b) => {
+      const n = Math.min(REST_BATCH, REST - b * REST_BATCH);
+      const tasks = Array.from({ length: n }, (_, i) => ({ type: 'noop', title: `rest ${b}.${i}` }));
+      for (;;) {
+        const res = await fetch(`${j.api.url}/api/v1/tasks/batch`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${j.api.key}` },
+          body: JSON.stringify({ tasks }),
+        });
+        if (res.status === 429) {
+          limited++;
+          await sleep(Number(res.headers.get('retry-after') ?? 1) * 1000);
+          continue;
+        }
+        if (res.status !== 201) throw new Error(`batch ${b}: ${res.status} ${await res.text()}`);
+        const body = await res.json();
+        for (const r of body.results) if (r.created) ids.add(r.id);
+        return;
+      }
+    };
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: REST_IN_FLIGHT }, async () => {
+        while (next < batches) await send(next++);
+      }),
+    );
+    const secs = (performance.now() - t0) / 1000;
+    // Durable: the answer came after the dispatcher's commit, so every answered task is a row now.
+    const rows = (await j.sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE type = 'noop'`)).rows[0].n;
+    return { rate: REST / secs, secs, exact: ids.size === REST && rows === REST, rows, limited };
+  } finally {
+    await j.close();
+  }
+}
+
+// BENCH_PARTS=drain,pickup,scale,backlog,rest,peer chooses parts (all by default; `peer` runs graphile-worker).
+const parts = new Set((process.env.BENCH_PARTS ?? 'drain,pickup,scale,backlog,rest,peer').split(','));
 let jDrain;
 let gDrain;
 let emptyDrain;
@@ -392,4 +469,21 @@ if (parts.has('backlog')) {
     claimTimeRatio: round(full.claimMs / emptyDrain.claimMs, 3),
   });
 }
+if (parts.has('rest')) {
+  const r = await juggernautRest();
+  out({
+    bench: 'dispatch.rest-batch',
+    system: 'juggernaut',
+    tasks: REST,
+    tasksPerRequest: REST_BATCH,
+    inFlight: REST_IN_FLIGHT,
+    seconds: round(r.secs, 2),
+    rateLimited: r.limited,
+    exact: r.exact,
+    tasksPerSec: round(r.rate, 0),
+    goalMet: r.exact && r.rate >= REST_GOAL,
+  });
+  if (!r.exact) process.exitCode = 1;
+}
+printPeakMemory('dispatch');
 if (jDrain && gDrain) out({ bench: 'dispatch.drain', ratio: round(jDrain / gDrain, 3) });

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
+import { printPeakMemory, sampleMemory, trackMemory } from './bench-kit.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -87,7 +88,10 @@ try {
     EXPERIMENTS_EVALUATE_INTERVAL_MS: '3600000',
   };
   await run([main, 'migrate'], env);
-  tracker = spawn(process.execPath, [main], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  tracker = trackMemory(
+    'experiment-tracker',
+    spawn(process.execPath, [main], { env, stdio: ['ignore', 'ignore', 'inherit'] }),
+  );
   for (let i = 0; ; i++) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) break;
@@ -236,7 +240,9 @@ try {
     ev.push(performance.now() - t);
   }
   out({ figure: 'evaluate', p50Ms: round(pct(ev, 0.5), 1), maxMs: round(Math.max(...ev), 1) });
+  printPeakMemory('experiments');
 } finally {
+  sampleMemory();
   if (tracker && tracker.exitCode === null) {
     await new Promise((resolve) => {
       tracker.once('exit', resolve);

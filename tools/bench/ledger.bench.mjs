@@ -15,7 +15,19 @@ import { fileURLToPath } from 'node:url';
 import { jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
-import { cleanupNamespace, freePort, freshDatabase, NATS_URL, out, round, sleep, waitUntil } from './bench-kit.mjs';
+import {
+  cleanupNamespace,
+  freePort,
+  freshDatabase,
+  NATS_URL,
+  out,
+  printPeakMemory,
+  round,
+  sampleMemory,
+  sleep,
+  trackMemory,
+  waitUntil,
+} from './bench-kit.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -30,6 +42,7 @@ async function startLedger(env) {
     env: { PATH: process.env.PATH, LOG_LEVEL: 'error', LOG_FORMAT: 'json', ...env, METRICS_PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  trackMemory('revenue-ledger', child);
   for (let i = 0; i < 200; i++) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) return Object.assign(child, { port });
@@ -42,6 +55,7 @@ async function startLedger(env) {
 }
 
 function stop(child) {
+  sampleMemory();
   return new Promise((resolve) => {
     if (child.exitCode !== null) return resolve();
     child.once('exit', resolve);
@@ -252,3 +266,4 @@ if (juggernaut && peer)
     goalEventsPerSec: 5_000,
     goalMet: juggernaut.exact && juggernaut.eventsPerSec >= 5_000,
   });
+printPeakMemory('ledger');
