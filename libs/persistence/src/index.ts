@@ -3,3 +3,4 @@ export * from './outbox';
 export * from './pagination';
 export * from './service-role';
 export * from './sql-where';
+export * from './row-types';
