@@ -1,21 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { AlertKind } from '@juggernaut/contracts';
-import { type Cursor, type Queryable, rowsOf } from '@juggernaut/persistence';
+import { type Cursor, type Narrow, type Queryable, rowsOf } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 import type { Finding } from './conditions';
+import type { GovernanceAlerts } from '../db/schema.generated';
 
-export interface AlertRow {
-  id: string;
-  kind: string;
-  key: string;
-  severity: 'info' | 'warning' | 'critical';
-  message: string;
-  details: Record<string, unknown> | null;
-  status: 'active' | 'resolved';
-  raised_at: Date;
-  last_seen_at: Date;
-  resolved_at: Date | null;
-}
+export type AlertRow = Narrow<
+  GovernanceAlerts,
+  { severity: 'info' | 'warning' | 'critical'; details: Record<string, unknown> | null; status: 'active' | 'resolved' }
+>;
 
 @Injectable()
 export class AlertsRepository {

@@ -1,25 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { ApprovalStatus, ApprovalV1, RequestApprovalV1 } from '@juggernaut/contracts';
-import { type Cursor, type Queryable, rowsOf } from '@juggernaut/persistence';
+import { type Cursor, type Narrow, type Queryable, rowsOf } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
+import type { GovernanceApprovals } from '../db/schema.generated';
 
-interface ApprovalRow {
-  id: string;
-  status: ApprovalStatus;
-  action: string;
-  args_hash: string;
-  args: Record<string, unknown>;
-  task_id: string | null;
-  worker_id: string | null;
-  amount_minor: string | null;
-  reason: string | null;
-  requested_by: string;
-  decided_by: string | null;
-  decision_reason: string | null;
-  expires_at: Date;
-  created_at: Date;
-  decided_at: Date | null;
-}
+type ApprovalRow = Narrow<GovernanceApprovals, { status: ApprovalStatus; args: Record<string, unknown> }>;
 
 export interface ApprovalFilter {
   status?: ApprovalStatus;

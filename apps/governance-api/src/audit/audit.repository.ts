@@ -1,21 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { type Cursor, type Queryable } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
+import type { GovernanceAuditLog } from '../db/schema.generated';
 
-export interface AuditRow {
-  id: string;
-  at: Date;
-  actor: string;
-  actor_key_id: string | null;
-  actor_role: string | null;
-  action: string;
-  resource_type: string;
-  resource_id: string | null;
-  before: unknown;
-  after: unknown;
-  details: unknown;
-  correlation_id: string | null;
-}
+export type AuditRow = GovernanceAuditLog;
 
 export interface AuditInsert {
   actor: string;

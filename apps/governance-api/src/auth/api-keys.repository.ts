@@ -1,20 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { type Queryable, rowsOf } from '@juggernaut/persistence';
+import { type Narrow, type Queryable, rowsOf } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 import type { Role } from './roles';
+import type { GovernanceApiKeys } from '../db/schema.generated';
 
-export interface ApiKeyRow {
-  id: string;
-  name: string;
-  role: Role;
-  key_hash: Buffer;
-  key_prefix: string;
-  created_by: string | null;
-  created_at: Date;
-  expires_at: Date | null;
-  revoked_at: Date | null;
-  last_used_at: Date | null;
-}
+export type ApiKeyRow = Narrow<GovernanceApiKeys, { role: Role }>;
 
 @Injectable()
 export class ApiKeysRepository {

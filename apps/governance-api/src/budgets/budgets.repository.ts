@@ -3,13 +3,9 @@ import type { BudgetUsageV1, ReserveBudgetV1 } from '@juggernaut/contracts';
 import { rowsOf } from '@juggernaut/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { BudgetUsage } from './budget-caps';
+import type { GovernanceBudgetReservations } from '../db/schema.generated';
 
-interface ReservationRow {
-  id: string;
-  task_id: string;
-  reserved_minor: string;
-  actual_minor: string | null;
-}
+type ReservationRow = Pick<GovernanceBudgetReservations, 'id' | 'task_id' | 'reserved_minor' | 'actual_minor'>;
 
 /** Reservations are what caps are checked against: settled at their actual cost, open ones in full. */
 @Injectable()

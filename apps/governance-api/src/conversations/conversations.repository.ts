@@ -8,48 +8,28 @@ import type {
   MessageStatus,
   ToolCallSummaryV1,
 } from '@juggernaut/contracts';
-import { type Cursor, type Queryable, rowsOf } from '@juggernaut/persistence';
+import { type Cursor, type Narrow, type Queryable, rowsOf } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
+import type {
+  GovernanceConversationMessages,
+  GovernanceConversations,
+  GovernanceConversationSummaries,
+} from '../db/schema.generated';
 
-export interface ConversationRow {
-  id: string;
-  title: string | null;
-  goal_id: string | null;
-  budget_minor: string | null;
-  created_by: string;
-  created_by_key_id: string;
-  role: string;
-  created_at: Date;
-  updated_at: Date;
-  messages: number;
-  spent_minor: string;
-}
+export type ConversationRow = GovernanceConversations & { messages: number; spent_minor: string };
 
-export interface MessageRow {
-  id: string;
-  conversation_id: string;
-  seq: number;
-  author: MessageAuthor;
-  content: string;
-  status: MessageStatus;
-  stop_reason: string | null;
-  task_id: string | null;
-  citations: CitationV1[];
-  tool_calls: ToolCallSummaryV1[];
-  evidence: { numbers: string[]; refs: string[] };
-  cost_minor: string | null;
-  created_at: Date;
-  completed_at: Date | null;
-}
+export type MessageRow = Narrow<
+  GovernanceConversationMessages,
+  {
+    author: MessageAuthor;
+    status: MessageStatus;
+    citations: CitationV1[];
+    tool_calls: ToolCallSummaryV1[];
+    evidence: { numbers: string[]; refs: string[] };
+  }
+>;
 
-export interface SummaryRow {
-  id: string;
-  conversation_id: string;
-  through_seq: number;
-  content: string;
-  task_id: string;
-  created_at: Date;
-}
+export type SummaryRow = GovernanceConversationSummaries;
 
 export function toConversation(r: ConversationRow): ConversationV1 {
   return {

@@ -2,16 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { AddGoalNoteV1, GoalNoteV1, ListGoalNotesV1 } from '@juggernaut/contracts';
 import type { Queryable } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
+import type { GovernanceGoalNotes } from '../db/schema.generated';
 
-interface NoteRow {
-  id: string;
-  goal_id: string;
-  task_id: string | null;
-  author: string;
-  key: string | null;
-  content: string;
-  created_at: Date;
-}
+type NoteRow = Pick<GovernanceGoalNotes, 'id' | 'goal_id' | 'task_id' | 'author' | 'key' | 'content' | 'created_at'>;
 
 function toNote(r: NoteRow): GoalNoteV1 {
   return {

@@ -1,21 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { CreateGoalDto, GoalStatus, GoalV1, UpdateGoalDto } from '@juggernaut/contracts';
-import type { Cursor, Queryable } from '@juggernaut/persistence';
+import type { Cursor, Narrow, Queryable } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
+import type { GovernanceGoals } from '../db/schema.generated';
 
-export interface GoalRow {
-  id: string;
-  title: string;
-  description: string | null;
-  success_criteria: string[];
-  budget_minor: string | null;
-  currency: string;
-  status: GoalStatus;
-  due_at: Date | null;
-  created_by: string;
-  created_at: Date;
-  updated_at: Date;
-}
+export type GoalRow = Narrow<GovernanceGoals, { success_criteria: string[]; status: GoalStatus }>;
 
 export function toGoal(r: GoalRow): GoalV1 {
   return {

@@ -1,21 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { CreateExecutionLogDto } from '@juggernaut/contracts';
-import { type Cursor, type Queryable, SqlWhere } from '@juggernaut/persistence';
+import { type Cursor, type Narrow, type Queryable, SqlWhere } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
+import type { GovernanceExecutionLogs } from '../db/schema.generated';
 
-export interface ExecutionLogRow {
-  id: string;
-  log_id: string | null;
-  worker_id: string;
-  task_id: string | null;
-  step: number | null;
-  action: string;
-  level: string;
-  message: string;
-  output_data: Record<string, unknown> | null;
-  duration_ms: string | null;
-  created_at: Date;
-}
+export type ExecutionLogRow = Narrow<GovernanceExecutionLogs, { output_data: Record<string, unknown> | null }>;
 
 export interface LogFilter {
   workerId?: string;

@@ -3,22 +3,9 @@ import { type CreateOpportunityDto, type OpportunityV1, Subjects } from '@jugger
 import { currentCorrelationId } from '@juggernaut/observability';
 import { type Cursor, enqueueEvent, type Queryable, SqlWhere } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
+import type { GovernanceOpportunities } from '../db/schema.generated';
 
-export interface OpportunityRow {
-  id: string;
-  opportunity_type: string;
-  category: string;
-  description: string;
-  estimated_value_minor: string;
-  currency: string;
-  confidence_score: string;
-  source: string | null;
-  dedupe_key: string | null;
-  worker_id: string | null;
-  task_id: string | null;
-  status: string;
-  created_at: Date;
-}
+export type OpportunityRow = GovernanceOpportunities;
 
 export interface OpportunityFilter {
   opportunityType?: string;

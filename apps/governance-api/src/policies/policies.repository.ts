@@ -1,17 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { KillSwitchV1, PolicyDocumentV1, PolicySettingsV1 } from '@juggernaut/contracts';
-import type { Queryable } from '@juggernaut/persistence';
+import type { Narrow, Queryable } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
+import type { GovernancePolicyVersions } from '../db/schema.generated';
 
 /** What is stored per version: the settings and the kill switch; version and time are columns. */
 export type StoredPolicy = PolicySettingsV1 & { killSwitch: KillSwitchV1 };
 
-interface PolicyRow {
-  version: number;
-  document: StoredPolicy;
-  created_at: Date;
-  created_by: string;
-}
+type PolicyRow = Narrow<GovernancePolicyVersions, { document: StoredPolicy }>;
 
 function toDocument(r: PolicyRow): PolicyDocumentV1 {
   return { version: r.version, updatedAt: r.created_at.toISOString(), updatedBy: r.created_by, ...r.document };

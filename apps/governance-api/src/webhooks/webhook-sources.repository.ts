@@ -7,23 +7,22 @@ import type {
   WebhookSourceViewV1,
 } from '@juggernaut/contracts';
 import { registerSecret } from '@juggernaut/observability';
-import { rowsOf } from '@juggernaut/persistence';
+import { type Narrow, rowsOf } from '@juggernaut/persistence';
 import { APP_CONFIG } from '@juggernaut/service-kit';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { AuditTrail } from '../audit/audit-trail';
 import type { GovernanceEnv } from '../config';
 import { SecretBox } from './secret-box';
+import type { GovernanceWebhookSources } from '../db/schema.generated';
 
-interface SourceRow {
-  name: string;
-  scheme: WebhookScheme;
-  tolerance_seconds: number;
-  mapping: WebhookMappingV1;
-  secret_ciphertext: Buffer;
-  secret_prefix: string;
-  created_at: Date;
-}
+type SourceRow = Narrow<
+  Pick<
+    GovernanceWebhookSources,
+    'name' | 'scheme' | 'tolerance_seconds' | 'mapping' | 'secret_ciphertext' | 'secret_prefix' | 'created_at'
+  >,
+  { scheme: WebhookScheme; mapping: WebhookMappingV1 }
+>;
 
 /** A source as the webhook needs it: with its secret, which never leaves this process. */
 export interface WebhookSource {

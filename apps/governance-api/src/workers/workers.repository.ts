@@ -1,18 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { rowsOf } from '@juggernaut/persistence';
+import { type Narrow, rowsOf } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
+import type { GovernanceWorkers } from '../db/schema.generated';
 
-export interface WorkerRow {
-  id: string;
-  level: number;
-  capabilities: string[];
-  concurrency: number;
-  status: 'online' | 'draining' | 'offline';
-  running_task_ids: string[];
-  started_at: Date;
-  last_seen_at: Date;
-  offline_reason: string | null;
-}
+export type WorkerRow = Narrow<GovernanceWorkers, { status: 'online' | 'draining' | 'offline' }>;
 
 @Injectable()
 export class WorkersRepository {
