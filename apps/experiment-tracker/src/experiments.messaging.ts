@@ -1,7 +1,15 @@
-import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { type SampleSizeQueryV1, type SampleSizeV1, Subjects } from '@juggernaut/contracts';
-import { Bus } from '@juggernaut/messaging';
-import type { Subscription } from '@nats-io/transport-node';
+import { Injectable } from '@nestjs/common';
+import {
+  type AssignUnitV1,
+  type CreateExperimentDto,
+  type ExperimentActionV1,
+  type ExperimentIdV1,
+  type ListExperimentsV1,
+  type SampleSizeQueryV1,
+  type SampleSizeV1,
+  Subjects,
+} from '@juggernaut/contracts';
+import { Respond } from '@juggernaut/messaging';
 import { Allocator } from './allocation/allocator';
 import { ExperimentError } from './experiments/experiment-errors';
 import { ExperimentsService } from './experiments/experiments.service';
@@ -10,35 +18,66 @@ import { sampleSizeForMeans, sampleSizeForProportions } from './stats/sample-siz
 
 /** Every experiment operation on NATS request/reply, in the `experiment-tracker` queue group. */
 @Injectable()
-export class ExperimentsMessaging implements OnApplicationBootstrap, OnModuleDestroy {
-  private subs: Subscription[] = [];
-
+export class ExperimentsMessaging {
   constructor(
-    private readonly bus: Bus,
     private readonly experiments: ExperimentsService,
     private readonly rules: RulesEvaluator,
     private readonly allocator: Allocator,
   ) {}
 
-  onApplicationBootstrap(): void {
-    const b = this.bus;
-    this.subs = [
-      b.respond(Subjects.experimentCreate, (dto) => this.experiments.create(dto)),
-      b.respond(Subjects.experimentGet, (req) => this.experiments.get(req.id)),
-      b.respond(Subjects.experimentList, (req) => this.experiments.list(req)),
-      b.respond(Subjects.experimentStart, (req) => this.experiments.start(req.id, req.by ?? 'a caller')),
-      b.respond(Subjects.experimentStop, (req) => this.experiments.stop(req.id, req.by ?? 'a caller', req.reason)),
-      b.respond(Subjects.experimentResults, (req) => this.experiments.results(req.id)),
-      b.respond(Subjects.experimentEvaluate, async (req) => (await this.rules.evaluate(req.id, 'rules (on demand)'))!),
-      b.respond(Subjects.experimentAssign, (req) => this.experiments.assign(req.experimentId, req.unitId)),
-      b.respond(Subjects.experimentAllocate, () => this.allocator.allocate()),
-      b.respond(Subjects.experimentAllocationGet, () => this.allocator.latest()),
-      b.respond(Subjects.experimentSampleSize, async (q) => sampleSize(q)),
-    ];
+  @Respond(Subjects.experimentCreate)
+  create(dto: CreateExperimentDto) {
+    return this.experiments.create(dto);
   }
 
-  onModuleDestroy(): void {
-    for (const s of this.subs) s.unsubscribe();
+  @Respond(Subjects.experimentGet)
+  get(req: ExperimentIdV1) {
+    return this.experiments.get(req.id);
+  }
+
+  @Respond(Subjects.experimentList)
+  list(req: ListExperimentsV1) {
+    return this.experiments.list(req);
+  }
+
+  @Respond(Subjects.experimentStart)
+  start(req: ExperimentActionV1) {
+    return this.experiments.start(req.id, req.by ?? 'a caller');
+  }
+
+  @Respond(Subjects.experimentStop)
+  stop(req: ExperimentActionV1) {
+    return this.experiments.stop(req.id, req.by ?? 'a caller', req.reason);
+  }
+
+  @Respond(Subjects.experimentResults)
+  results(req: ExperimentIdV1) {
+    return this.experiments.results(req.id);
+  }
+
+  @Respond(Subjects.experimentEvaluate)
+  async evaluate(req: ExperimentIdV1) {
+    return (await this.rules.evaluate(req.id, 'rules (on demand)'))!;
+  }
+
+  @Respond(Subjects.experimentAssign)
+  assign(req: AssignUnitV1) {
+    return this.experiments.assign(req.experimentId, req.unitId);
+  }
+
+  @Respond(Subjects.experimentAllocate)
+  allocate() {
+    return this.allocator.allocate();
+  }
+
+  @Respond(Subjects.experimentAllocationGet)
+  latestAllocation() {
+    return this.allocator.latest();
+  }
+
+  @Respond(Subjects.experimentSampleSize)
+  sampleSize(q: SampleSizeQueryV1) {
+    return sampleSize(q);
   }
 }
 

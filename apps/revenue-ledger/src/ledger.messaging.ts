@@ -1,7 +1,19 @@
-import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Subjects } from '@juggernaut/contracts';
-import { Bus } from '@juggernaut/messaging';
-import type { Subscription } from '@nats-io/transport-node';
+import { Injectable } from '@nestjs/common';
+import {
+  type CreateLedgerAccountV1,
+  type GetLedgerBalanceV1,
+  type GetPnlV1,
+  type LedgerTransactionIdV1,
+  type ListLedgerAccountsV1,
+  type ListLedgerTransactionsV1,
+  type ListReconciliationsV1,
+  type PostLedgerTransactionV1,
+  type ReconciliationIdV1,
+  type ReverseLedgerTransactionV1,
+  type SetExchangeRateV1,
+  Subjects,
+} from '@juggernaut/contracts';
+import { Respond } from '@juggernaut/messaging';
 import { AccountsRepository } from './accounts/accounts.repository';
 import { BalancesRepository } from './accounts/balances.repository';
 import { RatesRepository } from './rates/rates.repository';
@@ -13,11 +25,8 @@ import { TransactionsRepository } from './transactions/transactions.repository';
 
 /** Every ledger query and command on NATS request/reply, in the `revenue-ledger` queue group. */
 @Injectable()
-export class LedgerMessaging implements OnApplicationBootstrap, OnModuleDestroy {
-  private subs: Subscription[] = [];
-
+export class LedgerMessaging {
   constructor(
-    private readonly bus: Bus,
     private readonly ledger: LedgerService,
     private readonly transactions: TransactionsRepository,
     private readonly accounts: AccountsRepository,
@@ -28,26 +37,68 @@ export class LedgerMessaging implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly reconciliations: ReconciliationsRepository,
   ) {}
 
-  onApplicationBootstrap(): void {
-    const b = this.bus;
-    this.subs = [
-      b.respond(Subjects.ledgerTransactionPost, (req) => this.ledger.postManual(req)),
-      b.respond(Subjects.ledgerTransactionReverse, (req) => this.ledger.reverse(req)),
-      b.respond(Subjects.ledgerTransactionGet, (req) => this.ledger.get(req.id)),
-      b.respond(Subjects.ledgerTransactionList, (req) => this.transactions.list(req)),
-      b.respond(Subjects.ledgerAccountCreate, (req) => this.accounts.create(req)),
-      b.respond(Subjects.ledgerAccountList, (req) => this.accounts.list(req.prefix)),
-      b.respond(Subjects.ledgerBalanceGet, (req) => this.balances.get(req)),
-      b.respond(Subjects.ledgerPnlGet, (req) => this.pnl.report(req)),
-      b.respond(Subjects.ledgerSummaryGet, () => this.summary.summary()),
-      b.respond(Subjects.ledgerRateSet, (req) => this.rates.set(req)),
-      b.respond(Subjects.ledgerRateList, () => this.rates.list()),
-      b.respond(Subjects.ledgerReconciliationGet, (req) => this.reconciliations.get(req.id)),
-      b.respond(Subjects.ledgerReconciliationList, (req) => this.reconciliations.list(req)),
-    ];
+  @Respond(Subjects.ledgerTransactionPost)
+  post(req: PostLedgerTransactionV1) {
+    return this.ledger.postManual(req);
   }
 
-  onModuleDestroy(): void {
-    for (const s of this.subs) s.unsubscribe();
+  @Respond(Subjects.ledgerTransactionReverse)
+  reverse(req: ReverseLedgerTransactionV1) {
+    return this.ledger.reverse(req);
+  }
+
+  @Respond(Subjects.ledgerTransactionGet)
+  getTransaction(req: LedgerTransactionIdV1) {
+    return this.ledger.get(req.id);
+  }
+
+  @Respond(Subjects.ledgerTransactionList)
+  listTransactions(req: ListLedgerTransactionsV1) {
+    return this.transactions.list(req);
+  }
+
+  @Respond(Subjects.ledgerAccountCreate)
+  createAccount(req: CreateLedgerAccountV1) {
+    return this.accounts.create(req);
+  }
+
+  @Respond(Subjects.ledgerAccountList)
+  listAccounts(req: ListLedgerAccountsV1) {
+    return this.accounts.list(req.prefix);
+  }
+
+  @Respond(Subjects.ledgerBalanceGet)
+  balance(req: GetLedgerBalanceV1) {
+    return this.balances.get(req);
+  }
+
+  @Respond(Subjects.ledgerPnlGet)
+  pnlReport(req: GetPnlV1) {
+    return this.pnl.report(req);
+  }
+
+  @Respond(Subjects.ledgerSummaryGet)
+  ledgerSummary() {
+    return this.summary.summary();
+  }
+
+  @Respond(Subjects.ledgerRateSet)
+  setRate(req: SetExchangeRateV1) {
+    return this.rates.set(req);
+  }
+
+  @Respond(Subjects.ledgerRateList)
+  listRates() {
+    return this.rates.list();
+  }
+
+  @Respond(Subjects.ledgerReconciliationGet)
+  getReconciliation(req: ReconciliationIdV1) {
+    return this.reconciliations.get(req.id);
+  }
+
+  @Respond(Subjects.ledgerReconciliationList)
+  listReconciliations(req: ListReconciliationsV1) {
+    return this.reconciliations.list(req);
   }
 }

@@ -1,7 +1,26 @@
-import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Subjects } from '@juggernaut/contracts';
-import { Bus } from '@juggernaut/messaging';
-import type { Subscription } from '@nats-io/transport-node';
+import { Injectable } from '@nestjs/common';
+import {
+  type BulkTasksV1,
+  type CancelTaskV1,
+  type CheckpointTaskV1,
+  type ClaimTasksV1,
+  type CountTasksV1,
+  type CreateScheduleDto,
+  type CreateTaskDto,
+  type FinishTasksV1,
+  type HeartbeatLeasesV1,
+  type ListTasksV1,
+  type PauseTaskTypeV1,
+  type ReleaseTasksV1,
+  type ScheduleNameV1,
+  type SetTaskTypeLimitsV1,
+  type SnoozeTaskV1,
+  type SubmitTaskBatchV1,
+  Subjects,
+  type TaskIdV1,
+  type TaskTypeNameV1,
+} from '@juggernaut/contracts';
+import { Respond } from '@juggernaut/messaging';
 import { DispatchService } from './dispatch.service';
 import { TypeLimitsRepository } from './limits/type-limits.repository';
 import { LeasesRepository } from './claiming/leases.repository';
@@ -11,13 +30,13 @@ import { RetentionPruner } from './retention/retention';
 import { BulkOperations } from './tasks/bulk-operations';
 import { TaskError } from './tasks/task-errors';
 
-/** Every dispatcher operation on NATS request/reply, in the `task-dispatcher` queue group. */
+/**
+ * Every dispatcher operation on NATS request/reply, in the `task-dispatcher` queue group. On SIGTERM
+ * the service kit drains them: no new requests, and every one already received is answered.
+ */
 @Injectable()
-export class DispatchMessaging implements OnApplicationBootstrap, OnModuleDestroy {
-  private subs: Subscription[] = [];
-
+export class DispatchMessaging {
   constructor(
-    private readonly bus: Bus,
     private readonly dispatch: DispatchService,
     private readonly leases: LeasesRepository,
     private readonly schedules: SchedulesRepository,
@@ -27,60 +46,129 @@ export class DispatchMessaging implements OnApplicationBootstrap, OnModuleDestro
     private readonly retention: RetentionPruner,
   ) {}
 
-  onApplicationBootstrap(): void {
-    const b = this.bus;
-    this.subs = [
-      b.respond(Subjects.taskSubmit, async (dto) => {
-        const reply = await this.dispatch.submit(dto);
-        if (reply.status === 'scheduled') this.clock.recheck();
-        return reply;
-      }),
-      b.respond(Subjects.taskClaim, (req) => this.dispatch.claim(req)),
-      b.respond(Subjects.taskHeartbeat, (req) => this.dispatch.heartbeat(req)),
-      b.respond(Subjects.taskFinish, (req) => this.dispatch.finish(req)),
-      b.respond(Subjects.taskRelease, (req) => this.dispatch.release(req)),
-      b.respond(Subjects.taskCheckpoint, async (req) => ({ saved: await this.leases.checkpoint(req, req.checkpoint) })),
-      b.respond(Subjects.taskGet, (req) => this.dispatch.get(req.id)),
-      b.respond(Subjects.taskList, (req) => this.dispatch.list(req)),
-      b.respond(Subjects.taskCount, (req) => this.dispatch.countByGoal(req.goalId)),
-      b.respond(Subjects.taskCancel, (req) =>
-        this.dispatch.cancel(req.id, req.reason ?? `cancelled by ${req.by ?? 'a caller'}`),
-      ),
-      b.respond(Subjects.taskRetry, (req) => this.dispatch.retry(req.id)),
-      b.respond(Subjects.scheduleCreate, async (req) => {
-        const s = await this.schedules.create(req);
-        this.clock.recheck();
-        return s;
-      }),
-      b.respond(Subjects.scheduleList, () => this.schedules.list()),
-      b.respond(Subjects.scheduleDelete, async (req) => ({ deleted: await this.schedules.delete(req.name) })),
-      b.respond(Subjects.taskTypeLimitsSet, (req) => this.limits.set(req)),
-      b.respond(Subjects.taskTypeLimitsList, () => this.limits.list()),
-      b.respond(Subjects.taskTypePause, (req) => this.limits.pause(req.type, req.reason)),
-      b.respond(Subjects.taskTypeResume, async (req) => {
-        const view = await this.limits.resume(req.type);
-        if (!view) throw new TaskError(404, `task type ${req.type} is not paused`);
-        this.dispatch.wake('task type resumed');
-        return view;
-      }),
-      b.respond(Subjects.taskSubmitBatch, async (req) => {
-        const reply = await this.dispatch.submitBatch(req.tasks);
-        if (reply.results.some((r) => r.status === 'scheduled')) this.clock.recheck();
-        return reply;
-      }),
-      b.respond(Subjects.taskCancelBulk, (req) => this.bulk.cancel(req)),
-      b.respond(Subjects.taskRetryBulk, (req) => this.bulk.retry(req)),
-      b.respond(Subjects.taskSnooze, async (req) => {
-        const reply = await this.dispatch.snooze(req);
-        if (reply.snoozed) this.clock.recheck();
-        return reply;
-      }),
-      b.respond(Subjects.taskRetentionGet, async () => this.retention.status()),
-    ];
+  @Respond(Subjects.taskSubmit)
+  async submit(dto: CreateTaskDto) {
+    const reply = await this.dispatch.submit(dto);
+    if (reply.status === 'scheduled') this.clock.recheck();
+    return reply;
   }
 
-  /** SIGTERM: stop taking requests but answer every one already received (drain, not unsubscribe). */
-  async onModuleDestroy(): Promise<void> {
-    await Promise.all(this.subs.map((s) => s.drain().catch(() => undefined)));
+  @Respond(Subjects.taskClaim)
+  claim(req: ClaimTasksV1) {
+    return this.dispatch.claim(req);
+  }
+
+  @Respond(Subjects.taskHeartbeat)
+  heartbeat(req: HeartbeatLeasesV1) {
+    return this.dispatch.heartbeat(req);
+  }
+
+  @Respond(Subjects.taskFinish)
+  finish(req: FinishTasksV1) {
+    return this.dispatch.finish(req);
+  }
+
+  @Respond(Subjects.taskRelease)
+  release(req: ReleaseTasksV1) {
+    return this.dispatch.release(req);
+  }
+
+  @Respond(Subjects.taskCheckpoint)
+  async checkpoint(req: CheckpointTaskV1) {
+    return { saved: await this.leases.checkpoint(req, req.checkpoint) };
+  }
+
+  @Respond(Subjects.taskGet)
+  get(req: TaskIdV1) {
+    return this.dispatch.get(req.id);
+  }
+
+  @Respond(Subjects.taskList)
+  list(req: ListTasksV1) {
+    return this.dispatch.list(req);
+  }
+
+  @Respond(Subjects.taskCount)
+  count(req: CountTasksV1) {
+    return this.dispatch.countByGoal(req.goalId);
+  }
+
+  @Respond(Subjects.taskCancel)
+  cancel(req: CancelTaskV1) {
+    return this.dispatch.cancel(req.id, req.reason ?? `cancelled by ${req.by ?? 'a caller'}`);
+  }
+
+  @Respond(Subjects.taskRetry)
+  retry(req: TaskIdV1) {
+    return this.dispatch.retry(req.id);
+  }
+
+  @Respond(Subjects.scheduleCreate)
+  async createSchedule(req: CreateScheduleDto) {
+    const s = await this.schedules.create(req);
+    this.clock.recheck();
+    return s;
+  }
+
+  @Respond(Subjects.scheduleList)
+  listSchedules() {
+    return this.schedules.list();
+  }
+
+  @Respond(Subjects.scheduleDelete)
+  async deleteSchedule(req: ScheduleNameV1) {
+    return { deleted: await this.schedules.delete(req.name) };
+  }
+
+  @Respond(Subjects.taskTypeLimitsSet)
+  setLimits(req: SetTaskTypeLimitsV1) {
+    return this.limits.set(req);
+  }
+
+  @Respond(Subjects.taskTypeLimitsList)
+  listLimits() {
+    return this.limits.list();
+  }
+
+  @Respond(Subjects.taskTypePause)
+  pauseType(req: PauseTaskTypeV1) {
+    return this.limits.pause(req.type, req.reason);
+  }
+
+  @Respond(Subjects.taskTypeResume)
+  async resumeType(req: TaskTypeNameV1) {
+    const view = await this.limits.resume(req.type);
+    if (!view) throw new TaskError(404, `task type ${req.type} is not paused`);
+    this.dispatch.wake('task type resumed');
+    return view;
+  }
+
+  @Respond(Subjects.taskSubmitBatch)
+  async submitBatch(req: SubmitTaskBatchV1) {
+    const reply = await this.dispatch.submitBatch(req.tasks);
+    if (reply.results.some((r) => r.status === 'scheduled')) this.clock.recheck();
+    return reply;
+  }
+
+  @Respond(Subjects.taskCancelBulk)
+  cancelBulk(req: BulkTasksV1) {
+    return this.bulk.cancel(req);
+  }
+
+  @Respond(Subjects.taskRetryBulk)
+  retryBulk(req: BulkTasksV1) {
+    return this.bulk.retry(req);
+  }
+
+  @Respond(Subjects.taskSnooze)
+  async snooze(req: SnoozeTaskV1) {
+    const reply = await this.dispatch.snooze(req);
+    if (reply.snoozed) this.clock.recheck();
+    return reply;
+  }
+
+  @Respond(Subjects.taskRetentionGet)
+  retentionStatus() {
+    return this.retention.status();
   }
 }

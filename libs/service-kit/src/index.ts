@@ -6,4 +6,5 @@ export * from './health-checks';
 export * from './ops-server';
 export * from './outbox-relay';
 export * from './http-middleware';
+export * from './declared-handlers';
 export * from './start-service';

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { type INestApplication, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { DiscoveryModule, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { type BaseEnv, type DatabaseEnv, loadConfig, secretValuesOf } from '@juggernaut/config';
-import { Bus } from '@juggernaut/messaging';
+import { Bus, type RunningHandlers } from '@juggernaut/messaging';
 import { createLogger, Metrics, NestJsonLogger, registerSecret } from '@juggernaut/observability';
 import {
   createServiceDataSource,
@@ -14,6 +14,7 @@ import {
 } from '@juggernaut/persistence';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
+import { startDeclaredHandlers } from './declared-handlers';
 import { HealthChecks } from './health-checks';
 import { correlationMiddleware, httpMetricsMiddleware } from './http-middleware';
 import { OpsServer } from './ops-server';
@@ -164,6 +165,7 @@ export async function startService<E extends BaseEnv>(
   let relay: OutboxRelay | undefined;
   let ops: OpsServer | undefined;
   let app: NestExpressApplication | undefined;
+  let handlers: RunningHandlers | undefined;
   try {
     if (def.natsStreams !== 'none') await bus.ensureStreams(undefined, { update: def.natsStreams === 'administer' });
     dataSource = dataSourceFor(def, config);
@@ -185,7 +187,7 @@ export async function startService<E extends BaseEnv>(
       ...(dataSource ? { dataSource } : {}),
     };
 
-    @Module({ imports: [PlatformModule.forRoot(ctx), def.module] })
+    @Module({ imports: [PlatformModule.forRoot(ctx), DiscoveryModule, def.module] })
     class RootModule {}
 
     app = await NestFactory.create<NestExpressApplication>(RootModule, {
@@ -199,6 +201,8 @@ export async function startService<E extends BaseEnv>(
     app.use(httpMetricsMiddleware(metrics));
     await def.configureHttp?.(app, ctx);
     await app.init();
+    // The @Respond and @Consume methods of its providers, once every provider has started.
+    handlers = await startDeclaredHandlers(app, bus);
     if (dataSource && def.database?.outbox && hasDatabase(config)) {
       relay = new OutboxRelay(dataSource, config.DATABASE_URL, def.database.schema, bus, logger, { metrics });
       await relay.start();
@@ -228,9 +232,12 @@ export async function startService<E extends BaseEnv>(
 
     const opsServer = ops;
     const nest = app;
+    const running = handlers;
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {
       closing ??= (async () => {
+        // Requests already received are answered before the providers they need stop.
+        await running.stop();
         await nest.close();
         await opsServer.close();
         await relay?.stop();
@@ -244,6 +251,7 @@ export async function startService<E extends BaseEnv>(
     const local = (p: number) => `http://127.0.0.1:${p}`;
     return { app, ctx, port, url: local(port), metricsPort, metricsUrl: local(metricsPort), close };
   } catch (e) {
+    await handlers?.stop();
     await app?.close().catch(() => undefined);
     await ops?.close();
     await relay?.stop();

@@ -1,6 +1,6 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Subjects } from '@juggernaut/contracts';
-import { Bus, type ConsumerHandle, PermanentMessageError } from '@juggernaut/messaging';
+import { Inject, Injectable } from '@nestjs/common';
+import { type CostRecordedV1, type RevenueRecordedV1, Subjects } from '@juggernaut/contracts';
+import { Consume, type ConsumeOptions, PermanentMessageError } from '@juggernaut/messaging';
 import { APP_CONFIG } from '@juggernaut/service-kit';
 import type { LedgerEnv } from '../config';
 import { costEntry, type JournalEntry, revenueEntry } from '../posting/journal-entry';
@@ -15,12 +15,10 @@ import { GroupCommit } from './group-commit';
  * Invalid payloads are dead-lettered by the bus before they get here.
  */
 @Injectable()
-export class IngestionMessaging implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly consumers: ConsumerHandle[] = [];
+export class IngestionMessaging {
   private readonly batcher: GroupCommit<JournalEntry, PostOutcome>;
 
   constructor(
-    private readonly bus: Bus,
     posting: PostingService,
     @Inject(APP_CONFIG) private readonly config: LedgerEnv,
   ) {
@@ -31,31 +29,30 @@ export class IngestionMessaging implements OnApplicationBootstrap, OnModuleDestr
     );
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    // The revenue and cost payloads are flat classes, so the cheaper validator applies (same rules).
-    const options = {
+  @Consume(Subjects.revenueRecorded, (self: IngestionMessaging) => self.consumer('revenue-ledger-revenue'))
+  revenue(e: RevenueRecordedV1): Promise<void> {
+    return this.apply(revenueEntry(e));
+  }
+
+  @Consume(Subjects.costRecorded, (self: IngestionMessaging) => self.consumer('revenue-ledger-cost'))
+  cost(e: CostRecordedV1): Promise<void> {
+    return this.apply(costEntry(e));
+  }
+
+  /** The revenue and cost payloads are flat classes, so the cheaper validator applies (same rules). */
+  private consumer(durable: string): ConsumeOptions {
+    return {
+      durable,
       concurrency: this.config.LEDGER_CONSUMER_CONCURRENCY,
       ackWaitMs: 60_000,
       maxDeliver: 10,
       flatPayload: true,
     };
-    this.consumers.push(
-      await this.bus.consume(Subjects.revenueRecorded, { ...options, durable: 'revenue-ledger-revenue' }, (e) =>
-        this.apply(revenueEntry(e)),
-      ),
-      await this.bus.consume(Subjects.costRecorded, { ...options, durable: 'revenue-ledger-cost' }, (e) =>
-        this.apply(costEntry(e)),
-      ),
-    );
   }
 
   private async apply(entry: JournalEntry): Promise<void> {
     const outcome = await this.batcher.submit(entry);
     if (outcome.status === 'rejected' || outcome.status === 'conflict')
       throw new PermanentMessageError(outcome.error.message);
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await Promise.all(this.consumers.map((c) => c.stop()));
   }
 }
