@@ -13,9 +13,10 @@ import {
   type PullRequestViewV1,
 } from '@juggernaut/contracts';
 import { Metrics, redact, redactString } from '@juggernaut/observability';
-import { decodeCursor, encodeCursor, type Queryable, rowsOf, SqlWhere } from '@juggernaut/persistence';
+import { decodeCursor, encodeCursor, type Narrow, type Queryable, rowsOf, SqlWhere } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 import { type StoredStep, StepLog } from './step-log';
+import type { DevbotChanges, DevbotChangeSteps, DevbotPullRequests } from '../db/schema.generated';
 
 /** What each stage leaves on a change, kept as one JSON document beside its status. */
 export interface ChangeData {
@@ -32,44 +33,17 @@ export interface ChangeData {
   summary?: string;
 }
 
-export interface ChangeRow {
-  id: string;
-  repository: string;
-  target_branch: string;
-  branch: string;
-  title: string;
-  goal: string;
-  status: ChangeStatus;
-  requested_by: string | null;
-  task_id: string | null;
-  attempts: number;
-  max_attempts: number;
-  data: ChangeData;
-  approval_id: string | null;
-  merge_commit: string | null;
-  revert_commit: string | null;
-  reason: string | null;
-  cost_minor: string;
-  currency: string;
-  created_at: Date;
-  updated_at: Date;
-}
+export type ChangeRow = Narrow<DevbotChanges, { status: ChangeStatus; data: ChangeData }>;
 
-interface StepRow {
-  id: string;
-  stage: string;
-  message: string;
-  data: Record<string, unknown> | null;
-  at: Date;
-}
+type StepRow = Narrow<
+  Pick<DevbotChangeSteps, 'id' | 'stage' | 'message' | 'data' | 'at'>,
+  { data: Record<string, unknown> | null }
+>;
 
-interface PullRequestRow {
-  number: string;
-  forge: 'local' | 'github';
-  external_number: number | null;
-  url: string | null;
-  diff: string | null;
-}
+type PullRequestRow = Narrow<
+  Pick<DevbotPullRequests, 'number' | 'forge' | 'external_number' | 'url' | 'diff'>,
+  { forge: 'local' | 'github' }
+>;
 
 export interface NewChange {
   id: string;
@@ -178,7 +152,7 @@ export class ChangesRepository {
     events: (m: Queryable) => Promise<void> = async () => undefined,
   ): Promise<boolean> {
     return this.logged(async (m, steps) => {
-      const rows = rowsOf<{ id: string }>(
+      const rows = rowsOf<Pick<DevbotChanges, 'id'>>(
         await m.query(
           `UPDATE devbot.changes SET status = $2, data = data || $3::jsonb, reason = COALESCE($4, reason),
            approval_id = CASE WHEN $5::boolean THEN $6::uuid ELSE approval_id END,
@@ -393,7 +367,7 @@ export class ChangesRepository {
       `INSERT INTO devbot.change_steps (change_id, stage, message, data) VALUES ($1, $2, $3, $4)
        RETURNING id, (SELECT task_id FROM devbot.changes WHERE id = $1) AS task_id`,
       [id, stage, text, clean ? JSON.stringify(clean) : null],
-    )) as Array<{ id: string; task_id: string | null }>;
+    )) as Array<Pick<DevbotChangeSteps, 'id'> & Pick<DevbotChanges, 'task_id'>>;
     return {
       seq: Number(rows[0]!.id),
       changeId: id,

@@ -6,19 +6,15 @@ import type {
   RegisterRepositoryV1,
   RepositoryV1,
 } from '@juggernaut/contracts';
+import type { Narrow } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 import { DevBotError } from '../dev-bot-errors';
+import type { DevbotRepositories } from '../db/schema.generated';
 
-interface RepositoryRow {
-  name: string;
-  clone_url: string;
-  default_branch: string;
-  checks: CheckCommandV1[];
-  gate_policy: GatePolicyOverridesV1;
-  forge: ForgeConfigV1;
-  created_at: Date;
-  updated_at: Date;
-}
+type RepositoryRow = Narrow<
+  DevbotRepositories,
+  { checks: CheckCommandV1[]; gate_policy: GatePolicyOverridesV1; forge: ForgeConfigV1 }
+>;
 
 /** The repositories dev-bot may develop, with their checks, gate policy and forge. */
 @Injectable()
