@@ -1,36 +1,53 @@
-import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Subjects } from '@juggernaut/contracts';
-import { Bus } from '@juggernaut/messaging';
-import type { Subscription } from '@nats-io/transport-node';
+import { Injectable } from '@nestjs/common';
+import {
+  type ChangeIdV1,
+  type CreateChangeV1,
+  type ListChangesV1,
+  type RegisterRepositoryV1,
+  type RepositoryNameV1,
+  Subjects,
+} from '@juggernaut/contracts';
+import { Respond } from '@juggernaut/messaging';
 import { RepositoriesRepository } from '../repositories/repositories.repository';
 import { ChangesRepository } from './changes.repository';
 import { ChangesService } from './changes.service';
 
 /** Changes and repositories on NATS request/reply, in the `dev-bot` queue group (governance-api proxies them). */
 @Injectable()
-export class ChangesMessaging implements OnApplicationBootstrap, OnModuleDestroy {
-  private subs: Subscription[] = [];
-
+export class ChangesMessaging {
   constructor(
-    private readonly bus: Bus,
     private readonly service: ChangesService,
     private readonly changes: ChangesRepository,
     private readonly repositories: RepositoriesRepository,
   ) {}
 
-  onApplicationBootstrap(): void {
-    const b = this.bus;
-    this.subs = [
-      b.respond(Subjects.changeCreate, (req) => this.service.create(req)),
-      b.respond(Subjects.changeGet, (req) => this.service.get(req.id)),
-      b.respond(Subjects.changeList, (req) => this.changes.list(req)),
-      b.respond(Subjects.repositoryRegister, (req) => this.repositories.register(req)),
-      b.respond(Subjects.repositoryList, () => this.repositories.list()),
-      b.respond(Subjects.repositoryGet, (req) => this.repositories.get(req.name)),
-    ];
+  @Respond(Subjects.changeCreate)
+  create(req: CreateChangeV1) {
+    return this.service.create(req);
   }
 
-  onModuleDestroy(): void {
-    for (const s of this.subs) s.unsubscribe();
+  @Respond(Subjects.changeGet)
+  get(req: ChangeIdV1) {
+    return this.service.get(req.id);
+  }
+
+  @Respond(Subjects.changeList)
+  list(req: ListChangesV1) {
+    return this.changes.list(req);
+  }
+
+  @Respond(Subjects.repositoryRegister)
+  register(req: RegisterRepositoryV1) {
+    return this.repositories.register(req);
+  }
+
+  @Respond(Subjects.repositoryList)
+  listRepositories() {
+    return this.repositories.list();
+  }
+
+  @Respond(Subjects.repositoryGet)
+  getRepository(req: RepositoryNameV1) {
+    return this.repositories.get(req.name);
   }
 }

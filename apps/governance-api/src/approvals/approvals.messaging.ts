@@ -1,29 +1,20 @@
-import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Subjects } from '@juggernaut/contracts';
-import { Bus } from '@juggernaut/messaging';
-import type { Subscription } from '@nats-io/transport-node';
+import { Injectable } from '@nestjs/common';
+import { type ApprovalIdV1, type RequestApprovalV1, Subjects } from '@juggernaut/contracts';
+import { Respond } from '@juggernaut/messaging';
 import { ApprovalsService } from './approvals.service';
 
 /** Runners ask for approvals and look them up over NATS (`approval.request`, `approval.get`). */
 @Injectable()
-export class ApprovalsMessaging implements OnApplicationBootstrap, OnModuleDestroy {
-  private subs: Subscription[] = [];
+export class ApprovalsMessaging {
+  constructor(private readonly approvals: ApprovalsService) {}
 
-  constructor(
-    private readonly bus: Bus,
-    private readonly approvals: ApprovalsService,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.subs.push(
-      this.bus.respond(Subjects.approvalRequest, (req) =>
-        this.approvals.request(req, { system: req.workerId ? `worker:${req.workerId}` : 'nats' }),
-      ),
-    );
-    this.subs.push(this.bus.respond(Subjects.approvalGet, (req) => this.approvals.get(req.id)));
+  @Respond(Subjects.approvalRequest)
+  request(req: RequestApprovalV1) {
+    return this.approvals.request(req, { system: req.workerId ? `worker:${req.workerId}` : 'nats' });
   }
 
-  onModuleDestroy(): void {
-    for (const s of this.subs) s.unsubscribe();
+  @Respond(Subjects.approvalGet)
+  get(req: ApprovalIdV1) {
+    return this.approvals.get(req.id);
   }
 }

@@ -1,28 +1,25 @@
-import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Subjects } from '@juggernaut/contracts';
-import { Bus } from '@juggernaut/messaging';
-import type { Subscription } from '@nats-io/transport-node';
+import { Injectable } from '@nestjs/common';
+import { type ReserveBudgetV1, type SettleBudgetV1, Subjects } from '@juggernaut/contracts';
+import { Respond } from '@juggernaut/messaging';
 import { BudgetsService } from './budgets.service';
 
 /** Budget reservations and settlements for runners, over NATS request/reply. */
 @Injectable()
-export class BudgetsMessaging implements OnApplicationBootstrap, OnModuleDestroy {
-  private subs: Subscription[] = [];
+export class BudgetsMessaging {
+  constructor(private readonly budgets: BudgetsService) {}
 
-  constructor(
-    private readonly bus: Bus,
-    private readonly budgets: BudgetsService,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.subs = [
-      this.bus.respond(Subjects.budgetReserve, (req) => this.budgets.reserve(req)),
-      this.bus.respond(Subjects.budgetSettle, (req) => this.budgets.settle(req)),
-      this.bus.respond(Subjects.budgetUsage, () => this.budgets.usage()),
-    ];
+  @Respond(Subjects.budgetReserve)
+  reserve(req: ReserveBudgetV1) {
+    return this.budgets.reserve(req);
   }
 
-  onModuleDestroy(): void {
-    for (const s of this.subs) s.unsubscribe();
+  @Respond(Subjects.budgetSettle)
+  settle(req: SettleBudgetV1) {
+    return this.budgets.settle(req);
+  }
+
+  @Respond(Subjects.budgetUsage)
+  usage() {
+    return this.budgets.usage();
   }
 }

@@ -1,7 +1,12 @@
-import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Subjects } from '@juggernaut/contracts';
-import { Bus } from '@juggernaut/messaging';
-import type { Subscription } from '@nats-io/transport-node';
+import { Injectable } from '@nestjs/common';
+import {
+  type AddConversationSummaryV1,
+  type ConversationReadV1,
+  type ConversationTurnRefV1,
+  type RecordConversationReplyV1,
+  Subjects,
+} from '@juggernaut/contracts';
+import { Respond } from '@juggernaut/messaging';
 import { ConversationsService } from './conversations.service';
 
 /**
@@ -11,24 +16,26 @@ import { ConversationsService } from './conversations.service';
  * not writing that answer gets nothing and changes nothing.
  */
 @Injectable()
-export class ConversationsMessaging implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly subs: Subscription[] = [];
+export class ConversationsMessaging {
+  constructor(private readonly conversations: ConversationsService) {}
 
-  constructor(
-    private readonly bus: Bus,
-    private readonly conversations: ConversationsService,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.subs.push(
-      this.bus.respond(Subjects.conversationContext, (req) => this.conversations.context(req)),
-      this.bus.respond(Subjects.conversationRead, (req) => this.conversations.readFor(req)),
-      this.bus.respond(Subjects.conversationSummary, (req) => this.conversations.addSummary(req)),
-      this.bus.respond(Subjects.conversationReply, (req) => this.conversations.recordReply(req)),
-    );
+  @Respond(Subjects.conversationContext)
+  context(req: ConversationTurnRefV1) {
+    return this.conversations.context(req);
   }
 
-  onModuleDestroy(): void {
-    for (const s of this.subs) s.unsubscribe();
+  @Respond(Subjects.conversationRead)
+  read(req: ConversationReadV1) {
+    return this.conversations.readFor(req);
+  }
+
+  @Respond(Subjects.conversationSummary)
+  summary(req: AddConversationSummaryV1) {
+    return this.conversations.addSummary(req);
+  }
+
+  @Respond(Subjects.conversationReply)
+  reply(req: RecordConversationReplyV1) {
+    return this.conversations.recordReply(req);
   }
 }

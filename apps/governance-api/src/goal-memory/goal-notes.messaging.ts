@@ -1,26 +1,20 @@
-import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Subjects } from '@juggernaut/contracts';
-import { Bus } from '@juggernaut/messaging';
-import type { Subscription } from '@nats-io/transport-node';
+import { Injectable } from '@nestjs/common';
+import { type AddGoalNoteV1, type ListGoalNotesV1, Subjects } from '@juggernaut/contracts';
+import { Respond } from '@juggernaut/messaging';
 import { GoalNotesService } from './goal-notes.service';
 
+/** Notes planners keep on a goal (`juggernaut.goal.note.add.v1`, `…note.list.v1`). */
 @Injectable()
-export class GoalNotesMessaging implements OnApplicationBootstrap, OnModuleDestroy {
-  private subs: Subscription[] = [];
+export class GoalNotesMessaging {
+  constructor(private readonly notes: GoalNotesService) {}
 
-  constructor(
-    private readonly bus: Bus,
-    private readonly notes: GoalNotesService,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.subs = [
-      this.bus.respond(Subjects.goalNoteAdd, (req) => this.notes.add(req)),
-      this.bus.respond(Subjects.goalNoteList, (req) => this.notes.list(req)),
-    ];
+  @Respond(Subjects.goalNoteAdd)
+  add(req: AddGoalNoteV1) {
+    return this.notes.add(req);
   }
 
-  onModuleDestroy(): void {
-    for (const s of this.subs) s.unsubscribe();
+  @Respond(Subjects.goalNoteList)
+  list(req: ListGoalNotesV1) {
+    return this.notes.list(req);
   }
 }

@@ -1,24 +1,15 @@
-import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Subjects } from '@juggernaut/contracts';
-import { Bus } from '@juggernaut/messaging';
-import type { Subscription } from '@nats-io/transport-node';
+import { Injectable } from '@nestjs/common';
+import { type GoalIdV1, Subjects } from '@juggernaut/contracts';
+import { Respond } from '@juggernaut/messaging';
 import { GoalsService } from './goals.service';
 
 /** `juggernaut.goal.get.v1`: planners read the goal they plan for (title, criteria, budget, status). */
 @Injectable()
-export class GoalsMessaging implements OnApplicationBootstrap, OnModuleDestroy {
-  private sub?: Subscription;
+export class GoalsMessaging {
+  constructor(private readonly goals: GoalsService) {}
 
-  constructor(
-    private readonly bus: Bus,
-    private readonly goals: GoalsService,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.sub = this.bus.respond(Subjects.goalGet, (req) => this.goals.get(req.id));
-  }
-
-  onModuleDestroy(): void {
-    this.sub?.unsubscribe();
+  @Respond(Subjects.goalGet)
+  get(req: GoalIdV1) {
+    return this.goals.get(req.id);
   }
 }

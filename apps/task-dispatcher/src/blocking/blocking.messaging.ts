@@ -1,8 +1,7 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { type ApprovalV1, Subjects } from '@juggernaut/contracts';
-import { Bus, type ConsumerHandle } from '@juggernaut/messaging';
+import { Inject, Injectable } from '@nestjs/common';
+import { type ApprovalV1, type BlockTaskV1, Subjects, type UnblockTasksV1 } from '@juggernaut/contracts';
+import { Bus, Consume, Respond } from '@juggernaut/messaging';
 import { LOGGER } from '@juggernaut/service-kit';
-import type { Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { DispatchService } from '../dispatch.service';
 import { BlockingRepository } from './blocking.repository';
@@ -12,10 +11,7 @@ import { BlockingRepository } from './blocking.repository';
  * `juggernaut.approval.decided.v1` that releases or fails the tasks waiting on an approval.
  */
 @Injectable()
-export class BlockingMessaging implements OnApplicationBootstrap, OnModuleDestroy {
-  private subs: Subscription[] = [];
-  private consumer?: ConsumerHandle;
-
+export class BlockingMessaging {
   constructor(
     private readonly bus: Bus,
     private readonly blocking: BlockingRepository,
@@ -23,32 +19,22 @@ export class BlockingMessaging implements OnApplicationBootstrap, OnModuleDestro
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    this.subs = [
-      this.bus.respond(Subjects.taskBlock, async (req) => {
-        const blocked = await this.blocking.block(req);
-        // The decision may have come before the task was parked: look once, so it never waits forever.
-        if (blocked && req.approvalId) await this.catchUp(req.approvalId);
-        return { blocked };
-      }),
-      this.bus.respond(Subjects.taskUnblock, async (req) => {
-        const unblocked = await this.blocking.unblock(req.blockedOn, req.taskId);
-        if (unblocked.length) this.dispatch.wake('blocked tasks released');
-        return { unblocked };
-      }),
-    ];
-    this.consumer = await this.bus.consume(
-      Subjects.approvalDecided,
-      { durable: 'dispatch-approval-decided', concurrency: 4 },
-      (a) => this.apply(a),
-    );
+  @Respond(Subjects.taskBlock)
+  async block(req: BlockTaskV1) {
+    const blocked = await this.blocking.block(req);
+    // The decision may have come before the task was parked: look once, so it never waits forever.
+    if (blocked && req.approvalId) await this.catchUp(req.approvalId);
+    return { blocked };
   }
 
-  async onModuleDestroy(): Promise<void> {
-    await Promise.all(this.subs.map((s) => s.drain().catch(() => undefined)));
-    await this.consumer?.stop();
+  @Respond(Subjects.taskUnblock)
+  async unblock(req: UnblockTasksV1) {
+    const unblocked = await this.blocking.unblock(req.blockedOn, req.taskId);
+    if (unblocked.length) this.dispatch.wake('blocked tasks released');
+    return { unblocked };
   }
 
+  @Consume(Subjects.approvalDecided, { durable: 'dispatch-approval-decided', concurrency: 4 })
   private async apply(a: ApprovalV1): Promise<void> {
     if (a.status === 'pending') return;
     const why =

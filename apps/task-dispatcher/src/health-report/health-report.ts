@@ -1,7 +1,6 @@
-import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { type DispatchHealthV1, Subjects } from '@juggernaut/contracts';
-import { Bus } from '@juggernaut/messaging';
-import type { Subscription } from '@nats-io/transport-node';
+import { Injectable } from '@nestjs/common';
+import { type DispatchHealthQueryV1, type DispatchHealthV1, Subjects } from '@juggernaut/contracts';
+import { Respond } from '@juggernaut/messaging';
 import { DataSource } from 'typeorm';
 
 /**
@@ -10,20 +9,12 @@ import { DataSource } from 'typeorm';
  * One read over the partial indexes on ready and running tasks.
  */
 @Injectable()
-export class HealthReport implements OnApplicationBootstrap, OnModuleDestroy {
-  private sub?: Subscription;
+export class HealthReport {
+  constructor(private readonly db: DataSource) {}
 
-  constructor(
-    private readonly bus: Bus,
-    private readonly db: DataSource,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.sub = this.bus.respond(Subjects.dispatchHealth, (q) => this.report(q.stuckAfterSeconds));
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.sub?.drain().catch(() => undefined);
+  @Respond(Subjects.dispatchHealth)
+  answer(q: DispatchHealthQueryV1): Promise<DispatchHealthV1> {
+    return this.report(q.stuckAfterSeconds);
   }
 
   async report(stuckAfterSeconds: number): Promise<DispatchHealthV1> {
