@@ -6,55 +6,42 @@ import type {
   VariantV1,
   VariantWeightsV1,
 } from '@juggernaut/contracts';
+import type { Narrow } from '@juggernaut/persistence';
 import { type ExperimentSettings, storedSettings } from './experiment-settings';
+import type {
+  ExperimentsDecisions,
+  ExperimentsExperiments,
+  ExperimentsVariants,
+  ExperimentsVariantWeights,
+} from '../db/schema.generated';
 
-export interface ExperimentRow {
-  id: string;
-  name: string;
-  hypothesis: string;
-  status: ExperimentV1['status'];
-  primary_metric: ExperimentV1['primaryMetric'];
-  currency: string;
-  budget_minor: string;
-  decision_rule: DecisionRuleV1;
-  guardrails: GuardrailV1[];
-  always_valid: Record<string, number>;
-  settings: Partial<ExperimentSettings>;
-  winner: string | null;
-  end_reason: string | null;
-  opportunity_id: string | null;
-  created_by: string | null;
-  created_at: Date;
-  started_at: Date | null;
-  ended_at: Date | null;
-}
+export type ExperimentRow = Narrow<
+  ExperimentsExperiments,
+  {
+    status: ExperimentV1['status'];
+    primary_metric: ExperimentV1['primaryMetric'];
+    decision_rule: DecisionRuleV1;
+    guardrails: GuardrailV1[];
+    always_valid: Record<string, number>;
+    settings: Partial<ExperimentSettings>;
+  }
+>;
 
-export interface VariantRow {
-  key: string;
-  name: string;
-  weight: number;
-  is_control: boolean;
-}
+export type VariantRow = Pick<ExperimentsVariants, 'key' | 'name' | 'weight' | 'is_control'>;
 
-export interface DecisionRow {
-  id: string;
-  experiment_id: string;
-  action: DecisionV1['action'];
-  reason: string;
-  winner: string | null;
-  numbers: Record<string, unknown>;
-  decided_by: string;
-  created_at: Date;
-}
+export type DecisionRow = Narrow<
+  ExperimentsDecisions,
+  { action: DecisionV1['action']; numbers: Record<string, unknown> }
+>;
 
-export interface WeightsRow {
-  version: number;
-  weights: Record<string, number>;
-  chance_to_be_best: Record<string, number> | null;
-  units: Record<string, number> | null;
-  reason: string;
-  created_at: Date;
-}
+export type WeightsRow = Narrow<
+  Pick<ExperimentsVariantWeights, 'version' | 'weights' | 'chance_to_be_best' | 'units' | 'reason' | 'created_at'>,
+  {
+    weights: Record<string, number>;
+    chance_to_be_best: Record<string, number> | null;
+    units: Record<string, number> | null;
+  }
+>;
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 

@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CreateLedgerAccountV1, LedgerAccountViewV1 } from '@juggernaut/contracts';
-import { type Queryable } from '@juggernaut/persistence';
+import { type Narrow, type Queryable } from '@juggernaut/persistence';
 import { APP_CONFIG } from '@juggernaut/service-kit';
 import { DataSource } from 'typeorm';
 import type { LedgerEnv } from '../config';
 import { LedgerError } from '../ledger-errors';
 import { type AccountType, describeAccount, lineageOf, mayAutoCreate } from './chart-of-accounts';
+import type { LedgerAccounts } from '../db/schema.generated';
 
 export interface Account {
   id: string;
@@ -16,13 +17,10 @@ export interface Account {
   noOverdraft: boolean;
 }
 
-interface AccountRow {
-  id: string;
-  name: string;
-  type: AccountType;
-  currency: string | null;
-  no_overdraft: boolean;
-}
+type AccountRow = Narrow<
+  Pick<LedgerAccounts, 'id' | 'name' | 'type' | 'currency' | 'no_overdraft'>,
+  { type: AccountType }
+>;
 
 /**
  * The chart of accounts. Accounts are never deleted and their currency and overdraft rule are fixed

@@ -26,6 +26,7 @@ import {
 } from './payment-entries';
 import { ATTRIBUTION_FIELDS, canonicalMovement, entryKey, type Movement, requiredKeys } from './payment-movement';
 import { stripeMovements } from './stripe-event';
+import type { LedgerTransactions } from '../db/schema.generated';
 
 export type PaymentOutcome =
   | { status: 'applied'; posted: number; waiting: number }
@@ -34,11 +35,11 @@ export type PaymentOutcome =
   | { status: 'conflict'; reason: string }
   | { status: 'rejected'; reason: string };
 
-interface PostedRow extends Record<string, unknown> {
-  id: string;
-  event_id: string;
-  postings: Array<{ account: string; currency: string; amountMinor: number | string }>;
-}
+/** The transaction's columns, its attribution columns under their contract names, and its postings. */
+type PostedRow = Pick<LedgerTransactions, 'id' | 'event_id'> &
+  Record<(typeof ATTRIBUTION_FIELDS)[number], string | null> & {
+    postings: Array<{ account: string; currency: string; amountMinor: number | string }>;
+  };
 
 /** The movements of a provider event: Stripe's read from the event itself, a generic source's as its mapping made it. */
 export function movementsOf(e: PaymentEventV1): Movement[] {

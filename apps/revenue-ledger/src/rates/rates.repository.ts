@@ -4,6 +4,7 @@ import { APP_CONFIG } from '@juggernaut/service-kit';
 import { DataSource } from 'typeorm';
 import type { LedgerEnv } from '../config';
 import { LedgerError } from '../ledger-errors';
+import type { LedgerExchangeRates } from '../db/schema.generated';
 
 /** Exchange rates into the base currency, used to measure revenue from every currency against the target. */
 @Injectable()
@@ -36,12 +37,7 @@ export class RatesRepository {
   }
 }
 
-interface RateRow {
-  currency: string;
-  base_currency: string;
-  rate: string;
-  updated_at: Date;
-}
+type RateRow = LedgerExchangeRates;
 
 function view(r: RateRow): ExchangeRateViewV1 {
   // numeric(24,12) prints trailing zeros; keep the rate as the shortest exact decimal.

@@ -8,29 +8,23 @@ import {
   type ReconciliationV1,
   Subjects,
 } from '@juggernaut/contracts';
-import { decodeCursor, encodeCursor, enqueueEvent, SqlWhere } from '@juggernaut/persistence';
+import { decodeCursor, encodeCursor, enqueueEvent, type Narrow, SqlWhere } from '@juggernaut/persistence';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { LedgerError } from '../ledger-errors';
 import type { ExpectedEntry, LedgerClearing, ReconciliationReport } from './reconcile';
+import type { LedgerReconciliations } from '../db/schema.generated';
 
-interface Row {
-  id: string;
-  seq: string;
-  source: string;
-  task_id: string | null;
-  period_from: Date;
-  period_to: Date;
-  status: ReconciliationStatus;
-  balance_transactions: number;
-  missing: ReconciliationItemV1[];
-  extra: ReconciliationItemV1[];
-  mismatched: ReconciliationItemV1[];
-  adjustment_status: AdjustmentStatus;
-  approval_id: string | null;
-  adjustment_transactions: string[] | null;
-  created_at: Date;
-}
+type Row = Narrow<
+  LedgerReconciliations,
+  {
+    status: ReconciliationStatus;
+    missing: ReconciliationItemV1[];
+    extra: ReconciliationItemV1[];
+    mismatched: ReconciliationItemV1[];
+    adjustment_status: AdjustmentStatus;
+  }
+>;
 
 function view(r: Row): ReconciliationV1 {
   return {

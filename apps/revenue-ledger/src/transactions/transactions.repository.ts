@@ -5,30 +5,36 @@ import type {
   LedgerTransactionViewV1,
   ListLedgerTransactionsV1,
 } from '@juggernaut/contracts';
-import { decodeCursor, encodeCursor, SqlWhere } from '@juggernaut/persistence';
+import { decodeCursor, encodeCursor, type Narrow, SqlWhere } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
+import type { LedgerTransactions } from '../db/schema.generated';
 
-interface TransactionRow {
-  id: string;
-  seq: string;
-  event_id: string;
-  kind: LedgerKind;
-  occurred_at: Date;
-  posted_at: Date;
-  description: string | null;
-  source: string | null;
-  experiment_id: string | null;
-  variant_key: string | null;
-  goal_id: string | null;
-  task_id: string | null;
-  task_type: string | null;
-  created_by: string | null;
-  reverses: string | null;
+type TransactionRow = Narrow<
+  Pick<
+    LedgerTransactions,
+    | 'id'
+    | 'seq'
+    | 'event_id'
+    | 'kind'
+    | 'occurred_at'
+    | 'posted_at'
+    | 'description'
+    | 'source'
+    | 'experiment_id'
+    | 'variant_key'
+    | 'goal_id'
+    | 'task_id'
+    | 'task_type'
+    | 'created_by'
+    | 'reverses'
+    | 'original_id'
+    | 'external_ref'
+  >,
+  { kind: LedgerKind }
+> & {
   reversed_by: string | null;
-  original_id: string | null;
-  external_ref: string | null;
   postings: Array<{ account: string; amountMinor: number | string; currency: string }>;
-}
+};
 
 const SELECT_VIEW = `
   SELECT t.*, r.id AS reversed_by,

@@ -9,7 +9,7 @@ import type {
   TaskStatus,
 } from '@juggernaut/contracts';
 import { APP_CONFIG } from '@juggernaut/service-kit';
-import { rowsOf } from '@juggernaut/persistence';
+import { type Narrow, rowsOf } from '@juggernaut/persistence';
 import { currentCorrelationId } from '@juggernaut/observability';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DispatcherEnv } from '../config';
@@ -17,24 +17,34 @@ import { TypeLimitsRepository } from '../limits/type-limits.repository';
 import { cancelDependents } from '../tasks/tasks.repository';
 import type { Transition } from '../tasks/task-row';
 import { recordTransitions, selectRecorded, transitionCtes } from '../tasks/transitions';
+import type { DispatchTasks } from '../db/schema.generated';
 
-interface ClaimedRow {
-  id: string;
-  type: string;
-  title: string | null;
-  payload: Record<string, unknown>;
-  attempts: number;
-  max_attempts: number;
-  claim_token: string;
-  lease_expires_at: Date;
-  claimed_at: Date;
-  goal_id: string | null;
-  budget_minor: string | null;
-  created_at: Date;
-  checkpoint: Record<string, unknown> | null;
-  run_deadline_at: Date | null;
-  pickup_seconds: number;
-}
+type ClaimedRow = Narrow<
+  Pick<
+    DispatchTasks,
+    | 'id'
+    | 'type'
+    | 'title'
+    | 'payload'
+    | 'attempts'
+    | 'max_attempts'
+    | 'claim_token'
+    | 'lease_expires_at'
+    | 'claimed_at'
+    | 'goal_id'
+    | 'budget_minor'
+    | 'created_at'
+    | 'checkpoint'
+    | 'run_deadline_at'
+  >,
+  {
+    payload: Record<string, unknown>;
+    claim_token: string;
+    lease_expires_at: Date;
+    claimed_at: Date;
+    checkpoint: Record<string, unknown> | null;
+  }
+> & { pickup_seconds: number };
 
 /** Raised by `dispatch.claim_in_time` when a claim could not be committed before its requester stopped waiting. */
 const CLAIM_TOO_LATE = 'JGLAT';
@@ -160,15 +170,10 @@ const FINISH_UPDATE = `UPDATE dispatch.tasks t SET
          FROM next n WHERE t.id = n.id
          RETURNING t.id, t.type, t.status, t.attempts, t.goal_id, t.reason, extract(epoch FROM now() - n.claimed_at)::float8 AS run_seconds, t.worker_id`;
 
-interface FinishedRow {
-  id: string;
-  type: string;
-  status: TaskStatus;
-  attempts: number;
-  goal_id: string | null;
-  reason: string | null;
-  run_seconds: number;
-}
+type FinishedRow = Narrow<
+  Pick<DispatchTasks, 'id' | 'type' | 'status' | 'attempts' | 'goal_id' | 'reason'>,
+  { status: TaskStatus }
+> & { run_seconds: number };
 interface FinishOutcome {
   reply: FinishReplyV1;
   runSeconds: Array<{ type: string; status: TaskStatus; seconds: number }>;

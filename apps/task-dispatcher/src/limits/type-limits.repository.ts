@@ -2,24 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { SetTaskTypeLimitsV1, TaskTypeLimitsViewV1 } from '@juggernaut/contracts';
 import { rowsOf } from '@juggernaut/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { DispatchTypeLimits } from '../db/schema.generated';
 
-interface LimitRow {
-  type: string;
-  max_concurrency: number | null;
-  rate_per_second: number | null;
-  burst: number | null;
-  lease_seconds: number | null;
-  timeout_seconds: number | null;
-  max_attempts: number | null;
-  retry_base_ms: number | null;
-  retry_max_ms: number | null;
-  terminal_errors: string[] | null;
-  paused: boolean;
-  paused_reason: string | null;
-  paused_at: Date | null;
-  tokens: number;
-  refilled_at: Date;
-}
+type LimitRow = DispatchTypeLimits;
 
 export function toLimitsView(r: LimitRow): TaskTypeLimitsViewV1 {
   return {

@@ -1,22 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import type { CreateScheduleDto, CreateTaskDto, ScheduleViewV1 } from '@juggernaut/contracts';
-import { rowsOf } from '@juggernaut/persistence';
+import { type Narrow, rowsOf } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 import { TaskError } from '../tasks/task-errors';
 import { TasksRepository } from '../tasks/tasks.repository';
 import { cronProblem, nextTick, tickToRun } from './cron';
+import type { DispatchSchedules } from '../db/schema.generated';
 
-interface ScheduleRow {
-  id: string;
-  name: string;
-  cron: string;
-  timezone: string;
-  catch_up: 'latest' | 'none';
-  task: CreateTaskDto;
-  enabled: boolean;
-  next_run_at: Date;
-  last_run_at: Date | null;
-}
+type ScheduleRow = Narrow<
+  Pick<
+    DispatchSchedules,
+    'id' | 'name' | 'cron' | 'timezone' | 'catch_up' | 'task' | 'enabled' | 'next_run_at' | 'last_run_at'
+  >,
+  { catch_up: 'latest' | 'none'; task: CreateTaskDto }
+>;
 
 function toView(r: ScheduleRow): ScheduleViewV1 {
   return {

@@ -1,35 +1,41 @@
 import type { TaskStatus, TaskViewV1 } from '@juggernaut/contracts';
+import type { Narrow } from '@juggernaut/persistence';
+import type { DispatchTasks } from '../db/schema.generated';
 
 /** Statuses of a task that has not finished: it may still run (and holds its unique key). */
 export const UNFINISHED: TaskStatus[] = ['pending', 'scheduled', 'blocked', 'running', 'failed'];
 /** Statuses a redrive takes a task out of. */
 export const REDRIVABLE: TaskStatus[] = ['dead', 'failed', 'cancelled'];
 
-export interface TaskRow {
-  id: string;
-  type: string;
-  title: string | null;
-  payload: Record<string, unknown>;
-  priority: number;
-  status: TaskStatus;
-  run_at: Date;
-  required_level: number;
-  required_capabilities: string[];
-  max_attempts: number;
-  attempts: number;
-  idempotency_key: string | null;
-  goal_id: string | null;
-  parent_task_id: string | null;
-  budget_minor: string | null;
-  depends_on: string[];
-  worker_id: string | null;
-  lease_expires_at: Date | null;
-  reason: string | null;
-  result: Record<string, unknown> | null;
-  created_at: Date;
-  updated_at: Date;
-  finished_at: Date | null;
-}
+export type TaskRow = Narrow<
+  Pick<
+    DispatchTasks,
+    | 'id'
+    | 'type'
+    | 'title'
+    | 'payload'
+    | 'priority'
+    | 'status'
+    | 'run_at'
+    | 'required_level'
+    | 'required_capabilities'
+    | 'max_attempts'
+    | 'attempts'
+    | 'idempotency_key'
+    | 'goal_id'
+    | 'parent_task_id'
+    | 'budget_minor'
+    | 'depends_on'
+    | 'worker_id'
+    | 'lease_expires_at'
+    | 'reason'
+    | 'result'
+    | 'created_at'
+    | 'updated_at'
+    | 'finished_at'
+  >,
+  { payload: Record<string, unknown>; status: TaskStatus; result: Record<string, unknown> | null }
+>;
 
 export function toTaskView(r: TaskRow): TaskViewV1 {
   return {
