@@ -7,6 +7,9 @@ import {
   ValidationTypes,
 } from 'class-validator';
 import { findUnstorableText, jsonMayHoldUnstorableText, unstorableTextMessage } from './storable-text';
+import { cacheValidationMetadata } from './validation-metadata-cache';
+
+cacheValidationMetadata();
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; reason: string };
 
