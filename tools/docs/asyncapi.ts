@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import {
+  Operations,
   PayloadClasses,
   type SignalSubject,
   Streams,
   Subjects,
   WorkerHeartbeatV1,
   PolicyDocumentV1,
+  replyClass,
 } from '@juggernaut/contracts';
 import { createRequire } from 'node:module';
 import type { MetadataStorage } from 'class-transformer/types/MetadataStorage';
@@ -15,8 +17,9 @@ import { stringify } from 'yaml';
 
 /**
  * The AsyncAPI 3 document of every NATS subject, generated from libs/contracts: the subject list
- * (`Subjects`), the JetStream streams (`Streams`), and each payload class's class-validator
- * metadata as JSON Schema. `npm run docs:asyncapi` writes docs/asyncapi.yaml; the test beside this
+ * (`Subjects`), the JetStream streams (`Streams`), the request/reply operations as declared
+ * (`Operations`: subject, request class, reply, description), and each payload class's
+ * class-validator metadata as JSON Schema. `npm run docs:asyncapi` writes docs/asyncapi.yaml; the test beside this
  * file fails when the document and the contracts disagree, naming the subject.
  */
 type Schema = Record<string, unknown>;
@@ -76,25 +79,33 @@ const SIGNALS: Record<SignalSubject, { description: string; payload: Ctor | Sche
   },
 };
 
-const REPLY_ENVELOPE: Schema = {
+/** The answer of a refused or failed request (components.schemas.RequestError). */
+const REQUEST_ERROR: Schema = {
+  type: 'object',
+  description: 'A refused or failed request, with an HTTP-like status (400 for invalid input).',
+  properties: {
+    ok: { const: false },
+    error: {
+      type: 'object',
+      properties: { status: { type: 'integer' }, message: {} },
+      required: ['status', 'message'],
+    },
+  },
+  required: ['ok', 'error'],
+};
+
+/** The reply envelope, with the schema of `data` when the operation's reply is a class (or a list of one). */
+const replyEnvelope = (data: Schema): Schema => ({
   description:
     'Every reply: `{ ok: true, data }`, or `{ ok: false, error: { status, message } }` with an HTTP-like status (400 for invalid input).',
   oneOf: [
-    { type: 'object', properties: { ok: { const: true }, data: {} }, required: ['ok', 'data'] },
-    {
-      type: 'object',
-      properties: {
-        ok: { const: false },
-        error: {
-          type: 'object',
-          properties: { status: { type: 'integer' }, message: {} },
-          required: ['status', 'message'],
-        },
-      },
-      required: ['ok', 'error'],
-    },
+    { type: 'object', properties: { ok: { const: true }, data }, required: ['ok', 'data'] },
+    { $ref: '#/components/schemas/RequestError' },
   ],
-};
+});
+
+/** Each request/reply operation by subject, as declared in libs/contracts. */
+const OPERATIONS = new Map(Object.values(Operations).map((op) => [op.subject as string, op]));
 
 export type SubjectKind = 'inbound' | 'event' | 'deadletter' | 'request' | 'signal';
 
@@ -104,12 +115,12 @@ export function classify(): Map<string, SubjectKind> {
   for (const s of Streams.inbound.subjects) kinds.set(s, 'inbound');
   for (const s of Streams.events.subjects) kinds.set(s, 'event');
   for (const s of Streams.deadLetter.subjects) kinds.set(s, 'deadletter');
-  for (const s of Object.keys(PayloadClasses)) if (!kinds.has(s)) kinds.set(s, 'request');
+  for (const s of OPERATIONS.keys()) kinds.set(s, 'request');
   for (const s of Object.keys(SIGNALS)) if (!kinds.has(s)) kinds.set(s, 'signal');
   const unknown = Object.values(Subjects).filter((s) => !kinds.has(s));
   if (unknown.length) {
     throw new Error(
-      `subjects with no payload class in PayloadClasses and no entry in SIGNALS (tools/docs/asyncapi.ts): ${unknown.join(', ')}`,
+      `subjects in no stream, no declared operation and no entry in SIGNALS (tools/docs/asyncapi.ts): ${unknown.join(', ')}`,
     );
   }
   return kinds;
@@ -156,14 +167,25 @@ export function buildAsyncApi(): Schema {
     },
   }) as Record<string, Schema>;
   resolveDanglingRefs(schemas);
+  schemas['RequestError'] = REQUEST_ERROR;
+  const classRef = (cls: Ctor): Schema => {
+    if (!schemas[cls.name]) schemas[cls.name] = { type: 'object', description: `${cls.name} (no validated fields)` };
+    return { $ref: `#/components/schemas/${cls.name}` };
+  };
   const payloadRef = (subject: string): Schema => {
     const signal = SIGNALS[subject as SignalSubject];
     const cls =
       (PayloadClasses as Record<string, Ctor | undefined>)[subject] ??
       (signal && typeof signal.payload === 'function' ? (signal.payload as Ctor) : undefined);
-    if (!cls) return signal!.payload as Schema;
-    if (!schemas[cls.name]) schemas[cls.name] = { type: 'object', description: `${cls.name} (no validated fields)` };
-    return { $ref: `#/components/schemas/${cls.name}` };
+    return cls ? classRef(cls) : (signal!.payload as Schema);
+  };
+  // A reply class with validation metadata is referenced; one without (a view) is named, its fields are in the OpenAPI document.
+  const replyRef = (cls: Ctor): Schema =>
+    schemas[cls.name] ? { $ref: `#/components/schemas/${cls.name}` } : { type: 'object', title: cls.name };
+  const replyData = (subject: string): Schema => {
+    const reply = replyClass(OPERATIONS.get(subject)!.reply);
+    if (!reply) return {};
+    return typeof reply === 'function' ? replyRef(reply) : { type: 'array', items: replyRef(reply[0]) };
   };
   const channels: Record<string, Schema> = {};
   const operations: Record<string, Schema> = {};
@@ -181,12 +203,14 @@ export function buildAsyncApi(): Schema {
     const kind = kinds.get(subject)!;
     const id = key(subject);
     const signal = SIGNALS[subject as SignalSubject];
+    const declared = OPERATIONS.get(subject);
     messages[id] = { name: id, title: subject, contentType: 'application/json', payload: payloadRef(subject) };
     const channel: Schema = {
       address: subject,
       title: subject,
-      description:
-        signal && kind !== 'signal'
+      description: declared
+        ? `${describe.request} ${declared.description}`
+        : signal && kind !== 'signal'
           ? `${describe[kind]} ${signal.description}`
           : signal
             ? `${describe.signal} ${signal.description}`
@@ -201,7 +225,7 @@ export function buildAsyncApi(): Schema {
         name: replyId,
         title: `${subject} reply`,
         contentType: 'application/json',
-        payload: REPLY_ENVELOPE,
+        payload: replyEnvelope(replyData(subject)),
       };
       channels[replyId] = {
         address: null,

@@ -37,3 +37,4 @@ export * from './alerts/dispatch-health.v1';
 export * from './payments/payment-event.v1';
 export * from './payments/reconciliation.v1';
 export * from './payments/webhook-source.v1';
+export * from './operations';
