@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type ExperimentAllocationV1, Subjects } from '@juggernaut/contracts';
 import { currentCorrelationId } from '@juggernaut/observability';
-import { enqueueEvent } from '@juggernaut/persistence';
+import { enqueueEvent, type Narrow } from '@juggernaut/persistence';
 import { APP_CONFIG } from '@juggernaut/service-kit';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -12,6 +12,7 @@ import { ExperimentMetrics } from '../experiment-metrics';
 import { ExperimentsRepository } from '../experiments/experiments.repository';
 import { ExperimentsService } from '../experiments/experiments.service';
 import { type AllocationCandidate, thompsonAllocation } from './thompson';
+import type { ExperimentsAllocations } from '../db/schema.generated';
 
 /**
  * Computes the Thompson sampling allocation over running experiments, stores it and publishes
@@ -84,7 +85,7 @@ export class Allocator {
   ): Promise<ExperimentAllocationV1 | null> {
     const rows = (await db.query(
       `SELECT payload FROM experiments.allocations ORDER BY created_at DESC, id DESC LIMIT 1`,
-    )) as Array<{ payload: ExperimentAllocationV1 }>;
+    )) as Array<Narrow<Pick<ExperimentsAllocations, 'payload'>, { payload: ExperimentAllocationV1 }>>;
     return rows[0]?.payload ?? null;
   }
 }

@@ -19,6 +19,7 @@ import {
   type WeightsRow,
 } from './experiment-row';
 import type { ExperimentSettings } from './experiment-settings';
+import type { ExperimentsExposures } from '../db/schema.generated';
 
 /** Experiments, their variants and their decisions. */
 @Injectable()
@@ -201,7 +202,7 @@ export class ExperimentsRepository {
     const rows = (await this.db.query(
       `SELECT variant_key FROM experiments.exposures WHERE experiment_id = $1 AND unit_id = $2`,
       [experimentId, unitId],
-    )) as Array<{ variant_key: string }>;
+    )) as Array<Pick<ExperimentsExposures, 'variant_key'>>;
     return rows[0]?.variant_key;
   }
 

@@ -75,9 +75,9 @@ export class ApprovalsRepository {
   }
 
   async requesterOf(id: string, tx: Queryable): Promise<string | undefined> {
-    const rows = (await tx.query(`SELECT requested_by FROM governance.approvals WHERE id = $1`, [id])) as Array<{
-      requested_by: string;
-    }>;
+    const rows = (await tx.query(`SELECT requested_by FROM governance.approvals WHERE id = $1`, [id])) as Array<
+      Pick<GovernanceApprovals, 'requested_by'>
+    >;
     return rows[0]?.requested_by;
   }
 

@@ -50,7 +50,7 @@ export class AuditRepository {
         json(e.details),
         e.correlationId,
       ],
-    )) as Array<{ id: string }>;
+    )) as Array<Pick<GovernanceAuditLog, 'id'>>;
     return rows[0]!.id;
   }
 

@@ -99,15 +99,12 @@ export class AccountsRepository {
        WHERE $1::text IS NULL OR a.name = $1 OR a.name LIKE $2
        GROUP BY a.id, p.name ORDER BY a.name`,
       [prefix ?? null, prefix ? `${escapeLike(prefix)}:%` : null],
-    )) as Array<{
-      name: string;
-      type: string;
-      parent: string | null;
-      currency: string | null;
-      no_overdraft: boolean;
-      created_at: Date;
-      balances: Array<{ currency: string; balanceMinor: number | string }>;
-    }>;
+    )) as Array<
+      Pick<LedgerAccounts, 'name' | 'type' | 'currency' | 'no_overdraft' | 'created_at'> & {
+        parent: LedgerAccounts['name'] | null;
+        balances: Array<{ currency: string; balanceMinor: number | string }>;
+      }
+    >;
     return rows.map((r) => ({
       name: r.name,
       type: r.type,

@@ -7,7 +7,7 @@ import {
   type PaymentMovementV1,
 } from '@juggernaut/contracts';
 import { currentCorrelationId, Metrics } from '@juggernaut/observability';
-import type { Queryable } from '@juggernaut/persistence';
+import type { Narrow, Queryable } from '@juggernaut/persistence';
 import { APP_CONFIG, LOGGER } from '@juggernaut/service-kit';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -26,7 +26,7 @@ import {
 } from './payment-entries';
 import { ATTRIBUTION_FIELDS, canonicalMovement, entryKey, type Movement, requiredKeys } from './payment-movement';
 import { stripeMovements } from './stripe-event';
-import type { LedgerTransactions } from '../db/schema.generated';
+import type { LedgerPaymentEvents, LedgerPaymentWaiting, LedgerTransactions } from '../db/schema.generated';
 
 export type PaymentOutcome =
   | { status: 'applied'; posted: number; waiting: number }
@@ -170,7 +170,7 @@ export class PaymentsService {
         `INSERT INTO ledger.payment_events (id, source, event_id, event_type, content_hash, movements, received_at)
          VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) ON CONFLICT (source, event_id) DO NOTHING RETURNING id`,
         [randomUUID(), e.source, e.eventId, e.eventType, hash, JSON.stringify(canonical), e.receivedAt],
-      )) as Array<{ id: string }>;
+      )) as Array<Pick<LedgerPaymentEvents, 'id'>>;
       if (inserted.length === 0) return this.repeat(em, e, hash, canonical);
       if (movements.length === 0) return { status: 'ignored' };
       const eventRow = inserted[0]!.id;
@@ -208,12 +208,17 @@ export class PaymentsService {
     const [first] = (await em.query(
       `SELECT id, content_hash, movements FROM ledger.payment_events WHERE source = $1 AND event_id = $2`,
       [e.source, e.eventId],
-    )) as Array<{ id: string; content_hash: string; movements: Array<Record<string, unknown>> }>;
+    )) as Array<
+      Narrow<
+        Pick<LedgerPaymentEvents, 'id' | 'content_hash' | 'movements'>,
+        { movements: Array<Record<string, unknown>> }
+      >
+    >;
     if (!first || first.content_hash === hash) return { status: 'duplicate' };
     const [tx] = (await em.query(
       `SELECT t.id FROM ledger.transactions t WHERE t.event_id = ANY($1::text[]) ORDER BY t.seq LIMIT 1`,
       [first.movements.map((m) => entryKey(e.source, m as unknown as Movement))],
-    )) as Array<{ id: string }>;
+    )) as Array<Pick<LedgerTransactions, 'id'>>;
     return {
       status: 'conflict',
       reason: ledgerConflictReason({
@@ -258,7 +263,7 @@ export class PaymentsService {
       const rows = (await em.query(
         `SELECT entry_key, movement FROM ledger.payment_waiting WHERE source = $1 AND waits_for && $2::text[] ORDER BY since FOR UPDATE`,
         [source, keys],
-      )) as Array<{ entry_key: string; movement: Movement }>;
+      )) as Array<Narrow<Pick<LedgerPaymentWaiting, 'entry_key' | 'movement'>, { movement: Movement }>>;
       keys = [];
       for (const r of rows.sort((a, b) => ORDER[a.movement.kind] - ORDER[b.movement.kind])) {
         const entry = await this.tryPost(em, source, r.movement, accounts);

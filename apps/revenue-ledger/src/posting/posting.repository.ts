@@ -4,6 +4,7 @@ import { enqueueEvents, type Queryable } from '@juggernaut/persistence';
 import type { Account } from '../accounts/accounts.repository';
 import type { PostedEntry } from './entry-conflict';
 import { type JournalEntry, postedEvent } from './journal-entry';
+import type { LedgerTransactions } from '../db/schema.generated';
 
 /**
  * The one place ledger transactions are written. A batch of entries goes in with one statement per
@@ -61,7 +62,7 @@ export class PostingRepository {
        ON CONFLICT (event_id) DO NOTHING
        RETURNING id`,
       [JSON.stringify(entries, TRANSACTION_FIELDS)],
-    )) as Array<{ id: string }>;
+    )) as Array<Pick<LedgerTransactions, 'id'>>;
     const ids = new Set(inserted.map((r) => r.id));
     if (ids.size === 0) return ids;
     const posted = entries.filter((e) => ids.has(e.id));

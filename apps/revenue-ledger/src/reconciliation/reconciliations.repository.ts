@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { LedgerError } from '../ledger-errors';
 import type { ExpectedEntry, LedgerClearing, ReconciliationReport } from './reconcile';
-import type { LedgerReconciliations } from '../db/schema.generated';
+import type { LedgerPostings, LedgerReconciliations, LedgerTransactions } from '../db/schema.generated';
 
 type Row = Narrow<
   LedgerReconciliations,
@@ -65,14 +65,10 @@ export class ReconciliationsRepository {
        WHERE a.name = $1 AND (t.event_id = ANY($2::text[]) OR (t.occurred_at >= $3 AND t.occurred_at < $4))
        GROUP BY t.event_id, t.kind, t.external_ref, t.occurred_at, p.currency`,
       [account, eventIds, from, to],
-    )) as Array<{
-      event_id: string;
-      kind: string;
-      external_ref: string | null;
-      occurred_at: Date;
-      currency: string;
-      amount: string;
-    }>;
+    )) as Array<
+      Pick<LedgerTransactions, 'event_id' | 'kind' | 'external_ref' | 'occurred_at'> &
+        Pick<LedgerPostings, 'currency'> & { amount: string }
+    >;
     return rows.map((r) => ({
       eventId: r.event_id,
       kind: r.kind,

@@ -9,6 +9,7 @@ import { TaskError } from './task-errors';
 import { REDRIVABLE, type TaskRow, UNFINISHED } from './task-row';
 import { recordTransitions, selectRecorded, transitionCtes } from './transitions';
 import { currentCorrelationId } from '@juggernaut/observability';
+import type { DispatchTaskDependencies, DispatchTasks } from '../db/schema.generated';
 
 const TERMINAL: TaskStatus[] = ['succeeded', 'dead', 'cancelled'];
 
@@ -455,7 +456,7 @@ async function reviveDependents(em: Queryable, root: string): Promise<void> {
     const members = (await em.query(
       `SELECT id FROM dispatch.tasks WHERE cascade_root = $1 AND status = 'cancelled' FOR UPDATE`,
       [current],
-    )) as Array<{ id: string }>;
+    )) as Array<Pick<DispatchTasks, 'id'>>;
     const reviving = new Set(members.map((m) => m.id));
     if (reviving.size === 0) continue;
     // Dependencies that are dead or cancelled and not coming back hold their dependents cancelled
@@ -467,7 +468,7 @@ async function reviveDependents(em: Queryable, root: string): Promise<void> {
          WHERE d.task_id = ANY($1::uuid[]) AND t.status IN ('dead', 'cancelled') AND NOT (t.id = ANY($1::uuid[]))
          ORDER BY d.task_id, d.depends_on`,
         [[...reviving]],
-      )) as Array<{ task_id: string; blocker: string }>;
+      )) as Array<Pick<DispatchTaskDependencies, 'task_id'> & { blocker: DispatchTaskDependencies['depends_on'] }>;
       for (const b of blockers) {
         reviving.delete(b.task_id);
         await em.query(`UPDATE dispatch.tasks SET cascade_root = $2, reason = $3, updated_at = now() WHERE id = $1`, [
