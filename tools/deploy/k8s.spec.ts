@@ -17,9 +17,9 @@ import {
 
 /**
  * The Kubernetes manifests: every overlay renders with kustomize (prod also with its optional
- * components switched on, as the README has operators do), every object, custom resources included,
+ * components switched on, as docs/operations.md has operators do), every object, custom resources included,
  * is valid against the schema of its kind with no field the schema does not declare, and the rendered
- * objects keep the promises the README makes.
+ * objects keep the promises docs/operations.md makes.
  */
 const PROD_WITH_EVERY_COMPONENT = 'k8s/overlays/prod with nats-cluster and postgres-cnpg';
 const OVERLAYS = ['k8s/overlays/dev', 'k8s/overlays/prod', PROD_WITH_EVERY_COMPONENT];
@@ -36,14 +36,16 @@ function renderEdited(overlay: string, edit: (k8s: string) => void): K8sObject[]
     rmSync(dir, { recursive: true, force: true });
   }
 }
-/** The README's step: uncomment the optional components' lines in the prod overlay. */
+/** The deployment guide's step (docs/operations.md): uncomment the optional components' lines in the prod overlay. */
 const enableOptionalComponents = (k8s: string) => {
   const file = join(k8s, 'overlays', 'prod', 'kustomization.yaml');
   let text = readFileSync(file, 'utf8');
   for (const c of OPTIONAL_COMPONENTS) {
     const line = `  # - ../../components/${c}`;
     if (!text.includes(line))
-      throw new Error(`k8s/overlays/prod/kustomization.yaml has no line "${line}" for the README to have uncommented`);
+      throw new Error(
+        `k8s/overlays/prod/kustomization.yaml has no line "${line}" for docs/operations.md to have uncommented`,
+      );
     text = text.replace(line, `  - ../../components/${c}`);
   }
   writeFileSync(file, text);
