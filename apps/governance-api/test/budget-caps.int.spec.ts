@@ -13,6 +13,7 @@ const ADMIN_KEY = 'test-admin-key-budget-caps-0123456789';
 describe('budget caps through budget.reserve', () => {
   let stack: TestStack;
   let url: string;
+  let metricsUrl: string;
   let nc: NatsConnection;
   const admin = () => apiClient(url, ADMIN_KEY);
   const reserve = (over: Record<string, unknown>) =>
@@ -33,7 +34,7 @@ describe('budget caps through budget.reserve', () => {
 
   beforeAll(async () => {
     stack = await TestStack.create('budgetcaps');
-    url = (await stack.start(governanceApi, { JUGGERNAUT_ADMIN_KEY: ADMIN_KEY })).url;
+    ({ url, metricsUrl } = await stack.start(governanceApi, { JUGGERNAUT_ADMIN_KEY: ADMIN_KEY }));
     nc = await connectTestNats();
     const put = await admin().put('/api/v1/policies', {
       budgets: {
@@ -47,8 +48,8 @@ describe('budget caps through budget.reserve', () => {
       approvals: { toolsRequiringApproval: [], ttlSeconds: 600 },
     });
     expect(put.status).toBe(200);
-    // governance follows its own pushed policy before the caps are exercised; a probe granted under
-    // the policy before (no caps) is settled at nothing, so it holds no money the tests below count
+    // the caps are in force before they are exercised; a probe granted under the policy before (no
+    // caps) would be settled at nothing, so it holds no money the tests below count
     await eventually(async () => {
       const probe = await reserve({ amountMinor: 501 });
       if (probe.granted)
@@ -133,5 +134,22 @@ describe('budget caps through budget.reserve', () => {
     expect((await reserve({ currency: 'EUR', workerId: 'w-e', level: 1, amountMinor: 0 })).reason).toMatch(
       /currency EUR/,
     );
+  });
+
+  it('read the policy in their own process: a cap changed is in force for the next reservation, with no NATS question to itself', async () => {
+    const put = await admin().put('/api/v1/policies', {
+      budgets: { currency: 'USD', perTaskCapMinor: 50, globalDailyCapMinor: 1_000_000 },
+      permissions: { taskTypes: {}, tools: {} },
+      approvals: { toolsRequiringApproval: [], ttlSeconds: 600 },
+    });
+    expect(put.status).toBe(200);
+    expect((await reserve({ workerId: 'w-next', level: 1, amountMinor: 60 })).reason).toMatch(/task budget cap 50\b/);
+    expect(await reserve({ workerId: 'w-next', level: 1, amountMinor: 40 })).toMatchObject({ granted: true });
+    // governance-api is alone on this bus: any policy.get it answered, it asked itself
+    const metrics = await (await fetch(`${metricsUrl}/metrics`)).text();
+    const answered = metrics
+      .split('\n')
+      .filter((l) => l.startsWith('juggernaut_messages_handled_total{') && l.includes('juggernaut.policy.get.v1'));
+    expect(answered).toEqual([]);
   });
 });

@@ -6,6 +6,8 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { type AuditActor, AuditLog } from '../audit/audit-log';
 import { PoliciesRepository, type StoredPolicy } from './policies.repository';
 
+export type PolicyChangeListener = (doc: PolicyDocumentV1, previous: PolicyDocumentV1) => void;
+
 function actorName(a: AuditActor): string {
   return 'system' in a ? `system:${a.system}` : a.name;
 }
@@ -18,6 +20,8 @@ function actorName(a: AuditActor): string {
  */
 @Injectable()
 export class PoliciesService {
+  private readonly listeners = new Set<PolicyChangeListener>();
+
   constructor(
     private readonly db: DataSource,
     private readonly repo: PoliciesRepository,
@@ -35,6 +39,12 @@ export class PoliciesService {
 
   current(): Promise<PolicyDocumentV1> {
     return this.repo.current();
+  }
+
+  /** Called after each new version this process commits, with the version it replaced. */
+  onChange(listener: PolicyChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Replaces budgets, permissions and approval thresholds; the kill switch keeps its state. */
@@ -66,18 +76,20 @@ export class PoliciesService {
     action: string,
     next: (prev: PolicyDocumentV1) => StoredPolicy | undefined,
   ): Promise<PolicyDocumentV1> {
-    return this.db.transaction(async (tx: EntityManager) => {
+    const change = await this.db.transaction(async (tx: EntityManager) => {
       const prev = await this.repo.current(tx, true);
       const doc = next(prev);
-      if (!doc) return prev;
+      if (!doc) return { saved: prev };
       const saved = await this.repo.insert(prev.version + 1, plain(doc), actorName(by), tx);
       await this.audit.record(
         { actor: by, action, resourceType: 'policies', resourceId: String(saved.version), before: prev, after: saved },
         tx,
       );
       await enqueueEvent(tx, 'governance', Subjects.policyChanged, saved, currentCorrelationId());
-      return saved;
+      return { saved, prev };
     });
+    if (change.prev) for (const listener of this.listeners) listener(change.saved, change.prev);
+    return change.saved;
   }
 }
 
