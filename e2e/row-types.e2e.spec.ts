@@ -1,13 +1,12 @@
+import { createServiceDataSource, runMigrations } from '@juggernaut/persistence';
 import { createTestDatabase, type TestDatabase } from '@juggernaut/testing';
-import type { BaseEnv } from '@juggernaut/config';
-import { migrateService, type ServiceDefinition } from '@juggernaut/service-kit';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { devBot } from '../apps/dev-bot/src/service';
-import { experimentTracker } from '../apps/experiment-tracker/src/service';
-import { governanceApi } from '../apps/governance-api/src/service';
-import { revenueLedger } from '../apps/revenue-ledger/src/service';
-import { taskDispatcher } from '../apps/task-dispatcher/src/service';
+import { devbotMigrations } from '../apps/dev-bot/src/migrations';
+import { experimentsMigrations } from '../apps/experiment-tracker/src/migrations';
+import { governanceMigrations } from '../apps/governance-api/src/migrations';
+import { ledgerMigrations } from '../apps/revenue-ledger/src/migrations';
+import { dispatchMigrations } from '../apps/task-dispatcher/src/migrations';
 import { changedInterfaces, describeRowTypes } from '../tools/docs/row-types';
 
 /**
@@ -19,25 +18,34 @@ import { changedInterfaces, describeRowTypes } from '../tools/docs/row-types';
  * fails in every repository that still reads the old column.
  */
 const OWNERS = [
-  governanceApi,
-  taskDispatcher,
-  revenueLedger,
-  experimentTracker,
-  devBot,
-] as unknown as ServiceDefinition<BaseEnv>[];
+  { name: 'governance-api', schema: 'governance', migrations: governanceMigrations },
+  { name: 'task-dispatcher', schema: 'dispatch', migrations: dispatchMigrations },
+  { name: 'revenue-ledger', schema: 'ledger', migrations: ledgerMigrations },
+  { name: 'experiment-tracker', schema: 'experiments', migrations: experimentsMigrations },
+  { name: 'dev-bot', schema: 'devbot', migrations: devbotMigrations },
+];
 const fileOf = (service: string) => join(__dirname, '..', 'apps', service, 'src', 'db', 'schema.generated.ts');
 
 describe('row types generated from the migrated schema', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase('rowtypes');
-    for (const def of OWNERS) await migrateService(def, { DATABASE_URL: db.url, LOG_LEVEL: 'warn' });
+    // each service's migrations as its definition lists them (e2e/schema-docs migrates through the service kit)
+    for (const { name, schema, migrations } of OWNERS) {
+      const ds = createServiceDataSource({ url: db.url, schema, service: name, migrations, poolSize: 2 });
+      await ds.initialize();
+      try {
+        await runMigrations(ds, schema);
+      } finally {
+        await ds.destroy();
+      }
+    }
   });
   afterAll(async () => {
     await db?.drop();
   });
 
-  it.each(OWNERS.map((def) => [def.name, def.database!.schema]))(
+  it.each(OWNERS.map((o) => [o.name, o.schema]))(
     'apps/%s/src/db/schema.generated.ts matches the %s schema',
     async (service, schema) => {
       const file = fileOf(service);
@@ -56,4 +64,16 @@ describe('row types generated from the migrated schema', () => {
       expect(committed === generated ? 'current' : 'stale: run npm run db:row-types').toBe('current');
     },
   );
+
+  it('libs/persistence/src/outbox.generated.ts matches the outbox table of every schema', async () => {
+    const file = join(__dirname, '..', 'libs', 'persistence', 'src', 'outbox.generated.ts');
+    const options = { tables: ['outbox'], prefix: '', owner: "the outbox table every service's schema holds" };
+    const rendered = await Promise.all(OWNERS.map((o) => describeRowTypes(db.url, o.schema, o.name, options)));
+    const generated = rendered[0]!;
+    expect(new Set(rendered).size).toBe(1);
+    if (process.env['UPDATE_DOCS']) writeFileSync(file, generated);
+    const committed = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    expect(generated).toContain('export interface Outbox {');
+    expect(committed === generated ? 'current' : 'stale: run npm run db:row-types').toBe('current');
+  });
 });

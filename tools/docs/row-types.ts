@@ -79,7 +79,21 @@ const oneLine = (s: string) =>
     .trim();
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
-export async function describeRowTypes(url: string, schema: string, service: string): Promise<string> {
+export interface RowTypeOptions {
+  /** Only these tables (all by default). */
+  tables?: string[];
+  /** Prefix of the interface names (the schema by default): '' for a table every schema has. */
+  prefix?: string;
+  /** Whose tables these are, for the header: `the <schema> schema (<service>)` by default. */
+  owner?: string;
+}
+
+export async function describeRowTypes(
+  url: string,
+  schema: string,
+  service: string,
+  options: RowTypeOptions = {},
+): Promise<string> {
   const db = new Client({ connectionString: url });
   await db.connect();
   try {
@@ -87,15 +101,18 @@ export async function describeRowTypes(url: string, schema: string, service: str
       await db.query(
         `SELECT c.oid, c.relname AS name, obj_description(c.oid, 'pg_class') AS comment
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition ORDER BY c.relname`,
-        [schema],
+          WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition
+            AND ($2::text[] IS NULL OR c.relname = ANY($2::text[])) ORDER BY c.relname`,
+        [schema, options.tables ?? null],
       )
     ).rows as Array<{ oid: number; name: string; comment: string | null }>;
+    if (options.tables && tables.length !== options.tables.length)
+      throw new Error(`row types: ${schema} lacks one of ${options.tables.join(', ')}`);
     const out: string[] = [
       `// Generated from the migrated database by \`npm run db:row-types\`; do not edit by hand.`,
       '',
       '/*',
-      ` * The row types of the ${schema} schema (${service}), one interface per table, as node-postgres returns`,
+      ` * The row types of ${options.owner ?? `the ${schema} schema (${service})`}, one interface per table, as node-postgres returns`,
       ' * a row: bigint and numeric as strings, timestamps and dates as Date, json and jsonb as unknown, enums and',
       ' * checked text as string. A query declares its row as a Pick of these (or Narrow, from',
       ' * @juggernaut/persistence, for a jsonb shape or a checked union), so a column renamed or retyped by a',
@@ -117,9 +134,10 @@ export async function describeRowTypes(url: string, schema: string, service: str
           [t.oid],
         )
       ).rows as ColumnInfo[];
-      const name = interfaceName(schema, t.name);
+      const name = interfaceName(options.prefix ?? schema, t.name);
       names.push([`${schema}.${t.name}`, name]);
-      out.push(`/** ${schema}.${t.name}${t.comment ? `: ${oneLine(t.comment)}` : ''} */`);
+      const table = options.prefix === '' ? t.name : `${schema}.${t.name}`;
+      out.push(`/** ${table}${t.comment ? `: ${oneLine(t.comment)}` : ''} */`);
       out.push(`export interface ${name} {`);
       for (const c of columns) {
         if (c.comment) out.push(`  /** ${oneLine(c.comment)} */`);
@@ -129,10 +147,12 @@ export async function describeRowTypes(url: string, schema: string, service: str
       }
       out.push('}', '');
     }
-    out.push(`/** Every table of the ${schema} schema by its qualified name. */`, 'export interface Tables {');
-    for (const [qualified, name] of names) out.push(`  '${qualified}': ${name};`);
-    out.push('}');
-    return `${out.join('\n')}\n`;
+    if (!options.tables) {
+      out.push(`/** Every table of the ${schema} schema by its qualified name. */`, 'export interface Tables {');
+      for (const [qualified, name] of names) out.push(`  '${qualified}': ${name};`);
+      out.push('}');
+    }
+    return `${out.join('\n').trimEnd()}\n`;
   } finally {
     await db.end();
   }

@@ -4,3 +4,4 @@ export * from './pagination';
 export * from './service-role';
 export * from './sql-where';
 export * from './row-types';
+export type { Outbox } from './outbox.generated';

@@ -1,7 +1,7 @@
 import { type StreamSubject } from '@juggernaut/contracts';
 import type { Bus } from '@juggernaut/messaging';
 import type { Metrics } from '@juggernaut/observability';
-import { outboxChannel, quoteIdent } from '@juggernaut/persistence';
+import { type Narrow, type Outbox, outboxChannel, quoteIdent } from '@juggernaut/persistence';
 import { Client } from 'pg';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
@@ -18,12 +18,10 @@ export interface OutboxRelayOptions {
   metrics?: Metrics;
 }
 
-interface OutboxRow {
-  id: string;
-  subject: StreamSubject;
+/** An outbox row as the relay reads it: the payload as the JSON text it publishes. */
+type OutboxRow = Narrow<Pick<Outbox, 'id' | 'subject' | 'correlation_id'>, { subject: StreamSubject }> & {
   data: string;
-  correlation_id: string | null;
-}
+};
 
 /**
  * Publishes outbox rows to JetStream after their transaction commits. Woken by LISTEN/NOTIFY,
