@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import type { RpcReply } from '@juggernaut/messaging';
 
 /**
  * Crash drills with the built services as real processes: runners killed with SIGKILL mid-task,
@@ -73,9 +74,9 @@ describe('crash drills', () => {
             await nc.request(`${ns}.juggernaut.task.submit.v1`, JSON.stringify({ type: 'noop', payload }), {
               timeout: 10_000,
             })
-          ).json<any>();
+          ).json<RpcReply<{ id: string }>>();
           if (!r.ok) throw new Error(JSON.stringify(r.error));
-          return r.data.id as string;
+          return r.data.id;
         }),
       );
       ids.push(...batch);

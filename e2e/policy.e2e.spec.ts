@@ -5,6 +5,7 @@ import { PolicyState } from '../apps/agent-runner/src/policy/policy-state';
 import { agentRunner } from '../apps/agent-runner/src/service';
 import { DispatchPolicy } from '../apps/task-dispatcher/src/policy/dispatch-policy';
 import { taskDispatcher } from '../apps/task-dispatcher/src/service';
+import type { RpcReply } from '@juggernaut/messaging';
 
 const ADMIN = 'policy-admin-key-0123456789abcdef';
 
@@ -32,9 +33,9 @@ describe('policy from governance-api to the dispatcher', () => {
         }),
         { timeout: 5_000 },
       )
-    ).json<any>();
+    ).json<RpcReply<{ tasks: Array<{ id: string; type: string }> }>>();
     if (!reply.ok) throw new Error(JSON.stringify(reply.error));
-    return reply.data.tasks as Array<{ id: string; type: string }>;
+    return reply.data.tasks;
   };
   const submit = async (type: string) => (await api.post('/api/v1/tasks', { type })).body.id as string;
   const dispatcherVersion = () =>

@@ -20,6 +20,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import type { ExperimentResultsV1 } from '@juggernaut/contracts';
 
 /**
  * The Grafana dashboards against live data: the six built services run as processes, a real
@@ -287,8 +288,8 @@ describe('Grafana dashboards on a real Prometheus scraping the running services'
     }
     await eventually(
       async () =>
-        (await api.get(`/api/v1/experiments/${experiment.body.id}/results`)).body.variants?.reduce(
-          (n: number, v: any) => n + v.units,
+        (await api.get<ExperimentResultsV1>(`/api/v1/experiments/${experiment.body.id}/results`)).body.variants?.reduce(
+          (n, v) => n + v.units,
           0,
         ) === 10,
       20_000,

@@ -117,8 +117,10 @@ describe('budget caps through budget.reserve', () => {
       return r.status === 200 ? r.body : undefined;
     });
     expect(worker.spend).toEqual({ currency: 'USD', spentTodayMinor: 800, dailyCapMinor: 800 });
-    const listed = (await admin().get('/api/v1/workers')).body.find((w: any) => w.id === 'w-a');
-    expect(listed.spend.spentTodayMinor).toBe(800);
+    const listed = (
+      await admin().get<Array<{ id: string; spend: { spentTodayMinor: number } }>>('/api/v1/workers')
+    ).body.find((w) => w.id === 'w-a');
+    expect(listed?.spend.spentTodayMinor).toBe(800);
   });
 
   it('frees what a settled call did not spend, and refuses a currency other than the budget’s', async () => {

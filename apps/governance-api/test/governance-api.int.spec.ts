@@ -2,6 +2,8 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { apiClient, connectTestNats, eventually, readStream, TestStack } from '@juggernaut/testing';
 import { governanceApi } from '../src/service';
+import type { DeadLetterV1 } from '@juggernaut/contracts';
+import type { RpcReply } from '@juggernaut/messaging';
 
 const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 
@@ -155,12 +157,12 @@ describe('governance-api against real Postgres and NATS', () => {
     expect(envelope.ok).toBe(true);
     expect((await admin().get(`/api/v1/logs/${envelope.data.id}`)).body.message).toBe('via nats');
 
-    const bad = (
-      await nc.request(wire('juggernaut.opportunity.create.v1'), JSON.stringify({ category: 1 }))
-    ).json<any>();
+    const bad = (await nc.request(wire('juggernaut.opportunity.create.v1'), JSON.stringify({ category: 1 }))).json<
+      RpcReply<unknown>
+    >();
     expect(bad.ok).toBe(false);
-    expect(bad.error.status).toBe(400);
-    expect(bad.error.message).toContain('opportunityType');
+    expect(!bad.ok && bad.error.status).toBe(400);
+    expect(!bad.ok && bad.error.message).toContain('opportunityType');
   });
 
   it('dead-letters an invalid message with its reason and goes on with the next', async () => {
@@ -176,7 +178,7 @@ describe('governance-api against real Postgres and NATS', () => {
     });
     expect(stored[0].message).toBe('valid');
     const letters = await eventually(async () => {
-      const got = await readStream<any>(
+      const got = await readStream<DeadLetterV1>(
         nc,
         `${stack.namespace}_JUGGERNAUT_DEADLETTER`,
         wire('juggernaut.deadletter.v1'),

@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { apiClient, connectTestNats, natsRpc, TestStack } from '@juggernaut/testing';
 import { Client } from 'pg';
 import { governanceApi } from '../src/service';
+import type { GoalNoteV1 } from '@juggernaut/contracts';
 
 const ADMIN_KEY = 'test-admin-key-least-0123456789ab';
 const UNKNOWN_GOAL = '6f1c7d2e-0000-4000-8000-00000000dead';
@@ -181,9 +182,9 @@ describe('least privilege in governance-api', () => {
       expect((await apiClient(url, rotated.body.key).get('/api/v1/policies')).status).toBe(200);
       expect((await admin().delete(`/api/v1/api-keys/${rotated.body.id}`)).status).toBe(200);
       expect((await admin().post('/api/v1/api-keys', { name: 'dup-name', role: 'viewer' })).status).toBe(201);
-      const active = (await admin().get('/api/v1/api-keys')).body.filter(
-        (k: any) => k.name.toLowerCase() === 'dup-name' && !k.revokedAt,
-      );
+      const active = (
+        await admin().get<Array<{ name: string; revokedAt: string | null }>>('/api/v1/api-keys')
+      ).body.filter((k) => k.name.toLowerCase() === 'dup-name' && !k.revokedAt);
       expect(active).toHaveLength(1);
     });
   });
@@ -310,7 +311,9 @@ describe('least privilege in governance-api', () => {
       expect(await count('SELECT count(*) AS n FROM governance.goal_notes WHERE goal_id = $1', [UNKNOWN_GOAL])).toBe(0);
       const goal = (await admin().post('/api/v1/goals', { title: 'exists', successCriteria: ['x'] })).body.id as string;
       expect((await admin().post(`/api/v1/goals/${goal}/notes`, { content: 'kept' })).status).toBe(201);
-      expect((await admin().get(`/api/v1/goals/${goal}/notes`)).body.map((n: any) => n.content)).toEqual(['kept']);
+      expect((await admin().get<GoalNoteV1[]>(`/api/v1/goals/${goal}/notes`)).body.map((n) => n.content)).toEqual([
+        'kept',
+      ]);
     });
   });
 

@@ -12,7 +12,18 @@ export interface FakeGitHubRequest {
   path: string;
   query: Record<string, string>;
   headers: IncomingMessage['headers'];
-  body: any;
+  /** The parsed JSON body (the fields the fake reads), the raw text when it is not JSON, or nothing. */
+  body: GitHubRequestBody | string | undefined;
+}
+
+/** The request fields of the pull request and comment endpoints the fake serves. */
+export interface GitHubRequestBody {
+  title?: string;
+  head?: string;
+  base?: string;
+  body?: string;
+  merge_method?: string;
+  commit_title?: string;
 }
 
 export interface FakePull {
@@ -55,9 +66,9 @@ export class FakeGitHub {
       req.on('data', (c: Buffer) => (raw += c.toString('utf8')));
       req.on('end', () => {
         const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-        let body: any = undefined;
+        let body: FakeGitHubRequest['body'];
         try {
-          body = raw ? JSON.parse(raw) : undefined;
+          body = raw ? (JSON.parse(raw) as GitHubRequestBody) : undefined;
         } catch {
           body = raw;
         }
@@ -92,6 +103,7 @@ export class FakeGitHub {
     const prefix = `/repos/${this.repository}`;
     if (!r.path.startsWith(`${prefix}/`)) return [404, { message: 'Not Found' }];
     const rest = r.path.slice(prefix.length);
+    const fields: GitHubRequestBody = typeof r.body === 'object' ? r.body : {};
     const owner = this.repository.split('/')[0];
     const view = (p: FakePull) => ({
       number: p.number,
@@ -106,7 +118,7 @@ export class FakeGitHub {
     });
 
     if (r.method === 'POST' && rest === '/pulls') {
-      const { title, head, base, body } = r.body ?? {};
+      const { title, head, base, body } = fields;
       if (!title || !head || !base)
         return [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'missing_field' }] }];
       if (this.pulls.some((p) => p.head === head && p.base === base && p.state === 'open')) {
@@ -152,12 +164,12 @@ export class FakeGitHub {
       if (!pull) return [404, { message: 'Not Found' }];
       if (pull.merged) return [405, { message: 'Pull Request is not mergeable' }];
       if (!pull.mergeable) return [405, { message: 'Pull Request is not mergeable' }];
-      if (r.body?.merge_method && !['merge', 'squash', 'rebase'].includes(r.body.merge_method))
+      if (fields.merge_method && !['merge', 'squash', 'rebase'].includes(fields.merge_method))
         return [422, { message: 'Validation Failed' }];
       pull.merged = true;
       pull.state = 'closed';
       pull.mergeCommit = createHash('sha1')
-        .update(`${pull.number}:${r.body?.commit_title ?? ''}`)
+        .update(`${pull.number}:${fields.commit_title ?? ''}`)
         .digest('hex');
       return [200, { sha: pull.mergeCommit, merged: true, message: 'Pull Request successfully merged' }];
     }
@@ -165,9 +177,9 @@ export class FakeGitHub {
     if (comment && r.method === 'POST') {
       const pull = this.pulls.find((p) => p.number === Number(comment[1]));
       if (!pull) return [404, { message: 'Not Found' }];
-      if (!r.body?.body) return [422, { message: 'Validation Failed' }];
-      pull.comments.push(r.body.body);
-      return [201, { id: pull.comments.length, body: r.body.body }];
+      if (!fields.body) return [422, { message: 'Validation Failed' }];
+      pull.comments.push(fields.body);
+      return [201, { id: pull.comments.length, body: fields.body }];
     }
     return [404, { message: 'Not Found' }];
   }
