@@ -1,4 +1,4 @@
-import { PayloadClasses, Streams, Subjects } from '@juggernaut/contracts';
+import { Operations, PayloadClasses, Streams, Subjects } from '@juggernaut/contracts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
@@ -132,6 +132,9 @@ function subjectsUsedBy(app: string): { publish: string[]; subscribe: string[] }
     };
     visit(sf);
   }
+  // governance-api's gateway requests every operation declared with a REST route (libs/contracts).
+  if (files.some((f) => f.endsWith(join('gateway', 'gateway.ts'))))
+    for (const op of Object.values(Operations)) if ('rest' in op) publish.add(op.subject);
   return { publish: [...publish].sort(), subscribe: [...subscribe].sort() };
 }
 

@@ -6,15 +6,14 @@ import { ApiKeysRepository } from './auth/api-keys.repository';
 import { ApiKeysService } from './auth/api-keys.service';
 import { AlertsModule } from './alerts/alerts.module';
 import { ApprovalsModule } from './approvals/approvals.module';
-import { ChangesModule } from './changes/changes.module';
 import { AuditModule } from './audit/audit.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { ErrorFilter } from './http/error.filter';
 import { ExperimentsModule } from './experiments/experiments.module';
+import { GatewayModule } from './gateway/gateway.module';
 import { BudgetsModule } from './budgets/budgets.module';
 import { GoalMemoryModule } from './goal-memory/goal-memory.module';
 import { GoalsModule } from './goals/goals.module';
-import { LedgerModule } from './ledger/ledger.module';
 import { PoliciesModule } from './policies/policies.module';
 import { RateLimiter } from './rate-limit/rate-limiter';
 import { TasksModule } from './tasks/tasks.module';
@@ -33,8 +32,10 @@ import { WebhookSourcesRepository } from './webhooks/webhook-sources.repository'
 import { WebhooksController } from './webhooks/webhooks.controller';
 
 /**
- * The REST front door. Feature modules of other resources (tasks, workers, ledger, experiments,
- * policies, approvals …) are listed in `imports`; the API-key guard and error filter apply to all.
+ * The REST front door. Feature modules of governance-api's own resources (policies, approvals,
+ * budgets, goals, workers …) and the gateway of the operations other services own (tasks, ledger,
+ * experiments, changes: declared in libs/contracts) are listed in `imports`; the API-key guard and
+ * error filter apply to all.
  */
 @Module({
   imports: [
@@ -47,10 +48,10 @@ import { WebhooksController } from './webhooks/webhooks.controller';
     BudgetsModule,
     GoalMemoryModule,
     GoalsModule,
-    LedgerModule,
     ExperimentsModule,
-    ChangesModule,
     ConversationsModule,
+    // last: the proxy routes built from libs/contracts, after the feature modules' own routes
+    GatewayModule,
   ],
   controllers: [
     ApiKeysController,

@@ -16,11 +16,9 @@ import { AuditController, ListAuditQuery } from '../audit/audit.controller';
 import { ApiKeysController } from '../auth/api-keys.controller';
 import { type Role, ROLES_KEY } from '../auth/roles';
 import { BudgetsController } from '../budgets/budgets.controller';
-import { ExperimentsController } from '../experiments/experiments.controller';
+import { gatewayController } from '../gateway/gateway';
 import { GoalsController, ListGoalsQuery } from '../goals/goals.controller';
-import { LedgerController } from '../ledger/ledger.controller';
 import { ListLogsQuery, LogsController } from '../logs/logs.controller';
-import { TasksController } from '../tasks/tasks.controller';
 import { ListWorkersQuery, WorkersController } from '../workers/workers.controller';
 
 /** What a read takes: nothing, the route's query (validated with its own class), or the id in its path. */
@@ -42,6 +40,10 @@ function route<C extends object>(
 
 const query = (dto: Type<object>): Input => ({ kind: 'query', dto });
 const byId: Input = { kind: 'id', shape: 'uuid' };
+
+const LedgerController = gatewayController('ledger');
+const TasksController = gatewayController('tasks');
+const ExperimentsController = gatewayController('experiments');
 
 /** Each read is the REST route's handler itself: the same query class, the same answer, the same redaction, the same roles. */
 export const READ_ROUTES: Readonly<Record<ConversationRead, ReadRoute>> = {

@@ -27,10 +27,8 @@ export function PageOf<T>(item: Type<T>): Type<{ items: T[]; nextCursor: string 
   return page as Type<{ items: T[]; nextCursor: string | null }>;
 }
 
-export class DeletedResponse {
-  @ApiProperty({ description: 'Whether something was deleted (false: there was nothing of that name).' })
-  deleted!: boolean;
-}
+/** The answer of a delete by name (in libs/contracts: the gateway's DELETE /schedules/{name} answers it too). */
+export { DeletedResponse } from '@juggernaut/contracts';
 
 export class UnblockedResponse {
   @ApiProperty({ type: [String], description: 'Ids of the tasks that went back to the queue.' }) unblocked!: string[];

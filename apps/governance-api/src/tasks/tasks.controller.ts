@@ -1,78 +1,41 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  ForbiddenException,
-  Get,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Put,
-  Query,
-} from '@nestjs/common';
+import { Body, Controller, ForbiddenException, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiCreatedResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiParam,
-  ApiProperty,
-  ApiPropertyOptional,
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import {
-  CreateScheduleDto,
   CreateTaskDto,
-  ListTasksV1,
-  ScheduleViewV1,
+  Operations,
   Subjects,
+  SubmitTaskBatchV1,
+  TaskBatchReplyV1,
   TaskHistoryEntryV1,
-  TaskPageV1,
   TaskSubmitReplyV1,
-  TaskTypeLimitsDto,
-  TaskTypeLimitsViewV1,
-  TaskViewV1,
 } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
 import { redact } from '@juggernaut/observability';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { AuditedInHandler } from '../audit/audited.decorator';
 import { type AuditTrail, Trail } from '../audit/audit-trail';
 import { CurrentCaller } from '../auth/caller.decorator';
 import { type Caller, READERS, Roles, RolesAndPolicy, WRITERS } from '../auth/roles';
-import { checkedCursor } from '../http/checked-cursor';
-import { DeletedResponse } from '../http/response-types';
 import { PoliciesService } from '../policies/policies.service';
 import { submissionRefusal, withRequester } from './task-submission';
-import { TaskTypeParamPipe } from './task-type.pipe';
-
-export class CancelTaskDto {
-  @ApiPropertyOptional({ example: 'no longer needed' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
-  reason?: string;
-}
-
-export class TaskWithHistory extends TaskViewV1 {
-  @ApiProperty({ type: [TaskHistoryEntryV1] }) history!: TaskHistoryEntryV1[];
-}
 
 const AUDIT_UNAVAILABLE =
   'The audit entry of the intent could not be written, so the request was not sent; or the dispatcher did not answer.';
+const INVALID_TASK =
+  'A field is invalid, or holds text that cannot be stored (NUL, a lone UTF-16 surrogate); the message names it.';
 
 /**
- * A task as readers see it: payload, result, title and reasons redacted. The dispatcher stores what
- * callers and runners send; whoever may read tasks (every role) must not read the secrets in them.
+ * What governance-api adds to the task queue (owned by task-dispatcher) beyond the routes the
+ * gateway builds from libs/contracts: submission checked against the policy, and a task's history.
+ * Every change is audited, intent first.
  */
-function readable<T extends Partial<TaskViewV1> & { history?: TaskHistoryEntryV1[] }>(task: T): T {
-  return redact(task);
-}
-
-/** The task queue, owned by task-dispatcher and reached over NATS. Every change is audited, intent first. */
 @ApiTags('tasks')
 @Controller('tasks')
 @AuditedInHandler()
@@ -95,10 +58,7 @@ export class TasksController {
     type: TaskSubmitReplyV1,
     description: 'The same idempotencyKey returns the task already created.',
   })
-  @ApiBadRequestResponse({
-    description:
-      'A field is invalid, or holds text that cannot be stored (NUL, a lone UTF-16 surrogate); the message names it.',
-  })
+  @ApiBadRequestResponse({ description: INVALID_TASK })
   @ApiServiceUnavailableResponse({ description: AUDIT_UNAVAILABLE })
   async create(
     @Body() body: CreateTaskDto,
@@ -112,27 +72,6 @@ export class TasksController {
     return trail.forward(() => this.bus.request(Subjects.taskSubmit, task));
   }
 
-  @Get()
-  @Roles(...READERS)
-  @ApiOkResponse({ type: TaskPageV1, description: 'Payloads, results and reasons with secrets redacted.' })
-  @ApiBadRequestResponse({ description: 'A filter is invalid, or the cursor is not one this list returned.' })
-  async list(@Query() q: ListTasksV1): Promise<TaskPageV1> {
-    checkedCursor(q.cursor, 'uuid');
-    const page = await this.bus.request(Subjects.taskList, q);
-    return { ...page, items: page.items.map(readable) };
-  }
-
-  @Get(':id')
-  @Roles(...READERS)
-  @ApiOkResponse({
-    type: TaskWithHistory,
-    description: 'The task with every state change it went through; payload, result and reasons with secrets redacted.',
-  })
-  @ApiNotFoundResponse({ description: 'No task with this id.' })
-  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<TaskWithHistory> {
-    return readable(await this.bus.request(Subjects.taskGet, { id }));
-  }
-
   @Get(':id/events')
   @Roles(...READERS)
   @ApiOkResponse({ type: [TaskHistoryEntryV1] })
@@ -140,97 +79,48 @@ export class TasksController {
   async events(@Param('id', new ParseUUIDPipe()) id: string): Promise<TaskHistoryEntryV1[]> {
     return redact((await this.bus.request(Subjects.taskGet, { id })).history);
   }
+}
 
-  @Post(':id/cancel')
-  @HttpCode(200)
-  @Roles('admin', 'operator')
-  @ApiOkResponse({ type: TaskViewV1, description: 'A running task loses its lease at once and its runner aborts it.' })
+/** Batch submission, each task checked against the policy as POST /tasks checks one. Audited, intent first. */
+@ApiTags('tasks')
+@Controller('tasks')
+@AuditedInHandler()
+export class TaskBatchController {
+  constructor(
+    private readonly bus: Bus,
+    private readonly policies: PoliciesService,
+  ) {}
+
+  @Post('batch')
+  @RolesAndPolicy(
+    'Each task must also be one the policy lets the key submit (as POST /tasks): a refusal names the task and the rule, and none is created.',
+    ...WRITERS,
+  )
+  @ApiOperation({
+    summary:
+      'Submit up to 1,000 tasks in one transaction (payload.requestedBy, where a task carries one, is set to the calling key)',
+  })
+  @ApiCreatedResponse({
+    type: TaskBatchReplyV1,
+    description:
+      'Every task is created (or found by its idempotency or unique key), or none is; each answer says which.',
+  })
+  @ApiBadRequestResponse({ description: INVALID_TASK })
   @ApiServiceUnavailableResponse({ description: AUDIT_UNAVAILABLE })
-  async cancel(
-    @Param('id', new ParseUUIDPipe()) id: string,
-    @Body() body: CancelTaskDto,
+  async batch(
+    @Body() body: SubmitTaskBatchV1,
     @CurrentCaller() caller: Caller,
     @Trail() trail: AuditTrail,
-  ): Promise<TaskViewV1> {
-    return readable(
-      await trail.forward(() =>
-        this.bus.request(Subjects.taskCancel, { id, by: caller.name, ...(body.reason ? { reason: body.reason } : {}) }),
-      ),
+  ): Promise<TaskBatchReplyV1> {
+    const { permissions } = await this.policies.current();
+    const tasks = body.tasks.map((task, i) => {
+      const refusal = submissionRefusal(permissions, caller.role, task);
+      if (refusal) throw new ForbiddenException(`tasks.${i}: ${refusal}`);
+      const payload = withRequester(task.type, task.payload, caller.name);
+      return { ...task, ...(payload ? { payload } : {}) };
+    });
+    return trail.forward(() =>
+      this.bus.request(Subjects.taskSubmitBatch, { tasks }, Operations.taskSubmitBatch.timeoutMs),
     );
-  }
-
-  @Post(':id/retry')
-  @HttpCode(200)
-  @Roles('admin', 'operator')
-  @ApiOkResponse({ type: TaskViewV1, description: 'Redrives a dead, failed or cancelled task with fresh attempts.' })
-  @ApiServiceUnavailableResponse({ description: AUDIT_UNAVAILABLE })
-  async retry(@Param('id', new ParseUUIDPipe()) id: string, @Trail() trail: AuditTrail): Promise<TaskViewV1> {
-    return readable(await trail.forward(() => this.bus.request(Subjects.taskRetry, { id })));
-  }
-}
-
-/** Cron schedules that create one task per tick. */
-@ApiTags('tasks')
-@Controller('schedules')
-@AuditedInHandler()
-export class SchedulesController {
-  constructor(private readonly bus: Bus) {}
-
-  @Post()
-  @Roles('admin', 'operator')
-  @ApiCreatedResponse({ type: ScheduleViewV1 })
-  @ApiServiceUnavailableResponse({ description: AUDIT_UNAVAILABLE })
-  create(@Body() body: CreateScheduleDto, @Trail() trail: AuditTrail): Promise<ScheduleViewV1> {
-    return trail.forward(() => this.bus.request(Subjects.scheduleCreate, body));
-  }
-
-  @Get()
-  @Roles(...READERS)
-  @ApiOkResponse({ type: [ScheduleViewV1] })
-  async list(): Promise<ScheduleViewV1[]> {
-    return redact(await this.bus.request(Subjects.scheduleList, {}));
-  }
-
-  @Delete(':name')
-  @Roles('admin', 'operator')
-  @ApiOkResponse({ type: DeletedResponse })
-  @ApiServiceUnavailableResponse({ description: AUDIT_UNAVAILABLE })
-  delete(@Param('name') name: string, @Trail() trail: AuditTrail): Promise<{ deleted: boolean }> {
-    return trail.forward(() => this.bus.request(Subjects.scheduleDelete, { name }));
-  }
-}
-
-/** Per-type concurrency caps, rate limits and lease lengths. */
-@ApiTags('tasks')
-@Controller('task-types')
-@AuditedInHandler()
-export class TaskTypesController {
-  constructor(private readonly bus: Bus) {}
-
-  @Get('limits')
-  @Roles(...READERS)
-  @ApiOkResponse({ type: [TaskTypeLimitsViewV1] })
-  list(): Promise<TaskTypeLimitsViewV1[]> {
-    return this.bus.request(Subjects.taskTypeLimitsList, {});
-  }
-
-  @Put(':type/limits')
-  @Roles('admin')
-  @ApiParam({
-    name: 'type',
-    description:
-      'A task type, in the format of CreateTaskDto.type: lowercase letters, digits, ".", "_" or "-", starting with a letter; at most 100 characters.',
-  })
-  @ApiOkResponse({ type: TaskTypeLimitsViewV1 })
-  @ApiBadRequestResponse({
-    description: 'The type is not a task type name, or a limit is invalid; the message names it.',
-  })
-  @ApiServiceUnavailableResponse({ description: AUDIT_UNAVAILABLE })
-  set(
-    @Param('type', new TaskTypeParamPipe()) type: string,
-    @Body() body: TaskTypeLimitsDto,
-    @Trail() trail: AuditTrail,
-  ): Promise<TaskTypeLimitsViewV1> {
-    return trail.forward(() => this.bus.request(Subjects.taskTypeLimitsSet, { ...body, type }));
   }
 }

@@ -1,15 +1,6 @@
 import { Module } from '@nestjs/common';
-import { TaskBatchController, TaskRetentionController, TaskTypePauseController } from './task-operations.controller';
-import { SchedulesController, TaskTypesController, TasksController } from './tasks.controller';
+import { TaskBatchController, TasksController } from './tasks.controller';
 
-@Module({
-  controllers: [
-    TaskBatchController,
-    TasksController,
-    SchedulesController,
-    TaskTypesController,
-    TaskTypePauseController,
-    TaskRetentionController,
-  ],
-})
+/** Task submission (checked against the policy) and history; the queue's other routes are the gateway's. */
+@Module({ controllers: [TaskBatchController, TasksController] })
 export class TasksModule {}

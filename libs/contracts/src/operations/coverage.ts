@@ -35,16 +35,21 @@ export const pathParams = (path: string): string[] =>
     .map((s) => s.slice(1));
 
 /**
- * What is wrong with the REST routes as declared: two routes on one method and path, a path
+ * What is wrong with the REST routes as declared: two routes on one method and path, routes of one
+ * resource (one controller) with different OpenAPI tags, a path
  * parameter with no declaration (or a declared one not in the path), a route whose success answer
  * has no class for the OpenAPI document.
  */
 export function restRouteGaps(operations: Record<string, AnyOperation>): string[] {
   const routes = new Map<string, string>();
+  const tags = new Map<string, string>();
   return Object.entries(operations).flatMap(([name, op]) => {
     const rest = op.rest;
     if (!rest) return [];
     const gaps: string[] = [];
+    const tag = tags.get(rest.resource) ?? rest.tag;
+    if (tag !== rest.tag) gaps.push(`${name}: tagged ${rest.tag}, the other routes of /${rest.resource} ${tag}`);
+    tags.set(rest.resource, tag);
     const key = `${rest.method} /${[rest.resource, rest.path].filter(Boolean).join('/')}`;
     if (routes.has(key)) gaps.push(`${name}: ${key} is also ${routes.get(key)}`);
     routes.set(key, name);

@@ -5,6 +5,7 @@ import { LedgerOperations } from './ledger';
 import { TaskOperations } from './tasks';
 
 export * from './operation';
+export * from './coverage';
 export * from './responses';
 export { StreamEvents, SignalSubjects } from './events';
 export { TaskOperations, LedgerOperations, ExperimentOperations, ChangeOperations, GovernanceOperations };

@@ -1,5 +1,0 @@
-import { Module } from '@nestjs/common';
-import { LedgerController } from './ledger.controller';
-
-@Module({ controllers: [LedgerController] })
-export class LedgerModule {}
