@@ -1,6 +1,6 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { type ApprovalV1, Subjects } from '@juggernaut/contracts';
-import { Bus, type ConsumerHandle } from '@juggernaut/messaging';
+import { Consume } from '@juggernaut/messaging';
 import { LOGGER } from '@juggernaut/service-kit';
 import type { Logger } from 'pino';
 import { ChangesRepository } from '../changes/changes.repository';
@@ -12,28 +12,14 @@ import { ChangePipeline } from './change-pipeline';
  * needs nothing here: the dispatcher releases the task and a worker merges.
  */
 @Injectable()
-export class ApprovalDecisions implements OnApplicationBootstrap, OnModuleDestroy {
-  private consumer?: ConsumerHandle;
-
+export class ApprovalDecisions {
   constructor(
-    private readonly bus: Bus,
     private readonly changes: ChangesRepository,
     private readonly pipeline: ChangePipeline,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    this.consumer = await this.bus.consume(
-      Subjects.approvalDecided,
-      { durable: 'devbot-approval-decided', concurrency: 2, deliverPolicy: 'new' },
-      (a) => this.apply(a),
-    );
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.consumer?.stop();
-  }
-
+  @Consume(Subjects.approvalDecided, { durable: 'devbot-approval-decided', concurrency: 2, deliverPolicy: 'new' })
   async apply(a: ApprovalV1): Promise<void> {
     if (a.action !== 'merge:change' || a.status === 'approved' || a.status === 'pending') return;
     const change = await this.changes.findByApproval(a.id);

@@ -1,6 +1,6 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Subjects, type TaskEventV1 } from '@juggernaut/contracts';
-import { Bus, type ConsumerHandle } from '@juggernaut/messaging';
+import { Consume } from '@juggernaut/messaging';
 import { LOGGER } from '@juggernaut/service-kit';
 import type { Logger } from 'pino';
 import { ChangesRepository } from '../changes/changes.repository';
@@ -12,29 +12,21 @@ import { ChangePipeline } from './change-pipeline';
  * a dead one (attempts exhausted, e.g. by workers that kept crashing) fails it with the reason.
  */
 @Injectable()
-export class TaskOutcomes implements OnApplicationBootstrap, OnModuleDestroy {
-  private consumers: ConsumerHandle[] = [];
-
+export class TaskOutcomes {
   constructor(
-    private readonly bus: Bus,
     private readonly changes: ChangesRepository,
     private readonly pipeline: ChangePipeline,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    this.consumers = [
-      await this.bus.consume(Subjects.taskCancelled, { durable: 'devbot-task-cancelled', deliverPolicy: 'new' }, (e) =>
-        this.apply(e),
-      ),
-      await this.bus.consume(Subjects.taskDead, { durable: 'devbot-task-dead', deliverPolicy: 'new' }, (e) =>
-        this.apply(e),
-      ),
-    ];
+  @Consume(Subjects.taskCancelled, { durable: 'devbot-task-cancelled', deliverPolicy: 'new' })
+  cancelled(e: TaskEventV1): Promise<void> {
+    return this.apply(e);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    for (const c of this.consumers) await c.stop();
+  @Consume(Subjects.taskDead, { durable: 'devbot-task-dead', deliverPolicy: 'new' })
+  dead(e: TaskEventV1): Promise<void> {
+    return this.apply(e);
   }
 
   async apply(e: TaskEventV1): Promise<void> {

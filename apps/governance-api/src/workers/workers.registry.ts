@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Subjects } from '@juggernaut/contracts';
-import { Bus, type ConsumerHandle } from '@juggernaut/messaging';
+import { Subjects, type WorkerPresenceV1 } from '@juggernaut/contracts';
+import { Bus, Consume } from '@juggernaut/messaging';
 import { Metrics } from '@juggernaut/observability';
 import { APP_CONFIG, LOGGER } from '@juggernaut/service-kit';
 import type { Subscription } from '@nats-io/transport-node';
@@ -14,7 +14,6 @@ import { WorkersRepository } from './workers.repository';
  */
 @Injectable()
 export class WorkersRegistry implements OnApplicationBootstrap, OnModuleDestroy {
-  private consumers: ConsumerHandle[] = [];
   private sub?: Subscription;
   private sweeper?: NodeJS.Timeout;
 
@@ -31,7 +30,7 @@ export class WorkersRegistry implements OnApplicationBootstrap, OnModuleDestroy 
     });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     this.sub = this.bus.listen(Subjects.workerHeartbeat, async (hb) => {
       if (typeof hb.workerId !== 'string' || typeof hb.level !== 'number' || !Array.isArray(hb.capabilities)) return;
       await this.repo.seen({
@@ -44,32 +43,31 @@ export class WorkersRegistry implements OnApplicationBootstrap, OnModuleDestroy 
         at: new Date(hb.at ?? Date.now()),
       });
     });
-    this.consumers.push(
-      await this.bus.consume(Subjects.workerOnline, { durable: 'governance-worker-online' }, async (e) => {
-        await this.repo.seen({
-          id: e.workerId,
-          level: e.level,
-          capabilities: e.capabilities,
-          at: new Date(e.at),
-          started: true,
-        });
-      }),
-    );
-    this.consumers.push(
-      await this.bus.consume(Subjects.workerOffline, { durable: 'governance-worker-offline' }, async (e) => {
-        await this.repo.offline(e.workerId, e.reason, new Date(e.at));
-      }),
-    );
     this.sweeper = setInterval(
       () => void this.sweep(),
       Math.max(250, Math.floor(this.config.JUGGERNAUT_WORKER_SILENT_MS / 3)),
     );
   }
 
-  async onModuleDestroy(): Promise<void> {
+  onModuleDestroy(): void {
     clearInterval(this.sweeper);
     this.sub?.unsubscribe();
-    for (const c of this.consumers) await c.stop();
+  }
+
+  @Consume(Subjects.workerOnline, { durable: 'governance-worker-online' })
+  async online(e: WorkerPresenceV1): Promise<void> {
+    await this.repo.seen({
+      id: e.workerId,
+      level: e.level,
+      capabilities: e.capabilities,
+      at: new Date(e.at),
+      started: true,
+    });
+  }
+
+  @Consume(Subjects.workerOffline, { durable: 'governance-worker-offline' })
+  async offline(e: WorkerPresenceV1): Promise<void> {
+    await this.repo.offline(e.workerId, e.reason, new Date(e.at));
   }
 
   private async sweep(): Promise<void> {

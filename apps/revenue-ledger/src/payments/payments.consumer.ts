@@ -1,6 +1,6 @@
-import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Subjects } from '@juggernaut/contracts';
-import { Bus, type ConsumerHandle, PermanentMessageError } from '@juggernaut/messaging';
+import { Injectable } from '@nestjs/common';
+import { type PaymentEventV1, Subjects } from '@juggernaut/contracts';
+import { Consume, PermanentMessageError } from '@juggernaut/messaging';
 import { PaymentsService } from './payments.service';
 
 /**
@@ -10,27 +10,17 @@ import { PaymentsService } from './payments.service';
  * or one that cannot be posted is dead-lettered with the reason, not retried.
  */
 @Injectable()
-export class PaymentsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
-  private consumer?: ConsumerHandle;
+export class PaymentsConsumer {
+  constructor(private readonly payments: PaymentsService) {}
 
-  constructor(
-    private readonly bus: Bus,
-    private readonly payments: PaymentsService,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    this.consumer = await this.bus.consume(
-      Subjects.paymentEvent,
-      { durable: 'revenue-ledger-payments', concurrency: 4, ackWaitMs: 60_000, maxDeliver: 10 },
-      async (e) => {
-        const outcome = await this.payments.apply(e);
-        if (outcome.status === 'conflict' || outcome.status === 'rejected')
-          throw new PermanentMessageError(outcome.reason);
-      },
-    );
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.consumer?.stop();
+  @Consume(Subjects.paymentEvent, {
+    durable: 'revenue-ledger-payments',
+    concurrency: 4,
+    ackWaitMs: 60_000,
+    maxDeliver: 10,
+  })
+  async apply(e: PaymentEventV1): Promise<void> {
+    const outcome = await this.payments.apply(e);
+    if (outcome.status === 'conflict' || outcome.status === 'rejected') throw new PermanentMessageError(outcome.reason);
   }
 }
