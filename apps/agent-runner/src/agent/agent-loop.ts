@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AgentStopReason, type ApprovalV1, Subjects } from '@juggernaut/contracts';
-import { costMinor, ModelClient, reservationMinor, Spend } from '@juggernaut/llm';
+import { ModelClient, reservationMinor, Spend } from '@juggernaut/llm';
 import { Bus } from '@juggernaut/messaging';
 import { Metrics, redact, redactString } from '@juggernaut/observability';
 import { APP_CONFIG, LOGGER } from '@juggernaut/service-kit';
@@ -16,6 +16,21 @@ import { BlockTaskError, type TaskContext, TerminalTaskError } from '../handlers
 import { PolicyState } from '../policy/policy-state';
 import { ArgsValidator } from '../tools/args-validator';
 import { type AgentTool, type JsonSchema, ToolDeniedError } from '../tools/tool';
+import {
+  answerJson,
+  answerRetryPrompt,
+  approvalVerdict,
+  budgetLeftMinor,
+  budgetStop,
+  gateToolCall,
+  invalidStreakStop,
+  maxStepsFor,
+  stepCostMinor,
+  type Stop,
+  stopBeforeStep,
+  timeoutStop,
+  truncateToolResult,
+} from './agent-rules';
 import { type AgentState, agentStateOf, newAgentState, pendingToolCalls } from './agent-state';
 import { argsHash } from './canonical-json';
 import { recordStep } from './loop-detector';
@@ -73,7 +88,6 @@ export interface AgentRunResult {
   currency: string;
 }
 
-const MAX_TOOL_RESULT_CHARS = 16_000;
 const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
 
 /**
@@ -114,7 +128,7 @@ export class AgentLoop {
       state.activeMs = elapsed();
       await ctx.checkpoint({ ...(spec.keep ?? {}), [key]: state });
     };
-    const maxSteps = Math.min(spec.maxSteps ?? this.config.AGENT_MAX_STEPS, this.config.AGENT_MAX_STEPS);
+    const maxSteps = maxStepsFor(spec.maxSteps, this.config.AGENT_MAX_STEPS);
     // The wall-clock limit aborts a model or tool call in flight, not only between steps.
     const timeLeft = Math.max(0, this.config.AGENT_TIMEOUT_MS - elapsed());
     const timeout = AbortSignal.timeout(Math.max(1, timeLeft));
@@ -130,12 +144,15 @@ export class AgentLoop {
       if (first) return await stop(first.reason, first.detail);
 
       for (;;) {
-        if (timeLeft <= 0 || timeout.aborted)
-          return await stop('timeout', `active time over ${this.config.AGENT_TIMEOUT_MS} ms`);
-        const made = state.step - (state.base ?? 0);
-        if (made >= maxSteps) return await stop('max_steps', `${made} model calls made, the limit is ${maxSteps}`);
+        const due = stopBeforeStep({
+          made: state.step - (state.base ?? 0),
+          maxSteps,
+          timedOut: timeLeft <= 0 || timeout.aborted,
+          timeoutMs: this.config.AGENT_TIMEOUT_MS,
+        });
+        if (due) return await stop(due.reason, due.detail);
         const reply = await this.modelStep(spec, ctx, state, tools, signal, save);
-        if ('refused' in reply) return await stop('budget', reply.refused);
+        if ('refused' in reply) return await stop(reply.refused.reason, reply.refused.detail);
         const calls = reply.tool_calls ?? [];
         if (calls.length === 0) {
           const final = this.checkAnswer(spec, reply.content ?? '', state.messages);
@@ -144,18 +161,9 @@ export class AgentLoop {
             return await stop('completed', undefined, final.value);
           }
           state.invalidStreak++;
-          if (state.invalidStreak > this.config.AGENT_TOOL_ARG_RETRIES) {
-            return await stop(
-              'loop_detected',
-              `the final answer was invalid ${state.invalidStreak} times in a row: ${final.error}`,
-            );
-          }
-          state.messages.push({
-            role: 'user',
-            content: spec.outputSchema
-              ? `Your answer is not valid: ${final.error}. Reply with JSON only, matching this schema: ${JSON.stringify(spec.outputSchema)}`
-              : `Your answer is not valid: ${final.error}. Answer again.`,
-          });
+          const looping = invalidStreakStop(state.invalidStreak, this.config.AGENT_TOOL_ARG_RETRIES, final.error);
+          if (looping) return await stop(looping.reason, looping.detail);
+          state.messages.push({ role: 'user', content: answerRetryPrompt(final.error, spec.outputSchema) });
           await save();
           continue;
         }
@@ -173,7 +181,10 @@ export class AgentLoop {
         );
         throw ctx.signal.reason ?? e;
       }
-      if (timeout.aborted) return await stop('timeout', `active time over ${this.config.AGENT_TIMEOUT_MS} ms`);
+      if (timeout.aborted) {
+        const late = timeoutStop(this.config.AGENT_TIMEOUT_MS);
+        return await stop(late.reason, late.detail);
+      }
       throw e;
     }
   }
@@ -186,7 +197,7 @@ export class AgentLoop {
     tools: Map<string, AgentTool>,
     signal: AbortSignal,
     save: () => Promise<void>,
-  ): Promise<ChatCompletionMessage | { refused: string }> {
+  ): Promise<ChatCompletionMessage | { refused: Stop }> {
     const model = this.model.modelFor(ctx.level);
     const price = this.model.priceOf(model);
     if (!price)
@@ -203,11 +214,7 @@ export class AgentLoop {
     );
     const reservationId = `llm:${ctx.task.id}:${step}`;
     const reservation = await this.spend.reserve(ctx.task, ctx.workerId, ctx.level, reservationId, estimate);
-    if (!reservation.granted) {
-      return {
-        refused: `${reservation.reason} (the next call needed up to ${estimate} ${this.spend.currency} minor units; no request was made)`,
-      };
-    }
+    if (!reservation.granted) return { refused: budgetStop(reservation.reason, estimate, this.spend.currency) };
     state.inflight = { kind: 'model', step, reservationId, reservedMinor: estimate };
     state.step = step;
     await save();
@@ -236,7 +243,7 @@ export class AgentLoop {
       await save().catch(() => undefined);
       throw e;
     }
-    const cost = reply.usage ? costMinor(price, reply.usage.promptTokens, reply.usage.completionTokens) : estimate;
+    const cost = stepCostMinor(price, reply.usage, estimate);
     await this.spend.settle(reservationId, cost);
     await this.spend.record(ctx.task, step, model, cost, reply.usage);
     state.spentMinor += cost;
@@ -315,73 +322,60 @@ export class AgentLoop {
       const started = performance.now();
       let content: string;
       let outcome: ToolOutcome;
-      let args: Record<string, unknown> | undefined;
-      let invalid = false;
-      const parsed = parseArgs(call.arguments);
-      const refusal = tool ? undefined : spec.refuseTool?.(call.name, call.arguments);
-      if (refusal) {
-        content = `refused: ${refusal}`;
-        outcome = 'refused';
-      } else if (!tool) {
-        content = `error: there is no tool named "${call.name}". Available: ${[...tools.keys()].join(', ')}`;
-        outcome = 'error';
-        invalid = true;
-      } else if (!parsed.ok) {
-        content = `error: the arguments are not a JSON object (${parsed.error}). Call ${tool.name} again with arguments matching this JSON schema: ${JSON.stringify(tool.parameters)}`;
-        outcome = 'error';
-        invalid = true;
+      const gate = gateToolCall(call, {
+        tool,
+        available: [...tools.keys()],
+        ...(tool ? {} : { refusal: spec.refuseTool?.(call.name, call.arguments) }),
+        validate: (schema, value) => this.validator.check(schema, value),
+        level: ctx.level,
+        neededLevel: tool ? this.policy.toolLevel(tool.name, tool.minLevel) : 0,
+      });
+      const invalid = !gate.run && gate.invalid;
+      const args = gate.args;
+      if (!gate.run) {
+        content = gate.content;
+        outcome = gate.outcome;
       } else {
-        args = parsed.value;
-        const problems = this.validator.check(tool.parameters, args);
-        const needed = this.policy.toolLevel(tool.name, tool.minLevel);
-        if (problems) {
-          content = `error: invalid arguments: ${problems}. Call ${tool.name} again with arguments matching this JSON schema: ${JSON.stringify(tool.parameters)}`;
-          outcome = 'error';
-          invalid = true;
-        } else if (ctx.level < needed) {
-          content = `denied: ${tool.name} needs autonomy level ${needed}; this worker is level ${ctx.level}. Do the task without it.`;
-          outcome = 'denied';
-        } else {
-          const amount = tool.amountOf?.(args);
-          const why = this.policy.approvalReason(tool.name, amount);
-          const approval = why ? await this.approvalFor(ctx, state, call.id, tool, args, why, amount) : undefined;
-          if (approval && approval.status === 'pending') {
-            this.toolCalls.inc({ tool: tool.name, outcome: 'approval' });
-            await save();
-            await this.steps.write(ctx.task, ctx.workerId, {
-              step: state.step,
-              key: `approval:${call.id}`,
-              action: 'agent.approval',
-              message: `${tool.name} waits for approval ${approval.id}`,
-              data: {
-                tool: tool.name,
-                outcome: 'approval',
-                approvalId: approval.id,
-                argsHash: approval.argsHash,
-                args,
-              },
-            });
-            throw new BlockTaskError(
-              'approval',
-              `waiting for approval ${approval.id} to run ${tool.name}`,
-              approval.id,
-            );
-          }
-          if (approval && approval.status !== 'approved') {
-            const why = `approval ${approval.id} for ${tool.name} was ${approval.status}${approval.decisionReason ? `: ${approval.decisionReason}` : ''}`;
-            this.toolCalls.inc({ tool: tool.name, outcome: 'denied' });
-            await this.steps.write(ctx.task, ctx.workerId, {
-              step: state.step,
-              key: `tool:${call.id}`,
-              action: 'agent.tool',
-              level: 'warn',
-              message: why,
-              data: { tool: tool.name, outcome: 'denied', approvalId: approval.id },
-            });
-            return { reason: 'denied', detail: why };
-          }
-          ({ content, outcome } = await this.execute(ctx, state, tool, args, call, signal, save));
+        const { tool: runnable, args: valid } = gate;
+        const amount = runnable.amountOf?.(valid);
+        const why = this.policy.approvalReason(runnable.name, amount);
+        const approval = why ? await this.approvalFor(ctx, state, call.id, runnable, valid, why, amount) : undefined;
+        const verdict = approvalVerdict(approval, runnable.name);
+        if (approval && verdict.kind === 'wait') {
+          this.toolCalls.inc({ tool: runnable.name, outcome: 'approval' });
+          await save();
+          await this.steps.write(ctx.task, ctx.workerId, {
+            step: state.step,
+            key: `approval:${call.id}`,
+            action: 'agent.approval',
+            message: `${runnable.name} waits for approval ${approval.id}`,
+            data: {
+              tool: runnable.name,
+              outcome: 'approval',
+              approvalId: approval.id,
+              argsHash: approval.argsHash,
+              args: valid,
+            },
+          });
+          throw new BlockTaskError(
+            'approval',
+            `waiting for approval ${approval.id} to run ${runnable.name}`,
+            approval.id,
+          );
         }
+        if (approval && verdict.kind === 'denied') {
+          this.toolCalls.inc({ tool: runnable.name, outcome: 'denied' });
+          await this.steps.write(ctx.task, ctx.workerId, {
+            step: state.step,
+            key: `tool:${call.id}`,
+            action: 'agent.tool',
+            level: 'warn',
+            message: verdict.detail,
+            data: { tool: runnable.name, outcome: 'denied', approvalId: approval.id },
+          });
+          return { reason: 'denied', detail: verdict.detail };
+        }
+        ({ content, outcome } = await this.execute(ctx, state, runnable, valid, call, signal, save));
       }
       state.invalidStreak = invalid ? state.invalidStreak + 1 : 0;
       this.toolCalls.inc({ tool: tool ? tool.name : 'unknown', outcome });
@@ -442,9 +436,9 @@ export class AgentLoop {
         step: state.step,
         idempotencyKey,
         signal,
-        budgetLeftMinor: ctx.task.budgetMinor === null ? null : Math.max(0, ctx.task.budgetMinor - state.spentMinor),
+        budgetLeftMinor: budgetLeftMinor(ctx.task.budgetMinor, state.spentMinor),
       });
-      return { content: truncate(JSON.stringify(redact(result ?? null))), outcome: 'ok' };
+      return { content: truncateToolResult(JSON.stringify(redact(result ?? null))), outcome: 'ok' };
     } catch (e) {
       if (signal.aborted) throw e;
       const why = redactString((e as Error)?.message ?? String(e)).slice(0, 2_000);
@@ -526,16 +520,9 @@ export class AgentLoop {
       const problem = spec.checkAnswer?.(content, messages) ?? null;
       return problem ? { ok: false, error: problem } : { ok: true, value: content };
     }
-    const text = content
-      .trim()
-      .replace(/^```(?:json)?\s*/i, '')
-      .replace(/\s*```$/, '');
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      return { ok: false, error: 'it is not JSON' };
-    }
+    const parsed = answerJson(content);
+    if (!parsed.ok) return parsed;
+    const value = parsed.value;
     const problems = this.validator.check(spec.outputSchema, value) ?? spec.checkAnswer?.(value, messages) ?? null;
     return problems ? { ok: false, error: problems } : { ok: true, value };
   }
@@ -573,18 +560,4 @@ export class AgentLoop {
       currency: this.spend.currency,
     };
   }
-}
-
-function parseArgs(raw: string): { ok: true; value: Record<string, unknown> } | { ok: false; error: string } {
-  try {
-    const v: unknown = JSON.parse(raw || '{}');
-    if (!v || typeof v !== 'object' || Array.isArray(v)) return { ok: false, error: 'not an object' };
-    return { ok: true, value: v as Record<string, unknown> };
-  } catch (e) {
-    return { ok: false, error: (e as Error).message.slice(0, 200) };
-  }
-}
-
-function truncate(s: string): string {
-  return s.length > MAX_TOOL_RESULT_CHARS ? `${s.slice(0, MAX_TOOL_RESULT_CHARS)}… [truncated]` : s;
 }

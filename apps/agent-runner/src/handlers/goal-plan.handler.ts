@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Subjects } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
 import { AgentLoop } from '../agent/agent-loop';
+import { budgetLeftMinor } from '../agent/agent-rules';
 import { ModelClient } from '@juggernaut/llm';
 import { levelFor, SUB_TASK_FIELDS } from '../tools/create-task.tool';
 import { ToolRegistry } from '../tools/tool-registry';
@@ -71,13 +72,10 @@ export class GoalPlanHandler implements TaskHandler {
     const context = await this.goalContext(ctx.task.goalId);
     // A child never gets more than its parent has: what this task may hand out is its budget minus its own spend.
     const budgetLeft = () =>
-      ctx.task.budgetMinor === null
-        ? null
-        : Math.max(
-            0,
-            ctx.task.budgetMinor -
-              ((ctx.task.checkpoint?.['agent'] as { spentMinor?: number } | undefined)?.spentMinor ?? 0),
-          );
+      budgetLeftMinor(
+        ctx.task.budgetMinor,
+        (ctx.task.checkpoint?.['agent'] as { spentMinor?: number } | undefined)?.spentMinor ?? 0,
+      );
     const run = await this.loop.run(
       {
         system: SYSTEM,
@@ -90,7 +88,7 @@ export class GoalPlanHandler implements TaskHandler {
     );
     const { answer, ...summary } = outcomeOf(run);
     const plan = answer as { summary?: string; tasks: PlannedTask[] };
-    const left = ctx.task.budgetMinor === null ? null : Math.max(0, ctx.task.budgetMinor - run.costMinor);
+    const left = budgetLeftMinor(ctx.task.budgetMinor, run.costMinor);
     const problem = checkPlan(plan.tasks, left);
     if (problem) throw new TerminalTaskError(`the plan no longer fits: ${problem}`);
 
