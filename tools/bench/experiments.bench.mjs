@@ -2,11 +2,18 @@
 // Experiment tracker benchmark. The built experiment-tracker runs as its own process on a fresh
 // database and NATS namespace. Figures (one JSON line each):
 //   ingest   — exposures and conversions published to JetStream as fast as they are accepted (10% of
-//              them re-published duplicates, 0.5% invalid), timed until every distinct unit and
-//              conversion is counted; `exact` checks the counts and that every invalid message was
-//              dead-lettered.
+//              units exposed twice, 0.75% invalid: malformed, or naming a variant the experiment does
+//              not have), timed from the first publish until every distinct unit and conversion is
+//              counted; `exact` checks the counts and that every invalid message was dead-lettered.
+//   ingest.drain — the same traffic for a second experiment published while the tracker is stopped,
+//              timed from its restart until the backlog is accounted for (no publisher on the CPU).
 //   assign   — assignment over NATS request/reply: sequential latency, and throughput at 64 in flight.
-//   results  — GET-equivalent results (every statistic) of the experiment holding all that traffic.
+//   results  — results of the experiment holding all that traffic, with every statistic on (CUPED on
+//              the exposures' covariate, post-stratification on four strata, percentile capping, a
+//              ratio and a named mean metric, Benjamini–Hochberg, power): the first read after the
+//              ingest (it scans every unit) and the p50 of the reads after it (the statistics are
+//              kept while the experiment's data versions are unchanged); `exact` checks the units
+//              and converted units the results count.
 //   evaluate — the rules run on demand over the same experiment (decision stored each time).
 //   BENCH_EXPOSURES=50000  BENCH_ASSIGN=5000
 import { spawn } from 'node:child_process';
@@ -14,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { printPeakMemory, sampleMemory, trackMemory } from './bench-kit.mjs';
@@ -66,6 +73,20 @@ const namespace = `bexp${randomBytes(4).toString('hex')}`;
 const dbUrl = Object.assign(new URL(ADMIN_URL), { pathname: `/${dbName}` }).toString();
 const main = join(root, 'dist/apps/experiment-tracker/main.js');
 let tracker;
+let startTracker;
+async function stopTracker() {
+  const child = tracker;
+  if (child && child.exitCode === null && child.signalCode === null) {
+    await new Promise((resolve) => {
+      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  }
+}
 const nc = await connect({ servers: NATS_URL });
 const wire = (s) => `${namespace}.${s}`;
 async function rpc(subject, payload, timeout = 30_000) {
@@ -88,108 +109,249 @@ try {
     EXPERIMENTS_EVALUATE_INTERVAL_MS: '3600000',
   };
   await run([main, 'migrate'], env);
-  tracker = trackMemory(
-    'experiment-tracker',
-    spawn(process.execPath, [main], { env, stdio: ['ignore', 'ignore', 'inherit'] }),
-  );
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) break;
-    } catch {
-      /* not yet */
+  startTracker = async () => {
+    tracker = trackMemory(
+      'experiment-tracker',
+      spawn(process.execPath, [main], { env, stdio: ['ignore', 'ignore', 'inherit'] }),
+    );
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) break;
+      } catch {
+        /* not yet */
+      }
+      if (i > 200) throw new Error('experiment-tracker did not start');
+      await sleep(100);
     }
-    if (i > 200) throw new Error('experiment-tracker did not start');
-    await sleep(100);
-  }
+  };
+  await startTracker();
 
-  const created = await rpc('juggernaut.experiment.create.v1', {
-    name: 'bench',
-    hypothesis: 'throughput',
-    primaryMetric: 'conversion',
-    budgetMinor: 1_000_000,
-    variants: [
-      { key: 'control', weight: 50, control: true },
-      { key: 'b', weight: 30 },
-      { key: 'c', weight: 20 },
-    ],
-    guardrails: [{ metric: 'revenue_per_unit', maxRelativeDrop: 0.5 }],
-    decisionRule: { minUnitsPerVariant: 1_000_000 },
-  });
-  const id = created.id;
-  await rpc('juggernaut.experiment.start.v1', { id, by: 'bench' });
-  const variants = [
-    { key: 'control', weight: 50 },
-    { key: 'b', weight: 30 },
-    { key: 'c', weight: 20 },
-  ];
+  const createExperiment = async (name) => {
+    const created = await rpc('juggernaut.experiment.create.v1', {
+      name,
+      hypothesis: 'throughput',
+      primaryMetric: 'conversion',
+      budgetMinor: 1_000_000,
+      variants: [
+        { key: 'control', weight: 50, control: true },
+        { key: 'b', weight: 30 },
+        { key: 'c', weight: 20 },
+      ],
+      guardrails: [{ metric: 'revenue_per_unit', maxRelativeDrop: 0.5 }],
+      decisionRule: { minUnitsPerVariant: 1_000_000 },
+      // Every statistic on.
+      analysis: { cuped: true, postStratify: true, correction: 'benjamini-hochberg' },
+      metrics: [
+        { key: 'revenue_per_unit', capping: { type: 'percentile', value: 0.99 } },
+        {
+          key: 'revenue_per_order',
+          kind: 'ratio',
+          numerator: 'revenue',
+          denominator: 'orders',
+          capping: { type: 'percentile', value: 0.99 },
+        },
+        { key: 'items', kind: 'mean', numerator: 'items' },
+      ],
+      power: { minimumDetectableEffect: 0.05, plannedUnitsPerVariant: 40_000 },
+    });
+    await rpc('juggernaut.experiment.start.v1', { id: created.id, by: 'bench' });
+    return created.id;
+  };
+  // One experiment for the live ingest (and the results), one for the backlog drain.
+  const id = await createExperiment('bench');
+  const drainId = await createExperiment('bench-drain');
 
   // --- ingest ----------------------------------------------------------------------------------
   const js = jetstream(nc);
-  const now = new Date().toISOString();
-  const messages = [];
-  let conversions = 0;
-  let invalid = 0;
-  for (let i = 0; i < EXPOSURES; i++) {
-    const variantKey = variants[i % 10 < 5 ? 0 : i % 10 < 8 ? 1 : 2].key;
-    const unitId = `u${i}`;
-    messages.push(['juggernaut.experiment.exposure.v1', { experimentId: id, variantKey, unitId, occurredAt: now }]);
-    if (i % 5 === 0) {
-      conversions++;
-      messages.push([
-        'juggernaut.experiment.conversion.v1',
-        { experimentId: id, variantKey, unitId, occurredAt: now, valueMinor: 1000 + (i % 7) * 100 },
-      ]);
-    }
-    if (i % 10 === 0)
-      messages.push(['juggernaut.experiment.exposure.v1', { experimentId: id, variantKey, unitId, occurredAt: now }]);
-    if (i % 200 === 0) {
-      invalid++;
-      messages.push([
-        'juggernaut.experiment.exposure.v1',
-        { experimentId: id, variantKey, unitId: 7, occurredAt: 'never' },
-      ]);
-    }
-  }
-  const started = performance.now();
-  for (let i = 0; i < messages.length; i += 1_000) {
-    await Promise.all(messages.slice(i, i + 1_000).map(([s, p]) => js.publish(wire(s), JSON.stringify(p))));
-  }
-  const published = performance.now();
-  let counted;
-  for (;;) {
-    const db = new pg.Client({ connectionString: dbUrl });
-    await db.connect();
-    const { rows } = await db.query(
-      `SELECT (SELECT count(*)::int FROM experiments.exposures WHERE experiment_id = $1) AS units,
-              (SELECT count(*)::int FROM experiments.conversions WHERE experiment_id = $1) AS conversions`,
-      [id],
-    );
-    await db.end();
-    counted = rows[0];
-    if (counted.units >= EXPOSURES && counted.conversions >= conversions) break;
-    if (performance.now() - started > 600_000) break;
-    await sleep(100);
-  }
-  const seconds = (performance.now() - started) / 1000;
   const jsm = await jetstreamManager(nc);
-  let dead = 0;
-  for (let i = 0; i < 50; i++) {
-    dead = (await jsm.streams.info(`${namespace}_JUGGERNAUT_DEADLETTER`).catch(() => ({ state: { messages: 0 } })))
-      .state.messages;
-    if (dead >= invalid) break;
-    await sleep(100);
+  const now = new Date().toISOString();
+  const variants = ['control', 'b', 'c'];
+  /** An experiment's traffic: every unit exposed, a tenth twice, a fifth converting; invalid ones mixed in. */
+  const traffic = (experimentId) => {
+    const messages = [];
+    let conversions = 0;
+    let invalid = 0;
+    for (let i = 0; i < EXPOSURES; i++) {
+      const variantKey = variants[i % 10 < 5 ? 0 : i % 10 < 8 ? 1 : 2];
+      const unitId = `u${i}`;
+      const exposure = {
+        experimentId,
+        variantKey,
+        unitId,
+        occurredAt: now,
+        covariate: (i * 7919) % 97,
+        stratum: `s${i % 4}`,
+      };
+      messages.push(['juggernaut.experiment.exposure.v1', JSON.stringify(exposure)]);
+      if (i % 5 === 0) {
+        conversions++;
+        const conversion = {
+          experimentId,
+          variantKey,
+          unitId,
+          occurredAt: now,
+          valueMinor: 1000 + (i % 7) * 100 + (i % 997 === 0 ? 500_000 : 0),
+          metrics: { items: 1 + (i % 5) },
+        };
+        messages.push(['juggernaut.experiment.conversion.v1', JSON.stringify(conversion)]);
+      }
+      if (i % 10 === 0) messages.push(['juggernaut.experiment.exposure.v1', JSON.stringify(exposure)]);
+      // Invalid: a malformed payload (refused by validation), and a variant the experiment does not
+      // have (refused by the batch that checks it, the others in its batch applied).
+      if (i % 200 === 0) {
+        invalid++;
+        messages.push([
+          'juggernaut.experiment.exposure.v1',
+          JSON.stringify({ experimentId, variantKey, unitId: 7, occurredAt: 'never', stratum: `bad${i}` }),
+        ]);
+      }
+      if (i % 400 === 100) {
+        invalid++;
+        messages.push([
+          'juggernaut.experiment.conversion.v1',
+          JSON.stringify({ experimentId, variantKey: 'nope', unitId, occurredAt: now }),
+        ]);
+      }
+    }
+    return { messages, conversions, invalid };
+  };
+  /** Publishes with a window of 2,000 unacknowledged messages; returns the seconds it took. */
+  const publishAll = async (messages) => {
+    const t0 = performance.now();
+    let inflight = 0;
+    let wake;
+    let failure;
+    const acked = () => {
+      inflight--;
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    for (const [subject, body] of messages) {
+      inflight++;
+      js.publish(wire(subject), body).then(acked, (e) => {
+        failure = e;
+        acked();
+      });
+      while (inflight >= 2_000) await new Promise((resolve) => (wake = resolve));
+      if (failure) throw failure;
+    }
+    while (inflight > 0) await new Promise((resolve) => (wake = resolve));
+    if (failure) throw failure;
+    return (performance.now() - t0) / 1000;
+  };
+  const db = new pg.Client({ connectionString: dbUrl });
+  await db.connect();
+  const deadLetterStream = `${namespace}_JUGGERNAUT_DEADLETTER`;
+  const deadLettered = async () =>
+    (await jsm.streams.info(deadLetterStream).catch(() => ({ state: { messages: 0 } }))).state.messages;
+  /** The dead letters of an experiment's messages: how many, and how many distinct messages they hold. */
+  const deadLettersOf = async (experimentId) => {
+    const name = `read_${randomBytes(4).toString('hex')}`;
+    await jsm.consumers.add(deadLetterStream, {
+      name,
+      ack_policy: AckPolicy.None,
+      deliver_policy: DeliverPolicy.All,
+      inactive_threshold: 30_000_000_000,
+    });
+    const letters = [];
+    try {
+      const consumer = await js.consumers.get(deadLetterStream, name);
+      const pending = (await consumer.info()).num_pending;
+      while (letters.length < pending) {
+        const batch = await consumer.fetch({ max_messages: Math.min(500, pending - letters.length), expires: 2_000 });
+        let n = 0;
+        for await (const m of batch) {
+          letters.push(m.json());
+          n++;
+        }
+        if (n === 0) break;
+      }
+    } finally {
+      await jsm.consumers.delete(deadLetterStream, name).catch(() => undefined);
+    }
+    const mine = letters.filter((l) => l.data.includes(experimentId));
+    return { letters: mine.length, distinct: new Set(mine.map((l) => l.data)).size };
+  };
+  const countRows = async (experimentId) =>
+    (
+      await db.query(
+        `SELECT (SELECT count(*)::int FROM experiments.exposures WHERE experiment_id = $1) AS units,
+                (SELECT count(*)::int FROM experiments.conversions WHERE experiment_id = $1) AS conversions`,
+        [experimentId],
+      )
+    ).rows[0];
+  /**
+   * Waits until every distinct unit, conversion and invalid message of the traffic is accounted for.
+   * Exact: every valid message counted once (the rows) and every invalid one dead-lettered (the
+   * distinct dead letters of the experiment; a redelivered one may be dead-lettered twice, printed).
+   */
+  const settle = async (experimentId, t, deadBefore, t0) => {
+    for (;;) {
+      const counted = await countRows(experimentId);
+      const dead = (await deadLettered()) - deadBefore;
+      if (counted.units >= EXPOSURES && counted.conversions >= t.conversions && dead >= t.invalid) break;
+      if (performance.now() - t0() > 600_000) break;
+      await sleep(20);
+    }
+    const seconds = (performance.now() - t0()) / 1000;
+    // Redeliveries after the count could only add rows the keys refuse: look once more.
+    await sleep(500);
+    const counted = await countRows(experimentId);
+    const dead = await deadLettersOf(experimentId);
+    const exact = counted.units === EXPOSURES && counted.conversions === t.conversions && dead.distinct === t.invalid;
+    return { seconds, exact, counted, dead };
+  };
+  const figure = (name, t, seconds, extra, settled) =>
+    out({
+      figure: name,
+      messages: t.messages.length,
+      distinctUnits: EXPOSURES,
+      conversions: t.conversions,
+      invalid: t.invalid,
+      messagesPerSecond: round(t.messages.length / seconds),
+      ...extra,
+      totalSeconds: round(seconds, 2),
+      deadLetters: settled.dead.letters,
+      exact: settled.exact,
+      ...(settled.exact ? {} : { counted: settled.counted, distinctDeadLettered: settled.dead.distinct }),
+    });
+
+  // Live: the clock runs from the first publish until the last message is accounted for (the
+  // publisher shares the machine with the tracker).
+  const live = traffic(id);
+  const liveStart = performance.now();
+  const publishSeconds = await publishAll(live.messages);
+  const liveSettled = await settle(id, live, 0, () => liveStart);
+  figure('ingest', live, liveSettled.seconds, { publishSeconds: round(publishSeconds, 2) }, liveSettled);
+
+  // Drain: the traffic is published while the tracker is stopped; the clock runs from the start of
+  // the first batch it writes after its restart (its consumers start before it reports ready) until
+  // the backlog is accounted for: what it applies without the publisher on the CPU.
+  const backlog = traffic(drainId);
+  const deadBefore = await deadLettered();
+  await stopTracker();
+  await publishAll(backlog.messages);
+  const restarted = startTracker();
+  // The first batch's transaction start (received_at), on the database's clock, is the clock's start.
+  let drainStart;
+  for (;;) {
+    const { rows } = await db.query(
+      `SELECT extract(epoch FROM clock_timestamp() - min(received_at))::float8 AS lag FROM (
+         SELECT received_at FROM experiments.exposures WHERE experiment_id = $1
+         UNION ALL SELECT received_at FROM experiments.conversions WHERE experiment_id = $1) r`,
+      [drainId],
+    );
+    if (rows[0].lag !== null) {
+      drainStart = performance.now() - rows[0].lag * 1000;
+      break;
+    }
+    await sleep(10);
   }
-  out({
-    figure: 'ingest',
-    messages: messages.length,
-    distinctUnits: EXPOSURES,
-    conversions,
-    invalid,
-    messagesPerSecond: round(messages.length / seconds),
-    publishSeconds: round((published - started) / 1000, 2),
-    totalSeconds: round(seconds, 2),
-    exact: counted.units === EXPOSURES && counted.conversions === conversions && dead === invalid,
-  });
+  await restarted;
+  const drainSettled = await settle(drainId, backlog, deadBefore, () => drainStart);
+  figure('ingest.drain', backlog, drainSettled.seconds, {}, drainSettled);
+  await db.end();
 
   // --- assign ----------------------------------------------------------------------------------
   const lat = [];
@@ -219,19 +381,35 @@ try {
   });
 
   // --- results and evaluate --------------------------------------------------------------------
+  // The assign figures above changed no analysed data: the first read here is the first since the
+  // ingest, so it scans every unit; the reads after it find the data versions unchanged.
   const res = [];
   let last;
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 21; i++) {
     const t = performance.now();
     last = await rpc('juggernaut.experiment.results.v1', { id });
     res.push(performance.now() - t);
   }
+  const [firstRead, ...reads] = res;
+  const resultUnits = last.variants.reduce((s, v) => s + v.units, 0);
+  const resultConversions = last.variants.reduce((s, v) => s + v.conversions, 0);
+  const revenue = last.metrics.find((m) => m.key === 'revenue_per_unit');
   out({
     figure: 'results',
-    units: last.variants.reduce((s, v) => s + v.units, 0),
+    units: resultUnits,
     variants: 3,
-    p50Ms: round(pct(res, 0.5), 1),
-    maxMs: round(Math.max(...res), 1),
+    statistics: {
+      cuped: revenue.cuped !== null,
+      strata: revenue.stratification?.strata ?? 0,
+      cap: revenue.capping?.cap ?? null,
+      metrics: last.metrics.length,
+      correction: last.correction,
+      power: revenue.variants.some((v) => v.power !== null),
+    },
+    firstReadMs: round(firstRead, 1),
+    p50Ms: round(pct(reads, 0.5), 1),
+    maxMs: round(Math.max(...reads), 1),
+    exact: resultUnits === EXPOSURES && resultConversions === live.conversions,
   });
   const ev = [];
   for (let i = 0; i < 10; i++) {
@@ -243,13 +421,7 @@ try {
   printPeakMemory('experiments');
 } finally {
   sampleMemory();
-  if (tracker && tracker.exitCode === null) {
-    await new Promise((resolve) => {
-      tracker.once('exit', resolve);
-      tracker.kill('SIGTERM');
-      setTimeout(() => tracker.kill('SIGKILL'), 15_000).unref();
-    });
-  }
+  await stopTracker();
   const jsm = await jetstreamManager(nc);
   for await (const name of jsm.streams.names())
     if (name.startsWith(`${namespace}_`)) await jsm.streams.delete(name).catch(() => undefined);

@@ -15,4 +15,25 @@ export class ExperimentsEnv extends DatabaseEnv {
   @Min(100)
   @Max(1_000_000)
   EXPERIMENTS_ALLOCATION_DRAWS = 10_000;
+
+  /** Most exposures (or conversions) written by one statement; a busy stream is written in batches of up to this many. */
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(5_000)
+  EXPERIMENTS_INGEST_BATCH_MAX = 1_000;
+
+  /** Batches of each kind written at once: one is prepared and sent while another commits. */
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  EXPERIMENTS_INGEST_FLUSH_CONCURRENCY = 2;
+
+  /** Exposures (and conversions) held unacknowledged at once per consumer: they wait for their batch to commit. */
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(20_000)
+  EXPERIMENTS_INGEST_CONCURRENCY = 2_000;
 }

@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { RunningService } from '@juggernaut/service-kit';
 import { apiClient, connectTestNats, eventually, readStream, TestStack } from '@juggernaut/testing';
 import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { assignVariant } from '../src/assignment/assign';
 import { RulesEvaluator } from '../src/rules/rules-evaluator';
 import { experimentTracker } from '../src/service';
@@ -267,6 +268,92 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     );
     expect(metrics).toMatch(/juggernaut_experiment_conversions_total\{[^}]*\} [1-9]/);
     expect(metrics).toMatch(/juggernaut_experiments_running\{[^}]*\} [1-9]/);
+  });
+
+  it('writes a burst in batches: each valid message counted once, the invalid ones in the same batches dead-lettered', async () => {
+    const id = await running();
+    const now = new Date().toISOString();
+    const exposure = (unitId: string, variantKey: string) =>
+      js.publish(
+        wire('juggernaut.experiment.exposure.v1'),
+        JSON.stringify({ experimentId: id, variantKey, unitId, occurredAt: now }),
+      );
+    const conversion = (unitId: string, variantKey: string, valueMinor: number) =>
+      js.publish(
+        wire('juggernaut.experiment.conversion.v1'),
+        JSON.stringify({ experimentId: id, variantKey, unitId, occurredAt: now, valueMinor }),
+      );
+    // Published together, so they meet in the consumers' batches: repeats of a unit, a unit exposed
+    // to both variants (its first exposure counts), conversions repeated, and a bad variant among them.
+    await exposure('first-wins', 'b');
+    const sends: Promise<unknown>[] = [];
+    for (let i = 0; i < 300; i++) {
+      const variant = i % 2 === 0 ? 'control' : 'b';
+      sends.push(exposure(`burst-${i}`, variant), exposure(`burst-${i}`, variant));
+      if (i % 3 === 0) sends.push(conversion(`burst-${i}`, variant, 100), conversion(`burst-${i}`, variant, 100));
+      if (i % 50 === 0) sends.push(exposure(`bad-${i}`, 'nope'), conversion(`bad-${i}`, 'nope', 5));
+    }
+    sends.push(exposure('first-wins', 'control'));
+    await Promise.all(sends);
+    const r = await unitsSeen(id, 301);
+    expect(r.variants.find((v: any) => v.key === 'control')).toMatchObject({ units: 150, conversions: 50 });
+    expect(r.variants.find((v: any) => v.key === 'b')).toMatchObject({ units: 151, conversions: 50 });
+    const letters = await eventually(async () => {
+      const all = (
+        await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_DEADLETTER`, wire('juggernaut.deadletter.v1'))
+      ).filter((l) => l.data.includes(id));
+      return all.length >= 12 ? all : undefined;
+    });
+    expect(letters).toHaveLength(12);
+    expect(new Set(letters.map((l) => l.reason))).toEqual(new Set([`rejected: experiment ${id} has no variant nope`]));
+    const db = svc.app.get(DataSource);
+    const [counts] = await db.query(
+      `SELECT (SELECT count(*)::int FROM experiments.exposures WHERE experiment_id = $1) AS units,
+              (SELECT count(*)::int FROM experiments.conversions WHERE experiment_id = $1) AS conversions,
+              (SELECT variant_key FROM experiments.exposures WHERE experiment_id = $1 AND unit_id = 'first-wins') AS first`,
+      [id],
+    );
+    expect(counts).toEqual({ units: 301, conversions: 100, first: 'b' });
+  });
+
+  it('reads results again after any change to what they count: an exposure, a conversion, or unit revenue CUPED reads', async () => {
+    const id = await running({ analysis: { cuped: true, postStratify: false } });
+    const old = new Date(Date.now() - 86_400_000).toISOString();
+    await traffic(id, 'control', 20, 5, 300);
+    await traffic(id, 'b', 20, 5, 300);
+    await unitsSeen(id, 40);
+    const first = await eventually(async () => {
+      const r = await results(id);
+      return r.variants.every((v: any) => v.conversions === 5) ? r : undefined;
+    });
+    expect(await results(id)).toMatchObject({ variants: first.variants, metrics: first.metrics });
+    // Unit revenue from before the exposures changes the pre-exposure covariate of one unit.
+    await js.publish(
+      wire('juggernaut.ledger.posted.v1'),
+      JSON.stringify(ledgerEvent({ unitId: 'control-0', occurredAt: old })),
+    );
+    const preMeans = (r: any) => r.health.balance.find((b: any) => b.covariate === 'pre_revenue')?.means ?? [0, 0];
+    const withRevenue = await eventually(async () => {
+      const r = await results(id);
+      return preMeans(r)[0] > 0 ? r : undefined;
+    });
+    expect(preMeans(withRevenue)[0]).toBeCloseTo(1000 / 20, 9);
+    // A conversion of a unit already counted changes its values (and nothing else).
+    await js.publish(
+      wire('juggernaut.experiment.conversion.v1'),
+      JSON.stringify({
+        experimentId: id,
+        variantKey: 'b',
+        unitId: 'b-19',
+        occurredAt: new Date().toISOString(),
+        valueMinor: 300,
+      }),
+    );
+    const converted = await eventually(async () => {
+      const r = await results(id);
+      return r.variants.find((v: any) => v.key === 'b').conversions === 6 ? r : undefined;
+    });
+    expect(converted.variants.find((v: any) => v.key === 'b')).toMatchObject({ units: 20, conversions: 6 });
   });
 
   it('attributes ledger revenue to the variant and unit once and only once, and ledger cost to the budget', async () => {

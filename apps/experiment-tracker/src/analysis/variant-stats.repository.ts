@@ -4,8 +4,12 @@ import type { Queryable } from '@juggernaut/persistence';
 import { DataSource } from 'typeorm';
 import type { ExperimentSettings } from '../experiments/experiment-settings';
 import { isBuiltInSource } from '../experiments/experiment-settings';
+import { ANY_EXPERIMENT, UNIT_REVENUE } from '../migrations/1766000000000-experiment-data-versions';
 import type { Moments } from '../stats/moments';
 import type { Cell, LoadedData } from './analyze';
+
+/** Experiments whose last loaded statistics are kept (the least recently read are dropped first). */
+export const CACHED_EXPERIMENTS = 256;
 
 /** More distinct strata than this and the results are not post-stratified (a stratum per unit is not a segment). */
 export const MAX_STRATA = 50;
@@ -51,9 +55,51 @@ export const COVARIATES = ['pre_revenue', 'exposure_covariate'] as const;
  */
 @Injectable()
 export class VariantStatsRepository {
+  /**
+   * The last statistics loaded per experiment, with what they were loaded from: the plan and the
+   * data versions (experiments.data_versions, raised by triggers in the transaction of every change).
+   * A load whose plan and versions are unchanged returns them without reading a unit: the versions
+   * name exactly the data the statistics were computed from, so the figures are the same ones a
+   * scan would give. Any change (a new exposure, conversion or attribution, new unit revenue when
+   * CUPED reads it, a bandit's reweighting in the plan) makes the next load scan again.
+   */
+  private readonly cache = new Map<string, { key: string; data: LoadedData }>();
+
   constructor(private readonly db: DataSource) {}
 
   async load(experimentId: string, plan: LoadPlan, db: Queryable = this.db): Promise<LoadedData> {
+    const versions = () => this.versions(experimentId, plan, db);
+    const key = JSON.stringify([plan, await versions()]);
+    const hit = this.cache.get(experimentId);
+    if (hit?.key === key) {
+      this.cache.delete(experimentId);
+      this.cache.set(experimentId, hit);
+      return structuredClone(hit.data);
+    }
+    const data = await this.scan(experimentId, plan, db);
+    // Kept only if nothing changed during the scan (always so inside a repeatable-read transaction;
+    // in read committed, a change committed meanwhile may or may not be in the scan: not kept).
+    if (JSON.stringify([plan, await versions()]) === key) {
+      this.cache.delete(experimentId);
+      this.cache.set(experimentId, { key, data: structuredClone(data) });
+      if (this.cache.size > CACHED_EXPERIMENTS) this.cache.delete(this.cache.keys().next().value!);
+    }
+    return data;
+  }
+
+  /** The versions of the data a plan reads: the experiment's, any experiment's, and unit revenue's with CUPED. */
+  private async versions(experimentId: string, plan: LoadPlan, db: Queryable): Promise<string[]> {
+    const ids = [experimentId, ANY_EXPERIMENT, ...(plan.cuped ? [UNIT_REVENUE] : [])];
+    const rows = (await db.query(
+      `SELECT experiment_id::text AS id, version::text AS version FROM experiments.data_versions WHERE experiment_id = ANY($1::uuid[])`,
+      [ids],
+    )) as Array<{ id: string; version: string }>;
+    const byId = new Map(rows.map((r) => [r.id, r.version]));
+    return ids.map((id) => byId.get(id) ?? '0');
+  }
+
+  /** The statistics computed from every unit. */
+  private async scan(experimentId: string, plan: LoadPlan, db: Queryable): Promise<LoadedData> {
     let stratify = plan.stratify;
     let strataNote: string | null = null;
     if (stratify) {

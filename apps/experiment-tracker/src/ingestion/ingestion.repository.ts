@@ -16,61 +16,87 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class IngestionRepository {
   constructor(private readonly db: DataSource) {}
 
-  /** Returns true when the exposure is new, false for a repeat of a unit already exposed. */
-  async recordExposure(e: ExperimentExposureV1): Promise<boolean> {
-    return this.insertChecked(
-      e.experimentId,
-      e.variantKey,
+  /**
+   * Exposures in one statement: every message checked against its experiment and variant, the
+   * acceptable ones inserted in key order (two batches never wait on each other in a cycle; the
+   * earliest of a unit's exposures in the batch wins, as it would one message at a time). Returns,
+   * in order, null for each message that applies (new or a repeat) or the reason it never can, and
+   * how many units were new.
+   */
+  async recordExposures(batch: ExperimentExposureV1[]): Promise<BatchOutcome> {
+    return this.insertBatch(
+      batch,
       ['running'],
+      `unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::float8[], $6::text[])
+         WITH ORDINALITY AS t(experiment_id, variant_key, unit_id, occurred_at, covariate, stratum, ord)`,
       `INSERT INTO experiments.exposures (experiment_id, unit_id, variant_key, occurred_at, covariate, stratum)
-       SELECT $1::uuid, $3::text, $2::text, $4::timestamptz, $5::float8, $6::text FROM target WHERE status = 'running' AND variant_ok
+       SELECT experiment_id, unit_id, variant_key, occurred_at, covariate, stratum FROM checked
+       WHERE status = 'running' AND variant_ok ORDER BY experiment_id, unit_id, ord
        ON CONFLICT (experiment_id, unit_id) DO NOTHING RETURNING 1`,
-      [e.unitId, e.occurredAt, e.covariate ?? null, e.stratum ?? null],
+      [
+        batch.map((e) => e.unitId),
+        batch.map((e) => e.occurredAt),
+        batch.map((e) => e.covariate ?? null),
+        batch.map((e) => e.stratum ?? null),
+      ],
     );
   }
 
-  /** Conversions are accepted while running and after the end (late arrivals), never for a draft. */
-  async recordConversion(c: ExperimentConversionV1): Promise<boolean> {
-    return this.insertChecked(
-      c.experimentId,
-      c.variantKey,
+  /** Conversions as exposures are; accepted while running and after the end (late arrivals), never for a draft. */
+  async recordConversions(batch: ExperimentConversionV1[]): Promise<BatchOutcome> {
+    return this.insertBatch(
+      batch,
       ['running', 'stopped', 'concluded'],
+      `unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[], $7::jsonb[])
+         WITH ORDINALITY AS t(experiment_id, variant_key, conversion_id, unit_id, value_minor, occurred_at, metrics, ord)`,
       `INSERT INTO experiments.conversions (experiment_id, conversion_id, unit_id, variant_key, value_minor, occurred_at, metrics)
-       SELECT $1::uuid, $3::text, $4::text, $2::text, $5::bigint, $6::timestamptz, $7::jsonb FROM target WHERE status <> 'draft' AND variant_ok
+       SELECT experiment_id, conversion_id, unit_id, variant_key, value_minor, occurred_at, metrics FROM checked
+       WHERE status <> 'draft' AND variant_ok ORDER BY experiment_id, conversion_id, ord
        ON CONFLICT (experiment_id, conversion_id) DO NOTHING RETURNING 1`,
       [
-        c.conversionId ?? c.unitId,
-        c.unitId,
-        c.valueMinor ?? 0,
-        c.occurredAt,
-        c.metrics ? JSON.stringify(c.metrics) : null,
+        batch.map((c) => c.conversionId ?? c.unitId),
+        batch.map((c) => c.unitId),
+        batch.map((c) => String(c.valueMinor ?? 0)),
+        batch.map((c) => c.occurredAt),
+        batch.map((c) => (c.metrics ? JSON.stringify(c.metrics) : null)),
       ],
     );
   }
 
   /**
-   * The check and the insert in one round trip (the hot path: one statement per message). `insert`
-   * reads the CTE `target` (status, variant_ok) and takes $1 experiment id, $2 variant key, then `extra`.
+   * The checks and the insert of a batch in one round trip. `rows` is the unnest (with ordinality,
+   * as ord) of $1 experiment ids, $2 variant keys, then `extra`; `insert` reads the CTE `checked` (those columns with ord,
+   * status and variant_ok). Messages whose experiment id is not a uuid are refused before the query.
    */
-  private async insertChecked(
-    experimentId: string,
-    variantKey: string,
+  private async insertBatch(
+    batch: Array<{ experimentId: string; variantKey: string }>,
     statuses: string[],
+    rows: string,
     insert: string,
-    extra: unknown[],
-  ): Promise<boolean> {
-    if (!UUID.test(experimentId))
-      throw new PermanentMessageError(`experimentId ${experimentId} is not an experiment id`);
+    extra: unknown[][],
+  ): Promise<BatchOutcome> {
+    const errors: Array<string | null> = batch.map((m) =>
+      UUID.test(m.experimentId) ? null : `experimentId ${m.experimentId} is not an experiment id`,
+    );
+    // A refused id goes in as null (its row checks as an unknown experiment, and its error stands).
+    const ids = batch.map((m, i) => (errors[i] === null ? m.experimentId : null));
     const [row] = (await this.db.query(
-      `WITH target AS (
-         SELECT e.status, EXISTS (SELECT 1 FROM experiments.variants v WHERE v.experiment_id = e.id AND v.key = $2::text) AS variant_ok
-         FROM experiments.experiments e WHERE e.id = $1::uuid
+      `WITH checked AS (
+         SELECT t.*, e.status,
+                EXISTS (SELECT 1 FROM experiments.variants v WHERE v.experiment_id = t.experiment_id AND v.key = t.variant_key) AS variant_ok
+         FROM ${rows}
+         LEFT JOIN experiments.experiments e ON e.id = t.experiment_id
        ), ins AS (${insert})
-       SELECT (SELECT status FROM target) AS status, (SELECT variant_ok FROM target) AS variant_ok, (SELECT count(*) FROM ins)::int AS inserted`,
-      [experimentId, variantKey, ...extra],
-    )) as Array<{ status: string | null; variant_ok: boolean | null; inserted: number }>;
-    this.explain(experimentId, variantKey, statuses, row!.status, row!.variant_ok);
-    return row!.inserted > 0;
+       SELECT (SELECT count(*) FROM ins)::int AS inserted,
+              array_agg(status ORDER BY ord) AS statuses, array_agg(variant_ok ORDER BY ord) AS variant_oks
+       FROM checked`,
+      [ids, batch.map((m) => m.variantKey), ...extra],
+    )) as Array<{ inserted: number; statuses: Array<string | null>; variant_oks: boolean[] }>;
+    batch.forEach((m, i) => {
+      if (errors[i] === null)
+        errors[i] = reason(m.experimentId, m.variantKey, statuses, row!.statuses[i]!, row!.variant_oks[i]!);
+    });
+    return { errors, inserted: row!.inserted };
   }
 
   /**
@@ -148,8 +174,27 @@ export class IngestionRepository {
     status: string | null,
     variantOk: boolean | null,
   ): void {
-    if (status === null) throw new PermanentMessageError(`experiment ${experimentId} does not exist`);
-    if (!variantOk) throw new PermanentMessageError(`experiment ${experimentId} has no variant ${variantKey}`);
-    if (!statuses.includes(status)) throw new PermanentMessageError(`experiment ${experimentId} is ${status}`);
+    const why = reason(experimentId, variantKey, statuses, status, variantOk);
+    if (why !== null) throw new PermanentMessageError(why);
   }
+}
+
+/** Per message of a batch, in order: null when it applies, else why it never can; and how many rows were new. */
+export interface BatchOutcome {
+  errors: Array<string | null>;
+  inserted: number;
+}
+
+/** Why a message about this experiment and variant can never apply, or null when it can. */
+function reason(
+  experimentId: string,
+  variantKey: string | undefined,
+  statuses: string[],
+  status: string | null,
+  variantOk: boolean | null,
+): string | null {
+  if (status === null) return `experiment ${experimentId} does not exist`;
+  if (!variantOk) return `experiment ${experimentId} has no variant ${variantKey}`;
+  if (!statuses.includes(status)) return `experiment ${experimentId} is ${status}`;
+  return null;
 }
