@@ -27,6 +27,12 @@ export interface ExperimentsConversions {
   metrics: unknown;
 }
 
+/** experiments.data_versions */
+export interface ExperimentsDataVersions {
+  experiment_id: string;
+  version: string;
+}
+
 /** experiments.decisions */
 export interface ExperimentsDecisions {
   id: string;
@@ -137,6 +143,7 @@ export interface ExperimentsVariants {
 export interface Tables {
   'experiments.allocations': ExperimentsAllocations;
   'experiments.conversions': ExperimentsConversions;
+  'experiments.data_versions': ExperimentsDataVersions;
   'experiments.decisions': ExperimentsDecisions;
   'experiments.experiments': ExperimentsExperiments;
   'experiments.exposures': ExperimentsExposures;
