@@ -24,7 +24,7 @@ describe('what an approval decision does to the work waiting on it', () => {
   async function parked(): Promise<{ taskId: string; approvalId: string }> {
     const taskId = (await admin().post('/api/v1/tasks', { type: 'manual', title: 'pay a supplier' })).body.id as string;
     const claimed = await eventually(async () => {
-      const r = await rpc().call<{ tasks: Array<{ id: string; claimToken: string }> }>('juggernaut.task.claim.v1', {
+      const r = await rpc().call('juggernaut.task.claim.v1', {
         workerId: 'approval-worker',
         level: 5,
         capabilities: [],
@@ -33,7 +33,7 @@ describe('what an approval decision does to the work waiting on it', () => {
       });
       return r.tasks.find((t) => t.id === taskId);
     });
-    const approval = await rpc().call<{ id: string; status: string }>('juggernaut.approval.request.v1', {
+    const approval = await rpc().call('juggernaut.approval.request.v1', {
       taskId,
       workerId: 'approval-worker',
       action: 'tool:payments.send',
@@ -58,7 +58,7 @@ describe('what an approval decision does to the work waiting on it', () => {
   }
   const claimIds = async () =>
     (
-      await rpc().call<{ tasks: Array<{ id: string }> }>('juggernaut.task.claim.v1', {
+      await rpc().call('juggernaut.task.claim.v1', {
         workerId: 'approval-worker-2',
         level: 5,
         capabilities: [],

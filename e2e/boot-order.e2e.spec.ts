@@ -6,10 +6,6 @@ import { taskDispatcher } from '../apps/task-dispatcher/src/service';
 const ADMIN = 'test-admin-key-boot-order-0123456789';
 const FAST = { DISPATCH_TIMER_MAX_MS: '200' };
 
-interface Claimed {
-  id: string;
-}
-
 /**
  * Neither governance-api nor the task dispatcher waits for the other to start: each becomes ready
  * alone (its Postgres and NATS answer; the declared responders are subscribed), and what needs the
@@ -48,7 +44,7 @@ describe('governance-api and the task dispatcher start in either order', () => {
     const rpc = natsRpc(nc, stack.namespace);
     const [lease] = await eventually(
       async () => {
-        const { tasks } = await rpc.call<{ tasks: Claimed[] }>('juggernaut.task.claim.v1', {
+        const { tasks } = await rpc.call('juggernaut.task.claim.v1', {
           workerId: 'w',
           level: 5,
           capabilities: [],
@@ -69,9 +65,9 @@ describe('governance-api and the task dispatcher start in either order', () => {
     const dispatcher = await stack.start(taskDispatcher, FAST);
     expect(await ready(dispatcher.metricsUrl)).toBe(200);
     const rpc = natsRpc(nc, stack.namespace);
-    const t = await rpc.call<{ id: string }>('juggernaut.task.submit.v1', { type: 'boot-order' });
+    const t = await rpc.call('juggernaut.task.submit.v1', { type: 'boot-order' });
     const claim = () =>
-      rpc.call<{ tasks: Claimed[] }>('juggernaut.task.claim.v1', {
+      rpc.call('juggernaut.task.claim.v1', {
         workerId: 'w',
         level: 5,
         capabilities: [],

@@ -392,7 +392,7 @@ describe('per-service database roles: a schema owner for migrations, a runtime r
     const child = (await api.post('/api/v1/tasks', { type: 'roles.child', dependsOn: [parent.id] })).body;
     expect(child.status).toBe('blocked');
     const claimed = await eventually(async () => {
-      const r = await rpc.call<{ tasks: Array<{ id: string; claimToken: string }> }>('juggernaut.task.claim.v1', {
+      const r = await rpc.call('juggernaut.task.claim.v1', {
         workerId: 'roles-worker',
         level: 5,
         capabilities: [],
@@ -403,7 +403,7 @@ describe('per-service database roles: a schema owner for migrations, a runtime r
       return r.tasks[0];
     });
     expect(claimed.id).toBe(parent.id);
-    const finished = await rpc.call<{ accepted: unknown[] }>('juggernaut.task.finish.v1', {
+    const finished = await rpc.call('juggernaut.task.finish.v1', {
       workerId: 'roles-worker',
       results: [{ taskId: claimed.id, claimToken: claimed.claimToken, outcome: 'succeeded' }],
     });

@@ -1,4 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { BaseEnv } from '@juggernaut/config';
 import type { RunningService } from '@juggernaut/service-kit';
 import { apiClient, connectTestNats, eventually, natsRpc, skewClock, TestStack } from '@juggernaut/testing';
 import { randomUUID } from 'node:crypto';
@@ -43,10 +44,9 @@ describe('the dispatcher under concurrency and faults', () => {
     type = `fault-${++n}`;
   });
 
-  const submit = (body: Record<string, unknown>) =>
-    rpc.call<{ id: string; status: string }>('juggernaut.task.submit.v1', { type, ...body });
+  const submit = (body: Record<string, unknown>) => rpc.call('juggernaut.task.submit.v1', { type, ...body });
   const claim = (over: Record<string, unknown> = {}) =>
-    rpc.call<{ tasks: Claimed[] }>('juggernaut.task.claim.v1', {
+    rpc.call('juggernaut.task.claim.v1', {
       workerId: 'w1',
       level: 5,
       capabilities: [],
@@ -54,11 +54,7 @@ describe('the dispatcher under concurrency and faults', () => {
       max: 10,
       ...over,
     });
-  const finish = (results: unknown[], workerId = 'w1') =>
-    rpc.call<{
-      accepted: Array<{ taskId: string; status: string; alreadyDone?: boolean }>;
-      rejected: Array<{ taskId: string; reason: string }>;
-    }>('juggernaut.task.finish.v1', { workerId, results });
+  const finish = (results: unknown[], workerId = 'w1') => rpc.call('juggernaut.task.finish.v1', { workerId, results });
   const row = async (id: string) => (await sql.query(`SELECT * FROM dispatch.tasks WHERE id = $1`, [id])).rows[0];
   /** Backends of this database waiting on a lock (the test's own connections excluded by the caller). */
   const lockWaiters = async () =>
@@ -296,7 +292,7 @@ describe('the dispatcher under concurrency and faults', () => {
           // The stalled claim finished after its budget: rolled back by the dispatcher itself.
           await new Promise((r) => setTimeout(r, 300));
           expect(await row(t.id)).toMatchObject({ status: 'pending', attempts: 0 });
-          const { released } = await rpc.call<{ released: string[] }>('juggernaut.task.release.v1', {
+          const { released } = await rpc.call('juggernaut.task.release.v1', {
             workerId: 'slow',
             reason: 'claim reply not received',
             claimIds: [claimId],
@@ -315,7 +311,7 @@ describe('the dispatcher under concurrency and faults', () => {
       const claimId = randomUUID();
       const { tasks } = await claim({ claimId, timeoutMs: 5_000 });
       expect(tasks.map((x) => x.id)).toEqual([t.id]);
-      const { released } = await rpc.call<{ released: string[] }>('juggernaut.task.release.v1', {
+      const { released } = await rpc.call('juggernaut.task.release.v1', {
         workerId: 'w1',
         reason: 'claim reply not received',
         claimIds: [claimId],
@@ -377,7 +373,7 @@ describe('the dispatcher under concurrency and faults', () => {
       // Stopped while the burst is still arriving: what it took must be answered, the rest goes to the other replica.
       await new Promise((r) => setImmediate(r));
       await second.close();
-      stack.services.splice(stack.services.indexOf(second as any), 1);
+      stack.services.splice(stack.services.indexOf(second), 1);
       const answered = await Promise.all(requests);
       expect(answered.filter((ok) => !ok)).toHaveLength(0);
       expect((await sql.query(`SELECT count(*)::int AS n FROM dispatch.tasks WHERE type = $1`, [type])).rows[0].n).toBe(
@@ -389,7 +385,7 @@ describe('the dispatcher under concurrency and faults', () => {
   describe('cron', () => {
     it('catchUp "none" runs the on-time tick even when older ticks were missed', async () => {
       const name = `every-minute-${n}`;
-      const s = await rpc.call<{ id: string }>('juggernaut.schedule.create.v1', {
+      const s = await rpc.call('juggernaut.schedule.create.v1', {
         name,
         cron: '* * * * *',
         catchUp: 'none',
@@ -412,7 +408,7 @@ describe('the dispatcher under concurrency and faults', () => {
 
   describe("cost does not grow with other types' backlog or with history", () => {
     // The root node's buffers include its children's: what the statement read, planning left out.
-    const buffers = (plan: any): number =>
+    const buffers = (plan: Array<{ Plan: Record<string, number | undefined> }>): number =>
       (plan[0].Plan['Shared Hit Blocks'] ?? 0) + (plan[0].Plan['Shared Read Blocks'] ?? 0);
     // Dead rows of earlier tests would be read too: start each measurement from a vacuumed table.
     const vacuum = () => sql.query(`VACUUM ANALYZE dispatch.tasks`);
@@ -502,7 +498,7 @@ describe('a dispatcher that cannot reach governance', () => {
   let stack: TestStack;
   let nc: NatsConnection;
   let rpc: ReturnType<typeof natsRpc>;
-  let dispatcher: RunningService<any>;
+  let dispatcher: RunningService<BaseEnv>;
 
   beforeAll(async () => {
     stack = await TestStack.create('dispatchnopolicy');
@@ -517,9 +513,9 @@ describe('a dispatcher that cannot reach governance', () => {
   });
 
   it('hands out nothing until it knows the policy (the kill switch fails closed), then works once governance answers', async () => {
-    const t = await rpc.call<{ id: string }>('juggernaut.task.submit.v1', { type: 'closed' });
+    const t = await rpc.call('juggernaut.task.submit.v1', { type: 'closed' });
     const claim = () =>
-      rpc.call<{ tasks: Claimed[] }>('juggernaut.task.claim.v1', {
+      rpc.call('juggernaut.task.claim.v1', {
         workerId: 'w',
         level: 5,
         capabilities: [],

@@ -1,10 +1,12 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { BaseEnv } from '@juggernaut/config';
 import type { RunningService } from '@juggernaut/service-kit';
 import { apiClient, connectTestNats, eventually, natsRpc, TestStack } from '@juggernaut/testing';
 import { Client } from 'pg';
 import { agentRunner } from '../apps/agent-runner/src/service';
 import { governanceApi } from '../apps/governance-api/src/service';
 import { taskDispatcher } from '../apps/task-dispatcher/src/service';
+import type { TaskBatchReplyV1, TaskTypeLimitsViewV1 } from '@juggernaut/contracts';
 
 /**
  * The queue features its peers have, through REST, NATS and a real runner: execution timeouts,
@@ -34,7 +36,7 @@ describe('queue features', () => {
   let rpc: ReturnType<typeof natsRpc>;
   let nc: NatsConnection;
   let sql: Client;
-  let runner: RunningService<any>;
+  let runner: RunningService<BaseEnv>;
   let n = 0;
   let type = 't';
   beforeEach(() => {
@@ -47,10 +49,14 @@ describe('queue features', () => {
     return r.body as { id: string; status: string; created: boolean; replaced?: boolean };
   };
   const claim = (over: Record<string, unknown> = {}) =>
-    rpc.call<{ tasks: Array<{ id: string; claimToken: string; timeoutMs: number | null }> }>(
-      'juggernaut.task.claim.v1',
-      { workerId: 'raw', level: 5, capabilities: [], types: [type], max: 10, ...over },
-    );
+    rpc.call('juggernaut.task.claim.v1', {
+      workerId: 'raw',
+      level: 5,
+      capabilities: [],
+      types: [type],
+      max: 10,
+      ...over,
+    });
   const finish = (results: unknown[]) => rpc.call('juggernaut.task.finish.v1', { workerId: 'raw', results });
   const row = async (id: string) => (await sql.query(`SELECT * FROM dispatch.tasks WHERE id = $1`, [id])).rows[0];
   const history = async (id: string) =>
@@ -86,8 +92,8 @@ describe('queue features', () => {
         .then((r) => r.body);
       await eventually(async () => (await row(id)).status === 'dead', 15_000);
       // (a retry whose backoff is over may be claimed before the timer marks it pending)
-      const h = (await history(id)).filter((e: any) => e.status !== 'pending');
-      expect(h.map((e: any) => e.status)).toEqual(['running', 'failed', 'running', 'dead']);
+      const h = (await history(id)).filter((e) => e.status !== 'pending');
+      expect(h.map((e) => e.status)).toEqual(['running', 'failed', 'running', 'dead']);
       expect(h[1].reason).toMatch(/execution timeout/);
       expect(h[3].reason).toMatch(/execution timeout/);
       // The runner is free again at once: a quick task runs.
@@ -103,10 +109,10 @@ describe('queue features', () => {
       // A worker that ignores the timeout and keeps heartbeating loses the lease at the deadline.
       const lost = await eventually(
         async () => {
-          const reply = await rpc.call<{ lost: Array<{ taskId: string; reason: string }> }>(
-            'juggernaut.task.heartbeat.v1',
-            { workerId: 'raw', leases: [{ taskId: id, claimToken: lease!.claimToken }] },
-          );
+          const reply = await rpc.call('juggernaut.task.heartbeat.v1', {
+            workerId: 'raw',
+            leases: [{ taskId: id, claimToken: lease!.claimToken }],
+          });
           return reply.lost[0];
         },
         5_000,
@@ -186,14 +192,14 @@ describe('queue features', () => {
         title: `t${i}`,
         ...(i === 7 ? { idempotencyKey: `batch-${n}` } : {}),
       }));
-      const r = await api.post('/api/v1/tasks/batch', { tasks });
+      const r = await api.post<TaskBatchReplyV1>('/api/v1/tasks/batch', { tasks });
       expect(r.status).toBe(201);
       expect(r.body.results).toHaveLength(1_000);
-      expect(r.body.results.every((x: any) => x.created === true && x.status === 'pending')).toBe(true);
+      expect(r.body.results.every((x) => x.created === true && x.status === 'pending')).toBe(true);
       const titles = (await sql.query(`SELECT id, title FROM dispatch.tasks WHERE type = $1`, [type])).rows;
       expect(titles).toHaveLength(1_000);
-      const byId = new Map(titles.map((t: any) => [t.id, t.title]));
-      expect(r.body.results.map((x: any) => byId.get(x.id))).toEqual(tasks.map((t) => t.title));
+      const byId = new Map(titles.map((t) => [t.id, t.title]));
+      expect(r.body.results.map((x) => byId.get(x.id))).toEqual(tasks.map((t) => t.title));
       // Sent again with a known key and a new task: the first is found, the second created.
       const again = await api.post('/api/v1/tasks/batch', {
         tasks: [{ type, idempotencyKey: `batch-${n}` }, { type }],
@@ -217,7 +223,7 @@ describe('queue features', () => {
     });
 
     it('is offered over NATS too', async () => {
-      const reply = await rpc.call<{ results: Array<{ created: boolean }> }>('juggernaut.task.submit.batch.v1', {
+      const reply = await rpc.call('juggernaut.task.submit.batch.v1', {
         tasks: [{ type }, { type }],
       });
       expect(reply.results.map((x) => x.created)).toEqual([true, true]);
@@ -231,7 +237,9 @@ describe('queue features', () => {
       expect(paused.status).toBe(200);
       expect(paused.body).toMatchObject({ type, paused: true, pausedReason: 'provider down' });
       expect((await claim()).tasks).toEqual([]);
-      expect((await api.get('/api/v1/task-types/limits')).body.find((l: any) => l.type === type)).toMatchObject({
+      expect(
+        (await api.get<TaskTypeLimitsViewV1[]>('/api/v1/task-types/limits')).body.find((l) => l.type === type),
+      ).toMatchObject({
         paused: true,
       });
       expect((await api.post(`/api/v1/task-types/${type}/resume`, {})).body).toMatchObject({ paused: false });
@@ -309,7 +317,9 @@ describe('queue features', () => {
         },
       ]);
       expect(await row(b.id)).toMatchObject({ status: 'dead', attempts: 1 });
-      expect((await api.get('/api/v1/task-types/limits')).body.find((l: any) => l.type === type)).toMatchObject({
+      expect(
+        (await api.get<TaskTypeLimitsViewV1[]>('/api/v1/task-types/limits')).body.find((l) => l.type === type),
+      ).toMatchObject({
         maxAttempts: 2,
         retry: { backoffBaseMs: 3_000, backoffMaxMs: 3_000 },
       });
@@ -324,7 +334,7 @@ describe('queue features', () => {
       expect(await row(id)).toMatchObject({ attempts: 0, reason: 'snoozed: noop told to snooze' });
       await eventually(async () => (await row(id)).status === 'succeeded', 5_000);
       expect((await row(id)).attempts).toBe(1);
-      expect((await history(id)).map((e: any) => e.status)).toEqual([
+      expect((await history(id)).map((e) => e.status)).toEqual([
         'pending',
         'running',
         'scheduled',

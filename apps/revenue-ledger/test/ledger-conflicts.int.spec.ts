@@ -1,3 +1,4 @@
+import type { CostRecordedV1, DeadLetterV1, RequestSubject, RevenueRecordedV1 } from '@juggernaut/contracts';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { apiClient, connectTestNats, eventually, natsRpc, readStream, TestStack } from '@juggernaut/testing';
@@ -16,7 +17,8 @@ describe('revenue-ledger: an event id reused with different content is a conflic
   let nc: NatsConnection;
 
   const wire = (s: string) => `${stack.namespace}.${s}`;
-  const rpc = <T = any>(subject: string, payload: unknown) => natsRpc(nc, stack.namespace).call<T>(subject, payload);
+  const rpc = <S extends RequestSubject>(subject: S, payload: unknown) =>
+    natsRpc(nc, stack.namespace).call(subject, payload);
   const rpcError = (subject: string, payload: unknown) => natsRpc(nc, stack.namespace).error(subject, payload);
   const publish = (subject: string, payload: unknown) => jetstream(nc).publish(wire(subject), JSON.stringify(payload));
   const revenue = (eventId: string, over: Record<string, unknown> = {}) => ({
@@ -36,18 +38,14 @@ describe('revenue-ledger: an event id reused with different content is a conflic
     occurredAt: '2026-11-01T10:00:00Z',
     ...over,
   });
-  const posted = async (eventId: string) =>
-    (await rpc<{ items: any[] }>('juggernaut.ledger.transaction.list.v1', { eventId })).items;
+  const posted = async (eventId: string) => (await rpc('juggernaut.ledger.transaction.list.v1', { eventId })).items;
   const untilPosted = (eventId: string) => eventually(async () => (await posted(eventId))[0], 15_000);
   const balance = async (account: string) => {
-    const b = await rpc<{ balances: Array<{ currency: string; balanceMinor: number }> }>(
-      'juggernaut.ledger.balance.get.v1',
-      { account },
-    );
+    const b = await rpc('juggernaut.ledger.balance.get.v1', { account });
     return Object.fromEntries(b.balances.map((x) => [x.currency, x.balanceMinor]));
   };
   const letters = () =>
-    readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_DEADLETTER`, wire('juggernaut.deadletter.v1'));
+    readStream<DeadLetterV1>(nc, `${stack.namespace}_JUGGERNAUT_DEADLETTER`, wire('juggernaut.deadletter.v1'));
   /** The dead letters of one event id, once there are `n` of them. */
   const lettersOf = (eventId: string, n = 1) =>
     eventually(async () => {
@@ -162,11 +160,11 @@ describe('revenue-ledger: an event id reused with different content is a conflic
   it('finds a conflict inside one batch: the first entry posts, the other is refused, and its batch-mates post', async () => {
     const posting = ledger.app.get(PostingService);
     const batch = [
-      revenueEntry(revenue('c-batch', { amountMinor: 500, source: 'batch' }) as any),
-      costEntry(cost('c-batch-mate-1', { category: 'batch' }) as any),
-      revenueEntry(revenue('c-batch', { amountMinor: 700, source: 'batch' }) as any),
-      revenueEntry(revenue('c-batch', { amountMinor: 500, source: 'batch' }) as any),
-      revenueEntry(revenue('c-batch-mate-2', { source: 'batch' }) as any),
+      revenueEntry(revenue('c-batch', { amountMinor: 500, source: 'batch' }) as RevenueRecordedV1),
+      costEntry(cost('c-batch-mate-1', { category: 'batch' }) as CostRecordedV1),
+      revenueEntry(revenue('c-batch', { amountMinor: 700, source: 'batch' }) as RevenueRecordedV1),
+      revenueEntry(revenue('c-batch', { amountMinor: 500, source: 'batch' }) as RevenueRecordedV1),
+      revenueEntry(revenue('c-batch-mate-2', { source: 'batch' }) as RevenueRecordedV1),
     ];
     const outcomes = await posting.post(batch);
     expect(outcomes.map((o) => o.status)).toEqual(['posted', 'posted', 'conflict', 'duplicate', 'posted']);
@@ -184,9 +182,9 @@ describe('revenue-ledger: an event id reused with different content is a conflic
     await rpc('juggernaut.ledger.account.create.v1', { name: 'assets:cash:SEK', currency: 'SEK', noOverdraft: true });
     const posting = ledger.app.get(PostingService);
     const batch = [
-      costEntry(cost('c-refused', { currency: 'SEK', category: 'refused' }) as any),
-      costEntry(cost('c-refused', { currency: 'SEK', category: 'refused' }) as any),
-      costEntry(cost('c-refused', { currency: 'USD', category: 'refused' }) as any),
+      costEntry(cost('c-refused', { currency: 'SEK', category: 'refused' }) as CostRecordedV1),
+      costEntry(cost('c-refused', { currency: 'SEK', category: 'refused' }) as CostRecordedV1),
+      costEntry(cost('c-refused', { currency: 'USD', category: 'refused' }) as CostRecordedV1),
     ];
     const outcomes = await posting.post(batch);
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'posted']);

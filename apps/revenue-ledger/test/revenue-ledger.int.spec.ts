@@ -1,3 +1,4 @@
+import type { CostRecordedV1, DeadLetterV1, LedgerPostedV1, RequestSubject } from '@juggernaut/contracts';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { apiClient, connectTestNats, eventually, natsRpc, readStream, TestStack } from '@juggernaut/testing';
@@ -15,7 +16,8 @@ describe('revenue-ledger against real Postgres and NATS', () => {
   let seq = 0;
 
   const wire = (s: string) => `${stack.namespace}.${s}`;
-  const rpc = <T = any>(subject: string, payload: unknown) => natsRpc(nc, stack.namespace).call<T>(subject, payload);
+  const rpc = <S extends RequestSubject>(subject: S, payload: unknown) =>
+    natsRpc(nc, stack.namespace).call(subject, payload);
   const rpcError = (subject: string, payload: unknown) => natsRpc(nc, stack.namespace).error(subject, payload);
   const publish = (subject: string, payload: unknown) => jetstream(nc).publish(wire(subject), JSON.stringify(payload));
   const revenue = (over: Record<string, unknown> = {}) => ({
@@ -36,14 +38,10 @@ describe('revenue-ledger against real Postgres and NATS', () => {
     ...over,
   });
   const balance = async (account: string, asOf?: string) => {
-    const b = await rpc<{ balances: Array<{ currency: string; balanceMinor: number }> }>(
-      'juggernaut.ledger.balance.get.v1',
-      { account, ...(asOf ? { asOf } : {}) },
-    );
+    const b = await rpc('juggernaut.ledger.balance.get.v1', { account, ...(asOf ? { asOf } : {}) });
     return Object.fromEntries(b.balances.map((x) => [x.currency, x.balanceMinor]));
   };
-  const posted = async (eventId: string) =>
-    (await rpc<{ items: any[] }>('juggernaut.ledger.transaction.list.v1', { eventId })).items;
+  const posted = async (eventId: string) => (await rpc('juggernaut.ledger.transaction.list.v1', { eventId })).items;
   const untilPosted = (eventId: string) =>
     eventually(async () => ((await posted(eventId)).length > 0 ? (await posted(eventId))[0] : undefined), 15_000);
   const manual = (postings: Array<[string, number, string?]>, over: Record<string, unknown> = {}) => ({
@@ -89,7 +87,7 @@ describe('revenue-ledger against real Postgres and NATS', () => {
     ]);
     expect(await balance('revenue:gumroad')).toEqual({ USD: -4_999 });
     const events = await eventually(async () => {
-      const got = await readStream<any>(
+      const got = await readStream<LedgerPostedV1>(
         nc,
         `${stack.namespace}_JUGGERNAUT_EVENTS`,
         wire('juggernaut.ledger.posted.v1'),
@@ -106,7 +104,7 @@ describe('revenue-ledger against real Postgres and NATS', () => {
       variantKey: 'b',
       unitId: 'cust-9',
     });
-    const accounts = await rpc<any[]>('juggernaut.ledger.account.list.v1', { prefix: 'revenue' });
+    const accounts = await rpc('juggernaut.ledger.account.list.v1', { prefix: 'revenue' });
     expect(accounts.map((a) => a.name)).toEqual(['revenue', 'revenue:gumroad']);
     expect(accounts[1]).toMatchObject({
       type: 'revenue',
@@ -160,7 +158,7 @@ describe('revenue-ledger against real Postgres and NATS', () => {
     await publish('juggernaut.revenue.recorded.v1', revenue({ eventId: 'after-bad', source: 'afterbad' }));
     await untilPosted('after-bad');
     const letters = await eventually(async () => {
-      const got = await readStream<any>(
+      const got = await readStream<DeadLetterV1>(
         nc,
         `${stack.namespace}_JUGGERNAUT_DEADLETTER`,
         wire('juggernaut.deadletter.v1'),
@@ -293,7 +291,7 @@ describe('revenue-ledger against real Postgres and NATS', () => {
       goalId: 'goal-r',
       createdBy: 'admin',
     });
-    expect(r.postings).toEqual(t.postings.map((p: any) => ({ ...p, amountMinor: -p.amountMinor })));
+    expect(r.postings).toEqual(t.postings.map((p) => ({ ...p, amountMinor: -p.amountMinor })));
     expect(await balance('revenue:refunds')).toEqual({});
     expect((await rpc('juggernaut.ledger.transaction.get.v1', { id: t.id })).reversedBy).toBe(r.id);
     expect((await rpcError('juggernaut.ledger.transaction.reverse.v1', { id: t.id, reason: 'again' })).status).toBe(
@@ -309,7 +307,7 @@ describe('revenue-ledger against real Postgres and NATS', () => {
       ).status,
     ).toBe(404);
     const byGoal = await rpc('juggernaut.ledger.pnl.get.v1', { groupBy: 'goal' });
-    expect(byGoal.rows.find((x: any) => x.key === 'goal-r')).toMatchObject({ revenueMinor: 0, netMinor: 0 });
+    expect(byGoal.rows.find((x) => x.key === 'goal-r')).toMatchObject({ revenueMinor: 0, netMinor: 0 });
   });
 
   it('refuses to mix currencies without an exchange posting in each, and accepts one with them', async () => {
@@ -397,11 +395,11 @@ describe('revenue-ledger against real Postgres and NATS', () => {
     );
     const posting = ledger.app.get(PostingService);
     const sek = (eventId: string, amountMinor: number) =>
-      costEntry(cost({ eventId, amountMinor, currency: 'SEK', category: 'tools' }) as any);
+      costEntry(cost({ eventId, amountMinor, currency: 'SEK', category: 'tools' }) as CostRecordedV1);
     // The first batch is slower to reach its guarded entry (it writes many other entries first);
     // the second holds only guarded entries. The first batch's entry still comes first.
     const first = Array.from({ length: 300 }, (_, i) =>
-      costEntry(cost({ eventId: `order-filler-${i}` }) as any),
+      costEntry(cost({ eventId: `order-filler-${i}` }) as CostRecordedV1),
     ).concat(sek('sek-first', 600));
     const [a, b] = await Promise.all([
       posting.post(first),
@@ -452,7 +450,7 @@ describe('revenue-ledger against real Postgres and NATS', () => {
     expect(await balance('assets:cash:GBP')).toEqual({});
     expect(await posted('gbp-over')).toHaveLength(0);
     const letters = await eventually(async () => {
-      const got = await readStream<any>(
+      const got = await readStream<DeadLetterV1>(
         nc,
         `${stack.namespace}_JUGGERNAUT_DEADLETTER`,
         wire('juggernaut.deadletter.v1'),
@@ -625,7 +623,7 @@ describe('revenue-ledger against real Postgres and NATS', () => {
       ]),
     );
     const byExperiment = await rpc('juggernaut.ledger.pnl.get.v1', { groupBy: 'experiment', ...window });
-    expect(byExperiment.rows.find((r: any) => r.key === 'exp-pnl')).toEqual({
+    expect(byExperiment.rows.find((r) => r.key === 'exp-pnl')).toEqual({
       key: 'exp-pnl',
       currency: 'USD',
       revenueMinor: 15_000,
@@ -633,12 +631,12 @@ describe('revenue-ledger against real Postgres and NATS', () => {
       netMinor: 13_800,
     });
     const byGoal = await rpc('juggernaut.ledger.pnl.get.v1', { groupBy: 'goal', ...window });
-    expect(byGoal.rows.find((r: any) => r.key === 'goal-pnl')).toMatchObject({
+    expect(byGoal.rows.find((r) => r.key === 'goal-pnl')).toMatchObject({
       revenueMinor: 10_000,
       costMinor: 1_200,
     });
     const byTaskType = await rpc('juggernaut.ledger.pnl.get.v1', { groupBy: 'taskType', ...window });
-    expect(byTaskType.rows.find((r: any) => r.key === 'pnl-research')).toMatchObject({
+    expect(byTaskType.rows.find((r) => r.key === 'pnl-research')).toMatchObject({
       revenueMinor: 0,
       costMinor: 1_500,
       netMinor: -1_500,
@@ -669,7 +667,7 @@ describe('revenue-ledger against real Postgres and NATS', () => {
     expect(after.unconvertedCurrencies).not.toContain('JPY');
     expect(after.revenueBaseMinor).toBe(before.revenueBaseMinor + 9_750);
     expect(after.progressRatio).toBeCloseTo(after.revenueBaseMinor / 10_000_000_000, 12);
-    expect(after.byCurrency.find((c: any) => c.currency === 'JPY')).toMatchObject({ revenueMinor: 15_000 });
+    expect(after.byCurrency.find((c) => c.currency === 'JPY')).toMatchObject({ revenueMinor: 15_000 });
     const metrics = (await apiClient(url).get<string>('/metrics')).body;
     expect(metrics).toMatch(/juggernaut_ledger_target_progress_ratio\{[^}]*\} [0-9.e-]+/);
     expect(metrics).toMatch(/juggernaut_ledger_net_income_minor\{[^}]*currency="JPY"[^}]*\} 15000/);
