@@ -25,32 +25,46 @@ export class AgentGoalHandler implements TaskHandler {
   ) {}
 
   async run(payload: Record<string, unknown>, ctx: TaskContext): Promise<Record<string, unknown>> {
-    const { goal, maxSteps, outputSchema } = payload;
-    if (typeof goal !== 'string' || !goal.trim())
-      throw new TerminalTaskError('agent.goal payload: goal must be a non-empty string');
-    if (maxSteps !== undefined && (typeof maxSteps !== 'number' || !Number.isInteger(maxSteps) || maxSteps < 1))
-      throw new TerminalTaskError('agent.goal payload: maxSteps must be a positive integer');
-    if (
-      outputSchema !== undefined &&
-      (typeof outputSchema !== 'object' ||
-        outputSchema === null ||
-        (outputSchema as { type?: unknown }).type !== 'object')
-    ) {
-      throw new TerminalTaskError('agent.goal payload: outputSchema must be a JSON schema of type object');
-    }
+    const { goal, maxSteps, outputSchema } = goalPayload(payload);
     requireModel(this.model);
     const result = await this.loop.run(
       {
         system: SYSTEM,
         user: `Goal: ${goal}`,
         tools: [...this.tools.all],
-        ...(outputSchema ? { outputSchema: outputSchema as JsonSchema } : {}),
-        ...(typeof maxSteps === 'number' ? { maxSteps } : {}),
+        ...(outputSchema ? { outputSchema } : {}),
+        ...(maxSteps !== undefined ? { maxSteps } : {}),
       },
       ctx,
     );
     return outcomeOf(result);
   }
+}
+
+/** An `agent.goal` payload, checked: a payload no run could use fails the task at once (terminal). */
+export function goalPayload(payload: Record<string, unknown>): {
+  goal: string;
+  maxSteps?: number;
+  outputSchema?: JsonSchema;
+} {
+  const { goal, maxSteps, outputSchema } = payload;
+  if (typeof goal !== 'string' || !goal.trim())
+    throw new TerminalTaskError('agent.goal payload: goal must be a non-empty string');
+  if (maxSteps !== undefined && (typeof maxSteps !== 'number' || !Number.isInteger(maxSteps) || maxSteps < 1))
+    throw new TerminalTaskError('agent.goal payload: maxSteps must be a positive integer');
+  if (
+    outputSchema !== undefined &&
+    (typeof outputSchema !== 'object' ||
+      outputSchema === null ||
+      (outputSchema as { type?: unknown }).type !== 'object')
+  ) {
+    throw new TerminalTaskError('agent.goal payload: outputSchema must be a JSON schema of type object');
+  }
+  return {
+    goal,
+    ...(typeof maxSteps === 'number' ? { maxSteps } : {}),
+    ...(outputSchema ? { outputSchema: outputSchema as JsonSchema } : {}),
+  };
 }
 
 /** With no model configured, agent tasks wait blocked until one is; nothing pretends to be a model. */
