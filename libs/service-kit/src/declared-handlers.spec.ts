@@ -71,6 +71,12 @@ export class WrongTypes {
   wrongReply(req: ScheduleNameV1) {
     return { removed: req.name };
   }
+
+  // @ts-expect-error revenue.recorded carries a RevenueRecordedV1, which has no name
+  @Consume(Subjects.revenueRecorded, { durable: 'never-started' })
+  wrongEvent(e: ScheduleNameV1): Promise<void> {
+    return Promise.resolve(void e.name);
+  }
 }
 
 describe('@Respond and @Consume, found by the service kit (real NATS)', () => {
