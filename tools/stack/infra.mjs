@@ -126,9 +126,11 @@ export async function ensureNats(log) {
     credentials: (service) => ({ NATS_USER: service, NATS_PASS: users[service] }),
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        // Already gone (an exit code, or killed by a signal such as the terminal's Ctrl-C): nothing to wait for.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
       }),
   };
 }

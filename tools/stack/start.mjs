@@ -169,6 +169,7 @@ async function shutdown(code = 0) {
     children.map(
       (c) =>
         new Promise((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
           c.once('exit', resolve);
           c.kill('SIGTERM');
           setTimeout(() => c.kill('SIGKILL'), 30_000).unref();
