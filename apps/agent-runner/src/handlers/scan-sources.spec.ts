@@ -1,4 +1,5 @@
-import { parseJsonFeed, parseRssFeed, parseScanSources } from './scan-sources';
+import { parseJsonFeed, parseRssFeed, parseScanSources, scanPlan } from './scan-sources';
+import { TerminalTaskError } from './task-handler';
 
 describe('opportunity.scan sources', () => {
   it('parses the configured sources and names what is wrong', () => {
@@ -47,5 +48,32 @@ describe('opportunity.scan sources', () => {
     const b = parseJsonFeed('j', '[{"title":"B","url":"https://b"}]')[0]!;
     expect(a.key).toBe(again.key);
     expect(a.key).not.toBe(b.key);
+  });
+});
+
+describe('opportunity.scan payload', () => {
+  const hn = { name: 'hn', url: 'https://x.test/feed', kind: 'rss' as const };
+  const blog = { name: 'blog', url: 'https://y.test/feed.json', kind: 'json' as const };
+
+  it('scans every configured source, 30 items each, unless told otherwise', () => {
+    expect(scanPlan({}, [hn, blog])).toEqual({ sources: [hn, blog], maxItems: 30 });
+    expect(scanPlan({ sources: ['blog'], maxItems: 5 }, [hn, blog])).toEqual({ sources: [blog], maxItems: 5 });
+  });
+
+  it('keeps the item count between 1 and 100, in whole items', () => {
+    expect(scanPlan({ maxItems: 0 }, [hn]).maxItems).toBe(1);
+    expect(scanPlan({ maxItems: 500 }, [hn]).maxItems).toBe(100);
+    expect(scanPlan({ maxItems: 7.9 }, [hn]).maxItems).toBe(7);
+    expect(scanPlan({ maxItems: '7' }, [hn]).maxItems).toBe(30);
+  });
+
+  it('fails the task at once for sources it cannot scan, naming those configured', () => {
+    expect(() => scanPlan({ sources: 'hn' }, [hn])).toThrow(TerminalTaskError);
+    expect(() => scanPlan({ sources: ['hn', 3] }, [hn])).toThrow('sources must be a list of source names');
+    expect(() => scanPlan({ sources: ['reddit'] }, [hn, blog])).toThrow(
+      'opportunity.scan: unknown source(s) reddit; configured: hn, blog',
+    );
+    expect(() => scanPlan({ sources: ['reddit'] }, [])).toThrow('configured: none (set AGENT_SCAN_SOURCES)');
+    expect(() => scanPlan({}, [])).toThrow('opportunity.scan: no sources configured (set AGENT_SCAN_SOURCES)');
   });
 });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { TerminalTaskError } from './task-handler';
 
 /** A feed opportunity.scan reads, named in AGENT_SCAN_SOURCES. */
 export interface ScanSource {
@@ -88,4 +89,30 @@ function decode(s: string): string {
     .replace(/&#39;/g, "'")
     .replace(/&amp;/g, '&')
     .trim();
+}
+
+/**
+ * What an `opportunity.scan` payload asks for: the named sources (all configured ones by default),
+ * each an existing one, and at most `maxItems` items per source (30 by default, 1 to 100). A payload
+ * no scan could serve fails the task at once (terminal), naming the sources there are.
+ */
+export function scanPlan(
+  payload: Record<string, unknown>,
+  configured: ScanSource[],
+): { sources: ScanSource[]; maxItems: number } {
+  const wanted = payload['sources'];
+  const maxItems =
+    typeof payload['maxItems'] === 'number' ? Math.min(Math.max(1, Math.floor(payload['maxItems'])), 100) : 30;
+  if (wanted !== undefined && (!Array.isArray(wanted) || wanted.some((w) => typeof w !== 'string')))
+    throw new TerminalTaskError('opportunity.scan payload: sources must be a list of source names');
+  const names = wanted as string[] | undefined;
+  const sources = names ? configured.filter((s) => names.includes(s.name)) : configured;
+  const unknown = names?.filter((w) => !configured.some((s) => s.name === w)) ?? [];
+  if (unknown.length)
+    throw new TerminalTaskError(
+      `opportunity.scan: unknown source(s) ${unknown.join(', ')}; configured: ${configured.map((s) => s.name).join(', ') || 'none (set AGENT_SCAN_SOURCES)'}`,
+    );
+  if (sources.length === 0)
+    throw new TerminalTaskError('opportunity.scan: no sources configured (set AGENT_SCAN_SOURCES)');
+  return { sources, maxItems };
 }
