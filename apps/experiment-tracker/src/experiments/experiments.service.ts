@@ -12,7 +12,8 @@ import {
 import { encodeCursor, enqueueEvent, type Queryable } from '@juggernaut/persistence';
 import { currentCorrelationId } from '@juggernaut/observability';
 import { DataSource } from 'typeorm';
-import { analyze, type AnalysisInput } from '../analysis/analyze';
+import { AnalysisMemo } from '../analysis/analysis-memo';
+import type { AnalysisInput } from '../analysis/analyze';
 import { loadPlan, VariantStatsRepository } from '../analysis/variant-stats.repository';
 import { assignVariant } from '../assignment/assign';
 import { ExperimentMetrics } from '../experiment-metrics';
@@ -30,6 +31,8 @@ const WEIGHTS_SHOWN = 200;
 export class ExperimentsService {
   /** Variants never change after creation, so assignment can keep them in memory. */
   private readonly variantCache = new Map<string, VariantRow[]>();
+  /** Reads with unchanged data, settings and stored state reuse the last analysis (it is the same). */
+  private readonly analyses = new AnalysisMemo();
 
   constructor(
     private readonly db: DataSource,
@@ -186,7 +189,7 @@ export class ExperimentsService {
    */
   async evaluateIn(db: DataSource['manager'], row: ExperimentRow) {
     const input = await this.analysisInput(row, db);
-    const analysis = analyze(input);
+    const analysis = this.analyses.analyze(row.id, input);
     const spentMinor = (await this.experiments.spent([row.id], db)).get(row.id) ?? 0;
     const decision = decide({ analysis, budgetMinor: Number(row.budget_minor), spentMinor });
     return { analysis, decision, spentMinor, input };
