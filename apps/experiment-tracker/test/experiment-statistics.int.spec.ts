@@ -1,6 +1,7 @@
+import type { DeadLetterV1, ExperimentResultsV1, MetricResultV1, RequestSubject } from '@juggernaut/contracts';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { connectTestNats, eventually, readStream, TestStack } from '@juggernaut/testing';
+import { connectTestNats, eventually, readStream, TestStack, natsRpc } from '@juggernaut/testing';
 import { randomUUID } from 'node:crypto';
 import { topTwoThompsonWeights } from '../src/allocation/top-two-thompson';
 import { assignVariant } from '../src/assignment/assign';
@@ -13,18 +14,21 @@ import { experimentTracker } from '../src/service';
  * a bandit's weights with their history. The figures themselves are checked against scipy in the
  * unit tests and end to end in e2e/experiment-statistics.e2e.spec.ts.
  */
+/** The part of a decision's stored numbers these tests read (see rules/decide.ts). */
+type DecisionNumbers = {
+  srm: { flagged: boolean };
+  variants: Array<{ key: string; units: number; conversions: number; liftChanceToBeatControl: number | null }>;
+};
+
 describe('experiment statistics against real Postgres and NATS', () => {
   let stack: TestStack;
   let nc: NatsConnection;
   let js: JetStreamClient;
 
   const wire = (s: string) => `${stack.namespace}.${s}`;
-  async function rpc<T = any>(subject: string, payload: unknown): Promise<T> {
-    const reply = (await nc.request(wire(subject), JSON.stringify(payload), { timeout: 10_000 })).json<any>();
-    if (!reply.ok) throw Object.assign(new Error(JSON.stringify(reply.error.message)), { status: reply.error.status });
-    return reply.data as T;
-  }
-  const rpcError = (subject: string, payload: unknown) =>
+  const rpc = <S extends RequestSubject>(subject: S, payload: unknown) =>
+    natsRpc(nc, stack.namespace).call(subject, payload);
+  const rpcError = (subject: RequestSubject, payload: unknown) =>
     rpc(subject, payload).then(
       () => {
         throw new Error('expected an error');
@@ -50,11 +54,11 @@ describe('experiment statistics against real Postgres and NATS', () => {
     return created.id as string;
   }
   const results = (id: string) => rpc('juggernaut.experiment.results.v1', { id });
-  const unitsSeen = (id: string, total: number, extra: (r: any) => boolean = () => true) =>
+  const unitsSeen = (id: string, total: number, extra: (r: ExperimentResultsV1) => boolean = () => true) =>
     eventually(
       async () => {
         const r = await results(id);
-        return r.variants.reduce((s: number, v: any) => s + v.units, 0) === total && extra(r) ? r : undefined;
+        return r.variants.reduce((s: number, v) => s + v.units, 0) === total && extra(r) ? r : undefined;
       },
       30_000,
       200,
@@ -70,8 +74,8 @@ describe('experiment statistics against real Postgres and NATS', () => {
     ],
     ...over,
   });
-  const metric = (r: any, key: string) => r.metrics.find((m: any) => m.key === key);
-  const arm = (m: any, key: string) => m.variants.find((v: any) => v.key === key);
+  const metric = (r: ExperimentResultsV1, key: string) => r.metrics.find((m) => m.key === key)!;
+  const arm = (m: MetricResultV1, key: string) => m.variants.find((v) => v.key === key)!;
 
   beforeAll(async () => {
     stack = await TestStack.create('expstats');
@@ -101,7 +105,7 @@ describe('experiment statistics against real Postgres and NATS', () => {
         bandit: { enabled: true },
       }),
     );
-    expect(created.metrics.map((m: any) => m.key)).toEqual(['conversion', 'revenue_per_unit', 'items']);
+    expect(created.metrics.map((m) => m.key)).toEqual(['conversion', 'revenue_per_unit', 'items']);
     expect(created.metrics[1]).toMatchObject({
       kind: 'mean',
       numerator: 'revenue',
@@ -235,7 +239,7 @@ describe('experiment statistics against real Postgres and NATS', () => {
     expect(arm(metric(r, 'items_per_order'), 'control').mean).toBe(10 / 4);
     const letters = await eventually(async () => {
       const all = (
-        await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_DEADLETTER`, wire('juggernaut.deadletter.v1'))
+        await readStream<DeadLetterV1>(nc, `${stack.namespace}_JUGGERNAUT_DEADLETTER`, wire('juggernaut.deadletter.v1'))
       ).filter((l) => l.data.includes(id));
       return all.length >= 3 ? all : undefined;
     });
@@ -275,14 +279,14 @@ describe('experiment statistics against real Postgres and NATS', () => {
     await publish('juggernaut.ledger.posted.v1', ledger({ unitId: unit('b', 1), occurredAt: days(6) }, 400));
     // Both arms' postings are consumed in their own time: wait for the last of them.
     const r = await unitsSeen(id, 8, (x) => {
-      const means = x.health.balance.find((b: any) => b.covariate === 'pre_revenue')?.means;
+      const means = x.health.balance.find((b) => b.covariate === 'pre_revenue')?.means;
       return means?.[0] === 4000 / 4 && means?.[1] === (800 + 800) / 4;
     });
-    const pre = r.health.balance.find((b: any) => b.covariate === 'pre_revenue');
+    const pre = r.health.balance.find((b) => b.covariate === 'pre_revenue');
     // b-0's 800 was attributed to an experiment that does not exist: dead-lettered, but still the unit's revenue.
-    expect(pre.means).toEqual([4000 / 4, (800 + 800) / 4]);
-    expect(pre.flagged).toBe(false);
-    expect(metric(r, 'revenue_per_unit').cuped.covariates).toEqual(['pre_revenue', 'exposure_covariate']);
+    expect(pre!.means).toEqual([4000 / 4, (800 + 800) / 4]);
+    expect(pre!.flagged).toBe(false);
+    expect(metric(r, 'revenue_per_unit').cuped!.covariates).toEqual(['pre_revenue', 'exposure_covariate']);
   });
 
   it('caps revenue per unit at an absolute value or a percentile, reporting the cap, and tests ratio metrics by the delta method', async () => {
@@ -315,7 +319,7 @@ describe('experiment statistics against real Postgres and NATS', () => {
         });
       }
     }
-    const r = await unitsSeen(id, 20, (x) => x.variants.reduce((s: number, v: any) => s + v.conversions, 0) === 20);
+    const r = await unitsSeen(id, 20, (x) => x.variants.reduce((s: number, v) => s + v.conversions, 0) === 20);
     // percentile_cont(0.9) of the 20 values, numpy.percentile(values, 90) = 3000.
     const all = [...values['control']!, ...values['b']!].sort((a, b) => a - b);
     const pos = 0.9 * (all.length - 1);
@@ -325,14 +329,14 @@ describe('experiment statistics against real Postgres and NATS', () => {
     const capped = (list: number[], c: number) => list.reduce((s, x) => s + Math.min(x, c), 0) / list.length;
     expect(arm(revenue, 'control').mean).toBeCloseTo(capped(values['control']!, p90), 9);
     expect(arm(metric(r, 'revenue_capped'), 'control').mean).toBeCloseTo(capped(values['control']!, 2500), 9);
-    expect(metric(r, 'revenue_capped').capping.cap).toBe(2500);
+    expect(metric(r, 'revenue_capped').capping!.cap).toBe(2500);
     // Uncapped, the outlier makes control look best; capped, b's lift is clear.
-    expect(r.variants.find((v: any) => v.key === 'control').revenuePerUnit).toBe(
+    expect(r.variants.find((v) => v.key === 'control')!.revenuePerUnit).toBe(
       values['control']!.reduce((a, b) => a + b, 0) / 10,
     );
-    expect(arm(revenue, 'b').comparison.lift).toBeGreaterThan(0.2);
-    expect(r.variants.find((v: any) => v.key === 'b').frequentist.lift).toBeCloseTo(
-      arm(revenue, 'b').comparison.lift,
+    expect(arm(revenue, 'b').comparison!.lift).toBeGreaterThan(0.2);
+    expect(r.variants.find((v) => v.key === 'b')!.frequentist!.lift).toBeCloseTo(
+      arm(revenue, 'b').comparison!.lift!,
       12,
     );
     // One order per unit: revenue per order equals the uncapped revenue per unit; its test is Welch on the delta-method variance.
@@ -342,13 +346,13 @@ describe('experiment statistics against real Postgres and NATS', () => {
     expect(arm(ratio, 'b').comparison).toMatchObject({ test: 'welch-t' });
     // The goal family is revenue_per_unit plus the experiment's two metrics: Holm over 3 p-values.
     const ps = ['revenue_per_unit', 'revenue_capped', 'revenue_per_order'].map(
-      (k) => arm(metric(r, k), 'b').comparison.pValue,
+      (k) => arm(metric(r, k), 'b').comparison!.pValue,
     );
     const min = Math.min(...ps);
     expect(
       Math.min(
         ...['revenue_per_unit', 'revenue_capped', 'revenue_per_order'].map(
-          (k) => arm(metric(r, k), 'b').comparison.adjustedPValue,
+          (k) => arm(metric(r, k), 'b').comparison!.adjustedPValue,
         ),
       ),
     ).toBeCloseTo(Math.min(1, 3 * min), 12);
@@ -394,17 +398,17 @@ describe('experiment statistics against real Postgres and NATS', () => {
       }
     }
     await Promise.all(send);
-    const r = await unitsSeen(id, 1800, (x) => x.variants.reduce((s: number, v: any) => s + v.conversions, 0) === 306);
-    const b = r.variants.find((v: any) => v.key === 'b');
-    const c = r.variants.find((v: any) => v.key === 'c');
+    const r = await unitsSeen(id, 1800, (x) => x.variants.reduce((s: number, v) => s + v.conversions, 0) === 306);
+    const b = r.variants.find((v) => v.key === 'b');
+    const c = r.variants.find((v) => v.key === 'c');
     // BH over two p-values: the smaller doubled, the larger unchanged (when that keeps them ordered).
-    expect(b.confidenceSequence.adjustedPValue).toBeCloseTo(
-      Math.min(1, Math.min(2 * b.confidenceSequence.pValue, c.confidenceSequence.pValue)),
+    expect(b!.confidenceSequence!.adjustedPValue).toBeCloseTo(
+      Math.min(1, Math.min(2 * b!.confidenceSequence!.pValue, c!.confidenceSequence!.pValue)),
       12,
     );
-    expect(c.confidenceSequence.adjustedPValue).toBeCloseTo(c.confidenceSequence.pValue, 12);
-    expect(b.confidenceSequence.difference.lower).toBeGreaterThan(0);
-    expect(b.confidenceSequence.difference.lower).toBeLessThan(b.frequentist.differenceInterval.lower);
+    expect(c!.confidenceSequence!.adjustedPValue).toBeCloseTo(c!.confidenceSequence!.pValue, 12);
+    expect(b!.confidenceSequence!.difference.lower).toBeGreaterThan(0);
+    expect(b!.confidenceSequence!.difference.lower).toBeLessThan(b!.frequentist!.differenceInterval.lower);
     const decision = await rpc('juggernaut.experiment.evaluate.v1', { id });
     expect(decision).toMatchObject({ action: 'conclude', winner: 'b' });
     expect(decision.reason).toContain('confidence-sequence p');
@@ -443,12 +447,8 @@ describe('experiment statistics against real Postgres and NATS', () => {
       }
     }
     await Promise.all(skew);
-    const s = await unitsSeen(
-      skewed,
-      400,
-      (x) => x.variants.reduce((t: number, v: any) => t + v.conversions, 0) === 100,
-    );
-    expect(s.health.balance.find((x: any) => x.covariate === 'exposure_covariate')).toMatchObject({ flagged: true });
+    const s = await unitsSeen(skewed, 400, (x) => x.variants.reduce((t: number, v) => t + v.conversions, 0) === 100);
+    expect(s.health.balance.find((x) => x.covariate === 'exposure_covariate')).toMatchObject({ flagged: true });
     const blocked = await rpc('juggernaut.experiment.evaluate.v1', { id: skewed });
     expect(blocked).toMatchObject({ action: 'blocked' });
     expect(blocked.reason).toContain('exposure_covariate is unbalanced');
@@ -489,27 +489,23 @@ describe('experiment statistics against real Postgres and NATS', () => {
         }
       }
       await Promise.all(send);
-      return unitsSeen(
-        id,
-        800,
-        (x) => x.variants.reduce((t: number, v: any) => t + v.conversions, 0) === 40 + bConversions,
-      );
+      return unitsSeen(id, 800, (x) => x.variants.reduce((t: number, v) => t + v.conversions, 0) === 40 + bConversions);
     };
     const flat = await fill(await make());
     const skeptical = await fill(await make({ mean: 0, variance: 0.01 }));
-    const lf = flat.variants.find((v: any) => v.key === 'b').liftPosterior;
-    const ls = skeptical.variants.find((v: any) => v.key === 'b').liftPosterior;
-    expect(lf.prior).toBeNull();
-    expect(lf.mean).toBeCloseTo(0.45, 12);
-    expect(ls.prior).toEqual({ mean: 0, variance: 0.01 });
+    const lf = flat.variants.find((v) => v.key === 'b')!.liftPosterior;
+    const ls = skeptical.variants.find((v) => v.key === 'b')!.liftPosterior;
+    expect(lf!.prior).toBeNull();
+    expect(lf!.mean).toBeCloseTo(0.45, 12);
+    expect(ls!.prior).toEqual({ mean: 0, variance: 0.01 });
     // The prior shrinks the 45% lift: posterior mean = σ²_post · δ̂/σ².
-    const v = lf.sd ** 2;
-    expect(ls.mean).toBeCloseTo(0.45 / v / (1 / v + 1 / 0.01), 12);
-    expect(ls.chanceToBeatControl).toBeLessThan(lf.chanceToBeatControl);
+    const v = lf!.sd ** 2;
+    expect(ls!.mean).toBeCloseTo(0.45 / v / (1 / v + 1 / 0.01), 12);
+    expect(ls!.chanceToBeatControl).toBeLessThan(lf!.chanceToBeatControl);
     const held = await rpc('juggernaut.experiment.evaluate.v1', { id: skeptical.experimentId });
     expect(held.action).toBe('continue');
-    expect(held.numbers.variants.find((x: any) => x.key === 'b').liftChanceToBeatControl).toBeCloseTo(
-      ls.chanceToBeatControl,
+    expect((held.numbers as DecisionNumbers).variants.find((x) => x.key === 'b')!.liftChanceToBeatControl).toBeCloseTo(
+      ls!.chanceToBeatControl,
       12,
     );
     // A lift strong enough to convince the skeptic concludes, read from the lift posterior.
@@ -571,19 +567,19 @@ describe('experiment statistics against real Postgres and NATS', () => {
     const r = await unitsSeen(id, 600);
     await rpc('juggernaut.experiment.evaluate.v1', { id });
     const got = await rpc('juggernaut.experiment.get.v1', { id });
-    expect(got.weights.map((w: any) => w.version)).toEqual([2, 1]);
+    expect(got.weights.map((w) => w.version)).toEqual([2, 1]);
     const v2 = got.weights[0];
-    const chances = r.variants.map((v: any) => v.bayesian.chanceToBeBest);
+    const chances = r.variants.map((v) => v.bayesian!.chanceToBeBest);
     const expected = topTwoThompsonWeights(chances, 0.5, 0.1);
-    r.variants.forEach((v: any, i: number) => {
+    r.variants.forEach((v, i: number) => {
       expect(v2.weights[v.key]).toBeCloseTo(expected[i]!, 12);
-      expect(v2.chanceToBeBest[v.key]).toBeCloseTo(chances[i], 12);
+      expect(v2.chanceToBeBest![v.key]).toBeCloseTo(chances[i], 12);
     });
     expect(v2.units).toEqual({ control: 200, b: 200, c: 200 });
     expect(Math.min(...Object.values(v2.weights as Record<string, number>))).toBeGreaterThanOrEqual(0.1);
     expect(v2.weights.b).toBeGreaterThan(0.4);
     const results2 = await results(id);
-    expect(results2.weights.version).toBe(2);
+    expect(results2.weights!.version).toBe(2);
 
     // An exposed unit keeps its variant; a new one follows the new weights.
     expect(await rpc('juggernaut.experiment.assign.v1', { experimentId: id, unitId: 'acontrol-3' })).toMatchObject({

@@ -1,26 +1,37 @@
+import type { BaseEnv } from '@juggernaut/config';
+import type {
+  DeadLetterV1,
+  ExperimentResultsV1,
+  RequestSubject,
+  StreamSubject,
+  StreamSubjectMap,
+} from '@juggernaut/contracts';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { RunningService } from '@juggernaut/service-kit';
-import { apiClient, connectTestNats, eventually, readStream, TestStack } from '@juggernaut/testing';
+import { apiClient, connectTestNats, eventually, readStream, TestStack, natsRpc } from '@juggernaut/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { assignVariant } from '../src/assignment/assign';
 import { RulesEvaluator } from '../src/rules/rules-evaluator';
 import { experimentTracker } from '../src/service';
 
+/** The part of a decision's stored numbers these tests read (see rules/decide.ts). */
+type DecisionNumbers = {
+  srm: { flagged: boolean };
+  variants: Array<{ key: string; units: number; conversions: number; liftChanceToBeatControl: number | null }>;
+};
+
 describe('experiment-tracker against real Postgres and NATS', () => {
   let stack: TestStack;
-  let svc: RunningService<any>;
+  let svc: RunningService<BaseEnv>;
   let nc: NatsConnection;
   let js: JetStreamClient;
 
   const wire = (s: string) => `${stack.namespace}.${s}`;
-  async function rpc<T = any>(subject: string, payload: unknown): Promise<T> {
-    const reply = (await nc.request(wire(subject), JSON.stringify(payload), { timeout: 10_000 })).json<any>();
-    if (!reply.ok) throw Object.assign(new Error(JSON.stringify(reply.error.message)), { status: reply.error.status });
-    return reply.data as T;
-  }
-  const rpcError = (subject: string, payload: unknown) =>
+  const rpc = <S extends RequestSubject>(subject: S, payload: unknown) =>
+    natsRpc(nc, stack.namespace).call(subject, payload);
+  const rpcError = (subject: RequestSubject, payload: unknown) =>
     rpc(subject, payload).then(
       () => {
         throw new Error('expected an error');
@@ -73,7 +84,7 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     eventually(
       async () => {
         const r = await results(id);
-        return r.variants.reduce((s: number, v: any) => s + v.units, 0) === total ? r : undefined;
+        return r.variants.reduce((s: number, v) => s + v.units, 0) === total ? r : undefined;
       },
       30_000,
       200,
@@ -89,7 +100,8 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     ],
     ...over,
   });
-  const events = (subject: string) => readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire(subject));
+  const events = <S extends StreamSubject>(subject: S) =>
+    readStream<StreamSubjectMap[S]>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire(subject));
 
   beforeAll(async () => {
     stack = await TestStack.create('experiments');
@@ -134,7 +146,7 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     ]);
     expect((await rpc('juggernaut.experiment.get.v1', { id: created.id })).decisions).toEqual([]);
     const page = await rpc('juggernaut.experiment.list.v1', { status: 'draft' });
-    expect(page.items.map((e: any) => e.id)).toContain(created.id);
+    expect(page.items.map((e) => e.id)).toContain(created.id);
 
     const twoControls = await rpcError(
       'juggernaut.experiment.create.v1',
@@ -248,11 +260,11 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     );
 
     const r = await unitsSeen(id, 2);
-    const b = r.variants.find((v: any) => v.key === 'b');
+    const b = r.variants.find((v) => v.key === 'b');
     expect(b).toMatchObject({ units: 1, conversions: 1, revenuePerUnit: 500 });
     const letters = await eventually(async () => {
       const all = (
-        await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_DEADLETTER`, wire('juggernaut.deadletter.v1'))
+        await readStream<DeadLetterV1>(nc, `${stack.namespace}_JUGGERNAUT_DEADLETTER`, wire('juggernaut.deadletter.v1'))
       ).filter((l) => l.data.includes(id) || l.reason.includes('does not exist'));
       return all.length >= 3 ? all : undefined;
     });
@@ -296,11 +308,11 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     sends.push(exposure('first-wins', 'control'));
     await Promise.all(sends);
     const r = await unitsSeen(id, 301);
-    expect(r.variants.find((v: any) => v.key === 'control')).toMatchObject({ units: 150, conversions: 50 });
-    expect(r.variants.find((v: any) => v.key === 'b')).toMatchObject({ units: 151, conversions: 50 });
+    expect(r.variants.find((v) => v.key === 'control')).toMatchObject({ units: 150, conversions: 50 });
+    expect(r.variants.find((v) => v.key === 'b')).toMatchObject({ units: 151, conversions: 50 });
     const letters = await eventually(async () => {
       const all = (
-        await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_DEADLETTER`, wire('juggernaut.deadletter.v1'))
+        await readStream<DeadLetterV1>(nc, `${stack.namespace}_JUGGERNAUT_DEADLETTER`, wire('juggernaut.deadletter.v1'))
       ).filter((l) => l.data.includes(id));
       return all.length >= 12 ? all : undefined;
     });
@@ -324,7 +336,7 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     await unitsSeen(id, 40);
     const first = await eventually(async () => {
       const r = await results(id);
-      return r.variants.every((v: any) => v.conversions === 5) ? r : undefined;
+      return r.variants.every((v) => v.conversions === 5) ? r : undefined;
     });
     expect(await results(id)).toMatchObject({ variants: first.variants, metrics: first.metrics });
     // Unit revenue from before the exposures changes the pre-exposure covariate of one unit.
@@ -332,7 +344,8 @@ describe('experiment-tracker against real Postgres and NATS', () => {
       wire('juggernaut.ledger.posted.v1'),
       JSON.stringify(ledgerEvent({ unitId: 'control-0', occurredAt: old })),
     );
-    const preMeans = (r: any) => r.health.balance.find((b: any) => b.covariate === 'pre_revenue')?.means ?? [0, 0];
+    const preMeans = (r: ExperimentResultsV1) =>
+      r.health.balance.find((b) => b.covariate === 'pre_revenue')?.means ?? [0, 0];
     const withRevenue = await eventually(async () => {
       const r = await results(id);
       return preMeans(r)[0] > 0 ? r : undefined;
@@ -351,9 +364,9 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     );
     const converted = await eventually(async () => {
       const r = await results(id);
-      return r.variants.find((v: any) => v.key === 'b').conversions === 6 ? r : undefined;
+      return r.variants.find((v) => v.key === 'b')!.conversions === 6 ? r : undefined;
     });
-    expect(converted.variants.find((v: any) => v.key === 'b')).toMatchObject({ units: 20, conversions: 6 });
+    expect(converted.variants.find((v) => v.key === 'b')).toMatchObject({ units: 20, conversions: 6 });
   });
 
   it('attributes ledger revenue to the variant and unit once and only once, and ledger cost to the budget', async () => {
@@ -387,8 +400,8 @@ describe('experiment-tracker against real Postgres and NATS', () => {
       const x = await results(id);
       return x.revenueMinor === 2000 && x.spentMinor === 2500 ? x : undefined;
     });
-    expect(r.variants.find((v: any) => v.key === 'b')).toMatchObject({ revenueMinor: 1000, revenuePerUnit: 1000 / 3 });
-    expect(r.variants.find((v: any) => v.key === 'control')).toMatchObject({ revenueMinor: 1000, revenuePerUnit: 0 });
+    expect(r.variants.find((v) => v.key === 'b')).toMatchObject({ revenueMinor: 1000, revenuePerUnit: 1000 / 3 });
+    expect(r.variants.find((v) => v.key === 'control')).toMatchObject({ revenueMinor: 1000, revenuePerUnit: 0 });
     await new Promise((res) => setTimeout(res, 300));
     expect((await results(id)).revenueMinor).toBe(2000);
     expect((await rpc('juggernaut.experiment.get.v1', { id })).spentMinor).toBe(2500);
@@ -403,7 +416,7 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     const decision = await rpc('juggernaut.experiment.evaluate.v1', { id });
     expect(decision).toMatchObject({ action: 'blocked', winner: null });
     expect(decision.reason).toContain('sample ratio mismatch');
-    expect(decision.numbers.srm.flagged).toBe(true);
+    expect((decision.numbers as DecisionNumbers).srm.flagged).toBe(true);
     expect((await rpc('juggernaut.experiment.get.v1', { id })).status).toBe('running');
   });
 
@@ -412,16 +425,19 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     await traffic(id, 'control', 400, 20);
     await traffic(id, 'b', 400, 80);
     const r = await unitsSeen(id, 800);
-    const b = r.variants.find((v: any) => v.key === 'b');
-    expect(b.bayesian.chanceToBeatControl).toBeGreaterThan(0.99);
-    expect(b.frequentist).toMatchObject({ test: 'two-proportion-z' });
-    expect(b.frequentist.pValue).toBeLessThan(0.001);
-    expect(b.sequential.alwaysValidPValue).toBeLessThan(0.05);
+    const b = r.variants.find((v) => v.key === 'b');
+    expect(b!.bayesian!.chanceToBeatControl).toBeGreaterThan(0.99);
+    expect(b!.frequentist).toMatchObject({ test: 'two-proportion-z' });
+    expect(b!.frequentist!.pValue).toBeLessThan(0.001);
+    expect(b!.sequential!.alwaysValidPValue).toBeLessThan(0.05);
     expect(r.decision).toMatchObject({ action: 'conclude', winner: 'b' });
 
     const decision = await rpc('juggernaut.experiment.evaluate.v1', { id });
     expect(decision).toMatchObject({ action: 'conclude', winner: 'b' });
-    expect(decision.numbers.variants.find((v: any) => v.key === 'b')).toMatchObject({ units: 400, conversions: 80 });
+    expect((decision.numbers as DecisionNumbers).variants.find((v) => v.key === 'b')).toMatchObject({
+      units: 400,
+      conversions: 80,
+    });
     const got = await rpc('juggernaut.experiment.get.v1', { id });
     expect(got).toMatchObject({ status: 'concluded', winner: 'b' });
     expect(got.endedAt).toBeTruthy();
@@ -457,15 +473,15 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     }
     const r = await eventually(async () => {
       const x = await unitsSeen(id, 500);
-      return x.variants.find((v: any) => v.key === 'b').revenuePerUnit === (50 * 3_000 + 500) / 250 ? x : undefined;
+      return x.variants.find((v) => v.key === 'b')!.revenuePerUnit === (50 * 3_000 + 500) / 250 ? x : undefined;
     });
-    const b = r.variants.find((v: any) => v.key === 'b');
-    expect(b.conversions).toBe(50);
-    expect(b.bayesian.posterior.kind).toBe('normal');
-    expect(b.bayesian.chanceToBeatControl).toBeGreaterThan(0.999);
-    expect(b.frequentist).toMatchObject({ test: 'welch-t' });
-    expect(b.frequentist.difference).toBeCloseTo((50 * 3_000 + 500) / 250 - 200, 9);
-    expect(b.frequentist.differenceInterval.lower).toBeGreaterThan(0);
+    const b = r.variants.find((v) => v.key === 'b');
+    expect(b!.conversions).toBe(50);
+    expect(b!.bayesian!.posterior.kind).toBe('normal');
+    expect(b!.bayesian!.chanceToBeatControl).toBeGreaterThan(0.999);
+    expect(b!.frequentist).toMatchObject({ test: 'welch-t' });
+    expect(b!.frequentist!.difference).toBeCloseTo((50 * 3_000 + 500) / 250 - 200, 9);
+    expect(b!.frequentist!.differenceInterval.lower).toBeGreaterThan(0);
     const decision = await rpc('juggernaut.experiment.evaluate.v1', { id });
     expect(decision).toMatchObject({ action: 'conclude', winner: 'b' });
   });
@@ -481,13 +497,13 @@ describe('experiment-tracker against real Postgres and NATS', () => {
         limit: 2,
         ...(cursor ? { cursor } : {}),
       });
-      seen.push(...page.items.map((e: any) => e.id));
+      seen.push(...page.items.map((e) => e.id));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(new Set(seen).size).toBe(seen.length);
     const all = await rpc('juggernaut.experiment.list.v1', { status: 'draft', limit: 200 });
-    expect(seen).toEqual(all.items.map((e: any) => e.id));
-    expect(all.items.slice(0, 3).map((e: any) => e.name)).toEqual(['page-3', 'page-2', 'page-1']);
+    expect(seen).toEqual(all.items.map((e) => e.id));
+    expect(all.items.slice(0, 3).map((e) => e.name)).toEqual(['page-3', 'page-2', 'page-1']);
     expect((await rpcError('juggernaut.experiment.list.v1', { cursor: 'garbage' })).status).toBe(400);
   });
 
@@ -574,7 +590,7 @@ describe('experiment-tracker against real Postgres and NATS', () => {
     await unitsSeen(flat, 300);
     const allocation = await rpc('juggernaut.experiment.allocate.v1', {});
     expect(allocation.poolsMinor).toEqual({ USD: 40_000 });
-    const by = Object.fromEntries(allocation.experiments.map((e: any) => [e.name, e]));
+    const by = Object.fromEntries(allocation.experiments.map((e) => [e.name, e]));
     expect(by['promising'].share).toBeGreaterThan(by['flat'].share);
     expect(by['promising'].share + by['flat'].share).toBeCloseTo(1, 10);
     expect(by['promising'].allocatedMinor + by['flat'].allocatedMinor).toBe(40_000);
