@@ -15,7 +15,7 @@
 //              kept while the experiment's data versions are unchanged); `exact` checks the units
 //              and converted units the results count.
 //   evaluate — the rules run on demand over the same experiment (decision stored each time).
-//   BENCH_EXPOSURES=50000  BENCH_ASSIGN=5000
+//   BENCH_EXPOSURES=50000  BENCH_ASSIGN=5000  (EXPERIMENTS_INGEST_* reach the tracker)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -107,6 +107,8 @@ try {
     LOG_LEVEL: 'error',
     LOG_FORMAT: 'json',
     EXPERIMENTS_EVALUATE_INTERVAL_MS: '3600000',
+    // EXPERIMENTS_* variables set for the benchmark reach the service (to compare batch settings).
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('EXPERIMENTS_INGEST_'))),
   };
   await run([main, 'migrate'], env);
   startTracker = async () => {
