@@ -256,6 +256,73 @@ describe('revenue-ledger against real Postgres and NATS', () => {
     await expect(db.query(`TRUNCATE ledger.accounts CASCADE`)).rejects.toThrow(/never deleted|immutable/);
   });
 
+  it('checks every transaction of a database transaction at commit, in one check, and again after a later insert', async () => {
+    const [{ id: cash }] = (await db.query(`SELECT id FROM ledger.accounts WHERE name = 'assets:cash:USD'`)).rows;
+    const [{ id: rev }] = (await db.query(`SELECT id FROM ledger.accounts WHERE name = 'revenue:gumroad'`)).rows;
+    const newTx = async (seq?: number): Promise<{ id: string; seq: number }> =>
+      (
+        await db.query(
+          `INSERT INTO ledger.transactions (id, event_id, kind, occurred_at${seq ? ', seq' : ''})
+           VALUES (gen_random_uuid(), gen_random_uuid()::text, 'manual', now()${seq ? ', $1' : ''}) RETURNING id, seq::int`,
+          seq ? [seq] : [],
+        )
+      ).rows[0];
+    const postings = (tx: string, amounts: number[]) =>
+      db.query(
+        `INSERT INTO ledger.postings (transaction_id, account_id, currency, amount_minor, occurred_at)
+         SELECT $1, CASE WHEN k = 1 THEN $2::bigint ELSE $3::bigint END, 'USD', a, now() FROM unnest($4::bigint[]) WITH ORDINALITY AS x(a, k)`,
+        [tx, cash, rev, amounts],
+      );
+    const inOne = async (work: () => Promise<void>) => {
+      await db.query('BEGIN');
+      try {
+        await work();
+        await db.query('COMMIT');
+      } catch (e) {
+        await db.query('ROLLBACK');
+        throw e;
+      }
+    };
+    // Many transactions, their postings in several statements, the last one unbalanced: refused by name.
+    let last = '';
+    const unbalanced = await inOne(async () => {
+      for (let i = 0; i < 5; i++) {
+        const t = await newTx();
+        await postings(t.id, [7, -7]);
+      }
+      last = (await newTx()).id;
+      await postings(last, [7]);
+      await postings(last, [-6]);
+    }).catch((e: Error) => e);
+    expect(String(unbalanced)).toContain(`ledger transaction ${last} is unbalanced in USD`);
+    // Checked mid-transaction (SET CONSTRAINTS ... IMMEDIATE), then a transaction without postings
+    // inserted among the checked seqs: the check runs again and refuses it.
+    await expect(
+      inOne(async () => {
+        const a = await newTx();
+        await postings(a.id, [3, -3]);
+        // A seq left free between the two checked transactions.
+        const [{ gap }] = (
+          await db.query(`SELECT nextval(pg_get_serial_sequence('ledger.transactions', 'seq'))::int AS gap`)
+        ).rows;
+        const b = await newTx();
+        await postings(b.id, [4, -4]);
+        expect(a.seq < gap && gap < b.seq).toBe(true);
+        await db.query('SET CONSTRAINTS ALL IMMEDIATE');
+        await db.query('SET CONSTRAINTS ALL DEFERRED');
+        await newTx(gap);
+      }),
+    ).rejects.toThrow(/has 0 posting\(s\); at least two are required/);
+    // And the same shape balanced commits.
+    await inOne(async () => {
+      for (let i = 0; i < 3; i++) {
+        const t = await newTx();
+        await postings(t.id, [2, -1]);
+        await postings(t.id, [-1]);
+      }
+    });
+  });
+
   it('never changes or deletes a posted transaction or posting', async () => {
     const t = await untilPosted('first-sale');
     await expect(
