@@ -1,3 +1,4 @@
+import type { BaseEnv } from '@juggernaut/config';
 import type { RunningService } from '@juggernaut/service-kit';
 import { apiClient, eventually, FakeOpenAI, TestStack } from '@juggernaut/testing';
 import { Client } from 'pg';
@@ -24,8 +25,8 @@ describe('workers on the shared worker library', () => {
   let stack: TestStack;
   let api: ReturnType<typeof apiClient>;
   let sql: Client;
-  let governance: RunningService<any>;
-  let dispatcher: RunningService<any>;
+  let governance: RunningService<BaseEnv>;
+  let dispatcher: RunningService<BaseEnv>;
   let fake: FakeOpenAI | undefined;
 
   const submit = async (body: Record<string, unknown>) => {
@@ -39,9 +40,9 @@ describe('workers on the shared worker library', () => {
     (await sql.query(`SELECT status FROM dispatch.task_events WHERE task_id = $1 ORDER BY id`, [id])).rows.map(
       (r) => r.status,
     );
-  const stop = async (svc: RunningService<any>) => {
+  const stop = async (svc: RunningService<BaseEnv>) => {
     await svc.close();
-    stack.services.splice(stack.services.indexOf(svc as any), 1);
+    stack.services.splice(stack.services.indexOf(svc), 1);
   };
 
   beforeAll(async () => {

@@ -1,3 +1,10 @@
+import type {
+  ApprovalV1,
+  PolicyDocumentV1,
+  RequestSubject,
+  RequestSubjectMap,
+  StreamSubjectMap,
+} from '@juggernaut/contracts';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { apiClient, connectTestNats, eventually, readStream, TestStack } from '@juggernaut/testing';
 import { Client } from 'pg';
@@ -6,6 +13,9 @@ import { governanceApi } from '../src/service';
 const ADMIN_KEY = 'test-admin-key-controls-0123456789';
 
 /** Policies, approvals, audit, key lifecycle and rate limiting, through REST and NATS. */
+/** The fields of an audit entry these tests read. */
+type AuditEntry = { action: string; before: { version: number }; after: { version: number } };
+
 describe('governance controls against real Postgres and NATS', () => {
   let stack: TestStack;
   let url: string;
@@ -17,8 +27,12 @@ describe('governance controls against real Postgres and NATS', () => {
   let viewerKey: string;
   const admin = () => apiClient(url, ADMIN_KEY);
   const wire = (s: string) => `${stack.namespace}.${s}`;
-  const rpc = async (subject: string, body: unknown) =>
-    (await nc.request(wire(subject), JSON.stringify(body), { timeout: 5_000 })).json<any>();
+  /** The raw reply envelope, read without narrowing: `data` on success, `error` on refusal. */
+  type Envelope<T> = { ok: boolean; data: T; error: { status: number; message: string | string[] } };
+  const rpc = async <S extends RequestSubject>(subject: S, body: unknown) =>
+    (await nc.request(wire(subject), JSON.stringify(body), { timeout: 5_000 })).json<
+      Envelope<RequestSubjectMap[S]['reply']>
+    >();
 
   beforeAll(async () => {
     stack = await TestStack.create('controls');
@@ -73,10 +87,10 @@ describe('governance controls against real Postgres and NATS', () => {
       expect((await apiClient(url, operatorKey).put('/api/v1/policies', settings)).status).toBe(403);
       expect((await apiClient(url, viewerKey).put('/api/v1/policies/kill-switch', { engaged: true })).status).toBe(403);
 
-      const pushed: any[] = [];
+      const pushed: PolicyDocumentV1[] = [];
       const sub = nc.subscribe(wire('juggernaut.policy.changed.v1'), {
         callback: (_e, m) => {
-          pushed.push(m.json());
+          pushed.push(m.json<PolicyDocumentV1>());
         },
       });
       const updated = await admin().put('/api/v1/policies', settings);
@@ -105,12 +119,12 @@ describe('governance controls against real Postgres and NATS', () => {
       const released = await admin().put('/api/v1/policies/kill-switch', { engaged: false });
       expect(released.body.killSwitch).toEqual({ engaged: false });
 
-      const history = await admin().get('/api/v1/policies/versions?limit=3');
-      expect(history.body.map((d: any) => d.version)).toEqual([before + 3, before + 2, before + 1]);
+      const history = await admin().get<PolicyDocumentV1[]>('/api/v1/policies/versions?limit=3');
+      expect(history.body.map((d) => d.version)).toEqual([before + 3, before + 2, before + 1]);
       expect((await admin().get(`/api/v1/policies/versions/${before + 1}`)).body.budgets).toEqual(settings.budgets);
       expect((await admin().get('/api/v1/policies/versions/99999')).status).toBe(404);
 
-      const events = await readStream<any>(
+      const events = await readStream<StreamSubjectMap['juggernaut.policy.changed.v1']>(
         nc,
         `${stack.namespace}_JUGGERNAUT_EVENTS`,
         wire('juggernaut.policy.changed.v1'),
@@ -162,7 +176,7 @@ describe('governance controls against real Postgres and NATS', () => {
       expect((await rpc('juggernaut.approval.get.v1', { id: first.data.id })).data.status).toBe('pending');
 
       const requested = await eventually(async () => {
-        const got = await readStream<any>(
+        const got = await readStream<StreamSubjectMap['juggernaut.approval.requested.v1']>(
           nc,
           `${stack.namespace}_JUGGERNAUT_EVENTS`,
           wire('juggernaut.approval.requested.v1'),
@@ -218,10 +232,10 @@ describe('governance controls against real Postgres and NATS', () => {
       const rejected = await apiClient(url, operatorKey).post(`/api/v1/approvals/${b.id}/reject`, { reason: 'no' });
       expect(rejected.body).toMatchObject({ status: 'rejected', decidedBy: 'operator-1', decisionReason: 'no' });
 
-      const listed = await apiClient(url, viewerKey).get('/api/v1/approvals?status=rejected');
-      expect(listed.body.items.map((x: any) => x.id)).toEqual([b.id]);
+      const listed = await apiClient(url, viewerKey).get<{ items: ApprovalV1[] }>('/api/v1/approvals?status=rejected');
+      expect(listed.body.items.map((x) => x.id)).toEqual([b.id]);
       const decided = await eventually(async () => {
-        const got = await readStream<any>(
+        const got = await readStream<StreamSubjectMap['juggernaut.approval.decided.v1']>(
           nc,
           `${stack.namespace}_JUGGERNAUT_EVENTS`,
           wire('juggernaut.approval.decided.v1'),
@@ -247,7 +261,7 @@ describe('governance controls against real Postgres and NATS', () => {
       expect(expired).toMatchObject({ status: 'expired', decidedBy: 'system:approval-expiry' });
       expect((await apiClient(url, operatorKey).post(`/api/v1/approvals/${a.id}/approve`, {})).status).toBe(409);
       await eventually(async () => {
-        const got = await readStream<any>(
+        const got = await readStream<StreamSubjectMap['juggernaut.approval.decided.v1']>(
           nc,
           `${stack.namespace}_JUGGERNAUT_EVENTS`,
           wire('juggernaut.approval.decided.v1'),
@@ -259,9 +273,9 @@ describe('governance controls against real Postgres and NATS', () => {
 
   describe('audit log', () => {
     it('records governance decisions and key changes with who, before and after, filterable', async () => {
-      const policy = await admin().get('/api/v1/audit?action=policy');
+      const policy = await admin().get<{ items: AuditEntry[] }>('/api/v1/audit?action=policy');
       expect(policy.status).toBe(200);
-      const update = policy.body.items.find((e: any) => e.action === 'policy.update');
+      const update = policy.body.items.find((e) => e.action === 'policy.update')!;
       expect(update).toMatchObject({ actor: 'bootstrap-admin', actorRole: 'admin', resourceType: 'policies' });
       expect(update.before.version + 1).toBe(update.after.version);
       const kill = await admin().get('/api/v1/audit?action=kill_switch.engage');
