@@ -130,6 +130,8 @@ async function juggernaut(label) {
           HOSTNAME: `bench-${label}-${i}`,
           RUNNER_CONCURRENCY: String(concurrency),
           RUNNER_POLL_INTERVAL_MS: '1000',
+          // BENCH_CLAIM_WAIT_MS=0: claims answered at once, runners woken by the wake signal (the earlier design)
+          ...(process.env.BENCH_CLAIM_WAIT_MS ? { RUNNER_CLAIM_WAIT_MS: process.env.BENCH_CLAIM_WAIT_MS } : {}),
         }),
       ),
     );

@@ -49,6 +49,17 @@ export class RunnerEnv extends BaseEnv {
   @Max(60_000)
   RUNNER_POLL_INTERVAL_MS = 1_000;
 
+  /**
+   * How long a claim that finds nothing may wait at the dispatcher for work (answered the moment a
+   * task is submitted: one hop); capped at the poll interval and a quarter of the claim timeout.
+   * 0: claims are answered at once and the runner waits for a wake-up signal instead.
+   */
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  @Max(30_000)
+  RUNNER_CLAIM_WAIT_MS = 1_000;
+
   /** How often held leases are extended; keep well under the shortest lease. */
   @ToInt()
   @IsInt()

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import {
   type ClaimedTaskV1,
   type ClaimTasksV1,
@@ -25,6 +25,7 @@ import { encodeCursor } from '@juggernaut/persistence';
 import { LOGGER } from '@juggernaut/service-kit';
 import type { Logger } from 'pino';
 import { ClaimTooLateError, LeasesRepository } from './claiming/leases.repository';
+import { ParkedClaims } from './claiming/parked-claims';
 import { DispatchMetrics } from './dispatch-metrics';
 import { DispatchPolicy } from './policy/dispatch-policy';
 import { TaskError } from './tasks/task-errors';
@@ -33,7 +34,10 @@ import { type CreateOutcome, submissionProblem, TasksRepository } from './tasks/
 
 /** The dispatcher's use cases, reached from NATS (and through governance-api, from REST). */
 @Injectable()
-export class DispatchService {
+export class DispatchService implements OnModuleDestroy {
+  /** Claims that found nothing, held until work arrives (a claim with `waitMs`). */
+  private readonly parked = new ParkedClaims((req, receivedAt) => this.claimNow(req, receivedAt));
+
   constructor(
     private readonly tasks: TasksRepository,
     private readonly leases: LeasesRepository,
@@ -75,6 +79,21 @@ export class DispatchService {
    * rolled back and answered empty, so no lease goes to a runner that is no longer listening.
    */
   async claim(req: ClaimTasksV1, receivedAt = performance.now()): Promise<{ tasks: ClaimedTaskV1[] }> {
+    const reply = await this.claimNow(req, receivedAt);
+    if (reply.tasks.length > 0 || !req.waitMs) return reply;
+    // Nothing to claim: with `waitMs`, held until work arrives (answered at submit time) or the wait is up.
+    const budgetMs = req.timeoutMs === undefined ? undefined : claimBudgetMs(req.timeoutMs);
+    const holdMs = ParkedClaims.holdMs(req, budgetMs);
+    if (holdMs <= 0 || this.policy.claimableTypes(req.types, req.level).length === 0) return reply;
+    return this.parked.park(req, receivedAt, receivedAt + holdMs);
+  }
+
+  /** Answers held claims empty: the dispatcher is stopping (their runners claim again elsewhere). */
+  onModuleDestroy(): void {
+    this.parked.close();
+  }
+
+  private async claimNow(req: ClaimTasksV1, receivedAt: number): Promise<{ tasks: ClaimedTaskV1[] }> {
     // The kill switch, a policy not known yet and per-type minimum levels narrow what this worker may claim (maybe to nothing).
     const types = this.policy.claimableTypes(req.types, req.level);
     if (types.length === 0) return { tasks: [] };
@@ -133,6 +152,8 @@ export class DispatchService {
   }
 
   async release(req: ReleaseTasksV1): Promise<{ released: string[] }> {
+    // A claim its runner gave up on may still be held here: it must not lease anything after this hand-back.
+    await this.parked.drop(req.claimIds ?? []);
     const released = await this.leases.release(req.workerId, req.leases ?? [], req.claimIds ?? [], req.reason);
     if (released.length) this.wake('tasks released');
     return { released };
@@ -177,8 +198,9 @@ export class DispatchService {
     return toTaskView(row);
   }
 
-  /** Tells idle runners there is work; a lost wake-up is covered by their polling fallback. */
+  /** Serves the claims held here and tells idle runners there is work; a lost wake-up is covered by their polling fallback. */
   wake(reason: string): void {
+    this.parked.wake();
     this.bus.signal(Subjects.runnerWake, { reason });
   }
 }

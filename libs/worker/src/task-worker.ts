@@ -29,6 +29,11 @@ export interface WorkerSettings {
   drainMs: number;
   /** How long a claim request waits for its answer. */
   claimTimeoutMs?: number;
+  /**
+   * How long a claim that finds nothing may be held at the dispatcher for work to arrive (capped at
+   * the poll interval and a quarter of the claim timeout); 0 turns holding off. Default: the poll interval.
+   */
+  claimWaitMs?: number;
 }
 
 /** How one run of a task ended. */
@@ -82,8 +87,10 @@ const MIN_HEARTBEAT_MS = 100;
  * follows the policy, failing closed: nothing is claimed until a policy is known, and the kill
  * switch aborts running work at once and hands its leases back without burning attempts.
  *
- * - Wake-ups over NATS start a claim at once; polling is only the fallback. A wake-up that arrives
- *   mid-claim is kept. A failing claim backs off.
+ * - A claim that finds nothing is held at the dispatcher (`waitMs`, up to the poll interval) and
+ *   answered as soon as work arrives: a submitted task reaches an idle worker in one hop. Wake-ups
+ *   over NATS start a claim at once when the worker is not waiting in one; polling is only the
+ *   fallback. A wake-up that arrives mid-claim is kept. A failing claim backs off.
  * - A claim whose answer never arrived (a timeout) may still have leased tasks: its id is handed back
  *   (`task.release` with `claimIds`) before the next claim, so those tasks return without burning an
  *   attempt.
@@ -221,6 +228,15 @@ export class TaskWorker {
       }
       const claimId = randomUUID();
       const timeoutMs = this.settings.claimTimeoutMs ?? CLAIM_TIMEOUT_MS;
+      // With nothing to claim, the dispatcher holds the claim up to this long and answers it when work arrives.
+      const waitMs = Math.floor(
+        Math.min(
+          this.settings.claimWaitMs ?? this.settings.pollIntervalMs,
+          this.settings.pollIntervalMs,
+          timeoutMs / 4,
+        ),
+      );
+      const sentAt = performance.now();
       let tasks: ClaimedTaskV1[];
       try {
         tasks = (
@@ -234,6 +250,7 @@ export class TaskWorker {
               max: free,
               claimId,
               timeoutMs,
+              ...(waitMs > 0 ? { waitMs } : {}),
             },
             timeoutMs,
           )
@@ -254,7 +271,11 @@ export class TaskWorker {
         continue;
       }
       for (const t of tasks) this.startTask(t);
-      if (tasks.length < free && !this.stopping) await this.wakeSignal.sleep(this.settings.pollIntervalMs);
+      // Claim again at once after work or a held claim's full wait (the next one is held in turn); an
+      // empty answer that came at once (no work this worker may take, or a dispatcher that does not
+      // hold claims) waits for a wake-up or the poll interval.
+      const again = waitMs > 0 ? tasks.length > 0 || performance.now() - sentAt >= waitMs * 0.9 : tasks.length >= free;
+      if (!again && !this.stopping) await this.wakeSignal.sleep(this.settings.pollIntervalMs);
     }
   }
 

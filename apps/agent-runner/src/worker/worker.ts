@@ -45,6 +45,7 @@ export class Worker implements OnApplicationBootstrap, BeforeApplicationShutdown
       { workerId: this.id, level: config.RUNNER_LEVEL, capabilities, concurrency: config.RUNNER_CONCURRENCY },
       {
         pollIntervalMs: config.RUNNER_POLL_INTERVAL_MS,
+        claimWaitMs: config.RUNNER_CLAIM_WAIT_MS,
         heartbeatMaxIntervalMs: config.RUNNER_HEARTBEAT_INTERVAL_MS,
         presenceIntervalMs: config.RUNNER_PRESENCE_INTERVAL_MS,
         drainMs: config.RUNNER_DRAIN_MS,

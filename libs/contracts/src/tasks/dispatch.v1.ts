@@ -69,6 +69,18 @@ export class ClaimTasksV1 {
   @Min(100)
   @Max(600_000)
   timeoutMs?: number;
+
+  /**
+   * When nothing can be claimed now, the dispatcher may hold the request up to this long and answer
+   * it as soon as work is submitted or becomes claimable (one hop from submission to the runner),
+   * else answer it empty when the time is up. Bounded by the dispatcher to well within `timeoutMs`.
+   * Absent or 0: answered at once.
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(30_000)
+  waitMs?: number;
 }
 
 export class ClaimedTaskV1 {

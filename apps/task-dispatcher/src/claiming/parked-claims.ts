@@ -1,0 +1,140 @@
+import type { ClaimedTaskV1, ClaimTasksV1 } from '@juggernaut/contracts';
+
+type ClaimReply = { tasks: ClaimedTaskV1[] };
+
+interface Parked {
+  req: ClaimTasksV1;
+  receivedAt: number;
+  /** performance.now() past which it is answered empty. */
+  until: number;
+  /** Claims of the same shape see the same tasks: one that came back short says the others would too. */
+  shape: string;
+  timer?: NodeJS.Timeout;
+  resolve: (reply: ClaimReply) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Time kept back from a parked claim's budget for the claim that serves it and the answer's way back. */
+const SERVE_RESERVE_MS = 500;
+
+/**
+ * Claims that found nothing, held at the dispatcher (long polling) until work arrives: a submission,
+ * a release or anything else that wakes the runners runs the held claims again at once, in arrival
+ * order, so a task reaches a waiting runner in one hop (submit → dispatcher → the runner's claim
+ * answered) instead of three (submit, wake signal, claim request). A held claim is answered empty
+ * when its wait is up (its runner then claims again), when the dispatcher stops, and never later
+ * than its budget allows (the claim that serves it still commits well before the runner gives up).
+ * Only this replica's wakes reach its held claims; runners also keep their polling fallback.
+ */
+export class ParkedClaims {
+  private parked: Parked[] = [];
+  /** Held claims being served right now, by claim id. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private serving?: Promise<void>;
+  private again = false;
+  private closed = false;
+
+  constructor(private readonly claim: (req: ClaimTasksV1, receivedAt: number) => Promise<ClaimReply>) {}
+
+  get size(): number {
+    return this.parked.length;
+  }
+
+  /** How long a claim that found nothing may be held, from when it arrived; 0: answer it now. */
+  static holdMs(req: ClaimTasksV1, budgetMs: number | undefined): number {
+    const wanted = req.waitMs ?? 0;
+    if (wanted <= 0) return 0;
+    return Math.max(0, Math.min(wanted, budgetMs === undefined ? wanted : budgetMs - SERVE_RESERVE_MS));
+  }
+
+  /** Holds a claim that found nothing until work arrives or `until` (performance.now() time) passes. */
+  park(req: ClaimTasksV1, receivedAt: number, until: number): Promise<ClaimReply> {
+    if (this.closed || until <= performance.now()) return Promise.resolve({ tasks: [] });
+    return new Promise((resolve, reject) => {
+      const p: Parked = {
+        req,
+        receivedAt,
+        until,
+        shape: JSON.stringify([[...req.types].sort(), req.level, [...req.capabilities].sort()]),
+        resolve,
+        reject,
+      };
+      this.hold(p);
+    });
+  }
+
+  /** Work may have arrived: runs the held claims again (a wake during a round runs one more after it). */
+  wake(): void {
+    if (this.parked.length === 0) return;
+    if (this.serving) {
+      this.again = true;
+      return;
+    }
+    this.serving = this.serve().finally(() => {
+      this.serving = undefined;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  /**
+   * The runner gave up on these claims (no answer in time; it is handing their leases back): held
+   * ones are answered empty, never served, and one being served is waited for, so the hand-back
+   * that follows sees what it leased. A claim held past its runner's patience happens when the
+   * dispatcher stalled (frozen, overloaded) while the request waited to be read.
+   */
+  async drop(claimIds: string[]): Promise<void> {
+    if (claimIds.length === 0) return;
+    const ids = new Set(claimIds);
+    for (const p of this.parked.filter((x) => x.req.claimId !== undefined && ids.has(x.req.claimId))) {
+      this.parked = this.parked.filter((x) => x !== p);
+      clearTimeout(p.timer);
+      p.resolve({ tasks: [] });
+    }
+    await Promise.allSettled(claimIds.map((id) => this.inFlight.get(id)).filter((w) => w !== undefined));
+  }
+
+  /** Answers every held claim empty; claims from now on are not held. */
+  close(): void {
+    this.closed = true;
+    for (const p of this.parked.splice(0)) {
+      clearTimeout(p.timer);
+      p.resolve({ tasks: [] });
+    }
+  }
+
+  private hold(p: Parked): void {
+    const left = p.until - performance.now();
+    if (this.closed || left <= 0) return p.resolve({ tasks: [] });
+    p.timer = setTimeout(() => {
+      this.parked = this.parked.filter((x) => x !== p);
+      p.resolve({ tasks: [] });
+    }, left);
+    this.parked.push(p);
+  }
+
+  private async serve(): Promise<void> {
+    const short = new Set<string>();
+    for (const p of [...this.parked]) {
+      if (short.has(p.shape) || !this.parked.includes(p)) continue;
+      this.parked = this.parked.filter((x) => x !== p);
+      clearTimeout(p.timer);
+      let reply: ClaimReply;
+      const claiming = this.claim(p.req, p.receivedAt);
+      if (p.req.claimId) this.inFlight.set(p.req.claimId, claiming);
+      try {
+        reply = await claiming;
+      } catch (e) {
+        p.reject(e);
+        continue;
+      } finally {
+        if (p.req.claimId) this.inFlight.delete(p.req.claimId);
+      }
+      if (reply.tasks.length < p.req.max) short.add(p.shape);
+      if (reply.tasks.length > 0) p.resolve(reply);
+      else this.hold(p);
+    }
+  }
+}
