@@ -78,7 +78,30 @@ export default [
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
   {
-    files: ['**/*.spec.ts', '**/test/**/*.ts', 'libs/testing/**/*.ts', 'e2e/**/*.ts'],
+    // Test files that still hold an explicit `any`, each to be given its contract types and then taken off this
+    // list; every other file, tests included, is held to no-explicit-any.
+    files: [
+      'apps/experiment-tracker/test/results-timing.int.spec.ts',
+      'e2e/agents-crash.e2e.spec.ts',
+      'e2e/agents-fixture.ts',
+      'e2e/agents-governance.e2e.spec.ts',
+      'e2e/agents-tasks.e2e.spec.ts',
+      'e2e/agents.e2e.spec.ts',
+      'e2e/conversations.e2e.spec.ts',
+      'e2e/devbot.e2e.spec.ts',
+      'e2e/dispatch.e2e.spec.ts',
+      'e2e/experiment-statistics.e2e.spec.ts',
+      'e2e/experiments.e2e.spec.ts',
+      'e2e/goals.e2e.spec.ts',
+      'e2e/hostile-input.e2e.spec.ts',
+      'e2e/least-privilege.e2e.spec.ts',
+      'e2e/monitor.e2e.spec.ts',
+      'e2e/payments.e2e.spec.ts',
+      'e2e/reconciliation.e2e.spec.ts',
+      'libs/testing/src/fake-openai.ts',
+      'libs/testing/src/http-client.ts',
+      'tools/deploy/k8s.spec.ts',
+    ],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
 ];

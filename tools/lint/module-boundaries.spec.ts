@@ -47,6 +47,7 @@ describe('Nx module boundaries', () => {
     workerImportsCapability: { file: 'libs/worker/src/probe.ts', code: importing('policy') },
     testingImportsKit: { file: 'libs/testing/src/probe.ts', code: importing('service-kit') },
     appImportsWorker: { file: 'apps/agent-runner/src/probe.ts', code: importing('worker') },
+    anyInTest: { file: 'e2e/probe.e2e.spec.ts', code: 'export const loose: any = 1;\n' },
   };
   let errors: Record<keyof typeof probes, string>;
 
@@ -65,10 +66,11 @@ describe('Nx module boundaries', () => {
       import { readFileSync } from 'node:fs';
       const probes = JSON.parse(readFileSync(0, 'utf8'));
       const eslint = new ESLint();
+      const checked = ['@nx/enforce-module-boundaries', '@typescript-eslint/no-explicit-any'];
       const out = {};
       for (const [name, { file, code }] of Object.entries(probes)) {
         const [result] = await eslint.lintText(code, { filePath: file });
-        out[name] = result.messages.filter((m) => m.ruleId === '@nx/enforce-module-boundaries').map((m) => m.message).join('\\n');
+        out[name] = result.messages.filter((m) => checked.includes(m.ruleId)).map((m) => m.message).join('\\n');
       }
       process.stdout.write(JSON.stringify(out));`;
     const files = Object.fromEntries(Object.entries(probes).map(([k, p]) => [k, { ...p, file: join(root, p.file) }]));
@@ -141,6 +143,10 @@ describe('Nx module boundaries', () => {
 
   it('refuses an app that imports another app', () => {
     expect(errors.appImportsApp).toMatch(/Projects cannot be imported by a relative or absolute path/);
+  });
+
+  it('refuses an explicit any in test code too (only the files still listed in eslint.config.mjs hold one)', () => {
+    expect(errors.anyInTest).toContain('Unexpected any');
   });
 
   it('refuses a deep import past a library index', () => {
