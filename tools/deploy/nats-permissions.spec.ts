@@ -69,7 +69,9 @@ const DEVBOT_PIPELINE: string[] = [
   Subjects.policyChanged,
 ];
 const PUBLISHING = new Set(['publish', 'signal', 'request', 'enqueueEvent']);
-const SUBSCRIBING = new Set(['respond', 'listen']);
+// Lower case: the Bus's methods; capitalised: the decorators the service kit subscribes at boot.
+const SUBSCRIBING = new Set(['respond', 'Respond', 'listen']);
+const CONSUMING = new Set(['consume', 'Consume']);
 
 function sourcesOf(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -114,7 +116,7 @@ function subjectsUsedBy(app: string): { publish: string[]; subscribe: string[] }
               : '';
           if (PUBLISHING.has(name)) publish.add(subject);
           if (SUBSCRIBING.has(name)) subscribe.add(subject);
-          if (name === 'consume') publish.add(Subjects.deadLetter);
+          if (CONSUMING.has(name)) publish.add(Subjects.deadLetter);
         } else if (ts.isPropertyAssignment(parent) && parent.name.getText() === 'subject') {
           publish.add(subject); // an outbox row
         } else if (ts.isVariableDeclaration(parent) && parent.name.getText() === 'subject') {
@@ -142,19 +144,26 @@ const STREAM_NAMES = Object.values(Streams).map((d) => d.name);
 const streamOf = (subject: string) =>
   Object.values(Streams).find((d) => (d.subjects as readonly string[]).includes(subject))!.name;
 
-/** The durable consumers a service's code runs: `bus.consume(Subjects.X, { durable: '…' })`, with the stream that holds X. */
+/** The durable consumers a service's code runs: `bus.consume(Subjects.X, { durable: '…' })` or `@Consume(Subjects.X, { durable: '…' })`, with the stream that holds X. */
 function durablesOf(app: string): Array<{ stream: string; durable: string }> {
   const out: Array<{ stream: string; durable: string }> = [];
   for (const file of sourcesOf(join(root, 'apps', app, 'src'))) {
     const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
     const visit = (n: ts.Node): void => {
-      if (
-        ts.isCallExpression(n) &&
-        ts.isPropertyAccessExpression(n.expression) &&
-        n.expression.name.text === 'consume' &&
-        n.arguments.length >= 2
-      ) {
-        const [subject, options] = n.arguments;
+      const callee = ts.isCallExpression(n)
+        ? ts.isPropertyAccessExpression(n.expression)
+          ? n.expression.name.text
+          : ts.isIdentifier(n.expression)
+            ? n.expression.text
+            : ''
+        : '';
+      if (ts.isCallExpression(n) && CONSUMING.has(callee) && n.arguments.length >= 2) {
+        const [subject, given] = n.arguments;
+        // @Consume may take its options as a function of the instance: read the object it returns.
+        let options = given;
+        while (options && ts.isArrowFunction(options))
+          options = ts.isExpression(options.body) ? options.body : undefined;
+        while (options && ts.isParenthesizedExpression(options)) options = options.expression;
         if (
           subject &&
           options &&

@@ -29,20 +29,25 @@ export class IngestionMessaging {
     );
   }
 
-  @Consume(Subjects.revenueRecorded, (self: IngestionMessaging) => self.consumer('revenue-ledger-revenue'))
+  @Consume(Subjects.revenueRecorded, (self: IngestionMessaging) => ({
+    durable: 'revenue-ledger-revenue',
+    ...self.consumer(),
+  }))
   revenue(e: RevenueRecordedV1): Promise<void> {
     return this.apply(revenueEntry(e));
   }
 
-  @Consume(Subjects.costRecorded, (self: IngestionMessaging) => self.consumer('revenue-ledger-cost'))
+  @Consume(Subjects.costRecorded, (self: IngestionMessaging) => ({
+    durable: 'revenue-ledger-cost',
+    ...self.consumer(),
+  }))
   cost(e: CostRecordedV1): Promise<void> {
     return this.apply(costEntry(e));
   }
 
   /** The revenue and cost payloads are flat classes, so the cheaper validator applies (same rules). */
-  private consumer(durable: string): ConsumeOptions {
+  private consumer(): Omit<ConsumeOptions, 'durable'> {
     return {
-      durable,
       concurrency: this.config.LEDGER_CONSUMER_CONCURRENCY,
       ackWaitMs: 60_000,
       maxDeliver: 10,
