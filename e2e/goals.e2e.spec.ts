@@ -1,3 +1,4 @@
+import type { GoalV1, RequestSubject, RequestSubjectMap } from '@juggernaut/contracts';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { apiClient, connectTestNats, TestStack } from '@juggernaut/testing';
 import { governanceApi } from '../apps/governance-api/src/service';
@@ -12,8 +13,12 @@ describe('goals', () => {
   let url: string;
   let api: ReturnType<typeof apiClient>;
   const wire = (s: string) => `${stack.namespace}.${s}`;
-  const rpc = async (subject: string, body: unknown) =>
-    (await nc.request(wire(subject), JSON.stringify(body), { timeout: 5_000 })).json<any>();
+  /** The raw reply envelope, read without narrowing: `data` on success, `error` on refusal. */
+  type Envelope<T> = { ok: boolean; data: T; error: { status: number; message: string | string[] } };
+  const rpc = async <S extends RequestSubject>(subject: S, body: unknown) =>
+    (await nc.request(wire(subject), JSON.stringify(body), { timeout: 5_000 })).json<
+      Envelope<RequestSubjectMap[S]['reply']>
+    >();
   const goal = (over: Record<string, unknown> = {}) => ({
     title: 'First $1,000 of monthly recurring revenue',
     description: 'Subscriptions for the scanner',
@@ -86,7 +91,7 @@ describe('goals', () => {
       types: [type],
       max: 1,
     });
-    const task = claimed.data.tasks[0];
+    const task = claimed.data.tasks[0]!;
     const finished = await rpc('juggernaut.task.finish.v1', {
       workerId: 'goal-worker',
       results: [{ taskId: task.id, claimToken: task.claimToken, outcome: 'succeeded', result: {} }],
@@ -96,8 +101,8 @@ describe('goals', () => {
     const read = await api.get(`/api/v1/goals/${id}`);
     expect(read.body.progress).toMatchObject({ total: 3, succeeded: 1, byStatus: { succeeded: 1, pending: 2 } });
     expect(read.body.progress.fraction).toBeCloseTo(1 / 3, 10);
-    const detail = await api.get(`/api/v1/goals/${id}/progress`);
-    expect(detail.body.tasks.map((t: any) => t.title)).toEqual(['step 0', 'step 1', 'step 2']);
+    const detail = await api.get<{ tasks: Array<{ title: string }> }>(`/api/v1/goals/${id}/progress`);
+    expect(detail.body.tasks.map((t) => t.title)).toEqual(['step 0', 'step 1', 'step 2']);
     expect(detail.body).toMatchObject({ total: 3, succeeded: 1, tasksTruncated: false });
   });
 
@@ -134,9 +139,9 @@ describe('goals', () => {
       after: { status: 'achieved', budgetMinor: 300_000 },
     });
 
-    const achieved = await api.get('/api/v1/goals?status=achieved');
-    expect(achieved.body.items.map((g: any) => g.id)).toContain(id);
-    expect(achieved.body.items.every((g: any) => g.status === 'achieved')).toBe(true);
+    const achieved = await api.get<{ items: GoalV1[] }>('/api/v1/goals?status=achieved');
+    expect(achieved.body.items.map((g) => g.id)).toContain(id);
+    expect(achieved.body.items.every((g) => g.status === 'achieved')).toBe(true);
     expect((await api.get('/api/v1/goals?status=done')).status).toBe(400);
 
     const got = await rpc('juggernaut.goal.get.v1', { id });
@@ -150,10 +155,12 @@ describe('goals', () => {
 
   it('pages through goals newest first', async () => {
     for (let i = 0; i < 3; i++) await api.post('/api/v1/goals', goal({ title: `page ${i}` }));
-    const first = await api.get('/api/v1/goals?limit=2');
+    const first = await api.get<{ items: GoalV1[]; nextCursor: string }>('/api/v1/goals?limit=2');
     expect(first.body.items).toHaveLength(2);
-    const second = await api.get(`/api/v1/goals?limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`);
-    const ids = [...first.body.items, ...second.body.items].map((g: any) => g.id);
+    const second = await api.get<{ items: GoalV1[] }>(
+      `/api/v1/goals?limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`,
+    );
+    const ids = [...first.body.items, ...second.body.items].map((g) => g.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(first.body.items[0].title).toBe('page 2');
   });

@@ -17,6 +17,15 @@ const UNKNOWN = '7d1f0c9e-5a57-4c39-9c3e-0a6cf0c5a001';
  * keys submit only what the policy lets them, as themselves; readers never see the secrets in
  * tasks and change timelines; forged cursors and bad task-type names are 400s.
  */
+/** The fields of an audit entry these tests read. */
+type AuditEntry = {
+  id: string;
+  action: string;
+  resourceId: string | null;
+  at: string;
+  details: { intentId?: string } & Record<string, unknown>;
+};
+
 describe('least privilege across services', () => {
   let stack: TestStack;
   let url: string;
@@ -44,8 +53,10 @@ describe('least privilege across services', () => {
     stack = await TestStack.create('leastpriv');
     url = (await stack.start(governanceApi, { JUGGERNAUT_ADMIN_KEY: ADMIN, JUGGERNAUT_MONITOR_INTERVAL_MS: '3600000' }))
       .url;
-    for (const def of [taskDispatcher, revenueLedger, experimentTracker, devBot] as const)
-      await stack.start(def as any);
+    await stack.start(taskDispatcher);
+    await stack.start(revenueLedger);
+    await stack.start(experimentTracker);
+    await stack.start(devBot);
     nc = await connectTestNats();
     pg = new Client({ connectionString: stack.db.url });
     await pg.connect();
@@ -125,13 +136,14 @@ describe('least privilege across services', () => {
     it('records the intent, then the outcome pointing at it; a refusal by the owning service is recorded as refused', async () => {
       const created = await operator.post('/api/v1/tasks', { type: 'noop', title: 'audited task' });
       expect(created.status).toBe(201);
-      const entries = (await admin().get('/api/v1/audit?resourceType=tasks&actor=ops-olga')).body.items as any[];
-      const outcome = entries.find((e) => e.action === 'http.post' && e.resourceId === created.body.id);
+      const entries = (await admin().get<{ items: AuditEntry[] }>('/api/v1/audit?resourceType=tasks&actor=ops-olga'))
+        .body.items;
+      const outcome = entries.find((e) => e.action === 'http.post' && e.resourceId === created.body.id)!;
       expect(outcome).toMatchObject({
         after: { id: created.body.id },
         details: { route: 'POST /api/v1/tasks', intentId: expect.any(String) },
       });
-      const intent = entries.find((e) => e.id === outcome.details.intentId);
+      const intent = entries.find((e) => e.id === outcome.details.intentId)!;
       expect(intent).toMatchObject({
         action: 'http.post.intent',
         details: { body: { type: 'noop', title: 'audited task' } },
@@ -140,11 +152,11 @@ describe('least privilege across services', () => {
 
       const missing = await operator.post(`/api/v1/tasks/${UNKNOWN}/cancel`, {});
       expect(missing.status).toBe(404);
-      const about = (await admin().get(`/api/v1/audit?resourceId=${UNKNOWN}`)).body.items as any[];
+      const about = (await admin().get<{ items: AuditEntry[] }>(`/api/v1/audit?resourceId=${UNKNOWN}`)).body.items;
       expect(about.map((e) => e.action).sort()).toEqual(['http.post.intent', 'http.post.refused']);
-      expect(about.find((e) => e.action === 'http.post.refused').details).toMatchObject({
+      expect(about.find((e) => e.action === 'http.post.refused')!.details).toMatchObject({
         status: 404,
-        intentId: about.find((e) => e.action === 'http.post.intent').id,
+        intentId: about.find((e) => e.action === 'http.post.intent')!.id,
       });
     });
   });
