@@ -160,7 +160,7 @@ function durablesOf(app: string): Array<{ stream: string; durable: string }> {
       if (ts.isCallExpression(n) && CONSUMING.has(callee) && n.arguments.length >= 2) {
         const [subject, given] = n.arguments;
         // @Consume may take its options as a function of the instance: read the object it returns.
-        let options = given;
+        let options: ts.Expression | undefined = given;
         while (options && ts.isArrowFunction(options))
           options = ts.isExpression(options.body) ? options.body : undefined;
         while (options && ts.isParenthesizedExpression(options)) options = options.expression;
