@@ -188,7 +188,8 @@ describe('task dispatch through the REST API, NATS and runners', () => {
     });
 
     it('cancels the dependents of a task that dies, with the reason', async () => {
-      const a = await submit({ type: 'noop', payload: { sleepMs: 300, fail: 'terminal' } });
+      // long enough that b and c are submitted while a still runs, even on a loaded machine (a dead dependency is refused)
+      const a = await submit({ type: 'noop', payload: { sleepMs: 2_000, fail: 'terminal' } });
       const b = await submit({ type: 'noop', dependsOn: [a.id] });
       const c = await submit({ type: 'noop', dependsOn: [b.id] });
       const cancelled = await until(c.id, 'cancelled');
