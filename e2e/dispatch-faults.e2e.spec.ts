@@ -357,6 +357,31 @@ describe('the dispatcher under concurrency and faults', () => {
     });
   });
 
+  describe('held claims', () => {
+    it('a claim held at one replica is served by work submitted at another (the wake signal reaches every replica)', async () => {
+      const second = await stack.start(taskDispatcher, FAST);
+      try {
+        // Ten claims spread over the two replicas by the queue group, each held there (nothing to claim yet).
+        const held = Array.from({ length: 10 }, (_, i) =>
+          claim({ workerId: `held-${i}`, max: 1, waitMs: 20_000, timeoutMs: 25_000 }),
+        );
+        await new Promise((r) => setTimeout(r, 500));
+        const before = performance.now();
+        // One batch: one request, so one replica takes all the work; the other learns of it by the signal.
+        await rpc.call('juggernaut.task.submit.batch.v1', {
+          tasks: Array.from({ length: 10 }, (_, i) => ({ type, title: `held ${i}` })),
+        });
+        const answered = await Promise.all(held);
+        expect(answered.map((a) => a.tasks.length)).toEqual(Array(10).fill(1));
+        // Served on the wake, not when a held claim's 20 s wait ran out.
+        expect(performance.now() - before).toBeLessThan(15_000);
+      } finally {
+        await second.close();
+        stack.services.splice(stack.services.indexOf(second), 1);
+      }
+    }, 40_000);
+  });
+
   describe('shutdown', () => {
     it('a dispatcher stopped with requests in flight answers every one it received (drain, not unsubscribe)', async () => {
       const second = await stack.start(taskDispatcher, FAST);

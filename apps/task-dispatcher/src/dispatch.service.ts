@@ -1,4 +1,5 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import {
   type ClaimedTaskV1,
   type ClaimTasksV1,
@@ -23,6 +24,7 @@ import {
 import { Bus, validatePayload } from '@juggernaut/messaging';
 import { encodeCursor } from '@juggernaut/persistence';
 import { LOGGER } from '@juggernaut/service-kit';
+import type { Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { ClaimTooLateError, LeasesRepository } from './claiming/leases.repository';
 import { ParkedClaims } from './claiming/parked-claims';
@@ -34,9 +36,12 @@ import { type CreateOutcome, submissionProblem, TasksRepository } from './tasks/
 
 /** The dispatcher's use cases, reached from NATS (and through governance-api, from REST). */
 @Injectable()
-export class DispatchService implements OnModuleDestroy {
+export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Claims that found nothing, held until work arrives (a claim with `waitMs`). */
   private readonly parked = new ParkedClaims((req, receivedAt) => this.claimNow(req, receivedAt));
+  /** Names this replica in its wake signals, so it serves its held claims on another replica's work only. */
+  private readonly origin = randomUUID();
+  private wakes?: Subscription;
 
   constructor(
     private readonly tasks: TasksRepository,
@@ -88,8 +93,19 @@ export class DispatchService implements OnModuleDestroy {
     return this.parked.park(req, receivedAt, receivedAt + holdMs);
   }
 
+  /**
+   * Work that arrived at another replica wakes the claims held here too: a runner's claim waits at
+   * whichever replica its request reached, and that replica learns of the work by the wake signal.
+   */
+  onApplicationBootstrap(): void {
+    this.wakes = this.bus.listen(Subjects.runnerWake, (signal) => {
+      if (signal.origin !== this.origin) this.parked.wake();
+    });
+  }
+
   /** Answers held claims empty: the dispatcher is stopping (their runners claim again elsewhere). */
   onModuleDestroy(): void {
+    this.wakes?.unsubscribe();
     this.parked.close();
   }
 
@@ -198,10 +214,13 @@ export class DispatchService implements OnModuleDestroy {
     return toTaskView(row);
   }
 
-  /** Serves the claims held here and tells idle runners there is work; a lost wake-up is covered by their polling fallback. */
+  /**
+   * Serves the claims held here and tells idle runners, and the other replicas' held claims, there is
+   * work; a lost wake-up is covered by the runners' polling fallback (a held claim's wait is at most that).
+   */
   wake(reason: string): void {
     this.parked.wake();
-    this.bus.signal(Subjects.runnerWake, { reason });
+    this.bus.signal(Subjects.runnerWake, { reason, origin: this.origin });
   }
 }
 

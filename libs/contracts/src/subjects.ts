@@ -58,7 +58,8 @@ export const PayloadClasses = Object.fromEntries([
 
 /** Core NATS signals (every replica of a listener receives each one; loss is covered by a fallback). */
 export interface SignalSubjectMap {
-  'juggernaut.runner.wake.v1': { reason: string };
+  /** `origin`: the dispatcher replica that signalled (the others serve their held claims on it). */
+  'juggernaut.runner.wake.v1': { reason: string; origin?: string };
   'juggernaut.task.abort.v1': { taskId: string; workerId: string | null; reason: string };
   'juggernaut.worker.heartbeat.v1': WorkerHeartbeatV1;
   'juggernaut.policy.changed.v1': PolicyDocumentV1;
