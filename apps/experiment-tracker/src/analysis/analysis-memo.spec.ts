@@ -56,7 +56,11 @@ describe('AnalysisMemo', () => {
   it('reads now when power is planned to an end date', () => {
     const memo = new AnalysisMemo();
     const settings = storedSettings({
-      power: { minimumDetectableEffect: 0.1, plannedEndAt: new Date(Date.now() + 86_400_000).toISOString() },
+      power: {
+        minimumDetectableEffect: 0.1,
+        plannedUnitsPerVariant: null,
+        plannedEndAt: new Date(Date.now() + 86_400_000).toISOString(),
+      },
     });
     const at = (now: Date) => ({ ...input(130), settings, startedAt: new Date(Date.now() - 86_400_000), now });
     const first = memo.analyze('e', at(new Date()));
