@@ -1,6 +1,6 @@
 import type { BaseEnv } from '@juggernaut/config';
 import type { RunningService } from '@juggernaut/service-kit';
-import { apiClient, eventually, FakeOpenAI, TestStack } from '@juggernaut/testing';
+import { apiClient, connectTestNats, eventually, FakeOpenAI, TestStack } from '@juggernaut/testing';
 import { Client } from 'pg';
 import { agentRunner } from '../apps/agent-runner/src/service';
 import { devBot } from '../apps/dev-bot/src/service';
@@ -151,5 +151,36 @@ describe('workers on the shared worker library', () => {
       async () => (await api.get(`/api/v1/workers/${encodeURIComponent(listed.id)}`)).body.status === 'offline',
       10_000,
     );
+  });
+
+  it('claims without waitMs while a dispatcher of an earlier release refuses it (a rolling upgrade)', async () => {
+    await stop(dispatcher);
+    // An earlier dispatcher: strict validation refuses the unknown field, and it answers claims without it.
+    const nc = await connectTestNats();
+    const claims: Array<Record<string, unknown>> = [];
+    const sub = nc.subscribe(`${stack.namespace}.juggernaut.task.claim.v1`, {
+      queue: 'task-dispatcher',
+      callback: (_err, msg) => {
+        const req = msg.json<Record<string, unknown>>();
+        claims.push(req);
+        msg.respond(
+          JSON.stringify(
+            'waitMs' in req
+              ? { ok: false, error: { status: 400, message: ['property waitMs should not exist'] } }
+              : { ok: true, data: { tasks: [] } },
+          ),
+        );
+      },
+    });
+    const runner = await stack.start(agentRunner, { ...RUNNER, HOSTNAME: 'mid-upgrade' });
+    try {
+      await eventually(async () => claims.filter((c) => !('waitMs' in c)).length >= 3, 10_000);
+      expect(claims.filter((c) => 'waitMs' in c)).toHaveLength(1);
+    } finally {
+      await stop(runner);
+      sub.unsubscribe();
+      await nc.close();
+      dispatcher = await stack.start(taskDispatcher, DISPATCH);
+    }
   });
 });

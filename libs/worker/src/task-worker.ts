@@ -77,6 +77,8 @@ interface Entry {
 const CLAIM_TIMEOUT_MS = 5_000;
 /** How soon the leases of an unanswered claim are offered back again, and a claim retried when no dispatcher listens. */
 const ORPHAN_RETRY_MS = 500;
+/** How long claims go without `waitMs` after a dispatcher refused it (a rolling upgrade in progress). */
+const HOLD_RETRY_MS = 60_000;
 /** Heartbeats never go more often than this, however short the lease. */
 const MIN_HEARTBEAT_MS = 100;
 
@@ -104,6 +106,8 @@ export class TaskWorker {
   private readonly wakeSignal = new WakeSignal();
   private readonly reporter: FinishReporter;
   private readonly orphanedClaims = new Set<string>();
+  /** When a dispatcher of an earlier release refused `waitMs` (performance.now()); claims go unheld for a while. */
+  private holdRefusedAt?: number;
   private stopping = false;
   private stopped = false;
   private giveUpReports = false;
@@ -229,13 +233,16 @@ export class TaskWorker {
       const claimId = randomUUID();
       const timeoutMs = this.settings.claimTimeoutMs ?? CLAIM_TIMEOUT_MS;
       // With nothing to claim, the dispatcher holds the claim up to this long and answers it when work arrives.
-      const waitMs = Math.floor(
-        Math.min(
-          this.settings.claimWaitMs ?? this.settings.pollIntervalMs,
-          this.settings.pollIntervalMs,
-          timeoutMs / 4,
-        ),
-      );
+      const holdRefused = this.holdRefusedAt !== undefined && performance.now() - this.holdRefusedAt < HOLD_RETRY_MS;
+      const waitMs = holdRefused
+        ? 0
+        : Math.floor(
+            Math.min(
+              this.settings.claimWaitMs ?? this.settings.pollIntervalMs,
+              this.settings.pollIntervalMs,
+              timeoutMs / 4,
+            ),
+          );
       const sentAt = performance.now();
       let tasks: ClaimedTaskV1[];
       try {
@@ -257,6 +264,14 @@ export class TaskWorker {
         ).tasks;
         failures = 0;
       } catch (e) {
+        // A dispatcher from before held claims (mid-upgrade) refuses the field and claimed nothing:
+        // claim without it for a while, then try again (the upgrade may have finished).
+        if (e instanceof RpcError && e.status === 400 && waitMs > 0 && e.message.includes('waitMs')) {
+          if (this.holdRefusedAt === undefined)
+            this.logger.info('a dispatcher does not hold claims (an earlier release); claiming without waitMs');
+          this.holdRefusedAt = performance.now();
+          continue;
+        }
         // Without an answer the claim may still have leased tasks: hand them back before claiming again.
         if (mayHaveBeenHandled(e)) this.orphanedClaims.add(claimId);
         failures++;
