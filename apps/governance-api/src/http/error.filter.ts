@@ -32,13 +32,11 @@ export class ErrorFilter implements ExceptionFilter {
       // Postgres refused a value the caller sent (a malformed time or number cast, an out-of-range
       // amount): the request was bad, nothing was changed, and the caller learns which kind of value.
       this.logger.warn({ err: exception }, 'a request value was refused by the database');
-      res
-        .status(400)
-        .json({
-          statusCode: 400,
-          error: 'Bad Request',
-          message: 'a value in the request is malformed or out of range',
-        });
+      res.status(400).json({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: 'a value in the request is malformed or out of range',
+      });
       return;
     }
     if (
@@ -48,14 +46,11 @@ export class ErrorFilter implements ExceptionFilter {
     ) {
       // The owning service is down or overloaded: the caller may retry; nothing was wrong with the request.
       this.logger.warn({ err: exception }, 'a service behind this route did not answer');
-      res
-        .status(503)
-        .setHeader('Retry-After', '1')
-        .json({
-          statusCode: 503,
-          error: 'Service Unavailable',
-          message: 'the service that owns this resource did not answer; retry shortly',
-        });
+      res.status(503).setHeader('Retry-After', '1').json({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'the service that owns this resource did not answer; retry shortly',
+      });
       return;
     }
     this.logger.error({ err: exception }, 'unhandled error');

@@ -24,13 +24,11 @@ export function rawBody(limit: number) {
       size += chunk.length;
       if (size > limit) {
         done = true;
-        res
-          .status(413)
-          .json({
-            statusCode: 413,
-            error: 'Payload Too Large',
-            message: `webhook bodies are limited to ${limit} bytes`,
-          });
+        res.status(413).json({
+          statusCode: 413,
+          error: 'Payload Too Large',
+          message: `webhook bodies are limited to ${limit} bytes`,
+        });
         req.resume();
         return;
       }
