@@ -1,4 +1,5 @@
 export * from './data-source';
+export * from './group-commit';
 export * from './outbox';
 export * from './pagination';
 export * from './service-role';

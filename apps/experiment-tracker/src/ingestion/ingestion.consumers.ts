@@ -1,10 +1,10 @@
+import { GroupCommit } from '@juggernaut/persistence';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { type ExperimentConversionV1, type ExperimentExposureV1, Subjects } from '@juggernaut/contracts';
 import { Bus, type ConsumerHandle, PermanentMessageError } from '@juggernaut/messaging';
 import { APP_CONFIG } from '@juggernaut/service-kit';
 import type { ExperimentsEnv } from '../config';
 import { ExperimentMetrics } from '../experiment-metrics';
-import { GroupCommit } from './group-commit';
 import { type BatchOutcome, IngestionRepository } from './ingestion.repository';
 
 /**

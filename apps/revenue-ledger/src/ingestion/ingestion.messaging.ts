@@ -1,3 +1,4 @@
+import { GroupCommit } from '@juggernaut/persistence';
 import { Inject, Injectable } from '@nestjs/common';
 import { type CostRecordedV1, type RevenueRecordedV1, Subjects } from '@juggernaut/contracts';
 import { Consume, type ConsumeOptions, PermanentMessageError } from '@juggernaut/messaging';
@@ -5,7 +6,6 @@ import { APP_CONFIG } from '@juggernaut/service-kit';
 import type { LedgerEnv } from '../config';
 import { costEntry, type JournalEntry, revenueEntry } from '../posting/journal-entry';
 import { type PostOutcome, PostingService } from '../posting/posting.service';
-import { GroupCommit } from './group-commit';
 
 /**
  * Revenue and cost events from other systems, through durable JetStream consumers. Each message

@@ -5,9 +5,10 @@ interface Waiting<T, R> {
 }
 
 /**
- * Group commit: callers submit one item each and wait; items that arrive while flushes are running
- * are written together by the next flush, so a busy stream becomes large batches (one database
- * transaction each) and a quiet one is written at once. Up to `maxFlushes` run at a time, so one
+ * Group commit (the ledger's postings, the experiment tracker's exposures and conversions): callers
+ * submit one item each and wait; items that arrive while flushes are running are written together by
+ * the next flush, so a busy stream becomes large batches (one database transaction each) and a quiet
+ * one is written at once. Up to `maxFlushes` run at a time, so one
  * batch is prepared and sent while the previous one commits.
  */
 export class GroupCommit<T, R> {
