@@ -334,11 +334,13 @@ describe('queue features', () => {
       expect(await row(id)).toMatchObject({ attempts: 0, reason: 'snoozed: noop told to snooze' });
       await eventually(async () => (await row(id)).status === 'succeeded', 5_000);
       expect((await row(id)).attempts).toBe(1);
-      expect((await history(id)).map((e) => e.status)).toEqual([
+      // Once its time comes, a scheduled task is claimed either after the timer made it pending or
+      // straight from scheduled (a claim that came first takes any due task): both are one attempt.
+      const statuses = (await history(id)).map((e) => e.status);
+      expect(statuses.filter((s, i) => !(s === 'pending' && statuses[i - 1] === 'scheduled'))).toEqual([
         'pending',
         'running',
         'scheduled',
-        'pending',
         'running',
         'succeeded',
       ]);

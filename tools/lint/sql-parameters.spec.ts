@@ -30,6 +30,12 @@ const REVIEWED: Record<string, Record<string, string>> = {
   },
   'apps/experiment-tracker/src/ingestion/ingestion.repository.ts': {
     insert: 'a fixed INSERT … SELECT over unnest($n) arrays',
+    rows: 'a fixed unnest($n) of the batch arrays, with ordinality',
+  },
+  'apps/experiment-tracker/src/migrations/1766000000000-experiment-data-versions.ts': {
+    table: 'table names from a fixed list in the migration',
+    ANY_EXPERIMENT: "the migration's fixed uuid for a change to any experiment",
+    UNIT_REVENUE: "the migration's fixed uuid for unit revenue",
   },
   'apps/experiment-tracker/src/migrations/1764200000000-experiments.ts': {
     t: 'table names from a fixed list in the migration',
