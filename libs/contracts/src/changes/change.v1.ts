@@ -1,6 +1,6 @@
+import { PageQuery } from '../common/pagination';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { MAX_NAME, MAX_TEXT } from '../common/validation';
 import { BRANCH_NAME, REPOSITORY_NAME } from './repository.v1';
 
@@ -70,7 +70,7 @@ export class ChangeIdV1 {
 }
 
 /** `juggernaut.change.list.v1` and `GET /api/v1/changes`: newest first. */
-export class ListChangesV1 {
+export class ListChangesV1 extends PageQuery {
   @ApiPropertyOptional({ enum: CHANGE_STATUSES })
   @IsOptional()
   @IsIn(CHANGE_STATUSES)
@@ -81,20 +81,6 @@ export class ListChangesV1 {
   @IsString()
   @Matches(REPOSITORY_NAME, { message: 'repository must be a repository name' })
   repository?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
 }
 
 export class ChangedFileV1 {

@@ -1,3 +1,4 @@
+import { PageQuery } from '../common/pagination';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -349,25 +350,11 @@ export class ExperimentActionV1 extends ExperimentIdV1 {
   by?: string;
 }
 
-export class ListExperimentsV1 {
+export class ListExperimentsV1 extends PageQuery {
   @ApiPropertyOptional({ enum: EXPERIMENT_STATUSES })
   @IsOptional()
   @IsIn(EXPERIMENT_STATUSES)
   status?: ExperimentStatus;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
 }
 
 export class ExperimentPageV1 {

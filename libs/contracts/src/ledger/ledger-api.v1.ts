@@ -1,3 +1,4 @@
+import { PageQuery } from '../common/pagination';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -122,7 +123,7 @@ export class LedgerTransactionIdV1 {
   @IsUUID() id!: string;
 }
 
-export class ListLedgerTransactionsV1 {
+export class ListLedgerTransactionsV1 extends PageQuery {
   @ApiPropertyOptional({ enum: LEDGER_KINDS })
   @IsOptional()
   @IsIn(LEDGER_KINDS)
@@ -138,20 +139,6 @@ export class ListLedgerTransactionsV1 {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(MAX_NAME) goalId?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(MAX_NAME) taskId?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(MAX_NAME) eventId?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
 }
 
 export class LedgerPostingViewV1 {

@@ -1,6 +1,6 @@
+import { PageQuery } from '../common/pagination';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Min } from 'class-validator';
 import { PAYMENT_SOURCE_PATTERN } from './payment-event.v1';
 
 export const RECONCILE_TASK = 'ledger.reconcile';
@@ -94,7 +94,7 @@ export class ReconciliationIdV1 {
   @IsUUID() id!: string;
 }
 
-export class ListReconciliationsV1 {
+export class ListReconciliationsV1 extends PageQuery {
   @ApiPropertyOptional({ example: 'stripe' })
   @IsOptional()
   @IsString()
@@ -105,20 +105,6 @@ export class ListReconciliationsV1 {
   @IsOptional()
   @IsIn(RECONCILIATION_STATUSES)
   status?: ReconciliationStatus;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
 }
 
 export class ReconciliationPageV1 {

@@ -1,3 +1,4 @@
+import { PageQuery } from '../common/pagination';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -377,7 +378,7 @@ export class CancelTaskV1 extends TaskIdV1 {
   by?: string;
 }
 
-export class ListTasksV1 {
+export class ListTasksV1 extends PageQuery {
   @ApiPropertyOptional({ enum: TASK_STATUSES })
   @IsOptional()
   @IsIn(TASK_STATUSES)
@@ -404,20 +405,6 @@ export class ListTasksV1 {
   @IsOptional()
   @IsUUID()
   parentTaskId?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
 }
 
 /** Counts of a goal's tasks by status (every task, however many). */
