@@ -69,6 +69,9 @@ const REVIEWED: Record<string, Record<string, string>> = {
   'apps/task-dispatcher/src/claiming/leases.repository.ts': {
     FINISH_UPDATE: 'fixed SQL constant',
     FINISH_INPUT: 'fixed SQL constant',
+    EXPIRED_STATUS: 'fixed SQL constant (attempt-end.ts)',
+    EXPIRED_REASON: 'fixed SQL constant (attempt-end.ts)',
+    EXPIRED_EXHAUSTED: 'fixed SQL constant (attempt-end.ts)',
     text: 'claimStatement(): fixed SQL whose values are all bound parameters',
   },
   'apps/task-dispatcher/src/dispatch-metrics.ts': {
@@ -105,7 +108,15 @@ const REVIEWED: Record<string, Record<string, string>> = {
 };
 
 /** Helpers whose output is fixed SQL text (arguments are literals or other fixed fragments). */
-const FIXED_FRAGMENT_CALLS = new Set(['transitionCtes', 'selectRecorded', 'outboxTableSql', 'backoff']);
+const FIXED_FRAGMENT_CALLS = new Set([
+  'transitionCtes',
+  'selectRecorded',
+  'outboxTableSql',
+  'backoff',
+  'sortKey',
+  'tokensAllowed',
+  'tokensLeft',
+]);
 
 /** A literal: string, number, true/false, or an object literal of literals. */
 function isLiteral(n: ts.Node): boolean {

@@ -13,9 +13,14 @@ import { type Narrow, rowsOf } from '@juggernaut/persistence';
 import { currentCorrelationId } from '@juggernaut/observability';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DispatcherEnv } from '../config';
+import { perTypeMax } from '../limits/claim-allowance';
 import { TypeLimitsRepository } from '../limits/type-limits.repository';
+import { EXPIRED_EXHAUSTED, EXPIRED_REASON, EXPIRED_STATUS, FINISHED_REASON, FINISHED_STATUS } from './attempt-end';
+import { backoff } from './backoff';
+import { type LostLeaseRow, lostLeaseReason } from './lost-lease';
 import { cancelDependents } from '../tasks/tasks.repository';
 import type { Transition } from '../tasks/task-row';
+import { sortKey } from '../tasks/sort-key';
 import { recordTransitions, selectRecorded, transitionCtes } from '../tasks/transitions';
 import type { DispatchTasks } from '../db/schema.generated';
 
@@ -48,10 +53,6 @@ type ClaimedRow = Narrow<
 
 /** Raised by `dispatch.claim_in_time` when a claim could not be committed before its requester stopped waiting. */
 const CLAIM_TOO_LATE = 'JGLAT';
-
-/** The jittered exponential backoff of a retry: base × 2^(attempts−1), capped, times 0.5–1. */
-const backoff = (attempts: string, base: string, max: string) =>
-  `make_interval(secs => least(${max}::double precision, ${base}::double precision * power(2, greatest(${attempts} - 1, 0))) * (0.5 + random() / 2) / 1000.0)`;
 
 export interface ClaimOptions {
   leaseSeconds: number;
@@ -145,12 +146,7 @@ const FINISH_INPUT = `input AS (
              AS i(id, token, outcome, result, error, retryable)
          ), next AS (
            SELECT i.*, t.claimed_at,
-             CASE WHEN i.outcome = 'succeeded' THEN 'succeeded'
-                  WHEN i.retryable AND t.attempts < t.max_attempts
-                       -- the task's (else its type's) never-retried errors
-                       AND NOT EXISTS (SELECT 1 FROM unnest(coalesce(t.terminal_errors, l.terminal_errors)) AS e(text)
-                                       WHERE strpos(coalesce(i.error, ''), e.text) > 0) THEN 'failed'
-                  ELSE 'dead' END AS new_status,
+             ${FINISHED_STATUS} AS new_status,
              now() + ${backoff('t.attempts', 'coalesce(t.retry_base_ms, l.retry_base_ms, $7)', 'coalesce(t.retry_max_ms, l.retry_max_ms, $8)')} AS retry_at
            FROM input i JOIN dispatch.tasks t ON t.id = i.id LEFT JOIN dispatch.type_limits l ON l.type = t.type
            WHERE t.claim_token = i.token AND t.status = 'running'
@@ -160,11 +156,9 @@ const FINISH_INPUT = `input AS (
 const FINISH_UPDATE = `UPDATE dispatch.tasks t SET
            status = n.new_status,
            result = CASE WHEN n.outcome = 'succeeded' THEN n.result ELSE t.result END,
-           reason = CASE WHEN n.outcome = 'succeeded' THEN NULL
-                         WHEN n.new_status = 'dead' AND n.retryable THEN 'attempts exhausted: ' || coalesce(n.error, 'failed')
-                         ELSE coalesce(n.error, 'failed') END,
+           reason = ${FINISHED_REASON},
            run_at = CASE WHEN n.new_status = 'failed' THEN n.retry_at ELSE t.run_at END,
-           sort_key = CASE WHEN n.new_status = 'failed' THEN n.retry_at + make_interval(secs => t.priority * $9::int) ELSE t.sort_key END,
+           sort_key = CASE WHEN n.new_status = 'failed' THEN ${sortKey('n.retry_at', 't.priority', '$9::int')} ELSE t.sort_key END,
            lease_expires_at = NULL, run_deadline_at = NULL, updated_at = now(),
            finished_at = CASE WHEN n.new_status IN ('succeeded', 'dead') THEN now() ELSE NULL END
          FROM next n WHERE t.id = n.id
@@ -214,7 +208,7 @@ export class LeasesRepository {
                   `${Math.max(1, Math.floor(budgetMs))}ms`,
                 ]);
               const allowance = await this.limits.allowances(em, [...limited.keys()]);
-              const perType = req.types.map((t) => Math.min(req.max, allowance.get(t) ?? req.max));
+              const perType = perTypeMax(req.types, req.max, allowance);
               if (perType.every((n) => n <= 0)) return [];
               const claimed = await this.claimRows(em, req, budgetMs, perType);
               await this.limits.consume(em, countBy(claimed.map((r) => r.type)));
@@ -286,26 +280,14 @@ export class LeasesRepository {
     const lostRefs = leases.filter((l) => !kept.has(l.taskId));
     let lost: Array<{ taskId: string; reason: string }> = [];
     if (lostRefs.length) {
-      const why: Array<{ id: string; status: TaskStatus; same_token: boolean; timed_out: boolean }> =
-        await this.db.query(
-          `SELECT t.id, t.status, t.claim_token IS NOT DISTINCT FROM i.token AS same_token,
+      const why: Array<LostLeaseRow & { id: string }> = await this.db.query(
+        `SELECT t.id, t.status, t.claim_token IS NOT DISTINCT FROM i.token AS same_token,
            t.status = 'running' AND t.run_deadline_at <= clock_timestamp() AS timed_out
          FROM unnest($1::uuid[], $2::uuid[]) AS i(id, token) JOIN dispatch.tasks t ON t.id = i.id`,
-          [lostRefs.map((l) => l.taskId), lostRefs.map((l) => l.claimToken)],
-        );
+        [lostRefs.map((l) => l.taskId), lostRefs.map((l) => l.claimToken)],
+      );
       const byId = new Map(why.map((w) => [w.id, w]));
-      lost = lostRefs.map((l) => {
-        const w = byId.get(l.taskId);
-        const reason =
-          w?.status === 'cancelled'
-            ? 'cancelled'
-            : w?.timed_out && w.same_token
-              ? 'execution timeout'
-              : w?.same_token && w.status !== 'running'
-                ? `finished: ${w.status}`
-                : 'lease lost';
-        return { taskId: l.taskId, reason };
-      });
+      lost = lostRefs.map((l) => ({ taskId: l.taskId, reason: lostLeaseReason(byId.get(l.taskId)) }));
     }
     return { extended: rows.map((r) => ({ taskId: r.id, leaseExpiresAt: r.lease_expires_at.toISOString() })), lost };
   }
@@ -476,7 +458,7 @@ export class LeasesRepository {
           await em.query(
             `UPDATE dispatch.tasks t SET status = 'scheduled', attempts = greatest(t.attempts - 1, 0), claim_token = NULL, claim_id = NULL,
            lease_expires_at = NULL, run_deadline_at = NULL, worker_id = NULL, reason = $5, updated_at = now(),
-           run_at = r.at, sort_key = r.at + make_interval(secs => t.priority * $6::int)
+           run_at = r.at, sort_key = ${sortKey('r.at', 't.priority', '$6::int')}
          FROM (SELECT now() + make_interval(secs => $4::double precision / 1000) AS at) r
          WHERE t.id = $1 AND t.claim_token = $2 AND t.status = 'running' AND t.worker_id = $3
          RETURNING t.id, t.type, t.attempts, t.goal_id, t.reason`,
@@ -537,14 +519,12 @@ export class LeasesRepository {
            ORDER BY lease_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED
          )
          UPDATE dispatch.tasks t SET
-           status = CASE WHEN t.attempts >= t.max_attempts THEN 'dead' ELSE 'failed' END,
-           reason = CASE WHEN t.attempts >= t.max_attempts THEN 'attempts exhausted: ' ELSE '' END
-             || CASE WHEN t.run_deadline_at <= now() THEN 'execution timeout: ran past ' || extract(epoch FROM t.run_deadline_at - t.claimed_at)::int || ' s on '
-                     ELSE 'lease expired on ' END || coalesce(e.worker_id, '?'),
+           status = ${EXPIRED_STATUS},
+           reason = ${EXPIRED_REASON},
            claim_token = NULL, claim_id = NULL, lease_expires_at = NULL, run_deadline_at = NULL, updated_at = now(),
-           run_at = CASE WHEN t.attempts >= t.max_attempts THEN t.run_at
+           run_at = CASE WHEN ${EXPIRED_EXHAUSTED} THEN t.run_at
                          ELSE now() + ${backoff('t.attempts', 'coalesce(t.retry_base_ms, l.retry_base_ms, $1)', 'coalesce(t.retry_max_ms, l.retry_max_ms, $2)')} END,
-           finished_at = CASE WHEN t.attempts >= t.max_attempts THEN now() ELSE NULL END
+           finished_at = CASE WHEN ${EXPIRED_EXHAUSTED} THEN now() ELSE NULL END
          FROM expired e LEFT JOIN dispatch.type_limits l ON l.type = e.type WHERE t.id = e.id
          RETURNING t.id, t.type, t.status, t.attempts, e.worker_id, t.goal_id, t.reason`,
           [this.config.DISPATCH_RETRY_BASE_MS, this.config.DISPATCH_RETRY_MAX_MS],

@@ -3,6 +3,8 @@ import type { SetTaskTypeLimitsV1, TaskTypeLimitsViewV1 } from '@juggernaut/cont
 import { rowsOf } from '@juggernaut/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DispatchTypeLimits } from '../db/schema.generated';
+import { allowanceOf } from './claim-allowance';
+import { tokensAllowed, tokensLeft } from './token-bucket';
 
 type LimitRow = DispatchTypeLimits;
 
@@ -134,14 +136,13 @@ export class TypeLimitsRepository {
          CASE WHEN l.max_concurrency IS NULL THEN NULL
               ELSE greatest(0, l.max_concurrency - (SELECT count(*)::int FROM dispatch.tasks t WHERE t.type = l.type AND t.status = 'running')) END AS slots,
          CASE WHEN l.rate_per_second IS NULL THEN NULL
-              ELSE floor(least(coalesce(l.burst, l.rate_per_second),
-                l.tokens + greatest(0, extract(epoch FROM clock_timestamp() - l.refilled_at)) * l.rate_per_second))::int END AS tokens
+              ELSE ${tokensAllowed('clock_timestamp()')} END AS tokens
        FROM dispatch.type_limits l WHERE l.type = ANY($1::text[])`,
       [types],
     );
     const out = new Map<string, number>();
     for (const r of rows) {
-      out.set(r.type, Math.min(r.slots ?? Number.POSITIVE_INFINITY, r.tokens ?? Number.POSITIVE_INFINITY));
+      out.set(r.type, allowanceOf(r.slots, r.tokens));
     }
     return out;
   }
@@ -151,8 +152,7 @@ export class TypeLimitsRepository {
     if (taken.size === 0) return;
     await em.query(
       `UPDATE dispatch.type_limits l SET
-         tokens = greatest(0, least(coalesce(l.burst, l.rate_per_second),
-           l.tokens + greatest(0, extract(epoch FROM c.now - l.refilled_at)) * l.rate_per_second) - i.n),
+         tokens = ${tokensLeft('c.now', 'i.n')},
          refilled_at = greatest(l.refilled_at, c.now)
        FROM unnest($1::text[], $2::int[]) AS i(type, n), (SELECT clock_timestamp() AS now) c
        WHERE l.type = i.type AND l.rate_per_second IS NOT NULL`,

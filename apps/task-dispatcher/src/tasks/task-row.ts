@@ -4,6 +4,8 @@ import type { DispatchTasks } from '../db/schema.generated';
 
 /** Statuses of a task that has not finished: it may still run (and holds its unique key). */
 export const UNFINISHED: TaskStatus[] = ['pending', 'scheduled', 'blocked', 'running', 'failed'];
+/** Statuses of a finished task: it never runs again unless redriven, and cannot be cancelled. */
+export const TERMINAL: TaskStatus[] = ['succeeded', 'dead', 'cancelled'];
 /** Statuses a redrive takes a task out of. */
 export const REDRIVABLE: TaskStatus[] = ['dead', 'failed', 'cancelled'];
 

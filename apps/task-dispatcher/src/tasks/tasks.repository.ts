@@ -6,12 +6,11 @@ import { APP_CONFIG } from '@juggernaut/service-kit';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DispatcherEnv } from '../config';
 import { TaskError } from './task-errors';
-import { REDRIVABLE, type TaskRow, UNFINISHED } from './task-row';
+import { REDRIVABLE, type TaskRow, TERMINAL, UNFINISHED } from './task-row';
 import { recordTransitions, selectRecorded, transitionCtes } from './transitions';
+import { sortKey } from './sort-key';
 import { currentCorrelationId } from '@juggernaut/observability';
 import type { DispatchTaskDependencies, DispatchTasks } from '../db/schema.generated';
-
-const TERMINAL: TaskStatus[] = ['succeeded', 'dead', 'cancelled'];
 
 /** The columns a submitted task sets, in INSERT order (the batch insert reads the same names from JSON). */
 const TASK_COLUMNS = `type, title, payload, priority, status, run_at, sort_key, required_level, required_capabilities,
@@ -27,7 +26,7 @@ const TASK_COLUMNS = `type, title, payload, priority, status, run_at, sort_key, 
 const INSERT_TASK = `INSERT INTO dispatch.tasks (${TASK_COLUMNS})
   SELECT $1, $2, $3, $4::int,
     CASE WHEN $14::int > 0 THEN 'blocked' WHEN r.at > now() THEN 'scheduled' ELSE 'pending' END,
-    r.at, r.at + make_interval(secs => $4::int * $15::int), $6, $7,
+    r.at, ${sortKey('r.at', '$4::int', '$15::int')}, $6, $7,
     coalesce($8::int, (SELECT l.max_attempts FROM dispatch.type_limits l WHERE l.type = $1), 5),
     $9, $10, $11, $12, $13, $14, $16,
     $17::int, $18::text, CASE WHEN $19::int IS NULL THEN NULL ELSE now() + make_interval(secs => $19::int) END, $20::int, $21::int, $22::text[]
@@ -42,7 +41,7 @@ const INSERT_TASK = `INSERT INTO dispatch.tasks (${TASK_COLUMNS})
 const INSERT_BATCH = `INSERT INTO dispatch.tasks (id, ${TASK_COLUMNS})
   SELECT x.id, x.type, x.title, coalesce(x.payload, '{}'), x.priority,
     CASE WHEN r.at > now() THEN 'scheduled' ELSE 'pending' END,
-    r.at, r.at + make_interval(secs => x.priority * $2::int), x.required_level, x.required_capabilities,
+    r.at, ${sortKey('r.at', 'x.priority', '$2::int')}, x.required_level, x.required_capabilities,
     coalesce(x.max_attempts, l.max_attempts, 5), x.idempotency_key, x.goal_id, NULL, x.budget_minor, '{}', 0, NULL,
     x.timeout_seconds, NULL, NULL, x.retry_base_ms, x.retry_max_ms, x.terminal_errors
   FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id uuid, type text, title text, payload jsonb, priority int, run_at timestamptz,
@@ -272,7 +271,7 @@ export class TasksRepository {
       await em.query(
         `UPDATE dispatch.tasks t SET payload = $2, title = coalesce($3, t.title), priority = $4::int,
          run_at = CASE WHEN $5 THEN r.at ELSE t.run_at END,
-         sort_key = CASE WHEN $5 THEN r.at ELSE t.run_at END + make_interval(secs => $4::int * $6::int),
+         sort_key = ${sortKey('CASE WHEN $5 THEN r.at ELSE t.run_at END', '$4::int', '$6::int')},
          status = CASE WHEN t.status IN ('pending', 'scheduled') THEN CASE WHEN (CASE WHEN $5 THEN r.at ELSE t.run_at END) > now() THEN 'scheduled' ELSE 'pending' END
                        ELSE t.status END,
          updated_at = now()
@@ -420,7 +419,7 @@ export class TasksRepository {
       const status: TaskStatus = waiting > 0 ? 'blocked' : 'pending';
       const updated: TaskRow[] = rowsOf(
         await em.query(
-          `UPDATE dispatch.tasks SET status = $2, attempts = 0, run_at = now(), sort_key = now() + make_interval(secs => priority * $3::int),
+          `UPDATE dispatch.tasks SET status = $2, attempts = 0, run_at = now(), sort_key = ${sortKey('now()', 'priority', '$3::int')},
            pending_deps = $4, reason = $5, claim_token = NULL, claim_id = NULL, cascade_root = NULL, worker_id = NULL,
            lease_expires_at = NULL, finished_at = NULL, updated_at = now()
          WHERE id = $1 RETURNING *`,
