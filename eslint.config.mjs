@@ -82,11 +82,6 @@ export default [
     // list; every other file, tests included, is held to no-explicit-any.
     files: [
       'apps/experiment-tracker/test/results-timing.int.spec.ts',
-      'e2e/agents-crash.e2e.spec.ts',
-      'e2e/agents-fixture.ts',
-      'e2e/agents-governance.e2e.spec.ts',
-      'e2e/agents-tasks.e2e.spec.ts',
-      'e2e/agents.e2e.spec.ts',
       'e2e/conversations.e2e.spec.ts',
       'e2e/devbot.e2e.spec.ts',
       'e2e/dispatch.e2e.spec.ts',

@@ -1,5 +1,6 @@
+import type { OpportunityV1 } from '@juggernaut/contracts';
 import { ServiceProcess, toolCall, answer, eventually } from '@juggernaut/testing';
-import { AgentsFixture } from './agents-fixture';
+import { AgentsFixture, type SentMessage } from './agents-fixture';
 
 /**
  * A runner process killed with SIGKILL in the middle of a conversation: the task's lease expires,
@@ -42,15 +43,15 @@ describe('agent runtime: a runner killed mid-conversation', () => {
 
     const done = await f.until(id, 'succeeded', 20_000);
     expect(done).toMatchObject({ workerId: 'survivor', attempts: 2, result: { answer: 'survived the crash' } });
-    expect(done.history.find((h: any) => h.status === 'failed')?.reason).toMatch(/lease expired on doomed/);
+    expect(done.history.find((h) => h.status === 'failed')?.reason).toMatch(/lease expired on doomed/);
 
     const calls = f.fake.chatRequests(m);
     expect(calls).toHaveLength(3);
     // The survivor sent the conversation so far: one user goal, the first step's call and its result.
     const resumed = calls[2]!.body.messages;
-    expect(resumed.filter((x: any) => x.role === 'user')).toHaveLength(1);
-    expect(resumed.map((x: any) => x.role)).toEqual(['system', 'user', 'assistant', 'tool']);
-    const opps = ((await f.api.get('/api/v1/opportunities?limit=200')).body.items as any[]).filter(
+    expect(resumed.filter((x: SentMessage) => x.role === 'user')).toHaveLength(1);
+    expect(resumed.map((x: SentMessage) => x.role)).toEqual(['system', 'user', 'assistant', 'tool']);
+    const opps = (await f.api.get<{ items: OpportunityV1[] }>('/api/v1/opportunities?limit=200')).body.items.filter(
       (o) => o.taskId === id,
     );
     expect(opps).toHaveLength(1);

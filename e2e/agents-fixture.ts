@@ -1,5 +1,12 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { PolicySettingsV1 } from '@juggernaut/contracts';
+import type { BaseEnv } from '@juggernaut/config';
+import type {
+  AgentStepLogData,
+  AgentStopReason,
+  CostRecordedV1,
+  PolicySettingsV1,
+  TaskWithHistory,
+} from '@juggernaut/contracts';
 import type { RunningService } from '@juggernaut/service-kit';
 import { apiClient, connectTestNats, eventually, FakeOpenAI, readStream, TestStack } from '@juggernaut/testing';
 import { createServer, type Server } from 'node:http';
@@ -34,6 +41,60 @@ export const BASE_POLICY: PolicySettingsV1 = {
   permissions: { taskTypes: {}, tools: {} },
   approvals: { toolsRequiringApproval: [], ttlSeconds: 3600 },
 };
+
+/** What a finished agent run puts in its task's result (the scan and plan handlers add their own fields). */
+export interface AgentOutcome {
+  stopReason: AgentStopReason;
+  answer?: unknown;
+  steps: number;
+  tokens: { prompt: number; completion: number };
+  costMinor: number;
+  currency: string;
+}
+
+/** The result of an opportunity scan. */
+export interface ScanOutcome extends Partial<AgentOutcome> {
+  scanned: number;
+  recorded: Array<{ id: string; item: string }>;
+  failures: string[];
+}
+
+/** The result of a goal plan: the sub-tasks it submitted. */
+export interface PlanOutcome extends AgentOutcome {
+  summary: string | null;
+  subTasks: Array<{ key: string; id: string; title: string; dependsOn: string[] }>;
+}
+
+/** A task as GET /tasks/:id answers it, its result as the handler that ran it writes it (null until it finishes). */
+export type AgentTask<R = AgentOutcome> = Omit<TaskWithHistory, 'result'> & { result: R | null };
+
+/** An execution log line as GET /logs answers it; an agent step's line carries the step's data. */
+export interface AgentLogLine {
+  id: string;
+  workerId: string;
+  taskId: string | null;
+  step: number | null;
+  action: string;
+  level: string;
+  message: string;
+  outputData: AgentStepLogData | null;
+  durationMs: number | null;
+  createdAt: string;
+}
+
+/** A chat message in a request the runner sent to the model (as the fake server recorded it). */
+export interface SentMessage {
+  role: 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+  content: string | null;
+  tool_calls?: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }>;
+  tool_call_id?: string;
+}
+
+/** A tool offered to the model in such a request. */
+export interface OfferedTool {
+  type: 'function';
+  function: { name: string; description?: string; parameters?: Record<string, unknown> };
+}
 
 export class AgentsFixture {
   stack!: TestStack;
@@ -85,32 +146,32 @@ export class AgentsFixture {
     };
   }
 
-  async startRunner(extra: Record<string, string> = {}): Promise<RunningService<any>> {
+  async startRunner(extra: Record<string, string> = {}): Promise<RunningService<BaseEnv>> {
     const runner = await this.stack.start(agentRunner, this.runnerEnv(extra));
     await eventually(() => runner.app.get(PolicyState).current !== undefined);
     return runner;
   }
 
-  async stopRunner(runner: RunningService<any>): Promise<void> {
+  async stopRunner(runner: RunningService<BaseEnv>): Promise<void> {
     await runner.close();
-    this.stack.services.splice(this.stack.services.indexOf(runner as any), 1);
+    this.stack.services.splice(this.stack.services.indexOf(runner), 1);
   }
 
   /** Sets the policy through the REST API and waits until the given runners hold the new version. */
-  async setPolicy(settings: PolicySettingsV1, runners: RunningService<any>[] = []): Promise<number> {
+  async setPolicy(settings: PolicySettingsV1, runners: RunningService<BaseEnv>[] = []): Promise<number> {
     const r = await this.api.put('/api/v1/policies', settings);
     if (r.status !== 200) throw new Error(`policy update failed: ${r.status} ${JSON.stringify(r.body)}`);
     await this.awaitVersion(r.body.version, runners);
     return r.body.version;
   }
 
-  async killSwitch(engaged: boolean, runners: RunningService<any>[] = []): Promise<void> {
+  async killSwitch(engaged: boolean, runners: RunningService<BaseEnv>[] = []): Promise<void> {
     const r = await this.api.put('/api/v1/policies/kill-switch', { engaged, ...(engaged ? { reason: 'drill' } : {}) });
     if (r.status !== 200) throw new Error(`kill switch failed: ${r.status} ${JSON.stringify(r.body)}`);
     await this.awaitVersion(r.body.version, runners);
   }
 
-  private async awaitVersion(version: number, runners: RunningService<any>[]): Promise<void> {
+  private async awaitVersion(version: number, runners: RunningService<BaseEnv>[]): Promise<void> {
     for (const runner of runners)
       await eventually(() => (runner.app.get(PolicyState).current?.version ?? 0) >= version, 5_000);
   }
@@ -121,13 +182,13 @@ export class AgentsFixture {
     return r.body.id;
   }
 
-  task(id: string): Promise<any> {
-    return this.api.get(`/api/v1/tasks/${id}`).then((r) => r.body);
+  task<R = AgentOutcome>(id: string): Promise<AgentTask<R>> {
+    return this.api.get<AgentTask<R>>(`/api/v1/tasks/${id}`).then((r) => r.body);
   }
 
-  until(id: string, status: string, ms = 15_000): Promise<any> {
+  until<R = AgentOutcome>(id: string, status: string, ms = 15_000): Promise<AgentTask<R>> {
     return eventually(async () => {
-      const t = await this.task(id);
+      const t = await this.task<R>(id);
       return t.status === status ? t : undefined;
     }, ms);
   }
@@ -137,19 +198,21 @@ export class AgentsFixture {
    * model call, then its approvals and tools, then the stop (lines arrive through a stream
    * consumer that stores several at once, so their insertion order is not the run order).
    */
-  async steps(id: string): Promise<any[]> {
-    const r = await this.api.get(`/api/v1/logs?taskId=${id}&limit=200`);
+  async steps(id: string): Promise<AgentLogLine[]> {
+    const r = await this.api.get<{ items: AgentLogLine[] }>(`/api/v1/logs?taskId=${id}&limit=200`);
     const rank = ['agent.reconcile', 'agent.model', 'agent.approval', 'agent.tool', 'agent.note', 'agent.stop'];
-    return (r.body.items as any[])
+    return r.body.items
       .slice()
       .sort(
         (a, b) =>
-          a.step - b.step || rank.indexOf(a.action) - rank.indexOf(b.action) || a.createdAt.localeCompare(b.createdAt),
+          (a.step ?? 0) - (b.step ?? 0) ||
+          rank.indexOf(a.action) - rank.indexOf(b.action) ||
+          a.createdAt.localeCompare(b.createdAt),
       );
   }
 
-  async costEvents(taskId: string): Promise<any[]> {
-    const all = await readStream<any>(
+  async costEvents(taskId: string): Promise<CostRecordedV1[]> {
+    const all = await readStream<CostRecordedV1>(
       this.nc,
       `${this.stack.namespace}_JUGGERNAUT_INBOUND`,
       `${this.stack.namespace}.juggernaut.cost.recorded.v1`,

@@ -1,7 +1,9 @@
+import type { BaseEnv } from '@juggernaut/config';
+import type { ApprovalV1, ExperimentV1, OpportunityV1 } from '@juggernaut/contracts';
 import type { RunningService } from '@juggernaut/service-kit';
 import { answer, eventually, toolCall } from '@juggernaut/testing';
 import { experimentTracker } from '../apps/experiment-tracker/src/service';
-import { AgentsFixture, BASE_POLICY } from './agents-fixture';
+import { AgentsFixture, BASE_POLICY, type SentMessage } from './agents-fixture';
 
 /**
  * Governance on agent actions: approvals that park a task `blocked` until a human decides (and
@@ -9,7 +11,7 @@ import { AgentsFixture, BASE_POLICY } from './agents-fixture';
  */
 describe('agent runtime under governance', () => {
   let f: AgentsFixture;
-  let runner: RunningService<any>;
+  let runner: RunningService<BaseEnv>;
   let n = 0;
   const marker = () => `[gov-${++n}-${Date.now()}]`;
   const opportunity = (description: string) => ({
@@ -20,9 +22,13 @@ describe('agent runtime under governance', () => {
     confidenceScore: 0.4,
   });
   const opportunitiesOf = async (taskId: string) =>
-    ((await f.api.get('/api/v1/opportunities?limit=200')).body.items as any[]).filter((o) => o.taskId === taskId);
+    (await f.api.get<{ items: OpportunityV1[] }>('/api/v1/opportunities?limit=200')).body.items.filter(
+      (o) => o.taskId === taskId,
+    );
   const approvalOf = (taskId: string) =>
-    eventually(async () => (await f.api.get(`/api/v1/approvals?taskId=${taskId}`)).body.items[0]);
+    eventually(
+      async () => (await f.api.get<{ items: ApprovalV1[] }>(`/api/v1/approvals?taskId=${taskId}`)).body.items[0],
+    );
 
   beforeAll(async () => {
     f = await AgentsFixture.start('agentsgov');
@@ -75,9 +81,9 @@ describe('agent runtime under governance', () => {
     // Resumed from the checkpoint: the model was asked twice in all, never from scratch.
     const calls = f.fake.chatRequests(m);
     expect(calls).toHaveLength(2);
-    const tool = calls[1]!.body.messages.find((x: any) => x.role === 'tool');
+    const tool = calls[1]!.body.messages.find((x: SentMessage) => x.role === 'tool');
     expect(JSON.parse(tool.content)).toMatchObject({ id: opps[0].id });
-    expect(done.history.map((h: any) => h.status)).toEqual([
+    expect(done.history.map((h) => h.status)).toEqual([
       'pending',
       'running',
       'blocked',
@@ -144,9 +150,9 @@ describe('agent runtime under governance', () => {
     });
     expect((await f.api.post(`/api/v1/approvals/${approval.id}/approve`, {})).status).toBe(200);
     await f.until(id, 'succeeded');
-    const drafts = ((await f.api.get('/api/v1/experiments?status=draft&limit=200')).body.items as any[]).filter(
-      (e) => e.name === proposal.name,
-    );
+    const drafts = (
+      await f.api.get<{ items: ExperimentV1[] }>('/api/v1/experiments?status=draft&limit=200')
+    ).body.items.filter((e) => e.name === proposal.name);
     expect(drafts).toHaveLength(1);
     expect(drafts[0]).toMatchObject({ budgetMinor: 50_000, status: 'draft' });
   });
@@ -188,12 +194,12 @@ describe('agent runtime under governance', () => {
       await f.killSwitch(false, [runner]);
     }
     const done = await f.until(id, 'succeeded');
-    expect(done.result.answer).toBe('finished after the drill');
+    expect(done.result!.answer).toBe('finished after the drill');
     expect(f.fake.chatRequests(m)).toHaveLength(2);
     const stops = await eventually(async () => {
       const s = (await f.steps(id)).filter((x) => x.action === 'agent.stop');
       return s.length === 2 ? s : undefined;
     });
-    expect(stops.map((s) => s.outputData.stopReason)).toEqual(['cancelled', 'completed']);
+    expect(stops.map((s) => s.outputData!.stopReason)).toEqual(['cancelled', 'completed']);
   });
 });

@@ -1,6 +1,8 @@
+import type { BaseEnv } from '@juggernaut/config';
+import type { GoalNoteV1, OpportunityV1 } from '@juggernaut/contracts';
 import type { RunningService } from '@juggernaut/service-kit';
 import { answer, eventually, toolCall } from '@juggernaut/testing';
-import { AgentsFixture } from './agents-fixture';
+import { AgentsFixture, type PlanOutcome, type ScanOutcome, type SentMessage } from './agents-fixture';
 
 /**
  * The agent task types end to end: `opportunity.scan` against local HTTP feeds, and `goal.plan`
@@ -8,7 +10,7 @@ import { AgentsFixture } from './agents-fixture';
  */
 describe('agent task types', () => {
   let f: AgentsFixture;
-  let scanner: RunningService<any>;
+  let scanner: RunningService<BaseEnv>;
 
   beforeAll(async () => {
     f = await AgentsFixture.start('agenttypes');
@@ -73,9 +75,9 @@ describe('agent task types', () => {
     it('fetches the feeds, has the model score the items, and records the opportunities it chose', async () => {
       f.fake.script([answer(scores, { prompt_tokens: 300, completion_tokens: 80 })], m);
       const id = await f.submit({ type: 'opportunity.scan', requiredLevel: 4 });
-      const done = await f.until(id, 'succeeded');
+      const done = await f.until<ScanOutcome>(id, 'succeeded');
       expect(done.result).toMatchObject({ stopReason: 'completed', scanned: 3, failures: [] });
-      expect(done.result.recorded.map((r: any) => r.item)).toEqual([
+      expect(done.result!.recorded.map((r) => r.item)).toEqual([
         `Teams ask for hosted YAML linting ${m}`,
         'Need a status page for small SaaS',
       ]);
@@ -88,7 +90,7 @@ describe('agent task types', () => {
         '2. [news] Need a status page for small SaaS — Ask thread (https://news.example/status)',
       );
 
-      const opps = ((await f.api.get('/api/v1/opportunities?limit=200')).body.items as any[]).filter(
+      const opps = (await f.api.get<{ items: OpportunityV1[] }>('/api/v1/opportunities?limit=200')).body.items.filter(
         (o) => o.taskId === id,
       );
       expect(opps.map((o) => [o.description, o.estimatedValueMinor, o.confidenceScore, o.source]).sort()).toEqual([
@@ -105,8 +107,8 @@ describe('agent task types', () => {
         requiredLevel: 4,
         payload: { sources: ['forum', 'news'] },
       });
-      const done = await f.until(id, 'succeeded');
-      expect(done.result.recorded).toHaveLength(2);
+      const done = await f.until<ScanOutcome>(id, 'succeeded');
+      expect(done.result!.recorded).toHaveLength(2);
       expect((await f.api.get('/api/v1/opportunities?limit=200')).body.items.length).toBe(before);
     });
 
@@ -179,10 +181,10 @@ describe('agent task types', () => {
           budgetMinor: 200_000,
           payload: { goal: `Launch a YAML linter ${mp}` },
         });
-        const planned = await f.until(id, 'succeeded');
+        const planned = await f.until<PlanOutcome>(id, 'succeeded');
         expect(planned.workerId).toBe('planner');
-        const [research, report] = planned.result.subTasks;
-        expect(planned.result.subTasks.map((s: any) => s.key)).toEqual(['research', 'report']);
+        const [research, report] = planned.result!.subTasks;
+        expect(planned.result!.subTasks.map((s) => s.key)).toEqual(['research', 'report']);
 
         const r = await f.task(report.id);
         expect(r).toMatchObject({
@@ -195,12 +197,12 @@ describe('agent task types', () => {
         const doneResearch = await f.until(research.id, 'succeeded');
         const doneReport = await f.until(report.id, 'succeeded');
         expect([doneResearch.workerId, doneReport.workerId]).toEqual(['worker-l3', 'worker-l3']);
-        expect(
-          new Date(doneReport.history.find((h: any) => h.status === 'running').at).getTime(),
-        ).toBeGreaterThanOrEqual(new Date(doneResearch.finishedAt).getTime());
+        expect(new Date(doneReport.history.find((h) => h.status === 'running')!.at).getTime()).toBeGreaterThanOrEqual(
+          new Date(doneResearch.finishedAt!).getTime(),
+        );
 
         // The report task read what the research task wrote.
-        const readBack = f.fake.chatRequests(mb)[1]!.body.messages.find((x: any) => x.role === 'tool');
+        const readBack = f.fake.chatRequests(mb)[1]!.body.messages.find((x: SentMessage) => x.role === 'tool');
         expect(JSON.parse(readBack.content)).toEqual([
           expect.objectContaining({
             key: 'competitors',
@@ -209,8 +211,8 @@ describe('agent task types', () => {
           }),
         ]);
 
-        const notes = (await f.api.get(`/api/v1/goals/${goalId}/notes`)).body;
-        expect(notes.map((n: any) => n.key).sort()).toEqual(['competitors', 'plan']);
+        const notes = (await f.api.get<GoalNoteV1[]>(`/api/v1/goals/${goalId}/notes`)).body;
+        expect(notes.map((n) => n.key).sort()).toEqual(['competitors', 'plan']);
         const progress = await eventually(async () => {
           const p = (await f.api.get(`/api/v1/goals/${goalId}/progress`)).body;
           return p.succeeded === 3 ? p : undefined;
@@ -245,12 +247,12 @@ describe('agent task types', () => {
           budgetMinor: 1_000,
           payload: { goal: `Small plan ${mp}` },
         });
-        const done = await f.until(id, 'succeeded');
+        const done = await f.until<PlanOutcome>(id, 'succeeded');
         expect(f.fake.chatRequests(mp)[1]!.body.messages.at(-1).content).toMatch(
           /budgets add up to 5000, more than the \d+ this plan has left/,
         );
-        expect(done.result.subTasks).toHaveLength(1);
-        const sub = done.result.subTasks[0].id;
+        expect(done.result!.subTasks).toHaveLength(1);
+        const sub = done.result!.subTasks[0].id;
         expect((await f.task(sub)).budgetMinor).toBe(100);
         // The child's first call would cost more than its 100: it is never made.
         const blocked = await f.until(sub, 'blocked');

@@ -1,7 +1,16 @@
+import type { BaseEnv } from '@juggernaut/config';
+import type {
+  BudgetUsageV1,
+  LedgerTransactionPageV1,
+  OpportunityV1,
+  RequestSubject,
+  RequestSubjectMap,
+  TaskPageV1,
+} from '@juggernaut/contracts';
 import type { RunningService } from '@juggernaut/service-kit';
 import { answer, eventually, httpError, toolCall } from '@juggernaut/testing';
 import { opportunityKey } from '../apps/agent-runner/src/tools/create-opportunity.tool';
-import { AgentsFixture, BASE_POLICY, costOf } from './agents-fixture';
+import { AgentsFixture, BASE_POLICY, costOf, type OfferedTool, type SentMessage } from './agents-fixture';
 
 /**
  * The LLM tool loop end to end: a runner (level 3) talks to the OpenAI-compatible fake server
@@ -11,7 +20,7 @@ import { AgentsFixture, BASE_POLICY, costOf } from './agents-fixture';
  */
 describe('agent runtime: the tool loop', () => {
   let f: AgentsFixture;
-  let runner: RunningService<any>;
+  let runner: RunningService<BaseEnv>;
   let n = 0;
   const marker = () => `[case-${++n}-${Date.now()}]`;
 
@@ -53,12 +62,12 @@ describe('agent runtime: the tool loop', () => {
     const [first, second] = f.fake.chatRequests(m);
     expect(f.fake.chatRequests(m)).toHaveLength(2);
     expect(first!.body.model).toBe('fake-model');
-    expect(first!.body.tools.map((t: any) => t.function.name)).toEqual(
+    expect(first!.body.tools.map((t: OfferedTool) => t.function.name)).toEqual(
       expect.arrayContaining(['http_fetch', 'log', 'create_opportunity']),
     );
     // A level-3 worker is never offered a level-5 tool.
-    expect(first!.body.tools.map((t: any) => t.function.name)).not.toContain('create_task');
-    const toolMsg = second!.body.messages.find((x: any) => x.role === 'tool');
+    expect(first!.body.tools.map((t: OfferedTool) => t.function.name)).not.toContain('create_task');
+    const toolMsg = second!.body.messages.find((x: SentMessage) => x.role === 'tool');
     expect(JSON.parse(toolMsg.content)).toMatchObject({ status: 200, body: 'Basic plan: 9 USD per month' });
     // Secrets never reach the model: not the runner's API key, not one pasted into a goal.
     const bodies = JSON.stringify(f.fake.chatRequests(m).map((r) => r.body));
@@ -100,20 +109,20 @@ describe('agent runtime: the tool loop', () => {
     ]);
     // The ledger holds exactly those amounts, with the reported tokens, once each.
     const ledger = await eventually(async () => {
-      const page = (await f.api.get(`/api/v1/ledger/transactions?taskId=${id}`)).body;
+      const page = (await f.api.get<LedgerTransactionPageV1>(`/api/v1/ledger/transactions?taskId=${id}`)).body;
       return page.items?.length === 2 ? page.items : undefined;
     });
-    expect(ledger.map((t: any) => [t.eventId, t.kind, t.taskType, t.description]).sort()).toEqual([
+    expect(ledger.map((t) => [t.eventId, t.kind, t.taskType, t.description]).sort()).toEqual([
       [`llm:${id}:1`, 'cost', 'agent.goal', 'fake-model: 120 prompt + 30 completion tokens (step 1)'],
       [`llm:${id}:2`, 'cost', 'agent.goal', 'fake-model: 200 prompt + 12 completion tokens (step 2)'],
     ]);
     for (const t of ledger) {
       const expected = t.eventId.endsWith(':1') ? costOf(120, 30) : costOf(200, 12);
-      expect(t.postings.filter((p: any) => p.amountMinor > 0).map((p: any) => [p.amountMinor, p.currency])).toEqual([
+      expect(t.postings.filter((p) => p.amountMinor > 0).map((p) => [p.amountMinor, p.currency])).toEqual([
         [expected, 'USD'],
       ]);
     }
-    const usage = (await f.api.get('/api/v1/budgets/usage')).body;
+    const usage = (await f.api.get<BudgetUsageV1>('/api/v1/budgets/usage')).body;
     expect(usage.byWorkerMinor['agent-l3']).toBeGreaterThanOrEqual(costOf(120, 30) + costOf(200, 12));
   });
 
@@ -122,7 +131,7 @@ describe('agent runtime: the tool loop', () => {
     f.fake.script([toolCall('ledger_summary', {}), answer('we are just starting')], m);
     const id = await f.submit({ type: 'agent.goal', payload: { goal: `How is the business doing ${m}` } });
     await f.until(id, 'succeeded');
-    const tool = f.fake.chatRequests(m)[1]!.body.messages.find((x: any) => x.role === 'tool');
+    const tool = f.fake.chatRequests(m)[1]!.body.messages.find((x: SentMessage) => x.role === 'tool');
     expect(JSON.parse(tool.content)).toMatchObject({
       baseCurrency: expect.any(String),
       targetMinor: expect.any(Number),
@@ -150,9 +159,9 @@ describe('agent runtime: the tool loop', () => {
     );
     const id = await f.submit({ type: 'agent.goal', payload: { goal: `Fetch something ${m}` } });
     const done = await f.until(id, 'succeeded');
-    expect(done.result.answer).toBe('fetched it the second time');
+    expect(done.result!.answer).toBe('fetched it the second time');
     const second = f.fake.chatRequests(m)[1]!;
-    const err = second.body.messages.filter((x: any) => x.role === 'tool').at(-1);
+    const err = second.body.messages.filter((x: SentMessage) => x.role === 'tool').at(-1);
     expect(err.content).toMatch(
       /^error: refused: 169\.254\.169\.254 resolves to a private, loopback or link-local address/,
     );
@@ -160,7 +169,7 @@ describe('agent runtime: the tool loop', () => {
       const s = (await f.steps(id)).filter((x) => x.action === 'agent.tool');
       return s.length === 2 ? s : undefined;
     });
-    expect(steps.map((s) => s.outputData.outcome)).toEqual(['error', 'ok']);
+    expect(steps.map((s) => s.outputData!.outcome)).toEqual(['error', 'ok']);
   });
 
   it('sends malformed tool arguments back with the schema, and stops after the bounded retries', async () => {
@@ -172,10 +181,10 @@ describe('agent runtime: the tool loop', () => {
     const id = await f.submit({ type: 'agent.goal', payload: { goal: `Malformed ${m}` } });
     await f.until(id, 'succeeded');
     const [, second, third] = f.fake.chatRequests(m);
-    const bad1 = second!.body.messages.filter((x: any) => x.role === 'tool').at(-1).content as string;
+    const bad1 = second!.body.messages.filter((x: SentMessage) => x.role === 'tool').at(-1).content as string;
     expect(bad1).toContain('the arguments are not a JSON object');
     expect(bad1).toContain('"required":["url"]');
-    const bad2 = third!.body.messages.filter((x: any) => x.role === 'tool').at(-1).content as string;
+    const bad2 = third!.body.messages.filter((x: SentMessage) => x.role === 'tool').at(-1).content as string;
     expect(bad2).toContain("must have required property 'url'");
 
     const m2 = marker();
@@ -194,7 +203,7 @@ describe('agent runtime: the tool loop', () => {
     f.fake.script([httpError(429, { 'retry-after': '1' }, 'slow down'), answer('after the wait')], m);
     const id = await f.submit({ type: 'agent.goal', payload: { goal: `Rate limited ${m}` } });
     const done = await f.until(id, 'succeeded');
-    expect(done.result.answer).toBe('after the wait');
+    expect(done.result!.answer).toBe('after the wait');
     const [a, b] = f.fake.chatRequests(m);
     expect(b!.at - a!.at).toBeGreaterThanOrEqual(950);
     expect(done.attempts).toBe(1);
@@ -207,8 +216,8 @@ describe('agent runtime: the tool loop', () => {
     const id = await f.submit({ type: 'agent.goal', payload: { goal: `Model down ${m}` }, maxAttempts: 3 });
     const done = await f.until(id, 'succeeded', 30_000);
     expect(done.attempts).toBe(2);
-    expect(done.history.map((h: any) => h.status)).toContain('failed');
-    expect(done.history.find((h: any) => h.status === 'failed').reason).toMatch(/unavailable after 3 attempt/);
+    expect(done.history.map((h) => h.status)).toContain('failed');
+    expect(done.history.find((h) => h.status === 'failed')!.reason).toMatch(/unavailable after 3 attempt/);
   });
 
   it('stops at the step limit with an explicit reason', async () => {
@@ -223,7 +232,7 @@ describe('agent runtime: the tool loop', () => {
     expect(dead.reason).toBe('max_steps: 3 model calls made, the limit is 3');
     expect(f.fake.chatRequests(m)).toHaveLength(3);
     const stop = await eventually(async () => (await f.steps(id)).find((s) => s.action === 'agent.stop'));
-    expect(stop.outputData.stopReason).toBe('max_steps');
+    expect(stop.outputData!.stopReason).toBe('max_steps');
   });
 
   it('detects a loop: the same call with the same result, even with other calls in between', async () => {
@@ -264,14 +273,16 @@ describe('agent runtime: the tool loop', () => {
     );
     const id = await f.submit({ type: 'agent.goal', payload: { goal: `Delegate ${m}` } });
     await f.until(id, 'succeeded');
-    const tool = f.fake.chatRequests(m)[1]!.body.messages.find((x: any) => x.role === 'tool');
+    const tool = f.fake.chatRequests(m)[1]!.body.messages.find((x: SentMessage) => x.role === 'tool');
     expect(tool.content).toBe(
       'denied: create_task needs autonomy level 5; this worker is level 3. Do the task without it.',
     );
     const step = await eventually(async () => (await f.steps(id)).find((s) => s.action === 'agent.tool'));
     expect(step).toMatchObject({ level: 'warn', outputData: { tool: 'create_task', outcome: 'denied' } });
     expect(
-      (await f.api.get('/api/v1/tasks?type=agent.goal&limit=200')).body.items.filter((t: any) => t.title === 'sub'),
+      (await f.api.get<TaskPageV1>('/api/v1/tasks?type=agent.goal&limit=200')).body.items.filter(
+        (t) => t.title === 'sub',
+      ),
     ).toHaveLength(0);
   });
 
@@ -283,8 +294,8 @@ describe('agent runtime: the tool loop', () => {
       const id = await f.submit({ type: 'agent.goal', payload: { goal: `Policy denies ${m}` } });
       await f.until(id, 'succeeded');
       const [first, second] = f.fake.chatRequests(m);
-      expect(first!.body.tools.map((t: any) => t.function.name)).not.toContain('http_fetch');
-      expect(second!.body.messages.find((x: any) => x.role === 'tool').content).toMatch(
+      expect(first!.body.tools.map((t: OfferedTool) => t.function.name)).not.toContain('http_fetch');
+      expect(second!.body.messages.find((x: SentMessage) => x.role === 'tool').content).toMatch(
         /^denied: http_fetch needs autonomy level 4/,
       );
     } finally {
@@ -303,7 +314,7 @@ describe('agent runtime: the tool loop', () => {
       },
     });
     const done = await f.until(id, 'succeeded');
-    expect(done.result.answer).toEqual({ total: 9 });
+    expect(done.result!.answer).toEqual({ total: 9 });
     const third = f.fake.chatRequests(m)[2]!.body.messages.at(-1);
     expect(third.content).toContain('/total must be integer');
   });
@@ -335,7 +346,7 @@ describe('agent runtime: the tool loop', () => {
     // Released without more budget: the next call still does not fit, so it parks again, unmade.
     const released = await f.api.post('/api/v1/budgets/release');
     expect(released.body.unblocked).toContain(id);
-    await eventually(async () => (await f.task(id)).history.filter((h: any) => h.status === 'blocked').length === 2);
+    await eventually(async () => (await f.task(id)).history.filter((h) => h.status === 'blocked').length === 2);
     expect(f.fake.chatRequests(m)).toHaveLength(1);
   });
 
@@ -359,9 +370,9 @@ describe('agent runtime: the tool loop', () => {
       f.fake.script([answer('modelled')], m);
       runner = await f.startRunner({ HOSTNAME: 'agent-l3', RUNNER_LEVEL: '3' });
       const done = await f.until(id, 'succeeded');
-      expect(done.result.answer).toBe('modelled');
+      expect(done.result!.answer).toBe('modelled');
     } finally {
-      if (f.stack.services.includes(bare as any)) await f.stopRunner(bare);
+      if (f.stack.services.includes(bare)) await f.stopRunner(bare);
     }
   });
 
@@ -373,7 +384,7 @@ describe('agent runtime: the tool loop', () => {
     f.fake.script([toolCall('http_fetch', { url: `http://${f.webHost}/leaky` }), answer('read it')], m);
     const id = await f.submit({ type: 'agent.goal', payload: { goal: `Read the config ${m}` } });
     await f.until(id, 'succeeded');
-    const tool = f.fake.chatRequests(m)[1]!.body.messages.find((x: any) => x.role === 'tool').content as string;
+    const tool = f.fake.chatRequests(m)[1]!.body.messages.find((x: SentMessage) => x.role === 'tool').content as string;
     expect(tool).toContain('AWS_KEY=[REDACTED]');
     expect(tool).not.toContain('AKIAABCDEFGHIJKLMNOP');
     expect(tool).not.toContain('ghp_abcdefghijklmnopqrstuvwxyz0123456789');
@@ -389,14 +400,14 @@ describe('agent runtime: the tool loop', () => {
       level: 'warn',
       outputData: { usageMissing: true, usage: { prompt: 0, completion: 0 } },
     });
-    expect(step.outputData.costMinor).toBeGreaterThan(0);
-    expect(done.result.costMinor).toBe(step.outputData.costMinor);
+    expect(step.outputData!.costMinor).toBeGreaterThan(0);
+    expect(done.result!.costMinor).toBe(step.outputData!.costMinor);
     const costs = await eventually(async () => {
       const c = await f.costEvents(id);
       return c.length === 1 ? c : undefined;
     });
     expect(costs[0]).toMatchObject({
-      amountMinor: step.outputData.costMinor,
+      amountMinor: step.outputData!.costMinor,
       description: 'fake-model: usage not reported by the provider, the reservation was charged (step 1)',
     });
   });
@@ -445,10 +456,10 @@ describe('agent runtime: the tool loop', () => {
       requiredCapabilities: ['manual'],
       payload: { goal: `Interrupted ${m}` },
     });
-    const rpc = async (subject: string, payload: unknown) => {
+    const rpc = async <S extends RequestSubject>(subject: S, payload: unknown) => {
       const reply = (
         await f.nc.request(`${f.stack.namespace}.${subject}`, JSON.stringify(payload), { timeout: 5_000 })
-      ).json<any>();
+      ).json<{ ok: boolean; data: RequestSubjectMap[S]['reply']; error?: unknown }>();
       if (!reply.ok) throw new Error(JSON.stringify(reply.error));
       return reply.data;
     };
@@ -510,10 +521,10 @@ describe('agent runtime: the tool loop', () => {
     const manual = await f.startRunner({ HOSTNAME: 'agent-manual', RUNNER_LEVEL: '3', RUNNER_CAPABILITIES: 'manual' });
     try {
       const done = await f.until(id, 'succeeded');
-      expect(done.result.answer).toBe('recorded once');
-      const tool = f.fake.chatRequests(m)[0]!.body.messages.find((x: any) => x.role === 'tool');
+      expect(done.result!.answer).toBe('recorded once');
+      const tool = f.fake.chatRequests(m)[0]!.body.messages.find((x: SentMessage) => x.role === 'tool');
       expect(JSON.parse(tool.content)).toMatchObject({ id: existing.body.id });
-      const opps = ((await f.api.get('/api/v1/opportunities?limit=200')).body.items as any[]).filter(
+      const opps = (await f.api.get<{ items: OpportunityV1[] }>('/api/v1/opportunities?limit=200')).body.items.filter(
         (o) => o.description === args.description,
       );
       expect(opps).toHaveLength(1);
