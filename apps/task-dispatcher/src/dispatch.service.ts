@@ -26,6 +26,7 @@ import { encodeCursor } from '@juggernaut/persistence';
 import { LOGGER } from '@juggernaut/service-kit';
 import type { Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import { claimBudgetLeftMs, claimBudgetMs } from './claiming/claim-budget';
 import { ClaimTooLateError, LeasesRepository } from './claiming/leases.repository';
 import { ParkedClaims } from './claiming/parked-claims';
 import { DispatchMetrics } from './dispatch-metrics';
@@ -113,13 +114,10 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
     // The kill switch, a policy not known yet and per-type minimum levels narrow what this worker may claim (maybe to nothing).
     const types = this.policy.claimableTypes(req.types, req.level);
     if (types.length === 0) return { tasks: [] };
-    let budgetMs: number | undefined;
-    if (req.timeoutMs !== undefined) {
-      budgetMs = claimBudgetMs(req.timeoutMs) - (performance.now() - receivedAt);
-      if (budgetMs <= 0) {
-        this.metrics.claimsTooLate.inc();
-        return { tasks: [] };
-      }
+    const budgetMs = claimBudgetLeftMs(req.timeoutMs, receivedAt, performance.now());
+    if (budgetMs !== undefined && budgetMs <= 0) {
+      this.metrics.claimsTooLate.inc();
+      return { tasks: [] };
     }
     try {
       const { tasks, pickupSeconds } = await this.leases.claim({ ...req, types }, budgetMs);
@@ -222,11 +220,6 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
     this.parked.wake();
     this.bus.signal(Subjects.runnerWake, { reason, origin: this.origin });
   }
-}
-
-/** How much of a requester's timeout a claim may use: the rest covers the commit and the answer's way back. */
-export function claimBudgetMs(timeoutMs: number): number {
-  return timeoutMs - Math.min(1_000, timeoutMs / 2);
 }
 
 /** A result whose error text is over the limit keeps its first part: the failure is recorded, not refused. */

@@ -9,6 +9,7 @@ import type { DispatcherEnv } from '../config';
 import { DispatchMetrics } from '../dispatch-metrics';
 import { DispatchService } from '../dispatch.service';
 import { recordTransitions } from '../tasks/transitions';
+import { dueInMsOf, nextTimerDelayMs, reaperTick, rearmsTimer } from './clock-rules';
 import { SchedulesRepository } from './schedules.repository';
 
 /**
@@ -68,7 +69,7 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
     if (this.stopped) return;
     void this.nextDueInMs().then(
       (ms) => {
-        if (ms !== undefined && ms < this.config.DISPATCH_TIMER_MAX_MS) this.arm(ms);
+        if (rearmsTimer(ms, this.config.DISPATCH_TIMER_MAX_MS)) this.arm(ms);
       },
       () => undefined,
     );
@@ -85,19 +86,21 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
     // A tick far later than planned means this process was stalled (stopped, swapped, a long pause):
     // runners could not reach it either, so they get the same grace as after an outage.
     const now = performance.now();
-    const late = now - this.lastReapTick - this.config.DISPATCH_REAPER_INTERVAL_MS;
+    const tick = reaperTick({
+      now,
+      lastTick: this.lastReapTick,
+      healthySince: this.healthySince,
+      intervalMs: this.config.DISPATCH_REAPER_INTERVAL_MS,
+      graceMs: this.config.DISPATCH_REAPER_GRACE_MS,
+    });
     this.lastReapTick = now;
-    if (late > Math.max(1_000, this.config.DISPATCH_REAPER_INTERVAL_MS) && this.healthySince !== undefined) {
+    this.healthySince = tick.healthySince;
+    if (tick.stalledMs !== undefined)
       this.logger.warn(
-        { lateMs: Math.round(late) },
+        { lateMs: Math.round(tick.stalledMs) },
         'the dispatcher was stalled; expired leases wait out the grace first',
       );
-      this.healthySince = now;
-    }
-    if (
-      this.healthySince === undefined ||
-      performance.now() - this.healthySince < this.config.DISPATCH_REAPER_GRACE_MS
-    ) {
+    if (!tick.reap) {
       // Still in the grace after a start or an outage; a cheap look tells whether Postgres is back.
       if (this.healthySince === undefined && this.natsUp) {
         await this.db.query('SELECT 1').then(
@@ -124,13 +127,12 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private async fire(): Promise<void> {
-    let next = this.config.DISPATCH_TIMER_MAX_MS;
+    let dueInMs: number | undefined;
     const run = (async () => {
       const created = await this.schedules.tick();
       const promoted = await this.promoteDue();
       if (created > 0 || promoted > 0) this.dispatch.wake('tasks due');
-      const ms = await this.nextDueInMs();
-      if (ms !== undefined) next = Math.min(next, ms);
+      dueInMs = await this.nextDueInMs();
     })();
     this.busy = run.catch(() => undefined);
     try {
@@ -138,7 +140,7 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
     } catch (e) {
       this.logger.warn({ err: e }, 'queue timer failed; will retry');
     }
-    this.arm(next);
+    this.arm(nextTimerDelayMs(dueInMs, this.config.DISPATCH_TIMER_MAX_MS));
   }
 
   /** Scheduled tasks whose time has come, and retries whose backoff is over, become pending. */
@@ -176,6 +178,6 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
          (SELECT min(run_at) FROM dispatch.tasks WHERE status IN ('scheduled', 'failed')),
          (SELECT min(next_run_at) FROM dispatch.schedules WHERE enabled)) - now()) * 1000)::float8 AS ms`,
     )) as Array<{ ms: number | null }>;
-    return row?.ms === null || row?.ms === undefined ? undefined : Math.ceil(row.ms);
+    return dueInMsOf(row?.ms);
   }
 }

@@ -4,7 +4,7 @@ import { enqueueEvents, outboxChannel, type Queryable } from '@juggernaut/persis
 import type { Transition } from './task-row';
 
 /** The outbound subject announcing a move into each state (`null`: recorded in history only). */
-const SUBJECT_BY_STATUS: Record<TaskStatus, StreamSubject | null> = {
+export const SUBJECT_BY_STATUS: Record<TaskStatus, StreamSubject | null> = {
   pending: null,
   scheduled: null,
   blocked: null,
