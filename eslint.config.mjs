@@ -82,8 +82,6 @@ export default [
     // list; every other file, tests included, is held to no-explicit-any.
     files: [
       'apps/experiment-tracker/test/results-timing.int.spec.ts',
-      'e2e/conversations.e2e.spec.ts',
-      'e2e/devbot.e2e.spec.ts',
       'e2e/dispatch.e2e.spec.ts',
       'e2e/experiment-statistics.e2e.spec.ts',
       'e2e/experiments.e2e.spec.ts',

@@ -1,11 +1,38 @@
 import { jetstream } from '@nats-io/jetstream';
-import { MODEL_SETUP_GUIDANCE } from '@juggernaut/contracts';
-import type { RunningService } from '@juggernaut/service-kit';
-import { answer, apiClient, eventually, type FakeStep, type RecordedRequest, toolCall } from '@juggernaut/testing';
+import {
+  type ConversationMessagePageV1,
+  type ConversationMessageV1,
+  type ConversationPageV1,
+  MODEL_SETUP_GUIDANCE,
+  type PnlReportV1,
+  type TaskPageV1,
+} from '@juggernaut/contracts';
+import {
+  answer,
+  apiClient,
+  type ChatRequestBody,
+  eventually,
+  type FakeStep,
+  type RecordedMessage,
+  type RecordedRequest,
+  toolCall,
+} from '@juggernaut/testing';
 import { agentRunner } from '../apps/agent-runner/src/service';
 import { experimentTracker } from '../apps/experiment-tracker/src/service';
 import { numbersIn } from '../apps/agent-runner/src/conversation/grounding';
 import { ADMIN, AgentsFixture } from './agents-fixture';
+
+/** A tool's result as the runtime hands it to the model: text (JSON for a result with data). */
+type ToolMessage = RecordedMessage & { role: 'tool'; content: string };
+/**
+ * The data of a streamed answer's event (every event carries some): the question and the pending answer as
+ * stored, the progress of the answer (text, tool calls), and the stored answer at the end.
+ */
+type StreamData = Partial<ConversationMessageV1> & {
+  text?: string;
+  tool?: string;
+  answer?: ConversationMessageV1;
+};
 
 /**
  * Conversations with Juggernaut end to end: governance-api stores them and waits for the answers,
@@ -27,13 +54,14 @@ describe('conversations with Juggernaut', () => {
   const ask = (id: string, content: string, api = admin()) =>
     api.post(`/api/v1/conversations/${id}/messages`, { content });
   const messagesOf = async (id: string, api = admin()) =>
-    (await api.get(`/api/v1/conversations/${id}/messages?limit=200`)).body.items as any[];
+    (await api.get<ConversationMessagePageV1>(`/api/v1/conversations/${id}/messages?limit=200`)).body.items;
+  const messagesIn = (req: RecordedRequest) => (req.body as ChatRequestBody).messages;
   /** What the model was told by the tools in a request. */
-  const toolMessages = (req: RecordedRequest) => (req.body.messages as any[]).filter((m) => m.role === 'tool');
-  const offered = (req: RecordedRequest) => ((req.body.tools ?? []) as any[]).map((t) => t.function.name as string);
+  const toolMessages = (req: RecordedRequest) => messagesIn(req).filter((m): m is ToolMessage => m.role === 'tool');
+  const offered = (req: RecordedRequest) => ((req.body as ChatRequestBody).tools ?? []).map((t) => t.function.name);
 
   /** Server-sent events of a streamed answer, as they come. */
-  async function* events(res: Response): AsyncGenerator<{ event: string; data: any }> {
+  async function* events(res: Response): AsyncGenerator<{ event: string; data: StreamData }> {
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
     let buffer = '';
@@ -101,7 +129,7 @@ describe('conversations with Juggernaut', () => {
   });
 
   describe('with a model', () => {
-    let runner: RunningService<any>;
+    let runner: Awaited<ReturnType<AgentsFixture['startRunner']>>;
 
     beforeAll(async () => {
       // A small context budget, so that a conversation of a few long questions outgrows it.
@@ -157,7 +185,7 @@ describe('conversations with Juggernaut', () => {
       });
 
       const [turn2] = f.fake.chatRequests(m2);
-      const sent = (turn2!.body.messages as any[]).map((m) => [m.role, m.content]);
+      const sent = messagesIn(turn2!).map((m) => [m.role, m.content]);
       expect(sent.slice(1)).toEqual([
         ['user', `Which experiment was drafted last? ${m1}`],
         ['assistant', `The newest draft is "Checkout copy" [${exp.id}].`],
@@ -219,7 +247,7 @@ describe('conversations with Juggernaut', () => {
         );
       }
       await eventually(async () =>
-        ((await admin().get('/api/v1/ledger/pnl?groupBy=experiment')).body.rows as any[]).some(
+        (await admin().get<PnlReportV1>('/api/v1/ledger/pnl?groupBy=experiment')).body.rows.some(
           (r) => r.key === exp.id && r.revenueMinor === 125_000,
         ),
       );
@@ -261,7 +289,7 @@ describe('conversations with Juggernaut', () => {
       const results = toolMessages(requests[2]!)[1];
       expect(JSON.parse(results.content)).toMatchObject({ experimentId: exp.id });
       // the invented number was sent back, named
-      const refusal = (requests[3]!.body.messages as any[]).at(-1);
+      const refusal = messagesIn(requests[3]!).at(-1)!;
       expect(refusal).toMatchObject({ role: 'user' });
       expect(refusal.content).toContain('no tool result of this conversation shows (130000)');
       // every number of the stored answer is in what the tools returned (money written as $ with cents: its minor units)
@@ -285,7 +313,7 @@ describe('conversations with Juggernaut', () => {
       const res = await streamAsk(id, `What is waiting for me? ${m}`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-      const seen: Array<{ event: string; data: any }> = [];
+      const seen: Array<{ event: string; data: StreamData }> = [];
       for await (const e of events(res)) seen.push(e);
       const kinds = seen.map((e) => e.event);
       expect(kinds.slice(0, 2)).toEqual(['question', 'answer']);
@@ -299,7 +327,7 @@ describe('conversations with Juggernaut', () => {
         content: text,
         citations: [{ ref: 'approvals_list', tool: 'approvals_list' }],
       });
-      expect(seen[1]!.data).toMatchObject({ status: 'pending', id: seen.at(-1)!.data.answer.id });
+      expect(seen[1]!.data).toMatchObject({ status: 'pending', id: seen.at(-1)!.data.answer!.id });
     });
 
     it("ends the reply with a clear message when the conversation's budget runs out mid-conversation, and spends nothing more", async () => {
@@ -357,7 +385,7 @@ describe('conversations with Juggernaut', () => {
       );
       const id = await start();
       const res = await streamAsk(id, `Tell me about revenue ${m}`);
-      const seen: Array<{ event: string; data: any }> = [];
+      const seen: Array<{ event: string; data: StreamData }> = [];
       let engagedAt = 0;
       try {
         for await (const e of events(res)) {
@@ -371,12 +399,12 @@ describe('conversations with Juggernaut', () => {
         const done = seen.at(-1)!;
         expect(done.event).toBe('done');
         expect(done.data.answer).toMatchObject({ status: 'stopped', stopReason: 'kill_switch' });
-        expect(done.data.answer.content).toMatch(
+        expect(done.data.answer!.content).toMatch(
           /^I stopped: the kill switch was engaged while I was answering \(drill\)/,
         );
         await eventually(() => f.fake.chatRequests(m)[0]!.aborted === true, 5_000);
         await eventually(
-          async () => (await admin().get(`/api/v1/tasks/${done.data.answer.taskId}`)).body.status === 'cancelled',
+          async () => (await admin().get(`/api/v1/tasks/${done.data.answer!.taskId}`)).body.status === 'cancelled',
           5_000,
         );
       } finally {
@@ -422,7 +450,7 @@ describe('conversations with Juggernaut', () => {
             JSON.stringify({ taskId: answerRow.taskId, resource, query: {} }),
             { timeout: 5_000 },
           )
-          .then((x) => x.json<any>());
+          .then((x) => x.json<unknown>());
       expect(await read('audit')).toEqual({
         ok: false,
         error: {
@@ -453,7 +481,7 @@ describe('conversations with Juggernaut', () => {
       const adminsOwn = await start();
       expect((await viewer.get(`/api/v1/conversations/${adminsOwn}`)).status).toBe(404);
       expect((await admin().get(`/api/v1/conversations/${id}`)).status).toBe(200);
-      expect((await viewer.get('/api/v1/conversations')).body.items.map((c: any) => c.id)).toEqual([id]);
+      expect((await viewer.get<ConversationPageV1>('/api/v1/conversations')).body.items.map((c) => c.id)).toEqual([id]);
     });
 
     it('refuses a tool that writes: the call goes back to the model as refused with the REST call to make instead, is logged, and changes nothing', async () => {
@@ -479,7 +507,7 @@ describe('conversations with Juggernaut', () => {
         `refused: create_task would change the system, and this conversation may only read. Do not retry it: tell the caller the exact call to make themselves with an admin, operator or agent key: POST /api/v1/tasks {"type":"noop","title":"${title}","requiredLevel":1,"budgetMinor":0,"payload":{"goal":"retry the payouts"}}`,
       );
       expect(offered(f.fake.chatRequests(m)[0]!)).not.toContain('create_task');
-      const tasks = (await admin().get('/api/v1/tasks?type=noop&limit=200')).body.items as any[];
+      const tasks = (await admin().get<TaskPageV1>('/api/v1/tasks?type=noop&limit=200')).body.items;
       expect(tasks.filter((t) => t.title === title)).toEqual([]);
       const line = await eventually(async () =>
         (await f.steps(r.body.answer.taskId)).find((l) => l.action === 'agent.tool'),
@@ -525,7 +553,7 @@ describe('conversations with Juggernaut', () => {
         const last = requests.at(-1)!;
         expect(String(last.body.messages[0].content)).toContain(`SUMMARY-${summaries}`);
         expect(JSON.stringify(last.body.messages)).not.toContain(long(1));
-        expect((last.body.messages as any[]).at(-1)).toEqual({ role: 'user', content: long(3) });
+        expect(messagesIn(last).at(-1)).toEqual({ role: 'user', content: long(3) });
       } finally {
         f.fake.fallback(() => undefined);
       }

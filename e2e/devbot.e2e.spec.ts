@@ -1,9 +1,19 @@
-import { answer, eventually, readStream, toolCall, toolCalls } from '@juggernaut/testing';
+import type { ChangeEventV1, ChangePageV1, LedgerTransactionPageV1 } from '@juggernaut/contracts';
+import {
+  answer,
+  eventually,
+  readStream,
+  type RecordedMessage,
+  type RecordedTool,
+  toolCall,
+  toolCalls,
+} from '@juggernaut/testing';
 import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { devBot } from '../apps/dev-bot/src/service';
 import { sampleRepo, sh, type SampleRepo } from '../apps/dev-bot/test/repo-fixture';
+import type { ExecutionLogView } from '../apps/governance-api/src/logs/logs.service';
 import { AgentsFixture, PRICE } from './agents-fixture';
 
 /**
@@ -134,7 +144,7 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     // The author saw the goal and its tools; the reviewer saw the diff and had none.
     const requests = f.fake.chatRequests(m);
     expect(requests).toHaveLength(3);
-    expect(requests[0]!.body.tools.map((t: any) => t.function.name)).toEqual([
+    expect((requests[0]!.body.tools as RecordedTool[]).map((t) => t.function.name)).toEqual([
       'list_files',
       'read_file',
       'search',
@@ -153,16 +163,16 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     ].map(([p, q]) => Math.ceil((p! * PRICE.prompt + q! * PRICE.completion) / 1_000_000));
     expect(done.costMinor).toBe(each.reduce((a, b) => a + b, 0));
     const costs = await eventually(async () => {
-      const r = await f.api.get(`/api/v1/ledger/transactions?taskId=${c.taskId}`);
+      const r = await f.api.get<LedgerTransactionPageV1>(`/api/v1/ledger/transactions?taskId=${c.taskId}`);
       return r.body.items?.length === 3 ? r.body.items : undefined;
     });
-    expect(costs.map((t: any) => [t.kind, t.createdBy])).toEqual([
+    expect(costs.map((t) => [t.kind, t.createdBy])).toEqual([
       ['cost', 'dev-bot'],
       ['cost', 'dev-bot'],
       ['cost', 'dev-bot'],
     ]);
-    expect(costs.map((t: any) => t.postings[0].amountMinor).sort()).toEqual([...each].sort());
-    const events = await readStream<any>(
+    expect(costs.map((t) => t.postings[0]!.amountMinor).sort()).toEqual([...each].sort());
+    const events = await readStream<ChangeEventV1>(
       f.nc,
       `${f.stack.namespace}_JUGGERNAUT_EVENTS`,
       `${f.stack.namespace}.juggernaut.change.>`,
@@ -171,7 +181,8 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     expect((await f.task(c.taskId)).status).toBe('succeeded');
     // Every timeline step is also in the execution log of the task.
     const logs = await eventually(async () => {
-      const items = (await f.api.get(`/api/v1/logs?taskId=${c.taskId}&limit=200`)).body.items as any[];
+      const items = (await f.api.get<{ items: ExecutionLogView[] }>(`/api/v1/logs?taskId=${c.taskId}&limit=200`)).body
+        .items;
       return items.length === done.steps.length - 1 ? items : undefined;
     });
     expect(new Set(logs.map((l) => l.action))).toEqual(
@@ -209,7 +220,7 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     expect(prompt).toContain('AssertionError');
     expect(done.pullRequest).toBeNull();
     expect(repo.fileAt('main', 'src/sum.js')).toContain('return a + b;');
-    const events = await readStream<any>(
+    const events = await readStream<ChangeEventV1>(
       f.nc,
       `${f.stack.namespace}_JUGGERNAUT_EVENTS`,
       `${f.stack.namespace}.juggernaut.change.closed.v1`,
@@ -237,8 +248,8 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     const done = await until(c.id, ['merged', 'failed', 'rejected', 'reverted']);
     const results = f.fake
       .chatRequests(m)[1]!
-      .body.messages.filter((x: any) => x.role === 'tool')
-      .map((x: any) => x.content);
+      .body.messages.filter((x: RecordedMessage) => x.role === 'tool')
+      .map((x: RecordedMessage) => x.content);
     expect(results).toHaveLength(3);
     for (const r of results) expect(r).toMatch(/^error: /);
     expect(existsSync(outside)).toBe(false);
@@ -359,14 +370,16 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
       payload: { repository: 'sample', goal: `Add the agent module ${m}`, title: 'Add the agent module' },
     });
     const filed = await eventually(async () =>
-      (await f.api.get('/api/v1/changes?repository=sample&limit=200')).body.items.find((c: any) => c.taskId === taskId),
+      (await f.api.get<ChangePageV1>('/api/v1/changes?repository=sample&limit=200')).body.items.find(
+        (c) => c.taskId === taskId,
+      ),
     );
     const done = await until(filed.id, ['merged', 'failed', 'rejected', 'reverted']);
     expect(done).toMatchObject({ status: 'merged', title: 'Add the agent module', taskId });
     expect(repo.fileAt('main', 'src/agent.js')).toContain('agent');
     expect(
-      (await f.api.get('/api/v1/changes?repository=sample&limit=200')).body.items.filter(
-        (c: any) => c.taskId === taskId,
+      (await f.api.get<ChangePageV1>('/api/v1/changes?repository=sample&limit=200')).body.items.filter(
+        (c) => c.taskId === taskId,
       ),
     ).toHaveLength(1);
 
@@ -380,11 +393,11 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     });
     const parked = await f.until(poorTask, 'blocked', 30_000);
     expect(parked.reason).toContain('budget');
-    const paused = (await f.api.get('/api/v1/changes?repository=sample&limit=200')).body.items.find(
-      (x: any) => x.taskId === poorTask,
+    const paused = (await f.api.get<ChangePageV1>('/api/v1/changes?repository=sample&limit=200')).body.items.find(
+      (x) => x.taskId === poorTask,
     );
     expect(paused).toMatchObject({ status: 'editing', costMinor: 0 });
-    expect(paused.steps.at(-1).message).toContain('waiting for budget');
+    expect(paused!.steps.at(-1)!.message).toContain('waiting for budget');
     expect(f.fake.chatRequests(poor)).toHaveLength(0);
   });
 
@@ -413,7 +426,7 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
     const done = await until(c.id, ['cancelled', 'merged', 'failed', 'rejected']);
     expect(done.status).toBe('cancelled');
     expect(done.reason).toContain('not this quarter');
-    const events = await readStream<any>(
+    const events = await readStream<ChangeEventV1>(
       f.nc,
       `${f.stack.namespace}_JUGGERNAUT_EVENTS`,
       `${f.stack.namespace}.juggernaut.change.closed.v1`,
@@ -448,7 +461,7 @@ describe('dev-bot: from a change request to a merge, a rejection or a revert', (
       const finished = await f.until(goalTask, 'succeeded', 30_000);
       expect(finished.result).toMatchObject({ stopReason: 'completed' });
       const filed = await eventually(async () =>
-        (await f.api.get('/api/v1/changes?repository=sample&limit=200')).body.items.find((c: any) =>
+        (await f.api.get<ChangePageV1>('/api/v1/changes?repository=sample&limit=200')).body.items.find((c) =>
           c.goal.includes(dev),
         ),
       );

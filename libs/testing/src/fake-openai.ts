@@ -39,10 +39,43 @@ export interface FakeMessage {
   tool_calls?: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }>;
 }
 
+/** A chat message as the runtimes send it: text content (a tool's result is text too). */
+export interface RecordedMessage {
+  role: 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+  content: string | null;
+  tool_calls?: FakeMessage['tool_calls'];
+  tool_call_id?: string;
+}
+
+/** A tool offered to the model. */
+export interface RecordedTool {
+  type: 'function';
+  function: { name: string; description?: string; parameters?: Record<string, unknown> };
+}
+
+/** A chat completion request as the `openai` SDK sends it: the fields the fake and the tests read, and the rest. */
+export interface ChatRequestBody {
+  model: string;
+  messages: RecordedMessage[];
+  tools?: RecordedTool[];
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  [field: string]: unknown;
+}
+
+/** The fields of a request body the fake reads: a JSON object's own, none of anything else. */
+const chatFields = (body: unknown): Partial<ChatRequestBody> =>
+  typeof body === 'object' && body !== null ? (body as Partial<ChatRequestBody>) : {};
+
 export interface RecordedRequest {
   path: string;
   method: string;
   headers: IncomingMessage['headers'];
+  /**
+   * The parsed JSON body (`undefined` when empty, the text when not JSON); a chat request's is a
+   * ChatRequestBody. Still `any`: the agent suites read it unnarrowed (`body.tools.map(…)`,
+   * `messages.find(…).content`); once they read it as a ChatRequestBody, this can be one too.
+   */
   body: any;
   at: number;
   /** Set when the client hung up before the answer was sent (an aborted call). */
@@ -133,7 +166,8 @@ export class FakeOpenAI {
   chatRequests(marker = ''): RecordedRequest[] {
     return this.requests.filter(
       (r) =>
-        r.path.endsWith('/chat/completions') && (!marker || JSON.stringify(r.body?.messages ?? []).includes(marker)),
+        r.path.endsWith('/chat/completions') &&
+        (!marker || JSON.stringify(chatFields(r.body).messages ?? []).includes(marker)),
     );
   }
 
@@ -158,7 +192,7 @@ export class FakeOpenAI {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
-    let body: any;
+    let body: unknown;
     try {
       body = text ? JSON.parse(text) : undefined;
     } catch {
@@ -214,12 +248,13 @@ export class FakeOpenAI {
     if (step.kind === 'error')
       return this.json(res, step.status, step.body ?? { error: { message: 'error' } }, step.headers);
     const usage = step.usage === null ? undefined : (step.usage ?? { prompt_tokens: 10, completion_tokens: 5 });
-    if (body?.stream === true) return this.stream(res, step, body, usage);
+    const chat = chatFields(body);
+    if (chat.stream === true) return this.stream(res, step, chat, usage);
     this.json(res, 200, {
       id: `chatcmpl-${randomUUID()}`,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
-      model: step.model ?? body?.model ?? 'fake-model',
+      model: step.model ?? chat.model ?? 'fake-model',
       choices: [
         {
           index: 0,
@@ -238,14 +273,14 @@ export class FakeOpenAI {
   private async stream(
     res: ServerResponse,
     step: Extract<FakeStep, { kind: 'completion' }>,
-    body: any,
+    chat: Partial<ChatRequestBody>,
     usage: FakeUsage | undefined,
   ): Promise<void> {
     const base = {
       id: `chatcmpl-${randomUUID()}`,
       object: 'chat.completion.chunk',
       created: Math.floor(Date.now() / 1000),
-      model: step.model ?? body?.model ?? 'fake-model',
+      model: step.model ?? chat.model ?? 'fake-model',
     };
     const chunks: unknown[] = [
       { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] },
@@ -261,7 +296,7 @@ export class FakeOpenAI {
       chunks.push({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index, ...c }] }, finish_reason: null }] }),
     );
     chunks.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: step.finishReason ?? 'stop' }] });
-    if (usage && body?.stream_options?.include_usage) {
+    if (usage && chat.stream_options?.include_usage) {
       chunks.push({
         ...base,
         choices: [],
@@ -294,7 +329,7 @@ export class FakeOpenAI {
   }
 
   private next(req: RecordedRequest): FakeStep | undefined {
-    const messages = JSON.stringify(req.body?.messages ?? []);
+    const messages = JSON.stringify(chatFields(req.body).messages ?? []);
     for (const [marker, queue] of this.queues) {
       if (marker && messages.includes(marker) && queue.length) return queue.shift();
     }
