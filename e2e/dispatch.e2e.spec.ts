@@ -1,9 +1,20 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { BaseEnv } from '@juggernaut/config';
+import type {
+  RequestSubject,
+  RequestSubjectMap,
+  ScheduleViewV1,
+  TaskEventV1,
+  TaskPageV1,
+  TaskTypeLimitsViewV1,
+  TaskWithHistory,
+} from '@juggernaut/contracts';
 import { apiClient, connectTestNats, eventually, readStream, TestStack } from '@juggernaut/testing';
 import type { RunningService } from '@juggernaut/service-kit';
 import { Client } from 'pg';
 import { agentRunner } from '../apps/agent-runner/src/service';
 import { governanceApi } from '../apps/governance-api/src/service';
+import type { WorkerView } from '../apps/governance-api/src/workers/workers.controller';
 import { DispatchPolicy } from '../apps/task-dispatcher/src/policy/dispatch-policy';
 import { taskDispatcher } from '../apps/task-dispatcher/src/service';
 
@@ -29,13 +40,16 @@ describe('task dispatch through the REST API, NATS and runners', () => {
   let api: ReturnType<typeof apiClient>;
   let nc: NatsConnection;
   let db: Client;
-  let dispatcher: RunningService<any>;
+  let dispatcher: RunningService<BaseEnv>;
 
   const wire = (s: string) => `${stack.namespace}.${s}`;
-  async function rpc<T = any>(subject: string, payload: unknown): Promise<T> {
-    const reply = (await nc.request(wire(subject), JSON.stringify(payload), { timeout: 5_000 })).json<any>();
+  async function rpc<S extends RequestSubject>(subject: S, payload: unknown): Promise<RequestSubjectMap[S]['reply']> {
+    const reply = (await nc.request(wire(subject), JSON.stringify(payload), { timeout: 5_000 })).json<
+      | { ok: true; data: RequestSubjectMap[S]['reply'] }
+      | { ok: false; error: { status: number; message: string | string[] } }
+    >();
     if (!reply.ok) throw Object.assign(new Error(JSON.stringify(reply.error.message)), { status: reply.error.status });
-    return reply.data as T;
+    return reply.data;
   }
   // Each test claims its own task type, so a task one test leaves behind cannot reach another.
   let manual = 'manual';
@@ -44,7 +58,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
     manual = `manual-${++testNo}`;
   });
   const claim = (over: Record<string, unknown> = {}) =>
-    rpc<{ tasks: any[] }>('juggernaut.task.claim.v1', {
+    rpc('juggernaut.task.claim.v1', {
       workerId: 'raw-worker',
       level: 5,
       capabilities: [],
@@ -57,7 +71,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
     if (r.status !== 201) throw new Error(`submit failed: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body as { id: string; status: string };
   };
-  const task = async (id: string) => (await api.get(`/api/v1/tasks/${id}`)).body;
+  const task = async (id: string) => (await api.get<TaskWithHistory>(`/api/v1/tasks/${id}`)).body;
   const until = (id: string, status: string, ms = 10_000) =>
     eventually(async () => ((await task(id)).status === status ? task(id) : undefined), ms);
 
@@ -78,7 +92,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
   });
 
   describe('with a runner', () => {
-    let runner: RunningService<any>;
+    let runner: RunningService<BaseEnv>;
     beforeAll(async () => {
       runner = await stack.start(agentRunner, {
         ...RUNNER,
@@ -89,7 +103,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
     });
     afterAll(async () => {
       await runner.close();
-      stack.services.splice(stack.services.indexOf(runner as any), 1);
+      stack.services.splice(stack.services.indexOf(runner), 1);
     });
 
     it('runs a noop task to success, recording every transition and announcing it on JetStream', async () => {
@@ -101,12 +115,24 @@ describe('task dispatch through the REST API, NATS and runners', () => {
         workerId: 'runner-a',
         result: { sleptMs: 5, attempt: 1, startedAt: expect.any(String) },
       });
-      expect(done.history.map((h: any) => h.status)).toEqual(['pending', 'running', 'succeeded']);
+      expect(done.history.map((h) => h.status)).toEqual(['pending', 'running', 'succeeded']);
       const events = await eventually(async () => {
         const all = [
-          ...(await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.task.created.v1'))),
-          ...(await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.task.claimed.v1'))),
-          ...(await readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.task.succeeded.v1'))),
+          ...(await readStream<TaskEventV1>(
+            nc,
+            `${stack.namespace}_JUGGERNAUT_EVENTS`,
+            wire('juggernaut.task.created.v1'),
+          )),
+          ...(await readStream<TaskEventV1>(
+            nc,
+            `${stack.namespace}_JUGGERNAUT_EVENTS`,
+            wire('juggernaut.task.claimed.v1'),
+          )),
+          ...(await readStream<TaskEventV1>(
+            nc,
+            `${stack.namespace}_JUGGERNAUT_EVENTS`,
+            wire('juggernaut.task.succeeded.v1'),
+          )),
         ].filter((e) => e.taskId === id);
         return all.length === 3 ? all : undefined;
       });
@@ -118,14 +144,14 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       const b = await submit({ type: 'noop', idempotencyKey: 'once-only' });
       expect(b.id).toBe(a.id);
       expect(
-        (await api.get('/api/v1/tasks?type=noop&limit=200')).body.items.filter(
-          (t: any) => t.idempotencyKey === 'once-only',
+        (await api.get<TaskPageV1>('/api/v1/tasks?type=noop&limit=200')).body.items.filter(
+          (t) => t.idempotencyKey === 'once-only',
         ),
       ).toHaveLength(1);
     });
 
     it('accepts a task over NATS request/reply too', async () => {
-      const reply = await rpc<{ id: string; status: string }>('juggernaut.task.submit.v1', { type: 'noop' });
+      const reply = await rpc('juggernaut.task.submit.v1', { type: 'noop' });
       expect(reply.status).toBe('pending');
       await until(reply.id, 'succeeded');
       await expect(rpc('juggernaut.task.submit.v1', { type: 'noop', priority: 'high' })).rejects.toMatchObject({
@@ -155,7 +181,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       expect(dead.attempts).toBe(3);
       expect(dead.reason).toContain('attempts exhausted');
       // A retry is claimable once its backoff is over, whether or not the clock promoted it to pending first.
-      expect(dead.history.map((h: any) => h.status).filter((s: string) => s !== 'pending')).toEqual([
+      expect(dead.history.map((h) => h.status).filter((s) => s !== 'pending')).toEqual([
         'running',
         'failed',
         'running',
@@ -163,11 +189,11 @@ describe('task dispatch through the REST API, NATS and runners', () => {
         'running',
         'dead',
       ]);
-      expect((await api.get('/api/v1/tasks?status=dead')).body.items.map((t: any) => t.id)).toContain(id);
+      expect((await api.get<TaskPageV1>('/api/v1/tasks?status=dead')).body.items.map((t) => t.id)).toContain(id);
       const redriven = await api.post(`/api/v1/tasks/${id}/retry`);
       expect(redriven.status).toBe(200);
       expect(redriven.body.attempts).toBe(0);
-      await eventually(async () => (await task(id)).history.filter((h: any) => h.status === 'dead').length === 2);
+      await eventually(async () => (await task(id)).history.filter((h) => h.status === 'dead').length === 2);
     });
 
     it('sends a terminal failure straight to dead', async () => {
@@ -182,8 +208,8 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       expect(b.status).toBe('blocked');
       const doneB = await until(b.id, 'succeeded');
       const doneA = await task(a.id);
-      expect(new Date(doneB.history.find((h: any) => h.status === 'running').at).getTime()).toBeGreaterThanOrEqual(
-        new Date(doneA.finishedAt).getTime(),
+      expect(new Date(doneB.history.find((h) => h.status === 'running')!.at).getTime()).toBeGreaterThanOrEqual(
+        new Date(doneA.finishedAt!).getTime(),
       );
     });
 
@@ -204,7 +230,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       const { id, status } = await submit({ type: 'noop', runAt });
       expect(status).toBe('scheduled');
       const done = await until(id, 'succeeded', 5_000);
-      const started = new Date(done.history.find((h: any) => h.status === 'running').at).getTime();
+      const started = new Date(done.history.find((h) => h.status === 'running')!.at).getTime();
       expect(started).toBeGreaterThanOrEqual(new Date(runAt).getTime());
       expect(started - new Date(runAt).getTime()).toBeLessThan(1_000);
     });
@@ -233,7 +259,9 @@ describe('task dispatch through the REST API, NATS and runners', () => {
         status: 'online',
         concurrency: 4,
       });
-      expect((await api.get('/api/v1/workers?status=online')).body.map((w: any) => w.id)).toContain('runner-a');
+      expect((await api.get<WorkerView[]>('/api/v1/workers?status=online')).body.map((w) => w.id)).toContain(
+        'runner-a',
+      );
       await until(id, 'succeeded');
     });
   });
@@ -271,7 +299,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
           (await task(id)).status === 'failed' || (await task(id)).status === 'pending' ? task(id) : undefined,
         5_000,
       );
-      expect(requeued.reason ?? requeued.history.at(-2).reason).toMatch(/lease expired/);
+      expect(requeued.reason ?? requeued.history.at(-2)!.reason).toMatch(/lease expired/);
       const second = (await claim({ workerId: 'healthy' })).tasks[0];
       expect(second).toMatchObject({ id, attempt: 2 });
       const stale = await rpc('juggernaut.task.finish.v1', {
@@ -300,7 +328,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
           workerId: 'raw-worker',
           leases: [{ taskId: id, claimToken: t.claimToken }],
         });
-        expect(hb.extended.map((e: any) => e.taskId)).toEqual([id]);
+        expect(hb.extended.map((e) => e.taskId)).toEqual([id]);
       }
       expect((await task(id)).status).toBe('running');
       await rpc('juggernaut.task.finish.v1', {
@@ -337,7 +365,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
         priority: 9,
         runAt: new Date(Date.now() - 2 * 3600_000).toISOString(),
       });
-      const got = (await claim({ max: 4 })).tasks.map((t: any) => t.id);
+      const got = (await claim({ max: 4 })).tasks.map((t) => t.id);
       expect(got).toEqual([aged.id, high.id, mid.id, low.id]);
       for (const id of got) await api.post(`/api/v1/tasks/${id}/cancel`, {});
     });
@@ -347,7 +375,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       expect((await claim({ level: 3, capabilities: ['browser'] })).tasks).toEqual([]);
       expect((await claim({ level: 5, capabilities: ['email'] })).tasks).toEqual([]);
       const got = (await claim({ level: 4, capabilities: ['browser', 'email'] })).tasks;
-      expect(got.map((t: any) => t.id)).toEqual([id]);
+      expect(got.map((t) => t.id)).toEqual([id]);
       await api.post(`/api/v1/tasks/${id}/cancel`, {});
     });
 
@@ -364,7 +392,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       expect((await claim({ types: ['metered'] })).tasks).toHaveLength(0);
       await new Promise((r) => setTimeout(r, 1_100));
       expect((await claim({ types: ['metered'] })).tasks.length).toBeGreaterThanOrEqual(1);
-      expect((await api.get('/api/v1/task-types/limits')).body.map((l: any) => l.type)).toEqual(
+      expect((await api.get<TaskTypeLimitsViewV1[]>('/api/v1/task-types/limits')).body.map((l) => l.type)).toEqual(
         expect.arrayContaining(['capped', 'metered']),
       );
     });
@@ -379,7 +407,7 @@ describe('task dispatch through the REST API, NATS and runners', () => {
         expect((await api.put('/api/v1/policies/kill-switch', { engaged: false })).status).toBe(200);
       }
       await eventually(() => dispatcher.app.get(DispatchPolicy).stopped === undefined, 5_000);
-      expect((await claim()).tasks.map((t: any) => t.id)).toEqual([id]);
+      expect((await claim()).tasks.map((t) => t.id)).toEqual([id]);
     });
   });
 
@@ -424,11 +452,13 @@ describe('task dispatch through the REST API, NATS and runners', () => {
         const all = (await api.get('/api/v1/tasks?type=cronjob')).body.items;
         expect(all).toHaveLength(1);
         expect(tasks[0].idempotencyKey).toBe(`schedule:${created.body.id}:${tick.toISOString()}`);
-        const [s] = (await api.get('/api/v1/schedules')).body.filter((x: any) => x.name === 'every-minute');
+        const [s] = (await api.get<ScheduleViewV1[]>('/api/v1/schedules')).body.filter(
+          (x) => x.name === 'every-minute',
+        );
         expect(new Date(s.nextRunAt).getTime()).toBeGreaterThan(Date.now());
       } finally {
         await second.close();
-        stack.services.splice(stack.services.indexOf(second as any), 1);
+        stack.services.splice(stack.services.indexOf(second), 1);
       }
     });
 
@@ -453,7 +483,9 @@ describe('task dispatch through the REST API, NATS and runners', () => {
         return page.length ? page : undefined;
       });
       await eventually(async () =>
-        (await api.get('/api/v1/schedules')).body.every((s: any) => new Date(s.nextRunAt).getTime() > Date.now()),
+        (await api.get<ScheduleViewV1[]>('/api/v1/schedules')).body.every(
+          (s) => new Date(s.nextRunAt).getTime() > Date.now(),
+        ),
       );
       expect(latest).toHaveLength(1);
       const lastTick = new Date(Math.floor(Date.now() / 3600_000) * 3600_000).toISOString();
@@ -461,8 +493,8 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       // catchUp none skips missed ticks; only a latest tick still on time (within a minute of the hour) runs.
       // (the minute's edge itself, where the tick and this check may fall on either side, takes either)
       const age = Date.now() - Date.parse(lastTick);
-      const ran = (await api.get('/api/v1/tasks?type=catchup-none')).body.items.map((t: any) =>
-        t.idempotencyKey.split(':').slice(2).join(':'),
+      const ran = (await api.get<TaskPageV1>('/api/v1/tasks?type=catchup-none')).body.items.map((t) =>
+        t.idempotencyKey!.split(':').slice(2).join(':'),
       );
       if (age < 55_000) expect(ran).toEqual([lastTick]);
       else if (age > 65_000) expect(ran).toEqual([]);
@@ -479,10 +511,10 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       const slow = await submit({ type: 'noop', payload: { sleepMs: 30_000 } });
       await until(slow.id, 'running');
       await drainer.close();
-      stack.services.splice(stack.services.indexOf(drainer as any), 1);
+      stack.services.splice(stack.services.indexOf(drainer), 1);
       expect((await task(quick.id)).status).toBe('succeeded');
       expect(await task(slow.id)).toMatchObject({ status: 'pending', attempts: 0 });
-      expect((await task(slow.id)).history.at(-1).reason).toContain('released');
+      expect((await task(slow.id)).history.at(-1)!.reason).toContain('released');
       await eventually(async () => (await api.get('/api/v1/workers/drainer')).body.status === 'offline');
       await api.post(`/api/v1/tasks/${slow.id}/cancel`, {});
     });

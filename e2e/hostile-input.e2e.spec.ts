@@ -32,6 +32,22 @@ interface Operation {
   parameters?: Array<{ name: string; in: string; schema?: Schema }>;
   body?: Schema;
 }
+/** The parts of the OpenAPI document the walk reads. */
+interface OpenApiDoc {
+  paths: Record<
+    string,
+    Partial<
+      Record<
+        Method,
+        {
+          parameters?: Operation['parameters'];
+          requestBody?: { content?: Record<string, { schema?: Schema } | undefined> };
+        }
+      >
+    >
+  >;
+  components: { schemas: Record<string, Schema> };
+}
 
 // ---- hostile values ------------------------------------------------------------------------
 
@@ -132,7 +148,7 @@ const RAW_BODIES = [
 
 // ---- the OpenAPI document ------------------------------------------------------------------
 
-function resolve(doc: any, s: Schema | undefined): Schema | undefined {
+function resolve(doc: OpenApiDoc, s: Schema | undefined): Schema | undefined {
   if (!s) return undefined;
   if (s.$ref) return resolve(doc, doc.components.schemas[s.$ref.split('/').pop()!]);
   if (s.allOf) {
@@ -263,7 +279,10 @@ async function lastAuditId(pg: Client): Promise<string> {
 }
 
 /** The audit entries written after `afterId`. */
-async function auditSince(pg: Client, afterId: string): Promise<Array<{ id: string; action: string; details: any }>> {
+async function auditSince(
+  pg: Client,
+  afterId: string,
+): Promise<Array<{ id: string; action: string; details: Record<string, unknown> | null }>> {
   return (
     await pg.query('SELECT id::text, action, details FROM governance.audit_log WHERE id > $1 ORDER BY id', [afterId])
   ).rows;
@@ -287,18 +306,20 @@ describe('hostile input to every route of the OpenAPI document and every NATS en
       JUGGERNAUT_MONITOR_INTERVAL_MS: '3600000',
     });
     url = gov.url;
-    for (const def of [taskDispatcher, revenueLedger, experimentTracker, devBot] as const)
-      await stack.start(def as any);
+    await stack.start(taskDispatcher);
+    await stack.start(revenueLedger);
+    await stack.start(experimentTracker);
+    await stack.start(devBot);
     nc = await connectTestNats();
     pg = new Client({ connectionString: stack.db.url });
     await pg.connect();
-    const doc = (await apiClient(url).get('/docs-json')).body;
-    operations = Object.entries(doc.paths as Record<string, any>).flatMap(([path, item]) =>
+    const doc = (await apiClient(url).get<OpenApiDoc>('/docs-json')).body;
+    operations = Object.entries(doc.paths).flatMap(([path, item]) =>
       METHODS.filter((m) => item[m]).map((method) => ({
         method,
         path,
-        parameters: item[method].parameters,
-        body: resolve(doc, item[method].requestBody?.content?.['application/json']?.schema),
+        parameters: item[method]!.parameters,
+        body: resolve(doc, item[method]!.requestBody?.content?.['application/json']?.schema),
       })),
     );
   });
@@ -412,7 +433,9 @@ describe('hostile input to every route of the OpenAPI document and every NATS en
     for (const subject of requestSubjects) {
       for (const body of hostile) {
         try {
-          const reply = (await nc.request(wire(subject), body, { timeout: 5_000 })).json<any>();
+          const reply = (await nc.request(wire(subject), body, { timeout: 5_000 })).json<
+            { ok: true; data: unknown } | { ok: false; error: { status: number; message: unknown } }
+          >();
           if (reply.ok || !(reply.error.status >= 400 && reply.error.status < 500))
             failures.push(`${subject} ${body.slice(0, 40)}: ${JSON.stringify(reply).slice(0, 200)}`);
           answered.push(subject);

@@ -1,12 +1,25 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { AlertRaisedV1, AlertResolvedV1, RequestSubjectMap } from '@juggernaut/contracts';
 import { apiClient, connectTestNats, eventually, readStream, TestStack } from '@juggernaut/testing';
 import { randomUUID } from 'node:crypto';
+import type { AlertView } from '../apps/governance-api/src/alerts/alerts.controller';
 import { governanceApi } from '../apps/governance-api/src/service';
 import { revenueLedger } from '../apps/revenue-ledger/src/service';
 import { taskDispatcher } from '../apps/task-dispatcher/src/service';
 
 const ADMIN = 'monitor-admin-key-0123456789abcdef';
+
+/** What the monitor put in an alert's details, by kind (the fields these tests read). */
+interface AlertDetails {
+  pendingCount?: number;
+  tasks?: Array<{ taskId: string; workerId: string }>;
+  bySubject?: Record<string, number>;
+  deadLetters?: number;
+  [key: string]: unknown;
+}
+/** An alert as the API lists it. */
+type Alert = Omit<AlertView, 'details'> & { details: AlertDetails | null };
 
 /** The monitor raises deduplicated alerts from real conditions and resolves them when they clear. */
 describe('self-monitoring alerts', () => {
@@ -17,13 +30,13 @@ describe('self-monitoring alerts', () => {
   let metricsUrl: string;
   const wire = (s: string) => `${stack.namespace}.${s}`;
   const active = async (kind: string, key = '') => {
-    const page = await api.get(`/api/v1/alerts?status=active&kind=${kind}`);
-    return (page.body.items as any[]).filter((a) => a.key === key);
+    const page = await api.get<{ items: Alert[] }>(`/api/v1/alerts?status=active&kind=${kind}`);
+    return page.body.items.filter((a) => a.key === key);
   };
   const raisedEvents = () =>
-    readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.alert.raised.v1'));
+    readStream<AlertRaisedV1>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.alert.raised.v1'));
   const resolvedEvents = () =>
-    readStream<any>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.alert.resolved.v1'));
+    readStream<AlertResolvedV1>(nc, `${stack.namespace}_JUGGERNAUT_EVENTS`, wire('juggernaut.alert.resolved.v1'));
   const heartbeat = (workerId: string) =>
     nc.publish(
       wire('juggernaut.worker.heartbeat.v1'),
@@ -94,7 +107,7 @@ describe('self-monitoring alerts', () => {
       const got = await active('queue_stale');
       return got.length ? got : undefined;
     });
-    expect(alert.details.pendingCount).toBe(1);
+    expect(alert.details!.pendingCount).toBe(1);
     await api.post(`/api/v1/tasks/${id}/cancel`, {});
     await eventually(async () => (await api.get(`/api/v1/alerts/${alert.id}`)).body.status === 'resolved');
   });
@@ -113,13 +126,13 @@ describe('self-monitoring alerts', () => {
         }),
         { timeout: 5_000 },
       )
-    ).json<any>();
-    expect(claim.data.tasks.map((t: any) => t.id)).toEqual([id]);
+    ).json<{ data: RequestSubjectMap['juggernaut.task.claim.v1']['reply'] }>();
+    expect(claim.data.tasks.map((t) => t.id)).toEqual([id]);
     const [alert] = await eventually(async () => {
       const got = await active('task_stuck');
       return got.length ? got : undefined;
     });
-    expect(alert.details.tasks).toEqual([expect.objectContaining({ taskId: id, workerId: 'vanished-worker' })]);
+    expect(alert.details!.tasks).toEqual([expect.objectContaining({ taskId: id, workerId: 'vanished-worker' })]);
   });
 
   it('raises "worker failing" per worker and "error rate high" from task events', async () => {
@@ -162,7 +175,7 @@ describe('self-monitoring alerts', () => {
       const got = await active('dead_letters_rising');
       return got.length ? got : undefined;
     });
-    expect(alert.details.bySubject['juggernaut.log.append.v1']).toBeGreaterThanOrEqual(3);
+    expect(alert.details!.bySubject!['juggernaut.log.append.v1']).toBeGreaterThanOrEqual(3);
   });
 
   it('raises "spend burn" when spend reaches the daily cap of the policy', async () => {
@@ -228,7 +241,7 @@ describe('self-monitoring alerts', () => {
     await js.publish(wire('juggernaut.revenue.recorded.v1'), JSON.stringify({ ...sale, amountMinor: 900 }));
     const refreshed = await eventually(async () => {
       const got = await active('ledger_conflict', 'order-77');
-      return got[0]?.details.deadLetters === 2 ? got : undefined;
+      return got[0]?.details!.deadLetters === 2 ? got : undefined;
     });
     expect(refreshed.map((a) => a.id)).toEqual([alert.id]);
     expect(refreshed[0].message).toContain('this event has amountMinor 900');
@@ -237,9 +250,9 @@ describe('self-monitoring alerts', () => {
 
   it('lists alerts to any reader, filtered, and refuses a bad filter with 400', async () => {
     const viewer = (await api.post('/api/v1/api-keys', { name: 'alert-viewer', role: 'viewer' })).body.key;
-    const all = await apiClient(url, viewer).get('/api/v1/alerts?limit=200');
+    const all = await apiClient(url, viewer).get<{ items: Alert[] }>('/api/v1/alerts?limit=200');
     expect(all.status).toBe(200);
-    expect(new Set(all.body.items.map((a: any) => a.kind))).toEqual(
+    expect(new Set(all.body.items.map((a) => a.kind))).toEqual(
       new Set([
         'no_workers',
         'queue_stale',

@@ -1,4 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { BaseEnv } from '@juggernaut/config';
+import type { ExperimentResultsV1, RequestSubject, RequestSubjectMap } from '@juggernaut/contracts';
 import type { RunningService } from '@juggernaut/service-kit';
 import { connectTestNats, TestStack } from '@juggernaut/testing';
 import { DataSource } from 'typeorm';
@@ -15,15 +17,17 @@ const UNITS = 50_000;
 
 describe('results time budget at 50,000 units (informal, printed)', () => {
   let stack: TestStack;
-  let svc: RunningService<any>;
+  let svc: RunningService<BaseEnv>;
   let nc: NatsConnection;
   let db: DataSource;
 
   const wire = (s: string) => `${stack.namespace}.${s}`;
-  async function rpc<T = any>(subject: string, payload: unknown): Promise<T> {
-    const reply = (await nc.request(wire(subject), JSON.stringify(payload), { timeout: 30_000 })).json<any>();
+  async function rpc<S extends RequestSubject>(subject: S, payload: unknown): Promise<RequestSubjectMap[S]['reply']> {
+    const reply = (await nc.request(wire(subject), JSON.stringify(payload), { timeout: 30_000 })).json<
+      { ok: true; data: RequestSubjectMap[S]['reply'] } | { ok: false; error: unknown }
+    >();
     if (!reply.ok) throw new Error(JSON.stringify(reply.error));
-    return reply.data as T;
+    return reply.data;
   }
 
   beforeAll(async () => {
@@ -83,9 +87,9 @@ describe('results time budget at 50,000 units (informal, printed)', () => {
     return id;
   }
 
-  async function time(id: string): Promise<{ first: number; ms: number[]; results: any }> {
+  async function time(id: string): Promise<{ first: number; ms: number[]; results: ExperimentResultsV1 }> {
     const ms: number[] = [];
-    let results: any;
+    let results!: ExperimentResultsV1;
     for (let i = 0; i < 7; i++) {
       const t = performance.now();
       results = await rpc('juggernaut.experiment.results.v1', { id });
@@ -124,11 +128,11 @@ describe('results time budget at 50,000 units (informal, printed)', () => {
     console.log(
       `results at ${UNITS} units, 3 variants: plain ${show(a)}; CUPED ${show(c)}; CUPED + capping + 4 strata + 2 more metrics + power ${show(b)}`,
     );
-    for (const x of [a, b, c]) expect(x.results.variants.reduce((s: number, v: any) => s + v.units, 0)).toBe(UNITS);
-    expect(c.results.metrics[0].cuped.varianceReduction).toBeGreaterThan(0);
-    const revenue = b.results.metrics.find((m: any) => m.key === 'revenue_per_unit');
-    expect(revenue.cuped.varianceReduction).toBeGreaterThan(0);
-    expect(revenue.stratification.strata).toBe(4);
-    expect(revenue.capping.cap).toBeGreaterThan(0);
+    for (const x of [a, b, c]) expect(x.results.variants.reduce((s, v) => s + v.units, 0)).toBe(UNITS);
+    expect(c.results.metrics[0].cuped!.varianceReduction).toBeGreaterThan(0);
+    const revenue = b.results.metrics.find((m) => m.key === 'revenue_per_unit')!;
+    expect(revenue.cuped!.varianceReduction).toBeGreaterThan(0);
+    expect(revenue.stratification!.strata).toBe(4);
+    expect(revenue.capping!.cap).toBeGreaterThan(0);
   });
 });
