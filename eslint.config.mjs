@@ -81,10 +81,6 @@ export default [
     // Test files that still hold an explicit `any`, each to be given its contract types and then taken off this
     // list; every other file, tests included, is held to no-explicit-any.
     files: [
-      'e2e/experiment-statistics.e2e.spec.ts',
-      'e2e/experiments.e2e.spec.ts',
-      'e2e/payments.e2e.spec.ts',
-      'e2e/reconciliation.e2e.spec.ts',
       'libs/testing/src/fake-openai.ts',
       'libs/testing/src/http-client.ts',
       'tools/deploy/k8s.spec.ts',

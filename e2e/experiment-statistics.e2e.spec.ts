@@ -1,5 +1,6 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { ExperimentResultsV1, ExperimentV1 } from '@juggernaut/contracts';
 import { apiClient, connectTestNats, eventually, TestStack } from '@juggernaut/testing';
 import { revenueExperimentSample } from '../apps/experiment-tracker/src/stats/reference-sample';
 import { experimentTracker } from '../apps/experiment-tracker/src/service';
@@ -22,9 +23,30 @@ const ADMIN = 'experiment-statistics-admin-key-0123456789';
  * (numerical integration). The tracker sums in Postgres (float8, Youngs–Cramer) and merges groups;
  * the script works on the raw arrays.
  */
+type Pair = [number, number];
+/** The reference figures, by the label the script prints (a metric, an arm, then what the figures are). */
+interface Reference {
+  'sample sums (pre, old, cov, value, items, ledger, converted, second)': number[];
+  'caps (revenue, pre-period revenue)': Pair;
+  'conversion holm p (b, c, d) among themselves': number[];
+  [label: `${string} theta, cuped reduction, total reduction`]: [
+    theta: Pair,
+    cupedReduction: number,
+    reduction: number,
+  ];
+  [label: `${string} arms (mean, var of mean)`]: Pair[];
+  [label: `${string} arms plain mean`]: number[];
+  [label: `${string} (t, df, p, holm p, cs p, holm cs p)`]: number[];
+  [label: `${string} (diff CI, lift, lift CI, CS diff, CS lift)`]: [Pair, number, Pair, Pair, Pair];
+  [label: `${string} power (fixed, sequential) at 2x1000 units, 9 tests`]: Pair;
+  [label: `${string} lift posterior (mean, sd, chance)`]: [mean: number, sd: number, chance: number];
+  [label: `${string} chance to be best`]: number[];
+  [label: `balance ${string} (F, p)`]: Pair;
+}
+
 // Printed by `python3 tools/reference/experiments_reference.py` (scipy 1.17.1, numpy 2.4.6), the
 // "e2e …" lines, pasted verbatim.
-const REF: Record<string, any> = {
+const REF: Reference = {
   'sample sums (pre, old, cov, value, items, ledger, converted, second)': [
     1689269, 754369, 25239, 3657610, 1697, 142500, 682, 130,
   ],
@@ -207,7 +229,7 @@ describe('experiment statistics end to end: REST, the ledger and the tracker aga
   const publish = (subject: string, payload: unknown) =>
     jetstream(nc).publish(`${stack.namespace}.${subject}`, JSON.stringify(payload));
   let id: string;
-  let results: any;
+  let results: ExperimentResultsV1;
 
   beforeAll(async () => {
     stack = await TestStack.create('expstatse2e');
@@ -340,12 +362,12 @@ describe('experiment statistics end to end: REST, the ledger and the tracker aga
     const theta = REF['revenue_per_unit theta, cuped reduction, total reduction'][0];
     results = await eventually(
       async () => {
-        const r = (await admin().get(`/api/v1/experiments/${id}/results`)).body;
+        const r = (await admin().get<ExperimentResultsV1>(`/api/v1/experiments/${id}/results`)).body;
         const done =
-          r.variants?.reduce((s: number, v: any) => s + v.units, 0) === 1000 &&
-          r.variants.reduce((s: number, v: any) => s + v.conversions, 0) === 682 &&
+          r.variants?.reduce((s, v) => s + v.units, 0) === 1000 &&
+          r.variants.reduce((s, v) => s + v.conversions, 0) === 682 &&
           r.revenueMinor === 142_500 &&
-          Math.abs(r.metrics[0].cuped.theta[0] - theta[0]) < 1e-9 * theta[0];
+          Math.abs(r.metrics[0]!.cuped!.theta[0]! - theta[0]) < 1e-9 * theta[0];
         return done ? r : undefined;
       },
       90_000,
@@ -354,43 +376,43 @@ describe('experiment statistics end to end: REST, the ledger and the tracker aga
   });
 
   it('caps revenue at its 99th percentile (and the pre-period covariate at its own), reporting the caps', () => {
-    const revenue = results.metrics.find((m: any) => m.key === 'revenue_per_unit');
+    const revenue = results.metrics.find((m) => m.key === 'revenue_per_unit')!;
     expect(revenue.primary).toBe(true);
     const [cap, covariateCap] = REF['caps (revenue, pre-period revenue)'];
     expect(revenue.capping).toMatchObject({ type: 'percentile', value: 0.99 });
-    near(revenue.capping.cap, cap, 1e-12, 'cap');
-    near(revenue.capping.covariateCap, covariateCap, 1e-12, 'covariate cap');
+    near(revenue.capping!.cap!, cap, 1e-12, 'cap');
+    near(revenue.capping!.covariateCap!, covariateCap, 1e-12, 'covariate cap');
     REF['revenue_per_unit arms plain mean'].forEach((m: number, i: number) =>
-      near(revenue.variants[i].mean, m, 1e-12, `capped mean ${ARMS[i]}`),
+      near(revenue.variants[i]!.mean!, m, 1e-12, `capped mean ${ARMS[i]}`),
     );
   });
 
   for (const key of ['revenue_per_unit', 'items', 'conversion']) {
     it(`${key}: CUPED θ on the ledger's pre-period revenue and the exposure covariate, the variance it removed, post-stratified means`, () => {
-      const m = results.metrics.find((x: any) => x.key === key);
+      const m = results.metrics.find((x) => x.key === key)!;
       const [theta, cupedReduction, reduction] = REF[`${key} theta, cuped reduction, total reduction`];
-      expect(m.cuped.covariates).toEqual(['pre_revenue', 'exposure_covariate']);
-      theta.forEach((t: number, j: number) => near(m.cuped.theta[j], t, 1e-9, `${key} θ${j}`));
-      near(m.cuped.varianceReduction, cupedReduction, 1e-7, `${key} CUPED variance reduction`);
-      near(m.varianceReduction, reduction, 1e-7, `${key} variance reduction`);
+      expect(m.cuped!.covariates).toEqual(['pre_revenue', 'exposure_covariate']);
+      theta.forEach((t: number, j: number) => near(m.cuped!.theta[j]!, t, 1e-9, `${key} θ${j}`));
+      near(m.cuped!.varianceReduction, cupedReduction, 1e-7, `${key} CUPED variance reduction`);
+      near(m.varianceReduction!, reduction, 1e-7, `${key} variance reduction`);
       expect(m.stratification).toEqual({ strata: 2, periods: 1 });
       REF[`${key} arms (mean, var of mean)`].forEach(([mean, v]: number[], i: number) => {
-        near(m.variants[i].adjustedMean, mean!, 1e-9, `${key} ${ARMS[i]} adjusted mean`);
-        near(m.variants[i].standardError ** 2, v!, 1e-9, `${key} ${ARMS[i]} variance of the mean`);
+        near(m.variants[i]!.adjustedMean!, mean!, 1e-9, `${key} ${ARMS[i]} adjusted mean`);
+        near(m.variants[i]!.standardError! ** 2, v!, 1e-9, `${key} ${ARMS[i]} variance of the mean`);
       });
     });
   }
 
   it("revenue per order: the delta-method variance of a ratio, and its lift posterior under the metric's prior", () => {
-    const m = results.metrics.find((x: any) => x.key === 'revenue_per_order');
+    const m = results.metrics.find((x) => x.key === 'revenue_per_order')!;
     expect(m).toMatchObject({ kind: 'ratio', numerator: 'revenue', denominator: 'orders', cuped: null, capping: null });
     REF['revenue_per_order arms (mean, var of mean)'].forEach(([mean, v]: number[], i: number) => {
-      near(m.variants[i].mean, mean!, 1e-12, `ratio ${ARMS[i]}`);
-      near(m.variants[i].standardError ** 2, v!, 1e-9, `ratio variance ${ARMS[i]}`);
+      near(m.variants[i]!.mean!, mean!, 1e-12, `ratio ${ARMS[i]}`);
+      near(m.variants[i]!.standardError! ** 2, v!, 1e-9, `ratio variance ${ARMS[i]}`);
     });
     for (const arm of ['b', 'c', 'd']) {
       const [mean, sd, chance] = REF[`revenue_per_order ${arm} lift posterior (mean, sd, chance)`];
-      const lp = m.variants.find((v: any) => v.key === arm).liftPosterior;
+      const lp = m.variants.find((v) => v.key === arm)!.liftPosterior!;
       expect(lp.prior).toEqual({ mean: 0, variance: 0.04 });
       near(lp.mean, mean, 1e-9, `posterior mean ${arm}`);
       near(lp.sd, sd, 1e-9, `posterior sd ${arm}`);
@@ -401,57 +423,57 @@ describe('experiment statistics end to end: REST, the ledger and the tracker aga
   it('tests every treatment on every goal metric, Holm-adjusted over the nine, with confidence sequences and power', () => {
     let significant = 0;
     for (const key of ['revenue_per_unit', 'revenue_per_order', 'items']) {
-      const m = results.metrics.find((x: any) => x.key === key);
+      const m = results.metrics.find((x) => x.key === key)!;
       for (const arm of ['b', 'c', 'd']) {
-        const v = m.variants.find((x: any) => x.key === arm);
+        const v = m.variants.find((x) => x.key === arm)!;
         const what = `${key} ${arm}`;
         const [t, df, p, holm, csP, holmCs] = REF[`${key} ${arm} (t, df, p, holm p, cs p, holm cs p)`];
-        expect(v.comparison.test).toBe('welch-t');
-        near(v.comparison.statistic, t, 1e-9, `${what} t`);
-        near(v.comparison.degreesOfFreedom, df, 1e-9, `${what} df`);
-        near(v.comparison.pValue, p, 1e-8, `${what} p`);
-        near(v.comparison.adjustedPValue, holm, 1e-8, `${what} Holm p`);
-        near(v.confidenceSequence.pValue, csP, 1e-8, `${what} confidence-sequence p`);
-        near(v.confidenceSequence.adjustedPValue, holmCs, 1e-8, `${what} Holm confidence-sequence p`);
+        expect(v.comparison!.test).toBe('welch-t');
+        near(v.comparison!.statistic, t, 1e-9, `${what} t`);
+        near(v.comparison!.degreesOfFreedom!, df, 1e-9, `${what} df`);
+        near(v.comparison!.pValue, p, 1e-8, `${what} p`);
+        near(v.comparison!.adjustedPValue, holm, 1e-8, `${what} Holm p`);
+        near(v.confidenceSequence!.pValue, csP, 1e-8, `${what} confidence-sequence p`);
+        near(v.confidenceSequence!.adjustedPValue, holmCs, 1e-8, `${what} Holm confidence-sequence p`);
         const [diffCi, lift, liftCi, csDiff, csLift] = REF[`${key} ${arm} (diff CI, lift, lift CI, CS diff, CS lift)`];
-        near(v.comparison.differenceInterval.lower, diffCi[0], 1e-9, `${what} CI`);
-        near(v.comparison.differenceInterval.upper, diffCi[1], 1e-9, `${what} CI`);
-        near(v.comparison.lift, lift, 1e-9, `${what} lift`);
-        near(v.comparison.liftInterval.lower, liftCi[0], 1e-9, `${what} lift CI`);
-        near(v.comparison.liftInterval.upper, liftCi[1], 1e-9, `${what} lift CI`);
-        near(v.confidenceSequence.difference.lower, csDiff[0], 1e-9, `${what} CS`);
-        near(v.confidenceSequence.difference.upper, csDiff[1], 1e-9, `${what} CS`);
-        near(v.confidenceSequence.lift.lower, csLift[0], 1e-9, `${what} CS lift`);
-        near(v.confidenceSequence.lift.upper, csLift[1], 1e-9, `${what} CS lift`);
+        near(v.comparison!.differenceInterval.lower, diffCi[0], 1e-9, `${what} CI`);
+        near(v.comparison!.differenceInterval.upper, diffCi[1], 1e-9, `${what} CI`);
+        near(v.comparison!.lift!, lift, 1e-9, `${what} lift`);
+        near(v.comparison!.liftInterval!.lower, liftCi[0], 1e-9, `${what} lift CI`);
+        near(v.comparison!.liftInterval!.upper, liftCi[1], 1e-9, `${what} lift CI`);
+        near(v.confidenceSequence!.difference.lower, csDiff[0], 1e-9, `${what} CS`);
+        near(v.confidenceSequence!.difference.upper, csDiff[1], 1e-9, `${what} CS`);
+        near(v.confidenceSequence!.lift!.lower, csLift[0], 1e-9, `${what} CS lift`);
+        near(v.confidenceSequence!.lift!.upper, csLift[1], 1e-9, `${what} CS lift`);
         // A confidence sequence is wider than the fixed-horizon interval: the price of reading it every hour.
-        expect(v.confidenceSequence.difference.upper - v.confidenceSequence.difference.lower).toBeGreaterThan(
-          v.comparison.differenceInterval.upper - v.comparison.differenceInterval.lower,
+        expect(v.confidenceSequence!.difference.upper - v.confidenceSequence!.difference.lower).toBeGreaterThan(
+          v.comparison!.differenceInterval.upper - v.comparison!.differenceInterval.lower,
         );
         const [power, sequentialPower] = REF[`${key} ${arm} power (fixed, sequential) at 2x1000 units, 9 tests`];
         expect(v.power).toMatchObject({ minimumDetectableEffect: 0.1, units: 500, projectedUnits: 2000 });
-        near(v.power.power, power, 1e-8, `${what} power`);
-        near(v.power.sequentialPower, sequentialPower, 1e-8, `${what} sequential power`);
-        if (v.comparison.adjustedPValue < 0.05) significant++;
+        near(v.power!.power, power, 1e-8, `${what} power`);
+        near(v.power!.sequentialPower, sequentialPower, 1e-8, `${what} sequential power`);
+        if (v.comparison!.adjustedPValue < 0.05) significant++;
       }
     }
     // b's capped, CUPED-adjusted revenue lift survives Holm over nine comparisons; nothing else does.
     expect(significant).toBe(1);
     expect(results.correction).toBe('holm');
-    const b = results.variants.find((v: any) => v.key === 'b');
-    expect(b.frequentist.adjustedPValue).toBe(results.metrics[0].variants[1].comparison.adjustedPValue);
-    expect(b.confidenceSequence).toEqual(results.metrics[0].variants[1].confidenceSequence);
+    const b = results.variants.find((v) => v.key === 'b')!;
+    expect(b.frequentist!.adjustedPValue).toBe(results.metrics[0]!.variants[1]!.comparison!.adjustedPValue);
+    expect(b.confidenceSequence).toEqual(results.metrics[0]!.variants[1]!.confidenceSequence);
   });
 
   it('the conversion built-in is reported, Holm-adjusted over its three treatments only (it decides nothing)', () => {
-    const m = results.metrics.find((x: any) => x.key === 'conversion');
+    const m = results.metrics.find((x) => x.key === 'conversion')!;
     REF['conversion holm p (b, c, d) among themselves'].forEach((p: number, i: number) =>
-      near(m.variants[i + 1].comparison.adjustedPValue, p, 1e-8, 'conversion Holm'),
+      near(m.variants[i + 1]!.comparison!.adjustedPValue, p, 1e-8, 'conversion Holm'),
     );
   });
 
   it("the primary metric's posteriors: chance to be best of four from the adjusted estimates", () => {
     REF['revenue_per_unit chance to be best'].forEach((p: number, i: number) => {
-      expect(Math.abs(results.variants[i].bayesian.chanceToBeBest - p)).toBeLessThan(1e-8);
+      expect(Math.abs(results.variants[i]!.bayesian!.chanceToBeBest - p)).toBeLessThan(1e-8);
     });
   });
 
@@ -464,7 +486,7 @@ describe('experiment statistics end to end: REST, the ledger and the tracker aga
       flagged: false,
     });
     for (const name of ['pre_revenue', 'exposure_covariate']) {
-      const b = results.health.balance.find((x: any) => x.covariate === name);
+      const b = results.health.balance.find((x) => x.covariate === name)!;
       const [f, p] = REF[`balance ${name} (F, p)`];
       near(b.fStatistic, f, 1e-9, `${name} F`);
       near(b.pValue, p, 1e-8, `${name} p`);
@@ -474,13 +496,8 @@ describe('experiment statistics end to end: REST, the ledger and the tracker aga
   });
 
   it("the settings and the weights' history over REST; the sample-size calculator with the variance CUPED removed", async () => {
-    const got = (await admin().get(`/api/v1/experiments/${id}`)).body;
-    expect(got.metrics.map((m: any) => m.key)).toEqual([
-      'conversion',
-      'revenue_per_unit',
-      'revenue_per_order',
-      'items',
-    ]);
+    const got = (await admin().get<ExperimentV1>(`/api/v1/experiments/${id}`)).body;
+    expect(got.metrics.map((m) => m.key)).toEqual(['conversion', 'revenue_per_unit', 'revenue_per_order', 'items']);
     expect(got.power).toEqual({ minimumDetectableEffect: 0.1, plannedUnitsPerVariant: 1000, plannedEndAt: null });
     const weights = (await admin().get(`/api/v1/experiments/${id}/weights`)).body;
     expect(weights).toMatchObject({
@@ -504,7 +521,7 @@ describe('experiment statistics end to end: REST, the ledger and the tracker aga
     ).body;
     expect((await admin().get(`/api/v1/experiments/${draft.id}/weights`)).status).toBe(404);
 
-    const reduction = results.metrics[0].cuped.varianceReduction;
+    const reduction = results.metrics[0]!.cuped!.varianceReduction;
     const plain = (
       await admin().get(
         '/api/v1/experiments/sample-size?metric=revenue_per_unit&standardDeviation=1500&minimumDetectableDifference=100',
@@ -540,7 +557,9 @@ describe('experiment statistics end to end: REST, the ledger and the tracker aga
     expect(doc.components.schemas.CreateExperimentDto.properties.metrics).toBeDefined();
     expect(
       doc.components.schemas.SampleSizeQueryV1?.properties?.varianceReduction ??
-        doc.paths['/api/v1/experiments/sample-size'].get.parameters.find((p: any) => p.name === 'varianceReduction'),
+        doc.paths['/api/v1/experiments/sample-size'].get.parameters.find(
+          (p: { name: string }) => p.name === 'varianceReduction',
+        ),
     ).toBeDefined();
   });
 });

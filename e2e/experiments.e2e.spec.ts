@@ -1,11 +1,24 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type {
+  ExperimentAllocationV1,
+  ExperimentLifecycleV1,
+  ExperimentResultsV1,
+  ExperimentWithDecisionsV1,
+  PnlReportV1,
+} from '@juggernaut/contracts';
 import { apiClient, connectTestNats, eventually, readStream, TestStack } from '@juggernaut/testing';
 import { experimentTracker } from '../apps/experiment-tracker/src/service';
 import { governanceApi } from '../apps/governance-api/src/service';
 import { revenueLedger } from '../apps/revenue-ledger/src/service';
 
 const ADMIN = 'experiments-admin-key-0123456789abcdef';
+
+/** The numbers the rules stored with a decision (the fields these tests read). */
+type DecisionNumbers = {
+  srm: { flagged: boolean };
+  variants: Array<{ key: string; units: number; conversions: number; chanceToBeBest: number | null }>;
+};
 
 describe('experiments through the REST API, NATS and the ledger', () => {
   let stack: TestStack;
@@ -42,12 +55,13 @@ describe('experiments through the REST API, NATS and the ledger', () => {
     }
     await Promise.all(sends);
   }
-  const results = async (id: string) => (await admin().get(`/api/v1/experiments/${id}/results`)).body;
+  const results = async (id: string) =>
+    (await admin().get<ExperimentResultsV1>(`/api/v1/experiments/${id}/results`)).body;
   const unitsSeen = (id: string, total: number) =>
     eventually(
       async () => {
         const r = await results(id);
-        return r.variants?.reduce((s: number, v: any) => s + v.units, 0) === total ? r : undefined;
+        return r.variants?.reduce((s, v) => s + v.units, 0) === total ? r : undefined;
       },
       30_000,
       200,
@@ -163,33 +177,34 @@ describe('experiments through the REST API, NATS and the ledger', () => {
 
     const concluded = await eventually(
       async () => {
-        const e = (await admin().get(`/api/v1/experiments/${id}`)).body;
+        const e = (await admin().get<ExperimentWithDecisionsV1>(`/api/v1/experiments/${id}`)).body;
         return e.status === 'concluded' ? e : undefined;
       },
       30_000,
       250,
     );
     expect(concluded.winner).toBe('saving');
-    const decision = concluded.decisions[0];
+    const decision = concluded.decisions[0]!;
     expect(decision).toMatchObject({ action: 'conclude', winner: 'saving', decidedBy: 'rules' });
-    expect(decision.numbers.variants.find((v: any) => v.key === 'saving')).toMatchObject({
+    const numbers = decision.numbers as DecisionNumbers;
+    expect(numbers.variants.find((v) => v.key === 'saving')).toMatchObject({
       units: 300,
       conversions: 60,
     });
-    expect(decision.numbers.variants.find((v: any) => v.key === 'saving').chanceToBeBest).toBeGreaterThan(0.95);
+    expect(numbers.variants.find((v) => v.key === 'saving')!.chanceToBeBest).toBeGreaterThan(0.95);
 
     const r = await eventually(async () => {
       const x = await results(id);
       return x.revenueMinor === 12_000 ? x : undefined;
     });
-    expect(r.variants.find((v: any) => v.key === 'saving')).toMatchObject({
+    expect(r.variants.find((v) => v.key === 'saving')).toMatchObject({
       revenueMinor: 12_000,
       units: 300,
       conversions: 60,
     });
-    expect(r.variants.find((v: any) => v.key === 'control').revenueMinor).toBe(0);
-    const pnl = (await admin().get('/api/v1/ledger/pnl?groupBy=experiment')).body;
-    expect(pnl.rows.filter((row: any) => row.key === id)).toEqual([
+    expect(r.variants.find((v) => v.key === 'control')!.revenueMinor).toBe(0);
+    const pnl = (await admin().get<PnlReportV1>('/api/v1/ledger/pnl?groupBy=experiment')).body;
+    expect(pnl.rows.filter((row) => row.key === id)).toEqual([
       { key: id, currency: 'USD', revenueMinor: 12_000, costMinor: 0, netMinor: 12_000 },
     ]);
     await new Promise((res) => setTimeout(res, 500));
@@ -197,7 +212,7 @@ describe('experiments through the REST API, NATS and the ledger', () => {
 
     const announced = await eventually(async () =>
       (
-        await readStream<any>(
+        await readStream<ExperimentLifecycleV1>(
           nc,
           `${stack.namespace}_JUGGERNAUT_EVENTS`,
           `${stack.namespace}.juggernaut.experiment.concluded.v1`,
@@ -256,18 +271,16 @@ describe('experiments through the REST API, NATS and the ledger', () => {
     const b = await create({ name: 'alloc-b', budgetMinor: 3_000 });
     await admin().post(`/api/v1/experiments/${a}/start`);
     await admin().post(`/api/v1/experiments/${b}/start`);
-    const computed = await admin().post('/api/v1/experiments/allocation');
+    const computed = await admin().post<ExperimentAllocationV1>('/api/v1/experiments/allocation');
     expect(computed.status).toBe(200);
-    const ids = computed.body.experiments.map((e: any) => e.experimentId);
+    const ids = computed.body.experiments.map((e) => e.experimentId);
     expect(ids).toEqual(expect.arrayContaining([a, b]));
-    expect(computed.body.experiments.reduce((s: number, e: any) => s + e.allocatedMinor, 0)).toBe(
-      computed.body.poolsMinor.USD,
-    );
+    expect(computed.body.experiments.reduce((s, e) => s + e.allocatedMinor, 0)).toBe(computed.body.poolsMinor.USD);
     const latest = await eventually(async () => {
-      const r = await admin().get('/api/v1/experiments/allocation');
+      const r = await admin().get<ExperimentAllocationV1>('/api/v1/experiments/allocation');
       return r.status === 200 ? r.body : undefined;
     });
-    expect(latest.experiments.map((e: any) => e.experimentId)).toEqual(expect.arrayContaining([a, b]));
+    expect(latest.experiments.map((e) => e.experimentId)).toEqual(expect.arrayContaining([a, b]));
 
     const size = await admin().get(
       '/api/v1/experiments/sample-size?metric=conversion&baselineRate=0.1&relativeLift=0.1',

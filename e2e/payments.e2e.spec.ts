@@ -1,4 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { ExperimentResultsV1, LedgerTransactionPageV1, PnlReportV1 } from '@juggernaut/contracts';
 import { apiClient, connectTestNats, eventually, readStream, TestStack } from '@juggernaut/testing';
 import Stripe from 'stripe';
 import { experimentTracker } from '../apps/experiment-tracker/src/service';
@@ -58,7 +59,8 @@ describe('payments: signed webhooks into the ledger, once', () => {
     );
   };
   const byEvent = async (eventId: string) =>
-    (await admin().get(`/api/v1/ledger/transactions?eventId=${encodeURIComponent(eventId)}`)).body.items as any[];
+    (await admin().get<LedgerTransactionPageV1>(`/api/v1/ledger/transactions?eventId=${encodeURIComponent(eventId)}`))
+      .body.items;
   const posted = (eventId: string, timeoutMs = 10_000) =>
     eventually(async () => (await byEvent(eventId))[0], timeoutMs);
   const metric = async (name: string, labels: string) => {
@@ -197,24 +199,24 @@ describe('payments: signed webhooks into the ledger, once', () => {
       expect(await balance('revenue:stripe')).toEqual({ USD: -(10_000 - 2_500) });
       expect(await balance('expense:payment-fees:stripe')).toEqual({ USD: 320 });
       expect(await balance('assets:bank')).toEqual({ USD: 5_000 });
-      const pnl = (await admin().get('/api/v1/ledger/pnl?groupBy=experiment')).body.rows.filter(
-        (r: any) => r.key === experimentId,
+      const pnl = (await admin().get<PnlReportV1>('/api/v1/ledger/pnl?groupBy=experiment')).body.rows.filter(
+        (r) => r.key === experimentId,
       );
       expect(pnl).toEqual([
         { key: experimentId, currency: 'USD', revenueMinor: 7_500, costMinor: 320, netMinor: 7_180 },
       ]);
-      const goal = (await admin().get('/api/v1/ledger/pnl?groupBy=goal')).body.rows.filter(
-        (r: any) => r.key === 'goal-revenue',
+      const goal = (await admin().get<PnlReportV1>('/api/v1/ledger/pnl?groupBy=goal')).body.rows.filter(
+        (r) => r.key === 'goal-revenue',
       );
       expect(goal).toEqual([
         { key: 'goal-revenue', currency: 'USD', revenueMinor: 7_500, costMinor: 320, netMinor: 7_180 },
       ]);
       const results = await eventually(async () => {
-        const r = (await admin().get(`/api/v1/experiments/${experimentId}/results`)).body;
+        const r = (await admin().get<ExperimentResultsV1>(`/api/v1/experiments/${experimentId}/results`)).body;
         return r.revenueMinor === 7_500 ? r : undefined;
       });
-      expect(results.variants.find((v: any) => v.key === 'plain').revenueMinor).toBe(7_500);
-      expect(results.variants.find((v: any) => v.key === 'control').revenueMinor).toBe(0);
+      expect(results.variants.find((v) => v.key === 'plain')!.revenueMinor).toBe(7_500);
+      expect(results.variants.find((v) => v.key === 'control')!.revenueMinor).toBe(0);
     };
     await check();
 
@@ -263,8 +265,8 @@ describe('payments: signed webhooks into the ledger, once', () => {
     await posted('stripe:payment:pi_2');
     await eventually(async () => (await metric('juggernaut_payment_events_total', 'outcome="applied"')) >= 1);
     await new Promise((r) => setTimeout(r, 500));
-    const pnl = (await admin().get('/api/v1/ledger/pnl?groupBy=experiment')).body.rows.filter(
-      (r: any) => r.key === 'exp-once',
+    const pnl = (await admin().get<PnlReportV1>('/api/v1/ledger/pnl?groupBy=experiment')).body.rows.filter(
+      (r) => r.key === 'exp-once',
     );
     expect(pnl).toEqual([{ key: 'exp-once', currency: 'USD', revenueMinor: 4_200, costMinor: 0, netMinor: 4_200 }]);
   });
@@ -298,8 +300,8 @@ describe('payments: signed webhooks into the ledger, once', () => {
     const payment = await posted('stripe:payment:pi_3');
     expect(refund).toMatchObject({ kind: 'refund', originalId: payment.id, experimentId: 'exp-late' });
     expect(await waiting()).toBe(0);
-    const pnl = (await admin().get('/api/v1/ledger/pnl?groupBy=experiment')).body.rows.filter(
-      (r: any) => r.key === 'exp-late',
+    const pnl = (await admin().get<PnlReportV1>('/api/v1/ledger/pnl?groupBy=experiment')).body.rows.filter(
+      (r) => r.key === 'exp-late',
     );
     expect(pnl).toEqual([{ key: 'exp-late', currency: 'USD', revenueMinor: 2_300, costMinor: 0, netMinor: 2_300 }]);
   });
@@ -445,8 +447,8 @@ describe('payments: signed webhooks into the ledger, once', () => {
       amountMinor: 1_500,
       currency: 'USD',
     });
-    const pnl = (await admin().get('/api/v1/ledger/pnl?groupBy=experiment')).body.rows.filter(
-      (r: any) => r.key === 'exp-dispute',
+    const pnl = (await admin().get<PnlReportV1>('/api/v1/ledger/pnl?groupBy=experiment')).body.rows.filter(
+      (r) => r.key === 'exp-dispute',
     );
     expect(pnl).toEqual([
       { key: 'exp-dispute', currency: 'USD', revenueMinor: 2_000, costMinor: 1_500, netMinor: 500 },

@@ -1,5 +1,13 @@
+import type {
+  ApprovalV1,
+  LedgerTransactionPageV1,
+  ReconciliationItemV1,
+  ReconciliationPageV1,
+  ScheduleViewV1,
+} from '@juggernaut/contracts';
 import { apiClient, eventually, FakeStripe, TestStack } from '@juggernaut/testing';
 import Stripe from 'stripe';
+import type { AlertPage } from '../apps/governance-api/src/alerts/alerts.controller';
 import { governanceApi } from '../apps/governance-api/src/service';
 import { revenueLedger } from '../apps/revenue-ledger/src/service';
 import { taskDispatcher } from '../apps/task-dispatcher/src/service';
@@ -23,7 +31,8 @@ describe('reconciliation of Stripe with the ledger', () => {
   let url: string;
   const admin = () => apiClient(url, ADMIN);
   const byEvent = async (eventId: string) =>
-    (await admin().get(`/api/v1/ledger/transactions?eventId=${encodeURIComponent(eventId)}`)).body.items as any[];
+    (await admin().get<LedgerTransactionPageV1>(`/api/v1/ledger/transactions?eventId=${encodeURIComponent(eventId)}`))
+      .body.items;
   const send = async (event: Record<string, unknown>) => {
     const payload = JSON.stringify(event);
     const r = await apiClient(url).call('POST', '/api/v1/webhooks/stripe', payload, {
@@ -67,8 +76,8 @@ describe('reconciliation of Stripe with the ledger', () => {
 
   it('schedules a daily run where a Stripe key is configured', async () => {
     const schedules = await eventually(async () => {
-      const r = await admin().get('/api/v1/schedules');
-      return r.body.find?.((s: any) => s.name === 'ledger-reconcile-stripe-daily');
+      const r = await admin().get<ScheduleViewV1[]>('/api/v1/schedules');
+      return r.body.find?.((s) => s.name === 'ledger-reconcile-stripe-daily');
     });
     expect(schedules).toMatchObject({
       cron: '30 2 * * *',
@@ -146,7 +155,8 @@ describe('reconciliation of Stripe with the ledger', () => {
     });
     expect(task.status).toBe(201);
     const rec = await eventually(
-      async () => (await admin().get('/api/v1/ledger/reconciliations?source=stripe')).body.items?.[0],
+      async () =>
+        (await admin().get<ReconciliationPageV1>('/api/v1/ledger/reconciliations?source=stripe')).body.items?.[0],
       20_000,
     );
     expect(rec).toMatchObject({
@@ -157,7 +167,7 @@ describe('reconciliation of Stripe with the ledger', () => {
       taskId: task.body.id,
       balanceTransactions: 6,
     });
-    const ids = (items: any[]) => items.map((i) => i.eventIds[0]).sort();
+    const ids = (items: ReconciliationItemV1[]) => items.map((i) => i.eventIds[0]).sort();
     expect(ids(rec.missing)).toEqual(['stripe:fee:txn_ch_r4', 'stripe:other:txn_sf', 'stripe:payment:pi_r4']);
     expect(ids(rec.extra)).toEqual(['stripe:payment:pi_r2']);
     expect(ids(rec.mismatched)).toEqual(['stripe:payment:pi_r3']);
@@ -168,7 +178,7 @@ describe('reconciliation of Stripe with the ledger', () => {
       currency: 'USD',
     });
     expect(rec.extra[0]).toMatchObject({ ledgerNetMinor: 6_000, ref: 'ch_r2' });
-    expect(rec.missing.find((m: any) => m.eventIds[0] === 'stripe:payment:pi_r4').suggestedPostings).toEqual([
+    expect(rec.missing.find((m) => m.eventIds[0] === 'stripe:payment:pi_r4')!.suggestedPostings).toEqual([
       { account: 'assets:clearing:stripe', currency: 'USD', amountMinor: 4_000 },
       { account: 'revenue:stripe', currency: 'USD', amountMinor: -4_000 },
     ]);
@@ -177,8 +187,8 @@ describe('reconciliation of Stripe with the ledger', () => {
 
     const alert = await eventually(
       async () =>
-        (await admin().get('/api/v1/alerts?kind=reconciliation_differences')).body.items?.find(
-          (a: any) => a.status === 'active',
+        (await admin().get<AlertPage>('/api/v1/alerts?kind=reconciliation_differences')).body.items?.find(
+          (a) => a.status === 'active',
         ),
       10_000,
     );
@@ -190,11 +200,13 @@ describe('reconciliation of Stripe with the ledger', () => {
 
     // Offered for approval, never posted on its own.
     const approval = await eventually(async () =>
-      (await admin().get('/api/v1/approvals?status=pending')).body.items?.find(
-        (a: any) => a.action === 'ledger:adjust',
+      (await admin().get<{ items: ApprovalV1[] }>('/api/v1/approvals?status=pending')).body.items?.find(
+        (a) => a.action === 'ledger:adjust',
       ),
     );
-    expect(approval.args.entries.map((e: any) => e.eventId).sort()).toEqual(ids(rec.missing));
+    expect((approval.args!.entries as Array<{ eventId: string }>).map((e) => e.eventId).sort()).toEqual(
+      ids(rec.missing),
+    );
     await eventually(async () => (await admin().get(`/api/v1/tasks/${task.body.id}`)).body.status === 'blocked');
     await new Promise((r) => setTimeout(r, 500));
     expect(await byEvent('stripe:payment:pi_r4')).toEqual([]);
@@ -231,8 +243,8 @@ describe('reconciliation of Stripe with the ledger', () => {
     });
     const second = await eventually(
       async () =>
-        (await admin().get('/api/v1/ledger/reconciliations?source=stripe')).body.items?.find(
-          (r: any) => r.taskId === again.body.id,
+        (await admin().get<ReconciliationPageV1>('/api/v1/ledger/reconciliations?source=stripe')).body.items?.find(
+          (r) => r.taskId === again.body.id,
         ),
       20_000,
     );
