@@ -83,7 +83,6 @@ export default [
     files: [
       'libs/testing/src/fake-openai.ts',
       'libs/testing/src/http-client.ts',
-      'tools/deploy/k8s.spec.ts',
     ],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },

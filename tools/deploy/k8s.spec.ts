@@ -98,7 +98,17 @@ const templateLabelsOf = (o: K8sObject) =>
 const annotationsOf = (o: K8sObject) =>
   (o as unknown as { spec: { template: { metadata: { annotations?: Record<string, string> } } } }).spec.template
     .metadata.annotations ?? {};
-const specOf = <T = Record<string, any>>(o: K8sObject | undefined) => (o as unknown as { spec: T }).spec;
+const specOf = <T = Record<string, unknown>>(o: K8sObject | undefined) => (o as unknown as { spec: T }).spec;
+/** The fields of KEDA's ScaledObject these tests read. */
+type ScaledObjectSpec = {
+  scaleTargetRef: { name: string };
+  triggers: unknown[];
+  minReplicaCount: number;
+  maxReplicaCount: number;
+  cooldownPeriod: number;
+  advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: number } } } };
+  fallback: { replicas: number };
+};
 const find = (objs: K8sObject[], kind: string, name: string) =>
   objs.find((o) => o.kind === kind && o.metadata.name === name);
 const envOf = (c: Container, name: string) => c.env?.find((e) => e.name === name);
@@ -150,8 +160,8 @@ describe.each(OVERLAYS)('%s', (overlay) => {
   it('gives every Job a deadline, and runs every Juggernaut container of the release', () => {
     const release = releaseOf(objects);
     for (const job of objects.filter((o) => o.kind === 'Job')) {
-      expect(specOf(job).activeDeadlineSeconds).toBeGreaterThan(0);
-      expect(specOf(job).activeDeadlineSeconds).toBeLessThanOrEqual(3600);
+      expect(specOf<{ activeDeadlineSeconds?: number }>(job).activeDeadlineSeconds).toBeGreaterThan(0);
+      expect(specOf<{ activeDeadlineSeconds?: number }>(job).activeDeadlineSeconds).toBeLessThanOrEqual(3600);
       expect(job.metadata.labels?.['app.kubernetes.io/version']).toBe(release);
     }
     for (const d of objects.filter((o) => o.kind === 'Deployment')) {
@@ -288,9 +298,12 @@ describe.each(OVERLAYS)('%s', (overlay) => {
         ),
       );
     const scaled = (name: string) =>
-      objects.find((o) => o.kind === 'ScaledObject' && specOf(o).scaleTargetRef.name === name);
+      objects.find((o) => o.kind === 'ScaledObject' && specOf<ScaledObjectSpec>(o).scaleTargetRef.name === name);
     for (const w of objects.filter((o) => ['Deployment', 'StatefulSet'].includes(o.kind))) {
-      const replicas: number = specOf(w).replicas ?? specOf(scaled(w.metadata.name))?.minReplicaCount ?? 1;
+      const replicas: number =
+        specOf<{ replicas?: number }>(w).replicas ??
+        specOf<ScaledObjectSpec>(scaled(w.metadata.name))?.minReplicaCount ??
+        1;
       const labels = templateLabelsOf(w);
       const budget = pdbs.find((p) => Object.entries(p.selector.matchLabels).every(([k, v]) => labels[k] === v));
       if (replicas > 1 || scaled(w.metadata.name))
@@ -374,7 +387,7 @@ describe('who owns agent-runner replicas', () => {
     expect(find(prod, 'ScaledObject', 'agent-runner')).toMatchObject({
       spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'agent-runner' } },
     });
-    expect(specOf(find(prod, 'Deployment', 'agent-runner')).replicas).toBeUndefined();
+    expect(specOf<{ replicas?: number }>(find(prod, 'Deployment', 'agent-runner')).replicas).toBeUndefined();
     // no second autoscaler fighting KEDA's (KEDA makes its own HPA)
     expect(prod.filter((o) => o.kind === 'HorizontalPodAutoscaler')).toEqual([]);
     expect(prod.filter((o) => o.kind === 'Secret')).toEqual([]);
@@ -387,14 +400,16 @@ describe('who owns agent-runner replicas', () => {
     for (const overlay of ['k8s/base', 'k8s/overlays/dev']) {
       const objs = overlay === 'k8s/base' ? kustomize(overlay) : render(overlay);
       expect(objs.filter((o) => ['HorizontalPodAutoscaler', 'ScaledObject'].includes(o.kind))).toEqual([]);
-      expect(specOf(find(objs, 'Deployment', 'agent-runner')).replicas).toBeGreaterThanOrEqual(1);
+      expect(specOf<{ replicas?: number }>(find(objs, 'Deployment', 'agent-runner')).replicas).toBeGreaterThanOrEqual(
+        1,
+      );
     }
   });
 });
 
 describe('KEDA scaling rule (k8s/components/keda-autoscaling)', () => {
   const prod = render('k8s/overlays/prod');
-  const scaledObject = specOf(find(prod, 'ScaledObject', 'agent-runner'));
+  const scaledObject = specOf<ScaledObjectSpec>(find(prod, 'ScaledObject', 'agent-runner'));
   const trigger = scaledObject.triggers[0] as {
     type: string;
     metricType: string;
@@ -639,16 +654,17 @@ describe('monitoring through the Prometheus Operator (k8s/components/prometheus-
   });
 
   it('scrapes the metrics port of every service and runner pod and labels each target with its service, as compose does', () => {
-    const monitor = specOf(find(prod, 'PodMonitor', 'juggernaut'));
+    const monitor = specOf<{
+      podMetricsEndpoints: Array<Record<string, unknown> & { relabelings: unknown[] }>;
+      selector: { matchExpressions: Array<{ key: string; values: string[] }> };
+    }>(find(prod, 'PodMonitor', 'juggernaut'));
     const [endpoint] = monitor.podMetricsEndpoints;
     expect(endpoint).toMatchObject({ port: 'metrics', path: '/metrics', honorLabels: true });
     expect(endpoint.relabelings).toEqual([
       { sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'], targetLabel: 'service' },
     ]);
     const selects = (labels: Record<string, string>) =>
-      monitor.selector.matchExpressions.every((e: { key: string; values: string[] }) =>
-        e.values.includes(labels[e.key]!),
-      );
+      monitor.selector.matchExpressions.every((e) => e.values.includes(labels[e.key]!));
     for (const app of APPS) {
       const labels = templateLabelsOf(find(prod, 'Deployment', app)!);
       // the label the target gets is the app's name: what the services put on their metrics, and what the rules select on
@@ -694,11 +710,16 @@ describe('production NATS and Postgres (optional components)', () => {
   });
 
   it('postgres-cnpg: three instances, WAL archived and a nightly base backup to an object store left as a placeholder, no PgBouncer', () => {
-    const cluster = specOf(find(full, 'Cluster', 'juggernaut-pg'));
+    const cluster = specOf<{
+      instances: number;
+      plugins: Array<{ name: string; isWALArchiver?: boolean; parameters: { barmanObjectName: string } }>;
+    }>(find(full, 'Cluster', 'juggernaut-pg'));
     expect(cluster.instances).toBe(3);
-    const archiver = cluster.plugins.find((p: { isWALArchiver?: boolean }) => p.isWALArchiver);
+    const archiver = cluster.plugins.find((p) => p.isWALArchiver)!;
     expect(archiver).toMatchObject({ name: 'barman-cloud.cloudnative-pg.io' });
-    const store = specOf(find(full, 'ObjectStore', archiver.parameters.barmanObjectName));
+    const store = specOf<{ configuration: { destinationPath: string } }>(
+      find(full, 'ObjectStore', archiver.parameters.barmanObjectName),
+    );
     expect(store.configuration.destinationPath).toContain('CHANGE-ME');
     expect(specOf(find(full, 'ScheduledBackup', 'juggernaut-pg-nightly'))).toMatchObject({
       cluster: { name: 'juggernaut-pg' },
@@ -717,34 +738,52 @@ describe('production NATS and Postgres (optional components)', () => {
 describe('strict validation (tools/deploy/kubernetes.ts)', () => {
   const dev = render('k8s/overlays/dev');
   const full = render(PROD_WITH_EVERY_COMPONENT);
+  /** A copy of an object to break on purpose, its spec typed as far as the test reaches into it. */
+  type Edited<Spec = Record<string, unknown>> = K8sObject & { spec: Spec };
+  type EditedDeployment = Edited<{
+    selector?: unknown;
+    template: {
+      metadata: { annotations: Record<string, string> };
+      spec: {
+        containers: Array<
+          Record<string, unknown> & {
+            ports: Array<{ containerPort: unknown }>;
+            resources: { limits: Record<string, string> };
+          }
+        >;
+      };
+    };
+  }>;
 
   it('rejects a misspelled field, as kubeconform -strict does, at any depth and in custom resources too', () => {
-    const d = structuredClone(find(dev, 'Deployment', 'task-dispatcher')!) as any;
+    const d = structuredClone(find(dev, 'Deployment', 'task-dispatcher')!) as EditedDeployment;
     d.spec.template.spec.containers[0].readinessProbes = d.spec.template.spec.containers[0].readinessProbe;
     expect(() => validateObject(d)).toThrow(
       'Deployment task-dispatcher: unknown field "spec.template.spec.containers[0].readinessProbes"',
     );
-    const so = structuredClone(find(full, 'ScaledObject', 'agent-runner')!) as any;
+    const so = structuredClone(find(full, 'ScaledObject', 'agent-runner')!) as Edited;
     so.spec.minReplicas = 2;
     expect(() => validateObject(so)).toThrow('ScaledObject agent-runner: unknown field "spec.minReplicas"');
-    const pm = structuredClone(find(full, 'PodMonitor', 'juggernaut')!) as any;
+    const pm = structuredClone(find(full, 'PodMonitor', 'juggernaut')!) as Edited<{
+      podMetricsEndpoints: Array<{ relabelings: Array<Record<string, unknown>> }>;
+    }>;
     pm.spec.podMetricsEndpoints[0].relabelings[0].target_label = 'service';
     expect(() => validateObject(pm)).toThrow('unknown field "spec.podMetricsEndpoints[0].relabelings[0].target_label"');
-    const pg = structuredClone(find(full, 'Cluster', 'juggernaut-pg')!) as any;
+    const pg = structuredClone(find(full, 'Cluster', 'juggernaut-pg')!) as Edited;
     pg.spec.instance = 3;
     expect(() => validateObject(pg)).toThrow('unknown field "instance"');
   });
 
   it('accepts what the schemas leave open (labels, annotations, resource quantities, ConfigMap data)', () => {
-    const d = structuredClone(find(dev, 'Deployment', 'task-dispatcher')!) as any;
-    d.metadata.labels['example.com/any-key'] = 'x';
+    const d = structuredClone(find(dev, 'Deployment', 'task-dispatcher')!) as EditedDeployment;
+    d.metadata.labels!['example.com/any-key'] = 'x';
     d.spec.template.metadata.annotations['example.com/another'] = 'y';
     d.spec.template.spec.containers[0].resources.limits['ephemeral-storage'] = '1Gi';
     expect(validateObjects([d])).toEqual([]);
   });
 
   it('still checks types and required fields, and knows no kind it has no schema for', () => {
-    const d = structuredClone(find(dev, 'Deployment', 'task-dispatcher')!) as any;
+    const d = structuredClone(find(dev, 'Deployment', 'task-dispatcher')!) as EditedDeployment;
     d.spec.template.spec.containers[0].ports[0].containerPort = 'three thousand';
     expect(() => validateObject(d)).toThrow(/containerPort must be integer/);
     delete d.spec.selector;
@@ -755,7 +794,7 @@ describe('strict validation (tools/deploy/kubernetes.ts)', () => {
     expect(() =>
       validateObject({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Pooler', metadata: { name: 'x' } }),
     ).toThrow(/no schema for postgresql.cnpg.io\/v1 Pooler/);
-    const so = structuredClone(find(full, 'ScaledObject', 'agent-runner')!) as any;
+    const so = structuredClone(find(full, 'ScaledObject', 'agent-runner')!) as Edited;
     delete so.spec.scaleTargetRef;
     expect(() => validateObject(so)).toThrow(/scaleTargetRef/);
   });
