@@ -80,10 +80,7 @@ export default [
   {
     // Test files that still hold an explicit `any`, each to be given its contract types and then taken off this
     // list; every other file, tests included, is held to no-explicit-any.
-    files: [
-      'libs/testing/src/fake-openai.ts',
-      'libs/testing/src/http-client.ts',
-    ],
+    files: ['libs/testing/src/fake-openai.ts', 'libs/testing/src/http-client.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
 ];
