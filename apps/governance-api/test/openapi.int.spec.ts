@@ -58,6 +58,7 @@ describe('the OpenAPI document', () => {
         string,
         {
           summary?: string;
+          operationId?: string;
           tags?: string[];
           responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
         }
@@ -107,6 +108,23 @@ describe('the OpenAPI document', () => {
       ];
     });
     expect(gaps).toEqual([]);
+  });
+
+  it('keeps the operationIds clients were generated from: unique, and those of the routes the gateway took over as published', () => {
+    const ids = operations().map((op) => op.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    const id = (path: string) => doc.paths[path]?.post?.operationId;
+    expect([
+      id('/api/v1/tasks/bulk-cancel'),
+      id('/api/v1/tasks/bulk-retry'),
+      id('/api/v1/task-types/{type}/pause'),
+      id('/api/v1/task-types/{type}/resume'),
+    ]).toEqual([
+      'TaskBatchController_cancel',
+      'TaskBatchController_retry',
+      'TaskTypePauseController_pause',
+      'TaskTypePauseController_resume',
+    ]);
   });
 
   it('has servers and a description for every tag (add one to TAG_DESCRIPTIONS in http/openapi-conventions.ts)', () => {

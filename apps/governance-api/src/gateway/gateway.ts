@@ -136,7 +136,14 @@ function routeDecorators(op: AnyOperation, rest: Route): MethodDecorator[] {
     ...(rest.status ? [HttpCode(rest.status)] : []),
     Roles(...(rest.roles as Role[])),
     ...(rest.audited ? [AuditedInHandler()] : []),
-    ...(rest.summary ? [ApiOperation({ summary: rest.summary })] : []),
+    ...(rest.summary || rest.operationId
+      ? [
+          ApiOperation({
+            ...(rest.summary ? { summary: rest.summary } : {}),
+            ...(rest.operationId ? { operationId: rest.operationId } : {}),
+          }),
+        ]
+      : []),
     ...Object.entries(rest.params ?? {})
       .filter(([, p]) => p.description)
       .map(([name, p]) => ApiParam({ name, description: p.description })),

@@ -66,6 +66,11 @@ export interface RestRoute<Req> {
   /** The success status; by default 201 for POST and 200 otherwise. */
   status?: 200 | 201;
   summary?: string;
+  /**
+   * The OpenAPI operationId where it is not `<Resource>Controller_<handler>`: one an earlier release
+   * published, kept so that clients generated from the document keep their method names.
+   */
+  operationId?: string;
   /** The success answer in OpenAPI: its schema (by default the reply's class) and description. */
   response?: { type?: Ctor | readonly [Ctor]; description?: string };
   /** The error answers this route documents beyond the conventional ones (OpenAPI). */
