@@ -1,5 +1,5 @@
 import { SqlFragments } from '../../test/sql-fragment';
-import { EXPIRED_REASON, EXPIRED_STATUS, FINISHED_REASON, FINISHED_STATUS } from './attempt-end';
+import { ATTEMPTS_USED, EXPIRED_REASON, EXPIRED_STATUS, FINISHED_REASON, FINISHED_STATUS } from './attempt-end';
 
 /** How an attempt ends, evaluated on Postgres as the finish and reap statements run it, over literal rows. */
 describe('how an attempt ends (SQL)', () => {
@@ -21,7 +21,7 @@ describe('how an attempt ends (SQL)', () => {
   async function finished(r: Result) {
     const [row] = await sql.rows<{ status: string; reason: string | null }>(
       `SELECT n.new_status AS status, ${FINISHED_REASON} AS reason FROM (
-         SELECT i.*, ${FINISHED_STATUS} AS new_status
+         SELECT i.*, ${FINISHED_STATUS} AS new_status, ${ATTEMPTS_USED} AS exhausted
          FROM (VALUES ($1::text, $2::bool, $3::text)) AS i(outcome, retryable, error),
               (VALUES ($4::int, $5::int, $6::text[])) AS t(attempts, max_attempts, terminal_errors),
               (VALUES ($7::text[])) AS l(terminal_errors)
@@ -68,7 +68,11 @@ describe('how an attempt ends (SQL)', () => {
 
     it("kills the task when its error contains one of the task's never-retried errors", async () => {
       const r = { outcome: 'failed' as const, taskTerminal: ['quota exceeded'], typeTerminal: ['HTTP 503'] };
-      expect((await finished({ ...r, error: 'OpenAI: quota exceeded (429)' })).status).toBe('dead');
+      // with attempts left: dead with its error, not "attempts exhausted"
+      expect(await finished({ ...r, error: 'OpenAI: quota exceeded (429)', attempts: 1, maxAttempts: 5 })).toEqual({
+        status: 'dead',
+        reason: 'OpenAI: quota exceeded (429)',
+      });
       // the task's list replaces its type's
       expect((await finished({ ...r, error: 'HTTP 503' })).status).toBe('failed');
     });

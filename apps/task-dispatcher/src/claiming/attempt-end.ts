@@ -17,17 +17,21 @@ export const FINISHED_STATUS = `CASE WHEN i.outcome = 'succeeded' THEN 'succeede
                                        WHERE strpos(coalesce(i.error, ''), e.text) > 0) THEN 'failed'
                   ELSE 'dead' END`;
 
+/** Whether task `t` (attempts, max_attempts) has used its last attempt. */
+export const ATTEMPTS_USED = `t.attempts >= t.max_attempts`;
+
 /**
- * The reason recorded with a result, over `n` (outcome, new_status, retryable, error): none for a
- * success; the runner's error (else "failed") for a failure, marked "attempts exhausted" when a
- * retryable failure ended the task.
+ * The reason recorded with a result, over `n` (outcome, new_status, retryable, error, and exhausted:
+ * ATTEMPTS_USED of its task): none for a success; the runner's error (else "failed") for a failure,
+ * marked "attempts exhausted" when a retryable failure ended the task on its last attempt (one
+ * ended by a never-retried error, or one its runner called not retryable, keeps the error alone).
  */
 export const FINISHED_REASON = `CASE WHEN n.outcome = 'succeeded' THEN NULL
-                         WHEN n.new_status = 'dead' AND n.retryable THEN 'attempts exhausted: ' || coalesce(n.error, 'failed')
+                         WHEN n.new_status = 'dead' AND n.retryable AND n.exhausted THEN 'attempts exhausted: ' || coalesce(n.error, 'failed')
                          ELSE coalesce(n.error, 'failed') END`;
 
 /** Whether the expired task `t` (attempts, max_attempts) has used its last attempt: the reaper kills it. */
-export const EXPIRED_EXHAUSTED = `t.attempts >= t.max_attempts`;
+export const EXPIRED_EXHAUSTED = ATTEMPTS_USED;
 
 /** The status the reaper gives task `t` whose lease expired: dead when its attempts are used up, else failed (retried). */
 export const EXPIRED_STATUS = `CASE WHEN ${EXPIRED_EXHAUSTED} THEN 'dead' ELSE 'failed' END`;

@@ -15,7 +15,14 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { DispatcherEnv } from '../config';
 import { perTypeMax } from '../limits/claim-allowance';
 import { TypeLimitsRepository } from '../limits/type-limits.repository';
-import { EXPIRED_EXHAUSTED, EXPIRED_REASON, EXPIRED_STATUS, FINISHED_REASON, FINISHED_STATUS } from './attempt-end';
+import {
+  ATTEMPTS_USED,
+  EXPIRED_EXHAUSTED,
+  EXPIRED_REASON,
+  EXPIRED_STATUS,
+  FINISHED_REASON,
+  FINISHED_STATUS,
+} from './attempt-end';
 import { backoff } from './backoff';
 import { type LostLeaseRow, lostLeaseReason } from './lost-lease';
 import { cancelDependents } from '../tasks/tasks.repository';
@@ -146,7 +153,7 @@ const FINISH_INPUT = `input AS (
              AS i(id, token, outcome, result, error, retryable)
          ), next AS (
            SELECT i.*, t.claimed_at,
-             ${FINISHED_STATUS} AS new_status,
+             ${FINISHED_STATUS} AS new_status, ${ATTEMPTS_USED} AS exhausted,
              now() + ${backoff('t.attempts', 'coalesce(t.retry_base_ms, l.retry_base_ms, $7)', 'coalesce(t.retry_max_ms, l.retry_max_ms, $8)')} AS retry_at
            FROM input i JOIN dispatch.tasks t ON t.id = i.id LEFT JOIN dispatch.type_limits l ON l.type = t.type
            WHERE t.claim_token = i.token AND t.status = 'running'
