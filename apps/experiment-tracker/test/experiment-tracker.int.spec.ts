@@ -259,7 +259,16 @@ describe('experiment-tracker against real Postgres and NATS', () => {
       JSON.stringify({ experimentId: id, variantKey: 'control', unitId: 'after-bad', occurredAt: now }),
     );
 
-    const r = await unitsSeen(id, 2);
+    // Exposures and conversions are separate consumers, each writing in groups: wait for both.
+    const r = await eventually(
+      async () => {
+        const r = await results(id);
+        const units = r.variants.reduce((s: number, v) => s + v.units, 0);
+        return units === 2 && r.variants.find((v) => v.key === 'b')?.conversions === 1 ? r : undefined;
+      },
+      30_000,
+      200,
+    );
     const b = r.variants.find((v) => v.key === 'b');
     expect(b).toMatchObject({ units: 1, conversions: 1, revenuePerUnit: 500 });
     const letters = await eventually(async () => {
