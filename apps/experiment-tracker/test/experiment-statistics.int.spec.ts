@@ -28,13 +28,7 @@ describe('experiment statistics against real Postgres and NATS', () => {
   const wire = (s: string) => `${stack.namespace}.${s}`;
   const rpc = <S extends RequestSubject>(subject: S, payload: unknown) =>
     natsRpc(nc, stack.namespace).call(subject, payload);
-  const rpcError = (subject: RequestSubject, payload: unknown) =>
-    rpc(subject, payload).then(
-      () => {
-        throw new Error('expected an error');
-      },
-      (e: { status: number; message: string }) => e,
-    );
+  const rpcError = (subject: RequestSubject, payload: unknown) => natsRpc(nc, stack.namespace).error(subject, payload);
   const publish = (subject: string, payload: unknown) => js.publish(wire(subject), JSON.stringify(payload));
   const experiment = (over: Record<string, unknown> = {}) => ({
     name: 'Statistics',

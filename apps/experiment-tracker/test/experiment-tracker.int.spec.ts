@@ -31,13 +31,7 @@ describe('experiment-tracker against real Postgres and NATS', () => {
   const wire = (s: string) => `${stack.namespace}.${s}`;
   const rpc = <S extends RequestSubject>(subject: S, payload: unknown) =>
     natsRpc(nc, stack.namespace).call(subject, payload);
-  const rpcError = (subject: RequestSubject, payload: unknown) =>
-    rpc(subject, payload).then(
-      () => {
-        throw new Error('expected an error');
-      },
-      (e: { status: number; message: string }) => e,
-    );
+  const rpcError = (subject: RequestSubject, payload: unknown) => natsRpc(nc, stack.namespace).error(subject, payload);
 
   const experiment = (over: Record<string, unknown> = {}) => ({
     name: 'Checkout copy',
