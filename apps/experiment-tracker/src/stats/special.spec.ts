@@ -36,6 +36,10 @@ describe('special functions against scipy', () => {
     close(studentTQuantile(0.975, 12.7), 2.165567731368725, 1e-11);
     close(studentTQuantile(0.995, 3), 5.840909309733355, 1e-11);
     close(studentTQuantile(0.9, 1000), 1.2823987214609247, 1e-11);
+    // Welch's degrees of freedom at tens of thousands of units (fractional).
+    close(studentTQuantile(0.975, 40000.5), 1.9600232923435432, 1e-11);
+    close(studentTQuantile(0.995, 19999.3), 2.5760751616230606, 1e-11);
+    close(studentTQuantile(0.025, 250.25), -1.9694888231398109, 1e-11);
   });
 
   it('chi-square upper tail matches scipy.stats.chi2.sf', () => {
