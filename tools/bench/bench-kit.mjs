@@ -1,7 +1,7 @@
 // What every benchmark needs: throwaway databases on the local Postgres, NATS namespaces, free ports,
 // polling and JSON output. Each benchmark script imports these instead of repeating them.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -122,4 +122,78 @@ export function printPeakMemory(bench) {
   }
   if (peakKb.size)
     out({ bench: `${bench}.memory`, peakRssMb: max, limitMb: MEMORY_LIMIT_MB, withinLimit: max <= MEMORY_LIMIT_MB });
+}
+
+/**
+ * Where a part's CPU time goes: `cpuMeter()` snapshots the CPU seconds (user + system, from /proc) of
+ * every Postgres and nats-server process on the machine, of each tracked service and of this process;
+ * `stop()` returns the difference per component. Postgres and NATS are counted whole (their
+ * background writers included), so the figures mean something only on an otherwise quiet machine,
+ * which is how benchmarks are run. Linux only; elsewhere every figure is 0.
+ */
+const CLOCK_TICKS = 100;
+
+function cpuTicks(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]); // utime + stime, fields 14 and 15
+  } catch {
+    return undefined;
+  }
+}
+
+function commOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function cpuSnapshot() {
+  const ticks = new Map(); // "component\0pid" -> ticks
+  let pids = [];
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return ticks;
+  }
+  for (const pid of pids) {
+    const comm = commOf(pid);
+    const component = comm === 'postgres' ? 'postgres' : comm === 'nats-server' ? 'nats' : undefined;
+    if (!component) continue;
+    const t = cpuTicks(pid);
+    if (t !== undefined) ticks.set(`${component}\0${pid}`, t);
+  }
+  for (const [pid, { name }] of tracked) {
+    const t = cpuTicks(pid);
+    if (t !== undefined) ticks.set(`${name}\0${pid}`, t);
+  }
+  const self = process.cpuUsage();
+  ticks.set(`bench\0${process.pid}`, ((self.user + self.system) / 1e6) * CLOCK_TICKS);
+  return ticks;
+}
+
+export function cpuMeter() {
+  const before = cpuSnapshot();
+  // A process that exits during the part keeps the last reading this sampler took of it.
+  const last = new Map(before);
+  const timer = setInterval(() => {
+    for (const [k, v] of cpuSnapshot()) last.set(k, v);
+  }, 250).unref();
+  return {
+    /** CPU seconds per component since the meter started (a process started meanwhile counts from 0). */
+    stop() {
+      clearInterval(timer);
+      for (const [k, v] of cpuSnapshot()) last.set(k, v);
+      const seconds = {};
+      for (const [k, v] of last) {
+        const component = k.split('\0')[0];
+        const spent = (v - (before.get(k) ?? 0)) / CLOCK_TICKS;
+        seconds[component] = (seconds[component] ?? 0) + spent;
+      }
+      return Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, round(v, 1)]));
+    },
+  };
 }

@@ -9,6 +9,8 @@
 //   rest:   REST batch submission through governance-api (POST /api/v1/tasks/batch, 1,000 tasks a request,
 //           4 requests in flight), tasks/s accepted; exact when every task was answered created and is a row
 //   every part: each service's peak resident memory (VmHWM), against the 250 MB goal
+//   drain (both systems): CPU seconds per 1,000 tasks per component (Postgres, NATS, each service, this
+//           process), where the two systems' work goes; meaningful on an otherwise quiet machine only
 // Sizes can be lowered for a quick look: BENCH_DRAIN=5000 BENCH_PICKUP=200 npm run bench -- dispatch
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,6 +30,7 @@ import {
   sleep,
   trackMemory,
   waitUntil,
+  cpuMeter,
 } from './bench-kit.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -195,9 +198,11 @@ async function juggernautDrain(backlog = 0) {
     await insertNoops(j.sql, DRAIN);
     await j.sql.query('VACUUM ANALYZE dispatch.tasks');
     const t0 = performance.now();
+    const cpu = cpuMeter();
     await j.runners(2, RUNNER_CONCURRENCY);
     await waitUntil(async () => (await succeeded(j.sql)) === DRAIN, 600_000, 100);
     const secs = (performance.now() - t0) / 1000;
+    const cpuSeconds = cpu.stop();
     if (process.env.BENCH_DEBUG) {
       const text = await (await fetch(`http://127.0.0.1:${ports.get(j.children[0])}/metrics`)).text();
       console.error(
@@ -217,7 +222,7 @@ async function juggernautDrain(backlog = 0) {
       )
     ).rows[0].n;
     if (left !== backlog) throw new Error(`the other type's backlog changed: ${left} of ${backlog} left`);
-    return { rate: DRAIN / secs, claimMs: await meanClaimMs(j.children[0]) };
+    return { rate: DRAIN / secs, claimMs: await meanClaimMs(j.children[0]), cpuSeconds };
   } finally {
     await j.close();
   }
@@ -233,6 +238,7 @@ async function graphileDrain() {
   try {
     await sql.query(`SELECT graphile_worker.add_job('noop', '{}'::json) FROM generate_series(1, $1)`, [DRAIN]);
     const t0 = performance.now();
+    const cpu = cpuMeter();
     for (let i = 0; i < 2; i++)
       children.push(
         trackMemory(
@@ -248,7 +254,7 @@ async function graphileDrain() {
       600_000,
       100,
     );
-    return DRAIN / ((performance.now() - t0) / 1000);
+    return { rate: DRAIN / ((performance.now() - t0) / 1000), cpuSeconds: cpu.stop() };
   } finally {
     await stop(children);
     await sql.end();
@@ -387,6 +393,11 @@ async function juggernautRest() {
 }
 
 // BENCH_PARTS=drain,pickup,scale,backlog,rest,peer chooses parts (all by default; `peer` runs graphile-worker).
+/** CPU seconds per 1,000 drained tasks, per component, with their total. */
+const per1000 = (seconds) => {
+  const each = Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, round((v * 1000) / DRAIN, 3)]));
+  return { ...each, total: round(Object.values(seconds).reduce((a, b) => a + b, 0) * (1000 / DRAIN), 3) };
+};
 const parts = new Set((process.env.BENCH_PARTS ?? 'drain,pickup,scale,backlog,rest,peer').split(','));
 let jDrain;
 let gDrain;
@@ -401,15 +412,18 @@ if (parts.has('drain')) {
     runners: 2,
     tasksPerSec: round(jDrain, 0),
     meanClaimMs: round(emptyDrain.claimMs, 2),
+    cpuSecondsPer1000: per1000(emptyDrain.cpuSeconds),
   });
   if (parts.has('peer')) {
-    gDrain = await graphileDrain();
+    const g = await graphileDrain();
+    gDrain = g.rate;
     out({
       bench: 'dispatch.drain',
       system: 'graphile-worker',
       tasks: DRAIN,
       runners: 2,
       tasksPerSec: round(gDrain, 0),
+      cpuSecondsPer1000: per1000(g.cpuSeconds),
     });
   }
 }
