@@ -126,7 +126,8 @@ export function printPeakMemory(bench) {
 
 /**
  * Where a part's CPU time goes: `cpuMeter()` snapshots the CPU seconds (user + system, from /proc) of
- * every Postgres and nats-server process on the machine, of each tracked service and of this process;
+ * every Postgres and nats-server process on the machine, of each tracked service, of the child
+ * processes named in `extra` (name → ChildProcess, e.g. a load generator) and of this process;
  * `stop()` returns the difference per component. Postgres and NATS are counted whole (their
  * background writers included), so the figures mean something only on an otherwise quiet machine,
  * which is how benchmarks are run. Linux only; elsewhere every figure is 0.
@@ -151,7 +152,7 @@ function commOf(pid) {
   }
 }
 
-function cpuSnapshot() {
+function cpuSnapshot(extra) {
   const ticks = new Map(); // "component\0pid" -> ticks
   let pids = [];
   try {
@@ -170,23 +171,27 @@ function cpuSnapshot() {
     const t = cpuTicks(pid);
     if (t !== undefined) ticks.set(`${name}\0${pid}`, t);
   }
+  for (const [name, child] of Object.entries(extra)) {
+    const t = child.pid ? cpuTicks(child.pid) : undefined;
+    if (t !== undefined) ticks.set(`${name}\0${child.pid}`, t);
+  }
   const self = process.cpuUsage();
   ticks.set(`bench\0${process.pid}`, ((self.user + self.system) / 1e6) * CLOCK_TICKS);
   return ticks;
 }
 
-export function cpuMeter() {
-  const before = cpuSnapshot();
+export function cpuMeter(extra = {}) {
+  const before = cpuSnapshot(extra);
   // A process that exits during the part keeps the last reading this sampler took of it.
   const last = new Map(before);
   const timer = setInterval(() => {
-    for (const [k, v] of cpuSnapshot()) last.set(k, v);
+    for (const [k, v] of cpuSnapshot(extra)) last.set(k, v);
   }, 250).unref();
   return {
     /** CPU seconds per component since the meter started (a process started meanwhile counts from 0). */
     stop() {
       clearInterval(timer);
-      for (const [k, v] of cpuSnapshot()) last.set(k, v);
+      for (const [k, v] of cpuSnapshot(extra)) last.set(k, v);
       const seconds = {};
       for (const [k, v] of last) {
         const component = k.split('\0')[0];

@@ -8,6 +8,8 @@
 // The same events are then applied by a minimal peer (one INSERT ... ON CONFLICT per event, each in
 // its own transaction) for a ratio. Prints one JSON line per figure, each ending with its rate (eventsPerSec); the last
 // one checks the goal (exact, at least 10,000 events/s and 4x the peer in the same run) and ends with the ratio.
+// Each system's line carries cpuSeconds: CPU seconds per component (Postgres, NATS, the service or consumer, the
+// publisher, the bench) over the measured span; meaningful on an otherwise quiet machine only.
 //   BENCH_LEDGER_EVENTS=100000 (messages published, duplicates and invalid included)  BENCH_PARTS=juggernaut,peer (add backlog: drain rate of events published while the ledger was stopped)
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,6 +30,7 @@ import {
   sleep,
   trackMemory,
   waitUntil,
+  cpuMeter,
 } from './bench-kit.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -73,7 +76,7 @@ async function publisher(ns) {
   });
   await new Promise((resolve) => child.on('message', (m) => m.ready && resolve()));
   const done = new Promise((resolve) => child.on('message', (m) => m.done && resolve(m.expected)));
-  return { go: () => child.send('go'), done };
+  return { go: () => child.send('go'), done, child };
 }
 
 async function streamMessages(jsm, stream) {
@@ -107,12 +110,14 @@ async function benchJuggernaut(backlog = false) {
   try {
     const pub = await publisher(ns);
     let t0 = performance.now();
+    let cpu = cpuMeter({ publisher: pub.child });
     if (backlog) await stop(ledger);
     pub.go();
     const expected = await pub.done;
     if (backlog) {
       ledger = await startLedger(env);
       t0 = performance.now();
+      cpu = cpuMeter();
     }
     const posted = async () => Number((await sql.query(`SELECT count(*) AS n FROM ledger.transactions`)).rows[0].n);
     await waitUntil(
@@ -123,6 +128,7 @@ async function benchJuggernaut(backlog = false) {
       100,
     );
     const seconds = (performance.now() - t0) / 1000;
+    const cpuSeconds = cpu.stop();
     if (process.env.BENCH_DEBUG) {
       const text = await (await fetch(`http://127.0.0.1:${ledger.port}/metrics`)).text();
       console.error(
@@ -177,6 +183,7 @@ async function benchJuggernaut(backlog = false) {
         seconds: round(seconds, 2),
         publishedPerSec: round(expected.published / expected.publishSeconds, 0),
         ...(exact ? {} : { checks }),
+        cpuSeconds,
         exact,
         eventsPerSec: round(expected.published / seconds, 0),
       },
@@ -212,6 +219,7 @@ async function benchPeer() {
     await new Promise((resolve) => consumer.on('message', (m) => m.ready && resolve()));
     const pub = await publisher(ns);
     const t0 = performance.now();
+    const cpu = cpuMeter({ publisher: pub.child, 'naive-consumer': consumer });
     pub.go();
     const expected = await pub.done;
     const count = async (table) => Number((await sql.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
@@ -221,6 +229,7 @@ async function benchPeer() {
       1_800_000,
     );
     const seconds = (performance.now() - t0) / 1000;
+    const cpuSeconds = cpu.stop();
     const sums = (
       await sql.query(`SELECT kind, currency, sum(amount_minor)::text AS total FROM naive_events GROUP BY 1, 2`)
     ).rows;
@@ -236,6 +245,7 @@ async function benchPeer() {
         system: 'naive-consumer',
         events: expected.published,
         seconds: round(seconds, 2),
+        cpuSeconds,
         exact,
         eventsPerSec: round(expected.published / seconds, 0),
       },
