@@ -17,20 +17,24 @@ import {
   createTestDatabase,
   eventually,
   LogCapture,
+  NatsServerProcess,
   readStream,
   TEST_NATS_URL,
   TEST_PG_ADMIN_URL,
   testNamespace,
   type TestDatabase,
 } from '@juggernaut/testing';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 
 /**
  * The transactional outbox relay against the real Postgres and NATS, under the faults seen in
  * production: its LISTEN connection killed again and again (also while the database refuses
- * connections), a message the stream refuses, and two replicas draining one schema. It lives
+ * connections), a message the stream refuses, NATS down and back, and two replicas draining one schema. It lives
  * here rather than beside the relay because it needs @juggernaut/testing, which depends on service-kit.
  */
 const NEVER = 600_000; // a fallback timer that never fires within a test: only NOTIFY can wake the relay
@@ -273,6 +277,74 @@ describe('outbox relay under faults', () => {
     await eventually(async () => (await outboxIds(ds, schema)).length === 0, 10_000);
     const all = await readStream<{ attempt: number }>(nc, eventsStream(ns), created(ns));
     expect(all.map((e) => e.attempt)).toEqual([0, 1, 2, 4, 5, 6, 3]);
+  });
+
+  it('NATS down: a drain neither waits for acknowledgements that cannot come nor holds its transaction open, and the events go out as soon as NATS is back', async () => {
+    const schema = 'outage';
+    const ds = await outboxSchema(schema);
+    // A nats-server of its own, to stop and start again (never the shared one).
+    const store = mkdtempSync(join(tmpdir(), 'jg-relay-nats-'));
+    const nats = await NatsServerProcess.start(store);
+    cleanups.push(async () => {
+      await nats.stop();
+      rmSync(store, { recursive: true, force: true });
+    });
+    const ns = testNamespace();
+    const b = await Bus.connect({
+      servers: nats.url,
+      namespace: ns,
+      service: 'outbox-test',
+      logger,
+      metrics: new Metrics('outbox-test'),
+    });
+    cleanups.push(() => b.close());
+    await b.ensureStreams();
+    const r = relay(ds, schema, b, { fallbackMs: 200 });
+    await r.start();
+
+    await nats.stop();
+    const taskId = randomUUID();
+    await enqueueEvents(
+      ds,
+      schema,
+      Array.from({ length: 5 }, (_, i) => ({ subject: Subjects.taskCreated, payload: taskEvent(taskId, i) })),
+    );
+    // Published while the connection is down, a batch is lost when the client dials again (it
+    // discards what it buffered meanwhile): refused at once rather than after the ack timeout.
+    const t = performance.now();
+    const [outcome] = await b.publishBatch(
+      [{ subject: Subjects.taskCreated, data: JSON.stringify(taskEvent(taskId, 99)), msgId: randomUUID() }],
+      5_000,
+    );
+    expect(performance.now() - t).toBeLessThan(1_000);
+    expect(outcome!.status).toBe('rejected');
+    // Meanwhile the relay drains every 200 ms, and none of its transactions (on the data source's
+    // pool, shared with the service's requests) stays open waiting for NATS.
+    let longest = 0;
+    const until = performance.now() + 3_000;
+    while (performance.now() < until) {
+      const { rows } = await admin.query(
+        `SELECT coalesce(max(extract(epoch FROM now() - xact_start)), 0)::float8 AS s FROM pg_stat_activity
+         WHERE datname = $1 AND application_name = $2 AND xact_start IS NOT NULL`,
+        [db.name, `juggernaut-relay-test-${schema}`],
+      );
+      longest = Math.max(longest, rows[0].s as number);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(longest).toBeLessThan(1.5);
+    expect(await outboxIds(ds, schema)).toHaveLength(5);
+
+    await nats.restart();
+    const back = performance.now();
+    await eventually(async () => (await outboxIds(ds, schema)).length === 0, 10_000, 50);
+    expect(performance.now() - back).toBeLessThan(3_000);
+    const reader = await connect({ servers: nats.url });
+    try {
+      const stored = await readStream<{ attempt: number }>(reader, eventsStream(ns), created(ns));
+      expect(stored.map((e) => e.attempt)).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      await reader.close();
+    }
   });
 
   it('two relays draining one schema deliver its events in outbox order', async () => {

@@ -16,6 +16,7 @@ import {
   connect,
   credsAuthenticator,
   headers as natsHeaders,
+  RequestError,
   type Msg,
   type MsgHdrs,
   type NatsConnection,
@@ -103,6 +104,8 @@ export class Bus {
   private readonly published;
   private readonly handlerSeconds;
   private readonly connectionListeners = new Set<(connected: boolean) => void>();
+  /** False from a `disconnect` status until the next `reconnect`. */
+  private connected = true;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -236,12 +239,21 @@ export class Bus {
    * keeps it to send again; the others are stored. Each carries its message id, so an event sent again
    * within the duplicate window is dropped by the stream. Events come already serialised (`data`, the
    * payload's JSON text), as an outbox stores them.
+   *
+   * While the connection is down nothing is sent and every event is rejected at once, and a connection
+   * lost during the wait rejects the events not yet acknowledged at once: the client discards what it
+   * buffered while disconnected when it dials again, so those acks can never come, and a caller (the
+   * outbox relay, inside a transaction on a pooled connection) must not sit out the timeout for them.
    */
   async publishBatch(
     events: Array<{ subject: StreamSubject; data: string; msgId: string; correlationId?: string | null }>,
     ackTimeoutMs = 5_000,
   ): Promise<Array<PromiseSettledResult<{ duplicate: boolean }>>> {
     if (events.length === 0) return [];
+    if (!this.connected || this.nc.isClosed()) {
+      const reason = new Error('NATS connection down: not published');
+      return events.map(() => ({ status: 'rejected', reason }));
+    }
     // One subscription for the batch rather than a request per event: js.publish per event costs a
     // timer, a stack trace and a mux entry each, and took about three times as long for 500 events.
     const inbox = `${inboxPrefixOf(this.options.service)}.${randomUUID()}`;
@@ -272,14 +284,31 @@ export class Bus {
       }
     });
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([complete, new Promise<void>((resolve) => (timer = setTimeout(resolve, ackTimeoutMs)))]);
+    let lost = false;
+    let connectionLost!: () => void;
+    const lostConnection = new Promise<void>((resolve) => (connectionLost = resolve));
+    const unwatch = this.onConnectionChange((up) => {
+      if (up) return;
+      lost = true;
+      connectionLost();
+    });
+    await Promise.race([
+      complete,
+      lostConnection,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, ackTimeoutMs))),
+    ]);
     clearTimeout(timer);
+    unwatch();
     sub.unsubscribe();
     const counts = new Map<StreamSubject, number>();
     const result = events.map((e, i): PromiseSettledResult<{ duplicate: boolean }> => {
       const outcome = outcomes[i] ?? {
         status: 'rejected',
-        reason: new Error(`no JetStream acknowledgement within ${ackTimeoutMs} ms`),
+        reason: new Error(
+          lost || !this.connected
+            ? 'NATS connection lost before the JetStream acknowledgement'
+            : `no JetStream acknowledgement within ${ackTimeoutMs} ms`,
+        ),
       };
       if (outcome.status === 'fulfilled') counts.set(e.subject, (counts.get(e.subject) ?? 0) + 1);
       return outcome;
@@ -333,12 +362,17 @@ export class Bus {
     });
   }
 
-  /** Sends a request and returns the typed reply; an error reply becomes an RpcError. */
+  /**
+   * Sends a request and returns the typed reply; an error reply becomes an RpcError. While the
+   * connection is down it fails at once with a RequestError: the client would only buffer the request
+   * and discard it when it dials again, so the caller would wait out the whole timeout for nothing.
+   */
   async request<S extends RequestSubject>(
     subject: S,
     payload: RequestSubjectMap[S]['request'],
     timeoutMs = 5_000,
   ): Promise<RequestSubjectMap[S]['reply']> {
+    if (!this.connected) throw new RequestError(`NATS connection down: ${subject} not sent`);
     const reply = await this.nc.request(this.wire(subject), encoder.encode(JSON.stringify(payload)), {
       timeout: timeoutMs,
       headers: this.outgoingHeaders(),
@@ -632,6 +666,7 @@ export class Bus {
   private async watchStatus(): Promise<void> {
     for await (const s of this.nc.status()) {
       if (s.type === 'disconnect' || s.type === 'reconnect') {
+        this.connected = s.type === 'reconnect';
         this.options.logger.warn({ status: s.type }, `NATS ${s.type}`);
         for (const l of this.connectionListeners) l(s.type === 'reconnect');
       }

@@ -35,6 +35,8 @@ type OutboxRow = Narrow<Pick<Outbox, 'id' | 'subject' | 'correlation_id'>, { sub
  * reach the stream in outbox order; rows are published with the row id as the JetStream message id
  * (a crash between publish and delete re-publishes a duplicate the stream drops), and each row is
  * deleted only once the stream has acknowledged it: a row the stream refuses stays and is retried.
+ * While NATS is down a drain is refused at once (`Bus.publishBatch`), so its transaction and pooled
+ * connection are not held waiting for acknowledgements that cannot come; the rows go out on reconnect.
  */
 export class OutboxRelay {
   private listener?: Client;
@@ -45,6 +47,7 @@ export class OutboxRelay {
   private again = false;
   private stopped = false;
   private current: Promise<void> = Promise.resolve();
+  private unwatchBus?: () => void;
   private readonly fallbackMs: number;
   private readonly batchSize: number;
   private readonly reconnectMs: number;
@@ -79,6 +82,10 @@ export class OutboxRelay {
       ready();
     });
     await firstAttempt;
+    // Rows written while NATS was down go out as soon as it is back, not at the next timer tick.
+    this.unwatchBus = this.bus.onConnectionChange((up) => {
+      if (up) this.kick();
+    });
     this.timer = setInterval(() => this.kick(), this.fallbackMs);
     this.timer.unref();
     this.kick();
@@ -245,6 +252,7 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unwatchBus?.();
     if (this.timer) clearInterval(this.timer);
     this.endPause?.();
     await this.listener?.end().catch(() => undefined);
