@@ -13,7 +13,12 @@
 //              ratio and a named mean metric, Benjamini–Hochberg, power): the first read after the
 //              ingest (it scans every unit) and the p50 of the reads after it (the statistics are
 //              kept while the experiment's data versions are unchanged); `exact` checks the units
-//              and converted units the results count.
+//              and converted units the results count. Then reads after new data: before each, three
+//              new units' exposures and two conversions are written (SQL, as another replica's
+//              ingest would); the read brings the kept units up to date with those rows only.
+//              `afterNewData.exact`: each such read equals, in every figure, a read that loads every
+//              unit again (forced by raising the any-experiment data version), and counts the units
+//              and converted units in the database.
 //   evaluate — the rules run on demand over the same experiment (decision stored each time).
 //   BENCH_EXPOSURES=50000  BENCH_ASSIGN=5000  (EXPERIMENTS_INGEST_* reach the tracker)
 import { spawn } from 'node:child_process';
@@ -24,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
-import { printPeakMemory, sampleMemory, trackMemory } from './bench-kit.mjs';
+import { printPeakMemory, sampleMemory, serviceArgs, trackMemory } from './bench-kit.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -114,7 +119,7 @@ try {
   startTracker = async () => {
     tracker = trackMemory(
       'experiment-tracker',
-      spawn(process.execPath, [main], { env, stdio: ['ignore', 'ignore', 'inherit'] }),
+      spawn(process.execPath, serviceArgs('experiment-tracker'), { env, stdio: ['ignore', 'ignore', 'inherit'] }),
     );
     for (let i = 0; ; i++) {
       try {
@@ -396,6 +401,54 @@ try {
   const resultUnits = last.variants.reduce((s, v) => s + v.units, 0);
   const resultConversions = last.variants.reduce((s, v) => s + v.conversions, 0);
   const revenue = last.metrics.find((m) => m.key === 'revenue_per_unit');
+
+  // Reads after new data, each checked against a read of every unit.
+  const withoutClock = (r) => JSON.stringify({ ...r, computedAt: null });
+  const fresh = new pg.Client({ connectionString: dbUrl });
+  await fresh.connect();
+  const afterNew = [];
+  let afterNewExact = true;
+  let extra = 0;
+  for (let i = 0; i < 20; i++) {
+    const newUnits = [0, 1, 2].map((k) => `n${i}-${k}`);
+    await fresh.query(
+      `INSERT INTO experiments.exposures (experiment_id, unit_id, variant_key, occurred_at, covariate, stratum)
+       SELECT $1::uuid, u, (ARRAY['control', 'b', 'c'])[1 + k % 3], now(), k * 13 % 97, 's' || (k % 4)
+       FROM unnest($2::text[]) WITH ORDINALITY AS t(u, k)`,
+      [id, newUnits],
+    );
+    await fresh.query(
+      `INSERT INTO experiments.conversions (experiment_id, conversion_id, unit_id, variant_key, value_minor, occurred_at, metrics)
+       VALUES ($1, $2, $3, 'control', 1500, now(), '{"items": 2}'), ($1, $4, $5, 'b', 900, now(), '{"items": 1}')`,
+      [id, `x${i}-0`, `u${i * 2 + 1}`, `x${i}-1`, newUnits[1]],
+    );
+    extra += 3;
+    const t = performance.now();
+    const incremental = await rpc('juggernaut.experiment.results.v1', { id });
+    afterNew.push(performance.now() - t);
+    await fresh.query(
+      `UPDATE experiments.data_versions SET version = version + 1 WHERE experiment_id = '00000000-0000-0000-0000-000000000000'`,
+    );
+    const every = await rpc('juggernaut.experiment.results.v1', { id });
+    const [counted] = (
+      await fresh.query(
+        `SELECT (SELECT count(*)::int FROM experiments.exposures WHERE experiment_id = $1) AS units,
+                (SELECT count(DISTINCT c.unit_id)::int FROM experiments.conversions c JOIN experiments.exposures x
+                   ON x.experiment_id = c.experiment_id AND x.unit_id = c.unit_id WHERE c.experiment_id = $1) AS converted`,
+        [id],
+      )
+    ).rows;
+    const units = incremental.variants.reduce((s, v) => s + v.units, 0);
+    const converted = incremental.variants.reduce((s, v) => s + v.conversions, 0);
+    if (
+      withoutClock(incremental) !== withoutClock(every) ||
+      units !== EXPOSURES + extra ||
+      units !== counted.units ||
+      converted !== counted.converted
+    )
+      afterNewExact = false;
+  }
+  await fresh.end();
   out({
     figure: 'results',
     units: resultUnits,
@@ -412,6 +465,12 @@ try {
     p50Ms: round(pct(reads, 0.5), 1),
     maxMs: round(Math.max(...reads), 1),
     exact: resultUnits === EXPOSURES && resultConversions === live.conversions,
+    afterNewData: {
+      reads: afterNew.length,
+      p50Ms: round(pct(afterNew, 0.5), 1),
+      maxMs: round(Math.max(...afterNew), 1),
+      exact: afterNewExact,
+    },
   });
   const ev = [];
   for (let i = 0; i < 10; i++) {

@@ -16,6 +16,7 @@ const SCALARS: Record<string, string> = {
   float4: 'number',
   float8: 'number',
   int8: 'string',
+  xid8: 'string',
   numeric: 'string',
   money: 'string',
   bool: 'boolean',

@@ -26,7 +26,7 @@ const REVIEWED: Record<string, Record<string, string>> = {
   },
   'apps/experiment-tracker/src/analysis/variant-stats.repository.ts': {
     'query.sql':
-      'buildQuery(): fixed SQL fragments with numbered columns; metric names, caps, lookback and period starts bound as $n',
+      'buildQuery() and buildUnitsQuery(): fixed SQL fragments with numbered columns; metric names, caps, lookback, period starts and the kept snapshot bound as $n',
   },
   'apps/experiment-tracker/src/ingestion/ingestion.repository.ts': {
     insert: 'a fixed INSERT … SELECT over unnest($n) arrays',
@@ -36,6 +36,9 @@ const REVIEWED: Record<string, Record<string, string>> = {
     table: 'table names from a fixed list in the migration',
     ANY_EXPERIMENT: "the migration's fixed uuid for a change to any experiment",
     UNIT_REVENUE: "the migration's fixed uuid for unit revenue",
+  },
+  'apps/experiment-tracker/src/migrations/1767000000000-experiment-unit-changes.ts': {
+    table: 'table names from a fixed list in the migration',
   },
   'apps/experiment-tracker/src/migrations/1764200000000-experiments.ts': {
     t: 'table names from a fixed list in the migration',

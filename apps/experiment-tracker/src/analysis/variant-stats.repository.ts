@@ -7,12 +7,22 @@ import { isBuiltInSource } from '../experiments/experiment-settings';
 import { ANY_EXPERIMENT, UNIT_REVENUE } from '../migrations/1766000000000-experiment-data-versions';
 import type { Moments } from '../stats/moments';
 import type { Cell, LoadedData } from './analyze';
+import { COVARIATES, UNIT_COLUMNS, UnitStore, type UnitValues } from './unit-store';
+
+export { COVARIATES } from './unit-store';
 
 /** Experiments whose last loaded statistics are kept (the least recently read are dropped first). */
 export const CACHED_EXPERIMENTS = 256;
 
 /** More distinct strata than this and the results are not post-stratified (a stratum per unit is not a segment). */
 export const MAX_STRATA = 50;
+
+/**
+ * Units whose per-unit values are kept in memory, over every kept experiment (about 100 bytes each):
+ * the least recently read experiments' units are dropped first, and an experiment with more units
+ * than this alone is read by the grouped scan every time its data changes.
+ */
+export const KEPT_UNITS = 250_000;
 
 /** What to read for one experiment: which per-unit values, caps and groupings. */
 export interface LoadPlan {
@@ -36,9 +46,6 @@ export function loadPlan(currency: string, settings: ExperimentSettings, periodS
   };
 }
 
-/** The covariates CUPED uses, in the order of the Moments' variables 1..k. */
-export const COVARIATES = ['pre_revenue', 'exposure_covariate'] as const;
-
 /**
  * Sufficient statistics of an experiment, read in one query. A unit belongs to the variant it was
  * first exposed to; its values are
@@ -56,35 +63,185 @@ export const COVARIATES = ['pre_revenue', 'exposure_covariate'] as const;
 @Injectable()
 export class VariantStatsRepository {
   /**
-   * The last statistics loaded per experiment, with what they were loaded from: the plan and the
+   * Per experiment, the last statistics loaded with what they were loaded from: the plan and the
    * data versions (experiments.data_versions, raised by triggers in the transaction of every change).
-   * A load whose plan and versions are unchanged returns them without reading a unit: the versions
-   * name exactly the data the statistics were computed from, so the figures are the same ones a
-   * scan would give. Any change (a new exposure, conversion or attribution, new unit revenue when
-   * CUPED reads it, a bandit's reweighting in the plan) makes the next load scan again.
+   * A load whose plan and versions are unchanged returns them without a query for units. With them,
+   * the experiment's units (UnitStore: every exposed unit's per-unit values) and the snapshot they
+   * were read in: a load after new data reads only the rows that snapshot could not see (each row
+   * carries the id of the transaction that wrote it, `tx`), recomputes their units' values with the
+   * per-unit query restricted to those units, and computes the caps and the cells' moments from all
+   * units in memory. Rows committed in any order, by any replica, are found: the test is visibility
+   * in the kept snapshot, not an ever-growing id. An update or delete of analysed rows, or a change
+   * to variants (ANY_EXPERIMENT's version), a change of what the units carry (currency, metrics,
+   * CUPED, lookback), or a snapshot older than the kept one loads every unit again.
    */
-  private readonly cache = new Map<string, { key: string; data: LoadedData }>();
+  private readonly cache = new Map<string, Kept>();
+  /** Loads of one experiment run one at a time (each may bring its units up to date). */
+  private readonly queues = new Map<string, Promise<unknown>>();
+  /** Loads by how they were answered: kept statistics, changed units only, every unit into a store, the grouped scan. */
+  readonly loads = { kept: 0, changed: 0, every: 0, grouped: 0 };
 
   constructor(private readonly db: DataSource) {}
 
   async load(experimentId: string, plan: LoadPlan, db: Queryable = this.db): Promise<LoadedData> {
-    const versions = () => this.versions(experimentId, plan, db);
-    const key = JSON.stringify([plan, await versions()]);
+    // Versions first: the statistics kept under them are then never older than they say.
+    const versions = await this.versions(experimentId, plan, db);
+    const key = JSON.stringify([plan, versions]);
     const hit = this.cache.get(experimentId);
     if (hit?.key === key) {
-      this.cache.delete(experimentId);
-      this.cache.set(experimentId, hit);
+      this.touch(experimentId, hit);
+      this.loads.kept++;
       return structuredClone(hit.data);
     }
-    const data = await this.scan(experimentId, plan, db);
-    // Kept only if nothing changed during the scan (always so inside a repeatable-read transaction;
-    // in read committed, a change committed meanwhile may or may not be in the scan: not kept).
-    if (JSON.stringify([plan, await versions()]) === key) {
-      this.cache.delete(experimentId);
-      this.cache.set(experimentId, { key, data: structuredClone(data) });
-      if (this.cache.size > CACHED_EXPERIMENTS) this.cache.delete(this.cache.keys().next().value!);
+    const previous = this.queues.get(experimentId) ?? Promise.resolve();
+    const run = previous.then(
+      () => this.loadChanged(experimentId, plan, versions, key, db),
+      () => this.loadChanged(experimentId, plan, versions, key, db),
+    );
+    const settled = run.catch(() => undefined);
+    this.queues.set(experimentId, settled);
+    void settled.then(() => {
+      if (this.queues.get(experimentId) === settled) this.queues.delete(experimentId);
+    });
+    return run;
+  }
+
+  /** The statistics of every unit, read from scratch by the grouped scan: what every load must equal. */
+  async scanGrouped(experimentId: string, plan: LoadPlan, db: Queryable = this.db): Promise<LoadedData> {
+    return this.scan(experimentId, plan, db);
+  }
+
+  /** Units kept in memory, over every experiment. */
+  keptUnits(): number {
+    let units = 0;
+    for (const k of this.cache.values()) units += k.units?.store.units ?? 0;
+    return units;
+  }
+
+  private async loadChanged(
+    experimentId: string,
+    plan: LoadPlan,
+    versions: string[],
+    key: string,
+    db: Queryable,
+  ): Promise<LoadedData> {
+    const unitsKey = JSON.stringify([plan.currency, plan.metrics, plan.cuped, plan.lookbackDays]);
+    const kept = this.cache.get(experimentId);
+    let units: KeptUnits | null = null;
+    if (kept?.units && kept.units.key === unitsKey && kept.versions[1] === versions[1]) {
+      const changes = await this.readUnits(experimentId, plan, kept.units.store.named, kept.units.snapshot, db);
+      // A snapshot that does not see everything the kept one saw (an older transaction's) cannot
+      // use the kept units: it reads every unit, and the kept ones stay.
+      if (sees(changes.snapshot, kept.units.snapshot)) {
+        for (const [variant, amount] of changes.revenue) kept.units.store.addVariantRevenue(variant, amount);
+        kept.units.store.upsert(changes.units);
+        kept.units.snapshot = changes.snapshot;
+        units = kept.units;
+        this.loads.changed++;
+      } else return this.loadEvery(experimentId, plan, unitsKey, db).then((r) => r.data);
     }
+    let data: LoadedData;
+    if (units) data = this.aggregate(units.store, plan);
+    else {
+      const loaded = await this.loadEvery(experimentId, plan, unitsKey, db);
+      data = loaded.data;
+      units = loaded.units;
+    }
+    const entry: Kept = { key, versions, data: structuredClone(data), units };
+    this.touch(experimentId, entry);
+    this.evict(experimentId);
     return data;
+  }
+
+  /** Every unit read again: into a new store, or by the grouped scan above KEPT_UNITS. */
+  private async loadEvery(
+    experimentId: string,
+    plan: LoadPlan,
+    unitsKey: string,
+    db: Queryable,
+  ): Promise<{ data: LoadedData; units: KeptUnits | null }> {
+    const [row] = (await db.query(`SELECT count(*)::int AS units FROM experiments.exposures WHERE experiment_id = $1`, [
+      experimentId,
+    ])) as Array<{ units: number }>;
+    if (row!.units > KEPT_UNITS) {
+      this.loads.grouped++;
+      return { data: await this.scan(experimentId, plan, db), units: null };
+    }
+    this.loads.every++;
+    const variants = (await db.query(
+      `SELECT v.key, v.is_control, v.weight FROM experiments.variants v WHERE v.experiment_id = $1 ORDER BY v.position`,
+      [experimentId],
+    )) as Array<{ key: string; is_control: boolean; weight: number }>;
+    const named = namedSources(plan);
+    const store = new UnitStore(
+      variants.map((v) => ({ key: v.key, control: v.is_control, weight: v.weight, revenueMinor: 0 })),
+      named,
+    );
+    const read = await this.readUnits(experimentId, plan, named, null, db);
+    for (const [variant, amount] of read.revenue) store.addVariantRevenue(variant, amount);
+    store.upsert(read.units);
+    return { data: this.aggregate(store, plan), units: { key: unitsKey, store, snapshot: read.snapshot } };
+  }
+
+  private aggregate(store: UnitStore, plan: LoadPlan): LoadedData {
+    return {
+      variants: store.variants.map((v) => ({ ...v })),
+      ...store.aggregate({ ...plan, maxStrata: MAX_STRATA }),
+    };
+  }
+
+  /**
+   * Per-unit values of the units with rows the snapshot `since` could not see (every unit when
+   * null), the ledger revenue of those rows per variant, and the snapshot of the statement: one
+   * statement, so the three agree in any isolation level.
+   */
+  private async readUnits(
+    experimentId: string,
+    plan: LoadPlan,
+    named: string[],
+    since: string | null,
+    db: Queryable,
+  ): Promise<{ units: UnitValues[]; revenue: Array<[string, number]>; snapshot: string }> {
+    const query = buildUnitsQuery(experimentId, plan, named, since);
+    await db.query(`SET LOCAL work_mem = '64MB'`);
+    await db.query(`SET LOCAL max_parallel_workers_per_gather = 0`);
+    const rows = (await db.query(query.sql, query.params)) as Array<Record<string, unknown>>;
+    const units: UnitValues[] = [];
+    const revenue: Array<[string, number]> = [];
+    let snapshot = '';
+    const columns = [...UNIT_COLUMNS, ...query.named];
+    for (const r of rows) {
+      if (r['kind'] === 0) snapshot = String(r['note']);
+      else if (r['kind'] === 2) revenue.push([String(r['variant_key']), Number(r['note'])]);
+      else
+        units.push({
+          unitId: String(r['unit_id']),
+          variantKey: String(r['variant_key']),
+          exposedMs: Number(r['exposed_ms']),
+          stratum: r['stratum'] === null ? null : String(r['stratum']),
+          values: columns.map((c) => num(r[c])),
+        });
+    }
+    return { units, revenue, snapshot };
+  }
+
+  private touch(experimentId: string, entry: Kept): void {
+    this.cache.delete(experimentId);
+    this.cache.set(experimentId, entry);
+  }
+
+  /** The least recently read first: experiments over CACHED_EXPERIMENTS, then units over KEPT_UNITS. */
+  private evict(current: string): void {
+    while (this.cache.size > CACHED_EXPERIMENTS) this.cache.delete(this.cache.keys().next().value!);
+    let units = this.keptUnits();
+    for (const [id, kept] of this.cache) {
+      if (units <= KEPT_UNITS) break;
+      if (!kept.units || id === current) continue;
+      units -= kept.units.store.units;
+      kept.units = null;
+    }
+    const mine = this.cache.get(current);
+    if (units > KEPT_UNITS && mine?.units) mine.units = null;
   }
 
   /** The versions of the data a plan reads: the experiment's, any experiment's, and unit revenue's with CUPED. */
@@ -98,7 +255,7 @@ export class VariantStatsRepository {
     return ids.map((id) => byId.get(id) ?? '0');
   }
 
-  /** The statistics computed from every unit. */
+  /** The statistics computed from every unit by one grouped query (moments and caps in SQL). */
   private async scan(experimentId: string, plan: LoadPlan, db: Queryable): Promise<LoadedData> {
     let stratify = plan.stratify;
     let strataNote: string | null = null;
@@ -183,6 +340,49 @@ export class VariantStatsRepository {
 
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 const nullable = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+interface KeptUnits {
+  /** What the units carry: currency, metrics, CUPED and its lookback. */
+  key: string;
+  store: UnitStore;
+  /** The snapshot (pg_snapshot's text) the store is up to date with. */
+  snapshot: string;
+}
+
+interface Kept {
+  key: string;
+  versions: string[];
+  data: LoadedData;
+  units: KeptUnits | null;
+}
+
+/** A pg_snapshot's text `xmin:xmax:xip,…`. */
+function parseSnapshot(text: string): { xmin: bigint; xmax: bigint; xip: Set<bigint> } {
+  const [xmin, xmax, xip] = text.split(':');
+  return { xmin: BigInt(xmin!), xmax: BigInt(xmax!), xip: new Set(xip ? xip.split(',').map((x) => BigInt(x)) : []) };
+}
+
+/**
+ * Whether every transaction visible in snapshot `b` is visible in `a` (so changes since `b` bring
+ * data read in `b` to `a`). Visible in b: below b's xmax and not in progress in b. Sufficient: a's
+ * xmax at least b's, and nothing below b's xmax in progress in a that was not in progress in b.
+ */
+export function sees(a: string, b: string): boolean {
+  const x = parseSnapshot(a);
+  const y = parseSnapshot(b);
+  if (x.xmax < y.xmax) return false;
+  for (const xid of x.xip) if (xid < y.xmax && !y.xip.has(xid)) return false;
+  return true;
+}
+
+/** The named numbers a plan's metrics read, in the order the per-unit query numbers them (m0, m1, …). */
+function namedSources(plan: LoadPlan): string[] {
+  const named: string[] = [];
+  for (const m of plan.metrics)
+    for (const source of m.kind === 'ratio' ? [m.numerator, m.denominator!] : [m.numerator])
+      if (!isBuiltInSource(source) && !named.includes(source)) named.push(source);
+  return named;
+}
 
 interface QueryMetric {
   key: string;
@@ -277,44 +477,13 @@ export function buildQuery(experimentId: string, plan: LoadPlan, stratify: boole
   }
   const capOutputs = [...caps.flatMap((c) => [c.column, c.covariateColumn]).filter((c): c is string => c !== null)];
 
-  const namedCols = [...named].map(
-    ([name, col]) => `coalesce(sum((metrics ->> ${bind(name)})::float8) FILTER (WHERE src = 1), 0) AS ${col}`,
-  );
   const period =
     plan.periodStarts.length > 0
       ? `width_bucket(exposed_at, ${bind(plan.periodStarts.map((d) => d.toISOString()))}::timestamptz[])`
       : '0';
   const stratum = stratify ? `coalesce(stratum, '')` : `''`;
-  const preSource = plan.cuped
-    ? `UNION ALL
-       -- Revenue posted for the unit in the lookback before its first exposure.
-       SELECT x.unit_id, NULL, NULL, NULL, NULL, 3, r.amount_minor::float8, NULL
-       FROM experiments.exposures x JOIN experiments.unit_revenue r
-         ON r.unit_id = x.unit_id AND r.currency = $2 AND r.occurred_at < x.occurred_at AND r.occurred_at >= x.occurred_at - make_interval(days => ${bind(plan.lookbackDays)}::int)
-       WHERE x.experiment_id = $1`
-    : '';
-  // One pass grouped by unit over the sources, no join between them: a join's plan depends on table
-  // statistics, and a nested loop chosen on fresh, unanalyzed tables turns this into minutes.
   const sql = `
-    WITH src AS (
-      SELECT unit_id, variant_key, occurred_at AS exposed_at, covariate, stratum, 0 AS src, 0::float8 AS value, NULL::jsonb AS metrics
-      FROM experiments.exposures WHERE experiment_id = $1
-      UNION ALL
-      SELECT unit_id, NULL, NULL, NULL, NULL, 1, value_minor::float8, metrics FROM experiments.conversions WHERE experiment_id = $1
-      UNION ALL
-      SELECT unit_id, NULL, NULL, NULL, NULL, 2, amount_minor::float8, NULL FROM experiments.ledger_attributions
-      WHERE experiment_id = $1 AND kind = 'revenue' AND currency = $2 AND unit_id IS NOT NULL
-      ${preSource}
-    ), per_unit AS (
-      SELECT max(variant_key) AS variant_key, max(exposed_at) AS exposed_at, max(stratum) AS stratum,
-             coalesce(max(covariate), 0) AS cov,
-             CASE WHEN bool_or(src = 1) THEN 1 ELSE 0 END::float8 AS converted,
-             (count(*) FILTER (WHERE src = 1))::float8 AS orders,
-             coalesce(sum(value) FILTER (WHERE src = 1 OR src = 2), 0) AS revenue,
-             coalesce(sum(value) FILTER (WHERE src = 3), 0) AS pre
-             ${namedCols.map((c) => `, ${c}`).join('')}
-      FROM src GROUP BY unit_id
-    ), units AS (
+    WITH ${perUnitSql(plan, [...named.keys()], bind, '')}, units AS (
       SELECT * FROM per_unit WHERE variant_key IS NOT NULL
     ), caps AS (
       ${capCols.length > 0 ? `SELECT ${capCols.join(', ')} FROM units` : 'SELECT 1 AS one'}
@@ -329,4 +498,93 @@ export function buildQuery(experimentId: string, plan: LoadPlan, stratify: boole
            ${capOutputs.map((c) => `, max(${c}) AS ${c}`).join('')}
     FROM vals GROUP BY variant_key, period, stratum`;
   return { sql, params, metrics, caps, avg, covar };
+}
+
+/**
+ * The CTEs `src` and `per_unit`: one row per unit with its values (variant_key, exposed_at, stratum,
+ * cov, converted, orders, revenue, pre, then m0… for the named numbers), $1 the experiment and $2
+ * its currency. `restrict`, when given, is a condition on unit_id that every source applies.
+ */
+function perUnitSql(plan: LoadPlan, named: string[], bind: (v: unknown) => string, restrict: string): string {
+  const only = (column: string) => (restrict ? ` AND ${column} ${restrict}` : '');
+  const namedCols = named.map(
+    (name, i) => `coalesce(sum((metrics ->> ${bind(name)})::float8) FILTER (WHERE src = 1), 0) AS m${i}`,
+  );
+  const preSource = plan.cuped
+    ? `UNION ALL
+       -- Revenue posted for the unit in the lookback before its first exposure.
+       SELECT x.unit_id, NULL, NULL, NULL, NULL, 3, r.amount_minor::float8, NULL
+       FROM experiments.exposures x JOIN experiments.unit_revenue r
+         ON r.unit_id = x.unit_id AND r.currency = $2 AND r.occurred_at < x.occurred_at AND r.occurred_at >= x.occurred_at - make_interval(days => ${bind(plan.lookbackDays)}::int)
+       WHERE x.experiment_id = $1${only('x.unit_id')}`
+    : '';
+  // One pass grouped by unit over the sources, no join between them: a join's plan depends on table
+  // statistics, and a nested loop chosen on fresh, unanalyzed tables turns this into minutes.
+  return `src AS (
+      SELECT unit_id, variant_key, occurred_at AS exposed_at, covariate, stratum, 0 AS src, 0::float8 AS value, NULL::jsonb AS metrics
+      FROM experiments.exposures WHERE experiment_id = $1${only('unit_id')}
+      UNION ALL
+      SELECT unit_id, NULL, NULL, NULL, NULL, 1, value_minor::float8, metrics FROM experiments.conversions WHERE experiment_id = $1${only('unit_id')}
+      UNION ALL
+      SELECT unit_id, NULL, NULL, NULL, NULL, 2, amount_minor::float8, NULL FROM experiments.ledger_attributions
+      WHERE experiment_id = $1 AND kind = 'revenue' AND currency = $2 AND unit_id IS NOT NULL${only('unit_id')}
+      ${preSource}
+    ), per_unit AS (
+      SELECT unit_id, max(variant_key) AS variant_key, max(exposed_at) AS exposed_at, max(stratum) AS stratum,
+             coalesce(max(covariate), 0) AS cov,
+             CASE WHEN bool_or(src = 1) THEN 1 ELSE 0 END::float8 AS converted,
+             (count(*) FILTER (WHERE src = 1))::float8 AS orders,
+             coalesce(sum(value) FILTER (WHERE src = 1 OR src = 2), 0) AS revenue,
+             coalesce(sum(value) FILTER (WHERE src = 3), 0) AS pre
+             ${namedCols.map((c) => `, ${c}`).join('')}
+      FROM src GROUP BY unit_id
+    )`;
+}
+
+/**
+ * The statement that reads units for the store ($1 the experiment, $2 its currency): rows of kind 1
+ * are exposed units with their values; kind 2 the ledger revenue per variant; kind 0 the statement's
+ * snapshot (in `note`). With `since` (a snapshot's text), only the units with a row that snapshot
+ * could not see (an exposure, conversion, or attribution of the experiment, or with CUPED unit
+ * revenue in its currency) and only the revenue of such rows; without, every unit and all revenue.
+ */
+export function buildUnitsQuery(
+  experimentId: string,
+  plan: LoadPlan,
+  named: string[],
+  since: string | null,
+): { sql: string; params: unknown[]; named: string[] } {
+  const params: unknown[] = [experimentId, plan.currency];
+  const bind = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  let changed = '';
+  let unseen = (_tx: string) => 'true';
+  if (since !== null) {
+    const s = `${bind(since)}::pg_snapshot`;
+    unseen = (tx) => `${tx} >= pg_snapshot_xmin(${s}) AND NOT pg_visible_in_snapshot(${tx}, ${s})`;
+    changed = `changed AS (
+      SELECT unit_id FROM experiments.exposures WHERE experiment_id = $1 AND ${unseen('tx')}
+      UNION SELECT unit_id FROM experiments.conversions WHERE experiment_id = $1 AND ${unseen('tx')}
+      UNION SELECT unit_id FROM experiments.ledger_attributions
+      WHERE experiment_id = $1 AND kind = 'revenue' AND currency = $2 AND unit_id IS NOT NULL AND ${unseen('tx')}
+      ${plan.cuped ? `UNION SELECT unit_id FROM experiments.unit_revenue r WHERE currency = $2 AND ${unseen('r.tx')}` : ''}
+    ), `;
+  }
+  const restrict = since !== null ? 'IN (SELECT unit_id FROM changed)' : '';
+  const columns = [...UNIT_COLUMNS, ...named.map((_, i) => `m${i}`)];
+  const sql = `
+    WITH ${changed}${perUnitSql(plan, named, bind, restrict)}
+    SELECT 1 AS kind, unit_id, variant_key, floor(extract(epoch FROM exposed_at) * 1000)::float8 AS exposed_ms, stratum, NULL::text AS note
+           ${columns.map((c) => `, ${c}`).join('')}
+    FROM per_unit WHERE variant_key IS NOT NULL
+    UNION ALL
+    SELECT 2, NULL, variant_key, NULL, NULL, sum(amount_minor)::text ${columns.map(() => ', NULL').join('')}
+    FROM experiments.ledger_attributions
+    WHERE experiment_id = $1 AND kind = 'revenue' AND currency = $2 AND variant_key IS NOT NULL AND ${unseen('tx')}
+    GROUP BY variant_key
+    UNION ALL
+    SELECT 0, NULL, NULL, NULL, NULL, pg_current_snapshot()::text ${columns.map(() => ', NULL').join('')}`;
+  return { sql, params, named: columns.slice(UNIT_COLUMNS.length) };
 }

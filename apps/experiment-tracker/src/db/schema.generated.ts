@@ -25,6 +25,7 @@ export interface ExperimentsConversions {
   occurred_at: Date;
   received_at: Date;
   metrics: unknown;
+  tx: string | null;
 }
 
 /** experiments.data_versions */
@@ -77,6 +78,7 @@ export interface ExperimentsExposures {
   received_at: Date;
   covariate: number | null;
   stratum: string | null;
+  tx: string | null;
 }
 
 /** experiments.ledger_attributions */
@@ -90,6 +92,7 @@ export interface ExperimentsLedgerAttributions {
   amount_minor: string;
   occurred_at: Date;
   received_at: Date;
+  tx: string | null;
 }
 
 /** experiments.migrations */
@@ -116,6 +119,7 @@ export interface ExperimentsUnitRevenue {
   amount_minor: string;
   occurred_at: Date;
   received_at: Date;
+  tx: string | null;
 }
 
 /** experiments.variant_weights */
