@@ -29,6 +29,10 @@ const DISPATCH = {
   DATABASE_POOL_SIZE: '4',
 };
 const RUNNER = { RUNNER_HEARTBEAT_INTERVAL_MS: '400', RUNNER_POLL_INTERVAL_MS: '300', RUNNER_DRAIN_MS: '500' };
+// Each drill first boots governance-api, a dispatcher and one to three runners as processes. With
+// the two cores shared (the whole suite, other work) that boot was measured at 16 to 72 s, over
+// Jest's default budget, while the drills themselves took 5 to 30 s; their waits keep their own bounds.
+jest.setTimeout(180_000);
 
 describe('crash drills', () => {
   let db: TestDatabase;
@@ -82,6 +86,11 @@ describe('crash drills', () => {
       ids.push(...batch);
     }
     return ids;
+  }
+
+  /** Resolves when the connection is next re-established after a loss (its subscriptions sent again). */
+  async function reconnected(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) if (s.type === 'reconnect') return;
   }
 
   async function successesPerTask(ids: string[]): Promise<Map<string, number>> {
@@ -181,12 +190,19 @@ describe('crash drills', () => {
       await governance(env);
       const dispatcher = await start('task-dispatcher', { ...env, ...DISPATCH });
       await start('agent-runner', { ...env, ...RUNNER, HOSTNAME: 'steady', RUNNER_CONCURRENCY: '8' });
-      nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+      // The submitting client redials every 2 s, so it is usually still away when the dispatcher is
+      // ready again (the services redial every 250 ms): the order the drill must survive.
+      nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 2_000 });
       const before = await submitMany(nc, ns, 50, { sleepMs: 200 });
+      const back = reconnected(nc);
       await nats.stop();
       await new Promise((r) => setTimeout(r, 1_000));
       await nats.restart();
       await dispatcher.ready();
+      // The test's own connection comes back on its own schedule, and the client drops what was
+      // published before it has (it discards its buffer when it dials again): a request sent then is
+      // never delivered and times out, however ready the dispatcher is. So it is waited for too.
+      await back;
       const after = await submitMany(nc, ns, 50, { sleepMs: 10 });
       const all = [...before, ...after];
       await eventually(
