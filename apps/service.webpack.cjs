@@ -3,7 +3,8 @@ const { basename, join } = require('node:path');
 
 /**
  * The one build of every service: `apps/<name>/src/main.ts` to `dist/apps/<name>/main.js` for Node,
- * with source maps and a package.json of the dependencies it uses (the image installs only those).
+ * with source maps, a package.json of the dependencies it uses (the image installs only those) and
+ * service.node.env, the Node.js options it is started with.
  * Each service's webpack.config.cjs is `require('../service.webpack.cjs')(__dirname)`.
  */
 module.exports = (dir) => ({
@@ -20,6 +21,8 @@ module.exports = (dir) => ({
       skipTypeChecking: true,
       generatePackageJson: true,
       sourceMap: true,
+      // The Node.js options every service runs with (`node --env-file=service.node.env main.js`).
+      assets: [{ input: 'apps', glob: 'service.node.env', output: '.' }],
     }),
   ],
 });

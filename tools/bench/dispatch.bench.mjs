@@ -27,6 +27,7 @@ import {
   printPeakMemory,
   round,
   sampleMemory,
+  serviceArgs,
   sleep,
   trackMemory,
   waitUntil,
@@ -51,7 +52,7 @@ async function startService(app, env, nodeArgs = []) {
   const port = await freePort();
   const child = trackMemory(
     app,
-    spawn(process.execPath, [...nodeArgs, join(root, 'dist/apps', app, 'main.js')], {
+    spawn(process.execPath, [...nodeArgs, ...serviceArgs(app)], {
       env: {
         PATH: process.env.PATH,
         LOG_LEVEL: 'error',

@@ -29,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
-import { printPeakMemory, sampleMemory, trackMemory } from './bench-kit.mjs';
+import { printPeakMemory, sampleMemory, serviceArgs, trackMemory } from './bench-kit.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -119,7 +119,7 @@ try {
   startTracker = async () => {
     tracker = trackMemory(
       'experiment-tracker',
-      spawn(process.execPath, [main], { env, stdio: ['ignore', 'ignore', 'inherit'] }),
+      spawn(process.execPath, serviceArgs('experiment-tracker'), { env, stdio: ['ignore', 'ignore', 'inherit'] }),
     );
     for (let i = 0; ; i++) {
       try {

@@ -27,6 +27,7 @@ import {
   printPeakMemory,
   round,
   sampleMemory,
+  serviceArgs,
   sleep,
   trackMemory,
   waitUntil,
@@ -42,7 +43,7 @@ async function startLedger(env) {
   const port = await freePort();
   // BENCH_PROFILE=<dir> writes a CPU profile of the ledger there.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, join(root, 'dist/apps/revenue-ledger/main.js')], {
+  const child = spawn(process.execPath, [...profile, ...serviceArgs('revenue-ledger')], {
     env: { PATH: process.env.PATH, LOG_LEVEL: 'error', LOG_FORMAT: 'json', ...env, METRICS_PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -80,6 +80,17 @@ describe('docker/Dockerfile', () => {
     expect(entrypoint.at(-1)).toBe('main.js');
   });
 
+  it("starts node with the services' Node.js options (the heap limit), from the file the build copies beside main.js, as npm start, the benchmarks and the test helpers do", () => {
+    const runtime = stages(dockerfile).at(-1)!;
+    const entrypoint = JSON.parse(args(runtime.find((i) => i.getKeyword() === 'ENTRYPOINT')!)) as string[];
+    expect(runtime.filter((i) => i.getKeyword() === 'WORKDIR').map(args)).toEqual(['/app']);
+    expect(entrypoint).toContain('--env-file=/app/service.node.env');
+    expect(readFileSync(join(root, 'apps', 'service.webpack.cjs'), 'utf8')).toContain("glob: 'service.node.env'");
+    expect(readFileSync(join(root, 'apps', 'service.node.env'), 'utf8')).toMatch(
+      /^NODE_OPTIONS=--max-old-space-size=256$/m,
+    );
+  });
+
   it('.dockerignore sends only the sources the build copies', () => {
     const ignore = readFileSync(join(root, '.dockerignore'), 'utf8')
       .split('\n')

@@ -54,6 +54,11 @@ export function mainOf(service) {
   return join(root, 'dist', 'apps', service, 'main.js');
 }
 
+/** The Node.js options a service runs with (apps/service.node.env, copied beside main.js by the build), as node's argument. */
+export function nodeOptionsOf(service) {
+  return `--env-file=${join(root, 'dist', 'apps', service, 'service.node.env')}`;
+}
+
 /** True when something accepts TCP connections at host:port within the timeout. */
 export function reachable(host, port, timeoutMs = 500) {
   return new Promise((resolve) => {

@@ -11,6 +11,7 @@ import {
   API_PORT,
   localAdminKey,
   mainOf,
+  nodeOptionsOf,
   METRICS_PORT_BASE,
   migrateEnv,
   NATS_USERS,
@@ -129,7 +130,7 @@ async function main() {
 
 function start(inst, baseEnv) {
   const env = Object.fromEntries(Object.entries({ ...baseEnv, ...inst.env }).filter(([, v]) => v !== undefined));
-  const child = spawn(process.execPath, ['--enable-source-maps', mainOf(inst.svc.name)], {
+  const child = spawn(process.execPath, [nodeOptionsOf(inst.svc.name), '--enable-source-maps', mainOf(inst.svc.name)], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

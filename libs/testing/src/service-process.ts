@@ -16,6 +16,15 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Node's arguments that start a built service as its image does (docker/Dockerfile): the Node.js
+ * options of apps/service.node.env, which the build puts beside main.js, then main.js.
+ */
+export function serviceArgs(app: string): string[] {
+  const dir = join(root, 'dist', 'apps', app);
+  return [`--env-file=${join(dir, 'service.node.env')}`, join(dir, 'main.js')];
+}
+
 /** A built service (dist/apps/<app>/main.js) running as its own process, as in production. */
 export class ServiceProcess {
   readonly output: string[] = [];
@@ -39,7 +48,7 @@ export class ServiceProcess {
     const port = await freePort();
     let metricsPort = await freePort();
     while (metricsPort === port) metricsPort = await freePort();
-    const child = spawn(process.execPath, [join(root, 'dist', 'apps', app, 'main.js')], {
+    const child = spawn(process.execPath, serviceArgs(app), {
       env: {
         PATH: process.env['PATH'] ?? '',
         LOG_FORMAT: 'json',
