@@ -91,6 +91,27 @@ describe('UnitStore', () => {
     expect(piecewise.units).toBe(3_000);
   });
 
+  it('sums again only the cells with written units when the caps stay, to the same figures', () => {
+    const fixed = {
+      ...plan,
+      metrics: metrics.map((m) => (m.capping ? { ...m, capping: { type: 'absolute' as const, value: 2500 } } : m)),
+    };
+    const all = units(2_000, 5);
+    const kept = new UnitStore(variants(), ['items']);
+    kept.upsert(all.slice(0, 1_000));
+    kept.aggregate(fixed);
+    for (let i = 1_000; i < 2_000; i += 97) {
+      kept.upsert(all.slice(i, i + 97));
+      // A unit already there gets new values too.
+      const again = { ...all[i - 500]!, values: all[i - 500]!.values.map((v, c) => (c === 3 ? v + 1 : v)) };
+      all[i - 500] = again;
+      kept.upsert([again]);
+      const fresh = new UnitStore(variants(), ['items']);
+      fresh.upsert(all.slice(0, Math.min(i + 97, 2_000)));
+      expect(JSON.stringify(kept.aggregate(fixed))).toBe(JSON.stringify(fresh.aggregate(fixed)));
+    }
+  });
+
   it('reports the caps, the covariates and the cells by variant, period and stratum', () => {
     const store = new UnitStore(variants(), ['items']);
     const all = units(500, 3);

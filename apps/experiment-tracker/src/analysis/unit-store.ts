@@ -35,16 +35,29 @@ const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /**
  * Every exposed unit of one experiment with its per-unit values, kept in memory so a read after new
  * data recomputes only the units whose rows changed, then the caps and the cells' moments from all
- * units here. Columns are typed arrays indexed by slot (a unit keeps its slot); `order` lists the
- * slots by unit id, and every sum runs in that order, so the figures depend only on the units'
- * values: a store brought up to date by changes and one loaded from scratch give the same numbers,
- * to the last bit.
+ * units here. Columns are typed arrays kept in unit-id order (a new unit is inserted in its place,
+ * the units after it moved up), and every sum runs in that order, so the figures depend only on the
+ * units' values: a store brought up to date by changes and one loaded from scratch give the same
+ * numbers, to the last bit; and the sums read the columns in sequence.
  */
 export class UnitStore {
   private size = 0;
   private ids: string[] = [];
-  private readonly slotOf = new Map<string, number>();
-  private order = new Int32Array(0);
+  /** Units written since the last aggregation (their cells are summed again). */
+  private dirty = new Uint8Array(0);
+  /** A unit changed cell (its variant, exposure or stratum): every cell is summed again. */
+  private moved = false;
+  /** The cells' sums of the last aggregation, with the shape (variables, caps, cells) they were summed for. */
+  private kept: {
+    shape: string;
+    counts: Float64Array;
+    conversions: Float64Array;
+    revenueSums: Float64Array;
+    sums: Float64Array;
+    co: Float64Array;
+  } | null = null;
+  /** Percentiles of the last aggregation, while no unit was written. */
+  private readonly percentileCache = new Map<string, number | null>();
   private variant = new Int16Array(0);
   private exposedMs = new Float64Array(0);
   private stratum = new Int32Array(0);
@@ -77,24 +90,71 @@ export class UnitStore {
 
   /** New units join; units already here take the values given (recomputed from all their rows). */
   upsert(units: readonly UnitValues[]): void {
-    const added: number[] = [];
+    const fresh: UnitValues[] = [];
     for (const u of units) {
-      const v = this.variantIndex.get(u.variantKey);
-      if (v === undefined) throw new Error(`unit ${u.unitId} has an unknown variant ${u.variantKey}`);
-      let slot = this.slotOf.get(u.unitId);
-      if (slot === undefined) {
-        slot = this.size++;
-        this.grow(this.size);
-        this.ids[slot] = u.unitId;
-        this.slotOf.set(u.unitId, slot);
-        added.push(slot);
-      }
-      this.variant[slot] = v;
-      this.exposedMs[slot] = u.exposedMs;
-      this.stratum[slot] = u.stratum === null ? -1 : this.intern(u.stratum);
-      for (let c = 0; c < this.columns.length; c++) this.columns[c]![slot] = u.values[c]!;
+      const at = this.find(u.unitId);
+      if (at >= 0) this.write(at, u, false);
+      else fresh.push(u);
     }
-    if (added.length > 0) this.mergeOrder(added);
+    if (fresh.length === 0) return;
+    fresh.sort((a, b) => byId(a.unitId, b.unitId));
+    const total = this.size + fresh.length;
+    this.grow(total);
+    // From the last new unit back: the units after its place move up by the new units still to place.
+    let last = this.size - 1;
+    for (let j = fresh.length - 1; j >= 0; j--) {
+      const u = fresh[j]!;
+      let lo = 0;
+      let hi = last + 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (byId(this.ids[mid]!, u.unitId) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo <= last) this.shift(lo, last + 1, j + 1);
+      this.ids[lo + j] = u.unitId;
+      this.write(lo + j, u, true);
+      last = lo - 1;
+    }
+    this.size = total;
+  }
+
+  /** The position of a unit, or −1. */
+  private find(unitId: string): number {
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const c = byId(this.ids[mid]!, unitId);
+      if (c === 0) return mid;
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return -1;
+  }
+
+  private write(at: number, u: UnitValues, fresh: boolean): void {
+    const v = this.variantIndex.get(u.variantKey);
+    if (v === undefined) throw new Error(`unit ${u.unitId} has an unknown variant ${u.variantKey}`);
+    const stratum = u.stratum === null ? -1 : this.intern(u.stratum);
+    if (!fresh && (this.variant[at] !== v || this.exposedMs[at] !== u.exposedMs || this.stratum[at] !== stratum))
+      this.moved = true;
+    this.dirty[at] = 1;
+    this.percentileCache.clear();
+    this.variant[at] = v;
+    this.exposedMs[at] = u.exposedMs;
+    this.stratum[at] = stratum;
+    for (let c = 0; c < this.columns.length; c++) this.columns[c]![at] = u.values[c]!;
+  }
+
+  /** Moves the units at [start, end) up by `by` places. */
+  private shift(start: number, end: number, by: number): void {
+    this.variant.copyWithin(start + by, start, end);
+    this.exposedMs.copyWithin(start + by, start, end);
+    this.stratum.copyWithin(start + by, start, end);
+    this.dirty.copyWithin(start + by, start, end);
+    for (const column of this.columns) column.copyWithin(start + by, start, end);
+    for (let i = end - 1; i >= start; i--) this.ids[i + by] = this.ids[i]!;
   }
 
   /** The cells, caps and stratification of every unit here, as the grouped scan computes them. */
@@ -109,7 +169,7 @@ export class UnitStore {
     }
 
     // Caps: absolute values, or percentile_cont over every unit's value (Postgres's interpolation).
-    const percentiles = new Map<string, number | null>();
+    const percentiles = this.percentileCache;
     const percentile = (column: number, p: number): number | null => {
       const key = `${column}:${p}`;
       if (!percentiles.has(key))
@@ -199,23 +259,47 @@ export class UnitStore {
     const periods = Float64Array.from(plan.periodStarts.map((d) => d.getTime()));
     const periodCount = periods.length + 1;
     const cellCount = this.variants.length * periodCount * strataCount;
-    const counts = new Float64Array(cellCount);
-    const conversions = new Float64Array(cellCount);
-    const revenueSums = new Float64Array(cellCount);
-    const sums = new Float64Array(cellCount * V);
-    const co = new Float64Array(cellCount * P);
+    const { exposedMs, stratum, variant, dirty } = this;
+    const cellOf = (slot: number) => {
+      let period = 0;
+      while (period < periods.length && exposedMs[slot]! >= periods[period]!) period++;
+      const st = stratum[slot]!;
+      return (variant[slot]! * periodCount + period) * strataCount + (stratify && st >= 0 ? rankOf[st]! : 0);
+    };
+    // Cells whose units and caps are as at the last aggregation keep their sums (the same units in
+    // the same order give the same sums); the others are summed again over their units in order.
+    const shape = JSON.stringify([varColumn, varCap, pairA, pairB, [...periods], stratify, names, n > 0]);
+    let kept = this.kept;
+    let only: Uint8Array | null = null;
+    if (kept && kept.shape === shape && !this.moved) {
+      only = new Uint8Array(cellCount);
+      for (let slot = 0; slot < n; slot++) if (dirty[slot]) only[cellOf(slot)] = 1;
+      for (let cell = 0; cell < cellCount; cell++) {
+        if (!only[cell]) continue;
+        kept.counts[cell] = 0;
+        kept.conversions[cell] = 0;
+        kept.revenueSums[cell] = 0;
+        kept.sums.fill(0, cell * V, (cell + 1) * V);
+        kept.co.fill(0, cell * P, (cell + 1) * P);
+      }
+    } else {
+      kept = {
+        shape,
+        counts: new Float64Array(cellCount),
+        conversions: new Float64Array(cellCount),
+        revenueSums: new Float64Array(cellCount),
+        sums: new Float64Array(cellCount * V),
+        co: new Float64Array(cellCount * P),
+      };
+    }
+    const { counts, conversions, revenueSums, sums, co } = kept;
     const values = new Float64Array(V);
     const centred = new Float64Array(V);
     const converted = this.columns[1]!;
     const revenue = this.columns[3]!;
-    const { order, exposedMs, stratum, variant } = this;
-    for (let o = 0; o < n; o++) {
-      const slot = order[o]!;
-      let period = 0;
-      while (period < periods.length && exposedMs[slot]! >= periods[period]!) period++;
-      const st = stratum[slot]!;
-      const s = stratify && st >= 0 ? rankOf[st]! : 0;
-      const cell = (variant[slot]! * periodCount + period) * strataCount + s;
+    for (let slot = 0; slot < n; slot++) {
+      const cell = cellOf(slot);
+      if (only && !only[cell]) continue;
       const count = ++counts[cell]!;
       conversions[cell]! += converted[slot]!;
       revenueSums[cell]! += revenue[slot]!;
@@ -234,6 +318,9 @@ export class UnitStore {
       const sp = cell * P;
       for (let p = 0; p < P; p++) co[sp + p]! += centred[pa[p]!]! * centred[pb[p]!]! * scale;
     }
+    dirty.fill(0, 0, n);
+    this.moved = false;
+    this.kept = kept;
     const out: Cell[] = [];
     for (let cell = 0; cell < cellCount; cell++) {
       const count = counts[cell]!;
@@ -291,7 +378,7 @@ export class UnitStore {
   private grow(size: number): void {
     if (size <= this.variant.length) return;
     const capacity = Math.max(1024, this.variant.length * 2, size);
-    const grown = <T extends Int16Array | Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+    const grown = <T extends Uint8Array | Int16Array | Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
       const b = make(capacity);
       b.set(a);
       return b;
@@ -299,32 +386,8 @@ export class UnitStore {
     this.variant = grown(this.variant, (c) => new Int16Array(c));
     this.stratum = grown(this.stratum, (c) => new Int32Array(c));
     this.exposedMs = grown(this.exposedMs, (c) => new Float64Array(c));
+    this.dirty = grown(this.dirty, (c) => new Uint8Array(c));
     this.columns = this.columns.map((col) => grown(col, (c) => new Float64Array(c)));
-  }
-
-  /** Merges new slots into the order by unit id: each found by binary search, the runs between them copied. */
-  private mergeOrder(added: number[]): void {
-    added.sort((a, b) => byId(this.ids[a]!, this.ids[b]!));
-    const old = this.order;
-    const merged = new Int32Array(old.length + added.length);
-    let from = 0;
-    let k = 0;
-    for (const slot of added) {
-      const id = this.ids[slot]!;
-      let lo = from;
-      let hi = old.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (byId(this.ids[old[mid]!]!, id) <= 0) lo = mid + 1;
-        else hi = mid;
-      }
-      merged.set(old.subarray(from, lo), k);
-      k += lo - from;
-      merged[k++] = slot;
-      from = lo;
-    }
-    merged.set(old.subarray(from), k);
-    this.order = merged;
   }
 }
 
