@@ -203,8 +203,11 @@ export class VariantStatsRepository {
     db: Queryable,
   ): Promise<{ units: UnitValues[]; revenue: Array<[string, number]>; snapshot: string }> {
     const query = buildUnitsQuery(experimentId, plan, named, since);
-    await db.query(`SET LOCAL work_mem = '64MB'`);
-    await db.query(`SET LOCAL max_parallel_workers_per_gather = 0`);
+    if (since === null) {
+      // Every unit: as the grouped scan (the hash aggregate in memory, no parallel workers).
+      await db.query(`SET LOCAL work_mem = '64MB'`);
+      await db.query(`SET LOCAL max_parallel_workers_per_gather = 0`);
+    }
     const rows = (await db.query(query.sql, query.params)) as Array<Record<string, unknown>>;
     const units: UnitValues[] = [];
     const revenue: Array<[string, number]> = [];
