@@ -87,7 +87,7 @@ describe('docker/Dockerfile', () => {
     expect(entrypoint).toContain('--env-file=/app/service.node.env');
     expect(readFileSync(join(root, 'apps', 'service.webpack.cjs'), 'utf8')).toContain("glob: 'service.node.env'");
     expect(readFileSync(join(root, 'apps', 'service.node.env'), 'utf8')).toMatch(
-      /^NODE_OPTIONS=--max-old-space-size=256$/m,
+      /^NODE_OPTIONS=--max-old-space-size=1024$/m,
     );
   });
 
