@@ -4,23 +4,32 @@ import { DataSource } from 'typeorm';
 export type SampleKind =
   'task_outcome' | 'worker_failure' | 'spend' | 'dead_letter' | 'ledger_conflict' | 'reconciliation';
 
+/** One fact for the monitor's windows; `dedupe` names it, so a redelivered event counts once. */
+export interface Sample {
+  kind: SampleKind;
+  key: string;
+  amount: number;
+  at: Date;
+  dedupe: string;
+  detail?: Record<string, unknown>;
+}
+
 @Injectable()
 export class MonitorSamplesRepository {
   constructor(private readonly db: DataSource) {}
 
-  /** Records a fact once: a redelivered event with the same dedupe key changes nothing. */
-  async add(
-    kind: SampleKind,
-    key: string,
-    amount: number,
-    at: Date,
-    dedupe: string,
-    detail?: Record<string, unknown>,
-  ): Promise<void> {
+  /**
+   * Records many facts in one statement, each once: a dedupe key already stored, or repeated within
+   * the batch (an event delivered twice into one group), is skipped.
+   */
+  async addMany(samples: Sample[]): Promise<void> {
+    if (samples.length === 0) return;
     await this.db.query(
-      `INSERT INTO governance.monitor_samples (kind, key, amount, at, dedupe, detail) VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+      `INSERT INTO governance.monitor_samples (kind, key, amount, at, dedupe, detail)
+       SELECT kind, key, amount, at, dedupe, detail
+       FROM json_to_recordset($1::json) AS s(kind text, key text, amount bigint, at timestamptz, dedupe text, detail jsonb)
        ON CONFLICT (dedupe) DO NOTHING`,
-      [kind, key, amount, at, dedupe, detail ? JSON.stringify(detail) : null],
+      [JSON.stringify(samples)],
     );
   }
 
