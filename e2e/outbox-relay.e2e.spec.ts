@@ -1,15 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Subjects } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
-import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { CORRELATION_HEADER, createLogger, Metrics } from '@juggernaut/observability';
-import {
-  createServiceDataSource,
-  enqueueEvent,
-  enqueueEventBatch,
-  enqueueEvents,
-  outboxTableSql,
-} from '@juggernaut/persistence';
+import { createLogger, Metrics } from '@juggernaut/observability';
+import { createServiceDataSource, enqueueEvent, enqueueEvents, outboxTableSql } from '@juggernaut/persistence';
 import { OutboxRelay, type OutboxRelayOptions } from '@juggernaut/service-kit';
 import {
   cleanupNamespace,
@@ -379,89 +372,4 @@ describe('outbox relay under faults', () => {
     expect(stored).toHaveLength(n);
     expect(stored.map((e) => e.attempt)).toEqual(Array.from({ length: n }, (_, i) => i));
   });
-
-  it('publishes batch rows event by event, in outbox order with single rows, each with its correlation id, taking whole rows up to the batch size', async () => {
-    const schema = 'batches';
-    const ds = await outboxSchema(schema);
-    const ns = testNamespace();
-    cleanups.push(() => cleanupNamespace(ns));
-    const b = await bus(ns);
-    await b.ensureStreams();
-
-    const taskId = randomUUID();
-    let attempt = 0;
-    const events = (n: number, correlationId: string) =>
-      Array.from({ length: n }, () => ({
-        subject: Subjects.taskCreated,
-        payload: taskEvent(taskId, attempt++),
-        correlationId,
-      }));
-    await enqueueEvent(ds, schema, Subjects.taskCreated, taskEvent(taskId, attempt++), 'single-1');
-    await enqueueEventBatch(ds, schema, events(250, 'batch-1')); // over the relay's batch size by itself
-    await enqueueEvent(ds, schema, Subjects.taskCreated, taskEvent(taskId, attempt++), 'single-2');
-    await enqueueEventBatch(ds, schema, events(5, 'batch-2'));
-    await enqueueEventBatch(ds, schema, events(60, 'batch-3'));
-    expect(await outboxIds(ds, schema)).toHaveLength(5);
-
-    const r = relay(ds, schema, b, { fallbackMs: NEVER, batchSize: 100 });
-    await r.start();
-    await eventually(async () => (await outboxIds(ds, schema)).length === 0, 10_000);
-
-    const stored = await readWithCorrelation(ns);
-    expect(stored.map((e) => e.attempt)).toEqual(Array.from({ length: attempt }, (_, i) => i));
-    const expected = ['single-1', ...Array(250).fill('batch-1'), 'single-2', ...Array(5).fill('batch-2')];
-    expect(stored.map((e) => e.correlationId)).toEqual([...expected, ...Array(60).fill('batch-3')]);
-  });
-
-  it('keeps a batch row with a refused event whole and sends it again; the stream keeps every event once', async () => {
-    const schema = 'batchrefuse';
-    const ds = await outboxSchema(schema);
-    const ns = testNamespace();
-    cleanups.push(() => cleanupNamespace(ns));
-    const b = await bus(ns);
-    await b.ensureStreams();
-    const info = await b.jsm.streams.info(eventsStream(ns));
-    await b.jsm.streams.update(eventsStream(ns), { ...info.config, max_msg_size: 1024 });
-
-    const taskId = randomUUID();
-    await enqueueEventBatch(
-      ds,
-      schema,
-      Array.from({ length: 7 }, (_, i) => ({
-        subject: Subjects.taskCreated,
-        payload: taskEvent(taskId, i, i === 3 ? 'x'.repeat(4_000) : undefined),
-      })),
-    );
-    const [row] = await outboxIds(ds, schema);
-
-    const r = relay(ds, schema, b, { fallbackMs: NEVER });
-    await r.start();
-    await eventually(async () => (await readStream(nc, eventsStream(ns), created(ns))).length >= 6, 10_000);
-    const refusal = await eventually(async () => logs.lines.find((l) => l.includes(`"schema":"${schema}"`)), 10_000);
-    expect(JSON.parse(refusal!)).toMatchObject({ schema, refused: 1, ids: [row] });
-    expect(await outboxIds(ds, schema)).toEqual([row]);
-
-    await b.jsm.streams.update(eventsStream(ns), { ...info.config, max_msg_size: -1 });
-    r.kick();
-    await eventually(async () => (await outboxIds(ds, schema)).length === 0, 10_000);
-    const all = await readStream<{ attempt: number }>(nc, eventsStream(ns), created(ns));
-    expect(all.map((e) => e.attempt)).toEqual([0, 1, 2, 4, 5, 6, 3]);
-  });
-
-  /** The task events of a namespace in stream order, with the correlation id each was published with. */
-  async function readWithCorrelation(ns: string): Promise<Array<{ attempt: number; correlationId: string }>> {
-    const jsm = await jetstreamManager(nc);
-    const name = `read_${randomUUID().slice(0, 8)}`;
-    await jsm.consumers.add(eventsStream(ns), { name, filter_subject: created(ns), ack_policy: AckPolicy.None });
-    const consumer = await jetstream(nc).consumers.get(eventsStream(ns), name);
-    const pending = (await consumer.info()).num_pending;
-    const out: Array<{ attempt: number; correlationId: string }> = [];
-    while (out.length < pending) {
-      const batch = await consumer.fetch({ max_messages: pending - out.length, expires: 2_000 });
-      for await (const m of batch)
-        out.push({ attempt: m.json<{ attempt: number }>().attempt, correlationId: m.headers!.get(CORRELATION_HEADER) });
-    }
-    await jsm.consumers.delete(eventsStream(ns), name);
-    return out;
-  }
 });

@@ -22,16 +22,6 @@ export function outboxTableSql(schema: string): string {
   )`;
 }
 
-/**
- * The subject of an outbox row that holds several events (a batch row): its payload is a JSON array
- * of `{ s: subject, p: payload, c: correlation id or null }`, which the relay publishes in order, each
- * with its own message id. `*` is a NATS wildcard, so no event is ever published on this subject.
- * Hot paths that announce many changes at once (a claim of 64 tasks, a ledger batch of 1,000
- * postings) write one row instead of one per event: one heap and index entry to insert, read and
- * delete per batch instead of per event.
- */
-export const OUTBOX_BATCH_SUBJECT = '*';
-
 export function outboxChannel(schema: string): string {
   return `${schema}_outbox`;
 }
@@ -51,7 +41,7 @@ export async function enqueueEvent<S extends StreamSubject>(
   );
 }
 
-/** Adds many events in one statement, one outbox row each. */
+/** Adds many events in one statement. */
 export async function enqueueEvents(
   db: Queryable,
   schema: string,
@@ -66,29 +56,6 @@ export async function enqueueEvents(
        SELECT e->>'s', e->'p', e->>'c' FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n RETURNING 1)
      SELECT pg_notify($2, '') FROM (SELECT 1 FROM ins LIMIT 1) x`,
     [
-      JSON.stringify(events.map((e) => ({ s: e.subject, p: e.payload, c: e.correlationId ?? null }))),
-      outboxChannel(schema),
-    ],
-  );
-}
-
-/**
- * Adds many events as one batch row (see OUTBOX_BATCH_SUBJECT), in order, and wakes the relay at
- * commit. The relay publishes each with its own message id and deletes the row once every event of
- * it is acknowledged; a row with a refused event is published again whole, its acknowledged events
- * then dropped by the stream as duplicates.
- */
-export async function enqueueEventBatch(
-  db: Queryable,
-  schema: string,
-  events: Array<{ subject: StreamSubject; payload: unknown; correlationId?: string }>,
-): Promise<void> {
-  if (events.length === 0) return;
-  await db.query(
-    `WITH ins AS (INSERT INTO ${quoteIdent(schema)}.outbox (subject, payload) VALUES ($1, $2::jsonb) RETURNING 1)
-     SELECT pg_notify($3, '') FROM ins`,
-    [
-      OUTBOX_BATCH_SUBJECT,
       JSON.stringify(events.map((e) => ({ s: e.subject, p: e.payload, c: e.correlationId ?? null }))),
       outboxChannel(schema),
     ],

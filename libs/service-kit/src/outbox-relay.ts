@@ -1,7 +1,7 @@
 import { type StreamSubject } from '@juggernaut/contracts';
 import type { Bus } from '@juggernaut/messaging';
 import type { Metrics } from '@juggernaut/observability';
-import { type Narrow, type Outbox, OUTBOX_BATCH_SUBJECT, outboxChannel, quoteIdent } from '@juggernaut/persistence';
+import { type Narrow, type Outbox, outboxChannel, quoteIdent } from '@juggernaut/persistence';
 import { Client } from 'pg';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
@@ -18,15 +18,9 @@ export interface OutboxRelayOptions {
   metrics?: Metrics;
 }
 
-/**
- * One event as the relay reads it: the outbox row it belongs to, its place in a batch row (`n`, null
- * for a row of one event), the payload as the JSON text it publishes, and how many rows the drain
- * locked (to know whether more may follow).
- */
+/** An outbox row as the relay reads it: the payload as the JSON text it publishes. */
 type OutboxRow = Narrow<Pick<Outbox, 'id' | 'subject' | 'correlation_id'>, { subject: StreamSubject }> & {
-  n: number | null;
   data: string;
-  locked_rows: number;
 };
 
 /**
@@ -189,45 +183,27 @@ export class OutboxRelay {
           `juggernaut:outbox:${this.schema}`,
         ])) as Array<{ mine: boolean }>;
         if (!mine) return undefined;
-        // The payload is read as text and sent as it is: no parse and re-serialise per event. A batch
-        // row (OUTBOX_BATCH_SUBJECT) is read as its events, in order; whole rows are taken up to about
-        // `batchSize` events (the first row always, however many it holds).
+        // The payload is read as text and sent as it is: no parse and re-serialise per event.
         const rows = (await em.query(
-          `WITH locked AS (
-             SELECT id, subject, payload, correlation_id,
-               CASE WHEN subject = $3 AND jsonb_typeof(payload) = 'array' THEN jsonb_array_length(payload) ELSE 1 END AS events
-             FROM ${table} WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE
-           ), taken AS (
-             SELECT * FROM (SELECT l.*, sum(l.events) OVER (ORDER BY l.id) - l.events AS before FROM locked l) w WHERE w.before < $2
-           )
-           SELECT t.id, e.n::int AS n, coalesce(e.v->>'s', t.subject) AS subject, coalesce(e.v->'p', t.payload)::text AS data,
-             CASE WHEN e.v IS NULL THEN t.correlation_id ELSE e.v->>'c' END AS correlation_id,
-             (SELECT count(*) FROM locked)::int AS locked_rows
-           FROM taken t LEFT JOIN LATERAL jsonb_array_elements(
-             CASE WHEN t.subject = $3 AND jsonb_typeof(t.payload) = 'array' THEN t.payload END) WITH ORDINALITY AS e(v, n) ON true
-           ORDER BY t.id, e.n`,
-          [after, this.batchSize, OUTBOX_BATCH_SUBJECT],
+          `SELECT id, subject, payload::text AS data, correlation_id FROM ${table} WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE`,
+          [after, this.batchSize],
         )) as OutboxRow[];
         if (rows.length === 0) return undefined;
         const outcomes = await this.bus.publishBatch(
           rows.map((r) => ({
             subject: r.subject,
             data: r.data,
-            msgId: r.n === null ? `${this.schema}:outbox:${r.id}` : `${this.schema}:outbox:${r.id}.${r.n}`,
+            msgId: `${this.schema}:outbox:${r.id}`,
             correlationId: r.correlation_id,
           })),
         );
-        // A row goes only when every event of it is acknowledged; a row with a refused event is sent
-        // again whole, and the stream drops the events it already has (same message ids).
-        const refusedRows = new Set(rows.filter((_, i) => outcomes[i]!.status !== 'fulfilled').map((r) => r.id));
-        const taken = [...new Set(rows.map((r) => r.id))];
-        const acked = taken.filter((id) => !refusedRows.has(id));
+        // Each row goes only with its own ack.
+        const acked = rows.filter((_, i) => outcomes[i]!.status === 'fulfilled').map((r) => r.id);
         if (acked.length > 0) await em.query(`DELETE FROM ${table} WHERE id = ANY($1::bigint[])`, [acked]);
-        if (refusedRows.size > 0) this.refused(rows, outcomes);
-        const lockedRows = rows[0]!.locked_rows;
-        return { more: lockedRows === this.batchSize || taken.length < lockedRows, last: taken[taken.length - 1]! };
+        if (acked.length < rows.length) this.refused(rows, outcomes);
+        return { size: rows.length, last: rows[rows.length - 1]!.id };
       });
-      if (!batch || !batch.more || this.stopped) return;
+      if (!batch || batch.size < this.batchSize || this.stopped) return;
       after = batch.last;
     }
   }
@@ -242,7 +218,7 @@ export class OutboxRelay {
       {
         schema: this.schema,
         refused: refused.length,
-        ids: [...new Set(refused.map((r) => r.id))].slice(0, 20),
+        ids: refused.slice(0, 20).map((r) => r.id),
         subjects: [...new Set(refused.map((r) => r.subject))],
         err: refused[0]!.reason,
       },

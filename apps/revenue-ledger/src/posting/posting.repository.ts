@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Subjects } from '@juggernaut/contracts';
-import { enqueueEventBatch, type Queryable } from '@juggernaut/persistence';
+import { enqueueEvents, type Queryable } from '@juggernaut/persistence';
 import type { Account } from '../accounts/accounts.repository';
 import type { PostedEntry } from './entry-conflict';
 import { type JournalEntry, postedEvent } from './journal-entry';
@@ -68,7 +68,7 @@ export class PostingRepository {
     const posted = entries.filter((e) => ids.has(e.id));
     // The announcements go in before the postings: the postings statement takes the balance rows'
     // locks, which are held until commit, so the less that follows it the sooner the next batch can post.
-    await enqueueEventBatch(
+    await enqueueEvents(
       db,
       'ledger',
       posted.map((e) => ({

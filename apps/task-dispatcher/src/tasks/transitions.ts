@@ -1,6 +1,6 @@
 import { type StreamSubject, Subjects, type TaskEventV1, type TaskStatus } from '@juggernaut/contracts';
 import { currentCorrelationId } from '@juggernaut/observability';
-import { enqueueEventBatch, OUTBOX_BATCH_SUBJECT, outboxChannel, type Queryable } from '@juggernaut/persistence';
+import { enqueueEvents, outboxChannel, type Queryable } from '@juggernaut/persistence';
 import type { Transition } from './task-row';
 
 /** The outbound subject announcing a move into each state (`null`: recorded in history only). */
@@ -16,8 +16,8 @@ export const SUBJECT_BY_STATUS: Record<TaskStatus, StreamSubject | null> = {
 };
 
 /**
- * Writes every transition to the task history and its event to the outbox (one batch row), in the
- * caller's transaction: the history and the events can never disagree with the task rows.
+ * Writes every transition to the task history and its event to the outbox, in the caller's
+ * transaction: the history and the events can never disagree with the task rows.
  */
 export async function recordTransitions(
   db: Queryable,
@@ -55,7 +55,7 @@ export async function recordTransitions(
       return { subject, payload, ...(correlationId ? { correlationId } : {}) };
     })
     .filter((e): e is NonNullable<typeof e> => e !== undefined);
-  await enqueueEventBatch(db, 'dispatch', events);
+  await enqueueEvents(db, 'dispatch', events);
 }
 
 /**
@@ -77,14 +77,12 @@ export function transitionCtes(source: string, correlationParam: string, opts: {
        SELECT s.id, s.status, s.attempts, s.worker_id, s.reason FROM ${source} s
        RETURNING 1
      ), _events AS (
-       -- every event of the statement in one batch row (OUTBOX_BATCH_SUBJECT), in the source's order
-       INSERT INTO dispatch.outbox (subject, payload)
-       SELECT '${OUTBOX_BATCH_SUBJECT}', jsonb_agg(jsonb_build_object('s', e.subject, 'c', ${correlationParam}::text, 'p', jsonb_strip_nulls(jsonb_build_object(
+       INSERT INTO dispatch.outbox (subject, payload, correlation_id)
+       SELECT e.subject, jsonb_strip_nulls(jsonb_build_object(
            'taskId', e.id, 'type', e.type, 'status', e.status, 'attempt', e.attempts,
            'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-           'workerId', e.worker_id, 'reason', e.reason, 'goalId', e.goal_id))) ORDER BY e._ord)
-       FROM (SELECT s.*, ${subject} AS subject, row_number() OVER () AS _ord FROM ${source} s) e WHERE e.subject IS NOT NULL
-       HAVING count(*) > 0
+           'workerId', e.worker_id, 'reason', e.reason, 'goalId', e.goal_id)), ${correlationParam}
+       FROM (SELECT s.*, ${subject} AS subject FROM ${source} s) e WHERE e.subject IS NOT NULL
        RETURNING 1
      ), _wake_relay AS (
        SELECT pg_notify('${outboxChannel('dispatch')}', '') FROM (SELECT 1 FROM _events LIMIT 1) x
