@@ -13,6 +13,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { agentRunner } from '../apps/agent-runner/src/service';
 import { PolicyState } from '../apps/agent-runner/src/policy/policy-state';
+import type { ExecutionLogView } from '../apps/governance-api/src/logs/logs.service';
 import { governanceApi } from '../apps/governance-api/src/service';
 import { revenueLedger } from '../apps/revenue-ledger/src/service';
 import { taskDispatcher } from '../apps/task-dispatcher/src/service';
@@ -69,18 +70,7 @@ export interface PlanOutcome extends AgentOutcome {
 export type AgentTask<R = AgentOutcome> = Omit<TaskWithHistory, 'result'> & { result: R | null };
 
 /** An execution log line as GET /logs answers it; an agent step's line carries the step's data. */
-export interface AgentLogLine {
-  id: string;
-  workerId: string;
-  taskId: string | null;
-  step: number | null;
-  action: string;
-  level: string;
-  message: string;
-  outputData: AgentStepLogData | null;
-  durationMs: number | null;
-  createdAt: string;
-}
+export type AgentLogLine = Omit<ExecutionLogView, 'outputData'> & { outputData: AgentStepLogData | null };
 
 /** A chat message in a request the runner sent to the model (as the fake server recorded it). */
 export interface SentMessage {
