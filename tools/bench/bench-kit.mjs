@@ -3,24 +3,20 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
+import { mainOf, nodeOptionsOf } from '../stack/services.mjs';
 
 export const ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
  * Node's arguments that start a built service as its image does (docker/Dockerfile): the Node.js options
  * of apps/service.node.env, which the build puts beside main.js, then main.js and `args`.
  */
 export function serviceArgs(app, ...args) {
-  const dir = join(root, 'dist', 'apps', app);
-  return [`--env-file=${join(dir, 'service.node.env')}`, join(dir, 'main.js'), ...args];
+  return [nodeOptionsOf(app), mainOf(app), ...args];
 }
 
 export const out = (o) => console.log(JSON.stringify(o));
