@@ -197,7 +197,14 @@ describe('the dispatcher under concurrency and faults', () => {
       ]);
       expect(reply.accepted.map((a) => a.taskId).sort()).toEqual([leases[0]!.id, leases[1]!.id, leases[3]!.id].sort());
       expect(reply.rejected).toEqual([{ taskId: leases[2]!.id, reason: expect.stringContaining('claimToken') }]);
-      const long = await row(leases[0]!.id);
+      // The attempt's end as the finish recorded it: with a 20 ms backoff the queue clock may already
+      // have promoted the task from failed to pending by the time its row is read.
+      const [long] = (
+        await sql.query(
+          `SELECT status, reason FROM dispatch.task_events WHERE task_id = $1 AND attempt = 1 AND status <> 'running' ORDER BY id LIMIT 1`,
+          [leases[0]!.id],
+        )
+      ).rows;
       expect(long.status).toBe('failed');
       expect(long.reason.length).toBeLessThanOrEqual(10_000);
       expect(long.reason).toContain('truncated');
