@@ -293,6 +293,20 @@ async function juggernautPickup() {
       console.error(ev.rows);
     }
     const { rows } = await j.sql.query(`SELECT id, result->>'startedAt' AS started FROM dispatch.tasks`);
+    if (process.env.BENCH_DEBUG) {
+      const slow = rows
+        .map((r) => ({ id: r.id, ms: Date.parse(r.started) - submitted.get(r.id) }))
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, 12);
+      for (const s of slow) {
+        const ev = await j.sql.query(
+          `SELECT status, (extract(epoch FROM at) * 1000)::bigint AS at FROM dispatch.task_events WHERE task_id = $1 ORDER BY at`,
+          [s.id],
+        );
+        const t0 = submitted.get(s.id);
+        console.error(s.ms, ev.rows.map((e) => `${e.status}@${Number(e.at) - t0}`).join(' '));
+      }
+    }
     return rows.map((r) => Math.max(0, Date.parse(r.started) - submitted.get(r.id))).sort((a, b) => a - b);
   } finally {
     await nc.close();

@@ -64,8 +64,11 @@ export class DispatchMessaging {
   }
 
   @Respond(Subjects.taskFinish)
-  finish(req: FinishTasksV1) {
-    return this.dispatch.finish(req);
+  async finish(req: FinishTasksV1) {
+    const reply = await this.dispatch.finish(req);
+    // A retry waits out its backoff: the timer is armed for it (it would otherwise find it at its longest sleep).
+    if (reply.accepted.some((a) => a.status === 'failed' && !a.alreadyDone)) this.clock.recheck();
+    return reply;
   }
 
   @Respond(Subjects.taskRelease)

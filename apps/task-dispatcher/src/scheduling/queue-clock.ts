@@ -115,6 +115,8 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
         this.metrics.leasesExpired.inc(t.length);
         this.logger.warn({ tasks: t.length }, 'expired leases returned to the queue');
         this.dispatch.wake('leases expired');
+        // Those with attempts left come back after a backoff: the timer is armed for the first of them.
+        if (t.some((x) => x.status === 'failed')) this.recheck();
       }
       return t.length;
     });
@@ -171,12 +173,17 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
     });
   }
 
-  /** Milliseconds, on the database's clock, until the next scheduled task, retry or cron tick is due. */
-  private async nextDueInMs(): Promise<number | undefined> {
+  /**
+   * Milliseconds, on the database's clock, until the next scheduled task, retry or cron tick is due
+   * (0: overdue); undefined when nothing is scheduled. (`greatest` skips nulls, so "nothing" is kept
+   * apart from "now" before it: the timer would otherwise run its round back to back.)
+   */
+  async nextDueInMs(): Promise<number | undefined> {
     const [row] = (await this.db.query(
-      `SELECT greatest(0, extract(epoch FROM least(
+      `SELECT CASE WHEN n.at IS NOT NULL THEN greatest(0, extract(epoch FROM n.at - now()) * 1000)::float8 END AS ms
+       FROM (SELECT least(
          (SELECT min(run_at) FROM dispatch.tasks WHERE status IN ('scheduled', 'failed')),
-         (SELECT min(next_run_at) FROM dispatch.schedules WHERE enabled)) - now()) * 1000)::float8 AS ms`,
+         (SELECT min(next_run_at) FROM dispatch.schedules WHERE enabled)) AS at) n`,
     )) as Array<{ ms: number | null }>;
     return dueInMsOf(row?.ms);
   }
