@@ -6,3 +6,4 @@ export * from './service-role';
 export * from './sql-where';
 export * from './row-types';
 export type { Outbox } from './outbox.generated';
+export * from './prepared-query';

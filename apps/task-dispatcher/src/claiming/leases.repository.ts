@@ -9,7 +9,7 @@ import type {
   TaskStatus,
 } from '@juggernaut/contracts';
 import { APP_CONFIG } from '@juggernaut/service-kit';
-import { type Narrow, rowsOf } from '@juggernaut/persistence';
+import { type Narrow, preparedQuery, rowsOf } from '@juggernaut/persistence';
 import { currentCorrelationId } from '@juggernaut/observability';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DispatcherEnv } from '../config';
@@ -257,7 +257,7 @@ export class LeasesRepository {
       ...(perType ? { perType } : {}),
       ...(budgetMs !== undefined ? { budgetMs } : {}),
     });
-    return em.query(text, params);
+    return preparedQuery(em, text, params);
   }
 
   /** Extends the leases a worker still holds; reports the ones it lost (and why) so it stops that work. */
@@ -308,8 +308,10 @@ export class LeasesRepository {
     const outcome = results.every((r) => r.outcome === 'succeeded')
       ? await this.finishSucceeded(results)
       : await this.db.transaction(async (em) => {
-          const rows: FinishedRow[] = rowsOf(
-            await em.query(`WITH ${FINISH_INPUT} ${FINISH_UPDATE}`, this.finishParams(results)),
+          const rows = await preparedQuery<FinishedRow>(
+            em,
+            `WITH ${FINISH_INPUT} ${FINISH_UPDATE}`,
+            this.finishParams(results),
           );
           await recordTransitions(
             em,
@@ -342,7 +344,8 @@ export class LeasesRepository {
    * deaths and the cascade that cancels dependents).
    */
   private async finishSucceeded(results: TaskResultV1[]): Promise<FinishOutcome> {
-    const rows: Array<FinishedRow & { kind: 'finished' | 'unblocked' }> = await this.db.query(
+    const rows = await preparedQuery<FinishedRow & { kind: 'finished' | 'unblocked' }>(
+      this.db,
       `WITH ${FINISH_INPUT}, finished AS (
          ${FINISH_UPDATE}
        ), unblocked AS (

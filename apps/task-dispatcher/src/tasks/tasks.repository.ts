@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CreateTaskDto, ListTasksV1, TaskCountsV1, TaskHistoryEntryV1, TaskStatus } from '@juggernaut/contracts';
 import { randomUUID } from 'node:crypto';
-import { decodeCursor, type Queryable, rowsOf, SqlWhere } from '@juggernaut/persistence';
+import { decodeCursor, preparedQuery, type Queryable, rowsOf, SqlWhere } from '@juggernaut/persistence';
 import { APP_CONFIG } from '@juggernaut/service-kit';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DispatcherEnv } from '../config';
@@ -98,7 +98,8 @@ export class TasksRepository {
    * `task.created` event in one statement, committed in one round trip.
    */
   private async createIndependent(dto: CreateTaskDto, extra: { parentTaskId?: string }): Promise<CreateOutcome> {
-    const rows: TaskRow[] = await this.db.query(
+    const rows = await preparedQuery<TaskRow>(
+      this.db,
       `WITH inserted AS (${INSERT_TASK}), ${transitionCtes('inserted', '$23', { created: true })}
        ${selectRecorded('inserted')}`,
       [...this.insertParams(dto, extra, [], 0), currentCorrelationId() ?? null],
