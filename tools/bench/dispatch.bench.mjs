@@ -111,32 +111,32 @@ async function juggernaut(label) {
   // The dispatcher and the runners hand out and run nothing until governance-api answers the policy.
   const adminKey = `bench-admin-${randomBytes(12).toString('hex')}`;
   const apiPort = await freePort();
-  const governance = await startService('governance-api', {
-    ...env,
-    DATABASE_POOL_SIZE: '2',
-    JUGGERNAUT_ADMIN_KEY: adminKey,
-    HTTP_PORT: String(apiPort),
-  });
-  // BENCH_PROFILE=<dir> writes a CPU profile of the dispatcher there.
-  const children = [
-    await startService(
-      'task-dispatcher',
-      env,
-      process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [],
-    ),
-    governance,
-  ];
+  // BENCH_PROFILE=<dir> writes a CPU profile of each service there (named after the service and its pid).
+  const profile = (app) =>
+    process.env.BENCH_PROFILE
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`, `--cpu-prof-name=${app}.\${pid}.cpuprofile`]
+      : [];
+  const governance = await startService(
+    'governance-api',
+    { ...env, DATABASE_POOL_SIZE: '2', JUGGERNAUT_ADMIN_KEY: adminKey, HTTP_PORT: String(apiPort) },
+    profile('governance-api'),
+  );
+  const children = [await startService('task-dispatcher', env, profile('task-dispatcher')), governance];
   const runners = async (n, concurrency) => {
     const started = await Promise.all(
       Array.from({ length: n }, (_, i) =>
-        startService('agent-runner', {
-          ...env,
-          HOSTNAME: `bench-${label}-${i}`,
-          RUNNER_CONCURRENCY: String(concurrency),
-          RUNNER_POLL_INTERVAL_MS: '1000',
-          // BENCH_CLAIM_WAIT_MS=0: claims answered at once, runners woken by the wake signal (the earlier design)
-          ...(process.env.BENCH_CLAIM_WAIT_MS ? { RUNNER_CLAIM_WAIT_MS: process.env.BENCH_CLAIM_WAIT_MS } : {}),
-        }),
+        startService(
+          'agent-runner',
+          {
+            ...env,
+            HOSTNAME: `bench-${label}-${i}`,
+            RUNNER_CONCURRENCY: String(concurrency),
+            RUNNER_POLL_INTERVAL_MS: '1000',
+            // BENCH_CLAIM_WAIT_MS=0: claims answered at once, runners woken by the wake signal (the earlier design)
+            ...(process.env.BENCH_CLAIM_WAIT_MS ? { RUNNER_CLAIM_WAIT_MS: process.env.BENCH_CLAIM_WAIT_MS } : {}),
+          },
+          profile('agent-runner'),
+        ),
       ),
     );
     children.push(...started);
