@@ -12,6 +12,7 @@
 //   drain (both systems): CPU seconds per 1,000 tasks per component (Postgres, NATS, each service, this
 //           process), where the two systems' work goes; meaningful on an otherwise quiet machine only
 // Sizes can be lowered for a quick look: BENCH_DRAIN=5000 BENCH_PICKUP=200 npm run bench -- dispatch
+// (BENCH_PICKUP_GAP=<ms> spaces the pickup submissions, 5 by default; BENCH_DEBUG=1 lists the slowest pickups.)
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -276,7 +277,7 @@ async function juggernautPickup() {
         await nc.request(`${j.ns}.juggernaut.task.submit.v1`, JSON.stringify({ type: 'noop' }), { timeout: 5_000 })
       ).json();
       submitted.set(r.data.id, t0);
-      await sleep(5);
+      await sleep(Number(process.env.BENCH_PICKUP_GAP ?? 5));
     }
     await waitUntil(async () => (await succeeded(j.sql)) === PICKUP, 60_000, 100);
     if (process.env.BENCH_DEBUG) {

@@ -4,7 +4,8 @@ import ts from 'typescript';
 
 /**
  * Every value in SQL is bound as a parameter. This reads the source of every app and library with
- * the TypeScript parser and finds each piece of text spliced into the SQL handed to `.query(...)`.
+ * the TypeScript parser and finds each piece of text spliced into the SQL handed to `.query(...)` or
+ * `preparedQuery(on, sql, ...)`.
  * Each one must be a reviewed fragment below (an identifier quoted by quoteIdent, a fixed SQL
  * constant, a choice between fixed strings, a placeholder number): a new interpolation fails this
  * test until someone has looked at it. Placeholders built in WHERE-clause builders
@@ -70,6 +71,7 @@ const REVIEWED: Record<string, Record<string, string>> = {
     'where.bind(limit + 1)': "SqlWhere: a bound value's placeholder",
   },
   'apps/task-dispatcher/src/claiming/leases.repository.ts': {
+    HAND_OFF: 'fixed SQL constant',
     FINISH_UPDATE: 'fixed SQL constant',
     FINISH_INPUT: 'fixed SQL constant',
     EXPIRED_STATUS: 'fixed SQL constant (attempt-end.ts)',
@@ -92,6 +94,10 @@ const REVIEWED: Record<string, Record<string, string>> = {
     'where.bind((q.limit ?? 50) + 1)': "SqlWhere: a bound value's placeholder",
   },
   'libs/persistence/src/data-source.ts': { 'quoteIdent(schema)': 'identifier quoted' },
+  'libs/persistence/src/prepared-query.ts': {
+    '{ name: nameOf(text), text, values: params }':
+      "the statement a caller handed to preparedQuery (each call's SQL is checked here) under a name of its digest",
+  },
   'libs/persistence/src/outbox.ts': { 'quoteIdent(schema)': 'identifier quoted' },
   'libs/persistence/src/service-role.ts': {
     schema: 'the schema name, quoted by quoteIdent',
@@ -169,13 +175,15 @@ function scan(): { splices: Splice[]; placeholders: Splice[] } {
     const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
     const at = (n: ts.Node) => sf.getLineAndCharacterOfPosition(n.getStart()).line + 1;
     const visit = (n: ts.Node): void => {
-      if (
-        ts.isCallExpression(n) &&
-        ts.isPropertyAccessExpression(n.expression) &&
-        n.expression.name.text === 'query' &&
-        n.arguments.length > 0
-      ) {
-        const sql = n.arguments[0]!;
+      // The SQL of `.query(sql, …)` and of `preparedQuery(on, sql, …)`
+      const sql = !ts.isCallExpression(n)
+        ? undefined
+        : ts.isPropertyAccessExpression(n.expression) && n.expression.name.text === 'query'
+          ? n.arguments[0]
+          : ts.isIdentifier(n.expression) && n.expression.text === 'preparedQuery'
+            ? n.arguments[1]
+            : undefined;
+      if (sql) {
         if (ts.isTemplateExpression(sql)) {
           for (const span of sql.templateSpans) {
             const e = span.expression;

@@ -53,12 +53,61 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  /** Claims held here now, waiting for work. */
+  get heldClaims(): number {
+    return this.parked.size;
+  }
+
   async submit(dto: CreateTaskDto): Promise<TaskSubmitReplyV1> {
     const problem = submissionProblem(dto);
     if (problem) throw new TaskError(400, problem);
+    const handed = await this.handOff(dto);
+    if (handed) {
+      this.metrics.created.inc({ type: handed.row.type });
+      // Answered with the state it was created in, as every submission is (its history shows both).
+      return { ...replyOf(handed), status: 'pending' };
+    }
     const outcome = await this.tasks.create(dto);
     this.afterCreate([outcome]);
     return replyOf(outcome);
+  }
+
+  /**
+   * A task due now, without dependencies or a unique key, goes straight to a claim held here that
+   * may take it (its types, level, capabilities and the policy), in the statement that creates it:
+   * one write and no wake-up between submission and runner. Undefined when no held claim fits or
+   * the task must take the queue's path (a paused or limited type, a used idempotency key, a claim
+   * out of time); the held claim then stays held.
+   */
+  private async handOff(dto: CreateTaskDto): Promise<CreateOutcome | undefined> {
+    if (this.parked.size === 0 || dto.runAt !== undefined || dto.dependsOn?.length || dto.uniqueKey) return undefined;
+    const level = dto.requiredLevel ?? 1;
+    const capabilities = dto.requiredCapabilities ?? [];
+    let outcome: CreateOutcome | undefined;
+    await this.parked.handOff(
+      (req) =>
+        req.types.includes(dto.type) &&
+        req.level >= level &&
+        capabilities.every((c) => req.capabilities.includes(c)) &&
+        this.policy.claimableTypes([dto.type], req.level).length > 0,
+      async (req, receivedAt) => {
+        const budgetMs = claimBudgetLeftMs(req.timeoutMs, receivedAt, performance.now());
+        if (budgetMs !== undefined && budgetMs <= 0) return undefined;
+        try {
+          const handed = await this.leases.handOff(dto, req, budgetMs);
+          if (!handed) return undefined;
+          outcome = { row: handed.row, created: true };
+          this.metrics.pickup.observe(0);
+          this.metrics.claimed.inc();
+          return { tasks: [handed.task] };
+        } catch (e) {
+          if (!(e instanceof ClaimTooLateError)) throw e;
+          this.metrics.claimsTooLate.inc();
+          return undefined;
+        }
+      },
+    );
+    return outcome;
   }
 
   /** Up to 1,000 tasks in one transaction; an invalid one refuses the batch, naming it. */

@@ -1,12 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type {
-  ClaimedTaskV1,
-  ClaimTasksV1,
-  FinishReplyV1,
-  LeaseRefV1,
-  SnoozeTaskV1,
-  TaskResultV1,
-  TaskStatus,
+import {
+  type ClaimedTaskV1,
+  type ClaimTasksV1,
+  type CreateTaskDto,
+  type FinishReplyV1,
+  type LeaseRefV1,
+  type SnoozeTaskV1,
+  Subjects,
+  type TaskResultV1,
+  type TaskStatus,
 } from '@juggernaut/contracts';
 import { APP_CONFIG } from '@juggernaut/service-kit';
 import { type Narrow, preparedQuery, rowsOf } from '@juggernaut/persistence';
@@ -25,8 +27,8 @@ import {
 } from './attempt-end';
 import { backoff } from './backoff';
 import { type LostLeaseRow, lostLeaseReason } from './lost-lease';
-import { cancelDependents } from '../tasks/tasks.repository';
-import type { Transition } from '../tasks/task-row';
+import { cancelDependents, TASK_COLUMNS } from '../tasks/tasks.repository';
+import type { TaskRow, Transition } from '../tasks/task-row';
 import { sortKey } from '../tasks/sort-key';
 import { recordTransitions, selectRecorded, transitionCtes } from '../tasks/transitions';
 import type { DispatchTasks } from '../db/schema.generated';
@@ -142,6 +144,46 @@ export function claimStatement(
 }
 
 /**
+ * A submitted task handed at once to a claim held at the dispatcher: inserted already leased to the
+ * claim's worker (attempt 1), with both of its transitions — created (pending), then claimed
+ * (running) — in its history and their events in the outbox in that order, in one statement. Only
+ * for a task the queue would hand out at once anyway (due now, no dependencies, no unique key); a
+ * type that is paused or has concurrency or rate limits, read from the table here, inserts nothing
+ * and takes the queue's path, as does an idempotency key already used. The lease and execution
+ * timeout are the claim's: the task's own, else its type's, else the default. With a budget the
+ * statement fails, changing nothing, if it would commit after the claim's requester stops waiting.
+ */
+const HAND_OFF = `WITH inserted AS (
+    INSERT INTO dispatch.tasks (${TASK_COLUMNS}, attempts, claim_token, claim_id, worker_id, claimed_at, updated_at,
+      run_deadline_at, lease_expires_at)
+    SELECT $1, $2, $3, $4::int, 'running', r.at, ${sortKey('r.at', '$4::int', '$15::int')}, $5::int, $6::text[],
+      coalesce($7::int, l.max_attempts, 5), $8::text, $9::uuid, NULL, $10::bigint, '{}', 0, NULL,
+      $11::int, NULL, NULL, $12::int, $13::int, $14::text[],
+      1, gen_random_uuid(), $16::uuid, $17::text, clock_timestamp(), clock_timestamp(),
+      clock_timestamp() + make_interval(secs => m.timeout),
+      least(clock_timestamp() + make_interval(secs => coalesce(l.lease_seconds, $18::int)), clock_timestamp() + make_interval(secs => m.timeout + 2))
+    FROM (SELECT now() AS at) r
+    LEFT JOIN dispatch.type_limits l ON l.type = $1
+    CROSS JOIN LATERAL (SELECT coalesce($11::int, l.timeout_seconds) AS timeout) m
+    WHERE l.type IS NULL OR NOT (l.paused OR l.max_concurrency IS NOT NULL OR l.rate_per_second IS NOT NULL)
+    ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING *
+  ), changed AS (
+    SELECT id, type, 'pending'::text AS status, 0 AS attempts, NULL::text AS worker_id, NULL::text AS reason, goal_id,
+      '${Subjects.taskCreated}'::text AS subject, 0 AS ord
+    FROM inserted
+    UNION ALL
+    SELECT id, type, status, attempts, worker_id, reason, goal_id, '${Subjects.taskClaimed}', 1 FROM inserted
+  ), ${transitionCtes('changed', '$19', { ordered: true })}
+  SELECT i.*, w.n AS _relay_woken,
+    ($20::int IS NULL OR dispatch.claim_in_time(transaction_timestamp() + make_interval(secs => $20::int / 1000.0))) AS _in_time
+  FROM inserted i
+  CROSS JOIN (SELECT count(*) AS n FROM _history) h
+  CROSS JOIN (SELECT count(*) AS n FROM _events) e
+  CROSS JOIN (SELECT count(*) AS n FROM _wake_relay) w
+  WHERE h.n + e.n >= 0`;
+
+/**
  * Fenced completion: only rows whose claim token is current change. Successes store their result;
  * retryable failures with attempts left go back to the queue after a jittered exponential backoff;
  * the rest are dead. The claim token stays on the row, so a finish repeated after a lost answer is
@@ -226,24 +268,51 @@ export class LeasesRepository {
       throw e;
     }
     return {
-      tasks: rows.map((r) => ({
-        id: r.id,
-        type: r.type,
-        title: r.title,
-        payload: r.payload,
-        attempt: r.attempts,
-        maxAttempts: r.max_attempts,
-        claimToken: r.claim_token,
-        leaseExpiresAt: r.lease_expires_at.toISOString(),
-        leaseMs: r.lease_expires_at.getTime() - r.claimed_at.getTime(),
-        goalId: r.goal_id,
-        budgetMinor: r.budget_minor === null ? null : Number(r.budget_minor),
-        createdAt: r.created_at.toISOString(),
-        checkpoint: r.checkpoint,
-        timeoutMs: r.run_deadline_at ? r.run_deadline_at.getTime() - r.claimed_at.getTime() : null,
-      })),
+      tasks: rows.map(toClaimedTask),
       pickupSeconds: rows.map((r) => Math.max(0, Number(r.pickup_seconds))),
     };
+  }
+
+  /**
+   * Creates `dto` leased to the held claim `req` (HAND_OFF): the task and the claim's answer, or
+   * undefined when the task must take the queue's path instead (nothing was written). Throws
+   * ClaimTooLateError, having written nothing, when it could not commit within `budgetMs`.
+   */
+  async handOff(
+    dto: CreateTaskDto,
+    req: ClaimTasksV1,
+    budgetMs?: number,
+  ): Promise<{ row: TaskRow; task: ClaimedTaskV1 } | undefined> {
+    let rows: Array<TaskRow & ClaimedRow>;
+    try {
+      rows = await preparedQuery<TaskRow & ClaimedRow>(this.db, HAND_OFF, [
+        dto.type,
+        dto.title ?? null,
+        JSON.stringify(dto.payload ?? {}),
+        dto.priority ?? 5,
+        dto.requiredLevel ?? 1,
+        dto.requiredCapabilities ?? [],
+        dto.maxAttempts ?? null,
+        dto.idempotencyKey ?? null,
+        dto.goalId ?? null,
+        dto.budgetMinor ?? null,
+        dto.timeoutSeconds ?? null,
+        dto.retry?.backoffBaseMs ?? null,
+        dto.retry?.backoffMaxMs ?? null,
+        dto.retry?.terminalErrors ?? null,
+        this.config.DISPATCH_AGING_SECONDS,
+        req.claimId ?? null,
+        req.workerId,
+        this.config.DISPATCH_LEASE_SECONDS,
+        currentCorrelationId() ?? null,
+        budgetMs === undefined ? null : Math.max(0, Math.floor(budgetMs)),
+      ]);
+    } catch (e) {
+      if (isTooLate(e)) throw new ClaimTooLateError(`hand-off not committed within ${budgetMs} ms`);
+      throw e;
+    }
+    const row = rows[0];
+    return row ? { row, task: toClaimedTask({ ...row, pickup_seconds: 0 }) } : undefined;
   }
 
   private async claimRows(
@@ -561,6 +630,26 @@ function countBy(values: string[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const v of values) out.set(v, (out.get(v) ?? 0) + 1);
   return out;
+}
+
+/** A leased row as its runner receives it. */
+function toClaimedTask(r: ClaimedRow): ClaimedTaskV1 {
+  return {
+    id: r.id,
+    type: r.type,
+    title: r.title,
+    payload: r.payload,
+    attempt: r.attempts,
+    maxAttempts: r.max_attempts,
+    claimToken: r.claim_token,
+    leaseExpiresAt: r.lease_expires_at.toISOString(),
+    leaseMs: r.lease_expires_at.getTime() - r.claimed_at.getTime(),
+    goalId: r.goal_id,
+    budgetMinor: r.budget_minor === null ? null : Number(r.budget_minor),
+    createdAt: r.created_at.toISOString(),
+    checkpoint: r.checkpoint,
+    timeoutMs: r.run_deadline_at ? r.run_deadline_at.getTime() - r.claimed_at.getTime() : null,
+  };
 }
 
 function isTooLate(e: unknown): boolean {

@@ -80,6 +80,38 @@ export class ParkedClaims {
   }
 
   /**
+   * Hands work to the first held claim (in arrival order) that `matches`: `lease` writes the lease
+   * and answers the claim, or answers undefined (nothing leased: the claim is held again) — a
+   * submission handed straight to a waiting runner. True when a claim was answered with work. While
+   * `lease` runs the claim counts as being served, so a runner giving up on it (`drop`) waits for it.
+   */
+  async handOff(
+    matches: (req: ClaimTasksV1) => boolean,
+    lease: (req: ClaimTasksV1, receivedAt: number) => Promise<ClaimReply | undefined>,
+  ): Promise<boolean> {
+    const p = this.parked.find((x) => matches(x.req));
+    if (!p) return false;
+    this.parked = this.parked.filter((x) => x !== p);
+    clearTimeout(p.timer);
+    const leasing = lease(p.req, p.receivedAt);
+    if (p.req.claimId) this.inFlight.set(p.req.claimId, leasing);
+    try {
+      const reply = await leasing;
+      if (reply && reply.tasks.length > 0) {
+        p.resolve(reply);
+        return true;
+      }
+      this.hold(p);
+      return false;
+    } catch (e) {
+      this.hold(p);
+      throw e;
+    } finally {
+      if (p.req.claimId) this.inFlight.delete(p.req.claimId);
+    }
+  }
+
+  /**
    * The runner gave up on these claims (no answer in time; it is handing their leases back): held
    * ones are answered empty, never served, and one being served is waited for, so the hand-back
    * that follows sees what it leased. A claim held past its runner's patience happens when the

@@ -13,7 +13,7 @@ import { currentCorrelationId } from '@juggernaut/observability';
 import type { DispatchTaskDependencies, DispatchTasks } from '../db/schema.generated';
 
 /** The columns a submitted task sets, in INSERT order (the batch insert reads the same names from JSON). */
-const TASK_COLUMNS = `type, title, payload, priority, status, run_at, sort_key, required_level, required_capabilities,
+export const TASK_COLUMNS = `type, title, payload, priority, status, run_at, sort_key, required_level, required_capabilities,
     max_attempts, idempotency_key, goal_id, parent_task_id, budget_minor, depends_on, pending_deps, reason,
     timeout_seconds, unique_key, unique_until, retry_base_ms, retry_max_ms, terminal_errors`;
 

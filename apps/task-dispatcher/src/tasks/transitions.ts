@@ -63,18 +63,27 @@ export async function recordTransitions(
  * `source` returns the changed rows (columns id, type, status, attempts, worker_id, reason, goal_id).
  * Hot paths (submit, claim, successful finish) use it so a state change, its history entry and its
  * outbox event commit in one round trip instead of a transaction of four or five.
- * `correlationParam` is the placeholder holding the correlation id (or NULL).
+ * `correlationParam` is the placeholder holding the correlation id (or NULL). With `ordered`, the
+ * source names each row's event subject itself (column `subject`, NULL for none) and its order in
+ * the history and the outbox (column `ord`): one task's two transitions in one statement.
  */
-export function transitionCtes(source: string, correlationParam: string, opts: { created?: boolean } = {}): string {
-  const subject = opts.created
-    ? `'${Subjects.taskCreated}'`
-    : `CASE s.status ${Object.entries(SUBJECT_BY_STATUS)
-        .filter(([, v]) => v)
-        .map(([k, v]) => `WHEN '${k}' THEN '${v}'`)
-        .join(' ')} END`;
+export function transitionCtes(
+  source: string,
+  correlationParam: string,
+  opts: { created?: boolean; ordered?: boolean } = {},
+): string {
+  const subject = opts.ordered
+    ? 's.subject'
+    : opts.created
+      ? `'${Subjects.taskCreated}'`
+      : `CASE s.status ${Object.entries(SUBJECT_BY_STATUS)
+          .filter(([, v]) => v)
+          .map(([k, v]) => `WHEN '${k}' THEN '${v}'`)
+          .join(' ')} END`;
+  const order = opts.ordered ? ' ORDER BY s.ord' : '';
   return `_history AS (
        INSERT INTO dispatch.task_events (task_id, status, attempt, worker_id, reason)
-       SELECT s.id, s.status, s.attempts, s.worker_id, s.reason FROM ${source} s
+       SELECT s.id, s.status, s.attempts, s.worker_id, s.reason FROM ${source} s${order}
        RETURNING 1
      ), _events AS (
        INSERT INTO dispatch.outbox (subject, payload, correlation_id)
@@ -82,7 +91,8 @@ export function transitionCtes(source: string, correlationParam: string, opts: {
            'taskId', e.id, 'type', e.type, 'status', e.status, 'attempt', e.attempts,
            'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
            'workerId', e.worker_id, 'reason', e.reason, 'goalId', e.goal_id)), ${correlationParam}
-       FROM (SELECT s.*, ${subject} AS subject FROM ${source} s) e WHERE e.subject IS NOT NULL
+       FROM (SELECT s.id, s.type, s.status, s.attempts, s.worker_id, s.reason, s.goal_id, ${subject} AS subject${opts.ordered ? ', s.ord' : ''}
+             FROM ${source} s) e WHERE e.subject IS NOT NULL${opts.ordered ? ' ORDER BY e.ord' : ''}
        RETURNING 1
      ), _wake_relay AS (
        SELECT pg_notify('${outboxChannel('dispatch')}', '') FROM (SELECT 1 FROM _events LIMIT 1) x

@@ -216,7 +216,13 @@ export class CreateTaskDto {
 
 export class TaskSubmitReplyV1 {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ enum: TASK_STATUSES }) status!: TaskStatus;
+  @ApiProperty({
+    enum: TASK_STATUSES,
+    description:
+      'The state the task was created in (pending, scheduled or blocked), or that of the task already there. A task ' +
+      'handed at once to a waiting runner is already running when the answer arrives.',
+  })
+  status!: TaskStatus;
   @ApiProperty({ description: 'False when an idempotencyKey or uniqueKey answered with a task already there.' })
   created!: boolean;
   @ApiPropertyOptional({ description: 'True when uniqueMode replace/debounce updated the task already there.' })
