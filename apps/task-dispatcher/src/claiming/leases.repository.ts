@@ -75,6 +75,21 @@ export interface ClaimOptions {
 }
 
 /**
+ * The end of a statement that leases: the rows of `source`, the notify CTE forced, and the lease's time
+ * budget (`budgetParam`, ms or NULL) checked after every write — it reads their counts, so it runs
+ * after all of them and a statement that stalled anywhere is caught (it fails, changing nothing).
+ */
+function selectInTime(source: string, budgetParam: string): string {
+  return `SELECT s.*, w.n AS _relay_woken,
+         (${budgetParam}::int IS NULL OR dispatch.claim_in_time(transaction_timestamp() + make_interval(secs => ${budgetParam}::int / 1000.0))) AS _in_time
+       FROM ${source} s
+       CROSS JOIN (SELECT count(*) AS n FROM _history) h
+       CROSS JOIN (SELECT count(*) AS n FROM _events) e
+       CROSS JOIN (SELECT count(*) AS n FROM _wake_relay) w
+       WHERE h.n + e.n >= 0`;
+}
+
+/**
  * The claim as one statement: for each type, its most urgent due tasks through the per-type claim
  * index (so other types' backlog is never read), locked with SKIP LOCKED; the best `max` of them
  * leased (the lease runs from the moment of the claim: clock_timestamp(), not the transaction's
@@ -119,15 +134,7 @@ export function claimStatement(
            t.goal_id, t.budget_minor, t.created_at, t.checkpoint, t.status, t.worker_id, t.reason, t.run_deadline_at,
            extract(epoch FROM clock_timestamp() - greatest(t.run_at, t.created_at))::float8 AS pickup_seconds
        ), ${transitionCtes('claimed', '$7')}
-       -- The time check reads the counts of every write, so it runs after all of them: a claim that
-       -- stalled anywhere in the statement is caught.
-       SELECT s.*, w.n AS _relay_woken,
-         ($10::int IS NULL OR dispatch.claim_in_time(transaction_timestamp() + make_interval(secs => $10::int / 1000.0))) AS _in_time
-       FROM claimed s
-       CROSS JOIN (SELECT count(*) AS n FROM _history) h
-       CROSS JOIN (SELECT count(*) AS n FROM _events) e
-       CROSS JOIN (SELECT count(*) AS n FROM _wake_relay) w
-       WHERE h.n + e.n >= 0`,
+       ${selectInTime('claimed', '$10')}`,
     params: [
       req.types,
       req.level,
@@ -175,13 +182,7 @@ const HAND_OFF = `WITH inserted AS (
     UNION ALL
     SELECT id, type, status, attempts, worker_id, reason, goal_id, '${Subjects.taskClaimed}', 1 FROM inserted
   ), ${transitionCtes('changed', '$19', { ordered: true })}
-  SELECT i.*, w.n AS _relay_woken,
-    ($20::int IS NULL OR dispatch.claim_in_time(transaction_timestamp() + make_interval(secs => $20::int / 1000.0))) AS _in_time
-  FROM inserted i
-  CROSS JOIN (SELECT count(*) AS n FROM _history) h
-  CROSS JOIN (SELECT count(*) AS n FROM _events) e
-  CROSS JOIN (SELECT count(*) AS n FROM _wake_relay) w
-  WHERE h.n + e.n >= 0`;
+  ${selectInTime('inserted', '$20')}`;
 
 /**
  * Fenced completion: only rows whose claim token is current change. Successes store their result;
