@@ -20,6 +20,8 @@ const rand = () => {
 };
 const pick = (xs) => xs[Math.floor(rand() * xs.length)];
 
+// BENCH_LEDGER_REVENUE_SHARE: the share of new events that are revenue (the rest are costs), 0.7 by default.
+const REVENUE_SHARE = Number(process.env.BENCH_LEDGER_REVENUE_SHARE ?? 0.7);
 const revenueSubject = `${NS}.juggernaut.revenue.recorded.v1`;
 const costSubject = `${NS}.juggernaut.cost.recorded.v1`;
 const expected = { published: 0, unique: 0, duplicates: 0, invalid: 0, revenue: {}, cost: {} };
@@ -65,7 +67,7 @@ for (let i = 0; i < EVENTS; i++) {
     const currency = rand() < 0.9 ? 'USD' : 'EUR';
     const occurredAt = new Date(Date.UTC(2026, 0, 1) + Math.floor(rand() * 300 * 86_400_000)).toISOString();
     let m;
-    if (rand() < 0.7) {
+    if (rand() < REVENUE_SHARE) {
       expected.revenue[currency] = (expected.revenue[currency] ?? 0) + amountMinor;
       m = [
         revenueSubject,
