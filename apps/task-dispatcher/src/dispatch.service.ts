@@ -21,7 +21,7 @@ import {
   type TaskSubmitReplyV1,
   type TaskViewV1,
 } from '@juggernaut/contracts';
-import { Bus, validatePayload } from '@juggernaut/messaging';
+import { Bus, validateFlatPayload } from '@juggernaut/messaging';
 import { encodeCursor } from '@juggernaut/persistence';
 import { LOGGER } from '@juggernaut/service-kit';
 import type { Subscription } from '@nats-io/transport-node';
@@ -193,7 +193,7 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
     const valid: TaskResultV1[] = [];
     const invalid: FinishReplyV1['rejected'] = [];
     for (const raw of req.results as Array<Record<string, unknown>>) {
-      const checked = validatePayload(TaskResultV1, withErrorCut(raw));
+      const checked = validateFlatPayload(TaskResultV1, withErrorCut(raw));
       if (checked.ok) valid.push(checked.value);
       else
         invalid.push({

@@ -82,6 +82,11 @@ export interface ConsumeOptions {
   flatPayload?: boolean;
 }
 
+export interface RespondOptions {
+  /** The request class has no class-transformer decorators: validate with the cheaper `validateFlatPayload`. */
+  flatPayload?: boolean;
+}
+
 export interface ConsumerHandle {
   stop(): Promise<void>;
 }
@@ -389,8 +394,10 @@ export class Bus {
   respond<S extends RequestSubject>(
     subject: S,
     handler: (payload: RequestSubjectMap[S]['request'], ctx: MessageContext) => Promise<RequestSubjectMap[S]['reply']>,
+    options: RespondOptions = {},
   ): Subscription {
     const cls = PayloadClasses[subject] as unknown as new () => RequestSubjectMap[S]['request'] & object;
+    const validate = options.flatPayload ? validateFlatPayload : validatePayload;
     return this.nc.subscribe(this.wire(subject), {
       queue: this.options.service,
       callback: (err, msg) => {
@@ -398,7 +405,7 @@ export class Bus {
         const correlationId = msg.headers?.get(CORRELATION_HEADER) || undefined;
         const work = withCorrelation(correlationId, async () => {
           const stopTimer = this.handlerSeconds.startTimer({ subject });
-          const checked = validatePayload(cls, msg.data);
+          const checked = validate(cls, msg.data);
           let reply: RpcReply<unknown>;
           if (!checked.ok) {
             reply = { ok: false, error: { status: 400, message: checked.reason } };

@@ -1,6 +1,6 @@
 import type { RequestSubject, RequestSubjectMap, StreamSubject, StreamSubjectMap } from '@juggernaut/contracts';
 import type { Subscription } from '@nats-io/transport-node';
-import type { Bus, ConsumeOptions, ConsumerHandle, MessageContext } from './bus';
+import type { Bus, ConsumeOptions, ConsumerHandle, MessageContext, RespondOptions } from './bus';
 
 /** A method that answers requests on `S`: its request and reply types are those of the contract. */
 export type Responder<S extends RequestSubject> = (
@@ -12,7 +12,7 @@ export type Responder<S extends RequestSubject> = (
 export type EventHandler<S extends StreamSubject> = (event: StreamSubjectMap[S], ctx: MessageContext) => Promise<void>;
 
 type Declaration =
-  | { kind: 'respond'; subject: RequestSubject; method: string | symbol }
+  | { kind: 'respond'; subject: RequestSubject; method: string | symbol; options: RespondOptions }
   | {
       kind: 'consume';
       subject: StreamSubject;
@@ -42,14 +42,15 @@ function declarationsOf(instance: object): Declaration[] {
  * subscribes it with `Bus.respond` (the service's queue group; the request validated against its
  * payload class, an invalid one answered with 400 and the reasons; an error answered with its status),
  * and drains it on shutdown: requests already received are answered. A method whose request or reply
- * type differs from the contract's does not compile.
+ * type differs from the contract's does not compile. `flatPayload`: the request class has no
+ * class-transformer decorators, so the cheaper validator applies (same rules, same reasons).
  */
-export function Respond<S extends RequestSubject>(subject: S) {
+export function Respond<S extends RequestSubject>(subject: S, options: RespondOptions = {}) {
   return <M extends Responder<S>>(
     prototype: object,
     method: string | symbol,
     _descriptor: TypedPropertyDescriptor<M>,
-  ) => declare(prototype, { kind: 'respond', subject, method });
+  ) => declare(prototype, { kind: 'respond', subject, method, options });
 }
 
 /**
@@ -113,8 +114,10 @@ export async function startHandlers(bus: Bus, instances: Iterable<object>): Prom
           throw new Error(`${String(d.method)} of ${instance.constructor.name} is not a method`);
         if (d.kind === 'respond') {
           subscriptions.push(
-            bus.respond(d.subject, async (request, ctx) =>
-              (fn as Responder<typeof d.subject>).call(instance, request, ctx),
+            bus.respond(
+              d.subject,
+              async (request, ctx) => (fn as Responder<typeof d.subject>).call(instance, request, ctx),
+              d.options,
             ),
           );
         } else {

@@ -1,5 +1,16 @@
-import { CostRecordedV1, HeartbeatLeasesV1, PayloadClasses, RevenueRecordedV1 } from '@juggernaut/contracts';
-import { validateSync } from 'class-validator';
+import {
+  ClaimTasksV1,
+  CostRecordedV1,
+  FinishTasksV1,
+  HeartbeatLeasesV1,
+  PayloadClasses,
+  RevenueRecordedV1,
+  TaskEventV1,
+  TaskResultV1,
+} from '@juggernaut/contracts';
+import { TransformationType } from 'class-transformer';
+import { defaultMetadataStorage } from 'class-transformer/cjs/storage';
+import { getMetadataStorage, validateSync } from 'class-validator';
 import { compileChecks, validateFlatPayload, validatePayload } from './validate-payload';
 
 const good = {
@@ -59,6 +70,86 @@ describe('validateFlatPayload', () => {
     const r = validateFlatPayload(RevenueRecordedV1, JSON.stringify(good));
     expect(r.ok && r.value instanceof RevenueRecordedV1).toBe(true);
   });
+
+  /**
+   * Every class validated the cheap way (the ledger's inbound events, the dispatcher's claim and finish
+   * requests and each result in a finish, the monitor's task outcomes): none has a class-transformer
+   * decorator, and each gets the same verdict and reasons as through class-transformer, valid or not.
+   */
+  const uuid = '0b6f4a52-7c1e-4a8e-9a43-5d2f1c9e8b70';
+  const flat: Array<[new () => object, Array<Record<string, unknown>>]> = [
+    [RevenueRecordedV1, bodies],
+    [CostRecordedV1, [{ ...good, category: 'llm' }, { ...good, category: 7 }, { eventId: '' }]],
+    [
+      ClaimTasksV1,
+      [
+        {
+          workerId: 'w',
+          level: 3,
+          capabilities: ['browser'],
+          types: ['noop'],
+          max: 64,
+          claimId: uuid,
+          timeoutMs: 5000,
+          waitMs: 1000,
+        },
+        { workerId: 'w', level: 9, capabilities: [1], types: 'noop', max: 0 },
+        { workerId: 'w', level: 1, capabilities: [], types: ['noop'], max: 1, extra: true },
+      ],
+    ],
+    [
+      FinishTasksV1,
+      [
+        { workerId: 'w', results: [{ taskId: uuid, claimToken: uuid, outcome: 'succeeded', result: { a: 1 } }] },
+        { workerId: 'w', results: [] },
+        { workerId: '', results: [1, 'x'] },
+        { results: 'none', more: 1 },
+      ],
+    ],
+    [
+      TaskResultV1,
+      [
+        { taskId: uuid, claimToken: uuid, outcome: 'failed', error: 'boom', retryable: true },
+        { taskId: 'x', claimToken: uuid, outcome: 'maybe', result: 'text' },
+        { taskId: uuid, claimToken: uuid, outcome: 'succeeded', retryable: 'yes', extra: 1 },
+      ],
+    ],
+    [
+      TaskEventV1,
+      [
+        { taskId: uuid, type: 'noop', status: 'succeeded', attempt: 1, at: '2026-12-06T00:00:00.000Z', workerId: 'w' },
+        { taskId: uuid, type: 'noop', status: 'done', attempt: -1, at: 'now' },
+        { taskId: uuid, extra: 1 },
+      ],
+    ],
+  ];
+
+  it.each(flat.map(([cls, b]) => [cls.name, cls, b] as const))(
+    '%s: no class-transformer decorator, and the same verdicts and reasons as validatePayload',
+    (_name, cls, samples) => {
+      const properties = new Set(
+        getMetadataStorage()
+          .getTargetValidationMetadatas(cls, undefined as unknown as string, false, false, undefined)
+          .map((m) => m.propertyName),
+      );
+      expect(properties.size).toBeGreaterThan(0);
+      for (const p of properties) {
+        expect(defaultMetadataStorage.findTypeMetadata(cls, p)).toBeUndefined();
+        expect(defaultMetadataStorage.findTransformMetadatas(cls, p, TransformationType.PLAIN_TO_CLASS)).toEqual([]);
+      }
+      expect(defaultMetadataStorage.getExposedMetadatas(cls)).toEqual([]);
+      expect(defaultMetadataStorage.getExcludedMetadatas(cls)).toEqual([]);
+      let valid = 0;
+      for (const b of samples) {
+        const cheap = validateFlatPayload(cls, JSON.stringify(b));
+        expect(cheap).toEqual(validatePayload(cls, JSON.stringify(b)));
+        if (cheap.ok) valid++;
+      }
+      // Each class is tried with a valid body and with invalid ones.
+      expect(valid).toBeGreaterThan(0);
+      expect(valid).toBeLessThan(samples.length);
+    },
+  );
 
   it('refuses a body that would replace the instance prototype', () => {
     expect(validateFlatPayload(RevenueRecordedV1, '{"__proto__": {"x": 1}, "eventId": "e"}')).toEqual({

@@ -42,17 +42,29 @@ export class MonitorSamplesConsumer {
 
   constructor(private readonly samples: MonitorSamplesRepository) {}
 
-  @Consume(Subjects.taskSucceeded, { durable: 'governance-monitor-succeeded', concurrency: OUTCOME_CONCURRENCY })
+  @Consume(Subjects.taskSucceeded, {
+    durable: 'governance-monitor-succeeded',
+    concurrency: OUTCOME_CONCURRENCY,
+    flatPayload: true,
+  })
   succeeded(e: TaskEventV1): Promise<void> {
     return this.outcome(e, false);
   }
 
-  @Consume(Subjects.taskFailed, { durable: 'governance-monitor-failed', concurrency: OUTCOME_CONCURRENCY })
+  @Consume(Subjects.taskFailed, {
+    durable: 'governance-monitor-failed',
+    concurrency: OUTCOME_CONCURRENCY,
+    flatPayload: true,
+  })
   failed(e: TaskEventV1): Promise<void> {
     return this.outcome(e, true);
   }
 
-  @Consume(Subjects.taskDead, { durable: 'governance-monitor-dead', concurrency: OUTCOME_CONCURRENCY })
+  @Consume(Subjects.taskDead, {
+    durable: 'governance-monitor-dead',
+    concurrency: OUTCOME_CONCURRENCY,
+    flatPayload: true,
+  })
   dead(e: TaskEventV1): Promise<void> {
     return this.outcome(e, true);
   }
