@@ -112,10 +112,11 @@ async function juggernaut(label) {
   // The dispatcher and the runners hand out and run nothing until governance-api answers the policy.
   const adminKey = `bench-admin-${randomBytes(12).toString('hex')}`;
   const apiPort = await freePort();
-  // BENCH_PROFILE=<dir> writes a CPU profile of each service there (named after the service and its pid).
+  // BENCH_PROFILE=<dir> writes a CPU profile of each service process there (named after the service, numbered).
+  let profiled = 0;
   const profile = (app) =>
     process.env.BENCH_PROFILE
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`, `--cpu-prof-name=${app}.\${pid}.cpuprofile`]
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`, `--cpu-prof-name=${app}.${++profiled}.cpuprofile`]
       : [];
   const governance = await startService(
     'governance-api',
