@@ -315,14 +315,16 @@ describe('Grafana dashboards on a real Prometheus scraping the running services'
       200,
     );
     // Keep work flowing while the panels are queried, as on a live system: noops, and an agent task
-    // a second whose model (any further request) answers at once.
+    // a second whose model (any further request) answers at once. The noops run half a second, so a
+    // scrape finds work running (a waiting runner takes a task at once: short ones are gone between
+    // two scrapes, and the due-or-running gauge has nothing to show).
     fake!.fallback(() => answer('ok', { prompt_tokens: 40, completion_tokens: 4 }));
     let tick = 0;
     traffic = setInterval(() => {
       const task =
         tick++ % 4 === 0
           ? { type: 'agent.goal', payload: { goal: 'Keep going' }, budgetMinor: 10_000 }
-          : { type: 'noop', payload: { sleepMs: 5 } };
+          : { type: 'noop', payload: { sleepMs: 500 } };
       void submit(task).catch(() => undefined);
     }, 250);
 
