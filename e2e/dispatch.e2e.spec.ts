@@ -357,6 +357,29 @@ describe('task dispatch through the REST API, NATS and runners', () => {
       });
     });
 
+    it('a hand-back by claim id that arrives while that claim is still being answered leaves nothing leased to it', async () => {
+      // A runner that gave up on a claim (no answer within its timeout: the dispatcher was frozen, its
+      // requests queued) hands the claim back by its id; both requests then reach the dispatcher together.
+      for (let i = 0; i < 10; i++) {
+        const { id } = await submit({ type: manual });
+        const claimId = randomUUID();
+        const [answered, handedBack] = await Promise.all([
+          claim({ claimId, timeoutMs: 5_000 }),
+          rpc('juggernaut.task.release.v1', {
+            workerId: 'raw-worker',
+            reason: 'claim answer not received',
+            claimIds: [claimId],
+          }),
+        ]);
+        expect(await task(id)).toMatchObject({ status: 'pending', attempts: 0 });
+        // Whatever the claim took went back with the hand-back.
+        expect(handedBack.released).toEqual(answered.tasks.map((t) => t.id));
+        // A held claim of that id, or a later request reusing it, leases nothing either.
+        expect((await claim({ claimId, timeoutMs: 5_000 })).tasks).toEqual([]);
+        await api.post(`/api/v1/tasks/${id}/cancel`, {});
+      }
+    });
+
     it('claims by priority, with aging so old low-priority work is not starved', async () => {
       const low = await submit({ type: manual, priority: 9 });
       const high = await submit({ type: manual, priority: 0 });

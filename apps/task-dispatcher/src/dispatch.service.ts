@@ -134,7 +134,9 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
    * rolled back and answered empty, so no lease goes to a runner that is no longer listening.
    */
   async claim(req: ClaimTasksV1, receivedAt = performance.now()): Promise<{ tasks: ClaimedTaskV1[] }> {
-    const reply = await this.claimNow(req, receivedAt);
+    // A claim its runner already handed back (it stopped waiting for the answer) leases nothing.
+    if (this.parked.gaveUp(req.claimId)) return { tasks: [] };
+    const reply = await this.parked.track(req.claimId, this.claimNow(req, receivedAt));
     if (reply.tasks.length > 0 || !req.waitMs) return reply;
     // Nothing to claim: with `waitMs`, held until work arrives (answered at submit time) or the wait is up.
     const budgetMs = req.timeoutMs === undefined ? undefined : claimBudgetMs(req.timeoutMs);

@@ -142,4 +142,23 @@ describe('ParkedClaims.drop', () => {
     await expect(dropped).resolves.toBe(true);
     await expect(answer).resolves.toEqual({ tasks: [task('a')] });
   });
+  it('makes a hand-back wait for a claim of its id being answered at once, and holds no claim of a handed-back id', async () => {
+    const parked = new ParkedClaims(queue().claim);
+    let answer!: (r: { tasks: ClaimedTaskV1[] }) => void;
+    const answering = parked.track('c1', new Promise<{ tasks: ClaimedTaskV1[] }>((r) => (answer = r)));
+    let dropped = false;
+    const drop = parked.drop(['c1']).then(() => (dropped = true));
+    await tick();
+    // The claim is still being answered: the hand-back waits, so it will see what the claim leased.
+    expect(dropped).toBe(false);
+    answer({ tasks: [task('a')] });
+    await drop;
+    await expect(answering).resolves.toEqual({ tasks: [task('a')] });
+    // From now on a claim of that id leases nothing: it is answered empty instead of held.
+    expect(parked.gaveUp('c1')).toBe(true);
+    expect(parked.gaveUp('c2')).toBe(false);
+    const now = performance.now();
+    await expect(parked.park(req({ claimId: 'c1' }), now, now + 5_000)).resolves.toEqual({ tasks: [] });
+    expect(parked.size).toBe(0);
+  });
 });

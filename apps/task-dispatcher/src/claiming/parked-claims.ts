@@ -16,6 +16,8 @@ interface Parked {
 
 /** Time kept back from a parked claim's budget for the claim that serves it and the answer's way back. */
 const SERVE_RESERVE_MS = 500;
+/** How long a claim id handed back is remembered: well past any runner's claim timeout. */
+const GIVEN_UP_MS = 120_000;
 
 /**
  * Claims that found nothing, held at the dispatcher (long polling) until work arrives: a submission,
@@ -28,8 +30,10 @@ const SERVE_RESERVE_MS = 500;
  */
 export class ParkedClaims {
   private parked: Parked[] = [];
-  /** Held claims being served right now, by claim id. */
+  /** Claims being answered right now (claimed at once, served while held or handed work), by claim id. */
   private readonly inFlight = new Map<string, Promise<unknown>>();
+  /** Claim ids their runners handed back (gave up on), with when: such a claim leases nothing more. */
+  private readonly givenUp = new Map<string, number>();
   private serving?: Promise<void>;
   private again = false;
   private closed = false;
@@ -47,9 +51,28 @@ export class ParkedClaims {
     return Math.max(0, Math.min(wanted, budgetMs === undefined ? wanted : budgetMs - SERVE_RESERVE_MS));
   }
 
+  /** True when the claim's runner has handed it back: it must lease nothing. */
+  gaveUp(claimId: string | undefined): boolean {
+    return claimId !== undefined && this.givenUp.has(claimId);
+  }
+
+  /**
+   * Counts a claim answered outside the held ones (at once, when it arrives) as being answered, so a
+   * hand-back of its id that arrives meanwhile waits for it and hands back what it leased.
+   */
+  async track<T>(claimId: string | undefined, answering: Promise<T>): Promise<T> {
+    if (claimId === undefined) return answering;
+    this.inFlight.set(claimId, answering);
+    try {
+      return await answering;
+    } finally {
+      if (this.inFlight.get(claimId) === answering) this.inFlight.delete(claimId);
+    }
+  }
+
   /** Holds a claim that found nothing until work arrives or `until` (performance.now() time) passes. */
   park(req: ClaimTasksV1, receivedAt: number, until: number): Promise<ClaimReply> {
-    if (this.closed || until <= performance.now()) return Promise.resolve({ tasks: [] });
+    if (this.closed || until <= performance.now() || this.gaveUp(req.claimId)) return Promise.resolve({ tasks: [] });
     return new Promise((resolve, reject) => {
       const p: Parked = {
         req,
@@ -113,12 +136,16 @@ export class ParkedClaims {
 
   /**
    * The runner gave up on these claims (no answer in time; it is handing their leases back): held
-   * ones are answered empty, never served, and one being served is waited for, so the hand-back
-   * that follows sees what it leased. A claim held past its runner's patience happens when the
+   * ones are answered empty, never served, and one being answered is waited for, so the hand-back
+   * that follows sees what it leased; from now on a claim of these ids leases nothing (one still
+   * arriving, or one that comes back empty and would be held again). A claim held past its runner's patience happens when the
    * dispatcher stalled (frozen, overloaded) while the request waited to be read.
    */
   async drop(claimIds: string[]): Promise<void> {
     if (claimIds.length === 0) return;
+    const now = performance.now();
+    for (const [id, at] of this.givenUp) if (now - at > GIVEN_UP_MS) this.givenUp.delete(id);
+    for (const id of claimIds) this.givenUp.set(id, now);
     const ids = new Set(claimIds);
     for (const p of this.parked.filter((x) => x.req.claimId !== undefined && ids.has(x.req.claimId))) {
       this.parked = this.parked.filter((x) => x !== p);
@@ -139,7 +166,7 @@ export class ParkedClaims {
 
   private hold(p: Parked): void {
     const left = p.until - performance.now();
-    if (this.closed || left <= 0) return p.resolve({ tasks: [] });
+    if (this.closed || left <= 0 || this.gaveUp(p.req.claimId)) return p.resolve({ tasks: [] });
     p.timer = setTimeout(() => {
       this.parked = this.parked.filter((x) => x !== p);
       p.resolve({ tasks: [] });
