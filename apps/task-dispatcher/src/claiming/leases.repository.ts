@@ -75,6 +75,15 @@ export interface ClaimOptions {
 }
 
 /**
+ * A new attempt's execution deadline and lease, both counted from the moment of its claim
+ * (clock_timestamp(), not the transaction's start), for the row `m` giving its lease length (`lease`,
+ * seconds) and execution timeout (`timeout`, seconds, NULL for none). Past its deadline an attempt
+ * gets no more lease: two seconds more, for its runner to report the timeout.
+ */
+const RUN_DEADLINE = `clock_timestamp() + make_interval(secs => m.timeout)`;
+const LEASE_EXPIRY = `least(clock_timestamp() + make_interval(secs => m.lease), clock_timestamp() + make_interval(secs => m.timeout + 2))`;
+
+/**
  * The end of a statement that leases: the rows of `source`, the notify CTE forced, and the lease's time
  * budget (`budgetParam`, ms or NULL) checked after every write — it reads their counts, so it runs
  * after all of them and a statement that stalled anywhere is caught (it fails, changing nothing).
@@ -126,9 +135,7 @@ export function claimStatement(
          UPDATE dispatch.tasks t SET
            status = 'running', attempts = t.attempts + 1, claim_token = gen_random_uuid(), claim_id = $9::uuid, worker_id = $5,
            claimed_at = clock_timestamp(), updated_at = clock_timestamp(), reason = NULL,
-           run_deadline_at = clock_timestamp() + make_interval(secs => m.timeout),
-           -- past its deadline an attempt gets no more lease (two seconds more, for its runner to report the timeout)
-           lease_expires_at = least(clock_timestamp() + make_interval(secs => m.lease), clock_timestamp() + make_interval(secs => m.timeout + 2))
+           run_deadline_at = ${RUN_DEADLINE}, lease_expires_at = ${LEASE_EXPIRY}
          FROM timed m WHERE t.id = m.id
          RETURNING t.id, t.type, t.title, t.payload, t.attempts, t.max_attempts, t.claim_token, t.lease_expires_at, t.claimed_at,
            t.goal_id, t.budget_minor, t.created_at, t.checkpoint, t.status, t.worker_id, t.reason, t.run_deadline_at,
@@ -166,12 +173,10 @@ const HAND_OFF = `WITH inserted AS (
     SELECT $1, $2, $3, $4::int, 'running', r.at, ${sortKey('r.at', '$4::int', '$15::int')}, $5::int, $6::text[],
       coalesce($7::int, l.max_attempts, 5), $8::text, $9::uuid, NULL, $10::bigint, '{}', 0, NULL,
       $11::int, NULL, NULL, $12::int, $13::int, $14::text[],
-      1, gen_random_uuid(), $16::uuid, $17::text, clock_timestamp(), clock_timestamp(),
-      clock_timestamp() + make_interval(secs => m.timeout),
-      least(clock_timestamp() + make_interval(secs => coalesce(l.lease_seconds, $18::int)), clock_timestamp() + make_interval(secs => m.timeout + 2))
+      1, gen_random_uuid(), $16::uuid, $17::text, clock_timestamp(), clock_timestamp(), ${RUN_DEADLINE}, ${LEASE_EXPIRY}
     FROM (SELECT now() AS at) r
     LEFT JOIN dispatch.type_limits l ON l.type = $1
-    CROSS JOIN LATERAL (SELECT coalesce($11::int, l.timeout_seconds) AS timeout) m
+    CROSS JOIN LATERAL (SELECT coalesce(l.lease_seconds, $18::int) AS lease, coalesce($11::int, l.timeout_seconds) AS timeout) m
     WHERE l.type IS NULL OR NOT (l.paused OR l.max_concurrency IS NOT NULL OR l.rate_per_second IS NOT NULL)
     ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING *

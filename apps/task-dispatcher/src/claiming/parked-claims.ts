@@ -57,8 +57,9 @@ export class ParkedClaims {
   }
 
   /**
-   * Counts a claim answered outside the held ones (at once, when it arrives) as being answered, so a
-   * hand-back of its id that arrives meanwhile waits for it and hands back what it leased.
+   * Counts a claim as being answered until `answering` settles — at once when it arrives, served
+   * while held, or handed work — so a hand-back of its id that arrives meanwhile waits for it and
+   * hands back what it leased.
    */
   async track<T>(claimId: string | undefined, answering: Promise<T>): Promise<T> {
     if (claimId === undefined) return answering;
@@ -116,30 +117,27 @@ export class ParkedClaims {
     if (!p) return false;
     this.parked = this.parked.filter((x) => x !== p);
     clearTimeout(p.timer);
-    const leasing = lease(p.req, p.receivedAt);
-    if (p.req.claimId) this.inFlight.set(p.req.claimId, leasing);
+    let reply: ClaimReply | undefined;
     try {
-      const reply = await leasing;
-      if (reply && reply.tasks.length > 0) {
-        p.resolve(reply);
-        return true;
-      }
-      this.hold(p);
-      return false;
+      reply = await this.track(p.req.claimId, lease(p.req, p.receivedAt));
     } catch (e) {
       this.hold(p);
       throw e;
-    } finally {
-      if (p.req.claimId) this.inFlight.delete(p.req.claimId);
     }
+    if (reply && reply.tasks.length > 0) {
+      p.resolve(reply);
+      return true;
+    }
+    this.hold(p);
+    return false;
   }
 
   /**
    * The runner gave up on these claims (no answer in time; it is handing their leases back): held
    * ones are answered empty, never served, and one being answered is waited for, so the hand-back
    * that follows sees what it leased; from now on a claim of these ids leases nothing (one still
-   * arriving, or one that comes back empty and would be held again). A claim held past its runner's patience happens when the
-   * dispatcher stalled (frozen, overloaded) while the request waited to be read.
+   * arriving, or one that comes back empty and would be held again). A claim held past its runner's
+   * patience happens when the dispatcher stalled (frozen, overloaded) while the request waited to be read.
    */
   async drop(claimIds: string[]): Promise<void> {
     if (claimIds.length === 0) return;
@@ -181,15 +179,11 @@ export class ParkedClaims {
       this.parked = this.parked.filter((x) => x !== p);
       clearTimeout(p.timer);
       let reply: ClaimReply;
-      const claiming = this.claim(p.req, p.receivedAt);
-      if (p.req.claimId) this.inFlight.set(p.req.claimId, claiming);
       try {
-        reply = await claiming;
+        reply = await this.track(p.req.claimId, this.claim(p.req, p.receivedAt));
       } catch (e) {
         p.reject(e);
         continue;
-      } finally {
-        if (p.req.claimId) this.inFlight.delete(p.req.claimId);
       }
       if (reply.tasks.length < p.req.max) short.add(p.shape);
       if (reply.tasks.length > 0) p.resolve(reply);
