@@ -59,17 +59,17 @@ describe('outbox relay under faults', () => {
   });
 
   /** A schema with an outbox and a data source on it, as a service has. */
-  async function outboxSchema(schema: string): Promise<DataSource> {
+  async function outboxSchema(schema: string, poolSize = 4): Promise<DataSource> {
     const c = new Client({ connectionString: db.url });
     await c.connect();
     await c.query(`CREATE SCHEMA ${schema}`);
     await c.query(outboxTableSql(schema));
     await c.end();
-    return dataSource(schema);
+    return dataSource(schema, poolSize);
   }
 
-  async function dataSource(schema: string): Promise<DataSource> {
-    const ds = createServiceDataSource({ url: db.url, schema, service: `relay-test-${schema}`, poolSize: 4 });
+  async function dataSource(schema: string, poolSize = 4): Promise<DataSource> {
+    const ds = createServiceDataSource({ url: db.url, schema, service: `relay-test-${schema}`, poolSize });
     await ds.initialize();
     cleanups.push(() => ds.destroy());
     return ds;
@@ -270,6 +270,42 @@ describe('outbox relay under faults', () => {
     await eventually(async () => (await outboxIds(ds, schema)).length === 0, 10_000);
     const all = await readStream<{ attempt: number }>(nc, eventsStream(ns), created(ns));
     expect(all.map((e) => e.attempt)).toEqual([0, 1, 2, 4, 5, 6, 3]);
+  });
+
+  it('a drain whose delete fails rolls its transaction back: the connection goes back to the pool usable, and the rows stay and go out once on the next drain', async () => {
+    const schema = 'faildelete';
+    // One pooled connection: whatever the failed drain left on it, the next query meets.
+    const ds = await outboxSchema(schema, 1);
+    const ns = testNamespace();
+    cleanups.push(() => cleanupNamespace(ns));
+    const b = await bus(ns);
+    await b.ensureStreams();
+    await ds.query(
+      `CREATE FUNCTION ${schema}.refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'outbox delete refused'; END $$`,
+    );
+    await ds.query(
+      `CREATE TRIGGER refuse BEFORE DELETE ON ${schema}.outbox FOR EACH ROW EXECUTE FUNCTION ${schema}.refuse_delete()`,
+    );
+    const taskId = randomUUID();
+    await enqueueEvents(
+      ds,
+      schema,
+      [0, 1, 2].map((i) => ({ subject: Subjects.taskCreated, payload: taskEvent(taskId, i) })),
+    );
+
+    const r = relay(ds, schema, b, { fallbackMs: NEVER });
+    await r.start();
+    await eventually(() => logs.lines.some((l) => l.includes('outbox delete refused')), 10_000);
+    // Published, but not deleted: the rows are still there, and the connection is not stuck in the aborted transaction.
+    await eventually(async () => (await readStream(nc, eventsStream(ns), created(ns))).length === 3, 10_000);
+    expect(await ds.query(`SELECT count(*)::int AS n FROM ${schema}.outbox`)).toEqual([{ n: 3 }]);
+
+    await ds.query(`DROP TRIGGER refuse ON ${schema}.outbox`);
+    r.kick();
+    await eventually(async () => (await outboxIds(ds, schema)).length === 0, 10_000);
+    // Published a second time with the same message ids: the stream kept each event once.
+    const stored = await readStream<{ attempt: number }>(nc, eventsStream(ns), created(ns));
+    expect(stored.map((e) => e.attempt)).toEqual([0, 1, 2]);
   });
 
   it('NATS down: a drain neither waits for acknowledgements that cannot come nor holds its transaction open, and the events go out as soon as NATS is back', async () => {

@@ -2,7 +2,8 @@
 // Dispatch benchmark: Juggernaut's task-dispatcher + agent-runner against graphile-worker, on the
 // same local Postgres, in one run. Prints one JSON line per figure and the drain ratio last.
 //   drain:  50,000 pre-inserted noop tasks, two runner processes, tasks/s (claim and completion committed)
-//   pickup: 1,000 tasks submitted one at a time from this process, submit → handler start (p50/p99/max)
+//   pickup: 1,000 tasks submitted one at a time from this process, submit → handler start (p50/p99/max), and
+//           the CPU seconds per 1,000 tasks per component at that trickle (one task at a time: nothing batched)
 //   scale:  1, 2 and 4 runner processes on noop tasks sleeping 100 ms, tasks/s and efficiency against linear
 //   backlog: the drain again with 100,000 pending tasks of another type in the table; drain rate and the
 //           dispatcher's mean claim time, each as a ratio to the empty-table drain
@@ -272,6 +273,7 @@ async function juggernautPickup() {
     await j.runners(2, 16);
     await sleep(500);
     const submitted = new Map();
+    const cpu = cpuMeter();
     for (let i = 0; i < PICKUP; i++) {
       const t0 = Date.now();
       const r = (
@@ -281,14 +283,21 @@ async function juggernautPickup() {
       await sleep(Number(process.env.BENCH_PICKUP_GAP ?? 5));
     }
     await waitUntil(async () => (await succeeded(j.sql)) === PICKUP, 60_000, 100);
+    const cpuSeconds = cpu.stop();
     if (process.env.BENCH_DEBUG) {
-      const text = await (await fetch(`http://127.0.0.1:${ports.get(j.children[0])}/metrics`)).text();
-      console.error(
-        text
-          .split('\n')
-          .filter((l) => /juggernaut_request_handler_duration_seconds_(sum|count)/.test(l))
-          .join('\n'),
-      );
+      for (const child of j.children) {
+        const text = await (await fetch(`http://127.0.0.1:${ports.get(child)}/metrics`)).text();
+        console.error(
+          text
+            .split('\n')
+            .filter((l) =>
+              /juggernaut_request_handler_duration_seconds_(sum|count)|eventloop_lag_(max|p99)|gc_duration_seconds_(sum|count)/.test(
+                l,
+              ),
+            )
+            .join('\n'),
+        );
+      }
       const ev = await j.sql.query(
         `SELECT avg(extract(epoch FROM r.at - p.at) * 1000) AS create_to_claim_ms FROM dispatch.task_events p JOIN dispatch.task_events r ON r.task_id = p.task_id AND r.status = 'running' WHERE p.status = 'pending'`,
       );
@@ -309,7 +318,10 @@ async function juggernautPickup() {
         console.error(s.ms, ev.rows.map((e) => `${e.status}@${Number(e.at) - t0}`).join(' '));
       }
     }
-    return rows.map((r) => Math.max(0, Date.parse(r.started) - submitted.get(r.id))).sort((a, b) => a - b);
+    return {
+      latencies: rows.map((r) => Math.max(0, Date.parse(r.started) - submitted.get(r.id))).sort((a, b) => a - b),
+      cpuSeconds,
+    };
   } finally {
     await nc.close();
     await j.close();
@@ -337,12 +349,13 @@ async function graphilePickup() {
       children.push(c);
     }
     await sleep(1500);
+    const cpu = cpuMeter();
     for (let i = 0; i < PICKUP; i++) {
       await sql.query(`SELECT graphile_worker.add_job('noop', json_build_object('t0', $1::bigint))`, [Date.now()]);
-      await sleep(5);
+      await sleep(Number(process.env.BENCH_PICKUP_GAP ?? 5));
     }
     await waitUntil(async () => latencies.length >= PICKUP, 60_000, 100);
-    return latencies.sort((a, b) => a - b);
+    return { latencies: latencies.sort((a, b) => a - b), cpuSeconds: cpu.stop() };
   } finally {
     await stop(children);
     await sql.end();
@@ -411,9 +424,9 @@ async function juggernautRest() {
 
 // BENCH_PARTS=drain,pickup,scale,backlog,rest,peer chooses parts (all by default; `peer` runs graphile-worker).
 /** CPU seconds per 1,000 drained tasks, per component, with their total. */
-const per1000 = (seconds) => {
-  const each = Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, round((v * 1000) / DRAIN, 3)]));
-  return { ...each, total: round(Object.values(seconds).reduce((a, b) => a + b, 0) * (1000 / DRAIN), 3) };
+const per1000 = (seconds, tasks = DRAIN) => {
+  const each = Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, round((v * 1000) / tasks, 3)]));
+  return { ...each, total: round(Object.values(seconds).reduce((a, b) => a + b, 0) * (1000 / tasks), 3) };
 };
 const parts = new Set((process.env.BENCH_PARTS ?? 'drain,pickup,scale,backlog,rest,peer').split(','));
 let jDrain;
@@ -445,7 +458,7 @@ if (parts.has('drain')) {
   }
 }
 if (parts.has('pickup')) {
-  const jp = await juggernautPickup();
+  const { latencies: jp, cpuSeconds: jCpu } = await juggernautPickup();
   out({
     bench: 'dispatch.pickup',
     system: 'juggernaut',
@@ -453,9 +466,10 @@ if (parts.has('pickup')) {
     p50Ms: percentile(jp, 50),
     p99Ms: percentile(jp, 99),
     maxMs: jp.at(-1),
+    cpuSecondsPer1000: per1000(jCpu, PICKUP),
   });
   if (parts.has('peer')) {
-    const gp = await graphilePickup();
+    const { latencies: gp, cpuSeconds: gCpu } = await graphilePickup();
     out({
       bench: 'dispatch.pickup',
       system: 'graphile-worker',
@@ -463,6 +477,7 @@ if (parts.has('pickup')) {
       p50Ms: percentile(gp, 50),
       p99Ms: percentile(gp, 99),
       maxMs: gp.at(-1),
+      cpuSecondsPer1000: per1000(gCpu, PICKUP),
     });
   }
 }

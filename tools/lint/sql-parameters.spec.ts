@@ -112,7 +112,10 @@ const REVIEWED: Record<string, Record<string, string>> = {
   },
   'libs/service-kit/src/outbox-relay.ts': {
     'quoteIdent(outboxChannel(this.schema))': 'identifier quoted',
-    table: 'schema-qualified outbox table, quoted',
+    'this.selectBatch(after)':
+      'the lock and the batch read: the outbox table and the lock key from a schema that passed quoteIdent, digits() of an outbox id, the batch size as an integer',
+    'deleteAcked(this.table, acked)':
+      'the quoted outbox table and ids that passed digits() (ids the database returned)',
   },
 };
 

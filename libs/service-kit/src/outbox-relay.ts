@@ -23,6 +23,22 @@ type OutboxRow = Narrow<Pick<Outbox, 'id' | 'subject' | 'correlation_id'>, { sub
   data: string;
 };
 
+/** node-postgres's client on the simple protocol: a text of several statements answers one result each. */
+interface SimpleQueryClient {
+  query(text: string): Promise<Array<{ rows: Array<Record<string, unknown>> }>>;
+}
+
+/** The delete of the rows the stream acknowledged (none: nothing), ending in `; ` for the commit after it. */
+function deleteAcked(table: string, ids: string[]): string {
+  return ids.length > 0 ? `DELETE FROM ${table} WHERE id = ANY('{${ids.map(digits).join(',')}}'::bigint[]); ` : '';
+}
+
+/** An outbox id as it may stand in a statement's text: the digits of a bigint, nothing else. */
+function digits(id: string): string {
+  if (!/^[0-9]{1,19}$/.test(id)) throw new Error(`not an outbox id: ${id}`);
+  return id;
+}
+
 /**
  * Publishes outbox rows to JetStream after their transaction commits. Woken by LISTEN/NOTIFY,
  * with a timer as the fallback. One relay per schema drains at a time (an advisory lock), so events
@@ -47,6 +63,7 @@ export class OutboxRelay {
   private readonly reconnectMs: number;
   private readonly reconnectMaxMs: number;
   private readonly failures;
+  private readonly table: string;
 
   constructor(
     private readonly ds: DataSource,
@@ -56,6 +73,7 @@ export class OutboxRelay {
     private readonly logger: Logger,
     options: OutboxRelayOptions = {},
   ) {
+    this.table = `${quoteIdent(schema)}.outbox`;
     this.fallbackMs = options.fallbackMs ?? 1_000;
     this.batchSize = options.batchSize ?? 500;
     this.reconnectMs = options.reconnectMs ?? 250;
@@ -170,44 +188,71 @@ export class OutboxRelay {
   }
 
   private async drain(): Promise<void> {
-    const table = `${quoteIdent(this.schema)}.outbox`;
     // Rows this drain has passed (published or refused); a refused row waits for the next drain
     // instead of being selected again and again in this one.
     let after = '0';
     for (;;) {
-      const batch = await this.ds.transaction(async (em) => {
-        // One relay per schema at a time: two replicas publishing side by side (each its own batch)
-        // would put one task's events on the stream out of order. A replica without the lock skips
-        // this drain; the holder, which hears the same NOTIFY, drains again, and timers cover the rest.
-        const [{ mine }] = (await em.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS mine`, [
-          `juggernaut:outbox:${this.schema}`,
-        ])) as Array<{ mine: boolean }>;
-        if (!mine) return undefined;
-        // The payload is read as text and sent as it is: no parse and re-serialise per event. No row
-        // locks: the advisory lock above is what keeps a second relay off these rows (only a relay
-        // deletes outbox rows), and locking each row cost a heap write per event before its delete.
-        const rows = (await em.query(
-          `SELECT id, subject, payload::text AS data, correlation_id FROM ${table} WHERE id > $1 ORDER BY id LIMIT $2`,
-          [after, this.batchSize],
-        )) as OutboxRow[];
-        if (rows.length === 0) return undefined;
-        const outcomes = await this.bus.publishBatch(
-          rows.map((r) => ({
-            subject: r.subject,
-            data: r.data,
-            msgId: `${this.schema}:outbox:${r.id}`,
-            correlationId: r.correlation_id,
-          })),
-        );
-        // Each row goes only with its own ack.
-        const acked = rows.filter((_, i) => outcomes[i]!.status === 'fulfilled').map((r) => r.id);
-        if (acked.length > 0) await em.query(`DELETE FROM ${table} WHERE id = ANY($1::bigint[])`, [acked]);
-        if (acked.length < rows.length) this.refused(rows, outcomes);
-        return { size: rows.length, last: rows[rows.length - 1]!.id };
-      });
+      const batch = await this.drainBatch(after);
       if (!batch || batch.size < this.batchSize || this.stopped) return;
       after = batch.last;
     }
+  }
+
+  /**
+   * One batch in one transaction of two round trips: the lock and the rows in the first, the
+   * delete of what the stream acknowledged and the commit in the second (simple-protocol statements
+   * carrying their values as literals: the ids the database itself returned, the batch size, the
+   * schema's lock key). At a trickle of events a drain runs once or twice per task, so its round
+   * trips were most of the statements a task cost the database.
+   */
+  private async drainBatch(after: string): Promise<{ size: number; last: string } | undefined> {
+    const runner = this.ds.createQueryRunner();
+    let open = false;
+    try {
+      const client = (await runner.connect()) as SimpleQueryClient;
+      // One relay per schema at a time: two replicas publishing side by side (each its own batch)
+      // would put one task's events on the stream out of order. A replica without the lock skips
+      // this drain; the holder, which hears the same NOTIFY, drains again, and timers cover the rest.
+      // The payload is read as text and sent as it is: no parse and re-serialise per event. No row
+      // locks: the lock is what keeps a second relay off these rows (only a relay deletes outbox
+      // rows), and locking each row cost a heap write per event before its delete.
+      open = true;
+      const [, read] = await client.query(`BEGIN; ${this.selectBatch(after)}`);
+      const rows = read!.rows.filter((r) => r.id !== null) as OutboxRow[];
+      if (rows.length === 0) {
+        await client.query('COMMIT');
+        open = false;
+        return undefined;
+      }
+      const outcomes = await this.bus.publishBatch(
+        rows.map((r) => ({
+          subject: r.subject,
+          data: r.data,
+          msgId: `${this.schema}:outbox:${r.id}`,
+          correlationId: r.correlation_id,
+        })),
+      );
+      // Each row goes only with its own ack.
+      const acked = rows.filter((_, i) => outcomes[i]!.status === 'fulfilled').map((r) => r.id);
+      await client.query(`${deleteAcked(this.table, acked)}COMMIT`);
+      open = false;
+      if (acked.length < rows.length) this.refused(rows, outcomes);
+      return { size: rows.length, last: rows[rows.length - 1]!.id };
+    } finally {
+      // A failed statement leaves the transaction aborted: roll it back before the connection goes
+      // back to the pool (a connection that broke is dropped by the pool on its own error).
+      if (open) await runner.query('ROLLBACK').catch(() => undefined);
+      await runner.release();
+    }
+  }
+
+  /** The lock (taken once, in a CTE) and, only when it was taken, up to a batch of rows after `after`. */
+  private selectBatch(after: string): string {
+    return `WITH lock AS (SELECT pg_try_advisory_xact_lock(hashtext('juggernaut:outbox:${this.schema}')) AS mine)
+      SELECT o.id, o.subject, o.data, o.correlation_id FROM lock l LEFT JOIN LATERAL (
+        SELECT id, subject, payload::text AS data, correlation_id FROM ${this.table}
+        WHERE l.mine AND id > ${digits(after)} ORDER BY id LIMIT ${Math.floor(this.batchSize)}
+      ) o ON true`;
   }
 
   private refused(rows: OutboxRow[], outcomes: Array<PromiseSettledResult<unknown>>): void {
