@@ -10,11 +10,11 @@ import { Client } from 'pg';
  * Fault drills: the built services as processes on a Postgres and a nats-server of the suite's own
  * (never the shared ones), with faults injected mid-drain — the database restarted, the broker
  * restarted, dispatchers and runners killed with SIGKILL, a dispatcher frozen past the runners'
- * claim timeout, a dispatcher whose clock runs ahead of the database's, and a dependency graph whose
- * children are created while their parents finish. After each one the queue's invariants are
- * checked from the task history: every task ends in exactly one terminal state (succeeded, here), no
- * result is lost, no attempt is burned by an infrastructure fault, dependents are released, and the
- * services' connections stay bounded.
+ * claim timeout (alone, and one of two), a dispatcher whose clock runs ahead of the database's, and
+ * a dependency graph whose children are created while their parents finish. After each one the
+ * queue's invariants are checked from the task history: every task ends in exactly one terminal
+ * state (succeeded, here), no result is lost, no attempt is burned by an infrastructure fault,
+ * dependents are released, and the services' connections stay bounded.
  */
 jest.setTimeout(120_000);
 
@@ -162,7 +162,14 @@ describe('fault drills on a Postgres and a NATS of their own', () => {
         `SELECT status, reason, count(*)::int AS n FROM dispatch.tasks WHERE id = ANY($1::uuid[]) GROUP BY 1, 2`,
         [ids],
       );
-      throw new Error(`${e.message}; tasks by state: ${JSON.stringify(states)}`);
+      // The history of a few that did not succeed says where they went wrong.
+      const stuck = await query(
+        `SELECT t.id, t.status, (SELECT json_agg(json_build_object('status', e.status, 'worker', e.worker_id, 'reason', e.reason, 'at', e.at) ORDER BY e.id)
+           FROM dispatch.task_events e WHERE e.task_id = t.id) AS history
+         FROM dispatch.tasks t WHERE t.id = ANY($1::uuid[]) AND t.status <> 'succeeded' LIMIT 3`,
+        [ids],
+      );
+      throw new Error(`${e.message}; tasks by state: ${JSON.stringify(states)}; for example: ${JSON.stringify(stuck)}`);
     });
     const rows = await query(
       `SELECT t.id, t.status, t.attempts,
@@ -242,6 +249,22 @@ describe('fault drills on a Postgres and a NATS of their own', () => {
     await new Promise((r) => setTimeout(r, 7_000));
     d.child.kill('SIGCONT');
     await expectInvariants(ids, { services: 2 });
+  });
+
+  it("one of two dispatchers frozen past the runners' claim timeout: its unanswered claims are handed back through the other, no attempt burned", async () => {
+    // Leases long enough that the freeze costs no heartbeat or report its answer: only the claims it held are at stake.
+    const frozen = await dispatcher({ DISPATCH_LEASE_SECONDS: '30' });
+    await dispatcher({ DISPATCH_LEASE_SECONDS: '30' });
+    // Four runners: several claims stall there, and their hand-backs go to either replica.
+    await Promise.all(['f2-r1', 'f2-r2', 'f2-r3', 'f2-r4'].map((name) => runner(name)));
+    // Work left when it thaws: claims it read during the freeze would find tasks to lease.
+    const ids = await submitMany(1_600, { payload: { sleepMs: 300 } });
+    await eventually(async () => (await succeeded(ids)) >= 40, 30_000, 100);
+    // The runners' claims that reach the frozen replica time out; their hand-backs may reach the other one.
+    frozen.child.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 7_000));
+    frozen.child.kill('SIGCONT');
+    await expectInvariants(ids, { services: 3 });
   });
 
   it("a dispatcher whose clock runs 2 s ahead of the database's keeps the rate limit and runs what it is given at once", async () => {

@@ -38,6 +38,20 @@ const SIGNALS: Record<SignalSubject, { description: string; payload: Ctor | Sche
     description: 'Wakes runners to claim now (tasks became due); polling covers a lost wake-up.',
     payload: { type: 'object', properties: { reason: { type: 'string' } }, required: ['reason'] },
   },
+  'juggernaut.task.claims.handed-back.v1': {
+    description:
+      "Between dispatcher replicas: a runner handed back claims whose answers never reached it, through one replica; every other replica hands back what a claim of these ids leased there (it reached a replica that stalled). A lost signal leaves such leases to the reaper.",
+    payload: {
+      type: 'object',
+      properties: {
+        workerId: { type: 'string' },
+        claimIds: { type: 'array', items: { type: 'string', format: 'uuid' } },
+        reason: { type: 'string' },
+        origin: { type: 'string' },
+      },
+      required: ['workerId', 'claimIds', 'reason', 'origin'],
+    },
+  },
   'juggernaut.task.abort.v1': {
     description: 'Tells the runner holding a task to abort it (cancelled, or its lease was reclaimed).',
     payload: {

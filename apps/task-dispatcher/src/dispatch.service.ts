@@ -10,6 +10,7 @@ import {
   type HeartbeatReplyV1,
   type ListTasksV1,
   type ReleaseTasksV1,
+  type SignalSubjectMap,
   Subjects,
   type TaskHistoryEntryV1,
   type TaskPageV1,
@@ -25,6 +26,7 @@ import { Bus, validateFlatPayload } from '@juggernaut/messaging';
 import { encodeCursor } from '@juggernaut/persistence';
 import { LOGGER } from '@juggernaut/service-kit';
 import type { Subscription } from '@nats-io/transport-node';
+import { isUUID } from 'class-validator';
 import type { Logger } from 'pino';
 import { claimBudgetLeftMs, claimBudgetMs } from './claiming/claim-budget';
 import { ClaimTooLateError, LeasesRepository } from './claiming/leases.repository';
@@ -43,6 +45,7 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
   /** Names this replica in its wake signals, so it serves its held claims on another replica's work only. */
   private readonly origin = randomUUID();
   private wakes?: Subscription;
+  private handBacks?: Subscription;
 
   constructor(
     private readonly tasks: TasksRepository,
@@ -153,11 +156,13 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
     this.wakes = this.bus.listen(Subjects.runnerWake, (signal) => {
       if (signal.origin !== this.origin) this.parked.wake();
     });
+    this.handBacks = this.bus.listen(Subjects.claimsHandedBack, (signal) => this.handedBackElsewhere(signal));
   }
 
   /** Answers held claims empty: the dispatcher is stopping (their runners claim again elsewhere). */
   onModuleDestroy(): void {
     this.wakes?.unsubscribe();
+    this.handBacks?.unsubscribe();
     this.parked.close();
   }
 
@@ -221,7 +226,41 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
     await this.parked.drop(req.claimIds ?? []);
     const released = await this.leases.release(req.workerId, req.leases ?? [], req.claimIds ?? [], req.reason);
     if (released.length) this.wake('tasks released');
+    // The claims may have reached another replica (one that stalled while they waited): it hands back what it leased to them.
+    if (req.claimIds?.length)
+      this.bus.signal(Subjects.claimsHandedBack, {
+        workerId: req.workerId,
+        claimIds: req.claimIds,
+        reason: req.reason,
+        origin: this.origin,
+      });
     return { released };
+  }
+
+  /**
+   * Another replica took a runner's hand-back of claims: a claim of these ids held or being
+   * answered here leases nothing more (waited for when it is being answered), and whatever one of
+   * them leased here goes back to the queue without burning its attempt. A claim's request is read
+   * here before a hand-back of it can be (it was sent well before), so none slips past. A lost
+   * signal leaves such leases to expire (the reaper then counts the attempt).
+   */
+  private async handedBackElsewhere(
+    signal: Partial<SignalSubjectMap[typeof Subjects.claimsHandedBack]>,
+  ): Promise<void> {
+    if (signal.origin === this.origin) return;
+    const claimIds = Array.isArray(signal.claimIds)
+      ? signal.claimIds.filter((id): id is string => typeof id === 'string' && isUUID(id))
+      : [];
+    if (claimIds.length === 0 || typeof signal.workerId !== 'string' || typeof signal.reason !== 'string') return;
+    await this.parked.drop(claimIds);
+    const released = await this.leases.release(signal.workerId, [], claimIds, signal.reason);
+    if (released.length) {
+      this.logger.warn(
+        { workerId: signal.workerId, tasks: released.length },
+        'handed back tasks leased here by claims their runner gave up on (the hand-back reached another replica)',
+      );
+      this.wake('tasks released');
+    }
   }
 
   /** A handler asked to run again later: scheduled without burning the attempt, and the timer told. */

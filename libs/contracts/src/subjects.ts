@@ -60,6 +60,12 @@ export const PayloadClasses = Object.fromEntries([
 export interface SignalSubjectMap {
   /** `origin`: the dispatcher replica that signalled (the others serve their held claims on it). */
   'juggernaut.runner.wake.v1': { reason: string; origin?: string };
+  /**
+   * From the dispatcher replica that took a runner's hand-back of unanswered claims, to the others:
+   * a claim of these ids may have reached one of them (one that stalled), which hands back what it
+   * leased to them. `origin` as for the wake signal.
+   */
+  'juggernaut.task.claims.handed-back.v1': { workerId: string; claimIds: string[]; reason: string; origin: string };
   'juggernaut.task.abort.v1': { taskId: string; workerId: string | null; reason: string };
   'juggernaut.worker.heartbeat.v1': WorkerHeartbeatV1;
   'juggernaut.policy.changed.v1': PolicyDocumentV1;

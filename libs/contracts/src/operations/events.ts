@@ -64,6 +64,8 @@ export const StreamEvents = {
 /** Core NATS signals: fast notifications whose loss is covered by a fallback (polling, heartbeats). Payloads: SignalSubjectMap. */
 export const SignalSubjects = {
   runnerWake: 'juggernaut.runner.wake.v1',
+  /** Dispatcher replicas to each other: a runner handed these claims back (their answers never reached it). */
+  claimsHandedBack: 'juggernaut.task.claims.handed-back.v1',
   taskAbort: 'juggernaut.task.abort.v1',
   workerHeartbeat: 'juggernaut.worker.heartbeat.v1',
   conversationStream: 'juggernaut.conversation.stream.v1',
