@@ -1,5 +1,6 @@
 import { type PolicyDocumentV1, Subjects } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
+import { mayHaveBeenHandled } from '@juggernaut/worker';
 import { createLogger, Metrics } from '@juggernaut/observability';
 import { eventually, LogCapture, NatsServerProcess, testNamespace } from '@juggernaut/testing';
 import { RequestError } from '@nats-io/transport-node';
@@ -12,7 +13,8 @@ import { join } from 'node:path';
  * never the shared one). The NATS client keeps what is published while it is disconnected only until
  * it dials again, and then discards it: a request sent meanwhile is never delivered. So the bus fails
  * it at once instead of letting its caller wait out the timeout (a runner's result report waited
- * ten seconds after NATS was back before it was sent again).
+ * ten seconds after NATS was back before it was sent again); likewise a request already waiting for
+ * its answer when the connection drops (a runner's claim held at the dispatcher waited out its 5 s).
  */
 describe('the bus while NATS is down', () => {
   const logger = createLogger({
@@ -79,5 +81,29 @@ describe('the bus while NATS is down', () => {
       100,
     );
     expect(answer.version).toBe(7);
+  });
+
+  it('a request waiting for its answer when the connection drops fails at once, as one that may have been handled', async () => {
+    const ns = testNamespace();
+    const responder = await bus('outage-silent-responder', ns);
+    const requester = await bus('outage-waiting-requester', ns);
+    // A responder that takes the request and never answers: the request is on its way when NATS goes.
+    const taken = new Promise<void>((resolve) =>
+      responder.nc.subscribe(responder.wire(Subjects.policyGet), { callback: () => resolve() }),
+    );
+    await responder.nc.flush();
+    const back = next(requester, true);
+    const waiting = requester.request(Subjects.policyGet, {}, 30_000).catch((e: unknown) => e);
+    await taken;
+    const t = performance.now();
+    await nats.stop();
+    const failure = await waiting;
+    // Not after the 30 s timeout: the reply could only have come on the connection that is gone.
+    expect(performance.now() - t).toBeLessThan(5_000);
+    expect(failure).toBeInstanceOf(RequestError);
+    expect((failure as Error).message).toMatch(/connection lost/);
+    expect(mayHaveBeenHandled(failure)).toBe(true);
+    await nats.restart();
+    await back;
   });
 });

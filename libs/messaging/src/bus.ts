@@ -371,6 +371,9 @@ export class Bus {
    * Sends a request and returns the typed reply; an error reply becomes an RpcError. While the
    * connection is down it fails at once with a RequestError: the client would only buffer the request
    * and discard it when it dials again, so the caller would wait out the whole timeout for nothing.
+   * A request still waiting for its answer when the connection drops fails at once too (a
+   * RequestError, not "no responders": it may have been handled): its answer could only have come
+   * on the connection that is gone.
    */
   async request<S extends RequestSubject>(
     subject: S,
@@ -378,10 +381,24 @@ export class Bus {
     timeoutMs = 5_000,
   ): Promise<RequestSubjectMap[S]['reply']> {
     if (!this.connected) throw new RequestError(`NATS connection down: ${subject} not sent`);
-    const reply = await this.nc.request(this.wire(subject), encoder.encode(JSON.stringify(payload)), {
-      timeout: timeoutMs,
-      headers: this.outgoingHeaders(),
+    let unwatch: (() => void) | undefined;
+    const lost = new Promise<never>((_, reject) => {
+      unwatch = this.onConnectionChange((up) => {
+        if (!up) reject(new RequestError(`NATS connection lost while waiting for the answer to ${subject}`));
+      });
     });
+    let reply: Msg;
+    try {
+      reply = await Promise.race([
+        this.nc.request(this.wire(subject), encoder.encode(JSON.stringify(payload)), {
+          timeout: timeoutMs,
+          headers: this.outgoingHeaders(),
+        }),
+        lost,
+      ]);
+    } finally {
+      unwatch!();
+    }
     const envelope = JSON.parse(decoder.decode(reply.data)) as RpcReply<RequestSubjectMap[S]['reply']>;
     if (!envelope.ok) throw new RpcError(envelope.error.status, envelope.error.message);
     return envelope.data;
