@@ -40,7 +40,7 @@ const SIGNALS: Record<SignalSubject, { description: string; payload: Ctor | Sche
   },
   'juggernaut.task.claims.handed-back.v1': {
     description:
-      "Between dispatcher replicas: a runner handed back claims whose answers never reached it, through one replica; every other replica hands back what a claim of these ids leased there (it reached a replica that stalled). A lost signal leaves such leases to the reaper.",
+      'Between dispatcher replicas: a runner handed back claims whose answers never reached it, through one replica; every other replica hands back what a claim of these ids leased there (it reached a replica that stalled). A lost signal leaves such leases to the reaper.',
     payload: {
       type: 'object',
       properties: {
