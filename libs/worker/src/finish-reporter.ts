@@ -1,7 +1,7 @@
 import { cutText, Subjects, type TaskResultV1, type TaskStatus } from '@juggernaut/contracts';
 import type { Bus } from '@juggernaut/messaging';
 import type { Logger } from 'pino';
-import { untilAnswered } from './until-answered';
+import { onReconnect, untilAnswered } from './until-answered';
 
 export interface FinishAnswer {
   accepted: boolean;
@@ -111,6 +111,7 @@ export class FinishReporter {
         },
         {
           giveUp: () => wanted.every((i) => i.giveUp()),
+          retryNow: onReconnect(this.bus),
           onRetry: (e, attempt) => {
             if (attempt === 1 || attempt % 10 === 0)
               this.logger.warn(

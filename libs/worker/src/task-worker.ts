@@ -6,7 +6,7 @@ import type { PolicyFollower } from '@juggernaut/policy';
 import { RequestError, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { FinishReporter } from './finish-reporter';
-import { mayHaveBeenHandled, untilAnswered } from './until-answered';
+import { mayHaveBeenHandled, onReconnect, untilAnswered } from './until-answered';
 import { WakeSignal } from './wake-signal';
 
 /** Who a worker is, as the dispatcher and the registry see it. */
@@ -116,6 +116,7 @@ export class TaskWorker {
   private presenceTimer?: NodeJS.Timeout;
   private subs: Subscription[] = [];
   private unwatchPolicy?: () => void;
+  private unwatchBus?: () => void;
   private readonly runningGauge;
   private readonly taskDuration;
   private readonly lostLeases;
@@ -152,6 +153,8 @@ export class TaskWorker {
 
   start(): void {
     this.subs.push(this.bus.listen(Subjects.runnerWake, () => this.wakeSignal.wake()));
+    // NATS back: a claim loop backing off (or waiting to hand back an unanswered claim) goes on at once.
+    this.unwatchBus = onReconnect(this.bus)(() => this.wakeSignal.wake());
     this.subs.push(
       this.bus.listen(Subjects.taskAbort, (msg) => {
         const entry = msg.taskId ? this.running.get(msg.taskId) : undefined;
@@ -205,6 +208,7 @@ export class TaskWorker {
     clearInterval(this.presenceTimer);
     for (const s of this.subs) s.unsubscribe();
     this.unwatchPolicy?.();
+    this.unwatchBus?.();
     this.announce();
     await this.presence('offline', 'stopped');
   }
@@ -419,7 +423,7 @@ export class TaskWorker {
           delayMs: outcome.delayMs,
           reason: cutText(outcome.reason),
         }),
-      { giveUp: () => this.giveUpReports || entry.abandoned !== undefined },
+      { giveUp: () => this.giveUpReports || entry.abandoned !== undefined, retryNow: onReconnect(this.bus) },
     );
     if (!snoozed) this.logger.warn({ taskId: task.id }, 'snooze refused: lease no longer held');
   }
@@ -437,7 +441,7 @@ export class TaskWorker {
           reason: cutText(outcome.reason),
           ...(outcome.approvalId ? { approvalId: outcome.approvalId } : {}),
         }),
-      { giveUp: () => this.giveUpReports || entry.abandoned !== undefined },
+      { giveUp: () => this.giveUpReports || entry.abandoned !== undefined, retryNow: onReconnect(this.bus) },
     );
     if (!blocked) this.logger.warn({ taskId: task.id }, 'block refused: lease no longer held');
   }
@@ -451,7 +455,10 @@ export class TaskWorker {
           { taskId: entry.task.id, claimToken: entry.task.claimToken, checkpoint: data },
           10_000,
         ),
-      { giveUp: () => entry.abandoned !== undefined || entry.controller.signal.aborted },
+      {
+        giveUp: () => entry.abandoned !== undefined || entry.controller.signal.aborted,
+        retryNow: onReconnect(this.bus),
+      },
     );
     if (!saved) {
       this.abandon(entry, 'lease lost');
@@ -477,7 +484,7 @@ export class TaskWorker {
     try {
       const { released } = await untilAnswered(
         () => this.bus.request(Subjects.taskRelease, { workerId: this.id, reason, leases }),
-        { giveUp },
+        { giveUp, retryNow: onReconnect(this.bus) },
       );
       this.logger.info({ released: released.length, reason }, 'leases handed back');
     } catch (e) {

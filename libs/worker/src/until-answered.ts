@@ -1,4 +1,4 @@
-import { RpcError } from '@juggernaut/messaging';
+import { type Bus, RpcError } from '@juggernaut/messaging';
 import { RequestError } from '@nats-io/transport-node';
 
 /**
@@ -27,25 +27,62 @@ export interface RetryOptions {
   firstDelayMs?: number;
   maxDelayMs?: number;
   onRetry?: (e: unknown, attempt: number) => void;
+  /**
+   * Subscribes `again` to whatever makes waiting pointless (the NATS connection back: `onReconnect`);
+   * returns the unsubscribe. A wait is then cut short, the request sent at once and the backoff
+   * started over.
+   */
+  retryNow?: (again: () => void) => () => void;
+}
+
+/** `retryNow` for a bus: retry as soon as its connection is back. */
+export function onReconnect(bus: Pick<Bus, 'onConnectionChange'>): (again: () => void) => () => void {
+  return (again) =>
+    bus.onConnectionChange((up) => {
+      if (up) again();
+    });
 }
 
 /**
  * Sends a request until it is answered: retried with a jittered, capped backoff while the failure
- * is retryable (the dispatcher restarting, NATS reconnecting, the database away for a moment).
- * Requests sent this way must be idempotent on the receiving side (they are: every worker write is
- * fenced by its claim token).
+ * is retryable (the dispatcher restarting, NATS reconnecting, the database away for a moment), and at
+ * once when `retryNow` says so. Requests sent this way must be idempotent on the receiving side (they
+ * are: every worker write is fenced by its claim token).
  */
 export async function untilAnswered<T>(send: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
-  let delay = opts.firstDelayMs ?? 200;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await send();
-    } catch (e) {
-      if (!isRetryable(e) || opts.giveUp?.()) throw e;
-      opts.onRetry?.(e, attempt);
-      await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random() / 2)));
-      delay = Math.min(opts.maxDelayMs ?? 5_000, delay * 2);
-      if (opts.giveUp?.()) throw e;
+  const firstDelay = opts.firstDelayMs ?? 200;
+  let delay = firstDelay;
+  let woken = false;
+  let cutShort: (() => void) | undefined;
+  const unsubscribe = opts.retryNow?.(() => {
+    woken = true;
+    cutShort?.();
+  });
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send();
+      } catch (e) {
+        if (!isRetryable(e) || opts.giveUp?.()) throw e;
+        opts.onRetry?.(e, attempt);
+        if (!woken) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, delay * (0.5 + Math.random() / 2));
+            cutShort = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          cutShort = undefined;
+        }
+        if (woken) {
+          woken = false;
+          delay = firstDelay;
+        } else delay = Math.min(opts.maxDelayMs ?? 5_000, delay * 2);
+        if (opts.giveUp?.()) throw e;
+      }
     }
+  } finally {
+    unsubscribe?.();
   }
 }
