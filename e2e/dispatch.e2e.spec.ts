@@ -302,7 +302,8 @@ describe('task dispatch through the REST API, NATS and runners', () => {
         5_000,
       );
       expect(requeued.reason ?? requeued.history.at(-2)!.reason).toMatch(/lease expired/);
-      const second = (await claim({ workerId: 'healthy' })).tasks[0];
+      // Requeued as a retry, due after its backoff (20 ms here): the claim waits for it rather than racing it.
+      const second = (await claim({ workerId: 'healthy', waitMs: 2_000 })).tasks[0];
       expect(second).toMatchObject({ id, attempt: 2 });
       const stale = await rpc('juggernaut.task.finish.v1', {
         workerId: 'crashed',
