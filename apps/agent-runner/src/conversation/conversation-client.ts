@@ -10,7 +10,7 @@ import {
   Subjects,
 } from '@juggernaut/contracts';
 import { Bus, RpcError } from '@juggernaut/messaging';
-import { untilAnswered } from '@juggernaut/worker';
+import { onReconnect, untilAnswered } from '@juggernaut/worker';
 import { sleep, TerminalTaskError } from '../handlers/task-handler';
 
 /** How long a runner that claimed an answer's task at once waits for governance to bind the task to it. */
@@ -32,6 +32,7 @@ export class ConversationClient {
       try {
         return await untilAnswered(() => this.bus.request(Subjects.conversationContext, ref), {
           giveUp: () => signal.aborted || Date.now() > deadline,
+          retryNow: onReconnect(this.bus),
         });
       } catch (e) {
         if (e instanceof RpcError && e.status === 409 && Date.now() < deadline) {
@@ -46,13 +47,19 @@ export class ConversationClient {
   }
 
   summary(s: AddConversationSummaryV1, signal: AbortSignal): Promise<ConversationSummaryV1> {
-    return untilAnswered(() => this.bus.request(Subjects.conversationSummary, s), { giveUp: () => signal.aborted });
+    return untilAnswered(() => this.bus.request(Subjects.conversationSummary, s), {
+      giveUp: () => signal.aborted,
+      retryNow: onReconnect(this.bus),
+    });
   }
 
   /** Stores the answer; sent until governance answers (it stores it once, and only while the answer is pending). */
   record(r: RecordConversationReplyV1): Promise<ConversationReplyRecordedV1> {
     let tries = 0;
-    return untilAnswered(() => this.bus.request(Subjects.conversationReply, r, 10_000), { giveUp: () => ++tries > 8 });
+    return untilAnswered(() => this.bus.request(Subjects.conversationReply, r, 10_000), {
+      giveUp: () => ++tries > 8,
+      retryNow: onReconnect(this.bus),
+    });
   }
 
   /** A progress event for a caller streaming the answer (core NATS: lost without harm). */

@@ -16,7 +16,7 @@ import { Bus, type ConsumerHandle, validatePayload } from '@juggernaut/messaging
 import { currentCorrelationId, Metrics } from '@juggernaut/observability';
 import { PolicyFollower } from '@juggernaut/policy';
 import { APP_CONFIG, LOGGER } from '@juggernaut/service-kit';
-import { type RunContext, type TaskOutcome, TaskWorker, untilAnswered } from '@juggernaut/worker';
+import { onReconnect, type RunContext, type TaskOutcome, TaskWorker, untilAnswered } from '@juggernaut/worker';
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -145,7 +145,7 @@ export class ReconcileWorker implements OnApplicationBootstrap, BeforeApplicatio
               maxAttempts: 5,
             },
           }),
-        { giveUp: () => false },
+        { giveUp: () => false, retryNow: onReconnect(this.bus) },
       );
       this.logger.info(
         { schedule: RECONCILE_SCHEDULE, cron: this.config.LEDGER_RECONCILE_CRON },
