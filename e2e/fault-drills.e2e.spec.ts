@@ -10,11 +10,11 @@ import { Client } from 'pg';
  * Fault drills: the built services as processes on a Postgres and a nats-server of the suite's own
  * (never the shared ones), with faults injected mid-drain — the database restarted, the broker
  * restarted, dispatchers and runners killed with SIGKILL, a dispatcher frozen past the runners'
- * claim timeout (alone, and one of two), a dispatcher whose clock runs ahead of the database's, and
- * a dependency graph whose children are created while their parents finish. After each one the
- * queue's invariants are checked from the task history: every task ends in exactly one terminal
- * state (succeeded, here), no result is lost, no attempt is burned by an infrastructure fault,
- * dependents are released, and the services' connections stay bounded.
+ * claim timeout (alone, and one of two, also past a lease), a dispatcher whose clock runs ahead of
+ * the database's, and a dependency graph whose children are created while their parents finish.
+ * After each one the queue's invariants are checked from the task history: every task ends in
+ * exactly one terminal state (succeeded, here), no result is lost, no attempt is burned by an
+ * infrastructure fault, dependents are released, and the services' connections stay bounded.
  */
 jest.setTimeout(120_000);
 
@@ -239,32 +239,44 @@ describe('fault drills on a Postgres and a NATS of their own', () => {
     await expectInvariants(ids, { rerunsAllowed: true, services: 2 });
   });
 
-  it("a dispatcher frozen past the runners' claim timeout: unanswered claims are handed back, no attempt burned", async () => {
-    const d = await dispatcher();
-    await Promise.all([runner('f-r1'), runner('f-r2')]);
-    const ids = await submitMany(200, { payload: { sleepMs: 100 } });
+  /** Runs `tasks` sleeping `sleepMs` on `runners`, freezes `frozen` for 7 s once 40 have succeeded, and checks the invariants. */
+  async function freezeMidDrain(
+    frozen: ServiceProcess,
+    drill: { runners: string[]; tasks: number; sleepMs: number; services: number },
+  ): Promise<void> {
+    await Promise.all(drill.runners.map((name) => runner(name)));
+    const ids = await submitMany(drill.tasks, { payload: { sleepMs: drill.sleepMs } });
     await eventually(async () => (await succeeded(ids)) >= 40, 30_000, 100);
-    // Frozen: requests queue up unanswered, the claims time out (5 s), the leases run out.
-    d.child.kill('SIGSTOP');
+    frozen.child.kill('SIGSTOP');
     await new Promise((r) => setTimeout(r, 7_000));
-    d.child.kill('SIGCONT');
-    await expectInvariants(ids, { services: 2 });
+    frozen.child.kill('SIGCONT');
+    await expectInvariants(ids, { services: drill.services });
+  }
+
+  it("a dispatcher frozen past the runners' claim timeout: unanswered claims are handed back, no attempt burned", async () => {
+    // Frozen: requests queue up unanswered, the claims time out (5 s), the leases run out.
+    await freezeMidDrain(await dispatcher(), { runners: ['f-r1', 'f-r2'], tasks: 200, sleepMs: 100, services: 2 });
   });
 
   it("one of two dispatchers frozen past the runners' claim timeout: its unanswered claims are handed back through the other, no attempt burned", async () => {
     // Leases long enough that the freeze costs no heartbeat or report its answer: only the claims it held are at stake.
     const frozen = await dispatcher({ DISPATCH_LEASE_SECONDS: '30' });
     await dispatcher({ DISPATCH_LEASE_SECONDS: '30' });
-    // Four runners: several claims stall there, and their hand-backs go to either replica.
-    await Promise.all(['f2-r1', 'f2-r2', 'f2-r3', 'f2-r4'].map((name) => runner(name)));
-    // Work left when it thaws: claims it read during the freeze would find tasks to lease.
-    const ids = await submitMany(1_600, { payload: { sleepMs: 300 } });
-    await eventually(async () => (await succeeded(ids)) >= 40, 30_000, 100);
-    // The runners' claims that reach the frozen replica time out; their hand-backs may reach the other one.
-    frozen.child.kill('SIGSTOP');
-    await new Promise((r) => setTimeout(r, 7_000));
-    frozen.child.kill('SIGCONT');
-    await expectInvariants(ids, { services: 3 });
+    // Four runners, so several claims stall there and their hand-backs go to either replica; work
+    // left when it thaws, so the claims it read during the freeze would find tasks to lease.
+    await freezeMidDrain(frozen, {
+      runners: ['f2-r1', 'f2-r2', 'f2-r3', 'f2-r4'],
+      tasks: 1_600,
+      sleepMs: 300,
+      services: 3,
+    });
+  });
+
+  it('one of two dispatchers frozen longer than a lease: the other holds its reaper while it is silent, no attempt burned', async () => {
+    // Heartbeats and reports that reach the frozen replica wait unanswered past the 2 s leases.
+    const frozen = await dispatcher();
+    await dispatcher();
+    await freezeMidDrain(frozen, { runners: ['fl-r1', 'fl-r2'], tasks: 200, sleepMs: 100, services: 3 });
   });
 
   it("a dispatcher whose clock runs 2 s ahead of the database's keeps the rate limit and runs what it is given at once", async () => {

@@ -52,6 +52,19 @@ const SIGNALS: Record<SignalSubject, { description: string; payload: Ctor | Sche
       required: ['workerId', 'claimIds', 'reason', 'origin'],
     },
   },
+  'juggernaut.dispatch.presence.v1': {
+    description:
+      "Between dispatcher replicas: each says it is still here at every reaper tick, and that it is leaving when it stops. While one falls silent (frozen, starved) the others' reapers hold back, up to the reaper's grace: runners' heartbeats and reports may be waiting unanswered at it.",
+    payload: {
+      type: 'object',
+      properties: {
+        origin: { type: 'string' },
+        intervalMs: { type: 'integer' },
+        leaving: { type: 'boolean' },
+      },
+      required: ['origin', 'intervalMs'],
+    },
+  },
   'juggernaut.task.abort.v1': {
     description: 'Tells the runner holding a task to abort it (cancelled, or its lease was reclaimed).',
     payload: {

@@ -42,8 +42,8 @@ import { type CreateOutcome, submissionProblem, TasksRepository } from './tasks/
 export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Claims that found nothing, held until work arrives (a claim with `waitMs`). */
   private readonly parked = new ParkedClaims((req, receivedAt) => this.claimNow(req, receivedAt));
-  /** Names this replica in its wake signals, so it serves its held claims on another replica's work only. */
-  private readonly origin = randomUUID();
+  /** Names this replica in its signals to the others (wake-ups, hand-backs, presence). */
+  readonly origin = randomUUID();
   private wakes?: Subscription;
   private handBacks?: Subscription;
 

@@ -66,6 +66,12 @@ export interface SignalSubjectMap {
    * leased to them. `origin` as for the wake signal.
    */
   'juggernaut.task.claims.handed-back.v1': { workerId: string; claimIds: string[]; reason: string; origin: string };
+  /**
+   * A dispatcher replica's presence, at each of its reaper ticks (`intervalMs` apart), and once with
+   * `leaving` when it stops: while one falls silent the others' reapers hold back (it may be sitting
+   * on runners' heartbeats and reports). `origin` as for the wake signal.
+   */
+  'juggernaut.dispatch.presence.v1': { origin: string; intervalMs: number; leaving?: boolean };
   'juggernaut.task.abort.v1': { taskId: string; workerId: string | null; reason: string };
   'juggernaut.worker.heartbeat.v1': WorkerHeartbeatV1;
   'juggernaut.policy.changed.v1': PolicyDocumentV1;

@@ -1,5 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Subjects } from '@juggernaut/contracts';
 import { Bus } from '@juggernaut/messaging';
+import type { Subscription } from '@nats-io/transport-node';
 import { APP_CONFIG, LOGGER } from '@juggernaut/service-kit';
 import type { Logger } from 'pino';
 import { rowsOf } from '@juggernaut/persistence';
@@ -10,6 +12,7 @@ import { DispatchMetrics } from '../dispatch-metrics';
 import { DispatchService } from '../dispatch.service';
 import { recordTransitions } from '../tasks/transitions';
 import { dueInMsOf, nextTimerDelayMs, reaperTick, rearmsTimer } from './clock-rules';
+import { PeerWatch } from './peer-watch';
 import { SchedulesRepository } from './schedules.repository';
 
 /**
@@ -35,6 +38,9 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
   private natsUp = true;
   private unwatch?: () => void;
   private lastReapTick = performance.now();
+  private readonly peers: PeerWatch;
+  private presence?: Subscription;
+  private heldForPeer = false;
 
   constructor(
     private readonly db: DataSource,
@@ -45,12 +51,24 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly bus: Bus,
     @Inject(APP_CONFIG) private readonly config: DispatcherEnv,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.peers = new PeerWatch(config.DISPATCH_REAPER_GRACE_MS);
+  }
 
   onApplicationBootstrap(): void {
     this.unwatch = this.bus.onConnectionChange((up) => {
       this.natsUp = up;
       this.healthySince = up ? performance.now() : undefined;
+    });
+    this.presence = this.bus.listen(Subjects.dispatcherPresence, (p) => {
+      if (typeof p.origin !== 'string' || p.origin === this.dispatch.origin) return;
+      if (typeof p.intervalMs !== 'number' || !(p.intervalMs > 0)) return;
+      const now = performance.now();
+      // A replica that was silent answers now what its runners sent it meanwhile: they get the grace.
+      if (this.peers.heard(p.origin, p.intervalMs, now, p.leaving === true) && this.healthySince !== undefined) {
+        this.healthySince = now;
+        this.logger.warn('another dispatcher replica was silent; expired leases wait out the grace first');
+      }
     });
     this.reaper = setInterval(() => void this.reap(), this.config.DISPATCH_REAPER_INTERVAL_MS);
     this.arm(0);
@@ -59,6 +77,8 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     this.unwatch?.();
+    this.presence?.unsubscribe();
+    this.sayPresent(true);
     clearInterval(this.reaper);
     clearTimeout(this.timer);
     await this.busy.catch(() => undefined);
@@ -83,6 +103,7 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
 
   async reap(): Promise<number> {
     if (this.stopped) return 0;
+    this.sayPresent(false);
     // A tick far later than planned means this process was stalled (stopped, swapped, a long pause):
     // runners could not reach it either, so they get the same grace as after an outage.
     const now = performance.now();
@@ -110,6 +131,14 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
       }
       return 0;
     }
+    // Another replica gone silent may be sitting on runners' heartbeats and reports (the queue group
+    // gives it its share): their leases are not taken back while it is, up to the grace.
+    const peerSilent = this.peers.silent(now);
+    if (peerSilent !== this.heldForPeer) {
+      this.heldForPeer = peerSilent;
+      if (peerSilent) this.logger.warn('another dispatcher replica is silent; the reaper holds back meanwhile');
+    }
+    if (peerSilent) return 0;
     const run = this.leases.reap().then((t) => {
       if (t.length) {
         this.metrics.leasesExpired.inc(t.length);
@@ -126,6 +155,19 @@ export class QueueClock implements OnApplicationBootstrap, OnApplicationShutdown
       this.logger.warn({ err: e }, 'reaper failed; it waits out the grace once the database answers again');
       return 0;
     });
+  }
+
+  /** This replica's presence for the others' reapers (see PeerWatch); `leaving` when it stops. */
+  private sayPresent(leaving: boolean): void {
+    try {
+      this.bus.signal(Subjects.dispatcherPresence, {
+        origin: this.dispatch.origin,
+        intervalMs: this.config.DISPATCH_REAPER_INTERVAL_MS,
+        ...(leaving ? { leaving: true } : {}),
+      });
+    } catch {
+      // NATS is away: the others hear from this replica again when it is back
+    }
   }
 
   private async fire(): Promise<void> {

@@ -66,6 +66,8 @@ export const SignalSubjects = {
   runnerWake: 'juggernaut.runner.wake.v1',
   /** Dispatcher replicas to each other: a runner handed these claims back (their answers never reached it). */
   claimsHandedBack: 'juggernaut.task.claims.handed-back.v1',
+  /** Dispatcher replicas to each other: "still here", at each reaper tick (and "leaving" at shutdown). */
+  dispatcherPresence: 'juggernaut.dispatch.presence.v1',
   taskAbort: 'juggernaut.task.abort.v1',
   workerHeartbeat: 'juggernaut.worker.heartbeat.v1',
   conversationStream: 'juggernaut.conversation.stream.v1',
