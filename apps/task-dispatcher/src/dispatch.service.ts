@@ -8,6 +8,7 @@ import {
   type FinishTasksV1,
   type HeartbeatLeasesV1,
   type HeartbeatReplyV1,
+  type LeaseRefV1,
   type ListTasksV1,
   type ReleaseTasksV1,
   type SignalSubjectMap,
@@ -222,10 +223,7 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   async release(req: ReleaseTasksV1): Promise<{ released: string[] }> {
-    // A claim its runner gave up on may still be held here: it must not lease anything after this hand-back.
-    await this.parked.drop(req.claimIds ?? []);
-    const released = await this.leases.release(req.workerId, req.leases ?? [], req.claimIds ?? [], req.reason);
-    if (released.length) this.wake('tasks released');
+    const released = await this.handBack(req.workerId, req.leases ?? [], req.claimIds ?? [], req.reason);
     // The claims may have reached another replica (one that stalled while they waited): it hands back what it leased to them.
     if (req.claimIds?.length)
       this.bus.signal(Subjects.claimsHandedBack, {
@@ -252,15 +250,26 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
       ? signal.claimIds.filter((id): id is string => typeof id === 'string' && isUUID(id))
       : [];
     if (claimIds.length === 0 || typeof signal.workerId !== 'string' || typeof signal.reason !== 'string') return;
-    await this.parked.drop(claimIds);
-    const released = await this.leases.release(signal.workerId, [], claimIds, signal.reason);
-    if (released.length) {
+    const released = await this.handBack(signal.workerId, [], claimIds, signal.reason);
+    if (released.length)
       this.logger.warn(
         { workerId: signal.workerId, tasks: released.length },
         'handed back tasks leased here by claims their runner gave up on (the hand-back reached another replica)',
       );
-      this.wake('tasks released');
-    }
+  }
+
+  /** Leases back to the queue, named by token or by the claim they came from; the runners told when any went back. */
+  private async handBack(
+    workerId: string,
+    leases: LeaseRefV1[],
+    claimIds: string[],
+    reason: string,
+  ): Promise<string[]> {
+    // A claim its runner gave up on may still be held here: it must not lease anything after this hand-back.
+    await this.parked.drop(claimIds);
+    const released = await this.leases.release(workerId, leases, claimIds, reason);
+    if (released.length) this.wake('tasks released');
+    return released;
   }
 
   /** A handler asked to run again later: scheduled without burning the attempt, and the timer told. */

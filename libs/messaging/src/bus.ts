@@ -290,20 +290,16 @@ export class Bus {
     });
     let timer: NodeJS.Timeout | undefined;
     let lost = false;
-    let connectionLost!: () => void;
-    const lostConnection = new Promise<void>((resolve) => (connectionLost = resolve));
-    const unwatch = this.onConnectionChange((up) => {
-      if (up) return;
-      lost = true;
-      connectionLost();
-    });
+    const loss = this.nextLoss();
     await Promise.race([
       complete,
-      lostConnection,
+      loss.lost.then(() => {
+        lost = true;
+      }),
       new Promise<void>((resolve) => (timer = setTimeout(resolve, ackTimeoutMs))),
     ]);
     clearTimeout(timer);
-    unwatch();
+    loss.stop();
     sub.unsubscribe();
     const counts = new Map<StreamSubject, number>();
     const result = events.map((e, i): PromiseSettledResult<{ duplicate: boolean }> => {
@@ -381,12 +377,7 @@ export class Bus {
     timeoutMs = 5_000,
   ): Promise<RequestSubjectMap[S]['reply']> {
     if (!this.connected) throw new RequestError(`NATS connection down: ${subject} not sent`);
-    let unwatch: (() => void) | undefined;
-    const lost = new Promise<never>((_, reject) => {
-      unwatch = this.onConnectionChange((up) => {
-        if (!up) reject(new RequestError(`NATS connection lost while waiting for the answer to ${subject}`));
-      });
-    });
+    const loss = this.nextLoss();
     let reply: Msg;
     try {
       reply = await Promise.race([
@@ -394,10 +385,12 @@ export class Bus {
           timeout: timeoutMs,
           headers: this.outgoingHeaders(),
         }),
-        lost,
+        loss.lost.then((): never => {
+          throw new RequestError(`NATS connection lost while waiting for the answer to ${subject}`);
+        }),
       ]);
     } finally {
-      unwatch!();
+      loss.stop();
     }
     const envelope = JSON.parse(decoder.decode(reply.data)) as RpcReply<RequestSubjectMap[S]['reply']>;
     if (!envelope.ok) throw new RpcError(envelope.error.status, envelope.error.message);
@@ -685,6 +678,17 @@ export class Bus {
   onConnectionChange(listener: (connected: boolean) => void): () => void {
     this.connectionListeners.add(listener);
     return () => this.connectionListeners.delete(listener);
+  }
+
+  /** Settles when the connection is next lost (what waits for an answer on it can stop); `stop()` lets go of the watch. */
+  private nextLoss(): { lost: Promise<void>; stop: () => void } {
+    let stop!: () => void;
+    const lost = new Promise<void>((resolve) => {
+      stop = this.onConnectionChange((up) => {
+        if (!up) resolve();
+      });
+    });
+    return { lost, stop };
   }
 
   private async watchStatus(): Promise<void> {
