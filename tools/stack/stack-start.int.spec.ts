@@ -151,7 +151,16 @@ describe('npm start: the local stack with NATS authenticated', () => {
       30_000,
       200,
     );
-    const workers = (await api.get('/api/v1/workers')).body;
+    // The registry learns of the runner from its worker.online event, consumed on its own schedule:
+    // a task handed straight to the runner can finish before that event is in.
+    const workers = await eventually(
+      async () => {
+        const listed = (await api.get('/api/v1/workers')).body;
+        return JSON.stringify(listed).includes('agent-runner-0') ? listed : undefined;
+      },
+      10_000,
+      200,
+    ).catch(async () => (await api.get('/api/v1/workers')).body);
     expect(JSON.stringify(workers)).toContain('agent-runner-0');
     expect(output).not.toMatch(/Authorization Violation|Permissions Violation/i);
     const natsLog = readFileSync(join(state, 'nats-server.log'), 'utf8');
