@@ -119,7 +119,15 @@ try {
   startTracker = async () => {
     tracker = trackMemory(
       'experiment-tracker',
-      spawn(process.execPath, serviceArgs('experiment-tracker'), { env, stdio: ['ignore', 'ignore', 'inherit'] }),
+      spawn(
+        process.execPath,
+        [
+          // BENCH_PROFILE=<dir> writes a CPU profile of each tracker process there.
+          ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
+          ...serviceArgs('experiment-tracker'),
+        ],
+        { env, stdio: ['ignore', 'ignore', 'inherit'] },
+      ),
     );
     for (let i = 0; ; i++) {
       try {

@@ -4,7 +4,14 @@ import { TestStack } from '@juggernaut/testing';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { LoadedData } from '../src/analysis/analyze';
-import { type LoadPlan, loadPlan, sees, VariantStatsRepository } from '../src/analysis/variant-stats.repository';
+import {
+  buildUnitsQuery,
+  type LoadPlan,
+  loadPlan,
+  namedSources,
+  sees,
+  VariantStatsRepository,
+} from '../src/analysis/variant-stats.repository';
 import { settingsOf } from '../src/experiments/experiment-row';
 import { ExperimentsRepository } from '../src/experiments/experiments.repository';
 import { ExperimentsService } from '../src/experiments/experiments.service';
@@ -227,6 +234,66 @@ describe('results after new data from the changed units only', () => {
     expect(repo.loads.every).toBe(3);
   });
 
+  it("reads only the changed units' rows after new data, not every row of the experiment", async () => {
+    // The benchmark's shape (50,000 units, 10,000 conversions, CUPED, a named number), read right
+    // after the ingest, before the tables are analysed: as a semi-join on the changed units, the
+    // planner chose to scan every conversion of the experiment.
+    const service = svc.app.get(ExperimentsService);
+    const other = await service.create({
+      name: 'probes',
+      hypothesis: 'h',
+      primaryMetric: 'revenue_per_unit',
+      budgetMinor: 1_000,
+      variants: [
+        { key: 'control', weight: 50, control: true },
+        { key: 'b', weight: 50 },
+      ],
+      analysis: { cuped: true, postStratify: true },
+      metrics: [
+        { key: 'revenue_per_unit', capping: { type: 'percentile', value: 0.99 } },
+        { key: 'items', kind: 'mean', numerator: 'items' },
+      ],
+    } as never);
+    await service.start(other.id, 'test');
+    await db.query(
+      `INSERT INTO experiments.exposures (experiment_id, unit_id, variant_key, occurred_at)
+       SELECT $1::uuid, 'p' || n, CASE WHEN n % 2 = 0 THEN 'control' ELSE 'b' END, now() FROM generate_series(1, 50000) n`,
+      [other.id],
+    );
+    await db.query(
+      `INSERT INTO experiments.conversions (experiment_id, conversion_id, unit_id, variant_key, value_minor, occurred_at)
+       SELECT $1::uuid, 'pc' || n, 'p' || (n * 5), CASE WHEN n % 2 = 0 THEN 'control' ELSE 'b' END, 100 + n, now()
+       FROM generate_series(1, 10000) n`,
+      [other.id],
+    );
+    const [{ snapshot }] = (await db.query(`SELECT pg_current_snapshot()::text AS snapshot`)) as Array<{
+      snapshot: string;
+    }>;
+    // After the snapshot: 40 new units, and a second order of 40 old ones.
+    await db.query(
+      `INSERT INTO experiments.exposures (experiment_id, unit_id, variant_key, occurred_at)
+       SELECT $1::uuid, 'new' || n, 'b', now() FROM generate_series(1, 40) n`,
+      [other.id],
+    );
+    await db.query(
+      `INSERT INTO experiments.conversions (experiment_id, conversion_id, unit_id, variant_key, value_minor, occurred_at)
+       SELECT $1::uuid, 'again' || n, 'p' || (n * 97), 'b', 250, now() FROM generate_series(1, 40) n`,
+      [other.id],
+    );
+    const row = (await svc.app.get(ExperimentsRepository).find(other.id))!;
+    const probePlan = loadPlan(row.currency, settingsOf(row));
+    const query = buildUnitsQuery(other.id, probePlan, namedSources(probePlan), snapshot);
+    const units = (await db.query(query.sql, query.params)) as Array<{ kind: number; unit_id: string | null }>;
+    expect(units.filter((u) => u.kind === 1).length).toBe(80);
+    const [explained] = (await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${query.sql}`, query.params)) as Array<{
+      'QUERY PLAN': Array<{ Plan: PlanNode }>;
+    }>;
+    const read = rowsRead(explained!['QUERY PLAN'][0]!.Plan);
+    // Each table's rows of the 80 changed units (and the new rows the change test reads), not all of them.
+    expect(read.get('exposures') ?? 0).toBeLessThanOrEqual(200);
+    expect(read.get('conversions') ?? 0).toBeLessThanOrEqual(200);
+  });
+
   it('knows which snapshot sees another', () => {
     expect(sees('100:105:100,102', '100:103:100')).toBe(false); // 102 seen by the older, not by this one
     expect(sees('101:106:', '100:103:100,101')).toBe(true);
@@ -234,6 +301,30 @@ describe('results after new data from the changed units only', () => {
     expect(sees('100:105:100', '100:103:100')).toBe(true);
   });
 });
+
+interface PlanNode {
+  'Relation Name'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
+  Plans?: PlanNode[];
+}
+
+/** Rows each table's scans read (returned or filtered out, over every loop), from EXPLAIN ANALYZE. */
+function rowsRead(node: PlanNode, into = new Map<string, number>()): Map<string, number> {
+  const table = node['Relation Name'];
+  if (table) {
+    const rows =
+      ((node['Actual Rows'] ?? 0) +
+        (node['Rows Removed by Filter'] ?? 0) +
+        (node['Rows Removed by Index Recheck'] ?? 0)) *
+      (node['Actual Loops'] ?? 1);
+    into.set(table, (into.get(table) ?? 0) + rows);
+  }
+  for (const child of node.Plans ?? []) rowsRead(child, into);
+  return into;
+}
 
 /** The grouped scan's figures to rounding: counts and caps exactly, means and co-moments to 1e-9. */
 function expectClose(got: LoadedData, scan: LoadedData): void {

@@ -379,7 +379,7 @@ export function sees(a: string, b: string): boolean {
 }
 
 /** The named numbers a plan's metrics read, in the order the per-unit query numbers them (m0, m1, …). */
-function namedSources(plan: LoadPlan): string[] {
+export function namedSources(plan: LoadPlan): string[] {
   const named: string[] = [];
   for (const m of plan.metrics)
     for (const source of m.kind === 'ratio' ? [m.numerator, m.denominator!] : [m.numerator])
@@ -575,7 +575,11 @@ export function buildUnitsQuery(
       ${plan.cuped ? `UNION SELECT unit_id FROM experiments.unit_revenue r WHERE currency = $2 AND ${unseen('r.tx')}` : ''}
     ), `;
   }
-  const restrict = since !== null ? 'IN (SELECT unit_id FROM changed)' : '';
+  // The changed units as an array each source probes its unit index with: as a semi-join, the
+  // planner estimated a few changed units dearer to look up than a scan of every conversion of the
+  // experiment (50,000 units: 5.7 ms to execute for 80 changed units, against 0.8 ms so). Even at
+  // half of every unit changed the probes take at most a fifth longer than the scans.
+  const restrict = since !== null ? '= ANY (ARRAY(SELECT unit_id FROM changed))' : '';
   const columns = [...UNIT_COLUMNS, ...named.map((_, i) => `m${i}`)];
   const sql = `
     WITH ${changed}${perUnitSql(plan, named, bind, restrict)}
