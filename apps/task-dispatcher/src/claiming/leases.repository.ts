@@ -27,7 +27,7 @@ import {
 } from './attempt-end';
 import { backoff } from './backoff';
 import { type LostLeaseRow, lostLeaseReason } from './lost-lease';
-import { cancelDependents, TASK_COLUMNS } from '../tasks/tasks.repository';
+import { cancelDependents, submittedFields, TASK_COLUMNS } from '../tasks/tasks.repository';
 import type { TaskRow, Transition } from '../tasks/task-row';
 import { sortKey } from '../tasks/sort-key';
 import { recordTransitions, selectRecorded, transitionCtes } from '../tasks/transitions';
@@ -289,23 +289,24 @@ export class LeasesRepository {
     req: ClaimTasksV1,
     budgetMs?: number,
   ): Promise<{ row: TaskRow; task: ClaimedTaskV1 } | undefined> {
+    const f = submittedFields(dto);
     let rows: Array<TaskRow & ClaimedRow>;
     try {
       rows = await preparedQuery<TaskRow & ClaimedRow>(this.db, HAND_OFF, [
-        dto.type,
-        dto.title ?? null,
-        JSON.stringify(dto.payload ?? {}),
-        dto.priority ?? 5,
-        dto.requiredLevel ?? 1,
-        dto.requiredCapabilities ?? [],
-        dto.maxAttempts ?? null,
-        dto.idempotencyKey ?? null,
-        dto.goalId ?? null,
-        dto.budgetMinor ?? null,
-        dto.timeoutSeconds ?? null,
-        dto.retry?.backoffBaseMs ?? null,
-        dto.retry?.backoffMaxMs ?? null,
-        dto.retry?.terminalErrors ?? null,
+        f.type,
+        f.title,
+        JSON.stringify(f.payload),
+        f.priority,
+        f.required_level,
+        f.required_capabilities,
+        f.max_attempts,
+        f.idempotency_key,
+        f.goal_id,
+        f.budget_minor,
+        f.timeout_seconds,
+        f.retry_base_ms,
+        f.retry_max_ms,
+        f.terminal_errors,
         this.config.DISPATCH_AGING_SECONDS,
         req.claimId ?? null,
         req.workerId,

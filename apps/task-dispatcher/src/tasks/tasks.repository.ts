@@ -55,6 +55,29 @@ const INSERT_BATCH = `INSERT INTO dispatch.tasks (id, ${TASK_COLUMNS})
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING *`;
 
+/**
+ * A submission's own fields with their defaults, named as the task columns they fill: the one place
+ * for the defaults of every insert path (one task, a batch, a hand-off to a held claim).
+ */
+export function submittedFields(dto: CreateTaskDto) {
+  return {
+    type: dto.type,
+    title: dto.title ?? null,
+    payload: dto.payload ?? {},
+    priority: dto.priority ?? 5,
+    required_level: dto.requiredLevel ?? 1,
+    required_capabilities: dto.requiredCapabilities ?? [],
+    max_attempts: dto.maxAttempts ?? null,
+    idempotency_key: dto.idempotencyKey ?? null,
+    goal_id: dto.goalId ?? null,
+    budget_minor: dto.budgetMinor ?? null,
+    timeout_seconds: dto.timeoutSeconds ?? null,
+    retry_base_ms: dto.retry?.backoffBaseMs ?? null,
+    retry_max_ms: dto.retry?.backoffMaxMs ?? null,
+    terminal_errors: dto.retry?.terminalErrors ?? null,
+  };
+}
+
 export interface CreateOutcome {
   row: TaskRow;
   created: boolean;
@@ -116,29 +139,30 @@ export class TasksRepository {
     deps: string[],
     pendingDeps: number,
   ): unknown[] {
+    const f = submittedFields(dto);
     return [
-      dto.type,
-      dto.title ?? null,
-      JSON.stringify(dto.payload ?? {}),
-      dto.priority ?? 5,
+      f.type,
+      f.title,
+      JSON.stringify(f.payload),
+      f.priority,
       dto.runAt ?? null,
-      dto.requiredLevel ?? 1,
-      dto.requiredCapabilities ?? [],
-      dto.maxAttempts ?? null,
-      dto.idempotencyKey ?? null,
-      dto.goalId ?? null,
+      f.required_level,
+      f.required_capabilities,
+      f.max_attempts,
+      f.idempotency_key,
+      f.goal_id,
       extra.parentTaskId ?? null,
-      dto.budgetMinor ?? null,
+      f.budget_minor,
       deps,
       pendingDeps,
       this.config.DISPATCH_AGING_SECONDS,
       pendingDeps > 0 ? `waiting on ${pendingDeps} dependenc${pendingDeps === 1 ? 'y' : 'ies'}` : null,
-      dto.timeoutSeconds ?? null,
+      f.timeout_seconds,
       dto.uniqueKey ?? null,
       dto.uniqueScope === 'period' ? dto.uniquePeriodSeconds! : null,
-      dto.retry?.backoffBaseMs ?? null,
-      dto.retry?.backoffMaxMs ?? null,
-      dto.retry?.terminalErrors ?? null,
+      f.retry_base_ms,
+      f.retry_max_ms,
+      f.terminal_errors,
     ];
   }
 
@@ -158,26 +182,7 @@ export class TasksRepository {
           `WITH inserted AS (${INSERT_BATCH}), ${transitionCtes('inserted', '$3', { created: true })}
            ${selectRecorded('inserted')}`,
           [
-            JSON.stringify(
-              plain.map(({ d, id }) => ({
-                id,
-                type: d.type,
-                title: d.title ?? null,
-                payload: d.payload ?? {},
-                priority: d.priority ?? 5,
-                run_at: d.runAt ?? null,
-                required_level: d.requiredLevel ?? 1,
-                required_capabilities: d.requiredCapabilities ?? [],
-                max_attempts: d.maxAttempts ?? null,
-                idempotency_key: d.idempotencyKey ?? null,
-                goal_id: d.goalId ?? null,
-                budget_minor: d.budgetMinor ?? null,
-                timeout_seconds: d.timeoutSeconds ?? null,
-                retry_base_ms: d.retry?.backoffBaseMs ?? null,
-                retry_max_ms: d.retry?.backoffMaxMs ?? null,
-                terminal_errors: d.retry?.terminalErrors ?? null,
-              })),
-            ),
+            JSON.stringify(plain.map(({ d, id }) => ({ id, ...submittedFields(d), run_at: d.runAt ?? null }))),
             this.config.DISPATCH_AGING_SECONDS,
             currentCorrelationId() ?? null,
           ],
