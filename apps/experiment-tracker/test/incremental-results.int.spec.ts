@@ -255,41 +255,54 @@ describe('results after new data from the changed units only', () => {
       ],
     } as never);
     await service.start(other.id, 'test');
-    await db.query(
-      `INSERT INTO experiments.exposures (experiment_id, unit_id, variant_key, occurred_at)
-       SELECT $1::uuid, 'p' || n, CASE WHEN n % 2 = 0 THEN 'control' ELSE 'b' END, now() FROM generate_series(1, 50000) n`,
-      [other.id],
-    );
-    await db.query(
-      `INSERT INTO experiments.conversions (experiment_id, conversion_id, unit_id, variant_key, value_minor, occurred_at)
-       SELECT $1::uuid, 'pc' || n, 'p' || (n * 5), CASE WHEN n % 2 = 0 THEN 'control' ELSE 'b' END, 100 + n, now()
-       FROM generate_series(1, 10000) n`,
-      [other.id],
-    );
-    const [{ snapshot }] = (await db.query(`SELECT pg_current_snapshot()::text AS snapshot`)) as Array<{
-      snapshot: string;
-    }>;
-    // After the snapshot: 40 new units, and a second order of 40 old ones.
-    await db.query(
-      `INSERT INTO experiments.exposures (experiment_id, unit_id, variant_key, occurred_at)
-       SELECT $1::uuid, 'new' || n, 'b', now() FROM generate_series(1, 40) n`,
-      [other.id],
-    );
-    await db.query(
-      `INSERT INTO experiments.conversions (experiment_id, conversion_id, unit_id, variant_key, value_minor, occurred_at)
-       SELECT $1::uuid, 'again' || n, 'p' || (n * 97), 'b', 250, now() FROM generate_series(1, 40) n`,
-      [other.id],
-    );
-    const row = (await svc.app.get(ExperimentsRepository).find(other.id))!;
-    const probePlan = loadPlan(row.currency, settingsOf(row));
-    const query = buildUnitsQuery(other.id, probePlan, namedSources(probePlan), snapshot);
-    const units = (await db.query(query.sql, query.params)) as Array<{ kind: number; unit_id: string | null }>;
-    expect(units.filter((u) => u.kind === 1).length).toBe(80);
-    const [explained] = (await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${query.sql}`, query.params)) as Array<{
-      'QUERY PLAN': Array<{ Plan: PlanNode }>;
-    }>;
-    const read = rowsRead(explained!['QUERY PLAN'][0]!.Plan);
-    // Each table's rows of the 80 changed units (and the new rows the change test reads), not all of them.
+    // A transaction open elsewhere on the server throughout, as on a busy one: the snapshot's oldest
+    // running transaction is older than every row below, so finding the changed units reads them all
+    // (CTE `changed`, left out of the count below), and the per-unit read must still read only theirs.
+    const open = new Client({ connectionString: stack.db.url });
+    await open.connect();
+    let plan: PlanNode;
+    try {
+      await open.query('BEGIN');
+      await open.query('SELECT pg_current_xact_id()');
+      await db.query(
+        `INSERT INTO experiments.exposures (experiment_id, unit_id, variant_key, occurred_at)
+         SELECT $1::uuid, 'p' || n, CASE WHEN n % 2 = 0 THEN 'control' ELSE 'b' END, now() FROM generate_series(1, 50000) n`,
+        [other.id],
+      );
+      await db.query(
+        `INSERT INTO experiments.conversions (experiment_id, conversion_id, unit_id, variant_key, value_minor, occurred_at)
+         SELECT $1::uuid, 'pc' || n, 'p' || (n * 5), CASE WHEN n % 2 = 0 THEN 'control' ELSE 'b' END, 100 + n, now()
+         FROM generate_series(1, 10000) n`,
+        [other.id],
+      );
+      const [{ snapshot }] = (await db.query(`SELECT pg_current_snapshot()::text AS snapshot`)) as Array<{
+        snapshot: string;
+      }>;
+      // After the snapshot: 40 new units, and a second order of 40 old ones.
+      await db.query(
+        `INSERT INTO experiments.exposures (experiment_id, unit_id, variant_key, occurred_at)
+         SELECT $1::uuid, 'new' || n, 'b', now() FROM generate_series(1, 40) n`,
+        [other.id],
+      );
+      await db.query(
+        `INSERT INTO experiments.conversions (experiment_id, conversion_id, unit_id, variant_key, value_minor, occurred_at)
+         SELECT $1::uuid, 'again' || n, 'p' || (n * 97), 'b', 250, now() FROM generate_series(1, 40) n`,
+        [other.id],
+      );
+      const row = (await svc.app.get(ExperimentsRepository).find(other.id))!;
+      const probePlan = loadPlan(row.currency, settingsOf(row));
+      const query = buildUnitsQuery(other.id, probePlan, namedSources(probePlan), snapshot);
+      const units = (await db.query(query.sql, query.params)) as Array<{ kind: number; unit_id: string | null }>;
+      expect(units.filter((u) => u.kind === 1).length).toBe(80);
+      const [explained] = (await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${query.sql}`, query.params)) as Array<{
+        'QUERY PLAN': Array<{ Plan: PlanNode }>;
+      }>;
+      plan = explained!['QUERY PLAN'][0]!.Plan;
+    } finally {
+      await open.end();
+    }
+    const read = rowsRead(plan, 'CTE changed');
+    // Each table's rows of the 80 changed units, not all of them.
     expect(read.get('exposures') ?? 0).toBeLessThanOrEqual(200);
     expect(read.get('conversions') ?? 0).toBeLessThanOrEqual(200);
   });
@@ -303,6 +316,7 @@ describe('results after new data from the changed units only', () => {
 });
 
 interface PlanNode {
+  'Subplan Name'?: string;
   'Relation Name'?: string;
   'Actual Rows'?: number;
   'Actual Loops'?: number;
@@ -311,8 +325,12 @@ interface PlanNode {
   Plans?: PlanNode[];
 }
 
-/** Rows each table's scans read (returned or filtered out, over every loop), from EXPLAIN ANALYZE. */
-function rowsRead(node: PlanNode, into = new Map<string, number>()): Map<string, number> {
+/**
+ * Rows each table's scans read (returned or filtered out, over every loop), from EXPLAIN ANALYZE;
+ * not those of the subplan named `skip`.
+ */
+function rowsRead(node: PlanNode, skip: string, into = new Map<string, number>()): Map<string, number> {
+  if (node['Subplan Name'] === skip) return into;
   const table = node['Relation Name'];
   if (table) {
     const rows =
@@ -322,7 +340,7 @@ function rowsRead(node: PlanNode, into = new Map<string, number>()): Map<string,
       (node['Actual Loops'] ?? 1);
     into.set(table, (into.get(table) ?? 0) + rows);
   }
-  for (const child of node.Plans ?? []) rowsRead(child, into);
+  for (const child of node.Plans ?? []) rowsRead(child, skip, into);
   return into;
 }
 
